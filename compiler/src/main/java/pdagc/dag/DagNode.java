@@ -1,0 +1,25 @@
+package pdagc.dag;
+
+import java.util.List;
+import pdagc.ir.NodeKind;
+import pdagc.ir.Shape;
+
+/**
+ * One operation on one GPU. {@code id} is stable ({@code "<gpu>:<path>"}); shapes are the local
+ * shard's. {@code collective} and {@code group} are set on collective nodes only: the id shared by
+ * all members of one collective call, and the members' GPU ids, ascending. {@code layer} is -1
+ * outside the transformer layers. {@code program} is the index of the SPMD op this node instantiates.
+ */
+public record DagNode(
+        int index,
+        String id,
+        int gpu,
+        String name,
+        String op,
+        NodeKind kind,
+        int layer,
+        List<Shape> inputs,
+        Shape output,
+        String collective,
+        List<Integer> group,
+        int program) {}

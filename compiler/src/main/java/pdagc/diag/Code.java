@@ -1,0 +1,90 @@
+package pdagc.diag;
+
+import java.util.Locale;
+
+/**
+ * The catalogue of every user-facing message, with its stable code. Messages are templates with
+ * {@code %s} parameters filled in {@link Locale#ROOT}, so output does not change with the locale.
+ */
+public enum Code {
+    // ---- reading and parsing (E00xx)
+    E0001("E0001", "unexpected character %s"),
+    E0002("E0002", "syntax error: %s"),
+    E0003("E0003", "file is not UTF-8 text: %s"),
+    E0004("E0004", "cannot read %s: %s"),
+
+    // ---- imports and names (E01xx)
+    E0101("E0101", "cannot find module `%s`"),
+    E0102("E0102", "import cycle: %s"),
+    E0103("E0103", "`%s` is declared twice"),
+    E0104("E0104", "cannot find %s `%s`"),
+    E0105("E0105", "`%s` is ambiguous: it is declared in %s"),
+    E0106("E0106", "`%s` is a %s, but a %s is needed here"),
+    E0107("E0107", "imports are nested more than %s deep"),
+
+    // ---- properties, values, units (E02xx)
+    E0201("E0201", "unknown property `%s` in %s"),
+    E0202("E0202", "%s `%s` is missing required property `%s`"),
+    E0203("E0203", "property `%s` is given twice"),
+    E0204("E0204", "expected %s, found %s"),
+    E0205("E0205", "unit `%s` measures %s, but `%s` needs %s"),
+    E0206("E0206", "invalid value for `%s`: %s"),
+    E0207("E0207", "integer overflow: %s"),
+    E0208("E0208", "%s is not a whole number (%s)"),
+
+    // ---- deployments and strategies (E03xx)
+    E0301("E0301", "no deployment to compile in %s"),
+    E0302("E0302", "the mesh has %s GPUs, but the cluster has %s"),
+    E0303("E0303", "%s size %s does not divide %s %s"),
+    E0304("E0304", "unknown mesh axis `%s`"),
+    E0305("E0305", "mesh axis `%s` is given twice"),
+    E0306("E0306", "%s is not supported yet"),
+    E0307("E0307", "%s GPUs do not fill whole nodes of %s"),
+    E0308("E0308", "deployment `%s` not found; this file declares: %s"),
+    W0309("W0309", "%s group of %s GPUs spans %s nodes of %s GPUs", Severity.WARNING),
+
+    // ---- blocks and shapes (E04xx)
+    E0401("E0401", "shape mismatch: %s"),
+    E0402("E0402", "`%s` %s"),
+    E0403("E0403", "block `%s` returns %s but declares %s"),
+    E0404("E0404", "cannot find operation or block `%s`"),
+    E0405("E0405", "`%s` is %s, but %s is needed here"),
+    E0406("E0406", "block `%s` calls itself"),
+    E0407("E0407", "block `%s` has no `return`"),
+    E0408("E0408", "unknown parallel annotation `@%s`"),
+
+    // ---- requirements and limits (E05xx)
+    E0501("E0501", "requirement not met: %s"),
+    E0502("E0502", "unknown requirement `%s`"),
+    E0503("E0503", "GPU %s needs %s but has %s"),
+    W0504("W0504", "requirement `%s` is not evaluated yet: %s", Severity.WARNING),
+
+    // ---- invariants of generated plans (E09xx); seeing one is a compiler bug
+    E0901("E0901", "plan validation failed: %s");
+
+    private final String id;
+    private final String template;
+    private final Severity severity;
+
+    Code(String id, String template) {
+        this(id, template, Severity.ERROR);
+    }
+
+    Code(String id, String template, Severity severity) {
+        this.id = id;
+        this.template = template;
+        this.severity = severity;
+    }
+
+    public String id() {
+        return id;
+    }
+
+    public Severity severity() {
+        return severity;
+    }
+
+    public String format(Object... args) {
+        return String.format(Locale.ROOT, template, args);
+    }
+}

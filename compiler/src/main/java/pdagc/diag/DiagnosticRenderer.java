@@ -1,0 +1,90 @@
+package pdagc.diag;
+
+import java.util.List;
+import pdagc.source.Span;
+
+/**
+ * Renders diagnostics the way rustc does: a header with the code, the location, the source line
+ * with carets under the span and its label, then secondary labels, notes and help.
+ */
+public final class DiagnosticRenderer {
+
+    private DiagnosticRenderer() {}
+
+    public static String render(List<Diagnostic> diagnostics) {
+        StringBuilder out = new StringBuilder();
+        for (Diagnostic d : diagnostics) {
+            out.append(render(d)).append('\n');
+        }
+        return out.toString();
+    }
+
+    public static String summary(Diagnostics diagnostics) {
+        int errors = diagnostics.errorCount();
+        int warnings = diagnostics.warningCount();
+        if (errors == 0 && warnings == 0) return "";
+        StringBuilder out = new StringBuilder();
+        if (errors > 0) out.append(errors == 1 ? "1 error" : errors + " errors");
+        if (warnings > 0) {
+            if (out.length() > 0) out.append(", ");
+            out.append(warnings == 1 ? "1 warning" : warnings + " warnings");
+        }
+        return out.toString();
+    }
+
+    public static String render(Diagnostic d) {
+        StringBuilder out = new StringBuilder();
+        out.append(d.severity().label()).append('[').append(d.code().id()).append("]: ").append(d.message()).append('\n');
+        Span span = d.span();
+        String gutter = " ".repeat(String.valueOf(lastLine(d)).length());
+        out.append(gutter).append("--> ").append(span.location()).append('\n');
+        quote(out, gutter, d.primary(), '^');
+        for (Label label : d.secondary()) {
+            if (label.span().file() != span.file()) {
+                out.append(gutter).append("::: ").append(label.span().location()).append('\n');
+            }
+            quote(out, gutter, label, '-');
+        }
+        for (String note : d.notes()) {
+            out.append(gutter).append(" = note: ").append(note).append('\n');
+        }
+        if (d.help() != null) {
+            out.append(gutter).append(" = help: ").append(d.help()).append('\n');
+        }
+        return out.toString();
+    }
+
+    private static int lastLine(Diagnostic d) {
+        int max = d.span().line();
+        for (Label l : d.secondary()) max = Math.max(max, l.span().line());
+        return max;
+    }
+
+    private static void quote(StringBuilder out, String gutter, Label label, char mark) {
+        Span span = label.span();
+        if (span.isNone()) return;
+        int line = span.line();
+        String text = printable(span.file().lineText(line));
+        String num = String.valueOf(line);
+        String pad = " ".repeat(gutter.length() - num.length());
+        out.append(gutter).append(" |\n");
+        out.append(pad).append(num).append(" | ").append(text).append('\n');
+        int col = span.column() - 1;
+        int endLine = span.file().lineOf(Math.max(span.start(), span.end() - 1));
+        int width = endLine == line ? Math.max(1, span.end() - span.start()) : Math.max(1, text.length() - col);
+        width = Math.max(1, Math.min(width, Math.max(1, text.length() - col)));
+        out.append(gutter).append(" | ").append(" ".repeat(Math.max(0, col))).append(String.valueOf(mark).repeat(width));
+        if (!label.message().isEmpty()) out.append(' ').append(label.message());
+        out.append('\n');
+    }
+
+    /** Tabs and control characters would shift the carets; show them as single visible characters. */
+    private static String printable(String line) {
+        StringBuilder b = new StringBuilder(line.length());
+        for (int i = 0; i < line.length(); i++) {
+            char c = line.charAt(i);
+            b.append(c == '\t' ? ' ' : Character.isISOControl(c) ? '?' : c);
+        }
+        return b.toString();
+    }
+}

@@ -1,0 +1,55 @@
+package pdagc.diag;
+
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import pdagc.source.Span;
+
+/**
+ * The sink every pass reports into. Passes never throw for user errors: they report and go on, so
+ * that one run shows every problem.
+ */
+public final class Diagnostics {
+    private final List<Diagnostic> all = new ArrayList<>();
+
+    public void report(Diagnostic d) {
+        for (Diagnostic seen : all) {
+            if (seen.code() == d.code() && seen.span().equals(d.span()) && seen.message().equals(d.message())) return;
+        }
+        all.add(d);
+    }
+
+    /** Reports with no extras; the returned builder is already reported, use {@link #add} for extras. */
+    public void error(Code code, Span span, Object... args) {
+        report(Diagnostic.of(code, span, args).build());
+    }
+
+    public void add(Diagnostic.Builder builder) {
+        report(builder.build());
+    }
+
+    public boolean hasErrors() {
+        return all.stream().anyMatch(d -> d.severity() == Severity.ERROR);
+    }
+
+    public int errorCount() {
+        return (int) all.stream().filter(d -> d.severity() == Severity.ERROR).count();
+    }
+
+    public int warningCount() {
+        return (int) all.stream().filter(d -> d.severity() == Severity.WARNING).count();
+    }
+
+    /** In source order (file, then offset), so that output is deterministic. */
+    public List<Diagnostic> sorted() {
+        List<Diagnostic> copy = new ArrayList<>(all);
+        copy.sort(Comparator.comparing((Diagnostic d) -> d.span().file().displayName())
+                .thenComparingInt(d -> d.span().start())
+                .thenComparing(d -> d.code().id()));
+        return copy;
+    }
+
+    public List<Diagnostic> all() {
+        return List.copyOf(all);
+    }
+}

@@ -1,0 +1,310 @@
+package pdagc.front;
+
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.OptionalLong;
+import pdagc.ast.Decl;
+import pdagc.ast.EntityKind;
+import pdagc.ast.Expr;
+import pdagc.ast.Property;
+import pdagc.ast.QualifiedName;
+import pdagc.diag.Code;
+import pdagc.diag.Diagnostic;
+import pdagc.diag.Diagnostics;
+import pdagc.mesh.Mesh;
+import pdagc.sem.BlockRef;
+import pdagc.sem.ClusterSpec;
+import pdagc.sem.DType;
+import pdagc.sem.Deployment;
+import pdagc.sem.Dimension;
+import pdagc.sem.GpuSpec;
+import pdagc.sem.ModelSpec;
+import pdagc.sem.Phase;
+import pdagc.sem.Requirement;
+import pdagc.sem.StrategySpec;
+import pdagc.sem.Units;
+import pdagc.sem.WorkloadSpec;
+import pdagc.source.Span;
+
+/**
+ * Resolves a deploy's names and reads its model, cluster, strategy and workload into checked,
+ * typed specs. Reports every problem it finds, then {@link StrategyCheck} checks the combination.
+ */
+public final class Elaborator {
+    private final Program program;
+    private final Diagnostics diagnostics;
+
+    public Elaborator(Program program, Diagnostics diagnostics) {
+        this.program = program;
+        this.diagnostics = diagnostics;
+    }
+
+    /** The deploys of the root file, in order. */
+    public List<Decl.Deploy> deploys() {
+        List<Decl.Deploy> out = new ArrayList<>();
+        for (Decl d : program.root().declList()) if (d instanceof Decl.Deploy dep) out.add(dep);
+        return out;
+    }
+
+    /** Checks every declaration of the root file that no deploy uses, so `check` sees them all. */
+    public void checkUnused(List<Decl.Deploy> used) {
+        java.util.Set<Decl> seen = new java.util.HashSet<>();
+        for (Decl.Deploy d : used) {
+            for (QualifiedName n : List.of(d.model(), d.cluster(), d.strategy(), d.workload())) {
+                program.candidates(program.root(), n).forEach(f -> seen.add(f.decl()));
+            }
+        }
+        for (Decl d : program.root().declList()) {
+            if (seen.contains(d) || !(d instanceof Decl.Entity e)) continue;
+            Module m = program.root();
+            switch (e.kind()) {
+                case MODEL -> model(m, e);
+                case CLUSTER -> cluster(m, e);
+                case WORKLOAD -> workload(e);
+                case STRATEGY -> strategy(e);
+                case GPU -> gpu(e, null);
+            }
+        }
+    }
+
+    public Optional<Deployment> deployment(Decl.Deploy d) {
+        Module root = program.root();
+        Optional<ModelSpec> model = entity(root, d.model(), EntityKind.MODEL).flatMap(f -> model(f.module(), (Decl.Entity) f.decl()));
+        Optional<ClusterSpec> cluster = entity(root, d.cluster(), EntityKind.CLUSTER).flatMap(f -> cluster(f.module(), (Decl.Entity) f.decl()));
+        Optional<StrategySpec> strategy = entity(root, d.strategy(), EntityKind.STRATEGY).flatMap(f -> strategy((Decl.Entity) f.decl()));
+        Optional<WorkloadSpec> workload = entity(root, d.workload(), EntityKind.WORKLOAD).flatMap(f -> workload((Decl.Entity) f.decl()));
+        List<Requirement> requirements = requirements(d);
+        Props extra = new Props("deploy " + d.name().text(), d.name().span(), d.properties(), diagnostics);
+        extra.finish();
+        if (model.isEmpty() || cluster.isEmpty() || strategy.isEmpty() || workload.isEmpty()) return Optional.empty();
+        Deployment dep = new Deployment(d.name().text(), model.get(), cluster.get(), strategy.get(), workload.get(), requirements, program, d.span());
+        int before = diagnostics.errorCount();
+        new StrategyCheck(dep, diagnostics).run();
+        return diagnostics.errorCount() > before ? Optional.empty() : Optional.of(dep);
+    }
+
+    private Optional<Program.Found> entity(Module from, QualifiedName name, EntityKind kind) {
+        return program.lookup(from, name, kind.keyword(), diagnostics);
+    }
+
+    Optional<ModelSpec> model(Module module, Decl.Entity e) {
+        Props p = new Props("model " + e.nameText(), e.name().span(), e.properties(), diagnostics);
+        boolean ok = true;
+        ok &= p.integer("vocab", null, 1).isPresent();
+        ok &= p.integer("hidden", null, 1).isPresent();
+        OptionalLong heads = p.integer("heads", null, 1);
+        ok &= heads.isPresent();
+        ok &= p.integer("kv_heads", heads.isPresent() ? heads.getAsLong() : 1L, 1).isPresent();
+        Long defaultHeadDim = null;
+        Map<String, Long> ints = p.ints();
+        if (ints.containsKey("hidden") && ints.containsKey("heads")) {
+            long h = ints.get("hidden");
+            long a = ints.get("heads");
+            defaultHeadDim = h % a == 0 ? h / a : null;
+            if (defaultHeadDim == null && p.get("head_dim").isEmpty()) {
+                diagnostics.add(Diagnostic.of(Code.E0208, p.spanOf("heads"), "hidden / heads", h + " / " + a)
+                        .label("heads do not divide hidden").help("give `head_dim` explicitly"));
+                ok = false;
+            }
+        }
+        ok &= p.integer("head_dim", defaultHeadDim == null ? 1L : defaultHeadDim, 1).isPresent();
+        ok &= p.integer("layers", null, 1).isPresent();
+        OptionalLong ffn = p.integer("ffn", null, 1);
+        ok &= ffn.isPresent();
+        OptionalLong experts = p.integer("experts", 0L, 0);
+        ok &= experts.isPresent();
+        boolean moe = experts.orElse(0) > 0;
+        ok &= p.integer("top", moe ? null : 0L, moe ? 1 : 0).isPresent();
+        ok &= p.integer("expert_ffn", ffn.isPresent() ? ffn.getAsLong() : 1L, 1).isPresent();
+        ok &= p.integer("first_dense", 0L, 0).isPresent();
+        Optional<String> norm = p.choice("norm", List.of("layernorm", "rmsnorm"), "rmsnorm");
+        Optional<String> act = p.choice("act", List.of("gelu", "silu", "relu"), "gelu");
+        Optional<BlockRef> embed = block(module, p, "embed", "std.blocks.embedding");
+        Optional<BlockRef> layer = block(module, p, "layer", moe ? "std.blocks.moe_layer" : "std.blocks.dense_layer");
+        Optional<BlockRef> dense = block(module, p, "dense_layer", "std.blocks.dense_layer");
+        Optional<BlockRef> head = block(module, p, "head", "std.blocks.lm_head");
+        p.finish();
+        if (ok && moe && ints.get("top") > ints.get("experts")) {
+            diagnostics.add(Diagnostic.of(Code.E0206, p.spanOf("top"), "top", "routes to " + ints.get("top") + " of only " + ints.get("experts") + " experts")
+                    .label("more than the experts"));
+            ok = false;
+        }
+        if (ok && ints.get("first_dense") > ints.get("layers")) {
+            diagnostics.add(Diagnostic.of(Code.E0206, p.spanOf("first_dense"), "first_dense", "exceeds the " + ints.get("layers") + " layers"));
+            ok = false;
+        }
+        if (!ok || norm.isEmpty() || act.isEmpty() || embed.isEmpty() || layer.isEmpty() || dense.isEmpty() || head.isEmpty()) {
+            return Optional.empty();
+        }
+        return Optional.of(new ModelSpec(e.nameText(), Map.copyOf(ints), norm.get(), act.get(), embed.get(), layer.get(),
+                dense.get(), head.get(), p.spans(), e.name().span()));
+    }
+
+    private Optional<BlockRef> block(Module module, Props p, String property, String dflt) {
+        Optional<QualifiedName> ref = p.reference(property, false);
+        QualifiedName name = ref.orElseGet(() -> new QualifiedName(p.spanOf(property), List.of(dflt.split("\\."))));
+        if (ref.isEmpty() && p.get(property).isPresent()) return Optional.empty();
+        return program.lookup(module, name, "block", diagnostics).map(f -> new BlockRef(f.module(), (Decl.Block) f.decl()));
+    }
+
+    Optional<ClusterSpec> cluster(Module module, Decl.Entity e) {
+        Props p = new Props("cluster " + e.nameText(), e.name().span(), e.properties(), diagnostics);
+        Optional<GpuSpec> gpu = Optional.empty();
+        Optional<Property> gpuProp = p.get("gpu");
+        if (gpuProp.isEmpty()) {
+            p.reference("gpu", true);
+        } else if (gpuProp.get().value() instanceof Expr.Name n) {
+            gpu = program.lookup(module, n.name(), "gpu", diagnostics).flatMap(f -> gpu((Decl.Entity) f.decl(), gpuProp.get().body()));
+        } else {
+            p.reference("gpu", true);
+        }
+        OptionalLong count = p.integer("count", null, 1);
+        OptionalLong perNode = p.integer("per_node", 8L, 1);
+        Optional<Double> network = p.quantity("network", Dimension.BYTES_PER_SECOND, 400e9 / 8);
+        Optional<Double> nvLat = p.quantity("nvlink_latency", Dimension.SECONDS, 3e-6);
+        Optional<Double> netLat = p.quantity("network_latency", Dimension.SECONDS, 10e-6);
+        p.finish();
+        if (gpu.isEmpty() || count.isEmpty() || perNode.isEmpty() || network.isEmpty() || nvLat.isEmpty() || netLat.isEmpty()) {
+            return Optional.empty();
+        }
+        if (count.getAsLong() > 1 << 24) {
+            diagnostics.add(Diagnostic.of(Code.E0206, p.spanOf("count"), "count", "at most 16777216 GPUs are supported").label("too many GPUs"));
+            return Optional.empty();
+        }
+        return Optional.of(new ClusterSpec(e.nameText(), gpu.get(), (int) count.getAsLong(), (int) Math.min(perNode.getAsLong(), 1 << 24),
+                network.get(), nvLat.get(), netLat.get(), p.spans(), e.name().span()));
+    }
+
+    /** A GPU declaration, with the overrides of a cluster's {@code gpu H100 { memory 64 GB }}. */
+    Optional<GpuSpec> gpu(Decl.Entity e, List<Property> overrides) {
+        List<Property> merged = new ArrayList<>();
+        Map<String, Property> over = new LinkedHashMap<>();
+        if (overrides != null) for (Property o : overrides) over.put(o.name().text(), o);
+        for (Property base : e.properties()) if (!over.containsKey(base.name().text())) merged.add(base);
+        if (overrides != null) merged.addAll(overrides);
+        Props p = new Props("gpu " + e.nameText(), e.name().span(), merged, diagnostics);
+        Optional<Double> compute = p.quantity("compute", Dimension.FLOPS_PER_SECOND, null);
+        Optional<Double> memory = p.quantity("memory", Dimension.BYTES, null);
+        Optional<Double> bandwidth = p.quantity("bandwidth", Dimension.BYTES_PER_SECOND, null);
+        Optional<Double> nvlink = p.quantity("nvlink", Dimension.BYTES_PER_SECOND, null);
+        Optional<Double> ce = p.fraction("compute_efficiency", 0.8);
+        Optional<Double> be = p.fraction("bandwidth_efficiency", 0.9);
+        p.finish();
+        if (compute.isEmpty() || memory.isEmpty() || bandwidth.isEmpty() || nvlink.isEmpty() || ce.isEmpty() || be.isEmpty()) {
+            return Optional.empty();
+        }
+        return Optional.of(new GpuSpec(e.nameText(), compute.get(), memory.get(), bandwidth.get(), nvlink.get(), ce.get(), be.get(), e.name().span()));
+    }
+
+    Optional<WorkloadSpec> workload(Decl.Entity e) {
+        Props p = new Props("workload " + e.nameText(), e.name().span(), e.properties(), diagnostics);
+        OptionalLong batch = p.integer("batch", null, 1);
+        Optional<String> phase = p.choice("phase", List.of("prefill", "decode"), "prefill");
+        boolean decode = phase.map("decode"::equals).orElse(false);
+        OptionalLong seq = p.integer("seq", decode ? 1L : null, 1);
+        OptionalLong context = p.integer("context", decode ? null : seq.orElse(1), 1);
+        Optional<String> dtype = p.choice("dtype", List.of("bf16", "fp16", "fp32", "fp8"), "bf16");
+        p.finish();
+        if (batch.isEmpty() || phase.isEmpty() || seq.isEmpty() || context.isEmpty() || dtype.isEmpty()) return Optional.empty();
+        return Optional.of(new WorkloadSpec(e.nameText(), batch.getAsLong(), seq.getAsLong(),
+                Phase.valueOf(phase.get().toUpperCase(java.util.Locale.ROOT)), context.getAsLong(),
+                DType.valueOf(dtype.get().toUpperCase(java.util.Locale.ROOT)), p.spans(), e.name().span()));
+    }
+
+    Optional<StrategySpec> strategy(Decl.Entity e) {
+        Props p = new Props("strategy " + e.nameText(), e.name().span(), e.properties(), diagnostics);
+        Optional<Property> meshProp = p.get("mesh");
+        p.finish();
+        if (meshProp.isEmpty()) {
+            p.reference("mesh", true);
+            return Optional.empty();
+        }
+        if (!(meshProp.get().value() instanceof Expr.Mesh m)) {
+            Expr v = meshProp.get().value();
+            Span at = v != null ? v.span() : meshProp.get().span();
+            diagnostics.add(Diagnostic.of(Code.E0204, at, "a mesh such as `[dp 2, tp 4]`", v == null ? "nothing" : IntEval.describe(v))
+                    .label("not a mesh"));
+            return Optional.empty();
+        }
+        List<Mesh.Axis> axes = new ArrayList<>();
+        Map<String, Span> spans = new LinkedHashMap<>();
+        boolean ok = true;
+        long product = 1;
+        for (Expr.Axis a : m.axes()) {
+            String name = a.name().text();
+            if (!MeshAxes.KNOWN.contains(name)) {
+                Diagnostic.Builder d = Diagnostic.of(Code.E0304, a.name().span(), name).label("not a parallel axis")
+                        .note("axes are: " + String.join(", ", MeshAxes.KNOWN));
+                Names.suggest(name, MeshAxes.KNOWN).ifPresent(s -> d.help("did you mean `" + s + "`?"));
+                diagnostics.add(d);
+                ok = false;
+                continue;
+            }
+            if (spans.containsKey(name)) {
+                diagnostics.add(Diagnostic.of(Code.E0305, a.name().span(), name).label("given again").secondary(spans.get(name), "first given here"));
+                ok = false;
+                continue;
+            }
+            OptionalLong size = new IntEval(Map.of(), diagnostics).eval(a.size());
+            if (size.isEmpty()) {
+                ok = false;
+                continue;
+            }
+            if (size.getAsLong() < 1 || size.getAsLong() > 1 << 24) {
+                diagnostics.add(Diagnostic.of(Code.E0206, a.size().span(), name, "an axis size must be between 1 and 16777216, found " + size.getAsLong())
+                        .label("out of range"));
+                ok = false;
+                continue;
+            }
+            product *= size.getAsLong();
+            if (product > 1 << 24) {
+                diagnostics.add(Diagnostic.of(Code.E0206, m.span(), "mesh", "the mesh has more than 16777216 GPUs").label("too large"));
+                return Optional.empty();
+            }
+            spans.put(name, a.span());
+            axes.add(new Mesh.Axis(name, (int) size.getAsLong()));
+        }
+        if (!ok) return Optional.empty();
+        return Optional.of(new StrategySpec(e.nameText(), new Mesh(axes), spans, m.span(), e.name().span()));
+    }
+
+    private List<Requirement> requirements(Decl.Deploy d) {
+        List<Requirement> out = new ArrayList<>();
+        for (Decl.Requirement r : d.requirements()) {
+            String metric = r.metric().text();
+            Dimension dim = switch (metric) {
+                case "memory" -> Dimension.BYTES;
+                case "ttft", "tpot", "latency" -> Dimension.SECONDS;
+                case "throughput" -> Dimension.TOKENS_PER_SECOND;
+                default -> null;
+            };
+            if (dim == null) {
+                Diagnostic.Builder b = Diagnostic.of(Code.E0502, r.metric().span(), metric).label("unknown metric")
+                        .note("requirements are: memory, ttft, tpot, latency, throughput");
+                Names.suggest(metric, List.of("memory", "ttft", "tpot", "latency", "throughput")).ifPresent(s -> b.help("did you mean `" + s + "`?"));
+                diagnostics.add(b);
+                continue;
+            }
+            if (!(r.limit() instanceof Expr.Number n) || n.unit() == null) {
+                diagnostics.add(Diagnostic.of(Code.E0204, r.limit().span(), dim.description() + " with a unit", IntEval.describe(r.limit()))
+                        .label("needs a unit"));
+                continue;
+            }
+            Units.Unit unit = Units.of(n.unit());
+            if (unit.dimension() != dim) {
+                diagnostics.add(Diagnostic.of(Code.E0205, n.span(), n.unit(), unit.dimension().description(), metric, dim.description())
+                        .label("wrong unit"));
+                continue;
+            }
+            if (metric.equals("memory") && (r.per() == null || !r.per().text().equals("gpu"))) {
+                diagnostics.add(Diagnostic.of(Code.E0206, r.span(), "memory", "a memory requirement is per GPU: write `per gpu`").label("add `per gpu`"));
+                continue;
+            }
+            out.add(new Requirement(metric, r.comparison(), n.value().doubleValue() * unit.factor(), n.text(), r.span()));
+        }
+        return out;
+    }
+}

@@ -1,0 +1,77 @@
+package pdagc.front;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.TreeSet;
+import pdagc.ast.Decl;
+import pdagc.ast.QualifiedName;
+import pdagc.diag.Code;
+import pdagc.diag.Diagnostic;
+import pdagc.diag.Diagnostics;
+
+/**
+ * Every module a compilation loaded, and name lookup across them. A simple name is looked up in
+ * the module that uses it, then in the modules it imports; a qualified name {@code a.b.x} names
+ * declaration {@code x} of module {@code a.b} (an import, an alias, or any loaded stdlib module).
+ */
+public record Program(Module root, List<Module> modules) {
+
+    /** A declaration found by name, with the module that declares it. */
+    public record Found(Module module, Decl decl) {}
+
+    public Optional<Found> lookup(Module from, QualifiedName name, String wantedKind, Diagnostics diagnostics) {
+        List<Found> found = candidates(from, name);
+        if (found.isEmpty()) {
+            Diagnostic.Builder d = Diagnostic.of(Code.E0104, name.span(), wantedKind, name.text()).label("not found");
+            Names.suggest(name.last(), visibleNames(from, wantedKind)).ifPresent(s -> d.help("did you mean `" + s + "`?"));
+            diagnostics.add(d);
+            return Optional.empty();
+        }
+        if (found.size() > 1) {
+            List<String> where = new ArrayList<>();
+            for (Found f : found) where.add(f.module().name());
+            diagnostics.add(Diagnostic.of(Code.E0105, name.span(), name.text(), String.join(" and ", where))
+                    .label("which one?").help("qualify it, as in `" + where.get(0) + "." + name.last() + "`"));
+            return Optional.empty();
+        }
+        Found f = found.get(0);
+        String kind = Names.kindOf(f.decl());
+        if (!kind.equals(wantedKind)) {
+            diagnostics.add(Diagnostic.of(Code.E0106, name.span(), name.text(), kind, wantedKind)
+                    .label("not a " + wantedKind)
+                    .secondary(Names.nameOf(f.decl()).span(), "declared as a " + kind + " here"));
+            return Optional.empty();
+        }
+        return Optional.of(f);
+    }
+
+    /** Looks up without reporting; used for optional names. */
+    public List<Found> candidates(Module from, QualifiedName name) {
+        List<Found> found = new ArrayList<>();
+        if (name.isSimple()) {
+            Decl own = from.decls().get(name.last());
+            if (own != null) return List.of(new Found(from, own));
+            for (Module m : from.imports().values()) {
+                Decl d = m.decls().get(name.last());
+                if (d != null && found.stream().noneMatch(f -> f.decl() == d)) found.add(new Found(m, d));
+            }
+            return found;
+        }
+        String moduleName = String.join(".", name.parts().subList(0, name.parts().size() - 1));
+        Module m = from.imports().get(moduleName);
+        if (m == null) m = modules.stream().filter(x -> x.name().equals(moduleName) && moduleName.startsWith("std.")).findFirst().orElse(null);
+        if (m == null && moduleName.equals(from.name())) m = from;
+        if (m != null && m.decls().containsKey(name.last())) found.add(new Found(m, m.decls().get(name.last())));
+        return found;
+    }
+
+    private TreeSet<String> visibleNames(Module from, String kind) {
+        TreeSet<String> names = new TreeSet<>();
+        for (Decl d : from.decls().values()) if (Names.kindOf(d).equals(kind)) names.add(Names.nameOf(d).text());
+        for (Module m : from.imports().values()) {
+            for (Decl d : m.decls().values()) if (Names.kindOf(d).equals(kind)) names.add(Names.nameOf(d).text());
+        }
+        return names;
+    }
+}

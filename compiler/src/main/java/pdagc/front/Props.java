@@ -1,0 +1,208 @@
+package pdagc.front;
+
+import java.math.BigDecimal;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.OptionalLong;
+import java.util.Set;
+import pdagc.ast.Expr;
+import pdagc.ast.Property;
+import pdagc.ast.QualifiedName;
+import pdagc.diag.Code;
+import pdagc.diag.Diagnostic;
+import pdagc.diag.Diagnostics;
+import pdagc.sem.Dimension;
+import pdagc.sem.Units;
+import pdagc.source.Span;
+
+/**
+ * Reads the properties of one declaration by name and type, and at the end reports the ones that
+ * no reader asked for (with a suggestion), so a typo is never silently ignored. Integer properties
+ * may use the integer properties read before them ({@code head_dim hidden/heads}).
+ */
+public final class Props {
+    private final String owner;
+    private final Span ownerSpan;
+    private final Diagnostics diagnostics;
+    private final Map<String, Property> byName = new LinkedHashMap<>();
+    private final Set<String> known = new LinkedHashSet<>();
+    private final Map<String, Long> ints = new LinkedHashMap<>();
+
+    public Props(String owner, Span ownerSpan, List<Property> properties, Diagnostics diagnostics) {
+        this.owner = owner;
+        this.ownerSpan = ownerSpan;
+        this.diagnostics = diagnostics;
+        for (Property p : properties) {
+            Property first = byName.putIfAbsent(p.name().text(), p);
+            if (first != null) {
+                diagnostics.add(Diagnostic.of(Code.E0203, p.name().span(), p.name().text())
+                        .label("given again here").secondary(first.name().span(), "first given here"));
+            }
+        }
+    }
+
+    public Optional<Property> get(String name) {
+        known.add(name);
+        return Optional.ofNullable(byName.get(name));
+    }
+
+    public Span spanOf(String name) {
+        Property p = byName.get(name);
+        return p == null ? ownerSpan : p.span();
+    }
+
+    public Map<String, Span> spans() {
+        Map<String, Span> out = new LinkedHashMap<>();
+        byName.forEach((k, v) -> out.put(k, v.span()));
+        return out;
+    }
+
+    public Map<String, Long> ints() {
+        return ints;
+    }
+
+    /** A whole number, positive unless {@code min} says otherwise; {@code dflt} null means required. */
+    public OptionalLong integer(String name, Long dflt, long min) {
+        Optional<Property> p = get(name);
+        if (p.isEmpty()) {
+            if (dflt == null) {
+                missing(name);
+                return OptionalLong.empty();
+            }
+            ints.put(name, dflt);
+            return OptionalLong.of(dflt);
+        }
+        Expr value = valueOf(p.get());
+        if (value == null) return OptionalLong.empty();
+        OptionalLong v = new IntEval(ints, diagnostics).eval(value);
+        if (v.isPresent() && v.getAsLong() < min) {
+            diagnostics.add(Diagnostic.of(Code.E0206, value.span(), name, "must be at least " + min + ", found " + v.getAsLong())
+                    .label("too small"));
+            return OptionalLong.empty();
+        }
+        v.ifPresent(x -> ints.put(name, x));
+        return v;
+    }
+
+    /** A quantity in the given dimension, in base units (bytes, seconds, bytes/s, FLOP/s). */
+    public Optional<Double> quantity(String name, Dimension dim, Double dflt) {
+        Optional<Property> p = get(name);
+        if (p.isEmpty()) {
+            if (dflt == null) missing(name);
+            return Optional.ofNullable(dflt);
+        }
+        Expr value = valueOf(p.get());
+        if (value == null) return Optional.empty();
+        if (!(value instanceof Expr.Number n) || n.unit() == null) {
+            diagnostics.add(Diagnostic.of(Code.E0204, value.span(), dim.description() + " with a unit", IntEval.describe(value))
+                    .label("needs a unit").help(unitHelp(dim)));
+            return Optional.empty();
+        }
+        Units.Unit unit = Units.of(n.unit());
+        if (unit.dimension() != dim) {
+            diagnostics.add(Diagnostic.of(Code.E0205, value.span(), n.unit(), unit.dimension().description(), name, dim.description())
+                    .label("wrong unit").help(unitHelp(dim)));
+            return Optional.empty();
+        }
+        double v = n.value().doubleValue() * unit.factor();
+        if (!(v > 0) || Double.isInfinite(v)) {
+            diagnostics.add(Diagnostic.of(Code.E0206, value.span(), name, "must be positive and finite").label("out of range"));
+            return Optional.empty();
+        }
+        return Optional.of(v);
+    }
+
+    /** A plain decimal fraction in (0, 1], such as an efficiency. */
+    public Optional<Double> fraction(String name, double dflt) {
+        Optional<Property> p = get(name);
+        if (p.isEmpty()) return Optional.of(dflt);
+        Expr value = valueOf(p.get());
+        if (value == null) return Optional.empty();
+        if (!(value instanceof Expr.Number n) || n.unit() != null) {
+            diagnostics.add(Diagnostic.of(Code.E0204, value.span(), "a fraction such as 0.8", IntEval.describe(value)).label("not a fraction"));
+            return Optional.empty();
+        }
+        BigDecimal v = n.value();
+        if (v.signum() <= 0 || v.compareTo(BigDecimal.ONE) > 0) {
+            diagnostics.add(Diagnostic.of(Code.E0206, value.span(), name, "must be in (0, 1], found " + n.text()).label("out of range"));
+            return Optional.empty();
+        }
+        return Optional.of(v.doubleValue());
+    }
+
+    /** One of a fixed set of words. */
+    public Optional<String> choice(String name, List<String> options, String dflt) {
+        Optional<Property> p = get(name);
+        if (p.isEmpty()) {
+            if (dflt == null) missing(name);
+            return Optional.ofNullable(dflt);
+        }
+        Expr value = valueOf(p.get());
+        if (value == null) return Optional.empty();
+        if (value instanceof Expr.Name n && n.name().isSimple() && options.contains(n.name().text())) {
+            return Optional.of(n.name().text());
+        }
+        Diagnostic.Builder d = Diagnostic.of(Code.E0206, value.span(), name, "expected one of " + String.join(", ", options))
+                .label("not one of the choices");
+        if (value instanceof Expr.Name n) Names.suggest(n.name().text(), options).ifPresent(s -> d.help("did you mean `" + s + "`?"));
+        diagnostics.add(d);
+        return Optional.empty();
+    }
+
+    /** A (possibly qualified) name of another declaration. */
+    public Optional<QualifiedName> reference(String name, boolean required) {
+        Optional<Property> p = get(name);
+        if (p.isEmpty()) {
+            if (required) missing(name);
+            return Optional.empty();
+        }
+        Expr value = valueOf(p.get());
+        if (value == null) return Optional.empty();
+        if (value instanceof Expr.Name n) return Optional.of(n.name());
+        diagnostics.add(Diagnostic.of(Code.E0204, value.span(), "a name", IntEval.describe(value)).label("not a name"));
+        return Optional.empty();
+    }
+
+    /** Reports every property that no reader asked for. */
+    public void finish() {
+        List<String> unknown = new ArrayList<>();
+        for (Map.Entry<String, Property> e : byName.entrySet()) {
+            if (known.contains(e.getKey())) continue;
+            unknown.add(e.getKey());
+            Diagnostic.Builder d = Diagnostic.of(Code.E0201, e.getValue().name().span(), e.getKey(), owner).label("unknown property");
+            Optional<String> s = Names.suggest(e.getKey(), known);
+            if (s.isPresent()) d.help("did you mean `" + s.get() + "`?");
+            else d.note("known properties: " + String.join(", ", known));
+            diagnostics.add(d);
+        }
+    }
+
+    private Expr valueOf(Property p) {
+        if (p.value() == null) {
+            diagnostics.add(Diagnostic.of(Code.E0204, p.name().span(), "a value after `" + p.name().text() + "`", "a nested body")
+                    .label("needs a value"));
+            return null;
+        }
+        return p.value();
+    }
+
+    private void missing(String name) {
+        diagnostics.add(Diagnostic.of(Code.E0202, ownerSpan, owner.split(" ")[0], owner.contains(" ") ? owner.split(" ", 2)[1] : owner, name)
+                .label("declared here without `" + name + "`"));
+    }
+
+    private static String unitHelp(Dimension dim) {
+        return switch (dim) {
+            case BYTES -> "write bytes as `80 GB` or `64 GiB`";
+            case SECONDS -> "write time as `10 s` or `50 ms`";
+            case BYTES_PER_SECOND -> "write bandwidth as `3.35 TB/s` or `400 Gb/s`";
+            case FLOPS_PER_SECOND -> "write compute as `989 TFLOP/s`";
+            case TOKENS_PER_SECOND -> "write throughput as `1000 tok/s`";
+            case COUNT -> "write a plain number";
+        };
+    }
+}

@@ -1,0 +1,38 @@
+package pdagc.ir;
+
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import pdagc.sem.DType;
+
+/** The logical IR: one replica's operations in a topological order (every input precedes its use). */
+public final class Graph {
+    private final List<Node> nodes = new ArrayList<>();
+    private final DType dtype;
+
+    public Graph(DType dtype) {
+        this.dtype = dtype;
+    }
+
+    public DType dtype() {
+        return dtype;
+    }
+
+    public Node add(String name, Op op, List<Integer> inputs, Shape shape, int layer, List<Parallel> parallel, pdagc.source.Span span) {
+        Node n = new Node(nodes.size(), name, op, List.copyOf(inputs), shape, layer, List.copyOf(parallel), span);
+        nodes.add(n);
+        return n;
+    }
+
+    public Node node(int id) {
+        return nodes.get(id);
+    }
+
+    public List<Node> nodes() {
+        return Collections.unmodifiableList(nodes);
+    }
+
+    public int size() {
+        return nodes.size();
+    }
+}

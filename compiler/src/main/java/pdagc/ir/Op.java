@@ -1,0 +1,159 @@
+package pdagc.ir;
+
+import java.util.List;
+
+/**
+ * The operations of the IR. Each record carries its attributes and knows its own name, kind and
+ * weight shape, so that adding an operation means filling in one record. Ops up to
+ * {@link Combine} come from blocks; {@link Collective} and {@link Slice} are inserted by the
+ * partitioner.
+ */
+public sealed interface Op {
+    String name();
+
+    NodeKind kind();
+
+    /** The shape of this op's parameters on one replica, or null when it has none. */
+    default Shape weight() {
+        return null;
+    }
+
+    /** Attributes in a fixed order for the IR's text form. */
+    default String attributes() {
+        return "";
+    }
+
+    /** Token ids of the batch, [batch, tokens]. */
+    record Input() implements Op {
+        public String name() { return "input"; }
+        public NodeKind kind() { return NodeKind.IO; }
+    }
+
+    /** The model's output (the logits that are needed). */
+    record Output() implements Op {
+        public String name() { return "output"; }
+        public NodeKind kind() { return NodeKind.IO; }
+    }
+
+    /** Token embedding lookup: [B, S] ids -> [B, S, dim]. */
+    record Embed(long vocab, long dim) implements Op {
+        public String name() { return "embedding"; }
+        public NodeKind kind() { return NodeKind.COMPUTE; }
+        public Shape weight() { return new Shape(vocab, dim); }
+        public String attributes() { return "vocab=" + vocab + ", dim=" + dim; }
+    }
+
+    /** x @ W with W [in, out], over the last dimension. */
+    record Linear(long in, long out) implements Op {
+        public String name() { return "linear"; }
+        public NodeKind kind() { return NodeKind.COMPUTE; }
+        public Shape weight() { return new Shape(in, out); }
+        public String attributes() { return "in=" + in + ", out=" + out; }
+    }
+
+    /** LayerNorm or RMSNorm over the last dimension, with a learned scale. */
+    record Norm(String type, long dim) implements Op {
+        public String name() { return type; }
+        public NodeKind kind() { return NodeKind.NORM; }
+        public Shape weight() { return new Shape(dim); }
+        public String attributes() { return "dim=" + dim; }
+    }
+
+    /**
+     * Scaled, causal attention scores from a fused QKV tensor laid out by key/value group:
+     * for each of the {@code kvHeads} groups, its {@code heads/kvHeads} query heads, then its key,
+     * then its value, each {@code headDim} wide. [B, S, (heads+2kv)·d] -> [B, heads, S, Skv].
+     */
+    record AttnScores(long heads, long kvHeads, long headDim) implements Op {
+        public String name() { return "attn_scores"; }
+        public NodeKind kind() { return NodeKind.COMPUTE; }
+        public String attributes() { return "heads=" + heads + ", kv_heads=" + kvHeads + ", head_dim=" + headDim; }
+    }
+
+    /** Softmax over the last dimension. */
+    record Softmax() implements Op {
+        public String name() { return "softmax"; }
+        public NodeKind kind() { return NodeKind.COMPUTE; }
+    }
+
+    /** Probabilities times values: ([B, heads, S, Skv], qkv) -> [B, S, heads·d]. */
+    record AttnContext(long heads, long kvHeads, long headDim) implements Op {
+        public String name() { return "attn_context"; }
+        public NodeKind kind() { return NodeKind.COMPUTE; }
+        public String attributes() { return "heads=" + heads + ", kv_heads=" + kvHeads + ", head_dim=" + headDim; }
+    }
+
+    /** An elementwise function: gelu, silu, relu. */
+    record Unary(String fn) implements Op {
+        public String name() { return fn; }
+        public NodeKind kind() { return NodeKind.COMPUTE; }
+    }
+
+    /** Elementwise add or mul of two tensors of one shape. */
+    record Binary(String fn) implements Op {
+        public String name() { return fn; }
+        public NodeKind kind() { return NodeKind.COMPUTE; }
+    }
+
+    /** The gate: scores each token against the experts and keeps the top k, [B,S,H] -> [B,S,k] choices. */
+    record Router(long experts, long top, long dim) implements Op {
+        public String name() { return "router"; }
+        public NodeKind kind() { return NodeKind.ROUTING; }
+        public Shape weight() { return new Shape(dim, experts); }
+        public String attributes() { return "experts=" + experts + ", top=" + top; }
+    }
+
+    /** Groups each token's copies by chosen expert: ([B,S,H], choices) -> [E, C, H] buckets. */
+    record Dispatch(long experts, long top) implements Op {
+        public String name() { return "dispatch"; }
+        public NodeKind kind() { return NodeKind.ROUTING; }
+        public String attributes() { return "experts=" + experts + ", top=" + top; }
+    }
+
+    /** One linear per expert over its bucket: [E, C, in] -> [E, C, out]. */
+    record ExpertLinear(long experts, long in, long out) implements Op {
+        public String name() { return "expert_linear"; }
+        public NodeKind kind() { return NodeKind.COMPUTE; }
+        public Shape weight() { return new Shape(experts, in, out); }
+        public String attributes() { return "experts=" + experts + ", in=" + in + ", out=" + out; }
+    }
+
+    /** Returns bucketed outputs to their tokens and sums the top-k with the gate's weights. */
+    record Combine(long experts, long top) implements Op {
+        public String name() { return "combine"; }
+        public NodeKind kind() { return NodeKind.ROUTING; }
+        public String attributes() { return "experts=" + experts + ", top=" + top; }
+    }
+
+    /** Keeps the last position of every sequence: [B, S, H] -> [B, 1, H] (prefill's next-token logits). */
+    record LastToken() implements Op {
+        public String name() { return "last_token"; }
+        public NodeKind kind() { return NodeKind.COMPUTE; }
+    }
+
+    /**
+     * A collective over mesh axes, inserted by the partitioner. {@code dim} is the dimension a
+     * gather concatenates, a scatter splits, or an all-to-all splits; {@code toDim} is the
+     * dimension an all-to-all concatenates.
+     */
+    record Collective(CollectiveKind collective, List<String> axes, int dim, int toDim) implements Op {
+        public String name() { return collective.opName(); }
+        public NodeKind kind() { return NodeKind.COLLECTIVE; }
+        public String attributes() {
+            String a = "axes=" + String.join("+", axes);
+            return switch (collective) {
+                case ALL_REDUCE -> a;
+                case ALL_GATHER, REDUCE_SCATTER -> a + ", dim=" + dim;
+                case ALL_TO_ALL -> a + ", split=" + dim + ", concat=" + toDim;
+                case SEND, RECV -> a;
+            };
+        }
+    }
+
+    /** Keeps this rank's part of a replicated dimension; local, no communication. */
+    record Slice(List<String> axes, int dim) implements Op {
+        public String name() { return "slice"; }
+        public NodeKind kind() { return NodeKind.COMPUTE; }
+        public String attributes() { return "axes=" + String.join("+", axes) + ", dim=" + dim; }
+    }
+}

@@ -1,0 +1,200 @@
+package pdagc.lower;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import pdagc.ast.Expr;
+import pdagc.diag.Code;
+import pdagc.diag.Diagnostic;
+import pdagc.diag.Diagnostics;
+import pdagc.ir.Op;
+import pdagc.ir.Parallel;
+import pdagc.ir.Shape;
+import pdagc.sem.ModelSpec;
+
+/**
+ * The built-in operations that blocks call: their signatures (tensor count, named numbers,
+ * allowed annotations) and their shape rules. A call that breaks a rule is a diagnostic at the call.
+ */
+final class Builtins {
+    private static final Set<String> NAMES = Set.of("embed", "linear", "norm", "layernorm", "rmsnorm", "attn_scores", "softmax",
+            "attn_context", "gelu", "silu", "relu", "act", "router", "dispatch", "expert_linear", "combine", "last_token");
+
+    /** An op ready to be added: the op, its input nodes and its output shape. */
+    record Result(Op op, List<Integer> inputs, Shape shape) {}
+
+    private final ModelSpec model;
+    private final Map<String, Long> params;
+    private final pdagc.ir.Graph graph;
+    private Expr.Call call;
+    private Diagnostics diagnostics;
+
+    Builtins(ModelSpec model, Map<String, Long> params, pdagc.ir.Graph graph) {
+        this.model = model;
+        this.params = params;
+        this.graph = graph;
+    }
+
+    static boolean isBuiltin(String name) {
+        return NAMES.contains(name);
+    }
+
+    Result build(String name, Expr.Call call, List<Val.Tensor> in, Map<String, Long> named, List<Parallel> parallel, Diagnostics diagnostics) {
+        this.call = call;
+        this.diagnostics = diagnostics;
+        return switch (name) {
+            case "embed" -> sig(in, 1, named, List.of("vocab", "dim"), parallel, Set.of(Parallel.Style.VOCAB))
+                    && rank(in.get(0), 2) ? embed(in.get(0), named) : null;
+            case "linear" -> sig(in, 1, named, List.of("out"), parallel, Set.of(Parallel.Style.COLUMN, Parallel.Style.ROW))
+                    ? new Result(new Op.Linear(in.get(0).shape().last(), named.get("out")), ids(in), in.get(0).shape().with(in.get(0).shape().rank() - 1, named.get("out")))
+                    : null;
+            case "norm", "layernorm", "rmsnorm" -> sig(in, 1, named, List.of(), parallel, Set.of())
+                    ? new Result(new Op.Norm(name.equals("norm") ? model.norm() : name, in.get(0).shape().last()), ids(in), in.get(0).shape())
+                    : null;
+            case "softmax" -> sig(in, 1, named, List.of(), parallel, Set.of()) ? new Result(new Op.Softmax(), ids(in), in.get(0).shape()) : null;
+            case "gelu", "silu", "relu", "act" -> sig(in, 1, named, List.of(), parallel, Set.of())
+                    ? new Result(new Op.Unary(name.equals("act") ? model.act() : name), ids(in), in.get(0).shape())
+                    : null;
+            case "attn_scores" -> sig(in, 1, named, List.of("heads", "kv_heads", "head_dim"), parallel, Set.of()) && rank(in.get(0), 3)
+                    ? scores(in.get(0), named) : null;
+            case "attn_context" -> sig(in, 2, named, List.of("heads", "kv_heads", "head_dim"), parallel, Set.of()) && rank(in.get(0), 4)
+                    && rank(in.get(1), 3) ? context(in.get(0), in.get(1), named) : null;
+            case "router" -> sig(in, 1, named, List.of("experts", "top"), parallel, Set.of()) && rank(in.get(0), 3) ? router(in.get(0), named) : null;
+            case "dispatch" -> sig(in, 2, named, List.of(), parallel, Set.of(Parallel.Style.EXPERTS)) && rank(in.get(0), 3)
+                    && routed(in.get(1)) ? dispatch(in.get(0), in.get(1)) : null;
+            case "expert_linear" -> sig(in, 1, named, List.of("out"), parallel,
+                    Set.of(Parallel.Style.COLUMN, Parallel.Style.ROW, Parallel.Style.EXPERTS)) && rank(in.get(0), 3)
+                    ? expertLinear(in.get(0), named.get("out")) : null;
+            case "combine" -> sig(in, 2, named, List.of(), parallel, Set.of(Parallel.Style.EXPERTS)) && rank(in.get(0), 3)
+                    && routed(in.get(1)) ? combine(in.get(0), in.get(1)) : null;
+            case "last_token" -> sig(in, 1, named, List.of(), parallel, Set.of()) && rank(in.get(0), 3)
+                    ? new Result(new Op.LastToken(), ids(in), in.get(0).shape().with(1, 1)) : null;
+            default -> throw new IllegalStateException("builtin table and builder disagree on " + name);
+        };
+    }
+
+    private Result embed(Val.Tensor tokens, Map<String, Long> named) {
+        Shape s = tokens.shape();
+        return new Result(new Op.Embed(named.get("vocab"), named.get("dim")), ids(List.of(tokens)), new Shape(s.dim(0), s.dim(1), named.get("dim")));
+    }
+
+    private Result scores(Val.Tensor qkv, Map<String, Long> n) {
+        long heads = n.get("heads"), kv = n.get("kv_heads"), d = n.get("head_dim");
+        if (!attentionHeads(heads, kv)) return null;
+        long width = Math.multiplyExact(heads + 2 * kv, d);
+        if (qkv.shape().last() != width) {
+            return fail("the fused QKV tensor must be (heads + 2*kv_heads) * head_dim = " + width + " wide, found " + qkv.shape().last());
+        }
+        long kvLen = params.get("context");
+        return new Result(new Op.AttnScores(heads, kv, d), ids(List.of(qkv)), new Shape(qkv.shape().dim(0), heads, qkv.shape().dim(1), kvLen));
+    }
+
+    private Result context(Val.Tensor probs, Val.Tensor qkv, Map<String, Long> n) {
+        long heads = n.get("heads"), kv = n.get("kv_heads"), d = n.get("head_dim");
+        if (!attentionHeads(heads, kv)) return null;
+        Shape p = probs.shape();
+        if (p.dim(0) != qkv.shape().dim(0) || p.dim(1) != heads || p.dim(2) != qkv.shape().dim(1)) {
+            return fail("probabilities " + p + " do not match " + heads + " heads over values " + qkv.shape());
+        }
+        return new Result(new Op.AttnContext(heads, kv, d), ids(List.of(probs, qkv)), new Shape(p.dim(0), p.dim(2), Math.multiplyExact(heads, d)));
+    }
+
+    private boolean attentionHeads(long heads, long kv) {
+        if (kv < 1 || heads < 1 || heads % kv != 0) {
+            fail(heads + " query heads cannot be grouped over " + kv + " key/value heads");
+            return false;
+        }
+        return true;
+    }
+
+    private Result router(Val.Tensor x, Map<String, Long> n) {
+        long e = n.get("experts"), k = n.get("top");
+        if (e < 1 || k < 1 || k > e) return fail("top " + k + " of " + e + " experts is not a routing");
+        return new Result(new Op.Router(e, k, x.shape().last()), ids(List.of(x)), new Shape(x.shape().dim(0), x.shape().dim(1), k));
+    }
+
+    private Result dispatch(Val.Tensor x, Val.Tensor route) {
+        Op.Router r = router;
+        if (x.shape().dim(0) != route.shape().dim(0) || x.shape().dim(1) != route.shape().dim(1)) {
+            return fail("tokens " + x.shape() + " and routing " + route.shape() + " disagree");
+        }
+        long tokens = Math.multiplyExact(Math.multiplyExact(x.shape().dim(0), x.shape().dim(1)), r.top());
+        long capacity = (tokens + r.experts() - 1) / r.experts();
+        return new Result(new Op.Dispatch(r.experts(), r.top()), ids(List.of(x, route)), new Shape(r.experts(), capacity, x.shape().last()));
+    }
+
+    private Result expertLinear(Val.Tensor x, long out) {
+        Shape s = x.shape();
+        return new Result(new Op.ExpertLinear(s.dim(0), s.dim(2), out), ids(List.of(x)), new Shape(s.dim(0), s.dim(1), out));
+    }
+
+    private Result combine(Val.Tensor y, Val.Tensor route) {
+        Op.Router r = router;
+        if (y.shape().dim(0) != r.experts()) return fail("expert outputs " + y.shape() + " do not have the router's " + r.experts() + " experts");
+        return new Result(new Op.Combine(r.experts(), r.top()), ids(List.of(y, route)),
+                new Shape(route.shape().dim(0), route.shape().dim(1), y.shape().last()));
+    }
+
+    private Op.Router router;
+
+    /** The routing argument must come straight from a router; remembers it for the shapes. */
+    private boolean routed(Val.Tensor route) {
+        router = graph.node(route.node()).op() instanceof Op.Router r ? r : null;
+        if (router == null) {
+            fail("the second argument must be the output of `router(...)`");
+            return false;
+        }
+        return true;
+    }
+
+    private boolean sig(List<Val.Tensor> in, int tensors, Map<String, Long> named, List<String> names, List<Parallel> parallel, Set<Parallel.Style> styles) {
+        String op = call.callee().text();
+        if (in.size() != tensors) {
+            fail(op + " takes " + tensors + (tensors == 1 ? " tensor" : " tensors") + ", given " + in.size());
+            return false;
+        }
+        List<String> missing = new ArrayList<>();
+        for (String n : names) if (!named.containsKey(n)) missing.add(n + ":");
+        List<String> extra = new ArrayList<>();
+        for (String n : named.keySet()) if (!names.contains(n)) extra.add(n + ":");
+        if (!missing.isEmpty() || !extra.isEmpty()) {
+            fail(op + (missing.isEmpty() ? "" : " needs " + String.join(", ", missing))
+                    + (extra.isEmpty() ? "" : (missing.isEmpty() ? "" : " and") + " does not take " + String.join(", ", extra)));
+            return false;
+        }
+        for (Map.Entry<String, Long> e : named.entrySet()) {
+            if (e.getValue() < 1) {
+                fail(op + "'s " + e.getKey() + ": must be positive, found " + e.getValue());
+                return false;
+            }
+        }
+        for (Parallel p : parallel) {
+            if (!styles.contains(p.style())) {
+                diagnostics.add(Diagnostic.of(Code.E0402, p.span(), "@" + p.style().keyword(), "does not apply to `" + op + "`")
+                        .label("not allowed here"));
+                return false;
+            }
+        }
+        return true;
+    }
+
+    private boolean rank(Val.Tensor t, int rank) {
+        if (t.shape().rank() != rank) {
+            fail(call.callee().text() + " needs a tensor of " + rank + " dimensions, given " + t.shape());
+            return false;
+        }
+        return true;
+    }
+
+    private Result fail(String message) {
+        diagnostics.add(Diagnostic.of(Code.E0401, call.span(), message).label("in this call"));
+        return null;
+    }
+
+    private static List<Integer> ids(List<Val.Tensor> in) {
+        List<Integer> out = new ArrayList<>();
+        for (Val.Tensor t : in) out.add(t.node());
+        return out;
+    }
+}

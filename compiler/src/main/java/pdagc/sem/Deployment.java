@@ -1,0 +1,16 @@
+package pdagc.sem;
+
+import java.util.List;
+import pdagc.front.Program;
+import pdagc.source.Span;
+
+/** A checked deployment: a model on a cluster with a strategy for a workload. */
+public record Deployment(
+        String name,
+        ModelSpec model,
+        ClusterSpec cluster,
+        StrategySpec strategy,
+        WorkloadSpec workload,
+        List<Requirement> requirements,
+        Program program,
+        Span span) {}

@@ -1,0 +1,21 @@
+package pdagc.sem;
+
+/** What a quantity measures; each has one base unit in which pdagc computes. */
+public enum Dimension {
+    COUNT("a plain number"),
+    BYTES("bytes"),
+    SECONDS("time"),
+    BYTES_PER_SECOND("bandwidth"),
+    FLOPS_PER_SECOND("compute rate"),
+    TOKENS_PER_SECOND("throughput");
+
+    private final String description;
+
+    Dimension(String description) {
+        this.description = description;
+    }
+
+    public String description() {
+        return description;
+    }
+}
