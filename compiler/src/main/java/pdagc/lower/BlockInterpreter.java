@@ -78,7 +78,7 @@ final class BlockInterpreter {
                     if (v.isEmpty()) return Optional.empty();
                     names.put(let.name().text(), v.get());
                 } else if (s instanceof Stmt.Return ret) {
-                    Optional<Val> v = eval(scope, ret.value(), path + ".out", List.of());
+                    Optional<Val> v = eval(scope, ret.value(), path + "." + (ret.value() instanceof Expr.Call c ? c.callee().last() : "out"), List.of());
                     if (v.isEmpty()) return Optional.empty();
                     if (!(v.get() instanceof Val.Tensor t)) {
                         error(Diagnostic.of(Code.E0405, ret.value().span(), ret.value().span().text(), Val.describe(v.get()), "a tensor"));

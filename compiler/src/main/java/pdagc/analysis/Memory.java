@@ -1,0 +1,57 @@
+package pdagc.analysis;
+
+import pdagc.ir.Op;
+import pdagc.mesh.Mesh;
+import pdagc.partition.SpmdNode;
+import pdagc.partition.SpmdProgram;
+import pdagc.sem.WorkloadSpec;
+
+/**
+ * Memory of one GPU from its program: the bytes of its weight shards (each weight dimension split
+ * as the op's input and output say it is) and of its KV cache (keys and values of its heads, for
+ * its sequences, over the workload's context). Activations come with the liveness analysis.
+ */
+public final class Memory {
+    private Memory() {}
+
+    /** Bytes on one GPU. */
+    public record PerGpu(long weightBytes, long kvCacheBytes) {
+        public long total() {
+            return weightBytes + kvCacheBytes;
+        }
+    }
+
+    public static PerGpu perGpu(SpmdProgram p, WorkloadSpec workload) {
+        Mesh mesh = p.mesh();
+        long weights = 0;
+        long kv = 0;
+        int bytes = p.dtype().bytes();
+        for (SpmdNode n : p.nodes()) {
+            weights += localWeightElements(n, p, mesh) * bytes;
+            if (n.op() instanceof Op.AttnScores a) {
+                long ways = mesh.size(n.sharding().axes(1));
+                long kvLocal = Math.max(1, a.kvHeads() / ways);
+                long batchLocal = n.local().dim(0);
+                kv += 2 * kvLocal * a.headDim() * batchLocal * workload.context() * bytes;
+            }
+        }
+        return new PerGpu(weights, kv);
+    }
+
+    static long localWeightElements(SpmdNode n, SpmdProgram p, Mesh mesh) {
+        Op op = n.op();
+        if (op.weight() == null) return 0;
+        long total = op.weight().elements();
+        if (op instanceof Op.Linear) {
+            SpmdNode in = p.nodes().get(n.inputs().get(0));
+            int last = n.sharding().rank() - 1;
+            return total / mesh.size(in.sharding().axes(last)) / mesh.size(n.sharding().axes(last));
+        }
+        if (op instanceof Op.Embed) return total / mesh.size(n.sharding().partial());
+        if (op instanceof Op.ExpertLinear) {
+            SpmdNode in = p.nodes().get(n.inputs().get(0));
+            return total / mesh.size(n.sharding().axes(0)) / mesh.size(in.sharding().axes(2)) / mesh.size(n.sharding().axes(2));
+        }
+        return total;
+    }
+}

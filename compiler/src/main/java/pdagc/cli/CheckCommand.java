@@ -1,0 +1,45 @@
+package pdagc.cli;
+
+import java.io.PrintWriter;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.Callable;
+import pdagc.driver.Compiler;
+import pdagc.driver.Plan;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Parameters;
+
+/** {@code pdagc check FILE...}: every diagnostic of every deploy, no output files. */
+@Command(name = "check", description = "Check .pdag files and report diagnostics only.", mixinStandardHelpOptions = true)
+final class CheckCommand implements Callable<Integer> {
+    private final PrintWriter out;
+    private final PrintWriter err;
+
+    @Parameters(arity = "1..*", paramLabel = "FILE", description = "the .pdag files to check")
+    List<Path> files;
+
+    CheckCommand(PrintWriter out, PrintWriter err) {
+        this.out = out;
+        this.err = err;
+    }
+
+    @Override
+    public Integer call() {
+        int worst = Main.OK;
+        for (Path f : files) {
+            Compiler c = new Compiler(Set.of());
+            List<Plan> plans = c.check(f, Reporting.display(f));
+            int code = Reporting.report(c.diagnostics(), err);
+            if (code == Main.OK) {
+                for (Plan p : plans) {
+                    out.println(Reporting.display(f) + ": deploy " + p.deployment().name() + " ok: " + p.spmd().mesh().size() + " GPUs, mesh "
+                            + p.spmd().mesh() + ", " + p.spmd().nodes().size() + " ops per GPU");
+                }
+            }
+            worst = Math.max(worst, code);
+        }
+        out.flush();
+        return worst;
+    }
+}

@@ -1,0 +1,78 @@
+package pdagc.cli;
+
+import java.io.PrintWriter;
+import java.nio.file.Path;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.Callable;
+import pdagc.driver.Compiler;
+import pdagc.driver.Plan;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+import picocli.CommandLine.Spec;
+
+/** {@code pdagc FILE --emit FORMAT [-o OUT]}: compile one deployment and write a backend's output. */
+@Command(name = "pdagc", mixinStandardHelpOptions = true, version = "pdagc 0.1.0",
+        description = "Compile a .pdag deployment to its checked per-GPU operator DAG.")
+final class CompileCommand implements Callable<Integer> {
+    private final PrintWriter out;
+    private final PrintWriter err;
+
+    @Spec
+    picocli.CommandLine.Model.CommandSpec spec;
+
+    @Parameters(index = "0", arity = "0..1", paramLabel = "FILE", description = "the .pdag file")
+    Path file;
+
+    @Option(names = "--emit", paramLabel = "FORMAT", description = "ir, dot, svg or json (default: a summary only)")
+    String emit;
+
+    @Option(names = {"-o", "--output"}, paramLabel = "OUT", description = "output file (default: stdout for text; FILE's stem + .svg for svg)")
+    Path output;
+
+    @Option(names = "--view", paramLabel = "VIEW", description = "for dot/svg: whole, roles, gpu:N or layer:N (default: the largest that stays readable)")
+    String view;
+
+    @Option(names = "--deploy", paramLabel = "NAME", description = "which deploy of FILE to compile, when it has several")
+    String deploy;
+
+    @Option(names = "--print-ir-after", paramLabel = "PASS", description = "print the IR after PASS (lower, sharding-propagation, insert-collectives, or all) to stderr")
+    List<String> printIrAfter = List.of();
+
+    CompileCommand(PrintWriter out, PrintWriter err) {
+        this.out = out;
+        this.err = err;
+    }
+
+    @Override
+    public Integer call() {
+        if (file == null) {
+            spec.commandLine().usage(err);
+            return Main.USAGE;
+        }
+        Set<String> passes = new LinkedHashSet<>();
+        for (String p : printIrAfter) {
+            if (p.equals("all")) passes.addAll(Compiler.PASSES);
+            else if (Compiler.PASSES.contains(p)) passes.add(p);
+            else {
+                err.println("error: unknown pass `" + p + "`; passes are: " + String.join(", ", Compiler.PASSES) + ", all");
+                return Main.USAGE;
+            }
+        }
+        Optional<Emitter> emitter = Emitter.forFormat(emit, err);
+        if (emit != null && emitter.isEmpty()) return Main.USAGE;
+        Compiler compiler = new Compiler(passes);
+        Optional<Plan> plan = compiler.compile(file, Reporting.display(file), deploy);
+        compiler.irText().values().forEach(err::print);
+        int code = Reporting.report(compiler.diagnostics(), err);
+        if (code != Main.OK || plan.isEmpty()) return code == Main.OK ? Main.INPUT_ERRORS : code;
+        if (emitter.isEmpty()) {
+            out.println(Summary.of(plan.get()));
+            return Main.OK;
+        }
+        return emitter.get().emit(plan.get(), file, output, view, out, err);
+    }
+}

@@ -1,0 +1,25 @@
+package pdagc.cli;
+
+import java.io.PrintWriter;
+import java.nio.file.Path;
+import pdagc.diag.DiagnosticRenderer;
+import pdagc.diag.Diagnostics;
+
+/** Prints diagnostics and the closing summary line, and maps them to an exit code. */
+final class Reporting {
+    private Reporting() {}
+
+    static int report(Diagnostics diagnostics, PrintWriter err) {
+        err.print(DiagnosticRenderer.render(diagnostics.sorted()));
+        String summary = DiagnosticRenderer.summary(diagnostics);
+        if (diagnostics.hasErrors()) err.println("error: could not compile: " + summary);
+        else if (!summary.isEmpty()) err.println("warning: " + summary);
+        err.flush();
+        return diagnostics.hasErrors() ? Main.INPUT_ERRORS : Main.OK;
+    }
+
+    /** The path as the user wrote it, for messages. */
+    static String display(Path file) {
+        return file.toString();
+    }
+}

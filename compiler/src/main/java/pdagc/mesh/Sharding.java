@@ -1,0 +1,91 @@
+package pdagc.mesh;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.TreeSet;
+import pdagc.ir.Shape;
+
+/**
+ * How a tensor value lies on the mesh: for each dimension, the mesh axes that split it (major to
+ * minor, always in the mesh's axis order), and the axes over which the local values are partial
+ * sums. Axes of size 1 never appear. Immutable.
+ */
+public record Sharding(List<List<String>> dims, List<String> partial) {
+
+    public Sharding {
+        List<List<String>> copy = new ArrayList<>();
+        for (List<String> d : dims) copy.add(List.copyOf(d));
+        dims = List.copyOf(copy);
+        partial = List.copyOf(new TreeSet<>(partial));
+    }
+
+    public static Sharding replicated(int rank) {
+        List<List<String>> d = new ArrayList<>();
+        for (int i = 0; i < rank; i++) d.add(List.of());
+        return new Sharding(d, List.of());
+    }
+
+    public int rank() {
+        return dims.size();
+    }
+
+    public List<String> axes(int dim) {
+        return dims.get(dim);
+    }
+
+    /** The dimension split over {@code axis}, or -1. */
+    public int dimOf(String axis) {
+        for (int i = 0; i < dims.size(); i++) if (dims.get(i).contains(axis)) return i;
+        return -1;
+    }
+
+    public boolean isPartial() {
+        return !partial.isEmpty();
+    }
+
+    public Sharding withDim(int dim, List<String> axes) {
+        List<List<String>> d = new ArrayList<>(dims);
+        d.set(dim, axes);
+        return new Sharding(d, partial);
+    }
+
+    public Sharding withPartial(List<String> axes) {
+        return new Sharding(dims, axes);
+    }
+
+    public Sharding noPartial() {
+        return partial.isEmpty() ? this : new Sharding(dims, List.of());
+    }
+
+    /** Every axis this value is split over, in dimension order. */
+    public List<String> splitAxes() {
+        List<String> out = new ArrayList<>();
+        for (List<String> d : dims) out.addAll(d);
+        return out;
+    }
+
+    /** The shape of one rank's shard: each dimension divided by the product of its axes' sizes. */
+    public Shape local(Shape global, Mesh mesh) {
+        long[] d = global.dims();
+        for (int i = 0; i < d.length && i < dims.size(); i++) d[i] = d[i] / mesh.size(dims.get(i));
+        return new Shape(d);
+    }
+
+    /** The first dimension whose size the axes do not divide, or -1. */
+    public int indivisibleDim(Shape global, Mesh mesh) {
+        for (int i = 0; i < dims.size(); i++) if (global.dim(i) % mesh.size(dims.get(i)) != 0) return i;
+        return -1;
+    }
+
+    @Override
+    public String toString() {
+        StringBuilder b = new StringBuilder("{");
+        for (int i = 0; i < dims.size(); i++) {
+            if (i > 0) b.append(',');
+            b.append(dims.get(i).isEmpty() ? "_" : String.join("+", dims.get(i)));
+        }
+        b.append('}');
+        if (!partial.isEmpty()) b.append(" partial(").append(String.join("+", partial)).append(')');
+        return b.toString();
+    }
+}

@@ -1,0 +1,66 @@
+package pdagc.partition;
+
+import java.util.List;
+import pdagc.ir.Graph;
+import pdagc.ir.Node;
+import pdagc.ir.Op;
+import pdagc.ir.Parallel;
+
+/**
+ * The deterministic text form of the IR after each pass, for goldens and {@code --print-ir-after}:
+ * one line per op, {@code %id = op[attrs] @annotations (%inputs) : shape ... // path}.
+ */
+public final class IrText {
+    private IrText() {}
+
+    public static String logical(Graph g) {
+        StringBuilder b = new StringBuilder();
+        b.append("// pass: lower (").append(g.size()).append(" ops, dtype ").append(g.dtype().keyword()).append(")\n");
+        for (Node n : g.nodes()) {
+            head(b, n.id(), n.op(), n.parallel(), n.inputs());
+            b.append(" : ").append(n.shape());
+            tail(b, n.layer(), n.name());
+        }
+        return b.toString();
+    }
+
+    public static String sharded(Graph g, ShardingPropagation.Result r) {
+        StringBuilder b = new StringBuilder();
+        b.append("// pass: ").append(ShardingPropagation.NAME).append('\n');
+        for (Node n : g.nodes()) {
+            head(b, n.id(), n.op(), n.parallel(), n.inputs());
+            b.append(" : ").append(n.shape()).append(' ').append(r.output().get(n.id()));
+            List<pdagc.mesh.Sharding> req = r.required().get(n.id());
+            for (int i = 0; i < req.size(); i++) {
+                b.append(i == 0 ? "  requires " : ", ").append('%').append(n.inputs().get(i)).append(' ').append(req.get(i));
+            }
+            tail(b, n.layer(), n.name());
+        }
+        return b.toString();
+    }
+
+    public static String spmd(SpmdProgram p) {
+        StringBuilder b = new StringBuilder();
+        b.append("// pass: ").append(InsertCollectives.NAME).append(" (mesh ").append(p.mesh()).append(", ").append(p.nodes().size()).append(" ops per GPU)\n");
+        for (SpmdNode n : p.nodes()) {
+            head(b, n.id(), n.op(), List.of(), n.inputs());
+            b.append(" : ").append(n.shape()).append(' ').append(n.sharding()).append(" local ").append(n.local());
+            tail(b, n.layer(), n.name());
+        }
+        return b.toString();
+    }
+
+    private static void head(StringBuilder b, int id, Op op, List<Parallel> parallel, List<Integer> inputs) {
+        b.append('%').append(id).append(" = ").append(op.name());
+        if (!op.attributes().isEmpty()) b.append('[').append(op.attributes()).append(']');
+        for (Parallel p : parallel) b.append(' ').append(p);
+        b.append(" (");
+        for (int i = 0; i < inputs.size(); i++) b.append(i > 0 ? ", %" : "%").append(inputs.get(i));
+        b.append(')');
+    }
+
+    private static void tail(StringBuilder b, int layer, String name) {
+        if (layer >= 0) b.append("  layer=").append(layer);
+        b.append("  // ").append(name).append('\n');
+    }
+}

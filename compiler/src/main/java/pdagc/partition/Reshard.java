@@ -1,0 +1,109 @@
+package pdagc.partition;
+
+import java.util.ArrayList;
+import java.util.List;
+import pdagc.ir.CollectiveKind;
+import pdagc.ir.Op;
+import pdagc.mesh.Sharding;
+
+/**
+ * The table of design section 3, as code: the steps that turn a value's sharding into the one a
+ * consumer requires. Partial sums are reduced first (reduce-scatter when the target splits a
+ * dimension over that axis, all-reduce otherwise); then per axis, a dimension split that moves is
+ * an all-to-all, one that goes away is an all-gather, and a new split is a local slice.
+ */
+final class Reshard {
+    private Reshard() {}
+
+    /** One step and the sharding after it. */
+    record Step(Op op, Sharding after) {}
+
+    static List<Step> plan(Sharding from, Sharding to, MeshContext mesh) {
+        List<Step> steps = new ArrayList<>();
+        Sharding cur = from;
+        List<String> allReduce = new ArrayList<>();
+        for (String a : mesh.ordered(from.partial())) {
+            if (to.partial().contains(a)) continue;
+            int d = to.dimOf(a);
+            if (d >= 0 && cur.dimOf(a) < 0 && isMinorMost(to, d, a, cur)) {
+                cur = cur.withDim(d, mesh.with(cur.axes(d), a)).withPartial(without(cur.partial(), a));
+                steps.add(new Step(new Op.Collective(CollectiveKind.REDUCE_SCATTER, List.of(a), d, d), cur));
+            } else {
+                allReduce.add(a);
+            }
+        }
+        if (!allReduce.isEmpty()) {
+            List<String> rest = new ArrayList<>(cur.partial());
+            rest.removeAll(allReduce);
+            cur = cur.withPartial(rest);
+            steps.add(new Step(new Op.Collective(CollectiveKind.ALL_REDUCE, allReduce, -1, -1), cur));
+        }
+        for (String a : mesh.ordered(union(cur.splitAxes(), to.splitAxes()))) {
+            int src = cur.dimOf(a);
+            int dst = to.dimOf(a);
+            if (src == dst) continue;
+            if (src >= 0) {
+                // Axes minor to `a` in its dimension must come off first to keep blocks contiguous.
+                List<String> minor = cur.axes(src).subList(cur.axes(src).indexOf(a) + 1, cur.axes(src).size());
+                for (String m : reversed(minor)) {
+                    cur = cur.withDim(src, mesh.without(cur.axes(src), m));
+                    steps.add(new Step(new Op.Collective(CollectiveKind.ALL_GATHER, List.of(m), src, src), cur));
+                }
+            }
+            if (src >= 0 && dst >= 0) {
+                cur = cur.withDim(src, mesh.without(cur.axes(src), a)).withDim(dst, mesh.with(cur.axes(dst), a));
+                steps.add(new Step(new Op.Collective(CollectiveKind.ALL_TO_ALL, List.of(a), dst, src), cur));
+            } else if (src >= 0) {
+                cur = cur.withDim(src, mesh.without(cur.axes(src), a));
+                steps.add(new Step(new Op.Collective(CollectiveKind.ALL_GATHER, List.of(a), src, src), cur));
+            } else {
+                cur = cur.withDim(dst, mesh.with(cur.axes(dst), a));
+                steps.add(new Step(new Op.Slice(List.of(a), dst), cur));
+            }
+        }
+        // Re-split what was gathered only to free a major axis.
+        for (String a : mesh.ordered(to.splitAxes())) {
+            if (cur.dimOf(a) < 0) {
+                int d = to.dimOf(a);
+                cur = cur.withDim(d, mesh.with(cur.axes(d), a));
+                steps.add(new Step(new Op.Slice(List.of(a), d), cur));
+            }
+        }
+        if (!cur.equals(to)) {
+            throw new UnsupportedReshard(from, to, cur);
+        }
+        return steps;
+    }
+
+    /** A reshard this planner cannot express; the caller turns it into a diagnostic. */
+    static final class UnsupportedReshard extends RuntimeException {
+        private static final long serialVersionUID = 1L;
+
+        UnsupportedReshard(Sharding from, Sharding to, Sharding reached) {
+            super("cannot reshard " + from + " to " + to + " (reached " + reached + ")");
+        }
+    }
+
+    private static boolean isMinorMost(Sharding to, int d, String a, Sharding cur) {
+        List<String> target = to.axes(d);
+        return target.get(target.size() - 1).equals(a) && cur.axes(d).equals(target.subList(0, target.size() - 1));
+    }
+
+    private static List<String> without(List<String> axes, String a) {
+        List<String> out = new ArrayList<>(axes);
+        out.remove(a);
+        return out;
+    }
+
+    private static List<String> union(List<String> a, List<String> b) {
+        List<String> out = new ArrayList<>(a);
+        for (String x : b) if (!out.contains(x)) out.add(x);
+        return out;
+    }
+
+    private static List<String> reversed(List<String> l) {
+        List<String> out = new ArrayList<>(l);
+        java.util.Collections.reverse(out);
+        return out;
+    }
+}

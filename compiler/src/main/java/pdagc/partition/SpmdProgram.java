@@ -1,0 +1,12 @@
+package pdagc.partition;
+
+import java.util.List;
+import pdagc.mesh.Mesh;
+import pdagc.sem.DType;
+
+/**
+ * The partitioned program: one list of operations, in order, that every rank of the mesh runs on
+ * its own shards, with every collective in place. Ranks differ only in their mesh coordinates,
+ * which fix their shards and their collective groups; memory grows with the program, not the GPUs.
+ */
+public record SpmdProgram(Mesh mesh, DType dtype, List<SpmdNode> nodes) {}
