@@ -3,6 +3,7 @@ package pdagc.analysis;
 import pdagc.ir.Op;
 import pdagc.mesh.Mesh;
 import pdagc.partition.SpmdNode;
+import pdagc.partition.WeightLayout;
 import pdagc.partition.SpmdProgram;
 import pdagc.sem.WorkloadSpec;
 
@@ -27,7 +28,7 @@ public final class Memory {
         long kv = 0;
         int bytes = p.dtype().bytes();
         for (SpmdNode n : p.nodes()) {
-            weights += localWeightElements(n, p, mesh) * bytes;
+            weights += WeightLayout.localElements(n, p, mesh) * bytes;
             if (n.op() instanceof Op.AttnScores a) {
                 long ways = mesh.size(n.sharding().axes(1));
                 long kvLocal = Math.max(1, a.kvHeads() / ways);
@@ -36,22 +37,5 @@ public final class Memory {
             }
         }
         return new PerGpu(weights, kv);
-    }
-
-    static long localWeightElements(SpmdNode n, SpmdProgram p, Mesh mesh) {
-        Op op = n.op();
-        if (op.weight() == null) return 0;
-        long total = op.weight().elements();
-        if (op instanceof Op.Linear) {
-            SpmdNode in = p.nodes().get(n.inputs().get(0));
-            int last = n.sharding().rank() - 1;
-            return total / mesh.size(in.sharding().axes(last)) / mesh.size(n.sharding().axes(last));
-        }
-        if (op instanceof Op.Embed) return total / mesh.size(n.sharding().partial());
-        if (op instanceof Op.ExpertLinear) {
-            SpmdNode in = p.nodes().get(n.inputs().get(0));
-            return total / mesh.size(n.sharding().axes(0)) / mesh.size(in.sharding().axes(2)) / mesh.size(n.sharding().axes(2));
-        }
-        return total;
     }
 }

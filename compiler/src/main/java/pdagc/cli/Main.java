@@ -24,6 +24,7 @@ public final class Main {
     public static int run(String[] args, PrintWriter out, PrintWriter err) {
         CommandLine cmd = new CommandLine(new CompileCommand(out, err));
         cmd.addSubcommand("check", new CommandLine(new CheckCommand(out, err)));
+        cmd.addSubcommand("verify", new CommandLine(new VerifyCommand(out, err)));
         cmd.setOut(out);
         cmd.setErr(err);
         cmd.setExecutionExceptionHandler((ex, line, parsed) -> internalError(ex, err));

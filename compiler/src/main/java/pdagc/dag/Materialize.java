@@ -7,7 +7,6 @@ import pdagc.ir.Shape;
 import pdagc.mesh.Mesh;
 import pdagc.partition.SpmdNode;
 import pdagc.partition.SpmdProgram;
-import pdagc.sem.ClusterSpec;
 
 /**
  * materialize: instantiates the SPMD program on every rank: one node per op per GPU, data edges
@@ -19,7 +18,7 @@ public final class Materialize {
 
     private Materialize() {}
 
-    public static PlanDag run(String deployment, String source, SpmdProgram program, ClusterSpec cluster) {
+    public static PlanDag run(String deployment, String source, SpmdProgram program, int gpusPerNode) {
         Mesh mesh = program.mesh();
         int gpus = mesh.size();
         List<SpmdNode> ops = program.nodes();
@@ -30,7 +29,7 @@ public final class Materialize {
         for (int r = 0; r < gpus; r++) {
             List<Integer> coords = new ArrayList<>();
             for (int c : mesh.coords(r)) coords.add(c);
-            gpuInfos.add(new GpuInfo(r, List.copyOf(coords), cluster.nodeOf(r)));
+            gpuInfos.add(new GpuInfo(r, List.copyOf(coords), r / gpusPerNode));
             for (SpmdNode op : ops) {
                 List<Shape> inputs = new ArrayList<>();
                 for (int in : op.inputs()) inputs.add(ops.get(in).local());
@@ -54,7 +53,7 @@ public final class Materialize {
         }
         List<Integer> all = new ArrayList<>();
         for (int r = 0; r < gpus; r++) all.add(r);
-        return new PlanDag(deployment, source, mesh, cluster.perNode(), program.dtype(), List.copyOf(gpuInfos), nodes, edges,
+        return new PlanDag(deployment, source, mesh, gpusPerNode, program.dtype(), List.copyOf(gpuInfos), nodes, edges,
                 List.of(new PlanDag.Role(0, List.copyOf(all))));
     }
 }

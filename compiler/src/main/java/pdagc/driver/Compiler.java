@@ -42,9 +42,16 @@ public final class Compiler {
     private final Diagnostics diagnostics = new Diagnostics();
     private final Set<String> printAfter;
     private final Map<String, String> irText = new LinkedHashMap<>();
+    private java.util.function.UnaryOperator<Deployment> rewrite = java.util.function.UnaryOperator.identity();
 
     public Compiler(Set<String> printAfter) {
         this.printAfter = printAfter;
+    }
+
+    /** Rewrites each deployment after checking and before lowering (verify shrinks it). */
+    public Compiler rewriting(java.util.function.UnaryOperator<Deployment> r) {
+        this.rewrite = r;
+        return this;
     }
 
     public Diagnostics diagnostics() {
@@ -74,7 +81,7 @@ public final class Compiler {
 
     public Optional<Plan> materialize(Plan plan) {
         Deployment d = plan.deployment();
-        PlanDag dag = Materialize.run(d.name(), d.span().file().displayName(), plan.spmd(), d.cluster());
+        PlanDag dag = Materialize.run(d.name(), d.span().file().displayName(), plan.spmd(), d.cluster().perNode());
         List<String> problems = Validate.run(dag);
         for (String p : problems) {
             diagnostics.add(Diagnostic.of(Code.E0901, d.span(), p).label("in the plan of this deployment")
@@ -105,7 +112,7 @@ public final class Compiler {
                     .help("add `deploy NAME = MODEL on CLUSTER with STRATEGY for WORKLOAD`"));
         }
         for (Decl.Deploy d : deploys) {
-            elaborator.deployment(d).flatMap(this::partition).ifPresent(plans::add);
+            elaborator.deployment(d).map(rewrite).flatMap(this::partition).ifPresent(plans::add);
         }
         elaborator.checkUnused(deploys);
         return plans;

@@ -1,0 +1,75 @@
+package pdagc.cli;
+
+import java.io.PrintWriter;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.Callable;
+import pdagc.driver.Compiler;
+import pdagc.driver.Plan;
+import pdagc.sem.Phase;
+import pdagc.verify.Shrink;
+import pdagc.verify.Verify;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+
+/**
+ * {@code pdagc verify FILE}: shrinks the deployment to tiny shapes, runs its per-GPU DAG and the
+ * unpartitioned model on the same weights, and exits 0 only when they agree.
+ */
+@Command(name = "verify", mixinStandardHelpOptions = true,
+        description = "Prove a plan right: run it on tiny shapes and compare with the unpartitioned model.")
+final class VerifyCommand implements Callable<Integer> {
+    private final PrintWriter out;
+    private final PrintWriter err;
+
+    @Parameters(index = "0", paramLabel = "FILE", description = "the .pdag file")
+    Path file;
+
+    @Option(names = "--deploy", paramLabel = "NAME", description = "which deploy to verify (default: all)")
+    String deploy;
+
+    @Option(names = "--seed", paramLabel = "N", description = "seed of the random weights and tokens (default: ${DEFAULT-VALUE})")
+    long seed = 1;
+
+    VerifyCommand(PrintWriter out, PrintWriter err) {
+        this.out = out;
+        this.err = err;
+    }
+
+    @Override
+    public Integer call() {
+        List<List<String>> notes = new ArrayList<>();
+        Compiler compiler = new Compiler(Set.of()).rewriting(d -> {
+            Shrink.Result r = Shrink.run(d);
+            notes.add(r.notes());
+            return r.deployment();
+        });
+        List<Plan> plans = compiler.check(file, Reporting.display(file));
+        int code = Reporting.report(compiler.diagnostics(), err);
+        if (code != Main.OK) return code;
+        int result = Main.OK;
+        for (int i = 0; i < plans.size(); i++) {
+            Plan plan = plans.get(i);
+            if (deploy != null && !plan.deployment().name().equals(deploy)) continue;
+            out.println("verify " + plan.deployment().name() + " on " + plan.spmd().mesh().size() + " GPUs, mesh " + plan.spmd().mesh() + ", shrunk to tiny shapes:");
+            for (String n : notes.get(i)) out.println("  " + n);
+            Optional<Plan> built = compiler.materialize(plan);
+            if (built.isEmpty()) {
+                Reporting.report(compiler.diagnostics(), err);
+                return Main.INTERNAL;
+            }
+            boolean decode = plan.deployment().workload().phase() == Phase.DECODE;
+            Verify.Report report = Verify.run(plan.graph(), plan.spmd(), built.get().dag(), seed, decode,
+                    (int) plan.deployment().workload().context(), Map.of());
+            out.println("  " + report.summary() + "; tolerance " + Verify.TOLERANCE + " x max(1, |value|)");
+            if (!report.ok()) result = Main.INPUT_ERRORS;
+        }
+        out.flush();
+        return result;
+    }
+}

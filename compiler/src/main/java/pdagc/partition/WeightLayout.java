@@ -1,0 +1,40 @@
+package pdagc.partition;
+
+import java.util.List;
+import pdagc.ir.Op;
+import pdagc.mesh.Mesh;
+import pdagc.mesh.Sharding;
+
+/**
+ * How an op's weight is split on the mesh, read off the shardings of its input and output: a
+ * linear's input rows split as its input's last dimension and its columns as its output's; a
+ * vocabulary-parallel embedding's rows over the axes its output is partial over; an expert
+ * linear's experts as its output's first dimension. Memory analysis and the reference evaluator
+ * both use this one definition.
+ */
+public final class WeightLayout {
+    private WeightLayout() {}
+
+    /** The weight's sharding (never partial), or null when the op has no weight. */
+    public static Sharding of(SpmdNode n, SpmdProgram p) {
+        Op op = n.op();
+        if (op.weight() == null) return null;
+        int rank = op.weight().rank();
+        if (op instanceof Op.Linear) {
+            Sharding in = p.nodes().get(n.inputs().get(0)).sharding();
+            int last = n.sharding().rank() - 1;
+            return new Sharding(List.of(in.axes(last), n.sharding().axes(last)), List.of());
+        }
+        if (op instanceof Op.Embed) return new Sharding(List.of(n.sharding().partial(), List.of()), List.of());
+        if (op instanceof Op.ExpertLinear) {
+            Sharding in = p.nodes().get(n.inputs().get(0)).sharding();
+            return new Sharding(List.of(n.sharding().axes(0), in.axes(2), n.sharding().axes(2)), List.of());
+        }
+        return Sharding.replicated(rank);
+    }
+
+    public static long localElements(SpmdNode n, SpmdProgram p, Mesh mesh) {
+        Sharding s = of(n, p);
+        return s == null ? 0 : s.local(n.op().weight(), mesh).elements();
+    }
+}

@@ -1,0 +1,202 @@
+package pdagc.verify;
+
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import pdagc.dag.DagNode;
+import pdagc.dag.PlanDag;
+import pdagc.ir.Graph;
+import pdagc.ir.Op;
+import pdagc.mesh.Mesh;
+import pdagc.mesh.Sharding;
+import pdagc.partition.SpmdNode;
+import pdagc.partition.SpmdProgram;
+import pdagc.partition.WeightLayout;
+
+/**
+ * Runs a per-GPU DAG with real numbers: every GPU holds its shards of deterministic global weights
+ * (sliced by {@link WeightLayout}), every collective is carried out between the simulated GPUs
+ * from the groups the DAG names, and routing is deterministic (top-k, ties to the lower index, no
+ * token dropped). Ops run in program order, all GPUs at one op before the next, so peers' inputs
+ * are ready whatever groups the DAG names.
+ */
+final class Evaluator {
+    private final Graph logical;
+    private final SpmdProgram program;
+    private final PlanDag dag;
+    private final Mesh mesh;
+    private final long seed;
+    private final boolean decode;
+    private final int context;
+    private final Map<Integer, Tensor> weights = new HashMap<>();
+    private final int[][] lookup;
+    private final int vocab;
+    /** Mutation hook for tests: the rank whose weight shard a node loads. */
+    private final Map<Integer, Integer> shardOverride;
+
+    Evaluator(Graph logical, SpmdProgram program, PlanDag dag, long seed, boolean decode, int context, Map<Integer, Integer> shardOverride) {
+        this.logical = logical;
+        this.program = program;
+        this.dag = dag;
+        this.mesh = program.mesh();
+        this.seed = seed;
+        this.decode = decode;
+        this.context = context;
+        this.shardOverride = shardOverride;
+        int p = program.nodes().size();
+        lookup = new int[dag.gpus().size()][p];
+        for (int[] row : lookup) Arrays.fill(row, -1);
+        for (DagNode n : dag.nodes()) lookup[n.gpu()][n.program()] = n.index();
+        int v = 1;
+        for (pdagc.ir.Node n : logical.nodes()) if (n.op() instanceof Op.Embed e) v = (int) e.vocab();
+        vocab = v;
+    }
+
+    /** A failure to evaluate, with where it happened. */
+    record Failure(DagNode node, String message) {}
+
+    /** Values by DAG node index; {@code failure} set when evaluation stopped. */
+    record Run(Value[] values, Failure failure) {}
+
+    Run run() {
+        Value[] values = new Value[dag.nodes().size()];
+        for (int p = 0; p < program.nodes().size(); p++) {
+            for (int g = 0; g < lookup.length; g++) {
+                int idx = lookup[g][p];
+                if (idx < 0) continue;
+                DagNode node = dag.nodes().get(idx);
+                try {
+                    values[idx] = eval(node, program.nodes().get(p), values);
+                } catch (Kernels.EvalError | IndexOutOfBoundsException | ArithmeticException e) {
+                    return new Run(values, new Failure(node, e.getMessage()));
+                }
+            }
+        }
+        return new Run(values, null);
+    }
+
+    private Value eval(DagNode node, SpmdNode sn, Value[] values) {
+        int r = node.gpu();
+        List<Value> in = new ArrayList<>();
+        for (int i : sn.inputs()) {
+            int idx = lookup[r][i];
+            if (idx < 0 || values[idx] == null) throw new Kernels.EvalError("input %" + i + " is not on GPU " + r);
+            in.add(values[idx]);
+        }
+        Op op = sn.op();
+        if (op instanceof Op.Collective c) return collective(node, sn, c, values);
+        if (op instanceof Op.Input) return Layout.shard(tokens(sn), sn.sharding(), mesh, r);
+        if (op instanceof Op.Output) return in.get(0);
+        if (op instanceof Op.Embed) {
+            Sharding ws = WeightLayout.of(sn, program);
+            return Kernels.embed(dense(in.get(0)), weight(sn, node), Layout.offset(ws, 0, (int) op.weight().dim(0), mesh, shardRank(node)));
+        }
+        if (op instanceof Op.Linear) return Kernels.linear(dense(in.get(0)), weight(sn, node));
+        if (op instanceof Op.Norm n) return Kernels.norm(n.type(), dense(in.get(0)), weight(sn, node));
+        if (op instanceof Op.Softmax) return Kernels.softmax(dense(in.get(0)));
+        if (op instanceof Op.Unary u) {
+            return in.get(0) instanceof Buckets b ? Kernels.unary(u.fn(), b) : Kernels.unary(u.fn(), dense(in.get(0)));
+        }
+        if (op instanceof Op.Binary b) return Kernels.binary(b.fn(), dense(in.get(0)), dense(in.get(1)));
+        if (op instanceof Op.LastToken) return Kernels.lastToken(dense(in.get(0)));
+        if (op instanceof Op.AttnScores a) {
+            SpmdNode qkv = program.nodes().get(sn.inputs().get(0));
+            int heads = (int) sn.local().dim(1);
+            int perGroup = (int) (a.heads() / a.kvHeads());
+            return Attention.scores(dense(in.get(0)), perGroup, (int) a.headDim(), heads, where(qkv, sn, r, heads / perGroup));
+        }
+        if (op instanceof Op.AttnContext a) {
+            SpmdNode qkv = program.nodes().get(sn.inputs().get(1));
+            SpmdNode probs = program.nodes().get(sn.inputs().get(0));
+            int perGroup = (int) (a.heads() / a.kvHeads());
+            int heads = (int) probs.local().dim(1);
+            return Attention.context(dense(in.get(0)), dense(in.get(1)), perGroup, (int) a.headDim(), where(qkv, probs, r, heads / perGroup));
+        }
+        if (op instanceof Op.Router rt) return Kernels.router(dense(in.get(0)), weight(sn, node), (int) rt.top());
+        if (op instanceof Op.Dispatch d) {
+            SpmdNode x = program.nodes().get(sn.inputs().get(0));
+            return Kernels.dispatch(dense(in.get(0)), dense(in.get(1)), (int) d.experts(), 0, tokenIds(x, r));
+        }
+        if (op instanceof Op.ExpertLinear) {
+            Sharding ws = WeightLayout.of(sn, program);
+            int offset = Layout.offset(ws, 0, (int) op.weight().dim(0), mesh, shardRank(node));
+            if (!(in.get(0) instanceof Buckets b)) throw new Kernels.EvalError("expert_linear needs dispatched tokens");
+            return Kernels.expertLinear(b, weight(sn, node), offset);
+        }
+        if (op instanceof Op.Combine) {
+            SpmdNode route = program.nodes().get(sn.inputs().get(1));
+            if (!(in.get(0) instanceof Buckets b)) throw new Kernels.EvalError("combine needs expert outputs");
+            return Kernels.combine(b, dense(in.get(1)), tokenIds(route, r), (int) sn.local().last());
+        }
+        if (op instanceof Op.Slice s) {
+            Tensor t = dense(in.get(0));
+            int ways = mesh.size(s.axes());
+            int len = t.shape[s.dim()] / ways;
+            return t.slice(s.dim(), Layout.block(s.axes(), mesh, r) * len, len);
+        }
+        throw new Kernels.EvalError("no evaluator for " + op.name());
+    }
+
+    private Attention.Where where(SpmdNode qkv, SpmdNode headsNode, int r, int groupsLocal) {
+        int batchOffset = Layout.offset(qkv.sharding(), 0, (int) qkv.shape().dim(0), mesh, r);
+        int headBlock = Layout.block(headsNode.sharding().axes(1), mesh, r);
+        return new Attention.Where(seed, qkv.origin(), batchOffset, headBlock * groupsLocal, context, decode);
+    }
+
+    private long[] tokenIds(SpmdNode tokens, int r) {
+        int b = (int) tokens.local().dim(0);
+        int s = (int) tokens.local().dim(1);
+        int bOff = Layout.offset(tokens.sharding(), 0, (int) tokens.shape().dim(0), mesh, r);
+        int sOff = Layout.offset(tokens.sharding(), 1, (int) tokens.shape().dim(1), mesh, r);
+        long sGlobal = tokens.shape().dim(1);
+        long[] ids = new long[b * s];
+        for (int i = 0; i < b; i++) for (int j = 0; j < s; j++) ids[i * s + j] = (i + bOff) * sGlobal + j + sOff;
+        return ids;
+    }
+
+    private Tensor tokens(SpmdNode input) {
+        int[] shape = Tensor.of(input.shape());
+        Tensor t = Tensor.zeros(shape);
+        for (int i = 0; i < t.data.length; i++) t.data[i] = Math.floorMod(Random.mix(seed ^ (0x7F4A7C15L + i)), vocab);
+        return t;
+    }
+
+    private int shardRank(DagNode node) {
+        return shardOverride.getOrDefault(node.index(), node.gpu());
+    }
+
+    private Tensor weight(SpmdNode sn, DagNode node) {
+        Tensor global = weights.computeIfAbsent(sn.origin(), id -> globalWeight(sn.op(), id));
+        return Layout.shard(global, WeightLayout.of(sn, program), mesh, shardRank(node));
+    }
+
+    private Tensor globalWeight(Op op, int origin) {
+        int[] shape = Tensor.of(op.weight());
+        long s = Random.mix(seed + 0x51ED27L * (origin + 1));
+        if (op instanceof Op.Norm) return Random.tensor(shape, s, 0.1, 1.0);
+        if (op instanceof Op.Router) return Random.tensor(shape, s, 1.0, 0.0);
+        int fanIn = op instanceof Op.ExpertLinear ? shape[1] : shape[0];
+        return Random.tensor(shape, s, op instanceof Op.Embed ? 1.0 : 1.0 / Math.sqrt(fanIn), 0.0);
+    }
+
+    private Value collective(DagNode node, SpmdNode sn, Op.Collective c, Value[] values) {
+        List<Integer> group = node.group();
+        int me = group.indexOf(node.gpu());
+        if (me < 0) throw new Kernels.EvalError("GPU " + node.gpu() + " is not in its own group " + group);
+        int input = sn.inputs().get(0);
+        List<Value> parts = new ArrayList<>();
+        for (int peer : group) {
+            int idx = peer < lookup.length ? lookup[peer][input] : -1;
+            if (idx < 0 || values[idx] == null) throw new Kernels.EvalError("GPU " + peer + " has no input for " + c.name());
+            parts.add(values[idx]);
+        }
+        return Collectives.run(c.collective(), c.dim(), c.toDim(), parts, me);
+    }
+
+    private static Tensor dense(Value v) {
+        if (v instanceof Tensor t) return t;
+        throw new Kernels.EvalError("expected a dense tensor, found " + v.describe());
+    }
+}

@@ -1,0 +1,218 @@
+package pdagc.verify;
+
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * The CPU kernels of the reference evaluator, written once on local shards with explicit global
+ * offsets, so the same code runs the unpartitioned model (offsets 0, whole tensors) and every GPU's
+ * shard of the partitioned one.
+ */
+final class Kernels {
+    static final double EPS = 1e-5;
+
+    private Kernels() {}
+
+    static Tensor embed(Tensor tokens, Tensor weight, int vocabOffset) {
+        int h = weight.shape[1];
+        int rows = weight.shape[0];
+        int[] s = {tokens.shape[0], tokens.shape[1], h};
+        Tensor out = Tensor.zeros(s);
+        for (int t = 0; t < tokens.data.length; t++) {
+            int row = (int) tokens.data[t] - vocabOffset;
+            if (row >= 0 && row < rows) System.arraycopy(weight.data, row * h, out.data, t * h, h);
+        }
+        return out;
+    }
+
+    static Tensor linear(Tensor x, Tensor w) {
+        int k = w.shape[0];
+        int n = w.shape[1];
+        if (x.last() != k) throw new EvalError("linear input width " + x.last() + " does not match its weight shard " + k);
+        int[] s = x.shape.clone();
+        s[s.length - 1] = n;
+        Tensor out = Tensor.zeros(s);
+        int rows = x.rows();
+        for (int r = 0; r < rows; r++) {
+            for (int i = 0; i < k; i++) {
+                double xv = x.data[r * k + i];
+                if (xv == 0) continue;
+                int wo = i * n;
+                int oo = r * n;
+                for (int j = 0; j < n; j++) out.data[oo + j] += xv * w.data[wo + j];
+            }
+        }
+        return out;
+    }
+
+    static Tensor norm(String type, Tensor x, Tensor gamma) {
+        int h = x.last();
+        if (gamma.data.length != h) throw new EvalError("norm over " + h + " values has a scale of " + gamma.data.length);
+        Tensor out = Tensor.zeros(x.shape);
+        for (int r = 0; r < x.rows(); r++) {
+            int o = r * h;
+            double mean = 0;
+            if (type.equals("layernorm")) {
+                for (int i = 0; i < h; i++) mean += x.data[o + i];
+                mean /= h;
+            }
+            double var = 0;
+            for (int i = 0; i < h; i++) {
+                double c = x.data[o + i] - mean;
+                var += c * c;
+            }
+            double inv = 1 / Math.sqrt(var / h + EPS);
+            for (int i = 0; i < h; i++) out.data[o + i] = (x.data[o + i] - mean) * inv * gamma.data[i];
+        }
+        return out;
+    }
+
+    static Tensor unary(String fn, Tensor x) {
+        Tensor out = Tensor.zeros(x.shape);
+        for (int i = 0; i < x.data.length; i++) out.data[i] = unary(fn, x.data[i]);
+        return out;
+    }
+
+    static double unary(String fn, double v) {
+        return switch (fn) {
+            case "gelu" -> 0.5 * v * (1 + Math.tanh(Math.sqrt(2 / Math.PI) * (v + 0.044715 * v * v * v)));
+            case "silu" -> v / (1 + Math.exp(-v));
+            case "relu" -> Math.max(0, v);
+            default -> throw new EvalError("no kernel for " + fn);
+        };
+    }
+
+    static Tensor binary(String fn, Tensor a, Tensor b) {
+        if (a.data.length != b.data.length) throw new EvalError(fn + " of shards of different sizes");
+        Tensor out = Tensor.zeros(a.shape);
+        for (int i = 0; i < a.data.length; i++) out.data[i] = fn.equals("add") ? a.data[i] + b.data[i] : a.data[i] * b.data[i];
+        return out;
+    }
+
+    static Tensor softmax(Tensor x) {
+        int n = x.last();
+        Tensor out = Tensor.zeros(x.shape);
+        for (int r = 0; r < x.rows(); r++) {
+            double max = Double.NEGATIVE_INFINITY;
+            for (int i = 0; i < n; i++) max = Math.max(max, x.data[r * n + i]);
+            double sum = 0;
+            for (int i = 0; i < n; i++) {
+                double e = x.data[r * n + i] == Double.NEGATIVE_INFINITY ? 0 : Math.exp(x.data[r * n + i] - max);
+                out.data[r * n + i] = e;
+                sum += e;
+            }
+            for (int i = 0; i < n; i++) out.data[r * n + i] /= sum;
+        }
+        return out;
+    }
+
+    static Tensor lastToken(Tensor x) {
+        return x.slice(1, x.shape[1] - 1, 1);
+    }
+
+    /** Gate: softmax over experts, the top k by probability (ties to the lower index), weights renormalized. */
+    static Tensor router(Tensor x, Tensor w, int top) {
+        Tensor logits = linear(x, w);
+        Tensor p = softmax(logits);
+        int e = w.shape[1];
+        int rows = p.rows();
+        int[] s = x.shape.clone();
+        s[s.length - 1] = top;
+        Tensor out = new Tensor(s, new double[rows * top], new int[rows * top]);
+        for (int r = 0; r < rows; r++) {
+            boolean[] taken = new boolean[e];
+            double sum = 0;
+            for (int k = 0; k < top; k++) {
+                int best = -1;
+                for (int j = 0; j < e; j++) if (!taken[j] && (best < 0 || p.data[r * e + j] > p.data[r * e + best])) best = j;
+                taken[best] = true;
+                out.index[r * top + k] = best;
+                out.data[r * top + k] = p.data[r * e + best];
+                sum += p.data[r * e + best];
+            }
+            for (int k = 0; k < top; k++) out.data[r * top + k] /= sum;
+        }
+        return out;
+    }
+
+    /** Groups each token's top-k copies by expert; all experts, in token order. */
+    static Buckets dispatch(Tensor x, Tensor route, int experts, long tokenBase, long[] tokenIds) {
+        List<List<Buckets.Entry>> b = new ArrayList<>();
+        for (int e = 0; e < experts; e++) b.add(new ArrayList<>());
+        int h = x.last();
+        int top = route.last();
+        for (int t = 0; t < route.rows(); t++) {
+            double[] v = new double[h];
+            System.arraycopy(x.data, t * h, v, 0, h);
+            for (int k = 0; k < top; k++) {
+                b.get(route.index[t * top + k]).add(new Buckets.Entry(tokenIds[t], k, List.of(), v));
+            }
+        }
+        return new Buckets(0, b);
+    }
+
+    static Buckets expertLinear(Buckets in, Tensor w, int expertOffset) {
+        if (in.firstExpert != expertOffset || in.experts.size() != w.shape[0]) {
+            throw new EvalError("expert weights " + expertOffset + ".." + (expertOffset + w.shape[0] - 1) + " meet " + in.describe());
+        }
+        int k = w.shape[1];
+        int n = w.shape[2];
+        List<List<Buckets.Entry>> out = new ArrayList<>();
+        for (int e = 0; e < in.experts.size(); e++) {
+            Tensor we = w.slice(0, e, 1);
+            List<Buckets.Entry> bucket = new ArrayList<>();
+            for (Buckets.Entry entry : in.experts.get(e)) {
+                if (entry.vector().length != k) throw new EvalError("expert input width " + entry.vector().length + " meets weight rows " + k);
+                double[] v = new double[n];
+                for (int i = 0; i < k; i++) for (int j = 0; j < n; j++) v[j] += entry.vector()[i] * we.data[i * n + j];
+                bucket.add(entry.with(v));
+            }
+            out.add(bucket);
+        }
+        return new Buckets(in.firstExpert, out);
+    }
+
+    static Buckets unary(String fn, Buckets in) {
+        List<List<Buckets.Entry>> out = new ArrayList<>();
+        for (List<Buckets.Entry> bucket : in.experts) {
+            List<Buckets.Entry> b = new ArrayList<>();
+            for (Buckets.Entry e : bucket) {
+                double[] v = e.vector().clone();
+                for (int i = 0; i < v.length; i++) v[i] = unary(fn, v[i]);
+                b.add(e.with(v));
+            }
+            out.add(b);
+        }
+        return new Buckets(in.firstExpert, out);
+    }
+
+    /** Each token's output: the gate-weighted sum of its k experts' outputs, found by (token, slot). */
+    static Tensor combine(Buckets y, Tensor route, long[] tokenIds, int width) {
+        Map<String, double[]> byKey = new HashMap<>();
+        for (List<Buckets.Entry> bucket : y.experts) for (Buckets.Entry e : bucket) byKey.put(e.token() + "/" + e.slot(), e.vector());
+        int top = route.last();
+        int[] s = route.shape.clone();
+        s[s.length - 1] = width;
+        Tensor out = Tensor.zeros(s);
+        for (int t = 0; t < route.rows(); t++) {
+            for (int k = 0; k < top; k++) {
+                double[] v = byKey.get(tokenIds[t] + "/" + k);
+                if (v == null) throw new EvalError("token " + tokenIds[t] + " slot " + k + " did not come back from its expert");
+                if (v.length != width) throw new EvalError("expert output width " + v.length + " where " + width + " is expected");
+                for (int i = 0; i < width; i++) out.data[t * width + i] += route.data[t * top + k] * v[i];
+            }
+        }
+        return out;
+    }
+
+    /** An evaluation that cannot go on (a shard that does not fit its weight, a lost token): a mismatch. */
+    static final class EvalError extends RuntimeException {
+        private static final long serialVersionUID = 1L;
+
+        EvalError(String message) {
+            super(message);
+        }
+    }
+}

@@ -1,0 +1,67 @@
+package pdagc.verify;
+
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import pdagc.front.MeshAxes;
+import pdagc.mesh.Mesh;
+import pdagc.sem.Deployment;
+import pdagc.sem.ModelSpec;
+import pdagc.sem.Phase;
+import pdagc.sem.WorkloadSpec;
+
+/**
+ * Shrinks a deployment to tiny shapes that keep every divisibility its strategy needs, on the same
+ * mesh: tp divides the heads, key/value heads, FFN widths and vocabulary; ep divides the experts;
+ * the batch splits over the data-parallel axes. Query heads per key/value group, the top-k and
+ * first dense layers are kept where small; at most two layers of each kind remain.
+ */
+public final class Shrink {
+    private Shrink() {}
+
+    /** The shrunk deployment and a line per changed size saying why it was chosen. */
+    public record Result(Deployment deployment, List<String> notes) {}
+
+    public static Result run(Deployment d) {
+        Mesh mesh = d.strategy().mesh();
+        ModelSpec m = d.model();
+        int tp = mesh.size("tp");
+        int ep = mesh.size("ep");
+        List<String> notes = new ArrayList<>();
+        Map<String, Long> p = new LinkedHashMap<>(m.params());
+        long kv = tp > 1 ? tp : Math.min(m.param("kv_heads"), 2);
+        long perGroup = Math.min(m.param("heads") / m.param("kv_heads"), 2);
+        set(p, notes, "kv_heads", kv, tp > 1 ? "tp " + tp + " divides it" : "small");
+        set(p, notes, "heads", kv * perGroup, perGroup + " query heads per key/value head, as the model groups them");
+        set(p, notes, "head_dim", 4, "small");
+        set(p, notes, "hidden", 8, "small");
+        set(p, notes, "ffn", 4L * tp, "tp " + tp + " divides it");
+        set(p, notes, "expert_ffn", 4L * tp, "expert tp " + tp + " divides it");
+        set(p, notes, "vocab", 8L * tp, "tp " + tp + " divides it");
+        if (m.isMoe()) {
+            long experts = ep * Math.min(m.experts() / ep, 2);
+            set(p, notes, "experts", experts, "ep " + ep + " divides it");
+            set(p, notes, "top", Math.min(m.param("top"), experts), "the model's top-k, at most the experts");
+        }
+        long dense = Math.min(m.firstDense(), 1);
+        set(p, notes, "first_dense", dense, "keeps a dense layer where the model has them");
+        set(p, notes, "layers", dense + Math.min(m.layers() - m.firstDense(), 2), "two layers of each kind are enough to chain them");
+        ModelSpec tiny = new ModelSpec(m.name(), Map.copyOf(p), m.norm(), m.act(), m.embed(), m.layer(), m.denseLayer(), m.head(), m.spans(), m.span());
+        WorkloadSpec w = d.workload();
+        int ways = mesh.size(MeshAxes.BATCH);
+        long batch = ways * (ways <= 16 ? 2L : 1L);
+        boolean decode = w.phase() == Phase.DECODE;
+        long seq = decode ? 1 : 4;
+        long context = decode ? 5 : seq;
+        notes.add("batch " + w.batch() + " -> " + batch + " (splits " + ways + " ways over the data-parallel axes)");
+        notes.add((decode ? "context " + w.context() + " -> " + context : "seq " + w.seq() + " -> " + seq) + " (small)");
+        WorkloadSpec tinyW = new WorkloadSpec(w.name(), batch, seq, w.phase(), context, w.dtype(), w.spans(), w.span());
+        return new Result(new Deployment(d.name(), tiny, d.cluster(), d.strategy(), tinyW, List.of(), d.program(), d.span()), notes);
+    }
+
+    private static void set(Map<String, Long> p, List<String> notes, String key, long value, String why) {
+        Long old = p.put(key, value);
+        if (old == null || old != value) notes.add(key + " " + old + " -> " + value + " (" + why + ")");
+    }
+}

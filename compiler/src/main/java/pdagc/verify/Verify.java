@@ -1,0 +1,105 @@
+package pdagc.verify;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import pdagc.dag.DagNode;
+import pdagc.dag.Materialize;
+import pdagc.dag.PlanDag;
+import pdagc.ir.Graph;
+import pdagc.ir.Node;
+import pdagc.mesh.Mesh;
+import pdagc.mesh.Sharding;
+import pdagc.partition.SpmdNode;
+import pdagc.partition.SpmdProgram;
+
+/**
+ * The proof of a plan: runs the unpartitioned model (the logical IR on one simulated GPU) and the
+ * per-GPU DAG on the same weights and inputs, then compares every value the DAG holds in full
+ * (not a partial sum, not dispatched buckets) with the matching slice of the model's value. The
+ * first disagreement names its GPU and node.
+ */
+public final class Verify {
+    /** Agreement is |plan - model| <= TOLERANCE * max(1, max |model|) for every compared node. */
+    public static final double TOLERANCE = 1e-9;
+
+    private Verify() {}
+
+    /** The outcome: errors over all compared values, and where the first disagreement is. */
+    public record Report(boolean ok, double maxAbs, double maxRel, long values, int nodes, String where, String problem) {
+        public String summary() {
+            String errors = String.format(Locale.ROOT, "max abs error %.3e, max rel error %.3e over %d values in %d nodes", maxAbs, maxRel, values, nodes);
+            return ok ? "agree: " + errors : "DIFFER at " + where + ": " + problem + " (" + errors + ")";
+        }
+    }
+
+    public static Report run(Graph logical, SpmdProgram plan, PlanDag dag, long seed, boolean decode, int context, Map<Integer, Integer> shardOverride) {
+        SpmdProgram single = singleGpu(logical);
+        PlanDag singleDag = Materialize.run("reference", "reference", single, 1);
+        Evaluator.Run reference = new Evaluator(logical, single, singleDag, seed, decode, context, Map.of()).run();
+        if (reference.failure() != null) {
+            return new Report(false, 0, 0, 0, 0, "the unpartitioned model, " + reference.failure().node().name(), reference.failure().message());
+        }
+        Evaluator.Run run = new Evaluator(logical, plan, dag, seed, decode, context, shardOverride).run();
+        double maxAbs = 0;
+        double maxRel = 0;
+        long values = 0;
+        int nodes = 0;
+        Mesh mesh = plan.mesh();
+        List<DagNode> order = new ArrayList<>(dag.nodes());
+        order.sort(java.util.Comparator.comparingInt(DagNode::program).thenComparingInt(DagNode::gpu));
+        for (DagNode n : order) {
+            Value v = run.values()[n.index()];
+            if (v == null) continue;
+            SpmdNode sn = plan.nodes().get(n.program());
+            if (!(v instanceof Tensor got) || sn.sharding().isPartial()) continue;
+            if (!(reference.values()[sn.origin()] instanceof Tensor full)) continue;
+            Tensor want = Layout.shard(full, sn.sharding(), mesh, n.gpu());
+            String problem = compare(got, want);
+            double scale = 1;
+            double abs = 0;
+            for (int i = 0; problem == null && i < want.data.length; i++) {
+                if (!Double.isInfinite(want.data[i])) scale = Math.max(scale, Math.abs(want.data[i]));
+                if (got.data[i] == want.data[i]) continue;
+                double diff = Math.abs(got.data[i] - want.data[i]);
+                abs = Double.isNaN(diff) ? Double.POSITIVE_INFINITY : Math.max(abs, diff);
+            }
+            nodes++;
+            values += want.data.length;
+            maxAbs = Math.max(maxAbs, abs);
+            maxRel = Math.max(maxRel, abs / scale);
+            if (problem == null && abs > TOLERANCE * scale) {
+                problem = String.format(Locale.ROOT, "values differ by %.3e (tolerance %.1e x %.3g)", abs, TOLERANCE, scale);
+            }
+            if (problem != null) return new Report(false, maxAbs, maxRel, values, nodes, where(n), problem);
+        }
+        if (run.failure() != null) return new Report(false, maxAbs, maxRel, values, nodes, where(run.failure().node()), run.failure().message());
+        return new Report(true, maxAbs, maxRel, values, nodes, null, null);
+    }
+
+    private static String where(DagNode n) {
+        return "GPU " + n.gpu() + ", node " + n.id() + " (" + n.op() + (n.layer() >= 0 ? ", layer " + n.layer() : "") + ")";
+    }
+
+    private static String compare(Tensor got, Tensor want) {
+        if (!java.util.Arrays.equals(got.shape, want.shape)) {
+            return "shape " + java.util.Arrays.toString(got.shape) + " where the model's shard is " + java.util.Arrays.toString(want.shape);
+        }
+        if (want.index != null && (got.index == null || !java.util.Arrays.equals(got.index, want.index))) return "routing chose other experts";
+        for (double x : got.data) if (Double.isNaN(x)) return "NaN in the result";
+        return null;
+    }
+
+    /** The logical IR as a program for one GPU: every value whole, no collectives. */
+    static SpmdProgram singleGpu(Graph g) {
+        List<SpmdNode> nodes = new ArrayList<>();
+        for (Node n : g.nodes()) {
+            List<Boolean> routing = new ArrayList<>();
+            for (int i = 0; i < n.inputs().size(); i++) routing.add(false);
+            nodes.add(new SpmdNode(n.id(), n.name(), n.op(), n.inputs(), routing, n.shape(), Sharding.replicated(n.shape().rank()), n.shape(),
+                    n.layer(), n.span(), n.id()));
+        }
+        return new SpmdProgram(new Mesh(List.of()), g.dtype(), nodes);
+    }
+}
