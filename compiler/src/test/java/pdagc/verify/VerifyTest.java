@@ -1,0 +1,104 @@
+package pdagc.verify;
+
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import pdagc.Repo;
+import pdagc.dag.DagNode;
+import pdagc.dag.Materialize;
+import pdagc.dag.PlanDag;
+import pdagc.driver.Compiler;
+import pdagc.driver.Plan;
+import pdagc.ir.Op;
+import pdagc.partition.SpmdNode;
+import pdagc.partition.SpmdProgram;
+
+/** The seed verifies, and plans broken in each of three ways are caught, with the GPU and node named. */
+class VerifyTest {
+    static Plan plan;
+
+    @BeforeAll
+    static void shrinkSeed() {
+        Compiler c = new Compiler(Set.of()).rewriting(d -> Shrink.run(d).deployment());
+        List<Plan> plans = c.check(Repo.file("examples/seed_moe_ep16_tp4.pdag"), "seed");
+        plan = c.materialize(plans.get(0)).orElseThrow();
+    }
+
+    private static Verify.Report verify(SpmdProgram p, PlanDag dag, Map<Integer, Integer> override) {
+        return Verify.run(plan.graph(), p, dag, 1, false, 4, override);
+    }
+
+    @Test
+    void theSeedAgreesWithTheUnpartitionedModel() {
+        Verify.Report r = verify(plan.spmd(), plan.dag(), Map.of());
+        assertTrue(r.ok(), r.summary());
+        assertTrue(r.nodes() > 1000 && r.maxRel() < 1e-12, r.summary());
+    }
+
+    @Test
+    void removingAnAllReduceIsCaught() {
+        SpmdProgram broken = without(plan.spmd(), "layers.0.a.y.all_reduce");
+        Verify.Report r = verify(broken, Materialize.run("broken", "broken", broken, 8), Map.of());
+        assertFalse(r.ok(), r.summary());
+        assertTrue(r.where().contains("layer 0"), r.summary());
+    }
+
+    @Test
+    void removingTheDispatchAllToAllIsCaught() {
+        SpmdProgram broken = without(plan.spmd(), "layers.1.moe.sent.all_to_all");
+        Verify.Report r = verify(broken, Materialize.run("broken", "broken", broken, 8), Map.of());
+        assertFalse(r.ok(), r.summary());
+    }
+
+    @Test
+    void aWrongGroupIsCaught() {
+        List<DagNode> nodes = new ArrayList<>(plan.dag().nodes());
+        for (int i = 0; i < nodes.size(); i++) {
+            DagNode n = nodes.get(i);
+            if (n.gpu() == 0 && n.name().equals("layers.0.moe.down.all_reduce")) {
+                nodes.set(i, new DagNode(n.index(), n.id(), n.gpu(), n.name(), n.op(), n.kind(), n.layer(), n.inputs(), n.output(),
+                        n.collective(), List.of(0, 1, 2, 7), n.program()));
+            }
+        }
+        PlanDag d = plan.dag();
+        PlanDag broken = new PlanDag(d.deployment(), d.source(), d.mesh(), d.gpusPerNode(), d.dtype(), d.gpus(), nodes, d.edges(), d.roles());
+        Verify.Report r = verify(plan.spmd(), broken, Map.of());
+        assertFalse(r.ok(), r.summary());
+        assertTrue(r.where().startsWith("GPU 0"), r.summary());
+    }
+
+    @Test
+    void aSwappedShardIsCaught() {
+        DagNode qkv = plan.dag().nodes().stream().filter(n -> n.gpu() == 5 && n.name().equals("layers.1.a.qkv")).findFirst().orElseThrow();
+        Verify.Report r = verify(plan.spmd(), plan.dag(), Map.of(qkv.index(), 6));
+        assertFalse(r.ok(), r.summary());
+        assertTrue(r.where().startsWith("GPU 5"), r.summary());
+    }
+
+    /** The program with one op removed and its uses rewired to its input. */
+    static SpmdProgram without(SpmdProgram p, String name) {
+        int victim = -1;
+        for (SpmdNode n : p.nodes()) if (n.name().equals(name)) victim = n.id();
+        if (victim < 0) throw new AssertionError("no op " + name);
+        int replacement = p.nodes().get(victim).inputs().get(0);
+        List<SpmdNode> out = new ArrayList<>();
+        for (SpmdNode n : p.nodes()) {
+            if (n.id() == victim) continue;
+            List<Integer> inputs = new ArrayList<>();
+            for (int i : n.inputs()) {
+                int j = i == victim ? replacement : i;
+                inputs.add(j > victim ? j - 1 : j);
+            }
+            int id = n.id() > victim ? n.id() - 1 : n.id();
+            out.add(new SpmdNode(id, n.name(), n.op(), inputs, n.routing(), n.shape(), n.sharding(), n.local(), n.layer(), n.span(), n.origin()));
+        }
+        assertFalse(out.stream().anyMatch(n -> n.op() instanceof Op.Collective && n.name().equals(name)));
+        return new SpmdProgram(p.mesh(), p.dtype(), out);
+    }
+}
