@@ -29,11 +29,10 @@ public final class Memory {
         int bytes = p.dtype().bytes();
         for (SpmdNode n : p.nodes()) {
             weights += WeightLayout.localElements(n, p, mesh) * bytes;
-            if (n.op() instanceof Op.AttnScores a) {
-                long ways = mesh.size(n.sharding().axes(1));
-                long kvLocal = Math.max(1, a.kvHeads() / ways);
-                long batchLocal = n.local().dim(0);
-                kv += 2 * kvLocal * a.headDim() * batchLocal * workload.context() * bytes;
+            if (n.op() instanceof Op.AttnScores) {
+                SpmdNode keysValues = p.nodes().get(n.inputs().get(1));
+                long perToken = keysValues.local().last();
+                kv += perToken * keysValues.local().dim(0) * workload.context() * bytes;
             }
         }
         return new PerGpu(weights, kv);

@@ -44,7 +44,6 @@ final class StrategyCheck {
         ModelSpec m = d.model();
         int tp = mesh.size("tp");
         divides("tp", "tensor-parallel", tp, "heads", "attention heads");
-        divides("tp", "tensor-parallel", tp, "kv_heads", "key/value heads");
         divides("tp", "tensor-parallel", tp, "ffn", "FFN width");
         divides("tp", "tensor-parallel", tp, "vocab", "vocabulary entries");
         if (m.isMoe()) {

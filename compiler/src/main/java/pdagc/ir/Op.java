@@ -43,12 +43,16 @@ public sealed interface Op {
         public String attributes() { return "vocab=" + vocab + ", dim=" + dim; }
     }
 
-    /** x @ W with W [in, out], over the last dimension. */
-    record Linear(long in, long out) implements Op {
+    /**
+     * x @ W with W [in, out], over the last dimension. {@code groups} > 0 says the output is made
+     * of that many equal units (heads): a column split keeps units whole and, when the axis does
+     * not divide the units, the weight is replicated instead (the GQA rule for key/value heads).
+     */
+    record Linear(long in, long out, long groups) implements Op {
         public String name() { return "linear"; }
         public NodeKind kind() { return NodeKind.COMPUTE; }
         public Shape weight() { return new Shape(in, out); }
-        public String attributes() { return "in=" + in + ", out=" + out; }
+        public String attributes() { return "in=" + in + ", out=" + out + (groups > 0 ? ", groups=" + groups : ""); }
     }
 
     /** LayerNorm or RMSNorm over the last dimension, with a learned scale. */
@@ -60,9 +64,9 @@ public sealed interface Op {
     }
 
     /**
-     * Scaled, causal attention scores from a fused QKV tensor laid out by key/value group:
-     * for each of the {@code kvHeads} groups, its {@code heads/kvHeads} query heads, then its key,
-     * then its value, each {@code headDim} wide. [B, S, (heads+2kv)·d] -> [B, heads, S, Skv].
+     * Scaled attention scores, causal in prefill: (q [B, S, heads·d], kv [B, S, kv·2·d]) ->
+     * [B, heads, S, T], T the keys' length (the context in decode). kv holds for each key/value
+     * head its key then its value; query head h uses key/value head h / (heads / kv).
      */
     record AttnScores(long heads, long kvHeads, long headDim) implements Op {
         public String name() { return "attn_scores"; }
@@ -76,7 +80,7 @@ public sealed interface Op {
         public NodeKind kind() { return NodeKind.COMPUTE; }
     }
 
-    /** Probabilities times values: ([B, heads, S, Skv], qkv) -> [B, S, heads·d]. */
+    /** Probabilities times values: ([B, heads, S, T], kv [B, S, kv·2·d]) -> [B, S, heads·d]. */
     record AttnContext(long heads, long kvHeads, long headDim) implements Op {
         public String name() { return "attn_context"; }
         public NodeKind kind() { return NodeKind.COMPUTE; }

@@ -46,9 +46,8 @@ final class Builtins {
         return switch (name) {
             case "embed" -> sig(in, 1, named, List.of("vocab", "dim"), parallel, Set.of(Parallel.Style.VOCAB))
                     && rank(in.get(0), 2) ? embed(in.get(0), named) : null;
-            case "linear" -> sig(in, 1, named, List.of("out"), parallel, Set.of(Parallel.Style.COLUMN, Parallel.Style.ROW))
-                    ? new Result(new Op.Linear(in.get(0).shape().last(), named.get("out")), ids(in), in.get(0).shape().with(in.get(0).shape().rank() - 1, named.get("out")))
-                    : null;
+            case "linear" -> sig(in, 1, named, List.of("out", "groups?"), parallel, Set.of(Parallel.Style.COLUMN, Parallel.Style.ROW))
+                    ? linear(in.get(0), named.get("out"), named.getOrDefault("groups", 0L)) : null;
             case "norm", "layernorm", "rmsnorm" -> sig(in, 1, named, List.of(), parallel, Set.of())
                     ? new Result(new Op.Norm(name.equals("norm") ? model.norm() : name, in.get(0).shape().last()), ids(in), in.get(0).shape())
                     : null;
@@ -56,8 +55,8 @@ final class Builtins {
             case "gelu", "silu", "relu", "act" -> sig(in, 1, named, List.of(), parallel, Set.of())
                     ? new Result(new Op.Unary(name.equals("act") ? model.act() : name), ids(in), in.get(0).shape())
                     : null;
-            case "attn_scores" -> sig(in, 1, named, List.of("heads", "kv_heads", "head_dim"), parallel, Set.of()) && rank(in.get(0), 3)
-                    ? scores(in.get(0), named) : null;
+            case "attn_scores" -> sig(in, 2, named, List.of("heads", "kv_heads", "head_dim"), parallel, Set.of()) && rank(in.get(0), 3)
+                    && rank(in.get(1), 3) ? scores(in.get(0), in.get(1), named) : null;
             case "attn_context" -> sig(in, 2, named, List.of("heads", "kv_heads", "head_dim"), parallel, Set.of()) && rank(in.get(0), 4)
                     && rank(in.get(1), 3) ? context(in.get(0), in.get(1), named) : null;
             case "router" -> sig(in, 1, named, List.of("experts", "top"), parallel, Set.of()) && rank(in.get(0), 3) ? router(in.get(0), named) : null;
@@ -79,25 +78,46 @@ final class Builtins {
         return new Result(new Op.Embed(named.get("vocab"), named.get("dim")), ids(List.of(tokens)), new Shape(s.dim(0), s.dim(1), named.get("dim")));
     }
 
-    private Result scores(Val.Tensor qkv, Map<String, Long> n) {
-        long heads = n.get("heads"), kv = n.get("kv_heads"), d = n.get("head_dim");
-        if (!attentionHeads(heads, kv)) return null;
-        long width = Math.multiplyExact(heads + 2 * kv, d);
-        if (qkv.shape().last() != width) {
-            return fail("the fused QKV tensor must be (heads + 2*kv_heads) * head_dim = " + width + " wide, found " + qkv.shape().last());
-        }
-        long kvLen = params.get("context");
-        return new Result(new Op.AttnScores(heads, kv, d), ids(List.of(qkv)), new Shape(qkv.shape().dim(0), heads, qkv.shape().dim(1), kvLen));
+    private Result linear(Val.Tensor x, long out, long groups) {
+        if (groups > 0 && out % groups != 0) return fail("linear's " + out + " outputs cannot form " + groups + " equal groups");
+        Shape s = x.shape();
+        return new Result(new Op.Linear(s.last(), out, groups), ids(List.of(x)), s.with(s.rank() - 1, out));
     }
 
-    private Result context(Val.Tensor probs, Val.Tensor qkv, Map<String, Long> n) {
-        long heads = n.get("heads"), kv = n.get("kv_heads"), d = n.get("head_dim");
-        if (!attentionHeads(heads, kv)) return null;
-        Shape p = probs.shape();
-        if (p.dim(0) != qkv.shape().dim(0) || p.dim(1) != heads || p.dim(2) != qkv.shape().dim(1)) {
-            return fail("probabilities " + p + " do not match " + heads + " heads over values " + qkv.shape());
+    private Result scores(Val.Tensor q, Val.Tensor kv, Map<String, Long> n) {
+        long heads = n.get("heads"), kvHeads = n.get("kv_heads"), d = n.get("head_dim");
+        if (!attentionHeads(heads, kvHeads) || !attentionInputs(q, kv, heads, kvHeads, d)) return null;
+        long kvLen = params.get("context");
+        return new Result(new Op.AttnScores(heads, kvHeads, d), ids(List.of(q, kv)), new Shape(q.shape().dim(0), heads, q.shape().dim(1), kvLen));
+    }
+
+    private boolean attentionInputs(Val.Tensor q, Val.Tensor kv, long heads, long kvHeads, long d) {
+        if (q.shape().last() != Math.multiplyExact(heads, d)) {
+            fail("queries must be heads * head_dim = " + heads * d + " wide, found " + q.shape().last());
+            return false;
         }
-        return new Result(new Op.AttnContext(heads, kv, d), ids(List.of(probs, qkv)), new Shape(p.dim(0), p.dim(2), Math.multiplyExact(heads, d)));
+        if (kv.shape().last() != Math.multiplyExact(2 * kvHeads, d)) {
+            fail("keys and values must be 2 * kv_heads * head_dim = " + 2 * kvHeads * d + " wide, found " + kv.shape().last());
+            return false;
+        }
+        if (q.shape().dim(0) != kv.shape().dim(0) || q.shape().dim(1) != kv.shape().dim(1)) {
+            fail("queries " + q.shape() + " and keys/values " + kv.shape() + " disagree on batch or sequence");
+            return false;
+        }
+        return true;
+    }
+
+    private Result context(Val.Tensor probs, Val.Tensor kv, Map<String, Long> n) {
+        long heads = n.get("heads"), kvHeads = n.get("kv_heads"), d = n.get("head_dim");
+        if (!attentionHeads(heads, kvHeads)) return null;
+        Shape p = probs.shape();
+        if (kv.shape().last() != Math.multiplyExact(2 * kvHeads, d)) {
+            return fail("keys and values must be 2 * kv_heads * head_dim = " + 2 * kvHeads * d + " wide, found " + kv.shape().last());
+        }
+        if (p.dim(0) != kv.shape().dim(0) || p.dim(1) != heads || p.dim(2) != kv.shape().dim(1)) {
+            return fail("probabilities " + p + " do not match " + heads + " heads over keys/values " + kv.shape());
+        }
+        return new Result(new Op.AttnContext(heads, kvHeads, d), ids(List.of(probs, kv)), new Shape(p.dim(0), p.dim(2), Math.multiplyExact(heads, d)));
     }
 
     private boolean attentionHeads(long heads, long kv) {
@@ -155,9 +175,9 @@ final class Builtins {
             return false;
         }
         List<String> missing = new ArrayList<>();
-        for (String n : names) if (!named.containsKey(n)) missing.add(n + ":");
+        for (String n : names) if (!n.endsWith("?") && !named.containsKey(n)) missing.add(n + ":");
         List<String> extra = new ArrayList<>();
-        for (String n : named.keySet()) if (!names.contains(n)) extra.add(n + ":");
+        for (String n : named.keySet()) if (!names.contains(n) && !names.contains(n + "?")) extra.add(n + ":");
         if (!missing.isEmpty() || !extra.isEmpty()) {
             fail(op + (missing.isEmpty() ? "" : " needs " + String.join(", ", missing))
                     + (extra.isEmpty() ? "" : (missing.isEmpty() ? "" : " and") + " does not take " + String.join(", ", extra)));

@@ -49,17 +49,16 @@ final class ShardingRules {
             Sharding need = in.get(0).withDim(1, List.of());
             return new Decision(List.of(need), need);
         }
-        if (op instanceof Op.AttnScores) {
-            Sharding qkv = in.get(0).noPartial().withDim(1, List.of());
-            List<String> heads = qkv.axes(2);
-            Sharding out = Sharding.replicated(4).withDim(0, qkv.axes(0)).withDim(1, heads);
-            return new Decision(List.of(qkv), out);
+        if (op instanceof Op.AttnScores a) {
+            Sharding q = in.get(0).noPartial().withDim(1, List.of());
+            List<String> heads = q.axes(2);
+            Sharding out = Sharding.replicated(4).withDim(0, q.axes(0)).withDim(1, heads);
+            return new Decision(List.of(q, keysValues(q.axes(0), heads, a.kvHeads())), out);
         }
-        if (op instanceof Op.AttnContext) {
-            Sharding probs = in.get(0).noPartial().withDim(2, List.of()).withDim(3, List.of());
-            Sharding qkv = Sharding.replicated(3).withDim(0, probs.axes(0)).withDim(2, probs.axes(1));
+        if (op instanceof Op.AttnContext a) {
+            Sharding probs = in.get(0).noPartial().withDim(3, List.of());
             Sharding out = Sharding.replicated(3).withDim(0, probs.axes(0)).withDim(2, probs.axes(1));
-            return new Decision(List.of(probs, qkv), out);
+            return new Decision(List.of(probs, keysValues(probs.axes(0), probs.axes(1), a.kvHeads())), out);
         }
         if (op instanceof Op.Dispatch) {
             Sharding x = lastUnsplit(in.get(0));
@@ -89,7 +88,9 @@ final class ShardingRules {
             return new Decision(List.of(need), need.withDim(last, List.of()).withPartial(List.of(row)));
         }
         Sharding need = lastUnsplit(x);
-        return new Decision(List.of(need), col == null ? need : need.withDim(last, List.of(col)));
+        long groups = ((Op.Linear) n.op()).groups();
+        boolean replicate = col != null && groups > 0 && groups % mesh.mesh().size(col) != 0;
+        return new Decision(List.of(need), col == null || replicate ? need : need.withDim(last, List.of(col)));
     }
 
     private Decision expertLinear(Node n, Sharding x) {
@@ -116,6 +117,16 @@ final class ShardingRules {
         else if (!y.isPartial()) target = y;
         else target = x.noPartial();
         return new Decision(List.of(target, target), target);
+    }
+
+    /**
+     * Keys and values for queries whose heads are split over {@code heads}: split the same way
+     * when those axes divide the key/value heads (each rank holds the groups of its queries),
+     * replicated otherwise (GQA/MQA with fewer key/value heads than ranks).
+     */
+    private Sharding keysValues(List<String> batch, List<String> heads, long kvHeads) {
+        boolean split = kvHeads % mesh.mesh().size(heads) == 0;
+        return Sharding.replicated(3).withDim(0, batch).withDim(2, split ? heads : List.of());
     }
 
     private List<String> tokenAxes(Sharding tokens) {

@@ -102,17 +102,12 @@ final class Evaluator {
         if (op instanceof Op.Binary b) return Kernels.binary(b.fn(), dense(in.get(0)), dense(in.get(1)));
         if (op instanceof Op.LastToken) return Kernels.lastToken(dense(in.get(0)));
         if (op instanceof Op.AttnScores a) {
-            SpmdNode qkv = program.nodes().get(sn.inputs().get(0));
-            int heads = (int) sn.local().dim(1);
-            int perGroup = (int) (a.heads() / a.kvHeads());
-            return Attention.scores(dense(in.get(0)), perGroup, (int) a.headDim(), heads, where(qkv, sn, r, heads / perGroup));
+            return Attention.scores(dense(in.get(0)), dense(in.get(1)), (int) a.headDim(), where(a, sn.inputs().get(0), sn.inputs().get(1), r));
         }
         if (op instanceof Op.AttnContext a) {
-            SpmdNode qkv = program.nodes().get(sn.inputs().get(1));
             SpmdNode probs = program.nodes().get(sn.inputs().get(0));
-            int perGroup = (int) (a.heads() / a.kvHeads());
-            int heads = (int) probs.local().dim(1);
-            return Attention.context(dense(in.get(0)), dense(in.get(1)), perGroup, (int) a.headDim(), where(qkv, probs, r, heads / perGroup));
+            SpmdNode scores = program.nodes().get(probs.inputs().get(0));
+            return Attention.context(dense(in.get(0)), dense(in.get(1)), (int) a.headDim(), where(a, scores.inputs().get(0), sn.inputs().get(1), r));
         }
         if (op instanceof Op.Router rt) return Kernels.router(dense(in.get(0)), weight(sn, node), (int) rt.top());
         if (op instanceof Op.Dispatch d) {
@@ -139,10 +134,23 @@ final class Evaluator {
         throw new Kernels.EvalError("no evaluator for " + op.name());
     }
 
-    private Attention.Where where(SpmdNode qkv, SpmdNode headsNode, int r, int groupsLocal) {
-        int batchOffset = Layout.offset(qkv.sharding(), 0, (int) qkv.shape().dim(0), mesh, r);
-        int headBlock = Layout.block(headsNode.sharding().axes(1), mesh, r);
-        return new Attention.Where(seed, qkv.origin(), batchOffset, headBlock * groupsLocal, context, decode);
+    /** Offsets of a GPU's attention shard: batch, query heads, key/value heads and query positions. */
+    private Attention.Where where(Op.AttnScores a, int qId, int kvId, int r) {
+        return where(a.heads(), a.kvHeads(), a.headDim(), qId, kvId, r);
+    }
+
+    private Attention.Where where(Op.AttnContext a, int qId, int kvId, int r) {
+        return where(a.heads(), a.kvHeads(), a.headDim(), qId, kvId, r);
+    }
+
+    private Attention.Where where(long heads, long kvHeads, long headDim, int qId, int kvId, int r) {
+        SpmdNode q = program.nodes().get(qId);
+        SpmdNode kv = program.nodes().get(kvId);
+        int batchOffset = Layout.offset(q.sharding(), 0, (int) q.shape().dim(0), mesh, r);
+        int seqOffset = Layout.offset(q.sharding(), 1, (int) q.shape().dim(1), mesh, r);
+        int qHeadOffset = Layout.offset(q.sharding(), 2, (int) q.shape().dim(2), mesh, r) / (int) headDim;
+        int kvHeadOffset = Layout.offset(kv.sharding(), 2, (int) kv.shape().dim(2), mesh, r) / (int) (2 * headDim);
+        return new Attention.Where(seed, kv.origin(), batchOffset, qHeadOffset, kvHeadOffset, (int) (heads / kvHeads), seqOffset, context, decode);
     }
 
     private long[] tokenIds(SpmdNode tokens, int r) {
