@@ -8,10 +8,10 @@ package pdagc.backend;
  *
  * <p>Rules, per code point: {@code \} and {@code "} are backslash-escaped; line breaks
  * ({@code \n}, {@code \r\n}, {@code \r}, U+2028, U+2029) become DOT's centred line break
- * {@code \n}; other control characters become a space (tab) or U+FFFD; {@code & < =} become the
- * HTML entities that Graphviz decodes in labels, so that no user text reads as markup (such as
- * {@code <img}) or as {@code image=}/{@code fontname=} to graphviz-java's pre-processing; bidirectional controls are
- * shown visibly as {@code [U+202E]}; unpaired surrogates become U+FFFD.
+ * {@code \n}; other control characters become a space (tab) or U+FFFD; {@code & < =} become
+ * the HTML entities that Graphviz decodes in labels, so that no user text reads as markup (such as
+ * {@code <img}) or as {@code image=}/{@code fontname=} to graphviz-java's pre-processing;
+ * bidirectional controls are shown visibly as {@code [U+202E]}; unpaired surrogates become U+FFFD.
  */
 public final class DotText {
     private DotText() {}
