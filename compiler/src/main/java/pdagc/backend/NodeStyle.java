@@ -1,0 +1,35 @@
+package pdagc.backend;
+
+import pdagc.dag.DagNode;
+
+/**
+ * How one DAG node is drawn, after the seed's conventions: ellipses for communication, boxes for
+ * computation, parallelograms for routing and aggregation, diamonds for normalization, white
+ * input/output; all-reduce red, all-to-all orange, the router gold; everything else takes the light
+ * colour of its expert group. One place decides this for every drawing backend.
+ */
+public record NodeStyle(String shape, String fill, String style) {
+    static final String ALL_REDUCE = "#e06666";
+    static final String ALL_TO_ALL = "#f6b26b";
+    static final String ROUTER = "#ffd700";
+    static final String IO = "#ffffff";
+
+    /** The style of {@code node}, whose expert group's colour is {@code groupFill}. */
+    public static NodeStyle of(DagNode node, String groupFill) {
+        return switch (node.kind()) {
+            case COLLECTIVE -> new NodeStyle("ellipse", collectiveFill(node.op(), groupFill), "filled");
+            case COMPUTE -> new NodeStyle("box", groupFill, "filled");
+            case ROUTING -> new NodeStyle("parallelogram", "router".equals(node.op()) ? ROUTER : groupFill, "filled");
+            case NORM -> new NodeStyle("diamond", groupFill, "filled");
+            case IO -> new NodeStyle("box", IO, "filled,rounded");
+        };
+    }
+
+    private static String collectiveFill(String op, String groupFill) {
+        return switch (op) {
+            case "all_reduce" -> ALL_REDUCE;
+            case "all_to_all" -> ALL_TO_ALL;
+            default -> groupFill;
+        };
+    }
+}

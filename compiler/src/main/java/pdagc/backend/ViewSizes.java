@@ -1,0 +1,65 @@
+package pdagc.backend;
+
+import java.util.Collections;
+import java.util.List;
+import java.util.TreeMap;
+import pdagc.dag.DagNode;
+import pdagc.dag.PlanDag;
+
+/**
+ * How many nodes each possible view of a plan would draw, counted in one pass over the nodes, so
+ * that a view can be chosen or refused before anything is selected or drawn.
+ */
+final class ViewSizes {
+    final int total;
+    final int[] perGpu;
+    final TreeMap<Integer, Integer> perLayer = new TreeMap<>();
+    final int roles;
+    final TreeMap<Integer, Integer> rolesPerLayer = new TreeMap<>();
+
+    private ViewSizes(PlanDag plan, Roles roleMap) {
+        int maxGpu = -1;
+        for (DagNode n : plan.nodes()) maxGpu = Math.max(maxGpu, n.gpu());
+        perGpu = new int[maxGpu + 1];
+        int inRoles = 0;
+        for (DagNode n : plan.nodes()) {
+            perGpu[n.gpu()]++;
+            boolean representative = roleMap.isRepresentative(n.gpu());
+            if (representative) inRoles++;
+            if (n.layer() >= 0) {
+                perLayer.merge(n.layer(), 1, Integer::sum);
+                if (representative) rolesPerLayer.merge(n.layer(), 1, Integer::sum);
+            }
+        }
+        total = plan.nodes().size();
+        roles = inRoles;
+    }
+
+    static ViewSizes of(PlanDag plan, Roles roles) {
+        return new ViewSizes(plan, roles);
+    }
+
+    /** The nodes {@code view} would draw; 0 when it names a GPU or layer the plan does not have. */
+    int size(View view) {
+        if (view instanceof View.Whole) return total;
+        if (view instanceof View.Roles) return roles;
+        if (view instanceof View.Gpu g) return g.gpu() < perGpu.length ? perGpu[g.gpu()] : 0;
+        if (view instanceof View.Layer l) return perLayer.getOrDefault(l.layer(), 0);
+        if (view instanceof View.RolesLayer l) return rolesPerLayer.getOrDefault(l.layer(), 0);
+        throw new AssertionError(view);
+    }
+
+    int largestGpu() {
+        int max = 0;
+        for (int n : perGpu) max = Math.max(max, n);
+        return max;
+    }
+
+    static int largest(TreeMap<Integer, Integer> counts) {
+        return counts.isEmpty() ? 0 : Collections.max(counts.values());
+    }
+
+    List<Integer> layers() {
+        return List.copyOf(perLayer.keySet());
+    }
+}

@@ -1,0 +1,133 @@
+package pdagc.backend;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import com.networknt.schema.Error;
+import com.networknt.schema.Schema;
+import com.networknt.schema.SchemaRegistry;
+import com.networknt.schema.SpecificationVersion;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
+import java.util.List;
+import java.util.Locale;
+import org.junit.jupiter.api.Test;
+import pdagc.dag.PlanDag;
+
+class JsonBackendTest {
+    private static final ObjectMapper MAPPER = new ObjectMapper();
+
+    static byte[] json(PlanDag plan) throws IOException {
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        JsonBackend.write(plan, out);
+        return out.toByteArray();
+    }
+
+    static List<Error> validate(JsonNode plan) throws IOException {
+        try (InputStream schema = JsonBackend.class.getResourceAsStream(JsonBackend.SCHEMA_RESOURCE)) {
+            Schema s = SchemaRegistry.withDefaultDialect(SpecificationVersion.DRAFT_2020_12).getSchema(schema);
+            return s.validate(plan);
+        }
+    }
+
+    @Test
+    void validatesAgainstTheSchema() throws IOException {
+        JsonNode plan = MAPPER.readTree(json(SmallPlans.moe()));
+        assertEquals(List.of(), validate(plan));
+    }
+
+    @Test
+    void writesTheDocumentedFields() throws IOException {
+        JsonNode plan = MAPPER.readTree(json(SmallPlans.moe()));
+        assertEquals("pdagc-plan", plan.get("format").asText());
+        assertEquals(1, plan.get("version").asInt());
+        assertEquals("bf16", plan.get("dtype").asText());
+        assertEquals("[{\"axis\":\"ep\",\"size\":2},{\"axis\":\"tp\",\"size\":2}]", plan.get("mesh").toString());
+        assertEquals("{\"id\":3,\"coords\":{\"ep\":1,\"tp\":1},\"node\":1}", plan.get("gpus").get(3).toString());
+        JsonNode input = plan.get("nodes").get(0);
+        assertTrue(input.get("layer").isNull());
+        assertEquals("io", input.get("kind").asText());
+        JsonNode allReduce = plan.get("nodes").get(8 + 3);
+        assertEquals("{\"id\":\"1:layers.0.attn.all_reduce\",\"gpu\":1,\"op\":\"all_reduce\",\"kind\":\"collective\","
+                + "\"layer\":0,\"name\":\"layers.0.attn.all_reduce\",\"inputs\":[[2,16,64]],\"output\":[2,16,64],"
+                + "\"dtype\":\"bf16\",\"collective\":\"layers.0.attn.all_reduce@0\",\"group\":[0,1]}", allReduce.toString());
+        assertFalse(plan.get("nodes").get(1).has("group"));
+        JsonNode routing = plan.get("edges").get(5);
+        assertEquals("{\"from\":\"0:layers.0.moe.router\",\"to\":\"0:layers.0.moe.dispatch\",\"kind\":\"routing\"}",
+                routing.toString());
+    }
+
+    @Test
+    void putsOneElementPerLine() throws IOException {
+        String text = new String(json(SmallPlans.moe()), StandardCharsets.UTF_8);
+        String[] lines = text.split("\n", -1);
+        assertTrue(text.startsWith("{\"format\":\"pdagc-plan\",\n\"version\":1,\n"), text.substring(0, 60));
+        assertTrue(text.endsWith("]}\n"));
+        long nodeLines = java.util.Arrays.stream(lines).filter(l -> l.startsWith("{\"id\":\"")).count();
+        assertEquals(32, nodeLines);
+        long edgeLines = java.util.Arrays.stream(lines).filter(l -> l.startsWith("{\"from\":")).count();
+        assertEquals(SmallPlans.moe().edges().size(), edgeLines);
+    }
+
+    @Test
+    void isByteIdenticalAcrossRunsAndLocales() throws IOException {
+        byte[] first = json(SmallPlans.moe());
+        assertArrayEquals(first, json(SmallPlans.moe()));
+        Locale saved = Locale.getDefault();
+        try {
+            Locale.setDefault(Locale.GERMANY);
+            assertArrayEquals(first, json(SmallPlans.moe()));
+            Locale.setDefault(new Locale("tr", "TR"));
+            assertArrayEquals(first, json(SmallPlans.moe()));
+        } finally {
+            Locale.setDefault(saved);
+        }
+    }
+
+    @Test
+    void doesNotCloseTheCallersStream() throws IOException {
+        boolean[] closed = {false};
+        ByteArrayOutputStream out = new ByteArrayOutputStream() {
+            @Override
+            public void close() {
+                closed[0] = true;
+            }
+        };
+        JsonBackend.write(SmallPlans.moe(), out);
+        assertFalse(closed[0]);
+        assertTrue(out.size() > 0);
+    }
+
+    @Test
+    void schemaRejectsACollectiveWithoutItsGroup() throws IOException {
+        ObjectNode plan = (ObjectNode) MAPPER.readTree(json(SmallPlans.moe()));
+        ((ObjectNode) plan.get("nodes").get(3)).remove("group");
+        List<Error> errors = validate(plan);
+        assertFalse(errors.isEmpty());
+        assertTrue(errors.toString().contains("group"), errors.toString());
+    }
+
+    @Test
+    void schemaRejectsUnknownFieldsAndWrongKinds() throws IOException {
+        ObjectNode plan = (ObjectNode) MAPPER.readTree(json(SmallPlans.moe()));
+        ((ObjectNode) plan.get("nodes").get(1)).put("colour", "red");
+        assertFalse(validate(plan).isEmpty());
+        plan = (ObjectNode) MAPPER.readTree(json(SmallPlans.moe()));
+        ((ObjectNode) plan.get("edges").get(0)).put("kind", "control");
+        assertFalse(validate(plan).isEmpty());
+        plan = (ObjectNode) MAPPER.readTree(json(SmallPlans.moe()));
+        ((ArrayNode) plan.get("nodes").get(1).get("output")).add(-1);
+        assertFalse(validate(plan).isEmpty());
+        plan = (ObjectNode) MAPPER.readTree(json(SmallPlans.moe()));
+        plan.remove("edges");
+        assertFalse(validate(plan).isEmpty());
+    }
+}

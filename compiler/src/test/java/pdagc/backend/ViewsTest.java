@@ -1,0 +1,113 @@
+package pdagc.backend;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.util.List;
+import java.util.Optional;
+import org.junit.jupiter.api.Test;
+import pdagc.dag.DagNode;
+import pdagc.dag.PlanDag;
+
+class ViewsTest {
+    private final PlanDag plan = SmallPlans.moe();
+
+    @Test
+    void parsesSpecs() {
+        assertEquals(Optional.of(new View.Whole()), Views.parse("whole"));
+        assertEquals(Optional.of(new View.Gpu(5)), Views.parse("gpu:5"));
+        assertEquals(Optional.of(new View.Layer(3)), Views.parse(" layer:3 "));
+        assertEquals(Optional.of(new View.Roles()), Views.parse("roles"));
+        assertEquals(Optional.of(new View.RolesLayer(0)), Views.parse("roles:layer:0"));
+        for (String bad : List.of("", "gpu", "gpu:", "gpu:-1", "gpu:x", "gpu:1:2", "layers:1", "Whole", "roles:2", "gpu:99999999999")) {
+            assertEquals(Optional.empty(), Views.parse(bad), bad);
+        }
+        for (String spec : List.of("whole", "gpu:5", "layer:3", "roles", "roles:layer:7")) {
+            assertEquals(spec, Views.parse(spec).orElseThrow().spec());
+        }
+    }
+
+    @Test
+    void selectsTheNodesOfEachView() {
+        assertEquals(32, Views.select(plan, new View.Whole()).size());
+        assertEquals(4, Views.select(plan, new View.Whole()).lanes().size());
+        Selection gpu = Views.select(plan, new View.Gpu(2));
+        assertEquals(List.of("cluster_gpu2"), gpu.lanes().stream().map(Selection.Lane::cluster).toList());
+        assertEquals("GPU 2 (ep 1, tp 0) on node 1", gpu.lanes().get(0).title());
+        assertTrue(gpu.lanes().get(0).nodes().stream().allMatch(n -> n.gpu() == 2));
+        Selection layer = Views.select(plan, new View.Layer(0));
+        assertEquals(24, layer.size());
+        assertTrue(layer.lanes().stream().flatMap(l -> l.nodes().stream()).allMatch(n -> n.layer() == 0));
+        Selection roles = Views.select(plan, new View.Roles());
+        assertEquals(1, roles.lanes().size());
+        assertEquals("role 0: GPUs 0-3 (x4)", roles.lanes().get(0).title());
+        assertEquals("cluster_role0", roles.lanes().get(0).cluster());
+        assertEquals(8, roles.size());
+        assertEquals(6, Views.select(plan, new View.RolesLayer(0)).size());
+        assertTrue(roles.contains(0) && !roles.contains(8));
+    }
+
+    @Test
+    void keepsPlanOrderInsideALane() {
+        List<DagNode> nodes = Views.select(plan, new View.Gpu(1)).lanes().get(0).nodes();
+        for (int i = 1; i < nodes.size(); i++) assertTrue(nodes.get(i - 1).index() < nodes.get(i).index());
+    }
+
+    @Test
+    void choosesTheWholePlanWhenItFits() {
+        ViewResult.Shown shown = assertInstanceOf(ViewResult.Shown.class, Views.choose(plan, Views.DEFAULT_BUDGET));
+        assertEquals(new View.Whole(), shown.selection().view());
+        assertEquals("view: whole (4 GPUs, 32 nodes)", shown.description());
+    }
+
+    @Test
+    void fallsBackToRolesThenToOneLayerOfTheRoles() {
+        ViewResult.Shown roles = assertInstanceOf(ViewResult.Shown.class, Views.choose(plan, 10));
+        assertEquals("view: roles (1 role x 4 GPUs, 8 of 32 nodes; the whole plan is over the budget of 10)", roles.description());
+        ViewResult.Shown layer = assertInstanceOf(ViewResult.Shown.class, Views.choose(plan, 6));
+        assertEquals(new View.RolesLayer(0), layer.selection().view());
+        assertEquals("view: roles:layer:0 (1 role x 4 GPUs, 6 of 32 nodes; the whole plan is over the budget of 6)",
+                layer.description());
+    }
+
+    @Test
+    void refusesWhenNothingFits() {
+        ViewResult.Refused refused = assertInstanceOf(ViewResult.Refused.class, Views.choose(plan, 3));
+        assertEquals("no view of this plan fits the budget of 3 nodes; the smallest is roles:layer:N (up to 6 nodes):"
+                + " raise the budget or emit json instead", refused.message());
+    }
+
+    @Test
+    void refusesARequestedViewOverTheBudgetNamingTheViewsThatFit() {
+        ViewResult.Refused refused = assertInstanceOf(ViewResult.Refused.class, Views.request(plan, "layer:0", 10));
+        assertEquals("view layer:0 has 24 nodes, over the budget of 10; views that fit:"
+                + " roles (8 nodes), roles:layer:N (up to 6 nodes), gpu:N (up to 8 nodes)", refused.message());
+    }
+
+    @Test
+    void refusesUnknownAndEmptyViews() {
+        assertEquals(new ViewResult.Refused("unknown view 'gpus:1': expected " + View.SYNTAX), Views.request(plan, "gpus:1", 100));
+        assertEquals(new ViewResult.Refused("view gpu:9 is empty: the plan has GPUs 0-3 and layers 0"),
+                Views.request(plan, "gpu:9", 100));
+        assertEquals(new ViewResult.Refused("view layer:4 is empty: the plan has GPUs 0-3 and layers 0"),
+                Views.request(plan, "layer:4", 100));
+    }
+
+    @Test
+    void describesARequestedView() {
+        ViewResult.Shown shown = assertInstanceOf(ViewResult.Shown.class, Views.request(plan, "gpu:1", 100));
+        assertEquals("view: gpu:1 (1 GPU, 8 of 32 nodes)", shown.description());
+        shown = assertInstanceOf(ViewResult.Shown.class, Views.request(plan, "layer:0", 100));
+        assertEquals("view: layer:0 (4 GPUs, 24 of 32 nodes)", shown.description());
+    }
+
+    @Test
+    void countsSeveralRoles() {
+        PlanDag chain = SmallPlans.chain(3, 4, 2);
+        ViewResult.Shown shown = assertInstanceOf(ViewResult.Shown.class, Views.request(chain, "roles", 100));
+        assertEquals("view: roles (3 roles for 3 GPUs, 12 nodes)", shown.description());
+        assertEquals(List.of("role 0: GPU 0 (x1)", "role 1: GPU 1 (x1)", "role 2: GPU 2 (x1)"),
+                shown.selection().lanes().stream().map(Selection.Lane::title).toList());
+    }
+}
