@@ -19,6 +19,11 @@ public final class Golden {
         return Boolean.getBoolean("bless");
     }
 
+    /** The golden file {@code name} under the compiler's test resources. */
+    public static void check(String name, String actual) {
+        check(Repo.root().resolve("compiler/src/test/resources/golden").resolve(name), actual);
+    }
+
     public static void check(Path golden, String actual) {
         try {
             if (blessing() || !Files.exists(golden)) {

@@ -19,6 +19,7 @@ import picocli.CommandLine.Spec;
         description = "Compile a .pdag deployment to its checked per-GPU operator DAG.")
 final class CompileCommand implements Callable<Integer> {
     private final PrintWriter out;
+    private final java.io.OutputStream rawOut;
     private final PrintWriter err;
 
     @Spec
@@ -42,8 +43,12 @@ final class CompileCommand implements Callable<Integer> {
     @Option(names = "--print-ir-after", paramLabel = "PASS", description = "print the IR after PASS (lower, sharding-propagation, insert-collectives, or all) to stderr")
     List<String> printIrAfter = List.of();
 
-    CompileCommand(PrintWriter out, PrintWriter err) {
+    @Option(names = "--budget", paramLabel = "N", description = "the most nodes a drawing may have (default: ${DEFAULT-VALUE})")
+    int budget = pdagc.backend.Views.DEFAULT_BUDGET;
+
+    CompileCommand(PrintWriter out, java.io.OutputStream rawOut, PrintWriter err) {
         this.out = out;
+        this.rawOut = rawOut;
         this.err = err;
     }
 
@@ -73,6 +78,7 @@ final class CompileCommand implements Callable<Integer> {
             out.println(Summary.of(plan.get()));
             return Main.OK;
         }
-        return emitter.get().emit(plan.get(), file, output, view, out, err);
+        out.flush();
+        return emitter.get().emit(plan.get(), file, output, view, budget, rawOut, err);
     }
 }

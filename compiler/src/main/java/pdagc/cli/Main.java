@@ -17,12 +17,43 @@ public final class Main {
     private Main() {}
 
     public static void main(String[] args) {
-        System.exit(run(args, new PrintWriter(System.out, true, StandardCharsets.UTF_8), new PrintWriter(System.err, true, StandardCharsets.UTF_8)));
+        java.io.OutputStream stdout = new java.io.FileOutputStream(java.io.FileDescriptor.out);
+        System.exit(run(args, stdout, new PrintWriter(new java.io.OutputStreamWriter(System.err, StandardCharsets.UTF_8), true)));
     }
 
-    /** Runs the command line with the given streams; used by tests in-process. */
+    /** Runs the command line with text streams; used by tests in-process. */
     public static int run(String[] args, PrintWriter out, PrintWriter err) {
-        CommandLine cmd = new CommandLine(new CompileCommand(out, err));
+        java.io.OutputStream bytes = new java.io.OutputStream() {
+            private final java.io.ByteArrayOutputStream buffer = new java.io.ByteArrayOutputStream();
+
+            @Override
+            public void write(int b) {
+                buffer.write(b);
+            }
+
+            @Override
+            public void write(byte[] b, int off, int len) {
+                buffer.write(b, off, len);
+            }
+
+            @Override
+            public void flush() {
+                out.write(buffer.toString(StandardCharsets.UTF_8));
+                out.flush();
+                buffer.reset();
+            }
+        };
+        return run(args, bytes, out, err);
+    }
+
+    /** Runs the command line; binary outputs go to {@code stdout}. */
+    public static int run(String[] args, java.io.OutputStream stdout, PrintWriter err) {
+        PrintWriter out = new PrintWriter(new java.io.OutputStreamWriter(stdout, StandardCharsets.UTF_8), true);
+        return run(args, stdout, out, err);
+    }
+
+    private static int run(String[] args, java.io.OutputStream stdout, PrintWriter out, PrintWriter err) {
+        CommandLine cmd = new CommandLine(new CompileCommand(out, stdout, err));
         cmd.addSubcommand("check", new CommandLine(new CheckCommand(out, err)));
         cmd.addSubcommand("verify", new CommandLine(new VerifyCommand(out, err)));
         cmd.setOut(out);
@@ -34,6 +65,11 @@ public final class Main {
             return internalError(e, err);
         } finally {
             out.flush();
+            try {
+                stdout.flush();
+            } catch (java.io.IOException e) {
+                err.println("error: cannot write to stdout: " + e.getMessage());
+            }
             err.flush();
         }
     }

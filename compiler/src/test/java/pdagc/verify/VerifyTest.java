@@ -61,13 +61,14 @@ class VerifyTest {
         List<DagNode> nodes = new ArrayList<>(plan.dag().nodes());
         for (int i = 0; i < nodes.size(); i++) {
             DagNode n = nodes.get(i);
-            if (n.gpu() == 0 && n.name().equals("layers.0.moe.down.all_reduce")) {
+            if (n.gpu() == 0 && n.name().equals("layers.0.a.y.all_reduce")) {
                 nodes.set(i, new DagNode(n.index(), n.id(), n.gpu(), n.name(), n.op(), n.kind(), n.layer(), n.inputs(), n.output(),
                         n.collective(), List.of(0, 1, 2, 7), n.program()));
             }
         }
         PlanDag d = plan.dag();
         PlanDag broken = new PlanDag(d.deployment(), d.source(), d.mesh(), d.gpusPerNode(), d.dtype(), d.gpus(), nodes, d.edges(), d.roles());
+        assertFalse(nodes.equals(d.nodes()), "the mutation found its node");
         Verify.Report r = verify(plan.spmd(), broken, Map.of());
         assertFalse(r.ok(), r.summary());
         assertTrue(r.where().startsWith("GPU 0"), r.summary());
@@ -75,8 +76,8 @@ class VerifyTest {
 
     @Test
     void aSwappedShardIsCaught() {
-        DagNode qkv = plan.dag().nodes().stream().filter(n -> n.gpu() == 5 && n.name().equals("layers.1.a.qkv")).findFirst().orElseThrow();
-        Verify.Report r = verify(plan.spmd(), plan.dag(), Map.of(qkv.index(), 6));
+        DagNode q = plan.dag().nodes().stream().filter(n -> n.gpu() == 5 && n.name().equals("layers.1.a.q")).findFirst().orElseThrow();
+        Verify.Report r = verify(plan.spmd(), plan.dag(), Map.of(q.index(), 6));
         assertFalse(r.ok(), r.summary());
         assertTrue(r.where().startsWith("GPU 5"), r.summary());
     }
