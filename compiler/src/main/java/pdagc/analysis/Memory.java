@@ -9,7 +9,7 @@ import pdagc.sem.WorkloadSpec;
 
 /**
  * Memory of one GPU from its program: the bytes of its weight shards (each weight dimension split
- * as the op's input and output say it is) and of its KV cache (keys and values of its heads, for
+ * as the op's input and output say it is) and of its KV cache (the keys its scores read and the values its weighted sums read, of its heads, for
  * its sequences, over the workload's context). Activations come with the liveness analysis.
  */
 public final class Memory {
@@ -29,7 +29,7 @@ public final class Memory {
         int bytes = p.dtype().bytes();
         for (SpmdNode n : p.nodes()) {
             weights += WeightLayout.localElements(n, p, mesh) * bytes;
-            if (n.op() instanceof Op.AttnScores) {
+            if (n.op() instanceof Op.AttnScores || n.op() instanceof Op.AttnContext) {
                 SpmdNode keysValues = p.nodes().get(n.inputs().get(1));
                 long perToken = keysValues.local().last();
                 kv += perToken * keysValues.local().dim(0) * workload.context() * bytes;

@@ -64,9 +64,9 @@ public sealed interface Op {
     }
 
     /**
-     * Scaled attention scores, causal in prefill: (q [B, S, heads·d], kv [B, S, kv·2·d]) ->
-     * [B, heads, S, T], T the keys' length (the context in decode). kv holds for each key/value
-     * head its key then its value; query head h uses key/value head h / (heads / kv).
+     * Scaled attention scores, causal in prefill: (q [B, S, heads·d], k [B, S, kv·d]) ->
+     * [B, heads, S, T], T the keys' length (the context in decode). Query head h uses key/value
+     * head h / (heads / kv).
      */
     record AttnScores(long heads, long kvHeads, long headDim) implements Op {
         public String name() { return "attn_scores"; }
@@ -80,7 +80,7 @@ public sealed interface Op {
         public NodeKind kind() { return NodeKind.COMPUTE; }
     }
 
-    /** Probabilities times values: ([B, heads, S, T], kv [B, S, kv·2·d]) -> [B, S, heads·d]. */
+    /** Probabilities times values: ([B, heads, S, T], v [B, S, kv·d]) -> [B, S, heads·d]. */
     record AttnContext(long heads, long kvHeads, long headDim) implements Op {
         public String name() { return "attn_context"; }
         public NodeKind kind() { return NodeKind.COMPUTE; }

@@ -96,12 +96,12 @@ final class Builtins {
             fail("queries must be heads * head_dim = " + heads * d + " wide, found " + q.shape().last());
             return false;
         }
-        if (kv.shape().last() != Math.multiplyExact(2 * kvHeads, d)) {
-            fail("keys and values must be 2 * kv_heads * head_dim = " + 2 * kvHeads * d + " wide, found " + kv.shape().last());
+        if (kv.shape().last() != Math.multiplyExact(kvHeads, d)) {
+            fail("keys must be kv_heads * head_dim = " + kvHeads * d + " wide, found " + kv.shape().last());
             return false;
         }
         if (q.shape().dim(0) != kv.shape().dim(0) || q.shape().dim(1) != kv.shape().dim(1)) {
-            fail("queries " + q.shape() + " and keys/values " + kv.shape() + " disagree on batch or sequence");
+            fail("queries " + q.shape() + " and keys " + kv.shape() + " disagree on batch or sequence");
             return false;
         }
         return true;
@@ -111,11 +111,11 @@ final class Builtins {
         long heads = n.get("heads"), kvHeads = n.get("kv_heads"), d = n.get("head_dim");
         if (!attentionHeads(heads, kvHeads)) return null;
         Shape p = probs.shape();
-        if (kv.shape().last() != Math.multiplyExact(2 * kvHeads, d)) {
-            return fail("keys and values must be 2 * kv_heads * head_dim = " + 2 * kvHeads * d + " wide, found " + kv.shape().last());
+        if (kv.shape().last() != Math.multiplyExact(kvHeads, d)) {
+            return fail("values must be kv_heads * head_dim = " + kvHeads * d + " wide, found " + kv.shape().last());
         }
         if (p.dim(0) != kv.shape().dim(0) || p.dim(1) != heads || p.dim(2) != kv.shape().dim(1)) {
-            return fail("probabilities " + p + " do not match " + heads + " heads over keys/values " + kv.shape());
+            return fail("probabilities " + p + " do not match " + heads + " heads over values " + kv.shape());
         }
         return new Result(new Op.AttnContext(heads, kvHeads, d), ids(List.of(probs, kv)), new Shape(p.dim(0), p.dim(2), Math.multiplyExact(heads, d)));
     }

@@ -1,8 +1,8 @@
 package pdagc.verify;
 
 /**
- * Attention kernels on shards: queries [b, S, heads·d] and keys/values [b, S, kv·2·d] (for each
- * key/value head its key, then its value). Global offsets place a shard's heads, sequences and
+ * Attention kernels on shards: queries [b, S, heads·d], keys and values [b, S, kv·d]. Global
+ * offsets place a shard's heads, sequences and
  * positions: query head h uses key/value head h / perGroup. In decode the keys and values of the
  * earlier positions come from a deterministic KV cache and the new token is the last position.
  * Prefill is causal.
@@ -66,7 +66,7 @@ final class Attention {
     /** The local key/value head of local query head h; one the shard does not hold is a mismatch. */
     private static int group(int h, Tensor kv, int d, Where w) {
         int g = (w.qHeadOffset() + h) / w.perGroup() - w.kvHeadOffset();
-        int held = kv.shape[2] / (2 * d);
+        int held = kv.shape[2] / d;
         if (g < 0 || g >= held) {
             throw new Kernels.EvalError("query head " + (w.qHeadOffset() + h) + " needs key/value head " + (g + w.kvHeadOffset())
                     + ", which this GPU does not hold");
@@ -79,7 +79,7 @@ final class Attention {
         int s = kv.shape[1];
         int x = kv.shape[2];
         int pos = w.decode() ? j - (w.contextLen() - 1) : j;
-        if (pos >= 0) return kv.data[(bi * s + pos) * x + (2 * g + which) * d + e];
+        if (pos >= 0) return kv.data[(bi * s + pos) * x + g * d + e];
         return cache(w.seed(), w.kvOrigin(), which, bi + w.batchOffset(), j, g + w.kvHeadOffset(), e);
     }
 

@@ -149,7 +149,7 @@ final class Evaluator {
         int batchOffset = Layout.offset(q.sharding(), 0, (int) q.shape().dim(0), mesh, r);
         int seqOffset = Layout.offset(q.sharding(), 1, (int) q.shape().dim(1), mesh, r);
         int qHeadOffset = Layout.offset(q.sharding(), 2, (int) q.shape().dim(2), mesh, r) / (int) headDim;
-        int kvHeadOffset = Layout.offset(kv.sharding(), 2, (int) kv.shape().dim(2), mesh, r) / (int) (2 * headDim);
+        int kvHeadOffset = Layout.offset(kv.sharding(), 2, (int) kv.shape().dim(2), mesh, r) / (int) headDim;
         return new Attention.Where(seed, kv.origin(), batchOffset, qHeadOffset, kvHeadOffset, (int) (heads / kvHeads), seqOffset, context, decode);
     }
 
