@@ -22,19 +22,35 @@ public final class Memory {
         }
     }
 
+    /** The GPU that needs the most: the largest of {@link #perStage}. */
     public static PerGpu perGpu(SpmdProgram p, WorkloadSpec workload) {
+        PerGpu most = new PerGpu(0, 0);
+        for (PerGpu s : perStage(p, workload)) if (s.total() > most.total()) most = s;
+        return most;
+    }
+
+    /**
+     * Per pipeline stage (all GPUs of a stage hold the same): the weights of its chunks' ops, and
+     * the KV cache of its layers for every micro-batch in flight (all of them, since a prefill's or
+     * decode's cache lives until the step ends).
+     */
+    public static java.util.List<PerGpu> perStage(SpmdProgram p, WorkloadSpec workload) {
         Mesh mesh = p.mesh();
-        long weights = 0;
-        long kv = 0;
+        int stages = p.pipeline().stages();
+        long[] weights = new long[stages];
+        long[] kv = new long[stages];
         int bytes = p.dtype().bytes();
         for (SpmdNode n : p.nodes()) {
-            weights += WeightLayout.localElements(n, p, mesh) * bytes;
+            int stage = p.pipeline().stageOf(n.chunk());
+            weights[stage] += WeightLayout.localElements(n, p, mesh) * bytes;
             if (n.op() instanceof Op.AttnScores || n.op() instanceof Op.AttnContext) {
                 SpmdNode keysValues = p.nodes().get(n.inputs().get(1));
                 long perToken = keysValues.local().last();
-                kv += perToken * keysValues.local().dim(0) * workload.context() * bytes;
+                kv[stage] += perToken * keysValues.local().dim(0) * workload.context() * bytes * p.pipeline().microBatches();
             }
         }
-        return new PerGpu(weights, kv);
+        java.util.List<PerGpu> out = new java.util.ArrayList<>();
+        for (int s = 0; s < stages; s++) out.add(new PerGpu(weights[s], kv[s]));
+        return out;
     }
 }

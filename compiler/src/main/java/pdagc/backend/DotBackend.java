@@ -28,6 +28,8 @@ public final class DotBackend {
     /** Above this many nodes the graph asks {@code dot} for its fast, rougher layout. */
     public static final int FAST_LAYOUT_NODES = 2000;
     static final String ROUTING_EDGE = "#b8860b";
+    /** Schedule order between micro-batches on one GPU: grey, dotted, hollow arrow. */
+    static final String ORDER_EDGE = "#888888";
 
     private DotBackend() {}
 
@@ -56,7 +58,11 @@ public final class DotBackend {
         for (Selection.Lane lane : selection.lanes()) writeLane(plan, lane, edges, out);
         for (DagEdge e : edges.inside) {
             out.append("  n").append(Integer.toString(e.from())).append(" -> n").append(Integer.toString(e.to()));
-            out.append(e.kind() == EdgeKind.ROUTING ? " [style=dashed color=\"" + ROUTING_EDGE + "\"];\n" : ";\n");
+            out.append(switch (e.kind()) {
+                case ROUTING -> " [style=dashed color=\"" + ROUTING_EDGE + "\"];\n";
+                case ORDER -> " [style=dotted color=\"" + ORDER_EDGE + "\" arrowhead=empty];\n";
+                case DATA -> ";\n";
+            });
         }
         out.append("}\n");
     }
@@ -107,6 +113,7 @@ public final class DotBackend {
                 if (selection.contains(e.from())) {
                     edges.inside.add(e);
                 } else {
+                    if (e.kind() == EdgeKind.ORDER) continue;
                     Stub stub = edges.stubs.computeIfAbsent(e.to(), k -> new Stub());
                     stub.gpus.add(plan.nodes().get(e.from()).gpu());
                     stub.routing |= e.kind() == EdgeKind.ROUTING;

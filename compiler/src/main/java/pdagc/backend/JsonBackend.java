@@ -113,6 +113,7 @@ public final class JsonBackend {
         g.writeFieldName("output");
         writeShape(g, n.output());
         g.writeStringField("dtype", dtype);
+        g.writeNumberField("micro_batch", n.microBatch());
         if (n.collective() != null) g.writeStringField("collective", n.collective());
         if (n.group() != null) {
             g.writeArrayFieldStart("group");

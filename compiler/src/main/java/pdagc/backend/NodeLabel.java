@@ -23,7 +23,7 @@ public final class NodeLabel {
         List<String> lines = new ArrayList<>();
         lines.add(node.op());
         if (!node.name().equals(node.op())) lines.add(node.name());
-        lines.add("GPU " + node.gpu());
+        lines.add("GPU " + node.gpu() + (node.microBatch() > 0 ? ", micro-batch " + node.microBatch() : ""));
         lines.add(shapes(node));
         if (node.group() != null) lines.add("group " + GpuRanges.format(node.group()));
         return lines;

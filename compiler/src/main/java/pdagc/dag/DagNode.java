@@ -8,7 +8,8 @@ import pdagc.ir.Shape;
  * One operation on one GPU. {@code id} is stable ({@code "<gpu>:<path>"}); shapes are the local
  * shard's. {@code collective} and {@code group} are set on collective nodes only: the id shared by
  * all members of one collective call, and the members' GPU ids, ascending. {@code layer} is -1
- * outside the transformer layers. {@code program} is the index of the SPMD op this node instantiates.
+ * outside the transformer layers. {@code program} is the index of the SPMD op this node instantiates;
+ * {@code microBatch} which micro-batch it works on (0 without micro-batching).
  */
 public record DagNode(
         int index,
@@ -22,4 +23,5 @@ public record DagNode(
         Shape output,
         String collective,
         List<Integer> group,
-        int program) {}
+        int program,
+        int microBatch) {}

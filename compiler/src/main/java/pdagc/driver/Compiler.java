@@ -22,6 +22,7 @@ import pdagc.lower.Lowering;
 import pdagc.partition.InsertCollectives;
 import pdagc.partition.IrText;
 import pdagc.partition.MeshContext;
+import pdagc.partition.PipelineStaging;
 import pdagc.partition.ShardingPropagation;
 import pdagc.partition.SpmdProgram;
 import pdagc.sem.Deployment;
@@ -125,7 +126,8 @@ public final class Compiler {
         MeshContext mesh = new MeshContext(d.strategy().mesh());
         ShardingPropagation.Result shardings = ShardingPropagation.run(graph.get(), mesh);
         keep(ShardingPropagation.NAME, () -> IrText.sharded(graph.get(), shardings));
-        Optional<SpmdProgram> spmd = InsertCollectives.run(graph.get(), shardings, mesh, diagnostics);
+        int[] chunks = PipelineStaging.run(graph.get(), d.strategy().pipeline(), d.model().layers(), d.strategy().stageLayers());
+        Optional<SpmdProgram> spmd = InsertCollectives.run(graph.get(), shardings, mesh, d.strategy().pipeline(), chunks, diagnostics);
         if (spmd.isEmpty()) return Optional.empty();
         keep(InsertCollectives.NAME, () -> IrText.spmd(spmd.get()));
         Memory.PerGpu memory = Memory.perGpu(spmd.get(), d.workload());

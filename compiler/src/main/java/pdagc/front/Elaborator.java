@@ -15,6 +15,7 @@ import pdagc.diag.Code;
 import pdagc.diag.Diagnostic;
 import pdagc.diag.Diagnostics;
 import pdagc.mesh.Mesh;
+import pdagc.mesh.Pipeline;
 import pdagc.sem.BlockRef;
 import pdagc.sem.ClusterSpec;
 import pdagc.sem.DType;
@@ -217,7 +218,12 @@ public final class Elaborator {
     Optional<StrategySpec> strategy(Decl.Entity e) {
         Props p = new Props("strategy " + e.nameText(), e.name().span(), e.properties(), diagnostics);
         Optional<Property> meshProp = p.get("mesh");
+        OptionalLong micro = p.integer("micro_batches", 1L, 1);
+        Optional<String> schedule = p.choice("schedule", List.of("gpipe", "1f1b", "interleaved"), "1f1b");
+        OptionalLong virtual = p.integer("virtual_stages", 1L, 1);
+        Optional<List<Long>> stageLayers = intList(p, "stage_layers");
         p.finish();
+        if (micro.isEmpty() || schedule.isEmpty() || virtual.isEmpty() || stageLayers == null) return Optional.empty();
         if (meshProp.isEmpty()) {
             p.reference("mesh", true);
             return Optional.empty();
@@ -268,7 +274,33 @@ public final class Elaborator {
             axes.add(new Mesh.Axis(name, (int) size.getAsLong()));
         }
         if (!ok) return Optional.empty();
-        return Optional.of(new StrategySpec(e.nameText(), new Mesh(axes), spans, m.span(), e.name().span()));
+        Mesh mesh = new Mesh(axes);
+        Pipeline.Schedule sched = switch (schedule.get()) {
+            case "gpipe" -> Pipeline.Schedule.GPIPE;
+            case "interleaved" -> Pipeline.Schedule.INTERLEAVED;
+            default -> Pipeline.Schedule.ONE_F_ONE_B;
+        };
+        Pipeline pipeline = new Pipeline(mesh.size("pp"), (int) Math.min(virtual.getAsLong(), 1 << 20), (int) Math.min(micro.getAsLong(), 1 << 20), sched);
+        return Optional.of(new StrategySpec(e.nameText(), mesh, pipeline, stageLayers.orElse(null), spans, p.spans(), m.span(), e.name().span()));
+    }
+
+    /** A list of whole numbers such as {@code [10, 11, 11]}; empty when absent, null after an error. */
+    private Optional<List<Long>> intList(Props p, String name) {
+        Optional<Property> prop = p.get(name);
+        if (prop.isEmpty()) return Optional.empty();
+        Expr value = prop.get().value();
+        if (!(value instanceof Expr.ListExpr list)) {
+            diagnostics.add(Diagnostic.of(Code.E0204, value == null ? prop.get().span() : value.span(), "a list such as `[8, 8]`",
+                    value == null ? "nothing" : IntEval.describe(value)).label("not a list"));
+            return null;
+        }
+        List<Long> out = new ArrayList<>();
+        for (Expr item : list.items()) {
+            OptionalLong v = new IntEval(Map.of(), diagnostics).eval(item);
+            if (v.isEmpty()) return null;
+            out.add(v.getAsLong());
+        }
+        return Optional.of(List.copyOf(out));
     }
 
     private List<Requirement> requirements(Decl.Deploy d) {

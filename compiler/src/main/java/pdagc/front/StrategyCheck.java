@@ -6,7 +6,9 @@ import pdagc.diag.Diagnostic;
 import pdagc.diag.Diagnostics;
 import pdagc.mesh.Mesh;
 import pdagc.sem.Deployment;
+import pdagc.mesh.Pipeline;
 import pdagc.sem.ModelSpec;
+import pdagc.sem.StrategySpec;
 import pdagc.source.Span;
 
 /**
@@ -40,7 +42,7 @@ final class StrategyCheck {
         for (String axis : List.of("sp", "cp", "etp", "edp")) {
             if (mesh.size(axis) > 1) unsupported(axis, "the `" + axis + "` axis");
         }
-        if (mesh.size("pp") > 1) unsupported("pp", "pipeline parallelism (pp > 1)");
+        pipeline();
         ModelSpec m = d.model();
         int tp = mesh.size("tp");
         divides("tp", "tensor-parallel", tp, "heads", "attention heads");
@@ -53,15 +55,52 @@ final class StrategyCheck {
             diagnostics.add(Diagnostic.of(Code.E0303, d.strategy().axisSpan("ep"), "expert-parallel", mesh.size("ep"), 0, "experts")
                     .label("the model is dense").secondary(m.span(), "model declared without `experts`"));
         }
-        int batchWays = mesh.size(MeshAxes.BATCH);
+        int batchWays = mesh.size(MeshAxes.BATCH) * d.strategy().pipeline().microBatches();
         if (d.workload().batch() % batchWays != 0) {
             Span at = batchSpan();
             diagnostics.add(Diagnostic.of(Code.E0303, at, "data-parallel", batchWays, d.workload().batch(), "sequences of the batch")
                     .label("splits the batch " + batchWays + " ways")
                     .secondary(d.workload().spans().getOrDefault("batch", d.workload().span()), "batch declared here")
-                    .note("the batch is split over " + String.join(" x ", presentBatchAxes())));
+                    .note("the batch is split over " + String.join(" x ", presentBatchAxes())
+                            + (d.strategy().pipeline().microBatches() > 1 ? " and into " + d.strategy().pipeline().microBatches() + " micro-batches" : "")));
         }
         crossNode("tp", "tensor-parallel");
+    }
+
+    private void pipeline() {
+        Pipeline p = d.strategy().pipeline();
+        StrategySpec s = d.strategy();
+        long layers = d.model().layers();
+        if (p.virtualStages() > 1 && p.schedule() != Pipeline.Schedule.INTERLEAVED) {
+            diagnostics.add(Diagnostic.of(Code.E0206, s.spanOf("virtual_stages"), "virtual_stages", "virtual stages need `schedule interleaved`")
+                    .label("only the interleaved schedule runs several chunks per stage"));
+        }
+        if (p.schedule() == Pipeline.Schedule.INTERLEAVED && (p.virtualStages() < 2 || p.stages() < 2)) {
+            diagnostics.add(Diagnostic.of(Code.E0206, s.spanOf("schedule"), "schedule", "interleaved needs pp > 1 and virtual_stages > 1")
+                    .label("nothing to interleave"));
+        }
+        if (p.schedule() == Pipeline.Schedule.INTERLEAVED && p.microBatches() % Math.max(1, p.stages()) != 0) {
+            diagnostics.add(Diagnostic.of(Code.E0303, s.spanOf("micro_batches"), "pipeline-parallel", p.stages(), p.microBatches(), "micro-batches")
+                    .label("the interleaved schedule runs micro-batches in groups of pp").help("use a multiple of " + p.stages() + " micro-batches"));
+        }
+        if (p.schedule() == Pipeline.Schedule.ONE_F_ONE_B && p.stages() > 1 && p.microBatches() < p.stages()) {
+            diagnostics.add(Diagnostic.of(Code.E0310, s.spanOf("micro_batches"), p.microBatches(), p.stages())
+                    .label("fewer micro-batches than stages").secondary(s.axisSpan("pp"), p.stages() + " stages")
+                    .note("1F1B keeps up to pp micro-batches in flight; with fewer the pipeline never reaches its steady state")
+                    .help("use at least " + p.stages() + " micro-batches, or `schedule gpipe`"));
+        }
+        if (s.stageLayers() != null) {
+            List<Long> counts = s.stageLayers();
+            long sum = counts.stream().mapToLong(Long::longValue).sum();
+            if (counts.size() != p.chunks() || sum != layers || counts.stream().anyMatch(c -> c < 1)) {
+                diagnostics.add(Diagnostic.of(Code.E0206, s.spanOf("stage_layers"), "stage_layers",
+                                "needs " + p.chunks() + " positive counts that add up to the " + layers + " layers, found " + counts)
+                        .label("does not assign the layers").secondary(d.model().spanOf("layers"), layers + " layers"));
+            }
+        } else if (layers < p.chunks()) {
+            diagnostics.add(Diagnostic.of(Code.E0303, s.axisSpan("pp"), "pipeline", p.chunks(), layers, "layers")
+                    .label(p.chunks() + " pipeline chunks for " + layers + " layers").note("every stage needs at least one layer"));
+        }
     }
 
     private void divides(String axis, String what, int size, String param, String noun) {

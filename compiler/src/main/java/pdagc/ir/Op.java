@@ -154,6 +154,16 @@ public sealed interface Op {
         }
     }
 
+    /**
+     * One half of a point-to-point transfer between pipeline chunks: the send runs on the
+     * producer's stage, the recv on the consumer's, between ranks that differ only in pp.
+     */
+    record Transfer(boolean send, int fromChunk, int toChunk) implements Op {
+        public String name() { return send ? "send" : "recv"; }
+        public NodeKind kind() { return NodeKind.COLLECTIVE; }
+        public String attributes() { return "from=" + fromChunk + ", to=" + toChunk; }
+    }
+
     /** Keeps this rank's part of a replicated dimension; local, no communication. */
     record Slice(List<String> axes, int dim) implements Op {
         public String name() { return "slice"; }

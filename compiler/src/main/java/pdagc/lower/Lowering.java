@@ -15,7 +15,8 @@ import pdagc.sem.ModelSpec;
 import pdagc.source.Span;
 
 /**
- * lower: builds the logical IR of one model replica from a deployment. The model's skeleton
+ * lower: builds the logical IR of one model replica, for one micro-batch (the workload's batch
+ * divided by the strategy's micro-batches), from a deployment. The model's skeleton
  * (tokens, embedding block, one block per layer, head block, output) is fixed here; everything
  * inside the blocks comes from their .pdag source, through {@link BlockInterpreter}.
  *
@@ -34,12 +35,13 @@ public final class Lowering {
         ModelSpec m = d.model();
         Graph g = new Graph(d.workload().dtype());
         Map<String, Long> params = new LinkedHashMap<>(m.params());
-        params.put("batch", d.workload().batch());
+        long batch = d.workload().batch() / d.strategy().pipeline().microBatches();
+        params.put("batch", batch);
         params.put("seq", d.workload().stepTokens());
         params.put("context", d.workload().context());
         BlockInterpreter interp = new BlockInterpreter(d.program(), m, params, g, diagnostics);
         int errors = diagnostics.errorCount();
-        Shape tokens = new Shape(d.workload().batch(), d.workload().stepTokens());
+        Shape tokens = new Shape(batch, d.workload().stepTokens());
         int x = g.add("input", new Op.Input(), List.of(), tokens, -1, List.of(), d.span()).id();
         Optional<Integer> cur = interp.call(m.embed(), "embed", List.of(x), -1, d.span());
         for (int layer = 0; layer < m.layers() && cur.isPresent(); layer++) {

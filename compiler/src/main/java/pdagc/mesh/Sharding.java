@@ -64,10 +64,16 @@ public record Sharding(List<List<String>> dims, List<String> partial) {
         return out;
     }
 
-    /** The shape of one rank's shard: each dimension divided by the product of its axes' sizes. */
+    /**
+     * The shape of one rank's shard: each dimension divided by the product of its axes' sizes
+     * (rounded up; only expert-capacity dimensions are allowed not to divide).
+     */
     public Shape local(Shape global, Mesh mesh) {
         long[] d = global.dims();
-        for (int i = 0; i < d.length && i < dims.size(); i++) d[i] = d[i] / mesh.size(dims.get(i));
+        for (int i = 0; i < d.length && i < dims.size(); i++) {
+            long ways = mesh.size(dims.get(i));
+            d[i] = (d[i] + ways - 1) / ways;
+        }
         return new Shape(d);
     }
 

@@ -14,12 +14,15 @@ import pdagc.ir.Graph;
 import pdagc.ir.Node;
 import pdagc.ir.Op;
 import pdagc.ir.Shape;
+import pdagc.mesh.Pipeline;
 import pdagc.mesh.Sharding;
 
 /**
  * insert-collectives: builds the SPMD program from the logical IR and the propagated shardings,
  * inserting the steps of {@link Reshard} on every edge where the producer's sharding differs from
- * the consumer's requirement. A value resharded the same way for two consumers is resharded once.
+ * the consumer's requirement, and a send/recv pair wherever a value crosses pipeline chunks
+ * (before any resharding, which runs on the consumer's chunk). A value resharded or transferred
+ * the same way for two consumers is handled once.
  *
  * <pre>
  *   %9 = linear @row(tp) (%8) : {ep,_,_} partial(tp)     %10 = add(%3, %9) requires {ep,_,_}
@@ -32,35 +35,57 @@ public final class InsertCollectives {
 
     private InsertCollectives() {}
 
-    public static Optional<SpmdProgram> run(Graph graph, ShardingPropagation.Result shardings, MeshContext mesh, Diagnostics diagnostics) {
+    public static Optional<SpmdProgram> run(Graph graph, ShardingPropagation.Result shardings, MeshContext mesh, Pipeline pipeline,
+            int[] chunkOf, Diagnostics diagnostics) {
         List<SpmdNode> out = new ArrayList<>();
         int[] map = new int[graph.size()];
         Map<String, Integer> reshardCache = new HashMap<>();
         Set<String> names = new HashSet<>();
+        boolean[] bucketed = new boolean[graph.size()];
         int errors = diagnostics.errorCount();
         for (Node n : graph.nodes()) {
             List<Integer> inputs = new ArrayList<>();
             List<Boolean> routing = new ArrayList<>();
+            int chunk = chunkOf[n.id()];
             for (int i = 0; i < n.inputs().size(); i++) {
                 int producer = n.inputs().get(i);
                 Sharding need = shardings.required().get(n.id()).get(i);
                 int source = map[producer];
+                if (out.get(source).chunk() != chunk) {
+                    source = transfer(out, source, chunk, graph.node(producer), mesh, reshardCache, names);
+                }
                 if (!out.get(source).sharding().equals(need)) {
-                    source = reshard(out, source, need, graph.node(producer), n, mesh, reshardCache, names, diagnostics);
+                    source = reshard(out, source, need, graph.node(producer), n, chunk, bucketed[producer], mesh, reshardCache, names, diagnostics);
                     if (source < 0) return Optional.empty();
                 }
                 inputs.add(source);
                 routing.add(i == 1 && (n.op() instanceof Op.Dispatch || n.op() instanceof Op.Combine));
             }
             Sharding s = shardings.output().get(n.id());
-            if (!divisible(n.shape(), s, n, mesh, diagnostics)) continue;
-            map[n.id()] = add(out, names, n.name(), n.op(), inputs, routing, n.shape(), s, mesh, n.layer(), n);
+            bucketed[n.id()] = isBucketed(graph, n, bucketed);
+            divisible(n.shape(), s, n, bucketed[n.id()], mesh, diagnostics);
+            map[n.id()] = add(out, names, n.name(), n.op(), inputs, routing, n.shape(), s, mesh, n.layer(), n, chunk);
         }
-        return diagnostics.errorCount() > errors ? Optional.empty() : Optional.of(new SpmdProgram(mesh.mesh(), graph.dtype(), out));
+        return diagnostics.errorCount() > errors ? Optional.empty() : Optional.of(new SpmdProgram(mesh.mesh(), graph.dtype(), pipeline, out));
     }
 
-    private static int reshard(List<SpmdNode> out, int source, Sharding need, Node producer, Node consumer, MeshContext mesh,
-            Map<String, Integer> cache, Set<String> names, Diagnostics diagnostics) {
+    /** A send on the producer's chunk and a recv on the consumer's: the value as it is, between pp stages. */
+    private static int transfer(List<SpmdNode> out, int source, int chunk, Node producer, MeshContext mesh, Map<String, Integer> cache,
+            Set<String> names) {
+        String key = source + "=>" + chunk;
+        Integer cached = cache.get(key);
+        if (cached != null) return cached;
+        SpmdNode from = out.get(source);
+        int send = add(out, names, producer.name() + ".send", new Op.Transfer(true, from.chunk(), chunk), List.of(source), List.of(false),
+                from.shape(), from.sharding(), mesh, producer.layer(), producer, from.chunk());
+        int recv = add(out, names, producer.name() + ".recv", new Op.Transfer(false, from.chunk(), chunk), List.of(send), List.of(false),
+                from.shape(), from.sharding(), mesh, producer.layer(), producer, chunk);
+        cache.put(key, recv);
+        return recv;
+    }
+
+    private static int reshard(List<SpmdNode> out, int source, Sharding need, Node producer, Node consumer, int chunk, boolean bucketed,
+            MeshContext mesh, Map<String, Integer> cache, Set<String> names, Diagnostics diagnostics) {
         String key = source + "->" + need;
         Integer cached = cache.get(key);
         if (cached != null) return cached;
@@ -74,26 +99,43 @@ public final class InsertCollectives {
         }
         int cur = source;
         for (Reshard.Step step : steps) {
-            if (!divisible(producer.shape(), step.after(), consumer, mesh, diagnostics)) return -1;
+            if (!divisible(producer.shape(), step.after(), consumer, bucketed, mesh, diagnostics)) return -1;
             cur = add(out, names, producer.name() + "." + step.op().name(), step.op(), List.of(cur), List.of(false),
-                    producer.shape(), step.after(), mesh, producer.layer(), producer);
+                    producer.shape(), step.after(), mesh, producer.layer(), producer, chunk);
         }
         cache.put(key, cur);
         return cur;
     }
 
     private static int add(List<SpmdNode> out, Set<String> names, String base, Op op, List<Integer> inputs, List<Boolean> routing,
-            Shape shape, Sharding s, MeshContext mesh, int layer, Node origin) {
+            Shape shape, Sharding s, MeshContext mesh, int layer, Node origin, int chunk) {
         String name = base;
         for (int k = 2; !names.add(name); k++) name = base + "#" + k;
         int id = out.size();
         out.add(new SpmdNode(id, name, op, List.copyOf(inputs), List.copyOf(routing), shape, s, s.local(shape, mesh.mesh()), layer,
-                origin.span(), origin.id()));
+                origin.span(), origin.id(), chunk));
         return id;
     }
 
-    private static boolean divisible(Shape shape, Sharding s, Node at, MeshContext mesh, Diagnostics diagnostics) {
+    /**
+     * Tokens bucketed by expert (dispatch's output and what the experts make of it): their
+     * capacity dimension is the balanced expectation of a data-dependent count, so a rank's share
+     * is rounded up instead of required to divide.
+     */
+    private static boolean isBucketed(Graph graph, Node n, boolean[] bucketed) {
+        if (n.op() instanceof Op.Dispatch) return true;
+        if (n.op() instanceof Op.ExpertLinear || n.op() instanceof Op.Unary || n.op() instanceof Op.Binary) {
+            return !n.inputs().isEmpty() && bucketed[n.inputs().get(0)];
+        }
+        return false;
+    }
+
+    private static boolean divisible(Shape shape, Sharding s, Node at, boolean bucketed, MeshContext mesh, Diagnostics diagnostics) {
         int d = s.indivisibleDim(shape, mesh.mesh());
+        if (bucketed && d == 1) {
+            Sharding rest = s.withDim(1, List.of());
+            d = rest.indivisibleDim(shape, mesh.mesh());
+        }
         if (d < 0) return true;
         List<String> axes = s.axes(d);
         diagnostics.add(Diagnostic.of(Code.E0303, at.span(), String.join(" x ", axes), mesh.mesh().size(axes),

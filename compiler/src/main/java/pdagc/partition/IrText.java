@@ -45,6 +45,7 @@ public final class IrText {
         for (SpmdNode n : p.nodes()) {
             head(b, n.id(), n.op(), List.of(), n.inputs());
             b.append(" : ").append(n.shape()).append(' ').append(n.sharding()).append(" local ").append(n.local());
+            if (p.pipeline().chunks() > 1) b.append("  chunk=").append(n.chunk());
             tail(b, n.layer(), n.name());
         }
         return b.toString();

@@ -9,7 +9,8 @@ import pdagc.source.Span;
 /**
  * One operation of the SPMD program that every rank runs: its global shape, sharding and the
  * local shard's shape. {@code routing} marks inputs that carry a gate's decision. {@code origin}
- * is the logical node it came from (for collectives, the producer they reshard).
+ * is the logical node it came from (for collectives, the producer they reshard). {@code chunk} is
+ * the pipeline chunk that runs it (0 without pipelining).
  */
 public record SpmdNode(
         int id,
@@ -22,4 +23,5 @@ public record SpmdNode(
         Shape local,
         int layer,
         Span span,
-        int origin) {}
+        int origin,
+        int chunk) {}

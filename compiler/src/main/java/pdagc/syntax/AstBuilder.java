@@ -158,6 +158,7 @@ final class AstBuilder {
             return new Expr.Number(span(c), new BigDecimal(digits), c.UNIT() != null ? c.UNIT().getText() : null, c.getText());
         }
         if (ctx instanceof PdagParser.NameExprContext c) return new Expr.Name(span(c), name(c.qualifiedName()));
+        if (ctx instanceof PdagParser.WordExprContext c) return new Expr.Name(span(c), new QualifiedName(span(c), List.of(c.WORD().getText())));
         if (ctx instanceof PdagParser.ParenExprContext c) return expr(c.expr());
         if (ctx instanceof PdagParser.ListExprContext c) {
             List<Expr> items = new ArrayList<>();

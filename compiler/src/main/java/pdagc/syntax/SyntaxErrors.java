@@ -90,6 +90,7 @@ final class SyntaxErrors extends BaseErrorListener {
             case "NUMBER" -> "a number";
             case "STRING" -> "a string";
             case "UNIT" -> "a unit";
+            case "WORD" -> "a word such as `1f1b`";
             default -> {
                 String literal = parser.getVocabulary().getLiteralName(type);
                 yield literal != null ? "`" + literal.replace("'", "") + "`" : parser.getVocabulary().getDisplayName(type);

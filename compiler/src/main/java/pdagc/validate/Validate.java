@@ -11,16 +11,17 @@ import org.jgrapht.graph.SimpleDirectedGraph;
 import org.jgrapht.traverse.TopologicalOrderIterator;
 import pdagc.dag.DagEdge;
 import pdagc.dag.DagNode;
+import pdagc.dag.EdgeKind;
 import pdagc.dag.PlanDag;
 import pdagc.ir.CollectiveKind;
 import pdagc.ir.NodeKind;
-import pdagc.ir.Shape;
 
 /**
  * validate: the checks of design section 5 on a per-GPU DAG, run before every backend. The DAG is
  * built plainly in JGraphT and checked for cycles once by topological sort. Every collective group
  * must agree on op, size, shapes and order (so no member waits on a call its peers never make),
- * shapes must agree along edges, every GPU must be used. Returns the problems found; an empty list
+ * shapes must agree along edges, every GPU must be used, and every GPU's schedule must run to its
+ * end when collectives are rendezvous (no deadlock). Returns the problems found; an empty list
  * means the plan is valid. A problem here is a compiler bug, not a user error.
  */
 public final class Validate {
@@ -34,6 +35,7 @@ public final class Validate {
         nodesComplete(dag, problems);
         shapesAlongEdges(dag, problems);
         collectives(dag, problems);
+        if (problems.isEmpty()) schedule(dag, problems);
         return problems;
     }
 
@@ -66,27 +68,22 @@ public final class Validate {
         for (DagEdge e : dag.edges()) {
             DagNode from = dag.nodes().get(e.from());
             DagNode to = dag.nodes().get(e.to());
-            if (!to.inputs().contains(from.output())) {
+            if (e.kind() != EdgeKind.ORDER && !to.inputs().contains(from.output())) {
                 problems.add("shape " + from.output() + " of " + from.id() + " is not an input of " + to.id() + " " + to.inputs());
             }
         }
         for (DagNode n : dag.nodes()) {
-            if (n.kind() != NodeKind.COLLECTIVE) continue;
-            Shape in = n.inputs().get(0);
-            Shape expected = CollectiveShapes.output(n, in);
-            if (expected != null && !expected.equals(n.output())) {
-                problems.add(n.id() + ": " + n.op() + " of " + in + " over " + n.group().size() + " GPUs should give " + expected + ", gives " + n.output());
+            boolean keepsShape = n.op().equals(CollectiveKind.ALL_REDUCE.opName()) || isTransfer(n);
+            if (n.kind() == NodeKind.COLLECTIVE && keepsShape && !n.inputs().get(0).equals(n.output())) {
+                problems.add(n.id() + ": " + n.op() + " of " + n.inputs().get(0) + " gives " + n.output());
             }
         }
     }
 
     private static void collectives(PlanDag dag, List<String> problems) {
         Map<String, List<DagNode>> byId = new TreeMap<>();
-        Map<Integer, List<String>> sequence = new HashMap<>();
         for (DagNode n : dag.nodes()) {
-            if (n.kind() != NodeKind.COLLECTIVE) continue;
-            byId.computeIfAbsent(n.collective(), k -> new ArrayList<>()).add(n);
-            sequence.computeIfAbsent(n.gpu(), k -> new ArrayList<>()).add(n.collective());
+            if (n.kind() == NodeKind.COLLECTIVE) byId.computeIfAbsent(n.collective(), k -> new ArrayList<>()).add(n);
         }
         for (Map.Entry<String, List<DagNode>> e : byId.entrySet()) {
             List<DagNode> members = e.getValue();
@@ -95,44 +92,91 @@ public final class Validate {
             for (DagNode m : members) gpus.add(m.gpu());
             gpus.sort(null);
             if (!gpus.equals(first.group())) problems.add("collective " + e.getKey() + " runs on GPUs " + gpus + " but names group " + first.group());
+            boolean transfer = isTransfer(first);
+            long sends = members.stream().filter(m -> m.op().equals(CollectiveKind.SEND.opName())).count();
+            if (transfer && (members.size() != 2 || sends != 1)) problems.add("transfer " + e.getKey() + " is not one send and one recv");
             for (DagNode m : members) {
-                if (!m.op().equals(first.op()) || !m.group().equals(first.group()) || !m.inputs().equals(first.inputs())) {
+                boolean sameOp = transfer ? isTransfer(m) : m.op().equals(first.op());
+                if (!sameOp || !m.group().equals(first.group()) || !m.inputs().equals(first.inputs())) {
                     problems.add("collective " + e.getKey() + " differs between GPU " + first.gpu() + " and GPU " + m.gpu());
-                }
-            }
-        }
-        // Per group, every member must issue that group's collectives in the same order.
-        Map<List<Integer>, List<String>> orderOfGroup = new HashMap<>();
-        for (DagNode n : dag.nodes()) {
-            if (n.kind() != NodeKind.COLLECTIVE || n.gpu() != n.group().get(0)) continue;
-            orderOfGroup.computeIfAbsent(n.group(), k -> new ArrayList<>()).add(n.collective());
-        }
-        Map<List<Integer>, Map<Integer, List<String>>> perMember = new HashMap<>();
-        for (DagNode n : dag.nodes()) {
-            if (n.kind() != NodeKind.COLLECTIVE) continue;
-            perMember.computeIfAbsent(n.group(), k -> new HashMap<>()).computeIfAbsent(n.gpu(), k -> new ArrayList<>()).add(n.collective());
-        }
-        for (Map.Entry<List<Integer>, Map<Integer, List<String>>> e : perMember.entrySet()) {
-            List<String> reference = orderOfGroup.get(e.getKey());
-            for (Map.Entry<Integer, List<String>> m : e.getValue().entrySet()) {
-                if (!m.getValue().equals(reference)) {
-                    problems.add("GPU " + m.getKey() + " issues the collectives of group " + e.getKey() + " in another order than GPU "
-                            + e.getKey().get(0) + " (deadlock)");
                 }
             }
         }
     }
 
-    /** Expected output shapes of collectives, from the op and the group size. */
-    static final class CollectiveShapes {
-        private CollectiveShapes() {}
+    private static boolean isTransfer(DagNode n) {
+        return n.op().equals(CollectiveKind.SEND.opName()) || n.op().equals(CollectiveKind.RECV.opName());
+    }
 
-        static Shape output(DagNode n, Shape in) {
-            int size = n.group().size();
-            CollectiveKind kind = null;
-            for (CollectiveKind k : CollectiveKind.values()) if (k.opName().equals(n.op())) kind = k;
-            if (kind == null || kind == CollectiveKind.ALL_REDUCE) return in;
-            return null;
+    /**
+     * Runs every GPU's schedule: compute runs when reached; a collective completes when all its
+     * members have reached it (rendezvous); a send is buffered and completes at once, its recv
+     * waits until the send has been issued. Every GPU must reach its end; otherwise the plan
+     * deadlocks, and the GPUs that wait and what they wait on are reported. Also checks that the
+     * schedule puts every producer before its consumers on a GPU.
+     */
+    private static void schedule(PlanDag dag, List<String> problems) {
+        int gpus = dag.gpus().size();
+        List<List<DagNode>> order = new ArrayList<>();
+        for (int g = 0; g < gpus; g++) order.add(new ArrayList<>());
+        int[] position = new int[dag.nodes().size()];
+        for (DagNode n : dag.nodes()) {
+            position[n.index()] = order.get(n.gpu()).size();
+            order.get(n.gpu()).add(n);
         }
+        for (DagEdge e : dag.edges()) {
+            DagNode from = dag.nodes().get(e.from());
+            DagNode to = dag.nodes().get(e.to());
+            if (from.gpu() == to.gpu() && position[e.from()] >= position[e.to()]) {
+                problems.add("GPU " + to.gpu() + " runs " + to.id() + " before its input " + from.id());
+                return;
+            }
+        }
+        int[] ptr = new int[gpus];
+        Map<String, Integer> arrived = new HashMap<>();
+        java.util.Set<String> sent = new java.util.HashSet<>();
+        Map<String, Integer> recvWaiter = new HashMap<>();
+        java.util.ArrayDeque<Integer> ready = new java.util.ArrayDeque<>();
+        for (int g = 0; g < gpus; g++) ready.add(g);
+        while (!ready.isEmpty()) {
+            int g = ready.poll();
+            List<DagNode> list = order.get(g);
+            while (ptr[g] < list.size()) {
+                DagNode n = list.get(ptr[g]);
+                if (n.kind() != NodeKind.COLLECTIVE) {
+                    ptr[g]++;
+                } else if (n.op().equals(CollectiveKind.SEND.opName())) {
+                    ptr[g]++;
+                    sent.add(n.collective());
+                    Integer waiter = recvWaiter.remove(n.collective());
+                    if (waiter != null) {
+                        ptr[waiter]++;
+                        ready.add(waiter);
+                    }
+                } else if (n.op().equals(CollectiveKind.RECV.opName())) {
+                    if (!sent.contains(n.collective())) {
+                        recvWaiter.put(n.collective(), g);
+                        break;
+                    }
+                    ptr[g]++;
+                } else {
+                    int count = arrived.merge(n.collective(), 1, Integer::sum);
+                    if (count < n.group().size()) break;
+                    arrived.remove(n.collective());
+                    for (int member : n.group()) {
+                        ptr[member]++;
+                        if (member != g) ready.add(member);
+                    }
+                }
+            }
+        }
+        List<String> stuck = new ArrayList<>();
+        for (int g = 0; g < gpus && stuck.size() < 4; g++) {
+            if (ptr[g] < order.get(g).size()) {
+                DagNode n = order.get(g).get(ptr[g]);
+                stuck.add("GPU " + g + " waits at " + n.id() + " (" + n.op() + " with " + n.group() + ")");
+            }
+        }
+        if (!stuck.isEmpty()) problems.add("the schedule deadlocks: " + String.join("; ", stuck));
     }
 }

@@ -31,7 +31,12 @@ final class Evaluator {
     private final boolean decode;
     private final int context;
     private final Map<Integer, Tensor> weights = new HashMap<>();
+    /** Node index by GPU and micro-batch * ops + op. */
     private final int[][] lookup;
+    private final int micro;
+    /** The micro-batch being evaluated, and the one whose tokens and cache it uses. */
+    private int mb;
+    private int dataMb;
     private final int vocab;
     /** Mutation hook for tests: the rank whose weight shard a node loads. */
     private final Map<Integer, Integer> shardOverride;
@@ -46,9 +51,10 @@ final class Evaluator {
         this.context = context;
         this.shardOverride = shardOverride;
         int p = program.nodes().size();
-        lookup = new int[dag.gpus().size()][p];
+        micro = program.pipeline().microBatches();
+        lookup = new int[dag.gpus().size()][micro * p];
         for (int[] row : lookup) Arrays.fill(row, -1);
-        for (DagNode n : dag.nodes()) lookup[n.gpu()][n.program()] = n.index();
+        for (DagNode n : dag.nodes()) lookup[n.gpu()][n.microBatch() * p + n.program()] = n.index();
         int v = 1;
         for (pdagc.ir.Node n : logical.nodes()) if (n.op() instanceof Op.Embed e) v = (int) e.vocab();
         vocab = v;
@@ -60,28 +66,57 @@ final class Evaluator {
     /** Values by DAG node index; {@code failure} set when evaluation stopped. */
     record Run(Value[] values, Failure failure) {}
 
+    /** Every micro-batch of the plan, each with its own tokens. */
     Run run() {
         Value[] values = new Value[dag.nodes().size()];
-        for (int p = 0; p < program.nodes().size(); p++) {
+        for (int m = 0; m < micro; m++) {
+            Failure f = runMicroBatch(m, m, values);
+            if (f != null) return new Run(values, f);
+        }
+        return new Run(values, null);
+    }
+
+    /** The plan's first micro-batch on the tokens of micro-batch {@code data} (the unpartitioned model). */
+    Run runAs(int data) {
+        Value[] values = new Value[dag.nodes().size()];
+        return new Run(values, runMicroBatch(0, data, values));
+    }
+
+    private Failure runMicroBatch(int m, int data, Value[] values) {
+        mb = m;
+        dataMb = data;
+        int ops = program.nodes().size();
+        for (int p = 0; p < ops; p++) {
             for (int g = 0; g < lookup.length; g++) {
-                int idx = lookup[g][p];
+                int idx = lookup[g][m * ops + p];
                 if (idx < 0) continue;
                 DagNode node = dag.nodes().get(idx);
                 try {
                     values[idx] = eval(node, program.nodes().get(p), values);
                 } catch (Kernels.EvalError | IndexOutOfBoundsException | ArithmeticException e) {
-                    return new Run(values, new Failure(node, e.getMessage()));
+                    return new Failure(node, e.getMessage());
                 }
             }
         }
-        return new Run(values, null);
+        return null;
+    }
+
+    /** Tokens and KV cache differ per micro-batch; weights do not. */
+    private long dataSeed() {
+        return seed ^ Random.mix(0xC0FFEEL + dataMb);
+    }
+
+    private int at(int gpu, int op) {
+        int ops = program.nodes().size();
+        return gpu < lookup.length ? lookup[gpu][mb * ops + op] : -1;
     }
 
     private Value eval(DagNode node, SpmdNode sn, Value[] values) {
         int r = node.gpu();
         List<Value> in = new ArrayList<>();
+        if (op(sn) instanceof Op.Transfer t) return transfer(node, sn, t, values);
         for (int i : sn.inputs()) {
-            int idx = lookup[r][i];
+            int idx = at(r, i);
             if (idx < 0 || values[idx] == null) throw new Kernels.EvalError("input %" + i + " is not on GPU " + r);
             in.add(values[idx]);
         }
@@ -150,7 +185,7 @@ final class Evaluator {
         int seqOffset = Layout.offset(q.sharding(), 1, (int) q.shape().dim(1), mesh, r);
         int qHeadOffset = Layout.offset(q.sharding(), 2, (int) q.shape().dim(2), mesh, r) / (int) headDim;
         int kvHeadOffset = Layout.offset(kv.sharding(), 2, (int) kv.shape().dim(2), mesh, r) / (int) headDim;
-        return new Attention.Where(seed, kv.origin(), batchOffset, qHeadOffset, kvHeadOffset, (int) (heads / kvHeads), seqOffset, context, decode);
+        return new Attention.Where(dataSeed(), kv.origin(), batchOffset, qHeadOffset, kvHeadOffset, (int) (heads / kvHeads), seqOffset, context, decode);
     }
 
     private long[] tokenIds(SpmdNode tokens, int r) {
@@ -167,7 +202,7 @@ final class Evaluator {
     private Tensor tokens(SpmdNode input) {
         int[] shape = Tensor.of(input.shape());
         Tensor t = Tensor.zeros(shape);
-        for (int i = 0; i < t.data.length; i++) t.data[i] = Math.floorMod(Random.mix(seed ^ (0x7F4A7C15L + i)), vocab);
+        for (int i = 0; i < t.data.length; i++) t.data[i] = Math.floorMod(Random.mix(dataSeed() ^ (0x7F4A7C15L + i)), vocab);
         return t;
     }
 
@@ -196,11 +231,29 @@ final class Evaluator {
         int input = sn.inputs().get(0);
         List<Value> parts = new ArrayList<>();
         for (int peer : group) {
-            int idx = peer < lookup.length ? lookup[peer][input] : -1;
+            int idx = at(peer, input);
             if (idx < 0 || values[idx] == null) throw new Kernels.EvalError("GPU " + peer + " has no input for " + c.name());
             parts.add(values[idx]);
         }
         return Collectives.run(c.collective(), c.dim(), c.toDim(), parts, me);
+    }
+
+    private static Op op(SpmdNode n) {
+        return n.op();
+    }
+
+    /** A send keeps its input; a recv takes what the send on its peer GPU holds for this micro-batch. */
+    private Value transfer(DagNode node, SpmdNode sn, Op.Transfer t, Value[] values) {
+        int input = sn.inputs().get(0);
+        if (t.send()) {
+            int idx = at(node.gpu(), input);
+            if (idx < 0 || values[idx] == null) throw new Kernels.EvalError("send has no input on GPU " + node.gpu());
+            return values[idx];
+        }
+        int peer = node.group().get(0) == node.gpu() ? node.group().get(1) : node.group().get(0);
+        int idx = at(peer, input);
+        if (idx < 0 || values[idx] == null) throw new Kernels.EvalError("recv finds no send on GPU " + peer);
+        return values[idx];
     }
 
     private static Tensor dense(Value v) {

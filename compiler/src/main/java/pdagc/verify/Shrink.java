@@ -9,6 +9,7 @@ import pdagc.mesh.Mesh;
 import pdagc.sem.Deployment;
 import pdagc.sem.ModelSpec;
 import pdagc.sem.Phase;
+import pdagc.sem.StrategySpec;
 import pdagc.sem.WorkloadSpec;
 
 /**
@@ -46,18 +47,33 @@ public final class Shrink {
         }
         long dense = Math.min(m.firstDense(), 1);
         set(p, notes, "first_dense", dense, "keeps a dense layer where the model has them");
-        set(p, notes, "layers", dense + Math.min(m.layers() - m.firstDense(), 2), "two layers of each kind are enough to chain them");
+        StrategySpec s = d.strategy();
+        List<Long> stageLayers = null;
+        long layers = dense + Math.min(m.layers() - m.firstDense(), 2);
+        if (s.stageLayers() != null) {
+            stageLayers = new ArrayList<>();
+            for (long c : s.stageLayers()) stageLayers.add(Math.min(c, 2));
+            layers = stageLayers.stream().mapToLong(Long::longValue).sum();
+            set(p, notes, "layers", layers, "each stage keeps up to two of its layers");
+        } else {
+            layers = Math.max(layers, s.pipeline().chunks());
+            set(p, notes, "layers", layers, s.pipeline().chunks() > 1 ? "at least one per pipeline chunk, two of each kind" : "two layers of each kind are enough to chain them");
+        }
+        if (dense > layers) set(p, notes, "first_dense", layers, "no more than the layers");
         ModelSpec tiny = new ModelSpec(m.name(), Map.copyOf(p), m.norm(), m.act(), m.embed(), m.layer(), m.denseLayer(), m.head(), m.spans(), m.span());
         WorkloadSpec w = d.workload();
-        int ways = mesh.size(MeshAxes.BATCH);
+        int ways = mesh.size(MeshAxes.BATCH) * s.pipeline().microBatches();
         long batch = ways * (ways <= 16 ? 2L : 1L);
         boolean decode = w.phase() == Phase.DECODE;
         long seq = decode ? 1 : 4;
         long context = decode ? 5 : seq;
-        notes.add("batch " + w.batch() + " -> " + batch + " (splits " + ways + " ways over the data-parallel axes)");
+        notes.add("batch " + w.batch() + " -> " + batch + " (splits " + ways + " ways over the data-parallel axes"
+                + (s.pipeline().microBatches() > 1 ? " and micro-batches" : "") + ")");
         notes.add((decode ? "context " + w.context() + " -> " + context : "seq " + w.seq() + " -> " + seq) + " (small)");
         WorkloadSpec tinyW = new WorkloadSpec(w.name(), batch, seq, w.phase(), context, w.dtype(), w.spans(), w.span());
-        return new Result(new Deployment(d.name(), tiny, d.cluster(), d.strategy(), tinyW, List.of(), d.program(), d.span()), notes);
+        StrategySpec tinyS = new StrategySpec(s.name(), s.mesh(), s.pipeline(), stageLayers == null ? null : List.copyOf(stageLayers), s.axisSpans(),
+                s.spans(), s.meshSpan(), s.span());
+        return new Result(new Deployment(d.name(), tiny, d.cluster(), tinyS, tinyW, List.of(), d.program(), d.span()), notes);
     }
 
     private static void set(Map<String, Long> p, List<String> notes, String key, long value, String why) {

@@ -37,9 +37,13 @@ public final class Verify {
     public static Report run(Graph logical, SpmdProgram plan, PlanDag dag, long seed, boolean decode, int context, Map<Integer, Integer> shardOverride) {
         SpmdProgram single = singleGpu(logical);
         PlanDag singleDag = Materialize.run("reference", "reference", single, 1);
-        Evaluator.Run reference = new Evaluator(logical, single, singleDag, seed, decode, context, Map.of()).run();
-        if (reference.failure() != null) {
-            return new Report(false, 0, 0, 0, 0, "the unpartitioned model, " + reference.failure().node().name(), reference.failure().message());
+        List<Value[]> references = new ArrayList<>();
+        for (int mb = 0; mb < plan.pipeline().microBatches(); mb++) {
+            Evaluator.Run reference = new Evaluator(logical, single, singleDag, seed, decode, context, Map.of()).runAs(mb);
+            if (reference.failure() != null) {
+                return new Report(false, 0, 0, 0, 0, "the unpartitioned model, " + reference.failure().node().name(), reference.failure().message());
+            }
+            references.add(reference.values());
         }
         Evaluator.Run run = new Evaluator(logical, plan, dag, seed, decode, context, shardOverride).run();
         double maxAbs = 0;
@@ -48,13 +52,13 @@ public final class Verify {
         int nodes = 0;
         Mesh mesh = plan.mesh();
         List<DagNode> order = new ArrayList<>(dag.nodes());
-        order.sort(java.util.Comparator.comparingInt(DagNode::program).thenComparingInt(DagNode::gpu));
+        order.sort(java.util.Comparator.comparingInt(DagNode::microBatch).thenComparingInt(DagNode::program).thenComparingInt(DagNode::gpu));
         for (DagNode n : order) {
             Value v = run.values()[n.index()];
             if (v == null) continue;
             SpmdNode sn = plan.nodes().get(n.program());
             if (!(v instanceof Tensor got) || sn.sharding().isPartial()) continue;
-            if (!(reference.values()[sn.origin()] instanceof Tensor full)) continue;
+            if (!(references.get(n.microBatch())[sn.origin()] instanceof Tensor full)) continue;
             Tensor want = Layout.shard(full, sn.sharding(), mesh, n.gpu());
             String problem = compare(got, want);
             double scale = 1;
@@ -79,7 +83,8 @@ public final class Verify {
     }
 
     private static String where(DagNode n) {
-        return "GPU " + n.gpu() + ", node " + n.id() + " (" + n.op() + (n.layer() >= 0 ? ", layer " + n.layer() : "") + ")";
+        return "GPU " + n.gpu() + ", node " + n.id() + " (" + n.op() + (n.layer() >= 0 ? ", layer " + n.layer() : "")
+                + (n.microBatch() > 0 ? ", micro-batch " + n.microBatch() : "") + ")";
     }
 
     private static String compare(Tensor got, Tensor want) {
@@ -98,8 +103,8 @@ public final class Verify {
             List<Boolean> routing = new ArrayList<>();
             for (int i = 0; i < n.inputs().size(); i++) routing.add(false);
             nodes.add(new SpmdNode(n.id(), n.name(), n.op(), n.inputs(), routing, n.shape(), Sharding.replicated(n.shape().rank()), n.shape(),
-                    n.layer(), n.span(), n.id()));
+                    n.layer(), n.span(), n.id(), 0));
         }
-        return new SpmdProgram(new Mesh(List.of()), g.dtype(), nodes);
+        return new SpmdProgram(new Mesh(List.of()), g.dtype(), pdagc.mesh.Pipeline.NONE, nodes);
     }
 }

@@ -58,7 +58,7 @@ class JsonBackendTest {
         JsonNode allReduce = plan.get("nodes").get(8 + 3);
         assertEquals("{\"id\":\"1:layers.0.attn.all_reduce\",\"gpu\":1,\"op\":\"all_reduce\",\"kind\":\"collective\","
                 + "\"layer\":0,\"name\":\"layers.0.attn.all_reduce\",\"inputs\":[[2,16,64]],\"output\":[2,16,64],"
-                + "\"dtype\":\"bf16\",\"collective\":\"layers.0.attn.all_reduce@0\",\"group\":[0,1]}", allReduce.toString());
+                + "\"dtype\":\"bf16\",\"micro_batch\":0,\"collective\":\"layers.0.attn.all_reduce@0\",\"group\":[0,1]}", allReduce.toString());
         assertFalse(plan.get("nodes").get(1).has("group"));
         JsonNode routing = plan.get("edges").get(5);
         assertEquals("{\"from\":\"0:layers.0.moe.router\",\"to\":\"0:layers.0.moe.dispatch\",\"kind\":\"routing\"}",

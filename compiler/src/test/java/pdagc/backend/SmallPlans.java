@@ -94,7 +94,7 @@ final class SmallPlans {
 
         void node(int gpu, String name, String op, NodeKind kind, int layer, List<Shape> in, Shape out,
                 String collective, List<Integer> group, int program) {
-            nodes.add(new DagNode(nodes.size(), gpu + ":" + name, gpu, name, op, kind, layer, in, out, collective, group, program));
+            nodes.add(new DagNode(nodes.size(), gpu + ":" + name, gpu, name, op, kind, layer, in, out, collective, group, program, 0));
         }
 
         void edge(int from, int to, EdgeKind kind) {

@@ -63,7 +63,7 @@ class VerifyTest {
             DagNode n = nodes.get(i);
             if (n.gpu() == 0 && n.name().equals("layers.0.a.y.all_reduce")) {
                 nodes.set(i, new DagNode(n.index(), n.id(), n.gpu(), n.name(), n.op(), n.kind(), n.layer(), n.inputs(), n.output(),
-                        n.collective(), List.of(0, 1, 2, 7), n.program()));
+                        n.collective(), List.of(0, 1, 2, 7), n.program(), n.microBatch()));
             }
         }
         PlanDag d = plan.dag();
@@ -97,9 +97,9 @@ class VerifyTest {
                 inputs.add(j > victim ? j - 1 : j);
             }
             int id = n.id() > victim ? n.id() - 1 : n.id();
-            out.add(new SpmdNode(id, n.name(), n.op(), inputs, n.routing(), n.shape(), n.sharding(), n.local(), n.layer(), n.span(), n.origin()));
+            out.add(new SpmdNode(id, n.name(), n.op(), inputs, n.routing(), n.shape(), n.sharding(), n.local(), n.layer(), n.span(), n.origin(), n.chunk()));
         }
         assertFalse(out.stream().anyMatch(n -> n.op() instanceof Op.Collective && n.name().equals(name)));
-        return new SpmdProgram(p.mesh(), p.dtype(), out);
+        return new SpmdProgram(p.mesh(), p.dtype(), p.pipeline(), out);
     }
 }

@@ -82,6 +82,7 @@ expr
     | qualifiedName '(' (arg (',' arg)*)? ')'                                     # callExpr
     | NUMBER UNIT?                                                                # numberExpr
     | qualifiedName                                                               # nameExpr
+    | WORD                                                                        # wordExpr
     | '(' expr ')'                                                                # parenExpr
     | '[' expr (',' expr)* ']'                                                    # listExpr
     | STRING                                                                      # stringExpr
@@ -129,6 +130,11 @@ NUMBER
 
 IDENT
     : [a-zA-Z_] [a-zA-Z_0-9]*
+    ;
+
+// A word that starts with digits, such as the schedule name `1f1b`; a plain number is NUMBER.
+WORD
+    : [0-9]+ [a-zA-Z_] [a-zA-Z_0-9]*
     ;
 
 STRING

@@ -1,0 +1,114 @@
+package pdagc.verify;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.util.List;
+import java.util.Optional;
+import java.util.Set;
+import java.util.stream.Stream;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
+import pdagc.Repo;
+import pdagc.diag.DiagnosticRenderer;
+import pdagc.driver.Compiler;
+import pdagc.driver.Plan;
+import pdagc.sem.Phase;
+import pdagc.source.SourceFile;
+
+/**
+ * Every parallel form, alone and combined, over dense and MoE models: each plan is shrunk,
+ * validated (including the deadlock check) and proven equal to the unpartitioned model.
+ */
+class StrategyMatrixTest {
+
+    static final String DENSE = "model M { vocab 256 hidden 64 heads 8 kv_heads %s layers 8 ffn 128 norm %s act %s layer %s first_dense 0 }";
+    static final String MOE = "model M { vocab 256 hidden 64 heads 8 layers 6 ffn 128 experts 8 top 2 first_dense %s norm rmsnorm act silu }";
+
+    static String deploy(String model, int gpus, String strategy, String workload) {
+        return "import std.hardware\nimport std.blocks\n" + model + "\n"
+                + "cluster C { gpu H100  count " + gpus + "  per_node 8 }\n"
+                + "workload W { " + workload + " }\n"
+                + "strategy S { " + strategy + " }\n"
+                + "deploy D = M on C with S for W\n";
+    }
+
+    static String dense(String kv) {
+        return String.format(DENSE, kv, "rmsnorm", "silu", "gated_dense_layer");
+    }
+
+    static final String PREFILL = "batch 16 seq 32 phase prefill";
+    static final String DECODE = "batch 16 phase decode context 64";
+
+    static Stream<Arguments> strategies() {
+        return Stream.of(
+                Arguments.of("dense tp2", deploy(dense("8"), 2, "mesh [tp 2]", PREFILL)),
+                Arguments.of("dense dp2", deploy(dense("8"), 2, "mesh [dp 2]", PREFILL)),
+                Arguments.of("dense dp2 tp2", deploy(dense("8"), 4, "mesh [dp 2, tp 2]", PREFILL)),
+                Arguments.of("dense layernorm gelu mlp tp4", deploy(String.format(DENSE, "8", "layernorm", "gelu", "dense_layer"), 4, "mesh [tp 4]", PREFILL)),
+                Arguments.of("dense GQA kv 4 tp4", deploy(dense("4"), 4, "mesh [tp 4]", PREFILL)),
+                Arguments.of("dense GQA kv 2 tp4 (kv replicated)", deploy(dense("2"), 4, "mesh [tp 4]", PREFILL)),
+                Arguments.of("dense MQA tp2 (kv replicated)", deploy(dense("1"), 2, "mesh [tp 2]", PREFILL)),
+                Arguments.of("dense pp2 gpipe m2", deploy(dense("8"), 2, "mesh [pp 2] micro_batches 2 schedule gpipe", PREFILL)),
+                Arguments.of("dense pp2 1f1b m4", deploy(dense("8"), 2, "mesh [pp 2] micro_batches 4 schedule 1f1b", PREFILL)),
+                Arguments.of("dense pp4 interleaved v2 m4", deploy(dense("8"), 4, "mesh [pp 4] micro_batches 4 schedule interleaved virtual_stages 2", PREFILL)),
+                Arguments.of("dense pp2 stage_layers [3, 5]", deploy(dense("8"), 2, "mesh [pp 2] micro_batches 2 stage_layers [3, 5]", PREFILL)),
+                Arguments.of("dense dp2 pp2 tp2 1f1b m2", deploy(dense("8"), 8, "mesh [dp 2, pp 2, tp 2] micro_batches 2", PREFILL)),
+                Arguments.of("dense decode dp2 tp2", deploy(dense("4"), 4, "mesh [dp 2, tp 2]", DECODE)),
+                Arguments.of("dense decode pp2 tp2 m2", deploy(dense("8"), 4, "mesh [pp 2, tp 2] micro_batches 2", DECODE)),
+                Arguments.of("moe ep4", deploy(String.format(MOE, "0"), 4, "mesh [ep 4]", PREFILL)),
+                Arguments.of("moe tp2 (experts split by etp only)", deploy(String.format(MOE, "0"), 2, "mesh [tp 2]", PREFILL)),
+                Arguments.of("moe ep2 tp2", deploy(String.format(MOE, "0"), 4, "mesh [ep 2, tp 2]", PREFILL)),
+                Arguments.of("moe dp2 ep2 tp2", deploy(String.format(MOE, "0"), 8, "mesh [dp 2, ep 2, tp 2]", PREFILL)),
+                Arguments.of("moe first_dense 1 ep2 tp2", deploy(String.format(MOE, "1"), 4, "mesh [ep 2, tp 2]", PREFILL)),
+                Arguments.of("moe ep2 pp2 m2", deploy(String.format(MOE, "0"), 4, "mesh [pp 2, ep 2] micro_batches 2", PREFILL)),
+                Arguments.of("moe decode ep4 tp2", deploy(String.format(MOE, "0"), 8, "mesh [ep 4, tp 2]", DECODE)),
+                Arguments.of("moe dp2 pp2 ep2 tp2 interleaved", deploy(String.format(MOE, "0"), 16,
+                        "mesh [dp 2, pp 2, ep 2, tp 2] micro_batches 2 schedule interleaved virtual_stages 2", PREFILL)));
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("strategies")
+    void everyStrategyComputesWhatTheModelComputes(String name, String source) {
+        Verify.Report r = verify(SourceFile.of(name.replace(' ', '_') + ".pdag", null, source));
+        assertTrue(r.ok(), name + ": " + r.summary());
+        assertTrue(r.nodes() > 0);
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("examples")
+    void everyExampleVerifies(String file) {
+        Compiler c = new Compiler(Set.of()).rewriting(d -> Shrink.run(d).deployment());
+        List<Plan> plans = c.check(Repo.file(file), file);
+        assertFalse(c.diagnostics().hasErrors(), () -> DiagnosticRenderer.render(c.diagnostics().sorted()));
+        assertFalse(plans.isEmpty());
+        for (Plan p : plans) {
+            Plan built = c.materialize(p).orElseThrow(() -> new AssertionError(DiagnosticRenderer.render(c.diagnostics().sorted())));
+            Verify.Report r = Verify.run(p.graph(), p.spmd(), built.dag(), 1, p.deployment().workload().phase() == Phase.DECODE,
+                    (int) p.deployment().workload().context(), java.util.Map.of());
+            assertTrue(r.ok(), file + " " + p.deployment().name() + ": " + r.summary());
+        }
+    }
+
+    static Stream<String> examples() throws java.io.IOException {
+        try (Stream<java.nio.file.Path> files = java.nio.file.Files.list(Repo.file("examples"))) {
+            List<String> names = files.map(f -> "examples/" + f.getFileName()).filter(f -> f.endsWith(".pdag")).sorted().toList();
+            assertTrue(names.size() >= 2);
+            return names.stream();
+        }
+    }
+
+    static Verify.Report verify(SourceFile file) {
+        Compiler c = new Compiler(Set.of()).rewriting(d -> Shrink.run(d).deployment());
+        List<Plan> plans = c.check(file);
+        assertFalse(c.diagnostics().hasErrors(), () -> DiagnosticRenderer.render(c.diagnostics().sorted()));
+        assertEquals(1, plans.size());
+        Plan p = plans.get(0);
+        Optional<Plan> built = c.materialize(p);
+        assertTrue(built.isPresent(), () -> DiagnosticRenderer.render(c.diagnostics().sorted()));
+        return Verify.run(p.graph(), p.spmd(), built.get().dag(), 1, p.deployment().workload().phase() == Phase.DECODE,
+                (int) p.deployment().workload().context(), java.util.Map.of());
+    }
+}
