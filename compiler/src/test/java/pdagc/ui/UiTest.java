@@ -59,9 +59,7 @@ class UiTest {
     private static final Map<Code, String> UNREACHABLE = Map.of(
             Code.E0004, "a case is a file that exists and is readable; an unreadable import is E0101 (not found) "
                     + "and permissions cannot be kept in git",
-            Code.E0308, "`check` checks every deploy; only `compile --deploy NAME` names one",
-            Code.E0403, "not emitted by any pass yet",
-            Code.E0404, "not emitted by any pass yet");
+            Code.E0308, "`check` checks every deploy; only `compile --deploy NAME` names one");
 
     /** The outcome of one run: exit code and stderr, with the repository root stripped. */
     record Outcome(int exit, String stderr) {}
