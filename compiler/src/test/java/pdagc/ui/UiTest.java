@@ -57,8 +57,8 @@ class UiTest {
      * they indeed appear nowhere. E09xx (plan invariants, a compiler bug when seen) are skipped too.
      */
     private static final Map<Code, String> UNREACHABLE = Map.of(
-            Code.E0004, "a case is a file that exists and is readable; an unreadable import is E0101 (not found) "
-                    + "and permissions cannot be kept in git",
+            Code.E0004, "needs a file that exists but cannot be read (a permission), which git cannot keep; "
+                    + "a missing import is E0101, and a missing command-line file is not a case",
             Code.E0308, "`check` checks every deploy; only `compile --deploy NAME` names one");
 
     /** The outcome of one run: exit code and stderr, with the repository root stripped. */
