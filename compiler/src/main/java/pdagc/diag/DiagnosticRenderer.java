@@ -38,12 +38,14 @@ public final class DiagnosticRenderer {
         Span span = d.span();
         String gutter = " ".repeat(String.valueOf(lastLine(d)).length());
         out.append(gutter).append("--> ").append(span.location()).append('\n');
-        quote(out, gutter, d.primary(), '^');
+        quote(out, gutter, d.primary(), '^', null);
+        Span previous = span;
         for (Label label : d.secondary()) {
             if (label.span().file() != span.file()) {
                 out.append(gutter).append("::: ").append(label.span().location()).append('\n');
             }
-            quote(out, gutter, label, '-');
+            quote(out, gutter, label, '-', previous);
+            if (!label.span().isNone()) previous = label.span();
         }
         for (String note : d.notes()) {
             out.append(gutter).append(" = note: ").append(note).append('\n');
@@ -60,15 +62,18 @@ public final class DiagnosticRenderer {
         return max;
     }
 
-    private static void quote(StringBuilder out, String gutter, Label label, char mark) {
+    /** Quotes the label's line with marks under its span; a line just quoted is not quoted again. */
+    private static void quote(StringBuilder out, String gutter, Label label, char mark, Span previous) {
         Span span = label.span();
         if (span.isNone()) return;
         int line = span.line();
         String text = printable(span.file().lineText(line));
         String num = String.valueOf(line);
         String pad = " ".repeat(gutter.length() - num.length());
-        out.append(gutter).append(" |\n");
-        out.append(pad).append(num).append(" | ").append(text).append('\n');
+        if (previous == null || previous.file() != span.file() || previous.line() != line) {
+            out.append(gutter).append(" |\n");
+            out.append(pad).append(num).append(" | ").append(text).append('\n');
+        }
         int col = span.column() - 1;
         int endLine = span.file().lineOf(Math.max(span.start(), span.end() - 1));
         int width = endLine == line ? Math.max(1, span.end() - span.start()) : Math.max(1, text.length() - col);

@@ -35,6 +35,12 @@ import pdagc.source.Span;
  * typed specs. Reports every problem it finds, then {@link StrategyCheck} checks the combination.
  */
 public final class Elaborator {
+    /**
+     * Every layer is instantiated in the IR, so an absurd layer count would exhaust memory instead
+     * of failing with a message; the largest published models have a few hundred layers.
+     */
+    static final long MAX_LAYERS = 1024;
+
     private final Program program;
     private final Diagnostics diagnostics;
 
@@ -79,7 +85,7 @@ public final class Elaborator {
         Optional<WorkloadSpec> workload = entity(root, d.workload(), EntityKind.WORKLOAD).flatMap(f -> workload((Decl.Entity) f.decl()));
         List<Requirement> requirements = requirements(d);
         Props extra = new Props("deploy " + d.name().text(), d.name().span(), d.properties(), diagnostics);
-        extra.finish();
+        extra.finish("a deploy's body holds requirements, such as `require ttft <= 10 s`");
         if (model.isEmpty() || cluster.isEmpty() || strategy.isEmpty() || workload.isEmpty()) return Optional.empty();
         Deployment dep = new Deployment(d.name().text(), model.get(), cluster.get(), strategy.get(), workload.get(), requirements, program, d.span());
         int before = diagnostics.errorCount();
@@ -107,12 +113,19 @@ public final class Elaborator {
             defaultHeadDim = h % a == 0 ? h / a : null;
             if (defaultHeadDim == null && p.get("head_dim").isEmpty()) {
                 diagnostics.add(Diagnostic.of(Code.E0208, p.spanOf("heads"), "hidden / heads", h + " / " + a)
-                        .label("heads do not divide hidden").help("give `head_dim` explicitly"));
+                        .label(a + " heads do not divide hidden").secondary(p.spanOf("hidden"), "hidden is " + h)
+                        .help("give `head_dim` explicitly"));
                 ok = false;
             }
         }
         ok &= p.integer("head_dim", defaultHeadDim == null ? 1L : defaultHeadDim, 1).isPresent();
-        ok &= p.integer("layers", null, 1).isPresent();
+        OptionalLong layers = p.integer("layers", null, 1);
+        ok &= layers.isPresent();
+        if (layers.isPresent() && layers.getAsLong() > MAX_LAYERS) {
+            diagnostics.add(Diagnostic.of(Code.E0206, p.spanOf("layers"), "layers", "at most " + MAX_LAYERS + " layers are supported, found " + layers.getAsLong())
+                    .label("too many layers"));
+            ok = false;
+        }
         OptionalLong ffn = p.integer("ffn", null, 1);
         ok &= ffn.isPresent();
         OptionalLong experts = p.integer("experts", 0L, 0);
@@ -130,11 +143,19 @@ public final class Elaborator {
         p.finish();
         if (ok && moe && ints.get("top") > ints.get("experts")) {
             diagnostics.add(Diagnostic.of(Code.E0206, p.spanOf("top"), "top", "routes to " + ints.get("top") + " of only " + ints.get("experts") + " experts")
-                    .label("more than the experts"));
+                    .label("more than the experts").secondary(p.spanOf("experts"), "the model has " + ints.get("experts") + " experts"));
+            ok = false;
+        }
+        if (ok && ints.get("heads") % ints.get("kv_heads") != 0) {
+            diagnostics.add(Diagnostic.of(Code.E0206, p.spanOf("kv_heads"), "kv_heads",
+                            ints.get("heads") + " query heads cannot be grouped over " + ints.get("kv_heads") + " key/value heads")
+                    .label("does not divide heads").secondary(p.spanOf("heads"), "the model has " + ints.get("heads") + " heads")
+                    .help("kv_heads must divide heads: equal for multi-head attention, 1 for multi-query attention"));
             ok = false;
         }
         if (ok && ints.get("first_dense") > ints.get("layers")) {
-            diagnostics.add(Diagnostic.of(Code.E0206, p.spanOf("first_dense"), "first_dense", "exceeds the " + ints.get("layers") + " layers"));
+            diagnostics.add(Diagnostic.of(Code.E0206, p.spanOf("first_dense"), "first_dense", "exceeds the " + ints.get("layers") + " layers")
+                    .label("more than the layers").secondary(p.spanOf("layers"), "the model has " + ints.get("layers") + " layers"));
             ok = false;
         }
         if (!ok || norm.isEmpty() || act.isEmpty() || embed.isEmpty() || layer.isEmpty() || dense.isEmpty() || head.isEmpty()) {
@@ -219,7 +240,7 @@ public final class Elaborator {
         Props p = new Props("strategy " + e.nameText(), e.name().span(), e.properties(), diagnostics);
         Optional<Property> meshProp = p.get("mesh");
         OptionalLong micro = p.integer("micro_batches", 1L, 1);
-        Optional<String> schedule = p.choice("schedule", List.of("gpipe", "1f1b", "interleaved"), "1f1b");
+        Optional<String> schedule = p.choice("schedule", List.of("gpipe", "1f1b", "interleaved"), "gpipe");
         OptionalLong virtual = p.integer("virtual_stages", 1L, 1);
         Optional<List<Long>> stageLayers = intList(p, "stage_layers");
         p.finish();
@@ -322,17 +343,19 @@ public final class Elaborator {
             }
             if (!(r.limit() instanceof Expr.Number n) || n.unit() == null) {
                 diagnostics.add(Diagnostic.of(Code.E0204, r.limit().span(), dim.description() + " with a unit", IntEval.describe(r.limit()))
-                        .label("needs a unit"));
+                        .label("needs a unit").help(Props.unitHelp(dim)));
                 continue;
             }
             Units.Unit unit = Units.of(n.unit());
             if (unit.dimension() != dim) {
                 diagnostics.add(Diagnostic.of(Code.E0205, n.span(), n.unit(), unit.dimension().description(), metric, dim.description())
-                        .label("wrong unit"));
+                        .label("wrong unit").help(Props.unitHelp(dim)));
                 continue;
             }
             if (metric.equals("memory") && (r.per() == null || !r.per().text().equals("gpu"))) {
-                diagnostics.add(Diagnostic.of(Code.E0206, r.span(), "memory", "a memory requirement is per GPU: write `per gpu`").label("add `per gpu`"));
+                Span at = r.per() != null ? r.per().span() : r.span();
+                diagnostics.add(Diagnostic.of(Code.E0206, at, "memory", "a memory requirement is per GPU")
+                        .label(r.per() != null ? "not `gpu`" : "add `per gpu`").help("write `require memory <= " + n.text() + " per gpu`"));
                 continue;
             }
             out.add(new Requirement(metric, r.comparison(), n.value().doubleValue() * unit.factor(), n.text(), r.span()));

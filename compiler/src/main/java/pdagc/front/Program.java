@@ -24,15 +24,24 @@ public record Program(Module root, List<Module> modules) {
         List<Found> found = candidates(from, name);
         if (found.isEmpty()) {
             Diagnostic.Builder d = Diagnostic.of(Code.E0104, name.span(), wantedKind, name.text()).label("not found");
-            Names.suggest(name.last(), visibleNames(from, wantedKind)).ifPresent(s -> d.help("did you mean `" + s + "`?"));
+            Optional<Module> std = name.isSimple() ? stdModuleDeclaring(name.last(), wantedKind) : Optional.empty();
+            if (std.isPresent()) {
+                String module = std.get().name();
+                d.help("`" + name.text() + "` is declared in " + module + ": add `import " + module + "`, or write `"
+                        + module + "." + name.text() + "`");
+            } else {
+                Names.suggest(name.last(), visibleNames(from, wantedKind)).ifPresent(s -> d.help("did you mean `" + s + "`?"));
+            }
             diagnostics.add(d);
             return Optional.empty();
         }
         if (found.size() > 1) {
             List<String> where = new ArrayList<>();
             for (Found f : found) where.add(f.module().name());
-            diagnostics.add(Diagnostic.of(Code.E0105, name.span(), name.text(), String.join(" and ", where))
-                    .label("which one?").help("qualify it, as in `" + where.get(0) + "." + name.last() + "`"));
+            Diagnostic.Builder d = Diagnostic.of(Code.E0105, name.span(), name.text(), String.join(" and ", where))
+                    .label("which one?").help("qualify it, as in `" + where.get(0) + "." + name.last() + "`");
+            for (Found f : found) d.secondary(Names.nameOf(f.decl()).span(), "declared in " + f.module().name() + " here");
+            diagnostics.add(d);
             return Optional.empty();
         }
         Found f = found.get(0);
@@ -66,7 +75,15 @@ public record Program(Module root, List<Module> modules) {
         return found;
     }
 
-    private TreeSet<String> visibleNames(Module from, String kind) {
+    /** A standard-library module that declares {@code simple} as a {@code kind}, for the "import it" hint. */
+    private Optional<Module> stdModuleDeclaring(String simple, String kind) {
+        return modules.stream()
+                .filter(m -> m.name().startsWith("std.") && m.decls().containsKey(simple) && Names.kindOf(m.decls().get(simple)).equals(kind))
+                .findFirst();
+    }
+
+    /** The names of the {@code kind} declarations visible by simple name from a module. */
+    public TreeSet<String> visibleNames(Module from, String kind) {
         TreeSet<String> names = new TreeSet<>();
         for (Decl d : from.decls().values()) if (Names.kindOf(d).equals(kind)) names.add(Names.nameOf(d).text());
         for (Module m : from.imports().values()) {

@@ -169,6 +169,11 @@ public final class Props {
 
     /** Reports every property that no reader asked for. */
     public void finish() {
+        finish(null);
+    }
+
+    /** Reports every property that no reader asked for; {@code help} explains a body that takes none. */
+    public void finish(String help) {
         List<String> unknown = new ArrayList<>();
         for (Map.Entry<String, Property> e : byName.entrySet()) {
             if (known.contains(e.getKey())) continue;
@@ -176,7 +181,9 @@ public final class Props {
             Diagnostic.Builder d = Diagnostic.of(Code.E0201, e.getValue().name().span(), e.getKey(), owner).label("unknown property");
             Optional<String> s = Names.suggest(e.getKey(), known);
             if (s.isPresent()) d.help("did you mean `" + s.get() + "`?");
-            else d.note("known properties: " + String.join(", ", known));
+            else if (!known.isEmpty()) d.note("known properties: " + String.join(", ", known));
+            else d.note(owner + " takes no properties");
+            if (known.isEmpty() && help != null) d.help(help);
             diagnostics.add(d);
         }
     }
@@ -195,7 +202,7 @@ public final class Props {
                 .label("declared here without `" + name + "`"));
     }
 
-    private static String unitHelp(Dimension dim) {
+    static String unitHelp(Dimension dim) {
         return switch (dim) {
             case BYTES -> "write bytes as `80 GB` or `64 GiB`";
             case SECONDS -> "write time as `10 s` or `50 ms`";

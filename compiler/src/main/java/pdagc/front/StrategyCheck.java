@@ -52,8 +52,10 @@ final class StrategyCheck {
             divides("tp", "expert-tensor-parallel", tp, "expert_ffn", "expert FFN width");
             divides("ep", "expert-parallel", mesh.size("ep"), "experts", "experts");
         } else if (mesh.size("ep") > 1) {
-            diagnostics.add(Diagnostic.of(Code.E0303, d.strategy().axisSpan("ep"), "expert-parallel", mesh.size("ep"), 0, "experts")
-                    .label("the model is dense").secondary(m.span(), "model declared without `experts`"));
+            diagnostics.add(Diagnostic.of(Code.E0206, d.strategy().axisSpan("ep"), "ep",
+                            "model `" + m.name() + "` has no experts to split " + mesh.size("ep") + " ways")
+                    .label("expert parallelism needs experts").secondary(m.span(), "model declared without `experts`")
+                    .help("use `dp " + mesh.size("ep") + "` to split the batch instead"));
         }
         int batchWays = mesh.size(MeshAxes.BATCH) * d.strategy().pipeline().microBatches();
         if (d.workload().batch() % batchWays != 0) {
@@ -103,7 +105,13 @@ final class StrategyCheck {
         }
     }
 
+    /**
+     * Reports a parameter that the axis does not split evenly. A parameter the model does not
+     * declare has a default taken from another one (kv_heads from heads, expert_ffn from ffn), which
+     * is checked by its own name; reporting the default again would say the same thing twice.
+     */
     private void divides(String axis, String what, int size, String param, String noun) {
+        if (!d.model().spans().containsKey(param)) return;
         long value = d.model().param(param);
         if (size > 1 && value % size != 0) {
             diagnostics.add(Diagnostic.of(Code.E0303, d.strategy().axisSpan(axis), what, size, value, noun)

@@ -16,6 +16,7 @@ import pdagc.diag.Diagnostic;
 import pdagc.diag.Diagnostics;
 import pdagc.front.IntEval;
 import pdagc.front.MeshAxes;
+import pdagc.front.Names;
 import pdagc.front.Program;
 import pdagc.ir.Graph;
 import pdagc.ir.Op;
@@ -53,11 +54,16 @@ final class BlockInterpreter {
     Optional<Integer> call(BlockRef ref, String path, List<Integer> args, int layer, Span site) {
         Decl.Block block = ref.block();
         if (active.contains(block)) {
-            error(Diagnostic.of(Code.E0406, site, block.name().text()).label("recursive call"));
+            Diagnostic.Builder d = Diagnostic.of(Code.E0406, site, block.name().text()).label("recursive call")
+                    .note("blocks are inlined where they are called, so a recursive block never ends");
+            List<String> chain = callChain(block);
+            if (chain.size() > 2) d.note("the calls go around: " + String.join(" -> ", chain));
+            error(d);
             return Optional.empty();
         }
         if (args.size() != block.params().size()) {
-            error(Diagnostic.of(Code.E0402, site, block.name().text(), "takes " + block.params().size() + " tensors, given " + args.size())
+            error(Diagnostic.of(Code.E0402, site, block.name().text(), "takes " + tensors(block.params().size()) + ", given " + args.size())
+                    .label("given " + tensors(args.size()))
                     .secondary(block.name().span(), "declared here"));
             return Optional.empty();
         }
@@ -67,7 +73,7 @@ final class BlockInterpreter {
         for (int i = 0; i < args.size(); i++) {
             Decl.Param p = block.params().get(i);
             Shape actual = graph.node(args.get(i)).shape();
-            if (!bindShape(scope, p.shape(), actual, site, "argument `" + p.name().text() + "`")) return Optional.empty();
+            if (!bindArgument(scope, block, p, actual, site)) return Optional.empty();
             names.put(p.name().text(), new Val.Tensor(args.get(i), actual));
         }
         active.push(block);
@@ -81,12 +87,11 @@ final class BlockInterpreter {
                     Optional<Val> v = eval(scope, ret.value(), path + "." + (ret.value() instanceof Expr.Call c ? c.callee().last() : "out"), List.of());
                     if (v.isEmpty()) return Optional.empty();
                     if (!(v.get() instanceof Val.Tensor t)) {
-                        error(Diagnostic.of(Code.E0405, ret.value().span(), ret.value().span().text(), Val.describe(v.get()), "a tensor"));
+                        error(Diagnostic.of(Code.E0405, ret.value().span(), ret.value().span().text(), Val.describe(v.get()), "a tensor")
+                                .label("not a tensor").help("a block returns the tensor it computes"));
                         return Optional.empty();
                     }
-                    if (block.result() != null && !bindShape(scope, block.result(), t.shape(), ret.span(), "the result")) {
-                        return Optional.empty();
-                    }
+                    if (block.result() != null && !bindResult(scope, block, ret, t.shape())) return Optional.empty();
                     return Optional.of(t.node());
                 }
             }
@@ -97,29 +102,77 @@ final class BlockInterpreter {
         }
     }
 
-    /** Matches a declared shape against an actual one, binding fresh names; reports a mismatch. */
-    private boolean bindShape(Scope scope, List<Expr> declared, Shape actual, Span site, String what) {
-        if (declared.size() != actual.rank()) {
-            error(Diagnostic.of(Code.E0401, declared.isEmpty() ? site : declared.get(0).span().to(declared.get(declared.size() - 1).span()),
-                            what + " has " + actual.rank() + " dimensions " + actual + ", declared " + declared.size())
-                    .label("declared here").secondary(site, "used here"));
-            return false;
-        }
+    /** Binds a call's tensor to a block parameter: its shape must match the declared one. */
+    private boolean bindArgument(Scope scope, Decl.Block block, Decl.Param p, Shape actual, Span site) {
+        Optional<long[]> declared = bindShape(scope, p.shape(), actual);
+        if (declared == null) return false;
+        if (declared.isPresent() && java.util.Arrays.equals(declared.get(), actual.dims())) return true;
+        error(Diagnostic.of(Code.E0401, site, "`" + block.name().text() + "` takes `" + p.name().text() + "` as "
+                                + describe(p.shape(), declared) + ", given " + actual)
+                .label("given " + actual)
+                .secondary(shapeSpan(p.shape(), p.span()), "`" + p.name().text() + "` declared here"));
+        return false;
+    }
+
+    /** Checks a block's returned tensor against its declared result shape. */
+    private boolean bindResult(Scope scope, Decl.Block block, Stmt.Return ret, Shape actual) {
+        Optional<long[]> declared = bindShape(scope, block.result(), actual);
+        if (declared == null) return false;
+        if (declared.isPresent() && java.util.Arrays.equals(declared.get(), actual.dims())) return true;
+        error(Diagnostic.of(Code.E0403, ret.value().span(), block.name().text(), actual.toString(), describe(block.result(), declared))
+                .label("this is " + actual)
+                .secondary(shapeSpan(block.result(), block.name().span()), "declared here"));
+        return false;
+    }
+
+    /**
+     * Evaluates a declared shape against an actual one of the same rank, binding names not yet
+     * known (such as {@code B}) to the actual sizes. Null when a dimension could not be evaluated
+     * (reported); empty when the ranks differ.
+     */
+    private Optional<long[]> bindShape(Scope scope, List<Expr> declared, Shape actual) {
+        if (declared.size() != actual.rank()) return Optional.empty();
+        long[] values = new long[declared.size()];
         for (int i = 0; i < declared.size(); i++) {
             Expr e = declared.get(i);
             if (e instanceof Expr.Name n && n.name().isSimple() && !scope.names().containsKey(n.name().last())) {
                 scope.names().put(n.name().last(), new Val.Int(actual.dim(i)));
+                values[i] = actual.dim(i);
                 continue;
             }
             OptionalLong v = intOf(scope, e);
-            if (v.isEmpty()) return false;
-            if (v.getAsLong() != actual.dim(i)) {
-                error(Diagnostic.of(Code.E0401, e.span(), what + " has " + actual.dim(i) + " in dimension " + i + ", declared " + v.getAsLong())
-                        .label("expected " + v.getAsLong()).secondary(site, "shape " + actual));
-                return false;
-            }
+            if (v.isEmpty()) return null;
+            values[i] = v.getAsLong();
         }
-        return true;
+        return Optional.of(values);
+    }
+
+    /** {@code [B, S, hidden] = [8,16,256]}, or only the source when the sizes are not known. */
+    private static String describe(List<Expr> declared, Optional<long[]> values) {
+        StringBuilder b = new StringBuilder("[");
+        for (int i = 0; i < declared.size(); i++) b.append(i > 0 ? ", " : "").append(declared.get(i).span().text());
+        b.append(']');
+        boolean literal = declared.stream().allMatch(e -> e instanceof Expr.Number);
+        if (values.isPresent() && !literal) b.append(" = ").append(new Shape(values.get()));
+        return b.toString();
+    }
+
+    private static Span shapeSpan(List<Expr> declared, Span fallback) {
+        return declared.isEmpty() ? fallback : declared.get(0).span().to(declared.get(declared.size() - 1).span());
+    }
+
+    private static String tensors(int n) {
+        return n == 1 ? "1 tensor" : n + " tensors";
+    }
+
+    /** The blocks being instantiated, outermost first, from {@code block}'s first instance, and back to it. */
+    private List<String> callChain(Decl.Block block) {
+        List<Decl.Block> order = new ArrayList<>(active);
+        java.util.Collections.reverse(order);
+        List<String> chain = new ArrayList<>();
+        for (Decl.Block b : order.subList(order.indexOf(block), order.size())) chain.add(b.name().text());
+        chain.add(block.name().text());
+        return chain;
     }
 
     private OptionalLong intOf(Scope scope, Expr e) {
@@ -128,7 +181,7 @@ final class BlockInterpreter {
             if (v instanceof Val.Int i) ints.put(k, i.value());
         });
         if (e instanceof Expr.Name n && n.name().isSimple() && scope.names().get(n.name().last()) instanceof Val.Tensor t) {
-            error(Diagnostic.of(Code.E0405, e.span(), n.name().text(), "a tensor " + t.shape(), "a number"));
+            error(Diagnostic.of(Code.E0405, e.span(), n.name().text(), "a tensor " + t.shape(), "a number").label("not a number"));
             return OptionalLong.empty();
         }
         return new IntEval(ints, diagnostics).eval(e);
@@ -137,8 +190,9 @@ final class BlockInterpreter {
     private Optional<Val> eval(Scope scope, Expr e, String name, List<Stmt.Annotation> annotations) {
         if (e instanceof Expr.Call c) return call(scope, c, name, annotations);
         if (!annotations.isEmpty()) {
-            error(Diagnostic.of(Code.E0408, annotations.get(0).span(), annotations.get(0).name().text())
-                    .label("annotations apply to operations").help("annotate a call such as `linear(x, out: 4*hidden) @column(tp)`"));
+            Stmt.Annotation a = annotations.get(0);
+            error(Diagnostic.of(Code.E0402, a.span(), "@" + a.name().text(), "does not apply to `" + e.span().text() + "`")
+                    .label("only operations can be annotated").help("annotate a call such as `linear(x, out: 4*hidden) @column(tp)`"));
             return Optional.empty();
         }
         if (e instanceof Expr.Name n && n.name().isSimple() && scope.names().get(n.name().last()) instanceof Val.Tensor t) {
@@ -149,7 +203,10 @@ final class BlockInterpreter {
             Optional<Val> r = eval(scope, b.right(), name + ".rhs", List.of());
             if (l.isEmpty() || r.isEmpty()) return Optional.empty();
             if (!(l.get() instanceof Val.Tensor lt) || !(r.get() instanceof Val.Tensor rt)) {
-                error(Diagnostic.of(Code.E0405, b.right().span(), b.right().span().text(), Val.describe(r.get()), "a tensor"));
+                Expr bad = l.get() instanceof Val.Tensor ? b.right() : b.left();
+                Val badVal = l.get() instanceof Val.Tensor ? r.get() : l.get();
+                error(Diagnostic.of(Code.E0405, bad.span(), bad.span().text(), Val.describe(badVal), "a tensor").label("not a tensor")
+                        .note("`" + b.op() + "` on tensors is elementwise; both sides must be tensors of one shape"));
                 return Optional.empty();
             }
             String fn = switch (b.op()) {
@@ -158,11 +215,12 @@ final class BlockInterpreter {
                 default -> null;
             };
             if (fn == null) {
-                error(Diagnostic.of(Code.E0402, b.span(), b.op(), "is not defined on tensors; use `+` or `*`"));
+                error(Diagnostic.of(Code.E0402, b.span(), b.op(), "is not defined on tensors; use `+` or `*`").label("not a tensor operation"));
                 return Optional.empty();
             }
             if (!lt.shape().equals(rt.shape())) {
-                error(Diagnostic.of(Code.E0401, b.span(), "`" + b.op() + "` of " + lt.shape() + " and " + rt.shape()).label("shapes differ"));
+                error(Diagnostic.of(Code.E0401, b.span(), "`" + b.op() + "` of " + lt.shape() + " and " + rt.shape()).label("shapes differ")
+                        .note("`" + b.op() + "` on tensors is elementwise; both sides must have one shape"));
                 return Optional.empty();
             }
             return Optional.of(node(scope, name, new Op.Binary(fn), List.of(lt.node(), rt.node()), lt.shape(), List.of(), b.span()));
@@ -189,7 +247,7 @@ final class BlockInterpreter {
                     if (v.isEmpty()) return Optional.empty();
                     if (!(v.get() instanceof Val.Tensor t)) {
                         error(Diagnostic.of(Code.E0405, a.value().span(), a.value().span().text(), Val.describe(v.get()), "a tensor")
-                                .help("pass numbers by name, as in `out: 4*hidden`"));
+                                .label("not a tensor").help("pass numbers by name, as in `out: 4*hidden`"));
                         return Optional.empty();
                     }
                     tensors.add(t);
@@ -197,7 +255,7 @@ final class BlockInterpreter {
                     OptionalLong v = intOf(scope, a.value());
                     if (v.isEmpty()) return Optional.empty();
                     if (named.put(a.name().text(), v.getAsLong()) != null) {
-                        error(Diagnostic.of(Code.E0402, a.name().span(), callee, "gets `" + a.name().text() + "` twice"));
+                        error(Diagnostic.of(Code.E0402, a.name().span(), callee, "gets `" + a.name().text() + ":` twice").label("given again"));
                         return Optional.empty();
                     }
                 }
@@ -208,23 +266,33 @@ final class BlockInterpreter {
             if (r == null) return Optional.empty();
             return Optional.of(node(scope, name, r.op(), r.inputs(), r.shape(), parallel, c.span()));
         }
+        if (program.candidates(scope.block().module(), c.callee()).isEmpty()) {
+            Diagnostic.Builder d = Diagnostic.of(Code.E0404, c.callee().span(), callee).label("not found");
+            java.util.Set<String> known = new java.util.TreeSet<>(Builtins.names());
+            known.addAll(program.visibleNames(scope.block().module(), "block"));
+            pdagc.front.Names.suggest(c.callee().last(), known).ifPresent(s -> d.help("did you mean `" + s + "`?"));
+            error(d);
+            return Optional.empty();
+        }
         Optional<Program.Found> found = program.lookup(scope.block().module(), c.callee(), "block", diagnostics);
         if (found.isEmpty()) return Optional.empty();
         if (!annotations.isEmpty()) {
-            error(Diagnostic.of(Code.E0408, annotations.get(0).span(), annotations.get(0).name().text())
+            Stmt.Annotation a = annotations.get(0);
+            error(Diagnostic.of(Code.E0402, a.span(), "@" + a.name().text(), "does not apply to block `" + callee + "`")
                     .label("a block call cannot be annotated").help("annotate the operations inside the block"));
             return Optional.empty();
         }
         List<Integer> args = new ArrayList<>();
         for (Expr.Arg a : c.args()) {
             if (a.name() != null) {
-                error(Diagnostic.of(Code.E0402, a.span(), callee, "takes tensors only; `" + a.name().text() + ":` is not a parameter"));
+                error(Diagnostic.of(Code.E0402, a.span(), callee, "takes tensors only; `" + a.name().text() + ":` is not a parameter")
+                        .label("not a parameter").secondary(Names.nameOf(found.get().decl()).span(), "declared here"));
                 return Optional.empty();
             }
             Optional<Val> v = eval(scope, a.value(), name + ".arg", List.of());
             if (v.isEmpty()) return Optional.empty();
             if (!(v.get() instanceof Val.Tensor t)) {
-                error(Diagnostic.of(Code.E0405, a.value().span(), a.value().span().text(), Val.describe(v.get()), "a tensor"));
+                error(Diagnostic.of(Code.E0405, a.value().span(), a.value().span().text(), Val.describe(v.get()), "a tensor").label("not a tensor"));
                 return Optional.empty();
             }
             args.add(t.node());
@@ -248,8 +316,16 @@ final class BlockInterpreter {
                 return null;
             }
             if (a.axes().size() != 1 || !MeshAxes.KNOWN.contains(a.axes().get(0).text())) {
-                error(Diagnostic.of(Code.E0402, a.span(), "@" + a.name().text(), "takes one mesh axis, such as `@" + a.name().text() + "(tp)`")
-                        .note("axes are: " + String.join(", ", MeshAxes.KNOWN)));
+                Diagnostic.Builder d = Diagnostic.of(Code.E0402, a.span(), "@" + a.name().text(), "takes one mesh axis, such as `@" + a.name().text() + "(tp)`")
+                        .note("axes are: " + String.join(", ", MeshAxes.KNOWN));
+                if (a.axes().size() == 1) {
+                    String axis = a.axes().get(0).text();
+                    d.label("`" + axis + "` is not a mesh axis");
+                    pdagc.front.Names.suggest(axis, MeshAxes.KNOWN).ifPresent(s -> d.help("did you mean `" + s + "`?"));
+                } else {
+                    d.label("given " + a.axes().size() + " axes");
+                }
+                error(d);
                 return null;
             }
             out.add(new Parallel(style, a.axes().get(0).text(), a.span()));

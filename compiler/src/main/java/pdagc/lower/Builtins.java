@@ -36,6 +36,10 @@ final class Builtins {
         this.graph = graph;
     }
 
+    static Set<String> names() {
+        return NAMES;
+    }
+
     static boolean isBuiltin(String name) {
         return NAMES.contains(name);
     }
@@ -171,37 +175,56 @@ final class Builtins {
     private boolean sig(List<Val.Tensor> in, int tensors, Map<String, Long> named, List<String> names, List<Parallel> parallel, Set<Parallel.Style> styles) {
         String op = call.callee().text();
         if (in.size() != tensors) {
-            fail(op + " takes " + tensors + (tensors == 1 ? " tensor" : " tensors") + ", given " + in.size());
+            misuse("takes " + (tensors == 1 ? "1 tensor" : tensors + " tensors") + ", given " + in.size(), signature(tensors, names));
             return false;
         }
         List<String> missing = new ArrayList<>();
-        for (String n : names) if (!n.endsWith("?") && !named.containsKey(n)) missing.add(n + ":");
+        for (String n : names) if (!n.endsWith("?") && !named.containsKey(n)) missing.add("`" + n + ":`");
         List<String> extra = new ArrayList<>();
-        for (String n : named.keySet()) if (!names.contains(n) && !names.contains(n + "?")) extra.add(n + ":");
+        for (String n : named.keySet()) if (!names.contains(n) && !names.contains(n + "?")) extra.add("`" + n + ":`");
         if (!missing.isEmpty() || !extra.isEmpty()) {
-            fail(op + (missing.isEmpty() ? "" : " needs " + String.join(", ", missing))
-                    + (extra.isEmpty() ? "" : (missing.isEmpty() ? "" : " and") + " does not take " + String.join(", ", extra)));
+            misuse((missing.isEmpty() ? "" : "needs " + String.join(", ", missing))
+                    + (extra.isEmpty() ? "" : (missing.isEmpty() ? "" : " and") + " does not take " + String.join(", ", extra)),
+                    signature(tensors, names));
             return false;
         }
         for (Map.Entry<String, Long> e : named.entrySet()) {
             if (e.getValue() < 1) {
-                fail(op + "'s " + e.getKey() + ": must be positive, found " + e.getValue());
+                misuse("needs a positive `" + e.getKey() + ":`, found " + e.getValue(), null);
                 return false;
             }
         }
         for (Parallel p : parallel) {
             if (!styles.contains(p.style())) {
+                String allowed = styles.isEmpty() ? "`" + op + "` takes no annotation"
+                        : "`" + op + "` takes " + String.join(" or ", styles.stream().map(s -> "`@" + s.keyword() + "`").sorted().toList());
                 diagnostics.add(Diagnostic.of(Code.E0402, p.span(), "@" + p.style().keyword(), "does not apply to `" + op + "`")
-                        .label("not allowed here"));
+                        .label("not allowed here").help(allowed));
                 return false;
             }
         }
         return true;
     }
 
+    /** A call that breaks the operation's signature (not its shape rules). */
+    private void misuse(String what, String signature) {
+        Diagnostic.Builder d = Diagnostic.of(Code.E0402, call.span(), call.callee().text(), what).label("in this call");
+        if (signature != null) d.note("`" + call.callee().text() + "` takes " + signature);
+        diagnostics.add(d);
+    }
+
+    private static String signature(int tensors, List<String> names) {
+        List<String> parts = new ArrayList<>();
+        parts.add(tensors == 1 ? "1 tensor" : tensors + " tensors");
+        if (!names.isEmpty()) {
+            parts.add(String.join(", ", names.stream().map(n -> n.endsWith("?") ? "optional `" + n.substring(0, n.length() - 1) + ":`" : "`" + n + ":`").toList()));
+        }
+        return String.join(" and ", parts);
+    }
+
     private boolean rank(Val.Tensor t, int rank) {
         if (t.shape().rank() != rank) {
-            fail(call.callee().text() + " needs a tensor of " + rank + " dimensions, given " + t.shape());
+            fail("`" + call.callee().text() + "` needs a tensor of " + rank + " dimensions, given " + t.shape());
             return false;
         }
         return true;

@@ -43,12 +43,15 @@ public final class Lowering {
         int errors = diagnostics.errorCount();
         Shape tokens = new Shape(batch, d.workload().stepTokens());
         int x = g.add("input", new Op.Input(), List.of(), tokens, -1, List.of(), d.span()).id();
-        Optional<Integer> cur = interp.call(m.embed(), "embed", List.of(x), -1, d.span());
+        // A problem at a top-level call is shown at the model property that chose the block
+        // (`layer my_layer`), or at the model's name when the block is a default.
+        Optional<Integer> cur = interp.call(m.embed(), "embed", List.of(x), -1, m.spanOf("embed"));
         for (int layer = 0; layer < m.layers() && cur.isPresent(); layer++) {
-            BlockRef block = layer < m.firstDense() ? m.denseLayer() : m.layer();
-            cur = interp.call(block, "layers." + layer, List.of(cur.get()), layer, d.span());
+            boolean dense = layer < m.firstDense();
+            BlockRef block = dense ? m.denseLayer() : m.layer();
+            cur = interp.call(block, "layers." + layer, List.of(cur.get()), layer, m.spanOf(dense ? "dense_layer" : "layer"));
         }
-        if (cur.isPresent()) cur = interp.call(m.head(), "head", List.of(cur.get()), -1, d.span());
+        if (cur.isPresent()) cur = interp.call(m.head(), "head", List.of(cur.get()), -1, m.spanOf("head"));
         if (cur.isEmpty() || diagnostics.errorCount() > errors) return Optional.empty();
         Span at = d.span();
         g.add("output", new Op.Output(), List.of(cur.get()), g.node(cur.get()).shape(), -1, List.of(), at);

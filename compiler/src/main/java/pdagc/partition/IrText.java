@@ -41,7 +41,7 @@ public final class IrText {
 
     public static String spmd(SpmdProgram p) {
         StringBuilder b = new StringBuilder();
-        b.append("// pass: ").append(InsertCollectives.NAME).append(" (mesh ").append(p.mesh()).append(", ").append(p.nodes().size()).append(" ops per GPU)\n");
+        b.append("// pass: ").append(InsertCollectives.NAME).append(" (mesh ").append(p.mesh()).append(", ").append(p.nodes().size()).append(" ops in the program").append(p.pipeline().chunks() > 1 ? ", " + p.pipeline().chunks() + " pipeline chunks" : "").append(")\n");
         for (SpmdNode n : p.nodes()) {
             head(b, n.id(), n.op(), List.of(), n.inputs());
             b.append(" : ").append(n.shape()).append(' ').append(n.sharding()).append(" local ").append(n.local());

@@ -43,6 +43,11 @@ public final class Units {
             Map.entry("s", new Unit(Dimension.SECONDS, 1)),
             Map.entry("tok/s", new Unit(Dimension.TOKENS_PER_SECOND, 1)));
 
+    /** The unit spelled like {@code word} but for case ({@code gb} for {@code GB}), if any; for hints. */
+    public static java.util.Optional<String> spelledLike(String word) {
+        return UNITS.keySet().stream().filter(u -> u.equalsIgnoreCase(word)).sorted().findFirst();
+    }
+
     public static Unit of(String name) {
         Unit u = UNITS.get(name);
         if (u == null) throw new IllegalArgumentException("grammar and unit table disagree on unit " + name);

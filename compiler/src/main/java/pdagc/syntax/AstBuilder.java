@@ -155,7 +155,9 @@ final class AstBuilder {
         }
         if (ctx instanceof PdagParser.NumberExprContext c) {
             String digits = c.NUMBER().getText().replace("_", "");
-            return new Expr.Number(span(c), new BigDecimal(digits), c.UNIT() != null ? c.UNIT().getText() : null, c.getText());
+            String unit = c.UNIT() != null ? c.UNIT().getText() : null;
+            String text = c.NUMBER().getText() + (unit != null ? " " + unit : "");
+            return new Expr.Number(span(c), new BigDecimal(digits), unit, text);
         }
         if (ctx instanceof PdagParser.NameExprContext c) return new Expr.Name(span(c), name(c.qualifiedName()));
         if (ctx instanceof PdagParser.WordExprContext c) return new Expr.Name(span(c), new QualifiedName(span(c), List.of(c.WORD().getText())));

@@ -17,7 +17,11 @@ public final class Parsing {
         PdagLexer lexer = new PdagLexer(CharStreams.fromString(file.text(), file.displayName()));
         lexer.removeErrorListeners();
         lexer.addErrorListener(errors);
-        PdagParser parser = new PdagParser(new CommonTokenStream(lexer));
+        CommonTokenStream tokens = new CommonTokenStream(lexer);
+        tokens.fill();
+        errors.unterminated(tokens.getTokens());
+        PdagParser parser = new PdagParser(tokens);
+        parser.setErrorHandler(new QuietRecovery());
         parser.removeErrorListeners();
         parser.addErrorListener(errors);
         PdagParser.FileContext tree = parser.file();

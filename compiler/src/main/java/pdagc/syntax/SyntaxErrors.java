@@ -1,9 +1,13 @@
 package pdagc.syntax;
 
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.List;
+import java.util.Set;
 import org.antlr.v4.runtime.BaseErrorListener;
+import org.antlr.v4.runtime.NoViableAltException;
 import org.antlr.v4.runtime.Parser;
+import org.antlr.v4.runtime.ParserRuleContext;
 import org.antlr.v4.runtime.RecognitionException;
 import org.antlr.v4.runtime.Recognizer;
 import org.antlr.v4.runtime.Token;
@@ -11,17 +15,28 @@ import org.antlr.v4.runtime.misc.IntervalSet;
 import pdagc.diag.Code;
 import pdagc.diag.Diagnostic;
 import pdagc.diag.Diagnostics;
+import pdagc.sem.Units;
 import pdagc.source.SourceFile;
 import pdagc.source.Span;
 
 /**
  * Turns ANTLR's lexer and parser errors into coded diagnostics with friendly token names
- * ("a name", "a number") instead of grammar symbols. Parsing goes on after an error, so every
- * syntax error of a file is reported.
+ * ("a name", "a number", "a declaration") instead of grammar symbols. Parsing goes on after an
+ * error, so every syntax error of a file is reported; but only the first error of a line is
+ * shown, because the ones after it on the same line are almost always echoes of its recovery.
  */
 final class SyntaxErrors extends BaseErrorListener {
+    private static final Set<Integer> DECLARATION = Set.of(PdagParser.IMPORT, PdagParser.MODEL, PdagParser.CLUSTER,
+            PdagParser.WORKLOAD, PdagParser.STRATEGY, PdagParser.GPU, PdagParser.DEPLOY, PdagParser.BLOCK);
+    private static final Set<Integer> VALUE = Set.of(PdagParser.MINUS, PdagParser.NUMBER, PdagParser.IDENT, PdagParser.LPAREN,
+            PdagParser.LBRACK, PdagParser.STRING);
+    private static final Set<Integer> KEYWORDS = Set.of(PdagParser.IMPORT, PdagParser.AS, PdagParser.MODEL, PdagParser.CLUSTER,
+            PdagParser.WORKLOAD, PdagParser.STRATEGY, PdagParser.GPU, PdagParser.DEPLOY, PdagParser.ON, PdagParser.WITH,
+            PdagParser.FOR, PdagParser.BLOCK, PdagParser.RETURN, PdagParser.REQUIRE, PdagParser.PER);
+
     private final SourceFile file;
     private final Diagnostics diagnostics;
+    private final Set<Integer> linesWithErrors = new HashSet<>();
     private int count;
 
     SyntaxErrors(SourceFile file, Diagnostics diagnostics) {
@@ -33,6 +48,23 @@ final class SyntaxErrors extends BaseErrorListener {
         return count;
     }
 
+    /**
+     * Reports the lexer's error tokens (an unterminated string or block comment) where they start;
+     * the parser's own complaint about such a token is then dropped as an echo.
+     */
+    void unterminated(List<Token> tokens) {
+        for (Token t : tokens) {
+            if (t.getType() == PdagLexer.UNTERMINATED_STRING || t.getType() == PdagLexer.UNTERMINATED_COMMENT) count++;
+            if (t.getType() == PdagLexer.UNTERMINATED_STRING) {
+                report(Diagnostic.of(Code.E0002, span(t), "unterminated string").label("the closing `\"` is missing")
+                        .help("a string ends on the line where it starts"));
+            } else if (t.getType() == PdagLexer.UNTERMINATED_COMMENT) {
+                report(Diagnostic.of(Code.E0002, new Span(file, t.getStartIndex(), t.getStartIndex() + 2), "unterminated block comment")
+                        .label("this comment is never closed").help("close it with `*/`"));
+            }
+        }
+    }
+
     @Override
     public void syntaxError(
             Recognizer<?, ?> recognizer, Object offending, int line, int col, String msg, RecognitionException e) {
@@ -40,22 +72,64 @@ final class SyntaxErrors extends BaseErrorListener {
         if (!(offending instanceof Token token)) {
             int offset = offsetOf(line, col);
             String ch = offset < file.text().length() ? describeChar(file.text().codePointAt(offset)) : "at end of file";
-            diagnostics.add(Diagnostic.of(Code.E0001, new Span(file, offset, offset + 1), ch)
+            report(Diagnostic.of(Code.E0001, new Span(file, offset, offset + 1), ch)
                     .label("not part of the .pdag language")
                     .help("names are letters, digits and `_`; comments start with `//`"));
             return;
         }
-        Span span = token.getType() == Token.EOF
-                ? new Span(file, file.text().length(), file.text().length())
-                : new Span(file, token.getStartIndex(), token.getStopIndex() + 1);
+        if (token.getType() == PdagLexer.UNTERMINATED_STRING || token.getType() == PdagLexer.UNTERMINATED_COMMENT) return;
+        Span span = token.getType() == Token.EOF ? new Span(file, file.text().length(), file.text().length()) : span(token);
         String found = token.getType() == Token.EOF ? "end of file" : "`" + token.getText() + "`";
-        String expected = "";
-        if (recognizer instanceof Parser parser) {
-            IntervalSet set = e != null && e.getExpectedTokens() != null ? e.getExpectedTokens() : parser.getExpectedTokens();
-            expected = describe(set, parser);
+        Diagnostic.Builder d = Diagnostic.of(Code.E0002, span, "unexpected " + found);
+        if (!(recognizer instanceof Parser parser)) {
+            report(d.label("unexpected here"));
+            return;
         }
-        diagnostics.add(Diagnostic.of(Code.E0002, span, "unexpected " + found)
-                .label(expected.isEmpty() ? "unexpected here" : "expected " + expected));
+        if (e instanceof NoViableAltException nv && nv.getCtx() instanceof PdagParser.PropertyContext
+                && nv.getStartToken() != token) {
+            // The parser knew a property name and found no value after it; the expected set at the
+            // start of that decision (a name) would point the user the wrong way.
+            d.label("expected a value after `" + nv.getStartToken().getText() + "`");
+            if (token.getType() == PdagParser.ASSIGN || token.getType() == PdagParser.COLON) {
+                d.help("a property is written `name value`, as in `hidden 512`, without `" + token.getText() + "`");
+            } else {
+                Units.spelledLike(nv.getStartToken().getText())
+                        .ifPresent(u -> d.help("units are case-sensitive: did you mean `" + u + "`?"));
+            }
+            report(d);
+            return;
+        }
+        IntervalSet expected = e != null && e.getExpectedTokens() != null ? e.getExpectedTokens() : parser.getExpectedTokens();
+        String names = describe(expected, parser);
+        d.label(names.isEmpty() ? "unexpected here" : "expected " + names);
+        if (expected.contains(PdagParser.IDENT) && KEYWORDS.contains(token.getType())) {
+            d.help("`" + token.getText() + "` is a keyword and cannot be used as a name");
+        } else if (expected.contains(PdagParser.IDENT) && token.getType() == PdagParser.UNIT) {
+            d.help("`" + token.getText() + "` is a unit and cannot be used as a name");
+        }
+        if (expected.contains(PdagParser.RBRACE) && (token.getType() == Token.EOF || DECLARATION.contains(token.getType()) && token.getType() != PdagParser.GPU)) {
+            Token open = unclosedBrace(parser.getContext());
+            if (open != null) d.secondary(span(open), "this `{` is not closed").help("add the missing `}`");
+        }
+        report(d);
+    }
+
+    private void report(Diagnostic.Builder d) {
+        Diagnostic built = d.build();
+        if (linesWithErrors.add(built.span().line())) diagnostics.report(built);
+    }
+
+    /** The `{` of the innermost body the parser is in, if any. */
+    private static Token unclosedBrace(ParserRuleContext ctx) {
+        for (ParserRuleContext c = ctx; c != null; c = c.getParent()) {
+            if (c instanceof PdagParser.BodyContext || c instanceof PdagParser.DeployBodyContext) return c.getStart();
+            if (c instanceof PdagParser.BlockDeclContext b && b.LBRACE() != null) return b.LBRACE().getSymbol();
+        }
+        return null;
+    }
+
+    private Span span(Token t) {
+        return new Span(file, t.getStartIndex(), t.getStopIndex() + 1);
     }
 
     private int offsetOf(int line, int col) {
@@ -68,9 +142,21 @@ final class SyntaxErrors extends BaseErrorListener {
         return "`" + new String(Character.toChars(cp)) + "` (U+" + String.format("%04X", cp) + ")";
     }
 
+    /** Names the expected tokens; a full set of declaration or value starts is named as a group. */
     private static String describe(IntervalSet set, Parser parser) {
+        List<Integer> types = new ArrayList<>(set.toList());
         List<String> names = new ArrayList<>();
-        for (int type : set.toList()) {
+        if (types.containsAll(DECLARATION)) {
+            types.removeAll(DECLARATION);
+            types.remove(Integer.valueOf(Token.EOF));
+            names.add("a declaration");
+        }
+        if (types.containsAll(VALUE)) {
+            types.removeAll(VALUE);
+            names.add("a value");
+        }
+        if (types.contains(PdagParser.IDENT)) types.remove(Integer.valueOf(PdagParser.GPU));
+        for (int type : types) {
             String name = friendly(type, parser);
             if (!names.contains(name)) names.add(name);
         }

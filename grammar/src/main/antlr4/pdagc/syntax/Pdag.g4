@@ -141,6 +141,12 @@ STRING
     : '"' (~["\\\r\n] | '\\' ~[\r\n])* '"'
     ;
 
+// Never valid: a string without its closing quote on the same line. The parser reports this token
+// as an unterminated string at its opening quote, instead of stray characters after it.
+UNTERMINATED_STRING
+    : '"' (~["\\\r\n] | '\\' ~[\r\n])*
+    ;
+
 ARROW  : '->' ;
 LE     : '<=' ;
 GE     : '>=' ;
@@ -166,6 +172,8 @@ PERCENT: '%' ;
 
 LINE_COMMENT  : '//' ~[\r\n]* -> channel(HIDDEN) ;
 BLOCK_COMMENT : '/*' .*? '*/' -> channel(HIDDEN) ;
+// Never valid: a block comment that is still open at the end of the file (it contains no `*/`).
+UNTERMINATED_COMMENT : '/*' (~'*' | '*'+ ~[*/])* '*'* EOF ;
 WS            : [ \t\r\n\f]+ -> channel(HIDDEN) ;
 
 fragment DIGITS : [0-9] ('_'? [0-9])* ;
