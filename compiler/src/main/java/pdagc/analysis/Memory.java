@@ -44,13 +44,24 @@ public final class Memory {
             int stage = p.pipeline().stageOf(n.chunk());
             weights[stage] += WeightLayout.localElements(n, p, mesh) * bytes;
             if (n.op() instanceof Op.AttnScores || n.op() instanceof Op.AttnContext) {
-                SpmdNode keysValues = p.nodes().get(n.inputs().get(1));
+                SpmdNode keysValues = producer(p, p.nodes().get(n.inputs().get(1)));
                 long perToken = keysValues.local().last();
-                kv[stage] += perToken * keysValues.local().dim(0) * workload.context() * bytes * p.pipeline().microBatches();
+                long positions = workload.context() * keysValues.local().dim(1) / keysValues.shape().dim(1);
+                kv[stage] += perToken * keysValues.local().dim(0) * positions * bytes * p.pipeline().microBatches();
             }
         }
         java.util.List<PerGpu> out = new java.util.ArrayList<>();
+        if (weights.length == 0) return out;
         for (int s = 0; s < stages; s++) out.add(new PerGpu(weights[s], kv[s]));
         return out;
+    }
+
+    /** The op that made a value, before the collectives and transfers that moved it (its cache lives there). */
+    private static SpmdNode producer(SpmdProgram p, SpmdNode n) {
+        SpmdNode cur = n;
+        while (cur.op() instanceof Op.Collective || cur.op() instanceof Op.Slice || cur.op() instanceof Op.Transfer) {
+            cur = p.nodes().get(cur.inputs().get(0));
+        }
+        return cur;
     }
 }

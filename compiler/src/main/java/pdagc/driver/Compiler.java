@@ -123,7 +123,8 @@ public final class Compiler {
         Optional<Graph> graph = Lowering.lower(d, diagnostics);
         if (graph.isEmpty()) return Optional.empty();
         keep("lower", () -> IrText.logical(graph.get()));
-        MeshContext mesh = new MeshContext(d.strategy().mesh());
+        MeshContext mesh = MeshContext.of(d.strategy().mesh(), d.strategy().expertMesh(), d.strategy().sequenceParallel()).orElseThrow(
+                () -> new IllegalStateException("the strategy check accepted an expert mesh that does not fold the mesh"));
         ShardingPropagation.Result shardings = ShardingPropagation.run(graph.get(), mesh);
         keep(ShardingPropagation.NAME, () -> IrText.sharded(graph.get(), shardings));
         int[] chunks = PipelineStaging.run(graph.get(), d.strategy().pipeline(), d.model().layers(), d.strategy().stageLayers());

@@ -243,35 +243,60 @@ public final class Elaborator {
         Optional<String> schedule = p.choice("schedule", List.of("gpipe", "1f1b", "interleaved"), "gpipe");
         OptionalLong virtual = p.integer("virtual_stages", 1L, 1);
         Optional<List<Long>> stageLayers = intList(p, "stage_layers");
+        Optional<String> sp = p.choice("sequence_parallel", List.of("true", "false"), "false");
+        Optional<Property> expertProp = p.get("expert_mesh");
         p.finish();
-        if (micro.isEmpty() || schedule.isEmpty() || virtual.isEmpty() || stageLayers == null) return Optional.empty();
+        if (micro.isEmpty() || schedule.isEmpty() || virtual.isEmpty() || stageLayers == null || sp.isEmpty()) return Optional.empty();
+        Mesh expertMesh = null;
+        Map<String, Span> spans = new LinkedHashMap<>();
+        if (expertProp.isPresent()) {
+            Optional<Mesh> em = mesh(expertProp.get(), MeshAxes.EXPERT, spans);
+            if (em.isEmpty()) return Optional.empty();
+            expertMesh = em.get();
+        }
         if (meshProp.isEmpty()) {
             p.reference("mesh", true);
             return Optional.empty();
         }
-        if (!(meshProp.get().value() instanceof Expr.Mesh m)) {
-            Expr v = meshProp.get().value();
-            Span at = v != null ? v.span() : meshProp.get().span();
+        Optional<Mesh> mesh = mesh(meshProp.get(), MeshAxes.KNOWN, spans);
+        if (mesh.isEmpty()) return Optional.empty();
+        Pipeline.Schedule sched = switch (schedule.get()) {
+            case "1f1b" -> Pipeline.Schedule.ONE_F_ONE_B;
+            case "interleaved" -> Pipeline.Schedule.INTERLEAVED;
+            default -> Pipeline.Schedule.GPIPE;
+        };
+        Pipeline pipeline = new Pipeline(mesh.get().size("pp"), (int) Math.min(virtual.getAsLong(), 1 << 20),
+                (int) Math.min(micro.getAsLong(), 1 << 20), sched);
+        Span meshSpan = meshProp.get().value().span();
+        return Optional.of(new StrategySpec(e.nameText(), mesh.get(), expertMesh, sp.get().equals("true"), pipeline, stageLayers.orElse(null),
+                spans, p.spans(), meshSpan, e.name().span()));
+    }
+
+    /** A mesh literal whose axes are among {@code allowed}; axis spans go into {@code spans}. */
+    private Optional<Mesh> mesh(Property prop, List<String> allowed, Map<String, Span> spans) {
+        if (!(prop.value() instanceof Expr.Mesh m)) {
+            Expr v = prop.value();
+            Span at = v != null ? v.span() : prop.span();
             diagnostics.add(Diagnostic.of(Code.E0204, at, "a mesh such as `[dp 2, tp 4]`", v == null ? "nothing" : IntEval.describe(v))
                     .label("not a mesh"));
             return Optional.empty();
         }
         List<Mesh.Axis> axes = new ArrayList<>();
-        Map<String, Span> spans = new LinkedHashMap<>();
+        Map<String, Span> own = new LinkedHashMap<>();
         boolean ok = true;
         long product = 1;
         for (Expr.Axis a : m.axes()) {
             String name = a.name().text();
-            if (!MeshAxes.KNOWN.contains(name)) {
-                Diagnostic.Builder d = Diagnostic.of(Code.E0304, a.name().span(), name).label("not a parallel axis")
-                        .note("axes are: " + String.join(", ", MeshAxes.KNOWN));
-                Names.suggest(name, MeshAxes.KNOWN).ifPresent(s -> d.help("did you mean `" + s + "`?"));
+            if (!allowed.contains(name)) {
+                Diagnostic.Builder d = Diagnostic.of(Code.E0304, a.name().span(), name).label("not a parallel axis here")
+                        .note("axes are: " + String.join(", ", allowed));
+                Names.suggest(name, allowed).ifPresent(s -> d.help("did you mean `" + s + "`?"));
                 diagnostics.add(d);
                 ok = false;
                 continue;
             }
-            if (spans.containsKey(name)) {
-                diagnostics.add(Diagnostic.of(Code.E0305, a.name().span(), name).label("given again").secondary(spans.get(name), "first given here"));
+            if (own.containsKey(name)) {
+                diagnostics.add(Diagnostic.of(Code.E0305, a.name().span(), name).label("given again").secondary(own.get(name), "first given here"));
                 ok = false;
                 continue;
             }
@@ -291,18 +316,12 @@ public final class Elaborator {
                 diagnostics.add(Diagnostic.of(Code.E0206, m.span(), "mesh", "the mesh has more than 16777216 GPUs").label("too large"));
                 return Optional.empty();
             }
-            spans.put(name, a.span());
+            own.put(name, a.span());
             axes.add(new Mesh.Axis(name, (int) size.getAsLong()));
         }
         if (!ok) return Optional.empty();
-        Mesh mesh = new Mesh(axes);
-        Pipeline.Schedule sched = switch (schedule.get()) {
-            case "gpipe" -> Pipeline.Schedule.GPIPE;
-            case "interleaved" -> Pipeline.Schedule.INTERLEAVED;
-            default -> Pipeline.Schedule.ONE_F_ONE_B;
-        };
-        Pipeline pipeline = new Pipeline(mesh.size("pp"), (int) Math.min(virtual.getAsLong(), 1 << 20), (int) Math.min(micro.getAsLong(), 1 << 20), sched);
-        return Optional.of(new StrategySpec(e.nameText(), mesh, pipeline, stageLayers.orElse(null), spans, p.spans(), m.span(), e.name().span()));
+        own.forEach(spans::putIfAbsent);
+        return Optional.of(new Mesh(axes));
     }
 
     /** A list of whole numbers such as {@code [10, 11, 11]}; empty when absent, null after an error. */

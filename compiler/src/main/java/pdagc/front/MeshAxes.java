@@ -11,6 +11,9 @@ public final class MeshAxes {
 
     public static final List<String> KNOWN = List.of("dp", "ep", "pp", "tp", "sp", "cp", "etp", "edp");
 
+    /** Axes of an expert mesh: how the experts fold the same GPUs. */
+    public static final List<String> EXPERT = List.of("edp", "ep", "etp");
+
     /** Axes that split the batch of the attention and dense parts, in the mesh's order. */
     public static final List<String> BATCH = List.of("dp", "ep", "edp");
 }

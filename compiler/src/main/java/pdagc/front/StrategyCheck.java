@@ -6,6 +6,7 @@ import pdagc.diag.Diagnostic;
 import pdagc.diag.Diagnostics;
 import pdagc.mesh.Mesh;
 import pdagc.sem.Deployment;
+import pdagc.mesh.Mesh;
 import pdagc.mesh.Pipeline;
 import pdagc.sem.ModelSpec;
 import pdagc.sem.StrategySpec;
@@ -39,23 +40,33 @@ final class StrategyCheck {
             diagnostics.add(Diagnostic.of(Code.E0307, d.cluster().spans().getOrDefault("count", d.cluster().span()), gpus, d.cluster().perNode())
                     .label("not a multiple of per_node"));
         }
-        for (String axis : List.of("sp", "cp", "etp", "edp")) {
-            if (mesh.size(axis) > 1) unsupported(axis, "the `" + axis + "` axis");
+        if (mesh.has("sp")) {
+            diagnostics.add(Diagnostic.of(Code.E0306, d.strategy().axisSpan("sp"), "`sp` as a mesh axis")
+                    .label("sequence parallelism uses the tp ranks, it adds no GPUs")
+                    .help("remove `sp` from the mesh and write `sequence_parallel true` in the strategy"));
         }
+        for (String axis : List.of("etp", "edp")) {
+            if (mesh.has(axis)) {
+                diagnostics.add(Diagnostic.of(Code.E0306, d.strategy().axisSpan(axis), "`" + axis + "` in the strategy's mesh")
+                        .label("an expert axis").help("fold the experts with `expert_mesh [ep N, etp M]`; etp is tp when there is none"));
+            }
+        }
+        experts();
+        sequence();
         pipeline();
         ModelSpec m = d.model();
-        int tp = mesh.size("tp");
-        divides("tp", "tensor-parallel", tp, "heads", "attention heads");
-        divides("tp", "tensor-parallel", tp, "ffn", "FFN width");
-        divides("tp", "tensor-parallel", tp, "vocab", "vocabulary entries");
+        StrategySpec st = d.strategy();
+        divides("tp", "tensor-parallel", st.size("tp"), "heads", "attention heads");
+        divides("tp", "tensor-parallel", st.size("tp"), "ffn", "FFN width");
+        divides("tp", "tensor-parallel", st.size("tp"), "vocab", "vocabulary entries");
         if (m.isMoe()) {
-            divides("tp", "expert-tensor-parallel", tp, "expert_ffn", "expert FFN width");
-            divides("ep", "expert-parallel", mesh.size("ep"), "experts", "experts");
-        } else if (mesh.size("ep") > 1) {
+            divides(st.expertMesh() != null ? "etp" : "tp", "expert-tensor-parallel", st.size("etp"), "expert_ffn", "expert FFN width");
+            divides("ep", "expert-parallel", st.size("ep"), "experts", "experts");
+        } else if (st.size("ep") > 1) {
             diagnostics.add(Diagnostic.of(Code.E0206, d.strategy().axisSpan("ep"), "ep",
-                            "model `" + m.name() + "` has no experts to split " + mesh.size("ep") + " ways")
+                            "model `" + m.name() + "` has no experts to split " + st.size("ep") + " ways")
                     .label("expert parallelism needs experts").secondary(m.span(), "model declared without `experts`")
-                    .help("use `dp " + mesh.size("ep") + "` to split the batch instead"));
+                    .help("use `dp " + st.size("ep") + "` to split the batch instead"));
         }
         int batchWays = mesh.size(MeshAxes.BATCH) * d.strategy().pipeline().microBatches();
         if (d.workload().batch() % batchWays != 0) {
@@ -67,6 +78,51 @@ final class StrategyCheck {
                             + (d.strategy().pipeline().microBatches() > 1 ? " and into " + d.strategy().pipeline().microBatches() + " micro-batches" : "")));
         }
         crossNode("tp", "tensor-parallel");
+    }
+
+    /** An expert mesh folds one pipeline stage's GPUs; its boundaries must nest with the mesh's. */
+    private void experts() {
+        Mesh em = d.strategy().expertMesh();
+        if (em == null) return;
+        StrategySpec s = d.strategy();
+        Span at = s.spanOf("expert_mesh");
+        if (mesh.has("ep")) {
+            diagnostics.add(Diagnostic.of(Code.E0305, s.axisSpan("ep"), "ep").label("ep is in the mesh and in the expert mesh")
+                    .help("with an expert mesh, the strategy's mesh names dp, tp, cp and pp only"));
+            return;
+        }
+        int stage = mesh.size() / Math.max(1, mesh.size("pp"));
+        if (em.size() != stage) {
+            diagnostics.add(Diagnostic.of(Code.E0311, at, em.size(), stage).label(em.size() + " GPUs")
+                    .secondary(s.meshSpan(), stage + " GPUs per pipeline stage").help("the expert mesh folds the GPUs of one pipeline stage"));
+        } else if (pdagc.mesh.Folding.refine(mesh, em).isEmpty()) {
+            diagnostics.add(Diagnostic.of(Code.E0311, at, em.size(), stage).label("its axes do not nest with the mesh's")
+                    .note("each expert axis must cover whole factors of the mesh's axes in rank order, e.g. [ep 8, etp 4] over [dp 8, tp 4]"));
+        }
+    }
+
+    /** Context parallelism splits the prompt; sequence parallelism splits it between tensor-parallel regions. */
+    private void sequence() {
+        StrategySpec s = d.strategy();
+        boolean decode = d.workload().phase() == pdagc.sem.Phase.DECODE;
+        int cp = mesh.size("cp");
+        if (cp > 1 && decode) {
+            diagnostics.add(Diagnostic.of(Code.E0306, s.axisSpan("cp"), "context parallelism in decode")
+                    .label("decode runs one token per sequence").help("use cp for long prefills; use dp to spread decode sequences"));
+        } else if (cp > 1 && d.workload().seq() % cp != 0) {
+            diagnostics.add(Diagnostic.of(Code.E0303, s.axisSpan("cp"), "context-parallel", cp, d.workload().seq(), "tokens of each sequence")
+                    .secondary(d.workload().spans().getOrDefault("seq", d.workload().span()), "seq declared here"));
+        }
+        int tp = mesh.size("tp");
+        if (s.sequenceParallel() && tp > 1) {
+            long tokens = d.workload().stepTokens() / Math.max(1, cp);
+            if (decode || tokens % tp != 0) {
+                diagnostics.add(Diagnostic.of(Code.E0303, s.spanOf("sequence_parallel"), "sequence-parallel", tp, tokens,
+                                "tokens of each sequence" + (cp > 1 ? " on each cp rank" : ""))
+                        .label("splits the sequence over the " + tp + " tp ranks")
+                        .help(decode ? "decode runs one token per sequence: turn sequence parallelism off" : "choose a sequence length divisible by " + tp));
+            }
+        }
     }
 
     private void pipeline() {
@@ -100,8 +156,9 @@ final class StrategyCheck {
                         .label("does not assign the layers").secondary(d.model().spanOf("layers"), layers + " layers"));
             }
         } else if (layers < p.chunks()) {
-            diagnostics.add(Diagnostic.of(Code.E0303, s.axisSpan("pp"), "pipeline", p.chunks(), layers, "layers")
-                    .label(p.chunks() + " pipeline chunks for " + layers + " layers").note("every stage needs at least one layer"));
+            diagnostics.add(Diagnostic.of(Code.E0206, s.axisSpan("pp"), "pp", p.chunks() + " pipeline chunks for " + layers + " layers")
+                    .label("more chunks than layers").secondary(d.model().spanOf("layers"), layers + " layers")
+                    .note("every chunk holds at least one layer; chunks are pp x virtual_stages"));
         }
     }
 

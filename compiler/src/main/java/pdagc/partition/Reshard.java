@@ -38,6 +38,7 @@ final class Reshard {
             cur = cur.withPartial(rest);
             steps.add(new Step(new Op.Collective(CollectiveKind.ALL_REDUCE, allReduce, -1, -1), cur));
         }
+        cur = fusedAllToAll(cur, to, mesh, steps);
         for (String a : mesh.ordered(union(cur.splitAxes(), to.splitAxes()))) {
             int src = cur.dimOf(a);
             int dst = to.dimOf(a);
@@ -73,6 +74,56 @@ final class Reshard {
             throw new UnsupportedReshard(from, to, cur);
         }
         return steps;
+    }
+
+    /**
+     * Moves that send a dimension's minor axes to another dimension, as one all-to-all over all of
+     * them. An axis the target adds to that dimension is first sliced off the source dimension
+     * (locally, when it can go there as the minor-most axis), so that it travels in the same
+     * all-to-all instead of every rank sending the whole of its replicated data.
+     */
+    private static Sharding fusedAllToAll(Sharding cur, Sharding to, MeshContext mesh, List<Step> steps) {
+        for (int src = 0; src < cur.rank(); src++) {
+            for (int dst = 0; dst < cur.rank(); dst++) {
+                if (src == dst) continue;
+                List<String> moving = new ArrayList<>();
+                for (String a : cur.axes(src)) if (to.dimOf(a) == dst) moving.add(a);
+                if (moving.isEmpty()) continue;
+                for (String a : mesh.ordered(to.axes(dst))) {
+                    if (cur.dimOf(a) < 0 && !cur.partial().contains(a)) {
+                        List<String> grown = mesh.with(cur.axes(src), a);
+                        if (grown.get(grown.size() - 1).equals(a)) {
+                            cur = cur.withDim(src, grown);
+                            steps.add(new Step(new Op.Slice(List.of(a), src), cur));
+                            moving.add(a);
+                        }
+                    }
+                }
+                // Axes minor to the moving ones that the target gathers travel along and are gathered at dst.
+                List<String> srcAxes = cur.axes(src);
+                int first = srcAxes.size();
+                for (int i = srcAxes.size() - 1; i >= 0; i--) {
+                    String a = srcAxes.get(i);
+                    if (moving.contains(a) || to.dimOf(a) < 0 && first == i + 1) first = i;
+                    else break;
+                }
+                List<String> suffix = new ArrayList<>(srcAxes.subList(first, srcAxes.size()));
+                List<String> gathered = new ArrayList<>();
+                for (String a : suffix) if (to.dimOf(a) < 0) gathered.add(a);
+                List<String> after = new ArrayList<>(cur.axes(dst));
+                after.addAll(suffix);
+                List<String> kept = new ArrayList<>(after);
+                kept.removeAll(gathered);
+                boolean gatheredLast = after.subList(after.size() - gathered.size(), after.size()).equals(gathered);
+                if (suffix.size() - gathered.size() < 1 || suffix.size() < 2 || !suffix.containsAll(moving) || !kept.equals(to.axes(dst))
+                        || !gatheredLast || !after.equals(mesh.ordered(after))) {
+                    continue;
+                }
+                cur = cur.withDim(src, srcAxes.subList(0, first)).withDim(dst, after);
+                steps.add(new Step(new Op.Collective(CollectiveKind.ALL_TO_ALL, List.copyOf(suffix), dst, src), cur));
+            }
+        }
+        return cur;
     }
 
     /** A reshard this planner cannot express; the caller turns it into a diagnostic. */

@@ -25,39 +25,35 @@ final class ShardingRules {
     Decision decide(Node n, List<Sharding> in) {
         Op op = n.op();
         if (op instanceof Op.Input) {
-            Sharding tokens = Sharding.replicated(2).withDim(0, mesh.batchAxes());
-            return new Decision(List.of(), tokens);
+            return new Decision(List.of(), Sharding.replicated(2).withDim(0, mesh.batchAxes()).withDim(1, mesh.contextAxes()));
         }
         if (op instanceof Op.Output) {
             Sharding x = in.get(0);
-            Sharding need = Sharding.replicated(x.rank()).withDim(0, x.axes(0)).withDim(1, x.axes(1));
-            return same(need);
+            return same(Sharding.replicated(x.rank()).withDim(0, x.axes(0)).withDim(1, x.axes(1)));
         }
         if (op instanceof Op.Embed) {
-            String v = axis(n, Parallel.Style.VOCAB);
             Sharding tokens = in.get(0).noPartial();
             Sharding out = Sharding.replicated(3).withDim(0, tokens.axes(0)).withDim(1, tokens.axes(1));
-            return new Decision(List.of(tokens), v == null ? out : out.withPartial(List.of(v)));
+            return new Decision(List.of(tokens), out.withPartial(axes(n, Parallel.Style.VOCAB)));
         }
         if (op instanceof Op.Linear) return linear(n, in.get(0));
-        if (op instanceof Op.Norm || op instanceof Op.Softmax || op instanceof Op.Router) {
-            return same(lastUnsplit(in.get(0)));
-        }
+        if (op instanceof Op.Norm || op instanceof Op.Router) return same(activation(lastUnsplit(in.get(0))));
+        if (op instanceof Op.Softmax) return same(lastUnsplit(in.get(0)));
         if (op instanceof Op.Unary) return same(in.get(0).noPartial());
-        if (op instanceof Op.Binary b) return binary(b, in.get(0), in.get(1));
+        if (op instanceof Op.Binary) return binary(in.get(0), in.get(1));
         if (op instanceof Op.LastToken) {
             Sharding need = in.get(0).withDim(1, List.of());
             return new Decision(List.of(need), need);
         }
         if (op instanceof Op.AttnScores a) {
-            Sharding q = in.get(0).noPartial().withDim(1, List.of());
+            Sharding q = in.get(0).noPartial();
             List<String> heads = q.axes(2);
-            Sharding out = Sharding.replicated(4).withDim(0, q.axes(0)).withDim(1, heads);
+            Sharding out = Sharding.replicated(4).withDim(0, q.axes(0)).withDim(1, heads).withDim(2, q.axes(1));
             return new Decision(List.of(q, keysValues(q.axes(0), heads, a.kvHeads())), out);
         }
         if (op instanceof Op.AttnContext a) {
             Sharding probs = in.get(0).noPartial().withDim(3, List.of());
-            Sharding out = Sharding.replicated(3).withDim(0, probs.axes(0)).withDim(2, probs.axes(1));
+            Sharding out = Sharding.replicated(3).withDim(0, probs.axes(0)).withDim(1, probs.axes(2)).withDim(2, probs.axes(1));
             return new Decision(List.of(probs, keysValues(probs.axes(0), probs.axes(1), a.kvHeads())), out);
         }
         if (op instanceof Op.Dispatch) {
@@ -73,66 +69,79 @@ final class ShardingRules {
             Sharding out = Sharding.replicated(3).withDim(0, route.axes(0)).withDim(1, route.axes(1));
             return new Decision(List.of(y, route), out);
         }
-        if (op instanceof Op.Collective || op instanceof Op.Slice) {
+        if (op instanceof Op.Collective || op instanceof Op.Slice || op instanceof Op.Transfer) {
             throw new IllegalStateException("partitioner ops cannot appear in the logical IR: " + op.name());
         }
         throw new IllegalStateException("no sharding rule for " + op.name());
     }
 
+    /**
+     * Column-parallel: the input whole on the split axes (gathered out of the sequence under
+     * sequence parallelism), the output's last dimension split. Row-parallel: the input's last
+     * dimension split, the output a partial sum.
+     */
     private Decision linear(Node n, Sharding x) {
         int last = x.rank() - 1;
-        String col = axis(n, Parallel.Style.COLUMN);
-        String row = axis(n, Parallel.Style.ROW);
-        if (row != null) {
-            Sharding need = x.noPartial().withDim(last, List.of(row));
-            return new Decision(List.of(need), need.withDim(last, List.of()).withPartial(List.of(row)));
+        List<String> col = axes(n, Parallel.Style.COLUMN);
+        List<String> row = axes(n, Parallel.Style.ROW);
+        if (!row.isEmpty()) {
+            Sharding need = free(x.noPartial(), row).withDim(last, row);
+            return new Decision(List.of(need), need.withDim(last, List.of()).withPartial(row));
         }
-        Sharding need = lastUnsplit(x);
+        Sharding need = free(lastUnsplit(x), col);
         long groups = ((Op.Linear) n.op()).groups();
-        boolean replicate = col != null && groups > 0 && groups % mesh.mesh().size(col) != 0;
-        return new Decision(List.of(need), col == null || replicate ? need : need.withDim(last, List.of(col)));
+        boolean replicate = col.isEmpty() || groups > 0 && groups % mesh.mesh().size(col) != 0;
+        return new Decision(List.of(need), replicate ? need : need.withDim(last, col));
     }
 
     private Decision expertLinear(Node n, Sharding x) {
-        String e = axis(n, Parallel.Style.EXPERTS);
-        List<String> tokens = x.axes(1);
-        List<String> experts = new ArrayList<>();
-        if (e != null) {
-            experts.add(e);
-            tokens = mesh.without(tokens, e);
-        }
-        String col = axis(n, Parallel.Style.COLUMN);
-        String row = axis(n, Parallel.Style.ROW);
+        List<String> experts = axes(n, Parallel.Style.EXPERTS);
+        List<String> col = axes(n, Parallel.Style.COLUMN);
+        List<String> row = axes(n, Parallel.Style.ROW);
+        List<String> tokens = mesh.without(mesh.without(mesh.without(x.axes(1), experts), col), row);
         Sharding base = Sharding.replicated(3).withDim(0, experts).withDim(1, tokens);
-        if (row != null) {
-            Sharding need = base.withDim(2, List.of(row));
-            return new Decision(List.of(need), base.withPartial(List.of(row)));
-        }
-        return new Decision(List.of(base), col == null ? base : base.withDim(2, List.of(col)));
+        if (!row.isEmpty()) return new Decision(List.of(base.withDim(2, row)), base.withPartial(row));
+        return new Decision(List.of(base), base.withDim(2, col));
     }
 
-    private Decision binary(Op.Binary b, Sharding x, Sharding y) {
+    /** Same shardings for both operands: the first one that is not a partial sum, else a reduced activation. */
+    private Decision binary(Sharding x, Sharding y) {
         Sharding target;
         if (!x.isPartial()) target = x;
         else if (!y.isPartial()) target = y;
-        else target = x.noPartial();
+        else target = activation(x.noPartial());
         return new Decision(List.of(target, target), target);
     }
 
     /**
-     * Keys and values for queries whose heads are split over {@code heads}: split the same way
-     * when those axes divide the key/value heads (each rank holds the groups of its queries),
-     * replicated otherwise (GQA/MQA with fewer key/value heads than ranks).
+     * Keys and values for queries whose heads are split over {@code heads}: the whole sequence
+     * (under context parallelism they are all-gathered: each rank's queries attend to every
+     * position), heads split the same way when those axes divide the key/value heads, replicated
+     * otherwise (GQA/MQA with fewer key/value heads than ranks).
      */
     private Sharding keysValues(List<String> batch, List<String> heads, long kvHeads) {
         boolean split = kvHeads % mesh.mesh().size(heads) == 0;
         return Sharding.replicated(3).withDim(0, batch).withDim(2, split ? heads : List.of());
     }
 
+    /** An activation between tensor-parallel regions: its sequence also split over tp under sequence parallelism. */
+    private Sharding activation(Sharding x) {
+        if (x.rank() != 3 || mesh.sequenceParallelAxes().isEmpty()) return x;
+        List<String> taken = new ArrayList<>(x.axes(0));
+        taken.addAll(x.axes(2));
+        List<String> add = mesh.without(mesh.sequenceParallelAxes(), taken);
+        return x.withDim(1, mesh.union(x.axes(1), add));
+    }
+
+    /** The value with the given axes taken off every dimension (they are about to split another). */
+    private Sharding free(Sharding x, List<String> axes) {
+        Sharding out = x;
+        for (int d = 0; d < x.rank(); d++) out = out.withDim(d, mesh.without(out.axes(d), axes));
+        return out;
+    }
+
     private List<String> tokenAxes(Sharding tokens) {
-        List<String> all = new ArrayList<>(tokens.axes(0));
-        all.addAll(tokens.axes(1));
-        return mesh.ordered(all);
+        return mesh.union(tokens.axes(0), tokens.axes(1));
     }
 
     private static Sharding lastUnsplit(Sharding x) {
@@ -143,8 +152,8 @@ final class ShardingRules {
         return new Decision(List.of(s), s);
     }
 
-    private String axis(Node n, Parallel.Style style) {
+    private List<String> axes(Node n, Parallel.Style style) {
         Parallel p = n.parallel(style);
-        return p == null ? null : mesh.resolve(p.axis());
+        return p == null ? List.of() : mesh.resolve(p.axis());
     }
 }

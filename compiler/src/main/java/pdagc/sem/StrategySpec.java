@@ -7,14 +7,30 @@ import pdagc.mesh.Pipeline;
 import pdagc.source.Span;
 
 /**
- * A parallel strategy: the device mesh, the pipeline (micro-batches, schedule, virtual stages,
- * optionally the layers of each stage), with where each property was written.
+ * A parallel strategy: the device mesh, how the experts fold the same GPUs (or null: by the same
+ * mesh), sequence parallelism, the pipeline (micro-batches, schedule, virtual stages, optionally
+ * the layers of each stage), with where each property was written.
  *
  * @param stageLayers layers per pipeline stage when given explicitly, else null (balanced)
  */
 public record StrategySpec(
-        String name, Mesh mesh, Pipeline pipeline, List<Long> stageLayers, Map<String, Span> axisSpans, Map<String, Span> spans, Span meshSpan,
+        String name,
+        Mesh mesh,
+        Mesh expertMesh,
+        boolean sequenceParallel,
+        Pipeline pipeline,
+        List<Long> stageLayers,
+        Map<String, Span> axisSpans,
+        Map<String, Span> spans,
+        Span meshSpan,
         Span span) {
+
+    /** The size of a parallel axis wherever it is declared (the expert mesh for ep, etp, edp when there is one). */
+    public int size(String axis) {
+        if (expertMesh != null && expertMesh.has(axis)) return expertMesh.size(axis);
+        if (axis.equals("etp")) return expertMesh != null ? 1 : mesh.size("tp");
+        return mesh.size(axis);
+    }
 
     public Span axisSpan(String axis) {
         return axisSpans.getOrDefault(axis, meshSpan);

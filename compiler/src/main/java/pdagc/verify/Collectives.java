@@ -12,8 +12,8 @@ import pdagc.ir.CollectiveKind;
 final class Collectives {
     private Collectives() {}
 
-    static Value run(CollectiveKind kind, int dim, int toDim, List<Value> parts, int me) {
-        if (parts.get(0) instanceof Buckets) return buckets(kind, dim, parts, me);
+    static Value run(CollectiveKind kind, List<String> axes, int dim, int toDim, List<Value> parts, int me) {
+        if (parts.get(0) instanceof Buckets) return buckets(kind, String.join("+", axes), dim, parts, me);
         List<Tensor> t = new ArrayList<>();
         for (Value v : parts) {
             if (!(v instanceof Tensor x)) throw new Kernels.EvalError("members of one collective hold different kinds of values");
@@ -49,7 +49,7 @@ final class Collectives {
         return s;
     }
 
-    private static Buckets buckets(CollectiveKind kind, int dim, List<Value> parts, int me) {
+    private static Buckets buckets(CollectiveKind kind, String axes, int dim, List<Value> parts, int me) {
         List<Buckets> b = new ArrayList<>();
         for (Value v : parts) {
             if (!(v instanceof Buckets x)) throw new Kernels.EvalError("members of one collective hold different kinds of values");
@@ -57,6 +57,8 @@ final class Collectives {
         }
         int n = b.size();
         if (kind == CollectiveKind.ALL_REDUCE) return reduce(b);
+        if (kind == CollectiveKind.REDUCE_SCATTER) return slice(reduce(b), axes, dim, n, me);
+        if (kind == CollectiveKind.ALL_GATHER) return gather(b, axes, dim);
         if (kind != CollectiveKind.ALL_TO_ALL) throw new Kernels.EvalError(kind.opName() + " of dispatched tokens is not defined");
         if (dim == 0) {
             // To the experts: sender i's buckets for my block of experts, tagged with i.
@@ -65,12 +67,12 @@ final class Collectives {
             for (int e = 0; e < per; e++) mine.add(new ArrayList<>());
             for (int i = 0; i < n; i++) {
                 for (int e = 0; e < per; e++) {
-                    for (Buckets.Entry entry : b.get(i).experts.get(me * per + e)) mine.get(e).add(entry.from(i));
+                    for (Buckets.Entry entry : b.get(i).experts.get(me * per + e)) mine.get(e).add(entry.from(axes, i));
                 }
             }
             return new Buckets(b.get(0).firstExpert + me * per, mine);
         }
-        // Back home: every sender's entries whose last origin is me, experts in sender order.
+        // Back home: every sender's entries that came from me over these axes, experts in sender order.
         List<List<Buckets.Entry>> mine = new ArrayList<>();
         int first = Integer.MAX_VALUE;
         for (Buckets from : b) {
@@ -78,12 +80,54 @@ final class Collectives {
             for (List<Buckets.Entry> bucket : from.experts) {
                 List<Buckets.Entry> back = new ArrayList<>();
                 for (Buckets.Entry entry : bucket) {
-                    if (!entry.origins().isEmpty() && entry.origins().get(entry.origins().size() - 1) == me) back.add(entry.popOrigin());
+                    if (entry.origin(axes) == me) back.add(entry.without(axes));
                 }
                 mine.add(back);
             }
         }
         return new Buckets(first, mine);
+    }
+
+    /** Experts (dim 0) concatenated in member order; or each expert's entries (dim 1), tagged with their member. */
+    private static Buckets gather(List<Buckets> b, String axes, int dim) {
+        List<List<Buckets.Entry>> out = new ArrayList<>();
+        if (dim == 0) {
+            for (Buckets from : b) out.addAll(from.experts);
+            return new Buckets(b.get(0).firstExpert, out);
+        }
+        for (int e = 0; e < b.get(0).experts.size(); e++) {
+            List<Buckets.Entry> bucket = new ArrayList<>();
+            for (int i = 0; i < b.size(); i++) for (Buckets.Entry entry : b.get(i).experts.get(e)) bucket.add(entry.from(axes, i));
+            out.add(bucket);
+        }
+        return new Buckets(b.get(0).firstExpert, out);
+    }
+
+    /**
+     * A rank's part of dispatched tokens over a group of n: block {@code me} of the experts (dim 0),
+     * or of the entries (dim 1): those a gather over the same axes tagged with {@code me}, or, for
+     * entries never gathered over them, every n-th entry of each bucket.
+     */
+    static Buckets slice(Buckets in, String axes, int dim, int n, int me) {
+        if (dim == 0) {
+            int per = in.experts.size() / n;
+            return new Buckets(in.firstExpert + me * per, new ArrayList<>(in.experts.subList(me * per, (me + 1) * per)));
+        }
+        List<List<Buckets.Entry>> out = new ArrayList<>();
+        for (List<Buckets.Entry> bucket : in.experts) {
+            List<Buckets.Entry> kept = new ArrayList<>();
+            for (int k = 0; k < bucket.size(); k++) {
+                Buckets.Entry entry = bucket.get(k);
+                int from = entry.origin(axes);
+                if (from < 0) {
+                    if (k % n == me) kept.add(entry);
+                } else if (from == me) {
+                    kept.add(entry.without(axes));
+                }
+            }
+            out.add(kept);
+        }
+        return new Buckets(in.firstExpert, out);
     }
 
     private static Buckets reduce(List<Buckets> b) {

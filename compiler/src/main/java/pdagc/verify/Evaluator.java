@@ -161,8 +161,9 @@ final class Evaluator {
             return Kernels.combine(b, dense(in.get(1)), tokenIds(route, r), (int) sn.local().last());
         }
         if (op instanceof Op.Slice s) {
-            Tensor t = dense(in.get(0));
             int ways = mesh.size(s.axes());
+            if (in.get(0) instanceof Buckets b) return Collectives.slice(b, String.join("+", s.axes()), s.dim(), ways, Layout.block(s.axes(), mesh, r));
+            Tensor t = dense(in.get(0));
             int len = t.shape[s.dim()] / ways;
             return t.slice(s.dim(), Layout.block(s.axes(), mesh, r) * len, len);
         }
@@ -235,7 +236,7 @@ final class Evaluator {
             if (idx < 0 || values[idx] == null) throw new Kernels.EvalError("GPU " + peer + " has no input for " + c.name());
             parts.add(values[idx]);
         }
-        return Collectives.run(c.collective(), c.dim(), c.toDim(), parts, me);
+        return Collectives.run(c.collective(), c.axes(), c.dim(), c.toDim(), parts, me);
     }
 
     private static Op op(SpmdNode n) {

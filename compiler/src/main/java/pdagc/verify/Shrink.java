@@ -27,8 +27,9 @@ public final class Shrink {
     public static Result run(Deployment d) {
         Mesh mesh = d.strategy().mesh();
         ModelSpec m = d.model();
-        int tp = mesh.size("tp");
-        int ep = mesh.size("ep");
+        int tp = d.strategy().size("tp");
+        int etp = d.strategy().size("etp");
+        int ep = d.strategy().size("ep");
         List<String> notes = new ArrayList<>();
         Map<String, Long> p = new LinkedHashMap<>(m.params());
         long kv = tp > 1 ? tp : Math.min(m.param("kv_heads"), 2);
@@ -38,7 +39,7 @@ public final class Shrink {
         set(p, notes, "head_dim", 4, "small");
         set(p, notes, "hidden", 8, "small");
         set(p, notes, "ffn", 4L * tp, "tp " + tp + " divides it");
-        set(p, notes, "expert_ffn", 4L * tp, "expert tp " + tp + " divides it");
+        set(p, notes, "expert_ffn", 4L * etp, "expert tp " + etp + " divides it");
         set(p, notes, "vocab", 8L * tp, "tp " + tp + " divides it");
         if (m.isMoe()) {
             long experts = ep * Math.min(m.experts() / ep, 2);
@@ -71,7 +72,7 @@ public final class Shrink {
                 + (s.pipeline().microBatches() > 1 ? " and micro-batches" : "") + ")");
         notes.add((decode ? "context " + w.context() + " -> " + context : "seq " + w.seq() + " -> " + seq) + " (small)");
         WorkloadSpec tinyW = new WorkloadSpec(w.name(), batch, seq, w.phase(), context, w.dtype(), w.spans(), w.span());
-        StrategySpec tinyS = new StrategySpec(s.name(), s.mesh(), s.pipeline(), stageLayers == null ? null : List.copyOf(stageLayers), s.axisSpans(),
+        StrategySpec tinyS = new StrategySpec(s.name(), s.mesh(), s.expertMesh(), s.sequenceParallel(), s.pipeline(), stageLayers == null ? null : List.copyOf(stageLayers), s.axisSpans(),
                 s.spans(), s.meshSpan(), s.span());
         return new Result(new Deployment(d.name(), tiny, d.cluster(), tinyS, tinyW, List.of(), d.program(), d.span()), notes);
     }

@@ -66,7 +66,21 @@ class StrategyMatrixTest {
                 Arguments.of("moe ep2 pp2 m2", deploy(String.format(MOE, "0"), 4, "mesh [pp 2, ep 2] micro_batches 2", PREFILL)),
                 Arguments.of("moe decode ep4 tp2", deploy(String.format(MOE, "0"), 8, "mesh [ep 4, tp 2]", DECODE)),
                 Arguments.of("moe dp2 pp2 ep2 tp2 interleaved", deploy(String.format(MOE, "0"), 16,
-                        "mesh [dp 2, pp 2, ep 2, tp 2] micro_batches 2 schedule interleaved virtual_stages 2", PREFILL)));
+                        "mesh [dp 2, pp 2, ep 2, tp 2] micro_batches 2 schedule interleaved virtual_stages 2", PREFILL)),
+                Arguments.of("dense tp2 sequence parallel", deploy(dense("8"), 2, "mesh [tp 2] sequence_parallel true", PREFILL)),
+                Arguments.of("dense dp2 tp4 sequence parallel", deploy(dense("4"), 8, "mesh [dp 2, tp 4] sequence_parallel true", PREFILL)),
+                Arguments.of("moe ep2 tp2 sequence parallel", deploy(String.format(MOE, "0"), 4, "mesh [ep 2, tp 2] sequence_parallel true", PREFILL)),
+                Arguments.of("dense cp2", deploy(dense("8"), 2, "mesh [cp 2]", PREFILL)),
+                Arguments.of("dense dp2 cp2 tp2", deploy(dense("4"), 8, "mesh [dp 2, cp 2, tp 2]", PREFILL)),
+                Arguments.of("dense cp2 tp2 sequence parallel", deploy(dense("8"), 4, "mesh [cp 2, tp 2] sequence_parallel true", PREFILL)),
+                Arguments.of("moe ep2 cp2", deploy(String.format(MOE, "0"), 4, "mesh [ep 2, cp 2]", PREFILL)),
+                Arguments.of("moe attention dp2 tp2, experts ep4", deploy(String.format(MOE, "0"), 4, "mesh [dp 2, tp 2] expert_mesh [ep 4]", PREFILL)),
+                Arguments.of("moe attention dp2 tp2, experts ep4, decode", deploy(String.format(MOE, "0"), 4, "mesh [dp 2, tp 2] expert_mesh [ep 4]", DECODE)),
+                Arguments.of("moe attention dp2 tp4, experts ep2 etp4", deploy(String.format(MOE, "0"), 8, "mesh [dp 2, tp 4] expert_mesh [ep 2, etp 4]", PREFILL)),
+                Arguments.of("moe attention tp4, experts ep2 etp2", deploy(String.format(MOE, "0"), 4, "mesh [tp 4] expert_mesh [ep 2, etp 2]", PREFILL)),
+                Arguments.of("moe attention dp2 tp2, experts edp2 ep2", deploy(String.format(MOE, "0"), 4, "mesh [dp 2, tp 2] expert_mesh [edp 2, ep 2]", PREFILL)),
+                Arguments.of("moe dp2 pp2 tp2, experts ep4, 1f1b", deploy(String.format(MOE, "0"), 8,
+                        "mesh [dp 2, pp 2, tp 2] expert_mesh [ep 4] micro_batches 2 schedule 1f1b", PREFILL)));
     }
 
     @ParameterizedTest(name = "{0}")
