@@ -66,11 +66,13 @@ public final class Shrink {
         int ways = mesh.size(MeshAxes.BATCH) * s.pipeline().microBatches();
         long batch = ways * (ways <= 16 ? 2L : 1L);
         boolean decode = w.phase() == Phase.DECODE;
-        long seq = decode ? 1 : 4;
+        long unit = (long) (s.sequenceParallel() ? tp : 1) * mesh.size("cp");
+        long seq = decode ? 1 : unit * Math.max(1, (4 + unit - 1) / unit);
         long context = decode ? 5 : seq;
         notes.add("batch " + w.batch() + " -> " + batch + " (splits " + ways + " ways over the data-parallel axes"
                 + (s.pipeline().microBatches() > 1 ? " and micro-batches" : "") + ")");
-        notes.add((decode ? "context " + w.context() + " -> " + context : "seq " + w.seq() + " -> " + seq) + " (small)");
+        notes.add((decode ? "context " + w.context() + " -> " + context : "seq " + w.seq() + " -> " + seq)
+                + (unit > 1 && !decode ? " (a multiple of the " + unit + " ranks that split the sequence)" : " (small)"));
         WorkloadSpec tinyW = new WorkloadSpec(w.name(), batch, seq, w.phase(), context, w.dtype(), w.spans(), w.span());
         StrategySpec tinyS = new StrategySpec(s.name(), s.mesh(), s.expertMesh(), s.sequenceParallel(), s.pipeline(), stageLayers == null ? null : List.copyOf(stageLayers), s.axisSpans(),
                 s.spans(), s.meshSpan(), s.span());
