@@ -42,7 +42,7 @@ public enum Code {
     E0307("E0307", "%s GPUs do not fill whole nodes of %s"),
     E0308("E0308", "deployment `%s` not found; this file declares: %s"),
     W0309("W0309", "%s group of %s GPUs spans %s nodes of %s GPUs", Severity.WARNING),
-    E0310("E0310", "1F1B with %s micro-batches for %s pipeline stages"),
+    W0310("W0310", "1F1B with %s micro-batches for %s pipeline stages never fills the pipeline", Severity.WARNING),
     E0311("E0311", "the expert mesh of %s GPUs does not fold the %s GPUs of a pipeline stage"),
 
     // ---- blocks and shapes (E04xx)

@@ -142,9 +142,10 @@ final class StrategyCheck {
                     .label("the interleaved schedule runs micro-batches in groups of pp").help("use a multiple of " + p.stages() + " micro-batches"));
         }
         if (p.schedule() == Pipeline.Schedule.ONE_F_ONE_B && p.stages() > 1 && p.microBatches() < p.stages()) {
-            diagnostics.add(Diagnostic.of(Code.E0310, s.spanOf("micro_batches"), p.microBatches(), p.stages())
+            diagnostics.add(Diagnostic.of(Code.W0310, s.spanOf("micro_batches"), p.microBatches(), p.stages())
                     .label("fewer micro-batches than stages").secondary(s.axisSpan("pp"), p.stages() + " stages")
-                    .note("1F1B keeps up to pp micro-batches in flight; with fewer the pipeline never reaches its steady state")
+                    .note(String.format(java.util.Locale.ROOT, "1F1B keeps up to pp micro-batches in flight; with fewer the stages idle %.0f%% of the time",
+                            100 * p.bubbleFraction()))
                     .help("use at least " + p.stages() + " micro-batches, or `schedule gpipe`"));
         }
         if (s.stageLayers() != null) {
