@@ -3,14 +3,23 @@ package pdagc.analysis;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.io.ByteArrayOutputStream;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.nio.charset.StandardCharsets;
 import java.util.Locale;
+import java.util.Set;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import pdagc.Golden;
+import pdagc.Repo;
 import pdagc.backend.ReportBackend;
+import pdagc.cli.Main;
 import pdagc.driver.Compile;
+import pdagc.driver.Compiler;
 import pdagc.driver.Plan;
 import pdagc.sem.Units;
+import pdagc.source.SourceFile;
 
 /**
  * The seed's figures (EP-16 x TP-4 on 64 H100s, prefill of 128 x 128 tokens), derived by hand from
@@ -57,6 +66,31 @@ class SeedReportTest {
         assertTrue(report.contains("  ttft <= 10 s                  met: " + Units.seconds(s.seconds()) + "\n"), report);
         assertTrue(report.contains("  memory <= 64 GB per gpu       met: 57.58 MB\n"), report);
         Golden.check("seed.report.txt", report);
+    }
+
+    @Test
+    void theCommandLineWritesTheReport() {
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        StringWriter err = new StringWriter();
+        String file = Repo.file("examples/seed_moe_ep16_tp4.pdag").toString();
+        int code = Main.run(new String[] {file, "--emit", "report"}, out, new PrintWriter(err));
+        assertEquals(0, code, err.toString());
+        String report = ReportBackend.render(seed.deployment(), seed.dag(), seed.analysis());
+        String cli = out.toString(StandardCharsets.UTF_8);
+        assertEquals(report.substring(report.indexOf('\n')), cli.substring(cli.indexOf('\n')), "the same report but for the file's name");
+    }
+
+    @Test
+    void aFileNameCannotReorderTheReport() {
+        Compiler c = new Compiler(Set.of());
+        String text = "import std.hardware\nimport std.blocks\n"
+                + "model M { vocab 64  hidden 16  heads 2  layers 1  ffn 32  norm rmsnorm  act silu  layer dense_layer }\n"
+                + "cluster C { gpu H100  count 1 }\nworkload W { batch 1  seq 4 }\nstrategy S { mesh [tp 1] }\n"
+                + "deploy D = M on C with S for W\n";
+        Plan p = c.check(SourceFile.of("odd\u202egpj.pdag", null, text)).get(0);
+        String report = ReportBackend.render(p.deployment(), p.dag(), p.analysis());
+        assertTrue(report.startsWith("pdagc report: deploy D (odd\\u202Egpj.pdag)\n"), report);
+        assertTrue(report.chars().noneMatch(ch -> ch == 0x202E));
     }
 
     @Test
