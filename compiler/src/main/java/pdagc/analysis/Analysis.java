@@ -83,8 +83,9 @@ public record Analysis(
         for (int g = 0; g < idx.schedule.length; g++) gpus.add(gpu(g, idx, costs, memory[g], d.cluster().gpu().memoryBytes(), path.seconds()));
         long tokens = Math.multiplyExact(d.workload().batch(), d.workload().stepTokens());
         Step step = new Step(d.workload().phase(), tokens, path.seconds(), path.communicationSeconds(), path.path(), OptionalDouble.empty());
-        Analysis partial = new Analysis(List.copyOf(gpus), step, Memory.kvBytesPerToken(graph), costs, List.of(), path.problem());
-        return new Analysis(partial.gpus, step, partial.kvBytesPerToken, costs, Requirements.evaluate(d.requirements(), partial), path.problem());
+        Analysis figures = new Analysis(List.copyOf(gpus), step, Memory.kvBytesPerToken(graph), costs, List.of(), path.problem());
+        if (path.problem() != null) return figures;
+        return new Analysis(figures.gpus, step, figures.kvBytesPerToken, costs, Requirements.evaluate(d.requirements(), figures), null);
     }
 
     private static GpuFigures gpu(int g, DagIndex idx, NodeCosts costs, Memory.PerGpu memory, double capacity, double makespan) {
