@@ -1,67 +1,80 @@
 package pdagc.analysis;
 
+import java.util.BitSet;
+import pdagc.dag.DagNode;
+import pdagc.ir.Graph;
+import pdagc.ir.Node;
 import pdagc.ir.Op;
-import pdagc.mesh.Mesh;
-import pdagc.partition.SpmdNode;
-import pdagc.partition.WeightLayout;
+import pdagc.ir.Shape;
 import pdagc.partition.SpmdProgram;
-import pdagc.sem.WorkloadSpec;
 
 /**
- * Memory of one GPU from its program: the bytes of its weight shards (each weight dimension split
- * as the op's input and output say it is) and of its KV cache (the keys its scores read and the values its weighted sums read, of its heads, for
- * its sequences, over the workload's context). Activations come with the liveness analysis.
+ * The memory one GPU needs, in four parts: the bytes of its weight shards; its KV cache (the keys
+ * its scores read and the values its weighted sums read, of its heads and sequences, over the
+ * workload's context); the peak of its live activations along its schedule ({@link Liveness}); and
+ * the collective workspace. The workspace rule: one staging buffer as large as the largest
+ * collective buffer {@code S} the GPU takes part in (an out-of-place copy or reduction buffer);
+ * NCCL's fixed per-channel buffers are not modelled. The total adds the four, as if the peaks
+ * coincided (an upper bound).
  */
 public final class Memory {
     private Memory() {}
 
     /** Bytes on one GPU. */
-    public record PerGpu(long weightBytes, long kvCacheBytes) {
+    public record PerGpu(long weightBytes, long kvCacheBytes, long activationBytes, long workspaceBytes) {
         public long total() {
-            return weightBytes + kvCacheBytes;
+            return weightBytes + kvCacheBytes + activationBytes + workspaceBytes;
         }
-    }
-
-    /** The GPU that needs the most: the largest of {@link #perStage}. */
-    public static PerGpu perGpu(SpmdProgram p, WorkloadSpec workload) {
-        PerGpu most = new PerGpu(0, 0);
-        for (PerGpu s : perStage(p, workload)) if (s.total() > most.total()) most = s;
-        return most;
     }
 
     /**
-     * Per pipeline stage (all GPUs of a stage hold the same): the weights of its chunks' ops, and
-     * the KV cache of its layers for every micro-batch in flight (all of them, since a prefill's or
-     * decode's cache lives until the step ends).
+     * The KV cache of keys (or values) of local shape [B, ·, width] over {@code context} positions:
+     * {@code B · context · width · dtype bytes}. The one home of the KV-cache formula.
      */
-    public static java.util.List<PerGpu> perStage(SpmdProgram p, WorkloadSpec workload) {
-        Mesh mesh = p.mesh();
-        int stages = p.pipeline().stages();
-        long[] weights = new long[stages];
-        long[] kv = new long[stages];
-        int bytes = p.dtype().bytes();
-        for (SpmdNode n : p.nodes()) {
-            int stage = p.pipeline().stageOf(n.chunk());
-            weights[stage] += WeightLayout.localElements(n, p, mesh) * bytes;
-            if (n.op() instanceof Op.AttnScores || n.op() instanceof Op.AttnContext) {
-                SpmdNode keysValues = producer(p, p.nodes().get(n.inputs().get(1)));
-                long perToken = keysValues.local().last();
-                long positions = workload.context() * keysValues.local().dim(1) / keysValues.shape().dim(1);
-                kv[stage] += perToken * keysValues.local().dim(0) * positions * bytes * p.pipeline().microBatches();
-            }
-        }
-        java.util.List<PerGpu> out = new java.util.ArrayList<>();
-        if (weights.length == 0) return out;
-        for (int s = 0; s < stages; s++) out.add(new PerGpu(weights[s], kv[s]));
-        return out;
+    public static long kvBytes(Shape keys, long context, int dtypeBytes) {
+        return Math.multiplyExact(OpCost.cacheElements(keys, context), dtypeBytes);
     }
 
-    /** The op that made a value, before the collectives and transfers that moved it (its cache lives there). */
-    private static SpmdNode producer(SpmdProgram p, SpmdNode n) {
-        SpmdNode cur = n;
-        while (cur.op() instanceof Op.Collective || cur.op() instanceof Op.Slice || cur.op() instanceof Op.Transfer) {
-            cur = p.nodes().get(cur.inputs().get(0));
+    /**
+     * KV-cache bytes per token of one whole model replica, from the logical IR: the keys of every
+     * attention's scores and the values of every weighted sum, one sequence, one position. For a
+     * standard decoder this is {@code 2 · layers · kv_heads · head_dim · dtype bytes}.
+     */
+    public static long kvBytesPerToken(Graph g) {
+        long total = 0;
+        for (Node n : g.nodes()) {
+            if (n.op() instanceof Op.AttnScores || n.op() instanceof Op.AttnContext) {
+                Shape keys = g.node(n.inputs().get(1)).shape();
+                total = Math.addExact(total, kvBytes(keys.with(0, 1), 1, g.dtype().bytes()));
+            }
         }
-        return cur;
+        return total;
+    }
+
+    static PerGpu[] perGpu(SpmdProgram program, DagIndex idx, NodeCosts costs, long context) {
+        int dtype = program.dtype().bytes();
+        boolean[] cache = Liveness.cacheValues(program, idx);
+        PerGpu[] out = new PerGpu[idx.schedule.length];
+        BitSet seen = new BitSet(program.nodes().size());
+        for (int g = 0; g < out.length; g++) {
+            long weights = 0;
+            long kv = 0;
+            long workspace = 0;
+            seen.clear();
+            for (int i : idx.schedule[g]) {
+                DagNode n = idx.node(i);
+                if (!seen.get(n.program())) {
+                    seen.set(n.program());
+                    weights = Math.addExact(weights, Math.multiplyExact(costs.weightElements(n.program()), dtype));
+                }
+                Op op = program.nodes().get(n.program()).op();
+                if (op instanceof Op.AttnScores || op instanceof Op.AttnContext) {
+                    kv = Math.addExact(kv, kvBytes(n.inputs().get(1), context, dtype));
+                }
+                if (costs.isCollective(i)) workspace = Math.max(workspace, costs.collective(i).bufferBytes());
+            }
+            out[g] = new PerGpu(weights, kv, Liveness.peak(idx, g, cache, program, dtype), workspace);
+        }
+        return out;
     }
 }

@@ -8,6 +8,8 @@ import com.fasterxml.jackson.core.StreamWriteFeature;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.util.List;
+import pdagc.analysis.Analysis;
+import pdagc.analysis.NodeCosts;
 import pdagc.dag.DagEdge;
 import pdagc.dag.DagNode;
 import pdagc.dag.GpuInfo;
@@ -31,6 +33,10 @@ import pdagc.mesh.Mesh;
  *           {..., "kind":"collective", ..., "collective":"...","group":[0,1,2,3]}, ...],
  *  "edges":[{"from":"0:a","to":"0:b","kind":"data"}, ...]}
  * </pre>
+ *
+ * <p>With an analysis, an {@code analysis} section follows {@code gpus} ({@link JsonAnalysis}) and
+ * every node carries {@code flops}, {@code bytes} (HBM traffic of a computation, bytes each member
+ * sends for a collective) and {@code time_s}.
  */
 public final class JsonBackend {
     public static final String FORMAT = "pdagc-plan";
@@ -45,8 +51,16 @@ public final class JsonBackend {
 
     private JsonBackend() {}
 
-    /** Writes {@code plan} to {@code out} as UTF-8; flushes, does not close. */
+    /** Writes {@code plan} to {@code out} as UTF-8, without analysis; flushes, does not close. */
     public static void write(PlanDag plan, OutputStream out) throws IOException {
+        write(plan, null, out);
+    }
+
+    /**
+     * Writes {@code plan} with its {@code analysis} (null for none: then the {@code analysis} section
+     * and the nodes' cost fields are left out) to {@code out} as UTF-8; flushes, does not close.
+     */
+    public static void write(PlanDag plan, Analysis analysis, OutputStream out) throws IOException {
         try (JsonGenerator g = FACTORY.createGenerator(out, JsonEncoding.UTF8)) {
             g.setPrettyPrinter(new JsonLayout());
             g.writeStartObject();
@@ -57,7 +71,8 @@ public final class JsonBackend {
             g.writeStringField("dtype", plan.dtype().keyword());
             writeMesh(g, plan.mesh());
             writeGpus(g, plan);
-            writeNodes(g, plan);
+            if (analysis != null) JsonAnalysis.write(g, plan, analysis);
+            writeNodes(g, plan, analysis);
             writeEdges(g, plan);
             g.writeEndObject();
             g.writeRaw('\n');
@@ -90,14 +105,14 @@ public final class JsonBackend {
         g.writeEndArray();
     }
 
-    private static void writeNodes(JsonGenerator g, PlanDag plan) throws IOException {
+    private static void writeNodes(JsonGenerator g, PlanDag plan, Analysis analysis) throws IOException {
         String dtype = plan.dtype().keyword();
         g.writeArrayFieldStart("nodes");
-        for (DagNode n : plan.nodes()) writeNode(g, n, dtype);
+        for (DagNode n : plan.nodes()) writeNode(g, n, dtype, analysis == null ? null : analysis.nodes());
         g.writeEndArray();
     }
 
-    private static void writeNode(JsonGenerator g, DagNode n, String dtype) throws IOException {
+    private static void writeNode(JsonGenerator g, DagNode n, String dtype, NodeCosts costs) throws IOException {
         g.writeStartObject();
         g.writeStringField("id", n.id());
         g.writeNumberField("gpu", n.gpu());
@@ -119,6 +134,11 @@ public final class JsonBackend {
             g.writeArrayFieldStart("group");
             for (int member : n.group()) g.writeNumber(member);
             g.writeEndArray();
+        }
+        if (costs != null) {
+            g.writeNumberField("flops", costs.flops(n.index()));
+            g.writeNumberField("bytes", costs.bytes(n.index()));
+            g.writeNumberField("time_s", costs.seconds(n.index()));
         }
         g.writeEndObject();
     }

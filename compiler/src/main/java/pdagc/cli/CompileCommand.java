@@ -28,7 +28,7 @@ final class CompileCommand implements Callable<Integer> {
     @Parameters(index = "0", arity = "0..1", paramLabel = "FILE", description = "the .pdag file")
     Path file;
 
-    @Option(names = "--emit", paramLabel = "FORMAT", description = "ir, dot, svg or json (default: a summary only)")
+    @Option(names = "--emit", paramLabel = "FORMAT", description = "ir, dot, svg, json or report (default: a summary only)")
     String emit;
 
     @Option(names = {"-o", "--output"}, paramLabel = "OUT", description = "output file (default: stdout for text; FILE's stem + .svg for svg)")

@@ -10,6 +10,7 @@ import java.util.List;
 import java.util.Optional;
 import pdagc.backend.DotBackend;
 import pdagc.backend.JsonBackend;
+import pdagc.backend.ReportBackend;
 import pdagc.backend.SvgBackend;
 import pdagc.backend.SvgResult;
 import pdagc.backend.ViewResult;
@@ -22,7 +23,7 @@ import pdagc.partition.IrText;
  * which engine), and writes all or nothing through {@link OutputFiles}.
  */
 final class Emitter {
-    static final List<String> FORMATS = List.of("dot", "ir", "json", "svg");
+    static final List<String> FORMATS = List.of("dot", "ir", "json", "report", "svg");
 
     private final String format;
 
@@ -51,7 +52,9 @@ final class Emitter {
         Path target = output != null ? output : defaultOutput(input);
         return switch (format) {
             case "ir" -> OutputFiles.write(target, input, o -> o.write(IrText.spmd(plan.spmd()).getBytes(StandardCharsets.UTF_8)), stdout, err);
-            case "json" -> OutputFiles.write(target, input, o -> JsonBackend.write(plan.dag(), o), stdout, err);
+            case "json" -> OutputFiles.write(target, input, o -> JsonBackend.write(plan.dag(), plan.analysis(), o), stdout, err);
+            case "report" -> OutputFiles.write(target, input,
+                    o -> o.write(ReportBackend.render(plan.deployment(), plan.dag(), plan.analysis()).getBytes(StandardCharsets.UTF_8)), stdout, err);
             case "dot", "svg" -> drawing(plan, input, target, view, budget, stdout, err);
             default -> throw new IllegalStateException("format list and emitter disagree on " + format);
         };

@@ -1,7 +1,11 @@
 package pdagc.cli;
 
 import java.util.Locale;
+import pdagc.analysis.Analysis;
+import pdagc.analysis.Figures;
+import pdagc.analysis.Memory;
 import pdagc.driver.Plan;
+import pdagc.sem.Phase;
 import pdagc.sem.Units;
 
 /** The one-paragraph summary printed when no output format is asked for. */
@@ -9,15 +13,22 @@ final class Summary {
     private Summary() {}
 
     static String of(Plan p) {
+        Analysis a = p.analysis();
+        Analysis.GpuFigures worst = a.largestMemory();
+        Memory.PerGpu m = worst.memory();
+        Analysis.Step s = a.step();
         pdagc.mesh.Pipeline pipe = p.spmd().pipeline();
         String pipeline = pipe.stages() > 1
                 ? String.format(Locale.ROOT, "%npipeline: %d stages x %d virtual, %d micro-batches, %s; bubble %.1f%% of each stage's time",
                         pipe.stages(), pipe.virtualStages(), pipe.microBatches(), pipe.schedule().keyword(), 100 * pipe.bubbleFraction())
                 : "";
         return String.format(Locale.ROOT, "deploy %s: %d GPUs, mesh %s, %d ops in the SPMD program, %d nodes and %d edges in the DAG%s%n"
-                        + "memory per GPU (the fullest): weights %s + KV cache %s = %s of %s",
+                        + "memory per GPU (largest, GPU %d): weights %s + KV cache %s + activations %s + workspace %s = %s of %s%n"
+                        + "%s %s, throughput %s (pdagc FILE --emit report shows the figures)",
                 p.deployment().name(), p.spmd().mesh().size(), p.spmd().mesh(), p.spmd().nodes().size(), p.dag().nodes().size(),
-                p.dag().edges().size(), pipeline, Units.bytes(p.memory().weightBytes()), Units.bytes(p.memory().kvCacheBytes()),
-                Units.bytes(p.memory().total()), Units.bytes(p.deployment().cluster().gpu().memoryBytes()));
+                p.dag().edges().size(), pipeline, worst.gpu(), Units.bytes(m.weightBytes()), Units.bytes(m.kvCacheBytes()),
+                Units.bytes(m.activationBytes()), Units.bytes(m.workspaceBytes()), Units.bytes(m.total()),
+                Units.bytes(worst.capacityBytes()), s.phase() == Phase.PREFILL ? "TTFT" : "time per output token",
+                Units.seconds(s.seconds()), Figures.tokensPerSecond(s.throughput()));
     }
 }

@@ -59,7 +59,7 @@ public enum Code {
     E0501("E0501", "requirement not met: %s"),
     E0502("E0502", "unknown requirement `%s`"),
     E0503("E0503", "GPU %s needs %s but has %s"),
-    W0504("W0504", "requirement `%s` is not evaluated yet: %s", Severity.WARNING),
+    W0504("W0504", "requirement `%s` is not evaluated: %s", Severity.WARNING),
 
     // ---- invariants of generated plans (E09xx); seeing one is a compiler bug
     E0901("E0901", "plan validation failed: %s");

@@ -7,7 +7,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
-import pdagc.analysis.Memory;
+import pdagc.analysis.Analysis;
+import pdagc.analysis.Requirements;
 import pdagc.ast.Decl;
 import pdagc.dag.Materialize;
 import pdagc.dag.PlanDag;
@@ -26,14 +27,12 @@ import pdagc.partition.PipelineStaging;
 import pdagc.partition.ShardingPropagation;
 import pdagc.partition.SpmdProgram;
 import pdagc.sem.Deployment;
-import pdagc.sem.Requirement;
-import pdagc.sem.Units;
 import pdagc.source.SourceFile;
 import pdagc.validate.Validate;
 
 /**
  * The pipeline, pass by pass: load, elaborate, lower, sharding-propagation, insert-collectives,
- * requirements, then (for backends) materialize and validate. Each pass reports into one
+ * materialize, validate, analyze and check-requirements. Each pass reports into one
  * {@link Diagnostics}; the text form of the IR after any pass can be kept for printing.
  */
 public final class Compiler {
@@ -64,31 +63,48 @@ public final class Compiler {
         return irText;
     }
 
-    /** Checks every deploy of a file through partitioning; returns their plans (without DAGs). */
+    /** Checks every deploy of a file through the requirements; returns the plans that were built. */
     public List<Plan> check(Path file, String display) {
-        return load(new Loader(diagnostics).loadRoot(file, display), null);
+        return materializeAll(load(new Loader(diagnostics).loadRoot(file, display), null));
     }
 
     public List<Plan> check(SourceFile file) {
-        return load(new Loader(diagnostics).loadRoot(file), null);
+        return materializeAll(load(new Loader(diagnostics).loadRoot(file), null));
+    }
+
+    private List<Plan> materializeAll(List<Plan> plans) {
+        List<Plan> out = new ArrayList<>();
+        for (Plan p : plans) materialize(p).ifPresent(out::add);
+        return out;
     }
 
     /** Compiles one deploy (by name, or the only one) through materialization and validation. */
     public Optional<Plan> compile(Path file, String display, String deploy) {
         List<Plan> plans = load(new Loader(diagnostics).loadRoot(file, display), deploy);
         if (plans.size() != 1 || diagnostics.hasErrors()) return Optional.empty();
-        return materialize(plans.get(0));
+        Optional<Plan> built = materialize(plans.get(0));
+        return diagnostics.hasErrors() ? Optional.empty() : built;
     }
 
+    /**
+     * Materializes, validates and analyzes a plan, and checks its requirements (a violated one is an
+     * error in the diagnostics; the plan is still returned). A plan that already has its DAG is
+     * returned as it is.
+     */
     public Optional<Plan> materialize(Plan plan) {
+        if (plan.dag() != null) return Optional.of(plan);
         Deployment d = plan.deployment();
         PlanDag dag = Materialize.run(d.name(), d.span().file().displayName(), plan.spmd(), d.cluster().perNode());
         List<String> problems = Validate.run(dag);
+        Analysis analysis = problems.isEmpty() ? Analysis.run(d, plan.graph(), plan.spmd(), dag) : null;
+        if (analysis != null && analysis.problem() != null) problems = List.of(analysis.problem());
         for (String p : problems) {
             diagnostics.add(Diagnostic.of(Code.E0901, d.span(), p).label("in the plan of this deployment")
                     .note("this is a bug in pdagc; please report it with this file"));
         }
-        return problems.isEmpty() ? Optional.of(plan.withDag(dag)) : Optional.empty();
+        if (!problems.isEmpty()) return Optional.empty();
+        Requirements.check(d, analysis, diagnostics);
+        return Optional.of(plan.withDag(dag, analysis));
     }
 
     private List<Plan> load(Optional<Program> program, String only) {
@@ -131,30 +147,7 @@ public final class Compiler {
         Optional<SpmdProgram> spmd = InsertCollectives.run(graph.get(), shardings, mesh, d.strategy().pipeline(), chunks, diagnostics);
         if (spmd.isEmpty()) return Optional.empty();
         keep(InsertCollectives.NAME, () -> IrText.spmd(spmd.get()));
-        Memory.PerGpu memory = Memory.perGpu(spmd.get(), d.workload());
-        requirements(d, memory);
-        return Optional.of(new Plan(d, graph.get(), shardings, spmd.get(), memory, null));
-    }
-
-    private void requirements(Deployment d, Memory.PerGpu memory) {
-        double capacity = d.cluster().gpu().memoryBytes();
-        if (memory.total() > capacity) {
-            diagnostics.add(Diagnostic.of(Code.E0503, d.span(), "0 (and every other)", Units.bytes(memory.total()), Units.bytes(capacity))
-                    .label("does not fit")
-                    .note("weights " + Units.bytes(memory.weightBytes()) + " + KV cache " + Units.bytes(memory.kvCacheBytes()))
-                    .help("split the model over more GPUs (tp, ep or pp) or use GPUs with more memory"));
-        }
-        for (Requirement r : d.requirements()) {
-            if (r.metric().equals("memory")) {
-                if (!r.holds(memory.total())) {
-                    diagnostics.add(Diagnostic.of(Code.E0501, r.span(), "memory per GPU is " + Units.bytes(memory.total()) + ", limit " + r.comparison() + " " + r.limitText())
-                            .label("violated").note("weights " + Units.bytes(memory.weightBytes()) + " + KV cache " + Units.bytes(memory.kvCacheBytes())));
-                }
-            } else {
-                diagnostics.add(Diagnostic.of(Code.W0504, r.span(), r.metric(), "time estimates come with the analysis pass")
-                        .label("not checked"));
-            }
-        }
+        return Optional.of(new Plan(d, graph.get(), shardings, spmd.get(), null, null));
     }
 
     private void keep(String pass, java.util.function.Supplier<String> text) {

@@ -1,0 +1,146 @@
+package pdagc.analysis;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.OptionalDouble;
+import pdagc.dag.PlanDag;
+import pdagc.ir.Graph;
+import pdagc.partition.SpmdProgram;
+import pdagc.sem.Deployment;
+import pdagc.sem.Phase;
+
+/**
+ * analyze: the figures of design section 6 for one materialized plan, computed once after
+ * validation and read by the requirement checks, the report and the JSON plan (backends only
+ * print them). Per node: FLOPs, bytes and time ({@link NodeCosts}). Per GPU: memory in four parts
+ * ({@link Memory}), FLOPs, HBM traffic, collective bytes and time split into computation,
+ * communication and idle. Per plan: the critical path ({@link CriticalPath}) as TTFT (prefill) or
+ * time per output token (decode), throughput, the share of communication. {@code problem} is null,
+ * or says why the plan has no schedule (a compiler bug).
+ */
+public record Analysis(
+        List<GpuFigures> gpus,
+        Step step,
+        long kvBytesPerToken,
+        NodeCosts nodes,
+        List<Requirements.Result> requirements,
+        String problem) {
+
+    /** One GPU's figures; for a role, the largest over its GPUs. */
+    public record GpuFigures(
+            int gpu,
+            Memory.PerGpu memory,
+            double capacityBytes,
+            long flops,
+            long hbmBytes,
+            long collectiveBufferBytes,
+            long collectiveTrafficBytes,
+            double computeSeconds,
+            double communicationSeconds,
+            double idleSeconds) {
+
+        public double busySeconds() {
+            return computeSeconds + communicationSeconds;
+        }
+    }
+
+    /**
+     * One forward step of the workload: {@code tokens} (batch · seq in prefill, batch in decode)
+     * processed in {@code seconds}, the critical path's length, of which {@code
+     * communicationSeconds} are collectives on that path. {@code pipelineBubble}: the share of a
+     * pipeline stage's step spent waiting for the pipeline to fill and drain; empty until pipeline
+     * parallelism reports it (with pp 1 there is none).
+     */
+    public record Step(Phase phase, long tokens, double seconds, double communicationSeconds, List<Integer> path,
+            OptionalDouble pipelineBubble) {
+
+        /** Time to first token: the prefill step. NaN for decode. */
+        public double ttft() {
+            return phase == Phase.PREFILL ? seconds : Double.NaN;
+        }
+
+        /** Time per output token: the decode step. NaN for prefill. */
+        public double tpot() {
+            return phase == Phase.DECODE ? seconds : Double.NaN;
+        }
+
+        /** Tokens per second: batch · seq / TTFT in prefill, batch / TPOT in decode. */
+        public double throughput() {
+            return tokens / seconds;
+        }
+
+        public double communicationShare() {
+            return seconds > 0 ? communicationSeconds / seconds : 0;
+        }
+    }
+
+    public static Analysis run(Deployment d, Graph graph, SpmdProgram program, PlanDag dag) {
+        DagIndex idx = new DagIndex(dag);
+        NodeCosts costs = NodeCosts.of(program, dag, d.cluster());
+        Memory.PerGpu[] memory = Memory.perGpu(program, idx, costs, d.workload().context());
+        CriticalPath.Result path = CriticalPath.run(idx, costs);
+        List<GpuFigures> gpus = new ArrayList<>();
+        for (int g = 0; g < idx.schedule.length; g++) gpus.add(gpu(g, idx, costs, memory[g], d.cluster().gpu().memoryBytes(), path.seconds()));
+        long tokens = Math.multiplyExact(d.workload().batch(), d.workload().stepTokens());
+        Step step = new Step(d.workload().phase(), tokens, path.seconds(), path.communicationSeconds(), path.path(), OptionalDouble.empty());
+        Analysis figures = new Analysis(List.copyOf(gpus), step, Memory.kvBytesPerToken(graph), costs, List.of(), path.problem());
+        if (path.problem() != null) return figures;
+        return new Analysis(figures.gpus, step, figures.kvBytesPerToken, costs, Requirements.evaluate(d.requirements(), figures), null);
+    }
+
+    private static GpuFigures gpu(int g, DagIndex idx, NodeCosts costs, Memory.PerGpu memory, double capacity, double makespan) {
+        long flops = 0, hbm = 0, buffers = 0, traffic = 0;
+        double compute = 0, communication = 0;
+        for (int i : idx.schedule[g]) {
+            CollectiveCost c = costs.collective(i);
+            if (c != null) {
+                buffers = Math.addExact(buffers, c.bufferBytes());
+                traffic = Math.addExact(traffic, c.trafficBytes());
+                communication += c.seconds();
+            } else {
+                flops = Math.addExact(flops, costs.flops(i));
+                hbm = Math.addExact(hbm, costs.bytes(i));
+                compute += costs.seconds(i);
+            }
+        }
+        double idle = Math.max(0, makespan - compute - communication);
+        return new GpuFigures(g, memory, capacity, flops, hbm, buffers, traffic, compute, communication, idle);
+    }
+
+    /** The GPU with the largest memory total (the lowest id among equals). */
+    public GpuFigures largestMemory() {
+        GpuFigures worst = gpus.get(0);
+        for (GpuFigures g : gpus) if (g.memory().total() > worst.memory().total()) worst = g;
+        return worst;
+    }
+
+    /** A role's figures: each the largest over the role's GPUs, under the first GPU's id. */
+    public GpuFigures role(PlanDag.Role role) {
+        GpuFigures m = gpus.get(role.gpus().get(0));
+        for (int g : role.gpus()) m = max(m, gpus.get(g));
+        return m;
+    }
+
+    private static GpuFigures max(GpuFigures a, GpuFigures b) {
+        Memory.PerGpu ma = a.memory(), mb = b.memory();
+        Memory.PerGpu mem = new Memory.PerGpu(Math.max(ma.weightBytes(), mb.weightBytes()), Math.max(ma.kvCacheBytes(), mb.kvCacheBytes()),
+                Math.max(ma.activationBytes(), mb.activationBytes()), Math.max(ma.workspaceBytes(), mb.workspaceBytes()));
+        return new GpuFigures(a.gpu(), mem, Math.min(a.capacityBytes(), b.capacityBytes()), Math.max(a.flops(), b.flops()),
+                Math.max(a.hbmBytes(), b.hbmBytes()), Math.max(a.collectiveBufferBytes(), b.collectiveBufferBytes()),
+                Math.max(a.collectiveTrafficBytes(), b.collectiveTrafficBytes()), Math.max(a.computeSeconds(), b.computeSeconds()),
+                Math.max(a.communicationSeconds(), b.communicationSeconds()), Math.max(a.idleSeconds(), b.idleSeconds()));
+    }
+
+    /** Sums over all GPUs: FLOPs, HBM bytes, collective traffic. */
+    public record Totals(double flops, double hbmBytes, double collectiveTrafficBytes) {}
+
+    public Totals totals() {
+        double f = 0, b = 0, t = 0;
+        for (GpuFigures g : gpus) {
+            f += g.flops();
+            b += g.hbmBytes();
+            t += g.collectiveTrafficBytes();
+        }
+        return new Totals(f, b, t);
+    }
+}

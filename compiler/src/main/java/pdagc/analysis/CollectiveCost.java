@@ -1,0 +1,76 @@
+package pdagc.analysis;
+
+import java.util.List;
+import pdagc.dag.GpuInfo;
+import pdagc.ir.CollectiveKind;
+import pdagc.ir.Shape;
+import pdagc.sem.ClusterSpec;
+
+/**
+ * What one collective costs each member: the alpha-beta model {@code t = alpha + f(n)·S / B} with
+ * the ring algorithm's volume factor {@code f(n)} ({@link CollectiveKind#volumeFactor}), the buffer
+ * {@code S} and the link the group spans. It exists so that the roofline of computations and the
+ * latency of communication stay two separate, stated rules.
+ *
+ * <p>{@code S} follows nccl-tests' size convention: the larger of the member's input and output
+ * buffers, i.e. the whole buffer of an all-reduce or all-to-all, the output of an all-gather and
+ * the input of a reduce-scatter. {@code f(n)·S} is what each member sends (and receives), rounded to
+ * whole bytes. The link is NVLink when every member sits in one cluster node, at half the data
+ * sheet's figure (the data sheet counts both directions; a ring sends one way), else the network
+ * at its per-GPU bandwidth (one direction of the GPU's NIC); alpha is the cluster's
+ * {@code nvlink_latency} or {@code network_latency}, once per collective. A group of one GPU costs
+ * nothing.
+ */
+public record CollectiveCost(CollectiveKind kind, int members, Link link, long bufferBytes, long trafficBytes, double seconds) {
+
+    /** The link a group communicates over. */
+    public enum Link {
+        NONE("none"),
+        NVLINK("NVLink"),
+        NETWORK("network");
+
+        private final String text;
+
+        Link(String text) {
+            this.text = text;
+        }
+
+        public String text() {
+            return text;
+        }
+    }
+
+    public static CollectiveCost of(CollectiveKind kind, Shape input, Shape output, List<Integer> group, List<GpuInfo> gpus,
+            ClusterSpec cluster, int dtypeBytes) {
+        long buffer = Math.multiplyExact(Math.max(input.elements(), output.elements()), dtypeBytes);
+        int n = group.size();
+        if (n <= 1) return new CollectiveCost(kind, n, Link.NONE, buffer, 0, 0);
+        Link link = spansOneNode(group, gpus) ? Link.NVLINK : Link.NETWORK;
+        long traffic = Math.round(kind.volumeFactor(n) * buffer);
+        double seconds = latency(link, cluster) + traffic / bandwidth(link, cluster);
+        return new CollectiveCost(kind, n, link, buffer, traffic, seconds);
+    }
+
+    /** Bytes per second one GPU sends over the link. */
+    public static double bandwidth(Link link, ClusterSpec cluster) {
+        return switch (link) {
+            case NVLINK -> cluster.gpu().nvlinkBandwidth() / 2;
+            case NETWORK -> cluster.networkBandwidth();
+            case NONE -> Double.POSITIVE_INFINITY;
+        };
+    }
+
+    static double latency(Link link, ClusterSpec cluster) {
+        return switch (link) {
+            case NVLINK -> cluster.nvlinkLatency();
+            case NETWORK -> cluster.networkLatency();
+            case NONE -> 0;
+        };
+    }
+
+    private static boolean spansOneNode(List<Integer> group, List<GpuInfo> gpus) {
+        int node = gpus.get(group.get(0)).node();
+        for (int g : group) if (gpus.get(g).node() != node) return false;
+        return true;
+    }
+}

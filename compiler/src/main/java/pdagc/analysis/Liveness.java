@@ -1,0 +1,65 @@
+package pdagc.analysis;
+
+import pdagc.dag.DagNode;
+import pdagc.ir.Op;
+import pdagc.partition.SpmdNode;
+import pdagc.partition.SpmdProgram;
+
+/**
+ * Activation memory of one GPU from the liveness of its values along its schedule: a value (a
+ * node's output) is live from the step that produces it to the last step on the same GPU that
+ * consumes it (a value nobody on the GPU consumes lives for its own step). At each step the live
+ * set holds the op's inputs and its output at once; the peak is the largest live set over the
+ * schedule, not the sum of all tensors. Keys and values that attention reads are the KV cache and
+ * counted there, not here; an output node aliases its input; weights are not activations.
+ */
+final class Liveness {
+    private Liveness() {}
+
+    /** The nodes whose output is stored as the KV cache: the keys and values that attention reads. */
+    static boolean[] cacheValues(SpmdProgram program, DagIndex idx) {
+        boolean[] cache = new boolean[idx.dag.nodes().size()];
+        for (DagNode n : idx.dag.nodes()) {
+            SpmdNode op = program.nodes().get(n.program());
+            if (!(op.op() instanceof Op.AttnScores || op.op() instanceof Op.AttnContext)) continue;
+            int keys = op.inputs().get(1);
+            for (int k = idx.predStart[n.index()]; k < idx.predStart[n.index() + 1]; k++) {
+                DagNode p = idx.node(idx.preds[k]);
+                if (p.gpu() == n.gpu() && p.program() == keys) cache[p.index()] = true;
+            }
+        }
+        return cache;
+    }
+
+    /** The bytes live at each step of {@code gpu}'s schedule. */
+    static long[] profile(DagIndex idx, int gpu, boolean[] cache, SpmdProgram program, int dtypeBytes) {
+        int[] steps = idx.schedule[gpu];
+        long[] delta = new long[steps.length + 1];
+        for (int t = 0; t < steps.length; t++) {
+            int i = steps[t];
+            DagNode n = idx.node(i);
+            if (cache[i] || program.nodes().get(n.program()).op() instanceof Op.Output) continue;
+            int last = t;
+            for (int k = idx.succStart[i]; k < idx.succStart[i + 1]; k++) {
+                int s = idx.succs[k];
+                if (idx.node(s).gpu() == gpu) last = Math.max(last, idx.position[s]);
+            }
+            long bytes = Math.multiplyExact(n.output().elements(), dtypeBytes);
+            delta[t] += bytes;
+            delta[last + 1] -= bytes;
+        }
+        long[] live = new long[steps.length];
+        long cur = 0;
+        for (int t = 0; t < steps.length; t++) {
+            cur += delta[t];
+            live[t] = cur;
+        }
+        return live;
+    }
+
+    static long peak(DagIndex idx, int gpu, boolean[] cache, SpmdProgram program, int dtypeBytes) {
+        long peak = 0;
+        for (long b : profile(idx, gpu, cache, program, dtypeBytes)) peak = Math.max(peak, b);
+        return peak;
+    }
+}

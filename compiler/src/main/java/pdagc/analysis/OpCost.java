@@ -1,0 +1,114 @@
+package pdagc.analysis;
+
+import java.util.List;
+import pdagc.ir.Op;
+import pdagc.ir.Shape;
+
+/**
+ * What one computation costs on one GPU's shards: its floating-point operations and the bytes it
+ * reads from and writes to HBM. This is the one table of per-op cost rules, so that the roofline,
+ * the report and the JSON plan count every op the same way; collectives are costed by
+ * {@link CollectiveCost} instead.
+ *
+ * <p>Conventions (the README's "Cost model" lists them with their sources):
+ * <ul>
+ *   <li>a matrix product of [M, K] by [K, N] is {@code 2·M·K·N} FLOPs (a multiply and an add per
+ *       term); linear, expert linear, the router's projection;
+ *   <li>attention scores and the weighted sum count the full S×T square of every head
+ *       ({@code 2·B·h·S·T·d} each), as the unfused IR computes and stores it; a causal kernel that
+ *       skips the masked half does about half of this;
+ *   <li>elementwise work per element: add, mul, relu 1; silu 4; gelu 9 (tanh form); softmax 5; RMSNorm
+ *       4; LayerNorm 6; the combine's weighted sum 2 per chosen expert; the router's softmax 5 per
+ *       expert score;
+ *   <li>bytes: every input, the local weight and the output, all at the workload's dtype (token ids
+ *       and routes too); attention's keys and values are read for all T positions of the KV cache;
+ *       an embedding lookup reads only the rows it gathers; a slice or last-token pick copies what it
+ *       keeps; input and output nodes move nothing.
+ * </ul>
+ */
+public record OpCost(long flops, long bytesRead, long bytesWritten) {
+    public static final OpCost NONE = new OpCost(0, 0, 0);
+
+    /** FLOPs per element of the elementwise ops and norms. */
+    public static final long ADD = 1, MUL = 1, RELU = 1, SILU = 4, GELU = 9, SOFTMAX = 5, RMSNORM = 4, LAYERNORM = 6, COMBINE_PER_EXPERT = 2;
+
+    public long bytes() {
+        return Math.addExact(bytesRead, bytesWritten);
+    }
+
+    /**
+     * The cost of {@code op} with the given local input and output shapes, a local weight of
+     * {@code weightElements} elements, and {@code dtypeBytes} bytes per element. Collectives are not
+     * computations: they cost nothing here.
+     */
+    public static OpCost of(Op op, List<Shape> inputs, Shape output, long weightElements, int dtypeBytes) {
+        long out = output.elements();
+        if (op instanceof Op.Input || op instanceof Op.Output || op instanceof Op.Collective || op instanceof Op.Transfer) return NONE;
+        if (op instanceof Op.Embed) return bytes(0, inputs.get(0).elements() + out, out, dtypeBytes);
+        if (op instanceof Op.Linear || op instanceof Op.ExpertLinear) {
+            return plain(matmul(inputs.get(0), output), inputs, weightElements, out, dtypeBytes);
+        }
+        if (op instanceof Op.Norm n) {
+            long perElement = n.type().equals("rmsnorm") ? RMSNORM : LAYERNORM;
+            return plain(Math.multiplyExact(perElement, out), inputs, weightElements, out, dtypeBytes);
+        }
+        if (op instanceof Op.AttnScores a) {
+            long keys = cacheElements(inputs.get(1), output.dim(3));
+            return bytes(times(2, out, a.headDim()), inputs.get(0).elements() + keys, out, dtypeBytes);
+        }
+        if (op instanceof Op.AttnContext a) {
+            Shape probs = inputs.get(0);
+            long values = cacheElements(inputs.get(1), probs.dim(3));
+            return bytes(times(2, probs.elements(), a.headDim()), probs.elements() + values, out, dtypeBytes);
+        }
+        if (op instanceof Op.Softmax) return plain(Math.multiplyExact(SOFTMAX, out), inputs, 0, out, dtypeBytes);
+        if (op instanceof Op.Unary u) return plain(Math.multiplyExact(unary(u.fn()), out), inputs, 0, out, dtypeBytes);
+        if (op instanceof Op.Binary b) return plain(Math.multiplyExact(b.fn().equals("mul") ? MUL : ADD, out), inputs, 0, out, dtypeBytes);
+        if (op instanceof Op.Router r) {
+            long tokens = out / r.top();
+            long flops = Math.addExact(times(2, tokens, r.dim(), r.experts()), times(SOFTMAX, tokens, r.experts()));
+            return plain(flops, inputs, weightElements, out, dtypeBytes);
+        }
+        if (op instanceof Op.Dispatch) return plain(0, inputs, 0, out, dtypeBytes);
+        if (op instanceof Op.Combine c) return plain(times(COMBINE_PER_EXPERT, c.top(), out), inputs, 0, out, dtypeBytes);
+        if (op instanceof Op.LastToken || op instanceof Op.Slice) return bytes(0, out, out, dtypeBytes);
+        throw new IllegalStateException("no cost rule for op " + op.name() + " (" + op.getClass().getSimpleName() + ")");
+    }
+
+    /** FLOPs of {@code x @ W} giving {@code y}: 2·M·K·N with K = x's last dimension, N = y's, M = y's other elements. */
+    static long matmul(Shape x, Shape y) {
+        long n = y.last();
+        return times(2, y.elements() / n, x.last(), n);
+    }
+
+    /** Elements of keys or values read for {@code positions} positions: [B, ·, width] -> B·positions·width. */
+    static long cacheElements(Shape keys, long positions) {
+        return times(keys.dim(0), positions, keys.last());
+    }
+
+    private static long unary(String fn) {
+        return switch (fn) {
+            case "relu" -> RELU;
+            case "silu" -> SILU;
+            case "gelu" -> GELU;
+            default -> throw new IllegalStateException("no FLOP count for activation " + fn);
+        };
+    }
+
+    /** Reads every input and the weight, writes the output. */
+    private static OpCost plain(long flops, List<Shape> inputs, long weightElements, long out, int dtypeBytes) {
+        long read = weightElements;
+        for (Shape s : inputs) read = Math.addExact(read, s.elements());
+        return bytes(flops, read, out, dtypeBytes);
+    }
+
+    private static OpCost bytes(long flops, long readElements, long writtenElements, int dtypeBytes) {
+        return new OpCost(flops, Math.multiplyExact(readElements, dtypeBytes), Math.multiplyExact(writtenElements, dtypeBytes));
+    }
+
+    static long times(long... factors) {
+        long p = 1;
+        for (long f : factors) p = Math.multiplyExact(p, f);
+        return p;
+    }
+}

@@ -1,0 +1,102 @@
+package pdagc.analysis;
+
+import java.util.ArrayList;
+import java.util.List;
+import pdagc.diag.Code;
+import pdagc.diag.Diagnostic;
+import pdagc.diag.Diagnostics;
+import pdagc.sem.Deployment;
+import pdagc.sem.Phase;
+import pdagc.sem.Requirement;
+import pdagc.sem.Units;
+
+/**
+ * check-requirements: the deployment's {@code require} clauses and the GPUs' capacity against the
+ * analysis. Each clause's figure is evaluated once here (for the diagnostics, the report and the
+ * JSON plan): {@code memory} the largest per-GPU total, {@code ttft} the prefill step, {@code tpot}
+ * the decode step, {@code latency} the step either way, {@code throughput} tokens per second. A
+ * violated clause is E0501 at the clause with the figure and the limit; a clause the workload's
+ * phase cannot answer (ttft of a decode workload, tpot of a prefill one) is W0504.
+ */
+public final class Requirements {
+    private Requirements() {}
+
+    /**
+     * One clause's outcome: its {@code value} in base units (NaN when not {@code applicable}, with
+     * {@code why}), formatted as {@code figure}.
+     */
+    public record Result(Requirement requirement, boolean applicable, double value, String figure, String why) {
+        public boolean holds() {
+            return applicable && requirement.holds(value);
+        }
+    }
+
+    static List<Result> evaluate(List<Requirement> requirements, Analysis a) {
+        List<Result> out = new ArrayList<>();
+        for (Requirement r : requirements) out.add(evaluate(r, a));
+        return List.copyOf(out);
+    }
+
+    private static Result evaluate(Requirement r, Analysis a) {
+        Analysis.Step s = a.step();
+        return switch (r.metric()) {
+            case "memory" -> {
+                long v = a.largestMemory().memory().total();
+                yield new Result(r, true, v, Units.bytes(v), null);
+            }
+            case "ttft" -> s.phase() == Phase.PREFILL ? time(r, s.seconds())
+                    : new Result(r, false, Double.NaN, "n/a", "time to first token is the prefill step, and this workload runs decode");
+            case "tpot" -> s.phase() == Phase.DECODE ? time(r, s.seconds())
+                    : new Result(r, false, Double.NaN, "n/a", "time per output token is the decode step, and this workload runs prefill");
+            case "latency" -> time(r, s.seconds());
+            case "throughput" -> new Result(r, true, s.throughput(), Figures.tokensPerSecond(s.throughput()), null);
+            default -> throw new IllegalStateException("elaborator and requirements disagree on metric " + r.metric());
+        };
+    }
+
+    private static Result time(Requirement r, double seconds) {
+        return new Result(r, true, seconds, Units.seconds(seconds), null);
+    }
+
+    /** Adds the capacity check (E0503) and one diagnostic per violated or unanswerable clause. */
+    public static void check(Deployment d, Analysis a, Diagnostics diagnostics) {
+        Analysis.GpuFigures worst = a.largestMemory();
+        double capacity = d.cluster().gpu().memoryBytes();
+        if (worst.memory().total() > capacity) {
+            long over = a.gpus().stream().filter(g -> g.memory().total() > capacity).count();
+            String which = worst.gpu() + (over > 1 ? " (and " + (over - 1) + " other" + (over > 2 ? "s" : "") + ")" : "");
+            diagnostics.add(Diagnostic.of(Code.E0503, d.span(), which, Units.bytes(worst.memory().total()), Units.bytes(capacity))
+                    .label("does not fit")
+                    .note(breakdown(worst))
+                    .help("split the model over more GPUs (tp, ep or pp) or use GPUs with more memory"));
+        }
+        for (Result r : a.requirements()) {
+            Requirement q = r.requirement();
+            if (!r.applicable()) {
+                diagnostics.add(Diagnostic.of(Code.W0504, q.span(), q.metric(), r.why()).label("not checked"));
+            } else if (!r.holds()) {
+                diagnostics.add(Diagnostic.of(Code.E0501, q.span(), describe(q.metric(), a) + " is " + r.figure() + ", limit " + q.comparison()
+                        + " " + q.limitText()).label("violated").note(q.metric().equals("memory") ? breakdown(worst) : path(a.step())));
+            }
+        }
+    }
+
+    private static String describe(String metric, Analysis a) {
+        return switch (metric) {
+            case "memory" -> "memory per GPU";
+            case "latency" -> "latency (" + (a.step().phase() == Phase.PREFILL ? "prefill" : "decode") + " step)";
+            default -> metric;
+        };
+    }
+
+    static String breakdown(Analysis.GpuFigures g) {
+        Memory.PerGpu m = g.memory();
+        return "GPU " + g.gpu() + ": weights " + Units.bytes(m.weightBytes()) + " + KV cache " + Units.bytes(m.kvCacheBytes())
+                + " + activations " + Units.bytes(m.activationBytes()) + " + collective workspace " + Units.bytes(m.workspaceBytes());
+    }
+
+    static String path(Analysis.Step s) {
+        return "critical path " + Units.seconds(s.seconds()) + ": computation " + Units.seconds(s.seconds() - s.communicationSeconds())
+                + " + communication " + Units.seconds(s.communicationSeconds()) + ", " + s.tokens() + " tokens per step";
+    }
+}

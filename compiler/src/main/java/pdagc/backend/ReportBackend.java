@@ -1,0 +1,186 @@
+package pdagc.backend;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.TreeMap;
+import pdagc.analysis.Analysis;
+import pdagc.analysis.CollectiveCost;
+import pdagc.analysis.Figures;
+import pdagc.analysis.Requirements;
+import pdagc.dag.DagNode;
+import pdagc.dag.PlanDag;
+import pdagc.sem.ClusterSpec;
+import pdagc.sem.Deployment;
+import pdagc.sem.GpuSpec;
+import pdagc.sem.Phase;
+import pdagc.sem.Requirement;
+import pdagc.sem.Units;
+import pdagc.sem.WorkloadSpec;
+
+/**
+ * Writes the analysis of a plan as a text report for people: the deployment and its hardware,
+ * model figures, one column per distinct GPU role (each figure the largest over the role's GPUs),
+ * totals over all GPUs, the step's latency and throughput with what its critical path spends time
+ * on, and every {@code require} clause with its figure. A pure function of the deployment, the DAG
+ * and its {@link Analysis}; the numbers come from the analysis, only their layout is decided here.
+ */
+public final class ReportBackend {
+    /** Roles side by side in one table; more roles continue in another table below. */
+    static final int ROLES_PER_TABLE = 4;
+    private static final int LABEL = 30;
+    private static final int COLUMN = 22;
+
+    private ReportBackend() {}
+
+    public static String render(Deployment d, PlanDag dag, Analysis a) {
+        StringBuilder b = new StringBuilder(4096);
+        header(b, d, dag);
+        model(b, a);
+        roles(b, dag, a);
+        totals(b, dag, a);
+        step(b, d, dag, a);
+        requirements(b, a);
+        return b.toString();
+    }
+
+    private static void header(StringBuilder b, Deployment d, PlanDag dag) {
+        ClusterSpec c = d.cluster();
+        GpuSpec g = c.gpu();
+        WorkloadSpec w = d.workload();
+        b.append("pdagc report: deploy ").append(d.name()).append(" (").append(visible(dag.source())).append(")\n");
+        b.append("  model      ").append(d.model().name()).append('\n');
+        b.append("  cluster    ").append(c.name()).append(": ").append(c.count()).append(" x ").append(g.name()).append(", ")
+                .append(c.perNode()).append(" per node; per GPU ").append(Units.bytes(g.memoryBytes())).append(", ")
+                .append(Figures.flops(g.peakFlops())).append("/s x ").append(fraction(g.computeEfficiency())).append(", HBM ")
+                .append(Units.bytes(g.hbmBandwidth())).append("/s x ").append(fraction(g.bandwidthEfficiency())).append('\n');
+        b.append("             NVLink ").append(Units.bytes(CollectiveCost.bandwidth(CollectiveCost.Link.NVLINK, c)))
+                .append("/s per direction (").append(Units.bytes(g.nvlinkBandwidth())).append("/s both), latency ")
+                .append(Units.seconds(c.nvlinkLatency())).append("; network ")
+                .append(Units.bytes(CollectiveCost.bandwidth(CollectiveCost.Link.NETWORK, c))).append("/s per GPU, latency ")
+                .append(Units.seconds(c.networkLatency())).append('\n');
+        b.append("  strategy   ").append(d.strategy().name()).append(": mesh ").append(dag.mesh()).append('\n');
+        b.append("  workload   ").append(w.name()).append(": ").append(w.phase().keyword()).append(", batch ").append(w.batch())
+                .append(w.phase() == Phase.PREFILL ? ", seq " + w.seq() : "").append(", context ").append(w.context()).append(", ")
+                .append(w.dtype().keyword()).append("\n\n");
+    }
+
+    private static void model(StringBuilder b, Analysis a) {
+        b.append("Model\n");
+        row(b, "KV cache per token", List.of(Units.bytes(a.kvBytesPerToken()) + " (" + a.kvBytesPerToken() + " bytes, all layers)"));
+        row(b, "parameters", List.of("not in this report (see `pdagc stats`)"));
+        b.append('\n');
+    }
+
+    private static void roles(StringBuilder b, PlanDag dag, Analysis a) {
+        List<PlanDag.Role> roles = Roles.of(dag).all();
+        for (int from = 0; from < roles.size(); from += ROLES_PER_TABLE) {
+            List<PlanDag.Role> chunk = roles.subList(from, Math.min(roles.size(), from + ROLES_PER_TABLE));
+            List<Analysis.GpuFigures> f = new ArrayList<>();
+            for (PlanDag.Role r : chunk) f.add(a.role(r));
+            b.append(from == 0 ? "Per GPU role (each figure the largest over the role's GPUs)\n" : "Per GPU role (continued)\n");
+            row(b, "", chunk.stream().map(r -> "role " + r.id()).toList());
+            row(b, "GPUs", chunk.stream().map(r -> GpuRanges.format(r.gpus()) + " (" + r.multiplicity() + ")").toList());
+            row(b, "weights", f.stream().map(g -> Units.bytes(g.memory().weightBytes())).toList());
+            row(b, "KV cache", f.stream().map(g -> Units.bytes(g.memory().kvCacheBytes())).toList());
+            row(b, "activations (peak)", f.stream().map(g -> Units.bytes(g.memory().activationBytes())).toList());
+            row(b, "collective workspace", f.stream().map(g -> Units.bytes(g.memory().workspaceBytes())).toList());
+            row(b, "memory total", f.stream().map(g -> Units.bytes(g.memory().total())).toList());
+            row(b, "of capacity", f.stream().map(g -> Figures.percent(g.memory().total() / g.capacityBytes()) + " of "
+                    + Units.bytes(g.capacityBytes())).toList());
+            row(b, "FLOPs", f.stream().map(g -> Figures.flops(g.flops())).toList());
+            row(b, "HBM bytes read+written", f.stream().map(g -> Units.bytes(g.hbmBytes())).toList());
+            row(b, "collective buffers", f.stream().map(g -> Units.bytes(g.collectiveBufferBytes())).toList());
+            row(b, "collective bytes sent", f.stream().map(g -> Units.bytes(g.collectiveTrafficBytes())).toList());
+            row(b, "computation time", f.stream().map(g -> Units.seconds(g.computeSeconds())).toList());
+            row(b, "communication time", f.stream().map(g -> Units.seconds(g.communicationSeconds())).toList());
+            row(b, "idle (waiting)", f.stream().map(g -> Units.seconds(g.idleSeconds())).toList());
+            b.append('\n');
+        }
+    }
+
+    private static void totals(StringBuilder b, PlanDag dag, Analysis a) {
+        Analysis.Totals t = a.totals();
+        Analysis.GpuFigures worst = a.largestMemory();
+        b.append("Totals over ").append(dag.gpus().size()).append(" GPUs\n");
+        row(b, "FLOPs", List.of(Figures.flops(t.flops())));
+        row(b, "HBM bytes read+written", List.of(Units.bytes(t.hbmBytes())));
+        row(b, "collective bytes sent", List.of(Units.bytes(t.collectiveTrafficBytes())));
+        row(b, "largest memory per GPU", List.of(Units.bytes(worst.memory().total()) + " (GPU " + worst.gpu() + ")"));
+        b.append('\n');
+    }
+
+    private static void step(StringBuilder b, Deployment d, PlanDag dag, Analysis a) {
+        Analysis.Step s = a.step();
+        boolean prefill = s.phase() == Phase.PREFILL;
+        b.append("Step (the critical path of one ").append(s.phase().keyword()).append(" step)\n");
+        row(b, prefill ? "TTFT" : "time per output token (TPOT)", List.of(Units.seconds(s.seconds())));
+        row(b, "throughput", List.of(Figures.tokensPerSecond(s.throughput()) + " (" + s.tokens() + " tokens per step)"));
+        row(b, "communication on the path", List.of(Units.seconds(s.communicationSeconds()) + " (" + Figures.percent(s.communicationShare())
+                + ")"));
+        row(b, "pipeline bubble", List.of(s.pipelineBubble().isPresent() ? Figures.percent(s.pipelineBubble().getAsDouble())
+                : dag.mesh().size("pp") > 1 ? "not reported yet" : "none (pp 1)"));
+        b.append("  time on the critical path by op:\n");
+        Map<String, double[]> byOp = new TreeMap<>();
+        for (int i : s.path()) {
+            DagNode n = dag.nodes().get(i);
+            double[] v = byOp.computeIfAbsent(n.op(), k -> new double[2]);
+            v[0]++;
+            v[1] += a.nodes().seconds(i);
+        }
+        List<Map.Entry<String, double[]>> ops = new ArrayList<>(byOp.entrySet());
+        ops.sort((x, y) -> Double.compare(y.getValue()[1], x.getValue()[1]));
+        for (Map.Entry<String, double[]> e : ops) {
+            if (e.getValue()[1] <= 0) continue;
+            b.append(String.format(Locale.ROOT, "    %-24s %5d x  %12s  %7s%n", e.getKey(), (long) e.getValue()[0],
+                    Units.seconds(e.getValue()[1]), Figures.percent(e.getValue()[1] / s.seconds())));
+        }
+        b.append('\n');
+    }
+
+    private static void requirements(StringBuilder b, Analysis a) {
+        b.append("Requirements\n");
+        if (a.requirements().isEmpty()) b.append("  (none)\n");
+        for (Requirements.Result r : a.requirements()) {
+            String clause = clause(r.requirement());
+            String outcome = !r.applicable() ? "not evaluated: " + r.why() : (r.holds() ? "met: " : "VIOLATED: ") + r.figure();
+            row(b, clause, List.of(outcome));
+        }
+    }
+
+    /** The clause as written, without {@code require}, spaces collapsed. */
+    private static String clause(Requirement q) {
+        String text = q.span().isNone() ? "" : q.span().text().replaceAll("\\s+", " ").trim();
+        if (text.startsWith("require ")) return visible(text.substring("require ".length()));
+        return q.metric() + " " + q.comparison() + " " + q.limitText() + (q.metric().equals("memory") ? " per gpu" : "");
+    }
+
+    private static void row(StringBuilder b, String label, List<String> cells) {
+        StringBuilder line = new StringBuilder("  ").append(label);
+        pad(line, LABEL + 2);
+        for (int i = 0; i < cells.size(); i++) {
+            line.append(cells.get(i));
+            if (i < cells.size() - 1) pad(line, LABEL + 2 + (i + 1) * COLUMN);
+        }
+        b.append(line.toString().stripTrailing()).append('\n');
+    }
+
+    private static void pad(StringBuilder s, int to) {
+        do s.append(' '); while (s.length() < to);
+    }
+
+    private static String fraction(double f) {
+        return String.format(Locale.ROOT, "%.2f", f);
+    }
+
+    /** The text with control and bidirectional characters written as {@code \\uXXXX}, so a path cannot reorder the report. */
+    static String visible(String s) {
+        StringBuilder b = new StringBuilder(s.length());
+        s.codePoints().forEach(c -> {
+            if (Character.isISOControl(c) || BidiControls.is(c) || c == 0x2028 || c == 0x2029) b.append(String.format(Locale.ROOT, "\\u%04X", c));
+            else b.appendCodePoint(c);
+        });
+        return b.toString();
+    }
+}

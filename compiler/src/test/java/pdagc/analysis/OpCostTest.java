@@ -1,0 +1,107 @@
+package pdagc.analysis;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.stream.Collectors;
+import org.junit.jupiter.api.Test;
+import pdagc.ir.CollectiveKind;
+import pdagc.ir.Op;
+import pdagc.ir.Shape;
+
+/** The per-op cost rules: every op has one, and the counts are the stated formulas. */
+class OpCostTest {
+    static Shape s(long... d) {
+        return new Shape(d);
+    }
+
+    /** One instance of every op, with shapes it could have: a new op fails here until it has a cost rule. */
+    static Map<Class<?>, Runnable> everyOp() {
+        Map<Class<?>, Runnable> m = new LinkedHashMap<>();
+        put(m, new Op.Input(), List.of(), s(2, 3));
+        put(m, new Op.Output(), List.of(s(2, 1, 8)), s(2, 1, 8));
+        put(m, new Op.Embed(100, 8), List.of(s(2, 3)), s(2, 3, 8));
+        put(m, new Op.Linear(8, 4, 0), List.of(s(2, 3, 8)), s(2, 3, 4));
+        put(m, new Op.Norm("layernorm", 8), List.of(s(2, 3, 8)), s(2, 3, 8));
+        put(m, new Op.AttnScores(2, 2, 4), List.of(s(2, 3, 8), s(2, 3, 8)), s(2, 2, 3, 3));
+        put(m, new Op.Softmax(), List.of(s(2, 2, 3, 3)), s(2, 2, 3, 3));
+        put(m, new Op.AttnContext(2, 2, 4), List.of(s(2, 2, 3, 3), s(2, 3, 8)), s(2, 3, 8));
+        put(m, new Op.Unary("gelu"), List.of(s(2, 3, 8)), s(2, 3, 8));
+        put(m, new Op.Binary("add"), List.of(s(2, 3, 8), s(2, 3, 8)), s(2, 3, 8));
+        put(m, new Op.Router(4, 2, 8), List.of(s(2, 3, 8)), s(2, 3, 2));
+        put(m, new Op.Dispatch(4, 2), List.of(s(2, 3, 8), s(2, 3, 2)), s(4, 3, 8));
+        put(m, new Op.ExpertLinear(4, 8, 16), List.of(s(4, 3, 8)), s(4, 3, 16));
+        put(m, new Op.Combine(4, 2), List.of(s(4, 3, 8), s(2, 3, 2)), s(2, 3, 8));
+        put(m, new Op.LastToken(), List.of(s(2, 3, 8)), s(2, 1, 8));
+        put(m, new Op.Collective(CollectiveKind.ALL_REDUCE, List.of("tp"), 0, 0), List.of(s(2, 3, 8)), s(2, 3, 8));
+        put(m, new Op.Slice(List.of("tp"), 2), List.of(s(2, 3, 8)), s(2, 3, 4));
+        put(m, new Op.Transfer(true, 0, 1), List.of(s(2, 3, 8)), s(2, 3, 8));
+        return m;
+    }
+
+    private static void put(Map<Class<?>, Runnable> m, Op op, List<Shape> in, Shape out) {
+        m.put(op.getClass(), () -> OpCost.of(op, in, out, 10, 2));
+    }
+
+    @Test
+    void everyOpOfTheIrHasACostRule() {
+        Map<Class<?>, Runnable> ops = everyOp();
+        Set<Class<?>> permitted = Arrays.stream(Op.class.getPermittedSubclasses()).collect(Collectors.toSet());
+        assertEquals(permitted, ops.keySet(), "add the new op to OpCost.of and to this test");
+        ops.values().forEach(Runnable::run);
+    }
+
+    @Test
+    void aMatrixProductIsTwoMknAndReadsInputAndWeight() {
+        OpCost c = OpCost.of(new Op.Linear(4, 5, 0), List.of(s(2, 3, 4)), s(2, 3, 5), 20, 2);
+        assertEquals(2 * 6 * 4 * 5, c.flops());
+        assertEquals((24 + 20) * 2, c.bytesRead());
+        assertEquals(30 * 2, c.bytesWritten());
+        OpCost e = OpCost.of(new Op.ExpertLinear(8, 4, 5), List.of(s(2, 7, 4)), s(2, 7, 5), 2 * 4 * 5, 2);
+        assertEquals(2 * 14 * 4 * 5, e.flops(), "2 local experts x capacity 7");
+    }
+
+    @Test
+    void attentionCountsTheFullSquareAndReadsTheCacheOverTheContext() {
+        // prefill: B 2, 2 local heads of d 4, S = T = 3
+        OpCost scores = OpCost.of(new Op.AttnScores(4, 4, 4), List.of(s(2, 3, 8), s(2, 3, 8)), s(2, 2, 3, 3), 0, 2);
+        assertEquals(2L * 2 * 2 * 3 * 3 * 4, scores.flops());
+        assertEquals((48 + 48) * 2, scores.bytesRead());
+        OpCost context = OpCost.of(new Op.AttnContext(4, 4, 4), List.of(s(2, 2, 3, 3), s(2, 3, 8)), s(2, 3, 8), 0, 2);
+        assertEquals(2L * 2 * 2 * 3 * 3 * 4, context.flops());
+        // decode: one query against a cache of 10 positions
+        OpCost decode = OpCost.of(new Op.AttnScores(4, 4, 4), List.of(s(2, 1, 8), s(2, 1, 8)), s(2, 2, 1, 10), 0, 2);
+        assertEquals(2L * 2 * 2 * 1 * 10 * 4, decode.flops());
+        assertEquals((16 + 2 * 10 * 8) * 2, decode.bytesRead());
+    }
+
+    @Test
+    void elementwiseOpsCountTheirStatedConstants() {
+        Shape x = s(2, 3, 8);
+        assertEquals(48 * OpCost.GELU, OpCost.of(new Op.Unary("gelu"), List.of(x), x, 0, 2).flops());
+        assertEquals(48 * OpCost.SILU, OpCost.of(new Op.Unary("silu"), List.of(x), x, 0, 2).flops());
+        assertEquals(48 * OpCost.RELU, OpCost.of(new Op.Unary("relu"), List.of(x), x, 0, 2).flops());
+        assertEquals(48 * OpCost.SOFTMAX, OpCost.of(new Op.Softmax(), List.of(x), x, 0, 2).flops());
+        assertEquals(48 * OpCost.RMSNORM, OpCost.of(new Op.Norm("rmsnorm", 8), List.of(x), x, 8, 2).flops());
+        assertEquals(48 * OpCost.LAYERNORM, OpCost.of(new Op.Norm("layernorm", 8), List.of(x), x, 8, 2).flops());
+        assertEquals(48, OpCost.of(new Op.Binary("mul"), List.of(x, x), x, 0, 2).flops());
+        assertEquals((48 + 8) * 2, OpCost.of(new Op.Norm("rmsnorm", 8), List.of(x), x, 8, 2).bytesRead(), "input and scale");
+    }
+
+    @Test
+    void routingAndLookupsMoveWhatTheyTouch() {
+        OpCost router = OpCost.of(new Op.Router(4, 2, 8), List.of(s(2, 3, 8)), s(2, 3, 2), 32, 2);
+        assertEquals(2 * 6 * 8 * 4 + OpCost.SOFTMAX * 6 * 4, router.flops());
+        OpCost combine = OpCost.of(new Op.Combine(4, 2), List.of(s(4, 3, 8), s(2, 3, 2)), s(2, 3, 8), 0, 2);
+        assertEquals(OpCost.COMBINE_PER_EXPERT * 2 * 48, combine.flops());
+        OpCost embed = OpCost.of(new Op.Embed(1000, 8), List.of(s(2, 3)), s(2, 3, 8), 8000, 2);
+        assertEquals(0, embed.flops());
+        assertEquals((6 + 48) * 2, embed.bytesRead(), "the gathered rows, not the table");
+        assertEquals(new OpCost(0, 16 * 2, 16 * 2), OpCost.of(new Op.LastToken(), List.of(s(2, 3, 8)), s(2, 1, 8), 0, 2));
+        assertEquals(OpCost.NONE, OpCost.of(new Op.Output(), List.of(s(2, 1, 8)), s(2, 1, 8), 0, 2));
+    }
+}
