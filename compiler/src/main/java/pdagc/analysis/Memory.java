@@ -34,6 +34,12 @@ public final class Memory {
                 long perToken = keysValues.local().last();
                 kv += perToken * keysValues.local().dim(0) * workload.context() * bytes;
             }
+            if (n.op() instanceof Op.MlaScores) {
+                for (int i : n.op().cachedInputs()) {
+                    SpmdNode cached = p.nodes().get(n.inputs().get(i));
+                    kv += cached.local().last() * cached.local().dim(0) * workload.context() * bytes;
+                }
+            }
         }
         return new PerGpu(weights, kv);
     }

@@ -46,6 +46,7 @@ final class StrategyCheck {
         divides("tp", "tensor-parallel", tp, "heads", "attention heads");
         divides("tp", "tensor-parallel", tp, "ffn", "FFN width");
         divides("tp", "tensor-parallel", tp, "vocab", "vocabulary entries");
+        if (m.param("shared_ffn") > 0) divides("tp", "tensor-parallel", tp, "shared_ffn", "shared-expert FFN width");
         if (m.isMoe()) {
             divides("tp", "expert-tensor-parallel", tp, "expert_ffn", "expert FFN width");
             divides("ep", "expert-parallel", mesh.size("ep"), "experts", "experts");
