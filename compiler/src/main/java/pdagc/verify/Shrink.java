@@ -76,7 +76,8 @@ public final class Shrink {
             }
         }
         long context = decode ? 5 : seq;
-        notes.add("batch " + w.batch() + " -> " + batch + " (splits " + ways + " ways over the data-parallel axes)");
+        notes.add("batch " + w.batch() + " -> " + batch + " (splits " + ways + " ways over the data-parallel axes"
+                + (batch > ways * (ways <= 16 ? 2L : 1L) ? ", and ep " + ep + " divides every expert's bucket)" : ")"));
         notes.add((decode ? "context " + w.context() + " -> " + context : "seq " + w.seq() + " -> " + seq) + " (small)");
         WorkloadSpec tinyW = new WorkloadSpec(w.name(), batch, seq, w.phase(), context, w.dtype(), w.spans(), w.span());
         return new Result(new Deployment(d.name(), tiny, d.cluster(), d.strategy(), tinyW, List.of(), d.program(), d.span()), notes);
