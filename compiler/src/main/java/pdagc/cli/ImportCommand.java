@@ -66,7 +66,7 @@ final class ImportCommand implements Callable<Integer> {
             String model = name != null ? name : HfImport.defaultName(display, output == null ? null : output.toString(), "model");
             Diagnostics diagnostics = new Diagnostics();
             Optional<HfImport.Result> result = HfImport.run(config, display, model, diagnostics);
-            int code = Reporting.report(diagnostics, err);
+            int code = Reporting.report(diagnostics, err, "could not import " + display);
             if (code != Main.OK || result.isEmpty()) return code == Main.OK ? Main.INPUT_ERRORS : code;
             byte[] text = result.get().text().getBytes(StandardCharsets.UTF_8);
             return OutputFiles.write(output, config, out -> out.write(text), stdout, err);

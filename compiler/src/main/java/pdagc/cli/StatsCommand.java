@@ -65,7 +65,7 @@ final class StatsCommand implements Callable<Integer> {
                 if (model == null || m.name().equals(model)) ModelStats.of(m, program.get(), diagnostics).ifPresent(stats::add);
             }
         }
-        int code = Reporting.report(diagnostics, err);
+        int code = Reporting.report(diagnostics, err, "could not count " + Reporting.display(file));
         if (code != Main.OK) return code;
         if (model != null && stats.isEmpty()) {
             err.println("error: no model `" + model + "` in " + Reporting.display(file) + "; it has: " + String.join(", ", names));

@@ -169,7 +169,7 @@ final class Families {
             c.unsupported("n_shared_experts", "DeepSeek MoE layers without shared experts", "the stdlib's `deepseek_moe_layer` has n_shared_experts > 0");
         }
         m.set("shared_ffn", shared != null && shared > 0 && expertFfn != null ? shared * expertFfn : null,
-                "n_shared_experts x moe_intermediate_size (" + c.raw("n_shared_experts") + " shared experts side by side)");
+                "n_shared_experts x moe_intermediate_size (" + (shared != null && shared == 1 ? "one shared expert" : c.raw("n_shared_experts") + " shared experts side by side") + ")");
         m.set("first_dense", dense, "first_k_dense_replace");
         rmsnorm();
         act("hidden_act", "silu");
