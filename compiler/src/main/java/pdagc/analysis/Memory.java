@@ -6,6 +6,7 @@ import pdagc.ir.Graph;
 import pdagc.ir.Node;
 import pdagc.ir.Op;
 import pdagc.ir.Shape;
+import pdagc.partition.SpmdNode;
 import pdagc.partition.SpmdProgram;
 
 /**
@@ -43,8 +44,8 @@ public final class Memory {
     public static long kvBytesPerToken(Graph g) {
         long total = 0;
         for (Node n : g.nodes()) {
-            if (n.op() instanceof Op.AttnScores || n.op() instanceof Op.AttnContext) {
-                Shape keys = g.node(n.inputs().get(1)).shape();
+            for (int i : n.op().cachedInputs()) {
+                Shape keys = g.node(n.inputs().get(i)).shape();
                 total = Math.addExact(total, kvBytes(keys.with(0, 1), 1, g.dtype().bytes()));
             }
         }
@@ -67,14 +68,27 @@ public final class Memory {
                     seen.set(n.program());
                     weights = Math.addExact(weights, Math.multiplyExact(costs.weightElements(n.program()), dtype));
                 }
-                Op op = program.nodes().get(n.program()).op();
-                if (op instanceof Op.AttnScores || op instanceof Op.AttnContext) {
-                    kv = Math.addExact(kv, kvBytes(n.inputs().get(1), context, dtype));
-                }
+                SpmdNode op = program.nodes().get(n.program());
+                for (int k : op.op().cachedInputs()) kv = Math.addExact(kv, cacheBytes(program, op.inputs().get(k), n.inputs().get(k), context, dtype));
                 if (costs.isCollective(i)) workspace = Math.max(workspace, costs.collective(i).bufferBytes());
             }
             out[g] = new PerGpu(weights, kv, Liveness.peak(idx, g, cache, program, dtype), workspace);
         }
         return out;
+    }
+
+    /**
+     * The cache a GPU keeps of one cached input: the value as it reaches the op, over the context;
+     * where the producer's sequence is split (context parallelism) and the value was gathered for
+     * the op, the GPU keeps only its own positions.
+     */
+    private static long cacheBytes(SpmdProgram program, int input, Shape reaching, long context, int dtype) {
+        SpmdNode producer = program.nodes().get(input);
+        while (producer.op() instanceof Op.Collective || producer.op() instanceof Op.Slice || producer.op() instanceof Op.Transfer) {
+            producer = program.nodes().get(producer.inputs().get(0));
+        }
+        long positions = producer.shape().rank() > 1 && producer.shape().dim(1) > 0
+                ? context * producer.local().dim(1) / producer.shape().dim(1) : context;
+        return kvBytes(reaching, positions, dtype);
     }
 }

@@ -72,6 +72,27 @@ public record OpCost(long flops, long bytesRead, long bytesWritten) {
         if (op instanceof Op.Dispatch) return plain(0, inputs, 0, out, dtypeBytes);
         if (op instanceof Op.Combine c) return plain(times(COMBINE_PER_EXPERT, c.top(), out), inputs, 0, out, dtypeBytes);
         if (op instanceof Op.LastToken || op instanceof Op.Slice) return bytes(0, out, out, dtypeBytes);
+        if (op instanceof Op.Bias) return plain(Math.multiplyExact(ADD, out), inputs, weightElements, out, dtypeBytes);
+        if (op instanceof Op.HeadNorm) return plain(Math.multiplyExact(RMSNORM, out), inputs, weightElements, out, dtypeBytes);
+        if (op instanceof Op.Scale) return plain(Math.multiplyExact(MUL, out), inputs, 0, out, dtypeBytes);
+        if (op instanceof Op.PosEmbed) return bytes(0, inputs.get(0).elements() + out, out, dtypeBytes);
+        if (op instanceof Op.TiedHead) {
+            // x @ E^T with this rank's rows of the embedding table, which it reads
+            Shape x = inputs.get(0);
+            return plain(matmul(x, output), List.of(x), Math.multiplyExact(x.last(), output.last()), out, dtypeBytes);
+        }
+        if (op instanceof Op.MlaScores m) {
+            // absorbed form: q_nope through W_UK into the latent space, then scores over latent and rope parts
+            long b = output.dim(0), h = output.dim(1), q = output.dim(2), t = output.dim(3);
+            long flops = Math.addExact(times(2, b, q, h, m.nope(), m.rank()), times(2, b, h, q, t, m.rank() + m.rope()));
+            return plain(flops, inputs, weightElements, out, dtypeBytes);
+        }
+        if (op instanceof Op.MlaContext m) {
+            Shape probs = inputs.get(0);
+            long b = probs.dim(0), h = probs.dim(1), q = probs.dim(2), t = probs.dim(3);
+            long flops = Math.addExact(times(2, b, h, q, t, m.rank()), times(2, b, q, h, m.rank(), m.vDim()));
+            return plain(flops, inputs, weightElements, out, dtypeBytes);
+        }
         throw new IllegalStateException("no cost rule for op " + op.name() + " (" + op.getClass().getSimpleName() + ")");
     }
 
@@ -89,7 +110,7 @@ public record OpCost(long flops, long bytesRead, long bytesWritten) {
     private static long unary(String fn) {
         return switch (fn) {
             case "relu" -> RELU;
-            case "silu" -> SILU;
+            case "silu", "sigmoid" -> SILU;
             case "gelu" -> GELU;
             default -> throw new IllegalStateException("no FLOP count for activation " + fn);
         };

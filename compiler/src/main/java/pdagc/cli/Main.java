@@ -56,6 +56,8 @@ public final class Main {
         CommandLine cmd = new CommandLine(new CompileCommand(out, stdout, err));
         cmd.addSubcommand("check", new CommandLine(new CheckCommand(out, err)));
         cmd.addSubcommand("verify", new CommandLine(new VerifyCommand(out, err)));
+        cmd.addSubcommand("import", new CommandLine(new ImportCommand(stdout, err)));
+        cmd.addSubcommand("stats", new CommandLine(new StatsCommand(out, err)));
         cmd.setOut(out);
         cmd.setErr(err);
         cmd.setExecutionExceptionHandler((ex, line, parsed) -> internalError(ex, err));

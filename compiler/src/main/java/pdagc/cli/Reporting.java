@@ -10,9 +10,14 @@ final class Reporting {
     private Reporting() {}
 
     static int report(Diagnostics diagnostics, PrintWriter err) {
+        return report(diagnostics, err, "could not compile");
+    }
+
+    /** The same, with the closing line saying what failed ({@code could not import}). */
+    static int report(Diagnostics diagnostics, PrintWriter err, String failed) {
         err.print(DiagnosticRenderer.render(diagnostics.sorted()));
         String summary = DiagnosticRenderer.summary(diagnostics);
-        if (diagnostics.hasErrors()) err.println("error: could not compile: " + summary);
+        if (diagnostics.hasErrors()) err.println("error: " + failed + ": " + summary);
         else if (!summary.isEmpty()) err.println("warning: " + summary);
         err.flush();
         return diagnostics.hasErrors() ? Main.INPUT_ERRORS : Main.OK;

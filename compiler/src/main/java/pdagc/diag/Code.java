@@ -61,6 +61,15 @@ public enum Code {
     E0503("E0503", "GPU %s needs %s but has %s"),
     W0504("W0504", "requirement `%s` is not evaluated: %s", Severity.WARNING),
 
+    // ---- importing model configs and counting models (E06xx)
+    E0601("E0601", "%s is not a JSON object: %s"),
+    E0602("E0602", "unsupported model_type `%s`"),
+    E0603("E0603", "the config has no `%s`%s"),
+    E0604("E0604", "`%s` must be %s, found %s"),
+    E0605("E0605", "contradictory config: %s"),
+    E0606("E0606", "%s is not supported by the importer yet"),
+    E0607("E0607", "no model in %s"),
+
     // ---- invariants of generated plans (E09xx); seeing one is a compiler bug
     E0901("E0901", "plan validation failed: %s");
 

@@ -77,6 +77,25 @@ public final class Elaborator {
         }
     }
 
+    /**
+     * The models a file describes, for {@code pdagc stats}: those the root file declares, or when
+     * it declares none, those its deploys name (in order, each once).
+     */
+    public List<ModelSpec> rootModels() {
+        Module root = program.root();
+        List<ModelSpec> out = new ArrayList<>();
+        for (Decl d : root.declList()) {
+            if (d instanceof Decl.Entity e && e.kind() == EntityKind.MODEL) model(root, e).ifPresent(out::add);
+        }
+        if (!out.isEmpty()) return out;
+        java.util.Set<Decl> seen = new java.util.HashSet<>();
+        for (Decl.Deploy d : deploys()) {
+            Optional<Program.Found> f = entity(root, d.model(), EntityKind.MODEL);
+            if (f.isPresent() && seen.add(f.get().decl())) model(f.get().module(), (Decl.Entity) f.get().decl()).ifPresent(out::add);
+        }
+        return out;
+    }
+
     public Optional<Deployment> deployment(Decl.Deploy d) {
         Module root = program.root();
         Optional<ModelSpec> model = entity(root, d.model(), EntityKind.MODEL).flatMap(f -> model(f.module(), (Decl.Entity) f.decl()));
@@ -134,12 +153,28 @@ public final class Elaborator {
         ok &= p.integer("top", moe ? null : 0L, moe ? 1 : 0).isPresent();
         ok &= p.integer("expert_ffn", ffn.isPresent() ? ffn.getAsLong() : 1L, 1).isPresent();
         ok &= p.integer("first_dense", 0L, 0).isPresent();
+        ok &= p.integer("shared_ffn", 0L, 0).isPresent();
+        ok &= p.integer("positions", 0L, 0).isPresent();
+        ok &= p.integer("q_lora_rank", 0L, 0).isPresent();
+        ok &= p.integer("kv_lora_rank", 0L, 0).isPresent();
+        ok &= p.integer("qk_nope_dim", 0L, 0).isPresent();
+        ok &= p.integer("qk_rope_dim", 0L, 0).isPresent();
+        ok &= p.integer("v_head_dim", 0L, 0).isPresent();
+        OptionalLong mtp = p.integer("mtp", 0L, 0);
+        ok &= mtp.isPresent();
         Optional<String> norm = p.choice("norm", List.of("layernorm", "rmsnorm"), "rmsnorm");
         Optional<String> act = p.choice("act", List.of("gelu", "silu", "relu"), "gelu");
         Optional<BlockRef> embed = block(module, p, "embed", "std.blocks.embedding");
         Optional<BlockRef> layer = block(module, p, "layer", moe ? "std.blocks.moe_layer" : "std.blocks.dense_layer");
         Optional<BlockRef> dense = block(module, p, "dense_layer", "std.blocks.dense_layer");
         Optional<BlockRef> head = block(module, p, "head", "std.blocks.lm_head");
+        Optional<BlockRef> mtpLayer = Optional.empty();
+        boolean mtpOk = true;
+        if (mtp.orElse(0) > 0 || p.get("mtp_layer").isPresent()) {
+            Optional<QualifiedName> ref = p.reference("mtp_layer", mtp.orElse(0) > 0);
+            mtpLayer = ref.flatMap(r -> program.lookup(module, r, "block", diagnostics)).map(f -> new BlockRef(f.module(), (Decl.Block) f.decl()));
+            mtpOk = mtpLayer.isPresent();
+        }
         p.finish();
         if (ok && moe && ints.get("top") > ints.get("experts")) {
             diagnostics.add(Diagnostic.of(Code.E0206, p.spanOf("top"), "top", "routes to " + ints.get("top") + " of only " + ints.get("experts") + " experts")
@@ -158,11 +193,11 @@ public final class Elaborator {
                     .label("more than the layers").secondary(p.spanOf("layers"), "the model has " + ints.get("layers") + " layers"));
             ok = false;
         }
-        if (!ok || norm.isEmpty() || act.isEmpty() || embed.isEmpty() || layer.isEmpty() || dense.isEmpty() || head.isEmpty()) {
+        if (!ok || !mtpOk || norm.isEmpty() || act.isEmpty() || embed.isEmpty() || layer.isEmpty() || dense.isEmpty() || head.isEmpty()) {
             return Optional.empty();
         }
         return Optional.of(new ModelSpec(e.nameText(), Map.copyOf(ints), norm.get(), act.get(), embed.get(), layer.get(),
-                dense.get(), head.get(), p.spans(), e.name().span()));
+                dense.get(), head.get(), p.spans(), e.name().span(), mtpLayer.orElse(null)));
     }
 
     private Optional<BlockRef> block(Module module, Props p, String property, String dflt) {

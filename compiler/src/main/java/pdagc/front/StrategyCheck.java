@@ -59,6 +59,7 @@ final class StrategyCheck {
         divides("tp", "tensor-parallel", st.size("tp"), "heads", "attention heads");
         divides("tp", "tensor-parallel", st.size("tp"), "ffn", "FFN width");
         divides("tp", "tensor-parallel", st.size("tp"), "vocab", "vocabulary entries");
+        if (m.param("shared_ffn") > 0) divides("tp", "tensor-parallel", st.size("tp"), "shared_ffn", "shared-expert FFN width");
         if (m.isMoe()) {
             divides(st.expertMesh() != null ? "etp" : "tp", "expert-tensor-parallel", st.size("etp"), "expert_ffn", "expert FFN width");
             divides("ep", "expert-parallel", st.size("ep"), "experts", "experts");

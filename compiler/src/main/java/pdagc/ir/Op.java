@@ -18,6 +18,15 @@ public sealed interface Op {
         return null;
     }
 
+    /**
+     * The inputs that a decode step reads from the KV cache for earlier positions (keys, values, a
+     * latent), each a [B, S, width] tensor whose width is cached per token. An input that several
+     * ops read is listed by one of them only.
+     */
+    default List<Integer> cachedInputs() {
+        return List.of();
+    }
+
     /** Attributes in a fixed order for the IR's text form. */
     default String attributes() {
         return "";
@@ -72,6 +81,7 @@ public sealed interface Op {
         public String name() { return "attn_scores"; }
         public NodeKind kind() { return NodeKind.COMPUTE; }
         public String attributes() { return "heads=" + heads + ", kv_heads=" + kvHeads + ", head_dim=" + headDim; }
+        public List<Integer> cachedInputs() { return List.of(1); }
     }
 
     /** Softmax over the last dimension. */
@@ -85,9 +95,10 @@ public sealed interface Op {
         public String name() { return "attn_context"; }
         public NodeKind kind() { return NodeKind.COMPUTE; }
         public String attributes() { return "heads=" + heads + ", kv_heads=" + kvHeads + ", head_dim=" + headDim; }
+        public List<Integer> cachedInputs() { return List.of(1); }
     }
 
-    /** An elementwise function: gelu, silu, relu. */
+    /** An elementwise function: gelu, silu, relu, sigmoid. */
     record Unary(String fn) implements Op {
         public String name() { return fn; }
         public NodeKind kind() { return NodeKind.COMPUTE; }
@@ -127,6 +138,75 @@ public sealed interface Op {
         public String name() { return "combine"; }
         public NodeKind kind() { return NodeKind.ROUTING; }
         public String attributes() { return "experts=" + experts + ", top=" + top; }
+    }
+
+    /** Adds a learned bias over the last dimension (linear biases; LayerNorm's shift after its scale). */
+    record Bias(long dim) implements Op {
+        public String name() { return "bias"; }
+        public NodeKind kind() { return NodeKind.COMPUTE; }
+        public Shape weight() { return new Shape(dim); }
+        public String attributes() { return "dim=" + dim; }
+    }
+
+    /**
+     * LayerNorm or RMSNorm of every {@code headDim}-wide head of the last dimension, with one
+     * learned scale that all heads share (Qwen3's query and key norms).
+     */
+    record HeadNorm(String type, long headDim, long width) implements Op {
+        public String name() { return "head_" + type; }
+        public NodeKind kind() { return NodeKind.NORM; }
+        public Shape weight() { return new Shape(headDim); }
+        public String attributes() { return "head_dim=" + headDim + ", dim=" + width; }
+    }
+
+    /** Scales each row by a gate: (x [.., H], g [.., 1]) -> x * g (a shared expert's sigmoid gate). */
+    record Scale() implements Op {
+        public String name() { return "scale"; }
+        public NodeKind kind() { return NodeKind.COMPUTE; }
+    }
+
+    /**
+     * The output projection of tied embeddings: x [.., dim] times the transposed token-embedding
+     * table, [.., vocab]. It has no weight of its own: it reads the embedding's.
+     */
+    record TiedHead(long dim, long vocab) implements Op {
+        public String name() { return "unembed"; }
+        public NodeKind kind() { return NodeKind.COMPUTE; }
+        public String attributes() { return "dim=" + dim + ", vocab=" + vocab; }
+    }
+
+    /** Learned position embedding (GPT-2): token ids [B, S] -> the rows of their positions, [B, S, dim]. */
+    record PosEmbed(long positions, long dim) implements Op {
+        public String name() { return "pos_embed"; }
+        public NodeKind kind() { return NodeKind.COMPUTE; }
+        public Shape weight() { return new Shape(positions, dim); }
+        public String attributes() { return "positions=" + positions + ", dim=" + dim; }
+    }
+
+    /**
+     * Multi-head latent attention scores (DeepSeek): (q_nope [B, S, heads·nope], q_rope
+     * [B, S, heads·rope], latent [B, S, rank], k_rope [B, S, rope]) -> [B, heads, S, T]. Keys are
+     * never materialized: the key up-projection W_UK [rank, heads·nope] is absorbed into the
+     * queries, so the KV cache holds only the latent and the shared rope key.
+     */
+    record MlaScores(long heads, long nope, long rope, long rank) implements Op {
+        public String name() { return "mla_scores"; }
+        public NodeKind kind() { return NodeKind.COMPUTE; }
+        public Shape weight() { return new Shape(rank, Math.multiplyExact(heads, nope)); }
+        public String attributes() { return "heads=" + heads + ", nope=" + nope + ", rope=" + rope + ", rank=" + rank; }
+        public List<Integer> cachedInputs() { return List.of(2, 3); }
+    }
+
+    /**
+     * Multi-head latent attention's weighted sum: (probs [B, heads, S, T], latent [B, S, rank]) ->
+     * [B, S, heads·vDim], through the value up-projection W_UV [rank, heads·vDim] (absorbed: values
+     * are made from the cached latent).
+     */
+    record MlaContext(long heads, long rank, long vDim) implements Op {
+        public String name() { return "mla_context"; }
+        public NodeKind kind() { return NodeKind.COMPUTE; }
+        public Shape weight() { return new Shape(rank, Math.multiplyExact(heads, vDim)); }
+        public String attributes() { return "heads=" + heads + ", rank=" + rank + ", v_dim=" + vDim; }
     }
 
     /** Keeps the last position of every sequence: [B, S, H] -> [B, 1, H] (prefill's next-token logits). */

@@ -19,7 +19,8 @@ import pdagc.sem.ModelSpec;
  */
 final class Builtins {
     private static final Set<String> NAMES = Set.of("embed", "linear", "norm", "layernorm", "rmsnorm", "attn_scores", "softmax",
-            "attn_context", "gelu", "silu", "relu", "act", "router", "dispatch", "expert_linear", "combine", "last_token");
+            "attn_context", "gelu", "silu", "relu", "act", "router", "dispatch", "expert_linear", "combine", "last_token", "sigmoid", "bias",
+            "head_norm", "scale", "unembed", "pos_embed", "mla_scores", "mla_context");
 
     /** An op ready to be added: the op, its input nodes and its output shape. */
     record Result(Op op, List<Integer> inputs, Shape shape) {}
@@ -52,11 +53,11 @@ final class Builtins {
                     && rank(in.get(0), 2) ? embed(in.get(0), named) : null;
             case "linear" -> sig(in, 1, named, List.of("out", "groups?"), parallel, Set.of(Parallel.Style.COLUMN, Parallel.Style.ROW))
                     ? linear(in.get(0), named.get("out"), named.getOrDefault("groups", 0L)) : null;
-            case "norm", "layernorm", "rmsnorm" -> sig(in, 1, named, List.of(), parallel, Set.of())
+            case "norm", "layernorm", "rmsnorm" -> sig(in, 1, named, List.of(), parallel, Set.of(Parallel.Style.COLUMN))
                     ? new Result(new Op.Norm(name.equals("norm") ? model.norm() : name, in.get(0).shape().last()), ids(in), in.get(0).shape())
                     : null;
             case "softmax" -> sig(in, 1, named, List.of(), parallel, Set.of()) ? new Result(new Op.Softmax(), ids(in), in.get(0).shape()) : null;
-            case "gelu", "silu", "relu", "act" -> sig(in, 1, named, List.of(), parallel, Set.of())
+            case "gelu", "silu", "relu", "sigmoid", "act" -> sig(in, 1, named, List.of(), parallel, Set.of())
                     ? new Result(new Op.Unary(name.equals("act") ? model.act() : name), ids(in), in.get(0).shape())
                     : null;
             case "attn_scores" -> sig(in, 2, named, List.of("heads", "kv_heads", "head_dim"), parallel, Set.of()) && rank(in.get(0), 3)
@@ -73,6 +74,17 @@ final class Builtins {
                     && routed(in.get(1)) ? combine(in.get(0), in.get(1)) : null;
             case "last_token" -> sig(in, 1, named, List.of(), parallel, Set.of()) && rank(in.get(0), 3)
                     ? new Result(new Op.LastToken(), ids(in), in.get(0).shape().with(1, 1)) : null;
+            case "bias" -> sig(in, 1, named, List.of(), parallel, Set.of())
+                    ? new Result(new Op.Bias(in.get(0).shape().last()), ids(in), in.get(0).shape()) : null;
+            case "head_norm" -> sig(in, 1, named, List.of("head_dim"), parallel, Set.of()) ? headNorm(in.get(0), named.get("head_dim")) : null;
+            case "scale" -> sig(in, 2, named, List.of(), parallel, Set.of()) ? scale(in.get(0), in.get(1)) : null;
+            case "unembed" -> sig(in, 1, named, List.of("vocab"), parallel, Set.of(Parallel.Style.COLUMN)) ? unembed(in.get(0), named.get("vocab")) : null;
+            case "pos_embed" -> sig(in, 1, named, List.of("positions", "dim"), parallel, Set.of()) && rank(in.get(0), 2)
+                    ? posEmbed(in.get(0), named.get("positions"), named.get("dim")) : null;
+            case "mla_scores" -> sig(in, 4, named, List.of("heads", "nope", "rope"), parallel, Set.of()) && rank(in.get(0), 3)
+                    && rank(in.get(1), 3) && rank(in.get(2), 3) && rank(in.get(3), 3) ? mlaScores(in, named) : null;
+            case "mla_context" -> sig(in, 2, named, List.of("heads", "v_dim"), parallel, Set.of()) && rank(in.get(0), 4)
+                    && rank(in.get(1), 3) ? mlaContext(in.get(0), in.get(1), named) : null;
             default -> throw new IllegalStateException("builtin table and builder disagree on " + name);
         };
     }
@@ -158,6 +170,64 @@ final class Builtins {
         if (y.shape().dim(0) != r.experts()) return fail("expert outputs " + y.shape() + " do not have the router's " + r.experts() + " experts");
         return new Result(new Op.Combine(r.experts(), r.top()), ids(List.of(y, route)),
                 new Shape(route.shape().dim(0), route.shape().dim(1), y.shape().last()));
+    }
+
+    private Result headNorm(Val.Tensor x, long headDim) {
+        long width = x.shape().last();
+        if (width % headDim != 0) return fail("head_norm over heads of " + headDim + " cannot cover a width of " + width);
+        return new Result(new Op.HeadNorm(model.norm(), headDim, width), ids(List.of(x)), x.shape());
+    }
+
+    private Result scale(Val.Tensor x, Val.Tensor gate) {
+        Shape s = x.shape();
+        Shape g = gate.shape();
+        if (g.rank() != s.rank() || g.last() != 1 || !g.equals(s.with(s.rank() - 1, 1))) {
+            return fail("scale's gate must be " + s.with(s.rank() - 1, 1) + " (one value per row of " + s + "), found " + g);
+        }
+        return new Result(new Op.Scale(), ids(List.of(x, gate)), s);
+    }
+
+    /** The tied head reads the embedding table, so that table must exist with this vocabulary and width. */
+    private Result unembed(Val.Tensor x, long vocab) {
+        long dim = x.shape().last();
+        for (pdagc.ir.Node n : graph.nodes()) {
+            if (n.op() instanceof Op.Embed e && e.vocab() == vocab && e.dim() == dim) {
+                return new Result(new Op.TiedHead(dim, vocab), ids(List.of(x)), x.shape().with(x.shape().rank() - 1, vocab));
+            }
+        }
+        return fail("unembed shares the token embedding's table, but no `embed(..., vocab: " + vocab + ", dim: " + dim + ")` comes before it");
+    }
+
+    private Result posEmbed(Val.Tensor tokens, long positions, long dim) {
+        long reach = params.get("context");
+        if (reach > positions) return fail("the workload reaches position " + reach + " but the model learned " + positions + " positions");
+        Shape s = tokens.shape();
+        return new Result(new Op.PosEmbed(positions, dim), ids(List.of(tokens)), new Shape(s.dim(0), s.dim(1), dim));
+    }
+
+    private Result mlaScores(List<Val.Tensor> in, Map<String, Long> n) {
+        long heads = n.get("heads"), nope = n.get("nope"), rope = n.get("rope");
+        Shape qn = in.get(0).shape(), qr = in.get(1).shape(), c = in.get(2).shape(), kr = in.get(3).shape();
+        if (qn.last() != Math.multiplyExact(heads, nope)) return fail("q_nope must be heads * nope = " + heads * nope + " wide, found " + qn.last());
+        if (qr.last() != Math.multiplyExact(heads, rope)) return fail("q_rope must be heads * rope = " + heads * rope + " wide, found " + qr.last());
+        if (kr.last() != rope) return fail("the shared rope key must be rope = " + rope + " wide, found " + kr.last());
+        for (Shape other : List.of(qr, c, kr)) {
+            if (other.dim(0) != qn.dim(0) || other.dim(1) != qn.dim(1)) {
+                return fail("mla_scores' inputs disagree on batch or sequence: " + qn + " and " + other);
+            }
+        }
+        long kvLen = params.get("context");
+        return new Result(new Op.MlaScores(heads, nope, rope, c.last()), ids(in), new Shape(qn.dim(0), heads, qn.dim(1), kvLen));
+    }
+
+    private Result mlaContext(Val.Tensor probs, Val.Tensor latent, Map<String, Long> n) {
+        long heads = n.get("heads"), v = n.get("v_dim");
+        Shape p = probs.shape();
+        if (p.dim(0) != latent.shape().dim(0) || p.dim(1) != heads || p.dim(2) != latent.shape().dim(1)) {
+            return fail("probabilities " + p + " do not match " + heads + " heads over the latent " + latent.shape());
+        }
+        return new Result(new Op.MlaContext(heads, latent.shape().last(), v), ids(List.of(probs, latent)),
+                new Shape(p.dim(0), p.dim(2), Math.multiplyExact(heads, v)));
     }
 
     private Op.Router router;

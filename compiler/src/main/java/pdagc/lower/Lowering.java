@@ -6,10 +6,12 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import pdagc.diag.Diagnostics;
+import pdagc.front.Program;
 import pdagc.ir.Graph;
 import pdagc.ir.Op;
 import pdagc.ir.Shape;
 import pdagc.sem.BlockRef;
+import pdagc.sem.DType;
 import pdagc.sem.Deployment;
 import pdagc.sem.ModelSpec;
 import pdagc.source.Span;
@@ -32,30 +34,66 @@ public final class Lowering {
     private Lowering() {}
 
     public static Optional<Graph> lower(Deployment d, Diagnostics diagnostics) {
-        ModelSpec m = d.model();
-        Graph g = new Graph(d.workload().dtype());
-        Map<String, Long> params = new LinkedHashMap<>(m.params());
-        long batch = d.workload().batch() / d.strategy().pipeline().microBatches();
-        params.put("batch", batch);
+        Map<String, Long> params = new LinkedHashMap<>(d.model().params());
+        params.put("batch", d.workload().batch() / d.strategy().pipeline().microBatches());
         params.put("seq", d.workload().stepTokens());
         params.put("context", d.workload().context());
-        BlockInterpreter interp = new BlockInterpreter(d.program(), m, params, g, diagnostics);
+        Graph g = new Graph(d.workload().dtype());
+        return main(d.model(), d.program(), params, g, diagnostics).map(hidden -> g);
+    }
+
+    /**
+     * A model on its own, for counting its parameters and cache: one sequence of one token, and
+     * after the main model (from {@code mtpStart} on) its multi-token-prediction modules, each fed
+     * the previous hidden state and the token embedding (whose table, like the head's, it shares).
+     */
+    public record ModelGraph(Graph graph, int mtpStart) {}
+
+    public static Optional<ModelGraph> lowerModel(ModelSpec m, Program program, Diagnostics diagnostics) {
+        Map<String, Long> params = new LinkedHashMap<>(m.params());
+        params.put("batch", 1L);
+        params.put("seq", 1L);
+        params.put("context", 1L);
+        Graph g = new Graph(DType.BF16);
         int errors = diagnostics.errorCount();
-        Shape tokens = new Shape(batch, d.workload().stepTokens());
-        int x = g.add("input", new Op.Input(), List.of(), tokens, -1, List.of(), d.span()).id();
-        // A problem at a top-level call is shown at the model property that chose the block
-        // (`layer my_layer`), or at the model's name when the block is a default.
+        Optional<Main> main = main(m, program, params, g, diagnostics);
+        if (main.isEmpty()) return Optional.empty();
+        int mtpStart = g.size();
+        BlockInterpreter interp = new BlockInterpreter(program, m, params, g, diagnostics);
+        Optional<Integer> h = Optional.of(main.get().hidden());
+        for (long k = 0; k < m.mtp() && h.isPresent(); k++) {
+            h = interp.call(m.mtpLayer(), "mtp." + k, List.of(h.get(), main.get().embedded()), -1, m.span());
+        }
+        if (h.isEmpty() || diagnostics.errorCount() > errors) return Optional.empty();
+        return Optional.of(new ModelGraph(g, mtpStart));
+    }
+
+    /** The ids of the embedding's output and of the last layer's. */
+    private record Main(int embedded, int hidden) {}
+
+    /**
+     * The fixed skeleton: tokens, embedding block, one block per layer, head block, output. A
+     * problem at a top-level call is shown at the model property that chose the block
+     * ({@code layer my_layer}), or at the model's name when the block is a default.
+     */
+    private static Optional<Main> main(ModelSpec m, Program program, Map<String, Long> params, Graph g, Diagnostics diagnostics) {
+        BlockInterpreter interp = new BlockInterpreter(program, m, params, g, diagnostics);
+        int errors = diagnostics.errorCount();
+        Span at = m.span();
+        Shape tokens = new Shape(params.get("batch"), params.get("seq"));
+        int x = g.add("input", new Op.Input(), List.of(), tokens, -1, List.of(), at).id();
         Optional<Integer> cur = interp.call(m.embed(), "embed", List.of(x), -1, m.spanOf("embed"));
+        Optional<Integer> embedded = cur;
         for (int layer = 0; layer < m.layers() && cur.isPresent(); layer++) {
             boolean dense = layer < m.firstDense();
             BlockRef block = dense ? m.denseLayer() : m.layer();
             cur = interp.call(block, "layers." + layer, List.of(cur.get()), layer, m.spanOf(dense ? "dense_layer" : "layer"));
         }
+        Optional<Integer> hidden = cur;
         if (cur.isPresent()) cur = interp.call(m.head(), "head", List.of(cur.get()), -1, m.spanOf("head"));
         if (cur.isEmpty() || diagnostics.errorCount() > errors) return Optional.empty();
-        Span at = d.span();
         g.add("output", new Op.Output(), List.of(cur.get()), g.node(cur.get()).shape(), -1, List.of(), at);
-        return Optional.of(g);
+        return Optional.of(new Main(embedded.get(), hidden.get()));
     }
 
     static List<Integer> list(int... ids) {

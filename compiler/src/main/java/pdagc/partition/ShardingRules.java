@@ -37,7 +37,14 @@ final class ShardingRules {
             return new Decision(List.of(tokens), out.withPartial(axes(n, Parallel.Style.VOCAB)));
         }
         if (op instanceof Op.Linear) return linear(n, in.get(0));
-        if (op instanceof Op.Norm || op instanceof Op.Router) return same(activation(lastUnsplit(in.get(0))));
+        if (op instanceof Op.Norm) {
+            // Normed over the whole width; @column(a) keeps only this rank's columns of the result.
+            List<String> col = axes(n, Parallel.Style.COLUMN);
+            if (col.isEmpty()) return same(activation(lastUnsplit(in.get(0))));
+            Sharding need = free(lastUnsplit(in.get(0)), col);
+            return new Decision(List.of(need), need.withDim(need.rank() - 1, col));
+        }
+        if (op instanceof Op.Router) return same(activation(lastUnsplit(in.get(0))));
         if (op instanceof Op.Softmax) return same(lastUnsplit(in.get(0)));
         if (op instanceof Op.Unary) return same(in.get(0).noPartial());
         if (op instanceof Op.Binary) return binary(in.get(0), in.get(1));
@@ -68,6 +75,25 @@ final class ShardingRules {
             Sharding y = Sharding.replicated(3).withDim(1, tokenAxes(route));
             Sharding out = Sharding.replicated(3).withDim(0, route.axes(0)).withDim(1, route.axes(1));
             return new Decision(List.of(y, route), out);
+        }
+        if (op instanceof Op.Bias) return same(in.get(0).noPartial());
+        if (op instanceof Op.HeadNorm h) return same(headNorm(h, in.get(0)));
+        if (op instanceof Op.Scale) return scale(in.get(0), in.get(1));
+        if (op instanceof Op.TiedHead) {
+            List<String> col = axes(n, Parallel.Style.COLUMN);
+            Sharding need = free(lastUnsplit(in.get(0)), col);
+            return new Decision(List.of(need), need.withDim(need.rank() - 1, col));
+        }
+        if (op instanceof Op.PosEmbed) {
+            Sharding tokens = in.get(0).noPartial();
+            return new Decision(List.of(tokens), Sharding.replicated(3).withDim(0, tokens.axes(0)).withDim(1, tokens.axes(1)));
+        }
+        if (op instanceof Op.MlaScores m) return mlaScores(m, in.get(0));
+        if (op instanceof Op.MlaContext) {
+            Sharding probs = in.get(0).noPartial().withDim(3, List.of());
+            Sharding latent = Sharding.replicated(3).withDim(0, probs.axes(0));
+            Sharding out = Sharding.replicated(3).withDim(0, probs.axes(0)).withDim(2, probs.axes(1));
+            return new Decision(List.of(probs, latent), out);
         }
         if (op instanceof Op.Collective || op instanceof Op.Slice || op instanceof Op.Transfer) {
             throw new IllegalStateException("partitioner ops cannot appear in the logical IR: " + op.name());
@@ -138,6 +164,42 @@ final class ShardingRules {
         Sharding out = x;
         for (int d = 0; d < x.rank(); d++) out = out.withDim(d, mesh.without(out.axes(d), axes));
         return out;
+    }
+
+    /** A per-head norm keeps its input's split when the split falls between whole heads; otherwise it needs the width whole. */
+    private Sharding headNorm(Op.HeadNorm h, Sharding x) {
+        Sharding need = x.noPartial();
+        List<String> split = need.axes(need.rank() - 1);
+        long heads = h.width() / h.headDim();
+        return split.isEmpty() || heads % mesh.mesh().size(split) == 0 ? need : lastUnsplit(need);
+    }
+
+    /**
+     * A row gate scales its rows, which is linear: the rows keep their sharding, partial sums
+     * included; the gate must be whole on every rank that holds a row.
+     */
+    private Decision scale(Sharding y, Sharding gate) {
+        Sharding g = Sharding.replicated(y.rank());
+        for (int d = 0; d < y.rank() - 1; d++) g = g.withDim(d, y.axes(d));
+        return new Decision(List.of(y, g), y);
+    }
+
+    /**
+     * Latent attention splits heads the way its queries arrive (column-parallel by whole heads);
+     * the latent and the shared rope key are read whole by every rank (like one key/value head of
+     * MQA), and W_UK is split with the heads.
+     */
+    private Decision mlaScores(Op.MlaScores m, Sharding qNope) {
+        Sharding q = qNope.noPartial().withDim(1, List.of());
+        List<String> heads = q.axes(2);
+        if (!heads.isEmpty() && m.heads() % mesh.mesh().size(heads) != 0) {
+            q = q.withDim(2, List.of());
+            heads = List.of();
+        }
+        Sharding qRope = Sharding.replicated(3).withDim(0, q.axes(0)).withDim(2, heads);
+        Sharding latent = Sharding.replicated(3).withDim(0, q.axes(0));
+        Sharding out = Sharding.replicated(4).withDim(0, q.axes(0)).withDim(1, heads);
+        return new Decision(List.of(q, qRope, latent, latent), out);
     }
 
     private List<String> tokenAxes(Sharding tokens) {

@@ -9,8 +9,9 @@ import pdagc.mesh.Sharding;
  * How an op's weight is split on the mesh, read off the shardings of its input and output: a
  * linear's input rows split as its input's last dimension and its columns as its output's; a
  * vocabulary-parallel embedding's rows over the axes its output is partial over; an expert
- * linear's experts as its output's first dimension. Memory analysis and the reference evaluator
- * both use this one definition.
+ * linear's experts as its output's first dimension; a bias as its output's last dimension; latent
+ * attention's up-projections W_UK and W_UV by heads, as its output's head dimension. Memory
+ * analysis and the reference evaluator both use this one definition.
  */
 public final class WeightLayout {
     private WeightLayout() {}
@@ -30,6 +31,9 @@ public final class WeightLayout {
             Sharding in = p.nodes().get(n.inputs().get(0)).sharding();
             return new Sharding(List.of(n.sharding().axes(0), in.axes(2), n.sharding().axes(2)), List.of());
         }
+        if (op instanceof Op.Bias) return new Sharding(List.of(n.sharding().axes(n.sharding().rank() - 1)), List.of());
+        if (op instanceof Op.MlaScores) return new Sharding(List.of(List.of(), n.sharding().axes(1)), List.of());
+        if (op instanceof Op.MlaContext) return new Sharding(List.of(List.of(), n.sharding().axes(2)), List.of());
         return Sharding.replicated(rank);
     }
 

@@ -5,7 +5,9 @@ import pdagc.source.Span;
 
 /**
  * A transformer model: its integer hyper-parameters (visible by name inside blocks), its norm and
- * activation, and the blocks that build the embedding, each layer and the head.
+ * activation, and the blocks that build the embedding, each layer and the head. {@code mtpLayer}
+ * is the block of a multi-token-prediction module (null when the model has none); such modules
+ * are counted by {@code pdagc stats} but are not part of a deployment's plan.
  */
 public record ModelSpec(
         String name,
@@ -17,7 +19,14 @@ public record ModelSpec(
         BlockRef denseLayer,
         BlockRef head,
         Map<String, Span> spans,
-        Span span) {
+        Span span,
+        BlockRef mtpLayer) {
+
+    /** A model without multi-token-prediction modules. */
+    public ModelSpec(String name, Map<String, Long> params, String norm, String act, BlockRef embed, BlockRef layer, BlockRef denseLayer,
+            BlockRef head, Map<String, Span> spans, Span span) {
+        this(name, params, norm, act, embed, layer, denseLayer, head, spans, span, null);
+    }
 
     public long param(String key) {
         Long v = params.get(key);
@@ -35,6 +44,11 @@ public record ModelSpec(
 
     public long firstDense() {
         return param("first_dense");
+    }
+
+    /** Multi-token-prediction modules beside the main model (DeepSeek-V3's {@code num_nextn_predict_layers}). */
+    public long mtp() {
+        return params.getOrDefault("mtp", 0L);
     }
 
     public boolean isMoe() {

@@ -129,12 +129,15 @@ final class Evaluator {
             return Kernels.embed(dense(in.get(0)), weight(sn, node), Layout.offset(ws, 0, (int) op.weight().dim(0), mesh, shardRank(node)));
         }
         if (op instanceof Op.Linear) return Kernels.linear(dense(in.get(0)), weight(sn, node));
-        if (op instanceof Op.Norm n) return Kernels.norm(n.type(), dense(in.get(0)), weight(sn, node));
+        if (op instanceof Op.Norm n) return ownColumns(Kernels.norm(n.type(), dense(in.get(0)), weight(sn, node)), sn, r);
         if (op instanceof Op.Softmax) return Kernels.softmax(dense(in.get(0)));
         if (op instanceof Op.Unary u) {
             return in.get(0) instanceof Buckets b ? Kernels.unary(u.fn(), b) : Kernels.unary(u.fn(), dense(in.get(0)));
         }
-        if (op instanceof Op.Binary b) return Kernels.binary(b.fn(), dense(in.get(0)), dense(in.get(1)));
+        if (op instanceof Op.Binary b) {
+            if (in.get(0) instanceof Buckets x && in.get(1) instanceof Buckets y) return Kernels.binary(b.fn(), x, y);
+            return Kernels.binary(b.fn(), dense(in.get(0)), dense(in.get(1)));
+        }
         if (op instanceof Op.LastToken) return Kernels.lastToken(dense(in.get(0)));
         if (op instanceof Op.AttnScores a) {
             return Attention.scores(dense(in.get(0)), dense(in.get(1)), (int) a.headDim(), where(a, sn.inputs().get(0), sn.inputs().get(1), r));
@@ -159,6 +162,21 @@ final class Evaluator {
             SpmdNode route = program.nodes().get(sn.inputs().get(1));
             if (!(in.get(0) instanceof Buckets b)) throw new Kernels.EvalError("combine needs expert outputs");
             return Kernels.combine(b, dense(in.get(1)), tokenIds(route, r), (int) sn.local().last());
+        }
+        if (op instanceof Op.Bias) return Kernels.bias(dense(in.get(0)), weight(sn, node));
+        if (op instanceof Op.HeadNorm h) return Kernels.headNorm(h.type(), (int) h.headDim(), dense(in.get(0)), weight(sn, node));
+        if (op instanceof Op.Scale) return Kernels.scale(dense(in.get(0)), dense(in.get(1)));
+        if (op instanceof Op.TiedHead t) return Kernels.linearTransposed(dense(in.get(0)), tiedWeight(t, sn, node));
+        if (op instanceof Op.PosEmbed) return Kernels.posEmbed(dense(in.get(0)), weight(sn, node), firstPosition(program.nodes().get(sn.inputs().get(0)), r));
+        if (op instanceof Op.MlaScores m) {
+            List<Integer> q = sn.inputs();
+            return Mla.scores(dense(in.get(0)), dense(in.get(1)), dense(in.get(2)), dense(in.get(3)), weight(sn, node), (int) m.nope(), (int) m.rope(),
+                    mlaWhere(q.get(0), q.get(2), q.get(3), r));
+        }
+        if (op instanceof Op.MlaContext) {
+            SpmdNode scores = program.nodes().get(sn.inputs().get(0));
+            while (!(scores.op() instanceof Op.MlaScores)) scores = program.nodes().get(scores.inputs().get(0));
+            return Mla.context(dense(in.get(0)), dense(in.get(1)), weight(sn, node), mlaWhere(scores.inputs().get(0), sn.inputs().get(1), scores.inputs().get(3), r));
         }
         if (op instanceof Op.Slice s) {
             int ways = mesh.size(s.axes());
@@ -187,6 +205,46 @@ final class Evaluator {
         int qHeadOffset = Layout.offset(q.sharding(), 2, (int) q.shape().dim(2), mesh, r) / (int) headDim;
         int kvHeadOffset = Layout.offset(kv.sharding(), 2, (int) kv.shape().dim(2), mesh, r) / (int) headDim;
         return new Attention.Where(dataSeed(), kv.origin(), batchOffset, qHeadOffset, kvHeadOffset, (int) (heads / kvHeads), seqOffset, context, decode);
+    }
+
+    /** This rank's block of the last dimension of a value computed whole, when the op's output splits it (a column-split norm). */
+    private Tensor ownColumns(Tensor whole, SpmdNode sn, int r) {
+        int last = sn.sharding().rank() - 1;
+        List<String> cols = sn.sharding().axes(last);
+        if (cols.isEmpty()) return whole;
+        int len = whole.last() / mesh.size(cols);
+        return whole.slice(last, Layout.block(cols, mesh, r) * len, len);
+    }
+
+    /** Offsets of a GPU's latent-attention shard and the values its cache entries belong to. */
+    private Mla.Where mlaWhere(int qId, int latentId, int ropeId, int r) {
+        SpmdNode q = program.nodes().get(qId);
+        SpmdNode latent = program.nodes().get(latentId);
+        int batchOffset = Layout.offset(latent.sharding(), 0, (int) latent.shape().dim(0), mesh, r);
+        int seqOffset = Layout.offset(q.sharding(), 1, (int) q.shape().dim(1), mesh, r);
+        return new Mla.Where(seed, latent.origin(), program.nodes().get(ropeId).origin(), batchOffset, seqOffset, context, decode);
+    }
+
+    /** The position of a GPU's first token: its sequence offset in prefill; the context's last position in decode. */
+    private int firstPosition(SpmdNode tokens, int r) {
+        int seqOffset = Layout.offset(tokens.sharding(), 1, (int) tokens.shape().dim(1), mesh, r);
+        return decode ? context - (int) tokens.shape().dim(1) + seqOffset : seqOffset;
+    }
+
+    /** The embedding table a tied head shares, its vocabulary rows split as the head's output. */
+    private Tensor tiedWeight(Op.TiedHead t, SpmdNode sn, DagNode node) {
+        int table = -1;
+        for (pdagc.ir.Node n : logical.nodes()) {
+            if (n.op() instanceof Op.Embed e && e.vocab() == t.vocab() && e.dim() == t.dim()) {
+                table = n.id();
+                break;
+            }
+        }
+        if (table < 0) throw new Kernels.EvalError("no embedding table for the tied head");
+        Op embed = logical.node(table).op();
+        Tensor global = weights.computeIfAbsent(table, id -> globalWeight(embed, id));
+        List<String> rows = sn.sharding().axes(sn.sharding().rank() - 1);
+        return Layout.shard(global, new Sharding(List.of(rows, List.of()), List.of()), mesh, shardRank(node));
     }
 
     private long[] tokenIds(SpmdNode tokens, int r) {
@@ -219,7 +277,7 @@ final class Evaluator {
     private Tensor globalWeight(Op op, int origin) {
         int[] shape = Tensor.of(op.weight());
         long s = Random.mix(seed + 0x51ED27L * (origin + 1));
-        if (op instanceof Op.Norm) return Random.tensor(shape, s, 0.1, 1.0);
+        if (op instanceof Op.Norm || op instanceof Op.HeadNorm) return Random.tensor(shape, s, 0.1, 1.0);
         if (op instanceof Op.Router) return Random.tensor(shape, s, 1.0, 0.0);
         int fanIn = op instanceof Op.ExpertLinear ? shape[1] : shape[0];
         return Random.tensor(shape, s, op instanceof Op.Embed ? 1.0 : 1.0 / Math.sqrt(fanIn), 0.0);

@@ -80,6 +80,7 @@ final class Kernels {
             case "gelu" -> 0.5 * v * (1 + Math.tanh(Math.sqrt(2 / Math.PI) * (v + 0.044715 * v * v * v)));
             case "silu" -> v / (1 + Math.exp(-v));
             case "relu" -> Math.max(0, v);
+            case "sigmoid" -> 1 / (1 + Math.exp(-v));
             default -> throw new EvalError("no kernel for " + fn);
         };
     }
@@ -205,6 +206,90 @@ final class Kernels {
             }
         }
         return out;
+    }
+
+    /** x plus a bias shard over the last dimension. */
+    static Tensor bias(Tensor x, Tensor b) {
+        int h = x.last();
+        if (b.data.length != h) throw new EvalError("bias over " + h + " values has " + b.data.length);
+        Tensor out = Tensor.zeros(x.shape);
+        for (int i = 0; i < x.data.length; i++) out.data[i] = x.data[i] + b.data[i % h];
+        return out;
+    }
+
+    /** The norm of every head of width {@code d}, all heads with the same scale. */
+    static Tensor headNorm(String type, int d, Tensor x, Tensor gamma) {
+        if (x.last() % d != 0) throw new EvalError("a shard of width " + x.last() + " does not hold whole heads of " + d);
+        int[] perHead = {x.data.length / d, d};
+        Tensor out = norm(type, new Tensor(perHead, x.data, null), gamma);
+        return new Tensor(x.shape.clone(), out.data, null);
+    }
+
+    /** Each row of x times its gate value: x [.., H], g [.., 1]. */
+    static Tensor scale(Tensor x, Tensor g) {
+        int h = x.last();
+        if (g.data.length != x.rows()) throw new EvalError("a gate of " + g.data.length + " values for " + x.rows() + " rows");
+        Tensor out = Tensor.zeros(x.shape);
+        for (int i = 0; i < x.data.length; i++) out.data[i] = x.data[i] * g.data[i / h];
+        return out;
+    }
+
+    /** x times the transpose of w [n, k]: out[.., j] = sum_i x[.., i] w[j, i] (a tied head over its vocabulary rows). */
+    static Tensor linearTransposed(Tensor x, Tensor w) {
+        int n = w.shape[0];
+        int k = w.shape[1];
+        if (x.last() != k) throw new EvalError("tied head input width " + x.last() + " does not match the embedding width " + k);
+        int[] s = x.shape.clone();
+        s[s.length - 1] = n;
+        Tensor out = Tensor.zeros(s);
+        for (int r = 0; r < x.rows(); r++) {
+            for (int j = 0; j < n; j++) {
+                double acc = 0;
+                for (int i = 0; i < k; i++) acc += x.data[r * k + i] * w.data[j * k + i];
+                out.data[r * n + j] = acc;
+            }
+        }
+        return out;
+    }
+
+    /** Rows of a position table: token (b, j) is at position {@code firstPosition + j}. */
+    static Tensor posEmbed(Tensor tokens, Tensor table, int firstPosition) {
+        int b = tokens.shape[0];
+        int s = tokens.shape[1];
+        int h = table.shape[1];
+        Tensor out = Tensor.zeros(b, s, h);
+        for (int i = 0; i < b; i++) {
+            for (int j = 0; j < s; j++) {
+                int pos = firstPosition + j;
+                if (pos < 0 || pos >= table.shape[0]) throw new EvalError("position " + pos + " is outside the table of " + table.shape[0]);
+                System.arraycopy(table.data, pos * h, out.data, (i * s + j) * h, h);
+            }
+        }
+        return out;
+    }
+
+    /** Elementwise add or mul of two bucketed values that came from the same dispatch (gated experts). */
+    static Buckets binary(String fn, Buckets a, Buckets b) {
+        if (a.firstExpert != b.firstExpert || a.experts.size() != b.experts.size()) throw new EvalError(fn + " of " + a.describe() + " and " + b.describe());
+        List<List<Buckets.Entry>> out = new ArrayList<>();
+        for (int e = 0; e < a.experts.size(); e++) {
+            List<Buckets.Entry> x = a.experts.get(e);
+            List<Buckets.Entry> y = b.experts.get(e);
+            if (x.size() != y.size()) throw new EvalError(fn + " of buckets of different sizes for expert " + (a.firstExpert + e));
+            List<Buckets.Entry> bucket = new ArrayList<>();
+            for (int i = 0; i < x.size(); i++) {
+                Buckets.Entry p = x.get(i);
+                Buckets.Entry q = y.get(i);
+                if (p.token() != q.token() || p.slot() != q.slot() || p.vector().length != q.vector().length) {
+                    throw new EvalError(fn + " pairs token " + p.token() + " with token " + q.token());
+                }
+                double[] v = new double[p.vector().length];
+                for (int j = 0; j < v.length; j++) v[j] = fn.equals("add") ? p.vector()[j] + q.vector()[j] : p.vector()[j] * q.vector()[j];
+                bucket.add(p.with(v));
+            }
+            out.add(bucket);
+        }
+        return new Buckets(a.firstExpert, out);
     }
 
     /** An evaluation that cannot go on (a shard that does not fit its weight, a lost token): a mismatch. */

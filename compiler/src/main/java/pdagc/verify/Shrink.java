@@ -16,7 +16,8 @@ import pdagc.sem.WorkloadSpec;
  * Shrinks a deployment to tiny shapes that keep every divisibility its strategy needs, on the same
  * mesh: tp divides the heads, key/value heads, FFN widths and vocabulary; ep divides the experts;
  * the batch splits over the data-parallel axes. Query heads per key/value group, the top-k and
- * first dense layers are kept where small; at most two layers of each kind remain.
+ * first dense layers are kept where small; at most two layers of each kind remain. Shared-expert
+ * widths, learned positions and latent-attention ranks shrink too, where the model has them.
  */
 public final class Shrink {
     private Shrink() {}
@@ -46,6 +47,15 @@ public final class Shrink {
             set(p, notes, "experts", experts, "ep " + ep + " divides it");
             set(p, notes, "top", Math.min(m.param("top"), experts), "the model's top-k, at most the experts");
         }
+        if (m.param("shared_ffn") > 0) set(p, notes, "shared_ffn", 4L * tp, "tp " + tp + " divides it");
+        if (m.param("positions") > 0) set(p, notes, "positions", 8, "holds every position of the tiny workload");
+        if (m.param("kv_lora_rank") > 0) {
+            set(p, notes, "kv_lora_rank", 6, "small");
+            set(p, notes, "qk_nope_dim", 4, "small");
+            set(p, notes, "qk_rope_dim", 2, "small");
+            set(p, notes, "v_head_dim", 4, "small");
+            if (m.param("q_lora_rank") > 0) set(p, notes, "q_lora_rank", 6, "small");
+        }
         long dense = Math.min(m.firstDense(), 1);
         set(p, notes, "first_dense", dense, "keeps a dense layer where the model has them");
         StrategySpec s = d.strategy();
@@ -61,7 +71,8 @@ public final class Shrink {
             set(p, notes, "layers", layers, s.pipeline().chunks() > 1 ? "at least one per pipeline chunk, two of each kind" : "two layers of each kind are enough to chain them");
         }
         if (dense > layers) set(p, notes, "first_dense", layers, "no more than the layers");
-        ModelSpec tiny = new ModelSpec(m.name(), Map.copyOf(p), m.norm(), m.act(), m.embed(), m.layer(), m.denseLayer(), m.head(), m.spans(), m.span());
+        ModelSpec tiny = new ModelSpec(m.name(), Map.copyOf(p), m.norm(), m.act(), m.embed(), m.layer(), m.denseLayer(), m.head(), m.spans(), m.span(),
+                m.mtpLayer());
         WorkloadSpec w = d.workload();
         int ways = mesh.size(MeshAxes.BATCH) * s.pipeline().microBatches();
         long batch = ways * (ways <= 16 ? 2L : 1L);

@@ -40,6 +40,13 @@ class OpCostTest {
         put(m, new Op.Collective(CollectiveKind.ALL_REDUCE, List.of("tp"), 0, 0), List.of(s(2, 3, 8)), s(2, 3, 8));
         put(m, new Op.Slice(List.of("tp"), 2), List.of(s(2, 3, 8)), s(2, 3, 4));
         put(m, new Op.Transfer(true, 0, 1), List.of(s(2, 3, 8)), s(2, 3, 8));
+        put(m, new Op.Bias(8), List.of(s(2, 3, 8)), s(2, 3, 8));
+        put(m, new Op.HeadNorm("rmsnorm", 4, 8), List.of(s(2, 3, 8)), s(2, 3, 8));
+        put(m, new Op.Scale(), List.of(s(2, 3, 8), s(2, 3, 1)), s(2, 3, 8));
+        put(m, new Op.TiedHead(8, 16), List.of(s(2, 1, 8)), s(2, 1, 16));
+        put(m, new Op.PosEmbed(32, 8), List.of(s(2, 3)), s(2, 3, 8));
+        put(m, new Op.MlaScores(2, 4, 2, 6), List.of(s(2, 3, 8), s(2, 3, 4), s(2, 3, 6), s(2, 3, 2)), s(2, 2, 3, 3));
+        put(m, new Op.MlaContext(2, 6, 4), List.of(s(2, 2, 3, 3), s(2, 3, 6)), s(2, 3, 8));
         return m;
     }
 

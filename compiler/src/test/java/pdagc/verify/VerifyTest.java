@@ -20,7 +20,7 @@ import pdagc.partition.SpmdNode;
 import pdagc.partition.SpmdProgram;
 
 /** The seed verifies, and plans broken in each of three ways are caught, with the GPU and node named. */
-class VerifyTest {
+public class VerifyTest {
     static Plan plan;
 
     @BeforeAll
@@ -83,7 +83,7 @@ class VerifyTest {
     }
 
     /** The program with one op removed and its uses rewired to its input. */
-    static SpmdProgram without(SpmdProgram p, String name) {
+    public static SpmdProgram without(SpmdProgram p, String name) {
         int victim = -1;
         for (SpmdNode n : p.nodes()) if (n.name().equals(name)) victim = n.id();
         if (victim < 0) throw new AssertionError("no op " + name);

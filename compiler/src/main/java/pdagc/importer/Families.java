@@ -1,0 +1,328 @@
+package pdagc.importer;
+
+import java.util.List;
+
+/**
+ * How each supported {@code model_type} maps onto the language: which config fields give which
+ * model properties, and which stdlib blocks build its layers. One method per family; the shared
+ * reading (vocabulary, widths, heads, norms, activations, experts) is written once. Fields a
+ * config leaves out take Hugging Face's default for that model_type, and the written comment
+ * says so; a field whose value the blocks cannot express is a diagnostic, never a guess.
+ */
+final class Families {
+    /** The model_types the importer reads, in the order they are listed to users. */
+    static final List<String> SUPPORTED = List.of("llama", "mistral", "mixtral", "qwen2", "qwen2_moe", "qwen3", "qwen3_moe", "olmoe",
+            "deepseek_v3", "gpt2");
+
+    private final HfConfig c;
+    private final PdagModel m;
+
+    private Families(HfConfig c, PdagModel m) {
+        this.c = c;
+        this.m = m;
+    }
+
+    /** Fills {@code m} from the config of a supported model_type; problems go to the config's diagnostics. */
+    static void translate(String type, HfConfig c, PdagModel m) {
+        Families f = new Families(c, m);
+        switch (type) {
+            case "llama", "mistral" -> f.llama(type);
+            case "mixtral" -> f.mixtral();
+            case "qwen2" -> f.qwen2();
+            case "qwen2_moe" -> f.qwen2Moe();
+            case "qwen3" -> f.qwen3();
+            case "qwen3_moe" -> f.qwen3Moe();
+            case "olmoe" -> f.olmoe();
+            case "deepseek_v3" -> f.deepseekV3();
+            case "gpt2" -> f.gpt2();
+            default -> throw new IllegalStateException("the supported list and the translations disagree on " + type);
+        }
+    }
+
+    // ---- families ----------------------------------------------------------------------------
+
+    private void llama(String type) {
+        noBiases(type);
+        attention();
+        m.set("ffn", c.count("intermediate_size", 1), "intermediate_size");
+        rmsnorm();
+        act("hidden_act", "silu");
+        blocks("gated_dense_layer", "attention, then SwiGLU MLP (gate_proj, up_proj, down_proj)", false);
+    }
+
+    private void mixtral() {
+        attention();
+        Long ffn = c.count("intermediate_size", 1);
+        m.set("ffn", ffn, "intermediate_size (no dense layers: this is each expert's width)");
+        experts("num_local_experts");
+        m.set("expert_ffn", ffn, "intermediate_size (w1, w3: gate and up; w2: down)");
+        rmsnorm();
+        act("hidden_act", "silu");
+        blocks("gated_moe_layer", "attention, then SwiGLU experts (block_sparse_moe)", false);
+    }
+
+    private void qwen2() {
+        attention();
+        m.set("ffn", c.count("intermediate_size", 1), "intermediate_size");
+        rmsnorm();
+        act("hidden_act", "silu");
+        blocks("qwen2_layer", "attention with q, k and v biases, then SwiGLU MLP", false);
+    }
+
+    private void qwen2Moe() {
+        attention();
+        m.set("ffn", c.count("intermediate_size", 1), "intermediate_size (dense width; every layer is MoE here)");
+        sparseEveryLayer();
+        experts("num_experts");
+        m.set("expert_ffn", c.count("moe_intermediate_size", 1), "moe_intermediate_size");
+        m.set("shared_ffn", c.count("shared_expert_intermediate_size", 1), "shared_expert_intermediate_size (one shared expert, sigmoid-gated)");
+        rmsnorm();
+        act("hidden_act", "silu");
+        blocks("qwen2_moe_layer", "attention with q, k, v biases, then SwiGLU experts and a gated shared expert", false);
+    }
+
+    private void qwen3() {
+        noBiases("qwen3");
+        attention();
+        m.set("ffn", c.count("intermediate_size", 1), "intermediate_size");
+        rmsnorm();
+        act("hidden_act", "silu");
+        blocks("qwen3_layer", "attention with per-head q_norm and k_norm (RMSNorm over head_dim), then SwiGLU MLP", false);
+    }
+
+    private void qwen3Moe() {
+        noBiases("qwen3_moe");
+        attention();
+        m.set("ffn", c.count("intermediate_size", 1), "intermediate_size (dense width; every layer is MoE here)");
+        sparseEveryLayer();
+        experts("num_experts");
+        m.set("expert_ffn", c.count("moe_intermediate_size", 1), "moe_intermediate_size");
+        rmsnorm();
+        act("hidden_act", "silu");
+        blocks("qwen3_moe_layer", "attention with per-head q_norm and k_norm, then SwiGLU experts", false);
+    }
+
+    private void olmoe() {
+        noBiases("olmoe");
+        attention();
+        Long ffn = c.count("intermediate_size", 1);
+        m.set("ffn", ffn, "intermediate_size (no dense layers: this is each expert's width)");
+        experts("num_experts");
+        m.set("expert_ffn", ffn, "intermediate_size");
+        rmsnorm();
+        act("hidden_act", "silu");
+        blocks("olmoe_layer", "attention with q_norm and k_norm over the whole query and key width, then SwiGLU experts", false);
+    }
+
+    private void deepseekV3() {
+        noBiases("deepseek_v3");
+        Long vocab = c.count("vocab_size", 1);
+        Long hidden = c.count("hidden_size", 1);
+        Long heads = c.count("num_attention_heads", 1);
+        Long layers = c.count("num_hidden_layers", 1);
+        if (c.isNull("q_lora_rank")) {
+            c.unsupported("q_lora_rank", "multi-head latent attention without a query low-rank projection (`q_lora_rank` null)",
+                    "the stdlib's `mla_attention` projects queries through q_lora_rank");
+        }
+        Long qRank = c.isNull("q_lora_rank") ? null : c.count("q_lora_rank", 1);
+        Long kvRank = c.count("kv_lora_rank", 1);
+        Long nope = c.count("qk_nope_head_dim", 1);
+        Long rope = c.count("qk_rope_head_dim", 1);
+        Long v = c.count("v_head_dim", 1);
+        if (c.has("qk_head_dim") && nope != null && rope != null) {
+            Long qk = c.count("qk_head_dim", 1);
+            if (qk != null && qk != nope + rope) {
+                c.contradiction("qk_nope_head_dim", "qk_head_dim", "qk_head_dim " + qk + " is not qk_nope_head_dim + qk_rope_head_dim = " + (nope + rope));
+            }
+        }
+        if (c.has("head_dim") && rope != null) {
+            Long hd = c.count("head_dim", 1);
+            if (hd != null && !hd.equals(rope)) {
+                c.contradiction("qk_rope_head_dim", "head_dim", "head_dim " + hd + " is not qk_rope_head_dim " + rope + " (DeepSeek-V3's head_dim is its rope width)");
+            }
+        }
+        m.set("vocab", vocab, "vocab_size");
+        m.set("hidden", hidden, "hidden_size");
+        m.set("heads", heads, "num_attention_heads (latent attention: no separate key/value heads)");
+        m.set("head_dim", nope != null && rope != null ? nope + rope : null, "qk_nope_head_dim + qk_rope_head_dim (a query's and a key's width per head)");
+        m.set("layers", layers, "num_hidden_layers");
+        m.set("q_lora_rank", qRank, "q_lora_rank");
+        m.set("kv_lora_rank", kvRank, "kv_lora_rank (the cached latent)");
+        m.set("qk_nope_dim", nope, "qk_nope_head_dim");
+        m.set("qk_rope_dim", rope, "qk_rope_head_dim (the cached rope key, shared by all heads)");
+        m.set("v_head_dim", v, "v_head_dim");
+        Long ffn = c.count("intermediate_size", 1);
+        m.set("ffn", ffn, "intermediate_size (the dense layers' width)");
+        Long moeFreq = c.count("moe_layer_freq", 1, 1L);
+        if (moeFreq != null && moeFreq != 1) {
+            c.unsupported("moe_layer_freq", "MoE layers only every " + moeFreq + " layers", "the language has dense layers first, then MoE layers");
+        }
+        Long dense = c.count("first_k_dense_replace", 0);
+        if (dense != null && layers != null && dense > layers) {
+            c.contradiction("num_hidden_layers", "first_k_dense_replace", "first_k_dense_replace " + dense + " exceeds num_hidden_layers " + layers);
+        }
+        experts("n_routed_experts");
+        Long expertFfn = c.count("moe_intermediate_size", 1);
+        m.set("expert_ffn", expertFfn, "moe_intermediate_size");
+        Long shared = c.count("n_shared_experts", 0);
+        if (shared != null && shared == 0) {
+            c.unsupported("n_shared_experts", "DeepSeek MoE layers without shared experts", "the stdlib's `deepseek_moe_layer` has n_shared_experts > 0");
+        }
+        m.set("shared_ffn", shared != null && shared > 0 && expertFfn != null ? shared * expertFfn : null,
+                "n_shared_experts x moe_intermediate_size (" + (shared != null && shared == 1 ? "one shared expert" : c.raw("n_shared_experts") + " shared experts side by side") + ")");
+        m.set("first_dense", dense, "first_k_dense_replace");
+        rmsnorm();
+        act("hidden_act", "silu");
+        Long mtp = c.count("num_nextn_predict_layers", 0, 0L);
+        boolean tied = tied(false);
+        m.word("embed", "embedding", "token embedding (embed_tokens)");
+        m.word("dense_layer", "deepseek_dense_layer", "the first layers: latent attention, then SwiGLU MLP");
+        m.word("layer", "deepseek_moe_layer", "latent attention, then routed and shared SwiGLU experts");
+        m.word("head", tied ? "tied_lm_head" : "lm_head", tied ? "final norm; logits from embed_tokens (tie_word_embeddings)" : "final norm and lm_head");
+        if (mtp != null && mtp > 0) {
+            m.set("mtp", mtp, "num_nextn_predict_layers (counted apart, not deployed)");
+            m.word("mtp_layer", "deepseek_mtp", "enorm, hnorm, eh_proj, one more MoE layer, shared_head.norm");
+        }
+    }
+
+    private void gpt2() {
+        Long vocab = c.count("vocab_size", 1);
+        Long hidden = c.count("n_embd", 1);
+        Long heads = c.count("n_head", 1);
+        Long layers = c.count("n_layer", 1);
+        String positionsField = c.has("n_positions") ? "n_positions" : "n_ctx";
+        Long positions = c.count(positionsField, 1);
+        if (c.has("n_positions") && c.has("n_ctx")) {
+            Long ctx = c.count("n_ctx", 1);
+            if (positions != null && ctx != null && !positions.equals(ctx)) {
+                c.contradiction("n_positions", "n_ctx", "n_ctx " + ctx + " and n_positions " + positions + " disagree on the learned positions");
+            }
+        }
+        Long headDim = null;
+        if (hidden != null && heads != null) {
+            if (hidden % heads != 0) c.contradiction("n_embd", "n_head", "n_embd " + hidden + " is not a multiple of n_head " + heads);
+            else headDim = hidden / heads;
+        }
+        Long inner = c.count("n_inner", 1, hidden == null ? null : 4 * hidden);
+        m.set("vocab", vocab, "vocab_size");
+        m.set("hidden", hidden, "n_embd");
+        m.set("heads", heads, "n_head");
+        m.set("head_dim", headDim, "n_embd / n_head");
+        m.set("layers", layers, "n_layer");
+        m.set("ffn", inner, c.has("n_inner") ? "n_inner" : "4 x n_embd (n_inner absent or null)");
+        m.set("positions", positions, positionsField + " (learned position embeddings, wpe)");
+        m.word("norm", "layernorm", "LayerNorm with a bias (layer_norm_epsilon " + (c.has("layer_norm_epsilon") ? c.raw("layer_norm_epsilon") : "1e-05, the default") + ")");
+        act("activation_function", "gelu_new");
+        if (!tied(true)) {
+            c.unsupported("tie_word_embeddings", "a GPT-2 whose lm_head is not tied to wte", "GPT-2's head is the token embedding's table");
+        }
+        m.word("embed", "gpt2_embedding", "wte + wpe");
+        m.word("layer", "gpt2_layer", "ln_1, c_attn, c_proj; ln_2, c_fc, GELU, c_proj: every linear with a bias");
+        m.word("head", "gpt2_head", "ln_f; logits from wte (tied)");
+    }
+
+    // ---- shared reading ----------------------------------------------------------------------
+
+    /** vocab, hidden, heads, kv_heads, head_dim and layers of a llama-style config. */
+    private void attention() {
+        Long vocab = c.count("vocab_size", 1);
+        Long hidden = c.count("hidden_size", 1);
+        Long heads = c.count("num_attention_heads", 1);
+        Long layers = c.count("num_hidden_layers", 1);
+        Long kv = c.count("num_key_value_heads", 1, heads);
+        Long headDim;
+        String headDimSource;
+        if (c.has("head_dim")) {
+            headDim = c.count("head_dim", 1);
+            headDimSource = "head_dim";
+        } else {
+            headDimSource = "hidden_size / num_attention_heads";
+            headDim = null;
+            if (hidden != null && heads != null) {
+                if (hidden % heads != 0) {
+                    c.contradiction("hidden_size", "num_attention_heads",
+                            "hidden_size " + hidden + " is not a multiple of num_attention_heads " + heads + ", and no head_dim is given");
+                } else {
+                    headDim = hidden / heads;
+                }
+            }
+        }
+        if (heads != null && kv != null && heads % kv != 0) {
+            c.contradiction("num_attention_heads", "num_key_value_heads",
+                    heads + " query heads (num_attention_heads) cannot be grouped over " + kv + " key/value heads (num_key_value_heads)");
+        }
+        m.set("vocab", vocab, "vocab_size");
+        m.set("hidden", hidden, "hidden_size");
+        m.set("heads", heads, "num_attention_heads");
+        m.set("kv_heads", kv, c.has("num_key_value_heads") ? "num_key_value_heads" : "num_attention_heads (num_key_value_heads absent: one per query head)");
+        m.set("head_dim", headDim, headDimSource);
+        m.set("layers", layers, "num_hidden_layers");
+    }
+
+    /** experts and top, and their consistency. */
+    private void experts(String expertsField) {
+        Long experts = c.count(expertsField, 1);
+        Long top = c.count("num_experts_per_tok", 1);
+        if (experts != null && top != null && top > experts) {
+            c.contradiction(expertsField, "num_experts_per_tok", "num_experts_per_tok " + top + " routes to more than the " + experts + " experts (" + expertsField + ")");
+        }
+        m.set("experts", experts, expertsField);
+        m.set("top", top, "num_experts_per_tok");
+    }
+
+    /** Qwen MoE configs can make some layers dense; the language has dense layers first only. */
+    private void sparseEveryLayer() {
+        Long step = c.count("decoder_sparse_step", 1, 1L);
+        if (step != null && step != 1) {
+            c.unsupported("decoder_sparse_step", "MoE layers only every " + step + " layers", "the language has dense layers first, then MoE layers");
+        }
+        Integer dense = c.listSize("mlp_only_layers");
+        if (dense != null && dense > 0) {
+            c.unsupported("mlp_only_layers", "dense layers among the MoE layers (mlp_only_layers)", "the language has dense layers first, then MoE layers");
+        }
+    }
+
+    private void noBiases(String type) {
+        if (Boolean.TRUE.equals(c.flag("attention_bias", false))) {
+            c.unsupported("attention_bias", "attention biases for model_type " + type, "Qwen2's biased q, k, v are supported as model_type qwen2");
+        }
+        if (Boolean.TRUE.equals(c.flag("mlp_bias", false))) {
+            c.unsupported("mlp_bias", "MLP biases for model_type " + type, null);
+        }
+    }
+
+    private void rmsnorm() {
+        m.word("norm", "rmsnorm", "RMSNorm (rms_norm_eps " + (c.has("rms_norm_eps") ? c.raw("rms_norm_eps") : "absent") + ")");
+    }
+
+    private void act(String field, String dflt) {
+        String a = c.text(field, dflt);
+        if (a == null) return;
+        String act = switch (a) {
+            case "silu", "swish" -> "silu";
+            case "gelu", "gelu_new", "gelu_pytorch_tanh", "gelu_fast", "gelu_python" -> "gelu";
+            case "relu" -> "relu";
+            default -> null;
+        };
+        if (act == null) {
+            c.wrong(field, "one of silu, swish, gelu, gelu_new, gelu_pytorch_tanh, gelu_fast, gelu_python, relu");
+            return;
+        }
+        m.word("act", act, c.has(field) ? field + " " + a : field + " absent: " + dflt + ", the default");
+    }
+
+    private boolean tied(boolean dflt) {
+        Boolean t = c.flag("tie_word_embeddings", dflt);
+        return t != null && t;
+    }
+
+    /** embed, layer and head of a family whose layers are all alike. */
+    private void blocks(String layer, String what, boolean tiedDefault) {
+        boolean tied = tied(tiedDefault);
+        String tieSource = c.has("tie_word_embeddings") ? "tie_word_embeddings " + c.raw("tie_word_embeddings")
+                : "tie_word_embeddings absent: " + tiedDefault + ", the default";
+        m.word("embed", "embedding", "token embedding (embed_tokens)");
+        m.word("layer", layer, what);
+        m.word("head", tied ? "tied_lm_head" : "lm_head", (tied ? "final norm; logits from embed_tokens" : "final norm and lm_head") + " (" + tieSource + ")");
+    }
+}

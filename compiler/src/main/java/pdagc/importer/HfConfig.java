@@ -1,0 +1,253 @@
+package pdagc.importer;
+
+import com.fasterxml.jackson.core.JsonFactory;
+import com.fasterxml.jackson.core.JsonLocation;
+import com.fasterxml.jackson.core.JsonParser;
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.core.JsonToken;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.IOException;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.Optional;
+import pdagc.diag.Code;
+import pdagc.diag.Diagnostic;
+import pdagc.diag.Diagnostics;
+import pdagc.source.SourceFile;
+import pdagc.source.Span;
+
+/**
+ * A Hugging Face {@code config.json}, read so that every problem can point at its text: the
+ * parsed values, and for every top-level field the span of its name and of its value. Getters
+ * report a missing field, or one of the wrong type, as a diagnostic naming the field, and return
+ * null; the caller keeps going so that one run reports every problem of the file.
+ */
+final class HfConfig {
+    private final SourceFile file;
+    private final JsonNode root;
+    private final Map<String, Span> keys;
+    private final Map<String, Span> values;
+    private final Diagnostics diagnostics;
+    private String modelType;
+
+    private HfConfig(SourceFile file, JsonNode root, Map<String, Span> keys, Map<String, Span> values, Diagnostics diagnostics) {
+        this.file = file;
+        this.root = root;
+        this.keys = keys;
+        this.values = values;
+        this.diagnostics = diagnostics;
+    }
+
+    /** Parses the text; a file that is not one JSON object is a diagnostic at the place it goes wrong. */
+    static Optional<HfConfig> parse(SourceFile file, Diagnostics diagnostics) {
+        JsonFactory factory = new JsonFactory();
+        Map<String, Span> keys = new HashMap<>();
+        Map<String, Span> values = new HashMap<>();
+        try (JsonParser p = factory.createParser(file.text())) {
+            JsonToken first = p.nextToken();
+            if (first != JsonToken.START_OBJECT) {
+                int at = first == null ? file.text().length() : offset(p.currentTokenLocation());
+                String found = first == null ? "an empty file" : "a JSON " + describe(first);
+                diagnostics.add(Diagnostic.of(Code.E0601, new Span(file, at, Math.min(at + 1, file.text().length())), file.displayName(), found)
+                        .label("a config.json is one object of fields").help("give the model's config.json from its Hugging Face repository"));
+                return Optional.empty();
+            }
+            for (JsonToken t = p.nextToken(); t == JsonToken.FIELD_NAME; t = p.nextToken()) {
+                String name = p.currentName();
+                int keyStart = offset(p.currentTokenLocation());
+                int keyEnd = Math.min(file.text().length(), keyStart + name.length() + 2);
+                JsonToken value = p.nextToken();
+                int valueStart = offset(p.currentTokenLocation());
+                if (value.isScalarValue()) p.getText(); // reads the whole token, so that the location after it is its end
+                p.skipChildren();
+                int valueEnd = Math.max(valueStart + 1, offset(p.currentLocation()));
+                Span key = new Span(file, keyStart, keyEnd);
+                if (keys.containsKey(name)) {
+                    diagnostics.add(Diagnostic.of(Code.E0605, key, "`" + name + "` is given twice").label("given again here")
+                            .secondary(keys.get(name), "first given here").help("keep one of them"));
+                }
+                keys.put(name, key);
+                values.put(name, new Span(file, valueStart, Math.min(valueEnd, file.text().length())));
+            }
+            if (p.nextToken() != null) throw new com.fasterxml.jackson.core.JsonParseException(p, "content after the closing `}`");
+        } catch (JsonProcessingException e) {
+            int at = e.getLocation() == null ? 0 : Math.max(0, Math.min(offset(e.getLocation()), file.text().length()));
+            diagnostics.add(Diagnostic.of(Code.E0601, new Span(file, at, Math.min(at + 1, file.text().length())), file.displayName(),
+                            "not valid JSON").label(e.getOriginalMessage().lines().findFirst().orElse("invalid JSON"))
+                    .help("give the model's config.json from its Hugging Face repository"));
+            return Optional.empty();
+        } catch (IOException e) {
+            diagnostics.add(Diagnostic.of(Code.E0601, new Span(file, 0, 0), file.displayName(), e.getMessage()));
+            return Optional.empty();
+        }
+        JsonNode root;
+        try {
+            root = new ObjectMapper(factory).readTree(file.text());
+        } catch (JsonProcessingException e) {
+            throw new IllegalStateException("the streaming pass accepted what the tree reader refuses: " + e.getOriginalMessage(), e);
+        }
+        return Optional.of(new HfConfig(file, root, keys, values, diagnostics));
+    }
+
+    private static int offset(JsonLocation l) {
+        return (int) Math.max(0, l.getCharOffset());
+    }
+
+    private static String describe(JsonToken t) {
+        return switch (t) {
+            case START_ARRAY -> "array";
+            case VALUE_STRING -> "string";
+            case VALUE_NUMBER_INT, VALUE_NUMBER_FLOAT -> "number";
+            case VALUE_TRUE, VALUE_FALSE -> "boolean";
+            case VALUE_NULL -> "null";
+            default -> "value";
+        };
+    }
+
+    SourceFile file() {
+        return file;
+    }
+
+    /** The model_type, once known, for messages about missing fields. */
+    void modelType(String type) {
+        this.modelType = type;
+    }
+
+    /** Present with a value other than null. */
+    boolean has(String field) {
+        JsonNode n = root.get(field);
+        return n != null && !n.isNull();
+    }
+
+    /** Present with the value null (Hugging Face's way of saying "none of this"). */
+    boolean isNull(String field) {
+        JsonNode n = root.get(field);
+        return n != null && n.isNull();
+    }
+
+    /** The span of a field's value, or of the opening brace when the field is absent. */
+    Span at(String field) {
+        Span v = values.get(field);
+        int brace = Math.max(0, file.text().indexOf('{'));
+        return v != null ? v : new Span(file, brace, Math.min(brace + 1, file.text().length()));
+    }
+
+    /** The span of a field's name, or of the opening brace when the field is absent. */
+    Span keyAt(String field) {
+        Span k = keys.get(field);
+        return k != null ? k : at(field);
+    }
+
+    /** The field's value as written in the file (numbers keep their spelling, such as {@code 1e-05}). */
+    String raw(String field) {
+        Span v = values.get(field);
+        return v == null ? null : v.text();
+    }
+
+    /** A required whole number of at least {@code min}; null (reported) when missing or not one. */
+    Long count(String field, long min) {
+        if (!has(field)) {
+            missing(field);
+            return null;
+        }
+        return number(field, min);
+    }
+
+    /** An optional whole number of at least {@code min}: {@code dflt} when absent or null. */
+    Long count(String field, long min, Long dflt) {
+        return has(field) ? number(field, min) : dflt;
+    }
+
+    private Long number(String field, long min) {
+        JsonNode n = root.get(field);
+        if (!n.isIntegralNumber() || !n.canConvertToLong() || n.asLong() < min) {
+            wrong(field, min == 0 ? "a whole number" : "a whole number of at least " + min);
+            return null;
+        }
+        return n.asLong();
+    }
+
+    /** An optional boolean: {@code dflt} when absent or null. */
+    Boolean flag(String field, boolean dflt) {
+        if (!has(field)) return dflt;
+        JsonNode n = root.get(field);
+        if (!n.isBoolean()) {
+            wrong(field, "true or false");
+            return null;
+        }
+        return n.asBoolean();
+    }
+
+    /** A required string; null (reported) when missing or not a string. */
+    String text(String field) {
+        if (!has(field)) {
+            missing(field);
+            return null;
+        }
+        return string(field);
+    }
+
+    /** An optional string: {@code dflt} when absent or null. */
+    String text(String field, String dflt) {
+        return has(field) ? string(field) : dflt;
+    }
+
+    private String string(String field) {
+        JsonNode n = root.get(field);
+        if (!n.isTextual()) {
+            wrong(field, "a string");
+            return null;
+        }
+        return n.asText();
+    }
+
+    /** The number of elements of an optional list field (0 when absent or null); null (reported) when not a list. */
+    Integer listSize(String field) {
+        if (!has(field)) return 0;
+        JsonNode n = root.get(field);
+        if (!n.isArray()) {
+            wrong(field, "a list");
+            return null;
+        }
+        return n.size();
+    }
+
+    /** A string field for comments only: its text, or null when absent or not a string (never an error). */
+    String note(String field) {
+        JsonNode n = root.get(field);
+        return n != null && n.isTextual() ? n.asText() : null;
+    }
+
+    /** The first element of an optional list of strings, such as {@code architectures}. */
+    String firstText(String field) {
+        JsonNode n = root.get(field);
+        return n != null && n.isArray() && n.size() > 0 && n.get(0).isTextual() ? n.get(0).asText() : null;
+    }
+
+    void wrong(String field, String expected) {
+        diagnostics.add(Diagnostic.of(Code.E0604, at(field), field, expected, raw(field)).label("not " + expected));
+    }
+
+    void missing(String field) {
+        diagnostics.add(Diagnostic.of(Code.E0603, at(field), field, modelType == null ? "" : ", which model_type " + modelType + " needs")
+                .label("no `" + field + "` in this object")
+                .help("add `\"" + field + "\"` as the model's config.json on Hugging Face gives it"));
+    }
+
+    /** Two fields that cannot both hold: reported at the second, with the first as context. */
+    void contradiction(String first, String second, String why) {
+        diagnostics.add(Diagnostic.of(Code.E0605, keyAt(second), why).label("here").secondary(keys.containsKey(first) ? keyAt(first) : null, "and here"));
+    }
+
+    /** A feature the config asks for that the language or the importer does not express yet. */
+    void unsupported(String field, String what, String help) {
+        Diagnostic.Builder d = Diagnostic.of(Code.E0606, keyAt(field), what).label("`" + field + "` is " + raw(field));
+        if (help != null) d.help(help);
+        diagnostics.add(d);
+    }
+
+    Diagnostics diagnostics() {
+        return diagnostics;
+    }
+}

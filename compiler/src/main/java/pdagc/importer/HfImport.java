@@ -1,0 +1,112 @@
+package pdagc.importer;
+
+import java.nio.file.Path;
+import java.util.Locale;
+import java.util.Optional;
+import java.util.Set;
+import pdagc.diag.Code;
+import pdagc.diag.Diagnostic;
+import pdagc.diag.Diagnostics;
+import pdagc.front.Names;
+import pdagc.front.SourceReader;
+import pdagc.source.SourceFile;
+
+/**
+ * {@code pdagc import hf}: turns a Hugging Face {@code config.json} into a readable .pdag
+ * {@code model} built from stdlib blocks, with a comment on every value saying which field it came
+ * from. People describe models by these files; importing them, rather than retyping numbers,
+ * keeps the architecture exact. Any problem (not JSON, an unknown model_type, a missing, mistyped
+ * or contradictory field, a feature the blocks cannot express) is a diagnostic at the field, and
+ * no text is produced.
+ */
+public final class HfImport {
+    private HfImport() {}
+
+    /** The imported model: its name and the .pdag text. */
+    public record Result(String modelName, String text) {}
+
+    /** Reads and imports a config file; empty when it has errors (reported to {@code diagnostics}). */
+    public static Optional<Result> run(Path config, String display, String modelName, Diagnostics diagnostics) {
+        return SourceReader.read(config, display, diagnostics, null).flatMap(f -> run(f, modelName, diagnostics));
+    }
+
+    public static Optional<Result> run(SourceFile file, String modelName, Diagnostics diagnostics) {
+        int errors = diagnostics.errorCount();
+        Optional<HfConfig> parsed = HfConfig.parse(file, diagnostics);
+        if (parsed.isEmpty()) return Optional.empty();
+        HfConfig c = parsed.get();
+        String type = c.text("model_type");
+        if (type == null) return Optional.empty();
+        if (!Families.SUPPORTED.contains(type)) {
+            Diagnostic.Builder d = Diagnostic.of(Code.E0602, c.at("model_type"), type).label("not a model_type pdagc imports")
+                    .note("supported model_types: " + String.join(", ", Families.SUPPORTED));
+            Names.suggest(type, Families.SUPPORTED).ifPresent(s -> d.help("did you mean `" + s + "`?"));
+            diagnostics.add(d);
+            return Optional.empty();
+        }
+        c.modelType(type);
+        PdagModel m = new PdagModel();
+        String name = modelName != null ? modelName : defaultName(file.displayName(), null, type);
+        header(c, m, name, type);
+        Families.translate(type, c, m);
+        if (diagnostics.errorCount() > errors) return Optional.empty();
+        return Optional.of(new Result(name, m.render(name)));
+    }
+
+    private static void header(HfConfig c, PdagModel m, String name, String type) {
+        String arch = c.firstText("architectures");
+        String dtype = c.note("torch_dtype");
+        m.note(name + ": imported by `pdagc import hf` from " + fileName(c.file().displayName()) + ".");
+        m.note("model_type " + type + (arch != null ? ", architectures " + arch : "") + (dtype != null ? ", torch_dtype " + dtype : "") + ".");
+        m.note("Each value's comment names the config.json field it comes from. Weights and shapes are");
+        m.note("exact; RoPE, dropout and the routers' scoring rules have no weights and are not modelled.");
+    }
+
+    private static String fileName(String display) {
+        Path p = Path.of(display).getFileName();
+        return p == null ? display : p.toString();
+    }
+
+    private static final Set<String> RESERVED = Set.of("import", "as", "model", "cluster", "workload", "strategy", "gpu", "deploy", "on", "with",
+            "for", "block", "return", "require", "per", "KB", "MB", "GB", "TB", "KiB", "MiB", "GiB", "TiB", "bytes", "ns", "us", "ms", "s");
+
+    /**
+     * A model name from the output file's stem ({@code mixtral_8x7b.pdag} gives
+     * {@code Mixtral_8x7b}, so that {@code import std.models.mixtral_8x7b} brings model
+     * {@code Mixtral_8x7b}), else from the config's file name without {@code .json} and
+     * {@code .config}, else (a plain {@code config.json}) from its directory, else the model_type.
+     */
+    public static String defaultName(String configPath, String outputPath, String modelType) {
+        String stem = null;
+        if (outputPath != null && !outputPath.equals("-")) stem = stem(outputPath, ".pdag");
+        if (stem == null || stem.isEmpty()) {
+            stem = stem(configPath, ".json");
+            if (stem.endsWith(".config")) stem = stem.substring(0, stem.length() - ".config".length());
+            if (stem.equals("config")) {
+                Path parent = Path.of(configPath).toAbsolutePath().normalize().getParent();
+                stem = parent != null && parent.getFileName() != null ? parent.getFileName().toString() : modelType;
+            }
+        }
+        return identifier(stem.isEmpty() ? modelType : stem);
+    }
+
+    private static String stem(String path, String ext) {
+        Path f = Path.of(path).getFileName();
+        String name = f == null ? path : f.toString();
+        return name.endsWith(ext) ? name.substring(0, name.length() - ext.length()) : name;
+    }
+
+    /** Letters, digits and underscores, starting with a capital letter; never a reserved word. */
+    static String identifier(String text) {
+        String s = text.replaceAll("[^A-Za-z0-9_]+", "_").replaceAll("_+", "_").replaceAll("^_|_$", "");
+        if (s.isEmpty()) s = "Model";
+        if (!Character.isLetter(s.charAt(0))) s = "M_" + s;
+        s = s.substring(0, 1).toUpperCase(Locale.ROOT) + s.substring(1);
+        return RESERVED.contains(s) ? s + "_model" : s;
+    }
+
+    /** Whether a user-given name can be a model's name. */
+    public static boolean isIdentifier(String name) {
+        return name.matches("[A-Za-z_][A-Za-z0-9_]*") && !RESERVED.contains(name);
+    }
+}

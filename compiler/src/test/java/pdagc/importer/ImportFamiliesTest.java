@@ -1,0 +1,151 @@
+package pdagc.importer;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import pdagc.analysis.ModelStats;
+import pdagc.verify.Verify;
+
+/**
+ * Every supported model_type imports from a small config written here, uses the blocks of its
+ * family, and its deployments (prefill and decode, on a mesh with tp and, for MoE models, ep)
+ * agree with the unpartitioned model in the reference evaluator.
+ */
+class ImportFamiliesTest {
+    private static final String DENSE = """
+            "vocab_size": 64, "hidden_size": 32, "intermediate_size": 48, "num_hidden_layers": 2,
+            "num_attention_heads": 4, "num_key_value_heads": 2, "hidden_act": "silu", "rms_norm_eps": 1e-06""";
+
+    /** Whether the model text has the property line {@code name value // source...}, whatever the alignment. */
+    static boolean has(String model, String name, String value, String source) {
+        return model.lines().anyMatch(l -> l.matches("  " + name + " +" + java.util.regex.Pattern.quote(value) + " +// "
+                + java.util.regex.Pattern.quote(source) + ".*"));
+    }
+
+    /** Imports a config, checks the blocks it chose, and verifies prefill and decode on the given mesh. */
+    private static String importAndVerify(String json, String mesh, String... blocks) {
+        String model = Imports.pdag(json, "M");
+        for (String b : blocks) assertTrue(model.contains(b), "uses " + b + ":\n" + model);
+        String deploy = model + """
+                import std.hardware
+                cluster C { gpu H100  count 4  per_node 4 }
+                strategy S { mesh %s }
+                workload P { batch 4  seq 8  phase prefill }
+                workload D { batch 4  context 16  phase decode }
+                deploy Prefill = M on C with S for P
+                deploy Decode = M on C with S for D
+                """.formatted(mesh);
+        List<Verify.Report> reports = Imports.verify(deploy);
+        assertEquals(2, reports.size());
+        for (Verify.Report r : reports) {
+            assertTrue(r.ok(), r.summary());
+            assertTrue(r.nodes() > 50 && r.maxRel() < 1e-12, r.summary());
+        }
+        return model;
+    }
+
+    @Test
+    void llama() {
+        importAndVerify("{\"model_type\": \"llama\", " + DENSE + "}", "[dp 2, tp 2]", "gated_dense_layer", "lm_head");
+    }
+
+    @Test
+    void mistralWithHeadDimNotHiddenOverHeads() {
+        String m = importAndVerify("{\"model_type\": \"mistral\", \"head_dim\": 16, " + DENSE + "}", "[dp 2, tp 2]", "gated_dense_layer");
+        assertTrue(has(m, "head_dim", "16", "head_dim"), m);
+    }
+
+    @Test
+    void mixtral() {
+        String m = importAndVerify("{\"model_type\": \"mixtral\", \"num_local_experts\": 4, \"num_experts_per_tok\": 2, " + DENSE + "}", "[ep 2, tp 2]",
+                "gated_moe_layer");
+        assertTrue(has(m, "experts", "4", "num_local_experts") && has(m, "expert_ffn", "48", "intermediate_size"), m);
+    }
+
+    @Test
+    void qwen2WithTiedEmbeddings() {
+        importAndVerify("{\"model_type\": \"qwen2\", \"tie_word_embeddings\": true, " + DENSE + "}", "[dp 2, tp 2]", "qwen2_layer", "tied_lm_head");
+    }
+
+    @Test
+    void qwen2Moe() {
+        String m = importAndVerify("""
+                {"model_type": "qwen2_moe", "num_experts": 4, "num_experts_per_tok": 2, "moe_intermediate_size": 16,
+                 "shared_expert_intermediate_size": 24, "decoder_sparse_step": 1, "mlp_only_layers": [], %s}""".formatted(DENSE),
+                "[ep 2, tp 2]", "qwen2_moe_layer");
+        assertTrue(has(m, "shared_ffn", "24", "shared_expert_intermediate_size") && has(m, "expert_ffn", "16", "moe_intermediate_size"), m);
+    }
+
+    @Test
+    void qwen3() {
+        importAndVerify("{\"model_type\": \"qwen3\", \"head_dim\": 16, " + DENSE + "}", "[dp 2, tp 2]", "qwen3_layer");
+    }
+
+    @Test
+    void qwen3Moe() {
+        importAndVerify("""
+                {"model_type": "qwen3_moe", "head_dim": 16, "num_experts": 4, "num_experts_per_tok": 2, "moe_intermediate_size": 16, %s}"""
+                .formatted(DENSE), "[ep 2, tp 2]", "qwen3_moe_layer");
+    }
+
+    @Test
+    void olmoe() {
+        importAndVerify("{\"model_type\": \"olmoe\", \"num_experts\": 4, \"num_experts_per_tok\": 2, " + DENSE + "}", "[ep 2, tp 2]", "olmoe_layer");
+    }
+
+    @Test
+    void deepseekV3() {
+        String m = importAndVerify("""
+                {"model_type": "deepseek_v3", "vocab_size": 64, "hidden_size": 32, "intermediate_size": 48, "moe_intermediate_size": 16,
+                 "num_hidden_layers": 3, "num_nextn_predict_layers": 1, "num_attention_heads": 4, "num_key_value_heads": 4,
+                 "n_shared_experts": 2, "n_routed_experts": 4, "num_experts_per_tok": 2, "first_k_dense_replace": 1,
+                 "q_lora_rank": 24, "kv_lora_rank": 16, "qk_nope_head_dim": 8, "qk_rope_head_dim": 4, "v_head_dim": 8,
+                 "moe_layer_freq": 1, "hidden_act": "silu"}""", "[ep 2, tp 2]",
+                "deepseek_dense_layer", "deepseek_moe_layer", "deepseek_mtp");
+        assertTrue(has(m, "shared_ffn", "32", "n_shared_experts x moe_intermediate_size"), m);
+        ModelStats s = Imports.stats(m);
+        long h = 32, nh = 4, qr = 24, kvr = 16, nope = 8, rope = 4, v = 8, e = 4, fe = 16, f = 48;
+        long mla = h * qr + qr + qr * nh * (nope + rope) + h * (kvr + rope) + kvr + kvr * nh * (nope + v) + nh * v * h;
+        long moe = mla + 2 * h + h * e + 3 * h * (2 * fe) + e * 3 * h * fe;
+        assertEquals(mla + 2 * h + 3 * h * f + 2 * moe + 2 * 64 * h + h, s.totalParams());
+        assertEquals(2 * h + 2 * h * h + moe + h, s.mtpParams());
+        assertEquals(3 * (kvr + rope) * 2, s.kvCacheBytesPerToken());
+    }
+
+    @Test
+    void gpt2() {
+        importAndVerify("""
+                {"model_type": "gpt2", "vocab_size": 64, "n_embd": 32, "n_layer": 2, "n_head": 4, "n_positions": 64,
+                 "activation_function": "gelu_new"}""", "[dp 2, tp 2]", "gpt2_embedding", "gpt2_layer", "gpt2_head", "positions");
+    }
+
+    @Test
+    void everySupportedTypeIsTestedHere() {
+        assertEquals(List.of("llama", "mistral", "mixtral", "qwen2", "qwen2_moe", "qwen3", "qwen3_moe", "olmoe", "deepseek_v3", "gpt2"),
+                Families.SUPPORTED);
+    }
+
+    @Test
+    void importIsDeterministicAndCommentsEveryValue() {
+        String json = "{\"model_type\": \"mixtral\", \"num_local_experts\": 4, \"num_experts_per_tok\": 2, " + DENSE + "}";
+        String a = Imports.pdag(json, "M");
+        assertEquals(a, Imports.pdag(json, "M"));
+        for (String line : a.lines().toList()) {
+            if (line.startsWith("  ")) assertTrue(line.contains("// "), "every property says where it came from: " + line);
+        }
+        assertTrue(has(a, "kv_heads", "2", "num_key_value_heads"), a);
+        assertTrue(has(a, "norm", "rmsnorm", "RMSNorm (rms_norm_eps 1e-06)"), a);
+    }
+
+    @Test
+    void missingKeyValueHeadsDefaultToTheQueryHeadsAndSaySo() {
+        String m = Imports.pdag("""
+                {"model_type": "llama", "vocab_size": 64, "hidden_size": 32, "intermediate_size": 48, "num_hidden_layers": 2,
+                 "num_attention_heads": 4}""", "M");
+        assertTrue(has(m, "kv_heads", "4", "num_attention_heads (num_key_value_heads absent"), m);
+        assertTrue(m.contains("tie_word_embeddings absent: false, the default"), m);
+    }
+
+}

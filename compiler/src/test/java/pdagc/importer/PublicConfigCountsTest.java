@@ -1,0 +1,226 @@
+package pdagc.importer;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+import org.junit.jupiter.api.Test;
+import pdagc.analysis.ModelStats;
+
+/**
+ * Real configs beyond the reference four, counted from their imported IR and compared with an
+ * expected number derived in the test, from the same config fields, by a formula written out by
+ * hand for that architecture (not by the code under test). Each config lists the fields that
+ * matter, as published in the named Hugging Face repository (or paper); each test also checks
+ * the rounded figure its authors publish.
+ */
+class PublicConfigCountsTest {
+    private static final long BF16 = 2;
+
+    /** Attention of a llama-style layer: q, k, v, o projections without biases. */
+    private static long attention(long h, long nh, long nkv, long hd) {
+        return h * nh * hd + 2 * h * nkv * hd + nh * hd * h;
+    }
+
+    /** A SwiGLU MLP: gate, up and down. */
+    private static long swiglu(long h, long f) {
+        return 3 * h * f;
+    }
+
+    /** Rounds to the given number of decimals of billions, as model cards print them. */
+    private static double billions(long n, int decimals) {
+        double scale = Math.pow(10, decimals);
+        return Math.round(n / 1e9 * scale) / scale;
+    }
+
+    // Qwen/Qwen2-7B, config.json. Qwen2 has biases on q, k and v (not o). Published: 7.6B.
+    @Test
+    void qwen2_7b() {
+        long v = 152064, h = 3584, f = 18944, l = 28, nh = 28, nkv = 4, hd = h / nh;
+        ModelStats s = Imports.importAndCount("""
+                {"architectures": ["Qwen2ForCausalLM"], "model_type": "qwen2", "vocab_size": 152064, "hidden_size": 3584,
+                 "intermediate_size": 18944, "num_hidden_layers": 28, "num_attention_heads": 28, "num_key_value_heads": 4,
+                 "hidden_act": "silu", "rms_norm_eps": 1e-06, "tie_word_embeddings": false}""");
+        long layer = attention(h, nh, nkv, hd) + (nh * hd + 2 * nkv * hd) + swiglu(h, f) + 2 * h;
+        long total = l * layer + 2 * v * h + h;
+        assertEquals(total, s.totalParams());
+        assertEquals(7_615_616_512L, total, "the formula's value, for the record");
+        assertEquals(total, s.activeParams());
+        assertEquals(2 * l * nkv * hd * BF16, s.kvCacheBytesPerToken());
+        assertEquals(7.6, billions(total, 1));
+    }
+
+    // Qwen/Qwen3-8B, config.json. Qwen3: head_dim 128 given, q_norm and k_norm over head_dim.
+    // Published (model card): 8.2B parameters, 6.95B non-embedding.
+    @Test
+    void qwen3_8b() {
+        long v = 151936, h = 4096, f = 12288, l = 36, nh = 32, nkv = 8, hd = 128;
+        ModelStats s = Imports.importAndCount("""
+                {"architectures": ["Qwen3ForCausalLM"], "model_type": "qwen3", "vocab_size": 151936, "hidden_size": 4096,
+                 "intermediate_size": 12288, "num_hidden_layers": 36, "num_attention_heads": 32, "num_key_value_heads": 8,
+                 "head_dim": 128, "attention_bias": false, "hidden_act": "silu", "rms_norm_eps": 1e-06, "tie_word_embeddings": false}""");
+        long layer = attention(h, nh, nkv, hd) + 2 * hd + swiglu(h, f) + 2 * h;
+        long total = l * layer + 2 * v * h + h;
+        assertEquals(total, s.totalParams());
+        assertEquals(8_190_735_360L, total);
+        assertEquals(2 * l * nkv * hd * BF16, s.kvCacheBytesPerToken());
+        assertEquals(8.2, billions(total, 1));
+        assertEquals(6.95, billions(total - 2 * v * h, 2));
+    }
+
+    // Qwen/Qwen3-0.6B, config.json: tied embeddings. Published: 0.6B, 0.44B non-embedding.
+    @Test
+    void qwen3_0_6bTiesItsEmbeddings() {
+        long v = 151936, h = 1024, f = 3072, l = 28, nh = 16, nkv = 8, hd = 128;
+        ModelStats s = Imports.importAndCount("""
+                {"model_type": "qwen3", "vocab_size": 151936, "hidden_size": 1024, "intermediate_size": 3072,
+                 "num_hidden_layers": 28, "num_attention_heads": 16, "num_key_value_heads": 8, "head_dim": 128,
+                 "hidden_act": "silu", "tie_word_embeddings": true}""");
+        long total = l * (attention(h, nh, nkv, hd) + 2 * hd + swiglu(h, f) + 2 * h) + v * h + h;
+        assertEquals(total, s.totalParams());
+        assertEquals(0.6, billions(total, 1));
+        assertEquals(0.44, billions(total - v * h, 2));
+    }
+
+    // mistralai/Mistral-7B-v0.1, config.json. Published: 7.24B (Mistral AI's model card: "7.3B"; 7,241,732,096 counted).
+    @Test
+    void mistral_7b() {
+        long v = 32000, h = 4096, f = 14336, l = 32, nh = 32, nkv = 8, hd = h / nh;
+        ModelStats s = Imports.importAndCount("""
+                {"architectures": ["MistralForCausalLM"], "model_type": "mistral", "vocab_size": 32000, "hidden_size": 4096,
+                 "intermediate_size": 14336, "num_hidden_layers": 32, "num_attention_heads": 32, "num_key_value_heads": 8,
+                 "sliding_window": 4096, "hidden_act": "silu", "rms_norm_eps": 1e-05, "tie_word_embeddings": false}""");
+        long total = l * (attention(h, nh, nkv, hd) + swiglu(h, f) + 2 * h) + 2 * v * h + h;
+        assertEquals(total, s.totalParams());
+        assertEquals(7_241_732_096L, total);
+        assertEquals(2 * l * nkv * hd * BF16, s.kvCacheBytesPerToken());
+    }
+
+    // mistral-community/Mixtral-8x22B-v0.1, config.json (vocab 32000). Published: 141B total, 39B active.
+    @Test
+    void mixtral_8x22b() {
+        long v = 32000, h = 6144, f = 16384, l = 56, nh = 48, nkv = 8, hd = h / nh, e = 8, k = 2;
+        ModelStats s = Imports.importAndCount("""
+                {"architectures": ["MixtralForCausalLM"], "model_type": "mixtral", "vocab_size": 32000, "hidden_size": 6144,
+                 "intermediate_size": 16384, "num_hidden_layers": 56, "num_attention_heads": 48, "num_key_value_heads": 8,
+                 "num_local_experts": 8, "num_experts_per_tok": 2, "hidden_act": "silu", "tie_word_embeddings": false}""");
+        long shared = attention(h, nh, nkv, hd) + 2 * h + h * e;
+        long total = l * (shared + e * swiglu(h, f)) + 2 * v * h + h;
+        long active = l * (shared + k * swiglu(h, f)) + 2 * v * h + h;
+        assertEquals(total, s.totalParams());
+        assertEquals(active, s.activeParams());
+        assertEquals(140_620_634_112L, total);
+        assertEquals(2 * l * nkv * hd * BF16, s.kvCacheBytesPerToken());
+        assertEquals(141, billions(total, 0));
+        assertEquals(39, billions(active, 0));
+    }
+
+    // Qwen/Qwen1.5-MoE-A2.7B, config.json: 60 experts (top 4) of 1408, one shared expert of 5632 with a
+    // sigmoid gate (hidden x 1), q/k/v biases. Published: 14.3B total, 2.7B activated.
+    @Test
+    void qwen15MoeA27b() {
+        long v = 151936, h = 2048, l = 24, nh = 16, nkv = 16, hd = h / nh, e = 60, k = 4, fe = 1408, fs = 5632;
+        ModelStats s = Imports.importAndCount("""
+                {"architectures": ["Qwen2MoeForCausalLM"], "model_type": "qwen2_moe", "vocab_size": 151936, "hidden_size": 2048,
+                 "intermediate_size": 5632, "moe_intermediate_size": 1408, "shared_expert_intermediate_size": 5632,
+                 "num_experts": 60, "num_experts_per_tok": 4, "num_hidden_layers": 24, "num_attention_heads": 16,
+                 "num_key_value_heads": 16, "decoder_sparse_step": 1, "mlp_only_layers": [], "norm_topk_prob": false,
+                 "hidden_act": "silu", "tie_word_embeddings": false}""");
+        long common = attention(h, nh, nkv, hd) + (nh * hd + 2 * nkv * hd) + 2 * h + h * e + swiglu(h, fs) + h;
+        long total = l * (common + e * swiglu(h, fe)) + 2 * v * h + h;
+        long active = l * (common + k * swiglu(h, fe)) + 2 * v * h + h;
+        assertEquals(total, s.totalParams());
+        assertEquals(active, s.activeParams());
+        assertEquals(14.3, billions(total, 1));
+        assertEquals(2.7, billions(active, 1));
+    }
+
+    // Qwen/Qwen3-30B-A3B, config.json: 128 experts (top 8) of 768, per-head q/k norms. Published: 30.5B total, 3.3B activated.
+    @Test
+    void qwen3_30bA3b() {
+        long v = 151936, h = 2048, l = 48, nh = 32, nkv = 4, hd = 128, e = 128, k = 8, fe = 768;
+        ModelStats s = Imports.importAndCount("""
+                {"architectures": ["Qwen3MoeForCausalLM"], "model_type": "qwen3_moe", "vocab_size": 151936, "hidden_size": 2048,
+                 "intermediate_size": 6144, "moe_intermediate_size": 768, "num_experts": 128, "num_experts_per_tok": 8,
+                 "num_hidden_layers": 48, "num_attention_heads": 32, "num_key_value_heads": 4, "head_dim": 128,
+                 "decoder_sparse_step": 1, "mlp_only_layers": [], "norm_topk_prob": true, "hidden_act": "silu",
+                 "tie_word_embeddings": false}""");
+        long common = attention(h, nh, nkv, hd) + 2 * hd + 2 * h + h * e;
+        long total = l * (common + e * swiglu(h, fe)) + 2 * v * h + h;
+        long active = l * (common + k * swiglu(h, fe)) + 2 * v * h + h;
+        assertEquals(total, s.totalParams());
+        assertEquals(active, s.activeParams());
+        assertEquals(30.5, billions(total, 1));
+        assertEquals(3_353_032_704L, active);
+        assertEquals(3.3, Math.floor(active / 1e8) / 10, "3.35B, which the model card truncates to 3.3B");
+        assertEquals(2 * l * nkv * hd * BF16, s.kvCacheBytesPerToken());
+    }
+
+    // deepseek-ai/DeepSeek-V3, config.json. Published (technical report): 671B total, 37B activated per token;
+    // the MTP module is "11.5B unique parameters, excluding the shared embedding and head" (README_WEIGHTS.md).
+    @Test
+    void deepseekV3() {
+        long v = 129280, h = 7168, f = 18432, fe = 2048, l = 61, dense = 3, nh = 128, e = 256, k = 8, shared = 1;
+        long qr = 1536, kvr = 512, nope = 128, rope = 64, vd = 128;
+        ModelStats s = Imports.importAndCount("""
+                {"architectures": ["DeepseekV3ForCausalLM"], "model_type": "deepseek_v3", "vocab_size": 129280, "hidden_size": 7168,
+                 "intermediate_size": 18432, "moe_intermediate_size": 2048, "num_hidden_layers": 61, "num_nextn_predict_layers": 1,
+                 "num_attention_heads": 128, "num_key_value_heads": 128, "n_shared_experts": 1, "n_routed_experts": 256,
+                 "routed_scaling_factor": 2.5, "kv_lora_rank": 512, "q_lora_rank": 1536, "qk_rope_head_dim": 64, "v_head_dim": 128,
+                 "qk_nope_head_dim": 128, "topk_method": "noaux_tc", "n_group": 8, "topk_group": 4, "num_experts_per_tok": 8,
+                 "moe_layer_freq": 1, "first_k_dense_replace": 3, "norm_topk_prob": true, "scoring_func": "sigmoid",
+                 "hidden_act": "silu", "rms_norm_eps": 1e-06, "tie_word_embeddings": false}""");
+        // q_a_proj, q_a_layernorm, q_b_proj; kv_a_proj_with_mqa, kv_a_layernorm, kv_b_proj (keys and values); o_proj.
+        long mla = h * qr + qr + qr * nh * (nope + rope) + h * (kvr + rope) + kvr + kvr * nh * (nope + vd) + nh * vd * h;
+        long denseLayer = mla + 2 * h + swiglu(h, f);
+        long moeCommon = mla + 2 * h + h * e + shared * swiglu(h, fe);
+        long moeLayer = moeCommon + e * swiglu(h, fe);
+        long total = dense * denseLayer + (l - dense) * moeLayer + 2 * v * h + h;
+        long active = dense * denseLayer + (l - dense) * (moeCommon + k * swiglu(h, fe)) + 2 * v * h + h;
+        // One MTP module: enorm, hnorm, eh_proj (2h -> h), one MoE layer, shared_head.norm.
+        long mtp = 2 * h + 2 * h * h + moeLayer + h;
+        assertEquals(total, s.totalParams());
+        assertEquals(active, s.activeParams());
+        assertEquals(mtp, s.mtpParams());
+        assertEquals(1, s.mtpModules());
+        assertEquals(671_026_404_352L, total);
+        assertEquals(37_552_282_624L, active);
+        assertEquals(11_610_067_968L, mtp);
+        assertEquals(671, billions(total, 0));
+        // 37.55B counted with the input embedding, as the reference README counts active parameters; DeepSeek's
+        // "36.6B activated (including the output head)" is the same count without the input embedding.
+        assertEquals(37, (long) (active / 1e9), "37.55B, which the report truncates to 37B");
+        assertEquals(36.6, billions(active - v * h, 1));
+        // The compressed KV cache: kv_lora_rank + qk_rope_head_dim per token per layer.
+        assertEquals(l * (kvr + rope) * BF16, s.kvCacheBytesPerToken());
+    }
+
+    // GPT-3 175B (Brown et al. 2020, Table 2.1: 96 layers, d_model 12288, 96 heads, context 2048; GPT-2's
+    // vocabulary of 50257) written as a gpt2-style config. Published: 175.0B. Narayanan et al. 2021, eq. 2
+    // (in ../shared/reference/README.md): P = 12lh^2 (1 + 13/(12h) + (V+s)/(12lh)), which leaves out the final
+    // LayerNorm's 2h.
+    @Test
+    void gpt3_175b() {
+        long v = 50257, h = 12288, l = 96, s = 2048;
+        ModelStats stats = Imports.importAndCount("""
+                {"model_type": "gpt2", "vocab_size": 50257, "n_embd": 12288, "n_layer": 96, "n_head": 96, "n_positions": 2048,
+                 "n_inner": null, "activation_function": "gelu_new"}""");
+        long eq2 = 12 * l * h * h + 13 * l * h + (v + s) * h;
+        assertEquals(eq2 + 2 * h, stats.totalParams());
+        assertEquals(174_604_259_328L, stats.totalParams());
+        assertEquals(175, billions(stats.totalParams(), 0));
+        assertEquals(2 * l * h * BF16, stats.kvCacheBytesPerToken());
+    }
+
+    // openai-community/gpt2, config.json: 124,439,808 parameters (what transformers' num_parameters() reports).
+    @Test
+    void gpt2Small() {
+        long v = 50257, h = 768, l = 12, p = 1024;
+        ModelStats s = Imports.importAndCount("""
+                {"architectures": ["GPT2LMHeadModel"], "model_type": "gpt2", "vocab_size": 50257, "n_embd": 768, "n_layer": 12,
+                 "n_head": 12, "n_positions": 1024, "n_ctx": 1024, "activation_function": "gelu_new", "layer_norm_epsilon": 1e-05}""");
+        // Per layer: ln_1 (2h), c_attn (h x 3h + 3h), c_proj (h x h + h), ln_2 (2h), c_fc (h x 4h + 4h), c_proj (4h x h + h).
+        long layer = 2 * h + (3 * h * h + 3 * h) + (h * h + h) + 2 * h + (4 * h * h + 4 * h) + (4 * h * h + h);
+        long total = l * layer + v * h + p * h + 2 * h;
+        assertEquals(total, s.totalParams());
+        assertEquals(124_439_808L, total);
+    }
+}
