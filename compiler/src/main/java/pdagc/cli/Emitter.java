@@ -52,7 +52,7 @@ final class Emitter {
         Path target = output != null ? output : defaultOutput(input);
         return switch (format) {
             case "ir" -> OutputFiles.write(target, input, o -> o.write(IrText.spmd(plan.spmd()).getBytes(StandardCharsets.UTF_8)), stdout, err);
-            case "json" -> OutputFiles.write(target, input, o -> JsonBackend.write(plan.dag(), plan.analysis(), o), stdout, err);
+            case "json" -> pdagc.driver.Timings.time("json", () -> OutputFiles.write(target, input, o -> JsonBackend.write(plan.dag(), plan.analysis(), o), stdout, err));
             case "report" -> OutputFiles.write(target, input,
                     o -> o.write(ReportBackend.render(plan.deployment(), plan.dag(), plan.analysis()).getBytes(StandardCharsets.UTF_8)), stdout, err);
             case "dot", "svg" -> drawing(plan, input, target, view, budget, stdout, err);

@@ -220,12 +220,9 @@ public final class Materialize {
             if (op.op() instanceof Op.Collective c) {
                 int peers = mesh.size(c.axes()) - 1;
                 if (j < peers) {
-                    List<Integer> group = mesh.group(r, c.axes());
-                    int peer = 0;
-                    for (int g : group) {
-                        if (g == r) continue;
-                        if (peer++ == j) return new DagEdge(index(g, mb, op.inputs().get(0)), to, EdgeKind.DATA);
-                    }
+                    int self = mesh.indexInSorted(r, c.axes());
+                    int g = mesh.member(r, c.axes(), j < self ? j : j + 1);
+                    return new DagEdge(index(g, mb, op.inputs().get(0)), to, EdgeKind.DATA);
                 }
                 j -= peers;
             }

@@ -20,6 +20,18 @@ public record PlanDag(
         List<DagEdge> edges,
         List<Role> roles) {
 
+    /** Plans up to this many nodes are held as objects once materialized; larger ones stay computed on demand. */
+    public static final int SNAPSHOT_NODES = 2_000_000;
+
+    /**
+     * The same plan with its nodes and edges held in memory, for passes that read them many times;
+     * the plan itself when it is larger than {@link #SNAPSHOT_NODES}.
+     */
+    public PlanDag snapshot() {
+        if (nodes instanceof java.util.ArrayList || nodes.size() > SNAPSHOT_NODES) return this;
+        return new PlanDag(deployment, source, mesh, gpusPerNode, dtype, gpus, new java.util.ArrayList<>(nodes), new java.util.ArrayList<>(edges), roles);
+    }
+
     /** GPUs that run one program, with how many there are. */
     public record Role(int id, List<Integer> gpus) {
         public int multiplicity() {

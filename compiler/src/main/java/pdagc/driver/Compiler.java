@@ -80,7 +80,7 @@ public final class Compiler {
 
     /** Compiles one deploy (by name, or the only one) through materialization and validation. */
     public Optional<Plan> compile(Path file, String display, String deploy) {
-        List<Plan> plans = load(new Loader(diagnostics).loadRoot(file, display), deploy);
+        List<Plan> plans = Timings.time("front end + partition", () -> load(new Loader(diagnostics).loadRoot(file, display), deploy));
         if (plans.size() != 1 || diagnostics.hasErrors()) return Optional.empty();
         Optional<Plan> built = materialize(plans.get(0));
         return diagnostics.hasErrors() ? Optional.empty() : built;
@@ -94,9 +94,10 @@ public final class Compiler {
     public Optional<Plan> materialize(Plan plan) {
         if (plan.dag() != null) return Optional.of(plan);
         Deployment d = plan.deployment();
-        PlanDag dag = Materialize.run(d.name(), d.span().file().displayName(), plan.spmd(), d.cluster().perNode());
-        List<String> problems = Validate.run(dag);
-        Analysis analysis = problems.isEmpty() ? Analysis.run(d, plan.graph(), plan.spmd(), dag) : null;
+        PlanDag dag = Timings.time("materialize",
+                () -> Materialize.run(d.name(), d.span().file().displayName(), plan.spmd(), d.cluster().perNode()).snapshot());
+        List<String> problems = Timings.time("validate", () -> Validate.run(dag));
+        Analysis analysis = problems.isEmpty() ? Timings.time("analyze", () -> Analysis.run(d, plan.graph(), plan.spmd(), dag)) : null;
         if (analysis != null && analysis.problem() != null) problems = List.of(analysis.problem());
         for (String p : problems) {
             diagnostics.add(Diagnostic.of(Code.E0901, d.span(), p).label("in the plan of this deployment")

@@ -93,6 +93,36 @@ public record Mesh(List<Axis> axes) {
         c[axis] = keep;
     }
 
+    /**
+     * Member {@code m} (0-based, ascending rank order) of the group over {@code over} that holds
+     * {@code rank}, without building the group: its coordinates on those axes are m's digits.
+     */
+    public int member(int rank, java.util.Collection<String> over, int m) {
+        int result = rank;
+        int rest = m;
+        for (int i = axes.size() - 1; i >= 0; i--) {
+            Axis a = axes.get(i);
+            if (!over.contains(a.name())) continue;
+            int digit = rest % a.size();
+            rest /= a.size();
+            result += (digit - coord(rank, a.name())) * stride(i);
+        }
+        return result;
+    }
+
+    /** The position of {@code rank} in its group over {@code over} in ascending rank order. */
+    public int indexInSorted(int rank, java.util.Collection<String> over) {
+        int i = 0;
+        for (Axis a : axes) if (over.contains(a.name())) i = i * a.size() + coord(rank, a.name());
+        return i;
+    }
+
+    private int stride(int axis) {
+        int s = 1;
+        for (int j = axes.size() - 1; j > axis; j--) s *= axes.get(j).size();
+        return s;
+    }
+
     /** The position of {@code rank} inside its group over the given axes, major-to-minor in the order given. */
     public int indexIn(int rank, List<String> over) {
         int i = 0;

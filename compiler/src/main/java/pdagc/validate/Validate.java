@@ -8,7 +8,6 @@ import java.util.TreeMap;
 import org.jgrapht.Graph;
 import org.jgrapht.graph.DefaultEdge;
 import org.jgrapht.graph.SimpleDirectedGraph;
-import org.jgrapht.traverse.TopologicalOrderIterator;
 import pdagc.dag.DagEdge;
 import pdagc.dag.DagNode;
 import pdagc.dag.EdgeKind;
@@ -29,7 +28,8 @@ public final class Validate {
 
     private Validate() {}
 
-    public static List<String> run(PlanDag dag) {
+    public static List<String> run(PlanDag plan) {
+        PlanDag dag = plan.snapshot();
         List<String> problems = new ArrayList<>();
         acyclic(dag, problems);
         nodesComplete(dag, problems);
@@ -39,19 +39,43 @@ public final class Validate {
         return problems;
     }
 
+    /**
+     * Kahn's algorithm over arrays (plans reach millions of edges); when some nodes cannot be
+     * ordered, JGraphT's cycle detector names nodes that lie on a cycle among them.
+     */
     private static void acyclic(PlanDag dag, List<String> problems) {
-        Graph<Integer, DefaultEdge> g = new SimpleDirectedGraph<>(DefaultEdge.class);
-        for (DagNode n : dag.nodes()) g.addVertex(n.index());
+        int n = dag.nodes().size();
+        int[] indegree = new int[n];
+        int[] outStart = new int[n + 1];
         for (DagEdge e : dag.edges()) {
             if (e.from() == e.to()) {
                 problems.add("self edge on " + dag.nodes().get(e.from()).id());
                 return;
             }
-            g.addEdge(e.from(), e.to());
+            indegree[e.to()]++;
+            outStart[e.from() + 1]++;
         }
-        int seen = 0;
-        for (TopologicalOrderIterator<Integer, DefaultEdge> it = new TopologicalOrderIterator<>(g); it.hasNext(); it.next()) seen++;
-        if (seen != g.vertexSet().size()) problems.add("the DAG has a cycle: " + (g.vertexSet().size() - seen) + " nodes cannot be ordered");
+        for (int i = 0; i < n; i++) outStart[i + 1] += outStart[i];
+        int[] out = new int[outStart[n]];
+        int[] fill = outStart.clone();
+        for (DagEdge e : dag.edges()) out[fill[e.from()]++] = e.to();
+        int[] queue = new int[n];
+        int head = 0;
+        int tail = 0;
+        for (int i = 0; i < n; i++) if (indegree[i] == 0) queue[tail++] = i;
+        while (head < tail) {
+            int v = queue[head++];
+            for (int k = outStart[v]; k < outStart[v + 1]; k++) if (--indegree[out[k]] == 0) queue[tail++] = out[k];
+        }
+        if (tail == n) return;
+        Graph<Integer, DefaultEdge> rest = new SimpleDirectedGraph<>(DefaultEdge.class);
+        for (int i = 0; i < n; i++) if (indegree[i] > 0) rest.addVertex(i);
+        for (DagEdge e : dag.edges()) if (indegree[e.from()] > 0 && indegree[e.to()] > 0) rest.addEdge(e.from(), e.to());
+        List<String> onCycle = new ArrayList<>();
+        for (int v : new org.jgrapht.alg.cycle.CycleDetector<>(rest).findCycles()) {
+            if (onCycle.size() < 4) onCycle.add(dag.nodes().get(v).id());
+        }
+        problems.add("the DAG has a cycle: " + (n - tail) + " nodes cannot be ordered, among them " + String.join(", ", onCycle));
     }
 
     private static void nodesComplete(PlanDag dag, List<String> problems) {
