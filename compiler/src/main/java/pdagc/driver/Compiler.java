@@ -96,6 +96,8 @@ public final class Compiler {
         Deployment d = plan.deployment();
         PlanDag dag = Timings.time("materialize",
                 () -> Materialize.run(d.name(), d.span().file().displayName(), plan.spmd(), d.cluster().perNode()).snapshot());
+        Timings.count("nodes", dag.nodes().size());
+        Timings.count("edges", dag.edges().size());
         List<String> problems = Timings.time("validate", () -> Validate.run(dag));
         Analysis analysis = problems.isEmpty() ? Timings.time("analyze", () -> Analysis.run(d, plan.graph(), plan.spmd(), dag)) : null;
         if (analysis != null && analysis.problem() != null) problems = List.of(analysis.problem());
