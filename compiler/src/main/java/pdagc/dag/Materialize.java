@@ -24,6 +24,9 @@ import pdagc.partition.SpmdProgram;
 public final class Materialize {
     public static final String NAME = "materialize";
 
+    /** The most nodes a plan may have: validation and analysis keep a few numbers per node. */
+    public static final long MAX_NODES = 50_000_000L;
+
     private Materialize() {}
 
     public static PlanDag run(String deployment, String source, SpmdProgram program, int gpusPerNode) {
@@ -126,7 +129,7 @@ public final class Materialize {
                 nodeStart[r + 1] = nodeStart[r] + seqOp[s].length;
                 edgeStartOfRank[r + 1] = edgeStartOfRank[r] + edgeStart[s][seqOp[s].length];
             }
-            if (nodeStart[mesh.size()] > Integer.MAX_VALUE || edgeStartOfRank[mesh.size()] > Integer.MAX_VALUE) {
+            if (nodeStart[mesh.size()] > MAX_NODES || edgeStartOfRank[mesh.size()] > Integer.MAX_VALUE) {
                 throw new PlanTooLarge(nodeStart[mesh.size()], edgeStartOfRank[mesh.size()]);
             }
         }
@@ -260,9 +263,21 @@ public final class Materialize {
     /** A plan whose nodes or edges do not fit in a Java int index. */
     public static final class PlanTooLarge extends RuntimeException {
         private static final long serialVersionUID = 1L;
+        private final long nodes;
+        private final long edges;
 
         PlanTooLarge(long nodes, long edges) {
-            super("the plan has " + nodes + " nodes and " + edges + " edges; more than 2^31 cannot be listed");
+            super("the plan has " + nodes + " nodes and " + edges + " edges, over the budget");
+            this.nodes = nodes;
+            this.edges = edges;
+        }
+
+        public long nodes() {
+            return nodes;
+        }
+
+        public long edges() {
+            return edges;
         }
     }
 }

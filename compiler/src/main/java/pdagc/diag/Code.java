@@ -12,6 +12,7 @@ public enum Code {
     E0002("E0002", "syntax error: %s"),
     E0003("E0003", "file is not UTF-8 text: %s"),
     E0004("E0004", "cannot read %s: %s"),
+    E0005("E0005", "brackets are nested more than %s deep"),
 
     // ---- imports and names (E01xx)
     E0101("E0101", "cannot find module `%s`"),
@@ -59,6 +60,7 @@ public enum Code {
     E0501("E0501", "requirement not met: %s"),
     E0502("E0502", "unknown requirement `%s`"),
     E0503("E0503", "GPU %s needs %s but has %s"),
+    E0505("E0505", "the per-GPU DAG would have %s nodes and %s edges, over pdagc's budget of 50,000,000 nodes"),
     W0504("W0504", "requirement `%s` is not evaluated: %s", Severity.WARNING),
 
     // ---- importing model configs and counting models (E06xx)

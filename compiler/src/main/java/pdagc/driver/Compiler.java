@@ -94,8 +94,16 @@ public final class Compiler {
     public Optional<Plan> materialize(Plan plan) {
         if (plan.dag() != null) return Optional.of(plan);
         Deployment d = plan.deployment();
-        PlanDag dag = Timings.time("materialize",
-                () -> Materialize.run(d.name(), d.span().file().displayName(), plan.spmd(), d.cluster().perNode()).snapshot());
+        PlanDag dag;
+        try {
+            dag = Timings.time("materialize",
+                    () -> Materialize.run(d.name(), d.span().file().displayName(), plan.spmd(), d.cluster().perNode()).snapshot());
+        } catch (Materialize.PlanTooLarge e) {
+            diagnostics.add(Diagnostic.of(Code.E0505, d.span(), e.nodes(), e.edges()).label("this deployment")
+                    .note("the per-GPU DAG lists every op of every GPU and micro-batch")
+                    .help("the SPMD program every GPU runs is small: see it with `--print-ir-after insert-collectives`; or plan fewer GPUs or micro-batches"));
+            return Optional.empty();
+        }
         Timings.count("nodes", dag.nodes().size());
         Timings.count("edges", dag.edges().size());
         List<String> problems = Timings.time("validate", () -> Validate.run(dag));

@@ -20,6 +20,7 @@ public final class Parsing {
         CommonTokenStream tokens = new CommonTokenStream(lexer);
         tokens.fill();
         errors.unterminated(tokens.getTokens());
+        if (!nestingWithinLimit(file, tokens.getTokens(), diagnostics)) return Optional.empty();
         PdagParser parser = new PdagParser(tokens);
         parser.setErrorHandler(new QuietRecovery());
         parser.removeErrorListeners();
@@ -27,5 +28,24 @@ public final class Parsing {
         PdagParser.FileContext tree = parser.file();
         if (errors.count() > 0) return Optional.empty();
         return Optional.of(new AstBuilder(file).file(tree));
+    }
+
+    /** Brackets nested deeper than this are refused before parsing (the parser and the passes recurse on them). */
+    public static final int MAX_NESTING = 200;
+
+    private static boolean nestingWithinLimit(SourceFile file, java.util.List<org.antlr.v4.runtime.Token> tokens, Diagnostics diagnostics) {
+        int depth = 0;
+        for (org.antlr.v4.runtime.Token t : tokens) {
+            int type = t.getType();
+            if (type == PdagLexer.LPAREN || type == PdagLexer.LBRACK || type == PdagLexer.LBRACE) depth++;
+            else if (type == PdagLexer.RPAREN || type == PdagLexer.RBRACK || type == PdagLexer.RBRACE) depth = Math.max(0, depth - 1);
+            if (depth > MAX_NESTING) {
+                diagnostics.add(pdagc.diag.Diagnostic.of(pdagc.diag.Code.E0005,
+                                new pdagc.source.Span(file, t.getStartIndex(), t.getStopIndex() + 1), MAX_NESTING)
+                        .label("nested " + depth + " deep here").help("split the expression with intermediate names"));
+                return false;
+            }
+        }
+        return true;
     }
 }
