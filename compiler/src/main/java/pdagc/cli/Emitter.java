@@ -22,7 +22,7 @@ import pdagc.partition.IrText;
  * which engine), and writes all or nothing through {@link OutputFiles}.
  */
 final class Emitter {
-    static final List<String> FORMATS = List.of("dot", "ir", "json", "svg");
+    static final List<String> FORMATS = List.of("dot", "ir", "java", "json", "svg");
 
     private final String format;
 
@@ -53,6 +53,7 @@ final class Emitter {
             case "ir" -> OutputFiles.write(target, input, o -> o.write(IrText.spmd(plan.spmd()).getBytes(StandardCharsets.UTF_8)), stdout, err);
             case "json" -> OutputFiles.write(target, input, o -> JsonBackend.write(plan.dag(), o), stdout, err);
             case "dot", "svg" -> drawing(plan, input, target, view, budget, stdout, err);
+            case "java" -> JavaOutput.emit(plan, output, err);
             default -> throw new IllegalStateException("format list and emitter disagree on " + format);
         };
     }
