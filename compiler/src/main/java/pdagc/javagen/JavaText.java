@@ -32,6 +32,22 @@ final class JavaText {
                 .replace("}", "&#125;");
     }
 
+    /** {@code text} broken into lines of at most {@code width} characters at spaces (longer words stay whole). */
+    static String wrap(String text, int width) {
+        StringBuilder out = new StringBuilder();
+        int lineStart = 0;
+        for (String word : text.split(" ")) {
+            if (out.length() > lineStart && out.length() - lineStart + 1 + word.length() > width) {
+                out.append('\n');
+                lineStart = out.length();
+            } else if (out.length() > lineStart) {
+                out.append(' ');
+            }
+            out.append(word);
+        }
+        return out.toString();
+    }
+
     /**
      * A Java string literal, quotes included, whose value is {@code raw}: ASCII only, with named or
      * octal escapes for control characters and {@code \}{@code uXXXX} only for non-ASCII characters

@@ -7,6 +7,7 @@ import com.palantir.javapoet.ParameterizedTypeName;
 import com.palantir.javapoet.TypeName;
 import com.palantir.javapoet.TypeSpec;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import javax.lang.model.element.Modifier;
 import pdagc.mesh.Mesh;
@@ -29,8 +30,8 @@ final class MeshClass {
         }
         return TypeSpec.classBuilder(name)
                 .addModifiers(Modifier.PUBLIC, Modifier.FINAL)
-                .addJavadoc("The device mesh $L of $L: rank numbering (row-major, last axis fastest) and collective groups.\n",
-                        JavaText.javadoc(mesh.toString()), planDoc)
+                .addJavadoc("$L\n", JavaText.wrap("The device mesh " + JavaText.javadoc(mesh.toString()) + " of " + planDoc
+                        + ": rank numbering (row-major, last axis fastest) and collective groups.", RuntimeApi.DOC_WIDTH))
                 .addField(FieldSpec.builder(ParameterizedTypeName.get(List.class, String.class), "AXES", Modifier.PUBLIC, Modifier.STATIC, Modifier.FINAL)
                         .addJavadoc("The mesh's axes, major to minor.\n")
                         .initializer("$T.of($L)", List.class, String.join(", ", axes))
@@ -54,13 +55,12 @@ final class MeshClass {
                 .addJavadoc("The rank at the given coordinates, one per axis in {@link #AXES} order.\n")
                 .addParameter(int[].class, "coords")
                 .beginControlFlow("if (coords.length != SIZES.length)")
-                .addStatement("throw new $T(coords.length + \" coordinates for a mesh of \" + SIZES.length + \" axes\")", IllegalArgumentException.class)
+                .addStatement("throw new $T($T.toString(coords) + \" is not on the mesh\")", IllegalArgumentException.class, Arrays.class)
                 .endControlFlow()
                 .addStatement("int rank = 0")
                 .beginControlFlow("for (int i = 0; i < SIZES.length; i++)")
                 .beginControlFlow("if (coords[i] < 0 || coords[i] >= SIZES[i])")
-                .addStatement("throw new $T(\"coordinate \" + coords[i] + \" of axis \" + AXES.get(i) + \" is outside its size \" + SIZES[i])",
-                        IllegalArgumentException.class)
+                .addStatement("throw new $T($T.toString(coords) + \" is off the mesh\")", IllegalArgumentException.class, Arrays.class)
                 .endControlFlow()
                 .addStatement("rank = rank * SIZES[i] + coords[i]")
                 .endControlFlow()
@@ -87,7 +87,7 @@ final class MeshClass {
 
     private static MethodSpec group() {
         return MethodSpec.methodBuilder("group").addModifiers(Modifier.PUBLIC, Modifier.STATIC).returns(int[].class)
-                .addJavadoc("The ranks that differ from the rank at {@code coords} only in {@code axes} ({@code +}-separated), ascending.\n")
+                .addJavadoc("The ranks that differ from the rank at {@code coords} only in {@code axes}\n({@code +}-separated), ascending.\n")
                 .addParameter(int[].class, "coords")
                 .addParameter(String.class, "axes")
                 .addStatement("String over = \"+\" + axes + \"+\"")
@@ -108,7 +108,7 @@ final class MeshClass {
                 .addStatement("members[n++] = r")
                 .endControlFlow()
                 .endControlFlow()
-                .addStatement("return $T.copyOf(members, n)", java.util.Arrays.class)
+                .addStatement("return $T.copyOf(members, n)", Arrays.class)
                 .build();
     }
 }

@@ -27,7 +27,7 @@ final class PlanClass {
         TypeName stringType = ClassName.get(String.class);
         return TypeSpec.classBuilder(types.plan())
                 .addModifiers(Modifier.PUBLIC, Modifier.FINAL)
-                .addJavadoc("The entry point of $L: every GPU's program and collective groups.\n", planDoc)
+                .addJavadoc("$L\n", JavaText.wrap("The entry point of " + planDoc + ": every GPU's program and collective groups.", RuntimeApi.DOC_WIDTH))
                 .addField(constant(stringType, "DEPLOYMENT", "The deploy's name in the source file.", CodeBlock.of("$L", JavaText.literal(deployment))))
                 .addField(constant(stringType, "SOURCE", "The source file the plan was compiled from.", CodeBlock.of("$L", JavaText.literal(source))))
                 .addField(constant(TypeName.INT, "GPUS", "The number of GPUs.", CodeBlock.of("$T.GPUS", types.mesh())))
@@ -64,7 +64,7 @@ final class PlanClass {
         return MethodSpec.methodBuilder("program").addModifiers(Modifier.PUBLIC, Modifier.STATIC)
                 .addTypeVariable(RuntimeApi.Types.T)
                 .returns(Runnable.class)
-                .addJavadoc("GPU {@code gpu}'s program bound to {@code runtime}; running it executes the GPU's whole schedule.\n")
+                .addJavadoc("GPU {@code gpu}'s program bound to {@code runtime}; running it executes the GPU's whole\nschedule.\n")
                 .addParameter(TypeName.INT, "gpu")
                 .addParameter(ParameterizedTypeName.get(types.runtime(), RuntimeApi.Types.T), "runtime")
                 .addStatement("int[] c = $T.coords(gpu)", types.mesh())
@@ -82,7 +82,7 @@ final class PlanClass {
         TypeName result = ParameterizedTypeName.get(ClassName.get(Map.class), ClassName.get(String.class), TypeName.get(int[].class));
         return MethodSpec.methodBuilder("groupsOf").addModifiers(Modifier.PUBLIC, Modifier.STATIC)
                 .returns(result)
-                .addJavadoc("The collective groups GPU {@code gpu} joins, keyed by the mesh axes they span ({@code +}-separated).\n")
+                .addJavadoc("The collective groups GPU {@code gpu} joins, keyed by the mesh axes they span\n({@code +}-separated).\n")
                 .addParameter(TypeName.INT, "gpu")
                 .addStatement("int[] c = $T.coords(gpu)", types.mesh())
                 .addCode("$T<$T> axes = switch (programOf(gpu)) {\n$>", List.class, String.class)

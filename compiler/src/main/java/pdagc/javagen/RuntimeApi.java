@@ -108,6 +108,9 @@ enum RuntimeApi {
             "Receives from GPU {@code peer} (the previous pipeline stage), waiting until it has sent.",
             op(), p(Types.STRING, "channel"), p(TypeName.INT, "peer"));
 
+    /** Doc comments are wrapped to this width, so that the generated lines stay within 100 columns. */
+    static final int DOC_WIDTH = 90;
+
     /** Parameter types of the interface. */
     static final class Types {
         static final TypeVariableName T = TypeVariableName.get("T");
@@ -156,20 +159,22 @@ enum RuntimeApi {
         TypeSpec.Builder b = TypeSpec.interfaceBuilder(name)
                 .addModifiers(Modifier.PUBLIC)
                 .addTypeVariable(Types.T)
-                .addJavadoc("What the programs of $L call: kernels, collectives and point-to-point transfers on tensors of type {@code T}.\n"
-                        + "Bind it to a backend (device buffers and a collective library); one instance per GPU, which knows its GPU.\n"
-                        + "Shapes and offsets are per dimension, in elements; {@code op} is the op's name in the plan, and for ops with\n"
-                        + "parameters also the name of their weight.\n", planDoc);
+                .addJavadoc("$L\n", JavaText.wrap("What the programs of " + planDoc + " call: kernels, collectives and point-to-point transfers"
+                        + " on tensors of type {@code T}. Bind it to a backend (device buffers and a collective library); one instance per"
+                        + " GPU, which knows its GPU. Shapes and offsets are per dimension, in elements; {@code op} is the op's name in the"
+                        + " plan, and for ops with parameters also the name of their weight.", DOC_WIDTH))
+                .addJavadoc("\n@param <T> the backend's tensor type\n");
         for (RuntimeApi m : values()) b.addMethod(m.spec());
         return b.build();
     }
 
     private MethodSpec spec() {
-        MethodSpec.Builder b = MethodSpec.methodBuilder(method).addModifiers(Modifier.PUBLIC, Modifier.ABSTRACT).addJavadoc("$L\n", doc);
+        MethodSpec.Builder b = MethodSpec.methodBuilder(method).addModifiers(Modifier.PUBLIC, Modifier.ABSTRACT)
+                .addJavadoc("$L\n", JavaText.wrap(doc, DOC_WIDTH));
         for (Param p : params) b.addParameter(ParameterSpec.builder(p.type(), p.name()).build());
         if (returns != null) {
             b.returns(Types.T);
-            b.addJavadoc("\n@return $L\n", returns);
+            b.addJavadoc("\n$L\n", JavaText.wrap("@return " + returns, DOC_WIDTH));
         }
         return b.build();
     }

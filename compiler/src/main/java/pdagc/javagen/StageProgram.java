@@ -84,7 +84,7 @@ final class StageProgram {
         for (String f : coords.fields().values()) b.addField(TypeName.INT, f, Modifier.PRIVATE, Modifier.FINAL);
         for (Map.Entry<String, String> g : groupFields.entrySet()) {
             b.addField(FieldSpec.builder(int[].class, g.getValue(), Modifier.PRIVATE, Modifier.FINAL)
-                    .addJavadoc("The GPUs that differ from this one only in $L, ascending.\n", g.getKey())
+                    .addJavadoc("The GPUs that differ from this one only in $L, ascending.\n", JavaText.javadoc(g.getKey()))
                     .build());
         }
         b.addMethod(constructor());
@@ -110,12 +110,11 @@ final class StageProgram {
 
     private CodeBlock classDoc() {
         String axes = program.mesh().has(Coordinates.PIPELINE_AXIS) ? "pipeline stage " + stage : "the only pipeline stage";
-        return CodeBlock.builder()
-                .add("The program of $L of $L: every GPU of this stage runs it on its own shards.\n", axes, planDoc)
-                .add("A GPU constructs it with its mesh coordinates, which fix its shards and its collective groups; {@link #run()}\n")
-                .add("executes the stage's schedule ($L, $L micro-batches).\n", program.pipeline().schedule().keyword(), program.pipeline().microBatches())
-                .add("\n@param <T> the runtime's tensor type\n")
-                .build();
+        String text = "The program of " + axes + " of " + planDoc + ": every GPU of this stage runs it on its own shards. A GPU constructs it"
+                + " with its mesh coordinates, which fix its shards and its collective groups; {@link #run()} executes the stage's schedule ("
+                + program.pipeline().schedule().keyword() + ", " + program.pipeline().microBatches() + " micro-batch"
+                + (program.pipeline().microBatches() == 1 ? "" : "es") + ").";
+        return CodeBlock.builder().add("$L\n", JavaText.wrap(text, RuntimeApi.DOC_WIDTH)).add("\n@param <T> the runtime's tensor type\n").build();
     }
 
     private int firstLayerOp() {
@@ -141,7 +140,7 @@ final class StageProgram {
 
     private MethodSpec runMethod(String name, Map<Integer, String> chunkMethods) {
         MethodSpec.Builder m = MethodSpec.methodBuilder(name).addModifiers(Modifier.PUBLIC)
-                .addJavadoc("Runs this stage's schedule: each micro-batch through each of the stage's chunks, in $L order.\n",
+                .addJavadoc("Runs this stage's schedule: each micro-batch through each of the stage's chunks, in $L\norder.\n",
                         program.pipeline().schedule().keyword());
         for (Pipeline.Unit u : program.pipeline().order(stage)) m.addStatement("$N($L)", chunkMethods.get(u.chunk()), u.microBatch());
         return m.build();
@@ -173,7 +172,7 @@ final class StageProgram {
         int lo = Integer.MAX_VALUE;
         int hi = -1;
         for (SpmdNode n : ops) {
-            if (n.layer() < 0) continue;
+            if (n.layer() < 0 || n.op() instanceof Op.Transfer) continue;
             lo = Math.min(lo, n.layer());
             hi = Math.max(hi, n.layer());
         }
@@ -186,8 +185,8 @@ final class StageProgram {
         String prefix = commonPrefix(s.ops());
         Map<Integer, String> values = new HashMap<>();
         MethodSpec.Builder m = MethodSpec.methodBuilder(name).addModifiers(Modifier.PRIVATE)
-                .addJavadoc("$L: ops {@code %$L} to {@code %$L} of the plan.\n", JavaText.javadoc(describe(s)), s.ops().get(0).id(),
-                        s.ops().get(s.ops().size() - 1).id());
+                .addJavadoc("$L\n", JavaText.wrap(JavaText.javadoc(describe(s)) + ": ops {@code %" + s.ops().get(0).id() + "} to {@code %"
+                        + s.ops().get(s.ops().size() - 1).id() + "} of the plan.", RuntimeApi.DOC_WIDTH));
         if (s.input() != null) {
             String in = locals.claim(strip(s.input().name(), prefix));
             values.put(s.input().id(), in);

@@ -76,7 +76,11 @@ final class GeneratedPlans {
 
     /** Generates, compiles and runs the plan, and compares every value it made with the model's. */
     static Verify.Report runAndCompare(Plan plan, CollectiveSemantics collectives) throws ClassNotFoundException {
-        Class<?> main = compile(sources(plan)).load(planClass(plan));
+        return runAndCompareCompiled(plan, compile(sources(plan)).load(planClass(plan)), collectives);
+    }
+
+    /** Runs the plan's compiled entry point and compares every value it made with the model's. */
+    static Verify.Report runAndCompareCompiled(Plan plan, Class<?> main, CollectiveSemantics collectives) {
         ReferenceRuntime.Run run = runtime(plan).withCollectives(collectives).run(main);
         boolean decode = plan.deployment().workload().phase() == Phase.DECODE;
         return Verify.compare(plan.graph(), plan.spmd(), plan.dag(), SEED, decode, (int) plan.deployment().workload().context(), run.valuesOf(plan.dag()));

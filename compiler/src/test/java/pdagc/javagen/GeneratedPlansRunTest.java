@@ -1,12 +1,20 @@
 package pdagc.javagen;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.lang.reflect.Method;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
 import java.util.stream.Stream;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
+import pdagc.dag.DagNode;
 import pdagc.driver.Plan;
+import pdagc.ir.Op;
 import pdagc.runtime.CollectiveSemantics;
 import pdagc.source.SourceFile;
 import pdagc.verify.Verify;
@@ -14,8 +22,9 @@ import pdagc.verify.Verify;
 /**
  * The generated stubs of several plans, compiled in memory without a warning and run on the
  * reference runtime (one thread per GPU), compute what the unpartitioned model computes: every
- * value every GPU holds in full agrees with the model's, and every GPU ran exactly its plan's ops
- * in its schedule's order.
+ * value every GPU holds in full agrees with the model's, every GPU ran exactly its plan's ops in
+ * its schedule's order, and the entry point gives every GPU its stage's program and the groups the
+ * plan names.
  */
 class GeneratedPlansRunTest {
     static final String DENSE = "model M { vocab 256 hidden 64 heads 8 kv_heads 4 layers 8 ffn 128 norm rmsnorm act silu layer gated_dense_layer }";
@@ -47,10 +56,31 @@ class GeneratedPlansRunTest {
 
     @ParameterizedTest(name = "{0}")
     @MethodSource("plans")
-    void theGeneratedProgramsComputeWhatTheModelComputes(String name, String source) throws ClassNotFoundException {
+    void theGeneratedProgramsComputeWhatTheModelComputes(String name, String source) throws ReflectiveOperationException {
         Plan plan = source == null ? GeneratedPlans.shrunk(name) : GeneratedPlans.shrunk(SourceFile.of(name.replace(' ', '_') + ".pdag", null, source));
-        Verify.Report r = GeneratedPlans.runAndCompare(plan, CollectiveSemantics.REFERENCE);
+        Class<?> main = GeneratedPlans.compile(GeneratedPlans.sources(plan)).load(GeneratedPlans.planClass(plan));
+        Verify.Report r = GeneratedPlans.runAndCompareCompiled(plan, main, CollectiveSemantics.REFERENCE);
         assertTrue(r.ok(), name + ": " + r.summary());
         assertTrue(r.nodes() > plan.dag().gpus().size(), r.summary());
+        theEntryPointNamesEveryGpusProgramAndGroups(plan, main);
+    }
+
+    /** {@code programOf} is each GPU's pipeline stage; {@code groupsOf} holds exactly the groups of its collectives in the plan's DAG. */
+    static void theEntryPointNamesEveryGpusProgramAndGroups(Plan plan, Class<?> main) throws ReflectiveOperationException {
+        Method programOf = main.getMethod("programOf", int.class);
+        Method groupsOf = main.getMethod("groupsOf", int.class);
+        Map<Integer, Map<String, List<Integer>>> planned = new TreeMap<>();
+        for (DagNode n : plan.dag().nodes()) {
+            planned.computeIfAbsent(n.gpu(), g -> new TreeMap<>());
+            if (plan.spmd().nodes().get(n.program()).op() instanceof Op.Collective c) planned.get(n.gpu()).put(String.join("+", c.axes()), n.group());
+        }
+        for (int g = 0; g < plan.dag().gpus().size(); g++) {
+            assertEquals(plan.spmd().mesh().coord(g, "pp"), programOf.invoke(null, g));
+            Map<String, List<Integer>> groups = new TreeMap<>();
+            for (Map.Entry<?, ?> e : ((Map<?, ?>) groupsOf.invoke(null, g)).entrySet()) {
+                groups.put((String) e.getKey(), Arrays.stream((int[]) e.getValue()).boxed().toList());
+            }
+            assertEquals(planned.get(g), groups, "GPU " + g);
+        }
     }
 }

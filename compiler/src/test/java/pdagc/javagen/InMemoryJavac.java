@@ -9,6 +9,8 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
 import javax.tools.Diagnostic;
 import javax.tools.DiagnosticCollector;
 import javax.tools.FileObject;
@@ -30,8 +32,8 @@ final class InMemoryJavac {
 
     private InMemoryJavac() {}
 
-    /** The compiled classes, or the compiler's messages. */
-    record Result(ClassLoader loader, List<String> messages) {
+    /** The compiled classes (a loader and their names), or the compiler's messages. */
+    record Result(ClassLoader loader, List<String> messages, Set<String> classes) {
         boolean ok() {
             return loader != null;
         }
@@ -77,7 +79,7 @@ final class InMemoryJavac {
             messages.add(d.getKind() + " " + (d.getSource() == null ? "" : d.getSource().getName() + ":" + d.getLineNumber() + ": ") + d.getMessage(Locale.ROOT));
         }
         if (!log.toString().isEmpty()) messages.add(log.toString());
-        if (!ok) return new Result(null, messages);
+        if (!ok) return new Result(null, messages, Set.of());
         ClassLoader loader = new ClassLoader(InMemoryJavac.class.getClassLoader()) {
             @Override
             protected Class<?> findClass(String name) throws ClassNotFoundException {
@@ -87,6 +89,6 @@ final class InMemoryJavac {
                 return defineClass(name, b, 0, b.length);
             }
         };
-        return new Result(loader, messages);
+        return new Result(loader, messages, new TreeSet<>(classes.keySet()));
     }
 }
