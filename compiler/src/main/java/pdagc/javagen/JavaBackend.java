@@ -55,12 +55,8 @@ public final class JavaBackend {
         specs.add(RuntimeApi.interfaceSpec(types.runtime(), planDoc));
         specs.add(MeshClass.spec(types.mesh(), program.mesh(), planDoc));
         specs.add(PlanClass.spec(types, program.mesh(), program.pipeline(), d.name(), source, planDoc));
-        try {
-            for (int s = 0; s < program.pipeline().stages(); s++) {
-                specs.add(new StageProgram(types, program, plan.graph(), s, attentionContext, planDoc).spec());
-            }
-        } catch (OpCalls.Unsupported e) {
-            throw new Unsupported(e.getMessage());
+        for (int s = 0; s < program.pipeline().stages(); s++) {
+            specs.add(new StageProgram(types, program, plan.graph(), s, attentionContext, planDoc).spec());
         }
         String header = header(source, d, program);
         List<Source> out = new ArrayList<>();

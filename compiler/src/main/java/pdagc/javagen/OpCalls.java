@@ -19,7 +19,7 @@ import pdagc.partition.WeightLayout;
  * op's attributes and the rank's coordinates (weight blocks from {@link WeightLayout}, token and
  * head offsets from the shardings of the op's inputs, collective groups from the program's group
  * fields, pipeline peers from the mesh). Every op of the IR has its case here; an op without one
- * is reported as {@link Unsupported}.
+ * is reported as {@link JavaBackend.Unsupported}.
  */
 final class OpCalls {
     private final SpmdProgram program;
@@ -40,15 +40,6 @@ final class OpCalls {
         this.groupFields = groupFields;
         this.meshClass = meshClass;
         this.attentionContext = attentionContext;
-    }
-
-    /** An op this generator has no runtime call for. */
-    static final class Unsupported extends RuntimeException {
-        private static final long serialVersionUID = 1L;
-
-        Unsupported(String message) {
-            super(message);
-        }
     }
 
     /** One call: the method, and its arguments as Java expressions. */
@@ -113,7 +104,7 @@ final class OpCalls {
         }
         if (op instanceof Op.Collective c) return collective(n, c, name, in.get(0));
         if (op instanceof Op.Transfer t) return transfer(n, t, name, in);
-        throw new Unsupported("--emit java has no runtime call for the op `" + op.name() + "` (" + n.name() + ") yet");
+        throw new JavaBackend.Unsupported("--emit java has no runtime call for the op `" + op.name() + "` (" + n.name() + ") yet");
     }
 
     private SpmdNode node(int id) {

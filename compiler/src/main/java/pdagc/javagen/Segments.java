@@ -26,6 +26,7 @@ final class Segments {
      * program's first op inside a layer, which tells ops before the layers from ops after them.
      */
     static List<Segment> of(List<SpmdNode> ops, List<SpmdNode> program, int firstLayerOp) {
+        if (ops.isEmpty()) return List.of();
         Map<Integer, Integer> position = new HashMap<>();
         for (int i = 0; i < ops.size(); i++) position.put(ops.get(i).id(), i);
         int[] lastUse = new int[ops.size()];

@@ -89,12 +89,11 @@ final class StageProgram {
         }
         b.addMethod(constructor());
         b.addMethod(runMethod(run, chunkMethods));
-        JavaNames.Scope methodNames = members;
         int firstLayerOp = firstLayerOp();
         for (Map.Entry<Integer, List<SpmdNode>> chunk : chunks.entrySet()) {
             List<Segments.Segment> segments = Segments.of(chunk.getValue(), program.nodes(), firstLayerOp);
             List<String> names = new ArrayList<>();
-            for (Segments.Segment s : segments) names.add(methodNames.claim(s.name()));
+            for (Segments.Segment s : segments) names.add(members.claim(s.name()));
             b.addMethod(chunkMethod(chunkMethods.get(chunk.getKey()), chunk.getKey(), chunk.getValue(), segments, names));
             for (int i = 0; i < segments.size(); i++) b.addMethod(segmentMethod(names.get(i), segments.get(i)));
         }

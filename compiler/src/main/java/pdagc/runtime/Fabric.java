@@ -15,10 +15,10 @@ import pdagc.verify.Value;
  * The interconnect between the GPU threads of the reference runtime: collectives meet (every member
  * of a group contributes, then each takes all contributions), sends are buffered until their recv
  * takes them. One monitor guards everything, which makes two failures certain to be seen: a
- * deadlock, the moment every GPU still running waits (nothing can wake any of them), and a
- * stall, when no GPU has made a call for the timeout (a watchdog in the launching thread). Either
- * is reported once with what every GPU waits on, and every waiting GPU is released with
- * {@link Aborted}.
+ * deadlock, the moment every GPU still running waits for something that has not happened (only
+ * another GPU could make it happen, and none is running), and a stall, when no GPU has made a
+ * call for the timeout (a watchdog in the launching thread). Either is reported once with what
+ * every GPU waits on, and every waiting GPU is released with {@link Aborted}.
  */
 final class Fabric {
     /** Unwinds a GPU's program after another GPU failed; not a failure of its own. */
