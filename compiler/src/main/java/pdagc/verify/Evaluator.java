@@ -268,7 +268,7 @@ final class Evaluator {
         return values[idx];
     }
 
-    private static Tensor dense(Value v) {
+    static Tensor dense(Value v) {
         if (v instanceof Tensor t) return t;
         throw new Kernels.EvalError("expected a dense tensor, found " + v.describe());
     }

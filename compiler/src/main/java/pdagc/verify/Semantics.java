@@ -131,8 +131,7 @@ public final class Semantics {
     }
 
     private static Tensor dense(Value v) {
-        if (v instanceof Tensor t) return t;
-        throw new Kernels.EvalError("expected a dense tensor, found " + v.describe());
+        return Evaluator.dense(v);
     }
 
     private static int[] ints(long[] dims) {
