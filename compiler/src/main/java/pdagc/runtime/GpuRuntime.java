@@ -35,6 +35,11 @@ public final class GpuRuntime {
         return steps;
     }
 
+    @Override
+    public String toString() {
+        return "GPU " + gpu;
+    }
+
     private Value step(String op, Supplier<Value> body) {
         fabric.progress(gpu, op);
         Value v = body.get();
