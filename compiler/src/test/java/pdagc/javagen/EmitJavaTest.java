@@ -20,6 +20,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
+import pdagc.Golden;
 import pdagc.Repo;
 import pdagc.cli.Main;
 import pdagc.driver.Compile;
@@ -28,8 +29,9 @@ import pdagc.driver.Plan;
 
 /**
  * {@code pdagc FILE --emit java -o DIR}: the full-size plans' stubs compile without warnings (one
- * method per layer keeps deep models under the JVM's method size limit), two runs write
- * byte-identical files, and a directory is written all or nothing.
+ * method per layer keeps deep models under the JVM's method size limit), a small plan's output
+ * matches its golden file, two runs write byte-identical files, and a directory is written all or
+ * nothing.
  */
 class EmitJavaTest {
     static final String SEED = "examples/seed_moe_ep16_tp4.pdag";
@@ -40,6 +42,16 @@ class EmitJavaTest {
         Plan plan = Compile.file(file);
         InMemoryJavac.Result r = GeneratedPlans.compile(GeneratedPlans.sources(plan));
         assertEquals(3 + plan.spmd().pipeline().stages(), r.classes().size(), r.classes().toString());
+    }
+
+    /** The whole output for a small tp 2 x pp 2 plan, for review: rewritten with -Dbless=true. */
+    @Test
+    void theSourcesOfASmallPipelinedPlanAreGolden() {
+        StringBuilder all = new StringBuilder();
+        for (Map.Entry<String, String> s : GeneratedPlans.sources(DeadlockTest.small()).entrySet()) {
+            all.append("==> ").append(s.getKey()).append(" <==\n").append(s.getValue()).append('\n');
+        }
+        Golden.check("java/dense_pp2_tp2.txt", all.toString());
     }
 
     @Test
