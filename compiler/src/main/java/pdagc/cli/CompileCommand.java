@@ -28,10 +28,10 @@ final class CompileCommand implements Callable<Integer> {
     @Parameters(index = "0", arity = "0..1", paramLabel = "FILE", description = "the .pdag file")
     Path file;
 
-    @Option(names = "--emit", paramLabel = "FORMAT", description = "ir, dot, svg, json or report (default: a summary only)")
+    @Option(names = "--emit", paramLabel = "FORMAT", description = "ir, dot, svg, json, report or java (default: a summary only)")
     String emit;
 
-    @Option(names = {"-o", "--output"}, paramLabel = "OUT", description = "output file (default: stdout for text; FILE's stem + .svg for svg)")
+    @Option(names = {"-o", "--output"}, paramLabel = "OUT", description = "output file (default: stdout for text; FILE's stem + .svg for svg); for java, a directory")
     Path output;
 
     @Option(names = "--view", paramLabel = "VIEW", description = "for dot/svg: whole, roles, gpu:N or layer:N (default: the largest that stays readable)")

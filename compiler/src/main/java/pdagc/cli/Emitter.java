@@ -23,7 +23,7 @@ import pdagc.partition.IrText;
  * which engine), and writes all or nothing through {@link OutputFiles}.
  */
 final class Emitter {
-    static final List<String> FORMATS = List.of("dot", "ir", "json", "report", "svg");
+    static final List<String> FORMATS = List.of("dot", "ir", "java", "json", "report", "svg");
 
     private final String format;
 
@@ -56,6 +56,7 @@ final class Emitter {
             case "report" -> OutputFiles.write(target, input,
                     o -> o.write(ReportBackend.render(plan.deployment(), plan.dag(), plan.analysis()).getBytes(StandardCharsets.UTF_8)), stdout, err);
             case "dot", "svg" -> drawing(plan, input, target, view, budget, stdout, err);
+            case "java" -> JavaOutput.emit(plan, output, err);
             default -> throw new IllegalStateException("format list and emitter disagree on " + format);
         };
     }

@@ -103,6 +103,14 @@ final class Collectives {
         return new Buckets(b.get(0).firstExpert, out);
     }
 
+    /** A rank's block {@code index} of {@code ways} of dimension {@code dim}: of a dense tensor, or of dispatched tokens. */
+    static Value slice(Value in, List<String> axes, int dim, int ways, int index) {
+        if (in instanceof Buckets b) return slice(b, String.join("+", axes), dim, ways, index);
+        Tensor t = (Tensor) in;
+        int len = t.shape[dim] / ways;
+        return t.slice(dim, index * len, len);
+    }
+
     /**
      * A rank's part of dispatched tokens over a group of n: block {@code me} of the experts (dim 0),
      * or of the entries (dim 1): those a gather over the same axes tagged with {@code me}, or, for

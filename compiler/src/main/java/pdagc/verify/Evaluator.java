@@ -103,7 +103,11 @@ final class Evaluator {
 
     /** Tokens and KV cache differ per micro-batch; weights do not. */
     private long dataSeed() {
-        return seed ^ Random.mix(0xC0FFEEL + dataMb);
+        return dataSeed(seed, dataMb);
+    }
+
+    static long dataSeed(long seed, int microBatch) {
+        return seed ^ Random.mix(0xC0FFEEL + microBatch);
     }
 
     private int at(int gpu, int op) {
@@ -135,8 +139,7 @@ final class Evaluator {
             return in.get(0) instanceof Buckets b ? Kernels.unary(u.fn(), b) : Kernels.unary(u.fn(), dense(in.get(0)));
         }
         if (op instanceof Op.Binary b) {
-            if (in.get(0) instanceof Buckets x && in.get(1) instanceof Buckets y) return Kernels.binary(b.fn(), x, y);
-            return Kernels.binary(b.fn(), dense(in.get(0)), dense(in.get(1)));
+            return Semantics.binary(b.fn(), in.get(0), in.get(1));
         }
         if (op instanceof Op.LastToken) return Kernels.lastToken(dense(in.get(0)));
         if (op instanceof Op.AttnScores a) {
@@ -178,13 +181,7 @@ final class Evaluator {
             while (!(scores.op() instanceof Op.MlaScores)) scores = program.nodes().get(scores.inputs().get(0));
             return Mla.context(dense(in.get(0)), dense(in.get(1)), weight(sn, node), mlaWhere(scores.inputs().get(0), sn.inputs().get(1), scores.inputs().get(3), r));
         }
-        if (op instanceof Op.Slice s) {
-            int ways = mesh.size(s.axes());
-            if (in.get(0) instanceof Buckets b) return Collectives.slice(b, String.join("+", s.axes()), s.dim(), ways, Layout.block(s.axes(), mesh, r));
-            Tensor t = dense(in.get(0));
-            int len = t.shape[s.dim()] / ways;
-            return t.slice(s.dim(), Layout.block(s.axes(), mesh, r) * len, len);
-        }
+        if (op instanceof Op.Slice s) return Collectives.slice(in.get(0), s.axes(), s.dim(), mesh.size(s.axes()), Layout.block(s.axes(), mesh, r));
         throw new Kernels.EvalError("no evaluator for " + op.name());
     }
 
@@ -252,16 +249,24 @@ final class Evaluator {
         int s = (int) tokens.local().dim(1);
         int bOff = Layout.offset(tokens.sharding(), 0, (int) tokens.shape().dim(0), mesh, r);
         int sOff = Layout.offset(tokens.sharding(), 1, (int) tokens.shape().dim(1), mesh, r);
-        long sGlobal = tokens.shape().dim(1);
+        return tokenIds(b, s, bOff, sOff, tokens.shape().dim(1));
+    }
+
+    /** Global ids of a shard's b x s tokens at batch offset {@code bOff} and position offset {@code sOff}: batch-major over all positions. */
+    static long[] tokenIds(int b, int s, long bOff, long sOff, long sGlobal) {
         long[] ids = new long[b * s];
         for (int i = 0; i < b; i++) for (int j = 0; j < s; j++) ids[i * s + j] = (i + bOff) * sGlobal + j + sOff;
         return ids;
     }
 
     private Tensor tokens(SpmdNode input) {
-        int[] shape = Tensor.of(input.shape());
+        return tokens(Tensor.of(input.shape()), dataSeed(), vocab);
+    }
+
+    /** A micro-batch's global token ids: uniform over the vocabulary, from its data seed. */
+    static Tensor tokens(int[] shape, long dataSeed, int vocab) {
         Tensor t = Tensor.zeros(shape);
-        for (int i = 0; i < t.data.length; i++) t.data[i] = Math.floorMod(Random.mix(dataSeed() ^ (0x7F4A7C15L + i)), vocab);
+        for (int i = 0; i < t.data.length; i++) t.data[i] = Math.floorMod(Random.mix(dataSeed ^ (0x7F4A7C15L + i)), vocab);
         return t;
     }
 
@@ -275,6 +280,11 @@ final class Evaluator {
     }
 
     private Tensor globalWeight(Op op, int origin) {
+        return globalWeight(op, origin, seed);
+    }
+
+    /** The whole weight of the logical node {@code origin}: uniform, scaled by fan-in (norm scales around 1). */
+    static Tensor globalWeight(Op op, int origin, long seed) {
         int[] shape = Tensor.of(op.weight());
         long s = Random.mix(seed + 0x51ED27L * (origin + 1));
         if (op instanceof Op.Norm || op instanceof Op.HeadNorm) return Random.tensor(shape, s, 0.1, 1.0);
@@ -315,7 +325,7 @@ final class Evaluator {
         return values[idx];
     }
 
-    private static Tensor dense(Value v) {
+    static Tensor dense(Value v) {
         if (v instanceof Tensor t) return t;
         throw new Kernels.EvalError("expected a dense tensor, found " + v.describe());
     }

@@ -35,6 +35,20 @@ public final class Verify {
     }
 
     public static Report run(Graph logical, SpmdProgram plan, PlanDag dag, long seed, boolean decode, int context, Map<Integer, Integer> shardOverride) {
+        Evaluator.Run run = new Evaluator(logical, plan, dag, seed, decode, context, shardOverride).run();
+        Report report = compare(logical, plan, dag, seed, decode, context, run.values());
+        if (report.ok() && run.failure() != null) {
+            return new Report(false, report.maxAbs(), report.maxRel(), report.values(), report.nodes(), where(run.failure().node()), run.failure().message());
+        }
+        return report;
+    }
+
+    /**
+     * Compares values that something else computed for the plan's DAG (by node index; null where
+     * there is none) with the unpartitioned model on the same weights and inputs: how a runtime
+     * that executes the plan outside the evaluator is proven to agree with the model.
+     */
+    public static Report compare(Graph logical, SpmdProgram plan, PlanDag dag, long seed, boolean decode, int context, Value[] computed) {
         SpmdProgram single = singleGpu(logical);
         PlanDag singleDag = Materialize.run("reference", "reference", single, 1);
         List<Value[]> references = new ArrayList<>();
@@ -45,7 +59,6 @@ public final class Verify {
             }
             references.add(reference.values());
         }
-        Evaluator.Run run = new Evaluator(logical, plan, dag, seed, decode, context, shardOverride).run();
         double maxAbs = 0;
         double maxRel = 0;
         long values = 0;
@@ -54,7 +67,7 @@ public final class Verify {
         List<DagNode> order = new ArrayList<>(dag.nodes());
         order.sort(java.util.Comparator.comparingInt(DagNode::microBatch).thenComparingInt(DagNode::program).thenComparingInt(DagNode::gpu));
         for (DagNode n : order) {
-            Value v = run.values()[n.index()];
+            Value v = computed[n.index()];
             if (v == null) continue;
             SpmdNode sn = plan.nodes().get(n.program());
             if (!(v instanceof Tensor got) || sn.sharding().isPartial()) continue;
@@ -78,7 +91,6 @@ public final class Verify {
             }
             if (problem != null) return new Report(false, maxAbs, maxRel, values, nodes, where(n), problem);
         }
-        if (run.failure() != null) return new Report(false, maxAbs, maxRel, values, nodes, where(run.failure().node()), run.failure().message());
         return new Report(true, maxAbs, maxRel, values, nodes, null, null);
     }
 

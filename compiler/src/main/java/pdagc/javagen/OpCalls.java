@@ -1,0 +1,170 @@
+package pdagc.javagen;
+
+import com.palantir.javapoet.ClassName;
+import com.palantir.javapoet.CodeBlock;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.function.IntFunction;
+import pdagc.ir.Graph;
+import pdagc.ir.Op;
+import pdagc.ir.Shape;
+import pdagc.mesh.Sharding;
+import pdagc.partition.SpmdNode;
+import pdagc.partition.SpmdProgram;
+import pdagc.partition.WeightLayout;
+
+/**
+ * The runtime call of each op: which {@link RuntimeApi} method, and its arguments computed from the
+ * op's attributes and the rank's coordinates (weight blocks from {@link WeightLayout}, token and
+ * head offsets from the shardings of the op's inputs, collective groups from the program's group
+ * fields, pipeline peers from the mesh). Every op of the IR has its case here; an op without one
+ * is reported as {@link JavaBackend.Unsupported}.
+ */
+final class OpCalls {
+    private final SpmdProgram program;
+    private final Graph logical;
+    private final Coordinates coords;
+    private final Map<String, String> groupFields;
+    private final ClassName meshClass;
+    private final long attentionContext;
+
+    /**
+     * Calls for one program. {@code groupFields} names the field holding the group of each axes
+     * key ({@code "ep+tp"}); {@code attentionContext} is the KV cache's length in decode, 0 in prefill.
+     */
+    OpCalls(SpmdProgram program, Graph logical, Coordinates coords, Map<String, String> groupFields, ClassName meshClass, long attentionContext) {
+        this.program = program;
+        this.logical = logical;
+        this.coords = coords;
+        this.groupFields = groupFields;
+        this.meshClass = meshClass;
+        this.attentionContext = attentionContext;
+    }
+
+    /** One call: the method, and its arguments as Java expressions. */
+    record Call(RuntimeApi method, List<CodeBlock> args) {
+        /** A call with arguments written as Java source text, then any that need imports. */
+        static Call of(RuntimeApi method, List<String> args, CodeBlock... more) {
+            List<CodeBlock> out = new ArrayList<>();
+            for (String a : args) out.add(CodeBlock.of("$L", a));
+            out.addAll(List.of(more));
+            return new Call(method, List.copyOf(out));
+        }
+    }
+
+    /** The axes key of a collective: its axes joined by {@code +}. */
+    static String axesKey(List<String> axes) {
+        return String.join("+", axes);
+    }
+
+    /** The call for op {@code n}; {@code local} names the Java variable that holds each input. */
+    Call call(SpmdNode n, IntFunction<String> local) {
+        Op op = n.op();
+        List<String> in = new ArrayList<>();
+        boolean recv = op instanceof Op.Transfer t && !t.send();
+        if (!recv) for (int i : n.inputs()) in.add(local.apply(i));
+        String name = JavaText.literal(n.name());
+        if (op instanceof Op.Input) {
+            return Call.of(RuntimeApi.INPUT, List.of(name, Coordinates.dims(n.shape()), coords.offsets(n.sharding(), n.shape()), Coordinates.dims(n.local())));
+        }
+        if (op instanceof Op.Output) {
+            return Call.of(RuntimeApi.OUTPUT, List.of(name, Coordinates.dims(n.shape()), coords.offsets(n.sharding(), n.shape()), in.get(0)));
+        }
+        if (op instanceof Op.Embed) return weighted(RuntimeApi.EMBEDDING, n, List.of(), in);
+        if (op instanceof Op.Linear) return weighted(RuntimeApi.LINEAR, n, List.of(), in);
+        if (op instanceof Op.Norm norm) return weighted(RuntimeApi.NORM, n, List.of(JavaText.literal(norm.type())), in);
+        if (op instanceof Op.Router r) return weighted(RuntimeApi.ROUTER, n, List.of(Long.toString(r.top())), in);
+        if (op instanceof Op.ExpertLinear) return weighted(RuntimeApi.EXPERT_LINEAR, n, List.of(), in);
+        if (op instanceof Op.Unary u) return Call.of(RuntimeApi.UNARY, List.of(name, JavaText.literal(u.fn()), in.get(0)));
+        if (op instanceof Op.Binary b) return Call.of(RuntimeApi.BINARY, List.of(name, JavaText.literal(b.fn()), in.get(0), in.get(1)));
+        if (op instanceof Op.Softmax) return Call.of(RuntimeApi.SOFTMAX, List.of(name, in.get(0)));
+        if (op instanceof Op.LastToken) return Call.of(RuntimeApi.LAST_TOKEN, List.of(name, in.get(0)));
+        if (op instanceof Op.AttnScores a) {
+            return attention(RuntimeApi.ATTENTION_SCORES, n, a.heads(), a.kvHeads(), a.headDim(), n.inputs().get(0), n.inputs().get(1), in);
+        }
+        if (op instanceof Op.AttnContext a) {
+            SpmdNode probs = node(n.inputs().get(0));
+            SpmdNode scores = node(probs.inputs().get(0));
+            return attention(RuntimeApi.ATTENTION_CONTEXT, n, a.heads(), a.kvHeads(), a.headDim(), scores.inputs().get(0), n.inputs().get(1), in);
+        }
+        if (op instanceof Op.Dispatch d) {
+            SpmdNode x = node(n.inputs().get(0));
+            return Call.of(RuntimeApi.DISPATCH, List.of(name, Long.toString(d.experts()), tokenOffset(x), Coordinates.number(x.shape().dim(1)),
+                    in.get(0), in.get(1)));
+        }
+        if (op instanceof Op.Combine) {
+            SpmdNode route = node(n.inputs().get(1));
+            return Call.of(RuntimeApi.COMBINE, List.of(name, Coordinates.number(n.local().last()), tokenOffset(route),
+                    Coordinates.number(route.shape().dim(1)), in.get(0), in.get(1)));
+        }
+        if (op instanceof Op.Slice s) {
+            return Call.of(RuntimeApi.SLICE, List.of(name, JavaText.literal(axesKey(s.axes())), Integer.toString(s.dim()),
+                    Integer.toString(program.mesh().size(s.axes())), coords.block(s.axes()), in.get(0)));
+        }
+        if (op instanceof Op.Collective c) return collective(n, c, name, in.get(0));
+        if (op instanceof Op.Transfer t) return transfer(n, t, name, in);
+        throw new JavaBackend.Unsupported("--emit java has no runtime call for the op `" + op.name() + "` (" + n.name() + ") yet");
+    }
+
+    private SpmdNode node(int id) {
+        return program.nodes().get(id);
+    }
+
+    /** An op with a weight: its name, extra attributes, this rank's block of the weight, then its inputs. */
+    private Call weighted(RuntimeApi method, SpmdNode n, List<String> attributes, List<String> in) {
+        String weight = logical.node(n.origin()).name();
+        if (!weight.equals(n.name())) throw new IllegalStateException("op " + n.name() + " carries the weight of " + weight);
+        Sharding s = WeightLayout.of(n, program);
+        Shape global = n.op().weight();
+        List<String> args = new ArrayList<>();
+        args.add(JavaText.literal(n.name()));
+        args.addAll(attributes);
+        args.add(coords.offsets(s, global));
+        args.add(Coordinates.dims(s.local(global, program.mesh())));
+        args.addAll(in);
+        return Call.of(method, args);
+    }
+
+    /** Attention: the KV cache's name (the key/value projection), head geometry, the q and k/v blocks' offsets, then the inputs. */
+    private Call attention(RuntimeApi method, SpmdNode n, long heads, long kvHeads, long headDim, int qId, int kvId, List<String> in) {
+        SpmdNode q = node(qId);
+        SpmdNode kv = node(kvId);
+        return Call.of(method, List.of(JavaText.literal(n.name()), JavaText.literal(logical.node(kv.origin()).name()), Long.toString(headDim),
+                Long.toString(heads / kvHeads), Coordinates.number(attentionContext), coords.offsets(q.sharding(), q.shape()),
+                coords.offsets(kv.sharding(), kv.shape()), in.get(0), in.get(1)));
+    }
+
+    /** The batch and position offsets of a block of tokens. */
+    private String tokenOffset(SpmdNode tokens) {
+        return Coordinates.longs(List.of(coords.offset(tokens.sharding(), 0, tokens.shape()), coords.offset(tokens.sharding(), 1, tokens.shape())));
+    }
+
+    private Call collective(SpmdNode n, Op.Collective c, String name, String x) {
+        String key = axesKey(c.axes());
+        String group = groupFields.get(key);
+        if (group == null) throw new IllegalStateException("no group field for axes " + key);
+        List<String> head = List.of(name, JavaText.literal(key), group);
+        List<String> args = new ArrayList<>(head);
+        RuntimeApi method = switch (c.collective()) {
+            case ALL_REDUCE -> RuntimeApi.ALL_REDUCE;
+            case ALL_GATHER -> RuntimeApi.ALL_GATHER;
+            case REDUCE_SCATTER -> RuntimeApi.REDUCE_SCATTER;
+            case ALL_TO_ALL -> RuntimeApi.ALL_TO_ALL;
+            case SEND, RECV -> throw new IllegalStateException("a transfer as a collective: " + n.name());
+        };
+        if (method != RuntimeApi.ALL_REDUCE) args.add(Integer.toString(c.dim()));
+        if (method == RuntimeApi.ALL_TO_ALL) args.add(Integer.toString(c.toDim()));
+        args.add(x);
+        return Call.of(method, args);
+    }
+
+    /** A send names its own channel; a recv the channel of the send it takes from. Peers differ only in the pipeline stage. */
+    private Call transfer(SpmdNode n, Op.Transfer t, String name, List<String> in) {
+        int stages = program.pipeline().stages();
+        int peerStage = (t.send() ? t.toChunk() : t.fromChunk()) % stages;
+        CodeBlock peer = CodeBlock.of("$T.rank($L)", meshClass, String.join(", ", coords.all(peerStage)));
+        if (t.send()) return Call.of(RuntimeApi.SEND, List.of(name, name), peer, CodeBlock.of("$L", in.get(0)));
+        return Call.of(RuntimeApi.RECV, List.of(name, JavaText.literal(node(n.inputs().get(0)).name())), peer);
+    }
+}

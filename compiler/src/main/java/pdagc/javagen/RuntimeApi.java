@@ -1,0 +1,181 @@
+package pdagc.javagen;
+
+import com.palantir.javapoet.ArrayTypeName;
+import com.palantir.javapoet.ClassName;
+import com.palantir.javapoet.MethodSpec;
+import com.palantir.javapoet.ParameterSpec;
+import com.palantir.javapoet.TypeName;
+import com.palantir.javapoet.TypeSpec;
+import com.palantir.javapoet.TypeVariableName;
+import java.util.List;
+import javax.lang.model.element.Modifier;
+
+/**
+ * The runtime interface the generated programs call, defined once: the generator writes it into
+ * the generated package and emits calls by these names. It uses only JDK types and a type variable
+ * {@code T} for tensors, so that a user binds it to a real backend (device buffers, NCCL) and the
+ * project's reference runtime binds to it without sharing a class with the generated code.
+ * Shapes and offsets are the local block's, in elements, per dimension; {@code op} is the op's
+ * name in the plan (for ops with parameters, also the name of the weight).
+ */
+enum RuntimeApi {
+    BEGIN_UNIT("beginUnit", null,
+            "Starts one step of the stage's schedule: micro-batch {@code microBatch} through pipeline chunk {@code chunk}. The calls"
+                    + " that follow, up to the next step, work on that micro-batch.",
+            p(TypeName.INT, "microBatch"), p(TypeName.INT, "chunk")),
+    INPUT("input", "this GPU's block of the micro-batch's token ids",
+            "This GPU's block of the micro-batch's token ids: the ids form a tensor of shape {@code global}; the block starts at"
+                    + " {@code offset} and has shape {@code shape}.",
+            op(), p(Types.LONGS, "global"), p(Types.LONGS, "offset"), p(Types.LONGS, "shape")),
+    OUTPUT("output", null,
+            "The model's output on this GPU: the block at {@code offset} of a tensor of shape {@code global}.",
+            op(), p(Types.LONGS, "global"), p(Types.LONGS, "offset"), p(Types.T, "value")),
+    EMBEDDING("embedding", "the embedded tokens (a partial sum when the table is split by rows)",
+            "Looks {@code tokens} up in this GPU's block of the embedding table {@code op} (the block at {@code offset} with"
+                    + " {@code shape}: rows {@code offset[0]} on); a token outside these rows gives zeros.",
+            op(), p(Types.LONGS, "offset"), p(Types.LONGS, "shape"), p(Types.T, "tokens")),
+    LINEAR("linear", "{@code x} times the block",
+            "{@code x} times this GPU's block of the weight {@code op} ([in, out]; the block at {@code offset} with {@code shape}),"
+                    + " over the last dimension.",
+            op(), p(Types.LONGS, "offset"), p(Types.LONGS, "shape"), p(Types.T, "x")),
+    NORM("norm", "the normalized {@code x}",
+            "{@code type} ({@code layernorm} or {@code rmsnorm}) over the last dimension of {@code x}, with this GPU's block of"
+                    + " the scale {@code op}.",
+            op(), p(Types.STRING, "type"), p(Types.LONGS, "offset"), p(Types.LONGS, "shape"), p(Types.T, "x")),
+    ROUTER("router", "the gate's weights of the chosen experts, [.., top], with the experts' indices",
+            "The gate: scores every token of {@code x} against the experts with the weight {@code op}, keeps the {@code top}"
+                    + " best (ties to the lower expert) and renormalizes their weights.",
+            op(), p(TypeName.INT, "top"), p(Types.LONGS, "offset"), p(Types.LONGS, "shape"), p(Types.T, "x")),
+    DISPATCH("dispatch", "the tokens' copies in buckets, one per expert",
+            "Groups each token's top-k copies by chosen expert. Tokens carry global ids, from this block's batch and position"
+                    + " offsets {@code tokenOffset} and the sequence length {@code sequence}, so that they find their way back.",
+            op(), p(TypeName.INT, "experts"), p(Types.LONGS, "tokenOffset"), p(TypeName.LONG, "sequence"), p(Types.T, "x"),
+            p(Types.T, "route")),
+    EXPERT_LINEAR("expertLinear", "the buckets after their experts' linears",
+            "Each expert's bucket of {@code x} times its weight: this GPU's block of the weight {@code op} ([experts, in, out]; the"
+                    + " block at {@code offset} with {@code shape}, experts {@code offset[0]} on).",
+            op(), p(Types.LONGS, "offset"), p(Types.LONGS, "shape"), p(Types.T, "x")),
+    COMBINE("combine", "every token's gate-weighted sum of its experts' outputs, {@code width} wide",
+            "Finds each token's copies in the expert outputs {@code y} by its global id (as in {@link #dispatch}) and sums them"
+                    + " with the gate's weights in {@code route}.",
+            op(), p(TypeName.INT, "width"), p(Types.LONGS, "tokenOffset"), p(TypeName.LONG, "sequence"), p(Types.T, "y"),
+            p(Types.T, "route")),
+    UNARY("unary", "{@code fn} of every element",
+            "An elementwise function: {@code gelu}, {@code silu} or {@code relu}, on a tensor or on buckets.",
+            op(), p(Types.STRING, "fn"), p(Types.T, "x")),
+    BINARY("binary", "{@code a fn b}, element by element",
+            "An elementwise {@code add} or {@code mul} of two tensors of one shape.",
+            op(), p(Types.STRING, "fn"), p(Types.T, "a"), p(Types.T, "b")),
+    SOFTMAX("softmax", "the softmax of {@code x}", "Softmax over the last dimension.", op(), p(Types.T, "x")),
+    LAST_TOKEN("lastToken", "[b, 1, h]", "Keeps the last position of every sequence of {@code x} [b, s, h].", op(), p(Types.T, "x")),
+    ATTENTION_SCORES("attentionScores", "the scores [b, heads, s, keys]",
+            "Scaled attention scores of queries {@code q} [b, s, heads * headDim] against keys {@code k} [b, s, kvHeads * headDim]."
+                    + " {@code queryOffset} and {@code kvOffset} place the blocks of q and k in their tensors (batch, position,"
+                    + " head * headDim); query head h uses key/value head h / {@code queriesPerKvHead}. With {@code context} 0 (prefill)"
+                    + " attention is causal over the sequence; otherwise (decode) the keys are the {@code context} positions of the"
+                    + " KV cache {@code cache}, the new token last.",
+            op(), p(Types.STRING, "cache"), p(TypeName.INT, "headDim"), p(TypeName.INT, "queriesPerKvHead"), p(TypeName.LONG, "context"),
+            p(Types.LONGS, "queryOffset"), p(Types.LONGS, "kvOffset"), p(Types.T, "q"), p(Types.T, "k")),
+    ATTENTION_CONTEXT("attentionContext", "[b, s, heads * headDim]",
+            "Attention probabilities {@code probs} times values {@code v}; the other arguments as in {@link #attentionScores}.",
+            op(), p(Types.STRING, "cache"), p(TypeName.INT, "headDim"), p(TypeName.INT, "queriesPerKvHead"), p(TypeName.LONG, "context"),
+            p(Types.LONGS, "queryOffset"), p(Types.LONGS, "kvOffset"), p(Types.T, "probs"), p(Types.T, "v")),
+    SLICE("slice", "block {@code index} of {@code ways} of dimension {@code dim}",
+            "Keeps this GPU's part of a dimension of {@code x} that is whole here and split over the mesh axes {@code axes}"
+                    + " downstream; no communication.",
+            op(), p(Types.STRING, "axes"), p(TypeName.INT, "dim"), p(TypeName.INT, "ways"), p(TypeName.INT, "index"), p(Types.T, "x")),
+    ALL_REDUCE("allReduce", "the sum of all members' {@code x}",
+            "All-reduce over the mesh axes {@code axes} ({@code +}-separated) with the members {@code group} (ascending GPU ids,"
+                    + " this GPU among them).",
+            op(), p(Types.STRING, "axes"), p(Types.INTS, "group"), p(Types.T, "x")),
+    ALL_GATHER("allGather", "the members' blocks concatenated on {@code dim}, in group order",
+            "All-gather over {@code axes} with the members {@code group}.",
+            op(), p(Types.STRING, "axes"), p(Types.INTS, "group"), p(TypeName.INT, "dim"), p(Types.T, "x")),
+    REDUCE_SCATTER("reduceScatter", "this member's block of dimension {@code dim} of the sum",
+            "Reduce-scatter over {@code axes} with the members {@code group}.",
+            op(), p(Types.STRING, "axes"), p(Types.INTS, "group"), p(TypeName.INT, "dim"), p(Types.T, "x")),
+    ALL_TO_ALL("allToAll", "the blocks the members sent here, concatenated on {@code concatDim} in group order",
+            "All-to-all over {@code axes} with the members {@code group}: block i of {@code splitDim} goes to member i. Dispatched"
+                    + " tokens go to the members that hold their experts ({@code splitDim} 0) and come back to where they came from"
+                    + " ({@code splitDim} 1).",
+            op(), p(Types.STRING, "axes"), p(Types.INTS, "group"), p(TypeName.INT, "splitDim"), p(TypeName.INT, "concatDim"),
+            p(Types.T, "x")),
+    SEND("send", null,
+            "Sends {@code x} to GPU {@code peer} (the next pipeline stage) on {@code channel}, for the current micro-batch; does not"
+                    + " wait for the receiver.",
+            op(), p(Types.STRING, "channel"), p(TypeName.INT, "peer"), p(Types.T, "x")),
+    RECV("recv", "what GPU {@code peer} sent on {@code channel} for the current micro-batch",
+            "Receives from GPU {@code peer} (the previous pipeline stage), waiting until it has sent.",
+            op(), p(Types.STRING, "channel"), p(TypeName.INT, "peer"));
+
+    /** Doc comments are wrapped to this width, so that the generated lines stay within 100 columns. */
+    static final int DOC_WIDTH = 90;
+
+    /** Parameter types of the interface. */
+    static final class Types {
+        static final TypeVariableName T = TypeVariableName.get("T");
+        static final TypeName STRING = ClassName.get(String.class);
+        static final TypeName LONGS = ArrayTypeName.of(TypeName.LONG);
+        static final TypeName INTS = ArrayTypeName.of(TypeName.INT);
+
+        private Types() {}
+    }
+
+    /** One parameter: its type and name. */
+    record Param(TypeName type, String name) {}
+
+    private final String method;
+    private final String returns;
+    private final String doc;
+    private final List<Param> params;
+
+    RuntimeApi(String method, String returns, String doc, Param... params) {
+        this.method = method;
+        this.returns = returns;
+        this.doc = doc;
+        this.params = List.of(params);
+    }
+
+    /** The method's name in the interface. */
+    String method() {
+        return method;
+    }
+
+    /** Whether the method gives a tensor back (otherwise it is void). */
+    boolean returnsTensor() {
+        return returns != null;
+    }
+
+    private static Param p(TypeName type, String name) {
+        return new Param(type, name);
+    }
+
+    private static Param op() {
+        return p(Types.STRING, "op");
+    }
+
+    /** The interface, named {@code name}. */
+    static TypeSpec interfaceSpec(ClassName name, String planDoc) {
+        TypeSpec.Builder b = TypeSpec.interfaceBuilder(name)
+                .addModifiers(Modifier.PUBLIC)
+                .addTypeVariable(Types.T)
+                .addJavadoc("$L\n", JavaText.wrap("What the programs of " + planDoc + " call: kernels, collectives and point-to-point transfers"
+                        + " on tensors of type {@code T}. Bind it to a backend (device buffers and a collective library); one instance per"
+                        + " GPU, which knows its GPU. Shapes and offsets are per dimension, in elements; {@code op} is the op's name in the"
+                        + " plan, and for ops with parameters also the name of their weight.", DOC_WIDTH))
+                .addJavadoc("\n@param <T> the backend's tensor type\n");
+        for (RuntimeApi m : values()) b.addMethod(m.spec());
+        return b.build();
+    }
+
+    private MethodSpec spec() {
+        MethodSpec.Builder b = MethodSpec.methodBuilder(method).addModifiers(Modifier.PUBLIC, Modifier.ABSTRACT)
+                .addJavadoc("$L\n", JavaText.wrap(doc, DOC_WIDTH));
+        for (Param p : params) b.addParameter(ParameterSpec.builder(p.type(), p.name()).build());
+        if (returns != null) {
+            b.returns(Types.T);
+            b.addJavadoc("\n$L\n", JavaText.wrap("@return " + returns, DOC_WIDTH));
+        }
+        return b.build();
+    }
+}

@@ -1,0 +1,163 @@
+package pdagc.runtime;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.function.Supplier;
+import pdagc.ir.CollectiveKind;
+import pdagc.verify.Semantics;
+import pdagc.verify.Value;
+
+/**
+ * One GPU of the reference runtime: implements, method for method, the runtime interface that
+ * {@code --emit java} generates (tensors are {@link Value}s), with the evaluator's kernels on CPU
+ * and collectives and transfers through the {@link Fabric} to the other GPU threads. Every call is
+ * recorded as a {@link Step}, so that the run can be compared with the plan op by op. Bound to a
+ * generated interface by {@link Binding}; its public methods are that interface.
+ */
+public final class GpuRuntime {
+    private final int gpu;
+    private final ReferenceModel model;
+    private final Fabric fabric;
+    private final CollectiveSemantics collectives;
+    private final List<Step> steps = new ArrayList<>();
+    private int microBatch;
+    private int chunk;
+
+    GpuRuntime(int gpu, ReferenceModel model, Fabric fabric, CollectiveSemantics collectives) {
+        this.gpu = gpu;
+        this.model = model;
+        this.fabric = fabric;
+        this.collectives = collectives;
+    }
+
+    /** The calls this GPU made, in order; read only after its thread has ended. */
+    List<Step> steps() {
+        return steps;
+    }
+
+    @Override
+    public String toString() {
+        return "GPU " + gpu;
+    }
+
+    private Value step(String op, Supplier<Value> body) {
+        fabric.progress(gpu, op);
+        Value v = body.get();
+        steps.add(new Step(op, microBatch, chunk, v));
+        return v;
+    }
+
+    public void beginUnit(int microBatch, int chunk) {
+        this.microBatch = microBatch;
+        this.chunk = chunk;
+    }
+
+    public Value input(String op, long[] global, long[] offset, long[] shape) {
+        return step(op, () -> model.tokens(microBatch, global, offset, shape));
+    }
+
+    public void output(String op, long[] global, long[] offset, Value value) {
+        step(op, () -> value);
+    }
+
+    public Value embedding(String op, long[] offset, long[] shape, Value tokens) {
+        return step(op, () -> Semantics.embed(tokens, model.weight(op, offset, shape), offset[0]));
+    }
+
+    public Value linear(String op, long[] offset, long[] shape, Value x) {
+        return step(op, () -> Semantics.linear(x, model.weight(op, offset, shape)));
+    }
+
+    public Value norm(String op, String type, long[] offset, long[] shape, Value x) {
+        return step(op, () -> Semantics.norm(type, x, model.weight(op, offset, shape)));
+    }
+
+    public Value router(String op, int top, long[] offset, long[] shape, Value x) {
+        return step(op, () -> Semantics.router(x, model.weight(op, offset, shape), top));
+    }
+
+    public Value dispatch(String op, int experts, long[] tokenOffset, long sequence, Value x, Value route) {
+        return step(op, () -> Semantics.dispatch(x, route, experts, Semantics.tokenIds(Semantics.shape(x), tokenOffset[0], tokenOffset[1], sequence)));
+    }
+
+    public Value expertLinear(String op, long[] offset, long[] shape, Value x) {
+        return step(op, () -> Semantics.expertLinear(x, model.weight(op, offset, shape), Math.toIntExact(offset[0])));
+    }
+
+    public Value combine(String op, int width, long[] tokenOffset, long sequence, Value y, Value route) {
+        return step(op, () -> Semantics.combine(y, route, Semantics.tokenIds(Semantics.shape(route), tokenOffset[0], tokenOffset[1], sequence), width));
+    }
+
+    public Value unary(String op, String fn, Value x) {
+        return step(op, () -> Semantics.unary(fn, x));
+    }
+
+    public Value binary(String op, String fn, Value a, Value b) {
+        return step(op, () -> Semantics.binary(fn, a, b));
+    }
+
+    public Value softmax(String op, Value x) {
+        return step(op, () -> Semantics.softmax(x));
+    }
+
+    public Value lastToken(String op, Value x) {
+        return step(op, () -> Semantics.lastToken(x));
+    }
+
+    public Value attentionScores(String op, String cache, int headDim, int queriesPerKvHead, long context, long[] queryOffset, long[] kvOffset,
+            Value q, Value k) {
+        return step(op, () -> Semantics.attentionScores(q, k, headDim, shard(cache, headDim, queriesPerKvHead, context, queryOffset, kvOffset)));
+    }
+
+    public Value attentionContext(String op, String cache, int headDim, int queriesPerKvHead, long context, long[] queryOffset, long[] kvOffset,
+            Value probs, Value v) {
+        return step(op, () -> Semantics.attentionContext(probs, v, headDim, shard(cache, headDim, queriesPerKvHead, context, queryOffset, kvOffset)));
+    }
+
+    private Semantics.AttentionShard shard(String cache, int headDim, int queriesPerKvHead, long context, long[] queryOffset, long[] kvOffset) {
+        return new Semantics.AttentionShard(model.dataSeed(microBatch), model.origin(cache), Math.toIntExact(queryOffset[0]),
+                Math.toIntExact(queryOffset[1]), Math.toIntExact(queryOffset[2] / headDim), Math.toIntExact(kvOffset[2] / headDim), queriesPerKvHead,
+                Math.toIntExact(context), context > 0);
+    }
+
+    public Value slice(String op, String axes, int dim, int ways, int index, Value x) {
+        return step(op, () -> Semantics.slice(x, List.of(axes.split("[+]")), dim, ways, index));
+    }
+
+    public Value allReduce(String op, String axes, int[] group, Value x) {
+        return collective(op, CollectiveKind.ALL_REDUCE, axes, group, 0, 0, x);
+    }
+
+    public Value allGather(String op, String axes, int[] group, int dim, Value x) {
+        return collective(op, CollectiveKind.ALL_GATHER, axes, group, dim, 0, x);
+    }
+
+    public Value reduceScatter(String op, String axes, int[] group, int dim, Value x) {
+        return collective(op, CollectiveKind.REDUCE_SCATTER, axes, group, dim, 0, x);
+    }
+
+    public Value allToAll(String op, String axes, int[] group, int splitDim, int concatDim, Value x) {
+        return collective(op, CollectiveKind.ALL_TO_ALL, axes, group, splitDim, concatDim, x);
+    }
+
+    private Value collective(String op, CollectiveKind kind, String axes, int[] group, int dim, int toDim, Value x) {
+        String signature = kind.opName() + "[" + axes + (kind == CollectiveKind.ALL_REDUCE ? "" : ", " + dim) + (kind == CollectiveKind.ALL_TO_ALL ? ", " + toDim : "") + "]";
+        return step(op, () -> {
+            List<Value> parts = fabric.meet(gpu, op, microBatch, group, signature, x);
+            int me = 0;
+            while (group[me] != gpu) me++;
+            return collectives.apply(kind, List.of(axes.split("[+]")), dim, toDim, parts, me);
+        });
+    }
+
+    public void send(String op, String channel, int peer, Value x) {
+        step(op, () -> {
+            fabric.send(gpu, channel, microBatch, peer, x);
+            return x;
+        });
+    }
+
+    public Value recv(String op, String channel, int peer) {
+        return step(op, () -> fabric.recv(gpu, channel, microBatch, peer));
+    }
+}

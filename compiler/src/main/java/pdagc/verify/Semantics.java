@@ -1,0 +1,143 @@
+package pdagc.verify;
+
+import java.util.List;
+import pdagc.ir.CollectiveKind;
+import pdagc.ir.Op;
+
+/**
+ * The evaluator's semantics of every op and collective, opened to runtimes outside this package.
+ * The threaded reference runtime ({@code pdagc.runtime}) executes generated Java programs with
+ * these kernels, deterministic weights and inputs and collective rules, so that what it computes
+ * and what {@link Verify} computes can only differ where the program differs from the plan.
+ * Shards are placed by explicit offsets (what a program computes from its mesh coordinates)
+ * instead of shardings.
+ */
+public final class Semantics {
+    private Semantics() {}
+
+    /** Where an attention shard lies in the model: offsets of its batch, query positions and heads, and its KV cache. */
+    public record AttentionShard(long dataSeed, int cacheOrigin, int batchOffset, int positionOffset, int queryHeadOffset, int kvHeadOffset,
+            int queriesPerKvHead, int context, boolean decode) {
+        Attention.Where where() {
+            return new Attention.Where(dataSeed, cacheOrigin, batchOffset, queryHeadOffset, kvHeadOffset, queriesPerKvHead, positionOffset, context,
+                    decode);
+        }
+    }
+
+    /** The seed of a micro-batch's tokens and KV cache. */
+    public static long dataSeed(long seed, int microBatch) {
+        return Evaluator.dataSeed(seed, microBatch);
+    }
+
+    /** A micro-batch's global token ids. */
+    public static Value tokens(long[] global, long dataSeed, int vocab) {
+        return Evaluator.tokens(ints(global), dataSeed, vocab);
+    }
+
+    /** The whole weight of the logical node {@code origin}. */
+    public static Value globalWeight(Op op, int origin, long seed) {
+        return Evaluator.globalWeight(op, origin, seed);
+    }
+
+    /** The block of a dense value at {@code offset} with {@code shape}, dimension by dimension. */
+    public static Value block(Value whole, long[] offset, long[] shape) {
+        Tensor t = dense(whole);
+        if (offset.length != t.rank() || shape.length != t.rank()) {
+            throw new Kernels.EvalError("a block of rank " + offset.length + " of " + t.describe());
+        }
+        for (int d = 0; d < t.rank(); d++) {
+            if (offset[d] < 0 || offset[d] + shape[d] > t.shape[d]) {
+                throw new Kernels.EvalError("block [" + offset[d] + ", " + (offset[d] + shape[d]) + ") of dimension " + d + " of " + t.describe());
+            }
+            if (shape[d] != t.shape[d]) t = t.slice(d, (int) offset[d], (int) shape[d]);
+        }
+        return t;
+    }
+
+    /** Global ids of a shard's tokens (what dispatch and combine match by). */
+    public static long[] tokenIds(long[] localShape, long batchOffset, long positionOffset, long sequence) {
+        return Evaluator.tokenIds((int) localShape[0], (int) localShape[1], batchOffset, positionOffset, sequence);
+    }
+
+    /** The local shape of a dense value (dispatched tokens have none). */
+    public static long[] shape(Value v) {
+        int[] s = dense(v).shape;
+        long[] out = new long[s.length];
+        for (int i = 0; i < s.length; i++) out[i] = s[i];
+        return out;
+    }
+
+    public static Value embed(Value tokens, Value rows, long firstRow) {
+        return Kernels.embed(dense(tokens), dense(rows), Math.toIntExact(firstRow));
+    }
+
+    public static Value linear(Value x, Value w) {
+        return Kernels.linear(dense(x), dense(w));
+    }
+
+    public static Value norm(String type, Value x, Value scale) {
+        return Kernels.norm(type, dense(x), dense(scale));
+    }
+
+    public static Value unary(String fn, Value x) {
+        return x instanceof Buckets b ? Kernels.unary(fn, b) : Kernels.unary(fn, dense(x));
+    }
+
+    public static Value binary(String fn, Value a, Value b) {
+        if (a instanceof Buckets x && b instanceof Buckets y) return Kernels.binary(fn, x, y);
+        return Kernels.binary(fn, dense(a), dense(b));
+    }
+
+    public static Value softmax(Value x) {
+        return Kernels.softmax(dense(x));
+    }
+
+    public static Value lastToken(Value x) {
+        return Kernels.lastToken(dense(x));
+    }
+
+    public static Value attentionScores(Value q, Value k, int headDim, AttentionShard at) {
+        return Attention.scores(dense(q), dense(k), headDim, at.where());
+    }
+
+    public static Value attentionContext(Value probs, Value v, int headDim, AttentionShard at) {
+        return Attention.context(dense(probs), dense(v), headDim, at.where());
+    }
+
+    public static Value router(Value x, Value w, int top) {
+        return Kernels.router(dense(x), dense(w), top);
+    }
+
+    public static Value dispatch(Value x, Value route, int experts, long[] tokenIds) {
+        return Kernels.dispatch(dense(x), dense(route), experts, 0, tokenIds);
+    }
+
+    public static Value expertLinear(Value x, Value w, int firstExpert) {
+        if (!(x instanceof Buckets b)) throw new Kernels.EvalError("expert_linear needs dispatched tokens, found " + x.describe());
+        return Kernels.expertLinear(b, dense(w), firstExpert);
+    }
+
+    public static Value combine(Value y, Value route, long[] tokenIds, int width) {
+        if (!(y instanceof Buckets b)) throw new Kernels.EvalError("combine needs expert outputs, found " + y.describe());
+        return Kernels.combine(b, dense(route), tokenIds, width);
+    }
+
+    public static Value slice(Value x, List<String> axes, int dim, int ways, int index) {
+        return Collectives.slice(x, axes, dim, ways, index);
+    }
+
+    /** What member {@code me} of a group receives when the members contribute {@code parts}, in group order. */
+    public static Value collective(CollectiveKind kind, List<String> axes, int dim, int toDim, List<Value> parts, int me) {
+        return Collectives.run(kind, axes, dim, toDim, parts, me);
+    }
+
+    private static Tensor dense(Value v) {
+        return Evaluator.dense(v);
+    }
+
+    private static int[] ints(long[] dims) {
+        int[] out = new int[dims.length];
+        for (int i = 0; i < dims.length; i++) out[i] = Math.toIntExact(dims[i]);
+        return out;
+    }
+}
