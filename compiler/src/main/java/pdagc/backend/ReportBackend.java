@@ -37,7 +37,7 @@ public final class ReportBackend {
     public static String render(Deployment d, PlanDag dag, Analysis a) {
         StringBuilder b = new StringBuilder(4096);
         header(b, d, dag);
-        model(b, a);
+        model(b, d, a);
         roles(b, dag, a);
         totals(b, dag, a);
         step(b, d, dag, a);
@@ -66,10 +66,15 @@ public final class ReportBackend {
                 .append(w.dtype().keyword()).append("\n\n");
     }
 
-    private static void model(StringBuilder b, Analysis a) {
+    private static void model(StringBuilder b, Deployment d, Analysis a) {
         b.append("Model\n");
         row(b, "KV cache per token", List.of(Units.bytes(a.kvBytesPerToken()) + " (" + a.kvBytesPerToken() + " bytes, all layers)"));
-        row(b, "parameters", List.of("not in this report (see `pdagc stats`)"));
+        java.util.Optional<pdagc.analysis.ModelStats> stats = pdagc.analysis.ModelStats.of(d.model(), d.program(), new pdagc.diag.Diagnostics());
+        if (stats.isPresent()) {
+            row(b, "parameters, total", List.of(String.format(java.util.Locale.ROOT, "%,d", stats.get().totalParams())));
+            row(b, "parameters, active per token", List.of(String.format(java.util.Locale.ROOT, "%,d", stats.get().activeParams())));
+            row(b, "weights, bf16", List.of(Units.bytes(2.0 * stats.get().totalParams())));
+        }
         b.append('\n');
     }
 
