@@ -46,6 +46,7 @@ public final class JsonBackend {
 
     private static final JsonFactory FACTORY = new JsonFactoryBuilder()
             .disable(StreamWriteFeature.AUTO_CLOSE_TARGET)
+            .enable(StreamWriteFeature.USE_FAST_DOUBLE_WRITER)
             .characterEscapes(new JsonEscapes())
             .build();
 

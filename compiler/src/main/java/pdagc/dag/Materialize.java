@@ -82,12 +82,19 @@ public final class Materialize {
         /** Per rank: its first node and first edge. */
         final long[] nodeStart;
         final long[] edgeStartOfRank;
+        /** Per op: the local shapes of its inputs, the same on every rank. */
+        final List<List<Shape>> inputShapes = new ArrayList<>();
 
         Layout(SpmdProgram program) {
             this.program = program;
             this.mesh = program.mesh();
             this.ops = program.nodes();
             this.p = ops.size();
+            for (SpmdNode op : ops) {
+                List<Shape> in = new ArrayList<>(op.inputs().size());
+                for (int i : op.inputs()) in.add(ops.get(i).local());
+                inputShapes.add(List.copyOf(in));
+            }
             Pipeline pipeline = program.pipeline();
             this.stages = pipeline.stages();
             this.ranksPerStage = mesh.size() / stages;
@@ -233,14 +240,14 @@ public final class Materialize {
         }
 
         DagNode node(int index, int r, SpmdNode op, int mb) {
-            List<Shape> inputs = new ArrayList<>(op.inputs().size());
-            for (int in : op.inputs()) inputs.add(ops.get(in).local());
             String suffix = program.pipeline().microBatches() > 1 ? "@" + mb : "";
             String collective = null;
             List<Integer> group = null;
             if (op.op() instanceof Op.Collective c) {
                 collective = op.name() + "#" + mesh.groupIndex(r, c.axes()) + suffix;
-                group = List.copyOf(mesh.group(r, c.axes()));
+                Integer[] members = new Integer[mesh.size(c.axes())];
+                for (int m = 0; m < members.length; m++) members[m] = mesh.member(r, c.axes(), m);
+                group = List.of(members);
             } else if (op.op() instanceof Op.Transfer t) {
                 int peer = peerOfTransfer(r, t);
                 SpmdNode send = t.send() ? op : ops.get(op.inputs().get(0));
@@ -248,7 +255,7 @@ public final class Materialize {
                 group = List.of(Math.min(r, peer), Math.max(r, peer));
             }
             return new DagNode(index, r + ":" + op.name() + suffix, r, op.name(), op.op().name(), op.op().kind(), op.layer(),
-                    List.copyOf(inputs), op.local(), collective, group, op.id(), mb);
+                    inputShapes.get(op.id()), op.local(), collective, group, op.id(), mb);
         }
 
         private int rankOf(long[] starts, long i) {
