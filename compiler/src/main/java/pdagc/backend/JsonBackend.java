@@ -151,12 +151,11 @@ public final class JsonBackend {
     }
 
     private static void writeEdges(JsonGenerator g, PlanDag plan) throws IOException {
-        List<DagNode> nodes = plan.nodes();
         g.writeArrayFieldStart("edges");
         for (DagEdge e : plan.edges()) {
             g.writeStartObject();
-            g.writeStringField("from", nodes.get(e.from()).id());
-            g.writeStringField("to", nodes.get(e.to()).id());
+            g.writeStringField("from", plan.nodeId(e.from()));
+            g.writeStringField("to", plan.nodeId(e.to()));
             g.writeStringField("kind", e.kind().json());
             g.writeEndObject();
         }

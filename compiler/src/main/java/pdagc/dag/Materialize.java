@@ -177,7 +177,20 @@ public final class Materialize {
         }
 
         List<DagNode> nodes() {
-            return new AbstractList<>() {
+            return new Nodes();
+        }
+
+        /** The plan's nodes, each computed when asked for. */
+        private final class Nodes extends AbstractList<DagNode> implements PlanDag.NodeIds {
+                @Override
+                public String id(int i) {
+                    int r = rankOf(nodeStart, i);
+                    int k = (int) (i - nodeStart[r]);
+                    int s = stageOf(r);
+                    String name = ops.get(seqOp[s][k]).name();
+                    return program.pipeline().microBatches() > 1 ? r + ":" + name + "@" + seqMb[s][k] : r + ":" + name;
+                }
+
                 @Override
                 public DagNode get(int i) {
                     int r = rankOf(nodeStart, i);
@@ -190,7 +203,6 @@ public final class Materialize {
                 public int size() {
                     return (int) nodeStart[mesh.size()];
                 }
-            };
         }
 
         List<DagEdge> edges() {

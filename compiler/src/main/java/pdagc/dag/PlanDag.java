@@ -32,6 +32,16 @@ public record PlanDag(
         return new PlanDag(deployment, source, mesh, gpusPerNode, dtype, gpus, new java.util.ArrayList<>(nodes), new java.util.ArrayList<>(edges), roles);
     }
 
+    /** A node's id without building the node, where the node list can tell it. */
+    public String nodeId(int index) {
+        return nodes instanceof NodeIds ids ? ids.id(index) : nodes.get(index).id();
+    }
+
+    /** Node lists that compute their nodes on demand can give an id more cheaply than a node. */
+    public interface NodeIds {
+        String id(int index);
+    }
+
     /** GPUs that run one program, with how many there are. */
     public record Role(int id, List<Integer> gpus) {
         public int multiplicity() {
