@@ -208,7 +208,7 @@ public final class Formatter {
             Token t = tokens.get(i);
             if (t.getChannel() == Token.DEFAULT_CHANNEL) return null;
             if (t.getType() == PdagLexer.WS) {
-                if (t.getText().indexOf('\n') >= 0) return null;
+                if (count(t.getText()) > 0) return null;
                 continue;
             }
             if (t.getType() != PdagLexer.LINE_COMMENT) return null;
@@ -334,7 +334,7 @@ public final class Formatter {
         for (int i = from + 1; i < to; i++) {
             Token t = tokens.get(i);
             if (t.getType() == PdagLexer.LINE_COMMENT) return true;
-            if (t.getType() == PdagLexer.WS && t.getText().indexOf('\n') >= 0) return true;
+            if (t.getType() == PdagLexer.WS && count(t.getText()) > 0) return true;
         }
         return false;
     }
@@ -358,9 +358,13 @@ public final class Formatter {
         return c.getStart().getTokenIndex();
     }
 
+    /** Line ends in whitespace: LF, CR LF or a lone CR. */
     private static int count(String ws) {
         int n = 0;
-        for (int i = 0; i < ws.length(); i++) if (ws.charAt(i) == '\n') n++;
+        for (int i = 0; i < ws.length(); i++) {
+            char c = ws.charAt(i);
+            if (c == '\n' || (c == '\r' && (i + 1 == ws.length() || ws.charAt(i + 1) != '\n'))) n++;
+        }
         return n;
     }
 

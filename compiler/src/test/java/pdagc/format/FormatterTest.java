@@ -102,7 +102,7 @@ class FormatterTest {
         assertTrue(checked >= 30, "checked " + checked);
     }
 
-    private static final String[] SPACES = {"", " ", "  ", "\t", "\n", "\n\n\n", " \n  ", "\r\n"};
+    private static final String[] SPACES = {"", " ", "  ", "\t", "\n", "\n\n\n", " \n  ", "\r\n", "\r"};
     private static final String[] COMMENTS = {"/* m */", "// m\n", "/* a\n   b */", "//\n"};
 
     @Test
@@ -122,7 +122,7 @@ class FormatterTest {
                     if (t.getType() == PdagLexer.WS) {
                         String w = random.nextInt(3) == 0 ? SPACES[random.nextInt(SPACES.length)] : t.getText();
                         if (w.isEmpty() && (i == 0 || i + 1 == all.size() || !separate(all.get(i - 1).getText(), all.get(i + 1).getText()))) w = " ";
-                        if (i > 0 && all.get(i - 1).getType() == PdagLexer.LINE_COMMENT && w.indexOf('\n') < 0) w = "\n";
+                        if (i > 0 && all.get(i - 1).getType() == PdagLexer.LINE_COMMENT && w.indexOf('\n') < 0 && w.indexOf('\r') < 0) w = "\n";
                         b.append(w);
                         continue;
                     }
