@@ -77,4 +77,28 @@ final class OutputFiles {
             }
         }
     }
+
+    /** Replaces an existing file's content all or nothing (temporary file beside it, then rename); an exit code. */
+    static int replace(Path target, byte[] content, PrintWriter err) {
+        Path abs = target.toAbsolutePath().normalize();
+        Path tmp = abs.resolveSibling("." + abs.getFileName() + "." + ProcessHandle.current().pid() + "." + System.nanoTime() + ".tmp");
+        try {
+            Files.write(tmp, content, java.nio.file.StandardOpenOption.CREATE_NEW, java.nio.file.StandardOpenOption.WRITE);
+            try {
+                Files.move(tmp, abs, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+            } catch (AtomicMoveNotSupportedException e) {
+                Files.move(tmp, abs, StandardCopyOption.REPLACE_EXISTING);
+            }
+            return Main.OK;
+        } catch (IOException | SecurityException e) {
+            err.println("error: cannot write " + target + ": " + (e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage()));
+            return Main.USAGE;
+        } finally {
+            try {
+                Files.deleteIfExists(tmp);
+            } catch (IOException ignored) {
+                // best effort: the temporary file is hidden and named after the target
+            }
+        }
+    }
 }
