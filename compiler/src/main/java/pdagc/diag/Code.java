@@ -44,6 +44,7 @@ public enum Code {
     E0308("E0308", "deployment `%s` not found; this file declares: %s"),
     W0309("W0309", "%s group of %s GPUs spans %s nodes of %s GPUs", Severity.WARNING),
     W0310("W0310", "1F1B with %s micro-batches for %s pipeline stages never fills the pipeline", Severity.WARNING),
+    E0312("E0312", "%s declares %s deploys (%s): one output holds one"),
     E0311("E0311", "the expert mesh of %s GPUs does not fold the %s GPUs of a pipeline stage"),
 
     // ---- blocks and shapes (E04xx)

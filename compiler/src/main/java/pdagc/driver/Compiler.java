@@ -81,6 +81,11 @@ public final class Compiler {
     /** Compiles one deploy (by name, or the only one) through materialization and validation. */
     public Optional<Plan> compile(Path file, String display, String deploy) {
         List<Plan> plans = Timings.time("front end + partition", () -> load(new Loader(diagnostics).loadRoot(file, display), deploy));
+        if (plans.size() > 1 && !diagnostics.hasErrors()) {
+            List<String> names = plans.stream().map(p -> p.deployment().name()).toList();
+            diagnostics.add(Diagnostic.of(Code.E0312, plans.get(1).deployment().span(), display, names.size(), String.join(", ", names))
+                    .label("a second deploy").help("choose one with `--deploy " + names.get(0) + "`; `pdagc check` checks them all"));
+        }
         if (plans.size() != 1 || diagnostics.hasErrors()) return Optional.empty();
         Optional<Plan> built = materialize(plans.get(0));
         return diagnostics.hasErrors() ? Optional.empty() : built;
