@@ -58,6 +58,7 @@ public final class Main {
         cmd.addSubcommand("verify", new CommandLine(new VerifyCommand(out, err)));
         cmd.addSubcommand("import", new CommandLine(new ImportCommand(stdout, err)));
         cmd.addSubcommand("stats", new CommandLine(new StatsCommand(out, err)));
+        cmd.addSubcommand("lsp", new CommandLine(new LspCommand(stdout)));
         cmd.setOut(out);
         cmd.setErr(err);
         cmd.setExecutionExceptionHandler((ex, line, parsed) -> internalError(ex, err));
