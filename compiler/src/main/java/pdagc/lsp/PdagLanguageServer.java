@@ -37,18 +37,32 @@ public final class PdagLanguageServer implements LanguageServer, LanguageClientA
         this.onExit = onExit;
     }
 
-    /** Serves one client over a pair of streams until the input ends; returns the process exit status. */
+    /**
+     * Serves one client over a pair of streams until the {@code exit} notification or the end of
+     * the input; returns the process exit status (0 after {@code shutdown}, else 1, as the protocol says).
+     */
     public static int serve(InputStream in, OutputStream out) throws InterruptedException {
-        boolean[] clean = {false};
-        PdagLanguageServer server = new PdagLanguageServer(() -> clean[0] = true);
+        CompletableFuture<Void> exited = new CompletableFuture<>();
+        PdagLanguageServer server = new PdagLanguageServer(() -> exited.complete(null));
         Launcher<LanguageClient> launcher = LSPLauncher.createServerLauncher(server, in, out);
         server.connect(launcher.getRemoteProxy());
+        java.util.concurrent.Future<Void> listening = launcher.startListening();
+        Thread watcher = new Thread(() -> {
+            try {
+                listening.get();
+            } catch (InterruptedException | ExecutionException | java.util.concurrent.CancellationException e) {
+                // the input ended or broke: stop serving either way
+            }
+            exited.complete(null);
+        }, "pdagc-lsp-input");
+        watcher.setDaemon(true);
+        watcher.start();
         try {
-            launcher.startListening().get();
+            exited.get();
         } catch (ExecutionException e) {
             return 1;
         }
-        return server.shutdown || clean[0] ? 0 : 1;
+        return server.shutdown ? 0 : 1;
     }
 
     @Override
