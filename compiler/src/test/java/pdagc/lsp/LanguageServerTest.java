@@ -222,6 +222,19 @@ class LanguageServerTest {
     }
 
     @Test
+    void definitionOfALocalNameIsItsLet() throws Exception {
+        List<? extends Location> locs = definition(at("act(up)", 0, 5)); // `up` used in `h = act(up)`
+        assertEquals(1, locs.size());
+        assertEquals(at("up   =", 0, 0), locs.get(0).getRange().getStart());
+    }
+
+    @Test
+    void hoverOnANameSaysWhatItRefersTo() throws Exception {
+        assertEquals("block `my_mlp` (tiny)", hover(at("my_mlp(a)", 0, 1)));
+        assertEquals("block `attention` (std.blocks)", hover(at("attention(x)", 0, 1)));
+    }
+
+    @Test
     void definitionIntoTheStdlib() throws Exception {
         String blocks = stdlibUri("std/blocks.pdag");
         List<? extends Location> locs = definition(at("attention(x)", 0, 2));
