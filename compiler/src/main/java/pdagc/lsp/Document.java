@@ -18,17 +18,19 @@ import pdagc.source.SourceFile;
  * loads (for names and definitions), the plans its deploys compile to (for hovers) and the
  * diagnostics of the whole pipeline. Made afresh on every change; never edited in place.
  */
-record Document(String uri, SourceFile file, Optional<Program> program, List<Plan> plans, List<Diagnostic> diagnostics) {
+record Document(String uri, SourceFile file, Optional<Program> program, List<Plan> plans, List<Diagnostic> diagnostics, String internalError) {
 
     static Document analyze(String uri, String text) {
         Path path = pathOf(uri);
         SourceFile file = SourceFile.of(path != null ? path.toString() : uri, path, text);
         Compiler compiler = new Compiler(Set.of());
         List<Plan> plans;
+        String internalError = null;
         try {
             plans = compiler.check(file);
         } catch (RuntimeException | StackOverflowError e) {
-            plans = List.of();
+            plans = List.of(); // a bug in pdagc: said once, at the top of the document, as `pdagc check` would
+            internalError = "internal error, please report: " + e.getClass().getSimpleName() + (e.getMessage() != null ? ": " + e.getMessage() : "");
         }
         // A second, quiet load for the module structure (Compiler keeps its program to itself).
         Optional<Program> program;
@@ -37,7 +39,7 @@ record Document(String uri, SourceFile file, Optional<Program> program, List<Pla
         } catch (RuntimeException | StackOverflowError e) {
             program = Optional.empty();
         }
-        return new Document(uri, file, program, List.copyOf(plans), compiler.diagnostics().sorted());
+        return new Document(uri, file, program, List.copyOf(plans), compiler.diagnostics().sorted(), internalError);
     }
 
     static Path pathOf(String uri) {

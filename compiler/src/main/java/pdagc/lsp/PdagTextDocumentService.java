@@ -128,6 +128,10 @@ final class PdagTextDocumentService implements TextDocumentService {
             if (!related.isEmpty()) lsp.setRelatedInformation(related);
             out.add(lsp);
         }
+        if (doc.internalError() != null) {
+            out.add(new org.eclipse.lsp4j.Diagnostic(new Range(new Position(0, 0), new Position(0, 0)), doc.internalError(),
+                    DiagnosticSeverity.Error, "pdagc", "internal"));
+        }
         return out;
     }
 
