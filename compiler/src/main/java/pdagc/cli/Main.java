@@ -59,6 +59,7 @@ public final class Main {
         cmd.addSubcommand("import", new CommandLine(new ImportCommand(stdout, err)));
         cmd.addSubcommand("stats", new CommandLine(new StatsCommand(out, err)));
         cmd.addSubcommand("fmt", new CommandLine(new FmtCommand(out, err)));
+        cmd.addSubcommand("lsp", new CommandLine(new LspCommand(stdout)));
         cmd.setOut(out);
         cmd.setErr(err);
         cmd.setExecutionExceptionHandler((ex, line, parsed) -> internalError(ex, err));

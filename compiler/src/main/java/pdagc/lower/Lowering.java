@@ -33,6 +33,11 @@ import pdagc.source.Span;
 public final class Lowering {
     private Lowering() {}
 
+    /** The names of the built-in operations blocks may call (for editor completion). */
+    public static java.util.Set<String> builtinNames() {
+        return Builtins.names();
+    }
+
     public static Optional<Graph> lower(Deployment d, Diagnostics diagnostics) {
         Map<String, Long> params = new LinkedHashMap<>(d.model().params());
         params.put("batch", d.workload().batch() / d.strategy().pipeline().microBatches());
