@@ -34,7 +34,7 @@ final class CheckCommand implements Callable<Integer> {
             if (code == Main.OK) {
                 for (Plan p : plans) {
                     out.println(Reporting.display(f) + ": deploy " + p.deployment().name() + " ok: " + p.spmd().mesh().size() + " GPUs, mesh "
-                            + p.spmd().mesh() + ", " + p.spmd().nodes().size() + " ops per GPU");
+                            + p.spmd().mesh() + ", " + p.spmd().nodes().size() + " ops in the SPMD program");
                 }
             }
             worst = Math.max(worst, code);
