@@ -48,8 +48,9 @@ public record Analysis(
      * One forward step of the workload: {@code tokens} (batch · seq in prefill, batch in decode)
      * processed in {@code seconds}, the critical path's length, of which {@code
      * communicationSeconds} are collectives on that path. {@code pipelineBubble}: the share of a
-     * pipeline stage's step spent waiting for the pipeline to fill and drain; empty until pipeline
-     * parallelism reports it (with pp 1 there is none).
+     * pipeline stage's step spent waiting for the pipeline to fill and drain, (p - 1) / (v·m + p - 1)
+     * for balanced stages under the schedule ({@link pdagc.mesh.Pipeline#bubbleFraction}); empty
+     * with pp 1.
      */
     public record Step(Phase phase, long tokens, double seconds, double communicationSeconds, List<Integer> path,
             OptionalDouble pipelineBubble) {
@@ -82,7 +83,9 @@ public record Analysis(
         List<GpuFigures> gpus = new ArrayList<>();
         for (int g = 0; g < idx.schedule.length; g++) gpus.add(gpu(g, idx, costs, memory[g], d.cluster().gpu().memoryBytes(), path.seconds()));
         long tokens = Math.multiplyExact(d.workload().batch(), d.workload().stepTokens());
-        Step step = new Step(d.workload().phase(), tokens, path.seconds(), path.communicationSeconds(), path.path(), OptionalDouble.empty());
+        // The bubble of a balanced pipeline under its schedule; the measured idle time per role is in the figures.
+        OptionalDouble bubble = program.pipeline().stages() > 1 ? OptionalDouble.of(program.pipeline().bubbleFraction()) : OptionalDouble.empty();
+        Step step = new Step(d.workload().phase(), tokens, path.seconds(), path.communicationSeconds(), path.path(), bubble);
         Analysis figures = new Analysis(List.copyOf(gpus), step, Memory.kvBytesPerToken(graph), costs, List.of(), path.problem());
         if (path.problem() != null) return figures;
         return new Analysis(figures.gpus, step, figures.kvBytesPerToken, costs, Requirements.evaluate(d.requirements(), figures), null);

@@ -124,8 +124,9 @@ public final class ReportBackend {
         row(b, "throughput", List.of(Figures.tokensPerSecond(s.throughput()) + " (" + s.tokens() + " tokens per step)"));
         row(b, "communication on the path", List.of(Units.seconds(s.communicationSeconds()) + " (" + Figures.percent(s.communicationShare())
                 + ")"));
-        row(b, "pipeline bubble", List.of(s.pipelineBubble().isPresent() ? Figures.percent(s.pipelineBubble().getAsDouble())
-                : dag.mesh().size("pp") > 1 ? "not reported yet" : "none (pp 1)"));
+        row(b, "pipeline bubble", List.of(s.pipelineBubble().isPresent()
+                ? Figures.percent(s.pipelineBubble().getAsDouble()) + " of each stage's step ((p - 1) / (v·m + p - 1), balanced stages)"
+                : "none (pp 1)"));
         b.append("  time on the critical path by op:\n");
         Map<String, double[]> byOp = new TreeMap<>();
         for (int i : s.path()) {
