@@ -51,9 +51,18 @@ final class OutputFiles {
         } catch (IOException e) {
             // cannot tell: go on, the write below reports real failures
         }
-        Path tmp = null;
+        return atomically(abs, target, content, err);
+    }
+
+    /** Replaces an existing file's content all or nothing (temporary file beside it, then rename); an exit code. */
+    static int replace(Path target, byte[] content, PrintWriter err) {
+        return atomically(target.toAbsolutePath().normalize(), target, out -> out.write(content), err);
+    }
+
+    /** The one home of all-or-nothing writing: a hidden temporary file beside the target, renamed over it. */
+    private static int atomically(Path abs, Path shown, Content content, PrintWriter err) {
+        Path tmp = abs.resolveSibling("." + abs.getFileName() + "." + ProcessHandle.current().pid() + "." + System.nanoTime() + ".tmp");
         try {
-            tmp = dir.resolve("." + abs.getFileName() + "." + ProcessHandle.current().pid() + "." + System.nanoTime() + ".tmp");
             try (OutputStream out = new BufferedOutputStream(Files.newOutputStream(tmp, java.nio.file.StandardOpenOption.CREATE_NEW,
                     java.nio.file.StandardOpenOption.WRITE), 1 << 16)) {
                 content.writeTo(out);
@@ -65,33 +74,7 @@ final class OutputFiles {
             }
             return Main.OK;
         } catch (IOException | SecurityException e) {
-            err.println("error: cannot write " + target + ": " + (e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage()));
-            return Main.USAGE;
-        } finally {
-            if (tmp != null) {
-                try {
-                    Files.deleteIfExists(tmp);
-                } catch (IOException ignored) {
-                    // best effort: the temporary file is hidden and named after the target
-                }
-            }
-        }
-    }
-
-    /** Replaces an existing file's content all or nothing (temporary file beside it, then rename); an exit code. */
-    static int replace(Path target, byte[] content, PrintWriter err) {
-        Path abs = target.toAbsolutePath().normalize();
-        Path tmp = abs.resolveSibling("." + abs.getFileName() + "." + ProcessHandle.current().pid() + "." + System.nanoTime() + ".tmp");
-        try {
-            Files.write(tmp, content, java.nio.file.StandardOpenOption.CREATE_NEW, java.nio.file.StandardOpenOption.WRITE);
-            try {
-                Files.move(tmp, abs, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-            } catch (AtomicMoveNotSupportedException e) {
-                Files.move(tmp, abs, StandardCopyOption.REPLACE_EXISTING);
-            }
-            return Main.OK;
-        } catch (IOException | SecurityException e) {
-            err.println("error: cannot write " + target + ": " + (e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage()));
+            err.println("error: cannot write " + shown + ": " + (e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage()));
             return Main.USAGE;
         } finally {
             try {
