@@ -23,7 +23,8 @@ public final class NodeLabel {
         List<String> lines = new ArrayList<>();
         lines.add(node.op());
         if (!node.name().equals(node.op())) lines.add(node.name());
-        lines.add("GPU " + node.gpu() + (node.microBatch() > 0 ? ", micro-batch " + node.microBatch() : ""));
+        // Ids carry "@<micro-batch>" exactly when the plan has several micro-batches.
+        lines.add("GPU " + node.gpu() + (node.id().contains("@") ? ", micro-batch " + node.microBatch() : ""));
         lines.add(shapes(node));
         if (node.group() != null) lines.add("group " + GpuRanges.format(node.group()));
         return lines;
