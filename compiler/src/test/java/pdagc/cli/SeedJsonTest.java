@@ -59,6 +59,21 @@ class SeedJsonTest {
     }
 
     @Test
+    void aPipelinedPlanValidatesToo(@TempDir Path dir) throws Exception {
+        Path out = dir.resolve("pp.json");
+        StringWriter err = new StringWriter();
+        int code = Main.run(new String[] {Repo.file("examples/llama3_8b_dp_tp_pp.pdag").toString(), "--emit", "json", "-o", out.toString()},
+                new PrintWriter(new StringWriter()), new PrintWriter(err));
+        assertEquals(0, code, err.toString());
+        String text = Files.readString(out);
+        assertTrue(text.contains("\"op\":\"send\"") && text.contains("\"kind\":\"order\"") && text.contains("\"micro_batch\":7"));
+        try (InputStream schema = Main.class.getResourceAsStream("/pdagc/plan.schema.json")) {
+            Schema s = SchemaRegistry.withDefaultDialect(SpecificationVersion.DRAFT_2020_12).getSchema(schema);
+            assertEquals(List.of(), s.validate(text, InputFormat.JSON));
+        }
+    }
+
+    @Test
     void theSeedPlanHasEveryCollectiveTheDeploymentNeeds() {
         assertEquals(64, plan.get("gpus").size());
         Map<String, Integer> tpOf = new HashMap<>();
