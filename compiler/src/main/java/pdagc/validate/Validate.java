@@ -104,26 +104,44 @@ public final class Validate {
         }
     }
 
-    private static void collectives(PlanDag dag, List<String> problems) {
-        Map<String, List<DagNode>> byId = new TreeMap<>();
-        for (DagNode n : dag.nodes()) {
-            if (n.kind() == NodeKind.COLLECTIVE) byId.computeIfAbsent(n.collective(), k -> new ArrayList<>()).add(n);
+    /** What validation keeps of one collective call: its first member and the GPUs seen so far. */
+    private static final class Call {
+        final DagNode first;
+        final List<Integer> gpus = new ArrayList<>();
+        int sends;
+
+        Call(DagNode first) {
+            this.first = first;
         }
-        for (Map.Entry<String, List<DagNode>> e : byId.entrySet()) {
-            List<DagNode> members = e.getValue();
-            DagNode first = members.get(0);
-            List<Integer> gpus = new ArrayList<>();
-            for (DagNode m : members) gpus.add(m.gpu());
-            gpus.sort(null);
-            if (!gpus.equals(first.group())) problems.add("collective " + e.getKey() + " runs on GPUs " + gpus + " but names group " + first.group());
+    }
+
+    /**
+     * Every collective call's members agree with its first member on op, group and input shapes,
+     * and run exactly on its group. Keeps one small record per call, not the nodes, so plans of
+     * millions of nodes validate in bounded memory.
+     */
+    private static void collectives(PlanDag dag, List<String> problems) {
+        Map<String, Call> calls = new TreeMap<>();
+        for (DagNode m : dag.nodes()) {
+            if (m.kind() != NodeKind.COLLECTIVE) continue;
+            Call call = calls.computeIfAbsent(m.collective(), k -> new Call(m));
+            DagNode first = call.first;
+            call.gpus.add(m.gpu());
+            if (m.op().equals(CollectiveKind.SEND.opName())) call.sends++;
             boolean transfer = isTransfer(first);
-            long sends = members.stream().filter(m -> m.op().equals(CollectiveKind.SEND.opName())).count();
-            if (transfer && (members.size() != 2 || sends != 1)) problems.add("transfer " + e.getKey() + " is not one send and one recv");
-            for (DagNode m : members) {
-                boolean sameOp = transfer ? isTransfer(m) : m.op().equals(first.op());
-                if (!sameOp || !m.group().equals(first.group()) || !m.inputs().equals(first.inputs())) {
-                    problems.add("collective " + e.getKey() + " differs between GPU " + first.gpu() + " and GPU " + m.gpu());
-                }
+            boolean sameOp = transfer ? isTransfer(m) : m.op().equals(first.op());
+            if (!sameOp || !m.group().equals(first.group()) || !m.inputs().equals(first.inputs())) {
+                problems.add("collective " + m.collective() + " differs between GPU " + first.gpu() + " and GPU " + m.gpu());
+            }
+        }
+        for (Map.Entry<String, Call> e : calls.entrySet()) {
+            Call call = e.getValue();
+            call.gpus.sort(null);
+            if (!call.gpus.equals(call.first.group())) {
+                problems.add("collective " + e.getKey() + " runs on GPUs " + call.gpus + " but names group " + call.first.group());
+            }
+            if (isTransfer(call.first) && (call.gpus.size() != 2 || call.sends != 1)) {
+                problems.add("transfer " + e.getKey() + " is not one send and one recv");
             }
         }
     }
@@ -141,18 +159,24 @@ public final class Validate {
      */
     private static void schedule(PlanDag dag, List<String> problems) {
         int gpus = dag.gpus().size();
-        List<List<DagNode>> order = new ArrayList<>();
-        for (int g = 0; g < gpus; g++) order.add(new ArrayList<>());
-        int[] position = new int[dag.nodes().size()];
-        for (DagNode n : dag.nodes()) {
-            position[n.index()] = order.get(n.gpu()).size();
-            order.get(n.gpu()).add(n);
+        int nodes = dag.nodes().size();
+        int[] perGpu = new int[gpus];
+        int[] gpuOf = new int[nodes];
+        for (DagNode node : dag.nodes()) {
+            gpuOf[node.index()] = node.gpu();
+            perGpu[node.gpu()]++;
+        }
+        int[][] order = new int[gpus][];
+        for (int g = 0; g < gpus; g++) order[g] = new int[perGpu[g]];
+        int[] position = new int[nodes];
+        int[] next = new int[gpus];
+        for (int i = 0; i < nodes; i++) {
+            position[i] = next[gpuOf[i]];
+            order[gpuOf[i]][next[gpuOf[i]]++] = i;
         }
         for (DagEdge e : dag.edges()) {
-            DagNode from = dag.nodes().get(e.from());
-            DagNode to = dag.nodes().get(e.to());
-            if (from.gpu() == to.gpu() && position[e.from()] >= position[e.to()]) {
-                problems.add("GPU " + to.gpu() + " runs " + to.id() + " before its input " + from.id());
+            if (gpuOf[e.from()] == gpuOf[e.to()] && position[e.from()] >= position[e.to()]) {
+                problems.add("GPU " + gpuOf[e.to()] + " runs " + dag.nodes().get(e.to()).id() + " before its input " + dag.nodes().get(e.from()).id());
                 return;
             }
         }
@@ -164,9 +188,9 @@ public final class Validate {
         for (int g = 0; g < gpus; g++) ready.add(g);
         while (!ready.isEmpty()) {
             int g = ready.poll();
-            List<DagNode> list = order.get(g);
-            while (ptr[g] < list.size()) {
-                DagNode n = list.get(ptr[g]);
+            int[] list = order[g];
+            while (ptr[g] < list.length) {
+                DagNode n = dag.nodes().get(list[ptr[g]]);
                 if (n.kind() != NodeKind.COLLECTIVE) {
                     ptr[g]++;
                 } else if (n.op().equals(CollectiveKind.SEND.opName())) {
@@ -196,8 +220,8 @@ public final class Validate {
         }
         List<String> stuck = new ArrayList<>();
         for (int g = 0; g < gpus && stuck.size() < 4; g++) {
-            if (ptr[g] < order.get(g).size()) {
-                DagNode n = order.get(g).get(ptr[g]);
+            if (ptr[g] < order[g].length) {
+                DagNode n = dag.nodes().get(order[g][ptr[g]]);
                 stuck.add("GPU " + g + " waits at " + n.id() + " (" + n.op() + " with " + n.group() + ")");
             }
         }
