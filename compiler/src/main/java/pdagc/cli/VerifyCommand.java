@@ -4,13 +4,11 @@ import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.Callable;
 import pdagc.driver.Compiler;
 import pdagc.driver.Plan;
-import pdagc.sem.Phase;
 import pdagc.verify.Shrink;
 import pdagc.verify.Verify;
 import picocli.CommandLine.Command;
@@ -63,9 +61,7 @@ final class VerifyCommand implements Callable<Integer> {
                 Reporting.report(compiler.diagnostics(), err);
                 return Main.INTERNAL;
             }
-            boolean decode = plan.deployment().workload().phase() == Phase.DECODE;
-            Verify.Report report = Verify.run(plan.graph(), plan.spmd(), built.get().dag(), seed, decode,
-                    (int) plan.deployment().workload().context(), Map.of());
+            Verify.Report report = built.get().verify(seed);
             out.println("  " + report.summary() + "; tolerance " + Verify.TOLERANCE + " x max(1, |value|)");
             if (!report.ok()) result = Main.INPUT_ERRORS;
         }

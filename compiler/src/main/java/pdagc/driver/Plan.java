@@ -6,6 +6,8 @@ import pdagc.ir.Graph;
 import pdagc.partition.ShardingPropagation;
 import pdagc.partition.SpmdProgram;
 import pdagc.sem.Deployment;
+import pdagc.sem.Phase;
+import pdagc.verify.Verify;
 
 /**
  * Everything the pipeline made for one deployment; {@code dag} and {@code analysis} are null until
@@ -21,5 +23,11 @@ public record Plan(
 
     public Plan withDag(PlanDag d, Analysis a) {
         return new Plan(deployment, graph, shardings, spmd, d, a);
+    }
+
+    /** Runs this materialized plan against the unpartitioned model with the given seed (see {@link Verify}). */
+    public Verify.Report verify(long seed) {
+        return Verify.run(graph, spmd, dag, seed, deployment.workload().phase() == Phase.DECODE, (int) deployment.workload().context(),
+                java.util.Map.of());
     }
 }

@@ -15,7 +15,6 @@ import pdagc.Repo;
 import pdagc.diag.DiagnosticRenderer;
 import pdagc.driver.Compiler;
 import pdagc.driver.Plan;
-import pdagc.sem.Phase;
 import pdagc.source.SourceFile;
 
 /**
@@ -100,8 +99,7 @@ class StrategyMatrixTest {
         assertFalse(plans.isEmpty());
         for (Plan p : plans) {
             Plan built = c.materialize(p).orElseThrow(() -> new AssertionError(DiagnosticRenderer.render(c.diagnostics().sorted())));
-            Verify.Report r = Verify.run(p.graph(), p.spmd(), built.dag(), 1, p.deployment().workload().phase() == Phase.DECODE,
-                    (int) p.deployment().workload().context(), java.util.Map.of());
+            Verify.Report r = built.verify(1);
             assertTrue(r.ok(), file + " " + p.deployment().name() + ": " + r.summary());
         }
     }
@@ -122,7 +120,6 @@ class StrategyMatrixTest {
         Plan p = plans.get(0);
         Optional<Plan> built = c.materialize(p);
         assertTrue(built.isPresent(), () -> DiagnosticRenderer.render(c.diagnostics().sorted()));
-        return Verify.run(p.graph(), p.spmd(), built.get().dag(), 1, p.deployment().workload().phase() == Phase.DECODE,
-                (int) p.deployment().workload().context(), java.util.Map.of());
+        return built.get().verify(1);
     }
 }
