@@ -1,9 +1,11 @@
 package pdagc.analysis;
 
-import java.util.ArrayList;
+import java.util.AbstractList;
 import java.util.List;
 import java.util.OptionalDouble;
+import pdagc.dag.GpuInfo;
 import pdagc.dag.PlanDag;
+import pdagc.dag.Quotient;
 import pdagc.ir.Graph;
 import pdagc.partition.SpmdProgram;
 import pdagc.sem.Deployment;
@@ -76,38 +78,60 @@ public record Analysis(
     }
 
     public static Analysis run(Deployment d, Graph graph, SpmdProgram program, PlanDag dag) {
-        DagIndex idx = new DagIndex(dag);
-        NodeCosts costs = NodeCosts.of(program, dag, d.cluster());
-        Memory.PerGpu[] memory = Memory.perGpu(program, idx, costs, d.workload().context());
+        return run(d, graph, program, Quotient.of(dag));
+    }
+
+    /** The analysis of a plan walked as its quotient (validation builds it too, so it is shared). */
+    public static Analysis run(Deployment d, Graph graph, SpmdProgram program, Quotient quotient) {
+        DagIndex idx = new DagIndex(quotient);
+        List<GpuInfo> gpuInfo = quotient.plan().gpus();
+        NodeCosts costs = NodeCosts.of(program, quotient, gpuInfo, d.cluster());
+        Memory.PerGpu[] memory = Memory.perRole(program, idx, costs, d.workload().context());
         CriticalPath.Result path = CriticalPath.run(idx, costs);
-        List<GpuFigures> gpus = new ArrayList<>();
-        for (int g = 0; g < idx.schedule.length; g++) gpus.add(gpu(g, idx, costs, memory[g], d.cluster().gpu().memoryBytes(), path.seconds()));
+        GpuFigures[] roles = new GpuFigures[quotient.roles()];
+        for (int r = 0; r < roles.length; r++) {
+            roles[r] = role(quotient.representative(r), idx.schedule[r], costs, memory[r], d.cluster().gpu().memoryBytes(), path.seconds());
+        }
+        List<GpuFigures> gpus = new AbstractList<>() {
+            @Override
+            public GpuFigures get(int g) {
+                GpuFigures f = roles[quotient.roleOf(g)];
+                return f.gpu() == g ? f : new GpuFigures(g, f.memory(), f.capacityBytes(), f.flops(), f.hbmBytes(), f.collectiveBufferBytes(),
+                        f.collectiveTrafficBytes(), f.computeSeconds(), f.communicationSeconds(), f.idleSeconds());
+            }
+
+            @Override
+            public int size() {
+                return gpuInfo.size();
+            }
+        };
         long tokens = Math.multiplyExact(d.workload().batch(), d.workload().stepTokens());
         // The bubble of a balanced pipeline under its schedule; the measured idle time per role is in the figures.
         OptionalDouble bubble = program.pipeline().stages() > 1 ? OptionalDouble.of(program.pipeline().bubbleFraction()) : OptionalDouble.empty();
-        Step step = new Step(d.workload().phase(), tokens, path.seconds(), path.communicationSeconds(), path.path(), bubble);
-        Analysis figures = new Analysis(List.copyOf(gpus), step, Memory.kvBytesPerToken(graph), costs, List.of(), path.problem());
+        Step step = new Step(d.workload().phase(), tokens, path.seconds(), path.communicationSeconds(), quotient.planIndices(path.path()), bubble);
+        Analysis figures = new Analysis(gpus, step, Memory.kvBytesPerToken(graph), costs, List.of(), path.problem());
         if (path.problem() != null) return figures;
         return new Analysis(figures.gpus, step, figures.kvBytesPerToken, costs, Requirements.evaluate(d.requirements(), figures), null);
     }
 
-    private static GpuFigures gpu(int g, DagIndex idx, NodeCosts costs, Memory.PerGpu memory, double capacity, double makespan) {
+    /** The figures of one role's schedule, under its representative GPU's id. */
+    private static GpuFigures role(int gpu, int[] schedule, NodeCosts costs, Memory.PerGpu memory, double capacity, double makespan) {
         long flops = 0, hbm = 0, buffers = 0, traffic = 0;
         double compute = 0, communication = 0;
-        for (int i : idx.schedule[g]) {
-            CollectiveCost c = costs.collective(i);
+        for (int i : schedule) {
+            CollectiveCost c = costs.collectiveAt(i);
             if (c != null) {
                 buffers = Math.addExact(buffers, c.bufferBytes());
                 traffic = Math.addExact(traffic, c.trafficBytes());
                 communication += c.seconds();
             } else {
-                flops = Math.addExact(flops, costs.flops(i));
-                hbm = Math.addExact(hbm, costs.bytes(i));
-                compute += costs.seconds(i);
+                flops = Math.addExact(flops, costs.flopsAt(i));
+                hbm = Math.addExact(hbm, costs.bytesAt(i));
+                compute += costs.secondsAt(i);
             }
         }
         double idle = Math.max(0, makespan - compute - communication);
-        return new GpuFigures(g, memory, capacity, flops, hbm, buffers, traffic, compute, communication, idle);
+        return new GpuFigures(gpu, memory, capacity, flops, hbm, buffers, traffic, compute, communication, idle);
     }
 
     /** The GPU with the largest memory total (the lowest id among equals). */

@@ -8,7 +8,8 @@ import java.util.Map;
 import pdagc.dag.DagNode;
 
 /**
- * The latency of one step of the plan: the longest path through the per-GPU DAG, where nodes carry
+ * The latency of one step of the plan: the longest path through the per-GPU DAG (walked as
+ * its quotient, one GPU per role: the GPUs of a role run the same schedule in step), where nodes carry
  * their estimated time and edges none. Two rules make the DAG a schedule: each GPU runs its nodes
  * one at a time in schedule order (one stream; communication does not overlap computation), and a
  * collective starts on all its members when every member's inputs are ready and the member is free,
@@ -22,17 +23,17 @@ final class CriticalPath {
     private CriticalPath() {}
 
     /**
-     * {@code seconds}: the path's length. {@code path}: its nodes in order (a collective by one
-     * member). {@code communicationSeconds}: the time of its collectives. {@code problem}: null, or
+     * {@code seconds}: the path's length. {@code path}: its nodes in order, by quotient index (a
+     * collective by one member). {@code communicationSeconds}: the time of its collectives. {@code problem}: null, or
      * why no path exists.
      */
     record Result(double seconds, List<Integer> path, double communicationSeconds, String problem) {}
 
     static Result run(DagIndex idx, NodeCosts costs) {
-        int n = idx.dag.nodes().size();
+        int n = idx.role.length;
         int[] rep = representatives(idx);
         double[] duration = new double[n];
-        for (int i = 0; i < n; i++) duration[rep[i]] = Math.max(duration[rep[i]], costs.seconds(i));
+        for (int i = 0; i < n; i++) duration[rep[i]] = Math.max(duration[rep[i]], costs.secondsAt(i));
         int[] succStart = new int[n + 1];
         int[] indegree = new int[n];
         forEachDependency(idx, rep, (from, to) -> {
@@ -78,7 +79,7 @@ final class CriticalPath {
         double communication = 0;
         for (int r = end; r >= 0; r = from[r]) {
             path.add(r);
-            if (costs.isCollective(r)) communication += duration[r];
+            if (costs.isCollectiveAt(r)) communication += duration[r];
         }
         java.util.Collections.reverse(path);
         return new Result(end < 0 ? 0 : finish[end], List.copyOf(path), communication, null);
@@ -90,11 +91,13 @@ final class CriticalPath {
      * the recv waits for the send through their data edge.
      */
     private static int[] representatives(DagIndex idx) {
-        int[] rep = new int[idx.dag.nodes().size()];
+        int[] rep = new int[idx.role.length];
         Map<String, Integer> first = new HashMap<>();
-        for (DagNode d : idx.dag.nodes()) {
+        for (int i = 0; i < rep.length; i++) {
+            DagNode d = idx.node(i);
             boolean transfer = d.op().equals("send") || d.op().equals("recv");
-            rep[d.index()] = d.collective() == null || transfer ? d.index() : first.computeIfAbsent(d.collective(), k -> d.index());
+            final int self = i;
+            rep[i] = d.collective() == null || transfer ? i : first.computeIfAbsent(d.collective(), k -> self);
         }
         return rep;
     }
@@ -106,7 +109,7 @@ final class CriticalPath {
                 int p = rep[idx.preds[k]];
                 if (p != rep[i]) f.accept(p, rep[i]);
             }
-            int g = idx.node(i).gpu();
+            int g = idx.role[i];
             int pos = idx.position[i];
             if (pos > 0) {
                 int p = rep[idx.schedule[g][pos - 1]];

@@ -1,62 +1,66 @@
 package pdagc.analysis;
 
-import java.util.List;
-import pdagc.dag.DagEdge;
 import pdagc.dag.DagNode;
-import pdagc.dag.PlanDag;
+import pdagc.dag.Quotient;
 
 /**
- * The per-GPU DAG as arrays that the analyses walk: every node's predecessors and successors
- * (compressed rows, in edge order), each GPU's nodes in schedule order, and each node's position in
- * its GPU's schedule. Plans reach millions of nodes, so this holds ints, not objects.
+ * The plan's quotient ({@link Quotient}: one representative GPU per role) as arrays that the
+ * analyses walk: every quotient node's predecessors and successors (compressed rows, in edge
+ * order), each role's nodes in schedule order, each node's role and position in that schedule.
+ * Indices here are the quotient's; {@link Quotient#nodes()} gives each node's plan index.
  */
 final class DagIndex {
-    final PlanDag dag;
+    final Quotient q;
     final int[] predStart;
     final int[] preds;
     final int[] succStart;
     final int[] succs;
-    /** Each GPU's node indices in schedule order. */
+    /** Each role's nodes in schedule order. */
     final int[][] schedule;
-    /** Each node's position in its GPU's schedule. */
+    /** Each node's role and its position in the role's schedule. */
+    final int[] role;
     final int[] position;
 
-    DagIndex(PlanDag dag) {
-        this.dag = dag;
-        int n = dag.nodes().size();
-        List<DagEdge> edges = dag.edges();
+    DagIndex(Quotient q) {
+        this.q = q;
+        int n = q.nodes().size();
+        int m = q.edges();
         predStart = new int[n + 1];
         succStart = new int[n + 1];
-        for (DagEdge e : edges) {
-            predStart[e.to() + 1]++;
-            succStart[e.from() + 1]++;
+        for (int e = 0; e < m; e++) {
+            predStart[q.to(e) + 1]++;
+            succStart[q.from(e) + 1]++;
         }
         for (int i = 0; i < n; i++) {
             predStart[i + 1] += predStart[i];
             succStart[i + 1] += succStart[i];
         }
-        preds = new int[edges.size()];
-        succs = new int[edges.size()];
+        preds = new int[m];
+        succs = new int[m];
         int[] p = predStart.clone();
         int[] s = succStart.clone();
-        for (DagEdge e : edges) {
-            preds[p[e.to()]++] = e.from();
-            succs[s[e.from()]++] = e.to();
+        for (int e = 0; e < m; e++) {
+            preds[p[q.to(e)]++] = q.from(e);
+            succs[s[q.from(e)]++] = q.to(e);
         }
-        int gpus = dag.gpus().size();
-        int[] count = new int[gpus];
-        for (DagNode node : dag.nodes()) count[node.gpu()]++;
-        schedule = new int[gpus][];
-        for (int g = 0; g < gpus; g++) schedule[g] = new int[count[g]];
+        int roles = q.roles();
+        role = new int[n];
+        int[] count = new int[roles];
+        for (int i = 0; i < n; i++) {
+            role[i] = q.roleOf(q.nodes().get(i).gpu());
+            count[role[i]]++;
+        }
+        schedule = new int[roles][];
+        for (int g = 0; g < roles; g++) schedule[g] = new int[count[g]];
         position = new int[n];
-        int[] next = new int[gpus];
-        for (DagNode node : dag.nodes()) {
-            position[node.index()] = next[node.gpu()];
-            schedule[node.gpu()][next[node.gpu()]++] = node.index();
+        int[] next = new int[roles];
+        for (int i = 0; i < n; i++) {
+            position[i] = next[role[i]];
+            schedule[role[i]][next[role[i]]++] = i;
         }
     }
 
     DagNode node(int i) {
-        return dag.nodes().get(i);
+        return q.nodes().get(i);
     }
 }

@@ -18,22 +18,23 @@ final class Liveness {
 
     /** The nodes whose output is stored as the KV cache: the keys and values that attention reads. */
     static boolean[] cacheValues(SpmdProgram program, DagIndex idx) {
-        boolean[] cache = new boolean[idx.dag.nodes().size()];
-        for (DagNode n : idx.dag.nodes()) {
-            SpmdNode op = program.nodes().get(n.program());
+        int nodes = idx.role.length;
+        boolean[] cache = new boolean[nodes];
+        for (int i = 0; i < nodes; i++) {
+            SpmdNode op = program.nodes().get(idx.node(i).program());
             if (!(op.op() instanceof Op.AttnScores || op.op() instanceof Op.AttnContext)) continue;
             int keys = op.inputs().get(1);
-            for (int k = idx.predStart[n.index()]; k < idx.predStart[n.index() + 1]; k++) {
-                DagNode p = idx.node(idx.preds[k]);
-                if (p.gpu() == n.gpu() && p.program() == keys) cache[p.index()] = true;
+            for (int k = idx.predStart[i]; k < idx.predStart[i + 1]; k++) {
+                int p = idx.preds[k];
+                if (idx.role[p] == idx.role[i] && idx.node(p).program() == keys) cache[p] = true;
             }
         }
         return cache;
     }
 
-    /** The bytes live at each step of {@code gpu}'s schedule. */
-    static long[] profile(DagIndex idx, int gpu, boolean[] cache, SpmdProgram program, int dtypeBytes) {
-        int[] steps = idx.schedule[gpu];
+    /** The bytes live at each step of a role's schedule. */
+    static long[] profile(DagIndex idx, int role, boolean[] cache, SpmdProgram program, int dtypeBytes) {
+        int[] steps = idx.schedule[role];
         long[] delta = new long[steps.length + 1];
         for (int t = 0; t < steps.length; t++) {
             int i = steps[t];
@@ -42,7 +43,7 @@ final class Liveness {
             int last = t;
             for (int k = idx.succStart[i]; k < idx.succStart[i + 1]; k++) {
                 int s = idx.succs[k];
-                if (idx.node(s).gpu() == gpu) last = Math.max(last, idx.position[s]);
+                if (idx.role[s] == role) last = Math.max(last, idx.position[s]);
             }
             long bytes = Math.multiplyExact(n.output().elements(), dtypeBytes);
             delta[t] += bytes;
@@ -57,9 +58,9 @@ final class Liveness {
         return live;
     }
 
-    static long peak(DagIndex idx, int gpu, boolean[] cache, SpmdProgram program, int dtypeBytes) {
+    static long peak(DagIndex idx, int role, boolean[] cache, SpmdProgram program, int dtypeBytes) {
         long peak = 0;
-        for (long b : profile(idx, gpu, cache, program, dtypeBytes)) peak = Math.max(peak, b);
+        for (long b : profile(idx, role, cache, program, dtypeBytes)) peak = Math.max(peak, b);
         return peak;
     }
 }

@@ -52,10 +52,10 @@ public final class Memory {
         return total;
     }
 
-    static PerGpu[] perGpu(SpmdProgram program, DagIndex idx, NodeCosts costs, long context) {
+    static PerGpu[] perRole(SpmdProgram program, DagIndex idx, NodeCosts costs, long context) {
         int dtype = program.dtype().bytes();
         boolean[] cache = Liveness.cacheValues(program, idx);
-        PerGpu[] out = new PerGpu[idx.schedule.length];
+        PerGpu[] out = new PerGpu[idx.schedule.length];   // per role
         BitSet seen = new BitSet(program.nodes().size());
         for (int g = 0; g < out.length; g++) {
             long weights = 0;
@@ -70,7 +70,7 @@ public final class Memory {
                 }
                 SpmdNode op = program.nodes().get(n.program());
                 for (int k : op.op().cachedInputs()) kv = Math.addExact(kv, cacheBytes(program, op.inputs().get(k), n.inputs().get(k), context, dtype));
-                if (costs.isCollective(i)) workspace = Math.max(workspace, costs.collective(i).bufferBytes());
+                if (costs.isCollectiveAt(i)) workspace = Math.max(workspace, costs.collectiveAt(i).bufferBytes());
             }
             out[g] = new PerGpu(weights, kv, Liveness.peak(idx, g, cache, program, dtype), workspace);
         }

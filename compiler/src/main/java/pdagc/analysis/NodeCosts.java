@@ -2,7 +2,8 @@ package pdagc.analysis;
 
 import java.util.List;
 import pdagc.dag.DagNode;
-import pdagc.dag.PlanDag;
+import pdagc.dag.GpuInfo;
+import pdagc.dag.Quotient;
 import pdagc.ir.CollectiveKind;
 import pdagc.ir.Op;
 import pdagc.partition.SpmdNode;
@@ -16,15 +17,22 @@ import pdagc.sem.ClusterSpec;
  * node costs its micro-batch). Computations go through {@link OpCost} and {@link Roofline},
  * collectives through {@link CollectiveCost} over the link their group spans. {@code bytes} is HBM
  * traffic for a computation and the bytes each member sends for a collective.
+ *
+ * <p>Costs are kept once per node of the plan's quotient ({@link Quotient}): the GPUs of a role
+ * run the same ops on the same shapes over groups that span cluster nodes alike. The public
+ * accessors take a node's index in the plan.
  */
 public final class NodeCosts {
+    private final Quotient quotient;
     private final long[] flops;
     private final long[] bytes;
     private final double[] seconds;
     private final CollectiveCost[] collectives;
     private final long[] weightElements;
 
-    private NodeCosts(int nodes, int ops) {
+    private NodeCosts(Quotient quotient, int ops) {
+        this.quotient = quotient;
+        int nodes = quotient.nodes().size();
         flops = new long[nodes];
         bytes = new long[nodes];
         seconds = new double[nodes];
@@ -32,18 +40,19 @@ public final class NodeCosts {
         weightElements = new long[ops];
     }
 
-    public static NodeCosts of(SpmdProgram program, PlanDag dag, ClusterSpec cluster) {
+    static NodeCosts of(SpmdProgram program, Quotient quotient, List<GpuInfo> gpus, ClusterSpec cluster) {
         List<SpmdNode> ops = program.nodes();
-        NodeCosts c = new NodeCosts(dag.nodes().size(), ops.size());
+        NodeCosts c = new NodeCosts(quotient, ops.size());
         for (SpmdNode op : ops) c.weightElements[op.id()] = WeightLayout.localElements(op, program, program.mesh());
         int dtype = program.dtype().bytes();
-        for (DagNode n : dag.nodes()) {
+        List<DagNode> nodes = quotient.nodes();
+        for (int i = 0; i < nodes.size(); i++) {
+            DagNode n = nodes.get(i);
             Op op = ops.get(n.program()).op();
-            int i = n.index();
             CollectiveKind kind = op instanceof Op.Collective k ? k.collective()
                     : op instanceof Op.Transfer t ? (t.send() ? CollectiveKind.SEND : CollectiveKind.RECV) : null;
             if (kind != null) {
-                CollectiveCost cc = CollectiveCost.of(kind, n.inputs().get(0), n.output(), n.group(), dag.gpus(), cluster, dtype);
+                CollectiveCost cc = CollectiveCost.of(kind, n.inputs().get(0), n.output(), n.group(), gpus, cluster, dtype);
                 c.collectives[i] = cc;
                 c.bytes[i] = cc.trafficBytes();
                 c.seconds[i] = cc.seconds();
@@ -57,25 +66,47 @@ public final class NodeCosts {
         return c;
     }
 
+    /** FLOPs of plan node {@code node}. */
     public long flops(int node) {
-        return flops[node];
+        return flops[quotient.of(node)];
     }
 
     public long bytes(int node) {
-        return bytes[node];
+        return bytes[quotient.of(node)];
     }
 
     public double seconds(int node) {
-        return seconds[node];
+        return seconds[quotient.of(node)];
     }
 
     /** The collective's cost, or null for a computation. */
     public CollectiveCost collective(int node) {
-        return collectives[node];
+        return collectives[quotient.of(node)];
     }
 
     public boolean isCollective(int node) {
-        return collectives[node] != null;
+        return collectives[quotient.of(node)] != null;
+    }
+
+    /** The same figures by quotient node, for the analyses. */
+    long flopsAt(int q) {
+        return flops[q];
+    }
+
+    long bytesAt(int q) {
+        return bytes[q];
+    }
+
+    double secondsAt(int q) {
+        return seconds[q];
+    }
+
+    CollectiveCost collectiveAt(int q) {
+        return collectives[q];
+    }
+
+    boolean isCollectiveAt(int q) {
+        return collectives[q] != null;
     }
 
     /** Elements of the local weight of SPMD op {@code op}. */

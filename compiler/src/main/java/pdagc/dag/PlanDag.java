@@ -8,6 +8,8 @@ import pdagc.sem.DType;
  * The per-GPU operator DAG of one deployment: every GPU's nodes in schedule order (GPU by GPU), and
  * the edges between them, within a GPU and from a collective's peers. {@code roles} groups the GPUs
  * that run the same program (same ops, same local shapes), which views use to collapse the plan.
+ * {@code schedules} is the closed form the nodes and edges are computed from, when the plan was
+ * materialized from an SPMD program; null for a plan given node by node (tests build such plans).
  */
 public record PlanDag(
         String deployment,
@@ -18,7 +20,14 @@ public record PlanDag(
         List<GpuInfo> gpus,
         List<DagNode> nodes,
         List<DagEdge> edges,
-        List<Role> roles) {
+        List<Role> roles,
+        Schedules schedules) {
+
+    /** A plan given node by node, without a closed form. */
+    public PlanDag(String deployment, String source, Mesh mesh, int gpusPerNode, DType dtype, List<GpuInfo> gpus, List<DagNode> nodes,
+            List<DagEdge> edges, List<Role> roles) {
+        this(deployment, source, mesh, gpusPerNode, dtype, gpus, nodes, edges, roles, null);
+    }
 
     /** Plans up to this many nodes are held as objects once materialized; larger ones stay computed on demand. */
     public static final int SNAPSHOT_NODES = 2_000_000;
@@ -29,7 +38,8 @@ public record PlanDag(
      */
     public PlanDag snapshot() {
         if (nodes instanceof java.util.ArrayList || nodes.size() > SNAPSHOT_NODES) return this;
-        return new PlanDag(deployment, source, mesh, gpusPerNode, dtype, gpus, new java.util.ArrayList<>(nodes), new java.util.ArrayList<>(edges), roles);
+        return new PlanDag(deployment, source, mesh, gpusPerNode, dtype, gpus, new java.util.ArrayList<>(nodes), new java.util.ArrayList<>(edges), roles,
+                schedules);
     }
 
     /** A node's id without building the node, where the node list can tell it. */

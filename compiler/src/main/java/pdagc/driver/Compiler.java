@@ -11,6 +11,7 @@ import pdagc.analysis.Analysis;
 import pdagc.analysis.Requirements;
 import pdagc.ast.Decl;
 import pdagc.dag.Materialize;
+import pdagc.dag.Quotient;
 import pdagc.dag.PlanDag;
 import pdagc.diag.Code;
 import pdagc.diag.Diagnostic;
@@ -102,7 +103,7 @@ public final class Compiler {
         PlanDag dag;
         try {
             dag = Timings.time("materialize",
-                    () -> Materialize.run(d.name(), d.span().file().displayName(), plan.spmd(), d.cluster().perNode()).snapshot());
+                    () -> Materialize.run(d.name(), d.span().file().displayName(), plan.spmd(), d.cluster().perNode()));
         } catch (Materialize.PlanTooLarge e) {
             diagnostics.add(Diagnostic.of(Code.E0505, d.span(), e.nodes(), e.edges()).label("this deployment")
                     .note("the per-GPU DAG lists every op of every GPU and micro-batch")
@@ -111,8 +112,10 @@ public final class Compiler {
         }
         Timings.count("nodes", dag.nodes().size());
         Timings.count("edges", dag.edges().size());
-        List<String> problems = Timings.time("validate", () -> Validate.run(dag));
-        Analysis analysis = problems.isEmpty() ? Timings.time("analyze", () -> Analysis.run(d, plan.graph(), plan.spmd(), dag)) : null;
+        // Validation and analysis walk the plan up to its symmetry: one GPU per role.
+        Quotient quotient = Timings.time("quotient", () -> Quotient.of(dag));
+        List<String> problems = Timings.time("validate", () -> Validate.run(quotient));
+        Analysis analysis = problems.isEmpty() ? Timings.time("analyze", () -> Analysis.run(d, plan.graph(), plan.spmd(), quotient)) : null;
         if (analysis != null && analysis.problem() != null) problems = List.of(analysis.problem());
         for (String p : problems) {
             diagnostics.add(Diagnostic.of(Code.E0901, d.span(), p).label("in the plan of this deployment")

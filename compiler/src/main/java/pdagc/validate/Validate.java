@@ -8,10 +8,14 @@ import java.util.TreeMap;
 import org.jgrapht.Graph;
 import org.jgrapht.graph.DefaultEdge;
 import org.jgrapht.graph.SimpleDirectedGraph;
-import pdagc.dag.DagEdge;
 import pdagc.dag.DagNode;
 import pdagc.dag.EdgeKind;
 import pdagc.dag.PlanDag;
+import pdagc.dag.Quotient;
+import pdagc.dag.Schedules;
+import pdagc.ir.Op;
+import pdagc.mesh.Mesh;
+import pdagc.partition.SpmdNode;
 import pdagc.ir.CollectiveKind;
 import pdagc.ir.NodeKind;
 
@@ -29,36 +33,76 @@ public final class Validate {
     private Validate() {}
 
     public static List<String> run(PlanDag plan) {
-        PlanDag dag = plan.snapshot();
+        return run(Quotient.of(plan));
+    }
+
+    /**
+     * Validates a plan through its quotient: every check below holds for the whole plan when it
+     * holds for the quotient and the group arithmetic is consistent on every rank ({@link
+     * #symmetry}), since the plan maps onto the quotient keeping shapes, ops and schedules.
+     */
+    public static List<String> run(Quotient q) {
         List<String> problems = new ArrayList<>();
-        acyclic(dag, problems);
-        nodesComplete(dag, problems);
-        shapesAlongEdges(dag, problems);
-        collectives(dag, problems);
-        if (problems.isEmpty()) schedule(dag, problems);
+        if (q.symmetric()) symmetry(q.plan().schedules(), problems);
+        if (!problems.isEmpty()) return problems;   // the quotient does not stand for the plan
+        acyclic(q, problems);
+        nodesComplete(q, problems);
+        shapesAlongEdges(q, problems);
+        collectives(q, problems);
+        if (problems.isEmpty()) schedule(q, problems);
         return problems;
+    }
+
+    /**
+     * The closed form's group arithmetic on every rank: for every set of axes a collective runs
+     * over, each rank's group holds the rank, ascending, every member in the rank's pipeline stage
+     * (so it runs the same schedule) and naming the same group. Costs ranks x group size per set
+     * of axes, nothing per node.
+     */
+    private static void symmetry(Schedules s, List<String> problems) {
+        Mesh mesh = s.mesh();
+        java.util.Set<List<String>> axesSets = new java.util.LinkedHashSet<>();
+        for (SpmdNode op : s.program().nodes()) if (op.op() instanceof Op.Collective c) axesSets.add(List.copyOf(c.axes()));
+        for (List<String> axes : axesSets) {
+            int size = mesh.size(axes);
+            for (int r = 0; r < s.ranks() && problems.size() < 8; r++) {
+                int index = mesh.groupIndex(r, axes);
+                boolean holds = false;
+                int previous = -1;
+                for (int m = 0; m < size; m++) {
+                    int member = mesh.member(r, axes, m);
+                    holds |= member == r;
+                    if (member <= previous || member < 0 || member >= s.ranks() || s.stageOf(member) != s.stageOf(r) || mesh.groupIndex(member, axes) != index) {
+                        problems.add("the group over " + axes + " of GPU " + r + " is inconsistent at member " + member);
+                        break;
+                    }
+                    previous = member;
+                }
+                if (!holds) problems.add("the group over " + axes + " of GPU " + r + " does not hold it");
+            }
+        }
     }
 
     /**
      * Kahn's algorithm over arrays (plans reach millions of edges); when some nodes cannot be
      * ordered, JGraphT's cycle detector names nodes that lie on a cycle among them.
      */
-    private static void acyclic(PlanDag dag, List<String> problems) {
-        int n = dag.nodes().size();
+    private static void acyclic(Quotient q, List<String> problems) {
+        int n = q.nodes().size();
         int[] indegree = new int[n];
         int[] outStart = new int[n + 1];
-        for (DagEdge e : dag.edges()) {
-            if (e.from() == e.to()) {
-                problems.add("self edge on " + dag.nodes().get(e.from()).id());
+        for (int e = 0; e < q.edges(); e++) {
+            if (q.from(e) == q.to(e)) {
+                problems.add("self edge on " + q.nodes().get(q.from(e)).id());
                 return;
             }
-            indegree[e.to()]++;
-            outStart[e.from() + 1]++;
+            indegree[q.to(e)]++;
+            outStart[q.from(e) + 1]++;
         }
         for (int i = 0; i < n; i++) outStart[i + 1] += outStart[i];
         int[] out = new int[outStart[n]];
         int[] fill = outStart.clone();
-        for (DagEdge e : dag.edges()) out[fill[e.from()]++] = e.to();
+        for (int e = 0; e < q.edges(); e++) out[fill[q.from(e)]++] = q.to(e);
         int[] queue = new int[n];
         int head = 0;
         int tail = 0;
@@ -70,33 +114,34 @@ public final class Validate {
         if (tail == n) return;
         Graph<Integer, DefaultEdge> rest = new SimpleDirectedGraph<>(DefaultEdge.class);
         for (int i = 0; i < n; i++) if (indegree[i] > 0) rest.addVertex(i);
-        for (DagEdge e : dag.edges()) if (indegree[e.from()] > 0 && indegree[e.to()] > 0) rest.addEdge(e.from(), e.to());
+        for (int e = 0; e < q.edges(); e++) if (indegree[q.from(e)] > 0 && indegree[q.to(e)] > 0 && q.from(e) != q.to(e)) rest.addEdge(q.from(e), q.to(e));
         List<String> onCycle = new ArrayList<>();
         for (int v : new org.jgrapht.alg.cycle.CycleDetector<>(rest).findCycles()) {
-            if (onCycle.size() < 4) onCycle.add(dag.nodes().get(v).id());
+            if (onCycle.size() < 4) onCycle.add(q.nodes().get(v).id());
         }
         problems.add("the DAG has a cycle: " + (n - tail) + " nodes cannot be ordered, among them " + String.join(", ", onCycle));
     }
 
-    private static void nodesComplete(PlanDag dag, List<String> problems) {
-        boolean[] used = new boolean[dag.gpus().size()];
-        for (DagNode n : dag.nodes()) {
-            if (n.gpu() < 0 || n.gpu() >= used.length) problems.add(n.id() + " has no valid GPU");
-            else used[n.gpu()] = true;
+    private static void nodesComplete(Quotient q, List<String> problems) {
+        int gpus = q.plan().gpus().size();
+        boolean[] used = new boolean[q.roles()];
+        for (DagNode n : q.nodes()) {
+            if (n.gpu() < 0 || n.gpu() >= gpus) problems.add(n.id() + " has no valid GPU");
+            else used[q.roleOf(n.gpu())] = true;
             if (n.output() == null || n.output().rank() == 0) problems.add(n.id() + " has no output shape");
         }
-        for (int g = 0; g < used.length; g++) if (!used[g]) problems.add("GPU " + g + " runs nothing");
+        for (int r = 0; r < used.length; r++) if (!used[r]) problems.add("GPU " + q.representative(r) + " runs nothing");
     }
 
-    private static void shapesAlongEdges(PlanDag dag, List<String> problems) {
-        for (DagEdge e : dag.edges()) {
-            DagNode from = dag.nodes().get(e.from());
-            DagNode to = dag.nodes().get(e.to());
-            if (e.kind() != EdgeKind.ORDER && !to.inputs().contains(from.output())) {
+    private static void shapesAlongEdges(Quotient q, List<String> problems) {
+        for (int e = 0; e < q.edges(); e++) {
+            DagNode from = q.nodes().get(q.from(e));
+            DagNode to = q.nodes().get(q.to(e));
+            if (q.kind(e) != EdgeKind.ORDER && !to.inputs().contains(from.output())) {
                 problems.add("shape " + from.output() + " of " + from.id() + " is not an input of " + to.id() + " " + to.inputs());
             }
         }
-        for (DagNode n : dag.nodes()) {
+        for (DagNode n : q.nodes()) {
             boolean keepsShape = n.op().equals(CollectiveKind.ALL_REDUCE.opName()) || isTransfer(n);
             if (n.kind() == NodeKind.COLLECTIVE && keepsShape && !n.inputs().get(0).equals(n.output())) {
                 problems.add(n.id() + ": " + n.op() + " of " + n.inputs().get(0) + " gives " + n.output());
@@ -104,10 +149,10 @@ public final class Validate {
         }
     }
 
-    /** What validation keeps of one collective call: its first member and the GPUs seen so far. */
+    /** What validation keeps of one collective call: its first member and the roles seen so far. */
     private static final class Call {
         final DagNode first;
-        final List<Integer> gpus = new ArrayList<>();
+        final List<Integer> roles = new ArrayList<>();
         int sends;
 
         Call(DagNode first) {
@@ -117,16 +162,16 @@ public final class Validate {
 
     /**
      * Every collective call's members agree with its first member on op, group and input shapes,
-     * and run exactly on its group. Keeps one small record per call, not the nodes, so plans of
-     * millions of nodes validate in bounded memory.
+     * and run exactly on its group (on the group's roles, in the quotient). Keeps one small record
+     * per call, not the nodes.
      */
-    private static void collectives(PlanDag dag, List<String> problems) {
+    private static void collectives(Quotient q, List<String> problems) {
         Map<String, Call> calls = new TreeMap<>();
-        for (DagNode m : dag.nodes()) {
+        for (DagNode m : q.nodes()) {
             if (m.kind() != NodeKind.COLLECTIVE) continue;
             Call call = calls.computeIfAbsent(m.collective(), k -> new Call(m));
             DagNode first = call.first;
-            call.gpus.add(m.gpu());
+            call.roles.add(q.roleOf(m.gpu()));
             if (m.op().equals(CollectiveKind.SEND.opName())) call.sends++;
             boolean transfer = isTransfer(first);
             boolean sameOp = transfer ? isTransfer(m) : m.op().equals(first.op());
@@ -136,14 +181,23 @@ public final class Validate {
         }
         for (Map.Entry<String, Call> e : calls.entrySet()) {
             Call call = e.getValue();
-            call.gpus.sort(null);
-            if (!call.gpus.equals(call.first.group())) {
-                problems.add("collective " + e.getKey() + " runs on GPUs " + call.gpus + " but names group " + call.first.group());
+            call.roles.sort(null);
+            if (!call.roles.equals(roles(q, call.first.group()))) {
+                List<Integer> gpus = new ArrayList<>();
+                for (int r : call.roles) gpus.add(q.representative(r));
+                problems.add("collective " + e.getKey() + " runs on GPUs " + gpus + " but names group " + call.first.group());
             }
-            if (isTransfer(call.first) && (call.gpus.size() != 2 || call.sends != 1)) {
+            if (isTransfer(call.first) && (call.roles.size() != 2 || call.sends != 1)) {
                 problems.add("transfer " + e.getKey() + " is not one send and one recv");
             }
         }
+    }
+
+    /** The distinct roles of a group's members, ascending (the members themselves without symmetry). */
+    private static List<Integer> roles(Quotient q, List<Integer> group) {
+        java.util.TreeSet<Integer> roles = new java.util.TreeSet<>();
+        for (int g : group) roles.add(q.roleOf(g));
+        return new ArrayList<>(roles);
     }
 
     private static boolean isTransfer(DagNode n) {
@@ -157,14 +211,14 @@ public final class Validate {
      * deadlocks, and the GPUs that wait and what they wait on are reported. Also checks that the
      * schedule puts every producer before its consumers on a GPU.
      */
-    private static void schedule(PlanDag dag, List<String> problems) {
-        int gpus = dag.gpus().size();
-        int nodes = dag.nodes().size();
+    private static void schedule(Quotient q, List<String> problems) {
+        int gpus = q.roles();
+        int nodes = q.nodes().size();
         int[] perGpu = new int[gpus];
         int[] gpuOf = new int[nodes];
-        for (DagNode node : dag.nodes()) {
-            gpuOf[node.index()] = node.gpu();
-            perGpu[node.gpu()]++;
+        for (int i = 0; i < nodes; i++) {
+            gpuOf[i] = q.roleOf(q.nodes().get(i).gpu());
+            perGpu[gpuOf[i]]++;
         }
         int[][] order = new int[gpus][];
         for (int g = 0; g < gpus; g++) order[g] = new int[perGpu[g]];
@@ -174,9 +228,11 @@ public final class Validate {
             position[i] = next[gpuOf[i]];
             order[gpuOf[i]][next[gpuOf[i]]++] = i;
         }
-        for (DagEdge e : dag.edges()) {
-            if (gpuOf[e.from()] == gpuOf[e.to()] && position[e.from()] >= position[e.to()]) {
-                problems.add("GPU " + gpuOf[e.to()] + " runs " + dag.nodes().get(e.to()).id() + " before its input " + dag.nodes().get(e.from()).id());
+        for (int e = 0; e < q.edges(); e++) {
+            int from = q.from(e);
+            int to = q.to(e);
+            if (gpuOf[from] == gpuOf[to] && position[from] >= position[to]) {
+                problems.add("GPU " + q.representative(gpuOf[to]) + " runs " + q.nodes().get(to).id() + " before its input " + q.nodes().get(from).id());
                 return;
             }
         }
@@ -190,7 +246,7 @@ public final class Validate {
             int g = ready.poll();
             int[] list = order[g];
             while (ptr[g] < list.length) {
-                DagNode n = dag.nodes().get(list[ptr[g]]);
+                DagNode n = q.nodes().get(list[ptr[g]]);
                 if (n.kind() != NodeKind.COLLECTIVE) {
                     ptr[g]++;
                 } else if (n.op().equals(CollectiveKind.SEND.opName())) {
@@ -208,10 +264,11 @@ public final class Validate {
                     }
                     ptr[g]++;
                 } else {
+                    List<Integer> members = roles(q, n.group());
                     int count = arrived.merge(n.collective(), 1, Integer::sum);
-                    if (count < n.group().size()) break;
+                    if (count < members.size()) break;
                     arrived.remove(n.collective());
-                    for (int member : n.group()) {
+                    for (int member : members) {
                         ptr[member]++;
                         if (member != g) ready.add(member);
                     }
@@ -221,8 +278,8 @@ public final class Validate {
         List<String> stuck = new ArrayList<>();
         for (int g = 0; g < gpus && stuck.size() < 4; g++) {
             if (ptr[g] < order[g].length) {
-                DagNode n = dag.nodes().get(order[g][ptr[g]]);
-                stuck.add("GPU " + g + " waits at " + n.id() + " (" + n.op() + " with " + n.group() + ")");
+                DagNode n = q.nodes().get(order[g][ptr[g]]);
+                stuck.add("GPU " + q.representative(g) + " waits at " + n.id() + " (" + n.op() + " with " + n.group() + ")");
             }
         }
         if (!stuck.isEmpty()) problems.add("the schedule deadlocks: " + String.join("; ", stuck));

@@ -21,12 +21,12 @@ import pdagc.source.SourceFile;
  * Every parallel form, alone and combined, over dense and MoE models: each plan is shrunk,
  * validated (including the deadlock check) and proven equal to the unpartitioned model.
  */
-class StrategyMatrixTest {
+public class StrategyMatrixTest {
 
     static final String DENSE = "model M { vocab 256 hidden 64 heads 8 kv_heads %s layers 8 ffn 128 norm %s act %s layer %s first_dense 0 }";
     static final String MOE = "model M { vocab 256 hidden 64 heads 8 layers 6 ffn 128 experts 8 top 2 first_dense %s norm rmsnorm act silu }";
 
-    static String deploy(String model, int gpus, String strategy, String workload) {
+    public static String deploy(String model, int gpus, String strategy, String workload) {
         return "import std.hardware\nimport std.blocks\n" + model + "\n"
                 + "cluster C { gpu H100  count " + gpus + "  per_node 8 }\n"
                 + "workload W { " + workload + " }\n"
@@ -34,14 +34,14 @@ class StrategyMatrixTest {
                 + "deploy D = M on C with S for W\n";
     }
 
-    static String dense(String kv) {
+    public static String dense(String kv) {
         return String.format(DENSE, kv, "rmsnorm", "silu", "gated_dense_layer");
     }
 
-    static final String PREFILL = "batch 16 seq 32 phase prefill";
+    public static final String PREFILL = "batch 16 seq 32 phase prefill";
     static final String DECODE = "batch 16 phase decode context 64";
 
-    static Stream<Arguments> strategies() {
+    public static Stream<Arguments> strategies() {
         return Stream.of(
                 Arguments.of("dense tp2", deploy(dense("8"), 2, "mesh [tp 2]", PREFILL)),
                 Arguments.of("dense dp2", deploy(dense("8"), 2, "mesh [dp 2]", PREFILL)),

@@ -1,0 +1,337 @@
+package pdagc.dag;
+
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import pdagc.ir.Op;
+import pdagc.ir.Shape;
+import pdagc.mesh.Mesh;
+import pdagc.mesh.Pipeline;
+import pdagc.partition.SpmdNode;
+import pdagc.partition.SpmdProgram;
+
+/**
+ * The per-GPU DAG in closed form: one schedule per pipeline stage (a sequence of SPMD op and
+ * micro-batch) that every rank of the stage runs, and the arithmetic from a node or edge index to
+ * (rank, position) and back. Ranks of one stage share their schedule, so this holds the program
+ * times the stages, never anything per GPU or per node; the plan's nodes and edges are computed
+ * from it when asked for, and the passes that need one GPU of each stage read it directly.
+ *
+ * <p>Node {@code i} of the plan is position {@code i - firstNode(r)} of rank {@code r}'s stage
+ * schedule, ranks in order. The edges into one node come in a fixed order: its inputs, then one
+ * edge from each peer's input for a collective, then the order edge from the previous position
+ * when the position starts a new (micro-batch, chunk) unit.
+ */
+public final class Schedules {
+    private final SpmdProgram program;
+    private final Mesh mesh;
+    private final List<SpmdNode> ops;
+    private final int p;
+    private final int stages;
+    private final int ranksPerStage;
+    private final int ppStride;
+    private final boolean microBatched;
+    /** Per stage: the op and micro-batch of each position of its schedule, and each position's first edge. */
+    private final int[][] seqOp;
+    private final int[][] seqMb;
+    private final long[][] edgeStart;
+    /** Per stage: the position of (micro-batch, op), or -1. */
+    private final int[][] position;
+    /** Per stage: the nodes and edges of one rank. */
+    private final long[] nodesPerRank;
+    private final long[] edgesPerRank;
+    /** Per stage: the nodes and edges of one rank of each stage before it (prefix sums). */
+    private final long[] nodesBefore;
+    private final long[] edgesBefore;
+    /** Per op: the local shapes of its inputs, the same on every rank. */
+    private final List<List<Shape>> inputShapes = new ArrayList<>();
+
+    Schedules(SpmdProgram program) {
+        this.program = program;
+        this.mesh = program.mesh();
+        this.ops = program.nodes();
+        this.p = ops.size();
+        for (SpmdNode op : ops) {
+            List<Shape> in = new ArrayList<>(op.inputs().size());
+            for (int i : op.inputs()) in.add(ops.get(i).local());
+            inputShapes.add(List.copyOf(in));
+        }
+        Pipeline pipeline = program.pipeline();
+        this.microBatched = pipeline.microBatches() > 1;
+        this.stages = pipeline.stages();
+        this.ranksPerStage = mesh.size() / stages;
+        int pp = mesh.index("pp");
+        int stride = 1;
+        if (pp >= 0) for (int j = mesh.axes().size() - 1; j > pp; j--) stride *= mesh.axes().get(j).size();
+        this.ppStride = stride;
+        List<List<Integer>> opsOfChunk = new ArrayList<>();
+        for (int c = 0; c < pipeline.chunks(); c++) opsOfChunk.add(new ArrayList<>());
+        for (SpmdNode op : ops) opsOfChunk.get(op.chunk()).add(op.id());
+        seqOp = new int[stages][];
+        seqMb = new int[stages][];
+        edgeStart = new long[stages][];
+        position = new int[stages][];
+        nodesPerRank = new long[stages];
+        edgesPerRank = new long[stages];
+        for (int s = 0; s < stages; s++) {
+            int length = 0;
+            for (Pipeline.Unit unit : pipeline.order(s)) length += opsOfChunk.get(unit.chunk()).size();
+            int[] pos = new int[pipeline.microBatches() * p];
+            Arrays.fill(pos, -1);
+            seqOp[s] = new int[length];
+            seqMb[s] = new int[length];
+            int k = 0;
+            for (Pipeline.Unit unit : pipeline.order(s)) {
+                for (int id : opsOfChunk.get(unit.chunk())) {
+                    pos[unit.microBatch() * p + id] = k;
+                    seqOp[s][k] = id;
+                    seqMb[s][k] = unit.microBatch();
+                    k++;
+                }
+            }
+            position[s] = pos;
+            edgeStart[s] = new long[length + 1];
+            for (k = 0; k < length; k++) edgeStart[s][k + 1] = edgeStart[s][k] + inDegree(s, k);
+            nodesPerRank[s] = length;
+            edgesPerRank[s] = edgeStart[s][length];
+        }
+        nodesBefore = new long[stages + 1];
+        edgesBefore = new long[stages + 1];
+        for (int s = 0; s < stages; s++) {
+            nodesBefore[s + 1] = nodesBefore[s] + nodesPerRank[s];
+            edgesBefore[s + 1] = edgesBefore[s] + edgesPerRank[s];
+        }
+    }
+
+    public SpmdProgram program() {
+        return program;
+    }
+
+    public Mesh mesh() {
+        return mesh;
+    }
+
+    public int ranks() {
+        return mesh.size();
+    }
+
+    public int stages() {
+        return stages;
+    }
+
+    public int ranksPerStage() {
+        return ranksPerStage;
+    }
+
+    /** Whether node ids carry a micro-batch suffix. */
+    public boolean microBatched() {
+        return microBatched;
+    }
+
+    public int stageOf(int rank) {
+        return stages == 1 ? 0 : (rank / ppStride) % stages;
+    }
+
+    /** The {@code i}-th rank (in rank order) of a stage: all coordinates but pp. */
+    public int rankOfStage(int stage, int i) {
+        if (stages == 1) return i;
+        int below = i % ppStride;
+        int above = i / ppStride;
+        return (above * stages + stage) * ppStride + below;
+    }
+
+    /** Positions in a stage's schedule. */
+    public int length(int stage) {
+        return seqOp[stage].length;
+    }
+
+    /** The SPMD op at position {@code k} of a stage's schedule. */
+    public SpmdNode op(int stage, int k) {
+        return ops.get(seqOp[stage][k]);
+    }
+
+    public int opIndex(int stage, int k) {
+        return seqOp[stage][k];
+    }
+
+    public int microBatch(int stage, int k) {
+        return seqMb[stage][k];
+    }
+
+    /** The local shapes of an op's inputs. */
+    public List<Shape> inputShapes(int op) {
+        return inputShapes.get(op);
+    }
+
+    /** The position of (micro-batch, op) in a stage's schedule, or -1 when the stage does not run it. */
+    public int position(int stage, int microBatch, int op) {
+        return position[stage][microBatch * p + op];
+    }
+
+    /** Edges into position {@code k} of a stage's schedule. */
+    public int inDegree(int s, int k) {
+        SpmdNode op = ops.get(seqOp[s][k]);
+        int n = op.inputs().size();
+        if (op.op() instanceof Op.Collective c) n += mesh.size(c.axes()) - 1;
+        if (k > 0 && newUnit(s, k)) n++;
+        return n;
+    }
+
+    private boolean newUnit(int s, int k) {
+        return seqMb[s][k] != seqMb[s][k - 1] || ops.get(seqOp[s][k]).chunk() != ops.get(seqOp[s][k - 1]).chunk();
+    }
+
+    /** The index of the first edge into position {@code k}, counted from the rank's first edge. */
+    public long firstEdge(int stage, int k) {
+        return edgeStart[stage][k];
+    }
+
+    public long nodesPerRank(int stage) {
+        return nodesPerRank[stage];
+    }
+
+    public long edgesPerRank(int stage) {
+        return edgesPerRank[stage];
+    }
+
+    /** The plan index of rank {@code r}'s first node: ranks in order, each its stage's schedule. */
+    public long firstNode(int rank) {
+        return first(rank, nodesBefore, nodesPerRank);
+    }
+
+    /** The index of the first edge into rank {@code r}'s nodes. */
+    public long firstEdgeOfRank(int rank) {
+        return first(rank, edgesBefore, edgesPerRank);
+    }
+
+    /** The rank that holds node {@code i}. */
+    public int rankOfNode(long i) {
+        return rankAt(i, nodesBefore, nodesPerRank);
+    }
+
+    /** The rank that holds the target of edge {@code e}. */
+    public int rankOfEdge(long e) {
+        return rankAt(e, edgesBefore, edgesPerRank);
+    }
+
+    /** All nodes of the plan. */
+    public long nodeCount() {
+        return (long) ranks() / stages / ppStride * nodesBefore[stages] * ppStride;
+    }
+
+    public long edgeCount() {
+        return (long) ranks() / stages / ppStride * edgesBefore[stages] * ppStride;
+    }
+
+    // Ranks run in blocks: rank = (above * stages + stage) * ppStride + below.
+    private long first(int rank, long[] before, long[] per) {
+        int below = rank % ppStride;
+        int stage = stageOf(rank);
+        long above = rank / ppStride / stages;
+        return above * before[stages] * ppStride + before[stage] * ppStride + below * per[stage];
+    }
+
+    private int rankAt(long i, long[] before, long[] per) {
+        long block = before[stages] * ppStride;
+        if (i < 0 || block == 0 || i >= block * (ranks() / stages / ppStride)) throw new IndexOutOfBoundsException("index " + i);
+        long above = i / block;
+        long rest = i - above * block;
+        int stage = 0;
+        while (stage + 1 < stages && before[stage + 1] * ppStride <= rest) stage++;
+        // stages with no nodes or edges are skipped: the first stage whose range holds rest
+        while (per[stage] == 0 && stage + 1 < stages) stage++;
+        long below = (rest - before[stage] * ppStride) / per[stage];
+        return (int) ((above * stages + stage) * ppStride + below);
+    }
+
+    /** The peer of a send (the rank it sends to) or a recv (the rank it receives from). */
+    public int peerOfTransfer(int rank, Op.Transfer t) {
+        int peerStage = (t.send() ? t.toChunk() : t.fromChunk()) % stages;
+        return rank + (peerStage - stageOf(rank)) * ppStride;
+    }
+
+    /**
+     * The {@code j}-th edge into position {@code k} of rank {@code r} (of stage {@code s}), as the
+     * source's (rank, position) packed by {@link #pack} with the kind in {@code kind[0]}.
+     */
+    public long source(int r, int s, int k, int j, EdgeKind[] kind) {
+        SpmdNode op = ops.get(seqOp[s][k]);
+        int mb = seqMb[s][k];
+        int inputs = op.inputs().size();
+        if (j < inputs) {
+            int in = op.inputs().get(j);
+            if (op.op() instanceof Op.Transfer t && !t.send()) {
+                int peer = peerOfTransfer(r, t);
+                kind[0] = EdgeKind.DATA;
+                return pack(peer, position(stageOf(peer), mb, in));
+            }
+            kind[0] = op.routing().get(j) ? EdgeKind.ROUTING : EdgeKind.DATA;
+            return pack(r, position(s, mb, in));
+        }
+        j -= inputs;
+        if (op.op() instanceof Op.Collective c) {
+            int peers = mesh.size(c.axes()) - 1;
+            if (j < peers) {
+                int self = mesh.indexInSorted(r, c.axes());
+                int g = mesh.member(r, c.axes(), j < self ? j : j + 1);
+                kind[0] = EdgeKind.DATA;
+                return pack(g, position(stageOf(g), mb, op.inputs().get(0)));
+            }
+        }
+        kind[0] = EdgeKind.ORDER;
+        return pack(r, k - 1);
+    }
+
+    /** A (rank, position) pair in one long. */
+    public static long pack(int rank, int position) {
+        return ((long) rank << 32) | (position & 0xffffffffL);
+    }
+
+    public static int rankOf(long packed) {
+        return (int) (packed >>> 32);
+    }
+
+    public static int positionOf(long packed) {
+        return (int) packed;
+    }
+
+    /** The node's name with its micro-batch suffix: the id without the rank. */
+    public String localName(int s, int k) {
+        String name = ops.get(seqOp[s][k]).name();
+        return microBatched ? name + "@" + seqMb[s][k] : name;
+    }
+
+    /** The id collective nodes share across the members of one call, or null for a computation. */
+    public String collectiveId(int r, int s, int k) {
+        SpmdNode op = ops.get(seqOp[s][k]);
+        String suffix = microBatched ? "@" + seqMb[s][k] : "";
+        if (op.op() instanceof Op.Collective c) return op.name() + "#" + mesh.groupIndex(r, c.axes()) + suffix;
+        if (op.op() instanceof Op.Transfer t) {
+            SpmdNode send = t.send() ? op : ops.get(op.inputs().get(0));
+            return send.name() + "#" + mesh.groupIndex(r, List.of("pp")) + suffix;
+        }
+        return null;
+    }
+
+    /** The members of the call at position k of rank r, ascending; null for a computation. */
+    public List<Integer> group(int r, int s, int k) {
+        SpmdNode op = ops.get(seqOp[s][k]);
+        if (op.op() instanceof Op.Collective c) {
+            Integer[] members = new Integer[mesh.size(c.axes())];
+            for (int m = 0; m < members.length; m++) members[m] = mesh.member(r, c.axes(), m);
+            return List.of(members);
+        }
+        if (op.op() instanceof Op.Transfer t) {
+            int peer = peerOfTransfer(r, t);
+            return List.of(Math.min(r, peer), Math.max(r, peer));
+        }
+        return null;
+    }
+
+    /** The node at position k of rank r, with plan index {@code index}. */
+    public DagNode node(int index, int r, int s, int k) {
+        SpmdNode op = ops.get(seqOp[s][k]);
+        return new DagNode(index, r + ":" + localName(s, k), r, op.name(), op.op().name(), op.op().kind(), op.layer(),
+                inputShapes.get(op.id()), op.local(), collectiveId(r, s, k), group(r, s, k), op.id(), seqMb[s][k]);
+    }
+}
