@@ -88,6 +88,11 @@ public final class NodeCosts {
         return collectives[quotient.of(node)] != null;
     }
 
+    /** Whether costs are kept per role (the same for every GPU of a role) rather than per node. */
+    public boolean perRole() {
+        return quotient.symmetric();
+    }
+
     /** The same figures by quotient node, for the analyses. */
     long flopsAt(int q) {
         return flops[q];

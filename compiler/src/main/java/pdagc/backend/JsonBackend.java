@@ -46,6 +46,7 @@ public final class JsonBackend {
 
     private static final JsonFactory FACTORY = new JsonFactoryBuilder()
             .disable(StreamWriteFeature.AUTO_CLOSE_TARGET)
+            .disable(StreamWriteFeature.AUTO_CLOSE_CONTENT)
             .enable(StreamWriteFeature.USE_FAST_DOUBLE_WRITER)
             .characterEscapes(new JsonEscapes())
             .build();
@@ -73,11 +74,32 @@ public final class JsonBackend {
             writeMesh(g, plan.mesh());
             writeGpus(g, plan);
             if (analysis != null) JsonAnalysis.write(g, plan, analysis);
+            if (streams(plan, analysis)) {
+                g.flush();
+                JsonStream.write(plan, analysis, out, FACTORY);
+                return;
+            }
             writeNodes(g, plan, analysis);
             writeEdges(g, plan);
             g.writeEndObject();
             g.writeRaw('\n');
         }
+    }
+
+    /**
+     * Whether the nodes and edges can be streamed from the plan's closed form ({@link JsonStream}):
+     * the plan has one, and its costs, if any, are kept per role. Otherwise (plans given node by
+     * node, or whose GPUs of a role differ in speed) they are written node by node here.
+     */
+    static boolean streams(PlanDag plan, Analysis analysis) {
+        return plan.schedules() != null && (analysis == null || analysis.nodes().perRole());
+    }
+
+    /** Writes the plan node by node, never from the closed form: the reference the streamed form is tested against. */
+    static void writeNodeByNode(PlanDag plan, Analysis analysis, OutputStream out) throws IOException {
+        PlanDag given = new PlanDag(plan.deployment(), plan.source(), plan.mesh(), plan.gpusPerNode(), plan.dtype(), plan.gpus(), plan.nodes(),
+                plan.edges(), plan.roles());
+        write(given, analysis, out);
     }
 
     private static void writeMesh(JsonGenerator g, Mesh mesh) throws IOException {

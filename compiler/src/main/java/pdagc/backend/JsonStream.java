@@ -1,0 +1,350 @@
+package pdagc.backend;
+
+import com.fasterxml.jackson.core.JsonEncoding;
+import com.fasterxml.jackson.core.JsonFactory;
+import com.fasterxml.jackson.core.JsonGenerator;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.nio.charset.StandardCharsets;
+import java.util.List;
+import pdagc.analysis.Analysis;
+import pdagc.analysis.NodeCosts;
+import pdagc.dag.EdgeKind;
+import pdagc.dag.PlanDag;
+import pdagc.dag.Schedules;
+import pdagc.ir.Op;
+import pdagc.ir.Shape;
+import pdagc.mesh.Mesh;
+import pdagc.partition.SpmdNode;
+
+/**
+ * The {@code nodes} and {@code edges} arrays of a plan file, written from the plan's closed form
+ * ({@link Schedules}) straight into a byte buffer: what every rank of a stage shares (an op's name,
+ * kind, shapes and cost, a collective's member offsets) is encoded once, and each node or edge
+ * adds only its rank, micro-batch and group. No node, edge or string is made per node, so plans of
+ * millions of nodes stream at close to the speed of the disk.
+ *
+ * <p>The bytes are exactly those of {@link JsonBackend}'s generic writer (a test holds the two
+ * together); every fragment that holds a string or a double is encoded by the same Jackson
+ * generator, so escaping and number formats cannot drift apart.
+ */
+final class JsonStream {
+    private static final byte[] NODES_OPEN = ascii(",\n\"nodes\":[");
+    private static final byte[] EDGES_OPEN = ascii(",\n\"edges\":[");
+    private static final byte[] CLOSE = ascii("}\n");
+    private static final byte[] NODE_ID = ascii("{\"id\":\"");
+    private static final byte[] GPU = ascii("\",\"gpu\":");
+    private static final byte[] GROUP = ascii(",\"group\":[");
+    private static final byte[] FROM = ascii("{\"from\":\"");
+    private static final byte[] TO = ascii("\",\"to\":\"");
+    private static final byte[][] KIND = new byte[EdgeKind.values().length][];
+
+    static {
+        for (EdgeKind k : EdgeKind.values()) KIND[k.ordinal()] = ascii("\",\"kind\":\"" + k.json() + "\"}");
+    }
+
+    private final Schedules s;
+    private final OutputStream out;
+    private final byte[] buf = new byte[1 << 16];
+    private int pos;
+    /** Per op: its name (escaped, unquoted); the node's fields from "op" up to "micro_batch":; a collective's id prefix. */
+    private final byte[][] name;
+    private final byte[][] middle;
+    private final byte[][] callPrefix;
+    /** Per collective op: the offsets of its group's members from the group's first member. */
+    private final int[][] offsets;
+    /** Per stage and position: the cost fields and the closing brace. */
+    private final byte[][][] tail;
+
+    private JsonStream(PlanDag plan, NodeCosts costs, OutputStream out, JsonFactory factory) throws IOException {
+        this.s = plan.schedules();
+        this.out = out;
+        List<SpmdNode> ops = s.program().nodes();
+        String dtype = plan.dtype().keyword();
+        Mesh mesh = s.mesh();
+        name = new byte[ops.size()][];
+        middle = new byte[ops.size()][];
+        callPrefix = new byte[ops.size()][];
+        offsets = new int[ops.size()][];
+        Fragments f = new Fragments(factory);
+        for (SpmdNode op : ops) {
+            int i = op.id();
+            name[i] = f.string(op.name());
+            StringBuilder m = new StringBuilder();
+            m.append(",\"op\":").append(f.text(op.op().name())).append(",\"kind\":").append(f.text(op.op().kind().json()));
+            m.append(",\"layer\":").append(op.layer() < 0 ? "null" : Integer.toString(op.layer()));
+            m.append(",\"name\":").append(f.text(op.name())).append(",\"inputs\":[");
+            List<Shape> in = s.inputShapes(i);
+            for (int k = 0; k < in.size(); k++) m.append(k > 0 ? "," : "").append(shape(in.get(k)));
+            m.append("],\"output\":").append(shape(op.local())).append(",\"dtype\":").append(f.text(dtype)).append(",\"micro_batch\":");
+            middle[i] = m.toString().getBytes(StandardCharsets.UTF_8);
+            if (op.op() instanceof Op.Collective c) {
+                callPrefix[i] = concat(ascii(",\"collective\":\""), f.string(op.name()), ascii("#"));
+                int n = mesh.size(c.axes());
+                offsets[i] = new int[n];
+                for (int k = 0; k < n; k++) offsets[i][k] = mesh.member(0, c.axes(), k);
+            } else if (op.op() instanceof Op.Transfer t) {
+                SpmdNode send = t.send() ? op : ops.get(op.inputs().get(0));
+                callPrefix[i] = concat(ascii(",\"collective\":\""), f.string(send.name()), ascii("#"));
+            }
+        }
+        tail = new byte[s.stages()][][];
+        for (int st = 0; st < s.stages(); st++) {
+            tail[st] = new byte[s.length(st)][];
+            long first = s.firstNode(s.rankOfStage(st, 0));
+            for (int k = 0; k < s.length(st); k++) tail[st][k] = costs == null ? ascii("}") : f.costs(costs, (int) (first + k));
+        }
+    }
+
+    /**
+     * Writes {@code ,"nodes":[...],"edges":[...]}} and a newline, the end of the plan file whose
+     * other fields {@link JsonBackend} has written. {@code analysis} may be null; when it is not,
+     * its costs must be kept per role (its quotient symmetric).
+     */
+    static void write(PlanDag plan, Analysis analysis, OutputStream out, JsonFactory factory) throws IOException {
+        JsonStream w = new JsonStream(plan, analysis == null ? null : analysis.nodes(), out, factory);
+        w.raw(NODES_OPEN);
+        w.closeArray(w.nodes());
+        w.raw(EDGES_OPEN);
+        w.closeArray(w.edges());
+        w.raw(CLOSE);
+        w.flush();
+    }
+
+    /** The plan layout's array ends: a newline before the bracket when the array has elements. */
+    private void closeArray(boolean empty) throws IOException {
+        if (!empty) put('\n');
+        put(']');
+    }
+
+    /** Separates elements, one per line: a newline after the opening bracket, a comma and newline between. */
+    private void separate(boolean first) throws IOException {
+        ensure(2);
+        if (!first) buf[pos++] = ',';
+        buf[pos++] = '\n';
+    }
+
+    /** Writes the nodes; returns whether there were none. */
+    private boolean nodes() throws IOException {
+        Mesh mesh = s.mesh();
+        List<SpmdNode> ops = s.program().nodes();
+        boolean first = true;
+        for (int r = 0; r < s.ranks(); r++) {
+            int st = s.stageOf(r);
+            for (int k = 0; k < s.length(st); k++) {
+                int op = s.opIndex(st, k);
+                int mb = s.microBatch(st, k);
+                separate(first);
+                first = false;
+                raw(NODE_ID);
+                id(r, op, mb);
+                raw(GPU);
+                integer(r);
+                raw(middle[op]);
+                integer(mb);
+                SpmdNode n = ops.get(op);
+                if (n.op() instanceof Op.Collective c) {
+                    raw(callPrefix[op]);
+                    integer(mesh.groupIndex(r, c.axes()));
+                    microBatch(mb);
+                    put('"');
+                    raw(GROUP);
+                    int base = mesh.member(r, c.axes(), 0);
+                    int[] off = offsets[op];
+                    for (int m = 0; m < off.length; m++) {
+                        ensure(16);
+                        if (m > 0) buf[pos++] = ',';
+                        integer(base + off[m]);
+                    }
+                    put(']');
+                } else if (n.op() instanceof Op.Transfer t) {
+                    raw(callPrefix[op]);
+                    integer(mesh.groupIndex(r, PP));
+                    microBatch(mb);
+                    put('"');
+                    raw(GROUP);
+                    int peer = s.peerOfTransfer(r, t);
+                    integer(Math.min(r, peer));
+                    put(',');
+                    integer(Math.max(r, peer));
+                    put(']');
+                }
+                raw(tail[st][k]);
+            }
+        }
+        return first;
+    }
+
+    private static final List<String> PP = List.of("pp");
+
+    /** Writes the edges in the plan's order: per rank, per node, its inputs, peers and order edge; returns whether there were none. */
+    private boolean edges() throws IOException {
+        Mesh mesh = s.mesh();
+        List<SpmdNode> ops = s.program().nodes();
+        boolean first = true;
+        for (int r = 0; r < s.ranks(); r++) {
+            int st = s.stageOf(r);
+            for (int k = 0; k < s.length(st); k++) {
+                int opIndex = s.opIndex(st, k);
+                SpmdNode op = ops.get(opIndex);
+                int mb = s.microBatch(st, k);
+                int inputs = op.inputs().size();
+                for (int j = 0; j < inputs; j++) {
+                    int in = op.inputs().get(j);
+                    int from = r;
+                    EdgeKind kind = op.routing().get(j) ? EdgeKind.ROUTING : EdgeKind.DATA;
+                    if (op.op() instanceof Op.Transfer t && !t.send()) {
+                        from = s.peerOfTransfer(r, t);
+                        kind = EdgeKind.DATA;
+                    }
+                    first = edge(first, from, in, mb, r, opIndex, mb, kind);
+                }
+                if (op.op() instanceof Op.Collective c) {
+                    int base = mesh.member(r, c.axes(), 0);
+                    int in = op.inputs().get(0);
+                    for (int off : offsets[opIndex]) {
+                        int g = base + off;
+                        if (g != r) first = edge(first, g, in, mb, r, opIndex, mb, EdgeKind.DATA);
+                    }
+                }
+                if (k > 0 && (s.microBatch(st, k - 1) != mb || s.op(st, k - 1).chunk() != op.chunk())) {
+                    first = edge(first, r, s.opIndex(st, k - 1), s.microBatch(st, k - 1), r, opIndex, mb, EdgeKind.ORDER);
+                }
+            }
+        }
+        return first;
+    }
+
+    private boolean edge(boolean first, int fromRank, int fromOp, int fromMb, int toRank, int toOp, int toMb, EdgeKind kind) throws IOException {
+        separate(first);
+        raw(FROM);
+        id(fromRank, fromOp, fromMb);
+        raw(TO);
+        id(toRank, toOp, toMb);
+        raw(KIND[kind.ordinal()]);
+        return false;
+    }
+
+    /** A node's id: rank, colon, name, and the micro-batch where ids carry one. */
+    private void id(int rank, int op, int mb) throws IOException {
+        ensure(name[op].length + 24);
+        integer(rank);
+        buf[pos++] = ':';
+        raw(name[op]);
+        microBatch(mb);
+    }
+
+    private void microBatch(int mb) throws IOException {
+        if (!s.microBatched()) return;
+        put('@');
+        integer(mb);
+    }
+
+    private static String shape(Shape s) {
+        StringBuilder b = new StringBuilder("[");
+        for (int i = 0; i < s.rank(); i++) b.append(i > 0 ? "," : "").append(s.dim(i));
+        return b.append(']').toString();
+    }
+
+    private void raw(byte[] b) throws IOException {
+        if (b.length > buf.length - pos) {
+            flush();
+            if (b.length > buf.length) {
+                out.write(b);
+                return;
+            }
+        }
+        System.arraycopy(b, 0, buf, pos, b.length);
+        pos += b.length;
+    }
+
+    private void put(char c) throws IOException {
+        ensure(1);
+        buf[pos++] = (byte) c;
+    }
+
+    private void ensure(int n) throws IOException {
+        if (buf.length - pos < n) flush();
+    }
+
+    private void flush() throws IOException {
+        out.write(buf, 0, pos);
+        pos = 0;
+    }
+
+    private final byte[] digits = new byte[20];
+
+    private void integer(long v) throws IOException {
+        ensure(21);
+        if (v < 0) {
+            buf[pos++] = '-';
+            v = -v;
+        }
+        int n = 0;
+        do {
+            digits[n++] = (byte) ('0' + v % 10);
+            v /= 10;
+        } while (v != 0);
+        while (n > 0) buf[pos++] = digits[--n];
+    }
+
+    private static byte[] ascii(String s) {
+        return s.getBytes(StandardCharsets.US_ASCII);
+    }
+
+    private static byte[] concat(byte[]... parts) {
+        int n = 0;
+        for (byte[] p : parts) n += p.length;
+        byte[] out = new byte[n];
+        int at = 0;
+        for (byte[] p : parts) {
+            System.arraycopy(p, 0, out, at, p.length);
+            at += p.length;
+        }
+        return out;
+    }
+
+    /** Fragments encoded by the plan writer's own Jackson factory: strings and the cost fields. */
+    private static final class Fragments {
+        private final JsonFactory factory;
+        private final ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+
+        Fragments(JsonFactory factory) {
+            this.factory = factory;
+        }
+
+        /** A JSON string with its quotes, as text. */
+        String text(String value) throws IOException {
+            return new String(quoted(value), StandardCharsets.UTF_8);
+        }
+
+        /** A JSON string's escaped content, without quotes. */
+        byte[] string(String value) throws IOException {
+            byte[] q = quoted(value);
+            return java.util.Arrays.copyOfRange(q, 1, q.length - 1);
+        }
+
+        private byte[] quoted(String value) throws IOException {
+            bytes.reset();
+            try (JsonGenerator g = factory.createGenerator(bytes, JsonEncoding.UTF8)) {
+                g.writeString(value);
+            }
+            return bytes.toByteArray();
+        }
+
+        /** {@code ,"flops":F,"bytes":B,"time_s":T}} of plan node {@code node}. */
+        byte[] costs(NodeCosts costs, int node) throws IOException {
+            bytes.reset();
+            try (JsonGenerator g = factory.createGenerator(bytes, JsonEncoding.UTF8)) {
+                g.writeStartArray();
+                g.writeNumber(costs.flops(node));
+                g.writeNumber(costs.bytes(node));
+                g.writeNumber(costs.seconds(node));
+                g.writeEndArray();
+            }
+            String[] v = bytes.toString(StandardCharsets.UTF_8).replace("[", "").replace("]", "").split(",");
+            return ascii(",\"flops\":" + v[0] + ",\"bytes\":" + v[1] + ",\"time_s\":" + v[2] + "}");
+        }
+    }
+}
