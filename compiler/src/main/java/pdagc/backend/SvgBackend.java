@@ -52,6 +52,57 @@ public final class SvgBackend {
         return Optional.empty();
     }
 
+    /** Renders DOT texts; see {@link #prepare()}. */
+    public interface Renderer {
+        SvgResult render(String dot);
+    }
+
+    /**
+     * A renderer whose engine starts now, on a thread of its own, while the caller goes on (the
+     * plan is still being compiled): starting viz.js in J2V8 takes about two seconds, laying out a
+     * few hundred nodes about one more. J2V8 binds a runtime to the thread that made it, so that
+     * thread also renders, once; the engine is closed afterwards. With {@code dot} on the PATH
+     * nothing starts early.
+     */
+    public Renderer prepare() {
+        if (nativeDot().isPresent()) return this::render;
+        java.util.concurrent.ExecutorService worker = java.util.concurrent.Executors.newSingleThreadExecutor(r -> {
+            Thread t = new Thread(r, "pdagc-svg");
+            t.setDaemon(true);
+            return t;
+        });
+        java.util.concurrent.Future<GraphvizV8Engine> started = worker.submit(() -> {
+            GraphvizV8Engine engine = new GraphvizV8Engine();
+            // Laying out a two-node graph loads viz.js and makes its heap, of the size most views take.
+            engine.execute("digraph { a -> b }", Options.create().engine(Engine.DOT).format(Format.SVG).totalMemory(memoryFor(0)), Rasterizer.NONE);
+            return engine;
+        });
+        return dot -> {
+            try {
+                return worker.submit(() -> {
+                    GraphvizV8Engine engine;
+                    try {
+                        engine = started.get();
+                    } catch (java.util.concurrent.ExecutionException e) {
+                        return render(dot);   // starting failed: the plain path reports why
+                    }
+                    try {
+                        return dot.length() > J2V8_MAX_DOT_CHARS ? render(dot) : renderJ2v8(dot, engine);
+                    } finally {
+                        engine.close();
+                    }
+                }).get();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return new SvgResult.Failed("interrupted while laying out the view");
+            } catch (java.util.concurrent.ExecutionException e) {
+                return new SvgResult.Failed("the bundled renderer (viz.js in J2V8) failed: " + reason(e.getCause()));
+            } finally {
+                worker.shutdown();
+            }
+        };
+    }
+
     /** Renders {@code dot} with the best engine available. */
     public SvgResult render(String dot) {
         Optional<Path> exe = nativeDot();
@@ -86,8 +137,13 @@ public final class SvgBackend {
     }
 
     private static SvgResult renderJ2v8(String dot) {
+        return renderJ2v8(dot, null);
+    }
+
+    /** Renders with {@code started}, an engine already started on this thread, or a new one when null. */
+    private static SvgResult renderJ2v8(String dot, GraphvizV8Engine started) {
         try {
-            GraphvizV8Engine engine = new GraphvizV8Engine();
+            GraphvizV8Engine engine = started != null ? started : new GraphvizV8Engine();
             Options options = Options.create().engine(Engine.DOT).format(Format.SVG).totalMemory(memoryFor(dot.length()));
             return checked(engine.execute(dot, options, Rasterizer.NONE).asString(), SvgEngine.J2V8);
         } catch (Exception | LinkageError e) {
@@ -98,12 +154,12 @@ public final class SvgBackend {
 
     /**
      * viz.js's heap in bytes (a multiple of 16 MiB): its 16 MiB default fails at a few hundred
-     * nodes; 1 GiB rendered 1.1 million characters of DOT. Smaller texts get less, to start faster.
+     * nodes; 1 GiB rendered 1.1 million characters of DOT. Views within the default budget take
+     * 256 MiB, the size {@link #prepare()} makes ahead (a call with another size makes a new heap,
+     * about a second at this size).
      */
     static int memoryFor(int dotChars) {
-        if (dotChars <= 60_000) return 64 << 20;
-        if (dotChars <= 300_000) return 256 << 20;
-        return 1 << 30;
+        return dotChars <= 300_000 ? 256 << 20 : 1 << 30;
     }
 
     private static SvgResult checked(String svg, SvgEngine engine) {

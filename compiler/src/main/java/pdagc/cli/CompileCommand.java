@@ -69,6 +69,7 @@ final class CompileCommand implements Callable<Integer> {
         }
         Optional<Emitter> emitter = Emitter.forFormat(emit, err);
         if (emit != null && emitter.isEmpty()) return Main.USAGE;
+        emitter.ifPresent(Emitter::prepare);
         Compiler compiler = new Compiler(passes);
         Optional<Plan> plan = compiler.compile(file, Reporting.display(file), deploy);
         compiler.irText().values().forEach(err::print);

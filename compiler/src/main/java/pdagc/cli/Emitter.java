@@ -48,6 +48,13 @@ final class Emitter {
         return Path.of((dot > 0 ? name.substring(0, dot) : name) + ".svg");
     }
 
+    private SvgBackend.Renderer renderer;
+
+    /** Starts what the format needs ahead of the compilation: the SVG layout engine, which is slow to start. */
+    void prepare() {
+        if (format.equals("svg")) renderer = new SvgBackend().prepare();
+    }
+
     int emit(Plan plan, Path input, Path output, String view, int budget, OutputStream stdout, PrintWriter err) {
         Path target = output != null ? output : defaultOutput(input);
         return switch (format) {
@@ -76,7 +83,7 @@ final class Emitter {
                 w.flush();
             }, stdout, err);
         }
-        SvgResult svg = new SvgBackend().render(DotBackend.render(plan.dag(), shown.selection()));
+        SvgResult svg = (renderer != null ? renderer : new SvgBackend().prepare()).render(DotBackend.render(plan.dag(), shown.selection()));
         if (svg instanceof SvgResult.Failed failed) {
             err.println("error: " + failed.message());
             return Main.USAGE;

@@ -83,8 +83,17 @@ class SvgBackendTest {
     }
 
     @Test
+    void aRendererStartedAheadDrawsWhatAFreshEngineDraws() {
+        String dot = "digraph { a -> b; b -> c; a -> c }";
+        SvgResult.Rendered ahead = assertInstanceOf(SvgResult.Rendered.class, withoutDot.prepare().render(dot));
+        SvgResult.Rendered fresh = assertInstanceOf(SvgResult.Rendered.class, withoutDot.render(dot, SvgEngine.J2V8));
+        assertEquals(SvgEngine.J2V8, ahead.engine());
+        assertEquals(fresh.svg(), ahead.svg());
+    }
+
+    @Test
     void sizesTheBundledEnginesMemory() {
-        assertEquals(64 << 20, SvgBackend.memoryFor(1_000));
+        assertEquals(256 << 20, SvgBackend.memoryFor(1_000));
         assertEquals(256 << 20, SvgBackend.memoryFor(272_726));
         assertEquals(1 << 30, SvgBackend.memoryFor(1_107_926));
     }
