@@ -3,6 +3,8 @@ package pdagc.backend;
 import com.fasterxml.jackson.core.JsonEncoding;
 import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonGenerator;
+import com.fasterxml.jackson.core.StreamWriteFeature;
+import com.fasterxml.jackson.core.io.NumberOutput;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.OutputStream;
@@ -326,6 +328,7 @@ final class JsonStream {
         }
 
         private byte[] quoted(String value) throws IOException {
+            if (plain(value)) return ("\"" + value + "\"").getBytes(StandardCharsets.US_ASCII);
             bytes.reset();
             try (JsonGenerator g = factory.createGenerator(bytes, JsonEncoding.UTF8)) {
                 g.writeString(value);
@@ -333,8 +336,23 @@ final class JsonStream {
             return bytes.toByteArray();
         }
 
+        /** Printable ASCII without quote or backslash: what no JSON writer escapes. */
+        private static boolean plain(String value) {
+            for (int i = 0; i < value.length(); i++) {
+                char c = value.charAt(i);
+                if (c < 0x20 || c > 0x7e || c == '"' || c == '\\') return false;
+            }
+            return true;
+        }
+
         /** {@code ,"flops":F,"bytes":B,"time_s":T}} of plan node {@code node}. */
         byte[] costs(NodeCosts costs, int node) throws IOException {
+            double seconds = costs.seconds(node);
+            if (Double.isFinite(seconds) && factory.isEnabled(StreamWriteFeature.USE_FAST_DOUBLE_WRITER)) {
+                // the generator's own number formats, without a generator
+                return ascii(",\"flops\":" + costs.flops(node) + ",\"bytes\":" + costs.bytes(node) + ",\"time_s\":"
+                        + NumberOutput.toString(seconds, true) + "}");
+            }
             bytes.reset();
             try (JsonGenerator g = factory.createGenerator(bytes, JsonEncoding.UTF8)) {
                 g.writeStartArray();
