@@ -108,18 +108,27 @@ public final class DotBackend {
 
         static Edges of(PlanDag plan, Selection selection) {
             Edges edges = new Edges();
-            for (DagEdge e : plan.edges()) {
-                if (!selection.contains(e.to())) continue;
-                if (selection.contains(e.from())) {
-                    edges.inside.add(e);
-                } else {
-                    if (e.kind() == EdgeKind.ORDER) continue;
-                    Stub stub = edges.stubs.computeIfAbsent(e.to(), k -> new Stub());
-                    stub.gpus.add(plan.nodes().get(e.from()).gpu());
-                    stub.routing |= e.kind() == EdgeKind.ROUTING;
-                }
+            if (plan.schedules() == null) {
+                for (DagEdge e : plan.edges()) edges.add(plan, selection, e);
+                return edges;
             }
+            // With a closed form, only the edges into drawn nodes are made, in the plan's edge order.
+            List<Integer> drawn = new ArrayList<>();
+            for (Selection.Lane lane : selection.lanes()) for (DagNode n : lane.nodes()) drawn.add(n.index());
+            drawn.sort(null);
+            for (int node : drawn) for (int e : plan.edgesInto(node)) edges.add(plan, selection, plan.edges().get(e));
             return edges;
+        }
+
+        private void add(PlanDag plan, Selection selection, DagEdge e) {
+            if (!selection.contains(e.to())) return;
+            if (selection.contains(e.from())) {
+                inside.add(e);
+            } else if (e.kind() != EdgeKind.ORDER) {
+                Stub stub = stubs.computeIfAbsent(e.to(), k -> new Stub());
+                stub.gpus.add(plan.nodeGpu(e.from()));
+                stub.routing |= e.kind() == EdgeKind.ROUTING;
+            }
         }
     }
 }

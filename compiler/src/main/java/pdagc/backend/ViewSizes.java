@@ -5,6 +5,7 @@ import java.util.List;
 import java.util.TreeMap;
 import pdagc.dag.DagNode;
 import pdagc.dag.PlanDag;
+import pdagc.dag.Schedules;
 
 /**
  * How many nodes each possible view of a plan would draw, counted in one pass over the nodes, so
@@ -18,6 +19,30 @@ final class ViewSizes {
     final TreeMap<Integer, Integer> rolesPerLayer = new TreeMap<>();
 
     private ViewSizes(PlanDag plan, Roles roleMap) {
+        Schedules s = plan.schedules();
+        if (s != null) {
+            // From the closed form: a GPU's nodes are its stage's schedule; nothing per node is read.
+            perGpu = new int[s.ranks()];
+            int inRoles = 0;
+            for (int g = 0; g < perGpu.length; g++) {
+                int st = s.stageOf(g);
+                perGpu[g] = s.length(st);
+                boolean representative = roleMap.isRepresentative(g);
+                if (representative) inRoles += s.length(st);
+            }
+            for (int st = 0; st < s.stages(); st++) {
+                boolean represented = roleMap.isRepresentative(s.rankOfStage(st, 0));
+                for (int k = 0; k < s.length(st); k++) {
+                    int layer = s.op(st, k).layer();
+                    if (layer < 0) continue;
+                    perLayer.merge(layer, s.ranksPerStage(), Integer::sum);
+                    if (represented) rolesPerLayer.merge(layer, 1, Integer::sum);
+                }
+            }
+            total = plan.nodes().size();
+            roles = inRoles;
+            return;
+        }
         int maxGpu = -1;
         for (DagNode n : plan.nodes()) maxGpu = Math.max(maxGpu, n.gpu());
         perGpu = new int[maxGpu + 1];

@@ -8,6 +8,7 @@ import java.util.function.ToIntFunction;
 import pdagc.dag.DagNode;
 import pdagc.dag.GpuInfo;
 import pdagc.dag.PlanDag;
+import pdagc.dag.Schedules;
 
 /**
  * Chooses, checks and selects the view of a plan that a drawing shows, under a budget of nodes.
@@ -140,34 +141,61 @@ public final class Views {
     }
 
     private static Selection select(PlanDag plan, Roles roles, View view) {
-        if (view instanceof View.Whole) return byGpu(plan, view, n -> n.gpu());
-        if (view instanceof View.Gpu g) return byGpu(plan, view, n -> n.gpu() == g.gpu() ? n.gpu() : -1);
-        if (view instanceof View.Layer l) return byGpu(plan, view, n -> n.layer() == l.layer() ? n.gpu() : -1);
-        if (view instanceof View.Roles) return byRole(plan, roles, view, n -> roles.lane(n.gpu()));
+        if (view instanceof View.Whole) return byGpu(plan, view, allGpus(plan), ANY, n -> n.gpu());
+        if (view instanceof View.Gpu g) return byGpu(plan, view, List.of(g.gpu()), ANY, n -> n.gpu() == g.gpu() ? n.gpu() : -1);
+        if (view instanceof View.Layer l) return byGpu(plan, view, allGpus(plan), l.layer(), n -> n.layer() == l.layer() ? n.gpu() : -1);
+        if (view instanceof View.Roles) return byRole(plan, roles, view, ANY, n -> roles.lane(n.gpu()));
         if (view instanceof View.RolesLayer l) {
-            return byRole(plan, roles, view, n -> n.layer() == l.layer() ? roles.lane(n.gpu()) : -1);
+            return byRole(plan, roles, view, l.layer(), n -> n.layer() == l.layer() ? roles.lane(n.gpu()) : -1);
         }
         throw new AssertionError(view);
     }
 
-    private static TreeMap<Integer, List<DagNode>> group(PlanDag plan, ToIntFunction<DagNode> lane) {
+    /** No filter on the layer. */
+    private static final int ANY = Integer.MIN_VALUE;
+
+    private static List<Integer> allGpus(PlanDag plan) {
+        return plan.gpus().stream().map(GpuInfo::id).toList();
+    }
+
+    /**
+     * The nodes of {@code gpus} (all of them for a plan without a closed form) that {@code lane}
+     * puts in a lane, by lane. With a closed form only those GPUs' nodes in {@code layer} are built.
+     */
+    private static TreeMap<Integer, List<DagNode>> group(PlanDag plan, List<Integer> gpus, int layer, ToIntFunction<DagNode> lane) {
         TreeMap<Integer, List<DagNode>> lanes = new TreeMap<>();
-        for (DagNode n : plan.nodes()) {
-            int key = lane.applyAsInt(n);
-            if (key >= 0) lanes.computeIfAbsent(key, k -> new ArrayList<>()).add(n);
+        Schedules s = plan.schedules();
+        if (s == null) {
+            for (DagNode n : plan.nodes()) {
+                int key = lane.applyAsInt(n);
+                if (key >= 0) lanes.computeIfAbsent(key, k -> new ArrayList<>()).add(n);
+            }
+            return lanes;
+        }
+        for (int gpu : gpus) {
+            if (gpu < 0 || gpu >= s.ranks()) continue;
+            int st = s.stageOf(gpu);
+            long first = s.firstNode(gpu);
+            for (int k = 0; k < s.length(st); k++) {
+                if (layer != ANY && s.op(st, k).layer() != layer) continue;
+                DagNode n = plan.nodes().get((int) (first + k));
+                int key = lane.applyAsInt(n);
+                if (key >= 0) lanes.computeIfAbsent(key, x -> new ArrayList<>()).add(n);
+            }
         }
         return lanes;
     }
 
-    private static Selection byGpu(PlanDag plan, View view, ToIntFunction<DagNode> lane) {
+    private static Selection byGpu(PlanDag plan, View view, List<Integer> gpus, int layer, ToIntFunction<DagNode> lane) {
         List<Selection.Lane> lanes = new ArrayList<>();
-        group(plan, lane).forEach((gpu, nodes) -> lanes.add(new Selection.Lane("cluster_gpu" + gpu, gpuTitle(plan, gpu), nodes)));
+        group(plan, gpus, layer, lane).forEach((gpu, nodes) -> lanes.add(new Selection.Lane("cluster_gpu" + gpu, gpuTitle(plan, gpu), nodes)));
         return new Selection(view, lanes);
     }
 
-    private static Selection byRole(PlanDag plan, Roles roles, View view, ToIntFunction<DagNode> lane) {
+    private static Selection byRole(PlanDag plan, Roles roles, View view, int layer, ToIntFunction<DagNode> lane) {
         List<Selection.Lane> lanes = new ArrayList<>();
-        group(plan, lane).forEach((k, nodes) -> {
+        List<Integer> representatives = roles.all().stream().map(r -> r.gpus().get(0)).toList();
+        group(plan, representatives, layer, lane).forEach((k, nodes) -> {
             PlanDag.Role role = roles.all().get(k);
             String title = "role " + role.id() + ": " + GpuRanges.gpus(role.gpus()) + " (x" + role.multiplicity() + ")";
             lanes.add(new Selection.Lane("cluster_role" + role.id(), title, nodes));

@@ -47,6 +47,37 @@ public record PlanDag(
         return nodes instanceof NodeIds ids ? ids.id(index) : nodes.get(index).id();
     }
 
+    /**
+     * The indices of the edges into node {@code node}, or null when the plan has no closed form
+     * (then only a scan of all edges finds them).
+     */
+    public int[] edgesInto(int node) {
+        if (schedules == null) return null;
+        int r = schedules.rankOfNode(node);
+        int s = schedules.stageOf(r);
+        int k = (int) (node - schedules.firstNode(r));
+        long first = schedules.firstEdgeOfRank(r) + schedules.firstEdge(s, k);
+        int[] out = new int[schedules.inDegree(s, k)];
+        for (int j = 0; j < out.length; j++) out[j] = (int) (first + j);
+        return out;
+    }
+
+    /** The GPU of node {@code node}, without building the node where the plan has a closed form. */
+    public int nodeGpu(int node) {
+        return schedules != null ? schedules.rankOfNode(node) : nodes.get(node).gpu();
+    }
+
+    /** The plan indices of a GPU's nodes, in schedule order. */
+    public int[] nodesOf(int gpu) {
+        if (schedules != null) {
+            long first = schedules.firstNode(gpu);
+            int[] out = new int[(int) schedules.nodesPerRank(schedules.stageOf(gpu))];
+            for (int k = 0; k < out.length; k++) out[k] = (int) (first + k);
+            return out;
+        }
+        return nodes.stream().filter(n -> n.gpu() == gpu).mapToInt(DagNode::index).toArray();
+    }
+
     /** Node lists that compute their nodes on demand can give an id more cheaply than a node. */
     public interface NodeIds {
         String id(int index);
