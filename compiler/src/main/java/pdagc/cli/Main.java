@@ -2,6 +2,9 @@ package pdagc.cli;
 
 import java.io.PrintWriter;
 import java.nio.charset.StandardCharsets;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
 import picocli.CommandLine;
 
 /**
@@ -52,17 +55,11 @@ public final class Main {
         return run(args, stdout, out, err);
     }
 
+    /** The subcommands, in the order that the usage help lists them. */
+    private static final List<String> SUBCOMMANDS = List.of("check", "verify", "import", "stats", "fmt", "lsp");
+
     private static int run(String[] args, java.io.OutputStream stdout, PrintWriter out, PrintWriter err) {
-        CommandLine cmd = new CommandLine(new CompileCommand(out, stdout, err));
-        cmd.addSubcommand("check", new CommandLine(new CheckCommand(out, err)));
-        cmd.addSubcommand("verify", new CommandLine(new VerifyCommand(out, err)));
-        cmd.addSubcommand("import", new CommandLine(new ImportCommand(stdout, err)));
-        cmd.addSubcommand("stats", new CommandLine(new StatsCommand(out, err)));
-        cmd.addSubcommand("fmt", new CommandLine(new FmtCommand(out, err)));
-        cmd.addSubcommand("lsp", new CommandLine(new LspCommand(stdout)));
-        cmd.setOut(out);
-        cmd.setErr(err);
-        cmd.setExecutionExceptionHandler((ex, line, parsed) -> internalError(ex, err));
+        CommandLine cmd = commandLine(args, stdout, out, err);
         try {
             return cmd.execute(args);
         } catch (RuntimeException | StackOverflowError | OutOfMemoryError e) {
@@ -76,6 +73,56 @@ public final class Main {
             }
             err.flush();
         }
+    }
+
+    /**
+     * The command line to execute {@code args} with. Building a subcommand's model from its
+     * annotations is most of pdagc's start-up time, so only the subcommands that {@code args} name
+     * are registered when that cannot change what the user sees: the arguments parse without an
+     * error and no usage help of the top-level command (which lists every subcommand) is to be
+     * printed. Otherwise, every subcommand is registered, as the usage and error messages need.
+     */
+    private static CommandLine commandLine(String[] args, java.io.OutputStream stdout, PrintWriter out, PrintWriter err) {
+        Set<String> named = new HashSet<>();
+        boolean partial = true;
+        for (String a : args) {
+            if (SUBCOMMANDS.contains(a)) named.add(a);
+            // An argument file (@FILE) may name any subcommand.
+            if (a.startsWith("@")) partial = false;
+        }
+        if (partial && named.size() < SUBCOMMANDS.size()) {
+            CommandLine cmd = commandLine(named, stdout, out, err);
+            try {
+                CommandLine.ParseResult parsed = cmd.parseArgs(args);
+                if (!parsed.isUsageHelpRequested() && (parsed.hasSubcommand() || parsed.isVersionHelpRequested() || parsed.hasMatchedPositional(0))) {
+                    return cmd;
+                }
+            } catch (RuntimeException e) {
+                // Reported as before, by the full command line (with its suggestions) when it runs.
+            }
+        }
+        return commandLine(new HashSet<>(SUBCOMMANDS), stdout, out, err);
+    }
+
+    private static CommandLine commandLine(Set<String> subcommands, java.io.OutputStream stdout, PrintWriter out, PrintWriter err) {
+        CommandLine cmd = new CommandLine(new CompileCommand(out, stdout, err));
+        for (String name : SUBCOMMANDS) {
+            if (!subcommands.contains(name)) continue;
+            Object command = switch (name) {
+                case "check" -> new CheckCommand(out, err);
+                case "verify" -> new VerifyCommand(out, err);
+                case "import" -> new ImportCommand(stdout, err);
+                case "stats" -> new StatsCommand(out, err);
+                case "fmt" -> new FmtCommand(out, err);
+                case "lsp" -> new LspCommand(stdout);
+                default -> throw new IllegalStateException(name);
+            };
+            cmd.addSubcommand(name, new CommandLine(command));
+        }
+        cmd.setOut(out);
+        cmd.setErr(err);
+        cmd.setExecutionExceptionHandler((ex, line, parsed) -> internalError(ex, err));
+        return cmd;
     }
 
     static int internalError(Throwable e, PrintWriter err) {

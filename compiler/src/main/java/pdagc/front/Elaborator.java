@@ -58,7 +58,7 @@ public final class Elaborator {
 
     /** Checks every declaration of the root file that no deploy uses, so `check` sees them all. */
     public void checkUnused(List<Decl.Deploy> used) {
-        java.util.Set<Decl> seen = new java.util.HashSet<>();
+        java.util.Set<Decl> seen = identitySet();
         for (Decl.Deploy d : used) {
             for (QualifiedName n : List.of(d.model(), d.cluster(), d.strategy(), d.workload())) {
                 program.candidates(program.root(), n).forEach(f -> seen.add(f.decl()));
@@ -88,12 +88,20 @@ public final class Elaborator {
             if (d instanceof Decl.Entity e && e.kind() == EntityKind.MODEL) model(root, e).ifPresent(out::add);
         }
         if (!out.isEmpty()) return out;
-        java.util.Set<Decl> seen = new java.util.HashSet<>();
+        java.util.Set<Decl> seen = identitySet();
         for (Decl.Deploy d : deploys()) {
             Optional<Program.Found> f = entity(root, d.model(), EntityKind.MODEL);
             if (f.isPresent() && seen.add(f.get().decl())) model(f.get().module(), (Decl.Entity) f.get().decl()).ifPresent(out::add);
         }
         return out;
+    }
+
+    /**
+     * A set of declarations by identity: a declaration is one node of the AST, and a record's own
+     * hashCode and equals would walk its whole subtree (and bootstrap every record class on the way).
+     */
+    private static java.util.Set<Decl> identitySet() {
+        return java.util.Collections.newSetFromMap(new java.util.IdentityHashMap<>());
     }
 
     public Optional<Deployment> deployment(Decl.Deploy d) {

@@ -53,7 +53,7 @@ final class BlockInterpreter {
 
     Optional<Integer> call(BlockRef ref, String path, List<Integer> args, int layer, Span site) {
         Decl.Block block = ref.block();
-        if (active.contains(block)) {
+        if (isActive(block)) {
             Diagnostic.Builder d = Diagnostic.of(Code.E0406, site, block.name().text()).label("recursive call")
                     .note("blocks are inlined where they are called, so a recursive block never ends");
             List<String> chain = callChain(block);
@@ -165,12 +165,23 @@ final class BlockInterpreter {
         return n == 1 ? "1 tensor" : n + " tensors";
     }
 
+    /**
+     * Whether {@code block} is being instantiated. By identity: a block is one declaration, and the
+     * record's own equals would compare whole bodies, statement by statement, at every call.
+     */
+    private boolean isActive(Decl.Block block) {
+        for (Decl.Block b : active) if (b == block) return true;
+        return false;
+    }
+
     /** The blocks being instantiated, outermost first, from {@code block}'s first instance, and back to it. */
     private List<String> callChain(Decl.Block block) {
         List<Decl.Block> order = new ArrayList<>(active);
         java.util.Collections.reverse(order);
         List<String> chain = new ArrayList<>();
-        for (Decl.Block b : order.subList(order.indexOf(block), order.size())) chain.add(b.name().text());
+        int first = 0;
+        while (order.get(first) != block) first++;
+        for (Decl.Block b : order.subList(first, order.size())) chain.add(b.name().text());
         chain.add(block.name().text());
         return chain;
     }

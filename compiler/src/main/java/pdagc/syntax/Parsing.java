@@ -1,8 +1,11 @@
 package pdagc.syntax;
 
 import java.util.Optional;
+import org.antlr.v4.runtime.BailErrorStrategy;
 import org.antlr.v4.runtime.CharStreams;
 import org.antlr.v4.runtime.CommonTokenStream;
+import org.antlr.v4.runtime.atn.PredictionMode;
+import org.antlr.v4.runtime.misc.ParseCancellationException;
 import pdagc.ast.CompilationUnit;
 import pdagc.diag.Diagnostics;
 import pdagc.source.SourceFile;
@@ -21,13 +24,33 @@ public final class Parsing {
         tokens.fill();
         errors.unterminated(tokens.getTokens());
         if (!nestingWithinLimit(file, tokens.getTokens(), diagnostics)) return Optional.empty();
-        PdagParser parser = new PdagParser(tokens);
-        parser.setErrorHandler(new QuietRecovery());
-        parser.removeErrorListeners();
-        parser.addErrorListener(errors);
-        PdagParser.FileContext tree = parser.file();
+        PdagParser.FileContext tree = parse(tokens, errors);
         if (errors.count() > 0) return Optional.empty();
         return Optional.of(new AstBuilder(file).file(tree));
+    }
+
+    /**
+     * Parses in two stages, as ANTLR recommends: first with the faster SLL prediction, bailing out
+     * at the first error; a file that SLL parses gets the very tree that full LL would give. Only
+     * when it fails (a syntax error, or input that needs full LL) is the file parsed again with LL
+     * prediction and the error recovery that reports every error, so diagnostics are unchanged.
+     */
+    private static PdagParser.FileContext parse(CommonTokenStream tokens, SyntaxErrors errors) {
+        PdagParser parser = new PdagParser(tokens);
+        parser.removeErrorListeners();
+        parser.setErrorHandler(new BailErrorStrategy());
+        parser.getInterpreter().setPredictionMode(PredictionMode.SLL);
+        try {
+            return parser.file();
+        } catch (ParseCancellationException e) {
+            // Parsed again below, reporting every error.
+        }
+        tokens.seek(0);
+        parser.reset();
+        parser.getInterpreter().setPredictionMode(PredictionMode.LL);
+        parser.setErrorHandler(new QuietRecovery());
+        parser.addErrorListener(errors);
+        return parser.file();
     }
 
     /** Brackets nested deeper than this are refused before parsing (the parser and the passes recurse on them). */
