@@ -66,7 +66,7 @@ public final class Compiler {
 
     /** Checks every deploy of a file through the requirements; returns the plans that were built. */
     public List<Plan> check(Path file, String display) {
-        return materializeAll(load(new Loader(diagnostics).loadRoot(file, display), null));
+        return materializeAll(Timings.time("front end + partition", () -> load(new Loader(diagnostics).loadRoot(file, display), null)));
     }
 
     public List<Plan> check(SourceFile file) {
