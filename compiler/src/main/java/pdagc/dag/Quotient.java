@@ -1,6 +1,5 @@
 package pdagc.dag;
 
-import java.util.AbstractList;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -126,11 +125,6 @@ public final class Quotient {
         return repGpu[role];
     }
 
-    /** How many GPUs the role stands for. */
-    public int multiplicity(int role) {
-        return sched == null ? 1 : sched.ranksPerStage();
-    }
-
     /** The quotient's nodes: the representatives' nodes, role by role in schedule order ({@code index()} is the plan's). */
     public List<DagNode> nodes() {
         return nodes;
@@ -158,11 +152,6 @@ public final class Quotient {
         int r = sched.rankOfNode(i);
         int s = sched.stageOf(r);
         return start[s] + (int) (i - sched.firstNode(r));
-    }
-
-    /** The role of quotient node {@code q}. */
-    public int roleOfNode(int q) {
-        return roleOf(nodes.get(q).gpu());
     }
 
     /** The plan indices of quotient nodes (each the representative's node). */
@@ -202,21 +191,4 @@ public final class Quotient {
         for (int g : group) if (g / perNode != group.get(0) / perNode) return true;
         return false;
     }
-
-    /** The GPUs of a role. */
-    public List<Integer> gpusOf(int role) {
-        if (sched == null) return List.of(role);
-        return new AbstractList<>() {
-            @Override
-            public Integer get(int i) {
-                return sched.rankOfStage(role, i);
-            }
-
-            @Override
-            public int size() {
-                return sched.ranksPerStage();
-            }
-        };
-    }
-
 }
