@@ -170,6 +170,7 @@ public final class Quotient {
      */
     private static boolean regular(PlanDag plan, Schedules s) {
         int perNode = plan.gpusPerNode();
+        pdagc.mesh.Mesh mesh = s.mesh();
         for (int role = 0; role < s.stages(); role++) {
             Map<String, Integer> keys = new HashMap<>();
             for (int k = 0; k < s.length(role); k++) {
@@ -178,17 +179,29 @@ public final class Quotient {
                 else if (op.op() instanceof Op.Transfer) keys.putIfAbsent(op.op().name() + op.id(), k);
             }
             for (int k : keys.values()) {
-                boolean crosses = crosses(s.group(s.rankOfStage(role, 0), role, k), perNode);
-                for (int i = 1; i < s.ranksPerStage(); i++) {
-                    if (crosses(s.group(s.rankOfStage(role, i), role, k), perNode) != crosses) return false;
+                SpmdNode op = s.op(role, k);
+                // Members ascend, so a group stays in one cluster node when its first and last do.
+                int span = op.op() instanceof Op.Collective c ? mesh.member(0, c.axes(), mesh.size(c.axes()) - 1) : 0;
+                Boolean crosses = null;
+                for (int i = 0; i < s.ranksPerStage(); i++) {
+                    int r = s.rankOfStage(role, i);
+                    int lo;
+                    int hi;
+                    if (op.op() instanceof Op.Collective c) {
+                        lo = mesh.member(r, c.axes(), 0);
+                        hi = lo + span;
+                    } else {
+                        int peer = s.peerOfTransfer(r, (Op.Transfer) op.op());
+                        lo = Math.min(r, peer);
+                        hi = Math.max(r, peer);
+                    }
+                    boolean x = lo / perNode != hi / perNode;
+                    if (crosses == null) crosses = x;
+                    else if (crosses != x) return false;
                 }
             }
         }
         return true;
     }
 
-    private static boolean crosses(List<Integer> group, int perNode) {
-        for (int g : group) if (g / perNode != group.get(0) / perNode) return true;
-        return false;
-    }
 }

@@ -64,21 +64,29 @@ public final class Validate {
         java.util.Set<List<String>> axesSets = new java.util.LinkedHashSet<>();
         for (SpmdNode op : s.program().nodes()) if (op.op() instanceof Op.Collective c) axesSets.add(List.copyOf(c.axes()));
         for (List<String> axes : axesSets) {
+            // A group is its first member plus fixed offsets (the group of rank 0), ascending.
             int size = mesh.size(axes);
+            int[] offsets = new int[size];
+            for (int m = 0; m < size; m++) offsets[m] = mesh.member(0, axes, m);
+            for (int m = 1; m < size; m++) {
+                if (offsets[m] <= offsets[m - 1]) problems.add("the groups over " + axes + " are not in ascending rank order");
+            }
             for (int r = 0; r < s.ranks() && problems.size() < 8; r++) {
+                int first = mesh.member(r, axes, 0);
+                if (java.util.Arrays.binarySearch(offsets, r - first) < 0) {
+                    problems.add("the group over " + axes + " of GPU " + r + " does not hold it");
+                    continue;
+                }
+                if (first != r) continue;   // each group is checked once, from its first member
                 int index = mesh.groupIndex(r, axes);
-                boolean holds = false;
-                int previous = -1;
-                for (int m = 0; m < size; m++) {
-                    int member = mesh.member(r, axes, m);
-                    holds |= member == r;
-                    if (member <= previous || member < 0 || member >= s.ranks() || s.stageOf(member) != s.stageOf(r) || mesh.groupIndex(member, axes) != index) {
+                for (int off : offsets) {
+                    int member = r + off;
+                    if (member >= s.ranks() || s.stageOf(member) != s.stageOf(r) || mesh.member(member, axes, 0) != r
+                            || mesh.groupIndex(member, axes) != index) {
                         problems.add("the group over " + axes + " of GPU " + r + " is inconsistent at member " + member);
                         break;
                     }
-                    previous = member;
                 }
-                if (!holds) problems.add("the group over " + axes + " of GPU " + r + " does not hold it");
             }
         }
     }
