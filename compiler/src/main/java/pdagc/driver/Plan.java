@@ -27,7 +27,7 @@ public record Plan(
 
     /** Runs this materialized plan against the unpartitioned model with the given seed (see {@link Verify}). */
     public Verify.Report verify(long seed) {
-        return Verify.run(graph, spmd, dag, seed, deployment.workload().phase() == Phase.DECODE, (int) deployment.workload().context(),
+        return Verify.run(graph, spmd, dag.snapshot(), seed, deployment.workload().phase() == Phase.DECODE, (int) deployment.workload().context(),
                 java.util.Map.of());
     }
 }
