@@ -27,6 +27,8 @@ import pdagc.partition.SpmdNode;
  * adds only its rank, micro-batch and group. No node, edge or string is made per node, so plans of
  * millions of nodes stream at close to the speed of the disk.
  *
+ * <p>Formatting and writing overlap: full buffers go to a writing thread ({@link WriteBehind}).
+ *
  * <p>The bytes are exactly those of {@link JsonBackend}'s generic writer (a test holds the two
  * together); every fragment that holds a string or a double is encoded by the same Jackson
  * generator, so escaping and number formats cannot drift apart.
@@ -47,8 +49,8 @@ final class JsonStream {
     }
 
     private final Schedules s;
-    private final OutputStream out;
-    private final byte[] buf = new byte[1 << 16];
+    private final WriteBehind out;
+    private byte[] buf;
     private int pos;
     /** Per op: its name (escaped, unquoted); the node's fields from "op" up to "micro_batch":; a collective's id prefix. */
     private final byte[][] name;
@@ -61,7 +63,6 @@ final class JsonStream {
 
     private JsonStream(PlanDag plan, NodeCosts costs, OutputStream out, JsonFactory factory) throws IOException {
         this.s = plan.schedules();
-        this.out = out;
         List<SpmdNode> ops = s.program().nodes();
         String dtype = plan.dtype().keyword();
         Mesh mesh = s.mesh();
@@ -97,6 +98,9 @@ final class JsonStream {
             long first = s.firstNode(s.rankOfStage(st, 0));
             for (int k = 0; k < s.length(st); k++) tail[st][k] = costs == null ? ascii("}") : f.costs(costs, (int) (first + k));
         }
+        // last, once nothing can fail before the writing thread is asked to finish
+        this.out = new WriteBehind(out, 1 << 20);
+        this.buf = this.out.first();
     }
 
     /**
@@ -106,12 +110,16 @@ final class JsonStream {
      */
     static void write(PlanDag plan, Analysis analysis, OutputStream out, JsonFactory factory) throws IOException {
         JsonStream w = new JsonStream(plan, analysis == null ? null : analysis.nodes(), out, factory);
-        w.raw(NODES_OPEN);
-        w.closeArray(w.nodes());
-        w.raw(EDGES_OPEN);
-        w.closeArray(w.edges());
-        w.raw(CLOSE);
-        w.flush();
+        try {
+            w.raw(NODES_OPEN);
+            w.closeArray(w.nodes());
+            w.raw(EDGES_OPEN);
+            w.closeArray(w.edges());
+            w.raw(CLOSE);
+            w.flush();
+        } finally {
+            w.out.finish();
+        }
     }
 
     /** The plan layout's array ends: a newline before the bracket when the array has elements. */
@@ -250,15 +258,18 @@ final class JsonStream {
     }
 
     private void raw(byte[] b) throws IOException {
-        if (b.length > buf.length - pos) {
-            flush();
-            if (b.length > buf.length) {
-                out.write(b);
-                return;
-            }
+        if (b.length <= buf.length - pos) {
+            System.arraycopy(b, 0, buf, pos, b.length);
+            pos += b.length;
+            return;
         }
-        System.arraycopy(b, 0, buf, pos, b.length);
-        pos += b.length;
+        for (int at = 0; at < b.length; ) {   // a fragment longer than what is left: in pieces
+            if (pos == buf.length) flush();
+            int n = Math.min(b.length - at, buf.length - pos);
+            System.arraycopy(b, at, buf, pos, n);
+            pos += n;
+            at += n;
+        }
     }
 
     private void put(char c) throws IOException {
@@ -271,7 +282,7 @@ final class JsonStream {
     }
 
     private void flush() throws IOException {
-        out.write(buf, 0, pos);
+        buf = out.hand(buf, pos);
         pos = 0;
     }
 
