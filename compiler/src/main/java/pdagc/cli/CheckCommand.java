@@ -3,6 +3,7 @@ package pdagc.cli;
 import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.Callable;
 import pdagc.driver.Compiler;
@@ -28,8 +29,10 @@ final class CheckCommand implements Callable<Integer> {
     public Integer call() {
         int worst = Main.OK;
         for (Path f : files) {
-            Compiler c = new Compiler(Set.of());
-            List<Plan> plans = c.check(f, Reporting.display(f));
+            Optional<Prefetch.Result> early = files.size() == 1 ? Prefetch.take("check", f, null) : Optional.empty();
+            Compiler c = early.map(Prefetch.Result::compiler).orElseGet(() -> new Compiler(Set.of()));
+            @SuppressWarnings("unchecked")
+            List<Plan> plans = early.isPresent() ? (List<Plan>) early.get().value() : c.check(f, Reporting.display(f));
             int code = Reporting.report(c.diagnostics(), err);
             if (code == Main.OK) {
                 for (Plan p : plans) {

@@ -70,8 +70,10 @@ final class CompileCommand implements Callable<Integer> {
         Optional<Emitter> emitter = Emitter.forFormat(emit, err);
         if (emit != null && emitter.isEmpty()) return Main.USAGE;
         emitter.ifPresent(Emitter::prepare);
-        Compiler compiler = new Compiler(passes);
-        Optional<Plan> plan = compiler.compile(file, Reporting.display(file), deploy);
+        Optional<Prefetch.Result> early = passes.isEmpty() ? Prefetch.take("compile", file, deploy) : Optional.empty();
+        Compiler compiler = early.map(Prefetch.Result::compiler).orElseGet(() -> new Compiler(passes));
+        @SuppressWarnings("unchecked")
+        Optional<Plan> plan = early.isPresent() ? (Optional<Plan>) early.get().value() : compiler.compile(file, Reporting.display(file), deploy);
         compiler.irText().values().forEach(err::print);
         int code = Reporting.report(compiler.diagnostics(), err);
         if (code != Main.OK || plan.isEmpty()) return code == Main.OK ? Main.INPUT_ERRORS : code;

@@ -59,6 +59,7 @@ public final class Main {
     private static final List<String> SUBCOMMANDS = List.of("check", "verify", "import", "stats", "fmt", "lsp");
 
     private static int run(String[] args, java.io.OutputStream stdout, PrintWriter out, PrintWriter err) {
+        Prefetch.start(args, new HashSet<>(SUBCOMMANDS));
         CommandLine cmd = commandLine(args, stdout, out, err);
         try {
             return cmd.execute(args);
