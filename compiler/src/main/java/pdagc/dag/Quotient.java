@@ -14,12 +14,13 @@ import pdagc.partition.SpmdNode;
  * so their time and memory grow with the program and the pipeline stages, not with the GPUs.
  *
  * <p>The map from the plan to the quotient is a graph homomorphism that keeps shapes, ops and
- * schedules: a cycle in the plan maps to a cycle here, a collective whose members run one
- * schedule becomes one node, and a send and its recv stay apart. That every GPU of a role really
- * runs its representative's schedule with the same groups is a fact of the closed form
- * ({@link Schedules}); validation checks the group arithmetic it rests on for every rank. That
- * they also run at the same speed holds when their groups span cluster nodes alike ({@link
- * #regular}).
+ * schedules: a cycle in the plan maps to a cycle here, a collective whose members run one schedule
+ * becomes one node, and a send and its recv stay apart. The parallel edges it would make (a
+ * collective's edges from its peers' inputs, which map onto its edge from its own input) are kept
+ * once. That every GPU of a role really runs its representative's schedule with the same groups
+ * is a fact of the closed form ({@link Schedules}); validation checks the group arithmetic it
+ * rests on for every rank. That they also run at the same speed holds when their groups span
+ * cluster nodes alike ({@link #regular}).
  *
  * <p>A plan given node by node (no closed form), or one whose GPUs of a role differ in speed, is
  * its own quotient: every GPU its own role.
@@ -91,7 +92,13 @@ public final class Quotient {
             long first = s.firstNode(rep[r]);
             for (int k = 0; k < s.length(r); k++) {
                 nodes.add(s.node((int) (first + k), rep[r], r, k));
+                SpmdNode op = s.op(r, k);
+                // A collective's edges from its peers' inputs all map onto its edge from its own
+                // input (the peers share its stage, which validation checks), so they are left out.
+                int peersFrom = op.inputs().size();
+                int peersTo = op.op() instanceof Op.Collective c ? peersFrom + s.mesh().size(c.axes()) - 1 : peersFrom;
                 for (int j = 0, d = s.inDegree(r, k); j < d; j++) {
+                    if (j >= peersFrom && j < peersTo) continue;
                     long src = s.source(rep[r], r, k, j, k1);
                     from[e] = start[s.stageOf(Schedules.rankOf(src))] + Schedules.positionOf(src);
                     to[e] = start[r] + k;
@@ -100,7 +107,8 @@ public final class Quotient {
                 }
             }
         }
-        return new Quotient(plan, s, roles, rep, start, List.copyOf(nodes), from, to, kind);
+        return new Quotient(plan, s, roles, rep, start, List.copyOf(nodes), java.util.Arrays.copyOf(from, e), java.util.Arrays.copyOf(to, e),
+                java.util.Arrays.copyOf(kind, e));
     }
 
     public PlanDag plan() {
