@@ -5,6 +5,7 @@ import com.palantir.javapoet.TypeSpec;
 import java.util.ArrayList;
 import java.util.List;
 import pdagc.driver.Plan;
+import pdagc.partition.SpmdNode;
 import pdagc.partition.SpmdProgram;
 import pdagc.sem.Deployment;
 import pdagc.sem.Phase;
@@ -52,7 +53,7 @@ public final class JavaBackend {
         String planDoc = "plan " + JavaText.javadoc(d.name());
         long attentionContext = d.workload().phase() == Phase.DECODE ? d.workload().context() : 0;
         List<TypeSpec> specs = new ArrayList<>();
-        specs.add(RuntimeApi.interfaceSpec(types.runtime(), planDoc));
+        specs.add(RuntimeApi.interfaceSpec(types.runtime(), planDoc, program.nodes().stream().map(SpmdNode::op).toList()));
         specs.add(MeshClass.spec(types.mesh(), program.mesh(), planDoc));
         specs.add(PlanClass.spec(types, program.mesh(), program.pipeline(), d.name(), source, planDoc));
         for (int s = 0; s < program.pipeline().stages(); s++) {

@@ -7,6 +7,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.function.IntFunction;
 import pdagc.ir.Graph;
+import pdagc.ir.Node;
 import pdagc.ir.Op;
 import pdagc.ir.Shape;
 import pdagc.mesh.Sharding;
@@ -98,6 +99,26 @@ final class OpCalls {
             return Call.of(RuntimeApi.COMBINE, List.of(name, Coordinates.number(n.local().last()), tokenOffset(route),
                     Coordinates.number(route.shape().dim(1)), in.get(0), in.get(1)));
         }
+        if (op instanceof Op.Bias) return weighted(RuntimeApi.BIAS, n, List.of(), in);
+        if (op instanceof Op.HeadNorm h) {
+            return weighted(RuntimeApi.HEAD_NORM, n, List.of(JavaText.literal(h.type()), Long.toString(h.headDim())), in);
+        }
+        if (op instanceof Op.Scale) return Call.of(RuntimeApi.SCALE, List.of(name, in.get(0), in.get(1)));
+        if (op instanceof Op.TiedHead t) return tiedHead(n, t, in);
+        if (op instanceof Op.PosEmbed) return weighted(RuntimeApi.POSITION_EMBEDDING, n, List.of(firstPosition(node(n.inputs().get(0)))), in);
+        if (op instanceof Op.MlaScores m) {
+            List<Integer> q = n.inputs();
+            SpmdNode latent = node(q.get(2));
+            return weighted(RuntimeApi.MLA_SCORES, n, List.of(cacheName(latent), cacheName(node(q.get(3))), Long.toString(m.nope()),
+                    Long.toString(m.rope()), Coordinates.number(attentionContext)), mlaTokenOffset(node(q.get(0)), latent), in);
+        }
+        if (op instanceof Op.MlaContext) {
+            SpmdNode scores = node(n.inputs().get(0));
+            while (!(scores.op() instanceof Op.MlaScores)) scores = node(scores.inputs().get(0));
+            SpmdNode latent = node(n.inputs().get(1));
+            return weighted(RuntimeApi.MLA_CONTEXT, n, List.of(cacheName(latent), Coordinates.number(attentionContext)),
+                    mlaTokenOffset(node(scores.inputs().get(0)), latent), in);
+        }
         if (op instanceof Op.Slice s) {
             return Call.of(RuntimeApi.SLICE, List.of(name, JavaText.literal(axesKey(s.axes())), Integer.toString(s.dim()),
                     Integer.toString(program.mesh().size(s.axes())), coords.block(s.axes()), in.get(0)));
@@ -113,6 +134,11 @@ final class OpCalls {
 
     /** An op with a weight: its name, extra attributes, this rank's block of the weight, then its inputs. */
     private Call weighted(RuntimeApi method, SpmdNode n, List<String> attributes, List<String> in) {
+        return weighted(method, n, attributes, null, in);
+    }
+
+    /** As above, with the tokens' offsets ({@code tokenOffset}, when not null) between the weight's block and the inputs. */
+    private Call weighted(RuntimeApi method, SpmdNode n, List<String> attributes, String tokenOffset, List<String> in) {
         String weight = logical.node(n.origin()).name();
         if (!weight.equals(n.name())) throw new IllegalStateException("op " + n.name() + " carries the weight of " + weight);
         Sharding s = WeightLayout.of(n, program);
@@ -122,8 +148,46 @@ final class OpCalls {
         args.addAll(attributes);
         args.add(coords.offsets(s, global));
         args.add(Coordinates.dims(s.local(global, program.mesh())));
+        if (tokenOffset != null) args.add(tokenOffset);
         args.addAll(in);
         return Call.of(method, args);
+    }
+
+    /**
+     * A tied head reads the embedding table of its vocabulary and width (the first, as the
+     * verifier finds it), this rank's block of its rows split as the head's output columns.
+     */
+    private Call tiedHead(SpmdNode n, Op.TiedHead t, List<String> in) {
+        Node table = null;
+        for (Node l : logical.nodes()) {
+            if (l.op() instanceof Op.Embed e && e.vocab() == t.vocab() && e.dim() == t.dim()) {
+                table = l;
+                break;
+            }
+        }
+        if (table == null) throw new IllegalStateException("no embedding table for the tied head " + n.name());
+        Shape global = table.op().weight();
+        Sharding rows = new Sharding(List.of(n.sharding().axes(n.sharding().rank() - 1), List.of()), List.of());
+        return Call.of(RuntimeApi.TIED_HEAD, List.of(JavaText.literal(n.name()), JavaText.literal(table.name()), coords.offsets(rows, global),
+                Coordinates.dims(rows.local(global, program.mesh())), in.get(0)));
+    }
+
+    /** The position of a rank's first token: its sequence offset in prefill; in decode, the context's last positions. */
+    private String firstPosition(SpmdNode tokens) {
+        String offset = coords.offset(tokens.sharding(), 1, tokens.shape());
+        if (attentionContext == 0) return offset;
+        String base = Coordinates.number(attentionContext - tokens.shape().dim(1));
+        return offset.equals("0") ? base : base + " + " + offset;
+    }
+
+    /** The name of the logical value a cached input holds (its KV cache in decode). */
+    private String cacheName(SpmdNode cached) {
+        return JavaText.literal(logical.node(cached.origin()).name());
+    }
+
+    /** Latent attention's token offsets: the latent's batch offset and the queries' position offset. */
+    private String mlaTokenOffset(SpmdNode q, SpmdNode latent) {
+        return Coordinates.longs(List.of(coords.offset(latent.sharding(), 0, latent.shape()), coords.offset(q.sharding(), 1, q.shape())));
     }
 
     /** Attention: the KV cache's name (the key/value projection), head geometry, the q and k/v blocks' offsets, then the inputs. */

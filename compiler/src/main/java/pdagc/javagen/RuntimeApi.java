@@ -7,8 +7,10 @@ import com.palantir.javapoet.ParameterSpec;
 import com.palantir.javapoet.TypeName;
 import com.palantir.javapoet.TypeSpec;
 import com.palantir.javapoet.TypeVariableName;
+import java.util.Collection;
 import java.util.List;
 import javax.lang.model.element.Modifier;
+import pdagc.ir.Op;
 
 /**
  * The runtime interface the generated programs call, defined once: the generator writes it into
@@ -80,6 +82,45 @@ enum RuntimeApi {
             "Attention probabilities {@code probs} times values {@code v}; the other arguments as in {@link #attentionScores}.",
             op(), p(Types.STRING, "cache"), p(TypeName.INT, "headDim"), p(TypeName.INT, "queriesPerKvHead"), p(TypeName.LONG, "context"),
             p(Types.LONGS, "queryOffset"), p(Types.LONGS, "kvOffset"), p(Types.T, "probs"), p(Types.T, "v")),
+    BIAS(Op.Bias.class, "bias", "{@code x} plus the block",
+            "Adds this GPU's block of the bias {@code op} (the block at {@code offset} with {@code shape}) to every row of {@code x},"
+                    + " over the last dimension.",
+            op(), p(Types.LONGS, "offset"), p(Types.LONGS, "shape"), p(Types.T, "x")),
+    HEAD_NORM(Op.HeadNorm.class, "headNorm", "the normalized {@code x}",
+            "{@code type} ({@code layernorm} or {@code rmsnorm}) of every {@code headDim}-wide head of the last dimension of"
+                    + " {@code x}, all heads with this GPU's block of the one scale {@code op} (the block at {@code offset} with"
+                    + " {@code shape}).",
+            op(), p(Types.STRING, "type"), p(TypeName.INT, "headDim"), p(Types.LONGS, "offset"), p(Types.LONGS, "shape"), p(Types.T, "x")),
+    SCALE(Op.Scale.class, "scale", "{@code x} with every row times its gate",
+            "Scales every row of {@code x} [.., h] by its value of {@code gate} [.., 1] (a shared expert's sigmoid gate).",
+            op(), p(Types.T, "x"), p(Types.T, "gate")),
+    TIED_HEAD(Op.TiedHead.class, "tiedHead", "the logits of this GPU's vocabulary rows, [.., rows]",
+            "{@code x} [.., dim] times the transpose of this GPU's block of the embedding table {@code table} ([vocab, dim]; the"
+                    + " block at {@code offset} with {@code shape}, vocabulary rows {@code offset[0]} on): an output projection that"
+                    + " shares the embedding's weight.",
+            op(), p(Types.STRING, "table"), p(Types.LONGS, "offset"), p(Types.LONGS, "shape"), p(Types.T, "x")),
+    POSITION_EMBEDDING(Op.PosEmbed.class, "positionEmbedding", "[b, s, dim]",
+            "The rows of this GPU's block of the learned position table {@code op} ([positions, dim]; the block at {@code offset}"
+                    + " with {@code shape}) for the tokens {@code tokens} [b, s]: token j of a sequence is at position"
+                    + " {@code firstPosition + j}.",
+            op(), p(TypeName.LONG, "firstPosition"), p(Types.LONGS, "offset"), p(Types.LONGS, "shape"), p(Types.T, "tokens")),
+    MLA_SCORES(Op.MlaScores.class, "mlaScores", "the scores [b, heads, s, keys]",
+            "Multi-head latent attention scores, scaled by 1 / sqrt(nope + rope): the queries' {@code qNope} [b, s, heads * nope]"
+                    + " part goes through this GPU's block of the key up-projection {@code op} ([rank, heads * nope]; the block at"
+                    + " {@code offset} with {@code shape}) and meets the {@code latent} [b, s, rank]; {@code qRope}"
+                    + " [b, s, heads * rope] meets the shared rope key {@code kRope} [b, s, rope]. {@code tokenOffset} holds the"
+                    + " batch offset of the latent and the position offset of the queries. With {@code context} 0 (prefill) the"
+                    + " scores are causal; otherwise (decode) the keys are the {@code context} positions of the caches"
+                    + " {@code latentCache} and {@code ropeCache}, the new token last.",
+            op(), p(Types.STRING, "latentCache"), p(Types.STRING, "ropeCache"), p(TypeName.INT, "nope"), p(TypeName.INT, "rope"),
+            p(TypeName.LONG, "context"), p(Types.LONGS, "offset"), p(Types.LONGS, "shape"), p(Types.LONGS, "tokenOffset"), p(Types.T, "qNope"),
+            p(Types.T, "qRope"), p(Types.T, "latent"), p(Types.T, "kRope")),
+    MLA_CONTEXT(Op.MlaContext.class, "mlaContext", "[b, s, heads * vDim]",
+            "Latent attention probabilities {@code probs} [b, heads, s, keys] times the values that this GPU's block of the value"
+                    + " up-projection {@code op} ([rank, heads * vDim]; the block at {@code offset} with {@code shape}) makes from"
+                    + " {@code latent}; the other arguments as in {@link #mlaScores}.",
+            op(), p(Types.STRING, "latentCache"), p(TypeName.LONG, "context"), p(Types.LONGS, "offset"), p(Types.LONGS, "shape"),
+            p(Types.LONGS, "tokenOffset"), p(Types.T, "probs"), p(Types.T, "latent")),
     SLICE("slice", "block {@code index} of {@code ways} of dimension {@code dim}",
             "Keeps this GPU's part of a dimension of {@code x} that is whole here and split over the mesh axes {@code axes}"
                     + " downstream; no communication.",
@@ -124,12 +165,19 @@ enum RuntimeApi {
     /** One parameter: its type and name. */
     record Param(TypeName type, String name) {}
 
+    private final Class<? extends Op> onlyFor;
     private final String method;
     private final String returns;
     private final String doc;
     private final List<Param> params;
 
     RuntimeApi(String method, String returns, String doc, Param... params) {
+        this(null, method, returns, doc, params);
+    }
+
+    /** A method declared only in the interfaces of plans that have an op of class {@code onlyFor}. */
+    RuntimeApi(Class<? extends Op> onlyFor, String method, String returns, String doc, Param... params) {
+        this.onlyFor = onlyFor;
         this.method = method;
         this.returns = returns;
         this.doc = doc;
@@ -154,8 +202,13 @@ enum RuntimeApi {
         return p(Types.STRING, "op");
     }
 
-    /** The interface, named {@code name}. */
-    static TypeSpec interfaceSpec(ClassName name, String planDoc) {
+    /**
+     * The interface, named {@code name}, for a plan whose ops are {@code ops}: every method of the
+     * original op set, and the methods of the imported architectures' ops (biases, head norms, tied
+     * heads, latent attention) only where the plan has such an op, so that the interface of a plan
+     * without them does not change with them.
+     */
+    static TypeSpec interfaceSpec(ClassName name, String planDoc, Collection<Op> ops) {
         TypeSpec.Builder b = TypeSpec.interfaceBuilder(name)
                 .addModifiers(Modifier.PUBLIC)
                 .addTypeVariable(Types.T)
@@ -164,7 +217,9 @@ enum RuntimeApi {
                         + " GPU, which knows its GPU. Shapes and offsets are per dimension, in elements; {@code op} is the op's name in the"
                         + " plan, and for ops with parameters also the name of their weight.", DOC_WIDTH))
                 .addJavadoc("\n@param <T> the backend's tensor type\n");
-        for (RuntimeApi m : values()) b.addMethod(m.spec());
+        for (RuntimeApi m : values()) {
+            if (m.onlyFor == null || ops.stream().anyMatch(m.onlyFor::isInstance)) b.addMethod(m.spec());
+        }
         return b.build();
     }
 

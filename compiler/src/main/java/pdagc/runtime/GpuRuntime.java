@@ -120,6 +120,43 @@ public final class GpuRuntime {
                 Math.toIntExact(context), context > 0);
     }
 
+    public Value bias(String op, long[] offset, long[] shape, Value x) {
+        return step(op, () -> Semantics.bias(x, model.weight(op, offset, shape)));
+    }
+
+    public Value headNorm(String op, String type, int headDim, long[] offset, long[] shape, Value x) {
+        return step(op, () -> Semantics.headNorm(type, headDim, x, model.weight(op, offset, shape)));
+    }
+
+    public Value scale(String op, Value x, Value gate) {
+        return step(op, () -> Semantics.scale(x, gate));
+    }
+
+    public Value tiedHead(String op, String table, long[] offset, long[] shape, Value x) {
+        return step(op, () -> Semantics.tiedHead(x, model.weight(table, offset, shape)));
+    }
+
+    public Value positionEmbedding(String op, long firstPosition, long[] offset, long[] shape, Value tokens) {
+        return step(op, () -> Semantics.positionEmbedding(tokens, model.weight(op, offset, shape), firstPosition));
+    }
+
+    public Value mlaScores(String op, String latentCache, String ropeCache, int nope, int rope, long context, long[] offset, long[] shape,
+            long[] tokenOffset, Value qNope, Value qRope, Value latent, Value kRope) {
+        return step(op, () -> Semantics.mlaScores(qNope, qRope, latent, kRope, model.weight(op, offset, shape), nope, rope,
+                latentShard(latentCache, ropeCache, context, tokenOffset)));
+    }
+
+    public Value mlaContext(String op, String latentCache, long context, long[] offset, long[] shape, long[] tokenOffset, Value probs,
+            Value latent) {
+        return step(op, () -> Semantics.mlaContext(probs, latent, model.weight(op, offset, shape), latentShard(latentCache, null, context, tokenOffset)));
+    }
+
+    /** Latent caches are drawn from the model's seed, as the evaluator draws them; the context's rope cache is not read. */
+    private Semantics.LatentShard latentShard(String latentCache, String ropeCache, long context, long[] tokenOffset) {
+        return new Semantics.LatentShard(model.seed(), model.origin(latentCache), ropeCache == null ? -1 : model.origin(ropeCache),
+                Math.toIntExact(tokenOffset[0]), Math.toIntExact(tokenOffset[1]), Math.toIntExact(context), context > 0);
+    }
+
     public Value slice(String op, String axes, int dim, int ways, int index, Value x) {
         return step(op, () -> Semantics.slice(x, List.of(axes.split("[+]")), dim, ways, index));
     }

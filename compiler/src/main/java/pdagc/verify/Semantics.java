@@ -24,6 +24,17 @@ public final class Semantics {
         }
     }
 
+    /**
+     * Where a latent-attention shard lies in the model: the seed of its cache (the model's seed, as
+     * the evaluator draws latent caches), the cached values' logical nodes, its batch and query
+     * position offsets and the context.
+     */
+    public record LatentShard(long seed, int latentOrigin, int ropeOrigin, int batchOffset, int positionOffset, int context, boolean decode) {
+        Mla.Where where() {
+            return new Mla.Where(seed, latentOrigin, ropeOrigin, batchOffset, positionOffset, context, decode);
+        }
+    }
+
     /** The seed of a micro-batch's tokens and KV cache. */
     public static long dataSeed(long seed, int microBatch) {
         return Evaluator.dataSeed(seed, microBatch);
@@ -120,6 +131,35 @@ public final class Semantics {
     public static Value combine(Value y, Value route, long[] tokenIds, int width) {
         if (!(y instanceof Buckets b)) throw new Kernels.EvalError("combine needs expert outputs, found " + y.describe());
         return Kernels.combine(b, dense(route), tokenIds, width);
+    }
+
+    public static Value bias(Value x, Value b) {
+        return Kernels.bias(dense(x), dense(b));
+    }
+
+    public static Value headNorm(String type, int headDim, Value x, Value scale) {
+        return Kernels.headNorm(type, headDim, dense(x), dense(scale));
+    }
+
+    public static Value scale(Value x, Value gate) {
+        return Kernels.scale(dense(x), dense(gate));
+    }
+
+    /** {@code x} times the transpose of a block of vocabulary rows of an embedding table (a tied head). */
+    public static Value tiedHead(Value x, Value rows) {
+        return Kernels.linearTransposed(dense(x), dense(rows));
+    }
+
+    public static Value positionEmbedding(Value tokens, Value table, long firstPosition) {
+        return Kernels.posEmbed(dense(tokens), dense(table), Math.toIntExact(firstPosition));
+    }
+
+    public static Value mlaScores(Value qNope, Value qRope, Value latent, Value kRope, Value wuk, int nope, int rope, LatentShard at) {
+        return Mla.scores(dense(qNope), dense(qRope), dense(latent), dense(kRope), dense(wuk), nope, rope, at.where());
+    }
+
+    public static Value mlaContext(Value probs, Value latent, Value wuv, LatentShard at) {
+        return Mla.context(dense(probs), dense(latent), dense(wuv), at.where());
     }
 
     public static Value slice(Value x, List<String> axes, int dim, int ways, int index) {
