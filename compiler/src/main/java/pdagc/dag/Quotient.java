@@ -49,9 +49,19 @@ public final class Quotient {
         this.kind = kind;
     }
 
+    /** The quotient that analysis walks: one GPU per role where the role's GPUs also cost alike. */
     public static Quotient of(PlanDag plan) {
         Schedules s = plan.schedules();
         return s == null || !regular(plan, s) ? identity(plan) : symmetric(plan, s);
+    }
+
+    /**
+     * The quotient that validation walks: one GPU per role wherever the plan has a closed form,
+     * since what validation checks (structure, shapes, groups, order) does not depend on speed.
+     */
+    public static Quotient structural(PlanDag plan) {
+        Schedules s = plan.schedules();
+        return s == null ? identity(plan) : symmetric(plan, s);
     }
 
     private static Quotient identity(PlanDag plan) {

@@ -114,7 +114,8 @@ public final class Compiler {
         Timings.count("edges", dag.edges().size());
         // Validation and analysis walk the plan up to its symmetry: one GPU per role.
         Quotient quotient = Timings.time("quotient", () -> Quotient.of(dag));
-        List<String> problems = Timings.time("validate", () -> Validate.run(quotient));
+        Quotient structure = quotient.symmetric() || dag.schedules() == null ? quotient : Quotient.structural(dag);
+        List<String> problems = Timings.time("validate", () -> Validate.run(structure));
         Analysis analysis = problems.isEmpty() ? Timings.time("analyze", () -> Analysis.run(d, plan.graph(), plan.spmd(), quotient)) : null;
         if (analysis != null && analysis.problem() != null) problems = List.of(analysis.problem());
         for (String p : problems) {

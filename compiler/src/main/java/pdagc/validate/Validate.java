@@ -33,7 +33,7 @@ public final class Validate {
     private Validate() {}
 
     public static List<String> run(PlanDag plan) {
-        return run(Quotient.of(plan));
+        return run(Quotient.structural(plan));
     }
 
     /**
