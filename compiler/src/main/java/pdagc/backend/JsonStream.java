@@ -56,8 +56,6 @@ final class JsonStream {
     private final byte[][] name;
     private final byte[][] middle;
     private final byte[][] callPrefix;
-    /** Per collective op: the offsets of its group's members from the group's first member. */
-    private final int[][] offsets;
     /** Per stage and position: the cost fields and the closing brace. */
     private final byte[][][] tail;
 
@@ -65,11 +63,9 @@ final class JsonStream {
         this.s = plan.schedules();
         List<SpmdNode> ops = s.program().nodes();
         String dtype = plan.dtype().keyword();
-        Mesh mesh = s.mesh();
         name = new byte[ops.size()][];
         middle = new byte[ops.size()][];
         callPrefix = new byte[ops.size()][];
-        offsets = new int[ops.size()][];
         Fragments f = new Fragments(factory);
         for (SpmdNode op : ops) {
             int i = op.id();
@@ -82,11 +78,8 @@ final class JsonStream {
             for (int k = 0; k < in.size(); k++) m.append(k > 0 ? "," : "").append(shape(in.get(k)));
             m.append("],\"output\":").append(shape(op.local())).append(",\"dtype\":").append(f.text(dtype)).append(",\"micro_batch\":");
             middle[i] = m.toString().getBytes(StandardCharsets.UTF_8);
-            if (op.op() instanceof Op.Collective c) {
+            if (op.op() instanceof Op.Collective) {
                 callPrefix[i] = concat(ascii(",\"collective\":\""), f.string(op.name()), ascii("#"));
-                int n = mesh.size(c.axes());
-                offsets[i] = new int[n];
-                for (int k = 0; k < n; k++) offsets[i][k] = mesh.member(0, c.axes(), k);
             } else if (op.op() instanceof Op.Transfer t) {
                 SpmdNode send = t.send() ? op : ops.get(op.inputs().get(0));
                 callPrefix[i] = concat(ascii(",\"collective\":\""), f.string(send.name()), ascii("#"));
@@ -160,8 +153,8 @@ final class JsonStream {
                     microBatch(mb);
                     put('"');
                     raw(GROUP);
-                    int base = mesh.member(r, c.axes(), 0);
-                    int[] off = offsets[op];
+                    int base = s.firstMember(r, op);
+                    int[] off = s.memberOffsets(op);
                     for (int m = 0; m < off.length; m++) {
                         ensure(16);
                         if (m > 0) buf[pos++] = ',';
@@ -188,9 +181,12 @@ final class JsonStream {
 
     private static final List<String> PP = List.of("pp");
 
-    /** Writes the edges in the plan's order: per rank, per node, its inputs, peers and order edge; returns whether there were none. */
+    /**
+     * Writes the edges in the plan's order: per rank, per node, its inputs, its peers' inputs for a
+     * collective, its order edge (the order of {@link Schedules#source}, unrolled here for speed;
+     * {@code JsonStreamTest} holds the two together). Returns whether there were none.
+     */
     private boolean edges() throws IOException {
-        Mesh mesh = s.mesh();
         List<SpmdNode> ops = s.program().nodes();
         boolean first = true;
         for (int r = 0; r < s.ranks(); r++) {
@@ -210,12 +206,12 @@ final class JsonStream {
                     }
                     first = edge(first, from, in, mb, r, opIndex, mb, kind);
                 }
-                if (op.op() instanceof Op.Collective c) {
-                    int base = mesh.member(r, c.axes(), 0);
+                int[] offsets = s.memberOffsets(opIndex);
+                if (offsets != null) {
+                    int base = s.firstMember(r, opIndex);
                     int in = op.inputs().get(0);
-                    for (int off : offsets[opIndex]) {
-                        int g = base + off;
-                        if (g != r) first = edge(first, g, in, mb, r, opIndex, mb, EdgeKind.DATA);
+                    for (int off : offsets) {
+                        if (base + off != r) first = edge(first, base + off, in, mb, r, opIndex, mb, EdgeKind.DATA);
                     }
                 }
                 if (k > 0 && (s.microBatch(st, k - 1) != mb || s.op(st, k - 1).chunk() != op.chunk())) {

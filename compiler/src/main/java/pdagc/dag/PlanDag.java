@@ -67,17 +67,6 @@ public record PlanDag(
         return schedules != null ? schedules.rankOfNode(node) : nodes.get(node).gpu();
     }
 
-    /** The plan indices of a GPU's nodes, in schedule order. */
-    public int[] nodesOf(int gpu) {
-        if (schedules != null) {
-            long first = schedules.firstNode(gpu);
-            int[] out = new int[(int) schedules.nodesPerRank(schedules.stageOf(gpu))];
-            for (int k = 0; k < out.length; k++) out[k] = (int) (first + k);
-            return out;
-        }
-        return nodes.stream().filter(n -> n.gpu() == gpu).mapToInt(DagNode::index).toArray();
-    }
-
     /** Node lists that compute their nodes on demand can give an id more cheaply than a node. */
     public interface NodeIds {
         String id(int index);

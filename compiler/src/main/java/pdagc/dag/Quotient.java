@@ -188,7 +188,6 @@ public final class Quotient {
      */
     private static boolean regular(PlanDag plan, Schedules s) {
         int perNode = plan.gpusPerNode();
-        pdagc.mesh.Mesh mesh = s.mesh();
         for (int role = 0; role < s.stages(); role++) {
             Map<String, Integer> keys = new HashMap<>();
             for (int k = 0; k < s.length(role); k++) {
@@ -199,14 +198,15 @@ public final class Quotient {
             for (int k : keys.values()) {
                 SpmdNode op = s.op(role, k);
                 // Members ascend, so a group stays in one cluster node when its first and last do.
-                int span = op.op() instanceof Op.Collective c ? mesh.member(0, c.axes(), mesh.size(c.axes()) - 1) : 0;
+                int[] offsets = s.memberOffsets(op.id());
+                int span = offsets != null ? offsets[offsets.length - 1] : 0;
                 Boolean crosses = null;
                 for (int i = 0; i < s.ranksPerStage(); i++) {
                     int r = s.rankOfStage(role, i);
                     int lo;
                     int hi;
-                    if (op.op() instanceof Op.Collective c) {
-                        lo = mesh.member(r, c.axes(), 0);
+                    if (offsets != null) {
+                        lo = s.firstMember(r, op.id());
                         hi = lo + span;
                     } else {
                         int peer = s.peerOfTransfer(r, (Op.Transfer) op.op());

@@ -45,6 +45,13 @@ public final class Schedules {
     private final long[] edgesBefore;
     /** Per op: the local shapes of its inputs, the same on every rank. */
     private final List<List<Shape>> inputShapes = new ArrayList<>();
+    /**
+     * Per collective op: its group as offsets from the group's first member (the group of rank 0,
+     * ascending), and the strides and sizes of its axes, from which a rank's first member follows.
+     */
+    private final int[][] memberOffsets;
+    private final int[][] axisStrides;
+    private final int[][] axisSizes;
 
     Schedules(SpmdProgram program) {
         this.program = program;
@@ -55,6 +62,27 @@ public final class Schedules {
             List<Shape> in = new ArrayList<>(op.inputs().size());
             for (int i : op.inputs()) in.add(ops.get(i).local());
             inputShapes.add(List.copyOf(in));
+        }
+        memberOffsets = new int[p][];
+        axisStrides = new int[p][];
+        axisSizes = new int[p][];
+        for (SpmdNode op : ops) {
+            if (!(op.op() instanceof Op.Collective c)) continue;
+            int n = mesh.size(c.axes());
+            memberOffsets[op.id()] = new int[n];
+            for (int m = 0; m < n; m++) memberOffsets[op.id()][m] = mesh.member(0, c.axes(), m);
+            List<Integer> strides = new ArrayList<>();
+            List<Integer> sizes = new ArrayList<>();
+            int stride = 1;
+            for (int a = mesh.axes().size() - 1; a >= 0; a--) {
+                if (c.axes().contains(mesh.axes().get(a).name())) {
+                    strides.add(stride);
+                    sizes.add(mesh.axes().get(a).size());
+                }
+                stride *= mesh.axes().get(a).size();
+            }
+            axisStrides[op.id()] = strides.stream().mapToInt(Integer::intValue).toArray();
+            axisSizes[op.id()] = sizes.stream().mapToInt(Integer::intValue).toArray();
         }
         Pipeline pipeline = program.pipeline();
         this.microBatched = pipeline.microBatches() > 1;
@@ -269,17 +297,34 @@ public final class Schedules {
             return pack(r, position(s, mb, in));
         }
         j -= inputs;
-        if (op.op() instanceof Op.Collective c) {
-            int peers = mesh.size(c.axes()) - 1;
-            if (j < peers) {
-                int self = mesh.indexInSorted(r, c.axes());
-                int g = mesh.member(r, c.axes(), j < self ? j : j + 1);
-                kind[0] = EdgeKind.DATA;
-                return pack(g, position(stageOf(g), mb, op.inputs().get(0)));
-            }
+        int[] offsets = memberOffsets[op.id()];
+        if (offsets != null && j < offsets.length - 1) {
+            // the peers in ascending order, this rank left out
+            int first = firstMember(r, op.id());
+            int g = first + offsets[j];
+            if (g >= r) g = first + offsets[j + 1];
+            kind[0] = EdgeKind.DATA;
+            return pack(g, position(stageOf(g), mb, op.inputs().get(0)));
         }
         kind[0] = EdgeKind.ORDER;
         return pack(r, k - 1);
+    }
+
+    /**
+     * The members of collective op {@code op}'s group as offsets from its first member, ascending
+     * (shared: not to be changed); null for an op that is not a collective.
+     */
+    public int[] memberOffsets(int op) {
+        return memberOffsets[op];
+    }
+
+    /** The first (lowest) member of the group of collective op {@code op} that holds {@code rank}. */
+    public int firstMember(int rank, int op) {
+        int[] strides = axisStrides[op];
+        int[] sizes = axisSizes[op];
+        int first = rank;
+        for (int a = 0; a < strides.length; a++) first -= (rank / strides[a] % sizes[a]) * strides[a];
+        return first;
     }
 
     /** A (rank, position) pair in one long. */
@@ -316,9 +361,11 @@ public final class Schedules {
     /** The members of the call at position k of rank r, ascending; null for a computation. */
     public List<Integer> group(int r, int s, int k) {
         SpmdNode op = ops.get(seqOp[s][k]);
-        if (op.op() instanceof Op.Collective c) {
-            Integer[] members = new Integer[mesh.size(c.axes())];
-            for (int m = 0; m < members.length; m++) members[m] = mesh.member(r, c.axes(), m);
+        int[] offsets = memberOffsets[op.id()];
+        if (offsets != null) {
+            int first = firstMember(r, op.id());
+            Integer[] members = new Integer[offsets.length];
+            for (int m = 0; m < members.length; m++) members[m] = first + offsets[m];
             return List.of(members);
         }
         if (op.op() instanceof Op.Transfer t) {
