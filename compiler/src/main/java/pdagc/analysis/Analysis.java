@@ -77,10 +77,6 @@ public record Analysis(
         }
     }
 
-    public static Analysis run(Deployment d, Graph graph, SpmdProgram program, PlanDag dag) {
-        return run(d, graph, program, Quotient.of(dag));
-    }
-
     /** The analysis of a plan walked as its quotient (validation builds it too, so it is shared). */
     public static Analysis run(Deployment d, Graph graph, SpmdProgram program, Quotient quotient) {
         DagIndex idx = new DagIndex(quotient);

@@ -354,22 +354,17 @@ final class JsonStream {
 
         /** {@code ,"flops":F,"bytes":B,"time_s":T}} of plan node {@code node}. */
         byte[] costs(NodeCosts costs, int node) throws IOException {
-            double seconds = costs.seconds(node);
-            if (Double.isFinite(seconds) && factory.isEnabled(StreamWriteFeature.USE_FAST_DOUBLE_WRITER)) {
-                // the generator's own number formats, without a generator
-                return ascii(",\"flops\":" + costs.flops(node) + ",\"bytes\":" + costs.bytes(node) + ",\"time_s\":"
-                        + NumberOutput.toString(seconds, true) + "}");
-            }
+            return ascii(",\"flops\":" + costs.flops(node) + ",\"bytes\":" + costs.bytes(node) + ",\"time_s\":" + number(costs.seconds(node)) + "}");
+        }
+
+        /** A double as the generator writes it: its own number writer, or the generator itself for NaN and infinities. */
+        private String number(double v) throws IOException {
+            if (Double.isFinite(v)) return NumberOutput.toString(v, factory.isEnabled(StreamWriteFeature.USE_FAST_DOUBLE_WRITER));
             bytes.reset();
             try (JsonGenerator g = factory.createGenerator(bytes, JsonEncoding.UTF8)) {
-                g.writeStartArray();
-                g.writeNumber(costs.flops(node));
-                g.writeNumber(costs.bytes(node));
-                g.writeNumber(costs.seconds(node));
-                g.writeEndArray();
+                g.writeNumber(v);
             }
-            String[] v = bytes.toString(StandardCharsets.UTF_8).replace("[", "").replace("]", "").split(",");
-            return ascii(",\"flops\":" + v[0] + ",\"bytes\":" + v[1] + ",\"time_s\":" + v[2] + "}");
+            return bytes.toString(StandardCharsets.UTF_8);
         }
     }
 }
