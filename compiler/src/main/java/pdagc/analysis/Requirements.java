@@ -23,11 +23,25 @@ public final class Requirements {
 
     /**
      * One clause's outcome: its {@code value} in base units (NaN when not {@code applicable}, with
-     * {@code why}), formatted as {@code figure}.
+     * {@code why}).
      */
-    public record Result(Requirement requirement, boolean applicable, double value, String figure, String why) {
+    public record Result(Requirement requirement, boolean applicable, double value, String why) {
         public boolean holds() {
             return applicable && requirement.holds(value);
+        }
+
+        /**
+         * The value as people read it ("n/a" when not applicable). Formatted when asked for, not
+         * when evaluated: most commands never print a met clause's figure, and the first use of
+         * {@code String.format} costs a cold JVM several milliseconds.
+         */
+        public String figure() {
+            if (!applicable) return "n/a";
+            return switch (requirement.metric()) {
+                case "memory" -> Units.bytes(value);
+                case "throughput" -> Figures.tokensPerSecond(value);
+                default -> Units.seconds(value);
+            };
         }
     }
 
@@ -42,20 +56,20 @@ public final class Requirements {
         return switch (r.metric()) {
             case "memory" -> {
                 long v = a.largestMemory().memory().total();
-                yield new Result(r, true, v, Units.bytes(v), null);
+                yield new Result(r, true, v, null);
             }
             case "ttft" -> s.phase() == Phase.PREFILL ? time(r, s.seconds())
-                    : new Result(r, false, Double.NaN, "n/a", "time to first token is the prefill step, and this workload runs decode");
+                    : new Result(r, false, Double.NaN, "time to first token is the prefill step, and this workload runs decode");
             case "tpot" -> s.phase() == Phase.DECODE ? time(r, s.seconds())
-                    : new Result(r, false, Double.NaN, "n/a", "time per output token is the decode step, and this workload runs prefill");
+                    : new Result(r, false, Double.NaN, "time per output token is the decode step, and this workload runs prefill");
             case "latency" -> time(r, s.seconds());
-            case "throughput" -> new Result(r, true, s.throughput(), Figures.tokensPerSecond(s.throughput()), null);
+            case "throughput" -> new Result(r, true, s.throughput(), null);
             default -> throw new IllegalStateException("elaborator and requirements disagree on metric " + r.metric());
         };
     }
 
     private static Result time(Requirement r, double seconds) {
-        return new Result(r, true, seconds, Units.seconds(seconds), null);
+        return new Result(r, true, seconds, null);
     }
 
     /** Adds the capacity check (E0503) and one diagnostic per violated or unanswerable clause. */
