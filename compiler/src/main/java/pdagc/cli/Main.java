@@ -17,6 +17,12 @@ public final class Main {
     public static final int USAGE = 2;
     public static final int INTERNAL = 3;
 
+    static {
+        // pdagc has no Groovy closures in its annotations; without this, picocli looks for Groovy's
+        // Closure class at start-up, and that failed lookup opens and indexes the whole jar.
+        System.setProperty("picocli.disable.closures", "true");
+    }
+
     private Main() {}
 
     public static void main(String[] args) {
