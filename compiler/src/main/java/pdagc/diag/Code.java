@@ -72,6 +72,7 @@ public enum Code {
     E0605("E0605", "contradictory config: %s"),
     E0606("E0606", "%s is not supported by the importer yet"),
     E0607("E0607", "no model in %s"),
+    W0608("W0608", "%s is not modelled: attention spans the whole sequence and the KV cache holds every token", Severity.WARNING),
 
     // ---- invariants of generated plans (E09xx); seeing one is a compiler bug
     E0901("E0901", "plan validation failed: %s");

@@ -44,6 +44,7 @@ final class Families {
     private void llama(String type) {
         noBiases(type);
         attention();
+        slidingWindow(false);
         m.set("ffn", c.count("intermediate_size", 1), "intermediate_size");
         rmsnorm();
         act("hidden_act", "silu");
@@ -52,6 +53,7 @@ final class Families {
 
     private void mixtral() {
         attention();
+        slidingWindow(false);
         Long ffn = c.count("intermediate_size", 1);
         m.set("ffn", ffn, "intermediate_size (no dense layers: this is each expert's width)");
         experts("num_local_experts");
@@ -63,6 +65,7 @@ final class Families {
 
     private void qwen2() {
         attention();
+        slidingWindow(true);
         m.set("ffn", c.count("intermediate_size", 1), "intermediate_size");
         rmsnorm();
         act("hidden_act", "silu");
@@ -71,6 +74,7 @@ final class Families {
 
     private void qwen2Moe() {
         attention();
+        slidingWindow(true);
         m.set("ffn", c.count("intermediate_size", 1), "intermediate_size (dense width; every layer is MoE here)");
         sparseEveryLayer();
         experts("num_experts");
@@ -84,6 +88,7 @@ final class Families {
     private void qwen3() {
         noBiases("qwen3");
         attention();
+        slidingWindow(true);
         m.set("ffn", c.count("intermediate_size", 1), "intermediate_size");
         rmsnorm();
         act("hidden_act", "silu");
@@ -93,6 +98,7 @@ final class Families {
     private void qwen3Moe() {
         noBiases("qwen3_moe");
         attention();
+        slidingWindow(true);
         m.set("ffn", c.count("intermediate_size", 1), "intermediate_size (dense width; every layer is MoE here)");
         sparseEveryLayer();
         experts("num_experts");
@@ -280,6 +286,31 @@ final class Families {
         if (dense != null && dense > 0) {
             c.unsupported("mlp_only_layers", "dense layers among the MoE layers (mlp_only_layers)", "the language has dense layers first, then MoE layers");
         }
+    }
+
+    /**
+     * Sliding-window attention bounds what each token attends to, and so the KV cache, to the last
+     * W tokens; it changes no weight. The language has full attention only, so an active window
+     * is a warning (W0608) and a line in the written file, never silence: up to W tokens every
+     * figure is exact, beyond them attention and the KV cache are upper bounds. Mistral's window
+     * is on unless {@code sliding_window} is null (Hugging Face's default is 4096); Qwen's only
+     * with {@code use_sliding_window} (default 4096 too); Mixtral's only when given; Llama, OLMoE,
+     * DeepSeek and GPT-2 have none.
+     */
+    private void slidingWindow(boolean gatedByUseFlag) {
+        if (gatedByUseFlag && !Boolean.TRUE.equals(c.flag("use_sliding_window", false))) return;
+        if (c.isNull("sliding_window")) return;
+        boolean given = c.has("sliding_window");
+        String type = c.text("model_type");
+        if (!given && !gatedByUseFlag && !"mistral".equals(type)) return;
+        Long window = given ? c.count("sliding_window", 1) : Long.valueOf(4096);
+        if (window == null) return;
+        String field = given ? "sliding_window" : gatedByUseFlag ? "use_sliding_window" : "model_type";
+        String what = "sliding-window attention (" + window + " tokens" + (given ? "" : ", Hugging Face's default for " + type) + ")";
+        c.notModelled(field, what, "figures are exact for sequences of up to " + window + " tokens; for longer ones, attention FLOPs and time and"
+                + " the KV cache are upper bounds" + (gatedByUseFlag ? " (on the layers from max_window_layers on)" : ""));
+        m.note("Not modelled: " + what + ". Attention spans the whole sequence:");
+        m.note("exact up to " + window + " tokens, an upper bound beyond.");
     }
 
     private void noBiases(String type) {

@@ -247,6 +247,14 @@ final class HfConfig {
         diagnostics.add(d);
     }
 
+    /**
+     * A feature that changes no weight but that pdagc does not model, so that some figures are
+     * bounds rather than exact: a warning at the field, with what it changes and from which size on.
+     */
+    void notModelled(String field, String what, String note) {
+        diagnostics.add(Diagnostic.of(Code.W0608, keyAt(field), what).label("`" + field + "` is " + raw(field)).note(note));
+    }
+
     Diagnostics diagnostics() {
         return diagnostics;
     }
