@@ -75,10 +75,7 @@ final class Families {
     private void qwen2Moe() {
         attention();
         slidingWindow(true);
-        m.set("ffn", c.count("intermediate_size", 1), "intermediate_size (dense width; every layer is MoE here)");
-        sparseEveryLayer();
-        experts("num_experts");
-        m.set("expert_ffn", c.count("moe_intermediate_size", 1), "moe_intermediate_size");
+        qwenExperts();
         m.set("shared_ffn", c.count("shared_expert_intermediate_size", 1), "shared_expert_intermediate_size (one shared expert, sigmoid-gated)");
         rmsnorm();
         act("hidden_act", "silu");
@@ -99,10 +96,7 @@ final class Families {
         noBiases("qwen3_moe");
         attention();
         slidingWindow(true);
-        m.set("ffn", c.count("intermediate_size", 1), "intermediate_size (dense width; every layer is MoE here)");
-        sparseEveryLayer();
-        experts("num_experts");
-        m.set("expert_ffn", c.count("moe_intermediate_size", 1), "moe_intermediate_size");
+        qwenExperts();
         rmsnorm();
         act("hidden_act", "silu");
         blocks("qwen3_moe_layer", "attention with per-head q_norm and k_norm, then SwiGLU experts", false);
@@ -274,6 +268,14 @@ final class Families {
         }
         m.set("experts", experts, expertsField);
         m.set("top", top, "num_experts_per_tok");
+    }
+
+    /** Qwen2-MoE's and Qwen3-MoE's experts: every layer MoE, each expert moe_intermediate_size wide. */
+    private void qwenExperts() {
+        m.set("ffn", c.count("intermediate_size", 1), "intermediate_size (dense width; every layer is MoE here)");
+        sparseEveryLayer();
+        experts("num_experts");
+        m.set("expert_ffn", c.count("moe_intermediate_size", 1), "moe_intermediate_size");
     }
 
     /** Qwen MoE configs can make some layers dense; the language has dense layers first only. */
