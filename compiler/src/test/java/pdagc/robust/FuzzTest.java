@@ -28,7 +28,8 @@ import pdagc.cli.Main;
  * No input crashes pdagc: seeded mutations of every example and stdlib file (tokens deleted,
  * duplicated, swapped, replaced; huge numbers, deep nesting, long names, odd Unicode), random
  * token streams and random bytes each end in exit 0, or exit 1 with coded diagnostics, never an
- * internal error, a Java trace or a hang. The count is bounded for the test suite
+ * internal error, a Java trace or a hang. Edits that keep the syntax (numbers, names, lines)
+ * go on through every command that writes or runs a plan. The count is bounded for the test suite
  * ({@code -Dpdagc.fuzz.count=N} runs more; the seed is fixed, {@code -Dpdagc.fuzz.seed=S} changes it).
  */
 class FuzzTest {
@@ -75,6 +76,79 @@ class FuzzTest {
         assertTrue(code == 0 || code == 1, name + " exited " + code + ":\n" + stderr);
         assertFalse(internalError(stderr), name + ":\n" + stderr);
         if (code == 1) assertTrue(stderr.contains("error[E"), name + " failed without a coded diagnostic:\n" + stderr);
+    }
+
+    /** The plausible edits leave out bench/: its plans are written to JSON in gigabytes. */
+    static Stream<Arguments> plausibleCases() throws IOException {
+        return cases().filter(a -> !a.get()[1].toString().contains("/bench/")).limit(Math.max(1, COUNT / 2));
+    }
+
+    /**
+     * Edits that keep a file's syntax (a number, a name or a line changed) reach the later passes:
+     * the strategy checks, partitioning, validation, the backends and verify. Each such file, run
+     * through one of the commands that write or run a plan, ends in exit 0 or in coded diagnostics.
+     */
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("plausibleCases")
+    void neverCrashesOnPlausibleEdits(String name, Path original, long seed, @TempDir Path dir) throws IOException {
+        Random r = new Random(seed);
+        Path file = dir.resolve("edited.pdag");
+        Files.writeString(file, plausibleEdit(Files.readString(original, StandardCharsets.UTF_8), r));
+        List<String> args = new ArrayList<>(switch (r.nextInt(6)) {
+            case 0 -> List.of("check", file.toString());
+            case 1 -> List.of(file.toString(), "--emit", "json", "-o", dir.resolve("plan.json").toString());
+            case 2 -> List.of(file.toString(), "--emit", "dot", "-o", dir.resolve("plan.dot").toString());
+            case 3 -> List.of(file.toString(), "--emit", "java", "-o", dir.resolve("java").toString());
+            case 4 -> List.of(file.toString(), "--emit", "report");
+            default -> List.of("verify", file.toString());
+        });
+        StringWriter out = new StringWriter();
+        StringWriter err = new StringWriter();
+        int code = assertTimeoutPreemptively(Duration.ofSeconds(120),
+                () -> Main.run(args.toArray(new String[0]), new PrintWriter(out), new PrintWriter(err)), name);
+        String stderr = err.toString();
+        assertTrue(code == 0 || code == 1, name + " " + args + " exited " + code + ":\n" + stderr);
+        assertFalse(internalError(stderr), name + " " + args + ":\n" + stderr);
+        // A file with several deploys asks for --deploy (E0312), a coded diagnostic too.
+        if (code == 1) assertTrue(stderr.contains("error[E"), name + " " + args + " failed without a coded diagnostic:\n" + stderr);
+    }
+
+    static final String[] NUMBERS = {"0", "1", "2", "3", "4", "5", "7", "8", "12", "16", "31", "32", "48", "64", "100", "128", "256", "1000",
+        "4096", "65536", "999999999999"};
+    static final Pattern NUMBER = Pattern.compile("\\b[0-9]+\\b");
+    static final Pattern NAME = Pattern.compile("\\b[A-Za-z_][A-Za-z_0-9]*\\b");
+
+    /** One to three edits that keep the tokens well formed: a number or a name replaced, a line deleted, doubled or swapped. */
+    static String plausibleEdit(String text, Random r) {
+        List<String> lines = new ArrayList<>(List.of(text.split("\n", -1)));
+        List<String> names = new ArrayList<>();
+        Matcher all = NAME.matcher(text);
+        while (all.find()) names.add(all.group());
+        int edits = 1 + r.nextInt(3);
+        for (int e = 0; e < edits; e++) {
+            int at = r.nextInt(lines.size());
+            String line = lines.get(at);
+            int kind = r.nextInt(10);
+            if (kind < 7) {
+                Matcher m = (kind < 5 ? NUMBER : NAME).matcher(line);
+                List<int[]> spans = new ArrayList<>();
+                while (m.find()) spans.add(new int[] {m.start(), m.end()});
+                if (spans.isEmpty() || names.isEmpty()) continue;
+                int[] s = spans.get(r.nextInt(spans.size()));
+                String by = kind < 5 ? NUMBERS[r.nextInt(NUMBERS.length)] : names.get(r.nextInt(names.size()));
+                lines.set(at, line.substring(0, s[0]) + by + line.substring(s[1]));
+            } else if (kind == 7) {
+                lines.remove(at);
+                if (lines.isEmpty()) lines.add("");
+            } else if (kind == 8) {
+                lines.add(at, line);
+            } else {
+                int other = r.nextInt(lines.size());
+                lines.set(at, lines.get(other));
+                lines.set(other, line);
+            }
+        }
+        return String.join("\n", lines);
     }
 
     /**
