@@ -12,7 +12,7 @@ import java.util.List;
 final class Families {
     /** The model_types the importer reads, in the order they are listed to users. */
     static final List<String> SUPPORTED = List.of("llama", "mistral", "mixtral", "qwen2", "qwen2_moe", "qwen3", "qwen3_moe", "olmoe",
-            "deepseek_v3", "gpt2");
+            "deepseek", "deepseek_v2", "deepseek_v3", "gpt2");
 
     private final HfConfig c;
     private final PdagModel m;
@@ -33,7 +33,8 @@ final class Families {
             case "qwen3" -> f.qwen3();
             case "qwen3_moe" -> f.qwen3Moe();
             case "olmoe" -> f.olmoe();
-            case "deepseek_v3" -> f.deepseekV3();
+            case "deepseek" -> f.deepseekMoe();
+            case "deepseek_v2", "deepseek_v3" -> f.deepseekLatent(type);
             case "gpt2" -> f.gpt2();
             default -> throw new IllegalStateException("the supported list and the translations disagree on " + type);
         }
@@ -114,17 +115,60 @@ final class Families {
         blocks("olmoe_layer", "attention with q_norm and k_norm over the whole query and key width, then SwiGLU experts", false);
     }
 
-    private void deepseekV3() {
-        noBiases("deepseek_v3");
+    /**
+     * DeepSeekMoE (model_type deepseek, e.g. deepseek-moe-16b): multi-head attention, the first
+     * layers dense, then routed experts beside always-on shared experts.
+     */
+    private void deepseekMoe() {
+        noBiases("deepseek");
+        attention();
+        m.set("ffn", c.count("intermediate_size", 1), "intermediate_size (the dense layers' width)");
+        Long layers = c.count("num_hidden_layers", 1);
+        deepseekExperts(layers);
+        rmsnorm();
+        act("hidden_act", "silu");
+        boolean tied = tied(false);
+        m.word("embed", "embedding", "token embedding (embed_tokens)");
+        m.word("dense_layer", "gated_dense_layer", "the first layers: attention, then SwiGLU MLP");
+        m.word("layer", "deepseek_attention_moe_layer", "attention, then routed and shared SwiGLU experts");
+        m.word("head", tied ? "tied_lm_head" : "lm_head", tied ? "final norm; logits from embed_tokens (tie_word_embeddings)" : "final norm and lm_head");
+    }
+
+    /** DeepSeek-V2's and V3's MoE part: first_k_dense_replace dense layers, then routed and shared experts. */
+    private void deepseekExperts(Long layers) {
+        Long moeFreq = c.count("moe_layer_freq", 1, 1L);
+        if (moeFreq != null && moeFreq != 1) {
+            c.unsupported("moe_layer_freq", "MoE layers only every " + moeFreq + " layers", "the language has dense layers first, then MoE layers");
+        }
+        Long dense = c.count("first_k_dense_replace", 0);
+        if (dense != null && layers != null && dense > layers) {
+            c.contradiction("num_hidden_layers", "first_k_dense_replace", "first_k_dense_replace " + dense + " exceeds num_hidden_layers " + layers);
+        }
+        experts("n_routed_experts");
+        Long expertFfn = c.count("moe_intermediate_size", 1);
+        m.set("expert_ffn", expertFfn, "moe_intermediate_size");
+        Long shared = c.count("n_shared_experts", 0);
+        if (shared != null && shared == 0) {
+            c.unsupported("n_shared_experts", "DeepSeek MoE layers without shared experts", "the stdlib's DeepSeek layers have n_shared_experts > 0");
+        }
+        m.set("shared_ffn", shared != null && shared > 0 && expertFfn != null ? shared * expertFfn : null,
+                "n_shared_experts x moe_intermediate_size (" + (shared != null && shared == 1 ? "one shared expert" : c.raw("n_shared_experts") + " shared experts side by side") + ")");
+        m.set("first_dense", dense, "first_k_dense_replace");
+    }
+
+    /**
+     * DeepSeek-V2 and V3: multi-head latent attention and DeepSeekMoE. Queries pass through a
+     * low-rank projection unless {@code q_lora_rank} is null (DeepSeek-V2-Lite), where they come
+     * straight from the normed input.
+     */
+    private void deepseekLatent(String type) {
+        noBiases(type);
         Long vocab = c.count("vocab_size", 1);
         Long hidden = c.count("hidden_size", 1);
         Long heads = c.count("num_attention_heads", 1);
         Long layers = c.count("num_hidden_layers", 1);
-        if (c.isNull("q_lora_rank")) {
-            c.unsupported("q_lora_rank", "multi-head latent attention without a query low-rank projection (`q_lora_rank` null)",
-                    "the stdlib's `mla_attention` projects queries through q_lora_rank");
-        }
-        Long qRank = c.isNull("q_lora_rank") ? null : c.count("q_lora_rank", 1);
+        boolean directQueries = c.isNull("q_lora_rank");
+        Long qRank = directQueries ? null : c.count("q_lora_rank", 1);
         Long kvRank = c.count("kv_lora_rank", 1);
         Long nope = c.count("qk_nope_head_dim", 1);
         Long rope = c.count("qk_rope_head_dim", 1);
@@ -146,40 +190,27 @@ final class Families {
         m.set("heads", heads, "num_attention_heads (latent attention: no separate key/value heads)");
         m.set("head_dim", nope != null && rope != null ? nope + rope : null, "qk_nope_head_dim + qk_rope_head_dim (a query's and a key's width per head)");
         m.set("layers", layers, "num_hidden_layers");
-        m.set("q_lora_rank", qRank, "q_lora_rank");
+        if (!directQueries) m.set("q_lora_rank", qRank, "q_lora_rank");
         m.set("kv_lora_rank", kvRank, "kv_lora_rank (the cached latent)");
         m.set("qk_nope_dim", nope, "qk_nope_head_dim");
         m.set("qk_rope_dim", rope, "qk_rope_head_dim (the cached rope key, shared by all heads)");
         m.set("v_head_dim", v, "v_head_dim");
         Long ffn = c.count("intermediate_size", 1);
         m.set("ffn", ffn, "intermediate_size (the dense layers' width)");
-        Long moeFreq = c.count("moe_layer_freq", 1, 1L);
-        if (moeFreq != null && moeFreq != 1) {
-            c.unsupported("moe_layer_freq", "MoE layers only every " + moeFreq + " layers", "the language has dense layers first, then MoE layers");
-        }
-        Long dense = c.count("first_k_dense_replace", 0);
-        if (dense != null && layers != null && dense > layers) {
-            c.contradiction("num_hidden_layers", "first_k_dense_replace", "first_k_dense_replace " + dense + " exceeds num_hidden_layers " + layers);
-        }
-        experts("n_routed_experts");
-        Long expertFfn = c.count("moe_intermediate_size", 1);
-        m.set("expert_ffn", expertFfn, "moe_intermediate_size");
-        Long shared = c.count("n_shared_experts", 0);
-        if (shared != null && shared == 0) {
-            c.unsupported("n_shared_experts", "DeepSeek MoE layers without shared experts", "the stdlib's `deepseek_moe_layer` has n_shared_experts > 0");
-        }
-        m.set("shared_ffn", shared != null && shared > 0 && expertFfn != null ? shared * expertFfn : null,
-                "n_shared_experts x moe_intermediate_size (" + (shared != null && shared == 1 ? "one shared expert" : c.raw("n_shared_experts") + " shared experts side by side") + ")");
-        m.set("first_dense", dense, "first_k_dense_replace");
+        deepseekExperts(layers);
         rmsnorm();
         act("hidden_act", "silu");
         Long mtp = c.count("num_nextn_predict_layers", 0, 0L);
         boolean tied = tied(false);
         m.word("embed", "embedding", "token embedding (embed_tokens)");
-        m.word("dense_layer", "deepseek_dense_layer", "the first layers: latent attention, then SwiGLU MLP");
-        m.word("layer", "deepseek_moe_layer", "latent attention, then routed and shared SwiGLU experts");
+        String attention = directQueries ? "latent attention (queries straight from the input: q_lora_rank null)" : "latent attention";
+        m.word("dense_layer", directQueries ? "deepseek_direct_q_dense_layer" : "deepseek_dense_layer", "the first layers: " + attention + ", then SwiGLU MLP");
+        m.word("layer", directQueries ? "deepseek_direct_q_moe_layer" : "deepseek_moe_layer", attention + ", then routed and shared SwiGLU experts");
         m.word("head", tied ? "tied_lm_head" : "lm_head", tied ? "final norm; logits from embed_tokens (tie_word_embeddings)" : "final norm and lm_head");
-        if (mtp != null && mtp > 0) {
+        if (mtp != null && mtp > 0 && directQueries) {
+            c.unsupported("num_nextn_predict_layers", "multi-token prediction with queries straight from the input (`q_lora_rank` null)",
+                    "the stdlib's `deepseek_mtp` layer projects queries through q_lora_rank");
+        } else if (mtp != null && mtp > 0) {
             m.set("mtp", mtp, "num_nextn_predict_layers (counted apart, not deployed)");
             m.word("mtp_layer", "deepseek_mtp", "enorm, hnorm, eh_proj, one more MoE layer, shared_head.norm");
         }

@@ -1,6 +1,7 @@
 package pdagc.importer;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.List;
@@ -115,6 +116,43 @@ class ImportFamiliesTest {
     }
 
     @Test
+    void deepseekV2LiteQueriesComeStraightFromTheInput() {
+        String m = importAndVerify("""
+                {"model_type": "deepseek_v2", "vocab_size": 64, "hidden_size": 32, "intermediate_size": 48, "moe_intermediate_size": 16,
+                 "num_hidden_layers": 3, "num_attention_heads": 4, "num_key_value_heads": 4, "n_shared_experts": 2,
+                 "n_routed_experts": 4, "num_experts_per_tok": 2, "first_k_dense_replace": 1, "q_lora_rank": null, "kv_lora_rank": 16,
+                 "qk_nope_head_dim": 8, "qk_rope_head_dim": 4, "v_head_dim": 8, "moe_layer_freq": 1}""", "[ep 2, tp 2]",
+                "deepseek_direct_q_dense_layer", "deepseek_direct_q_moe_layer");
+        assertFalse(m.lines().anyMatch(l -> l.startsWith("  q_lora_rank")), m);
+        ModelStats s = Imports.stats(m);
+        long h = 32, nh = 4, kvr = 16, nope = 8, rope = 4, v = 8, e = 4, fe = 16, f = 48;
+        long mla = h * nh * (nope + rope) + h * (kvr + rope) + kvr + kvr * nh * (nope + v) + nh * v * h;
+        long moe = mla + 2 * h + h * e + 3 * h * (2 * fe) + e * 3 * h * fe;
+        assertEquals(mla + 2 * h + 3 * h * f + 2 * moe + 2 * 64 * h + h, s.totalParams());
+        assertEquals(3 * (kvr + rope) * 2, s.kvCacheBytesPerToken());
+    }
+
+    @Test
+    void deepseekV2WithQueryCompressionIsV3sLayout() {
+        importAndVerify("""
+                {"model_type": "deepseek_v2", "vocab_size": 64, "hidden_size": 32, "intermediate_size": 48, "moe_intermediate_size": 16,
+                 "num_hidden_layers": 2, "num_attention_heads": 4, "n_shared_experts": 1, "n_routed_experts": 4, "num_experts_per_tok": 2,
+                 "first_k_dense_replace": 1, "q_lora_rank": 24, "kv_lora_rank": 16, "qk_nope_head_dim": 8, "qk_rope_head_dim": 4,
+                 "v_head_dim": 8}""", "[dp 2, tp 2]", "deepseek_dense_layer", "deepseek_moe_layer");
+    }
+
+    @Test
+    void deepseekMoeHasMultiHeadAttentionAndSharedExperts() {
+        String m = importAndVerify("""
+                {"model_type": "deepseek", "vocab_size": 64, "hidden_size": 32, "intermediate_size": 48, "moe_intermediate_size": 16,
+                 "num_hidden_layers": 3, "num_attention_heads": 4, "num_key_value_heads": 4, "n_shared_experts": 2,
+                 "n_routed_experts": 4, "num_experts_per_tok": 2, "first_k_dense_replace": 1}""", "[ep 2, tp 2]",
+                "gated_dense_layer", "deepseek_attention_moe_layer");
+        assertTrue(has(m, "shared_ffn", "32", "n_shared_experts x moe_intermediate_size"), m);
+        assertTrue(has(m, "first_dense", "1", "first_k_dense_replace"), m);
+    }
+
+    @Test
     void gpt2() {
         importAndVerify("""
                 {"model_type": "gpt2", "vocab_size": 64, "n_embd": 32, "n_layer": 2, "n_head": 4, "n_positions": 64,
@@ -123,7 +161,8 @@ class ImportFamiliesTest {
 
     @Test
     void everySupportedTypeIsTestedHere() {
-        assertEquals(List.of("llama", "mistral", "mixtral", "qwen2", "qwen2_moe", "qwen3", "qwen3_moe", "olmoe", "deepseek_v3", "gpt2"),
+        assertEquals(List.of("llama", "mistral", "mixtral", "qwen2", "qwen2_moe", "qwen3", "qwen3_moe", "olmoe", "deepseek", "deepseek_v2",
+                "deepseek_v3", "gpt2"),
                 Families.SUPPORTED);
     }
 

@@ -193,6 +193,84 @@ class PublicConfigCountsTest {
         assertEquals(l * (kvr + rope) * BF16, s.kvCacheBytesPerToken());
     }
 
+    // deepseek-ai/DeepSeek-V2, config.json: latent attention with q_lora_rank 1536, 160 routed experts.
+    // Published (technical report): 236B total, 21B activated per token.
+    @Test
+    void deepseekV2() {
+        long v = 102400, h = 5120, f = 12288, fe = 1536, l = 60, dense = 1, nh = 128, e = 160, k = 6, shared = 2;
+        long qr = 1536, kvr = 512, nope = 128, rope = 64, vd = 128;
+        ModelStats s = Imports.importAndCount("""
+                {"architectures": ["DeepseekV2ForCausalLM"], "model_type": "deepseek_v2", "vocab_size": 102400, "hidden_size": 5120,
+                 "intermediate_size": 12288, "moe_intermediate_size": 1536, "num_hidden_layers": 60, "num_attention_heads": 128,
+                 "num_key_value_heads": 128, "n_shared_experts": 2, "n_routed_experts": 160, "routed_scaling_factor": 16.0,
+                 "kv_lora_rank": 512, "q_lora_rank": 1536, "qk_rope_head_dim": 64, "v_head_dim": 128, "qk_nope_head_dim": 128,
+                 "topk_method": "group_limited_greedy", "n_group": 8, "topk_group": 3, "num_experts_per_tok": 6, "moe_layer_freq": 1,
+                 "first_k_dense_replace": 1, "norm_topk_prob": false, "scoring_func": "softmax", "hidden_act": "silu",
+                 "rms_norm_eps": 1e-06, "tie_word_embeddings": false}""");
+        long mla = h * qr + qr + qr * nh * (nope + rope) + h * (kvr + rope) + kvr + kvr * nh * (nope + vd) + nh * vd * h;
+        long denseLayer = mla + 2 * h + swiglu(h, f);
+        long moeCommon = mla + 2 * h + h * e + shared * swiglu(h, fe);
+        long total = dense * denseLayer + (l - dense) * (moeCommon + e * swiglu(h, fe)) + 2 * v * h + h;
+        long active = dense * denseLayer + (l - dense) * (moeCommon + k * swiglu(h, fe)) + 2 * v * h + h;
+        assertEquals(total, s.totalParams());
+        assertEquals(active, s.activeParams());
+        assertEquals(0, s.mtpParams());
+        assertEquals(235_741_434_880L, total, "the formula's value, for the record");
+        assertEquals(236, billions(total, 0));
+        assertEquals(21, billions(active, 0));
+        assertEquals(l * (kvr + rope) * BF16, s.kvCacheBytesPerToken());
+    }
+
+    // deepseek-ai/DeepSeek-V2-Lite, config.json: q_lora_rank null, so the queries come from one q_proj.
+    // Published (model card): 15.7B total, 2.4B activated.
+    @Test
+    void deepseekV2Lite() {
+        long v = 102400, h = 2048, f = 10944, fe = 1408, l = 27, dense = 1, nh = 16, e = 64, k = 6, shared = 2;
+        long kvr = 512, nope = 128, rope = 64, vd = 128;
+        ModelStats s = Imports.importAndCount("""
+                {"architectures": ["DeepseekV2ForCausalLM"], "model_type": "deepseek_v2", "vocab_size": 102400, "hidden_size": 2048,
+                 "intermediate_size": 10944, "moe_intermediate_size": 1408, "num_hidden_layers": 27, "num_attention_heads": 16,
+                 "num_key_value_heads": 16, "n_shared_experts": 2, "n_routed_experts": 64, "kv_lora_rank": 512, "q_lora_rank": null,
+                 "qk_rope_head_dim": 64, "v_head_dim": 128, "qk_nope_head_dim": 128, "topk_method": "greedy", "num_experts_per_tok": 6,
+                 "moe_layer_freq": 1, "first_k_dense_replace": 1, "scoring_func": "softmax", "hidden_act": "silu",
+                 "rms_norm_eps": 1e-06, "tie_word_embeddings": false}""");
+        // q_proj; kv_a_proj_with_mqa, kv_a_layernorm, kv_b_proj (keys and values); o_proj.
+        long mla = h * nh * (nope + rope) + h * (kvr + rope) + kvr + kvr * nh * (nope + vd) + nh * vd * h;
+        long denseLayer = mla + 2 * h + swiglu(h, f);
+        long moeCommon = mla + 2 * h + h * e + shared * swiglu(h, fe);
+        long total = dense * denseLayer + (l - dense) * (moeCommon + e * swiglu(h, fe)) + 2 * v * h + h;
+        long active = dense * denseLayer + (l - dense) * (moeCommon + k * swiglu(h, fe)) + 2 * v * h + h;
+        assertEquals(total, s.totalParams());
+        assertEquals(active, s.activeParams());
+        assertEquals(15_706_484_224L, total, "the formula's value, for the record");
+        assertEquals(15.7, billions(total, 1));
+        assertEquals(24, (long) ((active - v * h) / 1e8), "2.45B without the input embedding, which the model card truncates to 2.4B");
+        assertEquals(l * (kvr + rope) * BF16, s.kvCacheBytesPerToken());
+    }
+
+    // deepseek-ai/deepseek-moe-16b-base, config.json (model_type deepseek): multi-head attention, one dense
+    // layer, then 64 routed experts (top 6) beside 2 shared ones. Published (paper and model card): 16.4B
+    // total, 2.8B activated.
+    @Test
+    void deepseekMoe16b() {
+        long v = 102400, h = 2048, f = 10944, fe = 1408, l = 28, dense = 1, nh = 16, e = 64, k = 6, shared = 2;
+        ModelStats s = Imports.importAndCount("""
+                {"architectures": ["DeepseekForCausalLM"], "model_type": "deepseek", "vocab_size": 102400, "hidden_size": 2048,
+                 "intermediate_size": 10944, "moe_intermediate_size": 1408, "num_hidden_layers": 28, "num_attention_heads": 16,
+                 "num_key_value_heads": 16, "n_shared_experts": 2, "n_routed_experts": 64, "num_experts_per_tok": 6,
+                 "first_k_dense_replace": 1, "moe_layer_freq": 1, "scoring_func": "softmax", "attention_bias": false,
+                 "hidden_act": "silu", "rms_norm_eps": 1e-06, "tie_word_embeddings": false}""");
+        long attention = attention(h, nh, nh, h / nh);
+        long moeCommon = attention + 2 * h + h * e + shared * swiglu(h, fe);
+        long total = dense * (attention + 2 * h + swiglu(h, f)) + (l - dense) * (moeCommon + e * swiglu(h, fe)) + 2 * v * h + h;
+        long active = dense * (attention + 2 * h + swiglu(h, f)) + (l - dense) * (moeCommon + k * swiglu(h, fe)) + 2 * v * h + h;
+        assertEquals(total, s.totalParams());
+        assertEquals(active, s.activeParams());
+        assertEquals(16.4, billions(total, 1));
+        assertEquals(2.8, billions(active, 1));
+        assertEquals(2 * l * h * BF16, s.kvCacheBytesPerToken());
+    }
+
     // GPT-3 175B (Brown et al. 2020, Table 2.1: 96 layers, d_model 12288, 96 heads, context 2048; GPT-2's
     // vocabulary of 50257) written as a gpt2-style config. Published: 175.0B. Narayanan et al. 2021, eq. 2
     // (in ../shared/reference/README.md): P = 12lh^2 (1 + 13/(12h) + (V+s)/(12lh)), which leaves out the final

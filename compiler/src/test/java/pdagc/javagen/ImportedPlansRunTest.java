@@ -73,6 +73,13 @@ class ImportedPlansRunTest {
         return GeneratedPlans.shrunk(SourceFile.of(name.replace(' ', '_') + ".pdag", null, source));
     }
 
+    /** DeepSeek-V2-Lite's layout: latent attention without the query low-rank projection (q_lora_rank null). */
+    static final String DEEPSEEK_V2_LITE = """
+            {"model_type": "deepseek_v2", "vocab_size": 64, "hidden_size": 32, "intermediate_size": 48, "moe_intermediate_size": 16,
+             "num_hidden_layers": 2, "num_attention_heads": 4, "n_shared_experts": 2, "n_routed_experts": 4, "num_experts_per_tok": 2,
+             "first_k_dense_replace": 1, "q_lora_rank": null, "kv_lora_rank": 16, "qk_nope_head_dim": 8, "qk_rope_head_dim": 4,
+             "v_head_dim": 8}""";
+
     static Stream<Arguments> plans() {
         return Stream.of(
                 Arguments.of("qwen2 tied dp2 tp2", QWEN2_TIED, 4, "[dp 2, tp 2]", PREFILL, List.of(Op.Bias.class, Op.TiedHead.class)),
@@ -85,7 +92,9 @@ class ImportedPlansRunTest {
                 Arguments.of("gpt2 tp2 decode", GPT2, 2, "[tp 2]", DECODE, List.of(Op.PosEmbed.class, Op.TiedHead.class)),
                 Arguments.of("gpt2 cp2", GPT2, 2, "[cp 2]", PREFILL, List.of(Op.PosEmbed.class)),
                 Arguments.of("deepseek_v3 ep2 tp2", DEEPSEEK, 4, "[ep 2, tp 2]", PREFILL, List.of(Op.MlaScores.class, Op.MlaContext.class)),
-                Arguments.of("deepseek_v3 dp2 tp2 decode", DEEPSEEK, 4, "[dp 2, tp 2]", DECODE, List.of(Op.MlaScores.class, Op.MlaContext.class)));
+                Arguments.of("deepseek_v3 dp2 tp2 decode", DEEPSEEK, 4, "[dp 2, tp 2]", DECODE, List.of(Op.MlaScores.class, Op.MlaContext.class)),
+                Arguments.of("deepseek_v2 lite ep2 tp2", DEEPSEEK_V2_LITE, 4, "[ep 2, tp 2]", PREFILL, List.of(Op.MlaScores.class, Op.MlaContext.class)),
+                Arguments.of("deepseek_v2 lite tp2 decode", DEEPSEEK_V2_LITE, 2, "[tp 2]", DECODE, List.of(Op.MlaScores.class, Op.MlaContext.class)));
     }
 
     @ParameterizedTest(name = "{0}")
