@@ -11,8 +11,8 @@ import java.util.List;
  */
 final class Families {
     /** The model_types the importer reads, in the order they are listed to users. */
-    static final List<String> SUPPORTED = List.of("llama", "mistral", "mixtral", "qwen2", "qwen2_moe", "qwen3", "qwen3_moe", "olmoe",
-            "deepseek", "deepseek_v2", "deepseek_v3", "gpt2");
+    static final List<String> SUPPORTED = List.of("llama", "mistral", "mixtral", "phi3", "gemma", "gemma2", "qwen2", "qwen2_moe", "qwen3",
+            "qwen3_moe", "olmoe", "deepseek", "deepseek_v2", "deepseek_v3", "gpt2");
 
     private final HfConfig c;
     private final PdagModel m;
@@ -26,7 +26,8 @@ final class Families {
     static void translate(String type, HfConfig c, PdagModel m) {
         Families f = new Families(c, m);
         switch (type) {
-            case "llama", "mistral" -> f.llama(type);
+            case "llama", "mistral", "phi3" -> f.llama(type);
+            case "gemma", "gemma2" -> f.gemma(type);
             case "mixtral" -> f.mixtral();
             case "qwen2" -> f.qwen2();
             case "qwen2_moe" -> f.qwen2Moe();
@@ -49,7 +50,31 @@ final class Families {
         m.set("ffn", c.count("intermediate_size", 1), "intermediate_size");
         rmsnorm();
         act("hidden_act", "silu");
-        blocks("gated_dense_layer", "attention, then SwiGLU MLP (gate_proj, up_proj, down_proj)", false);
+        blocks("gated_dense_layer", "attention, then SwiGLU MLP (" + (type.equals("phi3") ? "gate_up_proj fused, down_proj" : "gate_proj, up_proj, down_proj")
+                + ")", false);
+    }
+
+    /**
+     * Gemma and Gemma 2: a llama layout with GeGLU, head_dim given apart from hidden / heads, and
+     * the head tied to the embedding by default. Gemma's RMSNorm scales by (1 + weight) and its
+     * embedding output by sqrt(hidden): the same weights. Gemma 2 adds a norm after attention and
+     * after the MLP (four a layer), local sliding-window attention on every other layer, and
+     * soft-capped logits (no weights).
+     */
+    private void gemma(String type) {
+        boolean second = type.equals("gemma2");
+        noBiases(type);
+        attention();
+        if (second) slidingWindow(false);
+        m.set("ffn", c.count("intermediate_size", 1), "intermediate_size");
+        rmsnorm();
+        act(c.has("hidden_activation") ? "hidden_activation" : "hidden_act", "gelu_pytorch_tanh");
+        if (second) {
+            m.note("Not modelled: the soft-capping of attention scores and final logits (no weights).");
+            blocks("gemma2_layer", "attention, post-attention norm, then GeGLU MLP and its post-norm (four norms a layer)", true);
+        } else {
+            blocks("gated_dense_layer", "attention, then GeGLU MLP (gate_proj, up_proj, down_proj)", true);
+        }
     }
 
     private void mixtral() {
@@ -326,22 +351,22 @@ final class Families {
      * W tokens; it changes no weight. The language has full attention only, so an active window
      * is a warning (W0608) and a line in the written file, never silence: up to W tokens every
      * figure is exact, beyond them attention and the KV cache are upper bounds. Mistral's window
-     * is on unless {@code sliding_window} is null (Hugging Face's default is 4096); Qwen's only
-     * with {@code use_sliding_window} (default 4096 too); Mixtral's only when given; Llama, OLMoE,
-     * DeepSeek and GPT-2 have none.
+     * is on unless {@code sliding_window} is null (Hugging Face's default is 4096), and so is
+     * Gemma 2's, on every other layer; Qwen's only with {@code use_sliding_window} (default 4096
+     * too); Mixtral's and Phi-3's only when given; Llama, Gemma, OLMoE, DeepSeek and GPT-2 have none.
      */
     private void slidingWindow(boolean gatedByUseFlag) {
         if (gatedByUseFlag && !Boolean.TRUE.equals(c.flag("use_sliding_window", false))) return;
         if (c.isNull("sliding_window")) return;
         boolean given = c.has("sliding_window");
         String type = c.text("model_type");
-        if (!given && !gatedByUseFlag && !"mistral".equals(type)) return;
+        if (!given && !gatedByUseFlag && !"mistral".equals(type) && !"gemma2".equals(type)) return;
         Long window = given ? c.count("sliding_window", 1) : Long.valueOf(4096);
         if (window == null) return;
         String field = given ? "sliding_window" : gatedByUseFlag ? "use_sliding_window" : "model_type";
         String what = "sliding-window attention (" + window + " tokens" + (given ? "" : ", Hugging Face's default for " + type) + ")";
         c.notModelled(field, what, "figures are exact for sequences of up to " + window + " tokens; for longer ones, attention FLOPs and time and"
-                + " the KV cache are upper bounds" + (gatedByUseFlag ? " (on the layers from max_window_layers on)" : ""));
+                + " the KV cache are upper bounds" + (gatedByUseFlag ? " (on the layers from max_window_layers on)" : "gemma2".equals(type) ? " (on every other layer)" : ""));
         m.note("Not modelled: " + what + ". Attention spans the whole sequence:");
         m.note("exact up to " + window + " tokens, an upper bound beyond.");
     }

@@ -153,6 +153,36 @@ class ImportFamiliesTest {
     }
 
     @Test
+    void gemmaHasWideHeadsOneKeyValueHeadAndATiedHead() {
+        String m = importAndVerify("""
+                {"model_type": "gemma", "vocab_size": 64, "hidden_size": 32, "intermediate_size": 48, "num_hidden_layers": 2,
+                 "num_attention_heads": 4, "num_key_value_heads": 1, "head_dim": 16, "hidden_act": "gelu"}""", "[dp 2, tp 2]",
+                "gated_dense_layer", "tied_lm_head");
+        assertTrue(has(m, "head_dim", "16", "head_dim"), m);
+        assertTrue(has(m, "act", "gelu", "hidden_act gelu"), m);
+    }
+
+    @Test
+    void gemma2NormsTheOutputsOfAttentionAndMlp() {
+        String m = importAndVerify("""
+                {"model_type": "gemma2", "vocab_size": 64, "hidden_size": 32, "intermediate_size": 48, "num_hidden_layers": 2,
+                 "num_attention_heads": 4, "num_key_value_heads": 2, "head_dim": 16, "hidden_activation": "gelu_pytorch_tanh",
+                 "sliding_window": null}""", "[dp 2, tp 2]", "gemma2_layer", "tied_lm_head");
+        ModelStats s = Imports.stats(m);
+        long h = 32, hd = 16, f = 48;
+        long layer = h * 4 * hd + 2 * h * 2 * hd + 4 * hd * h + 3 * h * f + 4 * h;
+        assertEquals(2 * layer + 64 * h + h, s.totalParams());
+    }
+
+    @Test
+    void phi3IsALlamaLayout() {
+        importAndVerify("""
+                {"model_type": "phi3", "vocab_size": 64, "hidden_size": 32, "intermediate_size": 48, "num_hidden_layers": 2,
+                 "num_attention_heads": 4, "num_key_value_heads": 2, "hidden_act": "silu", "tie_word_embeddings": false}""", "[pp 2, tp 2]",
+                "gated_dense_layer", "gate_up_proj fused");
+    }
+
+    @Test
     void gpt2() {
         importAndVerify("""
                 {"model_type": "gpt2", "vocab_size": 64, "n_embd": 32, "n_layer": 2, "n_head": 4, "n_positions": 64,
@@ -161,8 +191,8 @@ class ImportFamiliesTest {
 
     @Test
     void everySupportedTypeIsTestedHere() {
-        assertEquals(List.of("llama", "mistral", "mixtral", "qwen2", "qwen2_moe", "qwen3", "qwen3_moe", "olmoe", "deepseek", "deepseek_v2",
-                "deepseek_v3", "gpt2"),
+        assertEquals(List.of("llama", "mistral", "mixtral", "phi3", "gemma", "gemma2", "qwen2", "qwen2_moe", "qwen3", "qwen3_moe", "olmoe",
+                "deepseek", "deepseek_v2", "deepseek_v3", "gpt2"),
                 Families.SUPPORTED);
     }
 

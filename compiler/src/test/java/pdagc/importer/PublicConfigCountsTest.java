@@ -193,6 +193,53 @@ class PublicConfigCountsTest {
         assertEquals(l * (kvr + rope) * BF16, s.kvCacheBytesPerToken());
     }
 
+    // google/gemma-7b, config.json: head_dim 256 (16 heads x 256 = 4096, not hidden 3072), GeGLU, the head
+    // tied to the embedding. Published (model card, technical report): 8.54B.
+    @Test
+    void gemma7b() {
+        long v = 256000, h = 3072, f = 24576, l = 28, nh = 16, nkv = 16, hd = 256;
+        ModelStats s = Imports.importAndCount("""
+                {"architectures": ["GemmaForCausalLM"], "model_type": "gemma", "vocab_size": 256000, "hidden_size": 3072,
+                 "intermediate_size": 24576, "num_hidden_layers": 28, "num_attention_heads": 16, "num_key_value_heads": 16,
+                 "head_dim": 256, "hidden_act": "gelu", "hidden_activation": null, "rms_norm_eps": 1e-06}""");
+        long total = l * (attention(h, nh, nkv, hd) + swiglu(h, f) + 2 * h) + v * h + h;
+        assertEquals(total, s.totalParams());
+        assertEquals(8_537_680_896L, total, "the formula's value, for the record");
+        assertEquals(8.54, billions(total, 2));
+        assertEquals(2 * l * nkv * hd * BF16, s.kvCacheBytesPerToken());
+    }
+
+    // google/gemma-2-9b, config.json: Gemma 2 norms the attention's and the MLP's outputs too (four norms a
+    // layer). Published (technical report, Table 1 and model card): 9.24B.
+    @Test
+    void gemma2_9b() {
+        long v = 256000, h = 3584, f = 14336, l = 42, nh = 16, nkv = 8, hd = 256;
+        ModelStats s = Imports.importAndCount("""
+                {"architectures": ["Gemma2ForCausalLM"], "model_type": "gemma2", "vocab_size": 256000, "hidden_size": 3584,
+                 "intermediate_size": 14336, "num_hidden_layers": 42, "num_attention_heads": 16, "num_key_value_heads": 8,
+                 "head_dim": 256, "hidden_activation": "gelu_pytorch_tanh", "sliding_window": 4096, "attn_logit_softcapping": 50.0,
+                 "final_logit_softcapping": 30.0, "query_pre_attn_scalar": 256, "rms_norm_eps": 1e-06}""");
+        long total = l * (attention(h, nh, nkv, hd) + swiglu(h, f) + 4 * h) + v * h + h;
+        assertEquals(total, s.totalParams());
+        assertEquals(9_241_705_984L, total, "the formula's value, for the record");
+        assertEquals(9.24, billions(total, 2));
+    }
+
+    // microsoft/Phi-3-mini-4k-instruct, config.json: a llama layout whose q, k, v and gate, up are fused
+    // (qkv_proj, gate_up_proj: the same weights). Published (technical report): 3.8B.
+    @Test
+    void phi3Mini() {
+        long v = 32064, h = 3072, f = 8192, l = 32, nh = 32;
+        ModelStats s = Imports.importAndCount("""
+                {"architectures": ["Phi3ForCausalLM"], "model_type": "phi3", "vocab_size": 32064, "hidden_size": 3072,
+                 "intermediate_size": 8192, "num_hidden_layers": 32, "num_attention_heads": 32, "num_key_value_heads": 32,
+                 "hidden_act": "silu", "rms_norm_eps": 1e-05, "sliding_window": 2047, "tie_word_embeddings": false}""");
+        long total = l * (attention(h, nh, nh, h / nh) + swiglu(h, f) + 2 * h) + 2 * v * h + h;
+        assertEquals(total, s.totalParams());
+        assertEquals(3_821_079_552L, total, "the formula's value, for the record");
+        assertEquals(3.8, billions(total, 1));
+    }
+
     // deepseek-ai/DeepSeek-V2, config.json: latent attention with q_lora_rank 1536, 160 routed experts.
     // Published (technical report): 236B total, 21B activated per token.
     @Test

@@ -79,6 +79,21 @@ class SlidingWindowTest {
     }
 
     @Test
+    void gemma2sWindowIsOnEveryOtherLayerAndOnByDefault() {
+        Imported given = run("{\"model_type\": \"gemma2\", \"head_dim\": 8, \"sliding_window\": 4096, " + DIMS + "}");
+        assertTrue(given.warnings().contains("W0608") && given.warnings().contains("(on every other layer)"), given.warnings());
+        Imported absent = run("{\"model_type\": \"gemma2\", \"head_dim\": 8, " + DIMS + "}");
+        assertTrue(absent.warnings().contains("4096 tokens, Hugging Face's default for gemma2"), absent.warnings());
+        assertEquals("", run("{\"model_type\": \"gemma\", \"head_dim\": 8, " + DIMS + "}").warnings());
+    }
+
+    @Test
+    void phi3sWindowOnlyWhenGiven() {
+        assertTrue(run("{\"model_type\": \"phi3\", \"sliding_window\": 2047, " + DIMS + "}").warnings().contains("2047 tokens"));
+        assertEquals("", run("{\"model_type\": \"phi3\", " + DIMS + "}").warnings());
+    }
+
+    @Test
     void theCommandWritesTheModelAndExitsZero() throws Exception {
         Path config = dir.resolve("mistral.config.json");
         Files.writeString(config, "{\"model_type\": \"mistral\", \"sliding_window\": 4096, " + DIMS + "}");
