@@ -12,7 +12,7 @@ import java.util.List;
 final class Families {
     /** The model_types the importer reads, in the order they are listed to users. */
     static final List<String> SUPPORTED = List.of("llama", "mistral", "mixtral", "phi3", "gemma", "gemma2", "qwen2", "qwen2_moe", "qwen3",
-            "qwen3_moe", "olmoe", "deepseek", "deepseek_v2", "deepseek_v3", "gpt2");
+            "qwen3_moe", "olmoe", "deepseek", "deepseek_v2", "deepseek_v3", "falcon", "gpt2");
 
     private final HfConfig c;
     private final PdagModel m;
@@ -28,6 +28,7 @@ final class Families {
         switch (type) {
             case "llama", "mistral", "phi3" -> f.llama(type);
             case "gemma", "gemma2" -> f.gemma(type);
+            case "falcon" -> f.falcon();
             case "mixtral" -> f.mixtral();
             case "qwen2" -> f.qwen2();
             case "qwen2_moe" -> f.qwen2Moe();
@@ -239,6 +240,67 @@ final class Families {
             m.set("mtp", mtp, "num_nextn_predict_layers (counted apart, not deployed)");
             m.word("mtp_layer", "deepseek_mtp", "enorm, hnorm, eh_proj, one more MoE layer, shared_head.norm");
         }
+    }
+
+    /**
+     * Falcon (7B, 40B, 180B): attention and the MLP side by side on the same input (parallel_attn),
+     * multi-query attention (7B) or grouped key/value heads (new_decoder_architecture, with a norm
+     * for each side unless num_ln_in_parallel_attn is 1), LayerNorms with biases, a GELU MLP of
+     * 4 x hidden (ffn_hidden_size when given), no other biases, the head tied to the embedding.
+     */
+    private void falcon() {
+        Long vocab = c.count("vocab_size", 1);
+        Long hidden = c.count("hidden_size", 1);
+        Long heads = c.count("num_attention_heads", 1);
+        Long layers = c.count("num_hidden_layers", 1);
+        boolean newArchitecture = Boolean.TRUE.equals(c.flag("new_decoder_architecture", false));
+        Boolean multiQuery = c.flag("multi_query", true);
+        Boolean parallel = c.flag("parallel_attn", true);
+        if (Boolean.TRUE.equals(c.flag("bias", false))) {
+            c.unsupported("bias", "Falcon with biased linears (`bias` true, as in Falcon-RW)", null);
+        }
+        if (!newArchitecture && Boolean.FALSE.equals(parallel)) {
+            c.unsupported("parallel_attn", "Falcon with attention and MLP in sequence (`parallel_attn` false)", "the stdlib's Falcon layers run them side by side");
+        }
+        Long kv;
+        String kvSource;
+        if (newArchitecture) {
+            kv = c.count("num_kv_heads", 1, heads);
+            kvSource = c.has("num_kv_heads") ? "num_kv_heads (new_decoder_architecture)" : "num_attention_heads (num_kv_heads absent)";
+        } else if (Boolean.TRUE.equals(multiQuery)) {
+            kv = 1L;
+            kvSource = "multi_query " + (c.has("multi_query") ? c.raw("multi_query") : "absent: true, the default") + ": one key/value head";
+        } else {
+            kv = heads;
+            kvSource = "num_attention_heads (multi_query false)";
+        }
+        if (hidden != null && heads != null && hidden % heads != 0) {
+            c.contradiction("hidden_size", "num_attention_heads", "hidden_size " + hidden + " is not a multiple of num_attention_heads " + heads);
+        }
+        if (heads != null && kv != null && heads % kv != 0) {
+            c.contradiction("num_attention_heads", "num_kv_heads",
+                    heads + " query heads (num_attention_heads) cannot be grouped over " + kv + " key/value heads (num_kv_heads)");
+        }
+        m.set("vocab", vocab, "vocab_size");
+        m.set("hidden", hidden, "hidden_size");
+        m.set("heads", heads, "num_attention_heads");
+        m.set("kv_heads", kv, kvSource);
+        m.set("head_dim", hidden != null && heads != null && hidden % heads == 0 ? hidden / heads : null, "hidden_size / num_attention_heads");
+        m.set("layers", layers, "num_hidden_layers");
+        if (c.has("ffn_hidden_size")) m.set("ffn", c.count("ffn_hidden_size", 1), "ffn_hidden_size");
+        else m.set("ffn", hidden == null ? null : 4 * hidden, "4 x hidden_size (ffn_hidden_size absent)");
+        m.word("norm", "layernorm", "LayerNorm (layer_norm_epsilon " + (c.has("layer_norm_epsilon") ? c.raw("layer_norm_epsilon") : "absent") + ")");
+        act("activation", "gelu");
+        Long norms = newArchitecture ? c.count("num_ln_in_parallel_attn", 1, 2L) : Long.valueOf(1);
+        if (norms != null && norms != 1 && norms != 2) c.wrong("num_ln_in_parallel_attn", "1 or 2");
+        boolean two = norms != null && norms == 2;
+        if (!tied(true)) {
+            c.unsupported("tie_word_embeddings", "a Falcon whose lm_head is not tied to word_embeddings", "Falcon's head is the embedding's table");
+        }
+        m.word("embed", "embedding", "token embedding (word_embeddings)");
+        m.word("layer", two ? "falcon_layer_two_norms" : "falcon_layer",
+                "attention and MLP side by side on " + (two ? "their own LayerNorms (ln_attn, ln_mlp)" : "one LayerNorm (input_layernorm)") + ", summed before the residual");
+        m.word("head", "gpt2_head", "final LayerNorm with its bias (ln_f); logits from word_embeddings (tied)");
     }
 
     private void gpt2() {

@@ -25,7 +25,9 @@ public final class ShardingPropagation {
     public record Result(List<List<Sharding>> required, List<Sharding> output) {}
 
     public static Result run(Graph graph, MeshContext mesh) {
-        ShardingRules rules = new ShardingRules(mesh);
+        int[] uses = new int[graph.nodes().size()];
+        for (Node n : graph.nodes()) for (int i : n.inputs()) uses[i]++;
+        ShardingRules rules = new ShardingRules(mesh, uses);
         List<List<Sharding>> required = new ArrayList<>();
         List<Sharding> output = new ArrayList<>();
         for (Node n : graph.nodes()) {

@@ -14,9 +14,12 @@ import pdagc.mesh.Sharding;
  */
 final class ShardingRules {
     private final MeshContext mesh;
+    /** How many uses each node's value has (by node id). */
+    private final int[] uses;
 
-    ShardingRules(MeshContext mesh) {
+    ShardingRules(MeshContext mesh, int[] uses) {
         this.mesh = mesh;
+        this.uses = uses;
     }
 
     /** Required input shardings and the output sharding of one node. */
@@ -47,7 +50,7 @@ final class ShardingRules {
         if (op instanceof Op.Router) return same(activation(lastUnsplit(in.get(0))));
         if (op instanceof Op.Softmax) return same(lastUnsplit(in.get(0)));
         if (op instanceof Op.Unary) return same(in.get(0).noPartial());
-        if (op instanceof Op.Binary) return binary(in.get(0), in.get(1));
+        if (op instanceof Op.Binary b) return binary(b, n, in.get(0), in.get(1));
         if (op instanceof Op.LastToken) {
             Sharding need = in.get(0).withDim(1, List.of());
             return new Decision(List.of(need), need);
@@ -130,8 +133,17 @@ final class ShardingRules {
         return new Decision(List.of(base), base.withDim(2, col));
     }
 
-    /** Same shardings for both operands: the first one that is not a partial sum, else a reduced activation. */
-    private Decision binary(Sharding x, Sharding y) {
+    /**
+     * Same shardings for both operands. Two partial sums over the same axes that this add alone
+     * reads, added, are a partial sum (addition is linear): one reduction later serves both, as
+     * Megatron sums a parallel layer's attention and MLP outputs before their one all-reduce. A
+     * partial sum that other ops read too is reduced once for all of them (the embedding's, read
+     * by the first norm and the first residual add, keeps the residual stream whole). Otherwise
+     * the first operand that is not a partial sum sets the sharding, else a reduced activation.
+     */
+    private Decision binary(Op.Binary op, Node n, Sharding x, Sharding y) {
+        boolean alone = uses[n.inputs().get(0)] == 1 && uses[n.inputs().get(1)] == 1;
+        if (op.fn().equals("add") && alone && x.isPartial() && x.equals(y)) return new Decision(List.of(x, y), x);
         Sharding target;
         if (!x.isPartial()) target = x;
         else if (!y.isPartial()) target = y;

@@ -39,10 +39,10 @@ class ImportErrorsTest {
 
     @Test
     void unknownModelTypeListsTheSupportedOnes() throws Exception {
-        String err = importFails("{\"model_type\": \"falcon\", " + LLAMA + "}").err();
-        assertTrue(err.contains("error[E0602]: unsupported model_type `falcon`"), err);
+        String err = importFails("{\"model_type\": \"bloom\", " + LLAMA + "}").err();
+        assertTrue(err.contains("error[E0602]: unsupported model_type `bloom`"), err);
         assertTrue(err.contains("bad.config.json:1:16"), err);
-        assertTrue(err.contains("supported model_types: llama, mistral, mixtral, phi3, gemma, gemma2, qwen2, qwen2_moe, qwen3, qwen3_moe, olmoe, deepseek, deepseek_v2, deepseek_v3, gpt2"), err);
+        assertTrue(err.contains("supported model_types: llama, mistral, mixtral, phi3, gemma, gemma2, qwen2, qwen2_moe, qwen3, qwen3_moe, olmoe, deepseek, deepseek_v2, deepseek_v3, falcon, gpt2"), err);
     }
 
     @Test
@@ -166,5 +166,13 @@ class ImportErrorsTest {
         Imports.Run toStdout = Imports.cli("import", "hf", config.toString(), "--name", "Tiny");
         assertEquals(0, toStdout.code(), toStdout.err());
         assertTrue(toStdout.out().contains("model Tiny {"), toStdout.out());
+    }
+
+    @Test
+    void falconWithBiasesOrInSequenceIsNotExpressed() throws Exception {
+        String err = importFails("{\"model_type\": \"falcon\", \"bias\": true, \"parallel_attn\": false, \"vocab_size\": 64, "
+                + "\"hidden_size\": 32, \"num_attention_heads\": 4, \"num_hidden_layers\": 2}").err();
+        assertTrue(err.contains("error[E0606]: Falcon with biased linears (`bias` true, as in Falcon-RW) is not supported by the importer yet"), err);
+        assertTrue(err.contains("error[E0606]: Falcon with attention and MLP in sequence (`parallel_attn` false)"), err);
     }
 }

@@ -183,6 +183,18 @@ class ImportFamiliesTest {
     }
 
     @Test
+    void falconRunsAttentionAndMlpSideBySide() {
+        importAndVerify("""
+                {"model_type": "falcon", "vocab_size": 64, "hidden_size": 32, "num_attention_heads": 4, "num_hidden_layers": 2,
+                 "multi_query": true, "parallel_attn": true, "bias": false}""", "[dp 2, tp 2]", "falcon_layer", "gpt2_head");
+        String big = importAndVerify("""
+                {"model_type": "falcon", "vocab_size": 64, "hidden_size": 32, "num_attention_heads": 4, "num_kv_heads": 2,
+                 "num_hidden_layers": 2, "new_decoder_architecture": true}""", "[pp 2, tp 2]", "falcon_layer_two_norms");
+        assertTrue(has(big, "kv_heads", "2", "num_kv_heads (new_decoder_architecture)"), big);
+        assertTrue(has(big, "ffn", "128", "4 x hidden_size (ffn_hidden_size absent)"), big);
+    }
+
+    @Test
     void gpt2() {
         importAndVerify("""
                 {"model_type": "gpt2", "vocab_size": 64, "n_embd": 32, "n_layer": 2, "n_head": 4, "n_positions": 64,
@@ -192,7 +204,7 @@ class ImportFamiliesTest {
     @Test
     void everySupportedTypeIsTestedHere() {
         assertEquals(List.of("llama", "mistral", "mixtral", "phi3", "gemma", "gemma2", "qwen2", "qwen2_moe", "qwen3", "qwen3_moe", "olmoe",
-                "deepseek", "deepseek_v2", "deepseek_v3", "gpt2"),
+                "deepseek", "deepseek_v2", "deepseek_v3", "falcon", "gpt2"),
                 Families.SUPPORTED);
     }
 

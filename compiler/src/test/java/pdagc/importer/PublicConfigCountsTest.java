@@ -240,6 +240,40 @@ class PublicConfigCountsTest {
         assertEquals(3.8, billions(total, 1));
     }
 
+    // tiiuae/falcon-7b, config.json: multi-query attention (one key/value head), attention and MLP side by
+    // side on one LayerNorm (weight and bias), a 4h GELU MLP, no linear biases, the head tied. Published: 7B.
+    @Test
+    void falcon7b() {
+        long v = 65024, h = 4544, l = 32, nh = 71, hd = 64;
+        ModelStats s = Imports.importAndCount("""
+                {"architectures": ["FalconForCausalLM"], "model_type": "falcon", "vocab_size": 65024, "hidden_size": 4544,
+                 "num_attention_heads": 71, "num_hidden_layers": 32, "multi_query": true, "parallel_attn": true, "bias": false,
+                 "new_decoder_architecture": false, "alibi": false, "layer_norm_epsilon": 1e-05}""");
+        long layer = attention(h, nh, 1, hd) + 2 * h * 4 * h + 2 * h;
+        long total = l * layer + v * h + 2 * h;
+        assertEquals(total, s.totalParams());
+        assertEquals(6_921_720_704L, total, "the formula's value, for the record");
+        assertEquals(7, billions(total, 0));
+        assertEquals(2 * l * hd * BF16, s.kvCacheBytesPerToken());
+    }
+
+    // tiiuae/falcon-180B, config.json: new_decoder_architecture (8 key/value heads, a LayerNorm for each
+    // side). Published: 180B.
+    @Test
+    void falcon180b() {
+        long v = 65024, h = 14848, l = 80, nh = 232, nkv = 8, hd = 64;
+        ModelStats s = Imports.importAndCount("""
+                {"architectures": ["FalconForCausalLM"], "model_type": "falcon", "vocab_size": 65024, "hidden_size": 14848,
+                 "num_attention_heads": 232, "num_kv_heads": 8, "num_hidden_layers": 80, "new_decoder_architecture": true,
+                 "multi_query": true, "parallel_attn": true, "bias": false, "alibi": false, "layer_norm_epsilon": 1e-05}""");
+        long layer = attention(h, nh, nkv, hd) + 2 * h * 4 * h + 4 * h;
+        long total = l * layer + v * h + 2 * h;
+        assertEquals(total, s.totalParams());
+        assertEquals(178_557_088_768L, total, "the formula's value, for the record");
+        assertEquals(180, Math.round(total / 1e10) * 10);
+        assertEquals(2 * l * nkv * hd * BF16, s.kvCacheBytesPerToken());
+    }
+
     // deepseek-ai/DeepSeek-V2, config.json: latent attention with q_lora_rank 1536, 160 routed experts.
     // Published (technical report): 236B total, 21B activated per token.
     @Test

@@ -73,6 +73,16 @@ class ImportedPlansRunTest {
         return GeneratedPlans.shrunk(SourceFile.of(name.replace(' ', '_') + ".pdag", null, source));
     }
 
+    /** Falcon-7B's layout: one LayerNorm, attention and MLP side by side, multi-query attention. */
+    static final String FALCON = """
+            {"model_type": "falcon", "vocab_size": 64, "hidden_size": 32, "num_attention_heads": 4, "num_hidden_layers": 2,
+             "multi_query": true, "parallel_attn": true, "bias": false, "new_decoder_architecture": false}""";
+
+    /** Falcon-40B's layout: a LayerNorm for each side, grouped key/value heads. */
+    static final String FALCON_40B = """
+            {"model_type": "falcon", "vocab_size": 64, "hidden_size": 32, "num_attention_heads": 4, "num_kv_heads": 2,
+             "num_hidden_layers": 2, "new_decoder_architecture": true, "bias": false}""";
+
     /** DeepSeek-V2-Lite's layout: latent attention without the query low-rank projection (q_lora_rank null). */
     static final String DEEPSEEK_V2_LITE = """
             {"model_type": "deepseek_v2", "vocab_size": 64, "hidden_size": 32, "intermediate_size": 48, "moe_intermediate_size": 16,
@@ -94,7 +104,27 @@ class ImportedPlansRunTest {
                 Arguments.of("deepseek_v3 ep2 tp2", DEEPSEEK, 4, "[ep 2, tp 2]", PREFILL, List.of(Op.MlaScores.class, Op.MlaContext.class)),
                 Arguments.of("deepseek_v3 dp2 tp2 decode", DEEPSEEK, 4, "[dp 2, tp 2]", DECODE, List.of(Op.MlaScores.class, Op.MlaContext.class)),
                 Arguments.of("deepseek_v2 lite ep2 tp2", DEEPSEEK_V2_LITE, 4, "[ep 2, tp 2]", PREFILL, List.of(Op.MlaScores.class, Op.MlaContext.class)),
-                Arguments.of("deepseek_v2 lite tp2 decode", DEEPSEEK_V2_LITE, 2, "[tp 2]", DECODE, List.of(Op.MlaScores.class, Op.MlaContext.class)));
+                Arguments.of("deepseek_v2 lite tp2 decode", DEEPSEEK_V2_LITE, 2, "[tp 2]", DECODE, List.of(Op.MlaScores.class, Op.MlaContext.class)),
+                Arguments.of("falcon dp2 tp2", FALCON, 4, "[dp 2, tp 2]", PREFILL, List.of(Op.Bias.class, Op.TiedHead.class)),
+                Arguments.of("falcon 40b tp2 decode", FALCON_40B, 2, "[tp 2]", DECODE, List.of(Op.Bias.class, Op.TiedHead.class)));
+    }
+
+    /**
+     * Falcon's attention and MLP outputs are both partial sums over tp, added before the residual:
+     * one all-reduce a layer serves the two (a sum of partial sums is a partial sum).
+     */
+    @Test
+    void falconsParallelLayerHasOneAllReduce() {
+        for (String json : List.of(FALCON, FALCON_40B)) {
+            Plan plan = plan("falcon tp2", json, 2, "[tp 2]", PREFILL);
+            java.util.Map<Integer, Long> perLayer = new java.util.TreeMap<>();
+            for (SpmdNode n : plan.spmd().nodes()) {
+                if (n.layer() >= 0 && n.op() instanceof Op.Collective c && c.collective() == pdagc.ir.CollectiveKind.ALL_REDUCE) {
+                    perLayer.merge(n.layer(), 1L, Long::sum);
+                }
+            }
+            assertEquals(java.util.Map.of(0, 1L, 1, 1L), perLayer, plan.spmd().nodes().stream().map(SpmdNode::name).toList().toString());
+        }
     }
 
     @ParameterizedTest(name = "{0}")
