@@ -12,7 +12,7 @@ import java.util.List;
 final class Families {
     /** The model_types the importer reads, in the order they are listed to users. */
     static final List<String> SUPPORTED = List.of("llama", "mistral", "mixtral", "phi3", "gemma", "gemma2", "qwen2", "qwen2_moe", "qwen3",
-            "qwen3_moe", "olmoe", "deepseek", "deepseek_v2", "deepseek_v3", "falcon", "gpt2");
+            "qwen3_moe", "olmoe", "deepseek", "deepseek_v2", "deepseek_v3", "falcon", "starcoder2", "gpt2");
 
     private final HfConfig c;
     private final PdagModel m;
@@ -29,6 +29,7 @@ final class Families {
             case "llama", "mistral", "phi3" -> f.llama(type);
             case "gemma", "gemma2" -> f.gemma(type);
             case "falcon" -> f.falcon();
+            case "starcoder2" -> f.starcoder2();
             case "mixtral" -> f.mixtral();
             case "qwen2" -> f.qwen2();
             case "qwen2_moe" -> f.qwen2Moe();
@@ -303,6 +304,26 @@ final class Families {
         m.word("head", "gpt2_head", "final LayerNorm with its bias (ln_f); logits from word_embeddings (tied)");
     }
 
+    /**
+     * StarCoder2: GPT-2's layer (LayerNorms with biases, a bias on every linear, a GELU MLP) with
+     * grouped key/value heads, and rotary positions (no weights) instead of learned ones.
+     */
+    private void starcoder2() {
+        if (Boolean.FALSE.equals(c.flag("use_bias", true))) {
+            c.unsupported("use_bias", "StarCoder2 without linear biases (`use_bias` false)", "the stdlib's `gpt2_layer` has a bias on every linear");
+        }
+        attention();
+        slidingWindow(false);
+        m.set("ffn", c.count("intermediate_size", 1), "intermediate_size");
+        m.word("norm", "layernorm", "LayerNorm with a bias (norm_epsilon " + (c.has("norm_epsilon") ? c.raw("norm_epsilon") : "absent") + ")");
+        act("hidden_act", "gelu_pytorch_tanh");
+        boolean tied = tied(true);
+        m.word("embed", "embedding", "token embedding (embed_tokens; rotary positions have no weights)");
+        m.word("layer", "gpt2_layer", "input_layernorm, q/k/v/o_proj; post_attention_layernorm, c_fc, GELU, c_proj: every linear with a bias");
+        m.word("head", tied ? "gpt2_head" : "layernorm_lm_head",
+                tied ? "final LayerNorm with its bias; logits from embed_tokens (tied)" : "final LayerNorm with its bias, then lm_head");
+    }
+
     private void gpt2() {
         Long vocab = c.count("vocab_size", 1);
         Long hidden = c.count("n_embd", 1);
@@ -415,7 +436,8 @@ final class Families {
      * figure is exact, beyond them attention and the KV cache are upper bounds. Mistral's window
      * is on unless {@code sliding_window} is null (Hugging Face's default is 4096), and so is
      * Gemma 2's, on every other layer; Qwen's only with {@code use_sliding_window} (default 4096
-     * too); Mixtral's and Phi-3's only when given; Llama, Gemma, OLMoE, DeepSeek and GPT-2 have none.
+     * too); Mixtral's, Phi-3's and StarCoder2's only when given; Llama, Gemma, OLMoE, DeepSeek,
+     * Falcon and GPT-2 have none.
      */
     private void slidingWindow(boolean gatedByUseFlag) {
         if (gatedByUseFlag && !Boolean.TRUE.equals(c.flag("use_sliding_window", false))) return;

@@ -42,7 +42,7 @@ class ImportErrorsTest {
         String err = importFails("{\"model_type\": \"bloom\", " + LLAMA + "}").err();
         assertTrue(err.contains("error[E0602]: unsupported model_type `bloom`"), err);
         assertTrue(err.contains("bad.config.json:1:16"), err);
-        assertTrue(err.contains("supported model_types: llama, mistral, mixtral, phi3, gemma, gemma2, qwen2, qwen2_moe, qwen3, qwen3_moe, olmoe, deepseek, deepseek_v2, deepseek_v3, falcon, gpt2"), err);
+        assertTrue(err.contains("supported model_types: llama, mistral, mixtral, phi3, gemma, gemma2, qwen2, qwen2_moe, qwen3, qwen3_moe, olmoe, deepseek, deepseek_v2, deepseek_v3, falcon, starcoder2, gpt2"), err);
     }
 
     @Test
@@ -174,5 +174,11 @@ class ImportErrorsTest {
                 + "\"hidden_size\": 32, \"num_attention_heads\": 4, \"num_hidden_layers\": 2}").err();
         assertTrue(err.contains("error[E0606]: Falcon with biased linears (`bias` true, as in Falcon-RW) is not supported by the importer yet"), err);
         assertTrue(err.contains("error[E0606]: Falcon with attention and MLP in sequence (`parallel_attn` false)"), err);
+    }
+
+    @Test
+    void starcoder2WithoutBiasesIsNotExpressed() throws Exception {
+        String err = importFails("{\"model_type\": \"starcoder2\", \"use_bias\": false, " + LLAMA + "}").err();
+        assertTrue(err.contains("error[E0606]: StarCoder2 without linear biases (`use_bias` false) is not supported by the importer yet"), err);
     }
 }

@@ -195,6 +195,16 @@ class ImportFamiliesTest {
     }
 
     @Test
+    void starcoder2IsGpt2sLayerWithGroupedHeads() {
+        importAndVerify("""
+                {"model_type": "starcoder2", "vocab_size": 64, "hidden_size": 32, "intermediate_size": 48, "num_hidden_layers": 2,
+                 "num_attention_heads": 4, "num_key_value_heads": 2, "use_bias": true}""", "[dp 2, tp 2]", "gpt2_layer", "gpt2_head");
+        importAndVerify("""
+                {"model_type": "starcoder2", "vocab_size": 64, "hidden_size": 32, "intermediate_size": 48, "num_hidden_layers": 2,
+                 "num_attention_heads": 4, "num_key_value_heads": 2, "tie_word_embeddings": false}""", "[pp 2, tp 2]", "layernorm_lm_head");
+    }
+
+    @Test
     void gpt2() {
         importAndVerify("""
                 {"model_type": "gpt2", "vocab_size": 64, "n_embd": 32, "n_layer": 2, "n_head": 4, "n_positions": 64,
@@ -204,7 +214,7 @@ class ImportFamiliesTest {
     @Test
     void everySupportedTypeIsTestedHere() {
         assertEquals(List.of("llama", "mistral", "mixtral", "phi3", "gemma", "gemma2", "qwen2", "qwen2_moe", "qwen3", "qwen3_moe", "olmoe",
-                "deepseek", "deepseek_v2", "deepseek_v3", "falcon", "gpt2"),
+                "deepseek", "deepseek_v2", "deepseek_v3", "falcon", "starcoder2", "gpt2"),
                 Families.SUPPORTED);
     }
 

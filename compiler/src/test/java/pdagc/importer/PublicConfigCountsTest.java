@@ -274,6 +274,26 @@ class PublicConfigCountsTest {
         assertEquals(2 * l * nkv * hd * BF16, s.kvCacheBytesPerToken());
     }
 
+    // bigcode/starcoder2-3b, config.json: GPT-2's layer (LayerNorms with biases, a bias on every linear, a
+    // GELU MLP) with 2 key/value heads and rotary positions; the head tied. Published (model card): 3B
+    // (3.03B on the Hugging Face page).
+    @Test
+    void starcoder2_3b() {
+        long v = 49152, h = 3072, f = 12288, l = 30, nh = 24, nkv = 2, hd = 128;
+        ModelStats s = Imports.importAndCount("""
+                {"architectures": ["Starcoder2ForCausalLM"], "model_type": "starcoder2", "vocab_size": 49152, "hidden_size": 3072,
+                 "intermediate_size": 12288, "num_hidden_layers": 30, "num_attention_heads": 24, "num_key_value_heads": 2,
+                 "hidden_act": "gelu_pytorch_tanh", "norm_epsilon": 1e-05, "norm_type": "layer_norm", "use_bias": true,
+                 "sliding_window": 4096}""");
+        long attentionBiases = nh * hd + 2 * nkv * hd + h;
+        long layer = attention(h, nh, nkv, hd) + attentionBiases + 2 * h * f + f + h + 4 * h;
+        long total = l * layer + v * h + 2 * h;
+        assertEquals(total, s.totalParams());
+        assertEquals(3_030_371_328L, total, "the formula's value, for the record");
+        assertEquals(3.03, billions(total, 2));
+        assertEquals(2 * l * nkv * hd * BF16, s.kvCacheBytesPerToken());
+    }
+
     // deepseek-ai/DeepSeek-V2, config.json: latent attention with q_lora_rank 1536, 160 routed experts.
     // Published (technical report): 236B total, 21B activated per token.
     @Test
