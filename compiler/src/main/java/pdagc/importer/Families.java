@@ -12,7 +12,7 @@ import java.util.List;
 final class Families {
     /** The model_types the importer reads, in the order they are listed to users. */
     static final List<String> SUPPORTED = List.of("llama", "mistral", "mixtral", "phi3", "gemma", "gemma2", "qwen2", "qwen2_moe", "qwen3",
-            "qwen3_moe", "olmoe", "deepseek", "deepseek_v2", "deepseek_v3", "falcon", "starcoder2", "gpt2");
+            "qwen3_moe", "olmoe", "deepseek", "deepseek_v2", "deepseek_v3", "falcon", "starcoder2", "gpt_neox", "gpt2");
 
     private final HfConfig c;
     private final PdagModel m;
@@ -30,6 +30,7 @@ final class Families {
             case "gemma", "gemma2" -> f.gemma(type);
             case "falcon" -> f.falcon();
             case "starcoder2" -> f.starcoder2();
+            case "gpt_neox" -> f.gptNeox();
             case "mixtral" -> f.mixtral();
             case "qwen2" -> f.qwen2();
             case "qwen2_moe" -> f.qwen2Moe();
@@ -322,6 +323,29 @@ final class Families {
         m.word("layer", "gpt2_layer", "input_layernorm, q/k/v/o_proj; post_attention_layernorm, c_fc, GELU, c_proj: every linear with a bias");
         m.word("head", tied ? "gpt2_head" : "layernorm_lm_head",
                 tied ? "final LayerNorm with its bias; logits from embed_tokens (tied)" : "final LayerNorm with its bias, then lm_head");
+    }
+
+    /**
+     * GPT-NeoX (Pythia, GPT-NeoX-20B): LayerNorms with biases, a bias on every linear, a GELU MLP,
+     * attention and MLP side by side (use_parallel_residual, the default) or in sequence, an
+     * untied output projection (embed_out) by default, rotary positions (no weights).
+     */
+    private void gptNeox() {
+        if (Boolean.FALSE.equals(c.flag("attention_bias", true))) {
+            c.unsupported("attention_bias", "GPT-NeoX without attention biases (`attention_bias` false)", "the stdlib's GPT-NeoX layers have a bias on every linear");
+        }
+        attention();
+        m.set("ffn", c.count("intermediate_size", 1), "intermediate_size");
+        m.word("norm", "layernorm", "LayerNorm with a bias (layer_norm_eps " + (c.has("layer_norm_eps") ? c.raw("layer_norm_eps") : "absent") + ")");
+        act("hidden_act", "gelu");
+        boolean parallel = !Boolean.FALSE.equals(c.flag("use_parallel_residual", true));
+        boolean tied = tied(false);
+        m.word("embed", "embedding", "token embedding (embed_in; rotary positions have no weights)");
+        m.word("layer", parallel ? "neox_layer" : "gpt2_layer", parallel
+                ? "attention and MLP side by side on their own LayerNorms (use_parallel_residual), every linear with a bias"
+                : "attention, then MLP (use_parallel_residual false), every linear with a bias");
+        m.word("head", tied ? "gpt2_head" : "layernorm_lm_head",
+                tied ? "final LayerNorm with its bias; logits from embed_in (tied)" : "final LayerNorm with its bias, then embed_out");
     }
 
     private void gpt2() {

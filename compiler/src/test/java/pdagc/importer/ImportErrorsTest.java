@@ -42,7 +42,7 @@ class ImportErrorsTest {
         String err = importFails("{\"model_type\": \"bloom\", " + LLAMA + "}").err();
         assertTrue(err.contains("error[E0602]: unsupported model_type `bloom`"), err);
         assertTrue(err.contains("bad.config.json:1:16"), err);
-        assertTrue(err.contains("supported model_types: llama, mistral, mixtral, phi3, gemma, gemma2, qwen2, qwen2_moe, qwen3, qwen3_moe, olmoe, deepseek, deepseek_v2, deepseek_v3, falcon, starcoder2, gpt2"), err);
+        assertTrue(err.contains("supported model_types: llama, mistral, mixtral, phi3, gemma, gemma2, qwen2, qwen2_moe, qwen3, qwen3_moe, olmoe, deepseek, deepseek_v2, deepseek_v3, falcon, starcoder2, gpt_neox, gpt2"), err);
     }
 
     @Test

@@ -205,6 +205,17 @@ class ImportFamiliesTest {
     }
 
     @Test
+    void gptNeoxRunsAttentionAndMlpSideBySideOrInSequence() {
+        importAndVerify("""
+                {"model_type": "gpt_neox", "vocab_size": 64, "hidden_size": 32, "intermediate_size": 48, "num_hidden_layers": 2,
+                 "num_attention_heads": 4}""", "[dp 2, tp 2]", "neox_layer", "layernorm_lm_head");
+        importAndVerify("""
+                {"model_type": "gpt_neox", "vocab_size": 64, "hidden_size": 32, "intermediate_size": 48, "num_hidden_layers": 2,
+                 "num_attention_heads": 4, "use_parallel_residual": false, "tie_word_embeddings": true}""", "[pp 2, tp 2]",
+                "gpt2_layer", "gpt2_head");
+    }
+
+    @Test
     void gpt2() {
         importAndVerify("""
                 {"model_type": "gpt2", "vocab_size": 64, "n_embd": 32, "n_layer": 2, "n_head": 4, "n_positions": 64,
@@ -214,7 +225,8 @@ class ImportFamiliesTest {
     @Test
     void everySupportedTypeIsTestedHere() {
         assertEquals(List.of("llama", "mistral", "mixtral", "phi3", "gemma", "gemma2", "qwen2", "qwen2_moe", "qwen3", "qwen3_moe", "olmoe",
-                "deepseek", "deepseek_v2", "deepseek_v3", "falcon", "starcoder2", "gpt2"),
+                "deepseek", "deepseek_v2", "deepseek_v3", "falcon", "starcoder2", "gpt_neox",
+                "gpt2"),
                 Families.SUPPORTED);
     }
 

@@ -294,6 +294,22 @@ class PublicConfigCountsTest {
         assertEquals(2 * l * nkv * hd * BF16, s.kvCacheBytesPerToken());
     }
 
+    // EleutherAI/pythia-6.9b, config.json (model_type gpt_neox): attention and MLP side by side on their own
+    // LayerNorms, a bias on every linear, untied embed_in and embed_out. Published (Pythia paper, Table 1):
+    // 6,857,302,016 parameters.
+    @Test
+    void pythia6_9b() {
+        long v = 50432, h = 4096, f = 16384, l = 32, nh = 32;
+        ModelStats s = Imports.importAndCount("""
+                {"architectures": ["GPTNeoXForCausalLM"], "model_type": "gpt_neox", "vocab_size": 50432, "hidden_size": 4096,
+                 "intermediate_size": 16384, "num_hidden_layers": 32, "num_attention_heads": 32, "hidden_act": "gelu",
+                 "layer_norm_eps": 1e-05, "rotary_pct": 0.25, "use_parallel_residual": true, "tie_word_embeddings": false}""");
+        long layer = attention(h, nh, nh, h / nh) + 4 * h + 2 * h * f + f + h + 4 * h;
+        long total = l * layer + 2 * v * h + 2 * h;
+        assertEquals(total, s.totalParams());
+        assertEquals(6_857_302_016L, total);
+    }
+
     // deepseek-ai/DeepSeek-V2, config.json: latent attention with q_lora_rank 1536, 160 routed experts.
     // Published (technical report): 236B total, 21B activated per token.
     @Test
