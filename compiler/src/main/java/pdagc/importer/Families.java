@@ -11,8 +11,9 @@ import java.util.List;
  */
 final class Families {
     /** The model_types the importer reads, in the order they are listed to users. */
-    static final List<String> SUPPORTED = List.of("llama", "mistral", "mixtral", "phi3", "gemma", "gemma2", "qwen2", "qwen2_moe", "qwen3",
-            "qwen3_moe", "olmoe", "deepseek", "deepseek_v2", "deepseek_v3", "falcon", "starcoder2", "gpt_neox", "gpt2");
+    static final List<String> SUPPORTED = List.of("llama", "mistral", "mixtral", "phi3", "gemma", "gemma2", "gemma3_text", "qwen2",
+            "qwen2_moe", "qwen3", "qwen3_moe", "olmoe", "deepseek", "deepseek_v2", "deepseek_v3", "falcon", "starcoder2", "gpt_neox",
+            "gpt2");
 
     private final HfConfig c;
     private final PdagModel m;
@@ -27,7 +28,7 @@ final class Families {
         Families f = new Families(c, m);
         switch (type) {
             case "llama", "mistral", "phi3" -> f.llama(type);
-            case "gemma", "gemma2" -> f.gemma(type);
+            case "gemma", "gemma2", "gemma3_text" -> f.gemma(type);
             case "falcon" -> f.falcon();
             case "starcoder2" -> f.starcoder2();
             case "gpt_neox" -> f.gptNeox();
@@ -58,25 +59,29 @@ final class Families {
     }
 
     /**
-     * Gemma and Gemma 2: a llama layout with GeGLU, head_dim given apart from hidden / heads, and
-     * the head tied to the embedding by default. Gemma's RMSNorm scales by (1 + weight) and its
-     * embedding output by sqrt(hidden): the same weights. Gemma 2 adds a norm after attention and
-     * after the MLP (four a layer), local sliding-window attention on every other layer, and
-     * soft-capped logits (no weights).
+     * Gemma, Gemma 2 and Gemma 3's text model: a llama layout with GeGLU, head_dim given apart
+     * from hidden / heads, and the head tied to the embedding by default. Gemma's RMSNorm scales by
+     * (1 + weight) and its embedding output by sqrt(hidden): the same weights. Gemma 2 adds a norm
+     * after attention and after the MLP (four a layer), local sliding-window attention on every
+     * other layer, and soft-capped logits (no weights); Gemma 3 adds per-head q and k norms and
+     * has five local layers for each global one.
      */
     private void gemma(String type) {
-        boolean second = type.equals("gemma2");
+        boolean later = !type.equals("gemma");
         noBiases(type);
         attention();
-        if (second) slidingWindow(false);
+        if (later) slidingWindow(false);
         m.set("ffn", c.count("intermediate_size", 1), "intermediate_size");
         rmsnorm();
         act(c.has("hidden_activation") ? "hidden_activation" : "hidden_act", "gelu_pytorch_tanh");
-        if (second) {
-            m.note("Not modelled: the soft-capping of attention scores and final logits (no weights).");
-            blocks("gemma2_layer", "attention, post-attention norm, then GeGLU MLP and its post-norm (four norms a layer)", true);
-        } else {
-            blocks("gated_dense_layer", "attention, then GeGLU MLP (gate_proj, up_proj, down_proj)", true);
+        switch (type) {
+            case "gemma2" -> {
+                m.note("Not modelled: the soft-capping of attention scores and final logits (no weights).");
+                blocks("gemma2_layer", "attention, post-attention norm, then GeGLU MLP and its post-norm (four norms a layer)", true);
+            }
+            case "gemma3_text" -> blocks("gemma3_layer",
+                    "attention with per-head q_norm and k_norm, post-attention norm, then GeGLU MLP and its post-norm", true);
+            default -> blocks("gated_dense_layer", "attention, then GeGLU MLP (gate_proj, up_proj, down_proj)", true);
         }
     }
 
@@ -458,8 +463,8 @@ final class Families {
      * W tokens; it changes no weight. The language has full attention only, so an active window
      * is a warning (W0608) and a line in the written file, never silence: up to W tokens every
      * figure is exact, beyond them attention and the KV cache are upper bounds. Mistral's window
-     * is on unless {@code sliding_window} is null (Hugging Face's default is 4096), and so is
-     * Gemma 2's, on every other layer; Qwen's only with {@code use_sliding_window} (default 4096
+     * is on unless {@code sliding_window} is null (Hugging Face's default is 4096), and so are
+     * Gemma 2's, on every other layer, and Gemma 3's, on 5 layers of 6; Qwen's only with {@code use_sliding_window} (default 4096
      * too); Mixtral's, Phi-3's and StarCoder2's only when given; Llama, Gemma, OLMoE, DeepSeek,
      * Falcon and GPT-2 have none.
      */
@@ -468,13 +473,15 @@ final class Families {
         if (c.isNull("sliding_window")) return;
         boolean given = c.has("sliding_window");
         String type = c.text("model_type");
-        if (!given && !gatedByUseFlag && !"mistral".equals(type) && !"gemma2".equals(type)) return;
+        boolean onByDefault = "mistral".equals(type) || "gemma2".equals(type) || "gemma3_text".equals(type);
+        if (!given && !gatedByUseFlag && !onByDefault) return;
         Long window = given ? c.count("sliding_window", 1) : Long.valueOf(4096);
         if (window == null) return;
         String field = given ? "sliding_window" : gatedByUseFlag ? "use_sliding_window" : "model_type";
         String what = "sliding-window attention (" + window + " tokens" + (given ? "" : ", Hugging Face's default for " + type) + ")";
         c.notModelled(field, what, "figures are exact for sequences of up to " + window + " tokens; for longer ones, attention FLOPs and time and"
-                + " the KV cache are upper bounds" + (gatedByUseFlag ? " (on the layers from max_window_layers on)" : "gemma2".equals(type) ? " (on every other layer)" : ""));
+                + " the KV cache are upper bounds" + (gatedByUseFlag ? " (on the layers from max_window_layers on)"
+                : "gemma2".equals(type) ? " (on every other layer)" : "gemma3_text".equals(type) ? " (on the local layers, 5 of every 6)" : ""));
         m.note("Not modelled: " + what + ". Attention spans the whole sequence:");
         m.note("exact up to " + window + " tokens, an upper bound beyond.");
     }

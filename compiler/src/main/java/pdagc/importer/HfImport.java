@@ -40,7 +40,11 @@ public final class HfImport {
         if (!Families.SUPPORTED.contains(type)) {
             Diagnostic.Builder d = Diagnostic.of(Code.E0602, c.at("model_type"), type).label("not a model_type pdagc imports")
                     .note("supported model_types: " + String.join(", ", Families.SUPPORTED));
-            Names.suggest(type, Families.SUPPORTED).ifPresent(s -> d.help("did you mean `" + s + "`?"));
+            if (c.has("text_config")) {
+                d.help("a multimodal config: its language model is the `text_config` object; import that object as a config of its own");
+            } else {
+                Names.suggest(type, Families.SUPPORTED).ifPresent(s -> d.help("did you mean `" + s + "`?"));
+            }
             diagnostics.add(d);
             return Optional.empty();
         }

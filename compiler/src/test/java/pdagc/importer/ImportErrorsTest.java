@@ -42,7 +42,7 @@ class ImportErrorsTest {
         String err = importFails("{\"model_type\": \"bloom\", " + LLAMA + "}").err();
         assertTrue(err.contains("error[E0602]: unsupported model_type `bloom`"), err);
         assertTrue(err.contains("bad.config.json:1:16"), err);
-        assertTrue(err.contains("supported model_types: llama, mistral, mixtral, phi3, gemma, gemma2, qwen2, qwen2_moe, qwen3, qwen3_moe, olmoe, deepseek, deepseek_v2, deepseek_v3, falcon, starcoder2, gpt_neox, gpt2"), err);
+        assertTrue(err.contains("supported model_types: llama, mistral, mixtral, phi3, gemma, gemma2, gemma3_text, qwen2, qwen2_moe, qwen3, qwen3_moe, olmoe, deepseek, deepseek_v2, deepseek_v3, falcon, starcoder2, gpt_neox, gpt2"), err);
     }
 
     @Test
@@ -180,5 +180,12 @@ class ImportErrorsTest {
     void starcoder2WithoutBiasesIsNotExpressed() throws Exception {
         String err = importFails("{\"model_type\": \"starcoder2\", \"use_bias\": false, " + LLAMA + "}").err();
         assertTrue(err.contains("error[E0606]: StarCoder2 without linear biases (`use_bias` false) is not supported by the importer yet"), err);
+    }
+
+    @Test
+    void aMultimodalConfigPointsAtItsTextConfig() {
+        String err = Imports.errors("{\"model_type\": \"gemma3\", \"text_config\": {\"model_type\": \"gemma3_text\"}}");
+        assertTrue(err.contains("error[E0602]: unsupported model_type `gemma3`"), err);
+        assertTrue(err.contains("help: a multimodal config: its language model is the `text_config` object"), err);
     }
 }

@@ -216,6 +216,14 @@ class ImportFamiliesTest {
     }
 
     @Test
+    void gemma3NormsHeadsAndOutputs() {
+        importAndVerify("""
+                {"model_type": "gemma3_text", "vocab_size": 64, "hidden_size": 32, "intermediate_size": 48, "num_hidden_layers": 2,
+                 "num_attention_heads": 4, "num_key_value_heads": 2, "head_dim": 16, "sliding_window": null}""", "[dp 2, tp 2]",
+                "gemma3_layer", "tied_lm_head");
+    }
+
+    @Test
     void gpt2() {
         importAndVerify("""
                 {"model_type": "gpt2", "vocab_size": 64, "n_embd": 32, "n_layer": 2, "n_head": 4, "n_positions": 64,
@@ -224,7 +232,7 @@ class ImportFamiliesTest {
 
     @Test
     void everySupportedTypeIsTestedHere() {
-        assertEquals(List.of("llama", "mistral", "mixtral", "phi3", "gemma", "gemma2", "qwen2", "qwen2_moe", "qwen3", "qwen3_moe", "olmoe",
+        assertEquals(List.of("llama", "mistral", "mixtral", "phi3", "gemma", "gemma2", "gemma3_text", "qwen2", "qwen2_moe", "qwen3", "qwen3_moe", "olmoe",
                 "deepseek", "deepseek_v2", "deepseek_v3", "falcon", "starcoder2", "gpt_neox",
                 "gpt2"),
                 Families.SUPPORTED);

@@ -310,6 +310,22 @@ class PublicConfigCountsTest {
         assertEquals(6_857_302_016L, total);
     }
 
+    // google/gemma-3-1b-pt, config.json (model_type gemma3_text): Gemma 2's four norms a layer plus per-head
+    // q and k norms over head_dim; one key/value head; the head tied. Published (model card): 1B.
+    @Test
+    void gemma3_1b() {
+        long v = 262144, h = 1152, f = 6912, l = 26, nh = 4, nkv = 1, hd = 256;
+        ModelStats s = Imports.importAndCount("""
+                {"architectures": ["Gemma3ForCausalLM"], "model_type": "gemma3_text", "vocab_size": 262144, "hidden_size": 1152,
+                 "intermediate_size": 6912, "num_hidden_layers": 26, "num_attention_heads": 4, "num_key_value_heads": 1,
+                 "head_dim": 256, "hidden_activation": "gelu_pytorch_tanh", "sliding_window": 512, "sliding_window_pattern": 6,
+                 "query_pre_attn_scalar": 256, "rms_norm_eps": 1e-06}""");
+        long total = l * (attention(h, nh, nkv, hd) + 2 * hd + swiglu(h, f) + 4 * h) + v * h + h;
+        assertEquals(total, s.totalParams());
+        assertEquals(999_885_952L, total, "the formula's value, for the record");
+        assertEquals(1.0, billions(total, 1));
+    }
+
     // deepseek-ai/DeepSeek-V2, config.json: latent attention with q_lora_rank 1536, 160 routed experts.
     // Published (technical report): 236B total, 21B activated per token.
     @Test
