@@ -73,6 +73,7 @@ public enum Code {
     E0606("E0606", "%s is not supported by the importer yet"),
     E0607("E0607", "no model in %s"),
     W0608("W0608", "%s is not modelled: attention spans the whole sequence and the KV cache holds every token", Severity.WARNING),
+    W0609("W0609", "only the language model (`text_config`) of this `%s` config is imported", Severity.WARNING),
 
     // ---- invariants of generated plans (E09xx); seeing one is a compiler bug
     E0901("E0901", "plan validation failed: %s");

@@ -1,6 +1,7 @@
 package pdagc.importer;
 
 import java.util.List;
+import java.util.Map;
 
 /**
  * How each supported {@code model_type} maps onto the language: which config fields give which
@@ -17,15 +18,17 @@ final class Families {
 
     private final HfConfig c;
     private final PdagModel m;
+    private final String type;
 
-    private Families(HfConfig c, PdagModel m) {
+    private Families(HfConfig c, PdagModel m, String type) {
         this.c = c;
         this.m = m;
+        this.type = type;
     }
 
     /** Fills {@code m} from the config of a supported model_type; problems go to the config's diagnostics. */
     static void translate(String type, HfConfig c, PdagModel m) {
-        Families f = new Families(c, m);
+        Families f = new Families(c, m, type);
         switch (type) {
             case "llama", "mistral", "phi3" -> f.llama(type);
             case "gemma", "gemma2", "gemma3_text" -> f.gemma(type);
@@ -71,7 +74,7 @@ final class Families {
         noBiases(type);
         attention();
         if (later) slidingWindow(false);
-        m.set("ffn", c.count("intermediate_size", 1), "intermediate_size");
+        m.set("ffn", count("intermediate_size"), from("intermediate_size"));
         rmsnorm();
         act(c.has("hidden_activation") ? "hidden_activation" : "hidden_act", "gelu_pytorch_tanh");
         switch (type) {
@@ -393,16 +396,17 @@ final class Families {
 
     /** vocab, hidden, heads, kv_heads, head_dim and layers of a llama-style config. */
     private void attention() {
-        Long vocab = c.count("vocab_size", 1);
-        Long hidden = c.count("hidden_size", 1);
-        Long heads = c.count("num_attention_heads", 1);
-        Long layers = c.count("num_hidden_layers", 1);
-        Long kv = c.count("num_key_value_heads", 1, heads);
+        Long vocab = count("vocab_size");
+        Long hidden = count("hidden_size");
+        Long heads = count("num_attention_heads");
+        Long layers = count("num_hidden_layers");
+        Long kvDefault = defaults().getOrDefault("num_key_value_heads", heads);
+        Long kv = c.count("num_key_value_heads", 1, kvDefault);
         Long headDim;
         String headDimSource;
-        if (c.has("head_dim")) {
-            headDim = c.count("head_dim", 1);
-            headDimSource = "head_dim";
+        if (c.has("head_dim") || defaults().containsKey("head_dim")) {
+            headDim = count("head_dim");
+            headDimSource = from("head_dim");
         } else {
             headDimSource = "hidden_size / num_attention_heads";
             headDim = null;
@@ -419,12 +423,37 @@ final class Families {
             c.contradiction("num_attention_heads", "num_key_value_heads",
                     heads + " query heads (num_attention_heads) cannot be grouped over " + kv + " key/value heads (num_key_value_heads)");
         }
-        m.set("vocab", vocab, "vocab_size");
-        m.set("hidden", hidden, "hidden_size");
-        m.set("heads", heads, "num_attention_heads");
-        m.set("kv_heads", kv, c.has("num_key_value_heads") ? "num_key_value_heads" : "num_attention_heads (num_key_value_heads absent: one per query head)");
+        m.set("vocab", vocab, from("vocab_size"));
+        m.set("hidden", hidden, from("hidden_size"));
+        m.set("heads", heads, from("num_attention_heads"));
+        m.set("kv_heads", kv, c.has("num_key_value_heads") || defaults().containsKey("num_key_value_heads") ? from("num_key_value_heads")
+                : "num_attention_heads (num_key_value_heads absent: one per query head)");
         m.set("head_dim", headDim, headDimSource);
-        m.set("layers", layers, "num_hidden_layers");
+        m.set("layers", layers, from("num_hidden_layers"));
+    }
+
+    /**
+     * Hugging Face's defaults of the sizes a config may leave out, for the model_types whose
+     * published configs do leave them out (Gemma 3's multimodal configs give only what differs
+     * from Gemma3TextConfig's defaults); the other types need every size given.
+     */
+    private static final Map<String, Map<String, Long>> DEFAULTS = Map.of("gemma3_text", Map.of("vocab_size", 262_208L, "hidden_size", 2304L,
+            "intermediate_size", 9216L, "num_hidden_layers", 26L, "num_attention_heads", 8L, "num_key_value_heads", 4L, "head_dim", 256L));
+
+    private Map<String, Long> defaults() {
+        return DEFAULTS.getOrDefault(type, Map.of());
+    }
+
+    /** A size: required, or Hugging Face's default for this model_type when it has one. */
+    private Long count(String field) {
+        Long d = defaults().get(field);
+        return d == null ? c.count(field, 1) : c.count(field, 1, d);
+    }
+
+    /** Where a size came from, for its comment: the field, or the default it took. */
+    private String from(String field) {
+        Long d = defaults().get(field);
+        return c.has(field) || d == null ? field : field + " absent: " + d + ", Hugging Face's default for " + type;
     }
 
     /** experts and top, and their consistency. */

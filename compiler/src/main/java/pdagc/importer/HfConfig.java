@@ -24,26 +24,47 @@ import pdagc.source.Span;
  * null; the caller keeps going so that one run reports every problem of the file.
  */
 final class HfConfig {
+    /** The name of the object that holds a multimodal config's language model. */
+    static final String TEXT_CONFIG = "text_config";
+
     private final SourceFile file;
     private final JsonNode root;
-    private final Map<String, Span> keys;
-    private final Map<String, Span> values;
+    /** Where the object opens: absent fields are reported there. */
+    private final int brace;
+    private final Fields fields;
     private final Diagnostics diagnostics;
     private String modelType;
 
-    private HfConfig(SourceFile file, JsonNode root, Map<String, Span> keys, Map<String, Span> values, Diagnostics diagnostics) {
+    /** The spans of an object's field names and values, and those of its text_config object, if any. */
+    private record Fields(Map<String, Span> keys, Map<String, Span> values, int[] textBrace, Fields[] text) {
+        Fields() {
+            this(new HashMap<>(), new HashMap<>(), new int[1], new Fields[1]);
+        }
+    }
+
+    private HfConfig(SourceFile file, JsonNode root, int brace, Fields fields, Diagnostics diagnostics) {
         this.file = file;
         this.root = root;
-        this.keys = keys;
-        this.values = values;
+        this.brace = brace;
+        this.fields = fields;
         this.diagnostics = diagnostics;
+    }
+
+    /**
+     * The language model of a multimodal config (its {@code text_config} object), read like a
+     * config of its own: its fields' spans point into the same file.
+     */
+    Optional<HfConfig> textConfig() {
+        JsonNode text = root.get(TEXT_CONFIG);
+        if (text == null || !text.isObject() || fields.text()[0] == null) return Optional.empty();
+        return Optional.of(new HfConfig(file, text, fields.textBrace()[0], fields.text()[0], diagnostics));
     }
 
     /** Parses the text; a file that is not one JSON object is a diagnostic at the place it goes wrong. */
     static Optional<HfConfig> parse(SourceFile file, Diagnostics diagnostics) {
         JsonFactory factory = new JsonFactory();
-        Map<String, Span> keys = new HashMap<>();
-        Map<String, Span> values = new HashMap<>();
+        Fields fields = new Fields();
+        int brace;
         try (JsonParser p = factory.createParser(file.text())) {
             JsonToken first = p.nextToken();
             if (first != JsonToken.START_OBJECT) {
@@ -53,23 +74,8 @@ final class HfConfig {
                         .label("a config.json is one object of fields").help("give the model's config.json from its Hugging Face repository"));
                 return Optional.empty();
             }
-            for (JsonToken t = p.nextToken(); t == JsonToken.FIELD_NAME; t = p.nextToken()) {
-                String name = p.currentName();
-                int keyStart = offset(p.currentTokenLocation());
-                int keyEnd = Math.min(file.text().length(), keyStart + name.length() + 2);
-                JsonToken value = p.nextToken();
-                int valueStart = offset(p.currentTokenLocation());
-                if (value.isScalarValue()) p.getText(); // reads the whole token, so that the location after it is its end
-                p.skipChildren();
-                int valueEnd = Math.max(valueStart + 1, offset(p.currentLocation()));
-                Span key = new Span(file, keyStart, keyEnd);
-                if (keys.containsKey(name)) {
-                    diagnostics.add(Diagnostic.of(Code.E0605, key, "`" + name + "` is given twice").label("given again here")
-                            .secondary(keys.get(name), "first given here").help("keep one of them"));
-                }
-                keys.put(name, key);
-                values.put(name, new Span(file, valueStart, Math.min(valueEnd, file.text().length())));
-            }
+            brace = offset(p.currentTokenLocation());
+            readFields(p, file, fields, true, diagnostics);
             if (p.nextToken() != null) throw new com.fasterxml.jackson.core.JsonParseException(p, "content after the closing `}`");
         } catch (JsonProcessingException e) {
             int at = e.getLocation() == null ? 0 : Math.max(0, Math.min(offset(e.getLocation()), file.text().length()));
@@ -87,7 +93,38 @@ final class HfConfig {
         } catch (JsonProcessingException e) {
             throw new IllegalStateException("the streaming pass accepted what the tree reader refuses: " + e.getOriginalMessage(), e);
         }
-        return Optional.of(new HfConfig(file, root, keys, values, diagnostics));
+        return Optional.of(new HfConfig(file, root, brace, fields, diagnostics));
+    }
+
+    /**
+     * Reads an object's fields up to its closing brace, recording the spans of each name and
+     * value; a field given twice is a diagnostic. At the top level, a text_config object is read
+     * the same way into its own spans.
+     */
+    private static void readFields(JsonParser p, SourceFile file, Fields fields, boolean top, Diagnostics diagnostics) throws IOException {
+        for (JsonToken t = p.nextToken(); t == JsonToken.FIELD_NAME; t = p.nextToken()) {
+            String name = p.currentName();
+            int keyStart = offset(p.currentTokenLocation());
+            int keyEnd = Math.min(file.text().length(), keyStart + name.length() + 2);
+            JsonToken value = p.nextToken();
+            int valueStart = offset(p.currentTokenLocation());
+            if (top && name.equals(TEXT_CONFIG) && value == JsonToken.START_OBJECT && fields.text()[0] == null) {
+                fields.text()[0] = new Fields();
+                fields.textBrace()[0] = valueStart;
+                readFields(p, file, fields.text()[0], false, diagnostics);
+            } else {
+                if (value.isScalarValue()) p.getText(); // reads the whole token, so that the location after it is its end
+                p.skipChildren();
+            }
+            int valueEnd = Math.max(valueStart + 1, offset(p.currentLocation()));
+            Span key = new Span(file, keyStart, keyEnd);
+            if (fields.keys().containsKey(name)) {
+                diagnostics.add(Diagnostic.of(Code.E0605, key, "`" + name + "` is given twice").label("given again here")
+                        .secondary(fields.keys().get(name), "first given here").help("keep one of them"));
+            }
+            fields.keys().put(name, key);
+            fields.values().put(name, new Span(file, valueStart, Math.min(valueEnd, file.text().length())));
+        }
     }
 
     private static int offset(JsonLocation l) {
@@ -128,20 +165,19 @@ final class HfConfig {
 
     /** The span of a field's value, or of the opening brace when the field is absent. */
     Span at(String field) {
-        Span v = values.get(field);
-        int brace = Math.max(0, file.text().indexOf('{'));
+        Span v = fields.values().get(field);
         return v != null ? v : new Span(file, brace, Math.min(brace + 1, file.text().length()));
     }
 
     /** The span of a field's name, or of the opening brace when the field is absent. */
     Span keyAt(String field) {
-        Span k = keys.get(field);
+        Span k = fields.keys().get(field);
         return k != null ? k : at(field);
     }
 
     /** The field's value as written in the file (numbers keep their spelling, such as {@code 1e-05}). */
     String raw(String field) {
-        Span v = values.get(field);
+        Span v = fields.values().get(field);
         return v == null ? null : v.text();
     }
 
@@ -237,7 +273,7 @@ final class HfConfig {
 
     /** Two fields that cannot both hold: reported at the second, with the first as context. */
     void contradiction(String first, String second, String why) {
-        diagnostics.add(Diagnostic.of(Code.E0605, keyAt(second), why).label("here").secondary(keys.containsKey(first) ? keyAt(first) : null, "and here"));
+        diagnostics.add(Diagnostic.of(Code.E0605, keyAt(second), why).label("here").secondary(fields.keys().containsKey(first) ? keyAt(first) : null, "and here"));
     }
 
     /** A feature the config asks for that the language or the importer does not express yet. */

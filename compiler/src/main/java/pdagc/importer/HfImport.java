@@ -34,24 +34,32 @@ public final class HfImport {
         int errors = diagnostics.errorCount();
         Optional<HfConfig> parsed = HfConfig.parse(file, diagnostics);
         if (parsed.isEmpty()) return Optional.empty();
-        HfConfig c = parsed.get();
-        String type = c.text("model_type");
+        HfConfig outer = parsed.get();
+        String outerType = outer.text("model_type");
+        if (outerType == null) return Optional.empty();
+        // A multimodal config's language model is its text_config: imported when that one's type is.
+        Optional<HfConfig> text = Families.SUPPORTED.contains(outerType) ? Optional.empty() : outer.textConfig();
+        HfConfig c = text.orElse(outer);
+        String type = text.isPresent() ? text.get().text("model_type") : outerType;
         if (type == null) return Optional.empty();
         if (!Families.SUPPORTED.contains(type)) {
-            Diagnostic.Builder d = Diagnostic.of(Code.E0602, c.at("model_type"), type).label("not a model_type pdagc imports")
+            boolean inner = text.isPresent();
+            Diagnostic.Builder d = Diagnostic.of(Code.E0602, c.at("model_type"), inner ? type + "` in `text_config" : type)
+                    .label(inner ? "the language model's type, not one pdagc imports" : "not a model_type pdagc imports")
                     .note("supported model_types: " + String.join(", ", Families.SUPPORTED));
-            if (c.has("text_config")) {
-                d.help("a multimodal config: its language model is the `text_config` object; import that object as a config of its own");
-            } else {
-                Names.suggest(type, Families.SUPPORTED).ifPresent(s -> d.help("did you mean `" + s + "`?"));
-            }
+            if (!inner) Names.suggest(type, Families.SUPPORTED).ifPresent(s -> d.help("did you mean `" + s + "`?"));
             diagnostics.add(d);
             return Optional.empty();
+        }
+        if (text.isPresent()) {
+            diagnostics.add(Diagnostic.of(Code.W0609, outer.keyAt(HfConfig.TEXT_CONFIG), outerType)
+                    .label("the language model, imported").note("the vision tower and the projector are not counted or deployed"));
         }
         c.modelType(type);
         PdagModel m = new PdagModel();
         String name = modelName != null ? modelName : defaultName(file.displayName(), null, type);
-        header(c, m, name, type);
+        header(outer, m, name, outerType);
+        if (text.isPresent()) m.note("The language model (text_config, model_type " + type + "); the vision tower is not imported.");
         Families.translate(type, c, m);
         if (diagnostics.errorCount() > errors) return Optional.empty();
         return Optional.of(new Result(name, m.render(name)));

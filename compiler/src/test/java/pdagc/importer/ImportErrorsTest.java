@@ -183,9 +183,12 @@ class ImportErrorsTest {
     }
 
     @Test
-    void aMultimodalConfigPointsAtItsTextConfig() {
-        String err = Imports.errors("{\"model_type\": \"gemma3\", \"text_config\": {\"model_type\": \"gemma3_text\"}}");
-        assertTrue(err.contains("error[E0602]: unsupported model_type `gemma3`"), err);
-        assertTrue(err.contains("help: a multimodal config: its language model is the `text_config` object"), err);
+    void aMultimodalConfigWhoseLanguageModelIsNotImportedSaysSo() {
+        String err = Imports.errors("{\"model_type\": \"llava\", \"text_config\": {\"model_type\": \"vicuna\"}}");
+        assertTrue(err.contains("error[E0602]: unsupported model_type `vicuna` in `text_config`"), err);
+        assertTrue(err.contains("the language model's type, not one pdagc imports"), err);
+        String missing = Imports.errors("{\"model_type\": \"llava\", \"text_config\": {\"hidden_size\": 32}}");
+        assertTrue(missing.contains("error[E0603]: the config has no `model_type`"), missing);
+        assertTrue(missing.contains("config.json:1:40"), missing);
     }
 }

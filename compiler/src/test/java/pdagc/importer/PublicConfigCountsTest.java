@@ -326,6 +326,22 @@ class PublicConfigCountsTest {
         assertEquals(1.0, billions(total, 1));
     }
 
+    // google/gemma-3-4b-it, config.json: a multimodal config whose text_config gives only what differs from
+    // Gemma3TextConfig's defaults (heads 8, key/value heads 4, head_dim 256, vocab 262208). Only the language
+    // model is imported (W0609). Published (Gemma 3 technical report, Table 1): 3,209M non-embedding parameters.
+    @Test
+    void gemma3_4bMultimodal() {
+        long v = 262208, h = 2560, f = 10240, l = 34, nh = 8, nkv = 4, hd = 256;
+        ModelStats s = Imports.importAndCount("""
+                {"architectures": ["Gemma3ForConditionalGeneration"], "model_type": "gemma3", "mm_tokens_per_image": 256,
+                 "text_config": {"hidden_size": 2560, "intermediate_size": 10240, "model_type": "gemma3_text",
+                                 "num_hidden_layers": 34, "rope_scaling": {"factor": 8.0, "rope_type": "linear"}, "sliding_window": 1024},
+                 "vision_config": {"hidden_size": 1152, "model_type": "siglip_vision_model", "num_hidden_layers": 27}}""");
+        long total = l * (attention(h, nh, nkv, hd) + 2 * hd + swiglu(h, f) + 4 * h) + v * h + h;
+        assertEquals(total, s.totalParams());
+        assertEquals(3209, Math.round((total - v * h) / 1e6));
+    }
+
     // deepseek-ai/DeepSeek-V2, config.json: latent attention with q_lora_rank 1536, 160 routed experts.
     // Published (technical report): 236B total, 21B activated per token.
     @Test

@@ -94,6 +94,17 @@ class SlidingWindowTest {
     }
 
     @Test
+    void aMultimodalConfigImportsItsLanguageModelWithAWarning() {
+        Imported i = run("{\"model_type\": \"gemma3\", \"text_config\": {\"model_type\": \"gemma3_text\", \"sliding_window\": null, "
+                + "\"vocab_size\": 64, \"hidden_size\": 32, \"intermediate_size\": 48, \"num_hidden_layers\": 2}}");
+        assertTrue(i.warnings().contains("warning[W0609]: only the language model (`text_config`) of this `gemma3` config is imported"),
+                i.warnings());
+        assertTrue(i.warnings().contains("config.json:1:26"), i.warnings());
+        assertTrue(i.text().contains("// The language model (text_config, model_type gemma3_text); the vision tower is not imported."), i.text());
+        assertTrue(i.text().matches("(?s).*\\n  heads +8 +// num_attention_heads absent: 8, Hugging Face's default for gemma3_text\\n.*"), i.text());
+    }
+
+    @Test
     void theCommandWritesTheModelAndExitsZero() throws Exception {
         Path config = dir.resolve("mistral.config.json");
         Files.writeString(config, "{\"model_type\": \"mistral\", \"sliding_window\": 4096, " + DIMS + "}");
