@@ -36,10 +36,12 @@ final class HfConfig {
     private String modelType;
 
     /** The spans of an object's field names and values, and those of its text_config object, if any. */
-    private record Fields(Map<String, Span> keys, Map<String, Span> values, int[] textBrace, Fields[] text) {
-        Fields() {
-            this(new HashMap<>(), new HashMap<>(), new int[1], new Fields[1]);
-        }
+    private static final class Fields {
+        final Map<String, Span> keys = new HashMap<>();
+        final Map<String, Span> values = new HashMap<>();
+        /** The text_config object's fields and where it opens; null when there is none. */
+        Fields text;
+        int textBrace;
     }
 
     private HfConfig(SourceFile file, JsonNode root, int brace, Fields fields, Diagnostics diagnostics) {
@@ -56,8 +58,8 @@ final class HfConfig {
      */
     Optional<HfConfig> textConfig() {
         JsonNode text = root.get(TEXT_CONFIG);
-        if (text == null || !text.isObject() || fields.text()[0] == null) return Optional.empty();
-        return Optional.of(new HfConfig(file, text, fields.textBrace()[0], fields.text()[0], diagnostics));
+        if (text == null || !text.isObject() || fields.text == null) return Optional.empty();
+        return Optional.of(new HfConfig(file, text, fields.textBrace, fields.text, diagnostics));
     }
 
     /** Parses the text; a file that is not one JSON object is a diagnostic at the place it goes wrong. */
@@ -108,22 +110,22 @@ final class HfConfig {
             int keyEnd = Math.min(file.text().length(), keyStart + name.length() + 2);
             JsonToken value = p.nextToken();
             int valueStart = offset(p.currentTokenLocation());
-            if (top && name.equals(TEXT_CONFIG) && value == JsonToken.START_OBJECT && fields.text()[0] == null) {
-                fields.text()[0] = new Fields();
-                fields.textBrace()[0] = valueStart;
-                readFields(p, file, fields.text()[0], false, diagnostics);
+            if (top && name.equals(TEXT_CONFIG) && value == JsonToken.START_OBJECT && fields.text == null) {
+                fields.text = new Fields();
+                fields.textBrace = valueStart;
+                readFields(p, file, fields.text, false, diagnostics);
             } else {
                 if (value.isScalarValue()) p.getText(); // reads the whole token, so that the location after it is its end
                 p.skipChildren();
             }
             int valueEnd = Math.max(valueStart + 1, offset(p.currentLocation()));
             Span key = new Span(file, keyStart, keyEnd);
-            if (fields.keys().containsKey(name)) {
+            if (fields.keys.containsKey(name)) {
                 diagnostics.add(Diagnostic.of(Code.E0605, key, "`" + name + "` is given twice").label("given again here")
-                        .secondary(fields.keys().get(name), "first given here").help("keep one of them"));
+                        .secondary(fields.keys.get(name), "first given here").help("keep one of them"));
             }
-            fields.keys().put(name, key);
-            fields.values().put(name, new Span(file, valueStart, Math.min(valueEnd, file.text().length())));
+            fields.keys.put(name, key);
+            fields.values.put(name, new Span(file, valueStart, Math.min(valueEnd, file.text().length())));
         }
     }
 
@@ -165,19 +167,19 @@ final class HfConfig {
 
     /** The span of a field's value, or of the opening brace when the field is absent. */
     Span at(String field) {
-        Span v = fields.values().get(field);
+        Span v = fields.values.get(field);
         return v != null ? v : new Span(file, brace, Math.min(brace + 1, file.text().length()));
     }
 
     /** The span of a field's name, or of the opening brace when the field is absent. */
     Span keyAt(String field) {
-        Span k = fields.keys().get(field);
+        Span k = fields.keys.get(field);
         return k != null ? k : at(field);
     }
 
     /** The field's value as written in the file (numbers keep their spelling, such as {@code 1e-05}). */
     String raw(String field) {
-        Span v = fields.values().get(field);
+        Span v = fields.values.get(field);
         return v == null ? null : v.text();
     }
 
@@ -273,7 +275,7 @@ final class HfConfig {
 
     /** Two fields that cannot both hold: reported at the second, with the first as context. */
     void contradiction(String first, String second, String why) {
-        diagnostics.add(Diagnostic.of(Code.E0605, keyAt(second), why).label("here").secondary(fields.keys().containsKey(first) ? keyAt(first) : null, "and here"));
+        diagnostics.add(Diagnostic.of(Code.E0605, keyAt(second), why).label("here").secondary(fields.keys.containsKey(first) ? keyAt(first) : null, "and here"));
     }
 
     /** A feature the config asks for that the language or the importer does not express yet. */
