@@ -41,6 +41,11 @@ final class VerifyCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
+        // The plan proven is the plan checked: a deployment that `check` refuses at its real sizes
+        // is refused here too, before shrinking could hide what makes it illegal.
+        Compiler full = new Compiler(Set.of());
+        full.check(file, Reporting.display(file));
+        if (full.diagnostics().hasErrors()) return Reporting.report(full.diagnostics(), err);
         List<List<String>> notes = new ArrayList<>();
         Compiler compiler = new Compiler(Set.of()).rewriting(d -> {
             Shrink.Result r = Shrink.run(d);

@@ -264,6 +264,24 @@ final class Builtins {
                 return false;
             }
         }
+        java.util.EnumMap<Parallel.Style, Parallel> seen = new java.util.EnumMap<>(Parallel.Style.class);
+        for (Parallel p : parallel) {
+            Parallel before = seen.put(p.style(), p);
+            if (before != null) {
+                diagnostics.add(Diagnostic.of(Code.E0402, p.span(), "@" + p.style().keyword(), "is given twice on this `" + op + "`")
+                        .label("a second @" + p.style().keyword()).secondary(before.span(), "first given here")
+                        .help("one annotation of each kind splits one dimension over one axis; to split it over several, fold them in the mesh"));
+                return false;
+            }
+            if (p.style() == Parallel.Style.ROW && seen.containsKey(Parallel.Style.COLUMN)
+                    || p.style() == Parallel.Style.COLUMN && seen.containsKey(Parallel.Style.ROW)) {
+                Parallel other = seen.get(p.style() == Parallel.Style.ROW ? Parallel.Style.COLUMN : Parallel.Style.ROW);
+                diagnostics.add(Diagnostic.of(Code.E0402, p.span(), "@" + p.style().keyword(), "cannot be combined with @" + other.style().keyword())
+                        .label("conflicts").secondary(other.span(), "given here")
+                        .help("a weight is split on its output (@column) or on its input (@row), not both"));
+                return false;
+            }
+        }
         for (Parallel p : parallel) {
             if (!styles.contains(p.style())) {
                 String allowed = styles.isEmpty() ? "`" + op + "` takes no annotation"

@@ -44,6 +44,7 @@ public final class InsertCollectives {
         boolean[] bucketed = new boolean[graph.size()];
         int errors = diagnostics.errorCount();
         for (Node n : graph.nodes()) {
+            if (!oneSplitPerAxis(n, shardings, mesh, diagnostics)) return Optional.empty();
             List<Integer> inputs = new ArrayList<>();
             List<Boolean> routing = new ArrayList<>();
             int chunk = chunkOf[n.id()];
@@ -67,6 +68,31 @@ public final class InsertCollectives {
             map[n.id()] = add(out, names, n.name(), n.op(), inputs, routing, n.shape(), s, mesh, n.layer(), n, chunk);
         }
         return diagnostics.errorCount() > errors ? Optional.empty() : Optional.of(new SpmdProgram(mesh.mesh(), graph.dtype(), pipeline, out));
+    }
+
+    /**
+     * A mesh axis splits at most one dimension of a value, and is not also an axis it is a partial
+     * sum over: annotations whose axes share GPUs ({@code @experts(ep) @column(tp)} where the
+     * expert mesh folds tp into ep) would otherwise give each rank a block that no layout holds.
+     */
+    private static boolean oneSplitPerAxis(Node n, ShardingPropagation.Result shardings, MeshContext mesh, Diagnostics diagnostics) {
+        List<Sharding> all = new ArrayList<>(shardings.required().get(n.id()));
+        all.add(shardings.output().get(n.id()));
+        for (Sharding s : all) {
+            Set<String> seen = new HashSet<>();
+            List<String> axes = new ArrayList<>(s.splitAxes());
+            axes.addAll(s.partial());
+            for (String a : axes) {
+                if (seen.add(a)) continue;
+                Diagnostic.Builder d = Diagnostic.of(Code.E0313, n.span(), n.name(), a, "its annotations " + n.parallel() + " use GPUs in common")
+                        .label("annotated here")
+                        .help("split each dimension over axes that share no GPUs (with an expert mesh, `ep`, `etp` and `edp` fold the strategy's axes)");
+                for (pdagc.ir.Parallel p : n.parallel()) d.secondary(p.span(), p.toString());
+                diagnostics.add(d);
+                return false;
+            }
+        }
+        return true;
     }
 
     /** A send on the producer's chunk and a recv on the consumer's: the value as it is, between pp stages. */

@@ -51,6 +51,7 @@ final class Reshard {
                     steps.add(new Step(new Op.Collective(CollectiveKind.ALL_GATHER, List.of(m), src, src), cur));
                 }
             }
+            if (dst >= 0) cur = freeMinor(cur, dst, a, mesh, steps);
             if (src >= 0 && dst >= 0) {
                 cur = cur.withDim(src, mesh.without(cur.axes(src), a)).withDim(dst, mesh.with(cur.axes(dst), a));
                 steps.add(new Step(new Op.Collective(CollectiveKind.ALL_TO_ALL, List.of(a), dst, src), cur));
@@ -66,6 +67,7 @@ final class Reshard {
         for (String a : mesh.ordered(to.splitAxes())) {
             if (cur.dimOf(a) < 0) {
                 int d = to.dimOf(a);
+                cur = freeMinor(cur, d, a, mesh, steps);
                 cur = cur.withDim(d, mesh.with(cur.axes(d), a));
                 steps.add(new Step(new Op.Slice(List.of(a), d), cur));
             }
@@ -122,6 +124,27 @@ final class Reshard {
                 cur = cur.withDim(src, srcAxes.subList(0, first)).withDim(dst, after);
                 steps.add(new Step(new Op.Collective(CollectiveKind.ALL_TO_ALL, List.copyOf(suffix), dst, src), cur));
             }
+        }
+        return cur;
+    }
+
+    /**
+     * Gathers the axes of dimension {@code d} that are minor to {@code a} in the mesh, so that
+     * {@code a} can join {@code d} as its minor-most axis. A local slice or an all-to-all only
+     * adds the minor-most axis of a dimension: a rank's block under the major axes must already
+     * hold the block it keeps. With mesh {@code [tp 2, cp 2]} under sequence parallelism, a
+     * sequence split over cp becomes one split over tp+cp (tp major) only by gathering cp first;
+     * the gathered axes are sliced again afterwards (the last loop of {@link #plan}).
+     */
+    private static Sharding freeMinor(Sharding cur, int d, String a, MeshContext mesh, List<Step> steps) {
+        List<String> axes = cur.axes(d);
+        List<String> order = mesh.ordered(mesh.with(axes, a));
+        int at = order.indexOf(a);
+        List<String> minor = new ArrayList<>();
+        for (String m : axes) if (order.indexOf(m) > at) minor.add(m);
+        for (String m : reversed(minor)) {
+            cur = cur.withDim(d, mesh.without(cur.axes(d), m));
+            steps.add(new Step(new Op.Collective(CollectiveKind.ALL_GATHER, List.of(m), d, d), cur));
         }
         return cur;
     }

@@ -29,32 +29,36 @@ public final class Shrink {
         Mesh mesh = d.strategy().mesh();
         ModelSpec m = d.model();
         int tp = d.strategy().size("tp");
-        int etp = d.strategy().size("etp");
-        int ep = d.strategy().size("ep");
         List<String> notes = new ArrayList<>();
         Map<String, Long> p = new LinkedHashMap<>(m.params());
-        long kv = tp > 1 ? tp : Math.min(m.param("kv_heads"), 2);
-        long perGroup = Math.min(m.param("heads") / m.param("kv_heads"), 2);
-        set(p, notes, "kv_heads", kv, tp > 1 ? "tp " + tp + " divides it" : "small");
-        set(p, notes, "heads", kv * perGroup, perGroup + " query heads per key/value head, as the model groups them");
-        set(p, notes, "head_dim", 4, "small");
-        set(p, notes, "hidden", 8, "small");
-        set(p, notes, "ffn", 4L * tp, "tp " + tp + " divides it");
-        set(p, notes, "expert_ffn", 4L * etp, "expert tp " + etp + " divides it");
-        set(p, notes, "vocab", 8L * tp, "tp " + tp + " divides it");
+        // Every split divides a size by a product of distinct mesh axes, a divisor of the GPU
+        // count; a tiny size with the same gcd with it (twice it, to keep parity for rotary
+        // halves) is divided by exactly the products the full size is, so the tiny plan makes the
+        // same choices: the same splits, the same replications, the same transient all-to-all
+        // splits of the expert dimension.
+        long n = 2L * mesh.size();
+        long kvFull = m.param("kv_heads");
+        long kv = keep(kvFull, n, 2);
+        set(p, notes, "kv_heads", kv, why(kvFull, kv, n));
+        long heads = grouped(m.param("heads"), kvFull, kv, n);
+        set(p, notes, "heads", heads, (heads / kv) + " query heads per key/value head; " + why(m.param("heads"), heads, n));
+        shrink(p, notes, m, "head_dim", 4, n);
+        shrink(p, notes, m, "hidden", 8, n);
+        shrink(p, notes, m, "ffn", 4, n);
+        shrink(p, notes, m, "expert_ffn", 4, n);
+        shrink(p, notes, m, "vocab", 8, n);
         if (m.isMoe()) {
-            long experts = ep * Math.min(m.experts() / ep, 2);
-            set(p, notes, "experts", experts, "ep " + ep + " divides it");
+            long experts = keep(m.experts(), n, 2);
+            set(p, notes, "experts", experts, why(m.experts(), experts, n));
             set(p, notes, "top", Math.min(m.param("top"), experts), "the model's top-k, at most the experts");
         }
-        if (m.param("shared_ffn") > 0) set(p, notes, "shared_ffn", 4L * tp, "tp " + tp + " divides it");
-        if (m.param("positions") > 0) set(p, notes, "positions", 8, "holds every position of the tiny workload");
+        if (m.param("shared_ffn") > 0) shrink(p, notes, m, "shared_ffn", 4, n);
         if (m.param("kv_lora_rank") > 0) {
-            set(p, notes, "kv_lora_rank", 6, "small");
-            set(p, notes, "qk_nope_dim", 4, "small");
-            set(p, notes, "qk_rope_dim", 2, "small");
-            set(p, notes, "v_head_dim", 4, "small");
-            if (m.param("q_lora_rank") > 0) set(p, notes, "q_lora_rank", 6, "small");
+            shrink(p, notes, m, "kv_lora_rank", 6, n);
+            shrink(p, notes, m, "qk_nope_dim", 4, n);
+            shrink(p, notes, m, "qk_rope_dim", 2, n);
+            shrink(p, notes, m, "v_head_dim", 4, n);
+            if (m.param("q_lora_rank") > 0) shrink(p, notes, m, "q_lora_rank", 6, n);
         }
         long dense = Math.min(m.firstDense(), 1);
         set(p, notes, "first_dense", dense, "keeps a dense layer where the model has them");
@@ -71,8 +75,6 @@ public final class Shrink {
             set(p, notes, "layers", layers, s.pipeline().chunks() > 1 ? "at least one per pipeline chunk, two of each kind" : "two layers of each kind are enough to chain them");
         }
         if (dense > layers) set(p, notes, "first_dense", layers, "no more than the layers");
-        ModelSpec tiny = new ModelSpec(m.name(), Map.copyOf(p), m.norm(), m.act(), m.embed(), m.layer(), m.denseLayer(), m.head(), m.spans(), m.span(),
-                m.mtpLayer());
         WorkloadSpec w = d.workload();
         int ways = mesh.size(MeshAxes.BATCH) * s.pipeline().microBatches();
         long batch = ways * (ways <= 16 ? 2L : 1L);
@@ -84,10 +86,61 @@ public final class Shrink {
                 + (s.pipeline().microBatches() > 1 ? " and micro-batches" : "") + ")");
         notes.add((decode ? "context " + w.context() + " -> " + context : "seq " + w.seq() + " -> " + seq)
                 + (unit > 1 && !decode ? " (a multiple of the " + unit + " ranks that split the sequence)" : " (small)"));
+        if (m.param("positions") > 0) {
+            set(p, notes, "positions", Math.max(8, decode ? context + 1 : seq), "holds every position of the tiny workload");
+        }
+        ModelSpec tiny = new ModelSpec(m.name(), Map.copyOf(p), m.norm(), m.act(), m.embed(), m.layer(), m.denseLayer(), m.head(), m.spans(), m.span(),
+                m.mtpLayer());
         WorkloadSpec tinyW = new WorkloadSpec(w.name(), batch, seq, w.phase(), context, w.dtype(), w.spans(), w.span());
         StrategySpec tinyS = new StrategySpec(s.name(), s.mesh(), s.expertMesh(), s.sequenceParallel(), s.pipeline(), stageLayers == null ? null : List.copyOf(stageLayers), s.axisSpans(),
                 s.spans(), s.meshSpan(), s.span());
         return new Result(new Deployment(d.name(), tiny, d.cluster(), tinyS, tinyW, List.of(), d.program(), d.span()), notes);
+    }
+
+    /**
+     * The smallest divisor of {@code v} (or, where none fits, another size) of at least
+     * {@code min(v, floor)} whose gcd with {@code n} is {@code v}'s.
+     */
+    static long keep(long v, long n, long floor) {
+        long g = gcd(v, n);
+        long want = Math.min(v, floor);
+        for (long c = 1; c <= 4096 && g * c <= v; c++) {
+            long x = g * c;
+            if (x >= want && v % x == 0 && gcd(x, n) == g) return x;
+        }
+        for (long c = (want + g - 1) / g; ; c++) if (gcd(g * c, n) == g) return g * c;
+    }
+
+    /** Query heads: a whole number of query heads per key/value head, with the full count's gcd with {@code n}. */
+    static long grouped(long heads, long kvFull, long kv, long n) {
+        long group = heads / kvFull;
+        long g = gcd(heads, n);
+        for (long c = Math.min(group, 2); c <= Math.min(group, 4096); c++) {
+            if (group % c == 0 && gcd(kv * c, n) == g) return kv * c;
+        }
+        for (long c = 1; c <= Math.min(group, 4096); c++) if (group % c == 0 && gcd(kv * c, n) == g) return kv * c;
+        return kv * group;
+    }
+
+    private static void shrink(Map<String, Long> p, List<String> notes, ModelSpec m, String key, long floor, long n) {
+        long v = m.param(key);
+        if (v <= 0) return;
+        long x = keep(v, n, floor);
+        set(p, notes, key, x, why(v, x, n));
+    }
+
+    private static String why(long full, long tiny, long n) {
+        long g = gcd(full, n);
+        return g > 2 ? "keeps the factor " + g + " it shares with the mesh" : "small";
+    }
+
+    private static long gcd(long a, long b) {
+        while (b != 0) {
+            long t = a % b;
+            a = b;
+            b = t;
+        }
+        return Math.abs(a);
     }
 
     private static void set(Map<String, Long> p, List<String> notes, String key, long value, String why) {
