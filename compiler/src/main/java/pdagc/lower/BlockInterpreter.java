@@ -339,6 +339,13 @@ final class BlockInterpreter {
                 error(d);
                 return null;
             }
+            if (a.axes().get(0).text().equals("pp")) {
+                // Pipeline stages split the layers, not a weight: every collective a split over pp
+                // needed would run between stages that hold different layers.
+                error(Diagnostic.of(Code.E0402, a.axes().get(0).span(), "@" + a.name().text() + "(pp)", "cannot split a weight: pipeline stages split the layers")
+                        .label("not a splitting axis").help("split weights over `tp`, `ep`, `etp`, `edp`, `dp` or `cp`; `pp` assigns layers to stages"));
+                return null;
+            }
             out.add(new Parallel(style, a.axes().get(0).text(), a.span()));
         }
         return out;

@@ -13,7 +13,7 @@ final class Collectives {
     private Collectives() {}
 
     static Value run(CollectiveKind kind, List<String> axes, int dim, int toDim, List<Value> parts, int me) {
-        if (parts.get(0) instanceof Buckets) return buckets(kind, String.join("+", axes), dim, parts, me);
+        if (parts.get(0) instanceof Buckets) return buckets(kind, String.join("+", axes), dim, toDim, parts, me);
         List<Tensor> t = new ArrayList<>();
         for (Value v : parts) {
             if (!(v instanceof Tensor x)) throw new Kernels.EvalError("members of one collective hold different kinds of values");
@@ -49,7 +49,7 @@ final class Collectives {
         return s;
     }
 
-    private static Buckets buckets(CollectiveKind kind, String axes, int dim, List<Value> parts, int me) {
+    private static Buckets buckets(CollectiveKind kind, String axes, int dim, int toDim, List<Value> parts, int me) {
         List<Buckets> b = new ArrayList<>();
         for (Value v : parts) {
             if (!(v instanceof Buckets x)) throw new Kernels.EvalError("members of one collective hold different kinds of values");
@@ -60,6 +60,27 @@ final class Collectives {
         if (kind == CollectiveKind.REDUCE_SCATTER) return slice(reduce(b), axes, dim, n, me);
         if (kind == CollectiveKind.ALL_GATHER) return gather(b, axes, dim);
         if (kind != CollectiveKind.ALL_TO_ALL) throw new Kernels.EvalError(kind.opName() + " of dispatched tokens is not defined");
+        if (dim == 2 && toDim == 1) {
+            // Each member's columns of my block, its entries tagged with it.
+            List<List<Buckets.Entry>> mine = new ArrayList<>();
+            for (int e = 0; e < b.get(0).experts.size(); e++) {
+                List<Buckets.Entry> bucket = new ArrayList<>();
+                for (int i = 0; i < n; i++) {
+                    for (Buckets.Entry entry : b.get(i).experts.get(e)) bucket.add(columns(entry, n, me).from(axes, i));
+                }
+                mine.add(bucket);
+            }
+            return new Buckets(b.get(0).firstExpert, mine);
+        }
+        if (dim == 1 && toDim == 2) {
+            // Each member's block of entries for me, their columns side by side in member order.
+            List<Buckets> blocks = new ArrayList<>();
+            for (Buckets from : b) blocks.add(slice(from, axes, 1, n, me));
+            return widen(blocks);
+        }
+        if (dim != 0 && !(dim == 1 && toDim == 0)) {
+            throw new Kernels.EvalError("all-to-all of dispatched tokens from dimension " + toDim + " to " + dim + " is not defined");
+        }
         if (dim == 0) {
             // To the experts: sender i's buckets for my block of experts, tagged with i.
             int per = b.get(0).experts.size() / n;
@@ -88,8 +109,46 @@ final class Collectives {
         return new Buckets(first, mine);
     }
 
-    /** Experts (dim 0) concatenated in member order; or each expert's entries (dim 1), tagged with their member. */
+    /** Block {@code me} of {@code n} of an entry's vector (its columns). */
+    private static Buckets.Entry columns(Buckets.Entry entry, int n, int me) {
+        int len = entry.vector().length / n;
+        return entry.with(java.util.Arrays.copyOfRange(entry.vector(), me * len, (me + 1) * len));
+    }
+
+    /** The members' entries, which must be the same tokens in the same order, with their vectors concatenated in member order. */
+    private static Buckets widen(List<Buckets> b) {
+        Buckets first = b.get(0);
+        List<List<Buckets.Entry>> out = new ArrayList<>();
+        for (int e = 0; e < first.experts.size(); e++) {
+            List<Buckets.Entry> bucket = new ArrayList<>();
+            for (int k = 0; k < first.experts.get(e).size(); k++) {
+                Buckets.Entry entry = first.experts.get(e).get(k);
+                int width = 0;
+                for (Buckets x : b) {
+                    if (x.experts.size() != first.experts.size() || x.experts.get(e).size() != first.experts.get(e).size()) {
+                        throw new Kernels.EvalError("members hold different numbers of dispatched tokens");
+                    }
+                    Buckets.Entry other = x.experts.get(e).get(k);
+                    if (other.token() != entry.token() || other.slot() != entry.slot()) throw new Kernels.EvalError("members hold different tokens");
+                    width += other.vector().length;
+                }
+                double[] v = new double[width];
+                int at = 0;
+                for (Buckets x : b) {
+                    double[] part = x.experts.get(e).get(k).vector();
+                    System.arraycopy(part, 0, v, at, part.length);
+                    at += part.length;
+                }
+                bucket.add(entry.with(v));
+            }
+            out.add(bucket);
+        }
+        return new Buckets(first.firstExpert, out);
+    }
+
+    /** Experts (dim 0) concatenated in member order; each expert's entries (dim 1), tagged with their member; or their columns (dim 2). */
     private static Buckets gather(List<Buckets> b, String axes, int dim) {
+        if (dim == 2) return widen(b);
         List<List<Buckets.Entry>> out = new ArrayList<>();
         if (dim == 0) {
             for (Buckets from : b) out.addAll(from.experts);
@@ -117,6 +176,15 @@ final class Collectives {
      * entries never gathered over them, every n-th entry of each bucket.
      */
     static Buckets slice(Buckets in, String axes, int dim, int n, int me) {
+        if (dim == 2) {
+            List<List<Buckets.Entry>> out = new ArrayList<>();
+            for (List<Buckets.Entry> bucket : in.experts) {
+                List<Buckets.Entry> kept = new ArrayList<>();
+                for (Buckets.Entry entry : bucket) kept.add(columns(entry, n, me));
+                out.add(kept);
+            }
+            return new Buckets(in.firstExpert, out);
+        }
         if (dim == 0) {
             int per = in.experts.size() / n;
             return new Buckets(in.firstExpert + me * per, new ArrayList<>(in.experts.subList(me * per, (me + 1) * per)));

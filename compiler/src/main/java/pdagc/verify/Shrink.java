@@ -71,10 +71,24 @@ public final class Shrink {
             layers = stageLayers.stream().mapToLong(Long::longValue).sum();
             set(p, notes, "layers", layers, "each stage keeps up to two of its layers");
         } else {
-            layers = Math.max(layers, s.pipeline().chunks());
-            set(p, notes, "layers", layers, s.pipeline().chunks() > 1 ? "at least one per pipeline chunk, two of each kind" : "two layers of each kind are enough to chain them");
+            // At least one layer per pipeline chunk, and only the kinds of layer the model has: the
+            // extra ones are of the kind the model has more of beyond the tiny model's.
+            long chunks = s.pipeline().chunks();
+            long moe = layers - dense;
+            long extraMoe = Math.max(0, Math.min(chunks - layers, m.layers() - m.firstDense() - moe));
+            long extraDense = Math.max(0, Math.min(chunks - layers - extraMoe, m.firstDense() - dense));
+            if (extraDense > 0) {
+                dense += extraDense;
+                set(p, notes, "first_dense", dense, "dense layers to fill the pipeline chunks");
+            }
+            layers = Math.max(layers + extraMoe + extraDense, chunks);
+            set(p, notes, "layers", layers, chunks > 1 ? "at least one per pipeline chunk, two of each kind" : "two layers of each kind are enough to chain them");
         }
-        if (dense > layers) set(p, notes, "first_dense", layers, "no more than the layers");
+        if (m.firstDense() >= m.layers()) {
+            if (dense != layers) set(p, notes, "first_dense", layers, "every layer is dense, as in the model");
+        } else if (dense > layers) {
+            set(p, notes, "first_dense", layers, "no more than the layers");
+        }
         WorkloadSpec w = d.workload();
         int ways = mesh.size(MeshAxes.BATCH) * s.pipeline().microBatches();
         long batch = ways * (ways <= 16 ? 2L : 1L);

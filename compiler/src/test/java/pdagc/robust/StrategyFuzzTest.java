@@ -30,6 +30,25 @@ public class StrategyFuzzTest {
     private static final Pattern EXPECT = Pattern.compile("(?m)^// expect: (proven|refused(?: (E\\d{4}))?)\\s*$");
 
     @Test
+    void seededRunHoldsTheProperty() {
+        int cases = Integer.getInteger("pdagc.fuzz.cases", 300);
+        long seed = Long.getLong("pdagc.fuzz.seed", 20261205L);
+        EnumMap<StrategyFuzz.Outcome, Integer> tally = new EnumMap<>(StrategyFuzz.Outcome.class);
+        List<String> failures = new ArrayList<>();
+        for (long s = seed; s < seed + cases; s++) {
+            StrategyFuzz.Result r = StrategyFuzz.run(s);
+            tally.merge(r.outcome(), 1, Integer::sum);
+            if (r.outcome() == StrategyFuzz.Outcome.FAILED && failures.size() < 5) {
+                failures.add("seed " + s + ": " + r.why() + "\n" + r.source());
+            }
+        }
+        if (!failures.isEmpty()) fail(tally + "\n" + String.join("\n\n", failures));
+        // The run is worth something only if it reaches verify often: most generated plans are legal.
+        int proven = tally.getOrDefault(StrategyFuzz.Outcome.PROVEN, 0);
+        assertTrue(proven >= cases / 3, "only " + proven + " of " + cases + " cases were accepted and proven: " + tally);
+    }
+
+    @Test
     void generationIsDeterministic() {
         for (long s = 1; s <= 20; s++) assertEquals(StrategyFuzz.generate(s), StrategyFuzz.generate(s));
     }
