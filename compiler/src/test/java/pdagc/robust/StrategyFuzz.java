@@ -134,6 +134,7 @@ public final class StrategyFuzz {
         } else if (!modelText.contains("import std.blocks")) {
             b.append("import std.blocks\n");
         }
+        b.append("// model: ").append(m.family).append(mutate ? ", mutated annotations" : "").append('\n');
         b.append(modelText).append('\n');
         boolean decode = r.nextInt(3) == 0;
         Strategy s = strategy(m, decode);
@@ -147,7 +148,7 @@ public final class StrategyFuzz {
     }
 
     /** A model and the facts the strategy draws on. */
-    private record Model(String text, long layers, long heads, long kvHeads, long experts, boolean hasExperts) {}
+    private record Model(String family, String text, long layers, long heads, long kvHeads, long experts, boolean hasExperts) {}
 
     private Model nativeModel() {
         long headDim = pick(List.of(4L, 8L, 16L, 32L, 64L));
@@ -175,7 +176,7 @@ public final class StrategyFuzz {
             t.append("  layer ").append(pick(List.of("dense_layer", "gated_dense_layer"))).append('\n');
         }
         t.append("}\n");
-        return new Model(t.toString(), layers, heads, kv, experts, moe);
+        return new Model(moe ? "native moe" : "native dense", t.toString(), layers, heads, kv, experts, moe);
     }
 
     private Model importedModel() {
@@ -209,7 +210,7 @@ public final class StrategyFuzz {
                 c.put("intermediate_size", ffn);
                 if (!type.equals("falcon") && !type.equals("gpt_neox") && !type.equals("deepseek")) c.put("num_key_value_heads", kv);
                 else if (!type.equals("falcon")) kv = heads;
-                if (r.nextBoolean()) c.put("tie_word_embeddings", r.nextBoolean());
+                if (r.nextBoolean() && !type.equals("falcon")) c.put("tie_word_embeddings", r.nextBoolean());
             }
         }
         switch (type) {
@@ -248,7 +249,7 @@ public final class StrategyFuzz {
                     c.put("qk_nope_head_dim", pick(List.of(4L, 8L, 16L)));
                     c.put("qk_rope_head_dim", pick(List.of(2L, 4L, 8L)));
                     c.put("v_head_dim", pick(List.of(4L, 8L, 16L)));
-                    if (type.equals("deepseek_v3") && r.nextBoolean()) c.put("num_nextn_predict_layers", 1L);
+                    if (type.equals("deepseek_v3") && c.get("q_lora_rank") != null && r.nextBoolean()) c.put("num_nextn_predict_layers", 1L);
                 }
                 moe = true;
             }
@@ -263,12 +264,12 @@ public final class StrategyFuzz {
                     c.put("num_kv_heads", kv);
                 } else {
                     c.put("multi_query", false);
-                    c.put("parallel_attn", r.nextBoolean());
+                    c.put("parallel_attn", true);
                     kv = heads;
                 }
-                c.put("bias", r.nextBoolean());
+                c.put("bias", false);
             }
-            case "starcoder2" -> c.put("use_bias", r.nextBoolean());
+            case "starcoder2" -> c.put("use_bias", true);
             case "gpt_neox" -> c.put("use_parallel_residual", r.nextBoolean());
             default -> { }
         }
@@ -280,8 +281,8 @@ public final class StrategyFuzz {
         }
         Diagnostics d = new Diagnostics();
         Optional<HfImport.Result> imported = HfImport.run(SourceFile.of("config.json", null, json), "M", d);
-        if (imported.isEmpty()) return nativeModel();
-        return new Model(imported.get().text(), layers, heads, kv, moe ? experts : 0, moe);
+        if (imported.isEmpty()) throw new IllegalStateException("the generated " + type + " config does not import: " + DiagnosticRenderer.render(d.sorted()));
+        return new Model(type, imported.get().text(), layers, heads, kv, moe ? experts : 0, moe);
     }
 
     /** A strategy: a random mesh over the axes in a random order, and its options. */
