@@ -177,7 +177,7 @@ class ImportFmtFuzzTest {
         Random r = new Random(seed);
         String text = Files.readString(original, StandardCharsets.UTF_8);
         byte[] input = r.nextBoolean() ? FuzzTest.mutate(text, r) : FuzzTest.plausibleEdit(text, r).getBytes(StandardCharsets.UTF_8);
-        // Imports of the standard library resolve from any directory; relative imports of examples need the file beside its neighbours.
+        // In a fresh directory: a relative import fails alike before and after fmt (std imports resolve anywhere).
         Path file = dir.resolve("fuzz.pdag");
         Files.write(file, input);
         Run before = cli("check", file.toString());
