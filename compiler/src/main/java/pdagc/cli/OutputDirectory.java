@@ -6,16 +6,15 @@ import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
-import java.util.Comparator;
 import java.util.List;
-import java.util.stream.Stream;
 
 /**
  * Writes a set of output files below a directory all or nothing, as {@link OutputFiles} writes one
  * file: everything is written into a temporary directory first. A new directory is then renamed
  * into place as a whole; into an existing one, each file is renamed over its old version, so every
  * file is either its old or its new version, never half written, and on an error before the renames
- * nothing has changed. Other files in the directory are left alone.
+ * nothing has changed. Other files in the directory are left alone. The temporary directory is
+ * registered with {@link TempFiles}, so that SIGINT or SIGTERM during a write leaves none behind.
  */
 final class OutputDirectory {
     private OutputDirectory() {}
@@ -39,7 +38,8 @@ final class OutputDirectory {
         Path tmp = null;
         try {
             String stamp = ProcessHandle.current().pid() + "." + System.nanoTime() + ".tmp";
-            tmp = fresh ? Files.createDirectory(parent.resolve("." + dir.getFileName() + "." + stamp)) : Files.createDirectory(dir.resolve(".pdagc." + stamp));
+            tmp = TempFiles.register(fresh ? parent.resolve("." + dir.getFileName() + "." + stamp) : dir.resolve(".pdagc." + stamp));
+            Files.createDirectory(tmp);
             for (Entry e : entries) {
                 Path file = tmp.resolve(e.path());
                 Files.createDirectories(file.getParent());
@@ -47,6 +47,7 @@ final class OutputDirectory {
             }
             if (fresh) {
                 move(tmp, dir);
+                TempFiles.forget(tmp);
                 tmp = null;
             } else {
                 for (Entry e : entries) {
@@ -60,7 +61,10 @@ final class OutputDirectory {
             err.println("error: cannot write into " + target + ": " + (e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage()));
             return Main.USAGE;
         } finally {
-            if (tmp != null) deleteTree(tmp);
+            if (tmp != null) {
+                TempFiles.delete(tmp);
+                TempFiles.forget(tmp);
+            }
         }
     }
 
@@ -69,14 +73,6 @@ final class OutputDirectory {
             Files.move(from, to, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
         } catch (AtomicMoveNotSupportedException e) {
             Files.move(from, to, StandardCopyOption.REPLACE_EXISTING);
-        }
-    }
-
-    private static void deleteTree(Path root) {
-        try (Stream<Path> paths = Files.walk(root)) {
-            for (Path p : paths.sorted(Comparator.reverseOrder()).toList()) Files.deleteIfExists(p);
-        } catch (IOException ignored) {
-            // best effort: the temporary directory is hidden and named after the output
         }
     }
 }

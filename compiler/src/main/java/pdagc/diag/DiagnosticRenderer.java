@@ -62,25 +62,56 @@ public final class DiagnosticRenderer {
         return max;
     }
 
-    /** Quotes the label's line with marks under its span; a line just quoted is not quoted again. */
+    /** The most columns of a source line quoted; a longer line is clipped around the span, with "..." where text is left out. */
+    static final int MAX_COLUMNS = 160;
+
+    /** Columns shown before the span's start when a long line is clipped. */
+    private static final int CONTEXT = 40;
+
+    private static final String ELLIPSIS = "...";
+
+    /**
+     * Quotes the label's line with marks under its span; a line just quoted is not quoted again. A
+     * line longer than {@link #MAX_COLUMNS} is clipped to a window that starts a little before the
+     * span, so that a one-line file of any size quotes at most a screen width, carets still under the span.
+     */
     private static void quote(StringBuilder out, String gutter, Label label, char mark, Span previous) {
         Span span = label.span();
         if (span.isNone()) return;
         int line = span.line();
-        String text = printable(span.file().lineText(line));
+        int length = span.file().lineLength(line);
+        int col = Math.min(span.column() - 1, length);
+        int endLine = span.file().lineOf(Math.max(span.start(), span.end() - 1));
+        int width = endLine == line ? Math.max(1, span.end() - span.start()) : Math.max(1, length - col);
+        int from = 0;
+        int to = length;
+        if (length > MAX_COLUMNS) {
+            from = Math.max(0, col - CONTEXT);
+            to = Math.min(length, from + MAX_COLUMNS);
+            if (to == length) from = Math.max(0, length - MAX_COLUMNS);
+            // Never split a surrogate pair at either end.
+            if (from > 0 && Character.isLowSurrogate(charAt(span, line, from))) from++;
+            if (to < length && to > 0 && Character.isHighSurrogate(charAt(span, line, to - 1))) to--;
+        }
+        String before = from > 0 ? ELLIPSIS : "";
+        String text = before + printable(span.file().lineText(line, from, to)) + (to < length ? ELLIPSIS : "");
         String num = String.valueOf(line);
         String pad = " ".repeat(gutter.length() - num.length());
-        if (previous == null || previous.file() != span.file() || previous.line() != line) {
+        // A clipped line is quoted again for each label: each label's window is its own.
+        if (previous == null || previous.file() != span.file() || previous.line() != line || length > MAX_COLUMNS) {
             out.append(gutter).append(" |\n");
             out.append(pad).append(num).append(" | ").append(text).append('\n');
         }
-        int col = span.column() - 1;
-        int endLine = span.file().lineOf(Math.max(span.start(), span.end() - 1));
-        int width = endLine == line ? Math.max(1, span.end() - span.start()) : Math.max(1, text.length() - col);
-        width = Math.max(1, Math.min(width, Math.max(1, text.length() - col)));
-        out.append(gutter).append(" | ").append(" ".repeat(Math.max(0, col))).append(String.valueOf(mark).repeat(width));
+        int shownCol = before.length() + Math.max(0, col - from);
+        width = Math.max(1, Math.min(width, Math.max(1, text.length() - shownCol)));
+        out.append(gutter).append(" | ").append(" ".repeat(shownCol)).append(String.valueOf(mark).repeat(width));
         if (!label.message().isEmpty()) out.append(' ').append(label.message());
         out.append('\n');
+    }
+
+    private static char charAt(Span span, int line, int index) {
+        String c = span.file().lineText(line, index, index + 1);
+        return c.isEmpty() ? ' ' : c.charAt(0);
     }
 
     /** Tabs and control characters would shift the carets; show them as single visible characters. */

@@ -29,6 +29,11 @@ public final class SourceReader {
             diagnostics.add(Diagnostic.of(Code.E0004, at, displayName, why));
             return Optional.empty();
         }
+        return decode(bytes, path, displayName, diagnostics);
+    }
+
+    /** Decodes a file's bytes strictly as UTF-8 (a leading BOM dropped); bytes that are not text are E0003 at the first bad byte. */
+    public static Optional<SourceFile> decode(byte[] bytes, Path path, String displayName, Diagnostics diagnostics) {
         CharsetDecoder decoder = StandardCharsets.UTF_8.newDecoder()
                 .onMalformedInput(CodingErrorAction.REPORT)
                 .onUnmappableCharacter(CodingErrorAction.REPORT);

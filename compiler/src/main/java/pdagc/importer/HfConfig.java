@@ -180,7 +180,7 @@ final class HfConfig {
     /** The field's value as written in the file (numbers keep their spelling, such as {@code 1e-05}). */
     String raw(String field) {
         Span v = fields.values.get(field);
-        return v == null ? null : v.text();
+        return v == null ? null : PdagModel.quote(v.text());
     }
 
     /** A required whole number of at least {@code min}; null (reported) when missing or not one. */
@@ -254,13 +254,13 @@ final class HfConfig {
     /** A string field for comments only: its text, or null when absent or not a string (never an error). */
     String note(String field) {
         JsonNode n = root.get(field);
-        return n != null && n.isTextual() ? n.asText() : null;
+        return n != null && n.isTextual() ? PdagModel.quote(n.asText()) : null;
     }
 
     /** The first element of an optional list of strings, such as {@code architectures}. */
     String firstText(String field) {
         JsonNode n = root.get(field);
-        return n != null && n.isArray() && n.size() > 0 && n.get(0).isTextual() ? n.get(0).asText() : null;
+        return n != null && n.isArray() && n.size() > 0 && n.get(0).isTextual() ? PdagModel.quote(n.get(0).asText()) : null;
     }
 
     void wrong(String field, String expected) {

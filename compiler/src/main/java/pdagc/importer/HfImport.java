@@ -69,14 +69,14 @@ public final class HfImport {
         String arch = c.firstText("architectures");
         String dtype = c.note("torch_dtype");
         m.note(name + ": imported by `pdagc import hf` from " + fileName(c.file().displayName()) + ".");
-        m.note("model_type " + type + (arch != null ? ", architectures " + arch : "") + (dtype != null ? ", torch_dtype " + dtype : "") + ".");
+        m.note("model_type " + PdagModel.quote(type) + (arch != null ? ", architectures " + arch : "") + (dtype != null ? ", torch_dtype " + dtype : "") + ".");
         m.note("Each value's comment names the config.json field it comes from. Weights and shapes are");
         m.note("exact; RoPE, dropout and the routers' scoring rules have no weights and are not modelled.");
     }
 
     private static String fileName(String display) {
         Path p = Path.of(display).getFileName();
-        return p == null ? display : p.toString();
+        return PdagModel.quote(p == null ? display : p.toString());
     }
 
     private static final Set<String> RESERVED = Set.of("import", "as", "model", "cluster", "workload", "strategy", "gpu", "deploy", "on", "with",

@@ -2,9 +2,15 @@ package pdagc.lsp;
 
 import java.io.InputStream;
 import java.io.OutputStream;
+import java.io.PrintStream;
 import java.util.List;
+import java.util.Locale;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
+import java.util.logging.Handler;
+import java.util.logging.LogRecord;
+import java.util.logging.Logger;
+import java.util.logging.SimpleFormatter;
 import org.eclipse.lsp4j.CompletionOptions;
 import org.eclipse.lsp4j.DidChangeConfigurationParams;
 import org.eclipse.lsp4j.DidChangeWatchedFilesParams;
@@ -42,6 +48,7 @@ public final class PdagLanguageServer implements LanguageServer, LanguageClientA
      * the input; returns the process exit status (0 after {@code shutdown}, else 1, as the protocol says).
      */
     public static int serve(InputStream in, OutputStream out) throws InterruptedException {
+        oneLineLogs(System.err);
         CompletableFuture<Void> exited = new CompletableFuture<>();
         PdagLanguageServer server = new PdagLanguageServer(() -> exited.complete(null));
         Launcher<LanguageClient> launcher = LSPLauncher.createServerLauncher(server, in, out);
@@ -63,6 +70,52 @@ public final class PdagLanguageServer implements LanguageServer, LanguageClientA
             return 1;
         }
         return server.shutdown ? 0 : 1;
+    }
+
+    /** lsp4j's logger, held so that its configuration is not collected with it. */
+    private static final Logger LSP4J = Logger.getLogger("org.eclipse.lsp4j");
+
+    /** Characters of one logged line at most. */
+    private static final int LOG_LINE = 300;
+
+    /**
+     * lsp4j logs what goes wrong (malformed JSON, a request that threw) through java.util.logging,
+     * which prints whole Java stack traces; pdagc logs each event as one line on {@code err}:
+     * {@code pdagc lsp: LEVEL: message (Exception: message)}, without a trace.
+     */
+    static void oneLineLogs(PrintStream err) {
+        LSP4J.setUseParentHandlers(false);
+        for (Handler h : LSP4J.getHandlers()) LSP4J.removeHandler(h);
+        LSP4J.addHandler(new Handler() {
+            @Override
+            public void publish(LogRecord r) {
+                if (!isLoggable(r)) return;
+                err.println(line(r));
+                err.flush();
+            }
+
+            @Override
+            public void flush() {
+                err.flush();
+            }
+
+            @Override
+            public void close() {}
+        });
+    }
+
+    static String line(LogRecord r) {
+        String message = new SimpleFormatter().formatMessage(r);
+        StringBuilder b = new StringBuilder("pdagc lsp: ").append(r.getLevel().getName().toLowerCase(Locale.ROOT)).append(": ")
+                .append(message == null ? "" : message.strip());
+        Throwable t = r.getThrown();
+        if (t != null) {
+            b.append(" (").append(t.getClass().getSimpleName());
+            if (t.getMessage() != null) b.append(": ").append(t.getMessage());
+            b.append(')');
+        }
+        String one = b.toString().replaceAll("\\s*[\\r\\n]+\\s*", " ");
+        return one.length() > LOG_LINE ? one.substring(0, LOG_LINE) + "..." : one;
     }
 
     @Override

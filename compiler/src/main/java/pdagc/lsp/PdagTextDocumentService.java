@@ -77,19 +77,26 @@ final class PdagTextDocumentService implements TextDocumentService {
 
     @Override
     public void didOpen(DidOpenTextDocumentParams params) {
+        if (!Params.present("textDocument/didOpen", params, params == null ? null : params.getTextDocument())) return;
+        if (!Params.present("textDocument/didOpen", params.getTextDocument().getUri(), params.getTextDocument().getText())) return;
         update(params.getTextDocument().getUri(), params.getTextDocument().getText());
     }
 
     @Override
     public void didChange(DidChangeTextDocumentParams params) {
+        if (!Params.present("textDocument/didChange", params, params == null ? null : params.getTextDocument(), params == null ? null : params.getContentChanges())) return;
         List<TextDocumentContentChangeEvent> changes = params.getContentChanges();
         if (changes.isEmpty()) return;
+        TextDocumentContentChangeEvent last = changes.get(changes.size() - 1);
+        if (!Params.present("textDocument/didChange", params.getTextDocument().getUri(), last, last == null ? null : last.getText())) return;
         // Full synchronization: the last change holds the whole text.
         update(params.getTextDocument().getUri(), changes.get(changes.size() - 1).getText());
     }
 
     @Override
     public void didClose(DidCloseTextDocumentParams params) {
+        if (!Params.present("textDocument/didClose", params, params == null ? null : params.getTextDocument())) return;
+        if (!Params.present("textDocument/didClose", params.getTextDocument().getUri())) return;
         String uri = params.getTextDocument().getUri();
         documents.remove(uri);
         lastProgram.remove(uri);
@@ -143,9 +150,11 @@ final class PdagTextDocumentService implements TextDocumentService {
 
     @Override
     public CompletableFuture<Hover> hover(HoverParams params) {
-        Document doc = documents.get(params.getTextDocument().getUri());
+        String uri = Params.uri(params, params == null ? null : params.getTextDocument(), "textDocument/hover");
+        Position position = Params.position(params.getPosition(), "textDocument/hover");
+        Document doc = documents.get(uri);
         if (doc == null || doc.program().isEmpty()) return CompletableFuture.completedFuture(null);
-        int offset = Positions.offset(doc.file(), params.getPosition());
+        int offset = Positions.offset(doc.file(), position);
         var unit = doc.program().get().root().unit();
         String text = null;
         Range range = null;
@@ -229,9 +238,11 @@ final class PdagTextDocumentService implements TextDocumentService {
 
     @Override
     public CompletableFuture<Either<List<? extends Location>, List<? extends LocationLink>>> definition(DefinitionParams params) {
-        Document doc = documents.get(params.getTextDocument().getUri());
+        String uri = Params.uri(params, params == null ? null : params.getTextDocument(), "textDocument/definition");
+        Position position = Params.position(params.getPosition(), "textDocument/definition");
+        Document doc = documents.get(uri);
         List<Location> out = new ArrayList<>();
-        if (doc != null && doc.program().isPresent()) definitions(doc, Positions.offset(doc.file(), params.getPosition()), out);
+        if (doc != null && doc.program().isPresent()) definitions(doc, Positions.offset(doc.file(), position), out);
         return CompletableFuture.completedFuture(Either.forLeft(out));
     }
 
@@ -284,11 +295,12 @@ final class PdagTextDocumentService implements TextDocumentService {
 
     @Override
     public CompletableFuture<Either<List<CompletionItem>, CompletionList>> completion(CompletionParams params) {
+        String uri = Params.uri(params, params == null ? null : params.getTextDocument(), "textDocument/completion");
         Map<String, CompletionItem> items = new LinkedHashMap<>();
         for (String k : KEYWORDS) add(items, k, CompletionItemKind.Keyword, "keyword");
-        Program program = Optional.ofNullable(documents.get(params.getTextDocument().getUri()))
+        Program program = Optional.ofNullable(documents.get(uri))
                 .flatMap(Document::program)
-                .orElse(lastProgram.get(params.getTextDocument().getUri()));
+                .orElse(lastProgram.get(uri));
         if (program != null) {
             List<Module> visible = new ArrayList<>();
             visible.add(program.root());

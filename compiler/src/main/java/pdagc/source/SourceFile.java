@@ -38,11 +38,26 @@ public record SourceFile(String displayName, Path path, String text, int[] lineS
 
     /** The text of a 1-based line without its line terminator. */
     public String lineText(int line) {
-        if (line < 1 || line > lineStarts.length) return "";
+        return lineText(line, 0, Integer.MAX_VALUE);
+    }
+
+    /** The length of a 1-based line without its line terminator, in chars. */
+    public int lineLength(int line) {
+        if (line < 1 || line > lineStarts.length) return 0;
         int start = lineStarts[line - 1];
         int end = line < lineStarts.length ? lineStarts[line] - 1 : text.length();
         if (end > start && text.charAt(end - 1) == '\r') end--;
-        return text.substring(start, Math.max(start, end));
+        return Math.max(0, end - start);
+    }
+
+    /** The chars {@code from} (inclusive) to {@code to} (exclusive) of a 1-based line, clamped to it; no copy of the rest of a long line. */
+    public String lineText(int line, int from, int to) {
+        if (line < 1 || line > lineStarts.length) return "";
+        int length = lineLength(line);
+        int a = Math.max(0, Math.min(from, length));
+        int b = Math.max(a, Math.min(to, length));
+        int start = lineStarts[line - 1];
+        return text.substring(start + a, start + b);
     }
 
     public int lineCount() {
