@@ -46,6 +46,7 @@ public enum Code {
     W0310("W0310", "1F1B with %s micro-batches for %s pipeline stages never fills the pipeline", Severity.WARNING),
     E0312("E0312", "%s declares %s deploys (%s): one output holds one"),
     E0311("E0311", "the expert mesh of %s GPUs does not fold the %s GPUs of a pipeline stage"),
+    W0314("W0314", "sequence parallelism with `tp` before `cp` in the mesh gathers the sequence over cp at every tensor-parallel region", Severity.WARNING),
     E0313("E0313", "`%s` would be split twice over the GPUs of `%s`: %s"),
 
     // ---- blocks and shapes (E04xx)

@@ -122,6 +122,14 @@ final class StrategyCheck {
                                 "tokens of each sequence" + (cp > 1 ? " on each cp rank" : ""))
                         .label("splits the sequence over the " + tp + " tp ranks")
                         .help(decode ? "decode runs one token per sequence: turn sequence parallelism off" : "choose a sequence length divisible by " + tp));
+            } else if (cp > 1 && mesh.index("tp") < mesh.index("cp")) {
+                // Shardings list a dimension's axes in mesh order: the sequence is split tp-major,
+                // so a cp rank's tokens are not the union of its tp ranks' and every region
+                // boundary regathers the sequence over cp.
+                diagnostics.add(Diagnostic.of(Code.W0314, s.spanOf("sequence_parallel"))
+                        .label("the sequence is split over tp, then cp")
+                        .secondary(s.axisSpan("cp"), "cp after tp")
+                        .help("put `cp` before `tp` in the mesh: each cp rank's tokens then split over its tp ranks locally"));
             }
         }
     }

@@ -38,14 +38,27 @@ public class StrategyFuzzTest {
         for (long s = seed; s < seed + cases; s++) {
             StrategyFuzz.Result r = StrategyFuzz.run(s);
             tally.merge(r.outcome(), 1, Integer::sum);
-            if (r.outcome() == StrategyFuzz.Outcome.FAILED && failures.size() < 5) {
-                failures.add("seed " + s + ": " + r.why() + "\n" + r.source());
+            if (r.outcome() == StrategyFuzz.Outcome.FAILED) {
+                if (failures.size() < 5) failures.add("seed " + s + ": " + r.why() + "\n" + r.source());
+                keep(s, r);
             }
         }
         if (!failures.isEmpty()) fail(tally + "\n" + String.join("\n\n", failures));
         // The run is worth something only if it reaches verify often: most generated plans are legal.
         int proven = tally.getOrDefault(StrategyFuzz.Outcome.PROVEN, 0);
         assertTrue(proven >= cases / 3, "only " + proven + " of " + cases + " cases were accepted and proven: " + tally);
+    }
+
+    /** With {@code -Dpdagc.fuzz.out=DIR}, a failing case is written there as {@code fuzz_SEED.pdag}, its reason in a comment. */
+    private static void keep(long seed, StrategyFuzz.Result r) {
+        String dir = System.getProperty("pdagc.fuzz.out");
+        if (dir == null) return;
+        try {
+            Files.createDirectories(Path.of(dir));
+            Files.writeString(Path.of(dir, "fuzz_" + seed + ".pdag"), r.source() + "\n/* " + r.why().replace("*/", "* /") + " */\n");
+        } catch (IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
     }
 
     @Test
