@@ -115,9 +115,9 @@ public final class Elaborator {
         extra.finish("a deploy's body holds requirements, such as `require ttft <= 10 s`");
         if (model.isEmpty() || cluster.isEmpty() || strategy.isEmpty() || workload.isEmpty()) return Optional.empty();
         Deployment dep = new Deployment(d.name().text(), model.get(), cluster.get(), strategy.get(), workload.get(), requirements, program, d.span());
-        int before = diagnostics.errorCount();
+        int before = diagnostics.errorReports();
         new StrategyCheck(dep, diagnostics).run();
-        return diagnostics.errorCount() > before ? Optional.empty() : Optional.of(dep);
+        return diagnostics.errorReports() > before ? Optional.empty() : Optional.of(dep);
     }
 
     private Optional<Program.Found> entity(Module from, QualifiedName name, EntityKind kind) {

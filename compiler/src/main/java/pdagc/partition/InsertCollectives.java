@@ -42,7 +42,7 @@ public final class InsertCollectives {
         Map<String, Integer> reshardCache = new HashMap<>();
         Set<String> names = new HashSet<>();
         boolean[] bucketed = new boolean[graph.size()];
-        int errors = diagnostics.errorCount();
+        int errors = diagnostics.errorReports();
         for (Node n : graph.nodes()) {
             List<Integer> inputs = new ArrayList<>();
             List<Boolean> routing = new ArrayList<>();
@@ -66,7 +66,7 @@ public final class InsertCollectives {
             divisible(n.shape(), s, n, bucketed[n.id()], mesh, diagnostics);
             map[n.id()] = add(out, names, n.name(), n.op(), inputs, routing, n.shape(), s, mesh, n.layer(), n, chunk);
         }
-        return diagnostics.errorCount() > errors ? Optional.empty() : Optional.of(new SpmdProgram(mesh.mesh(), graph.dtype(), pipeline, out));
+        return diagnostics.errorReports() > errors ? Optional.empty() : Optional.of(new SpmdProgram(mesh.mesh(), graph.dtype(), pipeline, out));
     }
 
     /** A send on the producer's chunk and a recv on the consumer's: the value as it is, between pp stages. */
