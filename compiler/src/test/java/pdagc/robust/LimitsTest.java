@@ -10,6 +10,8 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
 import pdagc.cli.Main;
 
 /**
@@ -56,5 +58,67 @@ class LimitsTest {
                 + "deploy E = M on C with S for W\n";
         Run r = run(dir, text, "check");
         refused(r, "E0206");
+    }
+
+    /** A dense 8B-like model: sizes large enough that a huge batch overflows the step's totals. */
+    static final String LARGE = BASE.replace("vocab 1000  hidden 256  heads 4  layers 2  ffn 1024",
+            "vocab 32000  hidden 4096  heads 32  layers 32  ffn 14336");
+
+    /** Each input of issue 14 that overflowed a long: E0207 at the deploy, saying what was being counted. */
+    @ParameterizedTest
+    @CsvSource(delimiter = '|', value = {
+        "workload W { batch 8  seq 128 | workload W { batch 8  seq 1000000000 | counting the FLOPs and bytes of `layers.0.a.scores`",
+        "hidden 256  heads 4 | hidden 1073741824  heads 1073741824 | counting the FLOPs and bytes of `layers.0.a.q`",
+        "hidden 256  heads 4 | hidden 2147483648  heads 4 | counting the FLOPs and bytes of `layers.0.a.q`",
+        "batch 8  seq 128  phase prefill | batch 8  seq 1  phase decode  context 1e18 | counting the FLOPs and bytes of `layers.0.a.scores`",
+        "ffn 1024 | ffn 1024  experts 1e18  top 2 | counting the weight elements of `layers.0.moe.route`",
+    })
+    void overflowIsE0207(String from, String to, String what, @TempDir Path dir) throws Exception {
+        assertTrue(BASE.contains(from));
+        Run r = run(dir, BASE.replace(from, to), "check");
+        refused(r, "E0207");
+        assertTrue(r.err().contains("integer overflow: " + what), r.err());
+        assertTrue(r.err().contains("limits.pdag:7:1"), r.err());
+    }
+
+    @Test
+    void aHugeBatchOverflowsTheStepTotals(@TempDir Path dir) throws Exception {
+        Run r = run(dir, LARGE.replace("batch 8  seq 128", "batch 16777216  seq 2048"), "check");
+        refused(r, "E0207");
+        assertTrue(r.err().contains("adding up the FLOPs and bytes of GPU 0's step"), r.err());
+    }
+
+    @Test
+    void expertWeightsOverflowTheMemory(@TempDir Path dir) throws Exception {
+        String text = LARGE.replace("layers 32  ffn 14336", "layers 64  ffn 14336  experts 4294967296  top 2  norm rmsnorm  act silu  layer gated_moe_layer")
+                .replace("count 1  per_node 1", "count 8  per_node 8").replace("mesh [tp 1]", "mesh [ep 8]");
+        Run r = run(dir, text, "check");
+        refused(r, "E0207");
+        assertTrue(r.err().contains("counting the memory of a GPU in bytes"), r.err());
+    }
+
+    @Test
+    void statsOverflowIsE0207AtTheModel(@TempDir Path dir) throws Exception {
+        Run r = run(dir, BASE.replace("hidden 256", "hidden 2147483648"), "stats");
+        refused(r, "E0207");
+        assertTrue(r.err().contains("counting the parameters of model `M`") && r.err().contains("limits.pdag:3:7"), r.err());
+    }
+
+    /** An imported config reaches the same counts: the import writes the sizes, stats and compile refuse them. */
+    @Test
+    void anImportedConfigOfHugeSizes(@TempDir Path dir) throws Exception {
+        Path config = dir.resolve("config.json");
+        Files.writeString(config, """
+                {"model_type": "llama", "vocab_size": 32000, "hidden_size": 2147483648, "num_attention_heads": 2147483648,
+                 "num_key_value_heads": 2147483648, "num_hidden_layers": 2, "intermediate_size": 1024,
+                 "rms_norm_eps": 1e-5, "hidden_act": "silu"}
+                """);
+        Path model = dir.resolve("huge.pdag");
+        StringWriter err = new StringWriter();
+        assertEquals(0, Main.run(new String[] {"import", "hf", config.toString(), "-o", model.toString()}, new PrintWriter(new StringWriter()), new PrintWriter(err)), err.toString());
+        String text = BASE.replace("model M { vocab 1000  hidden 256  heads 4  layers 2  ffn 1024 }", "import huge")
+                .replace("deploy D = M on", "deploy D = Huge on");
+        refused(run(dir, text, "check"), "E0207");
+        refused(run(dir, Files.readString(model), "stats"), "E0207");
     }
 }
