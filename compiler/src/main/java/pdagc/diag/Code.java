@@ -13,6 +13,7 @@ public enum Code {
     E0003("E0003", "file is not UTF-8 text: %s"),
     E0004("E0004", "cannot read %s: %s"),
     E0005("E0005", "brackets are nested more than %s deep"),
+    E0006("E0006", "an expression has more than %s operators"),
 
     // ---- imports and names (E01xx)
     E0101("E0101", "cannot find module `%s`"),

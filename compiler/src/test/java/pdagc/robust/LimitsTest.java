@@ -121,4 +121,32 @@ class LimitsTest {
         refused(run(dir, text, "check"), "E0207");
         refused(run(dir, Files.readString(model), "stats"), "E0207");
     }
+
+    /**
+     * Long flat expressions (a sum of 20,000 terms, 100,000 unary minuses) are E0006 before parsing,
+     * at the operator past the limit, the same on every run; at the limit they compile.
+     */
+    @Test
+    void longExpressionsAreE0006(@TempDir Path dir) throws Exception {
+        String sum = "vocab " + String.join(" + ", java.util.Collections.nCopies(20_000, "1"));
+        String minuses = "vocab " + "- ".repeat(100_000) + "1000";
+        for (String vocab : java.util.List.of(sum, minuses)) {
+            for (String command : new String[] {"check", "fmt"}) {
+                Run r = run(dir, BASE.replace("vocab 1000", vocab), command);
+                refused(r, "E0006");
+                assertTrue(r.err().contains("an expression has more than 1000 operators"), r.err());
+            }
+        }
+        // 1,000 operators, 190 brackets deep: the deepest tree the limits allow compiles.
+        String deepest = "vocab " + "(".repeat(190) + String.join(" + ", java.util.Collections.nCopies(1001, "1")) + ")".repeat(190);
+        Run ok = run(dir, BASE.replace("vocab 1000", deepest), "check");
+        assertEquals(0, ok.rc(), ok.err());
+        ok = run(dir, BASE.replace("vocab 1000", "vocab " + "- - ".repeat(500) + "1000"), "check");
+        assertEquals(0, ok.rc(), ok.err());
+        // Operators of consecutive properties are not added up.
+        String many = BASE.replace("vocab 1000", "vocab " + String.join(" + ", java.util.Collections.nCopies(900, "1"))
+                + "  kv_heads " + String.join(" * ", java.util.Collections.nCopies(900, "1")) + " + 3");
+        ok = run(dir, many, "check");
+        assertEquals(0, ok.rc(), ok.err());
+    }
 }
