@@ -131,6 +131,15 @@ public final class Compiler {
                     .note("the per-GPU DAG lists every op of every GPU and micro-batch")
                     .help("the SPMD program every GPU runs is small: see it with `--print-ir-after insert-collectives`; or plan fewer GPUs or micro-batches"));
             return Optional.empty();
+        } catch (Materialize.StagesTooLarge e) {
+            diagnostics.add(Diagnostic.of(Code.E0506, d.span(), String.format(java.util.Locale.ROOT, "%,d", e.nodes()),
+                            String.format(java.util.Locale.ROOT, "%,d", Materialize.MAX_STAGE_NODES))
+                    .label("this deployment")
+                    .note("validation and analysis walk one GPU of each pipeline stage: every op of the stage for every micro-batch ("
+                            + d.strategy().pipeline().stages() + " stages, " + d.strategy().pipeline().microBatches() + " micro-batches, "
+                            + plan.spmd().nodes().size() + " ops in the SPMD program)")
+                    .help("plan fewer micro-batches or pipeline stages: the schedule's costs repeat from one micro-batch to the next"));
+            return Optional.empty();
         }
         Timings.count("nodes", dag.nodes().size());
         Timings.count("edges", dag.edges().size());
