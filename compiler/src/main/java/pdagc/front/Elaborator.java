@@ -65,6 +65,13 @@ public final class Elaborator {
             }
         }
         for (Decl d : program.root().declList()) {
+            // A block is checked where it is called; its declared shapes are checked here too,
+            // so that one no deploy calls (a copy of `lm_head` that the default head, std's,
+            // passes over) still has whole-number sizes.
+            if (d instanceof Decl.Block b) {
+                for (Decl.Param p : b.params()) for (Expr dim : p.shape()) IntEval.checkSize(dim, diagnostics);
+                if (b.result() != null) for (Expr dim : b.result()) IntEval.checkSize(dim, diagnostics);
+            }
             if (seen.contains(d) || !(d instanceof Decl.Entity e)) continue;
             Module m = program.root();
             switch (e.kind()) {

@@ -183,4 +183,29 @@ class LimitsTest {
         r = run(dir, pipeline(8, 24).replace("schedule 1f1b", "schedule interleaved  virtual_stages 2").replace("layers 8", "layers 16"), "check");
         assertEquals(0, r.rc(), r.err());
     }
+
+    /**
+     * A copy of stdlib's {@code lm_head} declaring a result dimension of 1.5: the model's default
+     * head is std's, so the copy was never called and its shape never checked. Declared shapes are
+     * checked in every block of the file; one the model does call reports it once.
+     */
+    @Test
+    void aDeclaredShapeOfAnUncalledBlockIsChecked(@TempDir Path dir) throws Exception {
+        String copy = """
+                block lm_head(x: [B, S, hidden]) -> [B, 1.5, vocab] {
+                  n      = norm(x)
+                  last   = last_token(n)
+                  logits = linear(last, out: vocab) @column(tp)
+                  return logits
+                }
+                """;
+        for (String command : new String[] {"check", "verify"}) {
+            Run r = run(dir, BASE + copy, command);
+            refused(r, "E0204");
+            assertTrue(r.err().contains("expected a whole number, found `1.5`") && r.err().contains("limits.pdag:8:41"), r.err());
+        }
+        Run called = run(dir, BASE.replace("ffn 1024 }", "ffn 1024  head lm_head }") + copy.replace("x: [B, S, hidden]", "x: [B, S, 256 GB]"), "check");
+        refused(called, "E0204");
+        assertEquals(2, called.err().split("error\\[E0204\\]", -1).length - 1, called.err());
+    }
 }
