@@ -1,5 +1,6 @@
 package pdagc.analysis;
 
+import pdagc.ir.Overflow;
 import java.util.AbstractList;
 import java.util.List;
 import java.util.OptionalDouble;
@@ -82,11 +83,20 @@ public record Analysis(
         DagIndex idx = new DagIndex(quotient);
         List<GpuInfo> gpuInfo = quotient.plan().gpus();
         NodeCosts costs = NodeCosts.of(program, quotient, gpuInfo, d.cluster());
-        Memory.PerGpu[] memory = Memory.perRole(program, idx, costs, d.workload().context());
+        Memory.PerGpu[] memory;
+        try {
+            memory = Memory.perRole(program, idx, costs, d.workload().context());
+        } catch (Overflow e) {
+            throw e.in("counting the memory of a GPU in bytes");
+        }
         CriticalPath.Result path = CriticalPath.run(idx, costs);
         GpuFigures[] roles = new GpuFigures[quotient.roles()];
         for (int r = 0; r < roles.length; r++) {
-            roles[r] = role(quotient.representative(r), idx.schedule[r], costs, memory[r], d.cluster().gpu().memoryBytes(), path.seconds());
+            try {
+                roles[r] = role(quotient.representative(r), idx.schedule[r], costs, memory[r], d.cluster().gpu().memoryBytes(), path.seconds());
+            } catch (Overflow e) {
+                throw e.in("adding up the FLOPs and bytes of GPU " + quotient.representative(r) + "'s step");
+            }
         }
         List<GpuFigures> gpus = new AbstractList<>() {
             @Override
@@ -101,7 +111,7 @@ public record Analysis(
                 return gpuInfo.size();
             }
         };
-        long tokens = Math.multiplyExact(d.workload().batch(), d.workload().stepTokens());
+        long tokens = Overflow.mul(d.workload().batch(), d.workload().stepTokens());
         // The bubble of a balanced pipeline under its schedule; the measured idle time per role is in the figures.
         OptionalDouble bubble = program.pipeline().stages() > 1 ? OptionalDouble.of(program.pipeline().bubbleFraction()) : OptionalDouble.empty();
         Step step = new Step(d.workload().phase(), tokens, path.seconds(), path.communicationSeconds(), quotient.planIndices(path.path()), bubble);
@@ -117,12 +127,12 @@ public record Analysis(
         for (int i : schedule) {
             CollectiveCost c = costs.collectiveAt(i);
             if (c != null) {
-                buffers = Math.addExact(buffers, c.bufferBytes());
-                traffic = Math.addExact(traffic, c.trafficBytes());
+                buffers = Overflow.add(buffers, c.bufferBytes());
+                traffic = Overflow.add(traffic, c.trafficBytes());
                 communication += c.seconds();
             } else {
-                flops = Math.addExact(flops, costs.flopsAt(i));
-                hbm = Math.addExact(hbm, costs.bytesAt(i));
+                flops = Overflow.add(flops, costs.flopsAt(i));
+                hbm = Overflow.add(hbm, costs.bytesAt(i));
                 compute += costs.secondsAt(i);
             }
         }

@@ -1,5 +1,6 @@
 package pdagc.analysis;
 
+import pdagc.ir.Overflow;
 import java.util.List;
 import pdagc.dag.GpuInfo;
 import pdagc.ir.CollectiveKind;
@@ -42,7 +43,7 @@ public record CollectiveCost(CollectiveKind kind, int members, Link link, long b
 
     public static CollectiveCost of(CollectiveKind kind, Shape input, Shape output, List<Integer> group, List<GpuInfo> gpus,
             ClusterSpec cluster, int dtypeBytes) {
-        long buffer = Math.multiplyExact(Math.max(input.elements(), output.elements()), dtypeBytes);
+        long buffer = Overflow.mul(Math.max(input.elements(), output.elements()), dtypeBytes);
         int n = group.size();
         if (n <= 1) return new CollectiveCost(kind, n, Link.NONE, buffer, 0, 0);
         Link link = spansOneNode(group, gpus) ? Link.NVLINK : Link.NETWORK;

@@ -1,5 +1,6 @@
 package pdagc.analysis;
 
+import pdagc.ir.Overflow;
 import pdagc.dag.DagNode;
 import pdagc.ir.Op;
 import pdagc.partition.SpmdNode;
@@ -45,7 +46,7 @@ final class Liveness {
                 int s = idx.succs[k];
                 if (idx.role[s] == role) last = Math.max(last, idx.position[s]);
             }
-            long bytes = Math.multiplyExact(n.output().elements(), dtypeBytes);
+            long bytes = Overflow.mul(n.output().elements(), dtypeBytes);
             delta[t] += bytes;
             delta[last + 1] -= bytes;
         }

@@ -1,5 +1,6 @@
 package pdagc.analysis;
 
+import pdagc.ir.Overflow;
 import java.util.BitSet;
 import pdagc.dag.DagNode;
 import pdagc.ir.Graph;
@@ -33,7 +34,7 @@ public final class Memory {
      * {@code B · context · width · dtype bytes}. The one home of the KV-cache formula.
      */
     public static long kvBytes(Shape keys, long context, int dtypeBytes) {
-        return Math.multiplyExact(OpCost.cacheElements(keys, context), dtypeBytes);
+        return Overflow.mul(OpCost.cacheElements(keys, context), dtypeBytes);
     }
 
     /**
@@ -46,7 +47,7 @@ public final class Memory {
         for (Node n : g.nodes()) {
             for (int i : n.op().cachedInputs()) {
                 Shape keys = g.node(n.inputs().get(i)).shape();
-                total = Math.addExact(total, kvBytes(keys.with(0, 1), 1, g.dtype().bytes()));
+                total = Overflow.add(total, kvBytes(keys.with(0, 1), 1, g.dtype().bytes()));
             }
         }
         return total;
@@ -66,10 +67,10 @@ public final class Memory {
                 DagNode n = idx.node(i);
                 if (!seen.get(n.program())) {
                     seen.set(n.program());
-                    weights = Math.addExact(weights, Math.multiplyExact(costs.weightElements(n.program()), dtype));
+                    weights = Overflow.add(weights, Overflow.mul(costs.weightElements(n.program()), dtype));
                 }
                 SpmdNode op = program.nodes().get(n.program());
-                for (int k : op.op().cachedInputs()) kv = Math.addExact(kv, cacheBytes(program, op.inputs().get(k), n.inputs().get(k), context, dtype));
+                for (int k : op.op().cachedInputs()) kv = Overflow.add(kv, cacheBytes(program, op.inputs().get(k), n.inputs().get(k), context, dtype));
                 if (costs.isCollectiveAt(i)) workspace = Math.max(workspace, costs.collectiveAt(i).bufferBytes());
             }
             out[g] = new PerGpu(weights, kv, Liveness.peak(idx, g, cache, program, dtype), workspace);
@@ -88,7 +89,7 @@ public final class Memory {
             producer = program.nodes().get(producer.inputs().get(0));
         }
         long positions = producer.shape().rank() > 1 && producer.shape().dim(1) > 0
-                ? context * producer.local().dim(1) / producer.shape().dim(1) : context;
+                ? Overflow.mul(context, producer.local().dim(1)) / producer.shape().dim(1) : context;
         return kvBytes(reaching, positions, dtype);
     }
 }

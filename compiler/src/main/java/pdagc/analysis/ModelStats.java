@@ -1,5 +1,6 @@
 package pdagc.analysis;
 
+import pdagc.ir.Overflow;
 import java.util.HashSet;
 import java.util.Optional;
 import java.util.Set;
@@ -36,7 +37,16 @@ public record ModelStats(String model, long totalParams, long activeParams, long
 
     /** Lowers the model on its own and counts it; empty (with diagnostics) when its blocks do not lower. */
     public static Optional<ModelStats> of(ModelSpec model, Program program, Diagnostics diagnostics) {
-        return Lowering.lowerModel(model, program, diagnostics).map(g -> of(model.name(), model.mtp(), g));
+        try {
+            return Lowering.lowerModel(model, program, diagnostics).map(g -> of(model.name(), model.mtp(), g));
+        } catch (Overflow e) {
+            diagnostics.add(pdagc.diag.Diagnostic.of(pdagc.diag.Code.E0207, model.span(),
+                            e.in("counting the parameters").what() + " of model `" + model.name() + "` goes past " + String.format(java.util.Locale.ROOT, "%,d", Long.MAX_VALUE))
+                    .label("the sizes of this model")
+                    .note("pdagc counts parameters exactly, in 64-bit integers")
+                    .help("check the model's sizes (`hidden`, `heads`, `ffn`, `experts`, `vocab`)"));
+            return Optional.empty();
+        }
     }
 
     public static ModelStats of(String name, long mtpModules, Lowering.ModelGraph lowered) {
@@ -52,19 +62,19 @@ public record ModelStats(String model, long totalParams, long activeParams, long
             if (w != null) {
                 long elements = w.elements();
                 if (main) {
-                    total = Math.addExact(total, elements);
-                    active = Math.addExact(active, n.op() instanceof Op.ExpertLinear e ? elements / e.experts() * top(g, n) : elements);
+                    total = Overflow.add(total, elements);
+                    active = Overflow.add(active, n.op() instanceof Op.ExpertLinear e ? Overflow.mul(elements / e.experts(), top(g, n)) : elements);
                 } else {
-                    mtp = Math.addExact(mtp, elements);
+                    mtp = Overflow.add(mtp, elements);
                 }
             }
             if (!main) continue;
             for (int i : n.op().cachedInputs()) {
                 Node c = g.node(n.inputs().get(i));
-                if (cached.add(c.id())) cachedWidth = Math.addExact(cachedWidth, c.shape().last());
+                if (cached.add(c.id())) cachedWidth = Overflow.add(cachedWidth, c.shape().last());
             }
         }
-        return new ModelStats(name, total, active, Math.multiplyExact(cachedWidth, CACHE_BYTES), mtpModules, mtp);
+        return new ModelStats(name, total, active, Overflow.mul(cachedWidth, CACHE_BYTES), mtpModules, mtp);
     }
 
     /** The top-k of the dispatch whose buckets an expert linear works on. */

@@ -6,6 +6,7 @@ import pdagc.dag.GpuInfo;
 import pdagc.dag.Quotient;
 import pdagc.ir.CollectiveKind;
 import pdagc.ir.Op;
+import pdagc.ir.Overflow;
 import pdagc.partition.SpmdNode;
 import pdagc.partition.SpmdProgram;
 import pdagc.partition.WeightLayout;
@@ -43,7 +44,13 @@ public final class NodeCosts {
     static NodeCosts of(SpmdProgram program, Quotient quotient, List<GpuInfo> gpus, ClusterSpec cluster) {
         List<SpmdNode> ops = program.nodes();
         NodeCosts c = new NodeCosts(quotient, ops.size());
-        for (SpmdNode op : ops) c.weightElements[op.id()] = WeightLayout.localElements(op, program, program.mesh());
+        for (SpmdNode op : ops) {
+            try {
+                c.weightElements[op.id()] = WeightLayout.localElements(op, program, program.mesh());
+            } catch (Overflow e) {
+                throw e.in("counting the weight elements of `" + op.name() + "`");
+            }
+        }
         int dtype = program.dtype().bytes();
         List<DagNode> nodes = quotient.nodes();
         for (int i = 0; i < nodes.size(); i++) {
@@ -51,19 +58,27 @@ public final class NodeCosts {
             Op op = ops.get(n.program()).op();
             CollectiveKind kind = op instanceof Op.Collective k ? k.collective()
                     : op instanceof Op.Transfer t ? (t.send() ? CollectiveKind.SEND : CollectiveKind.RECV) : null;
-            if (kind != null) {
-                CollectiveCost cc = CollectiveCost.of(kind, n.inputs().get(0), n.output(), n.group(), gpus, cluster, dtype);
-                c.collectives[i] = cc;
-                c.bytes[i] = cc.trafficBytes();
-                c.seconds[i] = cc.seconds();
-            } else {
-                OpCost oc = OpCost.of(op, n.inputs(), n.output(), c.weightElements[n.program()], dtype);
-                c.flops[i] = oc.flops();
-                c.bytes[i] = oc.bytes();
-                c.seconds[i] = Roofline.seconds(oc.flops(), oc.bytes(), cluster.gpu());
+            try {
+                cost(c, i, n, op, kind, gpus, cluster, dtype);
+            } catch (Overflow e) {
+                throw e.in((kind != null ? "counting the bytes that `" : "counting the FLOPs and bytes of `") + n.name() + (kind != null ? "` moves (output " : "` (output ") + n.output() + " on GPU " + n.gpu() + ")");
             }
         }
         return c;
+    }
+
+    private static void cost(NodeCosts c, int i, DagNode n, Op op, CollectiveKind kind, List<GpuInfo> gpus, ClusterSpec cluster, int dtype) {
+        if (kind != null) {
+            CollectiveCost cc = CollectiveCost.of(kind, n.inputs().get(0), n.output(), n.group(), gpus, cluster, dtype);
+            c.collectives[i] = cc;
+            c.bytes[i] = cc.trafficBytes();
+            c.seconds[i] = cc.seconds();
+        } else {
+            OpCost oc = OpCost.of(op, n.inputs(), n.output(), c.weightElements[n.program()], dtype);
+            c.flops[i] = oc.flops();
+            c.bytes[i] = oc.bytes();
+            c.seconds[i] = Roofline.seconds(oc.flops(), oc.bytes(), cluster.gpu());
+        }
     }
 
     /** FLOPs of plan node {@code node}. */

@@ -1,5 +1,6 @@
 package pdagc.analysis;
 
+import pdagc.ir.Overflow;
 import java.util.List;
 import pdagc.ir.Op;
 import pdagc.ir.Shape;
@@ -33,7 +34,7 @@ public record OpCost(long flops, long bytesRead, long bytesWritten) {
     public static final long ADD = 1, MUL = 1, RELU = 1, SILU = 4, GELU = 9, SOFTMAX = 5, RMSNORM = 4, LAYERNORM = 6, COMBINE_PER_EXPERT = 2;
 
     public long bytes() {
-        return Math.addExact(bytesRead, bytesWritten);
+        return Overflow.add(bytesRead, bytesWritten);
     }
 
     /**
@@ -50,7 +51,7 @@ public record OpCost(long flops, long bytesRead, long bytesWritten) {
         }
         if (op instanceof Op.Norm n) {
             long perElement = n.type().equals("rmsnorm") ? RMSNORM : LAYERNORM;
-            return plain(Math.multiplyExact(perElement, out), inputs, weightElements, out, dtypeBytes);
+            return plain(Overflow.mul(perElement, out), inputs, weightElements, out, dtypeBytes);
         }
         if (op instanceof Op.AttnScores a) {
             long keys = cacheElements(inputs.get(1), output.dim(3));
@@ -61,36 +62,36 @@ public record OpCost(long flops, long bytesRead, long bytesWritten) {
             long values = cacheElements(inputs.get(1), probs.dim(3));
             return bytes(times(2, probs.elements(), a.headDim()), probs.elements() + values, out, dtypeBytes);
         }
-        if (op instanceof Op.Softmax) return plain(Math.multiplyExact(SOFTMAX, out), inputs, 0, out, dtypeBytes);
-        if (op instanceof Op.Unary u) return plain(Math.multiplyExact(unary(u.fn()), out), inputs, 0, out, dtypeBytes);
-        if (op instanceof Op.Binary b) return plain(Math.multiplyExact(b.fn().equals("mul") ? MUL : ADD, out), inputs, 0, out, dtypeBytes);
+        if (op instanceof Op.Softmax) return plain(Overflow.mul(SOFTMAX, out), inputs, 0, out, dtypeBytes);
+        if (op instanceof Op.Unary u) return plain(Overflow.mul(unary(u.fn()), out), inputs, 0, out, dtypeBytes);
+        if (op instanceof Op.Binary b) return plain(Overflow.mul(b.fn().equals("mul") ? MUL : ADD, out), inputs, 0, out, dtypeBytes);
         if (op instanceof Op.Router r) {
             long tokens = out / r.top();
-            long flops = Math.addExact(times(2, tokens, r.dim(), r.experts()), times(SOFTMAX, tokens, r.experts()));
+            long flops = Overflow.add(times(2, tokens, r.dim(), r.experts()), times(SOFTMAX, tokens, r.experts()));
             return plain(flops, inputs, weightElements, out, dtypeBytes);
         }
         if (op instanceof Op.Dispatch) return plain(0, inputs, 0, out, dtypeBytes);
         if (op instanceof Op.Combine c) return plain(times(COMBINE_PER_EXPERT, c.top(), out), inputs, 0, out, dtypeBytes);
         if (op instanceof Op.LastToken || op instanceof Op.Slice) return bytes(0, out, out, dtypeBytes);
-        if (op instanceof Op.Bias) return plain(Math.multiplyExact(ADD, out), inputs, weightElements, out, dtypeBytes);
-        if (op instanceof Op.HeadNorm) return plain(Math.multiplyExact(RMSNORM, out), inputs, weightElements, out, dtypeBytes);
-        if (op instanceof Op.Scale) return plain(Math.multiplyExact(MUL, out), inputs, 0, out, dtypeBytes);
+        if (op instanceof Op.Bias) return plain(Overflow.mul(ADD, out), inputs, weightElements, out, dtypeBytes);
+        if (op instanceof Op.HeadNorm) return plain(Overflow.mul(RMSNORM, out), inputs, weightElements, out, dtypeBytes);
+        if (op instanceof Op.Scale) return plain(Overflow.mul(MUL, out), inputs, 0, out, dtypeBytes);
         if (op instanceof Op.PosEmbed) return bytes(0, inputs.get(0).elements() + out, out, dtypeBytes);
         if (op instanceof Op.TiedHead) {
             // x @ E^T with this rank's rows of the embedding table, which it reads
             Shape x = inputs.get(0);
-            return plain(matmul(x, output), List.of(x), Math.multiplyExact(x.last(), output.last()), out, dtypeBytes);
+            return plain(matmul(x, output), List.of(x), Overflow.mul(x.last(), output.last()), out, dtypeBytes);
         }
         if (op instanceof Op.MlaScores m) {
             // absorbed form: q_nope through W_UK into the latent space, then scores over latent and rope parts
             long b = output.dim(0), h = output.dim(1), q = output.dim(2), t = output.dim(3);
-            long flops = Math.addExact(times(2, b, q, h, m.nope(), m.rank()), times(2, b, h, q, t, m.rank() + m.rope()));
+            long flops = Overflow.add(times(2, b, q, h, m.nope(), m.rank()), times(2, b, h, q, t, m.rank() + m.rope()));
             return plain(flops, inputs, weightElements, out, dtypeBytes);
         }
         if (op instanceof Op.MlaContext m) {
             Shape probs = inputs.get(0);
             long b = probs.dim(0), h = probs.dim(1), q = probs.dim(2), t = probs.dim(3);
-            long flops = Math.addExact(times(2, b, h, q, t, m.rank()), times(2, b, q, h, m.rank(), m.vDim()));
+            long flops = Overflow.add(times(2, b, h, q, t, m.rank()), times(2, b, q, h, m.rank(), m.vDim()));
             return plain(flops, inputs, weightElements, out, dtypeBytes);
         }
         throw new IllegalStateException("no cost rule for op " + op.name() + " (" + op.getClass().getSimpleName() + ")");
@@ -119,17 +120,17 @@ public record OpCost(long flops, long bytesRead, long bytesWritten) {
     /** Reads every input and the weight, writes the output. */
     private static OpCost plain(long flops, List<Shape> inputs, long weightElements, long out, int dtypeBytes) {
         long read = weightElements;
-        for (Shape s : inputs) read = Math.addExact(read, s.elements());
+        for (Shape s : inputs) read = Overflow.add(read, s.elements());
         return bytes(flops, read, out, dtypeBytes);
     }
 
     private static OpCost bytes(long flops, long readElements, long writtenElements, int dtypeBytes) {
-        return new OpCost(flops, Math.multiplyExact(readElements, dtypeBytes), Math.multiplyExact(writtenElements, dtypeBytes));
+        return new OpCost(flops, Overflow.mul(readElements, dtypeBytes), Overflow.mul(writtenElements, dtypeBytes));
     }
 
     static long times(long... factors) {
         long p = 1;
-        for (long f : factors) p = Math.multiplyExact(p, f);
+        for (long f : factors) p = Overflow.mul(p, f);
         return p;
     }
 }

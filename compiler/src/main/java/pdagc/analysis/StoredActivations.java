@@ -1,5 +1,6 @@
 package pdagc.analysis;
 
+import pdagc.ir.Overflow;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
@@ -45,7 +46,7 @@ public final class StoredActivations {
     public record Layer(int layer, List<Term> terms) {
         public long bytes() {
             long b = 0;
-            for (Term t : terms) b = Math.addExact(b, t.bytes());
+            for (Term t : terms) b = Overflow.add(b, t.bytes());
             return b;
         }
     }
@@ -66,8 +67,8 @@ public final class StoredActivations {
             } else if (op instanceof Op.Softmax) {
                 store(terms, stored, n, "softmax output", dtype);
                 long elements = n.local().elements();
-                terms.add(new Term("attention dropout mask", n.name(), Math.multiplyExact(elements, MASK_BYTES)));
-                terms.add(new Term("attention dropout output", n.name(), Math.multiplyExact(elements, dtype)));
+                terms.add(new Term("attention dropout mask", n.name(), Overflow.mul(elements, MASK_BYTES)));
+                terms.add(new Term("attention dropout output", n.name(), Overflow.mul(elements, dtype)));
             } else if (op instanceof Op.AttnContext) {
                 store(terms, stored, ops.get(n.inputs().get(1)), "attention values", dtype);
             } else if (op instanceof Op.Binary b && b.fn().equals("mul")) {
@@ -75,7 +76,7 @@ public final class StoredActivations {
                 store(terms, stored, ops.get(n.inputs().get(1)), "product input", dtype);
             } else if (op instanceof Op.Binary) {
                 SpmdNode branch = ops.get(n.inputs().get(1));
-                terms.add(new Term("residual dropout mask", branch.name(), Math.multiplyExact(branch.local().elements(), MASK_BYTES)));
+                terms.add(new Term("residual dropout mask", branch.name(), Overflow.mul(branch.local().elements(), MASK_BYTES)));
             } else if (op instanceof Op.Router || op instanceof Op.Dispatch || op instanceof Op.Combine) {
                 throw new IllegalArgumentException(op.name() + " is not part of the layer the paper accounts for");
             }
@@ -85,6 +86,6 @@ public final class StoredActivations {
     }
 
     private static void store(List<Term> terms, Set<Integer> stored, SpmdNode value, String what, int dtype) {
-        if (stored.add(value.id())) terms.add(new Term(what, value.name(), Math.multiplyExact(value.local().elements(), dtype)));
+        if (stored.add(value.id())) terms.add(new Term(what, value.name(), Overflow.mul(value.local().elements(), dtype)));
     }
 }

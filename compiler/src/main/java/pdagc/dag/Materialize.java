@@ -27,10 +27,25 @@ public final class Materialize {
     /** The most nodes a plan may have: validation and analysis keep a few numbers per node. */
     public static final long MAX_NODES = 50_000_000L;
 
+    /**
+     * The most nodes of one GPU per pipeline stage: validation and analysis walk these (the
+     * {@link Quotient}), with a node object, its costs and its edges each, some 400 bytes a node:
+     * about a gigabyte of heap at this budget. With a pp-only mesh this is the whole plan.
+     */
+    public static final long MAX_STAGE_NODES = 2_000_000L;
+
     private Materialize() {}
 
     public static PlanDag run(String deployment, String source, SpmdProgram program, int gpusPerNode) {
+        // Both budgets in closed form, before the schedules are allocated: refused at once.
+        long[] size = Schedules.size(program);
+        if (size[0] > MAX_NODES || size[1] > Integer.MAX_VALUE) throw new PlanTooLarge(size[0], size[1]);
+        if (size[2] > MAX_STAGE_NODES) throw new StagesTooLarge(size[2]);
         Schedules sched = new Schedules(program);
+        if (sched.nodeCount() != size[0] || sched.edgeCount() != size[1]) {
+            throw new IllegalStateException("the closed-form size " + size[0] + " nodes, " + size[1] + " edges disagrees with the schedules' "
+                    + sched.nodeCount() + ", " + sched.edgeCount());
+        }
         Layout layout = new Layout(sched);
         Mesh mesh = program.mesh();
         List<GpuInfo> gpus = new AbstractList<>() {
@@ -128,6 +143,21 @@ public final class Materialize {
     }
 
     /** A plan whose nodes or edges do not fit in a Java int index. */
+    /** One GPU per pipeline stage has more nodes than validation and analysis walk ({@link #MAX_STAGE_NODES}). */
+    public static final class StagesTooLarge extends RuntimeException {
+        private static final long serialVersionUID = 1L;
+        private final long nodes;
+
+        StagesTooLarge(long nodes) {
+            super("one GPU per stage has " + nodes + " nodes, over the budget");
+            this.nodes = nodes;
+        }
+
+        public long nodes() {
+            return nodes;
+        }
+    }
+
     public static final class PlanTooLarge extends RuntimeException {
         private static final long serialVersionUID = 1L;
         private final long nodes;

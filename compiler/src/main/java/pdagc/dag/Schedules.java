@@ -35,8 +35,15 @@ public final class Schedules {
     private final int[][] seqOp;
     private final int[][] seqMb;
     private final long[][] edgeStart;
-    /** Per stage: the position of (micro-batch, op), or -1. */
+    /**
+     * Per stage: the position of (micro-batch, op) for the ops of the stage's chunks, at
+     * {@code microBatch * stageOps[s] + stageLocal[op]}: micro-batches times the stage's ops, so
+     * the stages together hold one entry per position, not one per op of the whole program.
+     */
     private final int[][] position;
+    private final int[] stageOps;
+    private final int[] stageLocal;
+    private final int[] stageOfOp;
     /** Per stage: the nodes and edges of one rank. */
     private final long[] nodesPerRank;
     private final long[] edgesPerRank;
@@ -95,6 +102,14 @@ public final class Schedules {
         List<List<Integer>> opsOfChunk = new ArrayList<>();
         for (int c = 0; c < pipeline.chunks(); c++) opsOfChunk.add(new ArrayList<>());
         for (SpmdNode op : ops) opsOfChunk.get(op.chunk()).add(op.id());
+        stageOps = new int[stages];
+        stageLocal = new int[p];
+        stageOfOp = new int[p];
+        for (SpmdNode op : ops) {
+            int st = pipeline.stageOf(op.chunk());
+            stageOfOp[op.id()] = st;
+            stageLocal[op.id()] = stageOps[st]++;
+        }
         seqOp = new int[stages][];
         seqMb = new int[stages][];
         edgeStart = new long[stages][];
@@ -104,14 +119,14 @@ public final class Schedules {
         for (int s = 0; s < stages; s++) {
             int length = 0;
             for (Pipeline.Unit unit : pipeline.order(s)) length += opsOfChunk.get(unit.chunk()).size();
-            int[] pos = new int[pipeline.microBatches() * p];
+            int[] pos = new int[Math.multiplyExact(pipeline.microBatches(), stageOps[s])];
             Arrays.fill(pos, -1);
             seqOp[s] = new int[length];
             seqMb[s] = new int[length];
             int k = 0;
             for (Pipeline.Unit unit : pipeline.order(s)) {
                 for (int id : opsOfChunk.get(unit.chunk())) {
-                    pos[unit.microBatch() * p + id] = k;
+                    pos[unit.microBatch() * stageOps[s] + stageLocal[id]] = k;
                     seqOp[s][k] = id;
                     seqMb[s][k] = unit.microBatch();
                     k++;
@@ -129,6 +144,52 @@ public final class Schedules {
             nodesBefore[s + 1] = nodesBefore[s] + nodesPerRank[s];
             edgesBefore[s + 1] = edgesBefore[s] + edgesPerRank[s];
         }
+    }
+
+    /**
+     * The size of the plan in closed form, before anything is allocated: its nodes and edges, and
+     * the nodes of one rank of each stage (what validation and analysis walk, {@link Quotient}),
+     * each saturating at {@link Long#MAX_VALUE}. A stage's rank runs each op of the stage's chunks
+     * once per micro-batch; its edges are the ops' in-degrees per micro-batch, and an order edge
+     * into the first position of each (micro-batch, chunk) unit after the first.
+     */
+    public static long[] size(SpmdProgram program) {
+        Pipeline pipeline = program.pipeline();
+        Mesh mesh = program.mesh();
+        int stages = pipeline.stages();
+        long[] ops = new long[stages];
+        long[] degree = new long[stages];
+        boolean[] busy = new boolean[pipeline.chunks()];
+        for (SpmdNode op : program.nodes()) {
+            int st = pipeline.stageOf(op.chunk());
+            ops[st]++;
+            degree[st] += op.inputs().size() + (op.op() instanceof Op.Collective c ? mesh.size(c.axes()) - 1 : 0);
+            busy[op.chunk()] = true;
+        }
+        long mb = pipeline.microBatches();
+        long ranksPerStage = mesh.size() / stages;
+        long nodes = 0, edges = 0, stageNodes = 0;
+        for (int st = 0; st < stages; st++) {
+            long units = 0;
+            for (int c = st; c < pipeline.chunks(); c += stages) if (busy[c]) units++;
+            long perRank = times(mb, ops[st]);
+            long perRankEdges = plus(times(mb, degree[st]), Math.max(0, times(mb, units) - 1));
+            stageNodes = plus(stageNodes, perRank);
+            nodes = plus(nodes, times(ranksPerStage, perRank));
+            edges = plus(edges, times(ranksPerStage, perRankEdges));
+        }
+        return new long[] {nodes, edges, stageNodes};
+    }
+
+    private static long times(long a, long b) {
+        long hi = Math.multiplyHigh(a, b);
+        long lo = a * b;
+        return (hi == 0 && lo >= 0) ? lo : Long.MAX_VALUE;
+    }
+
+    private static long plus(long a, long b) {
+        long r = a + b;
+        return r < 0 ? Long.MAX_VALUE : r;
     }
 
     public SpmdProgram program() {
@@ -193,7 +254,7 @@ public final class Schedules {
 
     /** The position of (micro-batch, op) in a stage's schedule, or -1 when the stage does not run it. */
     public int position(int stage, int microBatch, int op) {
-        return position[stage][microBatch * p + op];
+        return stageOfOp[op] != stage ? -1 : position[stage][microBatch * stageOps[stage] + stageLocal[op]];
     }
 
     /** Edges into position {@code k} of a stage's schedule. */

@@ -13,6 +13,7 @@ public enum Code {
     E0003("E0003", "file is not UTF-8 text: %s"),
     E0004("E0004", "cannot read %s: %s"),
     E0005("E0005", "brackets are nested more than %s deep"),
+    E0006("E0006", "an expression has more than %s operators"),
 
     // ---- imports and names (E01xx)
     E0101("E0101", "cannot find module `%s`"),
@@ -64,6 +65,7 @@ public enum Code {
     E0502("E0502", "unknown requirement `%s`"),
     E0503("E0503", "GPU %s needs %s but has %s"),
     E0505("E0505", "the per-GPU DAG would have %s nodes and %s edges, over pdagc's budget of 50,000,000 nodes"),
+    E0506("E0506", "one GPU of each pipeline stage would run %s nodes, over pdagc's budget of %s"),
     W0504("W0504", "requirement `%s` is not evaluated: %s", Severity.WARNING),
 
     // ---- importing model configs and counting models (E06xx)

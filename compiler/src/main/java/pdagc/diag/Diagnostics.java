@@ -11,8 +11,10 @@ import pdagc.source.Span;
  */
 public final class Diagnostics {
     private final List<Diagnostic> all = new ArrayList<>();
+    private int errorReports;
 
     public void report(Diagnostic d) {
+        if (d.severity() == Severity.ERROR) errorReports++;
         for (Diagnostic seen : all) {
             if (seen.code() == d.code() && seen.span().equals(d.span()) && seen.message().equals(d.message())) return;
         }
@@ -34,6 +36,16 @@ public final class Diagnostics {
 
     public int errorCount() {
         return (int) all.stream().filter(d -> d.severity() == Severity.ERROR).count();
+    }
+
+    /**
+     * Every error reported so far, counting one that repeats an earlier one (same code, place and
+     * message, shown once). A pass asks whether it found a problem by comparing this before and
+     * after: two deploys that share a strategy or a model report the same error twice, and the
+     * second must be refused as the first was, though only one copy is shown.
+     */
+    public int errorReports() {
+        return errorReports;
     }
 
     public int warningCount() {

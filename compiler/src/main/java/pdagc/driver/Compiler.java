@@ -20,6 +20,7 @@ import pdagc.front.Elaborator;
 import pdagc.front.Loader;
 import pdagc.front.Program;
 import pdagc.ir.Graph;
+import pdagc.ir.Overflow;
 import pdagc.lower.Lowering;
 import pdagc.partition.InsertCollectives;
 import pdagc.partition.IrText;
@@ -99,6 +100,27 @@ public final class Compiler {
      */
     public Optional<Plan> materialize(Plan plan) {
         if (plan.dag() != null) return Optional.of(plan);
+        try {
+            return materializeChecked(plan);
+        } catch (Overflow e) {
+            overflow(plan.deployment(), e);
+            return Optional.empty();
+        }
+    }
+
+    /**
+     * Reports a count that does not fit in 64 bits, anywhere in lowering, partitioning or analysis,
+     * at the deploy whose sizes made it.
+     */
+    private void overflow(Deployment d, Overflow e) {
+        diagnostics.add(Diagnostic.of(Code.E0207, d.span(), e.what() + " goes past " + String.format(java.util.Locale.ROOT, "%,d", Long.MAX_VALUE))
+                .label("the sizes of this deployment")
+                .note("pdagc counts elements, FLOPs and bytes exactly, in 64-bit integers")
+                .help("check the sizes of the model and the workload (`seq`, `batch`, `context`, `hidden`, `heads`, `experts`): "
+                        + "no GPU could run a step this large"));
+    }
+
+    private Optional<Plan> materializeChecked(Plan plan) {
         Deployment d = plan.deployment();
         PlanDag dag;
         try {
@@ -108,6 +130,15 @@ public final class Compiler {
             diagnostics.add(Diagnostic.of(Code.E0505, d.span(), e.nodes(), e.edges()).label("this deployment")
                     .note("the per-GPU DAG lists every op of every GPU and micro-batch")
                     .help("the SPMD program every GPU runs is small: see it with `--print-ir-after insert-collectives`; or plan fewer GPUs or micro-batches"));
+            return Optional.empty();
+        } catch (Materialize.StagesTooLarge e) {
+            diagnostics.add(Diagnostic.of(Code.E0506, d.span(), String.format(java.util.Locale.ROOT, "%,d", e.nodes()),
+                            String.format(java.util.Locale.ROOT, "%,d", Materialize.MAX_STAGE_NODES))
+                    .label("this deployment")
+                    .note("validation and analysis walk one GPU of each pipeline stage: every op of the stage for every micro-batch ("
+                            + d.strategy().pipeline().stages() + " stages, " + d.strategy().pipeline().microBatches() + " micro-batches, "
+                            + plan.spmd().nodes().size() + " ops in the SPMD program)")
+                    .help("plan fewer micro-batches or pipeline stages: the schedule's costs repeat from one micro-batch to the next"));
             return Optional.empty();
         }
         Timings.count("nodes", dag.nodes().size());
@@ -156,6 +187,15 @@ public final class Compiler {
     }
 
     private Optional<Plan> partition(Deployment d) {
+        try {
+            return partitionChecked(d);
+        } catch (Overflow e) {
+            overflow(d, e);
+            return Optional.empty();
+        }
+    }
+
+    private Optional<Plan> partitionChecked(Deployment d) {
         Optional<Graph> graph = Lowering.lower(d, diagnostics);
         if (graph.isEmpty()) return Optional.empty();
         keep("lower", () -> IrText.logical(graph.get()));

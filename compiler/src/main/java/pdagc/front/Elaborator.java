@@ -65,6 +65,13 @@ public final class Elaborator {
             }
         }
         for (Decl d : program.root().declList()) {
+            // A block is checked where it is called; its declared shapes are checked here too,
+            // so that one no deploy calls (a copy of `lm_head` that the default head, std's,
+            // passes over) still has whole-number sizes.
+            if (d instanceof Decl.Block b) {
+                for (Decl.Param p : b.params()) for (Expr dim : p.shape()) IntEval.checkSize(dim, diagnostics);
+                if (b.result() != null) for (Expr dim : b.result()) IntEval.checkSize(dim, diagnostics);
+            }
             if (seen.contains(d) || !(d instanceof Decl.Entity e)) continue;
             Module m = program.root();
             switch (e.kind()) {
@@ -115,9 +122,9 @@ public final class Elaborator {
         extra.finish("a deploy's body holds requirements, such as `require ttft <= 10 s`");
         if (model.isEmpty() || cluster.isEmpty() || strategy.isEmpty() || workload.isEmpty()) return Optional.empty();
         Deployment dep = new Deployment(d.name().text(), model.get(), cluster.get(), strategy.get(), workload.get(), requirements, program, d.span());
-        int before = diagnostics.errorCount();
+        int before = diagnostics.errorReports();
         new StrategyCheck(dep, diagnostics).run();
-        return diagnostics.errorCount() > before ? Optional.empty() : Optional.of(dep);
+        return diagnostics.errorReports() > before ? Optional.empty() : Optional.of(dep);
     }
 
     private Optional<Program.Found> entity(Module from, QualifiedName name, EntityKind kind) {

@@ -80,6 +80,25 @@ public final class IntEval {
         return fail(Diagnostic.of(Code.E0204, e.span(), "a whole number", describe(e)).label("not a number"));
     }
 
+    /**
+     * Checks what can be checked of a size before its names have values (a block's declared shapes
+     * bind names such as {@code B} when it is called): every number is a whole number without a
+     * unit that fits in 64 bits, and nothing but numbers, names, negation and arithmetic appears.
+     * Reports as {@link #eval} would, so a block that is also called reports each problem once.
+     */
+    public static void checkSize(Expr e, Diagnostics diagnostics) {
+        if (e instanceof Expr.Number) {
+            new IntEval(Map.of(), diagnostics).eval(e);
+        } else if (e instanceof Expr.Neg n) {
+            checkSize(n.operand(), diagnostics);
+        } else if (e instanceof Expr.Binary b) {
+            checkSize(b.left(), diagnostics);
+            checkSize(b.right(), diagnostics);
+        } else if (!(e instanceof Expr.Name)) {
+            new IntEval(Map.of(), diagnostics).eval(e);
+        }
+    }
+
     /** Names this evaluator can see; used for completion and suggestions. */
     public Set<String> names() {
         return env.keySet();

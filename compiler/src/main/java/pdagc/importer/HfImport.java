@@ -31,7 +31,7 @@ public final class HfImport {
     }
 
     public static Optional<Result> run(SourceFile file, String modelName, Diagnostics diagnostics) {
-        int errors = diagnostics.errorCount();
+        int errors = diagnostics.errorReports();
         Optional<HfConfig> parsed = HfConfig.parse(file, diagnostics);
         if (parsed.isEmpty()) return Optional.empty();
         HfConfig outer = parsed.get();
@@ -61,7 +61,7 @@ public final class HfImport {
         header(outer, m, name, outerType);
         if (text.isPresent()) m.note("The language model (text_config, model_type " + type + "); the vision tower is not imported.");
         Families.translate(type, c, m);
-        if (diagnostics.errorCount() > errors) return Optional.empty();
+        if (diagnostics.errorReports() > errors) return Optional.empty();
         return Optional.of(new Result(name, m.render(name)));
     }
 

@@ -192,7 +192,7 @@ public sealed interface Op {
     record MlaScores(long heads, long nope, long rope, long rank) implements Op {
         public String name() { return "mla_scores"; }
         public NodeKind kind() { return NodeKind.COMPUTE; }
-        public Shape weight() { return new Shape(rank, Math.multiplyExact(heads, nope)); }
+        public Shape weight() { return new Shape(rank, Overflow.mul(heads, nope)); }
         public String attributes() { return "heads=" + heads + ", nope=" + nope + ", rope=" + rope + ", rank=" + rank; }
         public List<Integer> cachedInputs() { return List.of(2, 3); }
     }
@@ -205,7 +205,7 @@ public sealed interface Op {
     record MlaContext(long heads, long rank, long vDim) implements Op {
         public String name() { return "mla_context"; }
         public NodeKind kind() { return NodeKind.COMPUTE; }
-        public Shape weight() { return new Shape(rank, Math.multiplyExact(heads, vDim)); }
+        public Shape weight() { return new Shape(rank, Overflow.mul(heads, vDim)); }
         public String attributes() { return "heads=" + heads + ", rank=" + rank + ", v_dim=" + vDim; }
     }
 

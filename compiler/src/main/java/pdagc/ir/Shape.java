@@ -28,7 +28,7 @@ public final class Shape {
 
     public long elements() {
         long n = 1;
-        for (long d : dims) n = Math.multiplyExact(n, d);
+        for (long d : dims) n = Overflow.mul(n, d);
         return n;
     }
 

@@ -1,5 +1,6 @@
 package pdagc.lower;
 
+import pdagc.ir.Overflow;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -108,11 +109,11 @@ final class Builtins {
     }
 
     private boolean attentionInputs(Val.Tensor q, Val.Tensor kv, long heads, long kvHeads, long d) {
-        if (q.shape().last() != Math.multiplyExact(heads, d)) {
+        if (q.shape().last() != Overflow.mul(heads, d)) {
             fail("queries must be heads * head_dim = " + heads * d + " wide, found " + q.shape().last());
             return false;
         }
-        if (kv.shape().last() != Math.multiplyExact(kvHeads, d)) {
+        if (kv.shape().last() != Overflow.mul(kvHeads, d)) {
             fail("keys must be kv_heads * head_dim = " + kvHeads * d + " wide, found " + kv.shape().last());
             return false;
         }
@@ -127,13 +128,13 @@ final class Builtins {
         long heads = n.get("heads"), kvHeads = n.get("kv_heads"), d = n.get("head_dim");
         if (!attentionHeads(heads, kvHeads)) return null;
         Shape p = probs.shape();
-        if (kv.shape().last() != Math.multiplyExact(kvHeads, d)) {
+        if (kv.shape().last() != Overflow.mul(kvHeads, d)) {
             return fail("values must be kv_heads * head_dim = " + kvHeads * d + " wide, found " + kv.shape().last());
         }
         if (p.dim(0) != kv.shape().dim(0) || p.dim(1) != heads || p.dim(2) != kv.shape().dim(1)) {
             return fail("probabilities " + p + " do not match " + heads + " heads over values " + kv.shape());
         }
-        return new Result(new Op.AttnContext(heads, kvHeads, d), ids(List.of(probs, kv)), new Shape(p.dim(0), p.dim(2), Math.multiplyExact(heads, d)));
+        return new Result(new Op.AttnContext(heads, kvHeads, d), ids(List.of(probs, kv)), new Shape(p.dim(0), p.dim(2), Overflow.mul(heads, d)));
     }
 
     private boolean attentionHeads(long heads, long kv) {
@@ -155,7 +156,7 @@ final class Builtins {
         if (x.shape().dim(0) != route.shape().dim(0) || x.shape().dim(1) != route.shape().dim(1)) {
             return fail("tokens " + x.shape() + " and routing " + route.shape() + " disagree");
         }
-        long tokens = Math.multiplyExact(Math.multiplyExact(x.shape().dim(0), x.shape().dim(1)), r.top());
+        long tokens = Overflow.mul(Overflow.mul(x.shape().dim(0), x.shape().dim(1)), r.top());
         long capacity = (tokens + r.experts() - 1) / r.experts();
         return new Result(new Op.Dispatch(r.experts(), r.top()), ids(List.of(x, route)), new Shape(r.experts(), capacity, x.shape().last()));
     }
@@ -208,8 +209,8 @@ final class Builtins {
     private Result mlaScores(List<Val.Tensor> in, Map<String, Long> n) {
         long heads = n.get("heads"), nope = n.get("nope"), rope = n.get("rope");
         Shape qn = in.get(0).shape(), qr = in.get(1).shape(), c = in.get(2).shape(), kr = in.get(3).shape();
-        if (qn.last() != Math.multiplyExact(heads, nope)) return fail("q_nope must be heads * nope = " + heads * nope + " wide, found " + qn.last());
-        if (qr.last() != Math.multiplyExact(heads, rope)) return fail("q_rope must be heads * rope = " + heads * rope + " wide, found " + qr.last());
+        if (qn.last() != Overflow.mul(heads, nope)) return fail("q_nope must be heads * nope = " + heads * nope + " wide, found " + qn.last());
+        if (qr.last() != Overflow.mul(heads, rope)) return fail("q_rope must be heads * rope = " + heads * rope + " wide, found " + qr.last());
         if (kr.last() != rope) return fail("the shared rope key must be rope = " + rope + " wide, found " + kr.last());
         for (Shape other : List.of(qr, c, kr)) {
             if (other.dim(0) != qn.dim(0) || other.dim(1) != qn.dim(1)) {
@@ -227,7 +228,7 @@ final class Builtins {
             return fail("probabilities " + p + " do not match " + heads + " heads over the latent " + latent.shape());
         }
         return new Result(new Op.MlaContext(heads, latent.shape().last(), v), ids(List.of(probs, latent)),
-                new Shape(p.dim(0), p.dim(2), Math.multiplyExact(heads, v)));
+                new Shape(p.dim(0), p.dim(2), Overflow.mul(heads, v)));
     }
 
     private Op.Router router;

@@ -60,7 +60,7 @@ public final class Lowering {
         params.put("seq", 1L);
         params.put("context", 1L);
         Graph g = new Graph(DType.BF16);
-        int errors = diagnostics.errorCount();
+        int errors = diagnostics.errorReports();
         Optional<Main> main = main(m, program, params, g, diagnostics);
         if (main.isEmpty()) return Optional.empty();
         int mtpStart = g.size();
@@ -69,7 +69,7 @@ public final class Lowering {
         for (long k = 0; k < m.mtp() && h.isPresent(); k++) {
             h = interp.call(m.mtpLayer(), "mtp." + k, List.of(h.get(), main.get().embedded()), -1, m.span());
         }
-        if (h.isEmpty() || diagnostics.errorCount() > errors) return Optional.empty();
+        if (h.isEmpty() || diagnostics.errorReports() > errors) return Optional.empty();
         return Optional.of(new ModelGraph(g, mtpStart));
     }
 
@@ -83,7 +83,7 @@ public final class Lowering {
      */
     private static Optional<Main> main(ModelSpec m, Program program, Map<String, Long> params, Graph g, Diagnostics diagnostics) {
         BlockInterpreter interp = new BlockInterpreter(program, m, params, g, diagnostics);
-        int errors = diagnostics.errorCount();
+        int errors = diagnostics.errorReports();
         Span at = m.span();
         Shape tokens = new Shape(params.get("batch"), params.get("seq"));
         int x = g.add("input", new Op.Input(), List.of(), tokens, -1, List.of(), at).id();
@@ -96,7 +96,7 @@ public final class Lowering {
         }
         Optional<Integer> hidden = cur;
         if (cur.isPresent()) cur = interp.call(m.head(), "head", List.of(cur.get()), -1, m.spanOf("head"));
-        if (cur.isEmpty() || diagnostics.errorCount() > errors) return Optional.empty();
+        if (cur.isEmpty() || diagnostics.errorReports() > errors) return Optional.empty();
         g.add("output", new Op.Output(), List.of(cur.get()), g.node(cur.get()).shape(), -1, List.of(), at);
         return Optional.of(new Main(embedded.get(), hidden.get()));
     }

@@ -42,7 +42,7 @@ public final class InsertCollectives {
         Map<String, Integer> reshardCache = new HashMap<>();
         Set<String> names = new HashSet<>();
         boolean[] bucketed = new boolean[graph.size()];
-        int errors = diagnostics.errorCount();
+        int errors = diagnostics.errorReports();
         for (Node n : graph.nodes()) {
             if (!oneSplitPerAxis(n, shardings, mesh, diagnostics)) return Optional.empty();
             List<Integer> inputs = new ArrayList<>();
@@ -67,7 +67,7 @@ public final class InsertCollectives {
             divisible(n.shape(), s, n, bucketed[n.id()], mesh, diagnostics);
             map[n.id()] = add(out, names, n.name(), n.op(), inputs, routing, n.shape(), s, mesh, n.layer(), n, chunk);
         }
-        return diagnostics.errorCount() > errors ? Optional.empty() : Optional.of(new SpmdProgram(mesh.mesh(), graph.dtype(), pipeline, out));
+        return diagnostics.errorReports() > errors ? Optional.empty() : Optional.of(new SpmdProgram(mesh.mesh(), graph.dtype(), pipeline, out));
     }
 
     /**

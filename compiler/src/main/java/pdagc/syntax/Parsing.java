@@ -24,6 +24,7 @@ public final class Parsing {
         tokens.fill();
         errors.unterminated(tokens.getTokens());
         if (!nestingWithinLimit(file, tokens.getTokens(), diagnostics)) return Optional.empty();
+        if (!expressionsWithinLimit(file, tokens.getTokens(), diagnostics)) return Optional.empty();
         PdagParser.FileContext tree = parse(tokens, errors);
         if (errors.count() > 0) return Optional.empty();
         return Optional.of(new AstBuilder(file).file(tree));
@@ -66,6 +67,58 @@ public final class Parsing {
                 diagnostics.add(pdagc.diag.Diagnostic.of(pdagc.diag.Code.E0005,
                                 new pdagc.source.Span(file, t.getStartIndex(), t.getStopIndex() + 1), MAX_NESTING)
                         .label("nested " + depth + " deep here").help("split the expression with intermediate names"));
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /**
+     * Operators (binary and unary) in one expression, counted before parsing. The parser, the AST
+     * builder and every pass after them recurse on an expression's tree, which is as deep as its
+     * operators (a left-associative chain {@code 1 + 1 + ... + 1} nests each sum in the next;
+     * {@code - - - 1} nests each minus) plus its brackets ({@link #MAX_NESTING}); bounding both
+     * bounds the recursion, whatever the thread's stack size, so a long expression is this error
+     * every time rather than a stack overflow some of the time.
+     */
+    public static final int MAX_OPERATORS = 1000;
+
+    /**
+     * Finds an expression with more than {@link #MAX_OPERATORS} operators, on the tokens: an
+     * expression runs while each operand is followed by an operator (or a call's parenthesis, a
+     * qualified name's dot, a number's unit) and takes in everything in its brackets. Braces and
+     * anything after a finished operand that does not continue it start afresh, so two properties
+     * in a row ({@code vocab 1 + 1  hidden 2 * 3}) are two expressions. Within brackets the count
+     * runs on over commas: a list is one expression, and its items' operators add up, which only
+     * over-counts (never under-counts) the depth of any one item.
+     */
+    private static boolean expressionsWithinLimit(SourceFile file, java.util.List<org.antlr.v4.runtime.Token> tokens, Diagnostics diagnostics) {
+        int operators = 0;
+        int depth = 0;
+        boolean afterOperand = false;
+        for (org.antlr.v4.runtime.Token t : tokens) {
+            int type = t.getType();
+            if (t.getChannel() != org.antlr.v4.runtime.Token.DEFAULT_CHANNEL || type == org.antlr.v4.runtime.Token.EOF) continue;
+            boolean operator = type == PdagLexer.PLUS || type == PdagLexer.MINUS || type == PdagLexer.STAR
+                    || type == PdagLexer.SLASH || type == PdagLexer.PERCENT;
+            if (type == PdagLexer.LBRACE || type == PdagLexer.RBRACE) {
+                operators = 0;
+                depth = 0;
+                afterOperand = false;
+                continue;
+            }
+            boolean continues = operator || type == PdagLexer.LPAREN || type == PdagLexer.DOT || type == PdagLexer.UNIT;
+            if (depth == 0 && afterOperand && !continues) operators = 0;
+            if (type == PdagLexer.LPAREN || type == PdagLexer.LBRACK) depth++;
+            else if (type == PdagLexer.RPAREN || type == PdagLexer.RBRACK) depth = Math.max(0, depth - 1);
+            afterOperand = type == PdagLexer.NUMBER || type == PdagLexer.UNIT || type == PdagLexer.IDENT || type == PdagLexer.WORD
+                    || type == PdagLexer.STRING || type == PdagLexer.RPAREN || type == PdagLexer.RBRACK;
+            if (operator && ++operators > MAX_OPERATORS) {
+                diagnostics.add(pdagc.diag.Diagnostic.of(pdagc.diag.Code.E0006,
+                                new pdagc.source.Span(file, t.getStartIndex(), t.getStopIndex() + 1), MAX_OPERATORS)
+                        .label("operator number " + operators + " of this expression")
+                        .note("pdagc reads an expression as a tree as deep as its operators")
+                        .help("compute it in steps: name its parts (an earlier property, or `x = ...` in a block) and use the names"));
                 return false;
             }
         }

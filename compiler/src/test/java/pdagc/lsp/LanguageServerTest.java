@@ -188,6 +188,25 @@ class LanguageServerTest {
         assertTrue(next().getDiagnostics().isEmpty());
     }
 
+    /** Expressions too long to read as a tree (issue 14): E0006, never the `internal` diagnostic of a stack overflow. */
+    @Test
+    void longExpressionsGetTheirCodeNotAnInternalError() throws Exception {
+        String sum = "vocab " + String.join(" + ", java.util.Collections.nCopies(20_000, "1"));
+        String minuses = "vocab " + "- ".repeat(100_000) + "1024";
+        int version = 6;
+        try {
+            for (String vocab : List.of(sum, minuses)) {
+                change(FIXED.replace("vocab 1024", vocab), version++);
+                List<Diagnostic> ds = next().getDiagnostics();
+                assertEquals(1, ds.size(), ds.toString());
+                assertEquals("E0006", ds.get(0).getCode().getLeft(), ds.toString());
+            }
+        } finally {
+            change(FIXED, version);
+            assertTrue(next().getDiagnostics().isEmpty());
+        }
+    }
+
     @Test
     void hoverOnALetNameShowsGlobalAndLocalShapesAndSharding() throws Exception {
         String text = hover(at("up   =", 0, 1));
