@@ -9,7 +9,23 @@ import java.util.List;
  * not dense; the IR's shapes give their balanced expectation.
  */
 final class Buckets implements Value {
-    /** Where an entry came from in one collective: the collective's axes and the sender's index in its group. */
+    /**
+     * The axes of a collective's group, major to minor, and their sizes; sizes are null where the
+     * caller does not know them, and the axes then tag an entry as one. With sizes, an entry that
+     * travels over {@code dp+tp} records its sender's coordinate on each axis, so a later slice
+     * over {@code dp} alone keeps exactly the entries whose dp coordinate is the rank's.
+     */
+    record Group(List<String> axes, int[] sizes) {
+        String key() {
+            return String.join("+", axes);
+        }
+
+        boolean perAxis() {
+            return sizes != null && axes.size() > 1;
+        }
+    }
+
+    /** Where an entry came from in one collective: the axes (one, or several joined) and the sender's index over them. */
     record Origin(String axes, int index) {}
 
     /** One routed copy of a token: its global id, which of its top-k slots, where it came from, its vector. */
@@ -18,27 +34,57 @@ final class Buckets implements Value {
             return new Entry(token, slot, origins, v);
         }
 
-        Entry from(String axes, int sender) {
+        Entry from(Group g, int sender) {
             List<Origin> o = new ArrayList<>(origins);
-            o.add(new Origin(axes, sender));
+            if (g.perAxis()) {
+                int[] coord = new int[g.axes().size()];
+                int rest = sender;
+                for (int j = coord.length - 1; j >= 0; j--) {
+                    coord[j] = rest % g.sizes()[j];
+                    rest /= g.sizes()[j];
+                }
+                for (int j = 0; j < coord.length; j++) o.add(new Origin(g.axes().get(j), coord[j]));
+            } else {
+                o.add(new Origin(g.key(), sender));
+            }
             return new Entry(token, slot, List.copyOf(o), vector);
         }
 
-        /** The sender index recorded for these axes, or -1. */
-        int origin(String axes) {
-            for (int i = origins.size() - 1; i >= 0; i--) if (origins.get(i).axes().equals(axes)) return origins.get(i).index();
-            return -1;
+        /** The sender index recorded for these axes (as one tag, or from each axis's coordinate), or -1. */
+        int origin(Group g) {
+            int at = last(g.key());
+            if (at >= 0) return origins.get(at).index();
+            if (!g.perAxis()) return -1;
+            int index = 0;
+            for (int j = 0; j < g.axes().size(); j++) {
+                int k = last(g.axes().get(j));
+                if (k < 0) return -1;
+                index = index * g.sizes()[j] + origins.get(k).index();
+            }
+            return index;
         }
 
-        Entry without(String axes) {
+        Entry without(Group g) {
             List<Origin> o = new ArrayList<>(origins);
-            for (int i = o.size() - 1; i >= 0; i--) {
-                if (o.get(i).axes().equals(axes)) {
-                    o.remove(i);
-                    break;
+            int at = last(g.key());
+            if (at >= 0) {
+                o.remove(at);
+            } else if (g.perAxis()) {
+                for (String a : g.axes()) {
+                    for (int i = o.size() - 1; i >= 0; i--) {
+                        if (o.get(i).axes().equals(a)) {
+                            o.remove(i);
+                            break;
+                        }
+                    }
                 }
             }
             return new Entry(token, slot, List.copyOf(o), vector);
+        }
+
+        private int last(String axes) {
+            for (int i = origins.size() - 1; i >= 0; i--) if (origins.get(i).axes().equals(axes)) return i;
+            return -1;
         }
     }
 

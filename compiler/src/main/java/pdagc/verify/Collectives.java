@@ -13,7 +13,12 @@ final class Collectives {
     private Collectives() {}
 
     static Value run(CollectiveKind kind, List<String> axes, int dim, int toDim, List<Value> parts, int me) {
-        if (parts.get(0) instanceof Buckets) return buckets(kind, String.join("+", axes), dim, toDim, parts, me);
+        return run(kind, axes, null, dim, toDim, parts, me);
+    }
+
+    /** The same, with the sizes of the group's axes (dispatched tokens then record their origin per axis). */
+    static Value run(CollectiveKind kind, List<String> axes, int[] sizes, int dim, int toDim, List<Value> parts, int me) {
+        if (parts.get(0) instanceof Buckets) return buckets(kind, new Buckets.Group(axes, sizes), dim, toDim, parts, me);
         List<Tensor> t = new ArrayList<>();
         for (Value v : parts) {
             if (!(v instanceof Tensor x)) throw new Kernels.EvalError("members of one collective hold different kinds of values");
@@ -49,7 +54,7 @@ final class Collectives {
         return s;
     }
 
-    private static Buckets buckets(CollectiveKind kind, String axes, int dim, int toDim, List<Value> parts, int me) {
+    private static Buckets buckets(CollectiveKind kind, Buckets.Group axes, int dim, int toDim, List<Value> parts, int me) {
         List<Buckets> b = new ArrayList<>();
         for (Value v : parts) {
             if (!(v instanceof Buckets x)) throw new Kernels.EvalError("members of one collective hold different kinds of values");
@@ -77,6 +82,24 @@ final class Collectives {
             List<Buckets> blocks = new ArrayList<>();
             for (Buckets from : b) blocks.add(slice(from, axes, 1, n, me));
             return widen(blocks);
+        }
+        if (dim == 0 && toDim == 2) {
+            // My block of experts from each member, their columns side by side in member order.
+            List<Buckets> blocks = new ArrayList<>();
+            for (Buckets from : b) blocks.add(slice(from, axes, 0, n, me));
+            return widen(blocks);
+        }
+        if (dim == 2 && toDim == 0) {
+            // My columns of each member's experts, the experts concatenated in member order.
+            List<List<Buckets.Entry>> mine = new ArrayList<>();
+            for (Buckets from : b) {
+                for (List<Buckets.Entry> bucket : from.experts) {
+                    List<Buckets.Entry> cols = new ArrayList<>();
+                    for (Buckets.Entry entry : bucket) cols.add(columns(entry, n, me));
+                    mine.add(cols);
+                }
+            }
+            return new Buckets(b.get(0).firstExpert, mine);
         }
         if (dim != 0 && !(dim == 1 && toDim == 0)) {
             throw new Kernels.EvalError("all-to-all of dispatched tokens from dimension " + toDim + " to " + dim + " is not defined");
@@ -147,7 +170,7 @@ final class Collectives {
     }
 
     /** Experts (dim 0) concatenated in member order; each expert's entries (dim 1), tagged with their member; or their columns (dim 2). */
-    private static Buckets gather(List<Buckets> b, String axes, int dim) {
+    private static Buckets gather(List<Buckets> b, Buckets.Group axes, int dim) {
         if (dim == 2) return widen(b);
         List<List<Buckets.Entry>> out = new ArrayList<>();
         if (dim == 0) {
@@ -164,7 +187,11 @@ final class Collectives {
 
     /** A rank's block {@code index} of {@code ways} of dimension {@code dim}: of a dense tensor, or of dispatched tokens. */
     static Value slice(Value in, List<String> axes, int dim, int ways, int index) {
-        if (in instanceof Buckets b) return slice(b, String.join("+", axes), dim, ways, index);
+        return slice(in, axes, null, dim, ways, index);
+    }
+
+    static Value slice(Value in, List<String> axes, int[] sizes, int dim, int ways, int index) {
+        if (in instanceof Buckets b) return slice(b, new Buckets.Group(axes, sizes), dim, ways, index);
         Tensor t = (Tensor) in;
         int len = t.shape[dim] / ways;
         return t.slice(dim, index * len, len);
@@ -175,7 +202,7 @@ final class Collectives {
      * or of the entries (dim 1): those a gather over the same axes tagged with {@code me}, or, for
      * entries never gathered over them, every n-th entry of each bucket.
      */
-    static Buckets slice(Buckets in, String axes, int dim, int n, int me) {
+    static Buckets slice(Buckets in, Buckets.Group axes, int dim, int n, int me) {
         if (dim == 2) {
             List<List<Buckets.Entry>> out = new ArrayList<>();
             for (List<Buckets.Entry> bucket : in.experts) {

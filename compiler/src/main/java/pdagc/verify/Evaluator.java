@@ -181,7 +181,7 @@ final class Evaluator {
             while (!(scores.op() instanceof Op.MlaScores)) scores = program.nodes().get(scores.inputs().get(0));
             return Mla.context(dense(in.get(0)), dense(in.get(1)), weight(sn, node), mlaWhere(scores.inputs().get(0), sn.inputs().get(1), scores.inputs().get(3), r));
         }
-        if (op instanceof Op.Slice s) return Collectives.slice(in.get(0), s.axes(), s.dim(), mesh.size(s.axes()), Layout.block(s.axes(), mesh, r));
+        if (op instanceof Op.Slice s) return Collectives.slice(in.get(0), s.axes(), sizes(s.axes()), s.dim(), mesh.size(s.axes()), Layout.block(s.axes(), mesh, r));
         throw new Kernels.EvalError("no evaluator for " + op.name());
     }
 
@@ -304,7 +304,13 @@ final class Evaluator {
             if (idx < 0 || values[idx] == null) throw new Kernels.EvalError("GPU " + peer + " has no input for " + c.name());
             parts.add(values[idx]);
         }
-        return Collectives.run(c.collective(), c.axes(), c.dim(), c.toDim(), parts, me);
+        return Collectives.run(c.collective(), c.axes(), sizes(c.axes()), c.dim(), c.toDim(), parts, me);
+    }
+
+    private int[] sizes(List<String> axes) {
+        int[] out = new int[axes.size()];
+        for (int i = 0; i < out.length; i++) out[i] = mesh.size(axes.get(i));
+        return out;
     }
 
     private static Op op(SpmdNode n) {
