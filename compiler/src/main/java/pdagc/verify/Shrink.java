@@ -31,12 +31,12 @@ public final class Shrink {
         int tp = d.strategy().size("tp");
         List<String> notes = new ArrayList<>();
         Map<String, Long> p = new LinkedHashMap<>(m.params());
-        // Every split divides a size by a product of distinct mesh axes, a divisor of the GPU
-        // count; a tiny size with the same gcd with it (twice it, to keep parity for rotary
+        // Every split divides a size by a product of distinct mesh factors that annotations name;
+        // a tiny size with the same gcd with their product (twice it, to keep parity for rotary
         // halves) is divided by exactly the products the full size is, so the tiny plan makes the
         // same choices: the same splits, the same replications, the same transient all-to-all
-        // splits of the expert dimension.
-        long n = 2L * mesh.size();
+        // splits of the expert dimension. Batch and sequence are shrunk by their own rules below.
+        long n = splitting(d);
         long kvFull = m.param("kv_heads");
         long kv = keep(kvFull, n, 2);
         set(p, notes, "kv_heads", kv, why(kvFull, kv, n));
@@ -109,6 +109,33 @@ public final class Shrink {
         StrategySpec tinyS = new StrategySpec(s.name(), s.mesh(), s.expertMesh(), s.sequenceParallel(), s.pipeline(), stageLayers == null ? null : List.copyOf(stageLayers), s.axisSpans(),
                 s.spans(), s.meshSpan(), s.span());
         return new Result(new Deployment(d.name(), tiny, d.cluster(), tinyS, tinyW, List.of(), d.program(), d.span()), notes);
+    }
+
+    /**
+     * Twice the product of the mesh factors that the program's annotations name (pp, which splits
+     * layers and never a size, left out): every size a plan splits, other than the batch and the
+     * sequence, is split over a product of some of them.
+     */
+    static long splitting(Deployment d) {
+        java.util.Set<String> named = new java.util.TreeSet<>();
+        for (pdagc.front.Module m : d.program().modules()) {
+            for (pdagc.ast.Decl decl : m.declList()) {
+                if (!(decl instanceof pdagc.ast.Decl.Block b)) continue;
+                for (pdagc.ast.Stmt st : b.body()) {
+                    if (!(st instanceof pdagc.ast.Stmt.Let let)) continue;
+                    for (pdagc.ast.Stmt.Annotation a : let.annotations()) for (pdagc.ast.Ident x : a.axes()) named.add(x.text());
+                }
+            }
+        }
+        named.remove("pp");
+        StrategySpec s = d.strategy();
+        java.util.Optional<pdagc.partition.MeshContext> ctx = pdagc.partition.MeshContext.of(s.mesh(), s.expertMesh(), s.sequenceParallel());
+        if (ctx.isEmpty()) return 2L * s.mesh().size();
+        java.util.Set<String> factors = new java.util.LinkedHashSet<>();
+        for (String a : named) factors.addAll(ctx.get().resolve(a));
+        long n = 2;
+        for (String f : factors) n *= ctx.get().mesh().size(f);
+        return n;
     }
 
     /**
