@@ -50,7 +50,7 @@ public record OpCost(long flops, long bytesRead, long bytesWritten) {
             return plain(matmul(inputs.get(0), output), inputs, weightElements, out, dtypeBytes);
         }
         if (op instanceof Op.Norm n) {
-            long perElement = n.type().equals("rmsnorm") ? RMSNORM : LAYERNORM;
+            long perElement = norm(n.type());
             return plain(Overflow.mul(perElement, out), inputs, weightElements, out, dtypeBytes);
         }
         if (op instanceof Op.AttnScores a) {
@@ -64,7 +64,7 @@ public record OpCost(long flops, long bytesRead, long bytesWritten) {
         }
         if (op instanceof Op.Softmax) return plain(Overflow.mul(SOFTMAX, out), inputs, 0, out, dtypeBytes);
         if (op instanceof Op.Unary u) return plain(Overflow.mul(unary(u.fn()), out), inputs, 0, out, dtypeBytes);
-        if (op instanceof Op.Binary b) return plain(Overflow.mul(b.fn().equals("mul") ? MUL : ADD, out), inputs, 0, out, dtypeBytes);
+        if (op instanceof Op.Binary b) return plain(Overflow.mul(b.fn() == pdagc.ir.BinaryFn.MUL ? MUL : ADD, out), inputs, 0, out, dtypeBytes);
         if (op instanceof Op.Router r) {
             long tokens = out / r.top();
             long flops = Overflow.add(times(2, tokens, r.dim(), r.experts()), times(SOFTMAX, tokens, r.experts()));
@@ -74,7 +74,7 @@ public record OpCost(long flops, long bytesRead, long bytesWritten) {
         if (op instanceof Op.Combine c) return plain(times(COMBINE_PER_EXPERT, c.top(), out), inputs, 0, out, dtypeBytes);
         if (op instanceof Op.LastToken || op instanceof Op.Slice) return bytes(0, out, out, dtypeBytes);
         if (op instanceof Op.Bias) return plain(Overflow.mul(ADD, out), inputs, weightElements, out, dtypeBytes);
-        if (op instanceof Op.HeadNorm) return plain(Overflow.mul(RMSNORM, out), inputs, weightElements, out, dtypeBytes);
+        if (op instanceof Op.HeadNorm h) return plain(Overflow.mul(norm(h.type()), out), inputs, weightElements, out, dtypeBytes);
         if (op instanceof Op.Scale) return plain(Overflow.mul(MUL, out), inputs, 0, out, dtypeBytes);
         if (op instanceof Op.PosEmbed) return bytes(0, inputs.get(0).elements() + out, out, dtypeBytes);
         if (op instanceof Op.TiedHead) {
@@ -108,12 +108,19 @@ public record OpCost(long flops, long bytesRead, long bytesWritten) {
         return times(keys.dim(0), positions, keys.last());
     }
 
-    private static long unary(String fn) {
+    private static long unary(pdagc.ir.UnaryFn fn) {
         return switch (fn) {
-            case "relu" -> RELU;
-            case "silu", "sigmoid" -> SILU;
-            case "gelu" -> GELU;
-            default -> throw new IllegalStateException("no FLOP count for activation " + fn);
+            case RELU -> RELU;
+            case SILU, SIGMOID -> SILU;
+            case GELU -> GELU;
+        };
+    }
+
+    /** FLOPs per element of a norm: LayerNorm subtracts its mean too. */
+    private static long norm(pdagc.ir.NormType type) {
+        return switch (type) {
+            case RMSNORM -> RMSNORM;
+            case LAYERNORM -> LAYERNORM;
         };
     }
 

@@ -71,7 +71,7 @@ public final class StoredActivations {
                 terms.add(new Term("attention dropout output", n.name(), Overflow.mul(elements, dtype)));
             } else if (op instanceof Op.AttnContext) {
                 store(terms, stored, ops.get(n.inputs().get(1)), "attention values", dtype);
-            } else if (op instanceof Op.Binary b && b.fn().equals("mul")) {
+            } else if (op instanceof Op.Binary b && b.fn() == pdagc.ir.BinaryFn.MUL) {
                 store(terms, stored, ops.get(n.inputs().get(0)), "product input", dtype);
                 store(terms, stored, ops.get(n.inputs().get(1)), "product input", dtype);
             } else if (op instanceof Op.Binary) {

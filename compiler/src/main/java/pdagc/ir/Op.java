@@ -65,8 +65,8 @@ public sealed interface Op {
     }
 
     /** LayerNorm or RMSNorm over the last dimension, with a learned scale. */
-    record Norm(String type, long dim) implements Op {
-        public String name() { return type; }
+    record Norm(NormType type, long dim) implements Op {
+        public String name() { return type.text(); }
         public NodeKind kind() { return NodeKind.NORM; }
         public Shape weight() { return new Shape(dim); }
         public String attributes() { return "dim=" + dim; }
@@ -99,14 +99,14 @@ public sealed interface Op {
     }
 
     /** An elementwise function: gelu, silu, relu, sigmoid. */
-    record Unary(String fn) implements Op {
-        public String name() { return fn; }
+    record Unary(UnaryFn fn) implements Op {
+        public String name() { return fn.text(); }
         public NodeKind kind() { return NodeKind.COMPUTE; }
     }
 
     /** Elementwise add or mul of two tensors of one shape. */
-    record Binary(String fn) implements Op {
-        public String name() { return fn; }
+    record Binary(BinaryFn fn) implements Op {
+        public String name() { return fn.text(); }
         public NodeKind kind() { return NodeKind.COMPUTE; }
     }
 
@@ -152,8 +152,8 @@ public sealed interface Op {
      * LayerNorm or RMSNorm of every {@code headDim}-wide head of the last dimension, with one
      * learned scale that all heads share (Qwen3's query and key norms).
      */
-    record HeadNorm(String type, long headDim, long width) implements Op {
-        public String name() { return "head_" + type; }
+    record HeadNorm(NormType type, long headDim, long width) implements Op {
+        public String name() { return "head_" + type.text(); }
         public NodeKind kind() { return NodeKind.NORM; }
         public Shape weight() { return new Shape(headDim); }
         public String attributes() { return "head_dim=" + headDim + ", dim=" + width; }

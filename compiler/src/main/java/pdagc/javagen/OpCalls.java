@@ -74,11 +74,11 @@ final class OpCalls {
         }
         if (op instanceof Op.Embed) return weighted(RuntimeApi.EMBEDDING, n, List.of(), in);
         if (op instanceof Op.Linear) return weighted(RuntimeApi.LINEAR, n, List.of(), in);
-        if (op instanceof Op.Norm norm) return weighted(RuntimeApi.NORM, n, List.of(JavaText.literal(norm.type())), in);
+        if (op instanceof Op.Norm norm) return weighted(RuntimeApi.NORM, n, List.of(JavaText.literal(norm.type().text())), in);
         if (op instanceof Op.Router r) return weighted(RuntimeApi.ROUTER, n, List.of(Long.toString(r.top())), in);
         if (op instanceof Op.ExpertLinear) return weighted(RuntimeApi.EXPERT_LINEAR, n, List.of(), in);
-        if (op instanceof Op.Unary u) return Call.of(RuntimeApi.UNARY, List.of(name, JavaText.literal(u.fn()), in.get(0)));
-        if (op instanceof Op.Binary b) return Call.of(RuntimeApi.BINARY, List.of(name, JavaText.literal(b.fn()), in.get(0), in.get(1)));
+        if (op instanceof Op.Unary u) return Call.of(RuntimeApi.UNARY, List.of(name, JavaText.literal(u.fn().text()), in.get(0)));
+        if (op instanceof Op.Binary b) return Call.of(RuntimeApi.BINARY, List.of(name, JavaText.literal(b.fn().text()), in.get(0), in.get(1)));
         if (op instanceof Op.Softmax) return Call.of(RuntimeApi.SOFTMAX, List.of(name, in.get(0)));
         if (op instanceof Op.LastToken) return Call.of(RuntimeApi.LAST_TOKEN, List.of(name, in.get(0)));
         if (op instanceof Op.AttnScores a) {
@@ -101,7 +101,7 @@ final class OpCalls {
         }
         if (op instanceof Op.Bias) return weighted(RuntimeApi.BIAS, n, List.of(), in);
         if (op instanceof Op.HeadNorm h) {
-            return weighted(RuntimeApi.HEAD_NORM, n, List.of(JavaText.literal(h.type()), Long.toString(h.headDim())), in);
+            return weighted(RuntimeApi.HEAD_NORM, n, List.of(JavaText.literal(h.type().text()), Long.toString(h.headDim())), in);
         }
         if (op instanceof Op.Scale) return Call.of(RuntimeApi.SCALE, List.of(name, in.get(0), in.get(1)));
         if (op instanceof Op.TiedHead t) return tiedHead(n, t, in);

@@ -234,7 +234,7 @@ final class BlockInterpreter {
                         .note("`" + b.op() + "` on tensors is elementwise; both sides must have one shape"));
                 return Optional.empty();
             }
-            return Optional.of(node(scope, name, new Op.Binary(fn), List.of(lt.node(), rt.node()), lt.shape(), List.of(), b.span()));
+            return Optional.of(node(scope, name, new Op.Binary(pdagc.ir.BinaryFn.of(fn)), List.of(lt.node(), rt.node()), lt.shape(), List.of(), b.span()));
         }
         OptionalLong v = intOf(scope, e);
         return v.isPresent() ? Optional.of(new Val.Int(v.getAsLong())) : Optional.empty();

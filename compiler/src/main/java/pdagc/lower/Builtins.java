@@ -55,11 +55,11 @@ final class Builtins {
             case "linear" -> sig(in, 1, named, List.of("out", "groups?"), parallel, Set.of(Parallel.Style.COLUMN, Parallel.Style.ROW))
                     ? linear(in.get(0), named.get("out"), named.getOrDefault("groups", 0L)) : null;
             case "norm", "layernorm", "rmsnorm" -> sig(in, 1, named, List.of(), parallel, Set.of(Parallel.Style.COLUMN))
-                    ? new Result(new Op.Norm(name.equals("norm") ? model.norm() : name, in.get(0).shape().last()), ids(in), in.get(0).shape())
+                    ? new Result(new Op.Norm(pdagc.ir.NormType.of(name.equals("norm") ? model.norm() : name), in.get(0).shape().last()), ids(in), in.get(0).shape())
                     : null;
             case "softmax" -> sig(in, 1, named, List.of(), parallel, Set.of()) ? new Result(new Op.Softmax(), ids(in), in.get(0).shape()) : null;
             case "gelu", "silu", "relu", "sigmoid", "act" -> sig(in, 1, named, List.of(), parallel, Set.of())
-                    ? new Result(new Op.Unary(name.equals("act") ? model.act() : name), ids(in), in.get(0).shape())
+                    ? new Result(new Op.Unary(pdagc.ir.UnaryFn.of(name.equals("act") ? model.act() : name)), ids(in), in.get(0).shape())
                     : null;
             case "attn_scores" -> sig(in, 2, named, List.of("heads", "kv_heads", "head_dim"), parallel, Set.of()) && rank(in.get(0), 3)
                     && rank(in.get(1), 3) ? scores(in.get(0), in.get(1), named) : null;
@@ -176,7 +176,7 @@ final class Builtins {
     private Result headNorm(Val.Tensor x, long headDim) {
         long width = x.shape().last();
         if (width % headDim != 0) return fail("head_norm over heads of " + headDim + " cannot cover a width of " + width);
-        return new Result(new Op.HeadNorm(model.norm(), headDim, width), ids(List.of(x)), x.shape());
+        return new Result(new Op.HeadNorm(pdagc.ir.NormType.of(model.norm()), headDim, width), ids(List.of(x)), x.shape());
     }
 
     private Result scale(Val.Tensor x, Val.Tensor gate) {

@@ -143,7 +143,7 @@ final class ShardingRules {
      */
     private Decision binary(Op.Binary op, Node n, Sharding x, Sharding y) {
         boolean alone = uses[n.inputs().get(0)] == 1 && uses[n.inputs().get(1)] == 1;
-        if (op.fn().equals("add") && alone && x.isPartial() && x.equals(y)) return new Decision(List.of(x, y), x);
+        if (op.fn() == pdagc.ir.BinaryFn.ADD && alone && x.isPartial() && x.equals(y)) return new Decision(List.of(x, y), x);
         Sharding target;
         if (!x.isPartial()) target = x;
         else if (!y.isPartial()) target = y;

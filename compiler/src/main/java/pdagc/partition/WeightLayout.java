@@ -34,7 +34,12 @@ public final class WeightLayout {
         if (op instanceof Op.Bias) return new Sharding(List.of(n.sharding().axes(n.sharding().rank() - 1)), List.of());
         if (op instanceof Op.MlaScores) return new Sharding(List.of(List.of(), n.sharding().axes(1)), List.of());
         if (op instanceof Op.MlaContext) return new Sharding(List.of(List.of(), n.sharding().axes(2)), List.of());
-        return Sharding.replicated(rank);
+        // Whole on every rank: a norm's scale (a column-split norm norms the whole width), the
+        // router, a per-head norm's shared scale, learned positions.
+        if (op instanceof Op.Norm || op instanceof Op.Router || op instanceof Op.HeadNorm || op instanceof Op.PosEmbed) return Sharding.replicated(rank);
+        // An op with a weight and no layout here would silently be costed and verified as
+        // replicated: name it above.
+        throw new IllegalStateException("no weight layout for " + op.name());
     }
 
     public static long localElements(SpmdNode n, SpmdProgram p, Mesh mesh) {

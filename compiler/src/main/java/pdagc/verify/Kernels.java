@@ -47,14 +47,14 @@ final class Kernels {
         return out;
     }
 
-    static Tensor norm(String type, Tensor x, Tensor gamma) {
+    static Tensor norm(pdagc.ir.NormType type, Tensor x, Tensor gamma) {
         int h = x.last();
         if (gamma.data.length != h) throw new EvalError("norm over " + h + " values has a scale of " + gamma.data.length);
         Tensor out = Tensor.zeros(x.shape);
         for (int r = 0; r < x.rows(); r++) {
             int o = r * h;
             double mean = 0;
-            if (type.equals("layernorm")) {
+            if (type == pdagc.ir.NormType.LAYERNORM) {
                 for (int i = 0; i < h; i++) mean += x.data[o + i];
                 mean /= h;
             }
@@ -69,26 +69,32 @@ final class Kernels {
         return out;
     }
 
-    static Tensor unary(String fn, Tensor x) {
+    static Tensor unary(pdagc.ir.UnaryFn fn, Tensor x) {
         Tensor out = Tensor.zeros(x.shape);
         for (int i = 0; i < x.data.length; i++) out.data[i] = unary(fn, x.data[i]);
         return out;
     }
 
-    static double unary(String fn, double v) {
+    static double unary(pdagc.ir.UnaryFn fn, double v) {
         return switch (fn) {
-            case "gelu" -> 0.5 * v * (1 + Math.tanh(Math.sqrt(2 / Math.PI) * (v + 0.044715 * v * v * v)));
-            case "silu" -> v / (1 + Math.exp(-v));
-            case "relu" -> Math.max(0, v);
-            case "sigmoid" -> 1 / (1 + Math.exp(-v));
-            default -> throw new EvalError("no kernel for " + fn);
+            case GELU -> 0.5 * v * (1 + Math.tanh(Math.sqrt(2 / Math.PI) * (v + 0.044715 * v * v * v)));
+            case SILU -> v / (1 + Math.exp(-v));
+            case RELU -> Math.max(0, v);
+            case SIGMOID -> 1 / (1 + Math.exp(-v));
         };
     }
 
-    static Tensor binary(String fn, Tensor a, Tensor b) {
+    static double binary(pdagc.ir.BinaryFn fn, double a, double b) {
+        return switch (fn) {
+            case ADD -> a + b;
+            case MUL -> a * b;
+        };
+    }
+
+    static Tensor binary(pdagc.ir.BinaryFn fn, Tensor a, Tensor b) {
         if (a.data.length != b.data.length) throw new EvalError(fn + " of shards of different sizes");
         Tensor out = Tensor.zeros(a.shape);
-        for (int i = 0; i < a.data.length; i++) out.data[i] = fn.equals("add") ? a.data[i] + b.data[i] : a.data[i] * b.data[i];
+        for (int i = 0; i < a.data.length; i++) out.data[i] = binary(fn, a.data[i], b.data[i]);
         return out;
     }
 
@@ -175,7 +181,7 @@ final class Kernels {
         return new Buckets(in.firstExpert, out);
     }
 
-    static Buckets unary(String fn, Buckets in) {
+    static Buckets unary(pdagc.ir.UnaryFn fn, Buckets in) {
         List<List<Buckets.Entry>> out = new ArrayList<>();
         for (List<Buckets.Entry> bucket : in.experts) {
             List<Buckets.Entry> b = new ArrayList<>();
@@ -218,7 +224,7 @@ final class Kernels {
     }
 
     /** The norm of every head of width {@code d}, all heads with the same scale. */
-    static Tensor headNorm(String type, int d, Tensor x, Tensor gamma) {
+    static Tensor headNorm(pdagc.ir.NormType type, int d, Tensor x, Tensor gamma) {
         if (x.last() % d != 0) throw new EvalError("a shard of width " + x.last() + " does not hold whole heads of " + d);
         int[] perHead = {x.data.length / d, d};
         Tensor out = norm(type, new Tensor(perHead, x.data, null), gamma);
@@ -269,7 +275,7 @@ final class Kernels {
     }
 
     /** Elementwise add or mul of two bucketed values that came from the same dispatch (gated experts). */
-    static Buckets binary(String fn, Buckets a, Buckets b) {
+    static Buckets binary(pdagc.ir.BinaryFn fn, Buckets a, Buckets b) {
         if (a.firstExpert != b.firstExpert || a.experts.size() != b.experts.size()) throw new EvalError(fn + " of " + a.describe() + " and " + b.describe());
         List<List<Buckets.Entry>> out = new ArrayList<>();
         for (int e = 0; e < a.experts.size(); e++) {
@@ -284,7 +290,7 @@ final class Kernels {
                     throw new EvalError(fn + " pairs token " + p.token() + " with token " + q.token());
                 }
                 double[] v = new double[p.vector().length];
-                for (int j = 0; j < v.length; j++) v[j] = fn.equals("add") ? p.vector()[j] + q.vector()[j] : p.vector()[j] * q.vector()[j];
+                for (int j = 0; j < v.length; j++) v[j] = binary(fn, p.vector()[j], q.vector()[j]);
                 bucket.add(p.with(v));
             }
             out.add(bucket);

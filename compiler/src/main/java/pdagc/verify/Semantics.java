@@ -87,14 +87,19 @@ public final class Semantics {
     }
 
     public static Value norm(String type, Value x, Value scale) {
-        return Kernels.norm(type, dense(x), dense(scale));
+        return Kernels.norm(pdagc.ir.NormType.of(type), dense(x), dense(scale));
     }
 
     public static Value unary(String fn, Value x) {
-        return x instanceof Buckets b ? Kernels.unary(fn, b) : Kernels.unary(fn, dense(x));
+        pdagc.ir.UnaryFn f = pdagc.ir.UnaryFn.of(fn);
+        return x instanceof Buckets b ? Kernels.unary(f, b) : Kernels.unary(f, dense(x));
     }
 
     public static Value binary(String fn, Value a, Value b) {
+        return binary(pdagc.ir.BinaryFn.of(fn), a, b);
+    }
+
+    static Value binary(pdagc.ir.BinaryFn fn, Value a, Value b) {
         if (a instanceof Buckets x && b instanceof Buckets y) return Kernels.binary(fn, x, y);
         return Kernels.binary(fn, dense(a), dense(b));
     }
@@ -138,7 +143,7 @@ public final class Semantics {
     }
 
     public static Value headNorm(String type, int headDim, Value x, Value scale) {
-        return Kernels.headNorm(type, headDim, dense(x), dense(scale));
+        return Kernels.headNorm(pdagc.ir.NormType.of(type), headDim, dense(x), dense(scale));
     }
 
     public static Value scale(Value x, Value gate) {

@@ -26,12 +26,12 @@ class OpCostTest {
         put(m, new Op.Output(), List.of(s(2, 1, 8)), s(2, 1, 8));
         put(m, new Op.Embed(100, 8), List.of(s(2, 3)), s(2, 3, 8));
         put(m, new Op.Linear(8, 4, 0), List.of(s(2, 3, 8)), s(2, 3, 4));
-        put(m, new Op.Norm("layernorm", 8), List.of(s(2, 3, 8)), s(2, 3, 8));
+        put(m, new Op.Norm(pdagc.ir.NormType.of("layernorm"), 8), List.of(s(2, 3, 8)), s(2, 3, 8));
         put(m, new Op.AttnScores(2, 2, 4), List.of(s(2, 3, 8), s(2, 3, 8)), s(2, 2, 3, 3));
         put(m, new Op.Softmax(), List.of(s(2, 2, 3, 3)), s(2, 2, 3, 3));
         put(m, new Op.AttnContext(2, 2, 4), List.of(s(2, 2, 3, 3), s(2, 3, 8)), s(2, 3, 8));
-        put(m, new Op.Unary("gelu"), List.of(s(2, 3, 8)), s(2, 3, 8));
-        put(m, new Op.Binary("add"), List.of(s(2, 3, 8), s(2, 3, 8)), s(2, 3, 8));
+        put(m, new Op.Unary(pdagc.ir.UnaryFn.of("gelu")), List.of(s(2, 3, 8)), s(2, 3, 8));
+        put(m, new Op.Binary(pdagc.ir.BinaryFn.of("add")), List.of(s(2, 3, 8), s(2, 3, 8)), s(2, 3, 8));
         put(m, new Op.Router(4, 2, 8), List.of(s(2, 3, 8)), s(2, 3, 2));
         put(m, new Op.Dispatch(4, 2), List.of(s(2, 3, 8), s(2, 3, 2)), s(4, 3, 8));
         put(m, new Op.ExpertLinear(4, 8, 16), List.of(s(4, 3, 8)), s(4, 3, 16));
@@ -41,7 +41,7 @@ class OpCostTest {
         put(m, new Op.Slice(List.of("tp"), 2), List.of(s(2, 3, 8)), s(2, 3, 4));
         put(m, new Op.Transfer(true, 0, 1), List.of(s(2, 3, 8)), s(2, 3, 8));
         put(m, new Op.Bias(8), List.of(s(2, 3, 8)), s(2, 3, 8));
-        put(m, new Op.HeadNorm("rmsnorm", 4, 8), List.of(s(2, 3, 8)), s(2, 3, 8));
+        put(m, new Op.HeadNorm(pdagc.ir.NormType.of("rmsnorm"), 4, 8), List.of(s(2, 3, 8)), s(2, 3, 8));
         put(m, new Op.Scale(), List.of(s(2, 3, 8), s(2, 3, 1)), s(2, 3, 8));
         put(m, new Op.TiedHead(8, 16), List.of(s(2, 1, 8)), s(2, 1, 16));
         put(m, new Op.PosEmbed(32, 8), List.of(s(2, 3)), s(2, 3, 8));
@@ -89,14 +89,14 @@ class OpCostTest {
     @Test
     void elementwiseOpsCountTheirStatedConstants() {
         Shape x = s(2, 3, 8);
-        assertEquals(48 * OpCost.GELU, OpCost.of(new Op.Unary("gelu"), List.of(x), x, 0, 2).flops());
-        assertEquals(48 * OpCost.SILU, OpCost.of(new Op.Unary("silu"), List.of(x), x, 0, 2).flops());
-        assertEquals(48 * OpCost.RELU, OpCost.of(new Op.Unary("relu"), List.of(x), x, 0, 2).flops());
+        assertEquals(48 * OpCost.GELU, OpCost.of(new Op.Unary(pdagc.ir.UnaryFn.of("gelu")), List.of(x), x, 0, 2).flops());
+        assertEquals(48 * OpCost.SILU, OpCost.of(new Op.Unary(pdagc.ir.UnaryFn.of("silu")), List.of(x), x, 0, 2).flops());
+        assertEquals(48 * OpCost.RELU, OpCost.of(new Op.Unary(pdagc.ir.UnaryFn.of("relu")), List.of(x), x, 0, 2).flops());
         assertEquals(48 * OpCost.SOFTMAX, OpCost.of(new Op.Softmax(), List.of(x), x, 0, 2).flops());
-        assertEquals(48 * OpCost.RMSNORM, OpCost.of(new Op.Norm("rmsnorm", 8), List.of(x), x, 8, 2).flops());
-        assertEquals(48 * OpCost.LAYERNORM, OpCost.of(new Op.Norm("layernorm", 8), List.of(x), x, 8, 2).flops());
-        assertEquals(48, OpCost.of(new Op.Binary("mul"), List.of(x, x), x, 0, 2).flops());
-        assertEquals((48 + 8) * 2, OpCost.of(new Op.Norm("rmsnorm", 8), List.of(x), x, 8, 2).bytesRead(), "input and scale");
+        assertEquals(48 * OpCost.RMSNORM, OpCost.of(new Op.Norm(pdagc.ir.NormType.of("rmsnorm"), 8), List.of(x), x, 8, 2).flops());
+        assertEquals(48 * OpCost.LAYERNORM, OpCost.of(new Op.Norm(pdagc.ir.NormType.of("layernorm"), 8), List.of(x), x, 8, 2).flops());
+        assertEquals(48, OpCost.of(new Op.Binary(pdagc.ir.BinaryFn.of("mul")), List.of(x, x), x, 0, 2).flops());
+        assertEquals((48 + 8) * 2, OpCost.of(new Op.Norm(pdagc.ir.NormType.of("rmsnorm"), 8), List.of(x), x, 8, 2).bytesRead(), "input and scale");
     }
 
     @Test
