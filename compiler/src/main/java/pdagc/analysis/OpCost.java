@@ -46,9 +46,7 @@ public record OpCost(long flops, long bytesRead, long bytesWritten) {
         long out = output.elements();
         if (op instanceof Op.Input || op instanceof Op.Output || op instanceof Op.Collective || op instanceof Op.Transfer) return NONE;
         if (op instanceof Op.Embed) return bytes(0, inputs.get(0).elements() + out, out, dtypeBytes);
-        if (op instanceof Op.Linear || op instanceof Op.ExpertLinear) {
-            return plain(matmul(inputs.get(0), output), inputs, weightElements, out, dtypeBytes);
-        }
+        if (op.contraction() != null) return plain(op.contraction().flops(inputs.get(0), output), inputs, weightElements, out, dtypeBytes);
         if (op instanceof Op.Norm n) {
             long perElement = norm(n.type());
             return plain(Overflow.mul(perElement, out), inputs, weightElements, out, dtypeBytes);

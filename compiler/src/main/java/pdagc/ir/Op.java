@@ -27,6 +27,11 @@ public sealed interface Op {
         return List.of();
     }
 
+    /** The factor spec of a contraction op (its FLOPs and weight layout come from it), or null. */
+    default Contraction contraction() {
+        return null;
+    }
+
     /** Attributes in a fixed order for the IR's text form. */
     default String attributes() {
         return "";
@@ -61,6 +66,7 @@ public sealed interface Op {
         public String name() { return "linear"; }
         public NodeKind kind() { return NodeKind.COMPUTE; }
         public Shape weight() { return new Shape(in, out); }
+        public Contraction contraction() { return Contraction.LINEAR; }
         public String attributes() { return "in=" + in + ", out=" + out + (groups > 0 ? ", groups=" + groups : ""); }
     }
 
@@ -130,6 +136,7 @@ public sealed interface Op {
         public String name() { return "expert_linear"; }
         public NodeKind kind() { return NodeKind.COMPUTE; }
         public Shape weight() { return new Shape(experts, in, out); }
+        public Contraction contraction() { return Contraction.EXPERT_LINEAR; }
         public String attributes() { return "experts=" + experts + ", in=" + in + ", out=" + out; }
     }
 

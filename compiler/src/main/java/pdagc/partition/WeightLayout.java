@@ -21,16 +21,13 @@ public final class WeightLayout {
         Op op = n.op();
         if (op.weight() == null) return null;
         int rank = op.weight().rank();
-        if (op instanceof Op.Linear) {
+        if (op.contraction() != null) {
+            // The weight is the second operand: each dimension split as its factor is split in
+            // the activation (a reduced factor, as under @row) or in the result (@column, experts).
             Sharding in = p.nodes().get(n.inputs().get(0)).sharding();
-            int last = n.sharding().rank() - 1;
-            return new Sharding(List.of(in.axes(last), n.sharding().axes(last)), List.of());
+            return new Sharding(op.contraction().operandAxes(1, in.dims(), n.sharding().dims()), List.of());
         }
         if (op instanceof Op.Embed) return new Sharding(List.of(n.sharding().partial(), List.of()), List.of());
-        if (op instanceof Op.ExpertLinear) {
-            Sharding in = p.nodes().get(n.inputs().get(0)).sharding();
-            return new Sharding(List.of(n.sharding().axes(0), in.axes(2), n.sharding().axes(2)), List.of());
-        }
         if (op instanceof Op.Bias) return new Sharding(List.of(n.sharding().axes(n.sharding().rank() - 1)), List.of());
         if (op instanceof Op.MlaScores) return new Sharding(List.of(List.of(), n.sharding().axes(1)), List.of());
         if (op instanceof Op.MlaContext) return new Sharding(List.of(List.of(), n.sharding().axes(2)), List.of());
