@@ -52,6 +52,8 @@ class ReshardTest {
                 Arguments.of("split removed to all-gather", tp4, "{_,tp,_}", "{_,_,_}", List.of("all_gather[axes=tp, dim=1] -> {_,_,_}")),
                 Arguments.of("two splits of one dimension removed: the minor one first", dpTp, "{dp+tp,_}", "{_,_}",
                         List.of("all_gather[axes=tp, dim=0] -> {dp,_}", "all_gather[axes=dp, dim=0] -> {_,_}")),
+                Arguments.of("three splits of one dimension removed: minor to major", dpTpCp, "{dp+tp+cp,_}", "{_,_}",
+                        List.of("all_gather[axes=cp, dim=0] -> {dp+tp,_}", "all_gather[axes=tp, dim=0] -> {dp,_}", "all_gather[axes=dp, dim=0] -> {_,_}")),
                 Arguments.of("a major split removed, the minor kept: gather both, slice the minor again", dpTp, "{dp+tp,_}", "{tp,_}",
                         List.of("all_gather[axes=tp, dim=0] -> {dp,_}", "all_gather[axes=dp, dim=0] -> {_,_}", "slice[axes=tp, dim=0] -> {tp,_}")),
                 // split moved -> all-to-all.
