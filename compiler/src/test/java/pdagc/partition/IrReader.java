@@ -116,12 +116,12 @@ final class IrReader {
             case "mla_context" -> new Op.MlaContext(get(at, "heads"), get(at, "rank"), get(at, "v_dim"));
             default -> {
                 if (name.startsWith("head_") && at.containsKey("head_dim")) {
-                    yield new Op.HeadNorm(name.substring("head_".length()), get(at, "head_dim"), get(at, "dim"));
+                    yield new Op.HeadNorm(pdagc.ir.NormType.of(name.substring("head_".length())), get(at, "head_dim"), get(at, "dim"));
                 }
-                if (at.keySet().equals(java.util.Set.of("dim"))) yield new Op.Norm(name, get(at, "dim"));
+                if (at.keySet().equals(java.util.Set.of("dim"))) yield new Op.Norm(pdagc.ir.NormType.of(name), get(at, "dim"));
                 if (!at.isEmpty()) throw new IllegalArgumentException("unknown op " + name);
-                if (inputs.size() == 1) yield new Op.Unary(name);
-                if (inputs.size() == 2) yield new Op.Binary(name);
+                if (inputs.size() == 1) yield new Op.Unary(pdagc.ir.UnaryFn.of(name));
+                if (inputs.size() == 2) yield new Op.Binary(pdagc.ir.BinaryFn.of(name));
                 throw new IllegalArgumentException("unknown op " + name + " of " + inputs.size() + " inputs");
             }
         };

@@ -107,7 +107,7 @@ class ShardingRulesTest {
 
     @Test
     void norm() {
-        Op n = new Op.Norm("rmsnorm", 512);
+        Op n = new Op.Norm(pdagc.ir.NormType.of("rmsnorm"), 512);
         assertEquals("{dp,_,_} -> {dp,_,_}", decide(DP_TP, n, List.of(), "{dp,_,_} partial(tp)"));
         // between tensor-parallel regions under sequence parallelism: the sequence split over tp
         assertEquals("{dp,tp,_} -> {dp,tp,_}", decide(DP_TP_SP, n, List.of(), "{dp,_,_} partial(tp)"));
@@ -165,7 +165,7 @@ class ShardingRulesTest {
 
     @Test
     void addOfTwoPartialsReadOnlyHereStaysPartial() {
-        Op add = new Op.Binary("add");
+        Op add = new Op.Binary(pdagc.ir.BinaryFn.of("add"));
         assertEquals("{dp,_,_} partial(tp), {dp,_,_} partial(tp) -> {dp,_,_} partial(tp)",
                 decide(DP_TP, add, List.of(), 1, "{dp,_,_} partial(tp)", "{dp,_,_} partial(tp)"));
         // read by other ops too: reduced once for all of them
@@ -173,10 +173,10 @@ class ShardingRulesTest {
         assertEquals("{dp,tp,_}, {dp,tp,_} -> {dp,tp,_}", decide(DP_TP_SP, add, List.of(), 2, "{dp,_,_} partial(tp)", "{dp,_,_} partial(tp)"));
         // mul is not linear in both: reduced
         assertEquals("{dp,_,_}, {dp,_,_} -> {dp,_,_}",
-                decide(DP_TP, new Op.Binary("mul"), List.of(), 1, "{dp,_,_} partial(tp)", "{dp,_,_} partial(tp)"));
+                decide(DP_TP, new Op.Binary(pdagc.ir.BinaryFn.of("mul")), List.of(), 1, "{dp,_,_} partial(tp)", "{dp,_,_} partial(tp)"));
         // the operand that is not a partial sum sets the sharding
         assertEquals("{dp,tp,_}, {dp,tp,_} -> {dp,tp,_}", decide(DP_TP_SP, add, List.of(), 1, "{dp,tp,_}", "{dp,_,_} partial(tp)"));
-        assertEquals("{dp,_,tp}, {dp,_,tp} -> {dp,_,tp}", decide(DP_TP, new Op.Binary("mul"), List.of(), 1, "{dp,_,_} partial(tp)", "{dp,_,tp}"));
+        assertEquals("{dp,_,tp}, {dp,_,tp} -> {dp,_,tp}", decide(DP_TP, new Op.Binary(pdagc.ir.BinaryFn.of("mul")), List.of(), 1, "{dp,_,_} partial(tp)", "{dp,_,tp}"));
     }
 
     @Test
@@ -187,8 +187,8 @@ class ShardingRulesTest {
 
     @Test
     void unaryAndRouter() {
-        assertEquals("{dp,_,tp} -> {dp,_,tp}", decide(DP_TP, new Op.Unary("silu"), List.of(), "{dp,_,tp}"));
-        assertEquals("{dp,_,_} -> {dp,_,_}", decide(DP_TP, new Op.Unary("gelu"), List.of(), "{dp,_,_} partial(tp)"));
+        assertEquals("{dp,_,tp} -> {dp,_,tp}", decide(DP_TP, new Op.Unary(pdagc.ir.UnaryFn.of("silu")), List.of(), "{dp,_,tp}"));
+        assertEquals("{dp,_,_} -> {dp,_,_}", decide(DP_TP, new Op.Unary(pdagc.ir.UnaryFn.of("gelu")), List.of(), "{dp,_,_} partial(tp)"));
         assertEquals("{dp,tp,_} -> {dp,tp,_}", decide(DP_TP_SP, new Op.Router(16, 2, 512), List.of(), "{dp,_,_}"));
     }
 
@@ -206,9 +206,9 @@ class ShardingRulesTest {
 
     @Test
     void headNormKeepsASplitBetweenWholeHeads() {
-        assertEquals("{dp,_,tp} -> {dp,_,tp}", decide(DP_TP, new Op.HeadNorm("rmsnorm", 64, 512), List.of(), "{dp,_,tp}"));
+        assertEquals("{dp,_,tp} -> {dp,_,tp}", decide(DP_TP, new Op.HeadNorm(pdagc.ir.NormType.of("rmsnorm"), 64, 512), List.of(), "{dp,_,tp}"));
         // 2 heads under tp 4: the split would cut heads
-        assertEquals("{dp,_,_} -> {dp,_,_}", decide(DP_TP, new Op.HeadNorm("rmsnorm", 64, 128), List.of(), "{dp,_,tp}"));
+        assertEquals("{dp,_,_} -> {dp,_,_}", decide(DP_TP, new Op.HeadNorm(pdagc.ir.NormType.of("rmsnorm"), 64, 128), List.of(), "{dp,_,tp}"));
     }
 
     @Test
