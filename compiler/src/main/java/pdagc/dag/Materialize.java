@@ -115,8 +115,6 @@ public final class Materialize {
 
         List<DagEdge> edges() {
             return new AbstractList<>() {
-                private final EdgeKind[] kind = new EdgeKind[1];
-
                 @Override
                 public DagEdge get(int e) {
                     int r = sched.rankOfEdge(e);
@@ -129,9 +127,10 @@ public final class Materialize {
                         if (sched.firstEdge(s, mid) <= local) lo = mid;
                         else hi = mid - 1;
                     }
-                    long from = sched.source(r, s, lo, (int) (local - sched.firstEdge(s, lo)), kind);
-                    int fromIndex = (int) (sched.firstNode(Schedules.rankOf(from)) + Schedules.positionOf(from));
-                    return new DagEdge(fromIndex, (int) (sched.firstNode(r) + lo), kind[0]);
+                    InEdges in = new InEdges(sched).into(r, s, lo).skip((int) (local - sched.firstEdge(s, lo)));
+                    in.next();
+                    int fromIndex = (int) (sched.firstNode(in.fromRank()) + in.fromPosition());
+                    return new DagEdge(fromIndex, (int) (sched.firstNode(r) + lo), in.kind());
                 }
 
                 @Override
