@@ -161,6 +161,11 @@ public final class Quotient {
         return kind[e];
     }
 
+    /** A topological order of the quotient's nodes ({@link TopologicalOrder}: Kahn's, ties in index order). */
+    public TopologicalOrder topologicalOrder() {
+        return TopologicalOrder.of(nodes.size(), from.length, from, to, null);
+    }
+
     /** The quotient node that plan node {@code i} maps to. */
     public int of(long i) {
         if (sched == null) return (int) i;
