@@ -60,7 +60,7 @@ final class JsonStream {
     /** Per stage and position: the cost fields and the closing brace. */
     private final byte[][][] tail;
 
-    private JsonStream(PlanDag plan, NodeCosts costs, OutputStream out, JsonFactory factory) throws IOException {
+    private JsonStream(PlanDag.ClosedForm plan, NodeCosts costs, OutputStream out, JsonFactory factory) throws IOException {
         this.s = plan.schedules();
         List<SpmdNode> ops = s.program().nodes();
         String dtype = plan.dtype().keyword();
@@ -102,7 +102,7 @@ final class JsonStream {
      * other fields {@link JsonBackend} has written. {@code analysis} may be null; when it is not,
      * its costs must be kept per role (its quotient symmetric).
      */
-    static void write(PlanDag plan, Analysis analysis, OutputStream out, JsonFactory factory) throws IOException {
+    static void write(PlanDag.ClosedForm plan, Analysis analysis, OutputStream out, JsonFactory factory) throws IOException {
         JsonStream w = new JsonStream(plan, analysis == null ? null : analysis.nodes(), out, factory);
         try {
             w.raw(NODES_OPEN);

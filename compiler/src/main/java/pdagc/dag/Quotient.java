@@ -51,8 +51,7 @@ public final class Quotient {
 
     /** The quotient that analysis walks: one GPU per role where the role's GPUs also cost alike. */
     public static Quotient of(PlanDag plan) {
-        Schedules s = plan.schedules();
-        return s == null || !regular(plan, s) ? identity(plan) : symmetric(plan, s);
+        return plan instanceof PlanDag.ClosedForm c && regular(c, c.schedules()) ? symmetric(c, c.schedules()) : identity(plan);
     }
 
     /**
@@ -60,8 +59,7 @@ public final class Quotient {
      * since what validation checks (structure, shapes, groups, order) does not depend on speed.
      */
     public static Quotient structural(PlanDag plan) {
-        Schedules s = plan.schedules();
-        return s == null ? identity(plan) : symmetric(plan, s);
+        return plan instanceof PlanDag.ClosedForm c ? symmetric(c, c.schedules()) : identity(plan);
     }
 
     private static Quotient identity(PlanDag plan) {

@@ -145,7 +145,7 @@ public final class Compiler {
         Timings.count("edges", dag.edges().size());
         // Validation and analysis walk the plan up to its symmetry: one GPU per role.
         Quotient quotient = Timings.time("quotient", () -> Quotient.of(dag));
-        Quotient structure = quotient.symmetric() || dag.schedules() == null ? quotient : Quotient.structural(dag);
+        Quotient structure = quotient.symmetric() || !(dag instanceof PlanDag.ClosedForm) ? quotient : Quotient.structural(dag);
         List<String> problems = Timings.time("validate", () -> Validate.run(structure));
         Analysis analysis = problems.isEmpty() ? Timings.time("analyze", () -> Analysis.run(d, plan.graph(), plan.spmd(), quotient)) : null;
         if (analysis != null && analysis.problem() != null) problems = List.of(analysis.problem());

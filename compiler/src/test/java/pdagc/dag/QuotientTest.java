@@ -62,15 +62,15 @@ class QuotientTest {
     /** The same plan given node by node: no closed form, every GPU its own role. */
     static PlanDag explicit(PlanDag d) {
         PlanDag s = d.snapshot();
-        return new PlanDag(s.deployment(), s.source(), s.mesh(), s.gpusPerNode(), s.dtype(), s.gpus(), s.nodes(), s.edges(), s.roles());
+        return new PlanDag.Listed(s.deployment(), s.source(), s.mesh(), s.gpusPerNode(), s.dtype(), s.gpus(), s.nodes(), s.edges(), s.roles());
     }
 
     @ParameterizedTest(name = "{0}")
     @MethodSource("plans")
     void theQuotientSaysWhatEveryNodeSays(String name, String source) {
         Plan p = compile(name, source);
-        PlanDag dag = p.dag();
-        assertNotNull(dag.schedules(), "a materialized plan has its closed form");
+        assertTrue(p.dag() instanceof PlanDag.ClosedForm, "a materialized plan has its closed form");
+        PlanDag.ClosedForm dag = (PlanDag.ClosedForm) p.dag();
         Quotient q = Quotient.of(dag);
         // Groups straddling cluster nodes on some GPUs of a role only: walked node by node.
         assertEquals(!name.contains("straddling"), q.symmetric(), "symmetric");
@@ -116,7 +116,7 @@ class QuotientTest {
     @ParameterizedTest(name = "{0}")
     @MethodSource("plans")
     void theClosedFormFindsEveryNodesRankAndPosition(String name, String source) {
-        PlanDag dag = compile(name, source).dag();
+        PlanDag.ClosedForm dag = (PlanDag.ClosedForm) compile(name, source).dag();
         Schedules s = dag.schedules();
         long expected = 0;
         for (int r = 0; r < s.ranks(); r++) {

@@ -67,7 +67,7 @@ public class VerifyTest {
             }
         }
         PlanDag d = plan.dag();
-        PlanDag broken = new PlanDag(d.deployment(), d.source(), d.mesh(), d.gpusPerNode(), d.dtype(), d.gpus(), nodes, d.edges(), d.roles());
+        PlanDag broken = new PlanDag.Listed(d.deployment(), d.source(), d.mesh(), d.gpusPerNode(), d.dtype(), d.gpus(), nodes, d.edges(), d.roles());
         assertFalse(nodes.equals(d.nodes()), "the mutation found its node");
         Verify.Report r = verify(plan.spmd(), broken, Map.of());
         assertFalse(r.ok(), r.summary());
