@@ -14,7 +14,7 @@ import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
 import pdagc.analysis.Analysis;
 import pdagc.driver.Compile;
-import pdagc.driver.Plan;
+import pdagc.driver.MaterializedPlan;
 import pdagc.ir.Op;
 import pdagc.partition.SpmdNode;
 import pdagc.partition.SpmdProgram;
@@ -55,7 +55,7 @@ class QuotientTest {
         return all.stream();
     }
 
-    static Plan compile(String name, String source) {
+    static MaterializedPlan compile(String name, String source) {
         return source == null ? Compile.file(name) : Compile.source(source);
     }
 
@@ -68,7 +68,7 @@ class QuotientTest {
     @ParameterizedTest(name = "{0}")
     @MethodSource("plans")
     void theQuotientSaysWhatEveryNodeSays(String name, String source) {
-        Plan p = compile(name, source);
+        MaterializedPlan p = compile(name, source);
         assertTrue(p.dag() instanceof PlanDag.ClosedForm, "a materialized plan has its closed form");
         PlanDag.ClosedForm dag = (PlanDag.ClosedForm) p.dag();
         Quotient q = Quotient.of(dag);
@@ -137,7 +137,7 @@ class QuotientTest {
     }
 
     /** A plan whose program is changed under it: the symmetric validation must still catch it. */
-    static PlanDag mutated(Plan p, java.util.function.UnaryOperator<SpmdNode> change) {
+    static PlanDag mutated(MaterializedPlan p, java.util.function.UnaryOperator<SpmdNode> change) {
         SpmdProgram prog = p.spmd();
         List<SpmdNode> nodes = new ArrayList<>();
         for (SpmdNode n : prog.nodes()) nodes.add(change.apply(n));
@@ -150,7 +150,7 @@ class QuotientTest {
 
     @Test
     void aCollectiveAcrossPipelineStagesIsCaught() {
-        Plan p = Compile.source(PP_TP);
+        MaterializedPlan p = Compile.source(PP_TP);
         PlanDag broken = mutated(p, n -> n.op() instanceof Op.Collective c && c.axes().equals(List.of("tp"))
                 ? new SpmdNode(n.id(), n.name(), new Op.Collective(c.collective(), List.of("pp", "tp"), c.dim(), c.toDim()), n.inputs(), n.routing(),
                         n.shape(), n.sharding(), n.local(), n.layer(), n.span(), n.origin(), n.chunk())
@@ -161,7 +161,7 @@ class QuotientTest {
 
     @Test
     void aConsumerScheduledBeforeItsProducerIsCaught() {
-        Plan p = Compile.source(PP_TP);
+        MaterializedPlan p = Compile.source(PP_TP);
         List<SpmdNode> ops = p.spmd().nodes();
         // An op reads, instead of its first input, a value of the same shape that its chunk makes later.
         SpmdNode victim = null;
