@@ -11,10 +11,11 @@ import pdagc.partition.SpmdNode;
  * peers ascending, the node's own rank left out, then the order edge from the previous position
  * when the position starts a new (micro-batch, chunk) unit.
  *
- * <p>A cursor, made once and reused: {@link #into} picks the node, {@link #next} steps to each
- * edge (or {@link #skip} to the {@code j}-th), and the accessors read the current edge's source as
- * (rank, SPMD op, micro-batch), its kind and whether it comes from a collective peer. Nothing is
- * allocated per edge, so the streamed writer can run it over millions of edges.
+ * <p>A cursor: {@link #into} picks the node, {@link #next} steps to each edge (or {@link #skip} to
+ * the {@code j}-th), and the accessors read the current edge's source as (rank, SPMD op,
+ * micro-batch), its kind and whether it comes from a collective peer. One cursor can be reused
+ * from node to node and allocates nothing per edge, so the streamed writer runs one over millions
+ * of edges. Not thread-safe: one per thread.
  */
 public final class InEdges {
     private final Schedules s;
