@@ -1,11 +1,11 @@
 package pdagc.analysis;
 
-import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import pdagc.dag.DagNode;
+import pdagc.dag.TopologicalOrder;
 
 /**
  * The latency of one step of the plan: the longest path through the per-GPU DAG (walked as
@@ -15,8 +15,8 @@ import pdagc.dag.DagNode;
  * collective starts on all its members when every member's inputs are ready and the member is free,
  * and finishes on all of them at once (its members form one node of the longest-path problem).
  *
- * <p>Solved by one pass over a topological order (Kahn's algorithm, ties in index order, so the path
- * is deterministic). A cycle left after merging the members of each collective means the
+ * <p>Solved by one pass over a topological order ({@link TopologicalOrder}: Kahn's algorithm, ties in
+ * index order, so the path is deterministic). A cycle left after merging the members of each collective means the
  * collectives deadlock; that is reported, not computed around.
  */
 final class CriticalPath {
@@ -34,44 +34,36 @@ final class CriticalPath {
         int[] rep = representatives(idx);
         double[] duration = new double[n];
         for (int i = 0; i < n; i++) duration[rep[i]] = Math.max(duration[rep[i]], costs.secondsAt(i));
-        int[] succStart = new int[n + 1];
-        int[] indegree = new int[n];
+        int[] count = new int[1];
+        forEachDependency(idx, rep, (from, to) -> count[0]++);
+        int[] depFrom = new int[count[0]];
+        int[] depTo = new int[count[0]];
+        int[] fill = new int[1];
         forEachDependency(idx, rep, (from, to) -> {
-            succStart[from + 1]++;
-            indegree[to]++;
+            depFrom[fill[0]] = from;
+            depTo[fill[0]++] = to;
         });
-        for (int i = 0; i < n; i++) succStart[i + 1] += succStart[i];
-        int[] succ = new int[succStart[n]];
-        int[] fill = succStart.clone();
-        forEachDependency(idx, rep, (from, to) -> succ[fill[from]++] = to);
+        boolean[] present = new boolean[n];
+        for (int i = 0; i < n; i++) present[i] = rep[i] == i;
+        TopologicalOrder order = TopologicalOrder.of(n, depFrom.length, depFrom, depTo, present);
+        if (!order.complete()) {
+            return new Result(Double.NaN, List.of(), Double.NaN, (order.present() - order.ordered()) + " nodes wait on each other: the collectives deadlock");
+        }
 
         double[] ready = new double[n];
         double[] finish = new double[n];
         int[] from = new int[n];
         java.util.Arrays.fill(from, -1);
-        ArrayDeque<Integer> queue = new ArrayDeque<>();
-        int reps = 0;
-        for (int i = 0; i < n; i++) {
-            if (rep[i] != i) continue;
-            reps++;
-            if (indegree[i] == 0) queue.add(i);
-        }
-        int done = 0;
-        while (!queue.isEmpty()) {
-            int r = queue.poll();
-            done++;
+        for (int i = 0; i < order.ordered(); i++) {
+            int r = order.at(i);
             finish[r] = ready[r] + duration[r];
-            for (int k = succStart[r]; k < succStart[r + 1]; k++) {
-                int s = succ[k];
+            for (int k = order.firstSuccessor(r); k < order.firstSuccessor(r + 1); k++) {
+                int s = order.successor(k);
                 if (from[s] < 0 || finish[r] > ready[s]) {
                     ready[s] = finish[r];
                     from[s] = r;
                 }
-                if (--indegree[s] == 0) queue.add(s);
             }
-        }
-        if (done < reps) {
-            return new Result(Double.NaN, List.of(), Double.NaN, (reps - done) + " nodes wait on each other: the collectives deadlock");
         }
         int end = -1;
         for (int i = 0; i < n; i++) if (rep[i] == i && (end < 0 || finish[i] > finish[end])) end = i;

@@ -108,7 +108,7 @@ public final class DotBackend {
 
         static Edges of(PlanDag plan, Selection selection) {
             Edges edges = new Edges();
-            if (plan.schedules() == null) {
+            if (!(plan instanceof PlanDag.ClosedForm closed)) {
                 for (DagEdge e : plan.edges()) edges.add(plan, selection, e);
                 return edges;
             }
@@ -116,7 +116,7 @@ public final class DotBackend {
             List<Integer> drawn = new ArrayList<>();
             for (Selection.Lane lane : selection.lanes()) for (DagNode n : lane.nodes()) drawn.add(n.index());
             drawn.sort(null);
-            for (int node : drawn) for (int e : plan.edgesInto(node)) edges.add(plan, selection, plan.edges().get(e));
+            for (int node : drawn) for (int e : closed.edgesInto(node)) edges.add(plan, selection, plan.edges().get(e));
             return edges;
         }
 

@@ -74,9 +74,9 @@ public final class JsonBackend {
             writeMesh(g, plan.mesh());
             writeGpus(g, plan);
             if (analysis != null) JsonAnalysis.write(g, plan, analysis);
-            if (streams(plan, analysis)) {
+            if (plan instanceof PlanDag.ClosedForm closed && streams(closed, analysis)) {
                 g.flush();
-                JsonStream.write(plan, analysis, out, FACTORY);
+                JsonStream.write(closed, analysis, out, FACTORY);
                 return;
             }
             writeNodes(g, plan, analysis);
@@ -92,12 +92,12 @@ public final class JsonBackend {
      * node, or whose GPUs of a role differ in speed) they are written node by node here.
      */
     static boolean streams(PlanDag plan, Analysis analysis) {
-        return plan.schedules() != null && (analysis == null || analysis.nodes().perRole());
+        return plan instanceof PlanDag.ClosedForm && (analysis == null || analysis.nodes().perRole());
     }
 
     /** Writes the plan node by node, never from the closed form: the reference the streamed form is tested against. */
     static void writeNodeByNode(PlanDag plan, Analysis analysis, OutputStream out) throws IOException {
-        PlanDag given = new PlanDag(plan.deployment(), plan.source(), plan.mesh(), plan.gpusPerNode(), plan.dtype(), plan.gpus(), plan.nodes(),
+        PlanDag given = new PlanDag.Listed(plan.deployment(), plan.source(), plan.mesh(), plan.gpusPerNode(), plan.dtype(), plan.gpus(), plan.nodes(),
                 plan.edges(), plan.roles());
         write(given, analysis, out);
     }

@@ -13,6 +13,7 @@ import java.util.List;
 import pdagc.analysis.Analysis;
 import pdagc.analysis.NodeCosts;
 import pdagc.dag.EdgeKind;
+import pdagc.dag.InEdges;
 import pdagc.dag.PlanDag;
 import pdagc.dag.Schedules;
 import pdagc.ir.Op;
@@ -59,7 +60,7 @@ final class JsonStream {
     /** Per stage and position: the cost fields and the closing brace. */
     private final byte[][][] tail;
 
-    private JsonStream(PlanDag plan, NodeCosts costs, OutputStream out, JsonFactory factory) throws IOException {
+    private JsonStream(PlanDag.ClosedForm plan, NodeCosts costs, OutputStream out, JsonFactory factory) throws IOException {
         this.s = plan.schedules();
         List<SpmdNode> ops = s.program().nodes();
         String dtype = plan.dtype().keyword();
@@ -101,7 +102,7 @@ final class JsonStream {
      * other fields {@link JsonBackend} has written. {@code analysis} may be null; when it is not,
      * its costs must be kept per role (its quotient symmetric).
      */
-    static void write(PlanDag plan, Analysis analysis, OutputStream out, JsonFactory factory) throws IOException {
+    static void write(PlanDag.ClosedForm plan, Analysis analysis, OutputStream out, JsonFactory factory) throws IOException {
         JsonStream w = new JsonStream(plan, analysis == null ? null : analysis.nodes(), out, factory);
         try {
             w.raw(NODES_OPEN);
@@ -181,42 +182,17 @@ final class JsonStream {
 
     private static final List<String> PP = List.of("pp");
 
-    /**
-     * Writes the edges in the plan's order: per rank, per node, its inputs, its peers' inputs for a
-     * collective, its order edge (the order of {@link Schedules#source}, unrolled here for speed;
-     * {@code JsonStreamTest} holds the two together). Returns whether there were none.
-     */
+    /** Writes the edges in the plan's order ({@link InEdges}). Returns whether there were none. */
     private boolean edges() throws IOException {
-        List<SpmdNode> ops = s.program().nodes();
+        InEdges in = new InEdges(s);
         boolean first = true;
         for (int r = 0; r < s.ranks(); r++) {
             int st = s.stageOf(r);
             for (int k = 0; k < s.length(st); k++) {
-                int opIndex = s.opIndex(st, k);
-                SpmdNode op = ops.get(opIndex);
+                int op = s.opIndex(st, k);
                 int mb = s.microBatch(st, k);
-                int inputs = op.inputs().size();
-                for (int j = 0; j < inputs; j++) {
-                    int in = op.inputs().get(j);
-                    int from = r;
-                    EdgeKind kind = op.routing().get(j) ? EdgeKind.ROUTING : EdgeKind.DATA;
-                    if (op.op() instanceof Op.Transfer t && !t.send()) {
-                        from = s.peerOfTransfer(r, t);
-                        kind = EdgeKind.DATA;
-                    }
-                    first = edge(first, from, in, mb, r, opIndex, mb, kind);
-                }
-                int[] offsets = s.memberOffsets(opIndex);
-                if (offsets != null) {
-                    int base = s.firstMember(r, opIndex);
-                    int in = op.inputs().get(0);
-                    for (int off : offsets) {
-                        if (base + off != r) first = edge(first, base + off, in, mb, r, opIndex, mb, EdgeKind.DATA);
-                    }
-                }
-                if (k > 0 && (s.microBatch(st, k - 1) != mb || s.op(st, k - 1).chunk() != op.chunk())) {
-                    first = edge(first, r, s.opIndex(st, k - 1), s.microBatch(st, k - 1), r, opIndex, mb, EdgeKind.ORDER);
-                }
+                in.into(r, st, k);
+                while (in.next()) first = edge(first, in.fromRank(), in.fromOp(), in.fromMicroBatch(), r, op, mb, in.kind());
             }
         }
         return first;

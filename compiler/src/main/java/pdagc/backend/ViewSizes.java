@@ -19,8 +19,8 @@ final class ViewSizes {
     final TreeMap<Integer, Integer> rolesPerLayer = new TreeMap<>();
 
     private ViewSizes(PlanDag plan, Roles roleMap) {
-        Schedules s = plan.schedules();
-        if (s != null) {
+        if (plan instanceof PlanDag.ClosedForm closed) {
+            Schedules s = closed.schedules();
             // From the closed form: a GPU's nodes are its stage's schedule; nothing per node is read.
             perGpu = new int[s.ranks()];
             int inRoles = 0;

@@ -164,14 +164,14 @@ public final class Views {
      */
     private static TreeMap<Integer, List<DagNode>> group(PlanDag plan, List<Integer> gpus, int layer, ToIntFunction<DagNode> lane) {
         TreeMap<Integer, List<DagNode>> lanes = new TreeMap<>();
-        Schedules s = plan.schedules();
-        if (s == null) {
+        if (!(plan instanceof PlanDag.ClosedForm closed)) {
             for (DagNode n : plan.nodes()) {
                 int key = lane.applyAsInt(n);
                 if (key >= 0) lanes.computeIfAbsent(key, k -> new ArrayList<>()).add(n);
             }
             return lanes;
         }
+        Schedules s = closed.schedules();
         for (int gpu : gpus) {
             if (gpu < 0 || gpu >= s.ranks()) continue;
             int st = s.stageOf(gpu);

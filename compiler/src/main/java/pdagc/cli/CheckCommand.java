@@ -7,7 +7,7 @@ import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.Callable;
 import pdagc.driver.Compiler;
-import pdagc.driver.Plan;
+import pdagc.driver.MaterializedPlan;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Parameters;
 
@@ -32,10 +32,10 @@ final class CheckCommand implements Callable<Integer> {
             Optional<Prefetch.Result> early = files.size() == 1 ? Prefetch.take("check", f, null) : Optional.empty();
             Compiler c = early.map(Prefetch.Result::compiler).orElseGet(() -> new Compiler(Set.of()));
             @SuppressWarnings("unchecked")
-            List<Plan> plans = early.isPresent() ? (List<Plan>) early.get().value() : c.check(f, Reporting.display(f));
+            List<MaterializedPlan> plans = early.isPresent() ? (List<MaterializedPlan>) early.get().value() : c.check(f, Reporting.display(f));
             int code = Reporting.report(c.diagnostics(), err);
             if (code == Main.OK) {
-                for (Plan p : plans) {
+                for (MaterializedPlan p : plans) {
                     out.println(Reporting.display(f) + ": deploy " + p.deployment().name() + " ok: " + p.spmd().mesh().size() + " GPUs, mesh "
                             + p.spmd().mesh() + ", " + p.spmd().nodes().size() + " ops in the SPMD program");
                 }

@@ -8,7 +8,7 @@ import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.Callable;
 import pdagc.driver.Compiler;
-import pdagc.driver.Plan;
+import pdagc.driver.MaterializedPlan;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
@@ -73,7 +73,7 @@ final class CompileCommand implements Callable<Integer> {
         Optional<Prefetch.Result> early = passes.isEmpty() ? Prefetch.take("compile", file, deploy) : Optional.empty();
         Compiler compiler = early.map(Prefetch.Result::compiler).orElseGet(() -> new Compiler(passes));
         @SuppressWarnings("unchecked")
-        Optional<Plan> plan = early.isPresent() ? (Optional<Plan>) early.get().value() : compiler.compile(file, Reporting.display(file), deploy);
+        Optional<MaterializedPlan> plan = early.isPresent() ? (Optional<MaterializedPlan>) early.get().value() : compiler.compile(file, Reporting.display(file), deploy);
         compiler.irText().values().forEach(err::print);
         int code = Reporting.report(compiler.diagnostics(), err);
         if (code != Main.OK || plan.isEmpty()) return code == Main.OK ? Main.INPUT_ERRORS : code;

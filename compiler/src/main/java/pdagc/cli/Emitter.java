@@ -15,7 +15,7 @@ import pdagc.backend.SvgBackend;
 import pdagc.backend.SvgResult;
 import pdagc.backend.ViewResult;
 import pdagc.backend.Views;
-import pdagc.driver.Plan;
+import pdagc.driver.MaterializedPlan;
 import pdagc.partition.IrText;
 
 /**
@@ -55,7 +55,7 @@ final class Emitter {
         if (format.equals("svg")) renderer = new SvgBackend().prepare();
     }
 
-    int emit(Plan plan, Path input, Path output, String view, int budget, OutputStream stdout, PrintWriter err) {
+    int emit(MaterializedPlan plan, Path input, Path output, String view, int budget, OutputStream stdout, PrintWriter err) {
         Path target = output != null ? output : defaultOutput(input);
         return switch (format) {
             case "ir" -> OutputFiles.write(target, input, o -> o.write(IrText.spmd(plan.spmd()).getBytes(StandardCharsets.UTF_8)), stdout, err);
@@ -68,7 +68,7 @@ final class Emitter {
         };
     }
 
-    private int drawing(Plan plan, Path input, Path target, String view, int budget, OutputStream stdout, PrintWriter err) {
+    private int drawing(MaterializedPlan plan, Path input, Path target, String view, int budget, OutputStream stdout, PrintWriter err) {
         ViewResult chosen = view == null ? Views.choose(plan.dag(), budget) : Views.request(plan.dag(), view, budget);
         if (chosen instanceof ViewResult.Refused refused) {
             err.println("error: " + refused.message());

@@ -5,14 +5,14 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
-import pdagc.driver.Plan;
+import pdagc.driver.MaterializedPlan;
 import pdagc.javagen.JavaBackend;
 
 /** {@code --emit java -o DIR}: the plan's executor stubs, written below DIR all or nothing. */
 final class JavaOutput {
     private JavaOutput() {}
 
-    static int emit(Plan plan, Path output, PrintWriter err) {
+    static int emit(MaterializedPlan plan, Path output, PrintWriter err) {
         if (output == null || output.toString().equals("-")) {
             err.println("error: --emit java writes several files: name their directory with -o DIR");
             return Main.USAGE;

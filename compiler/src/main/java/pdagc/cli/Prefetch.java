@@ -19,7 +19,7 @@ import pdagc.driver.Compiler;
  * only collects diagnostics), so what the user sees is the same either way.
  */
 final class Prefetch {
-    /** The compiler that ran, and what it returned: {@code List<Plan>} for check, {@code Optional<Plan>} for compile. */
+    /** The compiler that ran, and what it returned: {@code List<MaterializedPlan>} for check, {@code Optional<MaterializedPlan>} for compile. */
     record Result(Compiler compiler, Object value) {}
 
     private static final Set<String> COMPILE_OPTIONS = Set.of("--emit", "-o", "--output", "--view", "--budget", "--deploy");

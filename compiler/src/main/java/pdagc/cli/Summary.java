@@ -4,7 +4,7 @@ import java.util.Locale;
 import pdagc.analysis.Analysis;
 import pdagc.analysis.Figures;
 import pdagc.analysis.Memory;
-import pdagc.driver.Plan;
+import pdagc.driver.MaterializedPlan;
 import pdagc.sem.Phase;
 import pdagc.sem.Units;
 
@@ -12,7 +12,7 @@ import pdagc.sem.Units;
 final class Summary {
     private Summary() {}
 
-    static String of(Plan p) {
+    static String of(MaterializedPlan p) {
         Analysis a = p.analysis();
         Analysis.GpuFigures worst = a.largestMemory();
         Memory.PerGpu m = worst.memory();

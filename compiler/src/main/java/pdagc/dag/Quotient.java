@@ -51,8 +51,7 @@ public final class Quotient {
 
     /** The quotient that analysis walks: one GPU per role where the role's GPUs also cost alike. */
     public static Quotient of(PlanDag plan) {
-        Schedules s = plan.schedules();
-        return s == null || !regular(plan, s) ? identity(plan) : symmetric(plan, s);
+        return plan instanceof PlanDag.ClosedForm c && regular(c, c.schedules()) ? symmetric(c, c.schedules()) : identity(plan);
     }
 
     /**
@@ -60,8 +59,7 @@ public final class Quotient {
      * since what validation checks (structure, shapes, groups, order) does not depend on speed.
      */
     public static Quotient structural(PlanDag plan) {
-        Schedules s = plan.schedules();
-        return s == null ? identity(plan) : symmetric(plan, s);
+        return plan instanceof PlanDag.ClosedForm c ? symmetric(c, c.schedules()) : identity(plan);
     }
 
     private static Quotient identity(PlanDag plan) {
@@ -96,23 +94,20 @@ public final class Quotient {
         int[] from = new int[edges];
         int[] to = new int[edges];
         EdgeKind[] kind = new EdgeKind[edges];
-        EdgeKind[] k1 = new EdgeKind[1];
+        InEdges in = new InEdges(s);
         int e = 0;
         for (int r = 0; r < roles; r++) {
             long first = s.firstNode(rep[r]);
             for (int k = 0; k < s.length(r); k++) {
                 nodes.add(s.node((int) (first + k), rep[r], r, k));
-                SpmdNode op = s.op(r, k);
-                // A collective's edges from its peers' inputs all map onto its edge from its own
-                // input (the peers share its stage, which validation checks), so they are left out.
-                int peersFrom = op.inputs().size();
-                int peersTo = op.op() instanceof Op.Collective c ? peersFrom + s.mesh().size(c.axes()) - 1 : peersFrom;
-                for (int j = 0, d = s.inDegree(r, k); j < d; j++) {
-                    if (j >= peersFrom && j < peersTo) continue;
-                    long src = s.source(rep[r], r, k, j, k1);
-                    from[e] = start[s.stageOf(Schedules.rankOf(src))] + Schedules.positionOf(src);
+                in.into(rep[r], r, k);
+                while (in.next()) {
+                    // A collective's edges from its peers' inputs all map onto its edge from its own
+                    // input (the peers share its stage, which validation checks), so they are left out.
+                    if (in.fromPeer()) continue;
+                    from[e] = start[s.stageOf(in.fromRank())] + in.fromPosition();
                     to[e] = start[r] + k;
-                    kind[e] = k1[0];
+                    kind[e] = in.kind();
                     e++;
                 }
             }
@@ -162,6 +157,11 @@ public final class Quotient {
 
     public EdgeKind kind(int e) {
         return kind[e];
+    }
+
+    /** A topological order of the quotient's nodes ({@link TopologicalOrder}: Kahn's, ties in index order). */
+    public TopologicalOrder topologicalOrder() {
+        return TopologicalOrder.of(nodes.size(), from.length, from, to, null);
     }
 
     /** The quotient node that plan node {@code i} maps to. */

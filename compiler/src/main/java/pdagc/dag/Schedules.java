@@ -18,9 +18,7 @@ import pdagc.partition.SpmdProgram;
  * from it when asked for, and the passes that need one GPU of each stage read it directly.
  *
  * <p>Node {@code i} of the plan is position {@code i - firstNode(r)} of rank {@code r}'s stage
- * schedule, ranks in order. The edges into one node come in a fixed order: its inputs, then one
- * edge from each peer's input for a collective, then the order edge from the previous position
- * when the position starts a new (micro-batch, chunk) unit.
+ * schedule, ranks in order. The edges into one node, and their order, are {@link InEdges}'s.
  */
 public final class Schedules {
     private final SpmdProgram program;
@@ -257,17 +255,20 @@ public final class Schedules {
         return stageOfOp[op] != stage ? -1 : position[stage][microBatch * stageOps[stage] + stageLocal[op]];
     }
 
-    /** Edges into position {@code k} of a stage's schedule. */
+    /** Edges into position {@code k} of a stage's schedule (what {@link InEdges} enumerates). */
     public int inDegree(int s, int k) {
-        SpmdNode op = ops.get(seqOp[s][k]);
-        int n = op.inputs().size();
-        if (op.op() instanceof Op.Collective c) n += mesh.size(c.axes()) - 1;
-        if (k > 0 && newUnit(s, k)) n++;
-        return n;
+        int op = seqOp[s][k];
+        return ops.get(op).inputs().size() + peers(memberOffsets[op]) + (startsUnit(s, k) ? 1 : 0);
     }
 
-    private boolean newUnit(int s, int k) {
-        return seqMb[s][k] != seqMb[s][k - 1] || ops.get(seqOp[s][k]).chunk() != ops.get(seqOp[s][k - 1]).chunk();
+    /** The peers of a collective with these member offsets (0 for an op that is not one). */
+    static int peers(int[] memberOffsets) {
+        return memberOffsets == null ? 0 : memberOffsets.length - 1;
+    }
+
+    /** Whether position {@code k} starts a new (micro-batch, chunk) unit after another: it has an order edge. */
+    boolean startsUnit(int s, int k) {
+        return k > 0 && (seqMb[s][k] != seqMb[s][k - 1] || ops.get(seqOp[s][k]).chunk() != ops.get(seqOp[s][k - 1]).chunk());
     }
 
     /** The index of the first edge into position {@code k}, counted from the rank's first edge. */
@@ -337,38 +338,6 @@ public final class Schedules {
     public int peerOfTransfer(int rank, Op.Transfer t) {
         int peerStage = (t.send() ? t.toChunk() : t.fromChunk()) % stages;
         return rank + (peerStage - stageOf(rank)) * ppStride;
-    }
-
-    /**
-     * The {@code j}-th edge into position {@code k} of rank {@code r} (of stage {@code s}), as the
-     * source's (rank, position) packed by {@link #pack} with the kind in {@code kind[0]}.
-     */
-    public long source(int r, int s, int k, int j, EdgeKind[] kind) {
-        SpmdNode op = ops.get(seqOp[s][k]);
-        int mb = seqMb[s][k];
-        int inputs = op.inputs().size();
-        if (j < inputs) {
-            int in = op.inputs().get(j);
-            if (op.op() instanceof Op.Transfer t && !t.send()) {
-                int peer = peerOfTransfer(r, t);
-                kind[0] = EdgeKind.DATA;
-                return pack(peer, position(stageOf(peer), mb, in));
-            }
-            kind[0] = op.routing().get(j) ? EdgeKind.ROUTING : EdgeKind.DATA;
-            return pack(r, position(s, mb, in));
-        }
-        j -= inputs;
-        int[] offsets = memberOffsets[op.id()];
-        if (offsets != null && j < offsets.length - 1) {
-            // the peers in ascending order, this rank left out
-            int first = firstMember(r, op.id());
-            int g = first + offsets[j];
-            if (g >= r) g = first + offsets[j + 1];
-            kind[0] = EdgeKind.DATA;
-            return pack(g, position(stageOf(g), mb, op.inputs().get(0)));
-        }
-        kind[0] = EdgeKind.ORDER;
-        return pack(r, k - 1);
     }
 
     /**

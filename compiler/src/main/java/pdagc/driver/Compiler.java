@@ -66,40 +66,38 @@ public final class Compiler {
     }
 
     /** Checks every deploy of a file through the requirements; returns the plans that were built. */
-    public List<Plan> check(Path file, String display) {
+    public List<MaterializedPlan> check(Path file, String display) {
         return materializeAll(Timings.time("front end + partition", () -> load(new Loader(diagnostics).loadRoot(file, display), null)));
     }
 
-    public List<Plan> check(SourceFile file) {
+    public List<MaterializedPlan> check(SourceFile file) {
         return materializeAll(load(new Loader(diagnostics).loadRoot(file), null));
     }
 
-    private List<Plan> materializeAll(List<Plan> plans) {
-        List<Plan> out = new ArrayList<>();
-        for (Plan p : plans) materialize(p).ifPresent(out::add);
+    private List<MaterializedPlan> materializeAll(List<PartitionedPlan> plans) {
+        List<MaterializedPlan> out = new ArrayList<>();
+        for (PartitionedPlan p : plans) materialize(p).ifPresent(out::add);
         return out;
     }
 
     /** Compiles one deploy (by name, or the only one) through materialization and validation. */
-    public Optional<Plan> compile(Path file, String display, String deploy) {
-        List<Plan> plans = Timings.time("front end + partition", () -> load(new Loader(diagnostics).loadRoot(file, display), deploy));
+    public Optional<MaterializedPlan> compile(Path file, String display, String deploy) {
+        List<PartitionedPlan> plans = Timings.time("front end + partition", () -> load(new Loader(diagnostics).loadRoot(file, display), deploy));
         if (plans.size() > 1 && !diagnostics.hasErrors()) {
             List<String> names = plans.stream().map(p -> p.deployment().name()).toList();
             diagnostics.add(Diagnostic.of(Code.E0312, plans.get(1).deployment().span(), display, names.size(), String.join(", ", names))
                     .label("a second deploy").help("choose one with `--deploy " + names.get(0) + "`; `pdagc check` checks them all"));
         }
         if (plans.size() != 1 || diagnostics.hasErrors()) return Optional.empty();
-        Optional<Plan> built = materialize(plans.get(0));
+        Optional<MaterializedPlan> built = materialize(plans.get(0));
         return diagnostics.hasErrors() ? Optional.empty() : built;
     }
 
     /**
      * Materializes, validates and analyzes a plan, and checks its requirements (a violated one is an
-     * error in the diagnostics; the plan is still returned). A plan that already has its DAG is
-     * returned as it is.
+     * error in the diagnostics; the plan is still returned).
      */
-    public Optional<Plan> materialize(Plan plan) {
-        if (plan.dag() != null) return Optional.of(plan);
+    private Optional<MaterializedPlan> materialize(PartitionedPlan plan) {
         try {
             return materializeChecked(plan);
         } catch (Overflow e) {
@@ -120,7 +118,7 @@ public final class Compiler {
                         + "no GPU could run a step this large"));
     }
 
-    private Optional<Plan> materializeChecked(Plan plan) {
+    private Optional<MaterializedPlan> materializeChecked(PartitionedPlan plan) {
         Deployment d = plan.deployment();
         PlanDag dag;
         try {
@@ -145,7 +143,7 @@ public final class Compiler {
         Timings.count("edges", dag.edges().size());
         // Validation and analysis walk the plan up to its symmetry: one GPU per role.
         Quotient quotient = Timings.time("quotient", () -> Quotient.of(dag));
-        Quotient structure = quotient.symmetric() || dag.schedules() == null ? quotient : Quotient.structural(dag);
+        Quotient structure = quotient.symmetric() || !(dag instanceof PlanDag.ClosedForm) ? quotient : Quotient.structural(dag);
         List<String> problems = Timings.time("validate", () -> Validate.run(structure));
         Analysis analysis = problems.isEmpty() ? Timings.time("analyze", () -> Analysis.run(d, plan.graph(), plan.spmd(), quotient)) : null;
         if (analysis != null && analysis.problem() != null) problems = List.of(analysis.problem());
@@ -155,11 +153,11 @@ public final class Compiler {
         }
         if (!problems.isEmpty()) return Optional.empty();
         Requirements.check(d, analysis, diagnostics);
-        return Optional.of(plan.withDag(dag, analysis));
+        return Optional.of(plan.materialized(dag, analysis));
     }
 
-    private List<Plan> load(Optional<Program> program, String only) {
-        List<Plan> plans = new ArrayList<>();
+    private List<PartitionedPlan> load(Optional<Program> program, String only) {
+        List<PartitionedPlan> plans = new ArrayList<>();
         if (program.isEmpty()) return plans;
         Elaborator elaborator = new Elaborator(program.get(), diagnostics);
         List<Decl.Deploy> deploys = elaborator.deploys();
@@ -186,7 +184,7 @@ public final class Compiler {
         return plans;
     }
 
-    private Optional<Plan> partition(Deployment d) {
+    private Optional<PartitionedPlan> partition(Deployment d) {
         try {
             return partitionChecked(d);
         } catch (Overflow e) {
@@ -195,7 +193,7 @@ public final class Compiler {
         }
     }
 
-    private Optional<Plan> partitionChecked(Deployment d) {
+    private Optional<PartitionedPlan> partitionChecked(Deployment d) {
         Optional<Graph> graph = Lowering.lower(d, diagnostics);
         if (graph.isEmpty()) return Optional.empty();
         keep("lower", () -> IrText.logical(graph.get()));
@@ -207,7 +205,7 @@ public final class Compiler {
         Optional<SpmdProgram> spmd = InsertCollectives.run(graph.get(), shardings, mesh, d.strategy().pipeline(), chunks, diagnostics);
         if (spmd.isEmpty()) return Optional.empty();
         keep(InsertCollectives.NAME, () -> IrText.spmd(spmd.get()));
-        return Optional.of(new Plan(d, graph.get(), shardings, spmd.get(), null, null));
+        return Optional.of(new PartitionedPlan(d, graph.get(), shardings, spmd.get()));
     }
 
     private void keep(String pass, java.util.function.Supplier<String> text) {

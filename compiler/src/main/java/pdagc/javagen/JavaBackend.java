@@ -4,7 +4,7 @@ import com.palantir.javapoet.JavaFile;
 import com.palantir.javapoet.TypeSpec;
 import java.util.ArrayList;
 import java.util.List;
-import pdagc.driver.Plan;
+import pdagc.driver.MaterializedPlan;
 import pdagc.partition.SpmdNode;
 import pdagc.partition.SpmdProgram;
 import pdagc.sem.Deployment;
@@ -45,7 +45,7 @@ public final class JavaBackend {
     }
 
     /** The sources of the plan's stubs, in a fixed order: runtime, mesh, plan, then the stages. */
-    public static List<Source> generate(Plan plan) {
+    public static List<Source> generate(MaterializedPlan plan) {
         Deployment d = plan.deployment();
         SpmdProgram program = plan.spmd();
         String source = d.span().file().displayName();

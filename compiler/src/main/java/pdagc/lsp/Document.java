@@ -8,7 +8,7 @@ import java.util.Set;
 import pdagc.diag.Diagnostic;
 import pdagc.diag.Diagnostics;
 import pdagc.driver.Compiler;
-import pdagc.driver.Plan;
+import pdagc.driver.MaterializedPlan;
 import pdagc.front.Loader;
 import pdagc.front.Program;
 import pdagc.source.SourceFile;
@@ -18,13 +18,13 @@ import pdagc.source.SourceFile;
  * loads (for names and definitions), the plans its deploys compile to (for hovers) and the
  * diagnostics of the whole pipeline. Made afresh on every change; never edited in place.
  */
-record Document(String uri, SourceFile file, Optional<Program> program, List<Plan> plans, List<Diagnostic> diagnostics, String internalError) {
+record Document(String uri, SourceFile file, Optional<Program> program, List<MaterializedPlan> plans, List<Diagnostic> diagnostics, String internalError) {
 
     static Document analyze(String uri, String text) {
         Path path = pathOf(uri);
         SourceFile file = SourceFile.of(path != null ? path.toString() : uri, path, text);
         Compiler compiler = new Compiler(Set.of());
-        List<Plan> plans;
+        List<MaterializedPlan> plans;
         String internalError = null;
         try {
             plans = compiler.check(file);

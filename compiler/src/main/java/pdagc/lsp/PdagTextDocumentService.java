@@ -41,7 +41,7 @@ import pdagc.ast.Stmt;
 import pdagc.diag.Diagnostic;
 import pdagc.diag.Label;
 import pdagc.diag.Severity;
-import pdagc.driver.Plan;
+import pdagc.driver.MaterializedPlan;
 import pdagc.front.Module;
 import pdagc.front.Names;
 import pdagc.front.Program;
@@ -191,7 +191,7 @@ final class PdagTextDocumentService implements TextDocumentService {
         String name = at.let().name().text();
         String header = "`" + name + "` in block `" + at.block().name().text() + "`";
         Span let = at.let().span();
-        for (Plan plan : doc.plans()) {
+        for (MaterializedPlan plan : doc.plans()) {
             SpmdNode match = null;
             for (SpmdNode n : plan.spmd().nodes()) {
                 if (!lastSegment(n.name()).equals(name)) continue;
@@ -217,7 +217,7 @@ final class PdagTextDocumentService implements TextDocumentService {
     }
 
     private static String deployHover(Document doc, Decl.Deploy d) {
-        for (Plan p : doc.plans()) {
+        for (MaterializedPlan p : doc.plans()) {
             if (!p.deployment().name().equals(d.name().text()) || p.analysis() == null) continue;
             Analysis a = p.analysis();
             Analysis.GpuFigures worst = a.largestMemory();

@@ -13,6 +13,7 @@ import pdagc.dag.EdgeKind;
 import pdagc.dag.PlanDag;
 import pdagc.dag.Quotient;
 import pdagc.dag.Schedules;
+import pdagc.dag.TopologicalOrder;
 import pdagc.ir.Op;
 import pdagc.mesh.Mesh;
 import pdagc.partition.SpmdNode;
@@ -43,7 +44,7 @@ public final class Validate {
      */
     public static List<String> run(Quotient q) {
         List<String> problems = new ArrayList<>();
-        if (q.symmetric()) symmetry(q.plan().schedules(), problems);
+        if (q.symmetric() && q.plan() instanceof PlanDag.ClosedForm c) symmetry(c.schedules(), problems);
         if (!problems.isEmpty()) return problems;   // the quotient does not stand for the plan
         acyclic(q, problems);
         nodesComplete(q, problems);
@@ -92,42 +93,27 @@ public final class Validate {
     }
 
     /**
-     * Kahn's algorithm over arrays (plans reach millions of edges); when some nodes cannot be
-     * ordered, JGraphT's cycle detector names nodes that lie on a cycle among them.
+     * A topological order of the whole quotient ({@link TopologicalOrder}); when some nodes cannot
+     * be ordered, JGraphT's cycle detector names nodes that lie on a cycle among them.
      */
     private static void acyclic(Quotient q, List<String> problems) {
         int n = q.nodes().size();
-        int[] indegree = new int[n];
-        int[] outStart = new int[n + 1];
         for (int e = 0; e < q.edges(); e++) {
             if (q.from(e) == q.to(e)) {
                 problems.add("self edge on " + q.nodes().get(q.from(e)).id());
                 return;
             }
-            indegree[q.to(e)]++;
-            outStart[q.from(e) + 1]++;
         }
-        for (int i = 0; i < n; i++) outStart[i + 1] += outStart[i];
-        int[] out = new int[outStart[n]];
-        int[] fill = outStart.clone();
-        for (int e = 0; e < q.edges(); e++) out[fill[q.from(e)]++] = q.to(e);
-        int[] queue = new int[n];
-        int head = 0;
-        int tail = 0;
-        for (int i = 0; i < n; i++) if (indegree[i] == 0) queue[tail++] = i;
-        while (head < tail) {
-            int v = queue[head++];
-            for (int k = outStart[v]; k < outStart[v + 1]; k++) if (--indegree[out[k]] == 0) queue[tail++] = out[k];
-        }
-        if (tail == n) return;
+        TopologicalOrder order = q.topologicalOrder();
+        if (order.complete()) return;
         Graph<Integer, DefaultEdge> rest = new SimpleDirectedGraph<>(DefaultEdge.class);
-        for (int i = 0; i < n; i++) if (indegree[i] > 0) rest.addVertex(i);
-        for (int e = 0; e < q.edges(); e++) if (indegree[q.from(e)] > 0 && indegree[q.to(e)] > 0 && q.from(e) != q.to(e)) rest.addEdge(q.from(e), q.to(e));
+        for (int i = 0; i < n; i++) if (order.unordered(i)) rest.addVertex(i);
+        for (int e = 0; e < q.edges(); e++) if (order.unordered(q.from(e)) && order.unordered(q.to(e))) rest.addEdge(q.from(e), q.to(e));
         List<String> onCycle = new ArrayList<>();
         for (int v : new org.jgrapht.alg.cycle.CycleDetector<>(rest).findCycles()) {
             if (onCycle.size() < 4) onCycle.add(q.nodes().get(v).id());
         }
-        problems.add("the DAG has a cycle: " + (n - tail) + " nodes cannot be ordered, among them " + String.join(", ", onCycle));
+        problems.add("the DAG has a cycle: " + (n - order.ordered()) + " nodes cannot be ordered, among them " + String.join(", ", onCycle));
     }
 
     private static void nodesComplete(Quotient q, List<String> problems) {

@@ -6,7 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import org.junit.jupiter.api.Test;
 import pdagc.dag.DagNode;
 import pdagc.driver.Compile;
-import pdagc.driver.Plan;
+import pdagc.driver.MaterializedPlan;
 
 /**
  * The step's latency is the longest path through the DAG, with each GPU running its nodes in
@@ -15,7 +15,7 @@ import pdagc.driver.Plan;
 class CriticalPathTest {
 
     /** The sum of a GPU's node times, and of its collectives' times. */
-    static double[] busy(Plan p, int gpu) {
+    static double[] busy(MaterializedPlan p, int gpu) {
         double all = 0, comm = 0;
         for (DagNode n : p.dag().nodes()) {
             if (n.gpu() != gpu) continue;
@@ -27,7 +27,7 @@ class CriticalPathTest {
 
     @Test
     void inTheSymmetricSeedNoGpuWaitsAndTheStepIsOneGpusWork() {
-        Plan p = Compile.file("examples/seed_moe_ep16_tp4.pdag");
+        MaterializedPlan p = Compile.file("examples/seed_moe_ep16_tp4.pdag");
         Analysis.Step s = p.analysis().step();
         double[] gpu0 = busy(p, 0);
         assertEquals(gpu0[0], s.seconds(), 1e-12 * gpu0[0]);
@@ -47,7 +47,7 @@ class CriticalPathTest {
      */
     @Test
     void aSlowGroupHoldsUpEveryoneItExchangesWith() {
-        Plan p = Compile.source("""
+        MaterializedPlan p = Compile.source("""
                 import std.hardware
                 import std.blocks
                 model M { vocab 1024  hidden 64  heads 8  layers 2  ffn 128  experts 6  top 2  norm layernorm  act gelu  layer moe_layer }
@@ -69,7 +69,7 @@ class CriticalPathTest {
 
     @Test
     void decodeGivesTimePerOutputTokenAndBatchOverItAsThroughput() {
-        Plan p = Compile.source("""
+        MaterializedPlan p = Compile.source("""
                 import std.hardware
                 import std.blocks
                 model M { vocab 1024  hidden 64  heads 8  kv_heads 2  layers 2  ffn 128  norm rmsnorm  act silu  layer gated_dense_layer }

@@ -12,11 +12,11 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import pdagc.backend.JsonBackend;
 import pdagc.driver.Compile;
-import pdagc.driver.Plan;
+import pdagc.driver.MaterializedPlan;
 
 /** The JSON plan carries the analysis's figures: the per-node costs add up to each GPU's figures. */
 class JsonAnalysisTest {
-    static Plan plan;
+    static MaterializedPlan plan;
     static JsonNode json;
 
     @BeforeAll

@@ -5,7 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import org.junit.jupiter.api.Test;
 import pdagc.dag.DagNode;
 import pdagc.driver.Compile;
-import pdagc.driver.Plan;
+import pdagc.driver.MaterializedPlan;
 
 /**
  * Forward FLOPs per token against Kaplan et al. 2020 (../shared/reference): {@code 2N + 2·n_layer·
@@ -19,7 +19,7 @@ class KaplanFlopsTest {
 
     @Test
     void layerMatmulsAre2NPerTokenAndAttentionIsTwiceKaplansCausalTerm() {
-        Plan p = Compile.source("""
+        MaterializedPlan p = Compile.source("""
                 import std.hardware
                 import std.blocks
                 model Gpt { vocab 32000  hidden 1024  heads 16  layers 4  ffn 4 * hidden  norm layernorm  act gelu  layer dense_layer }

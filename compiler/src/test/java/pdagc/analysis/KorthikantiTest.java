@@ -9,7 +9,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 import pdagc.driver.Compile;
-import pdagc.driver.Plan;
+import pdagc.driver.MaterializedPlan;
 
 /**
  * Activation memory per transformer layer (Korthikanti et al. 2022, in ../shared/reference): the
@@ -24,7 +24,7 @@ import pdagc.driver.Plan;
 class KorthikantiTest {
     static final long A = 96, H = 12288, S = 2048, B = 1;
 
-    static Plan gpt(int t) {
+    static MaterializedPlan gpt(int t) {
         return Compile.source("""
                 import std.hardware
                 import std.blocks
@@ -41,7 +41,7 @@ class KorthikantiTest {
 
     @Test
     void withoutParallelismTheStoredActivationsAreSbh34Plus5asOverH() {
-        Plan p = gpt(1);
+        MaterializedPlan p = gpt(1);
         for (int layer = 0; layer < 2; layer++) {
             // sbh(34 + 5as/h) = 34·sbh + 5·a·s²·b, exact in integers
             assertEquals(34 * S * B * H + 5 * A * S * S * B, StoredActivations.of(p.spmd(), layer).bytes());
@@ -51,7 +51,7 @@ class KorthikantiTest {
     @ParameterizedTest
     @ValueSource(ints = {2, 4, 8})
     void withTensorParallelismTheyAreSbh10Plus24OverTPlus5asOverHt(int t) {
-        Plan p = gpt(t);
+        MaterializedPlan p = gpt(t);
         long expected = 10 * S * B * H + 24 * S * B * H / t + 5 * A * S * S * B / t;
         assertEquals(expected, StoredActivations.of(p.spmd(), 0).bytes());
     }
@@ -75,7 +75,7 @@ class KorthikantiTest {
     @ParameterizedTest
     @ValueSource(ints = {1, 8})
     void theInferencePeakIsTheLiveSetAtSoftmaxNotThePapersFigure(int t) {
-        Plan p = gpt(t);
+        MaterializedPlan p = gpt(t);
         // At softmax: the layer input x (kept for the residual add, replicated: 2sbh), the scores
         // and the probabilities (2as²b/t each). Keys and values are the KV cache, not activations.
         long expected = 2 * S * B * H + 4 * A * S * S * B / t;
@@ -85,7 +85,7 @@ class KorthikantiTest {
 
     @Test
     void routingIsNotPartOfThePapersLayer() {
-        Plan seed = Compile.file("examples/seed_moe_ep16_tp4.pdag");
+        MaterializedPlan seed = Compile.file("examples/seed_moe_ep16_tp4.pdag");
         assertThrows(IllegalArgumentException.class, () -> StoredActivations.of(seed.spmd(), 0));
     }
 }

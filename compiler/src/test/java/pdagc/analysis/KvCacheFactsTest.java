@@ -13,7 +13,7 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 import pdagc.Repo;
 import pdagc.driver.Compile;
-import pdagc.driver.Plan;
+import pdagc.driver.MaterializedPlan;
 import pdagc.sem.ModelSpec;
 
 /**
@@ -27,7 +27,7 @@ class KvCacheFactsTest {
     @ParameterizedTest
     @ValueSource(strings = {"llama-3-8b", "llama-2-70b", "mixtral-8x7b", "olmoe-1b-7b-0924"})
     void kvBytesPerTokenEqualTheReferenceTable(String model) throws IOException {
-        Plan plan = Compile.file("compiler/src/test/resources/models/" + model + ".pdag");
+        MaterializedPlan plan = Compile.file("compiler/src/test/resources/models/" + model + ".pdag");
         JsonNode config = new ObjectMapper().readTree(Repo.reference("hf-configs/" + model + ".config.json").toFile());
         ModelSpec m = plan.deployment().model();
         assertEquals(config.get("hidden_size").asLong(), m.param("hidden"));
@@ -46,7 +46,7 @@ class KvCacheFactsTest {
     @ParameterizedTest
     @ValueSource(strings = {"llama-3-8b", "llama-2-70b"})
     void thePerGpuCachesOfATensorParallelGroupAddUpToTheModelsCache(String model) {
-        Plan plan = Compile.file("compiler/src/test/resources/models/" + model + ".pdag");
+        MaterializedPlan plan = Compile.file("compiler/src/test/resources/models/" + model + ".pdag");
         long sequencesTimesContext = plan.deployment().workload().batch() * plan.deployment().workload().context();
         long sum = 0;
         for (Analysis.GpuFigures g : plan.analysis().gpus()) sum += g.memory().kvCacheBytes();

@@ -11,7 +11,7 @@ import pdagc.diag.Code;
 import pdagc.diag.Diagnostic;
 import pdagc.diag.DiagnosticRenderer;
 import pdagc.driver.Compiler;
-import pdagc.driver.Plan;
+import pdagc.driver.MaterializedPlan;
 import pdagc.sem.Units;
 import pdagc.source.SourceFile;
 
@@ -26,7 +26,7 @@ class RequirementsTest {
             strategy S { mesh [ep 4, tp 2] }
             """;
 
-    record Run(List<Diagnostic> diagnostics, List<Plan> plans, String rendered) {
+    record Run(List<Diagnostic> diagnostics, List<MaterializedPlan> plans, String rendered) {
         Diagnostic only(Code code) {
             List<Diagnostic> d = diagnostics.stream().filter(x -> x.code() == code).toList();
             assertEquals(1, d.size(), rendered);
@@ -37,7 +37,7 @@ class RequirementsTest {
     static Run check(String gpu, String phase, String requirements) {
         String text = HEAD.formatted(gpu, phase) + "deploy D = M on C with S for W {\n" + requirements + "\n}\n";
         Compiler c = new Compiler(Set.of());
-        List<Plan> plans = c.check(SourceFile.of("inline.pdag", null, text));
+        List<MaterializedPlan> plans = c.check(SourceFile.of("inline.pdag", null, text));
         return new Run(c.diagnostics().sorted(), plans, DiagnosticRenderer.render(c.diagnostics().sorted()));
     }
 

@@ -17,7 +17,7 @@ import pdagc.backend.ReportBackend;
 import pdagc.cli.Main;
 import pdagc.driver.Compile;
 import pdagc.driver.Compiler;
-import pdagc.driver.Plan;
+import pdagc.driver.MaterializedPlan;
 import pdagc.sem.Units;
 import pdagc.source.SourceFile;
 
@@ -28,7 +28,7 @@ import pdagc.source.SourceFile;
  * "TTFT < 0.1 s".
  */
 class SeedReportTest {
-    static Plan seed;
+    static MaterializedPlan seed;
     static Analysis.GpuFigures gpu0;
 
     @BeforeAll
@@ -87,7 +87,7 @@ class SeedReportTest {
                 + "model M { vocab 64  hidden 16  heads 2  layers 1  ffn 32  norm rmsnorm  act silu  layer dense_layer }\n"
                 + "cluster C { gpu H100  count 1 }\nworkload W { batch 1  seq 4 }\nstrategy S { mesh [tp 1] }\n"
                 + "deploy D = M on C with S for W\n";
-        Plan p = c.check(SourceFile.of("odd\u202egpj.pdag", null, text)).get(0);
+        MaterializedPlan p = c.check(SourceFile.of("odd\u202egpj.pdag", null, text)).get(0);
         String report = ReportBackend.render(p.deployment(), p.dag(), p.analysis());
         assertTrue(report.startsWith("pdagc report: deploy D (odd\\u202Egpj.pdag)\n"), report);
         assertTrue(report.chars().noneMatch(ch -> ch == 0x202E));
@@ -99,7 +99,7 @@ class SeedReportTest {
         Locale before = Locale.getDefault();
         try {
             Locale.setDefault(Locale.forLanguageTag("de-DE"));
-            Plan again = Compile.file("examples/seed_moe_ep16_tp4.pdag");
+            MaterializedPlan again = Compile.file("examples/seed_moe_ep16_tp4.pdag");
             assertEquals(first, ReportBackend.render(again.deployment(), again.dag(), again.analysis()));
         } finally {
             Locale.setDefault(before);

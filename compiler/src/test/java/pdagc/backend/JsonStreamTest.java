@@ -13,7 +13,7 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
 import pdagc.driver.Compile;
-import pdagc.driver.Plan;
+import pdagc.driver.MaterializedPlan;
 
 /** The streamed nodes and edges of a plan file are byte for byte what the node-by-node writer gives. */
 class JsonStreamTest {
@@ -32,7 +32,7 @@ class JsonStreamTest {
     @ParameterizedTest(name = "{0}")
     @MethodSource("plans")
     void streamedEqualsNodeByNode(String name, String source) throws IOException {
-        Plan p = source == null ? Compile.file(name) : Compile.source(source);
+        MaterializedPlan p = source == null ? Compile.file(name) : Compile.source(source);
         assertTrue(JsonBackend.streams(p.dag(), p.analysis()), "the plan streams");
         for (boolean withAnalysis : new boolean[] {true, false}) {
             ByteArrayOutputStream streamed = new ByteArrayOutputStream();

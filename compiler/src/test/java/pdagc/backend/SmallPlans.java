@@ -108,7 +108,7 @@ final class SmallPlans {
                 for (int c : mesh.coords(r)) coords.add(c);
                 gpus.add(new GpuInfo(r, coords, r / 2));
             }
-            return new PlanDag(deployment, "tiny.pdag", mesh, 2, DType.BF16, gpus, nodes, edges, roles);
+            return new PlanDag.Listed(deployment, "tiny.pdag", mesh, 2, DType.BF16, gpus, nodes, edges, roles);
         }
     }
 }

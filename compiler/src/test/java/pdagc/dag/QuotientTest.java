@@ -14,7 +14,7 @@ import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
 import pdagc.analysis.Analysis;
 import pdagc.driver.Compile;
-import pdagc.driver.Plan;
+import pdagc.driver.MaterializedPlan;
 import pdagc.ir.Op;
 import pdagc.partition.SpmdNode;
 import pdagc.partition.SpmdProgram;
@@ -55,22 +55,22 @@ class QuotientTest {
         return all.stream();
     }
 
-    static Plan compile(String name, String source) {
+    static MaterializedPlan compile(String name, String source) {
         return source == null ? Compile.file(name) : Compile.source(source);
     }
 
     /** The same plan given node by node: no closed form, every GPU its own role. */
     static PlanDag explicit(PlanDag d) {
         PlanDag s = d.snapshot();
-        return new PlanDag(s.deployment(), s.source(), s.mesh(), s.gpusPerNode(), s.dtype(), s.gpus(), s.nodes(), s.edges(), s.roles());
+        return new PlanDag.Listed(s.deployment(), s.source(), s.mesh(), s.gpusPerNode(), s.dtype(), s.gpus(), s.nodes(), s.edges(), s.roles());
     }
 
     @ParameterizedTest(name = "{0}")
     @MethodSource("plans")
     void theQuotientSaysWhatEveryNodeSays(String name, String source) {
-        Plan p = compile(name, source);
-        PlanDag dag = p.dag();
-        assertNotNull(dag.schedules(), "a materialized plan has its closed form");
+        MaterializedPlan p = compile(name, source);
+        assertTrue(p.dag() instanceof PlanDag.ClosedForm, "a materialized plan has its closed form");
+        PlanDag.ClosedForm dag = (PlanDag.ClosedForm) p.dag();
         Quotient q = Quotient.of(dag);
         // Groups straddling cluster nodes on some GPUs of a role only: walked node by node.
         assertEquals(!name.contains("straddling"), q.symmetric(), "symmetric");
@@ -116,7 +116,7 @@ class QuotientTest {
     @ParameterizedTest(name = "{0}")
     @MethodSource("plans")
     void theClosedFormFindsEveryNodesRankAndPosition(String name, String source) {
-        PlanDag dag = compile(name, source).dag();
+        PlanDag.ClosedForm dag = (PlanDag.ClosedForm) compile(name, source).dag();
         Schedules s = dag.schedules();
         long expected = 0;
         for (int r = 0; r < s.ranks(); r++) {
@@ -137,7 +137,7 @@ class QuotientTest {
     }
 
     /** A plan whose program is changed under it: the symmetric validation must still catch it. */
-    static PlanDag mutated(Plan p, java.util.function.UnaryOperator<SpmdNode> change) {
+    static PlanDag mutated(MaterializedPlan p, java.util.function.UnaryOperator<SpmdNode> change) {
         SpmdProgram prog = p.spmd();
         List<SpmdNode> nodes = new ArrayList<>();
         for (SpmdNode n : prog.nodes()) nodes.add(change.apply(n));
@@ -150,7 +150,7 @@ class QuotientTest {
 
     @Test
     void aCollectiveAcrossPipelineStagesIsCaught() {
-        Plan p = Compile.source(PP_TP);
+        MaterializedPlan p = Compile.source(PP_TP);
         PlanDag broken = mutated(p, n -> n.op() instanceof Op.Collective c && c.axes().equals(List.of("tp"))
                 ? new SpmdNode(n.id(), n.name(), new Op.Collective(c.collective(), List.of("pp", "tp"), c.dim(), c.toDim()), n.inputs(), n.routing(),
                         n.shape(), n.sharding(), n.local(), n.layer(), n.span(), n.origin(), n.chunk())
@@ -161,7 +161,7 @@ class QuotientTest {
 
     @Test
     void aConsumerScheduledBeforeItsProducerIsCaught() {
-        Plan p = Compile.source(PP_TP);
+        MaterializedPlan p = Compile.source(PP_TP);
         List<SpmdNode> ops = p.spmd().nodes();
         // An op reads, instead of its first input, a value of the same shape that its chunk makes later.
         SpmdNode victim = null;

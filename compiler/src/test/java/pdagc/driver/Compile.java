@@ -15,23 +15,21 @@ import pdagc.source.SourceFile;
 public final class Compile {
     private Compile() {}
 
-    public static Plan file(String relative) {
+    public static MaterializedPlan file(String relative) {
         Compiler c = new Compiler(Set.of());
-        Optional<Plan> plan = c.compile(Repo.file(relative), relative, null);
+        Optional<MaterializedPlan> plan = c.compile(Repo.file(relative), relative, null);
         assertFalse(c.diagnostics().hasErrors(), () -> DiagnosticRenderer.render(c.diagnostics().sorted()));
         assertTrue(plan.isPresent());
         return plan.get();
     }
 
     /** Compiles inline source (a deploy plus whatever it needs; stdlib is always loaded). */
-    public static Plan source(String text) {
+    public static MaterializedPlan source(String text) {
         Compiler c = new Compiler(Set.of());
-        List<Plan> plans = c.check(SourceFile.of("inline.pdag", null, text));
+        List<MaterializedPlan> plans = c.check(SourceFile.of("inline.pdag", null, text));
         assertFalse(c.diagnostics().hasErrors(), () -> DiagnosticRenderer.render(c.diagnostics().sorted()));
         assertTrue(plans.size() == 1, "one deploy expected");
-        Optional<Plan> built = c.materialize(plans.get(0));
-        assertFalse(c.diagnostics().hasErrors(), () -> DiagnosticRenderer.render(c.diagnostics().sorted()));
-        return built.orElseThrow();
+        return plans.get(0);
     }
 
     public static Path root() {

@@ -18,7 +18,7 @@ import pdagc.dag.PlanDag;
 import pdagc.diag.DiagnosticRenderer;
 import pdagc.diag.Diagnostics;
 import pdagc.driver.Compiler;
-import pdagc.driver.Plan;
+import pdagc.driver.MaterializedPlan;
 import pdagc.front.Elaborator;
 import pdagc.front.Loader;
 import pdagc.front.Program;
@@ -85,23 +85,22 @@ final class Imports {
 
     private static List<Verify.Report> verify(String source, Map<String, Integer> swap, String removed) {
         Compiler c = new Compiler(Set.of()).rewriting(dep -> Shrink.run(dep).deployment());
-        List<Plan> plans = c.check(SourceFile.of("deploy.pdag", null, source));
+        List<MaterializedPlan> plans = c.check(SourceFile.of("deploy.pdag", null, source));
         assertFalse(c.diagnostics().hasErrors(), () -> DiagnosticRenderer.render(c.diagnostics().sorted()));
         assertFalse(plans.isEmpty(), "no deploy");
         List<Verify.Report> out = new ArrayList<>();
-        for (Plan plan : plans) {
-            Plan built = c.materialize(plan).orElseThrow(() -> new AssertionError(DiagnosticRenderer.render(c.diagnostics().sorted())));
+        for (MaterializedPlan plan : plans) {
             Map<Integer, Integer> override = new java.util.HashMap<>();
             swap.forEach((key, rank) -> {
                 String[] nameGpu = key.split("@");
-                built.dag().nodes().stream()
+                plan.dag().nodes().stream()
                         .filter(n -> n.name().equals(nameGpu[0]) && n.gpu() == Integer.parseInt(nameGpu[1]))
                         .forEach(n -> override.put(n.index(), rank));
             });
             assertEquals(swap.size(), override.size(), "every swapped node was found");
             boolean decode = plan.deployment().workload().phase() == Phase.DECODE;
             SpmdProgram program = removed == null ? plan.spmd() : without(plan.spmd(), removed);
-            PlanDag dag = removed == null ? built.dag() : Materialize.run("broken", "broken", program, plan.deployment().cluster().perNode());
+            PlanDag dag = removed == null ? plan.dag() : Materialize.run("broken", "broken", program, plan.deployment().cluster().perNode());
             out.add(Verify.run(plan.graph(), program, dag, 1, decode, (int) plan.deployment().workload().context(), override));
         }
         return out;

@@ -59,7 +59,7 @@ class StdlibModelsTest {
 
     private static List<String> names(String source) {
         pdagc.driver.Compiler c = new pdagc.driver.Compiler(java.util.Set.of());
-        List<pdagc.driver.Plan> plans = c.check(pdagc.source.SourceFile.of("uses.pdag", null, source));
+        List<pdagc.driver.MaterializedPlan> plans = c.check(pdagc.source.SourceFile.of("uses.pdag", null, source));
         assertTrue(!c.diagnostics().hasErrors(), () -> pdagc.diag.DiagnosticRenderer.render(c.diagnostics().sorted()));
         return plans.stream().map(p -> p.deployment().model().name()).toList();
     }

@@ -5,7 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
-import pdagc.driver.Plan;
+import pdagc.driver.MaterializedPlan;
 import pdagc.ir.CollectiveKind;
 import pdagc.runtime.CollectiveSemantics;
 import pdagc.verify.Verify;
@@ -22,7 +22,7 @@ class BrokenCollectiveTest {
     @ParameterizedTest
     @ValueSource(strings = {"examples/seed_moe_ep16_tp4.pdag", "examples/llama3_8b_dp_tp_pp.pdag"})
     void anAllReduceThatDoesNotReduceIsCaught(String file) throws ClassNotFoundException {
-        Plan plan = GeneratedPlans.shrunk(file);
+        MaterializedPlan plan = GeneratedPlans.shrunk(file);
         assertTrue(GeneratedPlans.runAndCompare(plan, CollectiveSemantics.REFERENCE).ok(), "the plan itself agrees");
         Verify.Report r = GeneratedPlans.runAndCompare(plan, SKIPS_ALL_REDUCE);
         assertFalse(r.ok(), r.summary());

@@ -11,7 +11,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
-import pdagc.driver.Plan;
+import pdagc.driver.MaterializedPlan;
 import pdagc.ir.CollectiveKind;
 import pdagc.ir.Op;
 import pdagc.partition.SpmdNode;
@@ -29,13 +29,13 @@ class DeadlockTest {
     static final Duration LIMIT = Duration.ofSeconds(10);
 
     /** A small tp 2 x pp 2 plan whose runtime interface the hand-written programs use. */
-    static Plan small() {
+    static MaterializedPlan small() {
         return GeneratedPlans.shrunk(SourceFile.of("small.pdag", null, GeneratedPlansRunTest.deploy(GeneratedPlansRunTest.DENSE, 4,
                 "mesh [pp 2, tp 2] micro_batches 2", GeneratedPlansRunTest.PREFILL)));
     }
 
     /** The plan's generated sources plus a hand-written program {@code pdagc.generated.Crossed} for 2 GPUs. */
-    static Class<?> handWritten(Plan plan, String body) throws ClassNotFoundException {
+    static Class<?> handWritten(MaterializedPlan plan, String body) throws ClassNotFoundException {
         Map<String, String> sources = new LinkedHashMap<>(GeneratedPlans.sources(plan));
         sources.put("pdagc/generated/Crossed.java", """
                 package pdagc.generated;
@@ -103,8 +103,8 @@ class DeadlockTest {
 
     @Test
     void aGeneratedProgramWaitingForAnotherStageIsADeadlock() {
-        Plan plan = small();
-        Plan broken = withCollectiveAcrossStages(plan);
+        MaterializedPlan plan = small();
+        MaterializedPlan broken = withCollectiveAcrossStages(plan);
         RuntimeFailure f = assertTimeoutPreemptively(LIMIT, () -> {
             Class<?> main = GeneratedPlans.compile(GeneratedPlans.sources(broken)).load(GeneratedPlans.planClass(broken));
             return assertThrows(RuntimeFailure.class, () -> GeneratedPlans.runtime(broken).run(main));
@@ -120,7 +120,7 @@ class DeadlockTest {
      * it after their send, the second stage's never do (a partitioner bug that validation would
      * catch; the generator is given the program directly).
      */
-    static Plan withCollectiveAcrossStages(Plan plan) {
+    static MaterializedPlan withCollectiveAcrossStages(MaterializedPlan plan) {
         SpmdProgram p = plan.spmd();
         SpmdNode send = p.nodes().stream().filter(n -> n.op() instanceof Op.Transfer t && t.send()).findFirst().orElseThrow();
         SpmdNode x = p.nodes().get(send.inputs().get(0));
@@ -128,6 +128,6 @@ class DeadlockTest {
         nodes.add(new SpmdNode(nodes.size(), "stages.all_reduce", new Op.Collective(CollectiveKind.ALL_REDUCE, List.of("pp"), 0, 0), List.of(x.id()),
                 List.of(false), x.shape(), x.sharding(), x.local(), x.layer(), x.span(), x.origin(), send.chunk()));
         SpmdProgram broken = new SpmdProgram(p.mesh(), p.dtype(), p.pipeline(), nodes);
-        return new Plan(plan.deployment(), plan.graph(), plan.shardings(), broken, plan.dag(), plan.analysis());
+        return new MaterializedPlan(plan.deployment(), plan.graph(), plan.shardings(), broken, plan.dag(), plan.analysis());
     }
 }

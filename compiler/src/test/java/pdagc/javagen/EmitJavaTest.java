@@ -25,7 +25,7 @@ import pdagc.Repo;
 import pdagc.cli.Main;
 import pdagc.driver.Compile;
 import pdagc.driver.Compiler;
-import pdagc.driver.Plan;
+import pdagc.driver.MaterializedPlan;
 
 /**
  * {@code pdagc FILE --emit java -o DIR}: the full-size plans' stubs compile without warnings (one
@@ -39,7 +39,7 @@ class EmitJavaTest {
     @ParameterizedTest
     @ValueSource(strings = {SEED, "examples/llama3_8b_dp_tp_pp.pdag", "examples/mixtral_ep_etp_pp.pdag"})
     void fullSizePlansCompileWithoutWarnings(String file) {
-        Plan plan = Compile.file(file);
+        MaterializedPlan plan = Compile.file(file);
         InMemoryJavac.Result r = GeneratedPlans.compile(GeneratedPlans.sources(plan));
         assertEquals(3 + plan.spmd().pipeline().stages(), r.classes().size(), r.classes().toString());
     }
@@ -66,7 +66,7 @@ class EmitJavaTest {
                 "pdagc/generated/SeedStage0.java"), List.copyOf(first.keySet()));
         assertEquals(first.keySet(), second.keySet());
         for (String f : first.keySet()) assertArrayEquals(first.get(f), second.get(f), f);
-        Plan plan = new Compiler(Set.of()).compile(Repo.file(SEED), relative(SEED), null).orElseThrow();
+        MaterializedPlan plan = new Compiler(Set.of()).compile(Repo.file(SEED), relative(SEED), null).orElseThrow();
         List<JavaBackend.Source> generated = JavaBackend.generate(plan);
         for (JavaBackend.Source s : generated) assertArrayEquals(s.text().getBytes(StandardCharsets.UTF_8), first.get(s.path()), s.path());
         assertFalse(new String(first.get("pdagc/generated/SeedPlan.java"), StandardCharsets.UTF_8).contains(Repo.root().toString()),

@@ -12,7 +12,7 @@ import java.util.Set;
 import pdagc.Repo;
 import pdagc.diag.DiagnosticRenderer;
 import pdagc.driver.Compiler;
-import pdagc.driver.Plan;
+import pdagc.driver.MaterializedPlan;
 import pdagc.runtime.CollectiveSemantics;
 import pdagc.runtime.ReferenceModel;
 import pdagc.runtime.ReferenceRuntime;
@@ -32,27 +32,25 @@ final class GeneratedPlans {
     private GeneratedPlans() {}
 
     /** The only deploy of a repository file, shrunk, materialized and validated. */
-    static Plan shrunk(String relative) {
+    static MaterializedPlan shrunk(String relative) {
         Compiler c = new Compiler(Set.of()).rewriting(d -> Shrink.run(d).deployment());
-        return materialize(c, c.check(Repo.file(relative), relative));
+        return only(c, c.check(Repo.file(relative), relative));
     }
 
     /** The only deploy of inline source, shrunk, materialized and validated. */
-    static Plan shrunk(SourceFile file) {
+    static MaterializedPlan shrunk(SourceFile file) {
         Compiler c = new Compiler(Set.of()).rewriting(d -> Shrink.run(d).deployment());
-        return materialize(c, c.check(file));
+        return only(c, c.check(file));
     }
 
-    private static Plan materialize(Compiler c, List<Plan> plans) {
+    private static MaterializedPlan only(Compiler c, List<MaterializedPlan> plans) {
         assertFalse(c.diagnostics().hasErrors(), () -> DiagnosticRenderer.render(c.diagnostics().sorted()));
         assertEquals(1, plans.size());
-        Plan built = c.materialize(plans.get(0)).orElse(null);
-        assertTrue(built != null, () -> DiagnosticRenderer.render(c.diagnostics().sorted()));
-        return built;
+        return plans.get(0);
     }
 
     /** The generated sources by path. */
-    static Map<String, String> sources(Plan plan) {
+    static Map<String, String> sources(MaterializedPlan plan) {
         Map<String, String> out = new LinkedHashMap<>();
         for (JavaBackend.Source s : JavaBackend.generate(plan)) out.put(s.path(), s.text());
         return out;
@@ -66,21 +64,21 @@ final class GeneratedPlans {
         return r;
     }
 
-    static String planClass(Plan plan) {
+    static String planClass(MaterializedPlan plan) {
         return GeneratedTypes.of(plan.deployment().name(), plan.spmd().pipeline().stages()).plan().canonicalName();
     }
 
-    static ReferenceRuntime runtime(Plan plan) {
+    static ReferenceRuntime runtime(MaterializedPlan plan) {
         return new ReferenceRuntime(new ReferenceModel(plan.graph(), SEED)).withTimeout(Duration.ofSeconds(20));
     }
 
     /** Generates, compiles and runs the plan, and compares every value it made with the model's. */
-    static Verify.Report runAndCompare(Plan plan, CollectiveSemantics collectives) throws ClassNotFoundException {
+    static Verify.Report runAndCompare(MaterializedPlan plan, CollectiveSemantics collectives) throws ClassNotFoundException {
         return runAndCompareCompiled(plan, compile(sources(plan)).load(planClass(plan)), collectives);
     }
 
     /** Runs the plan's compiled entry point and compares every value it made with the model's. */
-    static Verify.Report runAndCompareCompiled(Plan plan, Class<?> main, CollectiveSemantics collectives) {
+    static Verify.Report runAndCompareCompiled(MaterializedPlan plan, Class<?> main, CollectiveSemantics collectives) {
         ReferenceRuntime.Run run = runtime(plan).withCollectives(collectives).run(main);
         boolean decode = plan.deployment().workload().phase() == Phase.DECODE;
         return Verify.compare(plan.graph(), plan.spmd(), plan.dag(), SEED, decode, (int) plan.deployment().workload().context(), run.valuesOf(plan.dag()));

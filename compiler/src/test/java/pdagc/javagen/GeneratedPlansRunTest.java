@@ -13,7 +13,7 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
 import pdagc.dag.DagNode;
-import pdagc.driver.Plan;
+import pdagc.driver.MaterializedPlan;
 import pdagc.ir.Op;
 import pdagc.runtime.CollectiveSemantics;
 import pdagc.source.SourceFile;
@@ -57,7 +57,7 @@ class GeneratedPlansRunTest {
     @ParameterizedTest(name = "{0}")
     @MethodSource("plans")
     void theGeneratedProgramsComputeWhatTheModelComputes(String name, String source) throws ReflectiveOperationException {
-        Plan plan = source == null ? GeneratedPlans.shrunk(name) : GeneratedPlans.shrunk(SourceFile.of(name.replace(' ', '_') + ".pdag", null, source));
+        MaterializedPlan plan = source == null ? GeneratedPlans.shrunk(name) : GeneratedPlans.shrunk(SourceFile.of(name.replace(' ', '_') + ".pdag", null, source));
         Class<?> main = GeneratedPlans.compile(GeneratedPlans.sources(plan)).load(GeneratedPlans.planClass(plan));
         Verify.Report r = GeneratedPlans.runAndCompareCompiled(plan, main, CollectiveSemantics.REFERENCE);
         assertTrue(r.ok(), name + ": " + r.summary());
@@ -66,7 +66,7 @@ class GeneratedPlansRunTest {
     }
 
     /** {@code programOf} is each GPU's pipeline stage; {@code groupsOf} holds exactly the groups of its collectives in the plan's DAG. */
-    static void theEntryPointNamesEveryGpusProgramAndGroups(Plan plan, Class<?> main) throws ReflectiveOperationException {
+    static void theEntryPointNamesEveryGpusProgramAndGroups(MaterializedPlan plan, Class<?> main) throws ReflectiveOperationException {
         Method programOf = main.getMethod("programOf", int.class);
         Method groupsOf = main.getMethod("groupsOf", int.class);
         Map<Integer, Map<String, List<Integer>>> planned = new TreeMap<>();

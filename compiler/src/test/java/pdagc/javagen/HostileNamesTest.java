@@ -12,7 +12,7 @@ import java.util.function.UnaryOperator;
 import org.junit.jupiter.api.Test;
 import pdagc.dag.Materialize;
 import pdagc.dag.PlanDag;
-import pdagc.driver.Plan;
+import pdagc.driver.MaterializedPlan;
 import pdagc.ir.Graph;
 import pdagc.ir.Node;
 import pdagc.partition.SpmdNode;
@@ -58,7 +58,7 @@ class HostileNamesTest {
 
     @Test
     void hostileNamesCompileKeepTheirTextAndStillAgreeWithTheModel() throws Exception {
-        Plan plan = hostile(GeneratedPlans.shrunk(SourceFile.of(FILE, null, GeneratedPlansRunTest.deploy(GeneratedPlansRunTest.MOE, 8,
+        MaterializedPlan plan = hostile(GeneratedPlans.shrunk(SourceFile.of(FILE, null, GeneratedPlansRunTest.deploy(GeneratedPlansRunTest.MOE, 8,
                 "mesh [pp 2, ep 2, tp 2] micro_batches 2", GeneratedPlansRunTest.PREFILL))), HostileNamesTest::rename);
         Map<String, String> sources = GeneratedPlans.sources(plan);
         for (Map.Entry<String, String> s : sources.entrySet()) {
@@ -122,7 +122,7 @@ class HostileNamesTest {
     }
 
     /** The plan with every op renamed the same way in the logical IR, the SPMD program and the DAG, and the deployment and file renamed. */
-    static Plan hostile(Plan plan, UnaryOperator<String> name) {
+    static MaterializedPlan hostile(MaterializedPlan plan, UnaryOperator<String> name) {
         Graph g = new Graph(plan.graph().dtype());
         for (Node n : plan.graph().nodes()) g.add(name.apply(n.name()), n.op(), n.inputs(), n.shape(), n.layer(), n.parallel(), n.span());
         List<SpmdNode> nodes = new ArrayList<>();
@@ -135,6 +135,6 @@ class HostileNamesTest {
         Deployment d = plan.deployment();
         Deployment renamed = new Deployment(DEPLOY, d.model(), d.cluster(), d.strategy(), d.workload(), d.requirements(), d.program(), d.span());
         PlanDag dag = Materialize.run(DEPLOY, FILE, spmd, d.cluster().perNode());
-        return new Plan(renamed, g, plan.shardings(), spmd, dag, plan.analysis());
+        return new MaterializedPlan(renamed, g, plan.shardings(), spmd, dag, plan.analysis());
     }
 }

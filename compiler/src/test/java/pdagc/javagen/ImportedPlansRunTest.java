@@ -14,7 +14,7 @@ import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
 import pdagc.diag.DiagnosticRenderer;
 import pdagc.diag.Diagnostics;
-import pdagc.driver.Plan;
+import pdagc.driver.MaterializedPlan;
 import pdagc.importer.HfImport;
 import pdagc.ir.Op;
 import pdagc.partition.SpmdNode;
@@ -62,7 +62,7 @@ class ImportedPlansRunTest {
     }
 
     /** One deploy of an imported config on {@code gpus} GPUs, shrunk and materialized. */
-    static Plan plan(String name, String json, int gpus, String mesh, String workload) {
+    static MaterializedPlan plan(String name, String json, int gpus, String mesh, String workload) {
         String source = model(json) + """
                 import std.hardware
                 cluster C { gpu H100  count %d  per_node %d }
@@ -116,7 +116,7 @@ class ImportedPlansRunTest {
     @Test
     void falconsParallelLayerHasOneAllReduce() {
         for (String json : List.of(FALCON, FALCON_40B)) {
-            Plan plan = plan("falcon tp2", json, 2, "[tp 2]", PREFILL);
+            MaterializedPlan plan = plan("falcon tp2", json, 2, "[tp 2]", PREFILL);
             java.util.Map<Integer, Long> perLayer = new java.util.TreeMap<>();
             for (SpmdNode n : plan.spmd().nodes()) {
                 if (n.layer() >= 0 && n.op() instanceof Op.Collective c && c.collective() == pdagc.ir.CollectiveKind.ALL_REDUCE) {
@@ -131,7 +131,7 @@ class ImportedPlansRunTest {
     @MethodSource("plans")
     void theGeneratedProgramsComputeWhatTheModelComputes(String name, String json, int gpus, String mesh, String workload,
             List<Class<? extends Op>> uses) throws ReflectiveOperationException {
-        Plan plan = plan(name, json, gpus, mesh, workload);
+        MaterializedPlan plan = plan(name, json, gpus, mesh, workload);
         for (Class<? extends Op> op : uses) {
             assertTrue(plan.spmd().nodes().stream().map(SpmdNode::op).anyMatch(op::isInstance), name + " uses " + op.getSimpleName());
         }
@@ -177,7 +177,7 @@ class ImportedPlansRunTest {
      * Replaces, in every call to {@code call} (a statement, perhaps wrapped over lines), the mesh
      * field of the plan's only non-pipeline axis by 0, then runs and compares.
      */
-    private static void assertCaught(Plan plan, String call) throws ClassNotFoundException {
+    private static void assertCaught(MaterializedPlan plan, String call) throws ClassNotFoundException {
         List<String> axes = plan.spmd().mesh().axes().stream().map(a -> a.name()).filter(a -> !a.equals("pp")).toList();
         assertEquals(1, axes.size(), axes.toString());
         String axis = axes.get(0);

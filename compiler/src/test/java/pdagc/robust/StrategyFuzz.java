@@ -20,7 +20,7 @@ import pdagc.diag.Diagnostic;
 import pdagc.diag.DiagnosticRenderer;
 import pdagc.diag.Diagnostics;
 import pdagc.driver.Compiler;
-import pdagc.driver.Plan;
+import pdagc.driver.MaterializedPlan;
 import pdagc.importer.HfImport;
 import pdagc.source.SourceFile;
 import pdagc.verify.Shrink;
@@ -87,7 +87,7 @@ public final class StrategyFuzz {
         String name = "fuzz_" + seed + ".pdag";
         try {
             Compiler full = new Compiler(Set.of());
-            List<Plan> plans = full.check(SourceFile.of(name, null, source));
+            List<MaterializedPlan> plans = full.check(SourceFile.of(name, null, source));
             if (full.diagnostics().hasErrors()) {
                 TreeSet<String> codes = new TreeSet<>();
                 for (Diagnostic d : full.diagnostics().sorted()) {
@@ -101,12 +101,12 @@ public final class StrategyFuzz {
             }
             if (plans.isEmpty()) return new Result(seed, source, Outcome.FAILED, "check accepted no plan and reported no error", null);
             Compiler tiny = new Compiler(Set.of()).rewriting(d -> Shrink.run(d).deployment());
-            List<Plan> shrunk = tiny.check(SourceFile.of(name, null, source));
+            List<MaterializedPlan> shrunk = tiny.check(SourceFile.of(name, null, source));
             if (tiny.diagnostics().hasErrors() || shrunk.size() != plans.size()) {
                 return new Result(seed, source, Outcome.FAILED, "check accepts it, but verify cannot build the shrunk plan:\n"
                         + DiagnosticRenderer.render(tiny.diagnostics().sorted()), null);
             }
-            for (Plan p : shrunk) {
+            for (MaterializedPlan p : shrunk) {
                 Verify.Report v = p.verify(1 + (seed & 7));
                 if (!v.ok()) return new Result(seed, source, Outcome.FAILED, "check accepts it, verify finds it wrong: " + v.summary(), null);
             }

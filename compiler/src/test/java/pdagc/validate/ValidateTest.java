@@ -35,7 +35,7 @@ class ValidateTest {
     }
 
     static PlanDag with(List<DagNode> nodes, List<DagEdge> edges) {
-        return new PlanDag(plan.deployment(), plan.source(), plan.mesh(), plan.gpusPerNode(), plan.dtype(), plan.gpus(), nodes, edges, plan.roles());
+        return new PlanDag.Listed(plan.deployment(), plan.source(), plan.mesh(), plan.gpusPerNode(), plan.dtype(), plan.gpus(), nodes, edges, plan.roles());
     }
 
     static int find(int gpu, String name) {

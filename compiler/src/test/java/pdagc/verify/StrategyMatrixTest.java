@@ -5,7 +5,6 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.List;
-import java.util.Optional;
 import java.util.Set;
 import java.util.stream.Stream;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -14,7 +13,7 @@ import org.junit.jupiter.params.provider.MethodSource;
 import pdagc.Repo;
 import pdagc.diag.DiagnosticRenderer;
 import pdagc.driver.Compiler;
-import pdagc.driver.Plan;
+import pdagc.driver.MaterializedPlan;
 import pdagc.source.SourceFile;
 
 /**
@@ -94,12 +93,11 @@ public class StrategyMatrixTest {
     @MethodSource("examples")
     void everyExampleVerifies(String file) {
         Compiler c = new Compiler(Set.of()).rewriting(d -> Shrink.run(d).deployment());
-        List<Plan> plans = c.check(Repo.file(file), file);
+        List<MaterializedPlan> plans = c.check(Repo.file(file), file);
         assertFalse(c.diagnostics().hasErrors(), () -> DiagnosticRenderer.render(c.diagnostics().sorted()));
         assertFalse(plans.isEmpty());
-        for (Plan p : plans) {
-            Plan built = c.materialize(p).orElseThrow(() -> new AssertionError(DiagnosticRenderer.render(c.diagnostics().sorted())));
-            Verify.Report r = built.verify(1);
+        for (MaterializedPlan p : plans) {
+            Verify.Report r = p.verify(1);
             assertTrue(r.ok(), file + " " + p.deployment().name() + ": " + r.summary());
         }
     }
@@ -114,12 +112,9 @@ public class StrategyMatrixTest {
 
     static Verify.Report verify(SourceFile file) {
         Compiler c = new Compiler(Set.of()).rewriting(d -> Shrink.run(d).deployment());
-        List<Plan> plans = c.check(file);
+        List<MaterializedPlan> plans = c.check(file);
         assertFalse(c.diagnostics().hasErrors(), () -> DiagnosticRenderer.render(c.diagnostics().sorted()));
         assertEquals(1, plans.size());
-        Plan p = plans.get(0);
-        Optional<Plan> built = c.materialize(p);
-        assertTrue(built.isPresent(), () -> DiagnosticRenderer.render(c.diagnostics().sorted()));
-        return built.get().verify(1);
+        return plans.get(0).verify(1);
     }
 }

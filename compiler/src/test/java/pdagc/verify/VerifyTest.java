@@ -14,20 +14,20 @@ import pdagc.dag.DagNode;
 import pdagc.dag.Materialize;
 import pdagc.dag.PlanDag;
 import pdagc.driver.Compiler;
-import pdagc.driver.Plan;
+import pdagc.driver.MaterializedPlan;
 import pdagc.ir.Op;
 import pdagc.partition.SpmdNode;
 import pdagc.partition.SpmdProgram;
 
 /** The seed verifies, and plans broken in each of three ways are caught, with the GPU and node named. */
 public class VerifyTest {
-    static Plan plan;
+    static MaterializedPlan plan;
 
     @BeforeAll
     static void shrinkSeed() {
         Compiler c = new Compiler(Set.of()).rewriting(d -> Shrink.run(d).deployment());
-        List<Plan> plans = c.check(Repo.file("examples/seed_moe_ep16_tp4.pdag"), "seed");
-        plan = c.materialize(plans.get(0)).orElseThrow();
+        List<MaterializedPlan> plans = c.check(Repo.file("examples/seed_moe_ep16_tp4.pdag"), "seed");
+        plan = plans.get(0);
     }
 
     private static Verify.Report verify(SpmdProgram p, PlanDag dag, Map<Integer, Integer> override) {
@@ -67,7 +67,7 @@ public class VerifyTest {
             }
         }
         PlanDag d = plan.dag();
-        PlanDag broken = new PlanDag(d.deployment(), d.source(), d.mesh(), d.gpusPerNode(), d.dtype(), d.gpus(), nodes, d.edges(), d.roles());
+        PlanDag broken = new PlanDag.Listed(d.deployment(), d.source(), d.mesh(), d.gpusPerNode(), d.dtype(), d.gpus(), nodes, d.edges(), d.roles());
         assertFalse(nodes.equals(d.nodes()), "the mutation found its node");
         Verify.Report r = verify(plan.spmd(), broken, Map.of());
         assertFalse(r.ok(), r.summary());

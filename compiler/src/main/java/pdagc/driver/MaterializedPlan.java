@@ -1,5 +1,6 @@
 package pdagc.driver;
 
+import java.util.Objects;
 import pdagc.analysis.Analysis;
 import pdagc.dag.PlanDag;
 import pdagc.ir.Graph;
@@ -10,10 +11,11 @@ import pdagc.sem.Phase;
 import pdagc.verify.Verify;
 
 /**
- * Everything the pipeline made for one deployment; {@code dag} and {@code analysis} are null until
- * materialized.
+ * Everything the pipeline made for one deployment: what partitioning made ({@link PartitionedPlan}),
+ * the per-GPU DAG, validated, and its analysis. What {@link Compiler} gives its callers; every
+ * field is set.
  */
-public record Plan(
+public record MaterializedPlan(
         Deployment deployment,
         Graph graph,
         ShardingPropagation.Result shardings,
@@ -21,11 +23,12 @@ public record Plan(
         PlanDag dag,
         Analysis analysis) {
 
-    public Plan withDag(PlanDag d, Analysis a) {
-        return new Plan(deployment, graph, shardings, spmd, d, a);
+    public MaterializedPlan {
+        Objects.requireNonNull(dag, "dag");
+        Objects.requireNonNull(analysis, "analysis");
     }
 
-    /** Runs this materialized plan against the unpartitioned model with the given seed (see {@link Verify}). */
+    /** Runs this plan against the unpartitioned model with the given seed (see {@link Verify}). */
     public Verify.Report verify(long seed) {
         return Verify.run(graph, spmd, dag.snapshot(), seed, deployment.workload().phase() == Phase.DECODE, (int) deployment.workload().context(),
                 java.util.Map.of());
