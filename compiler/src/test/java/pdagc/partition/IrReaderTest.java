@@ -22,7 +22,7 @@ import pdagc.Repo;
 import pdagc.diag.DiagnosticRenderer;
 import pdagc.diag.Diagnostics;
 import pdagc.driver.Compiler;
-import pdagc.driver.Plan;
+import pdagc.driver.MaterializedPlan;
 import pdagc.ir.Graph;
 import pdagc.sem.Deployment;
 
@@ -47,11 +47,11 @@ class IrReaderTest {
     }
 
     /** The compiler's text after each pass, and the plan, of a file's one deploy. */
-    record Printed(Map<String, String> text, Plan plan) {}
+    record Printed(Map<String, String> text, MaterializedPlan plan) {}
 
     static Optional<Printed> compile(String file) {
         Compiler c = new Compiler(new LinkedHashSet<>(Compiler.PASSES));
-        List<Plan> plans = c.check(Repo.file(file), file);
+        List<MaterializedPlan> plans = c.check(Repo.file(file), file);
         if (file.startsWith("examples/")) assertFalse(c.diagnostics().hasErrors(), () -> DiagnosticRenderer.render(c.diagnostics().sorted()));
         if (plans.size() != 1 || c.diagnostics().hasErrors()) return Optional.empty();   // refused regressions: nothing to read
         return Optional.of(new Printed(Map.copyOf(c.irText()), plans.get(0)));

@@ -14,7 +14,7 @@ import pdagc.dag.Materialize;
 import pdagc.dag.PlanDag;
 import pdagc.dag.Quotient;
 import pdagc.driver.Compile;
-import pdagc.driver.Plan;
+import pdagc.driver.MaterializedPlan;
 import pdagc.ir.Op;
 import pdagc.partition.SpmdNode;
 import pdagc.partition.SpmdProgram;
@@ -25,7 +25,7 @@ import pdagc.partition.SpmdProgram;
  * pipeline stage) that the compiler validates in production ({@code Compiler.materialize}).
  */
 class ValidateTest {
-    static Plan seed;
+    static MaterializedPlan seed;
     static PlanDag plan;
 
     @BeforeAll
@@ -89,17 +89,17 @@ class ValidateTest {
     // Compiler.materialize does, through Quotient.of or Quotient.structural.
 
     /** Materializes a program and validates it the way the compiler does; the quotient must be the symmetric one. */
-    static List<String> validateClosedForm(Plan p, List<SpmdNode> nodes) {
+    static List<String> validateClosedForm(MaterializedPlan p, List<SpmdNode> nodes) {
         SpmdProgram program = new SpmdProgram(p.spmd().mesh(), p.spmd().dtype(), p.spmd().pipeline(), nodes);
         PlanDag dag = Materialize.run(p.deployment().name(), "broken", program, p.deployment().cluster().perNode());
         Quotient quotient = Quotient.of(dag);
-        Quotient structure = quotient.symmetric() || dag.schedules() == null ? quotient : Quotient.structural(dag);
+        Quotient structure = quotient.symmetric() ? quotient : Quotient.structural(dag);
         assertTrue(structure.symmetric(), "validated one GPU per stage");
         assertTrue(structure.roles() < dag.gpus().size(), "fewer roles than GPUs");
         return Validate.run(structure);
     }
 
-    static int op(Plan p, String name) {
+    static int op(MaterializedPlan p, String name) {
         for (SpmdNode n : p.spmd().nodes()) if (n.name().equals(name)) return n.id();
         throw new AssertionError(name);
     }
@@ -111,7 +111,7 @@ class ValidateTest {
     @Test
     void theSeedIsValidInClosedForm() {
         assertEquals(List.of(), validateClosedForm(seed, seed.spmd().nodes()));
-        Plan pp = Compile.file("examples/llama3_8b_dp_tp_pp.pdag");
+        MaterializedPlan pp = Compile.file("examples/llama3_8b_dp_tp_pp.pdag");
         assertEquals(List.of(), validateClosedForm(pp, pp.spmd().nodes()));
     }
 
@@ -137,7 +137,7 @@ class ValidateTest {
         // arithmetic gives for the wrong axes: an all-reduce over pp and tp names GPUs of other
         // pipeline stages, which run another schedule (the closed-form version of GPU 1 naming
         // [0, 1, 2, 5] above).
-        Plan pp = Compile.file("examples/llama3_8b_dp_tp_pp.pdag");
+        MaterializedPlan pp = Compile.file("examples/llama3_8b_dp_tp_pp.pdag");
         List<SpmdNode> nodes = new ArrayList<>(pp.spmd().nodes());
         int i = op(pp, "layers.0.a.y.all_reduce");
         SpmdNode n = nodes.get(i);
@@ -152,7 +152,7 @@ class ValidateTest {
         // Interleaved, pp 2 x 2 chunks: stage 0 runs chunks 0 and 2, stage 1 chunks 1 and 3. Move
         // chunk 0's send to chunk 1 into chunk 2, after chunk 2's recv from chunk 1: stage 0 waits
         // for chunk 1's output, stage 1 for the send that would start chunk 1.
-        Plan p = Compile.source("""
+        MaterializedPlan p = Compile.source("""
                 import std.hardware
                 import std.blocks
                 model M { vocab 256 hidden 64 heads 8 kv_heads 4 layers 8 ffn 128 norm rmsnorm act silu layer gated_dense_layer }
