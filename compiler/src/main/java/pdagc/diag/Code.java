@@ -33,6 +33,14 @@ public enum Code {
     E0206("E0206", "invalid value for `%s`: %s"),
     E0207("E0207", "integer overflow: %s"),
     E0208("E0208", "%s is not a whole number (%s)"),
+    // split from E0206 (see README, Diagnostics); each keeps E0206's message text
+    E0209("E0209", "invalid value for `%s`: %s"),
+    E0210("E0210", "invalid value for `%s`: %s"),
+    E0211("E0211", "invalid value for `ep`: model `%s` has no experts to split %s ways"),
+    E0212("E0212", "invalid value for `%s`: %s"),
+    E0213("E0213", "invalid value for `pp`: %s pipeline chunks for %s layers"),
+    E0214("E0214", "invalid value for `stage_layers`: needs %s positive counts that add up to the %s layers, found %s"),
+    E0215("E0215", "invalid value for `memory`: a memory requirement is per GPU"),
 
     // ---- deployments and strategies (E03xx)
     E0301("E0301", "no deployment to compile in %s"),
@@ -59,6 +67,14 @@ public enum Code {
     E0406("E0406", "block `%s` calls itself"),
     E0407("E0407", "block `%s` has no `return`"),
     E0408("E0408", "unknown parallel annotation `@%s`"),
+    // split from E0402 and E0401 (see README, Diagnostics); each keeps its old message text
+    E0409("E0409", "`%s` %s"),
+    E0410("E0410", "`%s` %s"),
+    E0411("E0411", "`%s` %s"),
+    E0412("E0412", "`%s` is not defined on tensors; use `+` or `*`"),
+    E0413("E0413", "shape mismatch: unembed shares the token embedding's table, but no `embed(..., vocab: %s, dim: %s)` comes before it"),
+    E0414("E0414", "shape mismatch: the workload reaches position %s but the model learned %s positions"),
+    E0415("E0415", "shape mismatch: the second argument must be the output of `router(...)`"),
 
     // ---- requirements and limits (E05xx)
     E0501("E0501", "requirement not met: %s"),

@@ -13,6 +13,7 @@ import pdagc.ast.Property;
 import pdagc.ast.QualifiedName;
 import pdagc.diag.Code;
 import pdagc.diag.Diagnostic;
+import pdagc.diag.Diags;
 import pdagc.diag.Diagnostics;
 import pdagc.mesh.Mesh;
 import pdagc.mesh.Pipeline;
@@ -156,8 +157,7 @@ public final class Elaborator {
         OptionalLong layers = p.integer("layers", null, 1);
         ok &= layers.isPresent();
         if (layers.isPresent() && layers.getAsLong() > MAX_LAYERS) {
-            diagnostics.add(Diagnostic.of(Code.E0206, p.spanOf("layers"), "layers", "at most " + MAX_LAYERS + " layers are supported, found " + layers.getAsLong())
-                    .label("too many layers"));
+            diagnostics.add(Diags.tooManyLayers(p.spanOf("layers"), MAX_LAYERS, layers.getAsLong()));
             ok = false;
         }
         OptionalLong ffn = p.integer("ffn", null, 1);
@@ -192,20 +192,15 @@ public final class Elaborator {
         }
         p.finish();
         if (ok && moe && ints.get("top") > ints.get("experts")) {
-            diagnostics.add(Diagnostic.of(Code.E0206, p.spanOf("top"), "top", "routes to " + ints.get("top") + " of only " + ints.get("experts") + " experts")
-                    .label("more than the experts").secondary(p.spanOf("experts"), "the model has " + ints.get("experts") + " experts"));
+            diagnostics.add(Diags.topExceedsExperts(p.spanOf("top"), p.spanOf("experts"), ints.get("top"), ints.get("experts")));
             ok = false;
         }
         if (ok && ints.get("heads") % ints.get("kv_heads") != 0) {
-            diagnostics.add(Diagnostic.of(Code.E0206, p.spanOf("kv_heads"), "kv_heads",
-                            ints.get("heads") + " query heads cannot be grouped over " + ints.get("kv_heads") + " key/value heads")
-                    .label("does not divide heads").secondary(p.spanOf("heads"), "the model has " + ints.get("heads") + " heads")
-                    .help("kv_heads must divide heads: equal for multi-head attention, 1 for multi-query attention"));
+            diagnostics.add(Diags.kvHeadsNotDividingHeads(p.spanOf("kv_heads"), p.spanOf("heads"), ints.get("heads"), ints.get("kv_heads")));
             ok = false;
         }
         if (ok && ints.get("first_dense") > ints.get("layers")) {
-            diagnostics.add(Diagnostic.of(Code.E0206, p.spanOf("first_dense"), "first_dense", "exceeds the " + ints.get("layers") + " layers")
-                    .label("more than the layers").secondary(p.spanOf("layers"), "the model has " + ints.get("layers") + " layers"));
+            diagnostics.add(Diags.firstDenseExceedsLayers(p.spanOf("first_dense"), p.spanOf("layers"), ints.get("layers")));
             ok = false;
         }
         if (!ok || !mtpOk || norm.isEmpty() || act.isEmpty() || embed.isEmpty() || layer.isEmpty() || dense.isEmpty() || head.isEmpty()) {
@@ -243,7 +238,7 @@ public final class Elaborator {
             return Optional.empty();
         }
         if (count.getAsLong() > 1 << 24) {
-            diagnostics.add(Diagnostic.of(Code.E0206, p.spanOf("count"), "count", "at most 16777216 GPUs are supported").label("too many GPUs"));
+            diagnostics.add(Diags.tooManyGpus(p.spanOf("count"), 1 << 24));
             return Optional.empty();
         }
         return Optional.of(new ClusterSpec(e.nameText(), gpu.get(), (int) count.getAsLong(), (int) Math.min(perNode.getAsLong(), 1 << 24),
@@ -356,14 +351,13 @@ public final class Elaborator {
                 continue;
             }
             if (size.getAsLong() < 1 || size.getAsLong() > 1 << 24) {
-                diagnostics.add(Diagnostic.of(Code.E0206, a.size().span(), name, "an axis size must be between 1 and 16777216, found " + size.getAsLong())
-                        .label("out of range"));
+                diagnostics.add(Diags.axisSizeOutOfRange(a.size().span(), name, 1 << 24, size.getAsLong()));
                 ok = false;
                 continue;
             }
             product *= size.getAsLong();
             if (product > 1 << 24) {
-                diagnostics.add(Diagnostic.of(Code.E0206, m.span(), "mesh", "the mesh has more than 16777216 GPUs").label("too large"));
+                diagnostics.add(Diags.meshTooLarge(m.span(), 1 << 24));
                 return Optional.empty();
             }
             own.put(name, a.span());
@@ -423,8 +417,7 @@ public final class Elaborator {
             }
             if (metric.equals("memory") && (r.per() == null || !r.per().text().equals("gpu"))) {
                 Span at = r.per() != null ? r.per().span() : r.span();
-                diagnostics.add(Diagnostic.of(Code.E0206, at, "memory", "a memory requirement is per GPU")
-                        .label(r.per() != null ? "not `gpu`" : "add `per gpu`").help("write `require memory <= " + n.text() + " per gpu`"));
+                diagnostics.add(Diags.memoryRequirementNotPerGpu(at, r.per() != null, n.text()));
                 continue;
             }
             out.add(new Requirement(metric, r.comparison(), n.value().doubleValue() * unit.factor(), n.text(), r.span()));

@@ -14,6 +14,7 @@ import pdagc.ast.Property;
 import pdagc.ast.QualifiedName;
 import pdagc.diag.Code;
 import pdagc.diag.Diagnostic;
+import pdagc.diag.Diags;
 import pdagc.diag.Diagnostics;
 import pdagc.sem.Dimension;
 import pdagc.sem.Units;
@@ -80,8 +81,7 @@ public final class Props {
         if (value == null) return OptionalLong.empty();
         OptionalLong v = new IntEval(ints, diagnostics).eval(value);
         if (v.isPresent() && v.getAsLong() < min) {
-            diagnostics.add(Diagnostic.of(Code.E0206, value.span(), name, "must be at least " + min + ", found " + v.getAsLong())
-                    .label("too small"));
+            diagnostics.add(Diags.valueTooSmall(value.span(), name, min, v.getAsLong()));
             return OptionalLong.empty();
         }
         v.ifPresent(x -> ints.put(name, x));
@@ -110,7 +110,7 @@ public final class Props {
         }
         double v = n.value().doubleValue() * unit.factor();
         if (!(v > 0) || Double.isInfinite(v)) {
-            diagnostics.add(Diagnostic.of(Code.E0206, value.span(), name, "must be positive and finite").label("out of range"));
+            diagnostics.add(Diags.quantityNotPositive(value.span(), name));
             return Optional.empty();
         }
         return Optional.of(v);
@@ -128,7 +128,7 @@ public final class Props {
         }
         BigDecimal v = n.value();
         if (v.signum() <= 0 || v.compareTo(BigDecimal.ONE) > 0) {
-            diagnostics.add(Diagnostic.of(Code.E0206, value.span(), name, "must be in (0, 1], found " + n.text()).label("out of range"));
+            diagnostics.add(Diags.fractionOutOfRange(value.span(), name, n.text()));
             return Optional.empty();
         }
         return Optional.of(v.doubleValue());
@@ -146,10 +146,8 @@ public final class Props {
         if (value instanceof Expr.Name n && n.name().isSimple() && options.contains(n.name().text())) {
             return Optional.of(n.name().text());
         }
-        Diagnostic.Builder d = Diagnostic.of(Code.E0206, value.span(), name, "expected one of " + String.join(", ", options))
-                .label("not one of the choices");
-        if (value instanceof Expr.Name n) Names.suggest(n.name().text(), options).ifPresent(s -> d.help("did you mean `" + s + "`?"));
-        diagnostics.add(d);
+        Optional<String> suggestion = value instanceof Expr.Name n ? Names.suggest(n.name().text(), options) : Optional.empty();
+        diagnostics.add(Diags.notAChoice(value.span(), name, options, suggestion));
         return Optional.empty();
     }
 

@@ -3,6 +3,7 @@ package pdagc.front;
 import java.util.List;
 import pdagc.diag.Code;
 import pdagc.diag.Diagnostic;
+import pdagc.diag.Diags;
 import pdagc.diag.Diagnostics;
 import pdagc.mesh.Mesh;
 import pdagc.sem.Deployment;
@@ -64,10 +65,7 @@ final class StrategyCheck {
             divides(st.expertMesh() != null ? "etp" : "tp", "expert-tensor-parallel", st.size("etp"), "expert_ffn", "expert FFN width");
             divides("ep", "expert-parallel", st.size("ep"), "experts", "experts");
         } else if (st.size("ep") > 1) {
-            diagnostics.add(Diagnostic.of(Code.E0206, d.strategy().axisSpan("ep"), "ep",
-                            "model `" + m.name() + "` has no experts to split " + st.size("ep") + " ways")
-                    .label("expert parallelism needs experts").secondary(m.span(), "model declared without `experts`")
-                    .help("use `dp " + st.size("ep") + "` to split the batch instead"));
+            diagnostics.add(Diags.noExpertsToSplit(d.strategy().axisSpan("ep"), m.name(), m.span(), st.size("ep")));
         }
         int batchWays = mesh.size(MeshAxes.BATCH) * d.strategy().pipeline().microBatches();
         if (d.workload().batch() % batchWays != 0) {
@@ -139,12 +137,10 @@ final class StrategyCheck {
         StrategySpec s = d.strategy();
         long layers = d.model().layers();
         if (p.virtualStages() > 1 && p.schedule() != Pipeline.Schedule.INTERLEAVED) {
-            diagnostics.add(Diagnostic.of(Code.E0206, s.spanOf("virtual_stages"), "virtual_stages", "virtual stages need `schedule interleaved`")
-                    .label("only the interleaved schedule runs several chunks per stage"));
+            diagnostics.add(Diags.virtualStagesWithoutInterleaving(s.spanOf("virtual_stages")));
         }
         if (p.schedule() == Pipeline.Schedule.INTERLEAVED && (p.virtualStages() < 2 || p.stages() < 2)) {
-            diagnostics.add(Diagnostic.of(Code.E0206, s.spanOf("schedule"), "schedule", "interleaved needs pp > 1 and virtual_stages > 1")
-                    .label("nothing to interleave"));
+            diagnostics.add(Diags.nothingToInterleave(s.spanOf("schedule")));
         }
         if (p.schedule() == Pipeline.Schedule.INTERLEAVED && p.microBatches() % Math.max(1, p.stages()) != 0) {
             diagnostics.add(Diagnostic.of(Code.E0303, s.spanOf("micro_batches"), "pipeline-parallel", p.stages(), p.microBatches(), "micro-batches")
@@ -161,14 +157,10 @@ final class StrategyCheck {
             List<Long> counts = s.stageLayers();
             long sum = counts.stream().mapToLong(Long::longValue).sum();
             if (counts.size() != p.chunks() || sum != layers || counts.stream().anyMatch(c -> c < 1)) {
-                diagnostics.add(Diagnostic.of(Code.E0206, s.spanOf("stage_layers"), "stage_layers",
-                                "needs " + p.chunks() + " positive counts that add up to the " + layers + " layers, found " + counts)
-                        .label("does not assign the layers").secondary(d.model().spanOf("layers"), layers + " layers"));
+                diagnostics.add(Diags.stageLayersMismatch(s.spanOf("stage_layers"), d.model().spanOf("layers"), p.chunks(), layers, counts));
             }
         } else if (layers < p.chunks()) {
-            diagnostics.add(Diagnostic.of(Code.E0206, s.axisSpan("pp"), "pp", p.chunks() + " pipeline chunks for " + layers + " layers")
-                    .label("more chunks than layers").secondary(d.model().spanOf("layers"), layers + " layers")
-                    .note("every chunk holds at least one layer; chunks are pp x virtual_stages"));
+            diagnostics.add(Diags.moreChunksThanLayers(s.axisSpan("pp"), d.model().spanOf("layers"), p.chunks(), layers));
         }
     }
 

@@ -13,6 +13,7 @@ import pdagc.ast.Expr;
 import pdagc.ast.Stmt;
 import pdagc.diag.Code;
 import pdagc.diag.Diagnostic;
+import pdagc.diag.Diags;
 import pdagc.diag.Diagnostics;
 import pdagc.front.IntEval;
 import pdagc.front.MeshAxes;
@@ -62,9 +63,7 @@ final class BlockInterpreter {
             return Optional.empty();
         }
         if (args.size() != block.params().size()) {
-            error(Diagnostic.of(Code.E0402, site, block.name().text(), "takes " + tensors(block.params().size()) + ", given " + args.size())
-                    .label("given " + tensors(args.size()))
-                    .secondary(block.name().span(), "declared here"));
+            error(Diags.blockArity(site, block.name().text(), block.params().size(), args.size(), block.name().span()));
             return Optional.empty();
         }
         Map<String, Val> names = new LinkedHashMap<>();
@@ -107,10 +106,8 @@ final class BlockInterpreter {
         Optional<long[]> declared = bindShape(scope, p.shape(), actual);
         if (declared == null) return false;
         if (declared.isPresent() && java.util.Arrays.equals(declared.get(), actual.dims())) return true;
-        error(Diagnostic.of(Code.E0401, site, "`" + block.name().text() + "` takes `" + p.name().text() + "` as "
-                                + describe(p.shape(), declared) + ", given " + actual)
-                .label("given " + actual)
-                .secondary(shapeSpan(p.shape(), p.span()), "`" + p.name().text() + "` declared here"));
+        error(Diags.blockParameterShape(site, block.name().text(), p.name().text(), describe(p.shape(), declared), actual,
+                shapeSpan(p.shape(), p.span())));
         return false;
     }
 
@@ -161,10 +158,6 @@ final class BlockInterpreter {
         return declared.isEmpty() ? fallback : declared.get(0).span().to(declared.get(declared.size() - 1).span());
     }
 
-    private static String tensors(int n) {
-        return n == 1 ? "1 tensor" : n + " tensors";
-    }
-
     /**
      * Whether {@code block} is being instantiated. By identity: a block is one declaration, and the
      * record's own equals would compare whole bodies, statement by statement, at every call.
@@ -202,8 +195,7 @@ final class BlockInterpreter {
         if (e instanceof Expr.Call c) return call(scope, c, name, annotations);
         if (!annotations.isEmpty()) {
             Stmt.Annotation a = annotations.get(0);
-            error(Diagnostic.of(Code.E0402, a.span(), "@" + a.name().text(), "does not apply to `" + e.span().text() + "`")
-                    .label("only operations can be annotated").help("annotate a call such as `linear(x, out: 4*hidden) @column(tp)`"));
+            error(Diags.annotationOnExpression(a.span(), a.name().text(), e.span().text()));
             return Optional.empty();
         }
         if (e instanceof Expr.Name n && n.name().isSimple() && scope.names().get(n.name().last()) instanceof Val.Tensor t) {
@@ -226,12 +218,11 @@ final class BlockInterpreter {
                 default -> null;
             };
             if (fn == null) {
-                error(Diagnostic.of(Code.E0402, b.span(), b.op(), "is not defined on tensors; use `+` or `*`").label("not a tensor operation"));
+                error(Diags.notATensorOperator(b.span(), b.op()));
                 return Optional.empty();
             }
             if (!lt.shape().equals(rt.shape())) {
-                error(Diagnostic.of(Code.E0401, b.span(), "`" + b.op() + "` of " + lt.shape() + " and " + rt.shape()).label("shapes differ")
-                        .note("`" + b.op() + "` on tensors is elementwise; both sides must have one shape"));
+                error(Diags.elementwiseShapes(b.span(), b.op(), lt.shape(), rt.shape()));
                 return Optional.empty();
             }
             return Optional.of(node(scope, name, new Op.Binary(pdagc.ir.BinaryFn.of(fn)), List.of(lt.node(), rt.node()), lt.shape(), List.of(), b.span()));
@@ -266,7 +257,7 @@ final class BlockInterpreter {
                     OptionalLong v = intOf(scope, a.value());
                     if (v.isEmpty()) return Optional.empty();
                     if (named.put(a.name().text(), v.getAsLong()) != null) {
-                        error(Diagnostic.of(Code.E0402, a.name().span(), callee, "gets `" + a.name().text() + ":` twice").label("given again"));
+                        error(Diags.argumentTwice(a.name().span(), callee, a.name().text()));
                         return Optional.empty();
                     }
                 }
@@ -289,15 +280,13 @@ final class BlockInterpreter {
         if (found.isEmpty()) return Optional.empty();
         if (!annotations.isEmpty()) {
             Stmt.Annotation a = annotations.get(0);
-            error(Diagnostic.of(Code.E0402, a.span(), "@" + a.name().text(), "does not apply to block `" + callee + "`")
-                    .label("a block call cannot be annotated").help("annotate the operations inside the block"));
+            error(Diags.annotationOnBlockCall(a.span(), a.name().text(), callee));
             return Optional.empty();
         }
         List<Integer> args = new ArrayList<>();
         for (Expr.Arg a : c.args()) {
             if (a.name() != null) {
-                error(Diagnostic.of(Code.E0402, a.span(), callee, "takes tensors only; `" + a.name().text() + ":` is not a parameter")
-                        .label("not a parameter").secondary(Names.nameOf(found.get().decl()).span(), "declared here"));
+                error(Diags.blockTakesTensorsOnly(a.span(), callee, a.name().text(), Names.nameOf(found.get().decl()).span()));
                 return Optional.empty();
             }
             Optional<Val> v = eval(scope, a.value(), name + ".arg", List.of());
@@ -327,23 +316,15 @@ final class BlockInterpreter {
                 return null;
             }
             if (a.axes().size() != 1 || !MeshAxes.KNOWN.contains(a.axes().get(0).text())) {
-                Diagnostic.Builder d = Diagnostic.of(Code.E0402, a.span(), "@" + a.name().text(), "takes one mesh axis, such as `@" + a.name().text() + "(tp)`")
-                        .note("axes are: " + String.join(", ", MeshAxes.KNOWN));
-                if (a.axes().size() == 1) {
-                    String axis = a.axes().get(0).text();
-                    d.label("`" + axis + "` is not a mesh axis");
-                    pdagc.front.Names.suggest(axis, MeshAxes.KNOWN).ifPresent(s -> d.help("did you mean `" + s + "`?"));
-                } else {
-                    d.label("given " + a.axes().size() + " axes");
-                }
-                error(d);
+                List<String> axes = a.axes().stream().map(x -> x.text()).toList();
+                error(Diags.annotationAxes(a.span(), a.name().text(), axes, MeshAxes.KNOWN,
+                        axes.size() == 1 ? pdagc.front.Names.suggest(axes.get(0), MeshAxes.KNOWN) : Optional.empty()));
                 return null;
             }
             if (a.axes().get(0).text().equals("pp")) {
                 // Pipeline stages split the layers, not a weight: every collective a split over pp
                 // needed would run between stages that hold different layers.
-                error(Diagnostic.of(Code.E0402, a.axes().get(0).span(), "@" + a.name().text() + "(pp)", "cannot split a weight: pipeline stages split the layers")
-                        .label("not a splitting axis").help("split weights over `tp`, `ep`, `etp`, `edp`, `dp` or `cp`; `pp` assigns layers to stages"));
+                error(Diags.annotationOverPipeline(a.axes().get(0).span(), a.name().text()));
                 return null;
             }
             out.add(new Parallel(style, a.axes().get(0).text(), a.span()));

@@ -6,8 +6,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import pdagc.ast.Expr;
-import pdagc.diag.Code;
 import pdagc.diag.Diagnostic;
+import pdagc.diag.Diags;
 import pdagc.diag.Diagnostics;
 import pdagc.ir.Op;
 import pdagc.ir.Parallel;
@@ -96,7 +96,7 @@ final class Builtins {
     }
 
     private Result linear(Val.Tensor x, long out, long groups) {
-        if (groups > 0 && out % groups != 0) return fail("linear's " + out + " outputs cannot form " + groups + " equal groups");
+        if (groups > 0 && out % groups != 0) return fail(Diags.linearGroups(call.span(), out, groups));
         Shape s = x.shape();
         return new Result(new Op.Linear(s.last(), out, groups), ids(List.of(x)), s.with(s.rank() - 1, out));
     }
@@ -110,15 +110,15 @@ final class Builtins {
 
     private boolean attentionInputs(Val.Tensor q, Val.Tensor kv, long heads, long kvHeads, long d) {
         if (q.shape().last() != Overflow.mul(heads, d)) {
-            fail("queries must be heads * head_dim = " + heads * d + " wide, found " + q.shape().last());
+            fail(Diags.tensorWidth(call.span(), "queries", "heads * head_dim", heads * d, q.shape().last()));
             return false;
         }
         if (kv.shape().last() != Overflow.mul(kvHeads, d)) {
-            fail("keys must be kv_heads * head_dim = " + kvHeads * d + " wide, found " + kv.shape().last());
+            fail(Diags.tensorWidth(call.span(), "keys", "kv_heads * head_dim", kvHeads * d, kv.shape().last()));
             return false;
         }
         if (q.shape().dim(0) != kv.shape().dim(0) || q.shape().dim(1) != kv.shape().dim(1)) {
-            fail("queries " + q.shape() + " and keys " + kv.shape() + " disagree on batch or sequence");
+            fail(Diags.queriesAndKeysDisagree(call.span(), q.shape(), kv.shape()));
             return false;
         }
         return true;
@@ -129,17 +129,17 @@ final class Builtins {
         if (!attentionHeads(heads, kvHeads)) return null;
         Shape p = probs.shape();
         if (kv.shape().last() != Overflow.mul(kvHeads, d)) {
-            return fail("values must be kv_heads * head_dim = " + kvHeads * d + " wide, found " + kv.shape().last());
+            return fail(Diags.tensorWidth(call.span(), "values", "kv_heads * head_dim", kvHeads * d, kv.shape().last()));
         }
         if (p.dim(0) != kv.shape().dim(0) || p.dim(1) != heads || p.dim(2) != kv.shape().dim(1)) {
-            return fail("probabilities " + p + " do not match " + heads + " heads over values " + kv.shape());
+            return fail(Diags.probabilitiesMismatch(call.span(), p, heads, "values", kv.shape()));
         }
         return new Result(new Op.AttnContext(heads, kvHeads, d), ids(List.of(probs, kv)), new Shape(p.dim(0), p.dim(2), Overflow.mul(heads, d)));
     }
 
     private boolean attentionHeads(long heads, long kv) {
         if (kv < 1 || heads < 1 || heads % kv != 0) {
-            fail(heads + " query heads cannot be grouped over " + kv + " key/value heads");
+            fail(Diags.headsNotGrouped(call.span(), heads, kv));
             return false;
         }
         return true;
@@ -147,14 +147,14 @@ final class Builtins {
 
     private Result router(Val.Tensor x, Map<String, Long> n) {
         long e = n.get("experts"), k = n.get("top");
-        if (e < 1 || k < 1 || k > e) return fail("top " + k + " of " + e + " experts is not a routing");
+        if (e < 1 || k < 1 || k > e) return fail(Diags.notARouting(call.span(), k, e));
         return new Result(new Op.Router(e, k, x.shape().last()), ids(List.of(x)), new Shape(x.shape().dim(0), x.shape().dim(1), k));
     }
 
     private Result dispatch(Val.Tensor x, Val.Tensor route) {
         Op.Router r = router;
         if (x.shape().dim(0) != route.shape().dim(0) || x.shape().dim(1) != route.shape().dim(1)) {
-            return fail("tokens " + x.shape() + " and routing " + route.shape() + " disagree");
+            return fail(Diags.tokensAndRoutingDisagree(call.span(), x.shape(), route.shape()));
         }
         long tokens = Overflow.mul(Overflow.mul(x.shape().dim(0), x.shape().dim(1)), r.top());
         long capacity = (tokens + r.experts() - 1) / r.experts();
@@ -168,14 +168,14 @@ final class Builtins {
 
     private Result combine(Val.Tensor y, Val.Tensor route) {
         Op.Router r = router;
-        if (y.shape().dim(0) != r.experts()) return fail("expert outputs " + y.shape() + " do not have the router's " + r.experts() + " experts");
+        if (y.shape().dim(0) != r.experts()) return fail(Diags.expertCountMismatch(call.span(), y.shape(), r.experts()));
         return new Result(new Op.Combine(r.experts(), r.top()), ids(List.of(y, route)),
                 new Shape(route.shape().dim(0), route.shape().dim(1), y.shape().last()));
     }
 
     private Result headNorm(Val.Tensor x, long headDim) {
         long width = x.shape().last();
-        if (width % headDim != 0) return fail("head_norm over heads of " + headDim + " cannot cover a width of " + width);
+        if (width % headDim != 0) return fail(Diags.headNormWidth(call.span(), headDim, width));
         return new Result(new Op.HeadNorm(pdagc.ir.NormType.of(model.norm()), headDim, width), ids(List.of(x)), x.shape());
     }
 
@@ -183,7 +183,7 @@ final class Builtins {
         Shape s = x.shape();
         Shape g = gate.shape();
         if (g.rank() != s.rank() || g.last() != 1 || !g.equals(s.with(s.rank() - 1, 1))) {
-            return fail("scale's gate must be " + s.with(s.rank() - 1, 1) + " (one value per row of " + s + "), found " + g);
+            return fail(Diags.scaleGateShape(call.span(), s.with(s.rank() - 1, 1), s, g));
         }
         return new Result(new Op.Scale(), ids(List.of(x, gate)), s);
     }
@@ -196,12 +196,12 @@ final class Builtins {
                 return new Result(new Op.TiedHead(dim, vocab), ids(List.of(x)), x.shape().with(x.shape().rank() - 1, vocab));
             }
         }
-        return fail("unembed shares the token embedding's table, but no `embed(..., vocab: " + vocab + ", dim: " + dim + ")` comes before it");
+        return fail(Diags.unembedWithoutEmbed(call.span(), vocab, dim));
     }
 
     private Result posEmbed(Val.Tensor tokens, long positions, long dim) {
         long reach = params.get("context");
-        if (reach > positions) return fail("the workload reaches position " + reach + " but the model learned " + positions + " positions");
+        if (reach > positions) return fail(Diags.positionsExceeded(call.span(), reach, positions));
         Shape s = tokens.shape();
         return new Result(new Op.PosEmbed(positions, dim), ids(List.of(tokens)), new Shape(s.dim(0), s.dim(1), dim));
     }
@@ -209,12 +209,12 @@ final class Builtins {
     private Result mlaScores(List<Val.Tensor> in, Map<String, Long> n) {
         long heads = n.get("heads"), nope = n.get("nope"), rope = n.get("rope");
         Shape qn = in.get(0).shape(), qr = in.get(1).shape(), c = in.get(2).shape(), kr = in.get(3).shape();
-        if (qn.last() != Overflow.mul(heads, nope)) return fail("q_nope must be heads * nope = " + heads * nope + " wide, found " + qn.last());
-        if (qr.last() != Overflow.mul(heads, rope)) return fail("q_rope must be heads * rope = " + heads * rope + " wide, found " + qr.last());
-        if (kr.last() != rope) return fail("the shared rope key must be rope = " + rope + " wide, found " + kr.last());
+        if (qn.last() != Overflow.mul(heads, nope)) return fail(Diags.tensorWidth(call.span(), "q_nope", "heads * nope", heads * nope, qn.last()));
+        if (qr.last() != Overflow.mul(heads, rope)) return fail(Diags.tensorWidth(call.span(), "q_rope", "heads * rope", heads * rope, qr.last()));
+        if (kr.last() != rope) return fail(Diags.tensorWidth(call.span(), "the shared rope key", "rope", rope, kr.last()));
         for (Shape other : List.of(qr, c, kr)) {
             if (other.dim(0) != qn.dim(0) || other.dim(1) != qn.dim(1)) {
-                return fail("mla_scores' inputs disagree on batch or sequence: " + qn + " and " + other);
+                return fail(Diags.mlaInputsDisagree(call.span(), qn, other));
             }
         }
         long kvLen = params.get("context");
@@ -225,7 +225,7 @@ final class Builtins {
         long heads = n.get("heads"), v = n.get("v_dim");
         Shape p = probs.shape();
         if (p.dim(0) != latent.shape().dim(0) || p.dim(1) != heads || p.dim(2) != latent.shape().dim(1)) {
-            return fail("probabilities " + p + " do not match " + heads + " heads over the latent " + latent.shape());
+            return fail(Diags.probabilitiesMismatch(call.span(), p, heads, "the latent", latent.shape()));
         }
         return new Result(new Op.MlaContext(heads, latent.shape().last(), v), ids(List.of(probs, latent)),
                 new Shape(p.dim(0), p.dim(2), Overflow.mul(heads, v)));
@@ -237,7 +237,7 @@ final class Builtins {
     private boolean routed(Val.Tensor route) {
         router = graph.node(route.node()).op() instanceof Op.Router r ? r : null;
         if (router == null) {
-            fail("the second argument must be the output of `router(...)`");
+            fail(Diags.notRouted(call.span()));
             return false;
         }
         return true;
@@ -246,7 +246,7 @@ final class Builtins {
     private boolean sig(List<Val.Tensor> in, int tensors, Map<String, Long> named, List<String> names, List<Parallel> parallel, Set<Parallel.Style> styles) {
         String op = call.callee().text();
         if (in.size() != tensors) {
-            misuse("takes " + (tensors == 1 ? "1 tensor" : tensors + " tensors") + ", given " + in.size(), signature(tensors, names));
+            diagnostics.add(Diags.operationArity(call.span(), op, tensors, names, in.size()));
             return false;
         }
         List<String> missing = new ArrayList<>();
@@ -254,14 +254,12 @@ final class Builtins {
         List<String> extra = new ArrayList<>();
         for (String n : named.keySet()) if (!names.contains(n) && !names.contains(n + "?")) extra.add("`" + n + ":`");
         if (!missing.isEmpty() || !extra.isEmpty()) {
-            misuse((missing.isEmpty() ? "" : "needs " + String.join(", ", missing))
-                    + (extra.isEmpty() ? "" : (missing.isEmpty() ? "" : " and") + " does not take " + String.join(", ", extra)),
-                    signature(tensors, names));
+            diagnostics.add(Diags.operationArguments(call.span(), op, missing, extra, tensors, names));
             return false;
         }
         for (Map.Entry<String, Long> e : named.entrySet()) {
             if (e.getValue() < 1) {
-                misuse("needs a positive `" + e.getKey() + ":`, found " + e.getValue(), null);
+                diagnostics.add(Diags.argumentNotPositive(call.span(), op, e.getKey(), e.getValue()));
                 return false;
             }
         }
@@ -269,58 +267,35 @@ final class Builtins {
         for (Parallel p : parallel) {
             Parallel before = seen.put(p.style(), p);
             if (before != null) {
-                diagnostics.add(Diagnostic.of(Code.E0402, p.span(), "@" + p.style().keyword(), "is given twice on this `" + op + "`")
-                        .label("a second @" + p.style().keyword()).secondary(before.span(), "first given here")
-                        .help("one annotation of each kind splits one dimension over one axis; to split it over several, fold them in the mesh"));
+                diagnostics.add(Diags.annotationTwice(p.span(), p.style().keyword(), op, before.span()));
                 return false;
             }
             if (p.style() == Parallel.Style.ROW && seen.containsKey(Parallel.Style.COLUMN)
                     || p.style() == Parallel.Style.COLUMN && seen.containsKey(Parallel.Style.ROW)) {
                 Parallel other = seen.get(p.style() == Parallel.Style.ROW ? Parallel.Style.COLUMN : Parallel.Style.ROW);
-                diagnostics.add(Diagnostic.of(Code.E0402, p.span(), "@" + p.style().keyword(), "cannot be combined with @" + other.style().keyword())
-                        .label("conflicts").secondary(other.span(), "given here")
-                        .help("a weight is split on its output (@column) or on its input (@row), not both"));
+                diagnostics.add(Diags.annotationsConflict(p.span(), p.style().keyword(), other.style().keyword(), other.span()));
                 return false;
             }
         }
         for (Parallel p : parallel) {
             if (!styles.contains(p.style())) {
-                String allowed = styles.isEmpty() ? "`" + op + "` takes no annotation"
-                        : "`" + op + "` takes " + String.join(" or ", styles.stream().map(s -> "`@" + s.keyword() + "`").sorted().toList());
-                diagnostics.add(Diagnostic.of(Code.E0402, p.span(), "@" + p.style().keyword(), "does not apply to `" + op + "`")
-                        .label("not allowed here").help(allowed));
+                diagnostics.add(Diags.annotationNotForOperation(p.span(), p.style().keyword(), op, styles.stream().map(Parallel.Style::keyword).toList()));
                 return false;
             }
         }
         return true;
     }
 
-    /** A call that breaks the operation's signature (not its shape rules). */
-    private void misuse(String what, String signature) {
-        Diagnostic.Builder d = Diagnostic.of(Code.E0402, call.span(), call.callee().text(), what).label("in this call");
-        if (signature != null) d.note("`" + call.callee().text() + "` takes " + signature);
-        diagnostics.add(d);
-    }
-
-    private static String signature(int tensors, List<String> names) {
-        List<String> parts = new ArrayList<>();
-        parts.add(tensors == 1 ? "1 tensor" : tensors + " tensors");
-        if (!names.isEmpty()) {
-            parts.add(String.join(", ", names.stream().map(n -> n.endsWith("?") ? "optional `" + n.substring(0, n.length() - 1) + ":`" : "`" + n + ":`").toList()));
-        }
-        return String.join(" and ", parts);
-    }
-
     private boolean rank(Val.Tensor t, int rank) {
         if (t.shape().rank() != rank) {
-            fail("`" + call.callee().text() + "` needs a tensor of " + rank + " dimensions, given " + t.shape());
+            fail(Diags.operandRank(call.span(), call.callee().text(), rank, t.shape()));
             return false;
         }
         return true;
     }
 
-    private Result fail(String message) {
-        diagnostics.add(Diagnostic.of(Code.E0401, call.span(), message).label("in this call"));
+    private Result fail(Diagnostic.Builder d) {
+        diagnostics.add(d);
         return null;
     }
 

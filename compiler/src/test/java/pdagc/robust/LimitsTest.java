@@ -57,7 +57,7 @@ class LimitsTest {
                         "strategy S { mesh [tp 1]  micro_batches 2  schedule interleaved  virtual_stages 2 }")
                 + "deploy E = M on C with S for W\n";
         Run r = run(dir, text, "check");
-        refused(r, "E0206");
+        refused(r, "E0212");
     }
 
     /** A dense 8B-like model: sizes large enough that a huge batch overflows the step's totals. */
