@@ -87,7 +87,7 @@ final class CriticalPath {
         Map<String, Integer> first = new HashMap<>();
         for (int i = 0; i < rep.length; i++) {
             DagNode d = idx.node(i);
-            boolean transfer = d.op().equals("send") || d.op().equals("recv");
+            boolean transfer = d.op() instanceof pdagc.ir.Op.Transfer;
             final int self = i;
             rep[i] = d.collective() == null || transfer ? i : first.computeIfAbsent(d.collective(), k -> self);
         }

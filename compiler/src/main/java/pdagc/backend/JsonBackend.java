@@ -139,7 +139,7 @@ public final class JsonBackend {
         g.writeStartObject();
         g.writeStringField("id", n.id());
         g.writeNumberField("gpu", n.gpu());
-        g.writeStringField("op", n.op());
+        g.writeStringField("op", n.op().name());
         g.writeStringField("kind", n.kind().json());
         g.writeFieldName("layer");
         if (n.layer() < 0) g.writeNull();

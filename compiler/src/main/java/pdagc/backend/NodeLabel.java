@@ -21,8 +21,8 @@ public final class NodeLabel {
 
     public static List<String> lines(DagNode node) {
         List<String> lines = new ArrayList<>();
-        lines.add(node.op());
-        if (!node.name().equals(node.op())) lines.add(node.name());
+        lines.add(node.op().name());
+        if (!node.name().equals(node.op().name())) lines.add(node.name());
         // Ids carry "@<micro-batch>" exactly when the plan has several micro-batches.
         lines.add("GPU " + node.gpu() + (node.id().contains("@") ? ", micro-batch " + node.microBatch() : ""));
         lines.add(shapes(node));

@@ -19,17 +19,18 @@ public record NodeStyle(String shape, String fill, String style) {
         return switch (node.kind()) {
             case COLLECTIVE -> new NodeStyle("ellipse", collectiveFill(node.op(), groupFill), "filled");
             case COMPUTE -> new NodeStyle("box", groupFill, "filled");
-            case ROUTING -> new NodeStyle("parallelogram", "router".equals(node.op()) ? ROUTER : groupFill, "filled");
+            case ROUTING -> new NodeStyle("parallelogram", node.op() instanceof pdagc.ir.Op.Router ? ROUTER : groupFill, "filled");
             case NORM -> new NodeStyle("diamond", groupFill, "filled");
             case IO -> new NodeStyle("box", IO, "filled,rounded");
         };
     }
 
-    private static String collectiveFill(String op, String groupFill) {
-        return switch (op) {
-            case "all_reduce" -> ALL_REDUCE;
-            case "all_to_all" -> ALL_TO_ALL;
-            default -> groupFill;
+    private static String collectiveFill(pdagc.ir.Op op, String groupFill) {
+        if (!(op instanceof pdagc.ir.Op.Collective c)) return groupFill;
+        return switch (c.collective()) {
+            case ALL_REDUCE -> ALL_REDUCE;
+            case ALL_TO_ALL -> ALL_TO_ALL;
+            case ALL_GATHER, REDUCE_SCATTER, SEND, RECV -> groupFill;
         };
     }
 }

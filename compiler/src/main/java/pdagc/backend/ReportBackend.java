@@ -131,7 +131,7 @@ public final class ReportBackend {
         Map<String, double[]> byOp = new TreeMap<>();
         for (int i : s.path()) {
             DagNode n = dag.nodes().get(i);
-            double[] v = byOp.computeIfAbsent(n.op(), k -> new double[2]);
+            double[] v = byOp.computeIfAbsent(n.op().name(), k -> new double[2]);
             v[0]++;
             v[1] += a.nodes().seconds(i);
         }

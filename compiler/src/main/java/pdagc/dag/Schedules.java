@@ -408,7 +408,7 @@ public final class Schedules {
     /** The node at position k of rank r, with plan index {@code index}. */
     public DagNode node(int index, int r, int s, int k) {
         SpmdNode op = ops.get(seqOp[s][k]);
-        return new DagNode(index, r + ":" + localName(s, k), r, op.name(), op.op().name(), op.op().kind(), op.layer(),
+        return new DagNode(index, r + ":" + localName(s, k), r, op.name(), op.op(), op.op().kind(), op.layer(),
                 inputShapes.get(op.id()), op.local(), collectiveId(r, s, k), group(r, s, k), op.id(), seqMb[s][k]);
     }
 }

@@ -136,9 +136,9 @@ public final class Validate {
             }
         }
         for (DagNode n : q.nodes()) {
-            boolean keepsShape = n.op().equals(CollectiveKind.ALL_REDUCE.opName()) || isTransfer(n);
+            boolean keepsShape = n.op() instanceof Op.Collective c && c.collective() == CollectiveKind.ALL_REDUCE || isTransfer(n);
             if (n.kind() == NodeKind.COLLECTIVE && keepsShape && !n.inputs().get(0).equals(n.output())) {
-                problems.add(n.id() + ": " + n.op() + " of " + n.inputs().get(0) + " gives " + n.output());
+                problems.add(n.id() + ": " + n.op().name() + " of " + n.inputs().get(0) + " gives " + n.output());
             }
         }
     }
@@ -166,7 +166,7 @@ public final class Validate {
             Call call = calls.computeIfAbsent(m.collective(), k -> new Call(m));
             DagNode first = call.first;
             call.roles.add(q.roleOf(m.gpu()));
-            if (m.op().equals(CollectiveKind.SEND.opName())) call.sends++;
+            if (isSend(m)) call.sends++;
             boolean transfer = isTransfer(first);
             boolean sameOp = transfer ? isTransfer(m) : m.op().equals(first.op());
             if (!sameOp || !m.group().equals(first.group()) || !m.inputs().equals(first.inputs())) {
@@ -195,7 +195,11 @@ public final class Validate {
     }
 
     private static boolean isTransfer(DagNode n) {
-        return n.op().equals(CollectiveKind.SEND.opName()) || n.op().equals(CollectiveKind.RECV.opName());
+        return n.op() instanceof Op.Transfer;
+    }
+
+    private static boolean isSend(DagNode n) {
+        return n.op() instanceof Op.Transfer t && t.send();
     }
 
     /**
@@ -243,7 +247,7 @@ public final class Validate {
                 DagNode n = q.nodes().get(list[ptr[g]]);
                 if (n.kind() != NodeKind.COLLECTIVE) {
                     ptr[g]++;
-                } else if (n.op().equals(CollectiveKind.SEND.opName())) {
+                } else if (isSend(n)) {
                     ptr[g]++;
                     sent.add(n.collective());
                     Integer waiter = recvWaiter.remove(n.collective());
@@ -251,7 +255,7 @@ public final class Validate {
                         ptr[waiter]++;
                         ready.add(waiter);
                     }
-                } else if (n.op().equals(CollectiveKind.RECV.opName())) {
+                } else if (n.op() instanceof Op.Transfer t && !t.send()) {
                     if (!sent.contains(n.collective())) {
                         recvWaiter.put(n.collective(), g);
                         break;
@@ -273,7 +277,7 @@ public final class Validate {
         for (int g = 0; g < gpus && stuck.size() < 4; g++) {
             if (ptr[g] < order[g].length) {
                 DagNode n = q.nodes().get(order[g][ptr[g]]);
-                stuck.add("GPU " + q.representative(g) + " waits at " + n.id() + " (" + n.op() + " with " + n.group() + ")");
+                stuck.add("GPU " + q.representative(g) + " waits at " + n.id() + " (" + n.op().name() + " with " + n.group() + ")");
             }
         }
         if (!stuck.isEmpty()) problems.add("the schedule deadlocks: " + String.join("; ", stuck));

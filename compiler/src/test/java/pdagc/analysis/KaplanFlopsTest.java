@@ -32,8 +32,8 @@ class KaplanFlopsTest {
         for (DagNode n : p.dag().nodes()) {
             if (n.layer() < 0) continue;
             long f = p.analysis().nodes().flops(n.index());
-            if (n.op().equals("linear")) linear += f;
-            if (n.op().equals("attn_scores") || n.op().equals("attn_context")) attention += f;
+            if (n.op() instanceof pdagc.ir.Op.Linear) linear += f;
+            if (n.op() instanceof pdagc.ir.Op.AttnScores || n.op() instanceof pdagc.ir.Op.AttnContext) attention += f;
         }
         long tokens = CTX;
         long n = 12 * L * D * D;

@@ -92,9 +92,24 @@ final class SmallPlans {
             this.mesh = mesh;
         }
 
-        void node(int gpu, String name, String op, NodeKind kind, int layer, List<Shape> in, Shape out,
+        void node(int gpu, String name, String opName, NodeKind kind, int layer, List<Shape> in, Shape out,
                 String collective, List<Integer> group, int program) {
-            nodes.add(new DagNode(nodes.size(), gpu + ":" + name, gpu, name, op, kind, layer, in, out, collective, group, program, 0));
+            nodes.add(new DagNode(nodes.size(), gpu + ":" + name, gpu, name, op(opName), kind, layer, in, out, collective, group, program, 0));
+        }
+
+        /** A sample op of each name these plans use (their attributes do not matter here). */
+        private static pdagc.ir.Op op(String name) {
+            return switch (name) {
+                case "input" -> new pdagc.ir.Op.Input();
+                case "output" -> new pdagc.ir.Op.Output();
+                case "layernorm" -> new pdagc.ir.Op.Norm(pdagc.ir.NormType.LAYERNORM, 64);
+                case "linear" -> new pdagc.ir.Op.Linear(64, 64, 0);
+                case "router" -> new pdagc.ir.Op.Router(2, 1, 64);
+                case "dispatch" -> new pdagc.ir.Op.Dispatch(2, 1);
+                case "all_reduce" -> new pdagc.ir.Op.Collective(pdagc.ir.CollectiveKind.ALL_REDUCE, List.of("tp"), -1, -1);
+                case "all_to_all" -> new pdagc.ir.Op.Collective(pdagc.ir.CollectiveKind.ALL_TO_ALL, List.of("ep"), 0, 1);
+                default -> throw new IllegalArgumentException("no sample op " + name);
+            };
         }
 
         void edge(int from, int to, EdgeKind kind) {

@@ -51,9 +51,9 @@ class SeedPlanTest {
             for (int g = 0; g < 64; g++) if (mesh.coord(g, "tp") == tp) epGroup.add(g);
             for (int layer = 0; layer < 16; layer++) {
                 List<DagNode> nodes = byGpuLayer.get(gpu + "/" + layer);
-                long routers = nodes.stream().filter(n -> n.op().equals("router") && n.kind() == NodeKind.ROUTING).count();
-                List<DagNode> a2a = nodes.stream().filter(n -> n.op().equals("all_to_all")).toList();
-                List<DagNode> ar = nodes.stream().filter(n -> n.op().equals("all_reduce")).toList();
+                long routers = nodes.stream().filter(n -> n.op() instanceof pdagc.ir.Op.Router && n.kind() == NodeKind.ROUTING).count();
+                List<DagNode> a2a = nodes.stream().filter(n -> n.op().name().equals("all_to_all")).toList();
+                List<DagNode> ar = nodes.stream().filter(n -> n.op().name().equals("all_reduce")).toList();
                 assertEquals(1, routers, "one router per MoE layer on GPU " + gpu);
                 assertEquals(2, a2a.size(), "dispatch and combine on GPU " + gpu + " layer " + layer);
                 for (DagNode n : a2a) assertEquals(epGroup, n.group(), n.id());
@@ -84,10 +84,10 @@ class SeedPlanTest {
         List<DagNode> gpu0 = dag.nodes().stream().filter(n -> n.gpu() == 0).toList();
         DagNode embedReduce = gpu0.stream().filter(n -> n.name().equals("embed.x.all_reduce")).findFirst().orElseThrow();
         assertEquals(List.of(0, 1, 2, 3), embedReduce.group());
-        DagNode gather = gpu0.stream().filter(n -> n.op().equals("all_gather")).findFirst().orElseThrow();
+        DagNode gather = gpu0.stream().filter(n -> n.op().name().equals("all_gather")).findFirst().orElseThrow();
         assertEquals(List.of(0, 1, 2, 3), gather.group());
         assertEquals("[8,1,8000]", gather.inputs().get(0).toString(), "last position, vocabulary split 4 ways");
         assertEquals("[8,1,32000]", gather.output().toString());
-        assertEquals(1, gpu0.stream().filter(n -> n.op().equals("all_gather")).count());
+        assertEquals(1, gpu0.stream().filter(n -> n.op().name().equals("all_gather")).count());
     }
 }
