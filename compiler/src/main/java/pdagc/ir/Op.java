@@ -37,20 +37,59 @@ public sealed interface Op {
         return "";
     }
 
+    /** Hands this op to the method of {@code v} for its type. */
+    <R> R accept(Visitor<R> v);
+
+    /**
+     * One method per operation: a per-op concern kept outside the op (a kernel, a generated call,
+     * a cost) implements it, so that a new operation is a compile error until every concern has
+     * its case.
+     */
+    interface Visitor<R> {
+        R input(Input op);
+        R output(Output op);
+        R embed(Embed op);
+        R linear(Linear op);
+        R norm(Norm op);
+        R attnScores(AttnScores op);
+        R softmax(Softmax op);
+        R attnContext(AttnContext op);
+        R unary(Unary op);
+        R binary(Binary op);
+        R router(Router op);
+        R dispatch(Dispatch op);
+        R expertLinear(ExpertLinear op);
+        R combine(Combine op);
+        R bias(Bias op);
+        R headNorm(HeadNorm op);
+        R scale(Scale op);
+        R tiedHead(TiedHead op);
+        R posEmbed(PosEmbed op);
+        R mlaScores(MlaScores op);
+        R mlaContext(MlaContext op);
+        R lastToken(LastToken op);
+        R collective(Collective op);
+        R transfer(Transfer op);
+        R slice(Slice op);
+    }
+
     /** Token ids of the batch, [batch, tokens]. */
     record Input() implements Op {
+        public <R> R accept(Visitor<R> v) { return v.input(this); }
         public String name() { return "input"; }
         public NodeKind kind() { return NodeKind.IO; }
     }
 
     /** The model's output (the logits that are needed). */
     record Output() implements Op {
+        public <R> R accept(Visitor<R> v) { return v.output(this); }
         public String name() { return "output"; }
         public NodeKind kind() { return NodeKind.IO; }
     }
 
     /** Token embedding lookup: [B, S] ids -> [B, S, dim]. */
     record Embed(long vocab, long dim) implements Op {
+        public <R> R accept(Visitor<R> v) { return v.embed(this); }
         public String name() { return "embedding"; }
         public NodeKind kind() { return NodeKind.COMPUTE; }
         public Shape weight() { return new Shape(vocab, dim); }
@@ -63,6 +102,7 @@ public sealed interface Op {
      * not divide the units, the weight is replicated instead (the GQA rule for key/value heads).
      */
     record Linear(long in, long out, long groups) implements Op {
+        public <R> R accept(Visitor<R> v) { return v.linear(this); }
         public String name() { return "linear"; }
         public NodeKind kind() { return NodeKind.COMPUTE; }
         public Shape weight() { return new Shape(in, out); }
@@ -72,6 +112,7 @@ public sealed interface Op {
 
     /** LayerNorm or RMSNorm over the last dimension, with a learned scale. */
     record Norm(NormType type, long dim) implements Op {
+        public <R> R accept(Visitor<R> v) { return v.norm(this); }
         public String name() { return type.text(); }
         public NodeKind kind() { return NodeKind.NORM; }
         public Shape weight() { return new Shape(dim); }
@@ -84,6 +125,7 @@ public sealed interface Op {
      * head h / (heads / kv).
      */
     record AttnScores(long heads, long kvHeads, long headDim) implements Op {
+        public <R> R accept(Visitor<R> v) { return v.attnScores(this); }
         public String name() { return "attn_scores"; }
         public NodeKind kind() { return NodeKind.COMPUTE; }
         public String attributes() { return "heads=" + heads + ", kv_heads=" + kvHeads + ", head_dim=" + headDim; }
@@ -92,12 +134,14 @@ public sealed interface Op {
 
     /** Softmax over the last dimension. */
     record Softmax() implements Op {
+        public <R> R accept(Visitor<R> v) { return v.softmax(this); }
         public String name() { return "softmax"; }
         public NodeKind kind() { return NodeKind.COMPUTE; }
     }
 
     /** Probabilities times values: ([B, heads, S, T], v [B, S, kv·d]) -> [B, S, heads·d]. */
     record AttnContext(long heads, long kvHeads, long headDim) implements Op {
+        public <R> R accept(Visitor<R> v) { return v.attnContext(this); }
         public String name() { return "attn_context"; }
         public NodeKind kind() { return NodeKind.COMPUTE; }
         public String attributes() { return "heads=" + heads + ", kv_heads=" + kvHeads + ", head_dim=" + headDim; }
@@ -106,18 +150,21 @@ public sealed interface Op {
 
     /** An elementwise function: gelu, silu, relu, sigmoid. */
     record Unary(UnaryFn fn) implements Op {
+        public <R> R accept(Visitor<R> v) { return v.unary(this); }
         public String name() { return fn.text(); }
         public NodeKind kind() { return NodeKind.COMPUTE; }
     }
 
     /** Elementwise add or mul of two tensors of one shape. */
     record Binary(BinaryFn fn) implements Op {
+        public <R> R accept(Visitor<R> v) { return v.binary(this); }
         public String name() { return fn.text(); }
         public NodeKind kind() { return NodeKind.COMPUTE; }
     }
 
     /** The gate: scores each token against the experts and keeps the top k, [B,S,H] -> [B,S,k] choices. */
     record Router(long experts, long top, long dim) implements Op {
+        public <R> R accept(Visitor<R> v) { return v.router(this); }
         public String name() { return "router"; }
         public NodeKind kind() { return NodeKind.ROUTING; }
         public Shape weight() { return new Shape(dim, experts); }
@@ -126,6 +173,7 @@ public sealed interface Op {
 
     /** Groups each token's copies by chosen expert: ([B,S,H], choices) -> [E, C, H] buckets. */
     record Dispatch(long experts, long top) implements Op {
+        public <R> R accept(Visitor<R> v) { return v.dispatch(this); }
         public String name() { return "dispatch"; }
         public NodeKind kind() { return NodeKind.ROUTING; }
         public String attributes() { return "experts=" + experts + ", top=" + top; }
@@ -133,6 +181,7 @@ public sealed interface Op {
 
     /** One linear per expert over its bucket: [E, C, in] -> [E, C, out]. */
     record ExpertLinear(long experts, long in, long out) implements Op {
+        public <R> R accept(Visitor<R> v) { return v.expertLinear(this); }
         public String name() { return "expert_linear"; }
         public NodeKind kind() { return NodeKind.COMPUTE; }
         public Shape weight() { return new Shape(experts, in, out); }
@@ -142,6 +191,7 @@ public sealed interface Op {
 
     /** Returns bucketed outputs to their tokens and sums the top-k with the gate's weights. */
     record Combine(long experts, long top) implements Op {
+        public <R> R accept(Visitor<R> v) { return v.combine(this); }
         public String name() { return "combine"; }
         public NodeKind kind() { return NodeKind.ROUTING; }
         public String attributes() { return "experts=" + experts + ", top=" + top; }
@@ -149,6 +199,7 @@ public sealed interface Op {
 
     /** Adds a learned bias over the last dimension (linear biases; LayerNorm's shift after its scale). */
     record Bias(long dim) implements Op {
+        public <R> R accept(Visitor<R> v) { return v.bias(this); }
         public String name() { return "bias"; }
         public NodeKind kind() { return NodeKind.COMPUTE; }
         public Shape weight() { return new Shape(dim); }
@@ -160,6 +211,7 @@ public sealed interface Op {
      * learned scale that all heads share (Qwen3's query and key norms).
      */
     record HeadNorm(NormType type, long headDim, long width) implements Op {
+        public <R> R accept(Visitor<R> v) { return v.headNorm(this); }
         public String name() { return "head_" + type.text(); }
         public NodeKind kind() { return NodeKind.NORM; }
         public Shape weight() { return new Shape(headDim); }
@@ -168,6 +220,7 @@ public sealed interface Op {
 
     /** Scales each row by a gate: (x [.., H], g [.., 1]) -> x * g (a shared expert's sigmoid gate). */
     record Scale() implements Op {
+        public <R> R accept(Visitor<R> v) { return v.scale(this); }
         public String name() { return "scale"; }
         public NodeKind kind() { return NodeKind.COMPUTE; }
     }
@@ -177,6 +230,7 @@ public sealed interface Op {
      * table, [.., vocab]. It has no weight of its own: it reads the embedding's.
      */
     record TiedHead(long dim, long vocab) implements Op {
+        public <R> R accept(Visitor<R> v) { return v.tiedHead(this); }
         public String name() { return "unembed"; }
         public NodeKind kind() { return NodeKind.COMPUTE; }
         public String attributes() { return "dim=" + dim + ", vocab=" + vocab; }
@@ -184,6 +238,7 @@ public sealed interface Op {
 
     /** Learned position embedding (GPT-2): token ids [B, S] -> the rows of their positions, [B, S, dim]. */
     record PosEmbed(long positions, long dim) implements Op {
+        public <R> R accept(Visitor<R> v) { return v.posEmbed(this); }
         public String name() { return "pos_embed"; }
         public NodeKind kind() { return NodeKind.COMPUTE; }
         public Shape weight() { return new Shape(positions, dim); }
@@ -197,6 +252,7 @@ public sealed interface Op {
      * queries, so the KV cache holds only the latent and the shared rope key.
      */
     record MlaScores(long heads, long nope, long rope, long rank) implements Op {
+        public <R> R accept(Visitor<R> v) { return v.mlaScores(this); }
         public String name() { return "mla_scores"; }
         public NodeKind kind() { return NodeKind.COMPUTE; }
         public Shape weight() { return new Shape(rank, Overflow.mul(heads, nope)); }
@@ -210,6 +266,7 @@ public sealed interface Op {
      * are made from the cached latent).
      */
     record MlaContext(long heads, long rank, long vDim) implements Op {
+        public <R> R accept(Visitor<R> v) { return v.mlaContext(this); }
         public String name() { return "mla_context"; }
         public NodeKind kind() { return NodeKind.COMPUTE; }
         public Shape weight() { return new Shape(rank, Overflow.mul(heads, vDim)); }
@@ -218,6 +275,7 @@ public sealed interface Op {
 
     /** Keeps the last position of every sequence: [B, S, H] -> [B, 1, H] (prefill's next-token logits). */
     record LastToken() implements Op {
+        public <R> R accept(Visitor<R> v) { return v.lastToken(this); }
         public String name() { return "last_token"; }
         public NodeKind kind() { return NodeKind.COMPUTE; }
     }
@@ -228,6 +286,7 @@ public sealed interface Op {
      * dimension an all-to-all concatenates.
      */
     record Collective(CollectiveKind collective, List<String> axes, int dim, int toDim) implements Op {
+        public <R> R accept(Visitor<R> v) { return v.collective(this); }
         public String name() { return collective.opName(); }
         public NodeKind kind() { return NodeKind.COLLECTIVE; }
         public String attributes() {
@@ -246,6 +305,7 @@ public sealed interface Op {
      * producer's stage, the recv on the consumer's, between ranks that differ only in pp.
      */
     record Transfer(boolean send, int fromChunk, int toChunk) implements Op {
+        public <R> R accept(Visitor<R> v) { return v.transfer(this); }
         public String name() { return send ? "send" : "recv"; }
         public NodeKind kind() { return NodeKind.COLLECTIVE; }
         public String attributes() { return "from=" + fromChunk + ", to=" + toChunk; }
@@ -253,6 +313,7 @@ public sealed interface Op {
 
     /** Keeps this rank's part of a replicated dimension; local, no communication. */
     record Slice(List<String> axes, int dim) implements Op {
+        public <R> R accept(Visitor<R> v) { return v.slice(this); }
         public String name() { return "slice"; }
         public NodeKind kind() { return NodeKind.COMPUTE; }
         public String attributes() { return "axes=" + String.join("+", axes) + ", dim=" + dim; }

@@ -19,8 +19,8 @@ import pdagc.partition.WeightLayout;
  * The runtime call of each op: which {@link RuntimeApi} method, and its arguments computed from the
  * op's attributes and the rank's coordinates (weight blocks from {@link WeightLayout}, token and
  * head offsets from the shardings of the op's inputs, collective groups from the program's group
- * fields, pipeline peers from the mesh). Every op of the IR has its case here; an op without one
- * is reported as {@link JavaBackend.Unsupported}.
+ * fields, pipeline peers from the mesh). Every op of the IR has its case here: the calls are an
+ * {@link Op.Visitor}, so a new op does not compile until it has one.
  */
 final class OpCalls {
     private final SpmdProgram program;
@@ -66,66 +66,134 @@ final class OpCalls {
         boolean recv = op instanceof Op.Transfer t && !t.send();
         if (!recv) for (int i : n.inputs()) in.add(local.apply(i));
         String name = JavaText.literal(n.name());
-        if (op instanceof Op.Input) {
+        return op.accept(new Calls(n, name, in));
+    }
+
+    /** The runtime call of each op. */
+    private final class Calls implements Op.Visitor<Call> {
+        private final SpmdNode n;
+        private final String name;
+        private final List<String> in;
+
+        Calls(SpmdNode n, String name, List<String> in) {
+            this.n = n;
+            this.name = name;
+            this.in = in;
+        }
+
+        public Call input(Op.Input op) {
             return Call.of(RuntimeApi.INPUT, List.of(name, Coordinates.dims(n.shape()), coords.offsets(n.sharding(), n.shape()), Coordinates.dims(n.local())));
         }
-        if (op instanceof Op.Output) {
+
+        public Call output(Op.Output op) {
             return Call.of(RuntimeApi.OUTPUT, List.of(name, Coordinates.dims(n.shape()), coords.offsets(n.sharding(), n.shape()), in.get(0)));
         }
-        if (op instanceof Op.Embed) return weighted(RuntimeApi.EMBEDDING, n, List.of(), in);
-        if (op instanceof Op.Linear) return weighted(RuntimeApi.LINEAR, n, List.of(), in);
-        if (op instanceof Op.Norm norm) return weighted(RuntimeApi.NORM, n, List.of(JavaText.literal(norm.type().text())), in);
-        if (op instanceof Op.Router r) return weighted(RuntimeApi.ROUTER, n, List.of(Long.toString(r.top())), in);
-        if (op instanceof Op.ExpertLinear) return weighted(RuntimeApi.EXPERT_LINEAR, n, List.of(), in);
-        if (op instanceof Op.Unary u) return Call.of(RuntimeApi.UNARY, List.of(name, JavaText.literal(u.fn().text()), in.get(0)));
-        if (op instanceof Op.Binary b) return Call.of(RuntimeApi.BINARY, List.of(name, JavaText.literal(b.fn().text()), in.get(0), in.get(1)));
-        if (op instanceof Op.Softmax) return Call.of(RuntimeApi.SOFTMAX, List.of(name, in.get(0)));
-        if (op instanceof Op.LastToken) return Call.of(RuntimeApi.LAST_TOKEN, List.of(name, in.get(0)));
-        if (op instanceof Op.AttnScores a) {
+
+        public Call embed(Op.Embed op) {
+            return weighted(RuntimeApi.EMBEDDING, n, List.of(), in);
+        }
+
+        public Call linear(Op.Linear op) {
+            return weighted(RuntimeApi.LINEAR, n, List.of(), in);
+        }
+
+        public Call norm(Op.Norm norm) {
+            return weighted(RuntimeApi.NORM, n, List.of(JavaText.literal(norm.type().text())), in);
+        }
+
+        public Call router(Op.Router r) {
+            return weighted(RuntimeApi.ROUTER, n, List.of(Long.toString(r.top())), in);
+        }
+
+        public Call expertLinear(Op.ExpertLinear op) {
+            return weighted(RuntimeApi.EXPERT_LINEAR, n, List.of(), in);
+        }
+
+        public Call unary(Op.Unary u) {
+            return Call.of(RuntimeApi.UNARY, List.of(name, JavaText.literal(u.fn().text()), in.get(0)));
+        }
+
+        public Call binary(Op.Binary b) {
+            return Call.of(RuntimeApi.BINARY, List.of(name, JavaText.literal(b.fn().text()), in.get(0), in.get(1)));
+        }
+
+        public Call softmax(Op.Softmax op) {
+            return Call.of(RuntimeApi.SOFTMAX, List.of(name, in.get(0)));
+        }
+
+        public Call lastToken(Op.LastToken op) {
+            return Call.of(RuntimeApi.LAST_TOKEN, List.of(name, in.get(0)));
+        }
+
+        public Call attnScores(Op.AttnScores a) {
             return attention(RuntimeApi.ATTENTION_SCORES, n, a.heads(), a.kvHeads(), a.headDim(), n.inputs().get(0), n.inputs().get(1), in);
         }
-        if (op instanceof Op.AttnContext a) {
+
+        public Call attnContext(Op.AttnContext a) {
             SpmdNode probs = node(n.inputs().get(0));
             SpmdNode scores = node(probs.inputs().get(0));
             return attention(RuntimeApi.ATTENTION_CONTEXT, n, a.heads(), a.kvHeads(), a.headDim(), scores.inputs().get(0), n.inputs().get(1), in);
         }
-        if (op instanceof Op.Dispatch d) {
+
+        public Call dispatch(Op.Dispatch d) {
             SpmdNode x = node(n.inputs().get(0));
             return Call.of(RuntimeApi.DISPATCH, List.of(name, Long.toString(d.experts()), tokenOffset(x), Coordinates.number(x.shape().dim(1)),
                     in.get(0), in.get(1)));
         }
-        if (op instanceof Op.Combine) {
+
+        public Call combine(Op.Combine op) {
             SpmdNode route = node(n.inputs().get(1));
             return Call.of(RuntimeApi.COMBINE, List.of(name, Coordinates.number(n.local().last()), tokenOffset(route),
                     Coordinates.number(route.shape().dim(1)), in.get(0), in.get(1)));
         }
-        if (op instanceof Op.Bias) return weighted(RuntimeApi.BIAS, n, List.of(), in);
-        if (op instanceof Op.HeadNorm h) {
+
+        public Call bias(Op.Bias op) {
+            return weighted(RuntimeApi.BIAS, n, List.of(), in);
+        }
+
+        public Call headNorm(Op.HeadNorm h) {
             return weighted(RuntimeApi.HEAD_NORM, n, List.of(JavaText.literal(h.type().text()), Long.toString(h.headDim())), in);
         }
-        if (op instanceof Op.Scale) return Call.of(RuntimeApi.SCALE, List.of(name, in.get(0), in.get(1)));
-        if (op instanceof Op.TiedHead t) return tiedHead(n, t, in);
-        if (op instanceof Op.PosEmbed) return weighted(RuntimeApi.POSITION_EMBEDDING, n, List.of(firstPosition(node(n.inputs().get(0)))), in);
-        if (op instanceof Op.MlaScores m) {
+
+        public Call scale(Op.Scale op) {
+            return Call.of(RuntimeApi.SCALE, List.of(name, in.get(0), in.get(1)));
+        }
+
+        public Call tiedHead(Op.TiedHead t) {
+            return OpCalls.this.tiedHead(n, t, in);
+        }
+
+        public Call posEmbed(Op.PosEmbed op) {
+            return weighted(RuntimeApi.POSITION_EMBEDDING, n, List.of(firstPosition(node(n.inputs().get(0)))), in);
+        }
+
+        public Call mlaScores(Op.MlaScores m) {
             List<Integer> q = n.inputs();
             SpmdNode latent = node(q.get(2));
             return weighted(RuntimeApi.MLA_SCORES, n, List.of(cacheName(latent), cacheName(node(q.get(3))), Long.toString(m.nope()),
                     Long.toString(m.rope()), Coordinates.number(attentionContext)), mlaTokenOffset(node(q.get(0)), latent), in);
         }
-        if (op instanceof Op.MlaContext) {
+
+        public Call mlaContext(Op.MlaContext op) {
             SpmdNode scores = node(n.inputs().get(0));
             while (!(scores.op() instanceof Op.MlaScores)) scores = node(scores.inputs().get(0));
             SpmdNode latent = node(n.inputs().get(1));
             return weighted(RuntimeApi.MLA_CONTEXT, n, List.of(cacheName(latent), Coordinates.number(attentionContext)),
                     mlaTokenOffset(node(scores.inputs().get(0)), latent), in);
         }
-        if (op instanceof Op.Slice s) {
+
+        public Call slice(Op.Slice s) {
             return Call.of(RuntimeApi.SLICE, List.of(name, JavaText.literal(axesKey(s.axes())), Integer.toString(s.dim()),
                     Integer.toString(program.mesh().size(s.axes())), coords.block(s.axes()), in.get(0)));
         }
-        if (op instanceof Op.Collective c) return collective(n, c, name, in.get(0));
-        if (op instanceof Op.Transfer t) return transfer(n, t, name, in);
-        throw new JavaBackend.Unsupported("--emit java has no runtime call for the op `" + op.name() + "` (" + n.name() + ") yet");
+
+        public Call collective(Op.Collective c) {
+            return OpCalls.this.collective(n, c, name, in.get(0));
+        }
+
+        public Call transfer(Op.Transfer t) {
+            return OpCalls.this.transfer(n, t, name, in);
+        }
     }
 
     private SpmdNode node(int id) {

@@ -124,65 +124,141 @@ final class Evaluator {
             if (idx < 0 || values[idx] == null) throw new Kernels.EvalError("input %" + i + " is not on GPU " + r);
             in.add(values[idx]);
         }
-        Op op = sn.op();
-        if (op instanceof Op.Collective c) return collective(node, sn, c, values);
-        if (op instanceof Op.Input) return Layout.shard(tokens(sn), sn.sharding(), mesh, r);
-        if (op instanceof Op.Output) return in.get(0);
-        if (op instanceof Op.Embed) {
+        return sn.op().accept(new Kernel(node, sn, values, in, r));
+    }
+
+    /** The reference kernel of each op on one GPU's inputs. */
+    private final class Kernel implements Op.Visitor<Value> {
+        private final DagNode node;
+        private final SpmdNode sn;
+        private final Value[] values;
+        private final List<Value> in;
+        private final int r;
+
+        Kernel(DagNode node, SpmdNode sn, Value[] values, List<Value> in, int r) {
+            this.node = node;
+            this.sn = sn;
+            this.values = values;
+            this.in = in;
+            this.r = r;
+        }
+
+        private Tensor x() {
+            return dense(in.get(0));
+        }
+
+        public Value collective(Op.Collective c) {
+            return Evaluator.this.collective(node, sn, c, values);
+        }
+
+        public Value transfer(Op.Transfer t) {
+            return Evaluator.this.transfer(node, sn, t, values);
+        }
+
+        public Value input(Op.Input op) {
+            return Layout.shard(tokens(sn), sn.sharding(), mesh, r);
+        }
+
+        public Value output(Op.Output op) {
+            return in.get(0);
+        }
+
+        public Value embed(Op.Embed op) {
             Sharding ws = WeightLayout.of(sn, program);
-            return Kernels.embed(dense(in.get(0)), weight(sn, node), Layout.offset(ws, 0, (int) op.weight().dim(0), mesh, shardRank(node)));
+            return Kernels.embed(x(), weight(sn, node), Layout.offset(ws, 0, (int) op.weight().dim(0), mesh, shardRank(node)));
         }
-        if (op instanceof Op.Linear) return Kernels.linear(dense(in.get(0)), weight(sn, node));
-        if (op instanceof Op.Norm n) return ownColumns(Kernels.norm(n.type(), dense(in.get(0)), weight(sn, node)), sn, r);
-        if (op instanceof Op.Softmax) return Kernels.softmax(dense(in.get(0)));
-        if (op instanceof Op.Unary u) {
-            return in.get(0) instanceof Buckets b ? Kernels.unary(u.fn(), b) : Kernels.unary(u.fn(), dense(in.get(0)));
+
+        public Value linear(Op.Linear op) {
+            return Kernels.linear(x(), weight(sn, node));
         }
-        if (op instanceof Op.Binary b) {
+
+        public Value norm(Op.Norm n) {
+            return ownColumns(Kernels.norm(n.type(), x(), weight(sn, node)), sn, r);
+        }
+
+        public Value softmax(Op.Softmax op) {
+            return Kernels.softmax(x());
+        }
+
+        public Value unary(Op.Unary u) {
+            return in.get(0) instanceof Buckets b ? Kernels.unary(u.fn(), b) : Kernels.unary(u.fn(), x());
+        }
+
+        public Value binary(Op.Binary b) {
             return Semantics.binary(b.fn(), in.get(0), in.get(1));
         }
-        if (op instanceof Op.LastToken) return Kernels.lastToken(dense(in.get(0)));
-        if (op instanceof Op.AttnScores a) {
-            return Attention.scores(dense(in.get(0)), dense(in.get(1)), (int) a.headDim(), where(a, sn.inputs().get(0), sn.inputs().get(1), r));
+
+        public Value lastToken(Op.LastToken op) {
+            return Kernels.lastToken(x());
         }
-        if (op instanceof Op.AttnContext a) {
+
+        public Value attnScores(Op.AttnScores a) {
+            return Attention.scores(x(), dense(in.get(1)), (int) a.headDim(), where(a, sn.inputs().get(0), sn.inputs().get(1), r));
+        }
+
+        public Value attnContext(Op.AttnContext a) {
             SpmdNode probs = program.nodes().get(sn.inputs().get(0));
             SpmdNode scores = program.nodes().get(probs.inputs().get(0));
-            return Attention.context(dense(in.get(0)), dense(in.get(1)), (int) a.headDim(), where(a, scores.inputs().get(0), sn.inputs().get(1), r));
+            return Attention.context(x(), dense(in.get(1)), (int) a.headDim(), where(a, scores.inputs().get(0), sn.inputs().get(1), r));
         }
-        if (op instanceof Op.Router rt) return Kernels.router(dense(in.get(0)), weight(sn, node), (int) rt.top());
-        if (op instanceof Op.Dispatch d) {
+
+        public Value router(Op.Router rt) {
+            return Kernels.router(x(), weight(sn, node), (int) rt.top());
+        }
+
+        public Value dispatch(Op.Dispatch d) {
             SpmdNode x = program.nodes().get(sn.inputs().get(0));
-            return Kernels.dispatch(dense(in.get(0)), dense(in.get(1)), (int) d.experts(), 0, tokenIds(x, r));
+            return Kernels.dispatch(x(), dense(in.get(1)), (int) d.experts(), 0, tokenIds(x, r));
         }
-        if (op instanceof Op.ExpertLinear) {
+
+        public Value expertLinear(Op.ExpertLinear op) {
             Sharding ws = WeightLayout.of(sn, program);
             int offset = Layout.offset(ws, 0, (int) op.weight().dim(0), mesh, shardRank(node));
             if (!(in.get(0) instanceof Buckets b)) throw new Kernels.EvalError("expert_linear needs dispatched tokens");
             return Kernels.expertLinear(b, weight(sn, node), offset);
         }
-        if (op instanceof Op.Combine) {
+
+        public Value combine(Op.Combine op) {
             SpmdNode route = program.nodes().get(sn.inputs().get(1));
             if (!(in.get(0) instanceof Buckets b)) throw new Kernels.EvalError("combine needs expert outputs");
             return Kernels.combine(b, dense(in.get(1)), tokenIds(route, r), (int) sn.local().last());
         }
-        if (op instanceof Op.Bias) return Kernels.bias(dense(in.get(0)), weight(sn, node));
-        if (op instanceof Op.HeadNorm h) return Kernels.headNorm(h.type(), (int) h.headDim(), dense(in.get(0)), weight(sn, node));
-        if (op instanceof Op.Scale) return Kernels.scale(dense(in.get(0)), dense(in.get(1)));
-        if (op instanceof Op.TiedHead t) return Kernels.linearTransposed(dense(in.get(0)), tiedWeight(t, sn, node));
-        if (op instanceof Op.PosEmbed) return Kernels.posEmbed(dense(in.get(0)), weight(sn, node), firstPosition(program.nodes().get(sn.inputs().get(0)), r));
-        if (op instanceof Op.MlaScores m) {
+
+        public Value bias(Op.Bias op) {
+            return Kernels.bias(x(), weight(sn, node));
+        }
+
+        public Value headNorm(Op.HeadNorm h) {
+            return Kernels.headNorm(h.type(), (int) h.headDim(), x(), weight(sn, node));
+        }
+
+        public Value scale(Op.Scale op) {
+            return Kernels.scale(x(), dense(in.get(1)));
+        }
+
+        public Value tiedHead(Op.TiedHead t) {
+            return Kernels.linearTransposed(x(), tiedWeight(t, sn, node));
+        }
+
+        public Value posEmbed(Op.PosEmbed op) {
+            return Kernels.posEmbed(x(), weight(sn, node), firstPosition(program.nodes().get(sn.inputs().get(0)), r));
+        }
+
+        public Value mlaScores(Op.MlaScores m) {
             List<Integer> q = sn.inputs();
-            return Mla.scores(dense(in.get(0)), dense(in.get(1)), dense(in.get(2)), dense(in.get(3)), weight(sn, node), (int) m.nope(), (int) m.rope(),
+            return Mla.scores(x(), dense(in.get(1)), dense(in.get(2)), dense(in.get(3)), weight(sn, node), (int) m.nope(), (int) m.rope(),
                     mlaWhere(q.get(0), q.get(2), q.get(3), r));
         }
-        if (op instanceof Op.MlaContext) {
+
+        public Value mlaContext(Op.MlaContext op) {
             SpmdNode scores = program.nodes().get(sn.inputs().get(0));
             while (!(scores.op() instanceof Op.MlaScores)) scores = program.nodes().get(scores.inputs().get(0));
-            return Mla.context(dense(in.get(0)), dense(in.get(1)), weight(sn, node), mlaWhere(scores.inputs().get(0), sn.inputs().get(1), scores.inputs().get(3), r));
+            return Mla.context(x(), dense(in.get(1)), weight(sn, node), mlaWhere(scores.inputs().get(0), sn.inputs().get(1), scores.inputs().get(3), r));
         }
-        if (op instanceof Op.Slice s) return Collectives.slice(in.get(0), s.axes(), sizes(s.axes()), s.dim(), mesh.size(s.axes()), Layout.block(s.axes(), mesh, r));
-        throw new Kernels.EvalError("no evaluator for " + op.name());
+
+        public Value slice(Op.Slice s) {
+            return Collectives.slice(in.get(0), s.axes(), sizes(s.axes()), s.dim(), mesh.size(s.axes()), Layout.block(s.axes(), mesh, r));
+        }
     }
 
     /** Offsets of a GPU's attention shard: batch, query heads, key/value heads and query positions. */
