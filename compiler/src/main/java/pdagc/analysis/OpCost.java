@@ -43,56 +43,92 @@ public record OpCost(long flops, long bytesRead, long bytesWritten) {
      * computations: they cost nothing here.
      */
     public static OpCost of(Op op, List<Shape> inputs, Shape output, long weightElements, int dtypeBytes) {
-        long out = output.elements();
-        if (op instanceof Op.Input || op instanceof Op.Output || op instanceof Op.Collective || op instanceof Op.Transfer) return NONE;
-        if (op instanceof Op.Embed) return bytes(0, inputs.get(0).elements() + out, out, dtypeBytes);
-        if (op.contraction() != null) return plain(op.contraction().flops(inputs.get(0), output), inputs, weightElements, out, dtypeBytes);
-        if (op instanceof Op.Norm n) {
-            long perElement = norm(n.type());
-            return plain(Overflow.mul(perElement, out), inputs, weightElements, out, dtypeBytes);
+        return op.accept(new Rule(inputs, output, weightElements, dtypeBytes));
+    }
+
+    /** The cost rule of each op. */
+    private static final class Rule implements Op.Visitor<OpCost> {
+        private final List<Shape> inputs;
+        private final Shape output;
+        private final long weightElements;
+        private final int dtypeBytes;
+        private final long out;
+
+        Rule(List<Shape> inputs, Shape output, long weightElements, int dtypeBytes) {
+            this.inputs = inputs;
+            this.output = output;
+            this.weightElements = weightElements;
+            this.dtypeBytes = dtypeBytes;
+            this.out = output.elements();
         }
-        if (op instanceof Op.AttnScores a) {
+
+        /** Reads every input and the weight, writes the output. */
+        private OpCost plain(long flops, long weight) {
+            return OpCost.plain(flops, inputs, weight, out, dtypeBytes);
+        }
+
+        private OpCost contraction(Op op) {
+            return plain(op.contraction().flops(inputs.get(0), output), weightElements);
+        }
+
+        public OpCost input(Op.Input op) { return NONE; }
+        public OpCost output(Op.Output op) { return NONE; }
+        public OpCost collective(Op.Collective op) { return NONE; }
+        public OpCost transfer(Op.Transfer op) { return NONE; }
+        public OpCost embed(Op.Embed op) { return bytes(0, inputs.get(0).elements() + out, out, dtypeBytes); }
+        public OpCost linear(Op.Linear op) { return contraction(op); }
+        public OpCost expertLinear(Op.ExpertLinear op) { return contraction(op); }
+        public OpCost norm(Op.Norm n) { return plain(Overflow.mul(OpCost.norm(n.type()), out), weightElements); }
+
+        public OpCost attnScores(Op.AttnScores a) {
             long keys = cacheElements(inputs.get(1), output.dim(3));
             return bytes(times(2, out, a.headDim()), inputs.get(0).elements() + keys, out, dtypeBytes);
         }
-        if (op instanceof Op.AttnContext a) {
+
+        public OpCost attnContext(Op.AttnContext a) {
             Shape probs = inputs.get(0);
             long values = cacheElements(inputs.get(1), probs.dim(3));
             return bytes(times(2, probs.elements(), a.headDim()), probs.elements() + values, out, dtypeBytes);
         }
-        if (op instanceof Op.Softmax) return plain(Overflow.mul(SOFTMAX, out), inputs, 0, out, dtypeBytes);
-        if (op instanceof Op.Unary u) return plain(Overflow.mul(unary(u.fn()), out), inputs, 0, out, dtypeBytes);
-        if (op instanceof Op.Binary b) return plain(Overflow.mul(b.fn() == pdagc.ir.BinaryFn.MUL ? MUL : ADD, out), inputs, 0, out, dtypeBytes);
-        if (op instanceof Op.Router r) {
+
+        public OpCost softmax(Op.Softmax op) { return plain(Overflow.mul(SOFTMAX, out), 0); }
+        public OpCost unary(Op.Unary u) { return plain(Overflow.mul(OpCost.unary(u.fn()), out), 0); }
+        public OpCost binary(Op.Binary b) { return plain(Overflow.mul(b.fn() == pdagc.ir.BinaryFn.MUL ? MUL : ADD, out), 0); }
+
+        public OpCost router(Op.Router r) {
             long tokens = out / r.top();
             long flops = Overflow.add(times(2, tokens, r.dim(), r.experts()), times(SOFTMAX, tokens, r.experts()));
-            return plain(flops, inputs, weightElements, out, dtypeBytes);
+            return plain(flops, weightElements);
         }
-        if (op instanceof Op.Dispatch) return plain(0, inputs, 0, out, dtypeBytes);
-        if (op instanceof Op.Combine c) return plain(times(COMBINE_PER_EXPERT, c.top(), out), inputs, 0, out, dtypeBytes);
-        if (op instanceof Op.LastToken || op instanceof Op.Slice) return bytes(0, out, out, dtypeBytes);
-        if (op instanceof Op.Bias) return plain(Overflow.mul(ADD, out), inputs, weightElements, out, dtypeBytes);
-        if (op instanceof Op.HeadNorm h) return plain(Overflow.mul(norm(h.type()), out), inputs, weightElements, out, dtypeBytes);
-        if (op instanceof Op.Scale) return plain(Overflow.mul(MUL, out), inputs, 0, out, dtypeBytes);
-        if (op instanceof Op.PosEmbed) return bytes(0, inputs.get(0).elements() + out, out, dtypeBytes);
-        if (op instanceof Op.TiedHead) {
+
+        public OpCost dispatch(Op.Dispatch op) { return plain(0, 0); }
+        public OpCost combine(Op.Combine c) { return plain(times(COMBINE_PER_EXPERT, c.top(), out), 0); }
+        public OpCost lastToken(Op.LastToken op) { return bytes(0, out, out, dtypeBytes); }
+        public OpCost slice(Op.Slice op) { return bytes(0, out, out, dtypeBytes); }
+        public OpCost bias(Op.Bias op) { return plain(Overflow.mul(ADD, out), weightElements); }
+        public OpCost headNorm(Op.HeadNorm h) { return plain(Overflow.mul(OpCost.norm(h.type()), out), weightElements); }
+        public OpCost scale(Op.Scale op) { return plain(Overflow.mul(MUL, out), 0); }
+        public OpCost posEmbed(Op.PosEmbed op) { return bytes(0, inputs.get(0).elements() + out, out, dtypeBytes); }
+
+        public OpCost tiedHead(Op.TiedHead op) {
             // x @ E^T with this rank's rows of the embedding table, which it reads
             Shape x = inputs.get(0);
-            return plain(matmul(x, output), List.of(x), Overflow.mul(x.last(), output.last()), out, dtypeBytes);
+            return OpCost.plain(matmul(x, output), List.of(x), Overflow.mul(x.last(), output.last()), out, dtypeBytes);
         }
-        if (op instanceof Op.MlaScores m) {
+
+        public OpCost mlaScores(Op.MlaScores m) {
             // absorbed form: q_nope through W_UK into the latent space, then scores over latent and rope parts
             long b = output.dim(0), h = output.dim(1), q = output.dim(2), t = output.dim(3);
             long flops = Overflow.add(times(2, b, q, h, m.nope(), m.rank()), times(2, b, h, q, t, m.rank() + m.rope()));
-            return plain(flops, inputs, weightElements, out, dtypeBytes);
+            return plain(flops, weightElements);
         }
-        if (op instanceof Op.MlaContext m) {
+
+        public OpCost mlaContext(Op.MlaContext m) {
             Shape probs = inputs.get(0);
             long b = probs.dim(0), h = probs.dim(1), q = probs.dim(2), t = probs.dim(3);
             long flops = Overflow.add(times(2, b, h, q, t, m.rank()), times(2, b, q, h, m.rank(), m.vDim()));
-            return plain(flops, inputs, weightElements, out, dtypeBytes);
+            return plain(flops, weightElements);
         }
-        throw new IllegalStateException("no cost rule for op " + op.name() + " (" + op.getClass().getSimpleName() + ")");
     }
 
     /** FLOPs of {@code x @ W} giving {@code y}: 2·M·K·N with K = x's last dimension, N = y's, M = y's other elements. */
