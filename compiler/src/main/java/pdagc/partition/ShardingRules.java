@@ -26,82 +26,147 @@ final class ShardingRules {
     record Decision(List<Sharding> required, Sharding output) {}
 
     Decision decide(Node n, List<Sharding> in) {
-        Op op = n.op();
-        if (op instanceof Op.Input) {
+        return n.op().accept(new Rule(n, in));
+    }
+
+    /** The sharding rule of each op. */
+    private final class Rule implements Op.Visitor<Decision> {
+        private final Node n;
+        private final List<Sharding> in;
+
+        Rule(Node n, List<Sharding> in) {
+            this.n = n;
+            this.in = in;
+        }
+
+        public Decision input(Op.Input op) {
             return new Decision(List.of(), Sharding.replicated(2).withDim(0, mesh.batchAxes()).withDim(1, mesh.contextAxes()));
         }
-        if (op instanceof Op.Output) {
+
+        public Decision output(Op.Output op) {
             Sharding x = in.get(0);
             return same(Sharding.replicated(x.rank()).withDim(0, x.axes(0)).withDim(1, x.axes(1)));
         }
-        if (op instanceof Op.Embed) {
+
+        public Decision embed(Op.Embed op) {
             Sharding tokens = in.get(0).noPartial();
             Sharding out = Sharding.replicated(3).withDim(0, tokens.axes(0)).withDim(1, tokens.axes(1));
             return new Decision(List.of(tokens), out.withPartial(axes(n, Parallel.Style.VOCAB)));
         }
-        if (op instanceof Op.Linear) return linear(n, in.get(0));
-        if (op instanceof Op.Norm) {
+
+        public Decision linear(Op.Linear op) {
+            return ShardingRules.this.linear(n, in.get(0));
+        }
+
+        public Decision norm(Op.Norm op) {
             // Normed over the whole width; @column(a) keeps only this rank's columns of the result.
             List<String> col = axes(n, Parallel.Style.COLUMN);
             if (col.isEmpty()) return same(activation(lastUnsplit(in.get(0))));
             Sharding need = free(lastUnsplit(in.get(0)), col);
             return new Decision(List.of(need), need.withDim(need.rank() - 1, col));
         }
-        if (op instanceof Op.Router) return same(activation(lastUnsplit(in.get(0))));
-        if (op instanceof Op.Softmax) return same(lastUnsplit(in.get(0)));
-        if (op instanceof Op.Unary) return same(in.get(0).noPartial());
-        if (op instanceof Op.Binary b) return binary(b, n, in.get(0), in.get(1));
-        if (op instanceof Op.LastToken) {
+
+        public Decision router(Op.Router op) {
+            return same(activation(lastUnsplit(in.get(0))));
+        }
+
+        public Decision softmax(Op.Softmax op) {
+            return same(lastUnsplit(in.get(0)));
+        }
+
+        public Decision unary(Op.Unary op) {
+            return same(in.get(0).noPartial());
+        }
+
+        public Decision binary(Op.Binary b) {
+            return ShardingRules.this.binary(b, n, in.get(0), in.get(1));
+        }
+
+        public Decision lastToken(Op.LastToken op) {
             Sharding need = in.get(0).withDim(1, List.of());
             return new Decision(List.of(need), need);
         }
-        if (op instanceof Op.AttnScores a) {
+
+        public Decision attnScores(Op.AttnScores a) {
             Sharding q = in.get(0).noPartial();
             List<String> heads = q.axes(2);
             Sharding out = Sharding.replicated(4).withDim(0, q.axes(0)).withDim(1, heads).withDim(2, q.axes(1));
             return new Decision(List.of(q, keysValues(q.axes(0), heads, a.kvHeads())), out);
         }
-        if (op instanceof Op.AttnContext a) {
+
+        public Decision attnContext(Op.AttnContext a) {
             Sharding probs = in.get(0).noPartial().withDim(3, List.of());
             Sharding out = Sharding.replicated(3).withDim(0, probs.axes(0)).withDim(1, probs.axes(2)).withDim(2, probs.axes(1));
             return new Decision(List.of(probs, keysValues(probs.axes(0), probs.axes(1), a.kvHeads())), out);
         }
-        if (op instanceof Op.Dispatch) {
+
+        public Decision dispatch(Op.Dispatch op) {
             Sharding x = lastUnsplit(in.get(0));
             Sharding route = Sharding.replicated(3).withDim(0, x.axes(0)).withDim(1, x.axes(1));
             Sharding out = Sharding.replicated(3).withDim(1, tokenAxes(x));
             return new Decision(List.of(x, route), out);
         }
-        if (op instanceof Op.ExpertLinear) return expertLinear(n, in.get(0));
-        if (op instanceof Op.Combine) {
+
+        public Decision expertLinear(Op.ExpertLinear op) {
+            return ShardingRules.this.expertLinear(n, in.get(0));
+        }
+
+        public Decision combine(Op.Combine op) {
             Sharding route = in.get(1).noPartial();
             Sharding y = Sharding.replicated(3).withDim(1, tokenAxes(route));
             Sharding out = Sharding.replicated(3).withDim(0, route.axes(0)).withDim(1, route.axes(1));
             return new Decision(List.of(y, route), out);
         }
-        if (op instanceof Op.Bias) return same(in.get(0).noPartial());
-        if (op instanceof Op.HeadNorm h) return same(headNorm(h, in.get(0)));
-        if (op instanceof Op.Scale) return scale(in.get(0), in.get(1));
-        if (op instanceof Op.TiedHead) {
+
+        public Decision bias(Op.Bias op) {
+            return same(in.get(0).noPartial());
+        }
+
+        public Decision headNorm(Op.HeadNorm h) {
+            return same(ShardingRules.this.headNorm(h, in.get(0)));
+        }
+
+        public Decision scale(Op.Scale op) {
+            return ShardingRules.this.scale(in.get(0), in.get(1));
+        }
+
+        public Decision tiedHead(Op.TiedHead op) {
             List<String> col = axes(n, Parallel.Style.COLUMN);
             Sharding need = free(lastUnsplit(in.get(0)), col);
             return new Decision(List.of(need), need.withDim(need.rank() - 1, col));
         }
-        if (op instanceof Op.PosEmbed) {
+
+        public Decision posEmbed(Op.PosEmbed op) {
             Sharding tokens = in.get(0).noPartial();
             return new Decision(List.of(tokens), Sharding.replicated(3).withDim(0, tokens.axes(0)).withDim(1, tokens.axes(1)));
         }
-        if (op instanceof Op.MlaScores m) return mlaScores(m, in.get(0));
-        if (op instanceof Op.MlaContext) {
+
+        public Decision mlaScores(Op.MlaScores m) {
+            return ShardingRules.this.mlaScores(m, in.get(0));
+        }
+
+        public Decision mlaContext(Op.MlaContext op) {
             Sharding probs = in.get(0).noPartial().withDim(3, List.of());
             Sharding latent = Sharding.replicated(3).withDim(0, probs.axes(0));
             Sharding out = Sharding.replicated(3).withDim(0, probs.axes(0)).withDim(2, probs.axes(1));
             return new Decision(List.of(probs, latent), out);
         }
-        if (op instanceof Op.Collective || op instanceof Op.Slice || op instanceof Op.Transfer) {
-            throw new IllegalStateException("partitioner ops cannot appear in the logical IR: " + op.name());
+
+        public Decision collective(Op.Collective op) {
+            throw partitionerOp(op);
         }
-        throw new IllegalStateException("no sharding rule for " + op.name());
+
+        public Decision transfer(Op.Transfer op) {
+            throw partitionerOp(op);
+        }
+
+        public Decision slice(Op.Slice op) {
+            throw partitionerOp(op);
+        }
+    }
+
+    private static IllegalStateException partitionerOp(Op op) {
+        return new IllegalStateException("partitioner ops cannot appear in the logical IR: " + op.name());
     }
 
     /**
