@@ -16,6 +16,7 @@ import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
 import pdagc.Repo;
 import pdagc.analysis.OpCost;
+import pdagc.ir.DType;
 import pdagc.ir.NormType;
 import pdagc.ir.Op;
 import pdagc.ir.Shape;
@@ -25,7 +26,6 @@ import pdagc.mesh.Sharding;
 import pdagc.partition.SpmdNode;
 import pdagc.partition.SpmdProgram;
 import pdagc.partition.WeightLayout;
-import pdagc.sem.DType;
 
 /**
  * The operations' per-op rules agree with each other and with the editor: the built-in names are
