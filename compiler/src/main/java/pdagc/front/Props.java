@@ -16,6 +16,7 @@ import pdagc.diag.Code;
 import pdagc.diag.Diagnostic;
 import pdagc.diag.Diags;
 import pdagc.diag.Diagnostics;
+import pdagc.program.Names;
 import pdagc.sem.Dimension;
 import pdagc.sem.Units;
 import pdagc.source.Span;

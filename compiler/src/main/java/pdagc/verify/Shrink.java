@@ -118,7 +118,7 @@ public final class Shrink {
      */
     static long splitting(Deployment d) {
         java.util.Set<String> named = new java.util.TreeSet<>();
-        for (pdagc.front.Module m : d.program().modules()) {
+        for (pdagc.program.Module m : d.program().modules()) {
             for (pdagc.ast.Decl decl : m.declList()) {
                 if (!(decl instanceof pdagc.ast.Decl.Block b)) continue;
                 for (pdagc.ast.Stmt st : b.body()) {
