@@ -19,7 +19,7 @@ import pdagc.dag.Schedules;
 import pdagc.ir.Op;
 import pdagc.ir.Shape;
 import pdagc.mesh.Mesh;
-import pdagc.partition.SpmdNode;
+import pdagc.spmd.SpmdNode;
 
 /**
  * The {@code nodes} and {@code edges} arrays of a plan file, written from the plan's closed form

@@ -5,10 +5,10 @@ import com.palantir.javapoet.TypeSpec;
 import java.util.ArrayList;
 import java.util.List;
 import pdagc.driver.MaterializedPlan;
-import pdagc.partition.SpmdNode;
-import pdagc.partition.SpmdProgram;
 import pdagc.sem.Deployment;
 import pdagc.sem.Phase;
+import pdagc.spmd.SpmdNode;
+import pdagc.spmd.SpmdProgram;
 
 /**
  * The Java backend ({@code --emit java}): executor stubs for a plan, written with JavaPoet. One

@@ -16,8 +16,8 @@ import javax.lang.model.element.Modifier;
 import pdagc.ir.Graph;
 import pdagc.ir.Op;
 import pdagc.mesh.Pipeline;
-import pdagc.partition.SpmdNode;
-import pdagc.partition.SpmdProgram;
+import pdagc.spmd.SpmdNode;
+import pdagc.spmd.SpmdProgram;
 
 /**
  * The class of one distinct GPU program: the ops of one pipeline stage's chunks, which every GPU of

@@ -42,7 +42,6 @@ import pdagc.diag.Diagnostic;
 import pdagc.diag.Label;
 import pdagc.diag.Severity;
 import pdagc.driver.MaterializedPlan;
-import pdagc.partition.SpmdNode;
 import pdagc.program.Module;
 import pdagc.program.Names;
 import pdagc.program.Program;
@@ -50,6 +49,7 @@ import pdagc.sem.Phase;
 import pdagc.sem.Units;
 import pdagc.source.SourceFile;
 import pdagc.source.Span;
+import pdagc.spmd.SpmdNode;
 
 /**
  * The document half of the language server: keeps each open document compiled, publishes its

@@ -16,6 +16,8 @@ import pdagc.ir.Op;
 import pdagc.ir.Shape;
 import pdagc.mesh.Pipeline;
 import pdagc.mesh.Sharding;
+import pdagc.spmd.SpmdNode;
+import pdagc.spmd.SpmdProgram;
 
 /**
  * insert-collectives: builds the SPMD program from the logical IR and the propagated shardings,

@@ -21,12 +21,12 @@ import pdagc.driver.Compiler;
 import pdagc.driver.MaterializedPlan;
 import pdagc.front.Elaborator;
 import pdagc.front.Loader;
-import pdagc.partition.SpmdNode;
-import pdagc.partition.SpmdProgram;
 import pdagc.program.Program;
 import pdagc.sem.ModelSpec;
 import pdagc.sem.Phase;
 import pdagc.source.SourceFile;
+import pdagc.spmd.SpmdNode;
+import pdagc.spmd.SpmdProgram;
 import pdagc.verify.Shrink;
 import pdagc.verify.Verify;
 

@@ -23,9 +23,9 @@ import pdagc.ir.Shape;
 import pdagc.mesh.Mesh;
 import pdagc.mesh.Pipeline;
 import pdagc.mesh.Sharding;
-import pdagc.partition.SpmdNode;
-import pdagc.partition.SpmdProgram;
-import pdagc.partition.WeightLayout;
+import pdagc.spmd.SpmdNode;
+import pdagc.spmd.SpmdProgram;
+import pdagc.spmd.WeightLayout;
 
 /**
  * The operations' per-op rules agree with each other and with the editor: the built-in names are

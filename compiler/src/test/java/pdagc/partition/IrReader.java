@@ -12,6 +12,7 @@ import pdagc.ir.Graph;
 import pdagc.ir.Op;
 import pdagc.ir.Parallel;
 import pdagc.ir.Shape;
+import pdagc.spmd.IrText;
 
 /**
  * Reads the logical IR's text form ({@link IrText#logical}, what {@code --print-ir-after lower}
