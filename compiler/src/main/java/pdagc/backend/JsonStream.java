@@ -19,6 +19,7 @@ import pdagc.dag.Schedules;
 import pdagc.ir.Op;
 import pdagc.ir.Shape;
 import pdagc.mesh.Mesh;
+import pdagc.mesh.MeshAxes;
 import pdagc.spmd.SpmdNode;
 
 /**
@@ -180,7 +181,7 @@ final class JsonStream {
         return first;
     }
 
-    private static final List<String> PP = List.of("pp");
+    private static final List<String> PP = List.of(MeshAxes.PP);
 
     /** Writes the edges in the plan's order ({@link InEdges}). Returns whether there were none. */
     private boolean edges() throws IOException {

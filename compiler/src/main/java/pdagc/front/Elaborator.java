@@ -17,6 +17,7 @@ import pdagc.diag.Diags;
 import pdagc.diag.Diagnostics;
 import pdagc.ir.DType;
 import pdagc.mesh.Mesh;
+import pdagc.mesh.MeshAxes;
 import pdagc.mesh.Pipeline;
 import pdagc.program.Module;
 import pdagc.program.Names;
@@ -313,7 +314,7 @@ public final class Elaborator {
             case "interleaved" -> Pipeline.Schedule.INTERLEAVED;
             default -> Pipeline.Schedule.GPIPE;
         };
-        Pipeline pipeline = new Pipeline(mesh.get().size("pp"), (int) Math.min(virtual.getAsLong(), 1 << 20),
+        Pipeline pipeline = new Pipeline(mesh.get().size(MeshAxes.PP), (int) Math.min(virtual.getAsLong(), 1 << 20),
                 (int) Math.min(micro.getAsLong(), 1 << 20), sched);
         Span meshSpan = meshProp.get().value().span();
         return Optional.of(new StrategySpec(e.nameText(), mesh.get(), expertMesh, sp.get().equals("true"), pipeline, stageLayers.orElse(null),

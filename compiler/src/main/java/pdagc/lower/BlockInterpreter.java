@@ -16,11 +16,11 @@ import pdagc.diag.Diagnostic;
 import pdagc.diag.Diags;
 import pdagc.diag.Diagnostics;
 import pdagc.front.IntEval;
-import pdagc.front.MeshAxes;
 import pdagc.ir.Graph;
 import pdagc.ir.Op;
 import pdagc.ir.Parallel;
 import pdagc.ir.Shape;
+import pdagc.mesh.MeshAxes;
 import pdagc.program.Names;
 import pdagc.program.Program;
 import pdagc.sem.BlockRef;
@@ -321,7 +321,7 @@ final class BlockInterpreter {
                         axes.size() == 1 ? pdagc.program.Names.suggest(axes.get(0), MeshAxes.KNOWN) : Optional.empty()));
                 return null;
             }
-            if (a.axes().get(0).text().equals("pp")) {
+            if (a.axes().get(0).text().equals(MeshAxes.PP)) {
                 // Pipeline stages split the layers, not a weight: every collective a split over pp
                 // needed would run between stages that hold different layers.
                 error(Diags.annotationOverPipeline(a.axes().get(0).span(), a.name().text()));

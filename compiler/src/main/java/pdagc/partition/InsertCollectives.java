@@ -14,6 +14,7 @@ import pdagc.ir.Graph;
 import pdagc.ir.Node;
 import pdagc.ir.Op;
 import pdagc.ir.Shape;
+import pdagc.mesh.MeshContext;
 import pdagc.mesh.Pipeline;
 import pdagc.mesh.Sharding;
 import pdagc.spmd.SpmdNode;

@@ -24,6 +24,7 @@ import pdagc.diag.Diagnostics;
 import pdagc.driver.Compiler;
 import pdagc.driver.MaterializedPlan;
 import pdagc.ir.Graph;
+import pdagc.mesh.MeshContext;
 import pdagc.sem.Deployment;
 import pdagc.spmd.IrText;
 import pdagc.spmd.SpmdProgram;
