@@ -1,4 +1,4 @@
-package pdagc.analysis;
+package pdagc.lower;
 
 import pdagc.ir.Overflow;
 import java.util.HashSet;
@@ -9,7 +9,6 @@ import pdagc.ir.Graph;
 import pdagc.ir.Node;
 import pdagc.ir.Op;
 import pdagc.ir.Shape;
-import pdagc.lower.Lowering;
 import pdagc.program.Program;
 import pdagc.sem.ModelSpec;
 
