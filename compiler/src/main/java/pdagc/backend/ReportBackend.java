@@ -16,8 +16,8 @@ import pdagc.sem.Deployment;
 import pdagc.sem.GpuSpec;
 import pdagc.sem.Phase;
 import pdagc.sem.Requirement;
-import pdagc.sem.Units;
 import pdagc.sem.WorkloadSpec;
+import pdagc.units.Units;
 
 /**
  * Writes the analysis of a plan as a text report for people: the deployment and its hardware,

@@ -25,15 +25,15 @@ import pdagc.program.Program;
 import pdagc.sem.BlockRef;
 import pdagc.sem.ClusterSpec;
 import pdagc.sem.Deployment;
-import pdagc.sem.Dimension;
 import pdagc.sem.GpuSpec;
 import pdagc.sem.ModelSpec;
 import pdagc.sem.Phase;
 import pdagc.sem.Requirement;
 import pdagc.sem.StrategySpec;
-import pdagc.sem.Units;
 import pdagc.sem.WorkloadSpec;
 import pdagc.source.Span;
+import pdagc.units.Dimension;
+import pdagc.units.Units;
 
 /**
  * Resolves a deploy's names and reads its model, cluster, strategy and workload into checked,

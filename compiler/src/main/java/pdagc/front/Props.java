@@ -17,9 +17,9 @@ import pdagc.diag.Diagnostic;
 import pdagc.diag.Diags;
 import pdagc.diag.Diagnostics;
 import pdagc.program.Names;
-import pdagc.sem.Dimension;
-import pdagc.sem.Units;
 import pdagc.source.Span;
+import pdagc.units.Dimension;
+import pdagc.units.Units;
 
 /**
  * Reads the properties of one declaration by name and type, and at the end reports the ones that

@@ -46,10 +46,10 @@ import pdagc.program.Module;
 import pdagc.program.Names;
 import pdagc.program.Program;
 import pdagc.sem.Phase;
-import pdagc.sem.Units;
 import pdagc.source.SourceFile;
 import pdagc.source.Span;
 import pdagc.spmd.SpmdNode;
+import pdagc.units.Units;
 
 /**
  * The document half of the language server: keeps each open document compiled, publishes its
