@@ -2,7 +2,6 @@ package pdagc.dag;
 
 import pdagc.spmd.SpmdProgram;
 
-
 /**
  * materialize: the SPMD program instantiated on every rank, in its stage's schedule: one node per
  * op of the stage's chunks per micro-batch, data edges within a GPU, edges from every peer's input
