@@ -8,9 +8,9 @@ import pdagc.dag.GpuInfo;
 import pdagc.dag.PlanDag;
 import pdagc.dag.Quotient;
 import pdagc.ir.Graph;
-import pdagc.partition.SpmdProgram;
 import pdagc.sem.Deployment;
 import pdagc.sem.Phase;
+import pdagc.spmd.SpmdProgram;
 
 /**
  * analyze: the figures of design section 6 for one materialized plan, computed once after

@@ -3,7 +3,7 @@ package pdagc.analysis;
 import java.util.Locale;
 
 /**
- * Formats the analysis's figures that {@link pdagc.sem.Units} does not: FLOPs, token rates and
+ * Formats the analysis's figures that {@link pdagc.units.Units} does not: FLOPs, token rates and
  * shares, with decimal prefixes and a fixed locale, so reports and messages read the same everywhere.
  */
 public final class Figures {

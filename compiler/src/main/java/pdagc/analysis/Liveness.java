@@ -3,8 +3,8 @@ package pdagc.analysis;
 import pdagc.ir.Overflow;
 import pdagc.dag.DagNode;
 import pdagc.ir.Op;
-import pdagc.partition.SpmdNode;
-import pdagc.partition.SpmdProgram;
+import pdagc.spmd.SpmdNode;
+import pdagc.spmd.SpmdProgram;
 
 /**
  * Activation memory of one GPU from the liveness of its values along its schedule: a value (a

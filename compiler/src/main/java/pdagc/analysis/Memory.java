@@ -7,8 +7,8 @@ import pdagc.ir.Graph;
 import pdagc.ir.Node;
 import pdagc.ir.Op;
 import pdagc.ir.Shape;
-import pdagc.partition.SpmdNode;
-import pdagc.partition.SpmdProgram;
+import pdagc.spmd.SpmdNode;
+import pdagc.spmd.SpmdProgram;
 
 /**
  * The memory one GPU needs, in four parts: the bytes of its weight shards; its KV cache (the keys

@@ -7,10 +7,10 @@ import pdagc.dag.Quotient;
 import pdagc.ir.CollectiveKind;
 import pdagc.ir.Op;
 import pdagc.ir.Overflow;
-import pdagc.partition.SpmdNode;
-import pdagc.partition.SpmdProgram;
-import pdagc.partition.WeightLayout;
 import pdagc.sem.ClusterSpec;
+import pdagc.spmd.SpmdNode;
+import pdagc.spmd.SpmdProgram;
+import pdagc.spmd.WeightLayout;
 
 /**
  * The cost of every node of the per-GPU DAG: FLOPs, bytes and estimated seconds. A node's op and

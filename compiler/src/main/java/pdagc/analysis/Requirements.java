@@ -8,7 +8,7 @@ import pdagc.diag.Diagnostics;
 import pdagc.sem.Deployment;
 import pdagc.sem.Phase;
 import pdagc.sem.Requirement;
-import pdagc.sem.Units;
+import pdagc.units.Units;
 
 /**
  * check-requirements: the deployment's {@code require} clauses and the GPUs' capacity against the

@@ -19,7 +19,8 @@ import pdagc.dag.Schedules;
 import pdagc.ir.Op;
 import pdagc.ir.Shape;
 import pdagc.mesh.Mesh;
-import pdagc.partition.SpmdNode;
+import pdagc.mesh.MeshAxes;
+import pdagc.spmd.SpmdNode;
 
 /**
  * The {@code nodes} and {@code edges} arrays of a plan file, written from the plan's closed form
@@ -180,7 +181,7 @@ final class JsonStream {
         return first;
     }
 
-    private static final List<String> PP = List.of("pp");
+    private static final List<String> PP = List.of(MeshAxes.PP);
 
     /** Writes the edges in the plan's order ({@link InEdges}). Returns whether there were none. */
     private boolean edges() throws IOException {

@@ -2,6 +2,7 @@ package pdagc.backend;
 
 import java.util.Locale;
 import pdagc.dag.PlanDag;
+import pdagc.mesh.MeshAxes;
 
 /**
  * The light fill colour of a GPU's compute nodes: one colour per expert group (the GPU's {@code ep}
@@ -16,7 +17,7 @@ public final class Palette {
 
     /** The fill of {@code gpu}'s nodes, as {@code #rrggbb}. */
     public static String fill(PlanDag plan, int gpu) {
-        int group = plan.mesh().has("ep") ? plan.mesh().coord(gpu, "ep") : gpu;
+        int group = plan.mesh().has(MeshAxes.EP) ? plan.mesh().coord(gpu, MeshAxes.EP) : gpu;
         return color(group);
     }
 

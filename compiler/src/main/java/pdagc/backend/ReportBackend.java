@@ -16,8 +16,8 @@ import pdagc.sem.Deployment;
 import pdagc.sem.GpuSpec;
 import pdagc.sem.Phase;
 import pdagc.sem.Requirement;
-import pdagc.sem.Units;
 import pdagc.sem.WorkloadSpec;
+import pdagc.units.Units;
 
 /**
  * Writes the analysis of a plan as a text report for people: the deployment and its hardware,
@@ -69,7 +69,7 @@ public final class ReportBackend {
     private static void model(StringBuilder b, Deployment d, Analysis a) {
         b.append("Model\n");
         row(b, "KV cache per token", List.of(Units.bytes(a.kvBytesPerToken()) + " (" + a.kvBytesPerToken() + " bytes, all layers)"));
-        java.util.Optional<pdagc.analysis.ModelStats> stats = pdagc.analysis.ModelStats.of(d.model(), d.program(), new pdagc.diag.Diagnostics());
+        java.util.Optional<pdagc.lower.ModelStats> stats = pdagc.lower.ModelStats.of(d.model(), d.program(), new pdagc.diag.Diagnostics());
         if (stats.isPresent()) {
             row(b, "parameters, total", List.of(String.format(java.util.Locale.ROOT, "%,d", stats.get().totalParams())));
             row(b, "parameters, active per token", List.of(String.format(java.util.Locale.ROOT, "%,d", stats.get().activeParams())));

@@ -16,7 +16,8 @@ import pdagc.backend.SvgResult;
 import pdagc.backend.ViewResult;
 import pdagc.backend.Views;
 import pdagc.driver.MaterializedPlan;
-import pdagc.partition.IrText;
+import pdagc.partition.InsertCollectives;
+import pdagc.spmd.IrText;
 
 /**
  * The output formats: picks the backend, the view for drawings (saying which was drawn and with
@@ -58,7 +59,7 @@ final class Emitter {
     int emit(MaterializedPlan plan, Path input, Path output, String view, int budget, OutputStream stdout, PrintWriter err) {
         Path target = output != null ? output : defaultOutput(input);
         return switch (format) {
-            case "ir" -> OutputFiles.write(target, input, o -> o.write(IrText.spmd(plan.spmd()).getBytes(StandardCharsets.UTF_8)), stdout, err);
+            case "ir" -> OutputFiles.write(target, input, o -> o.write(IrText.spmd(InsertCollectives.NAME, plan.spmd()).getBytes(StandardCharsets.UTF_8)), stdout, err);
             case "json" -> pdagc.driver.Timings.time("json", () -> OutputFiles.write(target, input, o -> JsonBackend.write(plan.dag(), plan.analysis(), o), stdout, err));
             case "report" -> OutputFiles.write(target, input,
                     o -> o.write(ReportBackend.render(plan.deployment(), plan.dag(), plan.analysis()).getBytes(StandardCharsets.UTF_8)), stdout, err);

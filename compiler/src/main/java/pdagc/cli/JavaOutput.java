@@ -19,7 +19,7 @@ final class JavaOutput {
         }
         List<JavaBackend.Source> sources;
         try {
-            sources = JavaBackend.generate(plan);
+            sources = JavaBackend.generate(plan.deployment(), plan.graph(), plan.spmd());
         } catch (JavaBackend.Unsupported e) {
             err.println("error: " + e.getMessage());
             return Main.INPUT_ERRORS;

@@ -6,7 +6,7 @@ import pdagc.analysis.Figures;
 import pdagc.analysis.Memory;
 import pdagc.driver.MaterializedPlan;
 import pdagc.sem.Phase;
-import pdagc.sem.Units;
+import pdagc.units.Units;
 
 /** The one-paragraph summary printed when no output format is asked for. */
 final class Summary {

@@ -1,7 +1,7 @@
 package pdagc.dag;
 
 import pdagc.ir.Op;
-import pdagc.partition.SpmdNode;
+import pdagc.spmd.SpmdNode;
 
 /**
  * The edges into one node of the per-GPU DAG, in the plan's order: the one definition of which

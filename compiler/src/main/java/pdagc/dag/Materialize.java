@@ -1,6 +1,6 @@
 package pdagc.dag;
 
-import pdagc.partition.SpmdProgram;
+import pdagc.spmd.SpmdProgram;
 
 /**
  * materialize: the SPMD program instantiated on every rank, in its stage's schedule: one node per

@@ -3,8 +3,8 @@ package pdagc.dag;
 import java.util.AbstractList;
 import java.util.ArrayList;
 import java.util.List;
+import pdagc.ir.DType;
 import pdagc.mesh.Mesh;
-import pdagc.sem.DType;
 
 /**
  * The per-GPU operator DAG of one deployment: every GPU's nodes in schedule order (GPU by GPU), and

@@ -5,7 +5,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import pdagc.ir.Op;
-import pdagc.partition.SpmdNode;
+import pdagc.spmd.SpmdNode;
 
 /**
  * The per-GPU DAG up to its symmetry: one representative GPU per role (the GPUs that run one

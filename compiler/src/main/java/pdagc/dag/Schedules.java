@@ -7,8 +7,8 @@ import pdagc.ir.Op;
 import pdagc.ir.Shape;
 import pdagc.mesh.Mesh;
 import pdagc.mesh.Pipeline;
-import pdagc.partition.SpmdNode;
-import pdagc.partition.SpmdProgram;
+import pdagc.spmd.SpmdNode;
+import pdagc.spmd.SpmdProgram;
 
 /**
  * The per-GPU DAG in closed form: one schedule per pipeline stage (a sequence of SPMD op and

@@ -18,18 +18,18 @@ import pdagc.diag.Diagnostic;
 import pdagc.diag.Diagnostics;
 import pdagc.front.Elaborator;
 import pdagc.front.Loader;
-import pdagc.front.Program;
 import pdagc.ir.Graph;
 import pdagc.ir.Overflow;
 import pdagc.lower.Lowering;
+import pdagc.mesh.MeshContext;
 import pdagc.partition.InsertCollectives;
-import pdagc.partition.IrText;
-import pdagc.partition.MeshContext;
 import pdagc.partition.PipelineStaging;
 import pdagc.partition.ShardingPropagation;
-import pdagc.partition.SpmdProgram;
+import pdagc.program.Program;
 import pdagc.sem.Deployment;
 import pdagc.source.SourceFile;
+import pdagc.spmd.IrText;
+import pdagc.spmd.SpmdProgram;
 import pdagc.validate.Validate;
 
 /**
@@ -200,11 +200,11 @@ public final class Compiler {
         MeshContext mesh = MeshContext.of(d.strategy().mesh(), d.strategy().expertMesh(), d.strategy().sequenceParallel()).orElseThrow(
                 () -> new IllegalStateException("the strategy check accepted an expert mesh that does not fold the mesh"));
         ShardingPropagation.Result shardings = ShardingPropagation.run(graph.get(), mesh);
-        keep(ShardingPropagation.NAME, () -> IrText.sharded(graph.get(), shardings));
+        keep(ShardingPropagation.NAME, () -> IrText.sharded(ShardingPropagation.NAME, graph.get(), shardings.output(), shardings.required()));
         int[] chunks = PipelineStaging.run(graph.get(), d.strategy().pipeline(), d.model().layers(), d.strategy().stageLayers());
         Optional<SpmdProgram> spmd = InsertCollectives.run(graph.get(), shardings, mesh, d.strategy().pipeline(), chunks, diagnostics);
         if (spmd.isEmpty()) return Optional.empty();
-        keep(InsertCollectives.NAME, () -> IrText.spmd(spmd.get()));
+        keep(InsertCollectives.NAME, () -> IrText.spmd(InsertCollectives.NAME, spmd.get()));
         return Optional.of(new PartitionedPlan(d, graph.get(), shardings, spmd.get()));
     }
 

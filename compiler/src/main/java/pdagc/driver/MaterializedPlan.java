@@ -5,9 +5,9 @@ import pdagc.analysis.Analysis;
 import pdagc.dag.PlanDag;
 import pdagc.ir.Graph;
 import pdagc.partition.ShardingPropagation;
-import pdagc.partition.SpmdProgram;
 import pdagc.sem.Deployment;
 import pdagc.sem.Phase;
+import pdagc.spmd.SpmdProgram;
 import pdagc.verify.Verify;
 
 /**

@@ -4,8 +4,8 @@ import pdagc.analysis.Analysis;
 import pdagc.dag.PlanDag;
 import pdagc.ir.Graph;
 import pdagc.partition.ShardingPropagation;
-import pdagc.partition.SpmdProgram;
 import pdagc.sem.Deployment;
+import pdagc.spmd.SpmdProgram;
 
 /**
  * What the pipeline made for one deployment up to partitioning: the logical IR, a sharding for

@@ -15,21 +15,25 @@ import pdagc.diag.Code;
 import pdagc.diag.Diagnostic;
 import pdagc.diag.Diags;
 import pdagc.diag.Diagnostics;
+import pdagc.ir.DType;
 import pdagc.mesh.Mesh;
+import pdagc.mesh.MeshAxes;
 import pdagc.mesh.Pipeline;
+import pdagc.program.Module;
+import pdagc.program.Names;
+import pdagc.program.Program;
 import pdagc.sem.BlockRef;
 import pdagc.sem.ClusterSpec;
-import pdagc.sem.DType;
 import pdagc.sem.Deployment;
-import pdagc.sem.Dimension;
 import pdagc.sem.GpuSpec;
 import pdagc.sem.ModelSpec;
 import pdagc.sem.Phase;
 import pdagc.sem.Requirement;
 import pdagc.sem.StrategySpec;
-import pdagc.sem.Units;
 import pdagc.sem.WorkloadSpec;
 import pdagc.source.Span;
+import pdagc.units.Dimension;
+import pdagc.units.Units;
 
 /**
  * Resolves a deploy's names and reads its model, cluster, strategy and workload into checked,
@@ -310,7 +314,7 @@ public final class Elaborator {
             case "interleaved" -> Pipeline.Schedule.INTERLEAVED;
             default -> Pipeline.Schedule.GPIPE;
         };
-        Pipeline pipeline = new Pipeline(mesh.get().size("pp"), (int) Math.min(virtual.getAsLong(), 1 << 20),
+        Pipeline pipeline = new Pipeline(mesh.get().size(MeshAxes.PP), (int) Math.min(virtual.getAsLong(), 1 << 20),
                 (int) Math.min(micro.getAsLong(), 1 << 20), sched);
         Span meshSpan = meshProp.get().value().span();
         return Optional.of(new StrategySpec(e.nameText(), mesh.get(), expertMesh, sp.get().equals("true"), pipeline, stageLayers.orElse(null),

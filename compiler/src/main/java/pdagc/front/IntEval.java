@@ -8,6 +8,7 @@ import pdagc.ast.Expr;
 import pdagc.diag.Code;
 import pdagc.diag.Diagnostic;
 import pdagc.diag.Diagnostics;
+import pdagc.program.Names;
 
 /**
  * Exact integer arithmetic over named parameters ({@code 3*hidden}, {@code hidden/heads}):

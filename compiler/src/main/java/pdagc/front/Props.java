@@ -16,9 +16,10 @@ import pdagc.diag.Code;
 import pdagc.diag.Diagnostic;
 import pdagc.diag.Diags;
 import pdagc.diag.Diagnostics;
-import pdagc.sem.Dimension;
-import pdagc.sem.Units;
+import pdagc.program.Names;
 import pdagc.source.Span;
+import pdagc.units.Dimension;
+import pdagc.units.Units;
 
 /**
  * Reads the properties of one declaration by name and type, and at the end reports the ones that

@@ -6,6 +6,7 @@ import pdagc.diag.Diagnostic;
 import pdagc.diag.Diags;
 import pdagc.diag.Diagnostics;
 import pdagc.mesh.Mesh;
+import pdagc.mesh.MeshAxes;
 import pdagc.sem.Deployment;
 import pdagc.mesh.Mesh;
 import pdagc.mesh.Pipeline;
@@ -41,12 +42,12 @@ final class StrategyCheck {
             diagnostics.add(Diagnostic.of(Code.E0307, d.cluster().spans().getOrDefault("count", d.cluster().span()), gpus, d.cluster().perNode())
                     .label("not a multiple of per_node"));
         }
-        if (mesh.has("sp")) {
-            diagnostics.add(Diagnostic.of(Code.E0306, d.strategy().axisSpan("sp"), "`sp` as a mesh axis")
+        if (mesh.has(MeshAxes.SP)) {
+            diagnostics.add(Diagnostic.of(Code.E0306, d.strategy().axisSpan(MeshAxes.SP), "`sp` as a mesh axis")
                     .label("sequence parallelism uses the tp ranks, it adds no GPUs")
                     .help("remove `sp` from the mesh and write `sequence_parallel true` in the strategy"));
         }
-        for (String axis : List.of("etp", "edp")) {
+        for (String axis : List.of(MeshAxes.ETP, MeshAxes.EDP)) {
             if (mesh.has(axis)) {
                 diagnostics.add(Diagnostic.of(Code.E0306, d.strategy().axisSpan(axis), "`" + axis + "` in the strategy's mesh")
                         .label("an expert axis").help("fold the experts with `expert_mesh [ep N, etp M]`; etp is tp when there is none"));
@@ -57,15 +58,15 @@ final class StrategyCheck {
         pipeline();
         ModelSpec m = d.model();
         StrategySpec st = d.strategy();
-        divides("tp", "tensor-parallel", st.size("tp"), "heads", "attention heads");
-        divides("tp", "tensor-parallel", st.size("tp"), "ffn", "FFN width");
-        divides("tp", "tensor-parallel", st.size("tp"), "vocab", "vocabulary entries");
-        if (m.param("shared_ffn") > 0) divides("tp", "tensor-parallel", st.size("tp"), "shared_ffn", "shared-expert FFN width");
+        divides(MeshAxes.TP, "tensor-parallel", st.size(MeshAxes.TP), "heads", "attention heads");
+        divides(MeshAxes.TP, "tensor-parallel", st.size(MeshAxes.TP), "ffn", "FFN width");
+        divides(MeshAxes.TP, "tensor-parallel", st.size(MeshAxes.TP), "vocab", "vocabulary entries");
+        if (m.param("shared_ffn") > 0) divides(MeshAxes.TP, "tensor-parallel", st.size(MeshAxes.TP), "shared_ffn", "shared-expert FFN width");
         if (m.isMoe()) {
-            divides(st.expertMesh() != null ? "etp" : "tp", "expert-tensor-parallel", st.size("etp"), "expert_ffn", "expert FFN width");
-            divides("ep", "expert-parallel", st.size("ep"), "experts", "experts");
-        } else if (st.size("ep") > 1) {
-            diagnostics.add(Diags.noExpertsToSplit(d.strategy().axisSpan("ep"), m.name(), m.span(), st.size("ep")));
+            divides(st.expertMesh() != null ? MeshAxes.ETP : MeshAxes.withoutExpertMesh(MeshAxes.ETP), "expert-tensor-parallel", st.size(MeshAxes.ETP), "expert_ffn", "expert FFN width");
+            divides(MeshAxes.EP, "expert-parallel", st.size(MeshAxes.EP), "experts", "experts");
+        } else if (st.size(MeshAxes.EP) > 1) {
+            diagnostics.add(Diags.noExpertsToSplit(d.strategy().axisSpan(MeshAxes.EP), m.name(), m.span(), st.size(MeshAxes.EP)));
         }
         int batchWays = mesh.size(MeshAxes.BATCH) * d.strategy().pipeline().microBatches();
         if (d.workload().batch() % batchWays != 0) {
@@ -76,7 +77,7 @@ final class StrategyCheck {
                     .note("the batch is split over " + String.join(" x ", presentBatchAxes())
                             + (d.strategy().pipeline().microBatches() > 1 ? " and into " + d.strategy().pipeline().microBatches() + " micro-batches" : "")));
         }
-        crossNode("tp", "tensor-parallel");
+        crossNode(MeshAxes.TP, "tensor-parallel");
     }
 
     /** An expert mesh folds one pipeline stage's GPUs; its boundaries must nest with the mesh's. */
@@ -85,12 +86,12 @@ final class StrategyCheck {
         if (em == null) return;
         StrategySpec s = d.strategy();
         Span at = s.spanOf("expert_mesh");
-        if (mesh.has("ep")) {
-            diagnostics.add(Diagnostic.of(Code.E0305, s.axisSpan("ep"), "ep").label("ep is in the mesh and in the expert mesh")
+        if (mesh.has(MeshAxes.EP)) {
+            diagnostics.add(Diagnostic.of(Code.E0305, s.axisSpan(MeshAxes.EP), MeshAxes.EP).label("ep is in the mesh and in the expert mesh")
                     .help("with an expert mesh, the strategy's mesh names dp, tp, cp and pp only"));
             return;
         }
-        int stage = mesh.size() / Math.max(1, mesh.size("pp"));
+        int stage = mesh.size() / Math.max(1, mesh.size(MeshAxes.PP));
         if (em.size() != stage) {
             diagnostics.add(Diagnostic.of(Code.E0311, at, em.size(), stage).label(em.size() + " GPUs")
                     .secondary(s.meshSpan(), stage + " GPUs per pipeline stage").help("the expert mesh folds the GPUs of one pipeline stage"));
@@ -104,15 +105,15 @@ final class StrategyCheck {
     private void sequence() {
         StrategySpec s = d.strategy();
         boolean decode = d.workload().phase() == pdagc.sem.Phase.DECODE;
-        int cp = mesh.size("cp");
+        int cp = mesh.size(MeshAxes.CP);
         if (cp > 1 && decode) {
-            diagnostics.add(Diagnostic.of(Code.E0306, s.axisSpan("cp"), "context parallelism in decode")
+            diagnostics.add(Diagnostic.of(Code.E0306, s.axisSpan(MeshAxes.CP), "context parallelism in decode")
                     .label("decode runs one token per sequence").help("use cp for long prefills; use dp to spread decode sequences"));
         } else if (cp > 1 && d.workload().seq() % cp != 0) {
-            diagnostics.add(Diagnostic.of(Code.E0303, s.axisSpan("cp"), "context-parallel", cp, d.workload().seq(), "tokens of each sequence")
+            diagnostics.add(Diagnostic.of(Code.E0303, s.axisSpan(MeshAxes.CP), "context-parallel", cp, d.workload().seq(), "tokens of each sequence")
                     .secondary(d.workload().spans().getOrDefault("seq", d.workload().span()), "seq declared here"));
         }
-        int tp = mesh.size("tp");
+        int tp = mesh.size(MeshAxes.TP);
         if (s.sequenceParallel() && tp > 1) {
             long tokens = d.workload().stepTokens() / Math.max(1, cp);
             if (decode || tokens % tp != 0) {
@@ -120,13 +121,13 @@ final class StrategyCheck {
                                 "tokens of each sequence" + (cp > 1 ? " on each cp rank" : ""))
                         .label("splits the sequence over the " + tp + " tp ranks")
                         .help(decode ? "decode runs one token per sequence: turn sequence parallelism off" : "choose a sequence length divisible by " + tp));
-            } else if (cp > 1 && mesh.index("tp") < mesh.index("cp")) {
+            } else if (cp > 1 && mesh.index(MeshAxes.TP) < mesh.index(MeshAxes.CP)) {
                 // Shardings list a dimension's axes in mesh order: the sequence is split tp-major,
                 // so a cp rank's tokens are not the union of its tp ranks' and every region
                 // boundary regathers the sequence over cp.
                 diagnostics.add(Diagnostic.of(Code.W0314, s.spanOf("sequence_parallel"))
                         .label("the sequence is split over tp, then cp")
-                        .secondary(s.axisSpan("cp"), "cp after tp")
+                        .secondary(s.axisSpan(MeshAxes.CP), "cp after tp")
                         .help("put `cp` before `tp` in the mesh: each cp rank's tokens then split over its tp ranks locally"));
             }
         }
@@ -148,7 +149,7 @@ final class StrategyCheck {
         }
         if (p.schedule() == Pipeline.Schedule.ONE_F_ONE_B && p.stages() > 1 && p.microBatches() < p.stages()) {
             diagnostics.add(Diagnostic.of(Code.W0310, s.spanOf("micro_batches"), p.microBatches(), p.stages())
-                    .label("fewer micro-batches than stages").secondary(s.axisSpan("pp"), p.stages() + " stages")
+                    .label("fewer micro-batches than stages").secondary(s.axisSpan(MeshAxes.PP), p.stages() + " stages")
                     .note(String.format(java.util.Locale.ROOT, "1F1B keeps up to pp micro-batches in flight; with fewer the stages idle %.0f%% of the time",
                             100 * p.bubbleFraction()))
                     .help("use at least " + p.stages() + " micro-batches, or `schedule gpipe`"));
@@ -160,7 +161,7 @@ final class StrategyCheck {
                 diagnostics.add(Diags.stageLayersMismatch(s.spanOf("stage_layers"), d.model().spanOf("layers"), p.chunks(), layers, counts));
             }
         } else if (layers < p.chunks()) {
-            diagnostics.add(Diags.moreChunksThanLayers(s.axisSpan("pp"), d.model().spanOf("layers"), p.chunks(), layers));
+            diagnostics.add(Diags.moreChunksThanLayers(s.axisSpan(MeshAxes.PP), d.model().spanOf("layers"), p.chunks(), layers));
         }
     }
 

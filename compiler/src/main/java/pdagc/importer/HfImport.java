@@ -7,8 +7,8 @@ import java.util.Set;
 import pdagc.diag.Code;
 import pdagc.diag.Diagnostic;
 import pdagc.diag.Diagnostics;
-import pdagc.front.Names;
 import pdagc.front.SourceReader;
+import pdagc.program.Names;
 import pdagc.source.SourceFile;
 
 /**

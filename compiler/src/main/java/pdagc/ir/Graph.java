@@ -3,7 +3,6 @@ package pdagc.ir;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
-import pdagc.sem.DType;
 
 /** The logical IR: one replica's operations in a topological order (every input precedes its use). */
 public final class Graph {

@@ -6,6 +6,7 @@ import java.util.List;
 import java.util.Map;
 import pdagc.ir.Shape;
 import pdagc.mesh.Mesh;
+import pdagc.mesh.MeshAxes;
 import pdagc.mesh.Sharding;
 
 /**
@@ -15,8 +16,6 @@ import pdagc.mesh.Sharding;
  * layout places them), so that one class serves every rank of its stage.
  */
 final class Coordinates {
-    static final String PIPELINE_AXIS = "pp";
-
     private final Mesh mesh;
     private final int stage;
     private final Map<String, String> fields = new LinkedHashMap<>();
@@ -25,7 +24,7 @@ final class Coordinates {
     Coordinates(Mesh mesh, int stage, JavaNames.Scope scope) {
         this.mesh = mesh;
         this.stage = stage;
-        for (Mesh.Axis a : mesh.axes()) if (!a.name().equals(PIPELINE_AXIS)) fields.put(a.name(), scope.claim(a.name()));
+        for (Mesh.Axis a : mesh.axes()) if (!a.name().equals(MeshAxes.PP)) fields.put(a.name(), scope.claim(a.name()));
     }
 
     /** The axes the program is constructed with, in mesh order, and their field names. */
@@ -35,7 +34,7 @@ final class Coordinates {
 
     /** The coordinate of {@code axis} as an expression. */
     String of(String axis) {
-        if (axis.equals(PIPELINE_AXIS)) return Integer.toString(stage);
+        if (axis.equals(MeshAxes.PP)) return Integer.toString(stage);
         String f = fields.get(axis);
         if (f == null) throw new IllegalStateException("no mesh axis " + axis);
         return f;
@@ -44,7 +43,7 @@ final class Coordinates {
     /** Every coordinate in mesh order, with the pipeline stage replaced by {@code ppStage}. */
     List<String> all(int ppStage) {
         List<String> out = new ArrayList<>();
-        for (Mesh.Axis a : mesh.axes()) out.add(a.name().equals(PIPELINE_AXIS) ? Integer.toString(ppStage) : of(a.name()));
+        for (Mesh.Axis a : mesh.axes()) out.add(a.name().equals(MeshAxes.PP) ? Integer.toString(ppStage) : of(a.name()));
         return out;
     }
 

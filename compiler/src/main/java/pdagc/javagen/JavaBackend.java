@@ -4,11 +4,11 @@ import com.palantir.javapoet.JavaFile;
 import com.palantir.javapoet.TypeSpec;
 import java.util.ArrayList;
 import java.util.List;
-import pdagc.driver.MaterializedPlan;
-import pdagc.partition.SpmdNode;
-import pdagc.partition.SpmdProgram;
+import pdagc.ir.Graph;
 import pdagc.sem.Deployment;
 import pdagc.sem.Phase;
+import pdagc.spmd.SpmdNode;
+import pdagc.spmd.SpmdProgram;
 
 /**
  * The Java backend ({@code --emit java}): executor stubs for a plan, written with JavaPoet. One
@@ -44,10 +44,11 @@ public final class JavaBackend {
         }
     }
 
-    /** The sources of the plan's stubs, in a fixed order: runtime, mesh, plan, then the stages. */
-    public static List<Source> generate(MaterializedPlan plan) {
-        Deployment d = plan.deployment();
-        SpmdProgram program = plan.spmd();
+    /**
+     * The sources of the stubs of deployment {@code d}'s plan, in a fixed order: runtime, mesh, plan,
+     * then the stages. {@code graph} is the logical IR that {@code program} was partitioned from.
+     */
+    public static List<Source> generate(Deployment d, Graph graph, SpmdProgram program) {
         String source = d.span().file().displayName();
         GeneratedTypes types = GeneratedTypes.of(d.name(), program.pipeline().stages());
         String planDoc = "plan " + JavaText.javadoc(d.name());
@@ -57,7 +58,7 @@ public final class JavaBackend {
         specs.add(MeshClass.spec(types.mesh(), program.mesh(), planDoc));
         specs.add(PlanClass.spec(types, program.mesh(), program.pipeline(), d.name(), source, planDoc));
         for (int s = 0; s < program.pipeline().stages(); s++) {
-            specs.add(new StageProgram(types, program, plan.graph(), s, attentionContext, planDoc).spec());
+            specs.add(new StageProgram(types, program, graph, s, attentionContext, planDoc).spec());
         }
         String header = header(source, d, program);
         List<Source> out = new ArrayList<>();

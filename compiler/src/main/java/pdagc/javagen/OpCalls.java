@@ -11,9 +11,9 @@ import pdagc.ir.Node;
 import pdagc.ir.Op;
 import pdagc.ir.Shape;
 import pdagc.mesh.Sharding;
-import pdagc.partition.SpmdNode;
-import pdagc.partition.SpmdProgram;
-import pdagc.partition.WeightLayout;
+import pdagc.spmd.SpmdNode;
+import pdagc.spmd.SpmdProgram;
+import pdagc.spmd.WeightLayout;
 
 /**
  * The runtime call of each op: which {@link RuntimeApi} method, and its arguments computed from the

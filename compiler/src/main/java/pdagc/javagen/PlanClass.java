@@ -13,6 +13,7 @@ import java.util.List;
 import java.util.Map;
 import javax.lang.model.element.Modifier;
 import pdagc.mesh.Mesh;
+import pdagc.mesh.MeshAxes;
 import pdagc.mesh.Pipeline;
 
 /**
@@ -45,7 +46,7 @@ final class PlanClass {
     }
 
     private static MethodSpec programOf(ClassName meshClass, Mesh mesh) {
-        int pp = mesh.index(Coordinates.PIPELINE_AXIS);
+        int pp = mesh.index(MeshAxes.PP);
         MethodSpec.Builder m = MethodSpec.methodBuilder("programOf").addModifiers(Modifier.PUBLIC, Modifier.STATIC).returns(TypeName.INT)
                 .addJavadoc("The program GPU {@code gpu} runs: the index of its pipeline stage.\n")
                 .addParameter(TypeName.INT, "gpu");
@@ -56,7 +57,7 @@ final class PlanClass {
     /** The GPU's program bound to a runtime: the stage's class constructed with the GPU's coordinates. */
     private static MethodSpec program(GeneratedTypes types, Mesh mesh) {
         List<String> coords = new ArrayList<>();
-        for (int i = 0; i < mesh.axes().size(); i++) if (!mesh.axes().get(i).name().equals(Coordinates.PIPELINE_AXIS)) coords.add("c[" + i + "]");
+        for (int i = 0; i < mesh.axes().size(); i++) if (!mesh.axes().get(i).name().equals(MeshAxes.PP)) coords.add("c[" + i + "]");
         CodeBlock.Builder cases = CodeBlock.builder();
         for (int s = 0; s < types.stages().size(); s++) {
             cases.add("case $L -> new $T<>(runtime$L)::run;\n", s, types.stages().get(s), coords.isEmpty() ? "" : ", " + String.join(", ", coords));

@@ -5,7 +5,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import pdagc.ir.Op;
-import pdagc.partition.SpmdNode;
+import pdagc.spmd.SpmdNode;
 
 /**
  * Splits a pipeline chunk's ops into methods, one per layer where it can: a JVM method holds at

@@ -15,9 +15,10 @@ import java.util.Map;
 import javax.lang.model.element.Modifier;
 import pdagc.ir.Graph;
 import pdagc.ir.Op;
+import pdagc.mesh.MeshAxes;
 import pdagc.mesh.Pipeline;
-import pdagc.partition.SpmdNode;
-import pdagc.partition.SpmdProgram;
+import pdagc.spmd.SpmdNode;
+import pdagc.spmd.SpmdProgram;
 
 /**
  * The class of one distinct GPU program: the ops of one pipeline stage's chunks, which every GPU of
@@ -108,7 +109,7 @@ final class StageProgram {
     }
 
     private CodeBlock classDoc() {
-        String axes = program.mesh().has(Coordinates.PIPELINE_AXIS) ? "pipeline stage " + stage : "the only pipeline stage";
+        String axes = program.mesh().has(MeshAxes.PP) ? "pipeline stage " + stage : "the only pipeline stage";
         String text = "The program of " + axes + " of " + planDoc + ": every GPU of this stage runs it on its own shards. A GPU constructs it"
                 + " with its mesh coordinates, which fix its shards and its collective groups; {@link #run()} executes the stage's schedule ("
                 + program.pipeline().schedule().keyword() + ", " + program.pipeline().microBatches() + " micro-batch"

@@ -16,13 +16,13 @@ import pdagc.diag.Diagnostic;
 import pdagc.diag.Diags;
 import pdagc.diag.Diagnostics;
 import pdagc.front.IntEval;
-import pdagc.front.MeshAxes;
-import pdagc.front.Names;
-import pdagc.front.Program;
 import pdagc.ir.Graph;
 import pdagc.ir.Op;
 import pdagc.ir.Parallel;
 import pdagc.ir.Shape;
+import pdagc.mesh.MeshAxes;
+import pdagc.program.Names;
+import pdagc.program.Program;
 import pdagc.sem.BlockRef;
 import pdagc.sem.ModelSpec;
 import pdagc.source.Span;
@@ -272,7 +272,7 @@ final class BlockInterpreter {
             Diagnostic.Builder d = Diagnostic.of(Code.E0404, c.callee().span(), callee).label("not found");
             java.util.Set<String> known = new java.util.TreeSet<>(Builtins.names());
             known.addAll(program.visibleNames(scope.block().module(), "block"));
-            pdagc.front.Names.suggest(c.callee().last(), known).ifPresent(s -> d.help("did you mean `" + s + "`?"));
+            pdagc.program.Names.suggest(c.callee().last(), known).ifPresent(s -> d.help("did you mean `" + s + "`?"));
             error(d);
             return Optional.empty();
         }
@@ -310,7 +310,7 @@ final class BlockInterpreter {
             } catch (IllegalArgumentException e) {
                 Diagnostic.Builder d = Diagnostic.of(Code.E0408, a.name().span(), a.name().text()).label("unknown annotation")
                         .note("annotations are @column, @row, @vocab, @experts");
-                pdagc.front.Names.suggest(a.name().text(), List.of("column", "row", "vocab", "experts"))
+                pdagc.program.Names.suggest(a.name().text(), List.of("column", "row", "vocab", "experts"))
                         .ifPresent(s -> d.help("did you mean `@" + s + "`?"));
                 error(d);
                 return null;
@@ -318,10 +318,10 @@ final class BlockInterpreter {
             if (a.axes().size() != 1 || !MeshAxes.KNOWN.contains(a.axes().get(0).text())) {
                 List<String> axes = a.axes().stream().map(x -> x.text()).toList();
                 error(Diags.annotationAxes(a.span(), a.name().text(), axes, MeshAxes.KNOWN,
-                        axes.size() == 1 ? pdagc.front.Names.suggest(axes.get(0), MeshAxes.KNOWN) : Optional.empty()));
+                        axes.size() == 1 ? pdagc.program.Names.suggest(axes.get(0), MeshAxes.KNOWN) : Optional.empty()));
                 return null;
             }
-            if (a.axes().get(0).text().equals("pp")) {
+            if (a.axes().get(0).text().equals(MeshAxes.PP)) {
                 // Pipeline stages split the layers, not a weight: every collective a split over pp
                 // needed would run between stages that hold different layers.
                 error(Diags.annotationOverPipeline(a.axes().get(0).span(), a.name().text()));

@@ -10,7 +10,7 @@ import pdagc.diag.Diagnostics;
 import pdagc.driver.Compiler;
 import pdagc.driver.MaterializedPlan;
 import pdagc.front.Loader;
-import pdagc.front.Program;
+import pdagc.program.Program;
 import pdagc.source.SourceFile;
 
 /**

@@ -42,14 +42,14 @@ import pdagc.diag.Diagnostic;
 import pdagc.diag.Label;
 import pdagc.diag.Severity;
 import pdagc.driver.MaterializedPlan;
-import pdagc.front.Module;
-import pdagc.front.Names;
-import pdagc.front.Program;
-import pdagc.partition.SpmdNode;
+import pdagc.program.Module;
+import pdagc.program.Names;
+import pdagc.program.Program;
 import pdagc.sem.Phase;
-import pdagc.sem.Units;
 import pdagc.source.SourceFile;
 import pdagc.source.Span;
+import pdagc.spmd.SpmdNode;
+import pdagc.units.Units;
 
 /**
  * The document half of the language server: keeps each open document compiled, publishes its

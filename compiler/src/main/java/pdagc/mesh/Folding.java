@@ -23,7 +23,7 @@ public final class Folding {
 
     public static Optional<Result> refine(Mesh mesh, Mesh experts) {
         List<Mesh.Axis> inner = new ArrayList<>();
-        for (Mesh.Axis a : mesh.axes()) if (!a.name().equals("pp")) inner.add(a);
+        for (Mesh.Axis a : mesh.axes()) if (!a.name().equals(MeshAxes.PP)) inner.add(a);
         TreeSet<Long> bounds = new TreeSet<>();
         bounds.addAll(boundaries(inner));
         bounds.addAll(boundaries(experts.axes()));
@@ -39,9 +39,9 @@ public final class Folding {
         List<long[]> factorRanges = new ArrayList<>();
         long stride = product(inner);
         for (Mesh.Axis a : mesh.axes()) {
-            if (a.name().equals("pp")) {
+            if (a.name().equals(MeshAxes.PP)) {
                 factors.add(a);
-                axes.put("pp", a.size() > 1 ? List.of("pp") : List.of());
+                axes.put(MeshAxes.PP, a.size() > 1 ? List.of(MeshAxes.PP) : List.of());
                 continue;
             }
             long hi = stride;
@@ -69,7 +69,7 @@ public final class Folding {
             List<String> names = new ArrayList<>();
             int i = 0;
             for (Mesh.Axis f : factors) {
-                if (f.name().equals("pp")) continue;
+                if (f.name().equals(MeshAxes.PP)) continue;
                 long[] r = factorRanges.get(i++);
                 if (r[0] >= lo && r[1] <= hi && f.size() > 1) names.add(f.name());
             }

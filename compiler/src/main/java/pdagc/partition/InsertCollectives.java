@@ -14,8 +14,11 @@ import pdagc.ir.Graph;
 import pdagc.ir.Node;
 import pdagc.ir.Op;
 import pdagc.ir.Shape;
+import pdagc.mesh.MeshContext;
 import pdagc.mesh.Pipeline;
 import pdagc.mesh.Sharding;
+import pdagc.spmd.SpmdNode;
+import pdagc.spmd.SpmdProgram;
 
 /**
  * insert-collectives: builds the SPMD program from the logical IR and the propagated shardings,

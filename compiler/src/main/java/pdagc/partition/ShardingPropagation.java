@@ -4,6 +4,7 @@ import java.util.ArrayList;
 import java.util.List;
 import pdagc.ir.Graph;
 import pdagc.ir.Node;
+import pdagc.mesh.MeshContext;
 import pdagc.mesh.Sharding;
 
 /**

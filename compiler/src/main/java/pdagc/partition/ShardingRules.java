@@ -5,6 +5,7 @@ import java.util.List;
 import pdagc.ir.Node;
 import pdagc.ir.Op;
 import pdagc.ir.Parallel;
+import pdagc.mesh.MeshContext;
 import pdagc.mesh.Sharding;
 
 /**

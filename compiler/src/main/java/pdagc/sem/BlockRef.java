@@ -1,7 +1,7 @@
 package pdagc.sem;
 
 import pdagc.ast.Decl;
-import pdagc.front.Module;
+import pdagc.program.Module;
 
 /** A block declaration with the module that declares it, whose imports its body sees. */
 public record BlockRef(Module module, Decl.Block block) {

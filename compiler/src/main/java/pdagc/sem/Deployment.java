@@ -1,7 +1,7 @@
 package pdagc.sem;
 
 import java.util.List;
-import pdagc.front.Program;
+import pdagc.program.Program;
 import pdagc.source.Span;
 
 /** A checked deployment: a model on a cluster with a strategy for a workload. */

@@ -3,6 +3,7 @@ package pdagc.sem;
 import java.util.List;
 import java.util.Map;
 import pdagc.mesh.Mesh;
+import pdagc.mesh.MeshAxes;
 import pdagc.mesh.Pipeline;
 import pdagc.source.Span;
 
@@ -28,7 +29,7 @@ public record StrategySpec(
     /** The size of a parallel axis wherever it is declared (the expert mesh for ep, etp, edp when there is one). */
     public int size(String axis) {
         if (expertMesh != null && expertMesh.has(axis)) return expertMesh.size(axis);
-        if (axis.equals("etp")) return expertMesh != null ? 1 : mesh.size("tp");
+        if (axis.equals(MeshAxes.ETP)) return expertMesh != null ? 1 : mesh.size(MeshAxes.withoutExpertMesh(axis));
         return mesh.size(axis);
     }
 

@@ -1,6 +1,7 @@
 package pdagc.sem;
 
 import java.util.Map;
+import pdagc.ir.DType;
 import pdagc.source.Span;
 
 /**

@@ -15,9 +15,9 @@ import org.antlr.v4.runtime.misc.IntervalSet;
 import pdagc.diag.Code;
 import pdagc.diag.Diagnostic;
 import pdagc.diag.Diagnostics;
-import pdagc.sem.Units;
 import pdagc.source.SourceFile;
 import pdagc.source.Span;
+import pdagc.units.Units;
 
 /**
  * Turns ANTLR's lexer and parser errors into coded diagnostics with friendly token names

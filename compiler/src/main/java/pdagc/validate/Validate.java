@@ -16,9 +16,9 @@ import pdagc.dag.Schedules;
 import pdagc.dag.TopologicalOrder;
 import pdagc.ir.Op;
 import pdagc.mesh.Mesh;
-import pdagc.partition.SpmdNode;
 import pdagc.ir.CollectiveKind;
 import pdagc.ir.NodeKind;
+import pdagc.spmd.SpmdNode;
 
 /**
  * validate: the checks of design section 5 on a per-GPU DAG, run before every backend. The DAG is

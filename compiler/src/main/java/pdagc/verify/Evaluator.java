@@ -11,9 +11,9 @@ import pdagc.ir.Graph;
 import pdagc.ir.Op;
 import pdagc.mesh.Mesh;
 import pdagc.mesh.Sharding;
-import pdagc.partition.SpmdNode;
-import pdagc.partition.SpmdProgram;
-import pdagc.partition.WeightLayout;
+import pdagc.spmd.SpmdNode;
+import pdagc.spmd.SpmdProgram;
+import pdagc.spmd.WeightLayout;
 
 /**
  * Runs a per-GPU DAG with real numbers: every GPU holds its shards of deterministic global weights

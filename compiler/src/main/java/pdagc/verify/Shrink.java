@@ -4,8 +4,8 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import pdagc.front.MeshAxes;
 import pdagc.mesh.Mesh;
+import pdagc.mesh.MeshAxes;
 import pdagc.sem.Deployment;
 import pdagc.sem.ModelSpec;
 import pdagc.sem.Phase;
@@ -28,7 +28,7 @@ public final class Shrink {
     public static Result run(Deployment d) {
         Mesh mesh = d.strategy().mesh();
         ModelSpec m = d.model();
-        int tp = d.strategy().size("tp");
+        int tp = d.strategy().size(MeshAxes.TP);
         List<String> notes = new ArrayList<>();
         Map<String, Long> p = new LinkedHashMap<>(m.params());
         // Every split divides a size by a product of distinct mesh factors that annotations name;
@@ -93,7 +93,7 @@ public final class Shrink {
         int ways = mesh.size(MeshAxes.BATCH) * s.pipeline().microBatches();
         long batch = ways * (ways <= 16 ? 2L : 1L);
         boolean decode = w.phase() == Phase.DECODE;
-        long unit = (long) (s.sequenceParallel() ? tp : 1) * mesh.size("cp");
+        long unit = (long) (s.sequenceParallel() ? tp : 1) * mesh.size(MeshAxes.CP);
         long seq = decode ? 1 : unit * Math.max(1, (4 + unit - 1) / unit);
         long context = decode ? 5 : seq;
         notes.add("batch " + w.batch() + " -> " + batch + " (splits " + ways + " ways over the data-parallel axes"
@@ -118,7 +118,7 @@ public final class Shrink {
      */
     static long splitting(Deployment d) {
         java.util.Set<String> named = new java.util.TreeSet<>();
-        for (pdagc.front.Module m : d.program().modules()) {
+        for (pdagc.program.Module m : d.program().modules()) {
             for (pdagc.ast.Decl decl : m.declList()) {
                 if (!(decl instanceof pdagc.ast.Decl.Block b)) continue;
                 for (pdagc.ast.Stmt st : b.body()) {
@@ -127,9 +127,9 @@ public final class Shrink {
                 }
             }
         }
-        named.remove("pp");
+        named.remove(MeshAxes.PP);
         StrategySpec s = d.strategy();
-        java.util.Optional<pdagc.partition.MeshContext> ctx = pdagc.partition.MeshContext.of(s.mesh(), s.expertMesh(), s.sequenceParallel());
+        java.util.Optional<pdagc.mesh.MeshContext> ctx = pdagc.mesh.MeshContext.of(s.mesh(), s.expertMesh(), s.sequenceParallel());
         if (ctx.isEmpty()) return 2L * s.mesh().size();
         java.util.Set<String> factors = new java.util.LinkedHashSet<>();
         for (String a : named) factors.addAll(ctx.get().resolve(a));

@@ -11,8 +11,8 @@ import pdagc.ir.Graph;
 import pdagc.ir.Node;
 import pdagc.mesh.Mesh;
 import pdagc.mesh.Sharding;
-import pdagc.partition.SpmdNode;
-import pdagc.partition.SpmdProgram;
+import pdagc.spmd.SpmdNode;
+import pdagc.spmd.SpmdProgram;
 
 /**
  * The proof of a plan: runs the unpartitioned model (the logical IR on one simulated GPU) and the

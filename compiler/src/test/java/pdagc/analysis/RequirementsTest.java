@@ -12,8 +12,8 @@ import pdagc.diag.Diagnostic;
 import pdagc.diag.DiagnosticRenderer;
 import pdagc.driver.Compiler;
 import pdagc.driver.MaterializedPlan;
-import pdagc.sem.Units;
 import pdagc.source.SourceFile;
+import pdagc.units.Units;
 
 /** {@code require} clauses against the analysis: a violated one is E0501 at the clause, with the figure and the limit. */
 class RequirementsTest {

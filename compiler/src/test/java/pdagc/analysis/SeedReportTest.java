@@ -18,8 +18,8 @@ import pdagc.cli.Main;
 import pdagc.driver.Compile;
 import pdagc.driver.Compiler;
 import pdagc.driver.MaterializedPlan;
-import pdagc.sem.Units;
 import pdagc.source.SourceFile;
+import pdagc.units.Units;
 
 /**
  * The seed's figures (EP-16 x TP-4 on 64 H100s, prefill of 128 x 128 tokens), derived by hand from

@@ -7,10 +7,10 @@ import pdagc.dag.DagNode;
 import pdagc.dag.EdgeKind;
 import pdagc.dag.GpuInfo;
 import pdagc.dag.PlanDag;
+import pdagc.ir.DType;
 import pdagc.ir.NodeKind;
 import pdagc.ir.Shape;
 import pdagc.mesh.Mesh;
-import pdagc.sem.DType;
 
 /**
  * Hand-built plans for the backend tests: 4 GPUs on a mesh [ep 2, tp 2] (two per cluster node),

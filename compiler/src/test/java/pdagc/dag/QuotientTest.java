@@ -16,8 +16,8 @@ import pdagc.analysis.Analysis;
 import pdagc.driver.Compile;
 import pdagc.driver.MaterializedPlan;
 import pdagc.ir.Op;
-import pdagc.partition.SpmdNode;
-import pdagc.partition.SpmdProgram;
+import pdagc.spmd.SpmdNode;
+import pdagc.spmd.SpmdProgram;
 import pdagc.validate.Validate;
 
 /**

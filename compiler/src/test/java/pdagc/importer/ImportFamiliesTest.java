@@ -6,7 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.List;
 import org.junit.jupiter.api.Test;
-import pdagc.analysis.ModelStats;
+import pdagc.lower.ModelStats;
 import pdagc.verify.Verify;
 
 /**

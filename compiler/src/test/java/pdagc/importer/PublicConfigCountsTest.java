@@ -3,7 +3,7 @@ package pdagc.importer;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import org.junit.jupiter.api.Test;
-import pdagc.analysis.ModelStats;
+import pdagc.lower.ModelStats;
 
 /**
  * Real configs beyond the reference four, counted from their imported IR and compared with an

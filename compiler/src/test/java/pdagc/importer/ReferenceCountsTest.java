@@ -9,7 +9,7 @@ import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 import pdagc.Repo;
-import pdagc.analysis.ModelStats;
+import pdagc.lower.ModelStats;
 
 /**
  * The exact counts of the shared reference facts: each config in {@code ../shared/reference/hf-configs/}

@@ -14,10 +14,10 @@ import org.junit.jupiter.api.Test;
 import pdagc.driver.MaterializedPlan;
 import pdagc.ir.CollectiveKind;
 import pdagc.ir.Op;
-import pdagc.partition.SpmdNode;
-import pdagc.partition.SpmdProgram;
 import pdagc.runtime.RuntimeFailure;
 import pdagc.source.SourceFile;
+import pdagc.spmd.SpmdNode;
+import pdagc.spmd.SpmdProgram;
 
 /**
  * A program that cannot finish ends in an error that names the GPUs and what each waits on, within

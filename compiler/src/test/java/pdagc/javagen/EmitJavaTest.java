@@ -67,7 +67,7 @@ class EmitJavaTest {
         assertEquals(first.keySet(), second.keySet());
         for (String f : first.keySet()) assertArrayEquals(first.get(f), second.get(f), f);
         MaterializedPlan plan = new Compiler(Set.of()).compile(Repo.file(SEED), relative(SEED), null).orElseThrow();
-        List<JavaBackend.Source> generated = JavaBackend.generate(plan);
+        List<JavaBackend.Source> generated = JavaBackend.generate(plan.deployment(), plan.graph(), plan.spmd());
         for (JavaBackend.Source s : generated) assertArrayEquals(s.text().getBytes(StandardCharsets.UTF_8), first.get(s.path()), s.path());
         assertFalse(new String(first.get("pdagc/generated/SeedPlan.java"), StandardCharsets.UTF_8).contains(Repo.root().toString()),
                 "no machine path in the output");

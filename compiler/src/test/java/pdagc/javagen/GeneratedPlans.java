@@ -52,7 +52,7 @@ final class GeneratedPlans {
     /** The generated sources by path. */
     static Map<String, String> sources(MaterializedPlan plan) {
         Map<String, String> out = new LinkedHashMap<>();
-        for (JavaBackend.Source s : JavaBackend.generate(plan)) out.put(s.path(), s.text());
+        for (JavaBackend.Source s : JavaBackend.generate(plan.deployment(), plan.graph(), plan.spmd())) out.put(s.path(), s.text());
         return out;
     }
 

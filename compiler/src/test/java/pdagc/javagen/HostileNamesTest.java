@@ -15,11 +15,11 @@ import pdagc.dag.PlanDag;
 import pdagc.driver.MaterializedPlan;
 import pdagc.ir.Graph;
 import pdagc.ir.Node;
-import pdagc.partition.SpmdNode;
-import pdagc.partition.SpmdProgram;
 import pdagc.runtime.CollectiveSemantics;
 import pdagc.sem.Deployment;
 import pdagc.source.SourceFile;
+import pdagc.spmd.SpmdNode;
+import pdagc.spmd.SpmdProgram;
 import pdagc.verify.Verify;
 
 /**

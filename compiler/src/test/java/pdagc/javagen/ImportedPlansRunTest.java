@@ -17,9 +17,9 @@ import pdagc.diag.Diagnostics;
 import pdagc.driver.MaterializedPlan;
 import pdagc.importer.HfImport;
 import pdagc.ir.Op;
-import pdagc.partition.SpmdNode;
 import pdagc.runtime.CollectiveSemantics;
 import pdagc.source.SourceFile;
+import pdagc.spmd.SpmdNode;
 import pdagc.verify.Verify;
 
 /**

@@ -16,16 +16,16 @@ import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
 import pdagc.Repo;
 import pdagc.analysis.OpCost;
+import pdagc.ir.DType;
 import pdagc.ir.NormType;
 import pdagc.ir.Op;
 import pdagc.ir.Shape;
 import pdagc.mesh.Mesh;
 import pdagc.mesh.Pipeline;
 import pdagc.mesh.Sharding;
-import pdagc.partition.SpmdNode;
-import pdagc.partition.SpmdProgram;
-import pdagc.partition.WeightLayout;
-import pdagc.sem.DType;
+import pdagc.spmd.SpmdNode;
+import pdagc.spmd.SpmdProgram;
+import pdagc.spmd.WeightLayout;
 
 /**
  * The operations' per-op rules agree with each other and with the editor: the built-in names are

@@ -7,11 +7,12 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import pdagc.ir.DType;
 import pdagc.ir.Graph;
 import pdagc.ir.Op;
 import pdagc.ir.Parallel;
 import pdagc.ir.Shape;
-import pdagc.sem.DType;
+import pdagc.spmd.IrText;
 
 /**
  * Reads the logical IR's text form ({@link IrText#logical}, what {@code --print-ir-after lower}

@@ -24,7 +24,10 @@ import pdagc.diag.Diagnostics;
 import pdagc.driver.Compiler;
 import pdagc.driver.MaterializedPlan;
 import pdagc.ir.Graph;
+import pdagc.mesh.MeshContext;
 import pdagc.sem.Deployment;
+import pdagc.spmd.IrText;
+import pdagc.spmd.SpmdProgram;
 
 /**
  * The logical IR read back from its text: print, read, print gives the same text for every example
@@ -79,11 +82,11 @@ class IrReaderTest {
         Deployment d = p.get().plan().deployment();
         MeshContext mesh = MeshContext.of(d.strategy().mesh(), d.strategy().expertMesh(), d.strategy().sequenceParallel()).orElseThrow();
         ShardingPropagation.Result shardings = ShardingPropagation.run(g, mesh);
-        assertEquals(p.get().text().get(ShardingPropagation.NAME), IrText.sharded(g, shardings));
+        assertEquals(p.get().text().get(ShardingPropagation.NAME), IrText.sharded(ShardingPropagation.NAME, g, shardings.output(), shardings.required()));
         int[] chunks = PipelineStaging.run(g, d.strategy().pipeline(), d.model().layers(), d.strategy().stageLayers());
         Diagnostics diagnostics = new Diagnostics();
         SpmdProgram spmd = InsertCollectives.run(g, shardings, mesh, d.strategy().pipeline(), chunks, diagnostics).orElseThrow();
-        assertEquals(p.get().text().get(InsertCollectives.NAME), IrText.spmd(spmd));
+        assertEquals(p.get().text().get(InsertCollectives.NAME), IrText.spmd(InsertCollectives.NAME, spmd));
     }
 
     @Test

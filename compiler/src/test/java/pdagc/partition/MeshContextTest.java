@@ -6,6 +6,7 @@ import static pdagc.partition.Shardings.mesh;
 
 import java.util.List;
 import org.junit.jupiter.api.Test;
+import pdagc.mesh.MeshContext;
 
 /** The mesh as the partitioner sees it: annotation axes resolved to factor axes, and the axes that split tokens. */
 class MeshContextTest {

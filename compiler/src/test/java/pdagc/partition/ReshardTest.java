@@ -15,6 +15,7 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
 import pdagc.mesh.Mesh;
+import pdagc.mesh.MeshContext;
 import pdagc.mesh.Sharding;
 
 /**

@@ -14,6 +14,7 @@ import pdagc.ir.Node;
 import pdagc.ir.Op;
 import pdagc.ir.Parallel;
 import pdagc.ir.Shape;
+import pdagc.mesh.MeshContext;
 import pdagc.mesh.Sharding;
 
 /**

@@ -29,7 +29,7 @@ import pdagc.diag.DiagnosticRenderer;
 import pdagc.diag.Diagnostics;
 import pdagc.front.Elaborator;
 import pdagc.front.Loader;
-import pdagc.front.Program;
+import pdagc.program.Program;
 import pdagc.source.SourceFile;
 
 /**

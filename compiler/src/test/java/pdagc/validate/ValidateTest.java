@@ -16,8 +16,8 @@ import pdagc.dag.Quotient;
 import pdagc.driver.Compile;
 import pdagc.driver.MaterializedPlan;
 import pdagc.ir.Op;
-import pdagc.partition.SpmdNode;
-import pdagc.partition.SpmdProgram;
+import pdagc.spmd.SpmdNode;
+import pdagc.spmd.SpmdProgram;
 
 /**
  * Validation accepts a correct plan and names what is wrong in broken copies of it: given node by

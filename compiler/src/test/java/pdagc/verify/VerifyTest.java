@@ -16,8 +16,8 @@ import pdagc.dag.PlanDag;
 import pdagc.driver.Compiler;
 import pdagc.driver.MaterializedPlan;
 import pdagc.ir.Op;
-import pdagc.partition.SpmdNode;
-import pdagc.partition.SpmdProgram;
+import pdagc.spmd.SpmdNode;
+import pdagc.spmd.SpmdProgram;
 
 /** The seed verifies, and plans broken in each of three ways are caught, with the GPU and node named. */
 public class VerifyTest {

@@ -1,9 +1,9 @@
-package pdagc.partition;
+package pdagc.spmd;
 
 import java.util.List;
+import pdagc.ir.DType;
 import pdagc.mesh.Mesh;
 import pdagc.mesh.Pipeline;
-import pdagc.sem.DType;
 
 /**
  * The partitioned program: one list of operations, in order, that every rank of the mesh runs on

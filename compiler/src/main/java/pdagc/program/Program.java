@@ -1,4 +1,4 @@
-package pdagc.front;
+package pdagc.program;
 
 import java.util.ArrayList;
 import java.util.List;

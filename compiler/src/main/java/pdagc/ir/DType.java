@@ -1,4 +1,4 @@
-package pdagc.sem;
+package pdagc.ir;
 
 /** Element types of activations and weights, with their sizes. */
 public enum DType {

@@ -1,4 +1,4 @@
-package pdagc.sem;
+package pdagc.units;
 
 /** What a quantity measures; each has one base unit in which pdagc computes. */
 public enum Dimension {

@@ -1,4 +1,4 @@
-package pdagc.partition;
+package pdagc.mesh;
 
 import java.util.ArrayList;
 import java.util.Collection;
@@ -6,11 +6,9 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import pdagc.mesh.Folding;
-import pdagc.mesh.Mesh;
 
 /**
- * The mesh as the partitioner sees it. The strategy's mesh (attention and dense parts) and its
+ * The mesh as the plan sees it. The strategy's mesh (attention and dense parts) and its
  * optional expert mesh fold the same GPUs in the same row-major order; their common refinement is
  * a mesh of factor axes, and every axis of either mesh is a list of factors: with attention
  * {@code [dp 80, tp 4]} and experts {@code [ep 320]}, ep is {@code [dp, tp]}. Shardings and
@@ -42,7 +40,7 @@ public final class MeshContext {
         Map<String, List<String>> axes = new LinkedHashMap<>();
         if (experts == null) {
             for (Mesh.Axis a : mesh.axes()) axes.put(a.name(), a.size() > 1 ? List.of(a.name()) : List.of());
-            if (!axes.containsKey("etp")) axes.put("etp", axes.getOrDefault("tp", List.of()));
+            if (!axes.containsKey(MeshAxes.ETP)) axes.put(MeshAxes.ETP, axes.getOrDefault(MeshAxes.withoutExpertMesh(MeshAxes.ETP), List.of()));
             return Optional.of(new MeshContext(mesh, axes, sequenceParallel));
         }
         return Folding.refine(mesh, experts).map(f -> new MeshContext(f.factors(), f.axes(), sequenceParallel));
@@ -60,22 +58,22 @@ public final class MeshContext {
     /** The axes that split the batch of the attention and dense parts: dp, and ep when it is a strategy axis. */
     public List<String> batchAxes() {
         List<String> out = new ArrayList<>();
-        for (String a : List.of("dp", "ep", "edp")) if (!isExpertOnly(a)) out.addAll(resolve(a));
+        for (String a : MeshAxes.BATCH) if (!isExpertOnly(a)) out.addAll(resolve(a));
         return ordered(out);
     }
 
     /** The axes that split the sequence everywhere: context parallelism. */
     public List<String> contextAxes() {
-        return resolve("cp");
+        return resolve(MeshAxes.CP);
     }
 
     /** The axes that also split the sequence between tensor-parallel regions: tp, under sequence parallelism. */
     public List<String> sequenceParallelAxes() {
-        return sequenceParallel ? resolve("tp") : List.of();
+        return sequenceParallel ? resolve(MeshAxes.TP) : List.of();
     }
 
     private boolean isExpertOnly(String axis) {
-        return !factors.has(axis) && axes.containsKey(axis) && !axis.equals("dp");
+        return !factors.has(axis) && axes.containsKey(axis) && !axis.equals(MeshAxes.DP);
     }
 
     /** The given axes that exist in the mesh, in the mesh's order. */

@@ -1,4 +1,4 @@
-package pdagc.front;
+package pdagc.program;
 
 import java.util.Collection;
 import java.util.Comparator;

@@ -1,4 +1,4 @@
-package pdagc.sem;
+package pdagc.units;
 
 import java.util.Map;
 

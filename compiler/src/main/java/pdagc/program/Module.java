@@ -1,4 +1,4 @@
-package pdagc.front;
+package pdagc.program;
 
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -16,7 +16,7 @@ public final class Module {
     private final Map<String, Module> imports = new LinkedHashMap<>();
     private final Map<String, Decl> decls = new LinkedHashMap<>();
 
-    Module(String name, CompilationUnit unit) {
+    public Module(String name, CompilationUnit unit) {
         this.name = name;
         this.unit = unit;
     }

@@ -1,4 +1,4 @@
-package pdagc.partition;
+package pdagc.spmd;
 
 import java.util.List;
 import pdagc.ir.Op;

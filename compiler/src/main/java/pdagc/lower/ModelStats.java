@@ -1,16 +1,15 @@
-package pdagc.analysis;
+package pdagc.lower;
 
 import pdagc.ir.Overflow;
 import java.util.HashSet;
 import java.util.Optional;
 import java.util.Set;
 import pdagc.diag.Diagnostics;
-import pdagc.front.Program;
 import pdagc.ir.Graph;
 import pdagc.ir.Node;
 import pdagc.ir.Op;
 import pdagc.ir.Shape;
-import pdagc.lower.Lowering;
+import pdagc.program.Program;
 import pdagc.sem.ModelSpec;
 
 /**

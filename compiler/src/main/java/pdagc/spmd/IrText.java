@@ -1,10 +1,11 @@
-package pdagc.partition;
+package pdagc.spmd;
 
 import java.util.List;
 import pdagc.ir.Graph;
 import pdagc.ir.Node;
 import pdagc.ir.Op;
 import pdagc.ir.Parallel;
+import pdagc.mesh.Sharding;
 
 /**
  * The deterministic text form of the IR after each pass, for goldens and {@code --print-ir-after}:
@@ -24,13 +25,14 @@ public final class IrText {
         return b.toString();
     }
 
-    public static String sharded(Graph g, ShardingPropagation.Result r) {
+    /** The logical IR after {@code pass}, with each value's sharding and each use's required one. */
+    public static String sharded(String pass, Graph g, List<Sharding> output, List<List<Sharding>> required) {
         StringBuilder b = new StringBuilder();
-        b.append("// pass: ").append(ShardingPropagation.NAME).append('\n');
+        b.append("// pass: ").append(pass).append('\n');
         for (Node n : g.nodes()) {
             head(b, n.id(), n.op(), n.parallel(), n.inputs());
-            b.append(" : ").append(n.shape()).append(' ').append(r.output().get(n.id()));
-            List<pdagc.mesh.Sharding> req = r.required().get(n.id());
+            b.append(" : ").append(n.shape()).append(' ').append(output.get(n.id()));
+            List<Sharding> req = required.get(n.id());
             for (int i = 0; i < req.size(); i++) {
                 b.append(i == 0 ? "  requires " : ", ").append('%').append(n.inputs().get(i)).append(' ').append(req.get(i));
             }
@@ -39,9 +41,10 @@ public final class IrText {
         return b.toString();
     }
 
-    public static String spmd(SpmdProgram p) {
+    /** The SPMD program made by {@code pass}: every op with its sharding and local shape. */
+    public static String spmd(String pass, SpmdProgram p) {
         StringBuilder b = new StringBuilder();
-        b.append("// pass: ").append(InsertCollectives.NAME).append(" (mesh ").append(p.mesh()).append(", ").append(p.nodes().size()).append(" ops in the program").append(p.pipeline().chunks() > 1 ? ", " + p.pipeline().chunks() + " pipeline chunks" : "").append(")\n");
+        b.append("// pass: ").append(pass).append(" (mesh ").append(p.mesh()).append(", ").append(p.nodes().size()).append(" ops in the program").append(p.pipeline().chunks() > 1 ? ", " + p.pipeline().chunks() + " pipeline chunks" : "").append(")\n");
         for (SpmdNode n : p.nodes()) {
             head(b, n.id(), n.op(), List.of(), n.inputs());
             b.append(" : ").append(n.shape()).append(' ').append(n.sharding()).append(" local ").append(n.local());
