@@ -6,6 +6,7 @@ import java.util.List;
 import pdagc.ir.Op;
 import pdagc.ir.Shape;
 import pdagc.mesh.Mesh;
+import pdagc.mesh.MeshAxes;
 import pdagc.mesh.Pipeline;
 import pdagc.spmd.SpmdNode;
 import pdagc.spmd.SpmdProgram;
@@ -93,7 +94,7 @@ public final class Schedules {
         this.microBatched = pipeline.microBatches() > 1;
         this.stages = pipeline.stages();
         this.ranksPerStage = mesh.size() / stages;
-        int pp = mesh.index("pp");
+        int pp = mesh.index(MeshAxes.PP);
         int stride = 1;
         if (pp >= 0) for (int j = mesh.axes().size() - 1; j > pp; j--) stride *= mesh.axes().get(j).size();
         this.ppStride = stride;
@@ -383,7 +384,7 @@ public final class Schedules {
         if (op.op() instanceof Op.Collective c) return op.name() + "#" + mesh.groupIndex(r, c.axes()) + suffix;
         if (op.op() instanceof Op.Transfer t) {
             SpmdNode send = t.send() ? op : ops.get(op.inputs().get(0));
-            return send.name() + "#" + mesh.groupIndex(r, List.of("pp")) + suffix;
+            return send.name() + "#" + mesh.groupIndex(r, List.of(MeshAxes.PP)) + suffix;
         }
         return null;
     }
