@@ -2,7 +2,9 @@ package pdagc.analysis;
 
 import pdagc.ir.Overflow;
 import java.util.List;
+import pdagc.ir.NormType;
 import pdagc.ir.Op;
+import pdagc.ir.UnaryFn;
 import pdagc.ir.Shape;
 
 /**
@@ -31,7 +33,10 @@ public record OpCost(long flops, long bytesRead, long bytesWritten) {
     public static final OpCost NONE = new OpCost(0, 0, 0);
 
     /** FLOPs per element of the elementwise ops and norms. */
-    public static final long ADD = 1, MUL = 1, RELU = 1, SILU = 4, GELU = 9, SOFTMAX = 5, RMSNORM = 4, LAYERNORM = 6, COMBINE_PER_EXPERT = 2;
+    public static final long ADD = 1, MUL = 1, SOFTMAX = 5, COMBINE_PER_EXPERT = 2;
+    /** Per element, from the definitions of the functions and norms (one home for each count). */
+    public static final long RELU = UnaryFn.RELU.flopsPerElement(), SILU = UnaryFn.SILU.flopsPerElement(), GELU = UnaryFn.GELU.flopsPerElement(),
+            RMSNORM = NormType.RMSNORM.flopsPerElement(), LAYERNORM = NormType.LAYERNORM.flopsPerElement();
 
     public long bytes() {
         return Overflow.add(bytesRead, bytesWritten);
@@ -142,20 +147,13 @@ public record OpCost(long flops, long bytesRead, long bytesWritten) {
         return times(keys.dim(0), positions, keys.last());
     }
 
-    private static long unary(pdagc.ir.UnaryFn fn) {
-        return switch (fn) {
-            case RELU -> RELU;
-            case SILU, SIGMOID -> SILU;
-            case GELU -> GELU;
-        };
+    private static long unary(UnaryFn fn) {
+        return fn.flopsPerElement();
     }
 
     /** FLOPs per element of a norm: LayerNorm subtracts its mean too. */
-    private static long norm(pdagc.ir.NormType type) {
-        return switch (type) {
-            case RMSNORM -> RMSNORM;
-            case LAYERNORM -> LAYERNORM;
-        };
+    private static long norm(NormType type) {
+        return type.flopsPerElement();
     }
 
     /** Reads every input and the weight, writes the output. */

@@ -181,8 +181,8 @@ public final class Elaborator {
         ok &= p.integer("v_head_dim", 0L, 0).isPresent();
         OptionalLong mtp = p.integer("mtp", 0L, 0);
         ok &= mtp.isPresent();
-        Optional<String> norm = p.choice("norm", List.of("layernorm", "rmsnorm"), "rmsnorm");
-        Optional<String> act = p.choice("act", List.of("gelu", "silu", "relu"), "gelu");
+        Optional<String> norm = p.choice("norm", pdagc.ir.NormType.names(), "rmsnorm");
+        Optional<String> act = p.choice("act", pdagc.ir.UnaryFn.activations(), "gelu");
         Optional<BlockRef> embed = block(module, p, "embed", "std.blocks.embedding");
         Optional<BlockRef> layer = block(module, p, "layer", moe ? "std.blocks.moe_layer" : "std.blocks.dense_layer");
         Optional<BlockRef> dense = block(module, p, "dense_layer", "std.blocks.dense_layer");

@@ -19,9 +19,16 @@ import pdagc.sem.ModelSpec;
  * allowed annotations) and their shape rules. A call that breaks a rule is a diagnostic at the call.
  */
 final class Builtins {
-    private static final Set<String> NAMES = Set.of("embed", "linear", "norm", "layernorm", "rmsnorm", "attn_scores", "softmax",
-            "attn_context", "gelu", "silu", "relu", "act", "router", "dispatch", "expert_linear", "combine", "last_token", "sigmoid", "bias",
-            "head_norm", "scale", "unembed", "pos_embed", "mla_scores", "mla_context");
+    /** The built-in operations: these, each norm type and each elementwise function by its name. */
+    private static final Set<String> NAMES = names(List.of("embed", "linear", "norm", "attn_scores", "softmax", "attn_context", "act", "router",
+            "dispatch", "expert_linear", "combine", "last_token", "bias", "head_norm", "scale", "unembed", "pos_embed", "mla_scores", "mla_context"));
+
+    private static Set<String> names(List<String> ops) {
+        Set<String> out = new java.util.TreeSet<>(ops);
+        for (pdagc.ir.NormType t : pdagc.ir.NormType.values()) out.add(t.text());
+        for (pdagc.ir.UnaryFn f : pdagc.ir.UnaryFn.values()) out.add(f.text());
+        return java.util.Collections.unmodifiableSet(out);
+    }
 
     /** An op ready to be added: the op, its input nodes and its output shape. */
     record Result(Op op, List<Integer> inputs, Shape shape) {}
@@ -49,16 +56,18 @@ final class Builtins {
     Result build(String name, Expr.Call call, List<Val.Tensor> in, Map<String, Long> named, List<Parallel> parallel, Diagnostics diagnostics) {
         this.call = call;
         this.diagnostics = diagnostics;
-        return switch (name) {
+        // A norm type or an elementwise function by its own name is `norm` or `act` of that kind.
+        String kind = pdagc.ir.NormType.find(name) != null ? "norm" : pdagc.ir.UnaryFn.find(name) != null ? "act" : name;
+        return switch (kind) {
             case "embed" -> sig(in, 1, named, List.of("vocab", "dim"), parallel, Set.of(Parallel.Style.VOCAB))
                     && rank(in.get(0), 2) ? embed(in.get(0), named) : null;
             case "linear" -> sig(in, 1, named, List.of("out", "groups?"), parallel, Set.of(Parallel.Style.COLUMN, Parallel.Style.ROW))
                     ? linear(in.get(0), named.get("out"), named.getOrDefault("groups", 0L)) : null;
-            case "norm", "layernorm", "rmsnorm" -> sig(in, 1, named, List.of(), parallel, Set.of(Parallel.Style.COLUMN))
+            case "norm" -> sig(in, 1, named, List.of(), parallel, Set.of(Parallel.Style.COLUMN))
                     ? new Result(new Op.Norm(pdagc.ir.NormType.of(name.equals("norm") ? model.norm() : name), in.get(0).shape().last()), ids(in), in.get(0).shape())
                     : null;
             case "softmax" -> sig(in, 1, named, List.of(), parallel, Set.of()) ? new Result(new Op.Softmax(), ids(in), in.get(0).shape()) : null;
-            case "gelu", "silu", "relu", "sigmoid", "act" -> sig(in, 1, named, List.of(), parallel, Set.of())
+            case "act" -> sig(in, 1, named, List.of(), parallel, Set.of())
                     ? new Result(new Op.Unary(pdagc.ir.UnaryFn.of(name.equals("act") ? model.act() : name)), ids(in), in.get(0).shape())
                     : null;
             case "attn_scores" -> sig(in, 2, named, List.of("heads", "kv_heads", "head_dim"), parallel, Set.of()) && rank(in.get(0), 3)

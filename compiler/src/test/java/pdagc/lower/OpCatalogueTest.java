@@ -73,6 +73,32 @@ class OpCatalogueTest {
         }
     }
 
+    /**
+     * An elementwise function or a norm is one enum constant (its name and FLOPs per element)
+     * plus its kernel, which the compiler asks for: from the constant alone it is a built-in
+     * operation, a model's `act` or `norm` where it is one, costed, lowered and verified.
+     */
+    @Test
+    void anElementwiseFunctionOrNormIsOneDefinition() {
+        Shape x = new Shape(2, 3, 8);
+        for (pdagc.ir.UnaryFn f : pdagc.ir.UnaryFn.values()) {
+            assertTrue(Builtins.names().contains(f.text()), f.text());
+            assertEquals(48 * f.flopsPerElement(), OpCost.of(new Op.Unary(f), List.of(x), x, 0, 2).flops(), f.text());
+        }
+        for (NormType t : NormType.values()) {
+            assertTrue(Builtins.names().contains(t.text()), t.text());
+            assertEquals(48 * t.flopsPerElement(), OpCost.of(new Op.Norm(t, 8), List.of(x), x, 8, 2).flops(), t.text());
+        }
+        for (String act : pdagc.ir.UnaryFn.activations()) {
+            for (String norm : NormType.names()) {
+                String src = pdagc.verify.StrategyMatrixTest.deploy("model M { vocab 64 hidden 16 heads 4 layers 2 ffn 32 norm " + norm + " act " + act
+                        + " layer dense_layer }", 2, "mesh [tp 2]", pdagc.verify.StrategyMatrixTest.PREFILL);
+                pdagc.verify.Verify.Report r = pdagc.driver.Compile.source(src).verify(1);
+                assertTrue(r.ok(), act + " " + norm + ": " + r.summary());
+            }
+        }
+    }
+
     private static Op instance(Class<?> c) throws Exception {
         RecordComponent[] parts = c.getRecordComponents();
         Class<?>[] types = new Class<?>[parts.length];
