@@ -140,29 +140,40 @@ final class Collectives {
 
     /** The members' entries, which must be the same tokens in the same order, with their vectors concatenated in member order. */
     private static Buckets widen(List<Buckets> b) {
+        return aligned(b, "concatenation", parts -> {
+            int width = 0;
+            for (Buckets.Entry p : parts) width += p.vector().length;
+            double[] v = new double[width];
+            int at = 0;
+            for (Buckets.Entry p : parts) {
+                System.arraycopy(p.vector(), 0, v, at, p.vector().length);
+                at += p.vector().length;
+            }
+            return v;
+        });
+    }
+
+    /**
+     * The members' entries matched one to one (the same tokens and slots, in the same order, for
+     * each expert), each replaced by the vector {@code combine} makes of the members' vectors.
+     */
+    private static Buckets aligned(List<Buckets> b, String what, java.util.function.Function<List<Buckets.Entry>, double[]> combine) {
         Buckets first = b.get(0);
         List<List<Buckets.Entry>> out = new ArrayList<>();
         for (int e = 0; e < first.experts.size(); e++) {
             List<Buckets.Entry> bucket = new ArrayList<>();
             for (int k = 0; k < first.experts.get(e).size(); k++) {
                 Buckets.Entry entry = first.experts.get(e).get(k);
-                int width = 0;
+                List<Buckets.Entry> parts = new ArrayList<>();
                 for (Buckets x : b) {
                     if (x.experts.size() != first.experts.size() || x.experts.get(e).size() != first.experts.get(e).size()) {
-                        throw new Kernels.EvalError("members hold different numbers of dispatched tokens");
+                        throw new Kernels.EvalError(what + " members hold different numbers of dispatched tokens");
                     }
                     Buckets.Entry other = x.experts.get(e).get(k);
-                    if (other.token() != entry.token() || other.slot() != entry.slot()) throw new Kernels.EvalError("members hold different tokens");
-                    width += other.vector().length;
+                    if (other.token() != entry.token() || other.slot() != entry.slot()) throw new Kernels.EvalError(what + " members hold different tokens");
+                    parts.add(other);
                 }
-                double[] v = new double[width];
-                int at = 0;
-                for (Buckets x : b) {
-                    double[] part = x.experts.get(e).get(k).vector();
-                    System.arraycopy(part, 0, v, at, part.length);
-                    at += part.length;
-                }
-                bucket.add(entry.with(v));
+                bucket.add(entry.with(combine.apply(parts)));
             }
             out.add(bucket);
         }
@@ -234,24 +245,14 @@ final class Collectives {
     }
 
     private static Buckets reduce(List<Buckets> b) {
-        Buckets first = b.get(0);
-        List<List<Buckets.Entry>> out = new ArrayList<>();
-        for (int e = 0; e < first.experts.size(); e++) {
-            List<Buckets.Entry> bucket = new ArrayList<>();
-            for (int k = 0; k < first.experts.get(e).size(); k++) {
-                Buckets.Entry entry = first.experts.get(e).get(k);
-                double[] v = entry.vector().clone();
-                for (int i = 1; i < b.size(); i++) {
-                    Buckets.Entry other = b.get(i).experts.get(e).get(k);
-                    if (other.token() != entry.token() || other.slot() != entry.slot() || other.vector().length != v.length) {
-                        throw new Kernels.EvalError("all-reduce members hold different tokens");
-                    }
-                    for (int j = 0; j < v.length; j++) v[j] += other.vector()[j];
-                }
-                bucket.add(entry.with(v));
+        return aligned(b, "all-reduce", parts -> {
+            double[] v = parts.get(0).vector().clone();
+            for (int i = 1; i < parts.size(); i++) {
+                double[] o = parts.get(i).vector();
+                if (o.length != v.length) throw new Kernels.EvalError("all-reduce members hold vectors of different widths");
+                for (int j = 0; j < v.length; j++) v[j] += o[j];
             }
-            out.add(bucket);
-        }
-        return new Buckets(first.firstExpert, out);
+            return v;
+        });
     }
 }
