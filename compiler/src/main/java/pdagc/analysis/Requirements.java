@@ -2,8 +2,7 @@ package pdagc.analysis;
 
 import java.util.ArrayList;
 import java.util.List;
-import pdagc.diag.Code;
-import pdagc.diag.Diagnostic;
+import pdagc.diag.Diags;
 import pdagc.diag.Diagnostics;
 import pdagc.sem.Deployment;
 import pdagc.sem.Phase;
@@ -79,18 +78,15 @@ public final class Requirements {
         if (worst.memory().total() > capacity) {
             long over = a.gpus().stream().filter(g -> g.memory().total() > capacity).count();
             String which = worst.gpu() + (over > 1 ? " (and " + (over - 1) + " other" + (over > 2 ? "s" : "") + ")" : "");
-            diagnostics.add(Diagnostic.of(Code.E0503, d.span(), which, Units.bytes(worst.memory().total()), Units.bytes(capacity))
-                    .label("does not fit")
-                    .note(breakdown(worst))
-                    .help("split the model over more GPUs (tp, ep or pp) or use GPUs with more memory"));
+            diagnostics.add(Diags.outOfMemory(d.span(), which, Units.bytes(worst.memory().total()), Units.bytes(capacity), breakdown(worst)));
         }
         for (Result r : a.requirements()) {
             Requirement q = r.requirement();
             if (!r.applicable()) {
-                diagnostics.add(Diagnostic.of(Code.W0504, q.span(), q.metric(), r.why()).label("not checked"));
+                diagnostics.add(Diags.requirementNotEvaluated(q.span(), q.metric(), r.why()));
             } else if (!r.holds()) {
-                diagnostics.add(Diagnostic.of(Code.E0501, q.span(), describe(q.metric(), a) + " is " + r.figure() + ", limit " + q.comparison()
-                        + " " + q.limitText()).label("violated").note(q.metric().equals("memory") ? breakdown(worst) : path(a.step())));
+                diagnostics.add(Diags.requirementNotMet(q.span(), describe(q.metric(), a), r.figure(), q.comparison(), q.limitText(),
+                        q.metric().equals("memory") ? breakdown(worst) : path(a.step())));
             }
         }
     }

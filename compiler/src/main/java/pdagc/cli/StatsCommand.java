@@ -9,8 +9,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Optional;
 import java.util.concurrent.Callable;
-import pdagc.diag.Code;
-import pdagc.diag.Diagnostic;
+import pdagc.diag.Diags;
 import pdagc.diag.Diagnostics;
 import pdagc.front.Elaborator;
 import pdagc.front.Loader;
@@ -58,8 +57,7 @@ final class StatsCommand implements Callable<Integer> {
             for (ModelSpec m : models) names.add(m.name());
             if (models.isEmpty() && !diagnostics.hasErrors()) {
                 var f = program.get().root().unit().file();
-                diagnostics.add(Diagnostic.of(Code.E0607, new Span(f, 0, Math.min(1, f.text().length())), f.displayName())
-                        .label("no `model` here, and no deploy that names one").help("declare a model, or import one: `pdagc import hf config.json`"));
+                diagnostics.add(Diags.noModel(new Span(f, 0, Math.min(1, f.text().length())), f.displayName()));
             }
             for (ModelSpec m : models) {
                 if (model == null || m.name().equals(model)) ModelStats.of(m, program.get(), diagnostics).ifPresent(stats::add);

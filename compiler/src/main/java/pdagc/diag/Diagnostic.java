@@ -19,7 +19,8 @@ public record Diagnostic(
         return primary.span();
     }
 
-    public static Builder of(Code code, Span span, Object... args) {
+    /** Only {@link Diags}' typed factories build a diagnostic from a code (package-private; DiagsTest also checks the sources). */
+    static Builder of(Code code, Span span, Object... args) {
         return new Builder(code, span, code.format(args));
     }
 

@@ -3,7 +3,6 @@ package pdagc.diag;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
-import pdagc.source.Span;
 
 /**
  * The sink every pass reports into. Passes never throw for user errors: they report and go on, so
@@ -19,11 +18,6 @@ public final class Diagnostics {
             if (seen.code() == d.code() && seen.span().equals(d.span()) && seen.message().equals(d.message())) return;
         }
         all.add(d);
-    }
-
-    /** Reports with no extras; the returned builder is already reported, use {@link #add} for extras. */
-    public void error(Code code, Span span, Object... args) {
-        report(Diagnostic.of(code, span, args).build());
     }
 
     public void add(Diagnostic.Builder builder) {

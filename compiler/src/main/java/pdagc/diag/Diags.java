@@ -2,9 +2,11 @@ package pdagc.diag;
 
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Locale;
 import java.util.Optional;
 import pdagc.ir.Shape;
 import pdagc.source.Span;
+import pdagc.units.Dimension;
 
 /**
  * Typed diagnostics, as rustc's derived ones: one static factory per diagnostic, each fixing its
@@ -312,5 +314,522 @@ public final class Diags {
 
     public static Diagnostic.Builder notATensorOperator(Span at, String op) {
         return of(Code.E0412, at, op).label("not a tensor operation");
+    }
+
+    // ---- E00xx: reading and parsing
+
+    /** {@code shown}: the character as it is shown in the message. */
+    public static Diagnostic.Builder unexpectedCharacter(Span at, String shown) {
+        return of(Code.E0001, at, shown).label("not part of the .pdag language")
+                .help("names are letters, digits and `_`; comments start with `//`");
+    }
+
+    public static Diagnostic.Builder unterminatedString(Span at) {
+        return of(Code.E0002, at, "unterminated string").label("the closing `\"` is missing")
+                .help("a string ends on the line where it starts");
+    }
+
+    public static Diagnostic.Builder unterminatedComment(Span opening) {
+        return of(Code.E0002, opening, "unterminated block comment").label("this comment is never closed").help("close it with `*/`");
+    }
+
+    /** {@code found}: the token as shown, `end of file` or the token's text in backquotes; the parser adds the label. */
+    public static Diagnostic.Builder unexpectedToken(Span at, String found) {
+        return of(Code.E0002, at, "unexpected " + found);
+    }
+
+    public static Diagnostic.Builder notUtf8(Span at, int badByte, int byteOffset) {
+        return of(Code.E0003, at, String.format(Locale.ROOT, "invalid byte 0x%02X at byte offset %d", badByte & 0xff, byteOffset))
+                .label("this byte is not valid UTF-8").help("a .pdag file is UTF-8 text; is this a binary file?");
+    }
+
+    public static Diagnostic.Builder cannotRead(Span at, String file, String why) {
+        return of(Code.E0004, at, file, why);
+    }
+
+    public static Diagnostic.Builder nestedTooDeep(Span at, int max, int depth) {
+        return of(Code.E0005, at, max).label("nested " + depth + " deep here").help("split the expression with intermediate names");
+    }
+
+    public static Diagnostic.Builder tooManyOperators(Span at, int max, int operator) {
+        return of(Code.E0006, at, max).label("operator number " + operator + " of this expression")
+                .note("pdagc reads an expression as a tree as deep as its operators")
+                .help("compute it in steps: name its parts (an earlier property, or `x = ...` in a block) and use the names");
+    }
+
+    // ---- E01xx: imports and names
+
+    public static Diagnostic.Builder moduleNotFound(Span at, String module, String why) {
+        return of(Code.E0101, at, module).label("not found").note(why);
+    }
+
+    /** {@code chain}: the modules of the cycle, the first repeated at the end. */
+    public static Diagnostic.Builder importCycle(Span at, List<String> chain) {
+        return of(Code.E0102, at, String.join(" -> ", chain)).label("this import closes the cycle")
+                .help("move the shared declarations into a module that both files import");
+    }
+
+    public static Diagnostic.Builder declaredTwice(Span at, String name, Span firstAt) {
+        return of(Code.E0103, at, name).label("declared again here").secondary(firstAt, "first declared here");
+    }
+
+    /** {@code kind}: what was looked for, such as "model" or "block"; the caller adds where it may be found. */
+    public static Diagnostic.Builder declarationNotFound(Span at, String kind, String name) {
+        return of(Code.E0104, at, kind, name).label("not found");
+    }
+
+    /** {@code noneDefined}: no parameter at all is in scope. */
+    public static Diagnostic.Builder parameterNotFound(Span at, String name, Optional<String> suggestion, boolean noneDefined) {
+        Diagnostic.Builder d = of(Code.E0104, at, "parameter", name).label("not a known number here");
+        suggestion.ifPresent(s -> d.help("did you mean `" + s + "`?"));
+        if (noneDefined) d.note("no parameters are defined here");
+        return d;
+    }
+
+    /** {@code modules}: the modules declaring it; the caller adds each declaration as a secondary label. */
+    public static Diagnostic.Builder ambiguousName(Span at, String name, String last, List<String> modules) {
+        return of(Code.E0105, at, name, String.join(" and ", modules))
+                .label("which one?").help("qualify it, as in `" + modules.get(0) + "." + last + "`");
+    }
+
+    public static Diagnostic.Builder wrongKind(Span at, String name, String kind, String wanted, Span declaredAt) {
+        return of(Code.E0106, at, name, kind, wanted).label("not a " + wanted).secondary(declaredAt, "declared as a " + kind + " here");
+    }
+
+    public static Diagnostic.Builder importsTooDeep(Span at, int max) {
+        return of(Code.E0107, at, max).label("this import is too deep").help("flatten the import chain");
+    }
+
+    // ---- E0201-E0205: properties and units
+
+    /** {@code owner}: what the property is in, such as "model `m`"; the caller adds a suggestion or the known properties. */
+    public static Diagnostic.Builder unknownProperty(Span at, String property, String owner) {
+        return of(Code.E0201, at, property, owner).label("unknown property");
+    }
+
+    /** {@code kind} and {@code name}: the declaration, such as "model" and "`m`". */
+    public static Diagnostic.Builder missingProperty(Span declarationAt, String kind, String name, String property) {
+        return of(Code.E0202, declarationAt, kind, name, property).label("declared here without `" + property + "`");
+    }
+
+    public static Diagnostic.Builder propertyTwice(Span at, String property, Span firstAt) {
+        return of(Code.E0203, at, property).label("given again here").secondary(firstAt, "first given here");
+    }
+
+    // E0204: a value of the wrong form. {@code found} is the value described, as IntEval.describe gives it.
+
+    public static Diagnostic.Builder quantityForWholeNumber(Span at, String quantity) {
+        return of(Code.E0204, at, "a whole number", "the quantity `" + quantity + "`").label("remove the unit");
+    }
+
+    public static Diagnostic.Builder fractionForWholeNumber(Span at, String number) {
+        return of(Code.E0204, at, "a whole number", "`" + number + "`").label("not a whole number");
+    }
+
+    public static Diagnostic.Builder notANumber(Span at, String found) {
+        return of(Code.E0204, at, "a whole number", found).label("not a number");
+    }
+
+    public static Diagnostic.Builder quantityWithoutUnit(Span at, Dimension dimension, String found) {
+        return of(Code.E0204, at, dimension.description() + " with a unit", found).label("needs a unit").help(unitHelp(dimension));
+    }
+
+    public static Diagnostic.Builder notAFraction(Span at, String found) {
+        return of(Code.E0204, at, "a fraction such as 0.8", found).label("not a fraction");
+    }
+
+    public static Diagnostic.Builder notAName(Span at, String found) {
+        return of(Code.E0204, at, "a name", found).label("not a name");
+    }
+
+    public static Diagnostic.Builder propertyWithoutValue(Span at, String property) {
+        return of(Code.E0204, at, "a value after `" + property + "`", "a nested body").label("needs a value");
+    }
+
+    /** {@code found}: empty where nothing is given. */
+    public static Diagnostic.Builder notAMesh(Span at, Optional<String> found) {
+        return of(Code.E0204, at, "a mesh such as `[dp 2, tp 4]`", found.orElse("nothing")).label("not a mesh");
+    }
+
+    /** {@code found}: empty where nothing is given. */
+    public static Diagnostic.Builder notAList(Span at, Optional<String> found) {
+        return of(Code.E0204, at, "a list such as `[8, 8]`", found.orElse("nothing")).label("not a list");
+    }
+
+    /** {@code property}: what needs {@code needed}, such as a property or a requirement's metric. */
+    public static Diagnostic.Builder wrongUnit(Span at, String unit, Dimension measures, String property, Dimension needed) {
+        return of(Code.E0205, at, unit, measures.description(), property, needed.description()).label("wrong unit").help(unitHelp(needed));
+    }
+
+    private static String unitHelp(Dimension dim) {
+        return switch (dim) {
+            case BYTES -> "write bytes as `80 GB` or `64 GiB`";
+            case SECONDS -> "write time as `10 s` or `50 ms`";
+            case BYTES_PER_SECOND -> "write bandwidth as `3.35 TB/s` or `400 Gb/s`";
+            case FLOPS_PER_SECOND -> "write compute as `989 TFLOP/s`";
+            case TOKENS_PER_SECOND -> "write throughput as `1000 tok/s`";
+            case COUNT -> "write a plain number";
+        };
+    }
+
+    // ---- E0207: integer overflow
+
+    private static String maxLong() {
+        return String.format(Locale.ROOT, "%,d", Long.MAX_VALUE);
+    }
+
+    public static Diagnostic.Builder literalTooLarge(Span at, String literal) {
+        return of(Code.E0207, at, "`" + literal + "` does not fit in 64 bits").label("too large");
+    }
+
+    /** {@code what}: the computation that overflowed. */
+    public static Diagnostic.Builder arithmeticOverflow(Span at, String what) {
+        return of(Code.E0207, at, what).label("the result does not fit in 64 bits");
+    }
+
+    /** {@code what}: the count that overflowed, such as "the FLOPs of layer 3". */
+    public static Diagnostic.Builder deploymentSizesOverflow(Span deploymentAt, String what) {
+        return of(Code.E0207, deploymentAt, what + " goes past " + maxLong())
+                .label("the sizes of this deployment")
+                .note("pdagc counts elements, FLOPs and bytes exactly, in 64-bit integers")
+                .help("check the sizes of the model and the workload (`seq`, `batch`, `context`, `hidden`, `heads`, `experts`): "
+                        + "no GPU could run a step this large");
+    }
+
+    public static Diagnostic.Builder parameterCountOverflow(Span modelAt, String what, String model) {
+        return of(Code.E0207, modelAt, what + " of model `" + model + "` goes past " + maxLong())
+                .label("the sizes of this model")
+                .note("pdagc counts parameters exactly, in 64-bit integers")
+                .help("check the model's sizes (`hidden`, `heads`, `ffn`, `experts`, `vocab`)");
+    }
+
+    // ---- E0208: a division that is not whole
+
+    public static Diagnostic.Builder headsNotDividingHidden(Span headsAt, Span hiddenAt, long hidden, long heads) {
+        return of(Code.E0208, headsAt, "hidden / heads", hidden + " / " + heads)
+                .label(heads + " heads do not divide hidden").secondary(hiddenAt, "hidden is " + hidden)
+                .help("give `head_dim` explicitly");
+    }
+
+    /** {@code expression}: the division as written. */
+    public static Diagnostic.Builder inexactDivision(Span at, String expression, long dividend, long divisor) {
+        return of(Code.E0208, at, "`" + expression + "`", dividend + " / " + divisor)
+                .label("does not divide exactly").help("sizes must divide exactly");
+    }
+
+    public static Diagnostic.Builder divisionByZero(Span at, String expression) {
+        return of(Code.E0208, at, "`" + expression + "`", "division by zero").label("divides by zero");
+    }
+
+    // ---- E0301-E0308: deployments and strategies
+
+    public static Diagnostic.Builder noDeployment(Span at, String file) {
+        return of(Code.E0301, at, file).label("no `deploy` here").help("add `deploy NAME = MODEL on CLUSTER with STRATEGY for WORKLOAD`");
+    }
+
+    /** {@code product}: the axis sizes multiplied, as written in the label. */
+    public static Diagnostic.Builder meshSizeMismatch(Span meshAt, String product, int meshGpus, Span countAt, int gpus) {
+        return of(Code.E0302, meshAt, meshGpus, gpus).label(product + " = " + meshGpus)
+                .secondary(countAt, "the cluster has " + gpus + " GPUs").help("make the axis sizes multiply to " + gpus);
+    }
+
+    // E0303: a parallel size that does not divide what it splits
+
+    /** {@code what}: the parallelism, such as "tensor-parallel"; {@code noun}: the parameter's items, such as "attention heads". */
+    public static Diagnostic.Builder axisNotDividingParameter(Span axisAt, String what, int size, long value, String noun, String parameter, String declaredAt) {
+        return of(Code.E0303, axisAt, what, size, value, noun).label(value + " " + noun + " cannot be split " + size + " ways")
+                .note(parameter + " is declared at " + declaredAt);
+    }
+
+    /** {@code axes}: the batch axes present in the mesh. */
+    public static Diagnostic.Builder batchNotDivided(Span at, long ways, long batch, Span batchAt, List<String> axes, int microBatches) {
+        return of(Code.E0303, at, "data-parallel", ways, batch, "sequences of the batch")
+                .label("splits the batch " + ways + " ways")
+                .secondary(batchAt, "batch declared here")
+                .note("the batch is split over " + String.join(" x ", axes)
+                        + (microBatches > 1 ? " and into " + microBatches + " micro-batches" : ""));
+    }
+
+    public static Diagnostic.Builder contextNotDividingSequence(Span cpAt, long cp, long seq, Span seqAt) {
+        return of(Code.E0303, cpAt, "context-parallel", cp, seq, "tokens of each sequence").secondary(seqAt, "seq declared here");
+    }
+
+    public static Diagnostic.Builder sequenceParallelNotDividing(Span at, long tp, long tokens, boolean perCpRank, boolean decode) {
+        return of(Code.E0303, at, "sequence-parallel", tp, tokens, "tokens of each sequence" + (perCpRank ? " on each cp rank" : ""))
+                .label("splits the sequence over the " + tp + " tp ranks")
+                .help(decode ? "decode runs one token per sequence: turn sequence parallelism off" : "choose a sequence length divisible by " + tp);
+    }
+
+    public static Diagnostic.Builder microBatchesNotInGroups(Span at, int stages, int microBatches) {
+        return of(Code.E0303, at, "pipeline-parallel", stages, microBatches, "micro-batches")
+                .label("the interleaved schedule runs micro-batches in groups of pp").help("use a multiple of " + stages + " micro-batches");
+    }
+
+    /** {@code dim}: the dimension of {@code shape} that {@code axes}, {@code ways} GPUs in all, do not divide. */
+    public static Diagnostic.Builder tensorNotSplitEvenly(Span at, String tensor, List<String> axes, int ways, int dim, Shape shape) {
+        return of(Code.E0303, at, String.join(" x ", axes), ways, "dimension " + dim + " of " + shape + " in", "`" + tensor + "`")
+                .label("this tensor cannot be split evenly").help("choose axis sizes that divide " + shape.dim(dim));
+    }
+
+    public static Diagnostic.Builder unknownAxis(Span at, String axis, List<String> allowed, Optional<String> suggestion) {
+        Diagnostic.Builder d = of(Code.E0304, at, axis).label("not a parallel axis here").note("axes are: " + String.join(", ", allowed));
+        suggestion.ifPresent(s -> d.help("did you mean `" + s + "`?"));
+        return d;
+    }
+
+    public static Diagnostic.Builder axisTwice(Span at, String axis, Span firstAt) {
+        return of(Code.E0305, at, axis).label("given again").secondary(firstAt, "first given here");
+    }
+
+    public static Diagnostic.Builder epInBothMeshes(Span epAt) {
+        return of(Code.E0305, epAt, "ep").label("ep is in the mesh and in the expert mesh")
+                .help("with an expert mesh, the strategy's mesh names dp, tp, cp and pp only");
+    }
+
+    // E0306: a feature not supported yet
+
+    public static Diagnostic.Builder spAsMeshAxis(Span at) {
+        return of(Code.E0306, at, "`sp` as a mesh axis").label("sequence parallelism uses the tp ranks, it adds no GPUs")
+                .help("remove `sp` from the mesh and write `sequence_parallel true` in the strategy");
+    }
+
+    public static Diagnostic.Builder expertAxisInMesh(Span at, String axis) {
+        return of(Code.E0306, at, "`" + axis + "` in the strategy's mesh")
+                .label("an expert axis").help("fold the experts with `expert_mesh [ep N, etp M]`; etp is tp when there is none");
+    }
+
+    public static Diagnostic.Builder contextParallelInDecode(Span cpAt) {
+        return of(Code.E0306, cpAt, "context parallelism in decode")
+                .label("decode runs one token per sequence").help("use cp for long prefills; use dp to spread decode sequences");
+    }
+
+    /** {@code what}: the parallelism, such as "pipeline parallelism". */
+    public static Diagnostic.Builder axisNotImplemented(Span axisAt, String what) {
+        return of(Code.E0306, axisAt, what).label("not implemented in this version").help("give this axis size 1 or leave it out");
+    }
+
+    /** {@code resharding}: the change of sharding, as the partitioner describes it. */
+    public static Diagnostic.Builder reshardingNotSupported(Span consumerAt, String resharding, Span producerAt) {
+        return of(Code.E0306, consumerAt, "this resharding (" + resharding + ")")
+                .label("needed by this operation").secondary(producerAt, "produced here");
+    }
+
+    public static Diagnostic.Builder nodesNotFilled(Span countAt, int gpus, int perNode) {
+        return of(Code.E0307, countAt, gpus, perNode).label("not a multiple of per_node");
+    }
+
+    public static Diagnostic.Builder deploymentNotFound(Span at, String name, List<String> declared) {
+        return of(Code.E0308, at, name, declared.isEmpty() ? "(none)" : String.join(", ", declared));
+    }
+
+    /** {@code what}: the parallelism, such as "tensor-parallel". */
+    public static Diagnostic.Builder groupCrossesNodes(Span axisAt, String axis, String what, int size, int nodes, int perNode) {
+        return of(Code.W0309, axisAt, what, size, nodes, perNode).label("its collectives cross the network")
+                .help("put `" + axis + "` last in the mesh and keep it within " + perNode + " GPUs");
+    }
+
+    public static Diagnostic.Builder pipelineNeverFills(Span at, int microBatches, int stages, Span ppAt, double bubbleFraction) {
+        return of(Code.W0310, at, microBatches, stages)
+                .label("fewer micro-batches than stages").secondary(ppAt, stages + " stages")
+                .note(String.format(Locale.ROOT, "1F1B keeps up to pp micro-batches in flight; with fewer the stages idle %.0f%% of the time",
+                        100 * bubbleFraction))
+                .help("use at least " + stages + " micro-batches, or `schedule gpipe`");
+    }
+
+    public static Diagnostic.Builder expertMeshSize(Span at, int size, int stage, Span meshAt) {
+        return of(Code.E0311, at, size, stage).label(size + " GPUs")
+                .secondary(meshAt, stage + " GPUs per pipeline stage").help("the expert mesh folds the GPUs of one pipeline stage");
+    }
+
+    public static Diagnostic.Builder expertMeshNotNested(Span at, int size, int stage) {
+        return of(Code.E0311, at, size, stage).label("its axes do not nest with the mesh's")
+                .note("each expert axis must cover whole factors of the mesh's axes in rank order, e.g. [ep 8, etp 4] over [dp 8, tp 4]");
+    }
+
+    /** {@code file}: the file as displayed; {@code names}: its deploys, in order. */
+    public static Diagnostic.Builder severalDeploys(Span secondAt, String file, List<String> names) {
+        return of(Code.E0312, secondAt, file, names.size(), String.join(", ", names))
+                .label("a second deploy").help("choose one with `--deploy " + names.get(0) + "`; `pdagc check` checks them all");
+    }
+
+    public static Diagnostic.Builder splitTwice(Span at, String tensor, String axis, List<?> annotations) {
+        return of(Code.E0313, at, tensor, axis, "its annotations " + annotations + " use GPUs in common")
+                .label("annotated here")
+                .help("split each dimension over axes that share no GPUs (with an expert mesh, `ep`, `etp` and `edp` fold the strategy's axes)");
+    }
+
+    public static Diagnostic.Builder sequenceSplitTpThenCp(Span sequenceParallelAt, Span cpAt) {
+        return of(Code.W0314, sequenceParallelAt)
+                .label("the sequence is split over tp, then cp")
+                .secondary(cpAt, "cp after tp")
+                .help("put `cp` before `tp` in the mesh: each cp rank's tokens then split over its tp ranks locally");
+    }
+
+    // ---- E0403-E0408: blocks
+
+    /** {@code declared}: the declared result shape, with its values where they are known. */
+    public static Diagnostic.Builder blockResultShape(Span at, String block, Shape actual, String declared, Span declaredAt) {
+        return of(Code.E0403, at, block, actual.toString(), declared).label("this is " + actual).secondary(declaredAt, "declared here");
+    }
+
+    public static Diagnostic.Builder unknownCallee(Span at, String callee, Optional<String> suggestion) {
+        Diagnostic.Builder d = of(Code.E0404, at, callee).label("not found");
+        suggestion.ifPresent(s -> d.help("did you mean `" + s + "`?"));
+        return d;
+    }
+
+    // E0405: a value of the wrong kind. {@code expression} as written; {@code found} as Val.describe gives it.
+
+    public static Diagnostic.Builder returnNotTensor(Span at, String expression, String found) {
+        return of(Code.E0405, at, expression, found, "a tensor").label("not a tensor").help("a block returns the tensor it computes");
+    }
+
+    public static Diagnostic.Builder tensorForNumber(Span at, String name, Shape shape) {
+        return of(Code.E0405, at, name, "a tensor " + shape, "a number").label("not a number");
+    }
+
+    public static Diagnostic.Builder operandNotTensor(Span at, String expression, String found, String op) {
+        return of(Code.E0405, at, expression, found, "a tensor").label("not a tensor")
+                .note("`" + op + "` on tensors is elementwise; both sides must be tensors of one shape");
+    }
+
+    /** A positional argument of an operation: numbers go by name. */
+    public static Diagnostic.Builder operationArgumentNotTensor(Span at, String expression, String found) {
+        return of(Code.E0405, at, expression, found, "a tensor").label("not a tensor").help("pass numbers by name, as in `out: 4*hidden`");
+    }
+
+    /** An argument of a block, which takes tensors only. */
+    public static Diagnostic.Builder blockArgumentNotTensor(Span at, String expression, String found) {
+        return of(Code.E0405, at, expression, found, "a tensor").label("not a tensor");
+    }
+
+    public static Diagnostic.Builder recursiveBlock(Span site, String block) {
+        return of(Code.E0406, site, block).label("recursive call")
+                .note("blocks are inlined where they are called, so a recursive block never ends");
+    }
+
+    public static Diagnostic.Builder blockWithoutReturn(Span nameAt, String block) {
+        return of(Code.E0407, nameAt, block).label("add `return` with the block's output");
+    }
+
+    public static Diagnostic.Builder unknownAnnotation(Span at, String annotation, Optional<String> suggestion) {
+        Diagnostic.Builder d = of(Code.E0408, at, annotation).label("unknown annotation").note("annotations are @column, @row, @vocab, @experts");
+        suggestion.ifPresent(s -> d.help("did you mean `@" + s + "`?"));
+        return d;
+    }
+
+    // ---- E05xx: requirements and limits
+
+    /** {@code measured}: what was measured, as in "tpot"; {@code figure} and {@code limit} as shown; {@code detail}: the breakdown or the path. */
+    public static Diagnostic.Builder requirementNotMet(Span at, String measured, String figure, String comparison, String limit, String detail) {
+        return of(Code.E0501, at, measured + " is " + figure + ", limit " + comparison + " " + limit).label("violated").note(detail);
+    }
+
+    public static Diagnostic.Builder unknownRequirement(Span at, String metric, List<String> metrics, Optional<String> suggestion) {
+        Diagnostic.Builder d = of(Code.E0502, at, metric).label("unknown metric").note("requirements are: " + String.join(", ", metrics));
+        suggestion.ifPresent(s -> d.help("did you mean `" + s + "`?"));
+        return d;
+    }
+
+    /** {@code gpus}: the GPU, with how many others; {@code needs} and {@code has} as sizes; {@code breakdown}: what the memory holds. */
+    public static Diagnostic.Builder outOfMemory(Span deploymentAt, String gpus, String needs, String has, String breakdown) {
+        return of(Code.E0503, deploymentAt, gpus, needs, has).label("does not fit").note(breakdown)
+                .help("split the model over more GPUs (tp, ep or pp) or use GPUs with more memory");
+    }
+
+    public static Diagnostic.Builder requirementNotEvaluated(Span at, String metric, String why) {
+        return of(Code.W0504, at, metric, why).label("not checked");
+    }
+
+    public static Diagnostic.Builder dagTooLarge(Span deploymentAt, long nodes, long edges) {
+        return of(Code.E0505, deploymentAt, nodes, edges).label("this deployment")
+                .note("the per-GPU DAG lists every op of every GPU and micro-batch")
+                .help("the SPMD program every GPU runs is small: see it with `--print-ir-after insert-collectives`; or plan fewer GPUs or micro-batches");
+    }
+
+    public static Diagnostic.Builder stagesTooLarge(Span deploymentAt, long nodes, long max, int stages, int microBatches, int ops) {
+        return of(Code.E0506, deploymentAt, String.format(Locale.ROOT, "%,d", nodes), String.format(Locale.ROOT, "%,d", max))
+                .label("this deployment")
+                .note("validation and analysis walk one GPU of each pipeline stage: every op of the stage for every micro-batch ("
+                        + stages + " stages, " + microBatches + " micro-batches, " + ops + " ops in the SPMD program)")
+                .help("plan fewer micro-batches or pipeline stages: the schedule's costs repeat from one micro-batch to the next");
+    }
+
+    // ---- E06xx: importing model configs and counting models
+
+    private static final String GIVE_CONFIG = "give the model's config.json from its Hugging Face repository";
+
+    /** {@code found}: what the file holds instead, such as "an empty file". */
+    public static Diagnostic.Builder configNotAnObject(Span at, String file, String found) {
+        return of(Code.E0601, at, file, found).label("a config.json is one object of fields").help(GIVE_CONFIG);
+    }
+
+    /** {@code problem}: the JSON parser's first line. */
+    public static Diagnostic.Builder configNotJson(Span at, String file, String problem) {
+        return of(Code.E0601, at, file, "not valid JSON").label(problem).help(GIVE_CONFIG);
+    }
+
+    public static Diagnostic.Builder configUnreadable(Span at, String file, String why) {
+        return of(Code.E0601, at, file, why);
+    }
+
+    /** {@code inTextConfig}: the type of a multimodal config's language model. */
+    public static Diagnostic.Builder unsupportedModelType(Span at, String type, boolean inTextConfig, List<String> supported, Optional<String> suggestion) {
+        Diagnostic.Builder d = of(Code.E0602, at, inTextConfig ? type + "` in `text_config" : type)
+                .label(inTextConfig ? "the language model's type, not one pdagc imports" : "not a model_type pdagc imports")
+                .note("supported model_types: " + String.join(", ", supported));
+        suggestion.ifPresent(s -> d.help("did you mean `" + s + "`?"));
+        return d;
+    }
+
+    /** {@code modelType}: empty before the model type is known. */
+    public static Diagnostic.Builder configFieldMissing(Span at, String field, Optional<String> modelType) {
+        return of(Code.E0603, at, field, modelType.map(t -> ", which model_type " + t + " needs").orElse(""))
+                .label("no `" + field + "` in this object")
+                .help("add `\"" + field + "\"` as the model's config.json on Hugging Face gives it");
+    }
+
+    /** {@code found}: the value as written. */
+    public static Diagnostic.Builder configFieldWrong(Span at, String field, String expected, String found) {
+        return of(Code.E0604, at, field, expected, found).label("not " + expected);
+    }
+
+    public static Diagnostic.Builder configFieldTwice(Span at, String field, Span firstAt) {
+        return of(Code.E0605, at, "`" + field + "` is given twice").label("given again here")
+                .secondary(firstAt, "first given here").help("keep one of them");
+    }
+
+    /** {@code otherAt}: the field it contradicts, where the config has it (null or none otherwise). */
+    public static Diagnostic.Builder configContradiction(Span at, String why, Span otherAt) {
+        return of(Code.E0605, at, why).label("here").secondary(otherAt, "and here");
+    }
+
+    /** {@code found}: the field's value as written; {@code help}: null for none. */
+    public static Diagnostic.Builder importerUnsupported(Span at, String field, String what, String found, String help) {
+        Diagnostic.Builder d = of(Code.E0606, at, what).label("`" + field + "` is " + found);
+        if (help != null) d.help(help);
+        return d;
+    }
+
+    public static Diagnostic.Builder noModel(Span at, String file) {
+        return of(Code.E0607, at, file).label("no `model` here, and no deploy that names one")
+                .help("declare a model, or import one: `pdagc import hf config.json`");
+    }
+
+    /** {@code found}: the field's value as written; {@code note}: what it changes. */
+    public static Diagnostic.Builder notModelled(Span at, String field, String what, String found, String note) {
+        return of(Code.W0608, at, what).label("`" + field + "` is " + found).note(note);
+    }
+
+    public static Diagnostic.Builder onlyTextConfigImported(Span at, String modelType) {
+        return of(Code.W0609, at, modelType)
+                .label("the language model, imported").note("the vision tower and the projector are not counted or deployed");
+    }
+
+    // ---- E0901: a generated plan fails validation, a compiler bug
+
+    public static Diagnostic.Builder planInvalid(Span deploymentAt, String problem) {
+        return of(Code.E0901, deploymentAt, problem).label("in the plan of this deployment")
+                .note("this is a bug in pdagc; please report it with this file");
     }
 }

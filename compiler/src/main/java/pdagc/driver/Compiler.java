@@ -13,8 +13,7 @@ import pdagc.ast.Decl;
 import pdagc.dag.Materialize;
 import pdagc.dag.Quotient;
 import pdagc.dag.PlanDag;
-import pdagc.diag.Code;
-import pdagc.diag.Diagnostic;
+import pdagc.diag.Diags;
 import pdagc.diag.Diagnostics;
 import pdagc.front.Elaborator;
 import pdagc.front.Loader;
@@ -85,8 +84,7 @@ public final class Compiler {
         List<PartitionedPlan> plans = Timings.time("front end + partition", () -> load(new Loader(diagnostics).loadRoot(file, display), deploy));
         if (plans.size() > 1 && !diagnostics.hasErrors()) {
             List<String> names = plans.stream().map(p -> p.deployment().name()).toList();
-            diagnostics.add(Diagnostic.of(Code.E0312, plans.get(1).deployment().span(), display, names.size(), String.join(", ", names))
-                    .label("a second deploy").help("choose one with `--deploy " + names.get(0) + "`; `pdagc check` checks them all"));
+            diagnostics.add(Diags.severalDeploys(plans.get(1).deployment().span(), display, names));
         }
         if (plans.size() != 1 || diagnostics.hasErrors()) return Optional.empty();
         Optional<MaterializedPlan> built = materialize(plans.get(0));
@@ -111,11 +109,7 @@ public final class Compiler {
      * at the deploy whose sizes made it.
      */
     private void overflow(Deployment d, Overflow e) {
-        diagnostics.add(Diagnostic.of(Code.E0207, d.span(), e.what() + " goes past " + String.format(java.util.Locale.ROOT, "%,d", Long.MAX_VALUE))
-                .label("the sizes of this deployment")
-                .note("pdagc counts elements, FLOPs and bytes exactly, in 64-bit integers")
-                .help("check the sizes of the model and the workload (`seq`, `batch`, `context`, `hidden`, `heads`, `experts`): "
-                        + "no GPU could run a step this large"));
+        diagnostics.add(Diags.deploymentSizesOverflow(d.span(), e.what()));
     }
 
     private Optional<MaterializedPlan> materializeChecked(PartitionedPlan plan) {
@@ -125,18 +119,11 @@ public final class Compiler {
             dag = Timings.time("materialize",
                     () -> Materialize.run(d.name(), d.span().file().displayName(), plan.spmd(), d.cluster().perNode()));
         } catch (Materialize.PlanTooLarge e) {
-            diagnostics.add(Diagnostic.of(Code.E0505, d.span(), e.nodes(), e.edges()).label("this deployment")
-                    .note("the per-GPU DAG lists every op of every GPU and micro-batch")
-                    .help("the SPMD program every GPU runs is small: see it with `--print-ir-after insert-collectives`; or plan fewer GPUs or micro-batches"));
+            diagnostics.add(Diags.dagTooLarge(d.span(), e.nodes(), e.edges()));
             return Optional.empty();
         } catch (Materialize.StagesTooLarge e) {
-            diagnostics.add(Diagnostic.of(Code.E0506, d.span(), String.format(java.util.Locale.ROOT, "%,d", e.nodes()),
-                            String.format(java.util.Locale.ROOT, "%,d", Materialize.MAX_STAGE_NODES))
-                    .label("this deployment")
-                    .note("validation and analysis walk one GPU of each pipeline stage: every op of the stage for every micro-batch ("
-                            + d.strategy().pipeline().stages() + " stages, " + d.strategy().pipeline().microBatches() + " micro-batches, "
-                            + plan.spmd().nodes().size() + " ops in the SPMD program)")
-                    .help("plan fewer micro-batches or pipeline stages: the schedule's costs repeat from one micro-batch to the next"));
+            diagnostics.add(Diags.stagesTooLarge(d.span(), e.nodes(), Materialize.MAX_STAGE_NODES, d.strategy().pipeline().stages(),
+                    d.strategy().pipeline().microBatches(), plan.spmd().nodes().size()));
             return Optional.empty();
         }
         Timings.count("nodes", dag.nodes().size());
@@ -148,8 +135,7 @@ public final class Compiler {
         Analysis analysis = problems.isEmpty() ? Timings.time("analyze", () -> Analysis.run(d, plan.graph(), plan.spmd(), quotient)) : null;
         if (analysis != null && analysis.problem() != null) problems = List.of(analysis.problem());
         for (String p : problems) {
-            diagnostics.add(Diagnostic.of(Code.E0901, d.span(), p).label("in the plan of this deployment")
-                    .note("this is a bug in pdagc; please report it with this file"));
+            diagnostics.add(Diags.planInvalid(d.span(), p));
         }
         if (!problems.isEmpty()) return Optional.empty();
         Requirements.check(d, analysis, diagnostics);
@@ -165,17 +151,14 @@ public final class Compiler {
             List<Decl.Deploy> named = deploys.stream().filter(d -> d.name().text().equals(only)).toList();
             if (named.isEmpty()) {
                 SourceFile f = program.get().root().unit().file();
-                diagnostics.add(Diagnostic.of(Code.E0308, new pdagc.source.Span(f, 0, 0), only,
-                        deploys.isEmpty() ? "(none)" : String.join(", ", deploys.stream().map(d -> d.name().text()).toList())));
+                diagnostics.add(Diags.deploymentNotFound(new pdagc.source.Span(f, 0, 0), only, deploys.stream().map(d -> d.name().text()).toList()));
                 return plans;
             }
             deploys = named;
         }
         if (deploys.isEmpty()) {
             SourceFile f = program.get().root().unit().file();
-            diagnostics.add(Diagnostic.of(Code.E0301, new pdagc.source.Span(f, 0, Math.min(1, f.text().length())), f.displayName())
-                    .label("no `deploy` here")
-                    .help("add `deploy NAME = MODEL on CLUSTER with STRATEGY for WORKLOAD`"));
+            diagnostics.add(Diags.noDeployment(new pdagc.source.Span(f, 0, Math.min(1, f.text().length())), f.displayName()));
         }
         for (Decl.Deploy d : deploys) {
             elaborator.deployment(d).map(rewrite).flatMap(this::partition).ifPresent(plans::add);

@@ -11,8 +11,6 @@ import pdagc.ast.EntityKind;
 import pdagc.ast.Expr;
 import pdagc.ast.Property;
 import pdagc.ast.QualifiedName;
-import pdagc.diag.Code;
-import pdagc.diag.Diagnostic;
 import pdagc.diag.Diags;
 import pdagc.diag.Diagnostics;
 import pdagc.ir.DType;
@@ -151,9 +149,7 @@ public final class Elaborator {
             long a = ints.get("heads");
             defaultHeadDim = h % a == 0 ? h / a : null;
             if (defaultHeadDim == null && p.get("head_dim").isEmpty()) {
-                diagnostics.add(Diagnostic.of(Code.E0208, p.spanOf("heads"), "hidden / heads", h + " / " + a)
-                        .label(a + " heads do not divide hidden").secondary(p.spanOf("hidden"), "hidden is " + h)
-                        .help("give `head_dim` explicitly"));
+                diagnostics.add(Diags.headsNotDividingHidden(p.spanOf("heads"), p.spanOf("hidden"), h, a));
                 ok = false;
             }
         }
@@ -326,8 +322,7 @@ public final class Elaborator {
         if (!(prop.value() instanceof Expr.Mesh m)) {
             Expr v = prop.value();
             Span at = v != null ? v.span() : prop.span();
-            diagnostics.add(Diagnostic.of(Code.E0204, at, "a mesh such as `[dp 2, tp 4]`", v == null ? "nothing" : IntEval.describe(v))
-                    .label("not a mesh"));
+            diagnostics.add(Diags.notAMesh(at, Optional.ofNullable(v).map(IntEval::describe)));
             return Optional.empty();
         }
         List<Mesh.Axis> axes = new ArrayList<>();
@@ -337,15 +332,12 @@ public final class Elaborator {
         for (Expr.Axis a : m.axes()) {
             String name = a.name().text();
             if (!allowed.contains(name)) {
-                Diagnostic.Builder d = Diagnostic.of(Code.E0304, a.name().span(), name).label("not a parallel axis here")
-                        .note("axes are: " + String.join(", ", allowed));
-                Names.suggest(name, allowed).ifPresent(s -> d.help("did you mean `" + s + "`?"));
-                diagnostics.add(d);
+                diagnostics.add(Diags.unknownAxis(a.name().span(), name, allowed, Names.suggest(name, allowed)));
                 ok = false;
                 continue;
             }
             if (own.containsKey(name)) {
-                diagnostics.add(Diagnostic.of(Code.E0305, a.name().span(), name).label("given again").secondary(own.get(name), "first given here"));
+                diagnostics.add(Diags.axisTwice(a.name().span(), name, own.get(name)));
                 ok = false;
                 continue;
             }
@@ -378,8 +370,7 @@ public final class Elaborator {
         if (prop.isEmpty()) return Optional.empty();
         Expr value = prop.get().value();
         if (!(value instanceof Expr.ListExpr list)) {
-            diagnostics.add(Diagnostic.of(Code.E0204, value == null ? prop.get().span() : value.span(), "a list such as `[8, 8]`",
-                    value == null ? "nothing" : IntEval.describe(value)).label("not a list"));
+            diagnostics.add(Diags.notAList(value == null ? prop.get().span() : value.span(), Optional.ofNullable(value).map(IntEval::describe)));
             return null;
         }
         List<Long> out = new ArrayList<>();
@@ -402,21 +393,17 @@ public final class Elaborator {
                 default -> null;
             };
             if (dim == null) {
-                Diagnostic.Builder b = Diagnostic.of(Code.E0502, r.metric().span(), metric).label("unknown metric")
-                        .note("requirements are: memory, ttft, tpot, latency, throughput");
-                Names.suggest(metric, List.of("memory", "ttft", "tpot", "latency", "throughput")).ifPresent(s -> b.help("did you mean `" + s + "`?"));
-                diagnostics.add(b);
+                List<String> metrics = List.of("memory", "ttft", "tpot", "latency", "throughput");
+                diagnostics.add(Diags.unknownRequirement(r.metric().span(), metric, metrics, Names.suggest(metric, metrics)));
                 continue;
             }
             if (!(r.limit() instanceof Expr.Number n) || n.unit() == null) {
-                diagnostics.add(Diagnostic.of(Code.E0204, r.limit().span(), dim.description() + " with a unit", IntEval.describe(r.limit()))
-                        .label("needs a unit").help(Props.unitHelp(dim)));
+                diagnostics.add(Diags.quantityWithoutUnit(r.limit().span(), dim, IntEval.describe(r.limit())));
                 continue;
             }
             Units.Unit unit = Units.of(n.unit());
             if (unit.dimension() != dim) {
-                diagnostics.add(Diagnostic.of(Code.E0205, n.span(), n.unit(), unit.dimension().description(), metric, dim.description())
-                        .label("wrong unit").help(Props.unitHelp(dim)));
+                diagnostics.add(Diags.wrongUnit(n.span(), n.unit(), unit.dimension(), metric, dim));
                 continue;
             }
             if (metric.equals("memory") && (r.per() == null || !r.per().text().equals("gpu"))) {

@@ -5,8 +5,8 @@ import java.util.Map;
 import java.util.OptionalLong;
 import java.util.Set;
 import pdagc.ast.Expr;
-import pdagc.diag.Code;
 import pdagc.diag.Diagnostic;
+import pdagc.diag.Diags;
 import pdagc.diag.Diagnostics;
 import pdagc.program.Names;
 
@@ -25,24 +25,21 @@ public final class IntEval {
 
     public OptionalLong eval(Expr e) {
         if (e instanceof Expr.Number n) {
-            if (n.unit() != null) return fail(Diagnostic.of(Code.E0204, n.span(), "a whole number", "the quantity `" + n.text() + "`").label("remove the unit"));
+            if (n.unit() != null) return fail(Diags.quantityForWholeNumber(n.span(), n.text()));
             BigDecimal v = n.value();
             if (v.signum() != 0 && v.stripTrailingZeros().scale() > 0) {
-                return fail(Diagnostic.of(Code.E0204, n.span(), "a whole number", "`" + n.text() + "`").label("not a whole number"));
+                return fail(Diags.fractionForWholeNumber(n.span(), n.text()));
             }
             try {
                 return OptionalLong.of(v.longValueExact());
             } catch (ArithmeticException x) {
-                return fail(Diagnostic.of(Code.E0207, n.span(), "`" + n.text() + "` does not fit in 64 bits").label("too large"));
+                return fail(Diags.literalTooLarge(n.span(), n.text()));
             }
         }
         if (e instanceof Expr.Name n) {
             Long v = n.name().isSimple() ? env.get(n.name().last()) : null;
             if (v == null) {
-                Diagnostic.Builder d = Diagnostic.of(Code.E0104, n.span(), "parameter", n.name().text()).label("not a known number here");
-                Names.suggest(n.name().text(), env.keySet()).ifPresent(s -> d.help("did you mean `" + s + "`?"));
-                if (env.isEmpty()) d.note("no parameters are defined here");
-                return fail(d);
+                return fail(Diags.parameterNotFound(n.span(), n.name().text(), Names.suggest(n.name().text(), env.keySet()), env.isEmpty()));
             }
             return OptionalLong.of(v);
         }
@@ -67,8 +64,7 @@ public final class IntEval {
                     case "/" -> {
                         if (y == 0) yield divByZero(b);
                         if (x % y != 0) {
-                            yield fail(Diagnostic.of(Code.E0208, b.span(), "`" + b.span().text() + "`", x + " / " + y)
-                                    .label("does not divide exactly").help("sizes must divide exactly"));
+                            yield fail(Diags.inexactDivision(b.span(), b.span().text(), x, y));
                         }
                         yield OptionalLong.of(x / y);
                     }
@@ -78,7 +74,7 @@ public final class IntEval {
                 return overflow(b, x + " " + b.op() + " " + y);
             }
         }
-        return fail(Diagnostic.of(Code.E0204, e.span(), "a whole number", describe(e)).label("not a number"));
+        return fail(Diags.notANumber(e.span(), describe(e)));
     }
 
     /**
@@ -116,11 +112,11 @@ public final class IntEval {
     }
 
     private OptionalLong overflow(Expr e, String what) {
-        return fail(Diagnostic.of(Code.E0207, e.span(), what).label("the result does not fit in 64 bits"));
+        return fail(Diags.arithmeticOverflow(e.span(), what));
     }
 
     private OptionalLong divByZero(Expr.Binary b) {
-        return fail(Diagnostic.of(Code.E0208, b.span(), "`" + b.span().text() + "`", "division by zero").label("divides by zero"));
+        return fail(Diags.divisionByZero(b.span(), b.span().text()));
     }
 
     private OptionalLong fail(Diagnostic.Builder d) {

@@ -12,8 +12,7 @@ import java.util.Map;
 import java.util.Optional;
 import pdagc.ast.CompilationUnit;
 import pdagc.ast.Decl;
-import pdagc.diag.Code;
-import pdagc.diag.Diagnostic;
+import pdagc.diag.Diags;
 import pdagc.diag.Diagnostics;
 import pdagc.program.Module;
 import pdagc.program.Names;
@@ -77,17 +76,14 @@ public final class Loader {
             pdagc.ast.Ident name = Names.nameOf(decl);
             Decl previous = module.decls().putIfAbsent(name.text(), decl);
             if (previous != null) {
-                diagnostics.add(Diagnostic.of(Code.E0103, name.span(), name.text())
-                        .label("declared again here")
-                        .secondary(Names.nameOf(previous).span(), "first declared here"));
+                diagnostics.add(Diags.declaredTwice(name.span(), name.text(), Names.nameOf(previous).span()));
             }
         }
     }
 
     private void resolveImport(Module into, SourceFile from, Decl.Import imp, int depth) {
         if (depth > MAX_DEPTH) {
-            diagnostics.add(Diagnostic.of(Code.E0107, imp.span(), MAX_DEPTH).label("this import is too deep")
-                    .help("flatten the import chain"));
+            diagnostics.add(Diags.importsTooDeep(imp.span(), MAX_DEPTH));
             return;
         }
         String alias;
@@ -161,15 +157,13 @@ public final class Loader {
             if (on) chain.add(byKey.get(k) != null ? byKey.get(k).unit().file().displayName() : k);
         }
         chain.add(chain.isEmpty() ? key : chain.get(0));
-        diagnostics.add(Diagnostic.of(Code.E0102, imp.span(), String.join(" -> ", chain))
-                .label("this import closes the cycle")
-                .help("move the shared declarations into a module that both files import"));
+        diagnostics.add(Diags.importCycle(imp.span(), chain));
         return true;
     }
 
     private void notFound(Decl.Import imp, String name, String why) {
         Span at = imp.module() != null ? imp.module().span() : imp.span();
-        diagnostics.add(Diagnostic.of(Code.E0101, at, name).label("not found").note(why));
+        diagnostics.add(Diags.moduleNotFound(at, name, why));
     }
 
     private static String stem(String name) {

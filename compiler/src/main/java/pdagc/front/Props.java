@@ -12,7 +12,6 @@ import java.util.Set;
 import pdagc.ast.Expr;
 import pdagc.ast.Property;
 import pdagc.ast.QualifiedName;
-import pdagc.diag.Code;
 import pdagc.diag.Diagnostic;
 import pdagc.diag.Diags;
 import pdagc.diag.Diagnostics;
@@ -41,8 +40,7 @@ public final class Props {
         for (Property p : properties) {
             Property first = byName.putIfAbsent(p.name().text(), p);
             if (first != null) {
-                diagnostics.add(Diagnostic.of(Code.E0203, p.name().span(), p.name().text())
-                        .label("given again here").secondary(first.name().span(), "first given here"));
+                diagnostics.add(Diags.propertyTwice(p.name().span(), p.name().text(), first.name().span()));
             }
         }
     }
@@ -99,14 +97,12 @@ public final class Props {
         Expr value = valueOf(p.get());
         if (value == null) return Optional.empty();
         if (!(value instanceof Expr.Number n) || n.unit() == null) {
-            diagnostics.add(Diagnostic.of(Code.E0204, value.span(), dim.description() + " with a unit", IntEval.describe(value))
-                    .label("needs a unit").help(unitHelp(dim)));
+            diagnostics.add(Diags.quantityWithoutUnit(value.span(), dim, IntEval.describe(value)));
             return Optional.empty();
         }
         Units.Unit unit = Units.of(n.unit());
         if (unit.dimension() != dim) {
-            diagnostics.add(Diagnostic.of(Code.E0205, value.span(), n.unit(), unit.dimension().description(), name, dim.description())
-                    .label("wrong unit").help(unitHelp(dim)));
+            diagnostics.add(Diags.wrongUnit(value.span(), n.unit(), unit.dimension(), name, dim));
             return Optional.empty();
         }
         double v = n.value().doubleValue() * unit.factor();
@@ -124,7 +120,7 @@ public final class Props {
         Expr value = valueOf(p.get());
         if (value == null) return Optional.empty();
         if (!(value instanceof Expr.Number n) || n.unit() != null) {
-            diagnostics.add(Diagnostic.of(Code.E0204, value.span(), "a fraction such as 0.8", IntEval.describe(value)).label("not a fraction"));
+            diagnostics.add(Diags.notAFraction(value.span(), IntEval.describe(value)));
             return Optional.empty();
         }
         BigDecimal v = n.value();
@@ -162,7 +158,7 @@ public final class Props {
         Expr value = valueOf(p.get());
         if (value == null) return Optional.empty();
         if (value instanceof Expr.Name n) return Optional.of(n.name());
-        diagnostics.add(Diagnostic.of(Code.E0204, value.span(), "a name", IntEval.describe(value)).label("not a name"));
+        diagnostics.add(Diags.notAName(value.span(), IntEval.describe(value)));
         return Optional.empty();
     }
 
@@ -177,7 +173,7 @@ public final class Props {
         for (Map.Entry<String, Property> e : byName.entrySet()) {
             if (known.contains(e.getKey())) continue;
             unknown.add(e.getKey());
-            Diagnostic.Builder d = Diagnostic.of(Code.E0201, e.getValue().name().span(), e.getKey(), owner).label("unknown property");
+            Diagnostic.Builder d = Diags.unknownProperty(e.getValue().name().span(), e.getKey(), owner);
             Optional<String> s = Names.suggest(e.getKey(), known);
             if (s.isPresent()) d.help("did you mean `" + s.get() + "`?");
             else if (!known.isEmpty()) d.note("known properties: " + String.join(", ", known));
@@ -189,26 +185,14 @@ public final class Props {
 
     private Expr valueOf(Property p) {
         if (p.value() == null) {
-            diagnostics.add(Diagnostic.of(Code.E0204, p.name().span(), "a value after `" + p.name().text() + "`", "a nested body")
-                    .label("needs a value"));
+            diagnostics.add(Diags.propertyWithoutValue(p.name().span(), p.name().text()));
             return null;
         }
         return p.value();
     }
 
     private void missing(String name) {
-        diagnostics.add(Diagnostic.of(Code.E0202, ownerSpan, owner.split(" ")[0], owner.contains(" ") ? owner.split(" ", 2)[1] : owner, name)
-                .label("declared here without `" + name + "`"));
+        diagnostics.add(Diags.missingProperty(ownerSpan, owner.split(" ")[0], owner.contains(" ") ? owner.split(" ", 2)[1] : owner, name));
     }
 
-    static String unitHelp(Dimension dim) {
-        return switch (dim) {
-            case BYTES -> "write bytes as `80 GB` or `64 GiB`";
-            case SECONDS -> "write time as `10 s` or `50 ms`";
-            case BYTES_PER_SECOND -> "write bandwidth as `3.35 TB/s` or `400 Gb/s`";
-            case FLOPS_PER_SECOND -> "write compute as `989 TFLOP/s`";
-            case TOKENS_PER_SECOND -> "write throughput as `1000 tok/s`";
-            case COUNT -> "write a plain number";
-        };
-    }
 }

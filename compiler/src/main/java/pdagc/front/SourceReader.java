@@ -9,8 +9,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Optional;
-import pdagc.diag.Code;
-import pdagc.diag.Diagnostic;
+import pdagc.diag.Diags;
 import pdagc.diag.Diagnostics;
 import pdagc.source.SourceFile;
 import pdagc.source.Span;
@@ -26,7 +25,7 @@ public final class SourceReader {
         } catch (IOException | SecurityException e) {
             Span at = importedAt != null ? importedAt : new Span(SourceFile.of(displayName, path, ""), 0, 0);
             String why = Files.isDirectory(path) ? "it is a directory" : Files.exists(path) ? "permission denied" : "no such file";
-            diagnostics.add(Diagnostic.of(Code.E0004, at, displayName, why));
+            diagnostics.add(Diags.cannotRead(at, displayName, why));
             return Optional.empty();
         }
         return decode(bytes, path, displayName, diagnostics);
@@ -46,10 +45,7 @@ public final class SourceReader {
             String prefix = new String(bytes, 0, bad, StandardCharsets.UTF_8);
             SourceFile lossy = SourceFile.of(displayName, path, new String(bytes, StandardCharsets.UTF_8));
             int offset = Math.min(prefix.length(), lossy.text().length());
-            diagnostics.add(Diagnostic.of(Code.E0003, new Span(lossy, offset, offset + 1),
-                            String.format("invalid byte 0x%02X at byte offset %d", bytes[bad] & 0xff, bad))
-                    .label("this byte is not valid UTF-8")
-                    .help("a .pdag file is UTF-8 text; is this a binary file?"));
+            diagnostics.add(Diags.notUtf8(new Span(lossy, offset, offset + 1), bytes[bad], bad));
             return Optional.empty();
         }
     }

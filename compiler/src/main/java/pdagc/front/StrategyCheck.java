@@ -1,8 +1,6 @@
 package pdagc.front;
 
 import java.util.List;
-import pdagc.diag.Code;
-import pdagc.diag.Diagnostic;
 import pdagc.diag.Diags;
 import pdagc.diag.Diagnostics;
 import pdagc.mesh.Mesh;
@@ -33,24 +31,18 @@ final class StrategyCheck {
     void run() {
         int gpus = d.cluster().count();
         if (mesh.size() != gpus) {
-            diagnostics.add(Diagnostic.of(Code.E0302, d.strategy().meshSpan(), mesh.size(), gpus)
-                    .label(product() + " = " + mesh.size())
-                    .secondary(d.cluster().spans().getOrDefault("count", d.cluster().span()), "the cluster has " + gpus + " GPUs")
-                    .help("make the axis sizes multiply to " + gpus));
+            diagnostics.add(Diags.meshSizeMismatch(d.strategy().meshSpan(), product(), mesh.size(),
+                    d.cluster().spans().getOrDefault("count", d.cluster().span()), gpus));
         }
         if (gpus > d.cluster().perNode() && gpus % d.cluster().perNode() != 0) {
-            diagnostics.add(Diagnostic.of(Code.E0307, d.cluster().spans().getOrDefault("count", d.cluster().span()), gpus, d.cluster().perNode())
-                    .label("not a multiple of per_node"));
+            diagnostics.add(Diags.nodesNotFilled(d.cluster().spans().getOrDefault("count", d.cluster().span()), gpus, d.cluster().perNode()));
         }
         if (mesh.has(MeshAxes.SP)) {
-            diagnostics.add(Diagnostic.of(Code.E0306, d.strategy().axisSpan(MeshAxes.SP), "`sp` as a mesh axis")
-                    .label("sequence parallelism uses the tp ranks, it adds no GPUs")
-                    .help("remove `sp` from the mesh and write `sequence_parallel true` in the strategy"));
+            diagnostics.add(Diags.spAsMeshAxis(d.strategy().axisSpan(MeshAxes.SP)));
         }
         for (String axis : List.of(MeshAxes.ETP, MeshAxes.EDP)) {
             if (mesh.has(axis)) {
-                diagnostics.add(Diagnostic.of(Code.E0306, d.strategy().axisSpan(axis), "`" + axis + "` in the strategy's mesh")
-                        .label("an expert axis").help("fold the experts with `expert_mesh [ep N, etp M]`; etp is tp when there is none"));
+                diagnostics.add(Diags.expertAxisInMesh(d.strategy().axisSpan(axis), axis));
             }
         }
         experts();
@@ -71,11 +63,8 @@ final class StrategyCheck {
         int batchWays = mesh.size(MeshAxes.BATCH) * d.strategy().pipeline().microBatches();
         if (d.workload().batch() % batchWays != 0) {
             Span at = batchSpan();
-            diagnostics.add(Diagnostic.of(Code.E0303, at, "data-parallel", batchWays, d.workload().batch(), "sequences of the batch")
-                    .label("splits the batch " + batchWays + " ways")
-                    .secondary(d.workload().spans().getOrDefault("batch", d.workload().span()), "batch declared here")
-                    .note("the batch is split over " + String.join(" x ", presentBatchAxes())
-                            + (d.strategy().pipeline().microBatches() > 1 ? " and into " + d.strategy().pipeline().microBatches() + " micro-batches" : "")));
+            diagnostics.add(Diags.batchNotDivided(at, batchWays, d.workload().batch(), d.workload().spans().getOrDefault("batch", d.workload().span()),
+                    presentBatchAxes(), d.strategy().pipeline().microBatches()));
         }
         crossNode(MeshAxes.TP, "tensor-parallel");
     }
@@ -87,17 +76,14 @@ final class StrategyCheck {
         StrategySpec s = d.strategy();
         Span at = s.spanOf("expert_mesh");
         if (mesh.has(MeshAxes.EP)) {
-            diagnostics.add(Diagnostic.of(Code.E0305, s.axisSpan(MeshAxes.EP), MeshAxes.EP).label("ep is in the mesh and in the expert mesh")
-                    .help("with an expert mesh, the strategy's mesh names dp, tp, cp and pp only"));
+            diagnostics.add(Diags.epInBothMeshes(s.axisSpan(MeshAxes.EP)));
             return;
         }
         int stage = mesh.size() / Math.max(1, mesh.size(MeshAxes.PP));
         if (em.size() != stage) {
-            diagnostics.add(Diagnostic.of(Code.E0311, at, em.size(), stage).label(em.size() + " GPUs")
-                    .secondary(s.meshSpan(), stage + " GPUs per pipeline stage").help("the expert mesh folds the GPUs of one pipeline stage"));
+            diagnostics.add(Diags.expertMeshSize(at, em.size(), stage, s.meshSpan()));
         } else if (pdagc.mesh.Folding.refine(mesh, em).isEmpty()) {
-            diagnostics.add(Diagnostic.of(Code.E0311, at, em.size(), stage).label("its axes do not nest with the mesh's")
-                    .note("each expert axis must cover whole factors of the mesh's axes in rank order, e.g. [ep 8, etp 4] over [dp 8, tp 4]"));
+            diagnostics.add(Diags.expertMeshNotNested(at, em.size(), stage));
         }
     }
 
@@ -107,28 +93,21 @@ final class StrategyCheck {
         boolean decode = d.workload().phase() == pdagc.sem.Phase.DECODE;
         int cp = mesh.size(MeshAxes.CP);
         if (cp > 1 && decode) {
-            diagnostics.add(Diagnostic.of(Code.E0306, s.axisSpan(MeshAxes.CP), "context parallelism in decode")
-                    .label("decode runs one token per sequence").help("use cp for long prefills; use dp to spread decode sequences"));
+            diagnostics.add(Diags.contextParallelInDecode(s.axisSpan(MeshAxes.CP)));
         } else if (cp > 1 && d.workload().seq() % cp != 0) {
-            diagnostics.add(Diagnostic.of(Code.E0303, s.axisSpan(MeshAxes.CP), "context-parallel", cp, d.workload().seq(), "tokens of each sequence")
-                    .secondary(d.workload().spans().getOrDefault("seq", d.workload().span()), "seq declared here"));
+            diagnostics.add(Diags.contextNotDividingSequence(s.axisSpan(MeshAxes.CP), cp, d.workload().seq(),
+                    d.workload().spans().getOrDefault("seq", d.workload().span())));
         }
         int tp = mesh.size(MeshAxes.TP);
         if (s.sequenceParallel() && tp > 1) {
             long tokens = d.workload().stepTokens() / Math.max(1, cp);
             if (decode || tokens % tp != 0) {
-                diagnostics.add(Diagnostic.of(Code.E0303, s.spanOf("sequence_parallel"), "sequence-parallel", tp, tokens,
-                                "tokens of each sequence" + (cp > 1 ? " on each cp rank" : ""))
-                        .label("splits the sequence over the " + tp + " tp ranks")
-                        .help(decode ? "decode runs one token per sequence: turn sequence parallelism off" : "choose a sequence length divisible by " + tp));
+                diagnostics.add(Diags.sequenceParallelNotDividing(s.spanOf("sequence_parallel"), tp, tokens, cp > 1, decode));
             } else if (cp > 1 && mesh.index(MeshAxes.TP) < mesh.index(MeshAxes.CP)) {
                 // Shardings list a dimension's axes in mesh order: the sequence is split tp-major,
                 // so a cp rank's tokens are not the union of its tp ranks' and every region
                 // boundary regathers the sequence over cp.
-                diagnostics.add(Diagnostic.of(Code.W0314, s.spanOf("sequence_parallel"))
-                        .label("the sequence is split over tp, then cp")
-                        .secondary(s.axisSpan(MeshAxes.CP), "cp after tp")
-                        .help("put `cp` before `tp` in the mesh: each cp rank's tokens then split over its tp ranks locally"));
+                diagnostics.add(Diags.sequenceSplitTpThenCp(s.spanOf("sequence_parallel"), s.axisSpan(MeshAxes.CP)));
             }
         }
     }
@@ -144,15 +123,10 @@ final class StrategyCheck {
             diagnostics.add(Diags.nothingToInterleave(s.spanOf("schedule")));
         }
         if (p.schedule() == Pipeline.Schedule.INTERLEAVED && p.microBatches() % Math.max(1, p.stages()) != 0) {
-            diagnostics.add(Diagnostic.of(Code.E0303, s.spanOf("micro_batches"), "pipeline-parallel", p.stages(), p.microBatches(), "micro-batches")
-                    .label("the interleaved schedule runs micro-batches in groups of pp").help("use a multiple of " + p.stages() + " micro-batches"));
+            diagnostics.add(Diags.microBatchesNotInGroups(s.spanOf("micro_batches"), p.stages(), p.microBatches()));
         }
         if (p.schedule() == Pipeline.Schedule.ONE_F_ONE_B && p.stages() > 1 && p.microBatches() < p.stages()) {
-            diagnostics.add(Diagnostic.of(Code.W0310, s.spanOf("micro_batches"), p.microBatches(), p.stages())
-                    .label("fewer micro-batches than stages").secondary(s.axisSpan(MeshAxes.PP), p.stages() + " stages")
-                    .note(String.format(java.util.Locale.ROOT, "1F1B keeps up to pp micro-batches in flight; with fewer the stages idle %.0f%% of the time",
-                            100 * p.bubbleFraction()))
-                    .help("use at least " + p.stages() + " micro-batches, or `schedule gpipe`"));
+            diagnostics.add(Diags.pipelineNeverFills(s.spanOf("micro_batches"), p.microBatches(), p.stages(), s.axisSpan(MeshAxes.PP), p.bubbleFraction()));
         }
         if (s.stageLayers() != null) {
             List<Long> counts = s.stageLayers();
@@ -174,15 +148,12 @@ final class StrategyCheck {
         if (!d.model().spans().containsKey(param)) return;
         long value = d.model().param(param);
         if (size > 1 && value % size != 0) {
-            diagnostics.add(Diagnostic.of(Code.E0303, d.strategy().axisSpan(axis), what, size, value, noun)
-                    .label(value + " " + noun + " cannot be split " + size + " ways")
-                    .note(param + " is declared at " + d.model().spanOf(param).location()));
+            diagnostics.add(Diags.axisNotDividingParameter(d.strategy().axisSpan(axis), what, size, value, noun, param, d.model().spanOf(param).location()));
         }
     }
 
     private void unsupported(String axis, String what) {
-        diagnostics.add(Diagnostic.of(Code.E0306, d.strategy().axisSpan(axis), what)
-                .label("not implemented in this version").help("give this axis size 1 or leave it out"));
+        diagnostics.add(Diags.axisNotImplemented(d.strategy().axisSpan(axis), what));
     }
 
     private void crossNode(String axis, String what) {
@@ -195,9 +166,7 @@ final class StrategyCheck {
         int perNode = d.cluster().perNode();
         int nodes = (span + perNode - 1) / perNode;
         if (nodes > 1) {
-            diagnostics.add(Diagnostic.of(Code.W0309, d.strategy().axisSpan(axis), what, size, nodes, perNode)
-                    .label("its collectives cross the network")
-                    .help("put `" + axis + "` last in the mesh and keep it within " + perNode + " GPUs"));
+            diagnostics.add(Diags.groupCrossesNodes(d.strategy().axisSpan(axis), axis, what, size, nodes, perNode));
         }
     }
 

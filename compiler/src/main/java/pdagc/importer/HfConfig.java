@@ -11,8 +11,7 @@ import java.io.IOException;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.Optional;
-import pdagc.diag.Code;
-import pdagc.diag.Diagnostic;
+import pdagc.diag.Diags;
 import pdagc.diag.Diagnostics;
 import pdagc.source.SourceFile;
 import pdagc.source.Span;
@@ -72,8 +71,7 @@ final class HfConfig {
             if (first != JsonToken.START_OBJECT) {
                 int at = first == null ? file.text().length() : offset(p.currentTokenLocation());
                 String found = first == null ? "an empty file" : "a JSON " + describe(first);
-                diagnostics.add(Diagnostic.of(Code.E0601, new Span(file, at, Math.min(at + 1, file.text().length())), file.displayName(), found)
-                        .label("a config.json is one object of fields").help("give the model's config.json from its Hugging Face repository"));
+                diagnostics.add(Diags.configNotAnObject(new Span(file, at, Math.min(at + 1, file.text().length())), file.displayName(), found));
                 return Optional.empty();
             }
             brace = offset(p.currentTokenLocation());
@@ -81,12 +79,11 @@ final class HfConfig {
             if (p.nextToken() != null) throw new com.fasterxml.jackson.core.JsonParseException(p, "content after the closing `}`");
         } catch (JsonProcessingException e) {
             int at = e.getLocation() == null ? 0 : Math.max(0, Math.min(offset(e.getLocation()), file.text().length()));
-            diagnostics.add(Diagnostic.of(Code.E0601, new Span(file, at, Math.min(at + 1, file.text().length())), file.displayName(),
-                            "not valid JSON").label(e.getOriginalMessage().lines().findFirst().orElse("invalid JSON"))
-                    .help("give the model's config.json from its Hugging Face repository"));
+            diagnostics.add(Diags.configNotJson(new Span(file, at, Math.min(at + 1, file.text().length())), file.displayName(),
+                    e.getOriginalMessage().lines().findFirst().orElse("invalid JSON")));
             return Optional.empty();
         } catch (IOException e) {
-            diagnostics.add(Diagnostic.of(Code.E0601, new Span(file, 0, 0), file.displayName(), e.getMessage()));
+            diagnostics.add(Diags.configUnreadable(new Span(file, 0, 0), file.displayName(), e.getMessage()));
             return Optional.empty();
         }
         JsonNode root;
@@ -121,8 +118,7 @@ final class HfConfig {
             int valueEnd = Math.max(valueStart + 1, offset(p.currentLocation()));
             Span key = new Span(file, keyStart, keyEnd);
             if (fields.keys.containsKey(name)) {
-                diagnostics.add(Diagnostic.of(Code.E0605, key, "`" + name + "` is given twice").label("given again here")
-                        .secondary(fields.keys.get(name), "first given here").help("keep one of them"));
+                diagnostics.add(Diags.configFieldTwice(key, name, fields.keys.get(name)));
             }
             fields.keys.put(name, key);
             fields.values.put(name, new Span(file, valueStart, Math.min(valueEnd, file.text().length())));
@@ -264,25 +260,21 @@ final class HfConfig {
     }
 
     void wrong(String field, String expected) {
-        diagnostics.add(Diagnostic.of(Code.E0604, at(field), field, expected, raw(field)).label("not " + expected));
+        diagnostics.add(Diags.configFieldWrong(at(field), field, expected, raw(field)));
     }
 
     void missing(String field) {
-        diagnostics.add(Diagnostic.of(Code.E0603, at(field), field, modelType == null ? "" : ", which model_type " + modelType + " needs")
-                .label("no `" + field + "` in this object")
-                .help("add `\"" + field + "\"` as the model's config.json on Hugging Face gives it"));
+        diagnostics.add(Diags.configFieldMissing(at(field), field, Optional.ofNullable(modelType)));
     }
 
     /** Two fields that cannot both hold: reported at the second, with the first as context. */
     void contradiction(String first, String second, String why) {
-        diagnostics.add(Diagnostic.of(Code.E0605, keyAt(second), why).label("here").secondary(fields.keys.containsKey(first) ? keyAt(first) : null, "and here"));
+        diagnostics.add(Diags.configContradiction(keyAt(second), why, fields.keys.containsKey(first) ? keyAt(first) : null));
     }
 
     /** A feature the config asks for that the language or the importer does not express yet. */
     void unsupported(String field, String what, String help) {
-        Diagnostic.Builder d = Diagnostic.of(Code.E0606, keyAt(field), what).label("`" + field + "` is " + raw(field));
-        if (help != null) d.help(help);
-        diagnostics.add(d);
+        diagnostics.add(Diags.importerUnsupported(keyAt(field), field, what, raw(field), help));
     }
 
     /**
@@ -290,7 +282,7 @@ final class HfConfig {
      * bounds rather than exact: a warning at the field, with what it changes and from which size on.
      */
     void notModelled(String field, String what, String note) {
-        diagnostics.add(Diagnostic.of(Code.W0608, keyAt(field), what).label("`" + field + "` is " + raw(field)).note(note));
+        diagnostics.add(Diags.notModelled(keyAt(field), field, what, raw(field), note));
     }
 
     Diagnostics diagnostics() {

@@ -4,8 +4,7 @@ import java.nio.file.Path;
 import java.util.Locale;
 import java.util.Optional;
 import java.util.Set;
-import pdagc.diag.Code;
-import pdagc.diag.Diagnostic;
+import pdagc.diag.Diags;
 import pdagc.diag.Diagnostics;
 import pdagc.front.SourceReader;
 import pdagc.program.Names;
@@ -44,16 +43,12 @@ public final class HfImport {
         if (type == null) return Optional.empty();
         if (!Families.SUPPORTED.contains(type)) {
             boolean inner = text.isPresent();
-            Diagnostic.Builder d = Diagnostic.of(Code.E0602, c.at("model_type"), inner ? type + "` in `text_config" : type)
-                    .label(inner ? "the language model's type, not one pdagc imports" : "not a model_type pdagc imports")
-                    .note("supported model_types: " + String.join(", ", Families.SUPPORTED));
-            if (!inner) Names.suggest(type, Families.SUPPORTED).ifPresent(s -> d.help("did you mean `" + s + "`?"));
-            diagnostics.add(d);
+            diagnostics.add(Diags.unsupportedModelType(c.at("model_type"), type, inner, Families.SUPPORTED,
+                    inner ? Optional.empty() : Names.suggest(type, Families.SUPPORTED)));
             return Optional.empty();
         }
         if (text.isPresent()) {
-            diagnostics.add(Diagnostic.of(Code.W0609, outer.keyAt(HfConfig.TEXT_CONFIG), outerType)
-                    .label("the language model, imported").note("the vision tower and the projector are not counted or deployed"));
+            diagnostics.add(Diags.onlyTextConfigImported(outer.keyAt(HfConfig.TEXT_CONFIG), outerType));
         }
         c.modelType(type);
         PdagModel m = new PdagModel();

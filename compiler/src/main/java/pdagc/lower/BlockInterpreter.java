@@ -11,7 +11,6 @@ import java.util.OptionalLong;
 import pdagc.ast.Decl;
 import pdagc.ast.Expr;
 import pdagc.ast.Stmt;
-import pdagc.diag.Code;
 import pdagc.diag.Diagnostic;
 import pdagc.diag.Diags;
 import pdagc.diag.Diagnostics;
@@ -55,8 +54,7 @@ final class BlockInterpreter {
     Optional<Integer> call(BlockRef ref, String path, List<Integer> args, int layer, Span site) {
         Decl.Block block = ref.block();
         if (isActive(block)) {
-            Diagnostic.Builder d = Diagnostic.of(Code.E0406, site, block.name().text()).label("recursive call")
-                    .note("blocks are inlined where they are called, so a recursive block never ends");
+            Diagnostic.Builder d = Diags.recursiveBlock(site, block.name().text());
             List<String> chain = callChain(block);
             if (chain.size() > 2) d.note("the calls go around: " + String.join(" -> ", chain));
             error(d);
@@ -86,15 +84,14 @@ final class BlockInterpreter {
                     Optional<Val> v = eval(scope, ret.value(), path + "." + (ret.value() instanceof Expr.Call c ? c.callee().last() : "out"), List.of());
                     if (v.isEmpty()) return Optional.empty();
                     if (!(v.get() instanceof Val.Tensor t)) {
-                        error(Diagnostic.of(Code.E0405, ret.value().span(), ret.value().span().text(), Val.describe(v.get()), "a tensor")
-                                .label("not a tensor").help("a block returns the tensor it computes"));
+                        error(Diags.returnNotTensor(ret.value().span(), ret.value().span().text(), Val.describe(v.get())));
                         return Optional.empty();
                     }
                     if (block.result() != null && !bindResult(scope, block, ret, t.shape())) return Optional.empty();
                     return Optional.of(t.node());
                 }
             }
-            error(Diagnostic.of(Code.E0407, block.name().span(), block.name().text()).label("add `return` with the block's output"));
+            error(Diags.blockWithoutReturn(block.name().span(), block.name().text()));
             return Optional.empty();
         } finally {
             active.pop();
@@ -116,9 +113,8 @@ final class BlockInterpreter {
         Optional<long[]> declared = bindShape(scope, block.result(), actual);
         if (declared == null) return false;
         if (declared.isPresent() && java.util.Arrays.equals(declared.get(), actual.dims())) return true;
-        error(Diagnostic.of(Code.E0403, ret.value().span(), block.name().text(), actual.toString(), describe(block.result(), declared))
-                .label("this is " + actual)
-                .secondary(shapeSpan(block.result(), block.name().span()), "declared here"));
+        error(Diags.blockResultShape(ret.value().span(), block.name().text(), actual, describe(block.result(), declared),
+                shapeSpan(block.result(), block.name().span())));
         return false;
     }
 
@@ -185,7 +181,7 @@ final class BlockInterpreter {
             if (v instanceof Val.Int i) ints.put(k, i.value());
         });
         if (e instanceof Expr.Name n && n.name().isSimple() && scope.names().get(n.name().last()) instanceof Val.Tensor t) {
-            error(Diagnostic.of(Code.E0405, e.span(), n.name().text(), "a tensor " + t.shape(), "a number").label("not a number"));
+            error(Diags.tensorForNumber(e.span(), n.name().text(), t.shape()));
             return OptionalLong.empty();
         }
         return new IntEval(ints, diagnostics).eval(e);
@@ -208,8 +204,7 @@ final class BlockInterpreter {
             if (!(l.get() instanceof Val.Tensor lt) || !(r.get() instanceof Val.Tensor rt)) {
                 Expr bad = l.get() instanceof Val.Tensor ? b.right() : b.left();
                 Val badVal = l.get() instanceof Val.Tensor ? r.get() : l.get();
-                error(Diagnostic.of(Code.E0405, bad.span(), bad.span().text(), Val.describe(badVal), "a tensor").label("not a tensor")
-                        .note("`" + b.op() + "` on tensors is elementwise; both sides must be tensors of one shape"));
+                error(Diags.operandNotTensor(bad.span(), bad.span().text(), Val.describe(badVal), b.op()));
                 return Optional.empty();
             }
             String fn = switch (b.op()) {
@@ -248,8 +243,7 @@ final class BlockInterpreter {
                     Optional<Val> v = eval(scope, a.value(), name + ".arg", List.of());
                     if (v.isEmpty()) return Optional.empty();
                     if (!(v.get() instanceof Val.Tensor t)) {
-                        error(Diagnostic.of(Code.E0405, a.value().span(), a.value().span().text(), Val.describe(v.get()), "a tensor")
-                                .label("not a tensor").help("pass numbers by name, as in `out: 4*hidden`"));
+                        error(Diags.operationArgumentNotTensor(a.value().span(), a.value().span().text(), Val.describe(v.get())));
                         return Optional.empty();
                     }
                     tensors.add(t);
@@ -269,11 +263,9 @@ final class BlockInterpreter {
             return Optional.of(node(scope, name, r.op(), r.inputs(), r.shape(), parallel, c.span()));
         }
         if (program.candidates(scope.block().module(), c.callee()).isEmpty()) {
-            Diagnostic.Builder d = Diagnostic.of(Code.E0404, c.callee().span(), callee).label("not found");
             java.util.Set<String> known = new java.util.TreeSet<>(Builtins.names());
             known.addAll(program.visibleNames(scope.block().module(), "block"));
-            pdagc.program.Names.suggest(c.callee().last(), known).ifPresent(s -> d.help("did you mean `" + s + "`?"));
-            error(d);
+            error(Diags.unknownCallee(c.callee().span(), callee, pdagc.program.Names.suggest(c.callee().last(), known)));
             return Optional.empty();
         }
         Optional<Program.Found> found = program.lookup(scope.block().module(), c.callee(), "block", diagnostics);
@@ -292,7 +284,7 @@ final class BlockInterpreter {
             Optional<Val> v = eval(scope, a.value(), name + ".arg", List.of());
             if (v.isEmpty()) return Optional.empty();
             if (!(v.get() instanceof Val.Tensor t)) {
-                error(Diagnostic.of(Code.E0405, a.value().span(), a.value().span().text(), Val.describe(v.get()), "a tensor").label("not a tensor"));
+                error(Diags.blockArgumentNotTensor(a.value().span(), a.value().span().text(), Val.describe(v.get())));
                 return Optional.empty();
             }
             args.add(t.node());
@@ -308,11 +300,8 @@ final class BlockInterpreter {
             try {
                 style = Parallel.Style.valueOf(a.name().text().toUpperCase(java.util.Locale.ROOT));
             } catch (IllegalArgumentException e) {
-                Diagnostic.Builder d = Diagnostic.of(Code.E0408, a.name().span(), a.name().text()).label("unknown annotation")
-                        .note("annotations are @column, @row, @vocab, @experts");
-                pdagc.program.Names.suggest(a.name().text(), List.of("column", "row", "vocab", "experts"))
-                        .ifPresent(s -> d.help("did you mean `@" + s + "`?"));
-                error(d);
+                error(Diags.unknownAnnotation(a.name().span(), a.name().text(),
+                        pdagc.program.Names.suggest(a.name().text(), List.of("column", "row", "vocab", "experts"))));
                 return null;
             }
             if (a.axes().size() != 1 || !MeshAxes.KNOWN.contains(a.axes().get(0).text())) {

@@ -39,11 +39,7 @@ public record ModelStats(String model, long totalParams, long activeParams, long
         try {
             return Lowering.lowerModel(model, program, diagnostics).map(g -> of(model.name(), model.mtp(), g));
         } catch (Overflow e) {
-            diagnostics.add(pdagc.diag.Diagnostic.of(pdagc.diag.Code.E0207, model.span(),
-                            e.in("counting the parameters").what() + " of model `" + model.name() + "` goes past " + String.format(java.util.Locale.ROOT, "%,d", Long.MAX_VALUE))
-                    .label("the sizes of this model")
-                    .note("pdagc counts parameters exactly, in 64-bit integers")
-                    .help("check the model's sizes (`hidden`, `heads`, `ffn`, `experts`, `vocab`)"));
+            diagnostics.add(pdagc.diag.Diags.parameterCountOverflow(model.span(), e.in("counting the parameters").what(), model.name()));
             return Optional.empty();
         }
     }

@@ -7,8 +7,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
-import pdagc.diag.Code;
 import pdagc.diag.Diagnostic;
+import pdagc.diag.Diags;
 import pdagc.diag.Diagnostics;
 import pdagc.ir.Graph;
 import pdagc.ir.Node;
@@ -87,9 +87,7 @@ public final class InsertCollectives {
             axes.addAll(s.partial());
             for (String a : axes) {
                 if (seen.add(a)) continue;
-                Diagnostic.Builder d = Diagnostic.of(Code.E0313, n.span(), n.name(), a, "its annotations " + n.parallel() + " use GPUs in common")
-                        .label("annotated here")
-                        .help("split each dimension over axes that share no GPUs (with an expert mesh, `ep`, `etp` and `edp` fold the strategy's axes)");
+                Diagnostic.Builder d = Diags.splitTwice(n.span(), n.name(), a, n.parallel());
                 for (pdagc.ir.Parallel p : n.parallel()) d.secondary(p.span(), p.toString());
                 diagnostics.add(d);
                 return false;
@@ -122,8 +120,7 @@ public final class InsertCollectives {
         try {
             steps = Reshard.plan(out.get(source).sharding(), need, mesh);
         } catch (Reshard.UnsupportedReshard e) {
-            diagnostics.add(Diagnostic.of(Code.E0306, consumer.span(), "this resharding (" + e.getMessage() + ")")
-                    .label("needed by this operation").secondary(producer.span(), "produced here"));
+            diagnostics.add(Diags.reshardingNotSupported(consumer.span(), e.getMessage(), producer.span()));
             return -1;
         }
         int cur = source;
@@ -167,10 +164,7 @@ public final class InsertCollectives {
         }
         if (d < 0) return true;
         List<String> axes = s.axes(d);
-        diagnostics.add(Diagnostic.of(Code.E0303, at.span(), String.join(" x ", axes), mesh.mesh().size(axes),
-                        "dimension " + d + " of " + shape + " in", "`" + at.name() + "`")
-                .label("this tensor cannot be split evenly")
-                .help("choose axis sizes that divide " + shape.dim(d)));
+        diagnostics.add(Diags.tensorNotSplitEvenly(at.span(), at.name(), axes, mesh.mesh().size(axes), d, shape));
         return false;
     }
 }

@@ -6,8 +6,8 @@ import java.util.Optional;
 import java.util.TreeSet;
 import pdagc.ast.Decl;
 import pdagc.ast.QualifiedName;
-import pdagc.diag.Code;
 import pdagc.diag.Diagnostic;
+import pdagc.diag.Diags;
 import pdagc.diag.Diagnostics;
 
 /**
@@ -23,7 +23,7 @@ public record Program(Module root, List<Module> modules) {
     public Optional<Found> lookup(Module from, QualifiedName name, String wantedKind, Diagnostics diagnostics) {
         List<Found> found = candidates(from, name);
         if (found.isEmpty()) {
-            Diagnostic.Builder d = Diagnostic.of(Code.E0104, name.span(), wantedKind, name.text()).label("not found");
+            Diagnostic.Builder d = Diags.declarationNotFound(name.span(), wantedKind, name.text());
             Optional<Module> std = name.isSimple() ? stdModuleDeclaring(name.last(), wantedKind) : Optional.empty();
             if (std.isPresent()) {
                 String module = std.get().name();
@@ -38,8 +38,7 @@ public record Program(Module root, List<Module> modules) {
         if (found.size() > 1) {
             List<String> where = new ArrayList<>();
             for (Found f : found) where.add(f.module().name());
-            Diagnostic.Builder d = Diagnostic.of(Code.E0105, name.span(), name.text(), String.join(" and ", where))
-                    .label("which one?").help("qualify it, as in `" + where.get(0) + "." + name.last() + "`");
+            Diagnostic.Builder d = Diags.ambiguousName(name.span(), name.text(), name.last(), where);
             for (Found f : found) d.secondary(Names.nameOf(f.decl()).span(), "declared in " + f.module().name() + " here");
             diagnostics.add(d);
             return Optional.empty();
@@ -47,9 +46,7 @@ public record Program(Module root, List<Module> modules) {
         Found f = found.get(0);
         String kind = Names.kindOf(f.decl());
         if (!kind.equals(wantedKind)) {
-            diagnostics.add(Diagnostic.of(Code.E0106, name.span(), name.text(), kind, wantedKind)
-                    .label("not a " + wantedKind)
-                    .secondary(Names.nameOf(f.decl()).span(), "declared as a " + kind + " here"));
+            diagnostics.add(Diags.wrongKind(name.span(), name.text(), kind, wantedKind, Names.nameOf(f.decl()).span()));
             return Optional.empty();
         }
         return Optional.of(f);

@@ -64,9 +64,7 @@ public final class Parsing {
             if (type == PdagLexer.LPAREN || type == PdagLexer.LBRACK || type == PdagLexer.LBRACE) depth++;
             else if (type == PdagLexer.RPAREN || type == PdagLexer.RBRACK || type == PdagLexer.RBRACE) depth = Math.max(0, depth - 1);
             if (depth > MAX_NESTING) {
-                diagnostics.add(pdagc.diag.Diagnostic.of(pdagc.diag.Code.E0005,
-                                new pdagc.source.Span(file, t.getStartIndex(), t.getStopIndex() + 1), MAX_NESTING)
-                        .label("nested " + depth + " deep here").help("split the expression with intermediate names"));
+                diagnostics.add(pdagc.diag.Diags.nestedTooDeep(new pdagc.source.Span(file, t.getStartIndex(), t.getStopIndex() + 1), MAX_NESTING, depth));
                 return false;
             }
         }
@@ -114,11 +112,7 @@ public final class Parsing {
             afterOperand = type == PdagLexer.NUMBER || type == PdagLexer.UNIT || type == PdagLexer.IDENT || type == PdagLexer.WORD
                     || type == PdagLexer.STRING || type == PdagLexer.RPAREN || type == PdagLexer.RBRACK;
             if (operator && ++operators > MAX_OPERATORS) {
-                diagnostics.add(pdagc.diag.Diagnostic.of(pdagc.diag.Code.E0006,
-                                new pdagc.source.Span(file, t.getStartIndex(), t.getStopIndex() + 1), MAX_OPERATORS)
-                        .label("operator number " + operators + " of this expression")
-                        .note("pdagc reads an expression as a tree as deep as its operators")
-                        .help("compute it in steps: name its parts (an earlier property, or `x = ...` in a block) and use the names"));
+                diagnostics.add(pdagc.diag.Diags.tooManyOperators(new pdagc.source.Span(file, t.getStartIndex(), t.getStopIndex() + 1), MAX_OPERATORS, operators));
                 return false;
             }
         }

@@ -12,8 +12,8 @@ import org.antlr.v4.runtime.RecognitionException;
 import org.antlr.v4.runtime.Recognizer;
 import org.antlr.v4.runtime.Token;
 import org.antlr.v4.runtime.misc.IntervalSet;
-import pdagc.diag.Code;
 import pdagc.diag.Diagnostic;
+import pdagc.diag.Diags;
 import pdagc.diag.Diagnostics;
 import pdagc.source.SourceFile;
 import pdagc.source.Span;
@@ -56,11 +56,9 @@ final class SyntaxErrors extends BaseErrorListener {
         for (Token t : tokens) {
             if (t.getType() == PdagLexer.UNTERMINATED_STRING || t.getType() == PdagLexer.UNTERMINATED_COMMENT) count++;
             if (t.getType() == PdagLexer.UNTERMINATED_STRING) {
-                report(Diagnostic.of(Code.E0002, span(t), "unterminated string").label("the closing `\"` is missing")
-                        .help("a string ends on the line where it starts"));
+                report(Diags.unterminatedString(span(t)));
             } else if (t.getType() == PdagLexer.UNTERMINATED_COMMENT) {
-                report(Diagnostic.of(Code.E0002, new Span(file, t.getStartIndex(), t.getStartIndex() + 2), "unterminated block comment")
-                        .label("this comment is never closed").help("close it with `*/`"));
+                report(Diags.unterminatedComment(new Span(file, t.getStartIndex(), t.getStartIndex() + 2)));
             }
         }
     }
@@ -72,15 +70,13 @@ final class SyntaxErrors extends BaseErrorListener {
         if (!(offending instanceof Token token)) {
             int offset = offsetOf(line, col);
             String ch = offset < file.text().length() ? describeChar(file.text().codePointAt(offset)) : "at end of file";
-            report(Diagnostic.of(Code.E0001, new Span(file, offset, offset + 1), ch)
-                    .label("not part of the .pdag language")
-                    .help("names are letters, digits and `_`; comments start with `//`"));
+            report(Diags.unexpectedCharacter(new Span(file, offset, offset + 1), ch));
             return;
         }
         if (token.getType() == PdagLexer.UNTERMINATED_STRING || token.getType() == PdagLexer.UNTERMINATED_COMMENT) return;
         Span span = token.getType() == Token.EOF ? new Span(file, file.text().length(), file.text().length()) : span(token);
         String found = token.getType() == Token.EOF ? "end of file" : "`" + token.getText() + "`";
-        Diagnostic.Builder d = Diagnostic.of(Code.E0002, span, "unexpected " + found);
+        Diagnostic.Builder d = Diags.unexpectedToken(span, found);
         if (!(recognizer instanceof Parser parser)) {
             report(d.label("unexpected here"));
             return;

@@ -17,23 +17,43 @@ import pdagc.source.Span;
 
 class DiagsTest {
 
-    /** The catch-all codes and the codes split from them: reported only through {@link Diags}'s typed factories. */
-    private static final Pattern TYPED = Pattern.compile("Code\\.(E020[69]|E021[0-5]|E040[12]|E0409|E041[0-5])\\b");
+    /** A code named in source, as {@code Code.E0204} or {@code pdagc.diag.Code.W0309}. */
+    private static final Pattern CODE = Pattern.compile("\\bCode\\.[EW]\\d{4}\\b");
+
+    /** Building a diagnostic from a code and free arguments. */
+    private static final Pattern FROM_CODE = Pattern.compile("\\bDiagnostic\\.of\\(");
 
     private static final Path MAIN = Path.of(System.getProperty("pdagc.root", "..")).toAbsolutePath().normalize()
             .resolve("compiler/src/main/java");
 
+    /**
+     * Every diagnostic is a typed factory in {@link Diags}: no main source other than Diags.java
+     * (the factories) and Code.java (the catalogue) names a code or calls {@code Diagnostic.of}.
+     * {@code Diagnostic.of} is package-private besides, so only {@code pdagc.diag} can call it; the
+     * renderer and the sink take built diagnostics and name no code.
+     */
     @Test
-    void typedCodesAreReportedOnlyThroughDiags() throws IOException {
+    void diagnosticsAreBuiltOnlyThroughDiags() throws IOException {
         List<String> found = new ArrayList<>();
         try (Stream<Path> files = Files.walk(MAIN)) {
-            for (Path f : files.filter(p -> p.toString().endsWith(".java")).toList()) {
+            for (Path f : files.filter(p -> p.toString().endsWith(".java")).sorted().toList()) {
                 if (f.endsWith(Path.of("pdagc/diag/Diags.java")) || f.endsWith(Path.of("pdagc/diag/Code.java"))) continue;
-                Matcher m = TYPED.matcher(Files.readString(f, StandardCharsets.UTF_8));
-                while (m.find()) found.add(MAIN.relativize(f) + ": " + m.group());
+                String text = Files.readString(f, StandardCharsets.UTF_8);
+                for (Pattern p : List.of(CODE, FROM_CODE)) {
+                    Matcher m = p.matcher(text);
+                    while (m.find()) found.add(MAIN.relativize(f) + ": " + m.group());
+                }
             }
         }
         assertTrue(found.isEmpty(), "report these through a typed factory in Diags: " + found);
+    }
+
+    @Test
+    void theGuardSeesACodeAndAFreeTextCall() {
+        assertTrue(CODE.matcher("diagnostics.add(pdagc.diag.Diagnostic.of(pdagc.diag.Code.E0005, at, 200))").find());
+        assertTrue(FROM_CODE.matcher("diagnostics.add(pdagc.diag.Diagnostic.of(pdagc.diag.Code.E0005, at, 200))").find());
+        assertTrue(CODE.matcher("Code.W0309").find());
+        assertTrue(!CODE.matcher("Code that decides by an axis").find());
     }
 
     @Test
@@ -46,5 +66,13 @@ class DiagsTest {
         Diagnostic e = Diags.valueTooSmall(at, "layers", 1, 0).build();
         assertEquals(Code.E0206, e.code());
         assertEquals("invalid value for `layers`: must be at least 1, found 0", e.message());
+        Diagnostic mesh = Diags.notAMesh(at, java.util.Optional.empty()).build();
+        assertEquals(Code.E0204, mesh.code());
+        assertEquals("expected a mesh such as `[dp 2, tp 4]`, found nothing", mesh.message());
+        assertEquals("not a mesh", mesh.primary().message());
+        Diagnostic cp = Diags.contextParallelInDecode(at).build();
+        assertEquals(Code.E0306, cp.code());
+        assertEquals("context parallelism in decode is not supported yet", cp.message());
+        assertEquals("use cp for long prefills; use dp to spread decode sequences", cp.help());
     }
 }
