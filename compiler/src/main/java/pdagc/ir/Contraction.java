@@ -41,6 +41,28 @@ public final class Contraction {
         return new Contraction(ops, res);
     }
 
+    /** The factors of the activation (the first operand), one letter per dimension. */
+    public String activation() {
+        return operands.get(0);
+    }
+
+    /** The factors of the result. */
+    public String result() {
+        return result;
+    }
+
+    /** The weight's (second operand's) factor that the result keeps and the activation lacks: what @column splits, or 0. */
+    public char columnFactor() {
+        for (char c : operands.get(1).toCharArray()) if (result.indexOf(c) >= 0 && operands.get(0).indexOf(c) < 0) return c;
+        return 0;
+    }
+
+    /** The weight's factor that the activation and the result share (the experts of an expert linear): what @experts splits, or 0. */
+    public char sharedFactor() {
+        for (char c : operands.get(1).toCharArray()) if (result.indexOf(c) >= 0 && operands.get(0).indexOf(c) >= 0) return c;
+        return 0;
+    }
+
     /** The factors summed over: in an operand, not in the result. */
     public String reduced() {
         StringBuilder b = new StringBuilder();

@@ -175,28 +175,53 @@ final class ShardingRules {
      * sequence parallelism), the output's last dimension split. Row-parallel: the input's last
      * dimension split, the output a partial sum.
      */
+    /**
+     * A linear: its contraction's rule, the output's columns left whole when the column axes do
+     * not divide its units (the GQA rule for key/value heads).
+     */
     private Decision linear(Node n, Sharding x) {
-        int last = x.rank() - 1;
         List<String> col = axes(n, Parallel.Style.COLUMN);
-        List<String> row = axes(n, Parallel.Style.ROW);
-        if (!row.isEmpty()) {
-            Sharding need = free(x.noPartial(), row).withDim(last, row);
-            return new Decision(List.of(need), need.withDim(last, List.of()).withPartial(row));
-        }
-        Sharding need = free(lastUnsplit(x), col);
         long groups = ((Op.Linear) n.op()).groups();
-        boolean replicate = col.isEmpty() || groups > 0 && groups % mesh.mesh().size(col) != 0;
-        return new Decision(List.of(need), replicate ? need : need.withDim(last, col));
+        boolean replicate = groups > 0 && !col.isEmpty() && groups % mesh.mesh().size(col) != 0;
+        return contraction(n, x, replicate);
     }
 
     private Decision expertLinear(Node n, Sharding x) {
-        List<String> experts = axes(n, Parallel.Style.EXPERTS);
+        return contraction(n, x, false);
+    }
+
+    /**
+     * A contraction's sharding rule, read off its factor spec: @row splits the reduced factor
+     * (the input's split, the output a partial sum over it); @column splits the weight's factor
+     * the output keeps (the output's split); @experts the factor the weight shares with input and
+     * output. Every other input factor keeps the input's split, less the annotations' axes (they
+     * are about to split another factor); without @row the reduced factor arrives whole.
+     */
+    private Decision contraction(Node n, Sharding x, boolean replicateColumns) {
+        pdagc.ir.Contraction spec = n.op().contraction();
         List<String> col = axes(n, Parallel.Style.COLUMN);
         List<String> row = axes(n, Parallel.Style.ROW);
-        List<String> tokens = mesh.without(mesh.without(mesh.without(x.axes(1), experts), col), row);
-        Sharding base = Sharding.replicated(3).withDim(0, experts).withDim(1, tokens);
-        if (!row.isEmpty()) return new Decision(List.of(base.withDim(2, row)), base.withPartial(row));
-        return new Decision(List.of(base), base.withDim(2, col));
+        List<String> experts = axes(n, Parallel.Style.EXPERTS);
+        List<String> taken = mesh.union(mesh.union(col, row), experts);
+        String reduced = spec.reduced();
+        String in = spec.activation();
+        Sharding need = Sharding.replicated(in.length());
+        for (int i = 0; i < in.length(); i++) {
+            char f = in.charAt(i);
+            List<String> a;
+            if (reduced.indexOf(f) >= 0) a = row;
+            else if (f == spec.sharedFactor()) a = experts;
+            else a = mesh.without(x.axes(i), taken);
+            need = need.withDim(i, a);
+        }
+        String res = spec.result();
+        Sharding out = Sharding.replicated(res.length());
+        for (int j = 0; j < res.length(); j++) {
+            char f = res.charAt(j);
+            int i = in.indexOf(f);
+            out = out.withDim(j, i >= 0 ? need.axes(i) : f == spec.columnFactor() && !replicateColumns ? col : List.of());
+        }
+        return new Decision(List.of(need), out.withPartial(row));
     }
 
     /**

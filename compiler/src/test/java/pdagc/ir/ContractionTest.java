@@ -17,6 +17,16 @@ class ContractionTest {
     }
 
     @Test
+    void annotationsSplitFactorsByTheirRole() {
+        assertEquals('n', Contraction.LINEAR.columnFactor());
+        assertEquals(0, Contraction.LINEAR.sharedFactor());
+        assertEquals('n', Contraction.EXPERT_LINEAR.columnFactor());
+        assertEquals('e', Contraction.EXPERT_LINEAR.sharedFactor());
+        assertEquals("bsk", Contraction.LINEAR.activation());
+        assertEquals("ecn", Contraction.EXPERT_LINEAR.result());
+    }
+
+    @Test
     void flopsAreTwoPerPointOfTheIterationSpace() {
         // [2, 3, 8] @ [8, 5]: 2 * 2 * 3 * 8 * 5
         assertEquals(480, Contraction.LINEAR.flops(new Shape(2, 3, 8), new Shape(2, 3, 5)));
