@@ -83,7 +83,7 @@ public record OpCost(long flops, long bytesRead, long bytesWritten) {
         public OpCost embed(Op.Embed op) { return bytes(0, inputs.get(0).elements() + out, out, dtypeBytes); }
         public OpCost linear(Op.Linear op) { return contraction(op); }
         public OpCost expertLinear(Op.ExpertLinear op) { return contraction(op); }
-        public OpCost norm(Op.Norm n) { return plain(Overflow.mul(OpCost.norm(n.type()), out), weightElements); }
+        public OpCost norm(Op.Norm n) { return plain(Overflow.mul(n.type().flopsPerElement(), out), weightElements); }
 
         public OpCost attnScores(Op.AttnScores a) {
             long keys = cacheElements(inputs.get(1), output.dim(3));
@@ -97,7 +97,7 @@ public record OpCost(long flops, long bytesRead, long bytesWritten) {
         }
 
         public OpCost softmax(Op.Softmax op) { return plain(Overflow.mul(SOFTMAX, out), 0); }
-        public OpCost unary(Op.Unary u) { return plain(Overflow.mul(OpCost.unary(u.fn()), out), 0); }
+        public OpCost unary(Op.Unary u) { return plain(Overflow.mul(u.fn().flopsPerElement(), out), 0); }
         public OpCost binary(Op.Binary b) { return plain(Overflow.mul(b.fn() == pdagc.ir.BinaryFn.MUL ? MUL : ADD, out), 0); }
 
         public OpCost router(Op.Router r) {
@@ -111,7 +111,7 @@ public record OpCost(long flops, long bytesRead, long bytesWritten) {
         public OpCost lastToken(Op.LastToken op) { return bytes(0, out, out, dtypeBytes); }
         public OpCost slice(Op.Slice op) { return bytes(0, out, out, dtypeBytes); }
         public OpCost bias(Op.Bias op) { return plain(Overflow.mul(ADD, out), weightElements); }
-        public OpCost headNorm(Op.HeadNorm h) { return plain(Overflow.mul(OpCost.norm(h.type()), out), weightElements); }
+        public OpCost headNorm(Op.HeadNorm h) { return plain(Overflow.mul(h.type().flopsPerElement(), out), weightElements); }
         public OpCost scale(Op.Scale op) { return plain(Overflow.mul(MUL, out), 0); }
         public OpCost posEmbed(Op.PosEmbed op) { return bytes(0, inputs.get(0).elements() + out, out, dtypeBytes); }
 
@@ -145,15 +145,6 @@ public record OpCost(long flops, long bytesRead, long bytesWritten) {
     /** Elements of keys or values read for {@code positions} positions: [B, ·, width] -> B·positions·width. */
     static long cacheElements(Shape keys, long positions) {
         return times(keys.dim(0), positions, keys.last());
-    }
-
-    private static long unary(UnaryFn fn) {
-        return fn.flopsPerElement();
-    }
-
-    /** FLOPs per element of a norm: LayerNorm subtracts its mean too. */
-    private static long norm(NormType type) {
-        return type.flopsPerElement();
     }
 
     /** Reads every input and the weight, writes the output. */

@@ -109,7 +109,7 @@ final class ShardingRules {
         }
 
         public Decision expertLinear(Op.ExpertLinear op) {
-            return ShardingRules.this.expertLinear(n, in.get(0));
+            return contraction(n, in.get(0), false);
         }
 
         public Decision combine(Op.Combine op) {
@@ -184,10 +184,6 @@ final class ShardingRules {
         long groups = ((Op.Linear) n.op()).groups();
         boolean replicate = groups > 0 && !col.isEmpty() && groups % mesh.mesh().size(col) != 0;
         return contraction(n, x, replicate);
-    }
-
-    private Decision expertLinear(Node n, Sharding x) {
-        return contraction(n, x, false);
     }
 
     /**

@@ -92,13 +92,7 @@ final class Collectives {
         if (dim == 2 && toDim == 0) {
             // My columns of each member's experts, the experts concatenated in member order.
             List<List<Buckets.Entry>> mine = new ArrayList<>();
-            for (Buckets from : b) {
-                for (List<Buckets.Entry> bucket : from.experts) {
-                    List<Buckets.Entry> cols = new ArrayList<>();
-                    for (Buckets.Entry entry : bucket) cols.add(columns(entry, n, me));
-                    mine.add(cols);
-                }
-            }
+            for (Buckets from : b) mine.addAll(slice(from, axes, 2, n, me).experts);
             return new Buckets(b.get(0).firstExpert, mine);
         }
         if (dim != 0 && !(dim == 1 && toDim == 0)) {

@@ -2,10 +2,19 @@ package pdagc.verify;
 
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.TreeSet;
+import pdagc.ast.Decl;
+import pdagc.ast.Ident;
+import pdagc.ast.Stmt;
 import pdagc.mesh.Mesh;
 import pdagc.mesh.MeshAxes;
+import pdagc.mesh.MeshContext;
+import pdagc.program.Module;
 import pdagc.sem.Deployment;
 import pdagc.sem.ModelSpec;
 import pdagc.sem.Phase;
@@ -117,21 +126,21 @@ public final class Shrink {
      * sequence, is split over a product of some of them.
      */
     static long splitting(Deployment d) {
-        java.util.Set<String> named = new java.util.TreeSet<>();
-        for (pdagc.program.Module m : d.program().modules()) {
-            for (pdagc.ast.Decl decl : m.declList()) {
-                if (!(decl instanceof pdagc.ast.Decl.Block b)) continue;
-                for (pdagc.ast.Stmt st : b.body()) {
-                    if (!(st instanceof pdagc.ast.Stmt.Let let)) continue;
-                    for (pdagc.ast.Stmt.Annotation a : let.annotations()) for (pdagc.ast.Ident x : a.axes()) named.add(x.text());
+        Set<String> named = new TreeSet<>();
+        for (Module m : d.program().modules()) {
+            for (Decl decl : m.declList()) {
+                if (!(decl instanceof Decl.Block b)) continue;
+                for (Stmt st : b.body()) {
+                    if (!(st instanceof Stmt.Let let)) continue;
+                    for (Stmt.Annotation a : let.annotations()) for (Ident x : a.axes()) named.add(x.text());
                 }
             }
         }
         named.remove(MeshAxes.PP);
         StrategySpec s = d.strategy();
-        java.util.Optional<pdagc.mesh.MeshContext> ctx = pdagc.mesh.MeshContext.of(s.mesh(), s.expertMesh(), s.sequenceParallel());
+        Optional<MeshContext> ctx = MeshContext.of(s.mesh(), s.expertMesh(), s.sequenceParallel());
         if (ctx.isEmpty()) return 2L * s.mesh().size();
-        java.util.Set<String> factors = new java.util.LinkedHashSet<>();
+        Set<String> factors = new LinkedHashSet<>();
         for (String a : named) factors.addAll(ctx.get().resolve(a));
         long n = 2;
         for (String f : factors) n *= ctx.get().mesh().size(f);

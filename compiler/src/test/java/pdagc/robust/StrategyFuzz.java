@@ -484,6 +484,16 @@ public final class StrategyFuzz {
         return out.isEmpty() ? List.of(n) : out;
     }
 
+    /** Writes a failing case to {@code dir} as {@code fuzz_SEED.pdag}, its reason in a closing comment. */
+    public static void keep(Path dir, Result r) {
+        try {
+            Files.createDirectories(dir);
+            Files.writeString(dir.resolve("fuzz_" + r.seed() + ".pdag"), r.source() + "\n/* " + r.why().replace("*/", "* /") + " */\n");
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
     /**
      * Runs {@code count} cases from seed {@code first} on {@code threads} threads, prints the tally,
      * and writes each failing case to {@code dir} as {@code fuzz_SEED.pdag} with its reason. Exit
@@ -507,11 +517,7 @@ public final class StrategyFuzz {
                     tally.computeIfAbsent(res.outcome(), k -> new java.util.concurrent.atomic.AtomicInteger()).incrementAndGet();
                     if (res.refusedBy() != null) refusals.computeIfAbsent(res.refusedBy(), k -> new java.util.concurrent.atomic.AtomicInteger()).incrementAndGet();
                     if (res.outcome() == Outcome.FAILED) {
-                        try {
-                            Files.writeString(dir.resolve("fuzz_" + s + ".pdag"), res.source() + "\n/* " + res.why().replace("*/", "* /") + " */\n");
-                        } catch (IOException e) {
-                            throw new UncheckedIOException(e);
-                        }
+                        keep(dir, res);
                         System.out.println("FAILED " + s + ": " + res.why().lines().findFirst().orElse(""));
                     }
                     long done = s - first + 1;

@@ -40,7 +40,7 @@ public class StrategyFuzzTest {
             tally.merge(r.outcome(), 1, Integer::sum);
             if (r.outcome() == StrategyFuzz.Outcome.FAILED) {
                 if (failures.size() < 5) failures.add("seed " + s + ": " + r.why() + "\n" + r.source());
-                keep(s, r);
+                keep(r);
             }
         }
         if (!failures.isEmpty()) fail(tally + "\n" + String.join("\n\n", failures));
@@ -50,15 +50,9 @@ public class StrategyFuzzTest {
     }
 
     /** With {@code -Dpdagc.fuzz.out=DIR}, a failing case is written there as {@code fuzz_SEED.pdag}, its reason in a comment. */
-    private static void keep(long seed, StrategyFuzz.Result r) {
+    private static void keep(StrategyFuzz.Result r) {
         String dir = System.getProperty("pdagc.fuzz.out");
-        if (dir == null) return;
-        try {
-            Files.createDirectories(Path.of(dir));
-            Files.writeString(Path.of(dir, "fuzz_" + seed + ".pdag"), r.source() + "\n/* " + r.why().replace("*/", "* /") + " */\n");
-        } catch (IOException e) {
-            throw new java.io.UncheckedIOException(e);
-        }
+        if (dir != null) StrategyFuzz.keep(Path.of(dir), r);
     }
 
     @Test
