@@ -83,6 +83,7 @@ public record OpCost(long flops, long bytesRead, long bytesWritten) {
         public OpCost embed(Op.Embed op) { return bytes(0, inputs.get(0).elements() + out, out, dtypeBytes); }
         public OpCost linear(Op.Linear op) { return contraction(op); }
         public OpCost expertLinear(Op.ExpertLinear op) { return contraction(op); }
+        public OpCost einsum(Op.Einsum op) { return contraction(op); }
         public OpCost norm(Op.Norm n) { return plain(Overflow.mul(n.type().flopsPerElement(), out), weightElements); }
 
         public OpCost attnScores(Op.AttnScores a) {

@@ -59,7 +59,7 @@ public final class StoredActivations {
         for (SpmdNode n : ops) {
             if (n.layer() != layer) continue;
             Op op = n.op();
-            if (op instanceof Op.Norm || op instanceof Op.Linear || op instanceof Op.ExpertLinear || op instanceof Op.Unary) {
+            if (op instanceof Op.Norm || op.contraction() != null || op instanceof Op.Unary) {
                 store(terms, stored, ops.get(n.inputs().get(0)), op.name() + " input", dtype);
             } else if (op instanceof Op.AttnScores) {
                 store(terms, stored, ops.get(n.inputs().get(0)), "attention queries", dtype);

@@ -44,6 +44,7 @@ public final class Compiler {
     private final Set<String> printAfter;
     private final Map<String, String> irText = new LinkedHashMap<>();
     private java.util.function.UnaryOperator<Deployment> rewrite = java.util.function.UnaryOperator.identity();
+    private pdagc.ir.OpSet ops = pdagc.ir.OpSet.STANDARD;
 
     public Compiler(Set<String> printAfter) {
         this.printAfter = printAfter;
@@ -52,6 +53,12 @@ public final class Compiler {
     /** Rewrites each deployment after checking and before lowering (verify shrinks it). */
     public Compiler rewriting(java.util.function.UnaryOperator<Deployment> r) {
         this.rewrite = r;
+        return this;
+    }
+
+    /** Lets blocks call the elementwise functions and contractions of {@code ops} (the standard set by default). */
+    public Compiler withOps(pdagc.ir.OpSet ops) {
+        this.ops = ops;
         return this;
     }
 
@@ -142,9 +149,10 @@ public final class Compiler {
         return Optional.of(plan.materialized(dag, analysis));
     }
 
-    private List<PartitionedPlan> load(Optional<Program> program, String only) {
+    private List<PartitionedPlan> load(Optional<Program> loaded, String only) {
         List<PartitionedPlan> plans = new ArrayList<>();
-        if (program.isEmpty()) return plans;
+        if (loaded.isEmpty()) return plans;
+        Optional<Program> program = ops == pdagc.ir.OpSet.STANDARD ? loaded : loaded.map(p -> p.withOps(ops));
         Elaborator elaborator = new Elaborator(program.get(), diagnostics);
         List<Decl.Deploy> deploys = elaborator.deploys();
         if (only != null) {

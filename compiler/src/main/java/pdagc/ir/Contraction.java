@@ -46,6 +46,15 @@ public final class Contraction {
         return operands.get(0);
     }
 
+    /** The factors of operand {@code i}. */
+    public String operand(int i) {
+        return operands.get(i);
+    }
+
+    public int operandCount() {
+        return operands.size();
+    }
+
     /** The factors of the result. */
     public String result() {
         return result;

@@ -68,6 +68,7 @@ public sealed interface Op {
         R mlaScores(MlaScores op);
         R mlaContext(MlaContext op);
         R lastToken(LastToken op);
+        R einsum(Einsum op);
         R collective(Collective op);
         R transfer(Transfer op);
         R slice(Slice op);
@@ -148,8 +149,8 @@ public sealed interface Op {
         public List<Integer> cachedInputs() { return List.of(1); }
     }
 
-    /** An elementwise function: gelu, silu, relu, sigmoid. */
-    record Unary(UnaryFn fn) implements Op {
+    /** An elementwise function of one tensor: a built-in {@link UnaryFn} or one an {@link OpSet} adds. */
+    record Unary(Elementwise fn) implements Op {
         public <R> R accept(Visitor<R> v) { return v.unary(this); }
         public String name() { return fn.text(); }
         public NodeKind kind() { return NodeKind.COMPUTE; }
@@ -278,6 +279,22 @@ public sealed interface Op {
         public <R> R accept(Visitor<R> v) { return v.lastToken(this); }
         public String name() { return "last_token"; }
         public NodeKind kind() { return NodeKind.COMPUTE; }
+    }
+
+    /**
+     * A contraction with a weight that a {@link ContractionDef} defines: the activation against
+     * a weight of shape {@code weight}, every rule read off the definition's factor spec.
+     */
+    record Einsum(ContractionDef def, Shape weight) implements Op {
+        public <R> R accept(Visitor<R> v) { return v.einsum(this); }
+        public String name() { return def.name(); }
+        public NodeKind kind() { return NodeKind.COMPUTE; }
+        public Contraction contraction() { return def.spec(); }
+        public String attributes() {
+            StringBuilder b = new StringBuilder();
+            for (int i = 0; i < weight.rank(); i++) b.append(i > 0 ? ", " : "").append(def.weightNames().get(i)).append('=').append(weight.dim(i));
+            return b.toString();
+        }
     }
 
     /**

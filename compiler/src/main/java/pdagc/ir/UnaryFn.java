@@ -1,8 +1,28 @@
 package pdagc.ir;
 
-/** The elementwise functions of one tensor. Each has the name the language and the IR text use. */
-public enum UnaryFn {
-    GELU("gelu", 9, true), SILU("silu", 4, true), RELU("relu", 1, true), SIGMOID("sigmoid", 4, false);
+/** The built-in elementwise functions of one tensor, each a whole {@link Elementwise} definition. */
+public enum UnaryFn implements Elementwise {
+    /** The tanh approximation, as GPT-2 and Megatron compute it. */
+    GELU("gelu", 9, true) {
+        public double apply(double v) {
+            return 0.5 * v * (1 + Math.tanh(Math.sqrt(2 / Math.PI) * (v + 0.044715 * v * v * v)));
+        }
+    },
+    SILU("silu", 4, true) {
+        public double apply(double v) {
+            return v / (1 + Math.exp(-v));
+        }
+    },
+    RELU("relu", 1, true) {
+        public double apply(double v) {
+            return Math.max(0, v);
+        }
+    },
+    SIGMOID("sigmoid", 4, false) {
+        public double apply(double v) {
+            return 1 / (1 + Math.exp(-v));
+        }
+    };
 
     private final String text;
     private final long flops;
@@ -27,11 +47,12 @@ public enum UnaryFn {
     }
 
     /** FLOPs per element as counted by the cost model (tanh-approximated GELU 9; SiLU and sigmoid 4; ReLU 1). */
+    @Override
     public long flopsPerElement() {
         return flops;
     }
 
-    /** The name in the language and the IR text. */
+    @Override
     public String text() {
         return text;
     }

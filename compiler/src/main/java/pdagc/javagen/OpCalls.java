@@ -109,6 +109,10 @@ final class OpCalls {
             return weighted(RuntimeApi.EXPERT_LINEAR, n, List.of(), in);
         }
 
+        public Call einsum(Op.Einsum op) {
+            return weighted(RuntimeApi.EINSUM, n, List.of(JavaText.literal(op.contraction().toString())), in);
+        }
+
         public Call unary(Op.Unary u) {
             return Call.of(RuntimeApi.UNARY, List.of(name, JavaText.literal(u.fn().text()), in.get(0)));
         }

@@ -82,6 +82,10 @@ enum RuntimeApi {
             "Attention probabilities {@code probs} times values {@code v}; the other arguments as in {@link #attentionScores}.",
             op(), p(Types.STRING, "cache"), p(TypeName.INT, "headDim"), p(TypeName.INT, "queriesPerKvHead"), p(TypeName.LONG, "context"),
             p(Types.LONGS, "queryOffset"), p(Types.LONGS, "kvOffset"), p(Types.T, "probs"), p(Types.T, "v")),
+    EINSUM(Op.Einsum.class, "einsum", "the contraction's result",
+            "The contraction {@code spec} (activation, weight -> result, one letter per dimension, a letter the result lacks summed"
+                    + " over) of {@code x} and this GPU's block of the weight {@code op} (the block at {@code offset} with {@code shape}).",
+            op(), p(Types.STRING, "spec"), p(Types.LONGS, "offset"), p(Types.LONGS, "shape"), p(Types.T, "x")),
     BIAS(Op.Bias.class, "bias", "{@code x} plus the block",
             "Adds this GPU's block of the bias {@code op} (the block at {@code offset} with {@code shape}) to every row of {@code x},"
                     + " over the last dimension.",

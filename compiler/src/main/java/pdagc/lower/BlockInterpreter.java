@@ -235,7 +235,7 @@ final class BlockInterpreter {
 
     private Optional<Val> call(Scope scope, Expr.Call c, String name, List<Stmt.Annotation> annotations) {
         String callee = c.callee().text();
-        if (c.callee().isSimple() && Builtins.isBuiltin(callee)) {
+        if (c.callee().isSimple() && Builtins.isBuiltin(callee, program.ops())) {
             List<Val.Tensor> tensors = new ArrayList<>();
             Map<String, Long> named = new LinkedHashMap<>();
             for (Expr.Arg a : c.args()) {
@@ -258,12 +258,12 @@ final class BlockInterpreter {
             }
             List<Parallel> parallel = annotations(annotations);
             if (parallel == null) return Optional.empty();
-            Builtins.Result r = new Builtins(model, params, graph).build(callee, c, tensors, named, parallel, diagnostics);
+            Builtins.Result r = new Builtins(model, params, graph, program.ops()).build(callee, c, tensors, named, parallel, diagnostics);
             if (r == null) return Optional.empty();
             return Optional.of(node(scope, name, r.op(), r.inputs(), r.shape(), parallel, c.span()));
         }
         if (program.candidates(scope.block().module(), c.callee()).isEmpty()) {
-            java.util.Set<String> known = new java.util.TreeSet<>(Builtins.names());
+            java.util.Set<String> known = new java.util.TreeSet<>(Builtins.names(program.ops()));
             known.addAll(program.visibleNames(scope.block().module(), "block"));
             error(Diags.unknownCallee(c.callee().span(), callee, pdagc.program.Names.suggest(c.callee().last(), known)));
             return Optional.empty();

@@ -19,14 +19,22 @@ import pdagc.sem.ModelSpec;
  * allowed annotations) and their shape rules. A call that breaks a rule is a diagnostic at the call.
  */
 final class Builtins {
-    /** The built-in operations: these, each norm type and each elementwise function by its name. */
-    private static final Set<String> NAMES = names(List.of("embed", "linear", "norm", "attn_scores", "softmax", "attn_context", "act", "router",
+    /** The fixed operations: these and each norm type by its name. */
+    private static final Set<String> FIXED = fixed(List.of("embed", "linear", "norm", "attn_scores", "softmax", "attn_context", "act", "router",
             "dispatch", "expert_linear", "combine", "last_token", "bias", "head_norm", "scale", "unembed", "pos_embed", "mla_scores", "mla_context"));
+    /** The built-in operations: the fixed ones and the standard set's functions. */
+    private static final Set<String> NAMES = names(pdagc.ir.OpSet.STANDARD);
 
-    private static Set<String> names(List<String> ops) {
+    private static Set<String> fixed(List<String> ops) {
         Set<String> out = new java.util.TreeSet<>(ops);
         for (pdagc.ir.NormType t : pdagc.ir.NormType.values()) out.add(t.text());
-        for (pdagc.ir.UnaryFn f : pdagc.ir.UnaryFn.values()) out.add(f.text());
+        return java.util.Collections.unmodifiableSet(out);
+    }
+
+    /** The operations a block may call with {@code ops}. */
+    static Set<String> names(pdagc.ir.OpSet ops) {
+        Set<String> out = new java.util.TreeSet<>(FIXED);
+        out.addAll(ops.names());
         return java.util.Collections.unmodifiableSet(out);
     }
 
@@ -36,10 +44,12 @@ final class Builtins {
     private final ModelSpec model;
     private final Map<String, Long> params;
     private final pdagc.ir.Graph graph;
+    private final pdagc.ir.OpSet ops;
     private Expr.Call call;
     private Diagnostics diagnostics;
 
-    Builtins(ModelSpec model, Map<String, Long> params, pdagc.ir.Graph graph) {
+    Builtins(ModelSpec model, Map<String, Long> params, pdagc.ir.Graph graph, pdagc.ir.OpSet ops) {
+        this.ops = ops;
         this.model = model;
         this.params = params;
         this.graph = graph;
@@ -49,15 +59,15 @@ final class Builtins {
         return NAMES;
     }
 
-    static boolean isBuiltin(String name) {
-        return NAMES.contains(name);
+    static boolean isBuiltin(String name, pdagc.ir.OpSet ops) {
+        return FIXED.contains(name) || ops.function(name) != null || ops.contraction(name) != null;
     }
 
     Result build(String name, Expr.Call call, List<Val.Tensor> in, Map<String, Long> named, List<Parallel> parallel, Diagnostics diagnostics) {
         this.call = call;
         this.diagnostics = diagnostics;
         // A norm type or an elementwise function by its own name is `norm` or `act` of that kind.
-        String kind = pdagc.ir.NormType.find(name) != null ? "norm" : pdagc.ir.UnaryFn.find(name) != null ? "act" : name;
+        String kind = pdagc.ir.NormType.find(name) != null ? "norm" : ops.function(name) != null ? "act" : ops.contraction(name) != null ? "einsum" : name;
         return switch (kind) {
             case "embed" -> sig(in, 1, named, List.of("vocab", "dim"), parallel, Set.of(Parallel.Style.VOCAB))
                     && rank(in.get(0), 2) ? embed(in.get(0), named) : null;
@@ -68,7 +78,7 @@ final class Builtins {
                     : null;
             case "softmax" -> sig(in, 1, named, List.of(), parallel, Set.of()) ? new Result(new Op.Softmax(), ids(in), in.get(0).shape()) : null;
             case "act" -> sig(in, 1, named, List.of(), parallel, Set.of())
-                    ? new Result(new Op.Unary(pdagc.ir.UnaryFn.of(name.equals("act") ? model.act() : name)), ids(in), in.get(0).shape())
+                    ? new Result(new Op.Unary(name.equals("act") ? pdagc.ir.UnaryFn.of(model.act()) : ops.function(name)), ids(in), in.get(0).shape())
                     : null;
             case "attn_scores" -> sig(in, 2, named, List.of("heads", "kv_heads", "head_dim"), parallel, Set.of()) && rank(in.get(0), 3)
                     && rank(in.get(1), 3) ? scores(in.get(0), in.get(1), named) : null;
@@ -95,8 +105,18 @@ final class Builtins {
                     && rank(in.get(1), 3) && rank(in.get(2), 3) && rank(in.get(3), 3) ? mlaScores(in, named) : null;
             case "mla_context" -> sig(in, 2, named, List.of("heads", "v_dim"), parallel, Set.of()) && rank(in.get(0), 4)
                     && rank(in.get(1), 3) ? mlaContext(in.get(0), in.get(1), named) : null;
+            case "einsum" -> einsum(ops.contraction(name), in, named, parallel);
             default -> throw new IllegalStateException("builtin table and builder disagree on " + name);
         };
+    }
+
+    /** A defined contraction: its signature and shapes, read off its definition. */
+    private Result einsum(pdagc.ir.ContractionDef def, List<Val.Tensor> in, Map<String, Long> named, List<Parallel> parallel) {
+        List<String> args = def.arguments();
+        if (!sig(in, 1, named, args, parallel, def.annotations()) || !rank(in.get(0), def.spec().activation().length())) return null;
+        Shape x = in.get(0).shape();
+        Shape w = def.weight(x, args.stream().map(named::get).toList());
+        return new Result(new Op.Einsum(def, w), ids(in), def.result(x, w));
     }
 
     private Result embed(Val.Tensor tokens, Map<String, Long> named) {

@@ -112,6 +112,10 @@ final class ShardingRules {
             return contraction(n, in.get(0), false);
         }
 
+        public Decision einsum(Op.Einsum op) {
+            return contraction(n, in.get(0), false);
+        }
+
         public Decision combine(Op.Combine op) {
             Sharding route = in.get(1).noPartial();
             Sharding y = Sharding.replicated(3).withDim(1, tokenAxes(route));

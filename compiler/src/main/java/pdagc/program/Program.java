@@ -14,8 +14,19 @@ import pdagc.diag.Diagnostics;
  * Every module a compilation loaded, and name lookup across them. A simple name is looked up in
  * the module that uses it, then in the modules it imports; a qualified name {@code a.b.x} names
  * declaration {@code x} of module {@code a.b} (an import, an alias, or any loaded stdlib module).
+ * {@code ops} are the elementwise functions and contractions its blocks may call beyond the
+ * fixed built-ins.
  */
-public record Program(Module root, List<Module> modules) {
+public record Program(Module root, List<Module> modules, pdagc.ir.OpSet ops) {
+    /** A program whose blocks call the standard operations. */
+    public Program(Module root, List<Module> modules) {
+        this(root, modules, pdagc.ir.OpSet.STANDARD);
+    }
+
+    /** This program, its blocks calling the operations of {@code ops}. */
+    public Program withOps(pdagc.ir.OpSet ops) {
+        return new Program(root, modules, ops);
+    }
 
     /** A declaration found by name, with the module that declares it. */
     public record Found(Module module, Decl decl) {}

@@ -120,6 +120,10 @@ public final class GpuRuntime {
                 Math.toIntExact(context), context > 0);
     }
 
+    public Value einsum(String op, String spec, long[] offset, long[] shape, Value x) {
+        return step(op, () -> Semantics.einsum(spec, x, model.weight(op, offset, shape)));
+    }
+
     public Value bias(String op, long[] offset, long[] shape, Value x) {
         return step(op, () -> Semantics.bias(x, model.weight(op, offset, shape)));
     }

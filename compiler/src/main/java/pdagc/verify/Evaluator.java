@@ -172,6 +172,10 @@ final class Evaluator {
             return Kernels.linear(x(), weight(sn, node));
         }
 
+        public Value einsum(Op.Einsum op) {
+            return Kernels.einsum(op.contraction(), x(), weight(sn, node));
+        }
+
         public Value norm(Op.Norm n) {
             return ownColumns(Kernels.norm(n.type(), x(), weight(sn, node)), sn, r);
         }
@@ -365,8 +369,18 @@ final class Evaluator {
         long s = Random.mix(seed + 0x51ED27L * (origin + 1));
         if (op instanceof Op.Norm || op instanceof Op.HeadNorm) return Random.tensor(shape, s, 0.1, 1.0);
         if (op instanceof Op.Router) return Random.tensor(shape, s, 1.0, 0.0);
-        int fanIn = op instanceof Op.ExpertLinear ? shape[1] : shape[0];
+        int fanIn = fanIn(op, shape);
         return Random.tensor(shape, s, op instanceof Op.Embed ? 1.0 : 1.0 / Math.sqrt(fanIn), 0.0);
+    }
+
+    /** A contraction's weight is scaled by the size of its reduced factors; any other by its first dimension. */
+    private static int fanIn(Op op, int[] shape) {
+        pdagc.ir.Contraction c = op.contraction();
+        if (c == null) return shape[0];
+        String w = c.operand(1);
+        int n = 1;
+        for (int i = 0; i < w.length(); i++) if (c.reduced().indexOf(w.charAt(i)) >= 0) n *= shape[i];
+        return n;
     }
 
     private Value collective(DagNode node, SpmdNode sn, Op.Collective c, Value[] values) {

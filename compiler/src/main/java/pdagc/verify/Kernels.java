@@ -27,6 +27,56 @@ final class Kernels {
         return out;
     }
 
+    /**
+     * The contraction {@code spec} of an activation and a weight: every point of the iteration
+     * space (each factor over its local size) adds x times w into the result at its factors.
+     */
+    static Tensor einsum(pdagc.ir.Contraction spec, Tensor x, Tensor w) {
+        String a = spec.activation(), b = spec.operand(1), r = spec.result();
+        if (x.rank() != a.length() || w.rank() != b.length()) throw new EvalError(spec + " of " + x.describe() + " and " + w.describe());
+        String factors = a;
+        for (char c : b.toCharArray()) if (factors.indexOf(c) < 0) factors += c;
+        int[] size = new int[factors.length()];
+        java.util.Arrays.fill(size, -1);
+        for (int i = 0; i < a.length(); i++) size[factors.indexOf(a.charAt(i))] = x.shape[i];
+        for (int i = 0; i < b.length(); i++) {
+            int f = factors.indexOf(b.charAt(i));
+            if (size[f] >= 0 && size[f] != w.shape[i]) {
+                throw new EvalError(spec + ": factor " + b.charAt(i) + " is " + size[f] + " in the input and " + w.shape[i] + " in its weight shard");
+            }
+            size[f] = w.shape[i];
+        }
+        int[] outShape = new int[r.length()];
+        for (int j = 0; j < r.length(); j++) outShape[j] = size[factors.indexOf(r.charAt(j))];
+        Tensor out = Tensor.zeros(outShape);
+        int[] xs = strides(a, factors, x.shape), ws = strides(b, factors, w.shape), os = strides(r, factors, outShape);
+        int[] at = new int[factors.length()];
+        for (int s : size) if (s == 0) return out;
+        while (true) {
+            int xi = 0, wi = 0, oi = 0;
+            for (int f = 0; f < at.length; f++) {
+                xi += at[f] * xs[f];
+                wi += at[f] * ws[f];
+                oi += at[f] * os[f];
+            }
+            out.data[oi] += x.data[xi] * w.data[wi];
+            int f = at.length - 1;
+            while (f >= 0 && ++at[f] == size[f]) at[f--] = 0;
+            if (f < 0) return out;
+        }
+    }
+
+    /** The stride of each factor in a row-major tensor whose dimensions are {@code dims} (0 for a factor it lacks). */
+    private static int[] strides(String dims, String factors, int[] shape) {
+        int[] out = new int[factors.length()];
+        int stride = 1;
+        for (int i = dims.length() - 1; i >= 0; i--) {
+            out[factors.indexOf(dims.charAt(i))] = stride;
+            stride *= shape[i];
+        }
+        return out;
+    }
+
     static Tensor linear(Tensor x, Tensor w) {
         int k = w.shape[0];
         int n = w.shape[1];
@@ -69,19 +119,10 @@ final class Kernels {
         return out;
     }
 
-    static Tensor unary(pdagc.ir.UnaryFn fn, Tensor x) {
+    static Tensor unary(pdagc.ir.Elementwise fn, Tensor x) {
         Tensor out = Tensor.zeros(x.shape);
-        for (int i = 0; i < x.data.length; i++) out.data[i] = unary(fn, x.data[i]);
+        for (int i = 0; i < x.data.length; i++) out.data[i] = fn.apply(x.data[i]);
         return out;
-    }
-
-    static double unary(pdagc.ir.UnaryFn fn, double v) {
-        return switch (fn) {
-            case GELU -> 0.5 * v * (1 + Math.tanh(Math.sqrt(2 / Math.PI) * (v + 0.044715 * v * v * v)));
-            case SILU -> v / (1 + Math.exp(-v));
-            case RELU -> Math.max(0, v);
-            case SIGMOID -> 1 / (1 + Math.exp(-v));
-        };
     }
 
     static double binary(pdagc.ir.BinaryFn fn, double a, double b) {
@@ -181,13 +222,13 @@ final class Kernels {
         return new Buckets(in.firstExpert, out);
     }
 
-    static Buckets unary(pdagc.ir.UnaryFn fn, Buckets in) {
+    static Buckets unary(pdagc.ir.Elementwise fn, Buckets in) {
         List<List<Buckets.Entry>> out = new ArrayList<>();
         for (List<Buckets.Entry> bucket : in.experts) {
             List<Buckets.Entry> b = new ArrayList<>();
             for (Buckets.Entry e : bucket) {
                 double[] v = e.vector().clone();
-                for (int i = 0; i < v.length; i++) v[i] = unary(fn, v[i]);
+                for (int i = 0; i < v.length; i++) v[i] = fn.apply(v[i]);
                 b.add(e.with(v));
             }
             out.add(b);

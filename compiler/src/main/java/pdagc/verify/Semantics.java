@@ -86,6 +86,10 @@ public final class Semantics {
         return Kernels.linear(dense(x), dense(w));
     }
 
+    public static Value einsum(String spec, Value x, Value w) {
+        return Kernels.einsum(pdagc.ir.Contraction.parse(spec), dense(x), dense(w));
+    }
+
     public static Value norm(String type, Value x, Value scale) {
         return Kernels.norm(pdagc.ir.NormType.of(type), dense(x), dense(scale));
     }

@@ -47,6 +47,8 @@ class OpCostTest {
         put(m, new Op.PosEmbed(32, 8), List.of(s(2, 3)), s(2, 3, 8));
         put(m, new Op.MlaScores(2, 4, 2, 6), List.of(s(2, 3, 8), s(2, 3, 4), s(2, 3, 6), s(2, 3, 2)), s(2, 2, 3, 3));
         put(m, new Op.MlaContext(2, 6, 4), List.of(s(2, 2, 3, 3), s(2, 3, 6)), s(2, 3, 8));
+        put(m, new Op.Einsum(new pdagc.ir.ContractionDef("linear_t", "bsk,nk->bsn", List.of("out", "in"), Set.of()), s(16, 8)),
+                List.of(s(2, 3, 8)), s(2, 3, 16));
         return m;
     }
 
@@ -60,6 +62,12 @@ class OpCostTest {
         Set<Class<?>> permitted = Arrays.stream(Op.class.getPermittedSubclasses()).collect(Collectors.toSet());
         assertEquals(permitted, ops.keySet(), "add the new op to OpCost.of and to this test");
         ops.values().forEach(Runnable::run);
+    }
+
+    @Test
+    void aDefinedContractionIsCostedFromItsSpec() {
+        Op op = new Op.Einsum(new pdagc.ir.ContractionDef("linear_t", "bsk,nk->bsn", List.of("out", "in"), Set.of()), s(5, 4));
+        assertEquals(OpCost.of(new Op.Linear(4, 5, 0), List.of(s(2, 3, 4)), s(2, 3, 5), 20, 2), OpCost.of(op, List.of(s(2, 3, 4)), s(2, 3, 5), 20, 2));
     }
 
     @Test

@@ -111,6 +111,11 @@ class OpCatalogueTest {
             else if (t == boolean.class) args[i] = true;
             else if (t == List.class) args[i] = List.of("tp");
             else if (t.isEnum()) args[i] = t.getEnumConstants()[0];
+            else if (t == pdagc.ir.Elementwise.class) args[i] = pdagc.ir.UnaryFn.GELU;
+            else if (t == Shape.class) args[i] = new Shape(4, 4);
+            else if (t == pdagc.ir.ContractionDef.class) {
+                args[i] = new pdagc.ir.ContractionDef("linear_t", "bsk,nk->bsn", List.of("out", "in"), Set.of(pdagc.ir.Parallel.Style.COLUMN));
+            }
             else throw new AssertionError("no sample value for " + t + " in " + c.getSimpleName());
         }
         Constructor<?> k = c.getDeclaredConstructor(types);
