@@ -82,7 +82,7 @@ public record Analysis(
     public static Analysis run(Deployment d, Graph graph, SpmdProgram program, Quotient quotient) {
         DagIndex idx = new DagIndex(quotient);
         List<GpuInfo> gpuInfo = quotient.plan().gpus();
-        NodeCosts costs = NodeCosts.of(program, quotient, gpuInfo, d.cluster());
+        NodeCosts costs = NodeCosts.of(program, quotient, gpuInfo, d.cluster(), d.workload().execution());
         Memory.PerGpu[] memory;
         try {
             memory = Memory.perRole(program, idx, costs, d.workload().context());

@@ -20,7 +20,9 @@ import pdagc.sem.ClusterSpec;
  * sheet's figure (the data sheet counts both directions; a ring sends one way), else the network
  * at its per-GPU bandwidth (one direction of the GPU's NIC); alpha is the cluster's
  * {@code nvlink_latency} or {@code network_latency}, once per collective. A group of one GPU costs
- * nothing.
+ * nothing. Inside a node, where the GPU kind has nccl-tests measurements of the kind and group size
+ * ({@link Calibration}), the measured time at the buffer's size replaces the formula: it holds the
+ * protocol switches and the latency of small messages that one alpha and one beta do not.
  */
 public record CollectiveCost(CollectiveKind kind, int members, Link link, long bufferBytes, long trafficBytes, double seconds) {
 
@@ -49,6 +51,7 @@ public record CollectiveCost(CollectiveKind kind, int members, Link link, long b
         Link link = spansOneNode(group, gpus) ? Link.NVLINK : Link.NETWORK;
         long traffic = Math.round(kind.volumeFactor(n) * buffer);
         double seconds = latency(link, cluster) + traffic / bandwidth(link, cluster);
+        if (link == Link.NVLINK) seconds = Calibration.of(cluster.gpu().measured().name()).collectiveSeconds(kind, n, buffer).orElse(seconds);
         return new CollectiveCost(kind, n, link, buffer, traffic, seconds);
     }
 

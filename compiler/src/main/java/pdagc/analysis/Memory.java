@@ -73,7 +73,7 @@ public final class Memory {
                 for (int k : op.op().cachedInputs()) kv = Overflow.add(kv, cacheBytes(program, op.inputs().get(k), n.inputs().get(k), context, dtype));
                 if (costs.isCollectiveAt(i)) workspace = Math.max(workspace, costs.collectiveAt(i).bufferBytes());
             }
-            out[g] = new PerGpu(weights, kv, Liveness.peak(idx, g, cache, program, dtype), workspace);
+            out[g] = new PerGpu(weights, kv, Liveness.peak(idx, g, cache, program, program.dtype().activationBytes()), workspace);
         }
         return out;
     }

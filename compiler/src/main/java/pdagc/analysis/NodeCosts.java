@@ -15,7 +15,7 @@ import pdagc.spmd.WeightLayout;
 /**
  * The cost of every node of the per-GPU DAG: FLOPs, bytes and estimated seconds. A node's op and
  * weight come from the SPMD op it instantiates; its shapes from the node itself (so a micro-batch's
- * node costs its micro-batch). Computations go through {@link OpCost} and {@link Roofline},
+ * node costs its micro-batch). Computations go through {@link OpCost} and {@link KernelModel},
  * collectives through {@link CollectiveCost} over the link their group spans. {@code bytes} is HBM
  * traffic for a computation and the bytes each member sends for a collective.
  *
@@ -41,8 +41,9 @@ public final class NodeCosts {
         weightElements = new long[ops];
     }
 
-    static NodeCosts of(SpmdProgram program, Quotient quotient, List<GpuInfo> gpus, ClusterSpec cluster) {
+    static NodeCosts of(SpmdProgram program, Quotient quotient, List<GpuInfo> gpus, ClusterSpec cluster, pdagc.sem.Execution execution) {
         List<SpmdNode> ops = program.nodes();
+        KernelModel.Part[] parts = KernelModel.parts(ops, execution);
         NodeCosts c = new NodeCosts(quotient, ops.size());
         for (SpmdNode op : ops) {
             try {
@@ -51,7 +52,6 @@ public final class NodeCosts {
                 throw e.in("counting the weight elements of `" + op.name() + "`");
             }
         }
-        int dtype = program.dtype().bytes();
         List<DagNode> nodes = quotient.nodes();
         for (int i = 0; i < nodes.size(); i++) {
             DagNode n = nodes.get(i);
@@ -59,7 +59,7 @@ public final class NodeCosts {
             CollectiveKind kind = op instanceof Op.Collective k ? k.collective()
                     : op instanceof Op.Transfer t ? (t.send() ? CollectiveKind.SEND : CollectiveKind.RECV) : null;
             try {
-                cost(c, i, n, op, kind, gpus, cluster, dtype);
+                cost(c, i, n, op, kind, gpus, cluster, program.dtype(), parts[n.program()], execution);
             } catch (Overflow e) {
                 throw e.in((kind != null ? "counting the bytes that `" : "counting the FLOPs and bytes of `") + n.name() + (kind != null ? "` moves (output " : "` (output ") + n.output() + " on GPU " + n.gpu() + ")");
             }
@@ -67,17 +67,19 @@ public final class NodeCosts {
         return c;
     }
 
-    private static void cost(NodeCosts c, int i, DagNode n, Op op, CollectiveKind kind, List<GpuInfo> gpus, ClusterSpec cluster, int dtype) {
+    private static void cost(NodeCosts c, int i, DagNode n, Op op, CollectiveKind kind, List<GpuInfo> gpus, ClusterSpec cluster, pdagc.ir.DType dt,
+            KernelModel.Part part, pdagc.sem.Execution execution) {
+        int dtype = dt.activationBytes();
         if (kind != null) {
             CollectiveCost cc = CollectiveCost.of(kind, n.inputs().get(0), n.output(), n.group(), gpus, cluster, dtype);
             c.collectives[i] = cc;
             c.bytes[i] = cc.trafficBytes();
             c.seconds[i] = cc.seconds();
         } else {
-            OpCost oc = OpCost.of(op, n.inputs(), n.output(), c.weightElements[n.program()], dtype);
+            OpCost oc = OpCost.of(op, n.inputs(), n.output(), c.weightElements[n.program()], dt);
             c.flops[i] = oc.flops();
             c.bytes[i] = oc.bytes();
-            c.seconds[i] = Roofline.seconds(oc.flops(), oc.bytes(), cluster.gpu());
+            c.seconds[i] = KernelModel.seconds(op, part, n.inputs(), n.output(), oc, cluster.gpu(), dt, execution);
         }
     }
 

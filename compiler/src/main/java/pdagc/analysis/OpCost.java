@@ -48,7 +48,15 @@ public record OpCost(long flops, long bytesRead, long bytesWritten) {
      * computations: they cost nothing here.
      */
     public static OpCost of(Op op, List<Shape> inputs, Shape output, long weightElements, int dtypeBytes) {
-        return op.accept(new Rule(inputs, output, weightElements, dtypeBytes));
+        return op.accept(new Rule(inputs, output, weightElements, dtypeBytes, dtypeBytes));
+    }
+
+    /**
+     * As above for a workload of element type {@code dtype}: weights and cached keys and values at
+     * its size, activations at {@link pdagc.ir.DType#activationBytes()} (16-bit for fp8).
+     */
+    public static OpCost of(Op op, List<Shape> inputs, Shape output, long weightElements, pdagc.ir.DType dtype) {
+        return op.accept(new Rule(inputs, output, weightElements, dtype.activationBytes(), dtype.bytes()));
     }
 
     /** The cost rule of each op. */
@@ -56,20 +64,30 @@ public record OpCost(long flops, long bytesRead, long bytesWritten) {
         private final List<Shape> inputs;
         private final Shape output;
         private final long weightElements;
+        /** Bytes per element of activations, and of weights and cached keys and values. */
         private final int dtypeBytes;
+        private final int storedBytes;
         private final long out;
 
-        Rule(List<Shape> inputs, Shape output, long weightElements, int dtypeBytes) {
+        Rule(List<Shape> inputs, Shape output, long weightElements, int dtypeBytes, int storedBytes) {
             this.inputs = inputs;
             this.output = output;
             this.weightElements = weightElements;
             this.dtypeBytes = dtypeBytes;
+            this.storedBytes = storedBytes;
             this.out = output.elements();
         }
 
         /** Reads every input and the weight, writes the output. */
         private OpCost plain(long flops, long weight) {
-            return OpCost.plain(flops, inputs, weight, out, dtypeBytes);
+            long read = Overflow.mul(weight, storedBytes);
+            for (Shape s : inputs) read = Overflow.add(read, Overflow.mul(s.elements(), dtypeBytes));
+            return new OpCost(flops, read, Overflow.mul(out, dtypeBytes));
+        }
+
+        /** Reads {@code activations} activation elements and {@code stored} weight or cache elements, writes {@code written}. */
+        private OpCost moves(long flops, long activations, long stored, long written) {
+            return new OpCost(flops, Overflow.add(Overflow.mul(activations, dtypeBytes), Overflow.mul(stored, storedBytes)), Overflow.mul(written, dtypeBytes));
         }
 
         private OpCost contraction(Op op) {
@@ -80,7 +98,7 @@ public record OpCost(long flops, long bytesRead, long bytesWritten) {
         public OpCost output(Op.Output op) { return NONE; }
         public OpCost collective(Op.Collective op) { return NONE; }
         public OpCost transfer(Op.Transfer op) { return NONE; }
-        public OpCost embed(Op.Embed op) { return bytes(0, inputs.get(0).elements() + out, out, dtypeBytes); }
+        public OpCost embed(Op.Embed op) { return moves(0, inputs.get(0).elements(), out, out); }
         public OpCost linear(Op.Linear op) { return contraction(op); }
         public OpCost expertLinear(Op.ExpertLinear op) { return contraction(op); }
         public OpCost einsum(Op.Einsum op) { return contraction(op); }
@@ -88,13 +106,13 @@ public record OpCost(long flops, long bytesRead, long bytesWritten) {
 
         public OpCost attnScores(Op.AttnScores a) {
             long keys = cacheElements(inputs.get(1), output.dim(3));
-            return bytes(times(2, out, a.headDim()), inputs.get(0).elements() + keys, out, dtypeBytes);
+            return moves(times(2, out, a.headDim()), inputs.get(0).elements(), keys, out);
         }
 
         public OpCost attnContext(Op.AttnContext a) {
             Shape probs = inputs.get(0);
             long values = cacheElements(inputs.get(1), probs.dim(3));
-            return bytes(times(2, probs.elements(), a.headDim()), probs.elements() + values, out, dtypeBytes);
+            return moves(times(2, probs.elements(), a.headDim()), probs.elements(), values, out);
         }
 
         public OpCost softmax(Op.Softmax op) { return plain(Overflow.mul(SOFTMAX, out), 0); }
@@ -109,17 +127,17 @@ public record OpCost(long flops, long bytesRead, long bytesWritten) {
 
         public OpCost dispatch(Op.Dispatch op) { return plain(0, 0); }
         public OpCost combine(Op.Combine c) { return plain(times(COMBINE_PER_EXPERT, c.top(), out), 0); }
-        public OpCost lastToken(Op.LastToken op) { return bytes(0, out, out, dtypeBytes); }
-        public OpCost slice(Op.Slice op) { return bytes(0, out, out, dtypeBytes); }
+        public OpCost lastToken(Op.LastToken op) { return moves(0, out, 0, out); }
+        public OpCost slice(Op.Slice op) { return moves(0, out, 0, out); }
         public OpCost bias(Op.Bias op) { return plain(Overflow.mul(ADD, out), weightElements); }
         public OpCost headNorm(Op.HeadNorm h) { return plain(Overflow.mul(h.type().flopsPerElement(), out), weightElements); }
         public OpCost scale(Op.Scale op) { return plain(Overflow.mul(MUL, out), 0); }
-        public OpCost posEmbed(Op.PosEmbed op) { return bytes(0, inputs.get(0).elements() + out, out, dtypeBytes); }
+        public OpCost posEmbed(Op.PosEmbed op) { return moves(0, inputs.get(0).elements(), out, out); }
 
         public OpCost tiedHead(Op.TiedHead op) {
             // x @ E^T with this rank's rows of the embedding table, which it reads
             Shape x = inputs.get(0);
-            return OpCost.plain(matmul(x, output), List.of(x), Overflow.mul(x.last(), output.last()), out, dtypeBytes);
+            return moves(matmul(x, output), x.elements(), Overflow.mul(x.last(), output.last()), out);
         }
 
         public OpCost mlaScores(Op.MlaScores m) {
@@ -146,17 +164,6 @@ public record OpCost(long flops, long bytesRead, long bytesWritten) {
     /** Elements of keys or values read for {@code positions} positions: [B, ·, width] -> B·positions·width. */
     static long cacheElements(Shape keys, long positions) {
         return times(keys.dim(0), positions, keys.last());
-    }
-
-    /** Reads every input and the weight, writes the output. */
-    private static OpCost plain(long flops, List<Shape> inputs, long weightElements, long out, int dtypeBytes) {
-        long read = weightElements;
-        for (Shape s : inputs) read = Overflow.add(read, s.elements());
-        return bytes(flops, read, out, dtypeBytes);
-    }
-
-    private static OpCost bytes(long flops, long readElements, long writtenElements, int dtypeBytes) {
-        return new OpCost(flops, Overflow.mul(readElements, dtypeBytes), Overflow.mul(writtenElements, dtypeBytes));
     }
 
     static long times(long... factors) {

@@ -53,7 +53,7 @@ public final class StoredActivations {
 
     public static Layer of(SpmdProgram program, int layer) {
         List<SpmdNode> ops = program.nodes();
-        int dtype = program.dtype().bytes();
+        int dtype = program.dtype().activationBytes();
         List<Term> terms = new ArrayList<>();
         Set<Integer> stored = new HashSet<>();
         for (SpmdNode n : ops) {

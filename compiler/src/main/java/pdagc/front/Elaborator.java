@@ -82,7 +82,7 @@ public final class Elaborator {
                 case CLUSTER -> cluster(m, e);
                 case WORKLOAD -> workload(e);
                 case STRATEGY -> strategy(e);
-                case GPU -> gpu(e, null);
+                case GPU -> gpu(m, e, null);
             }
         }
     }
@@ -224,7 +224,7 @@ public final class Elaborator {
         if (gpuProp.isEmpty()) {
             p.reference("gpu", true);
         } else if (gpuProp.get().value() instanceof Expr.Name n) {
-            gpu = program.lookup(module, n.name(), "gpu", diagnostics).flatMap(f -> gpu((Decl.Entity) f.decl(), gpuProp.get().body()));
+            gpu = program.lookup(module, n.name(), "gpu", diagnostics).flatMap(f -> gpu(f.module(), (Decl.Entity) f.decl(), gpuProp.get().body()));
         } else {
             p.reference("gpu", true);
         }
@@ -246,7 +246,7 @@ public final class Elaborator {
     }
 
     /** A GPU declaration, with the overrides of a cluster's {@code gpu H100 { memory 64 GB }}. */
-    Optional<GpuSpec> gpu(Decl.Entity e, List<Property> overrides) {
+    Optional<GpuSpec> gpu(Module module, Decl.Entity e, List<Property> overrides) {
         List<Property> merged = new ArrayList<>();
         Map<String, Property> over = new LinkedHashMap<>();
         if (overrides != null) for (Property o : overrides) over.put(o.name().text(), o);
@@ -254,16 +254,36 @@ public final class Elaborator {
         if (overrides != null) merged.addAll(overrides);
         Props p = new Props("gpu " + e.nameText(), e.name().span(), merged, diagnostics);
         Optional<Double> compute = p.quantity("compute", Dimension.FLOPS_PER_SECOND, null);
+        Optional<Double> fp8 = p.quantity("fp8_compute", Dimension.FLOPS_PER_SECOND, Double.MIN_VALUE);
+        Optional<Double> fp32 = p.quantity("fp32_compute", Dimension.FLOPS_PER_SECOND, Double.MIN_VALUE);
+        OptionalLong sms = p.integer("multiprocessors", 0L, 0);
+        Optional<Double> kernel = p.quantity("kernel_overhead", Dimension.SECONDS, GpuSpec.KERNEL_OVERHEAD);
+        Optional<Double> launch = p.quantity("launch_overhead", Dimension.SECONDS, GpuSpec.LAUNCH_OVERHEAD);
+        // The kind whose microbenchmarks stand in: another gpu declaration (its data sheet is what its measurements are read against).
+        Optional<QualifiedName> measuredRef = p.reference("measurements", false);
+        Optional<GpuSpec> measured = Optional.empty();
+        boolean measuredOk = true;
+        if (measuredRef.isPresent()) {
+            measured = program.lookup(module, measuredRef.get(), "gpu", diagnostics).flatMap(f -> f.decl() == e ? Optional.empty()
+                    : gpu(f.module(), (Decl.Entity) f.decl(), null));
+            measuredOk = measured.isPresent();
+        }
         Optional<Double> memory = p.quantity("memory", Dimension.BYTES, null);
         Optional<Double> bandwidth = p.quantity("bandwidth", Dimension.BYTES_PER_SECOND, null);
         Optional<Double> nvlink = p.quantity("nvlink", Dimension.BYTES_PER_SECOND, null);
         Optional<Double> ce = p.fraction("compute_efficiency", 0.8);
         Optional<Double> be = p.fraction("bandwidth_efficiency", 0.9);
         p.finish();
-        if (compute.isEmpty() || memory.isEmpty() || bandwidth.isEmpty() || nvlink.isEmpty() || ce.isEmpty() || be.isEmpty()) {
+        if (compute.isEmpty() || memory.isEmpty() || bandwidth.isEmpty() || nvlink.isEmpty() || ce.isEmpty() || be.isEmpty() || fp8.isEmpty()
+                || fp32.isEmpty() || sms.isEmpty() || kernel.isEmpty() || launch.isEmpty() || !measuredOk) {
             return Optional.empty();
         }
-        return Optional.of(new GpuSpec(e.nameText(), compute.get(), memory.get(), bandwidth.get(), nvlink.get(), ce.get(), be.get(), e.name().span()));
+        // Absent: no fp8 tensor cores (fp8 runs at the 16-bit rate); fp32 products at the TF32 rate, half the 16-bit one on every
+        // NVIDIA GPU since Ampere.
+        double f8 = fp8.get() == Double.MIN_VALUE ? 0 : fp8.get();
+        double f32 = fp32.get() == Double.MIN_VALUE ? compute.get() / 2 : fp32.get();
+        return Optional.of(new GpuSpec(e.nameText(), compute.get(), f8, f32, (int) Math.min(sms.getAsLong(), 1 << 20), memory.get(), bandwidth.get(),
+                nvlink.get(), ce.get(), be.get(), kernel.get(), launch.get(), measured.orElse(null), e.name().span()));
     }
 
     Optional<WorkloadSpec> workload(Decl.Entity e) {
@@ -274,11 +294,16 @@ public final class Elaborator {
         OptionalLong seq = p.integer("seq", decode ? 1L : null, 1);
         OptionalLong context = p.integer("context", decode ? null : seq.orElse(1), 1);
         Optional<String> dtype = p.choice("dtype", List.of("bf16", "fp16", "fp32", "fp8"), "bf16");
+        Optional<String> kernels = p.choice("kernels", List.of("fused", "unfused"), "fused");
+        Optional<String> graphs = p.choice("cuda_graphs", List.of("true", "false"), decode ? "true" : "false");
         p.finish();
-        if (batch.isEmpty() || phase.isEmpty() || seq.isEmpty() || context.isEmpty() || dtype.isEmpty()) return Optional.empty();
+        if (batch.isEmpty() || phase.isEmpty() || seq.isEmpty() || context.isEmpty() || dtype.isEmpty() || kernels.isEmpty() || graphs.isEmpty()) {
+            return Optional.empty();
+        }
         return Optional.of(new WorkloadSpec(e.nameText(), batch.getAsLong(), seq.getAsLong(),
                 Phase.valueOf(phase.get().toUpperCase(java.util.Locale.ROOT)), context.getAsLong(),
-                DType.valueOf(dtype.get().toUpperCase(java.util.Locale.ROOT)), p.spans(), e.name().span()));
+                DType.valueOf(dtype.get().toUpperCase(java.util.Locale.ROOT)), new pdagc.sem.Execution(kernels.get().equals("fused"),
+                        graphs.get().equals("true")), p.spans(), e.name().span()));
     }
 
     Optional<StrategySpec> strategy(Decl.Entity e) {

@@ -13,8 +13,18 @@ public enum DType {
         this.bytes = bytes;
     }
 
+    /** Bytes per element of weights and of the KV cache. */
     public int bytes() {
         return bytes;
+    }
+
+    /**
+     * Bytes per element of activations, and so of the collectives that move them: fp8 engines
+     * quantize weights, the KV cache and the matrix products' inputs, but keep activations
+     * between kernels (and their all-reduces) in 16 bits.
+     */
+    public int activationBytes() {
+        return this == FP8 ? 2 : bytes;
     }
 
     public String keyword() {

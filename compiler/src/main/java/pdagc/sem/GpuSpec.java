@@ -1,17 +1,56 @@
 package pdagc.sem;
 
+import pdagc.ir.DType;
 import pdagc.source.Span;
 
 /**
- * One GPU's data-sheet figures in base units (FLOP/s, bytes, bytes/s) and the fractions of peak
- * that real kernels reach, which the roofline uses.
+ * One GPU's data-sheet figures in base units (FLOP/s, bytes, bytes/s, seconds) and the fractions of
+ * peak that real kernels reach, which the kernel model uses.
+ *
+ * <p>{@code peakFlops} is the dense 16-bit (bf16 / fp16) tensor rate; {@code fp8Flops} the dense
+ * fp8 tensor rate, or 0 for a GPU without fp8 tensor cores (fp8 then runs at the 16-bit rate);
+ * {@code fp32Flops} the rate of fp32 matrix products (the non-tensor vector rate where the data
+ * sheet gives it: frameworks do not use TF32 for fp32 products by default). {@code
+ * multiprocessors}: streaming multiprocessors (compute units), over which a matrix product's
+ * output tiles run in waves; 0 turns wave quantization off. {@code kernelOverhead}: what every
+ * kernel costs the GPU beyond its work (start and tail); {@code launchOverhead}: the shortest
+ * interval at which a host launches kernels one by one (without CUDA graphs). {@code
+ * measuredOn}: null, or another GPU kind with the same chip whose microbenchmarks calibrate this
+ * one's kernels: each measurement is read as an efficiency against that kind's data sheet and
+ * applied to this one's.
  */
 public record GpuSpec(
         String name,
         double peakFlops,
+        double fp8Flops,
+        double fp32Flops,
+        int multiprocessors,
         double memoryBytes,
         double hbmBandwidth,
         double nvlinkBandwidth,
         double computeEfficiency,
         double bandwidthEfficiency,
-        Span span) {}
+        double kernelOverhead,
+        double launchOverhead,
+        GpuSpec measuredOn,
+        Span span) {
+
+    /** Default {@code kernel_overhead}; see {@code stdlib/calibration/SOURCES.md}. */
+    public static final double KERNEL_OVERHEAD = 2e-6;
+    /** Default {@code launch_overhead}; see {@code stdlib/calibration/SOURCES.md}. */
+    public static final double LAUNCH_OVERHEAD = 2.7e-6;
+
+    /** The GPU kind whose measurements calibrate this one: {@code measuredOn}, else itself. */
+    public GpuSpec measured() {
+        return measuredOn != null ? measuredOn : this;
+    }
+
+    /** The tensor rate of matrix products in {@code dtype}. */
+    public double peakFlops(DType dtype) {
+        return switch (dtype) {
+            case BF16, FP16 -> peakFlops;
+            case FP8 -> fp8Flops > 0 ? fp8Flops : peakFlops;
+            case FP32 -> fp32Flops;
+        };
+    }
+}

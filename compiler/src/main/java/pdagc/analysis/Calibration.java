@@ -1,0 +1,312 @@
+package pdagc.analysis;
+
+import com.fasterxml.jackson.databind.MappingIterator;
+import com.fasterxml.jackson.dataformat.csv.CsvMapper;
+import com.fasterxml.jackson.dataformat.csv.CsvSchema;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.OptionalDouble;
+import java.util.concurrent.ConcurrentHashMap;
+import pdagc.ir.CollectiveKind;
+import pdagc.ir.DType;
+import pdagc.sem.GpuSpec;
+
+/**
+ * Microbenchmark measurements of one GPU kind, which the kernel model reads instead of assuming a
+ * fixed fraction of peak: matrix products by shape and fused attention kernels by shape, each as
+ * an <em>efficiency</em> (the data-sheet roofline time of its own shape over its measured time), and
+ * NCCL collectives inside one node by kind, ranks and size. The data are the CSV files of
+ * {@code stdlib/calibration/} with their sources in its {@code SOURCES.md} (read at run time from
+ * their compact form, the {@code .tsv} files beside them): per-kernel and
+ * nccl-tests measurements published by Vidur, NVIDIA's aiconfigurator and DeepGEMM, never an
+ * end-to-end serving figure. A GPU kind without measurements (or a shape class without) gets
+ * empty answers, and the kernel model falls back to its data-sheet rules.
+ *
+ * <p>Efficiencies are looked up by the nearest measured shapes: in log2 of the dimensions, the
+ * inverse-distance-weighted geometric mean of the efficiencies of the {@value #NEIGHBOURS} nearest
+ * measurements (an exact match gives its own). Collectives interpolate time linearly in log-log
+ * between the two measured sizes around the buffer, and extrapolate beyond the largest at the
+ * largest measurement's bandwidth.
+ */
+public final class Calibration {
+    static final int NEIGHBOURS = 3;
+
+    record Gemm(String dtype, double m, double n, double k, double seconds, double lm, double ln, double lk) {
+        Gemm(String dtype, double m, double n, double k, double seconds) {
+            this(dtype, m, n, k, seconds, log2(m), log2(n), log2(k));
+        }
+    }
+
+    record Attention(boolean prefill, String dtype, double batch, double q, double kv, double heads, double kvHeads, double headDim,
+            double seconds) {}
+
+    record Point(double bytes, double seconds) {}
+
+    private final List<Gemm> gemms = new ArrayList<>();
+    private final List<Attention> attention = new ArrayList<>();
+    private final Map<String, List<Point>> collectives = new ConcurrentHashMap<>();
+    /** Answers by question; keys are built by hand (a record's hashCode is bootstrapped on first use, which start-up pays). */
+    private final Map<String, OptionalDouble> answers = new ConcurrentHashMap<>();
+
+    /** The part of a question's key that names the data sheet its efficiencies are read against. */
+    private static StringBuilder key(String what, GpuSpec gpu, DType dtype) {
+        return new StringBuilder(what).append('/').append(gpu.name()).append('/').append(gpu.peakFlops(dtype)).append('/').append(gpu.hbmBandwidth())
+                .append('/').append(dtype.name()).append('/');
+    }
+
+    private static final Map<String, Calibration> BY_GPU = new ConcurrentHashMap<>();
+
+    /** The measurements of GPU kind {@code name} (the name of its {@code gpu} declaration). */
+    public static Calibration of(String name) {
+        return BY_GPU.computeIfAbsent(name, Calibration::load);
+    }
+
+    private static volatile List<String> kinds;
+
+    /** The GPU kinds that have measurements, sorted. */
+    public static List<String> kinds() {
+        if (kinds == null) {
+            java.util.TreeSet<String> out = new java.util.TreeSet<>();
+            for (String f : COMPACT) for (String[] r : compact(f)) out.add(r[0]);
+            kinds = List.copyOf(out);
+        }
+        return kinds;
+    }
+
+    /** The compact tables, by name: {@code calibration/NAME.tsv}, written by {@link #compactTables} from the sourced CSV files. */
+    static final List<String> COMPACT = List.of("gemm", "attention", "collectives");
+
+    private static Calibration load(String gpu) {
+        Calibration c = new Calibration();
+        for (String[] r : compact("gemm")) {
+            if (gpu.equals(r[0])) c.gemms.add(new Gemm(r[1], d(r[2]), d(r[3]), d(r[4]), d(r[5]) * 1e-6));
+        }
+        for (String[] r : compact("attention")) {
+            if (gpu.equals(r[0])) {
+                c.attention.add(new Attention(r[1].equals("prefill"), r[2], d(r[3]), d(r[4]), d(r[5]), d(r[6]), d(r[7]), d(r[8]), d(r[9]) * 1e-6));
+            }
+        }
+        for (String[] r : compact("collectives")) {
+            if (gpu.equals(r[0])) c.collectives.computeIfAbsent(r[1] + "/" + r[2], x -> new ArrayList<>()).add(new Point(d(r[3]), d(r[4]) * 1e-6));
+        }
+        for (List<Point> points : c.collectives.values()) points.sort((a, b) -> Double.compare(a.bytes(), b.bytes()));
+        return c;
+    }
+
+    private static double d(String s) {
+        return Double.parseDouble(s);
+    }
+
+    /** A compact table's rows: tab-separated words and numbers, no quoting (see {@link #compactTables}). */
+    private static List<String[]> compact(String name) {
+        List<String[]> out = new ArrayList<>();
+        String resource = "calibration/" + name + ".tsv";
+        try (InputStream in = Calibration.class.getClassLoader().getResourceAsStream(resource)) {
+            if (in == null) return out;
+            String text = new String(in.readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+            int at = 0;
+            while (at < text.length()) {
+                int end = text.indexOf('\n', at);
+                if (end < 0) end = text.length();
+                if (end > at && text.charAt(at) != '#') out.add(fields(text, at, end));
+                at = end + 1;
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException("reading " + resource, e);
+        }
+        return out;
+    }
+
+    private static String[] fields(String text, int from, int to) {
+        List<String> out = new ArrayList<>();
+        int at = from;
+        while (true) {
+            int tab = text.indexOf('\t', at);
+            if (tab < 0 || tab > to) {
+                out.add(text.substring(at, to));
+                return out.toArray(new String[0]);
+            }
+            out.add(text.substring(at, tab));
+            at = tab + 1;
+        }
+    }
+
+
+    /**
+     * The compact tables the kernel model reads at run time, made from the sourced CSV files in
+     * {@code dir} (which carry each row's source and notes): only the columns the model uses, and
+     * of the collectives only the single-node NVSwitch measurements. A test keeps the committed
+     * tables equal to what this writes.
+     */
+    public static Map<String, String> compactTables(java.nio.file.Path dir) throws IOException {
+        Map<String, String> out = new java.util.LinkedHashMap<>();
+        String header = "# written by pdagc from %s.csv (sources and notes there); do not edit\n";
+        StringBuilder g = new StringBuilder(String.format(header, "gemm")).append("# gpu\tdtype\tm\tn\tk\ttime_us\n");
+        for (Map<String, String> r : csv(dir.resolve("gemm.csv"))) {
+            if (r.get("time_us").isBlank()) continue;
+            g.append(String.join("\t", r.get("gpu"), r.get("dtype"), r.get("m"), r.get("n"), r.get("k"), r.get("time_us"))).append('\n');
+        }
+        out.put("gemm", g.toString());
+        StringBuilder a = new StringBuilder(String.format(header, "attention"))
+                .append("# gpu\tphase\tdtype\tbatch\tq_len\tkv_len\tnum_heads\tnum_kv_heads\thead_dim\ttime_us\n");
+        for (Map<String, String> r : csv(dir.resolve("attention.csv"))) {
+            if (r.get("time_us").isBlank()) continue;
+            a.append(String.join("\t", r.get("gpu"), r.get("phase"), r.get("dtype"), r.get("batch"), r.get("q_len"), r.get("kv_len"), r.get("num_heads"),
+                    r.get("num_kv_heads"), r.get("head_dim"), r.get("time_us"))).append('\n');
+        }
+        out.put("attention", a.toString());
+        StringBuilder c = new StringBuilder(String.format(header, "collectives")).append("# gpu\tkind\tranks\tbytes\ttime_us (one node, NVSwitch)\n");
+        for (Map<String, String> r : csv(dir.resolve("collectives.csv"))) {
+            if (!r.get("interconnect").startsWith("one node")) continue;
+            c.append(String.join("\t", r.get("gpu"), r.get("kind"), r.get("ranks"), r.get("bytes"), r.get("time_us"))).append('\n');
+        }
+        out.put("collectives", c.toString());
+        return out;
+    }
+
+    private static List<Map<String, String>> csv(java.nio.file.Path file) throws IOException {
+        List<Map<String, String>> out = new ArrayList<>();
+        CsvSchema schema = CsvSchema.emptySchema().withHeader();
+        try (MappingIterator<Map<String, String>> it = new CsvMapper().readerFor(Map.class).with(schema).readValues(file.toFile())) {
+            while (it.hasNext()) out.add(it.next());
+        }
+        return out;
+    }
+
+    /** The element types whose measurements stand for {@code dtype}'s: 16-bit ones for each other; fp8 for fp8 only. */
+    private static boolean sameClass(String measured, DType dtype) {
+        return switch (dtype) {
+            case BF16, FP16 -> measured.equals("bf16") || measured.equals("fp16");
+            case FP8 -> measured.equals("fp8");
+            case FP32 -> measured.equals("fp32");
+        };
+    }
+
+    /** The roofline time of a product of [m, k] by [k, n] with the data sheet's peak and bandwidth, no efficiency. */
+    static double gemmRoofline(double m, double n, double k, GpuSpec gpu, DType dtype) {
+        double flops = 2 * m * n * k;
+        double bytes = (m * k + m * n) * dtype.activationBytes() + k * n * dtype.bytes();
+        return Math.max(flops / gpu.peakFlops(dtype), bytes / gpu.hbmBandwidth());
+    }
+
+    /** The efficiency of a product of [m, k] by [k, n] in {@code dtype}, from the nearest measured shapes; empty without measurements. */
+    public OptionalDouble gemmEfficiency(double m, double n, double k, GpuSpec gpu, DType dtype) {
+        // Layers repeat their shapes: each distinct question is answered once.
+        String key = key("gemm", gpu, dtype).append(m).append('/').append(n).append('/').append(k).toString();
+        OptionalDouble known = answers.get(key);
+        if (known == null) answers.put(key, known = gemmEfficiencyUncached(m, n, k, gpu, dtype));
+        return known;
+    }
+
+    private OptionalDouble gemmEfficiencyUncached(double m, double n, double k, GpuSpec gpu, DType dtype) {
+        double lm = log2(m), ln = log2(n), lk = log2(k);
+        Nearest best = new Nearest();
+        for (Gemm g : gemms) {
+            if (!sameClass(g.dtype(), dtype)) continue;
+            double dm = lm - g.lm(), dn = ln - g.ln(), dk = lk - g.lk();
+            best.offer(Math.sqrt(dm * dm + dn * dn + dk * dk), g);
+        }
+        return best.mean(g -> gemmRoofline(((Gemm) g).m(), ((Gemm) g).n(), ((Gemm) g).k(), gpu, dtype) / ((Gemm) g).seconds());
+    }
+
+    /** The roofline time of a fused attention kernel: the causal pairs of both products, queries, keys, values and output moved once. */
+    static double attentionRoofline(double batch, double q, double kv, double heads, double kvHeads, double headDim, GpuSpec gpu, DType dtype) {
+        double pairs = q <= 1 || kv < q ? q * kv : q * kv - q * (q - 1) / 2;
+        double flops = 4 * batch * heads * headDim * pairs;
+        double bytes = batch * (2 * q * heads * headDim * dtype.activationBytes() + 2 * kv * kvHeads * headDim * dtype.bytes());
+        return Math.max(flops / gpu.peakFlops(dtype), bytes / gpu.hbmBandwidth());
+    }
+
+    /**
+     * The efficiency of a fused attention kernel, from the nearest measured kernels of the same
+     * phase: by query length and batch in prefill, by batch and context in decode.
+     */
+    public OptionalDouble attentionEfficiency(boolean prefill, double batch, double q, double kv, GpuSpec gpu, DType dtype) {
+        String key = key("attention", gpu, dtype).append(prefill).append('/').append(batch).append('/').append(q).append('/').append(kv).toString();
+        OptionalDouble known = answers.get(key);
+        if (known == null) answers.put(key, known = attentionEfficiencyUncached(prefill, batch, q, kv, gpu, dtype));
+        return known;
+    }
+
+    private OptionalDouble attentionEfficiencyUncached(boolean prefill, double batch, double q, double kv, GpuSpec gpu, DType dtype) {
+        Nearest best = new Nearest();
+        for (Attention a : attention) {
+            if (a.prefill() != prefill || !sameClass(a.dtype(), dtype)) continue;
+            double d = prefill ? distance(log2(q) - log2(a.q()), log2(batch) - log2(a.batch())) : distance(log2(batch) - log2(a.batch()), log2(kv) - log2(a.kv()));
+            best.offer(d, a);
+        }
+        return best.mean(x -> {
+            Attention a = (Attention) x;
+            return attentionRoofline(a.batch(), a.q(), a.kv(), a.heads(), a.kvHeads(), a.headDim(), gpu, dtype) / a.seconds();
+        });
+    }
+
+    /** The measured time of a collective of {@code kind} over {@code ranks} GPUs of one node on a buffer of {@code bytes}; empty without. */
+    public OptionalDouble collectiveSeconds(CollectiveKind kind, int ranks, double bytes) {
+        String name = switch (kind) {
+            case ALL_REDUCE -> "all_reduce";
+            case ALL_GATHER -> "all_gather";
+            case REDUCE_SCATTER -> "reduce_scatter";
+            case ALL_TO_ALL -> "alltoall";
+            case SEND, RECV -> null;
+        };
+        List<Point> points = name == null ? null : collectives.get(name + "/" + ranks);
+        if (points == null || points.size() < 2) return OptionalDouble.empty();
+        Point first = points.get(0);
+        if (bytes <= first.bytes()) return OptionalDouble.of(first.seconds());
+        for (int i = 1; i < points.size(); i++) {
+            Point a = points.get(i - 1), b = points.get(i);
+            if (bytes <= b.bytes()) {
+                double f = (Math.log(bytes) - Math.log(a.bytes())) / (Math.log(b.bytes()) - Math.log(a.bytes()));
+                return OptionalDouble.of(Math.exp(Math.log(a.seconds()) + f * (Math.log(b.seconds()) - Math.log(a.seconds()))));
+            }
+        }
+        Point last = points.get(points.size() - 1);
+        return OptionalDouble.of(last.seconds() * bytes / last.bytes());
+    }
+
+    /** The {@value #NEIGHBOURS} nearest measurements seen, by distance. */
+    private static final class Nearest {
+        private final double[] distance = {Double.MAX_VALUE, Double.MAX_VALUE, Double.MAX_VALUE};
+        private final Object[] item = new Object[NEIGHBOURS];
+
+        void offer(double d, Object x) {
+            int i = NEIGHBOURS - 1;
+            if (d >= distance[i]) return;
+            while (i > 0 && distance[i - 1] > d) {
+                distance[i] = distance[i - 1];
+                item[i] = item[i - 1];
+                i--;
+            }
+            distance[i] = d;
+            item[i] = x;
+        }
+
+        /** The inverse-distance-weighted geometric mean of {@code value} over the nearest; an exact match's own value. */
+        OptionalDouble mean(java.util.function.ToDoubleFunction<Object> value) {
+            if (item[0] == null) return OptionalDouble.empty();
+            if (distance[0] < 1e-9) return OptionalDouble.of(value.applyAsDouble(item[0]));
+            double weights = 0, logs = 0;
+            for (int i = 0; i < NEIGHBOURS && item[i] != null; i++) {
+                double w = 1 / distance[i];
+                weights += w;
+                logs += w * Math.log(value.applyAsDouble(item[i]));
+            }
+            return OptionalDouble.of(Math.exp(logs / weights));
+        }
+    }
+
+    private static double distance(double... d) {
+        double s = 0;
+        for (double x : d) s += x * x;
+        return Math.sqrt(s);
+    }
+
+    private static double log2(double x) {
+        return Math.log(Math.max(x, 1)) / Math.log(2);
+    }
+}

@@ -1,0 +1,209 @@
+package pdagc.analysis;
+
+import java.util.List;
+import pdagc.ir.DType;
+import pdagc.ir.Op;
+import pdagc.ir.Shape;
+import pdagc.sem.Execution;
+import pdagc.sem.GpuSpec;
+
+/**
+ * The time of one computation on one GPU, as a serving engine runs it. The one home of the rules
+ * that turn an op's work ({@link OpCost}: FLOPs and HBM bytes, counted as the IR computes) into
+ * seconds:
+ * <ul>
+ *   <li><b>Roofline per kernel</b>: {@code max(F / (peak(dtype) · compute_efficiency), B /
+ *       (bandwidth · bandwidth_efficiency))}; matrix products and attention run at the tensor rate
+ *       of the workload's element type ({@link GpuSpec#peakFlops(DType)}), norms, softmax and the
+ *       routing ops at the fp32 vector rate.
+ *   <li><b>Waves</b>: a matrix product's output is computed in 128 x 128 tiles (the thread-block
+ *       tile of cuBLAS's and CUTLASS's large kernels), one tile per multiprocessor at a time; when
+ *       there are fewer tiles than multiprocessors the reduction is split (split-K) to fill
+ *       them. The compute time is whole waves of tiles, so a small or ragged product does not reach
+ *       peak (NVIDIA's "Matrix Multiplication Background" guide: tile and wave quantization).
+ *   <li><b>Fusion</b> ({@link Execution#fused()}): attention is one FlashAttention kernel: the
+ *       causal pairs of the score square only (the last S of T positions, {@code S·T - S(S-1)/2}
+ *       pairs), queries, keys and values read once and the output written once, no score matrix
+ *       in HBM; elementwise ops run in their neighbours' prologues and epilogues and cost no
+ *       time of their own. Unfused, every IR op is a kernel with its own traffic.
+ *   <li><b>Overheads</b>: every kernel costs the GPU's {@code kernel_overhead} on top of its work;
+ *       without CUDA graphs the host launches kernels one by one, so a kernel takes at least
+ *       {@code launch_overhead}.
+ * </ul>
+ */
+public final class KernelModel {
+    /** Rows and columns of an output tile of a matrix product. */
+    static final int TILE = 128;
+
+    private KernelModel() {}
+
+    /** How a node takes part in fusion. */
+    enum Part {
+        /** A kernel of its own. */
+        OWN,
+        /** The first op of a fused attention kernel, which pays its launch. */
+        ATTENTION_HEAD,
+        /** Inside a fused attention kernel (its softmax): no time of its own. */
+        ATTENTION_MIDDLE,
+        /** The last op of a fused attention kernel (the weighted sum of values). */
+        ATTENTION_TAIL,
+        /** An elementwise op fused into a neighbour. */
+        EPILOGUE
+    }
+
+    /** Each SPMD op's part under {@code execution}, by op id. */
+    static Part[] parts(List<pdagc.spmd.SpmdNode> ops, Execution execution) {
+        Part[] out = new Part[ops.size()];
+        for (pdagc.spmd.SpmdNode n : ops) {
+            Op op = n.op();
+            Part p = Part.OWN;
+            if (execution.fused()) {
+                if (op instanceof Op.AttnScores || op instanceof Op.MlaScores) {
+                    p = Part.ATTENTION_HEAD;
+                } else if (op instanceof Op.Softmax && isScores(ops.get(n.inputs().get(0)).op())) {
+                    p = Part.ATTENTION_MIDDLE;
+                } else if ((op instanceof Op.AttnContext || op instanceof Op.MlaContext) && ops.get(n.inputs().get(0)).op() instanceof Op.Softmax s
+                        && out[ops.get(n.inputs().get(0)).id()] == Part.ATTENTION_MIDDLE) {
+                    p = Part.ATTENTION_TAIL;
+                } else if (op instanceof Op.Unary || op instanceof Op.Binary || op instanceof Op.Bias || op instanceof Op.Scale) {
+                    p = Part.EPILOGUE;
+                }
+            }
+            out[n.id()] = p;
+        }
+        return out;
+    }
+
+    private static boolean isScores(Op op) {
+        return op instanceof Op.AttnScores || op instanceof Op.MlaScores;
+    }
+
+    /** Seconds of one computation with local shapes {@code inputs} and {@code output}, whose IR work is {@code work}. */
+    static double seconds(Op op, Part part, List<Shape> inputs, Shape output, OpCost work, GpuSpec gpu, DType dtype, Execution execution) {
+        if (op instanceof Op.Input || op instanceof Op.Output) return 0;
+        double t = switch (part) {
+            case EPILOGUE, ATTENTION_MIDDLE -> 0;
+            case ATTENTION_HEAD -> op instanceof Op.AttnScores a ? attention(a, inputs, output, gpu, dtype)
+                    : roofline(work.flops() * causal(output), work.bytesRead(), gpu.peakFlops(dtype), gpu);
+            case ATTENTION_TAIL -> op instanceof Op.AttnContext ? 0 : tail(inputs, work, gpu, dtype);
+            case OWN -> own(op, inputs, output, work, gpu, dtype);
+        };
+        if (part != Part.OWN && part != Part.ATTENTION_HEAD) return t;
+        if (!measured(op, part, output, gpu, dtype)) t += gpu.kernelOverhead();
+        return execution.cudaGraphs() ? t : Math.max(t, gpu.launchOverhead());
+    }
+
+    /** The weighted sum of a fused latent attention, after its scores: the causal pairs, no probabilities read from HBM. */
+    private static double tail(List<Shape> inputs, OpCost work, GpuSpec gpu, DType dtype) {
+        long probs = inputs.get(0).elements() * dtype.activationBytes();
+        return roofline(work.flops() * causal(inputs.get(0)), work.bytesRead() - probs + work.bytesWritten(), gpu.peakFlops(dtype), gpu);
+    }
+
+    /** Whether the time of the kernel comes from measurements, which include the kernel's own overhead. */
+    private static boolean measured(Op op, Part part, Shape output, GpuSpec gpu, DType dtype) {
+        Calibration c = Calibration.of(gpu.measured().name());
+        if (part == Part.OWN && (op.contraction() != null || op instanceof Op.TiedHead)) {
+            return c.gemmEfficiency(128, 128, 128, gpu.measured(), dtype).isPresent();
+        }
+        if (part == Part.ATTENTION_HEAD && op instanceof Op.AttnScores) {
+            return c.attentionEfficiency(output.dim(2) > 1, 1, 128, 128, gpu.measured(), dtype).isPresent();
+        }
+        return false;
+    }
+
+    /**
+     * A fused attention kernel, scores through weighted sum: both products over the causal pairs,
+     * queries, keys, values and output moved once; at the efficiency measured for the nearest
+     * kernels where there are measurements, else at {@code compute_efficiency}.
+     */
+    private static double attention(Op.AttnScores a, List<Shape> inputs, Shape scores, GpuSpec gpu, DType dtype) {
+        double batch = scores.dim(0), heads = scores.dim(1), q = scores.dim(2), kv = scores.dim(3);
+        double kvHeads = inputs.get(1).last() / (double) a.headDim();
+        double ideal = Calibration.attentionRoofline(batch, q, kv, heads, kvHeads, a.headDim(), gpu, dtype);
+        java.util.OptionalDouble eta = Calibration.of(gpu.measured().name()).attentionEfficiency(q > 1, batch, q, kv, gpu.measured(), dtype);
+        if (eta.isPresent()) return ideal / eta.getAsDouble();
+        double flops = 4 * batch * heads * a.headDim() * q * kv * causal(scores);
+        double bytes = batch * (2 * q * heads * a.headDim() * dtype.activationBytes() + 2 * kv * kvHeads * a.headDim() * dtype.bytes());
+        return roofline(flops, bytes, gpu.peakFlops(dtype), gpu);
+    }
+
+    private static double own(Op op, List<Shape> inputs, Shape output, OpCost work, GpuSpec gpu, DType dtype) {
+        if (op.contraction() != null) {
+            long[] bmnk = bmnk(op.contraction(), inputs.get(0), output);
+            return product(bmnk[0], bmnk[1], bmnk[2], bmnk[3], work, gpu, dtype);
+        }
+        if (op instanceof Op.TiedHead) {
+            long n = output.last();
+            return product(1, output.elements() / n, n, inputs.get(0).last(), work, gpu, dtype);
+        }
+        boolean tensor = op instanceof Op.AttnScores || op instanceof Op.AttnContext || op instanceof Op.MlaScores || op instanceof Op.MlaContext
+                || op instanceof Op.Router;
+        return roofline(work.flops(), work.bytes(), tensor ? gpu.peakFlops(dtype) : gpu.fp32Flops(), gpu);
+    }
+
+    private static double roofline(double flops, double bytes, double peak, GpuSpec gpu) {
+        return Math.max(flops / (peak * gpu.computeEfficiency()), memory(bytes, gpu));
+    }
+
+    private static double memory(double bytes, GpuSpec gpu) {
+        return bytes / (gpu.hbmBandwidth() * gpu.bandwidthEfficiency());
+    }
+
+    /**
+     * The share of the score square a causal kernel computes: the queries are the last S of the
+     * T positions, so query i sees T - S + i + 1 keys. 1 for a decode step (S = 1).
+     */
+    static double causal(Shape scores) {
+        double s = scores.dim(2), t = scores.dim(3);
+        if (s <= 1 || t < s) return 1;
+        return (s * t - s * (s - 1) / 2) / (s * t);
+    }
+
+    /**
+     * {@code batch} matrix products [m, k] by [k, n]: at the efficiency measured for the nearest
+     * shapes where the GPU kind has measurements, else the larger of the waves of tiles and the
+     * HBM traffic.
+     */
+    private static double product(long batch, long m, long n, long k, OpCost work, GpuSpec gpu, DType dtype) {
+        // A batch of products (the experts' grouped GEMM) is one kernel with the FLOPs and weight bytes of one product [m, k] by
+        // [k, batch·n]: its efficiency is that product's.
+        java.util.OptionalDouble eta = Calibration.of(gpu.measured().name()).gemmEfficiency(m, batch * n, k, gpu.measured(), dtype);
+        if (eta.isPresent()) return batch * Calibration.gemmRoofline(m, n, k, gpu, dtype) / eta.getAsDouble();
+        return Math.max(waves(batch, m, n, k, gpu, dtype), memory(work.bytes(), gpu));
+    }
+
+    /** A contraction's batch, m, n and k from its factor spec and local shapes. */
+    static long[] bmnk(pdagc.ir.Contraction spec, Shape activation, Shape out) {
+        String a = spec.activation(), w = spec.operand(1), r = spec.result();
+        long batch = 1, m = 1, n = 1, k = 1;
+        for (int i = 0; i < r.length(); i++) {
+            char f = r.charAt(i);
+            boolean inA = a.indexOf(f) >= 0, inW = w.indexOf(f) >= 0;
+            if (inA && inW) batch *= out.dim(i);
+            else if (inA) m *= out.dim(i);
+            else n *= out.dim(i);
+        }
+        for (char f : spec.reduced().toCharArray()) {
+            int i = a.indexOf(f);
+            if (i >= 0) k *= activation.dim(i);
+        }
+        return new long[] {batch, m, n, k};
+    }
+
+    /**
+     * {@code batch} products of [m, k] by [k, n]: ceil(m/128)·ceil(n/128) tiles each; with fewer
+     * tiles than multiprocessors the reduction is split to fill them. Without a multiprocessor count,
+     * plain FLOPs over the peak.
+     */
+    static double waves(long batch, long m, long n, long k, GpuSpec gpu, DType dtype) {
+        double peak = gpu.peakFlops(dtype) * gpu.computeEfficiency();
+        int sms = gpu.multiprocessors();
+        if (sms <= 0 || m == 0 || n == 0 || k == 0) return 2.0 * batch * m * n * k / peak;
+        double tiles = (double) batch * Math.ceil((double) m / TILE) * Math.ceil((double) n / TILE);
+        double split = tiles >= sms ? 1 : Math.max(1, Math.min(Math.floor(sms / tiles), Math.ceil((double) k / TILE)));
+        double units = tiles * split;
+        double waves = Math.ceil(units / sms);
+        double unitFlops = 2.0 * TILE * TILE * Math.ceil(k / split);
+        return waves * unitFlops / (peak / sms);
+    }
+}
