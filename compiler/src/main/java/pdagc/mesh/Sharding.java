@@ -78,7 +78,8 @@ public record Sharding(List<List<String>> dims, List<String> partial) {
 
     /**
      * The shape of one rank's shard: each dimension divided by the product of its axes' sizes
-     * (rounded up; only expert-capacity dimensions are allowed not to divide).
+     * (rounded up; every dimension of a plan divides but the capacity of tokens bucketed by expert,
+     * whose local shapes the partitioner lays out from the routed tokens instead).
      */
     public Shape local(Shape global, Mesh mesh) {
         long[] d = global.dims();

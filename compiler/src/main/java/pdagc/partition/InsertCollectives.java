@@ -7,12 +7,14 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import java.util.TreeMap;
 import pdagc.diag.Diagnostic;
 import pdagc.diag.Diags;
 import pdagc.diag.Diagnostics;
 import pdagc.ir.Graph;
 import pdagc.ir.Node;
 import pdagc.ir.Op;
+import pdagc.ir.Overflow;
 import pdagc.ir.Shape;
 import pdagc.mesh.MeshContext;
 import pdagc.mesh.Pipeline;
@@ -25,7 +27,9 @@ import pdagc.spmd.SpmdProgram;
  * inserting the steps of {@link Reshard} on every edge where the producer's sharding differs from
  * the consumer's requirement, and a send/recv pair wherever a value crosses pipeline chunks
  * (before any resharding, which runs on the consumer's chunk). A value resharded or transferred
- * the same way for two consumers is handled once.
+ * the same way for two consumers is handled once. Last, tokens bucketed by expert get their local
+ * shapes from the routed tokens each rank holds ({@link Capacity}), so that the all-to-alls,
+ * gathers and scatters that move them conserve data.
  *
  * <pre>
  *   %9 = linear @row(tp) (%8) : {ep,_,_} partial(tp)     %10 = add(%3, %9) requires {ep,_,_}
@@ -44,7 +48,9 @@ public final class InsertCollectives {
         int[] map = new int[graph.size()];
         Map<String, Integer> reshardCache = new HashMap<>();
         Set<String> names = new HashSet<>();
-        boolean[] bucketed = new boolean[graph.size()];
+        // The dispatch (logical id) whose buckets each node holds, or -1: per logical node, and per SPMD node.
+        int[] dispatchOf = new int[graph.size()];
+        List<Integer> buckets = new ArrayList<>();
         int errors = diagnostics.errorReports();
         for (Node n : graph.nodes()) {
             if (!oneSplitPerAxis(n, shardings, mesh, diagnostics)) return Optional.empty();
@@ -56,21 +62,49 @@ public final class InsertCollectives {
                 Sharding need = shardings.required().get(n.id()).get(i);
                 int source = map[producer];
                 if (out.get(source).chunk() != chunk) {
-                    source = transfer(out, source, chunk, graph.node(producer), mesh, reshardCache, names);
+                    source = transfer(out, buckets, source, chunk, graph.node(producer), mesh, reshardCache, names);
                 }
                 if (!out.get(source).sharding().equals(need)) {
-                    source = reshard(out, source, need, graph.node(producer), n, chunk, bucketed[producer], mesh, reshardCache, names, diagnostics);
+                    source = reshard(out, buckets, source, need, graph.node(producer), n, chunk, mesh, reshardCache, names, diagnostics);
                     if (source < 0) return Optional.empty();
                 }
                 inputs.add(source);
                 routing.add(i == 1 && (n.op() instanceof Op.Dispatch || n.op() instanceof Op.Combine));
             }
             Sharding s = shardings.output().get(n.id());
-            bucketed[n.id()] = isBucketed(graph, n, bucketed);
-            divisible(n.shape(), s, n, bucketed[n.id()], mesh, diagnostics);
-            map[n.id()] = add(out, names, n.name(), n.op(), inputs, routing, n.shape(), s, mesh, n.layer(), n, chunk);
+            dispatchOf[n.id()] = dispatchOf(n, dispatchOf);
+            divisible(n.shape(), s, n, dispatchOf[n.id()] >= 0, mesh, diagnostics);
+            map[n.id()] = add(out, buckets, dispatchOf[n.id()], names, n.name(), n.op(), inputs, routing, n.shape(), s, mesh, n.layer(), n, chunk);
         }
-        return diagnostics.errorReports() > errors ? Optional.empty() : Optional.of(new SpmdProgram(mesh.mesh(), graph.dtype(), pipeline, out));
+        if (diagnostics.errorReports() > errors) return Optional.empty();
+        layOutBuckets(out, buckets, graph, mesh);
+        return Optional.of(new SpmdProgram(mesh.mesh(), graph.dtype(), pipeline, out));
+    }
+
+    /**
+     * Gives every bucketed value its local shape ({@link Capacity}): a rank's share of its
+     * dispatch's routed entries, whole under every sharding the buckets take, so that every
+     * collective on them conserves data.
+     */
+    private static void layOutBuckets(List<SpmdNode> out, List<Integer> buckets, Graph graph, MeshContext mesh) {
+        Map<Integer, List<Sharding>> shardings = new TreeMap<>();
+        for (int i = 0; i < out.size(); i++) {
+            if (buckets.get(i) >= 0) shardings.computeIfAbsent(buckets.get(i), k -> new ArrayList<>()).add(out.get(i).sharding());
+        }
+        Map<Integer, Long> entries = new HashMap<>();
+        for (Map.Entry<Integer, List<Sharding>> e : shardings.entrySet()) {
+            Node dispatch = graph.node(e.getKey());
+            Shape tokens = graph.node(dispatch.inputs().get(0)).shape();
+            long routed = Overflow.mul(Overflow.mul(tokens.dim(0), tokens.dim(1)), ((Op.Dispatch) dispatch.op()).top());
+            entries.put(e.getKey(), Capacity.entries(routed, e.getValue(), mesh.mesh()));
+        }
+        for (int i = 0; i < out.size(); i++) {
+            if (buckets.get(i) < 0) continue;
+            SpmdNode n = out.get(i);
+            Shape local = Capacity.local(n.shape(), n.sharding(), entries.get(buckets.get(i)), mesh.mesh());
+            out.set(i, new SpmdNode(n.id(), n.name(), n.op(), n.inputs(), n.routing(), n.shape(), n.sharding(), local, n.layer(), n.span(),
+                    n.origin(), n.chunk()));
+        }
     }
 
     /**
@@ -97,21 +131,22 @@ public final class InsertCollectives {
     }
 
     /** A send on the producer's chunk and a recv on the consumer's: the value as it is, between pp stages. */
-    private static int transfer(List<SpmdNode> out, int source, int chunk, Node producer, MeshContext mesh, Map<String, Integer> cache,
-            Set<String> names) {
+    private static int transfer(List<SpmdNode> out, List<Integer> buckets, int source, int chunk, Node producer, MeshContext mesh,
+            Map<String, Integer> cache, Set<String> names) {
         String key = source + "=>" + chunk;
         Integer cached = cache.get(key);
         if (cached != null) return cached;
         SpmdNode from = out.get(source);
-        int send = add(out, names, producer.name() + ".send", new Op.Transfer(true, from.chunk(), chunk), List.of(source), List.of(false),
-                from.shape(), from.sharding(), mesh, producer.layer(), producer, from.chunk());
-        int recv = add(out, names, producer.name() + ".recv", new Op.Transfer(false, from.chunk(), chunk), List.of(send), List.of(false),
-                from.shape(), from.sharding(), mesh, producer.layer(), producer, chunk);
+        int dispatch = buckets.get(source);
+        int send = add(out, buckets, dispatch, names, producer.name() + ".send", new Op.Transfer(true, from.chunk(), chunk), List.of(source),
+                List.of(false), from.shape(), from.sharding(), mesh, producer.layer(), producer, from.chunk());
+        int recv = add(out, buckets, dispatch, names, producer.name() + ".recv", new Op.Transfer(false, from.chunk(), chunk), List.of(send),
+                List.of(false), from.shape(), from.sharding(), mesh, producer.layer(), producer, chunk);
         cache.put(key, recv);
         return recv;
     }
 
-    private static int reshard(List<SpmdNode> out, int source, Sharding need, Node producer, Node consumer, int chunk, boolean bucketed,
+    private static int reshard(List<SpmdNode> out, List<Integer> buckets, int source, Sharding need, Node producer, Node consumer, int chunk,
             MeshContext mesh, Map<String, Integer> cache, Set<String> names, Diagnostics diagnostics) {
         String key = source + "->" + need;
         Integer cached = cache.get(key);
@@ -124,36 +159,39 @@ public final class InsertCollectives {
             return -1;
         }
         int cur = source;
+        int dispatch = buckets.get(source);
         for (Reshard.Step step : steps) {
-            if (!divisible(producer.shape(), step.after(), consumer, bucketed, mesh, diagnostics)) return -1;
-            cur = add(out, names, producer.name() + "." + step.op().name(), step.op(), List.of(cur), List.of(false),
+            if (!divisible(producer.shape(), step.after(), consumer, dispatch >= 0, mesh, diagnostics)) return -1;
+            cur = add(out, buckets, dispatch, names, producer.name() + "." + step.op().name(), step.op(), List.of(cur), List.of(false),
                     producer.shape(), step.after(), mesh, producer.layer(), producer, chunk);
         }
         cache.put(key, cur);
         return cur;
     }
 
-    private static int add(List<SpmdNode> out, Set<String> names, String base, Op op, List<Integer> inputs, List<Boolean> routing,
-            Shape shape, Sharding s, MeshContext mesh, int layer, Node origin, int chunk) {
+    /** Adds an SPMD node; {@code dispatch} is the dispatch whose buckets it holds, or -1 (its local shape is then laid out at the end). */
+    private static int add(List<SpmdNode> out, List<Integer> buckets, int dispatch, Set<String> names, String base, Op op, List<Integer> inputs,
+            List<Boolean> routing, Shape shape, Sharding s, MeshContext mesh, int layer, Node origin, int chunk) {
         String name = base;
         for (int k = 2; !names.add(name); k++) name = base + "#" + k;
         int id = out.size();
         out.add(new SpmdNode(id, name, op, List.copyOf(inputs), List.copyOf(routing), shape, s, s.local(shape, mesh.mesh()), layer,
                 origin.span(), origin.id(), chunk));
+        buckets.add(dispatch);
         return id;
     }
 
     /**
-     * Tokens bucketed by expert (dispatch's output and what the experts make of it): their
-     * capacity dimension is the balanced expectation of a data-dependent count, so a rank's share
-     * is rounded up instead of required to divide.
+     * The dispatch whose buckets {@code n} holds (its own id for a dispatch; what the experts make
+     * of dispatched tokens holds the same buckets), or -1. The capacity dimension of buckets need
+     * not divide among the ranks that split it: {@link Capacity} lays out each rank's share.
      */
-    private static boolean isBucketed(Graph graph, Node n, boolean[] bucketed) {
-        if (n.op() instanceof Op.Dispatch) return true;
+    private static int dispatchOf(Node n, int[] dispatchOf) {
+        if (n.op() instanceof Op.Dispatch) return n.id();
         if (n.op() instanceof Op.ExpertLinear || n.op() instanceof Op.Unary || n.op() instanceof Op.Binary) {
-            return !n.inputs().isEmpty() && bucketed[n.inputs().get(0)];
+            return n.inputs().isEmpty() ? -1 : dispatchOf[n.inputs().get(0)];
         }
-        return false;
+        return -1;
     }
 
     private static boolean divisible(Shape shape, Sharding s, Node at, boolean bucketed, MeshContext mesh, Diagnostics diagnostics) {

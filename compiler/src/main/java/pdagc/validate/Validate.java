@@ -18,13 +18,16 @@ import pdagc.ir.Op;
 import pdagc.mesh.Mesh;
 import pdagc.ir.CollectiveKind;
 import pdagc.ir.NodeKind;
+import pdagc.ir.Overflow;
+import pdagc.ir.Shape;
 import pdagc.spmd.SpmdNode;
 
 /**
  * validate: the checks of design section 5 on a per-GPU DAG, run before every backend. The DAG is
  * built plainly in JGraphT and checked for cycles once by topological sort. Every collective group
  * must agree on op, size, shapes and order (so no member waits on a call its peers never make),
- * shapes must agree along edges, every GPU must be used, and every GPU's schedule must run to its
+ * every collective must conserve data ({@link #conservation}), shapes must agree along edges,
+ * every GPU must be used, and every GPU's schedule must run to its
  * end when collectives are rendezvous (no deadlock). Returns the problems found; an empty list
  * means the plan is valid. A problem here is a compiler bug, not a user error.
  */
@@ -50,6 +53,7 @@ public final class Validate {
         nodesComplete(q, problems);
         shapesAlongEdges(q, problems);
         collectives(q, problems);
+        conservation(q, problems);
         if (problems.isEmpty()) schedule(q, problems);
         return problems;
     }
@@ -155,8 +159,8 @@ public final class Validate {
     }
 
     /**
-     * Every collective call's members agree with its first member on op, group and input shapes,
-     * and run exactly on its group (on the group's roles, in the quotient). Keeps one small record
+     * Every collective call's members agree with its first member on op, group, input and output
+     * shapes, and run exactly on its group (on the group's roles, in the quotient). Keeps one small record
      * per call, not the nodes.
      */
     private static void collectives(Quotient q, List<String> problems) {
@@ -169,7 +173,7 @@ public final class Validate {
             if (isSend(m)) call.sends++;
             boolean transfer = isTransfer(first);
             boolean sameOp = transfer ? isTransfer(m) : sameKind(m.op(), first.op());
-            if (!sameOp || !m.group().equals(first.group()) || !m.inputs().equals(first.inputs())) {
+            if (!sameOp || !m.group().equals(first.group()) || !m.inputs().equals(first.inputs()) || !m.output().equals(first.output())) {
                 problems.add("collective " + m.collective() + " differs between GPU " + first.gpu() + " and GPU " + m.gpu());
             }
         }
@@ -183,6 +187,60 @@ public final class Validate {
             }
             if (isTransfer(call.first) && (call.roles.size() != 2 || call.sends != 1)) {
                 problems.add("transfer " + e.getKey() + " is not one send and one recv");
+            }
+        }
+    }
+
+    /**
+     * Every collective conserves data, checked per rank from its local input and output shapes (its
+     * members hold the same shapes: {@link #collectives}). Over a group of n ranks:
+     * <ul>
+     *   <li>all-gather: the output has n times the input's elements;
+     *   <li>reduce-scatter: the input has n times the output's elements;
+     *   <li>all-reduce: the output has the input's shape;
+     *   <li>all-to-all: the output has as many elements as the input (each member sends its input in
+     *       n blocks and receives n blocks of the same size, so with equal local sizes the group's
+     *       total in is its total out);
+     *   <li>send and its recv: the same shape in and out of each, and the recv gives what the send took.
+     * </ul>
+     * A plan that breaks this moves data no real collective moves (a padded buffer on one side
+     * only), and its cost would be wrong: it is a compiler bug like any other validation problem.
+     */
+    private static void conservation(Quotient q, List<String> problems) {
+        Map<String, DagNode> sends = new HashMap<>();
+        List<DagNode> recvs = new ArrayList<>();
+        int before = problems.size();
+        for (DagNode n : q.nodes()) {
+            if (problems.size() - before >= 8) return;
+            if (n.kind() != NodeKind.COLLECTIVE || n.inputs().isEmpty()) continue;
+            Shape in = n.inputs().get(0);
+            Shape out = n.output();
+            if (n.op() instanceof Op.Transfer t) {
+                if (!in.equals(out)) problems.add(n.id() + ": " + n.op().name() + " of " + in + " gives " + out);
+                if (t.send()) sends.put(n.collective(), n);
+                else recvs.add(n);
+                continue;
+            }
+            if (!(n.op() instanceof Op.Collective c)) continue;
+            long ranks = n.group().size();
+            long a = in.elements();
+            long b = out.elements();
+            String rule = switch (c.collective()) {
+                case ALL_GATHER -> b == Overflow.mul(ranks, a) ? null : "output = " + ranks + " x input";
+                case REDUCE_SCATTER -> a == Overflow.mul(ranks, b) ? null : "input = " + ranks + " x output";
+                case ALL_REDUCE -> in.equals(out) ? null : "output = input";
+                case ALL_TO_ALL -> a == b ? null : "total in = total out";
+                case SEND, RECV -> null;
+            };
+            if (rule != null) {
+                problems.add(n.id() + ": " + n.op().name() + " over " + ranks + " GPUs does not conserve data: " + in + " (" + a + " elements) gives "
+                        + out + " (" + b + " elements), but " + rule);
+            }
+        }
+        for (DagNode r : recvs) {
+            DagNode s = sends.get(r.collective());
+            if (s != null && !s.inputs().get(0).equals(r.output())) {
+                problems.add(r.id() + ": recv gives " + r.output() + " but its send " + s.id() + " took " + s.inputs().get(0));
             }
         }
     }

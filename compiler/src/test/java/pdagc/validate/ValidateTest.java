@@ -147,6 +147,42 @@ class ValidateTest {
         assertTrue(problems.stream().anyMatch(p -> p.contains("group over [pp, tp]") && p.contains("inconsistent")), problems.toString());
     }
 
+    static SpmdNode withLocal(SpmdNode n, pdagc.ir.Shape local) {
+        return new SpmdNode(n.id(), n.name(), n.op(), n.inputs(), n.routing(), n.shape(), n.sharding(), local, n.layer(), n.span(), n.origin(),
+                n.chunk());
+    }
+
+    @Test
+    void aCollectiveThatDoesNotConserveDataIsCaught() {
+        // The dispatch all-to-all of layer 0 giving twice what its members send (a padded receive
+        // buffer): shapes still agree along every edge, since its consumers read its local shape.
+        List<SpmdNode> nodes = new ArrayList<>(seed.spmd().nodes());
+        int i = op(seed, "layers.0.moe.sent.all_to_all");
+        SpmdNode n = nodes.get(i);
+        assertEquals(new pdagc.ir.Shape(1, 2048, 512), n.local());
+        nodes.set(i, withLocal(n, new pdagc.ir.Shape(1, 4096, 512)));
+        List<String> problems = validateClosedForm(seed, nodes);
+        assertTrue(problems.stream().anyMatch(p -> p.contains("layers.0.moe.sent.all_to_all") && p.contains("does not conserve data")
+                && p.contains("total in = total out")), problems.toString());
+        // And an all-reduce over tp on an input its members hold whole gives the input's shape.
+        nodes = new ArrayList<>(seed.spmd().nodes());
+        i = op(seed, "layers.0.a.y.all_reduce");
+        nodes.set(i, withLocal(nodes.get(i), new pdagc.ir.Shape(8, 128, 128)));
+        problems = validateClosedForm(seed, nodes);
+        assertTrue(problems.stream().anyMatch(p -> p.contains("layers.0.a.y.all_reduce") && p.contains("output = input")), problems.toString());
+    }
+
+    @Test
+    void aRecvThatGivesAnotherShapeThanItsSendTookIsCaught() {
+        MaterializedPlan pp = Compile.file("examples/llama3_8b_dp_tp_pp.pdag");
+        List<SpmdNode> nodes = new ArrayList<>(pp.spmd().nodes());
+        SpmdNode recv = nodes.stream().filter(n -> n.op() instanceof Op.Transfer t && !t.send()).findFirst().orElseThrow();
+        pdagc.ir.Shape s = recv.local();
+        nodes.set(recv.id(), withLocal(recv, new pdagc.ir.Shape(s.dim(0), s.dim(1), s.dim(2) / 2)));
+        List<String> problems = validateClosedForm(pp, nodes);
+        assertTrue(problems.stream().anyMatch(p -> p.contains(recv.name()) && p.contains("recv of")), problems.toString());
+    }
+
     @Test
     void aSendIssuedAfterARecvItFeedsDeadlocksInClosedForm() {
         // Interleaved, pp 2 x 2 chunks: stage 0 runs chunks 0 and 2, stage 1 chunks 1 and 3. Move

@@ -82,6 +82,45 @@ public class VerifyTest {
         assertTrue(r.where().startsWith("GPU 5"), r.summary());
     }
 
+    /**
+     * Bucket shapes are the balanced expectation of routing, not a bound on it: the evaluator
+     * routes every token to its top-k experts (no capacity, nothing dropped), so an expert's GPU
+     * may receive more tokens than its buckets' shape holds, and the plan is still proven. The
+     * seed in decode, shrunk as {@code verify} shrinks it.
+     */
+    @Test
+    void routedTokensNeedNotFitTheBalancedBuckets() {
+        String source = """
+                import std.hardware
+                import std.blocks
+                model Moe16 {
+                  vocab 32000  hidden 512  heads 8  layers 2  ffn 2048
+                  experts 16  top 2  norm layernorm  act gelu
+                  layer moe_layer
+                }
+                cluster Pod64 { gpu H100 { memory 64 GB }  count 64  per_node 8 }
+                workload Decode { batch 64  context 4096  phase decode  dtype bf16 }
+                strategy Ep16Tp4 { mesh [ep 16, tp 4] }
+                deploy SeedDecode = Moe16 on Pod64 with Ep16Tp4 for Decode
+                """;
+        Compiler c = new Compiler(Set.of()).rewriting(d -> Shrink.run(d).deployment());
+        MaterializedPlan p = c.check(pdagc.source.SourceFile.of("seed_decode.pdag", null, source)).get(0);
+        Evaluator.Run run = new Evaluator(p.graph(), p.spmd(), p.dag(), 1, true, (int) p.deployment().workload().context(), Map.of()).run();
+        assertTrue(run.failure() == null, () -> run.failure().message());
+        long most = 0;
+        long balanced = -1;
+        for (DagNode n : p.dag().nodes()) {
+            if (!n.name().equals("layers.0.moe.sent.all_to_all")) continue;
+            long entries = 0;
+            for (List<Buckets.Entry> bucket : ((Buckets) run.values()[n.index()]).experts) entries += bucket.size();
+            most = Math.max(most, entries);
+            balanced = n.output().dim(0) * n.output().dim(1);
+        }
+        assertTrue(most > balanced, "the busiest expert GPU received " + most + " tokens, its buckets' shape " + balanced);
+        Verify.Report r = p.verify(1);
+        assertTrue(r.ok(), r.summary());
+    }
+
     /** The program with one op removed and its uses rewired to its input. */
     public static SpmdProgram without(SpmdProgram p, String name) {
         int victim = -1;
