@@ -20,7 +20,10 @@ final class Reporting {
         if (diagnostics.hasErrors()) err.println("error: " + failed + ": " + summary);
         else if (!summary.isEmpty()) err.println("warning: " + summary);
         err.flush();
-        return diagnostics.hasErrors() ? Main.INPUT_ERRORS : Main.OK;
+        if (!diagnostics.hasErrors()) return Main.OK;
+        // E09xx: a plan pdagc built is invalid (a compiler bug, not the input's fault).
+        for (pdagc.diag.Diagnostic d : diagnostics.all()) if (d.code().id().startsWith("E09")) return Main.INTERNAL;
+        return Main.INPUT_ERRORS;
     }
 
     /** The path as the user wrote it, for messages. */
