@@ -66,6 +66,20 @@ final class JsonAnalysis {
         number(g, "communication_s", s.communicationSeconds());
         number(g, "communication_share", s.communicationShare());
         number(g, "pipeline_bubble", s.pipelineBubble().isPresent() ? s.pipelineBubble().getAsDouble() : Double.NaN);
+        Analysis.SteadyState st = s.steady();
+        if (st == null) {
+            g.writeNullField("steady_state");
+        } else {
+            g.writeObjectFieldStart("steady_state");
+            g.writeNumberField("micro_batches", st.microBatches());
+            g.writeNumberField("stages", st.stages());
+            number(g, "loop_s", st.loopSeconds());
+            number(g, "stage_busy_per_micro_batch_s", st.stageBusySeconds());
+            g.writeNumberField("busiest_gpu", st.busiestGpu());
+            g.writeStringField("bound", st.latencyBound() ? "loop" : "stage");
+            number(g, "step_fill_drain_s", st.stepSeconds());
+            g.writeEndObject();
+        }
         g.writeArrayFieldStart("critical_path");
         for (int i : s.path()) g.writeString(plan.nodes().get(i).id());
         g.writeEndArray();

@@ -119,15 +119,31 @@ public final class ReportBackend {
     private static void step(StringBuilder b, Deployment d, PlanDag dag, Analysis a) {
         Analysis.Step s = a.step();
         boolean prefill = s.phase() == Phase.PREFILL;
-        b.append("Step (the critical path of one ").append(s.phase().keyword()).append(" step)\n");
-        row(b, prefill ? "TTFT" : "time per output token (TPOT)", List.of(Units.seconds(s.seconds())));
+        Analysis.SteadyState st = s.steady();
+        b.append(st == null ? "Step (the critical path of one " + s.phase().keyword() + " step)\n"
+                : "Step (decode in the steady state: the micro-batches stay in flight from step to step)\n");
+        row(b, prefill ? "TTFT" : "time per output token (TPOT)", List.of(Units.seconds(s.seconds())
+                + (st == null ? "" : st.latencyBound() ? " (the loop of one micro-batch)" : " (" + st.microBatches() + " x the busiest stage per micro-batch)")));
         row(b, "throughput", List.of(Figures.tokensPerSecond(s.throughput()) + " (" + s.tokens() + " tokens per step)"));
+        if (st != null) {
+            row(b, "micro-batches in flight", List.of(st.microBatches() + " over " + st.stages() + " stages; a sequence's next token comes when its micro-batch"));
+            row(b, "", List.of("returns to the first stage: TPOT = max(loop, m x busiest stage per micro-batch)"));
+            row(b, "loop of one micro-batch", List.of(Units.seconds(st.loopSeconds()) + " (through every stage, send/recv included)"));
+            row(b, "busiest stage per micro-batch", List.of(Units.seconds(st.stageBusySeconds()) + " (GPU " + st.busiestGpu() + ": computation + communication), x "
+                    + st.microBatches() + " = " + Units.seconds(st.microBatches() * st.stageBusySeconds())));
+            row(b, "bound by", List.of(st.latencyBound()
+                    ? "the loop (fewer micro-batches in flight than keep every stage busy)"
+                    : "the busiest stage (every stage has a micro-batch to work on)"));
+            row(b, "one step filling and draining", List.of(Units.seconds(st.stepSeconds()) + " (the critical path of a step on its own)"));
+        }
         row(b, "communication on the path", List.of(Units.seconds(s.communicationSeconds()) + " (" + Figures.percent(s.communicationShare())
                 + ")"));
-        row(b, "pipeline bubble", List.of(s.pipelineBubble().isPresent()
-                ? Figures.percent(s.pipelineBubble().getAsDouble()) + " of each stage's step ((p - 1) / (v·m + p - 1), balanced stages)"
-                : "none (pp 1)"));
-        b.append("  time on the critical path by op:\n");
+        row(b, "pipeline bubble", List.of(s.pipelineBubble().isEmpty() ? "none (pp 1)"
+                : st != null ? Figures.percent(s.pipelineBubble().getAsDouble()) + " of the busiest stage's cycle" + (st.latencyBound()
+                        ? " (waiting for its micro-batches to come round)" : " (no fill or drain in the steady state)")
+                : Figures.percent(s.pipelineBubble().getAsDouble()) + " of each stage's step ((p - 1) / (v·m + p - 1), balanced stages)"));
+        b.append(st == null ? "  time on the critical path by op:\n"
+                : st.latencyBound() ? "  time on the loop of one micro-batch by op:\n" : "  time of the busiest stage's cycle by op:\n");
         Map<String, double[]> byOp = new TreeMap<>();
         for (int i : s.path()) {
             DagNode n = dag.nodes().get(i);

@@ -18,10 +18,14 @@ final class Summary {
         Memory.PerGpu m = worst.memory();
         Analysis.Step s = a.step();
         pdagc.mesh.Pipeline pipe = p.spmd().pipeline();
-        String pipeline = pipe.stages() > 1
-                ? String.format(Locale.ROOT, "%npipeline: %d stages x %d virtual, %d micro-batches, %s; bubble %.1f%% of each stage's time",
-                        pipe.stages(), pipe.virtualStages(), pipe.microBatches(), pipe.schedule().keyword(), 100 * pipe.bubbleFraction())
-                : "";
+        Analysis.SteadyState st = s.steady();
+        String pipeline = pipe.stages() <= 1 ? ""
+                : st != null ? String.format(Locale.ROOT, "%npipeline: %d stages x %d virtual, %d micro-batches, %s; decode in the steady state: "
+                        + "loop of a micro-batch %s, busiest stage %s per micro-batch x %d = %s (%s-bound)", pipe.stages(), pipe.virtualStages(),
+                        pipe.microBatches(), pipe.schedule().keyword(), Units.seconds(st.loopSeconds()), Units.seconds(st.stageBusySeconds()),
+                        st.microBatches(), Units.seconds(st.microBatches() * st.stageBusySeconds()), st.latencyBound() ? "loop" : "stage")
+                : String.format(Locale.ROOT, "%npipeline: %d stages x %d virtual, %d micro-batches, %s; bubble %.1f%% of each stage's time",
+                        pipe.stages(), pipe.virtualStages(), pipe.microBatches(), pipe.schedule().keyword(), 100 * pipe.bubbleFraction());
         return String.format(Locale.ROOT, "deploy %s: %d GPUs, mesh %s, %d ops in the SPMD program, %d nodes and %d edges in the DAG%s%n"
                         + "memory per GPU (largest, GPU %d): weights %s + KV cache %s + activations %s + workspace %s = %s of %s%n"
                         + "%s %s, throughput %s (pdagc FILE --emit report shows the figures)",
