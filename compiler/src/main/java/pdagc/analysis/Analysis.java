@@ -19,7 +19,9 @@ import pdagc.spmd.SpmdProgram;
  * ({@link Memory}), FLOPs, HBM traffic, collective bytes and time split into computation,
  * communication and idle. Per plan: the critical path ({@link CriticalPath}) as TTFT (prefill) or
  * time per output token (decode), throughput, the share of communication. {@code problem} is null,
- * or says why the plan has no schedule (a compiler bug).
+ * or says why the plan has no schedule (a compiler bug). {@code serving}: for the plan of a serving
+ * workload's last decode step, the serving figures over all its steps' plans ({@link Serving}), which
+ * its requirements are evaluated against; null otherwise.
  */
 public record Analysis(
         List<GpuFigures> gpus,
@@ -27,7 +29,8 @@ public record Analysis(
         long kvBytesPerToken,
         NodeCosts nodes,
         List<Requirements.Result> requirements,
-        String problem) {
+        String problem,
+        Serving serving) {
 
     /** One GPU's figures; for a role, the largest over its GPUs. */
     public record GpuFigures(
@@ -156,9 +159,18 @@ public record Analysis(
             OptionalDouble bubble = program.pipeline().stages() > 1 ? OptionalDouble.of(program.pipeline().bubbleFraction()) : OptionalDouble.empty();
             step = new Step(d.workload().phase(), tokens, path.seconds(), path.communicationSeconds(), quotient.planIndices(path.path()), bubble, null);
         }
-        Analysis figures = new Analysis(gpus, step, Memory.kvBytesPerToken(graph), costs, List.of(), path.problem());
+        Analysis figures = new Analysis(gpus, step, Memory.kvBytesPerToken(graph), costs, List.of(), path.problem(), null);
         if (path.problem() != null) return figures;
-        return new Analysis(figures.gpus, step, figures.kvBytesPerToken, costs, Requirements.evaluate(d.requirements(), figures), null);
+        return new Analysis(figures.gpus, step, figures.kvBytesPerToken, costs, Requirements.evaluate(d.requirements(), figures), null, null);
+    }
+
+    /**
+     * This analysis (of a serving workload's last decode step) with the serving figures of all its
+     * steps, and {@code requirements} evaluated against them.
+     */
+    public Analysis withServing(Serving s, List<pdagc.sem.Requirement> requirements) {
+        Analysis a = new Analysis(gpus, step, kvBytesPerToken, nodes, List.of(), problem, s);
+        return new Analysis(gpus, step, kvBytesPerToken, nodes, Requirements.evaluate(requirements, a), problem, s);
     }
 
     /**
