@@ -133,7 +133,10 @@ public final class Requirements {
     }
 
     static String path(Analysis.Step s) {
-        return "critical path " + Units.seconds(s.seconds()) + ": computation " + Units.seconds(s.seconds() - s.communicationSeconds())
+        String what = s.steady() == null ? "critical path "
+                : "steady-state cycle (" + (s.steady().latencyBound() ? "the loop of one micro-batch" : "the busiest stage's "
+                        + s.steady().microBatches() + " micro-batches") + ") ";
+        return what + Units.seconds(s.seconds()) + ": computation " + Units.seconds(s.seconds() - s.communicationSeconds())
                 + " + communication " + Units.seconds(s.communicationSeconds()) + ", " + s.tokens() + " tokens per step";
     }
 }
