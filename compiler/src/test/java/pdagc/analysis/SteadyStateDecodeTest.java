@@ -147,24 +147,23 @@ class SteadyStateDecodeTest {
     }
 
     /**
-     * The Qwen2.5-72B-sized case: one micro-batch per step gives 11.8 ms per token; as many
+     * The Qwen2.5-72B-sized case (the README's figures: 11.775 ms per token with one micro-batch,
+     * 9.225 ms with 2, 15.760 ms with 4; 19.588 ms for a step of 4 on its own): as many
      * micro-batches as stages keep both stages busy, so the time per token falls and the
-     * throughput rises. Each step on its own would fill and drain the pipeline (19.6 ms with 4
-     * micro-batches, the figure before the steady state). More micro-batches than stages cost more
-     * here: this decode is bound by reading the weights, and every micro-batch reads its stage's
-     * weights again, so 4 micro-batches of 16 take 4 x 3.9 ms.
+     * throughput rises. Each step on its own would fill and drain the pipeline (the figure before
+     * the steady state). More micro-batches than stages cost more here: this decode is bound by
+     * reading the weights, and every micro-batch reads its stage's weights again.
      */
     @Test
     void asManyMicroBatchesAsStagesLowerTheTimePerTokenAndRaiseTheThroughput() {
         Analysis.Step one = qwen72b("").analysis().step();
         Analysis.Step two = qwen72b("micro_batches 2").analysis().step();
         Analysis.Step four = qwen72b("micro_batches 4").analysis().step();
-        assertEquals(11.775e-3, one.seconds(), 0.5e-6);
         assertEquals(one.steady().stepSeconds(), one.seconds(), relative(one.seconds()));
         assertTrue(two.seconds() < one.seconds(), two.seconds() + " vs " + one.seconds());
         assertTrue(two.throughput() > one.throughput(), two.throughput() + " vs " + one.throughput());
         assertFalse(two.steady().latencyBound());
-        assertEquals(19.588e-3, four.steady().stepSeconds(), 0.5e-6, "one step with fill and drain, the old figure");
+        assertTrue(four.steady().stepSeconds() > one.seconds(), "one step on its own with fill and drain (the figure before the steady state) is slower");
         assertEquals(4 * four.steady().stageBusySeconds(), four.seconds(), relative(four.seconds()));
         assertTrue(four.seconds() < four.steady().stepSeconds());
         assertTrue(four.seconds() > two.seconds(), "every micro-batch reads the weights again");
