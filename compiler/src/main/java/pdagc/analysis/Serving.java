@@ -37,7 +37,9 @@ import pdagc.dag.PlanDag;
  * where the figures bend, more plans are compiled, where the lines of the pieces on either side
  * meet, until every piece is known to be affine ({@link MeanSearch}). The search stops at
  * {@link #MAX_DECODE_PLANS} plans, and what is left is taken as affine between the contexts compiled
- * ({@code exact} false: an upper bound, the figures being convex).
+ * ({@code exact} false: an upper bound, the figures being convex). A cost model whose figures are
+ * not piecewise affine in the context gives a mean interpolated between the plans compiled, each
+ * piece within a millionth of a line, flagged as not exact.
  */
 public record Serving(
         String workload,
@@ -174,8 +176,18 @@ public record Serving(
      * side lie on one line: a convex function that meets a line at three points is affine between
      * the outer two. The next context is where the lines of the neighbouring pieces meet (a kink of
      * a piecewise-affine figure), else the middle of the interval.
+     *
+     * <p>"On one line" is within {@link #EXACT} of the figure (rounding). A cost model whose
+     * decode figures curve in the context (a table interpolated on a log scale, say) never puts
+     * three on a line; for it, a piece counts as affine when the figures are within
+     * {@link #CLOSE} of the line, and the sum is flagged as not exact.
      */
     static final class MeanSearch {
+        /** Relative distance from the line that is rounding: the figures are affine. */
+        static final double EXACT = 1e-9;
+        /** Relative distance from the line under which a piece is taken as affine, without proof. */
+        static final double CLOSE = 1e-6;
+
         private final LongFunction<Optional<double[]>> at;
         final TreeMap<Long, double[]> values = new TreeMap<>();
         boolean exact = true;
@@ -189,12 +201,9 @@ public record Serving(
             while (true) {
                 List<Long> xs = new ArrayList<>(values.subMap(a, true, b, true).keySet());
                 int open = -1;
-                for (int i = 0; i + 1 < xs.size() && open < 0; i++) if (!affine(xs, i)) open = i;
+                for (int i = 0; i + 1 < xs.size() && open < 0; i++) if (!affine(xs, i, EXACT) && !affine(xs, i, CLOSE)) open = i;
                 if (open < 0) break;
-                if (values.size() >= MAX_DECODE_PLANS) {
-                    exact = false;
-                    break;
-                }
+                if (values.size() >= MAX_DECODE_PLANS) break;
                 long next = next(xs, open);
                 Optional<double[]> f = at.apply(next);
                 if (f.isEmpty()) return Optional.empty();
@@ -203,6 +212,7 @@ public record Serving(
             List<Long> xs = new ArrayList<>(values.subMap(a, true, b, true).keySet());
             double[] sum = values.get(a).clone();
             for (int i = 0; i + 1 < xs.size(); i++) {
+                if (!affine(xs, i, EXACT)) exact = false;
                 long x = xs.get(i), y = xs.get(i + 1);
                 double[] fx = values.get(x), fy = values.get(y);
                 // The contexts x+1..y of a piece affine from x to y.
@@ -211,16 +221,16 @@ public record Serving(
             return Optional.of(sum);
         }
 
-        /** Whether every figure is known to be affine between the i-th and (i+1)-th contexts compiled. */
-        private boolean affine(List<Long> xs, int i) {
+        /** Whether every figure is affine (within {@code tolerance}) between the i-th and (i+1)-th contexts compiled. */
+        private boolean affine(List<Long> xs, int i, double tolerance) {
             long x = xs.get(i), y = xs.get(i + 1);
             if (y - x == 1) return true;
             double[] fx = values.get(x), fy = values.get(y);
             double[] left = i > 0 ? values.get(xs.get(i - 1)) : null;
             double[] right = i + 2 < xs.size() ? values.get(xs.get(i + 2)) : null;
             for (int k = 0; k < fx.length; k++) {
-                boolean l = left != null && onLine(xs.get(i - 1), left[k], y, fy[k], x, fx[k]);
-                boolean r = right != null && onLine(x, fx[k], xs.get(i + 2), right[k], y, fy[k]);
+                boolean l = left != null && onLine(xs.get(i - 1), left[k], y, fy[k], x, fx[k], tolerance);
+                boolean r = right != null && onLine(x, fx[k], xs.get(i + 2), right[k], y, fy[k], tolerance);
                 if (!l && !r) return false;
             }
             return true;
@@ -243,10 +253,10 @@ public record Serving(
             return x + (y - x) / 2;
         }
 
-        /** Whether (m, fm) lies on the line through (a, fa) and (b, fb). */
-        static boolean onLine(long a, double fa, long b, double fb, long m, double fm) {
+        /** Whether (m, fm) lies on the line through (a, fa) and (b, fb), within {@code tolerance} of the figure. */
+        static boolean onLine(long a, double fa, long b, double fb, long m, double fm, double tolerance) {
             double line = fa + (fb - fa) * ((double) (m - a) / (b - a));
-            return Math.abs(fm - line) <= 1e-9 * Math.max(Math.abs(fm), Math.abs(line)) + 1e-18;
+            return Math.abs(fm - line) <= tolerance * Math.max(Math.abs(fm), Math.abs(line)) + 1e-18;
         }
     }
 }

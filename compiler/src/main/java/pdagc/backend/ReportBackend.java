@@ -76,7 +76,7 @@ public final class ReportBackend {
                     : " (mean of the " + s.decodeSteps() + " decode steps, contexts " + s.decodeFirst().context() + " to " + s.decodeLast().context() + ")")));
             row(b, "", List.of(s.decode().exact()
                     ? "exact: every figure is affine in the context between the contexts compiled"
-                    : "an upper bound: the figures taken as affine between the " + Serving.MAX_DECODE_PLANS + " contexts compiled"));
+                    : "approximate: the figures interpolated linearly between the " + s.decodeContexts().size() + " contexts compiled"));
         }
         row(b, "end-to-end latency", List.of(Units.seconds(s.endToEnd()) + (s.decode() == null ? " (TTFT)" : " (TTFT + " + s.decodeSteps() + " x TPOT)")));
         row(b, "throughput per GPU", List.of(Figures.tokensPerSecond(s.throughputPerGpu()) + " (" + s.batch() + " x " + s.output()

@@ -180,6 +180,25 @@ class ServingTest {
         assertTrue(search.values.size() <= Serving.MAX_DECODE_PLANS, "contexts compiled: " + search.values.keySet());
     }
 
+    /**
+     * A figure that curves a little (a cost model interpolating a table on a log scale, say) never
+     * puts three contexts on a line; within a millionth of one, the pieces are taken as affine and
+     * the sum is flagged as not exact.
+     */
+    @Test
+    void aSlightCurveIsInterpolatedAndFlagged() {
+        java.util.function.LongToDoubleFunction f = c -> 15e-3 + 1e-6 * Math.log(c);
+        Serving.MeanSearch search = new Serving.MeanSearch(c -> Optional.of(new double[] {f.applyAsDouble(c)}));
+        search.values.put(129L, new double[] {f.applyAsDouble(129)});
+        search.values.put(255L, new double[] {f.applyAsDouble(255)});
+        double sum = search.sum(129, 255).get()[0];
+        double expected = 0;
+        for (long c = 129; c <= 255; c++) expected += f.applyAsDouble(c);
+        assertFalse(search.exact);
+        assertEquals(expected, sum, 1e-6 * expected);
+        assertTrue(search.values.size() < Serving.MAX_DECODE_PLANS, "contexts compiled: " + search.values.keySet());
+    }
+
     /** Past the budget of plans, what is left is taken as affine: an upper bound for a convex figure, flagged as not exact. */
     @Test
     void pastTheBudgetTheSumIsAnUpperBound() {
