@@ -228,9 +228,12 @@ public record Serving(
             double[] fx = values.get(x), fy = values.get(y);
             double[] left = i > 0 ? values.get(xs.get(i - 1)) : null;
             double[] right = i + 2 < xs.size() ? values.get(xs.get(i + 2)) : null;
+            // Every figure is a time within the step: its rounding is the step's (an idle time of
+            // 1e-17 s is a difference of two times of 1e-2 s), so distances are measured against it.
+            double scale = Math.max(Math.abs(fx[0]), Math.abs(fy[0]));
             for (int k = 0; k < fx.length; k++) {
-                boolean l = left != null && onLine(xs.get(i - 1), left[k], y, fy[k], x, fx[k], tolerance);
-                boolean r = right != null && onLine(x, fx[k], xs.get(i + 2), right[k], y, fy[k], tolerance);
+                boolean l = left != null && onLine(xs.get(i - 1), left[k], y, fy[k], x, fx[k], tolerance, scale);
+                boolean r = right != null && onLine(x, fx[k], xs.get(i + 2), right[k], y, fy[k], tolerance, scale);
                 if (!l && !r) return false;
             }
             return true;
@@ -253,10 +256,10 @@ public record Serving(
             return x + (y - x) / 2;
         }
 
-        /** Whether (m, fm) lies on the line through (a, fa) and (b, fb), within {@code tolerance} of the figure. */
-        static boolean onLine(long a, double fa, long b, double fb, long m, double fm, double tolerance) {
+        /** Whether (m, fm) lies on the line through (a, fa) and (b, fb), within {@code tolerance} of the figure or of {@code scale}. */
+        static boolean onLine(long a, double fa, long b, double fb, long m, double fm, double tolerance, double scale) {
             double line = fa + (fb - fa) * ((double) (m - a) / (b - a));
-            return Math.abs(fm - line) <= tolerance * Math.max(Math.abs(fm), Math.abs(line)) + 1e-18;
+            return Math.abs(fm - line) <= tolerance * Math.max(scale, Math.max(Math.abs(fm), Math.abs(line)));
         }
     }
 }
