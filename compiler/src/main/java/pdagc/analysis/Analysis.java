@@ -19,7 +19,9 @@ import pdagc.spmd.SpmdProgram;
  * ({@link Memory}), FLOPs, HBM traffic, collective bytes and time split into computation,
  * communication and idle. Per plan: the critical path ({@link CriticalPath}) as TTFT (prefill) or
  * time per output token (decode), throughput, the share of communication. {@code problem} is null,
- * or says why the plan has no schedule (a compiler bug).
+ * or says why the plan has no schedule (a compiler bug). {@code serving}: for the plan of a serving
+ * workload's last decode step, the serving figures over all its steps' plans ({@link Serving}), which
+ * its requirements are evaluated against; null otherwise.
  */
 public record Analysis(
         List<GpuFigures> gpus,
@@ -27,7 +29,8 @@ public record Analysis(
         long kvBytesPerToken,
         NodeCosts nodes,
         List<Requirements.Result> requirements,
-        String problem) {
+        String problem,
+        Serving serving) {
 
     /** One GPU's figures; for a role, the largest over its GPUs. */
     public record GpuFigures(
@@ -49,14 +52,18 @@ public record Analysis(
 
     /**
      * One forward step of the workload: {@code tokens} (batch · seq in prefill, batch in decode)
-     * processed in {@code seconds}, the critical path's length, of which {@code
-     * communicationSeconds} are collectives on that path. {@code pipelineBubble}: the share of a
-     * pipeline stage's step spent waiting for the pipeline to fill and drain, (p - 1) / (v·m + p - 1)
-     * for balanced stages under the schedule ({@link pdagc.mesh.Pipeline#bubbleFraction}); empty
-     * with pp 1.
+     * processed in {@code seconds}, of which {@code communicationSeconds} are collectives on
+     * {@code path}. For prefill, and for decode without a pipeline, {@code seconds} is the critical
+     * path of one step. For decode over pipeline stages it is the steady state ({@code steady}):
+     * serving engines keep the micro-batches in flight from step to step, so no step fills or drains
+     * the pipeline. {@code pipelineBubble}: for a step on its own, the share of a pipeline stage's
+     * step spent waiting for the pipeline to fill and drain, (p - 1) / (v·m + p - 1) for balanced
+     * stages under the schedule ({@link pdagc.mesh.Pipeline#bubbleFraction}); in the steady state,
+     * the share of the cycle that the busiest stage waits for its micro-batches to come round;
+     * empty with pp 1.
      */
     public record Step(Phase phase, long tokens, double seconds, double communicationSeconds, List<Integer> path,
-            OptionalDouble pipelineBubble) {
+            OptionalDouble pipelineBubble, SteadyState steady) {
 
         /** Time to first token: the prefill step. NaN for decode. */
         public double ttft() {
@@ -76,6 +83,38 @@ public record Analysis(
         public double communicationShare() {
             return seconds > 0 ? communicationSeconds / seconds : 0;
         }
+
+        /** Whether this is a pipelined decode step in its steady state. */
+        public boolean steadyState() {
+            return steady != null;
+        }
+    }
+
+    /**
+     * Pipelined decode in its steady state. The {@code microBatches} micro-batches circulate through
+     * the {@code stages} stages from step to step; a sequence's next token comes when its
+     * micro-batch returns to the first stage. So one cycle (the time per output token) is the
+     * larger of {@code loopSeconds}, the time one micro-batch takes through all stages on its own
+     * (its nodes in schedule order, send/recv included: the longest path over one micro-batch's
+     * nodes), and {@code microBatches} times {@code stageBusySeconds}, the busiest stage's
+     * computation and communication for one micro-batch (on GPU {@code busiestGpu}, the first
+     * of its role). Both come from the plan's own node costs. {@code stepSeconds}: the critical path of one
+     * step on its own, filling and draining the pipeline (what a step costs without the steady
+     * state). The sampled tokens' way back from the last stage to the first (a few bytes per
+     * sequence) is not in the plan and not costed.
+     */
+    public record SteadyState(int microBatches, int stages, double loopSeconds, double stageBusySeconds, int busiestGpu,
+            double stepSeconds) {
+
+        /** The time per output token: max(loop, m × the busiest stage per micro-batch). */
+        public double cycleSeconds() {
+            return Math.max(loopSeconds, microBatches * stageBusySeconds);
+        }
+
+        /** Whether the loop of one micro-batch sets the cycle (too few micro-batches to keep every stage busy). */
+        public boolean latencyBound() {
+            return loopSeconds >= microBatches * stageBusySeconds;
+        }
     }
 
     /** The analysis of a plan walked as its quotient (validation builds it too, so it is shared). */
@@ -90,10 +129,13 @@ public record Analysis(
             throw e.in("counting the memory of a GPU in bytes");
         }
         CriticalPath.Result path = CriticalPath.run(idx, costs);
+        boolean steady = d.workload().phase() == Phase.DECODE && program.pipeline().stages() > 1 && path.problem() == null;
+        Step step = steady ? steadyStep(d, idx, costs, quotient, program, path) : null;
+        double makespan = steady ? step.seconds() : path.seconds();
         GpuFigures[] roles = new GpuFigures[quotient.roles()];
         for (int r = 0; r < roles.length; r++) {
             try {
-                roles[r] = role(quotient.representative(r), idx.schedule[r], costs, memory[r], d.cluster().gpu().memoryBytes(), path.seconds());
+                roles[r] = role(quotient.representative(r), idx.schedule[r], costs, memory[r], d.cluster().gpu().memoryBytes(), makespan);
             } catch (Overflow e) {
                 throw e.in("adding up the FLOPs and bytes of GPU " + quotient.representative(r) + "'s step");
             }
@@ -111,13 +153,63 @@ public record Analysis(
                 return gpuInfo.size();
             }
         };
-        long tokens = Overflow.mul(d.workload().batch(), d.workload().stepTokens());
-        // The bubble of a balanced pipeline under its schedule; the measured idle time per role is in the figures.
-        OptionalDouble bubble = program.pipeline().stages() > 1 ? OptionalDouble.of(program.pipeline().bubbleFraction()) : OptionalDouble.empty();
-        Step step = new Step(d.workload().phase(), tokens, path.seconds(), path.communicationSeconds(), quotient.planIndices(path.path()), bubble);
-        Analysis figures = new Analysis(gpus, step, Memory.kvBytesPerToken(graph), costs, List.of(), path.problem());
+        if (!steady) {
+            long tokens = Overflow.mul(d.workload().batch(), d.workload().stepTokens());
+            // The bubble of a balanced pipeline under its schedule; the measured idle time per role is in the figures.
+            OptionalDouble bubble = program.pipeline().stages() > 1 ? OptionalDouble.of(program.pipeline().bubbleFraction()) : OptionalDouble.empty();
+            step = new Step(d.workload().phase(), tokens, path.seconds(), path.communicationSeconds(), quotient.planIndices(path.path()), bubble, null);
+        }
+        Analysis figures = new Analysis(gpus, step, Memory.kvBytesPerToken(graph), costs, List.of(), path.problem(), null);
         if (path.problem() != null) return figures;
-        return new Analysis(figures.gpus, step, figures.kvBytesPerToken, costs, Requirements.evaluate(d.requirements(), figures), null);
+        return new Analysis(figures.gpus, step, figures.kvBytesPerToken, costs, Requirements.evaluate(d.requirements(), figures), null, null);
+    }
+
+    /**
+     * This analysis (of a serving workload's last decode step) with the serving figures of all its
+     * steps, and {@code requirements} evaluated against them.
+     */
+    public Analysis withServing(Serving s, List<pdagc.sem.Requirement> requirements) {
+        Analysis a = new Analysis(gpus, step, kvBytesPerToken, nodes, List.of(), problem, s);
+        return new Analysis(gpus, step, kvBytesPerToken, nodes, Requirements.evaluate(requirements, a), problem, s);
+    }
+
+    /**
+     * A pipelined decode step in its steady state ({@link SteadyState}): the loop of one
+     * micro-batch, and each role's computation and communication per micro-batch. The path is the
+     * loop's when it sets the cycle, else the busiest role's whole schedule (its work is the cycle).
+     */
+    private static Step steadyStep(Deployment d, DagIndex idx, NodeCosts costs, Quotient quotient, SpmdProgram program,
+            CriticalPath.Result fillAndDrain) {
+        int m = program.pipeline().microBatches();
+        CriticalPath.Result loop = CriticalPath.loop(idx, costs);
+        double busiest = 0;
+        int busiestRole = 0;
+        for (int r = 0; r < idx.schedule.length; r++) {
+            double[] perMicroBatch = new double[m];
+            for (int i : idx.schedule[r]) perMicroBatch[idx.node(i).microBatch()] += costs.secondsAt(i);
+            for (double busy : perMicroBatch) {
+                if (busy > busiest) {
+                    busiest = busy;
+                    busiestRole = r;
+                }
+            }
+        }
+        SteadyState s = new SteadyState(m, program.pipeline().stages(), loop.seconds(), busiest, quotient.representative(busiestRole), fillAndDrain.seconds());
+        List<Integer> path;
+        double communication = 0;
+        if (s.latencyBound()) {
+            path = loop.path();
+            communication = loop.communicationSeconds();
+        } else {
+            path = new java.util.ArrayList<>();
+            for (int i : idx.schedule[busiestRole]) {
+                path.add(i);
+                if (costs.isCollectiveAt(i)) communication += costs.secondsAt(i);
+            }
+        }
+        double cycle = s.cycleSeconds();
+        OptionalDouble waiting = OptionalDouble.of(cycle > 0 ? Math.max(0, 1 - m * busiest / cycle) : 0);
+        return new Step(Phase.DECODE, d.workload().batch(), cycle, communication, quotient.planIndices(path), waiting, s);
     }
 
     /** The figures of one role's schedule, under its representative GPU's id. */

@@ -30,16 +30,31 @@ final class CriticalPath {
     record Result(double seconds, List<Integer> path, double communicationSeconds, String problem) {}
 
     static Result run(DagIndex idx, NodeCosts costs) {
+        return run(idx, costs, false);
+    }
+
+    /**
+     * The loop of one micro-batch: the longest path when each micro-batch runs through the stages on
+     * its own, its nodes in their GPUs' schedule order but waiting for no other micro-batch (the
+     * order edges between micro-batches are left out). Its length is the largest over the
+     * micro-batches of the time from a micro-batch's first node to its last, send/recv included.
+     */
+    static Result loop(DagIndex idx, NodeCosts costs) {
+        return run(idx, costs, true);
+    }
+
+    private static Result run(DagIndex idx, NodeCosts costs, boolean perMicroBatch) {
         int n = idx.role.length;
         int[] rep = representatives(idx);
         double[] duration = new double[n];
         for (int i = 0; i < n; i++) duration[rep[i]] = Math.max(duration[rep[i]], costs.secondsAt(i));
+        int[] previous = perMicroBatch ? previousOfMicroBatch(idx) : previousInSchedule(idx);
         int[] count = new int[1];
-        forEachDependency(idx, rep, (from, to) -> count[0]++);
+        forEachDependency(idx, rep, previous, perMicroBatch, (from, to) -> count[0]++);
         int[] depFrom = new int[count[0]];
         int[] depTo = new int[count[0]];
         int[] fill = new int[1];
-        forEachDependency(idx, rep, (from, to) -> {
+        forEachDependency(idx, rep, previous, perMicroBatch, (from, to) -> {
             depFrom[fill[0]] = from;
             depTo[fill[0]++] = to;
         });
@@ -94,20 +109,46 @@ final class CriticalPath {
         return rep;
     }
 
-    /** Calls {@code f} once per dependency between representatives: data edges and schedule order. */
-    private static void forEachDependency(DagIndex idx, int[] rep, Dependency f) {
+    /**
+     * Calls {@code f} once per dependency between representatives: data edges and schedule order
+     * ({@code previous}: each node's predecessor on its GPU, or -1). With {@code oneMicroBatch},
+     * data edges between micro-batches are left out too.
+     */
+    private static void forEachDependency(DagIndex idx, int[] rep, int[] previous, boolean oneMicroBatch, Dependency f) {
         for (int i = 0; i < rep.length; i++) {
             for (int k = idx.predStart[i]; k < idx.predStart[i + 1]; k++) {
+                if (oneMicroBatch && idx.node(idx.preds[k]).microBatch() != idx.node(i).microBatch()) continue;
                 int p = rep[idx.preds[k]];
                 if (p != rep[i]) f.accept(p, rep[i]);
             }
-            int g = idx.role[i];
-            int pos = idx.position[i];
-            if (pos > 0) {
-                int p = rep[idx.schedule[g][pos - 1]];
+            if (previous[i] >= 0) {
+                int p = rep[previous[i]];
                 if (p != rep[i]) f.accept(p, rep[i]);
             }
         }
+    }
+
+    /** Each node's predecessor in its GPU's schedule, or -1 for the first. */
+    private static int[] previousInSchedule(DagIndex idx) {
+        int[] prev = new int[idx.role.length];
+        for (int[] schedule : idx.schedule) {
+            for (int k = 0; k < schedule.length; k++) prev[schedule[k]] = k == 0 ? -1 : schedule[k - 1];
+        }
+        return prev;
+    }
+
+    /** Each node's predecessor of the same micro-batch in its GPU's schedule, or -1 for the first. */
+    private static int[] previousOfMicroBatch(DagIndex idx) {
+        int[] prev = new int[idx.role.length];
+        Map<Integer, Integer> last = new HashMap<>();
+        for (int[] schedule : idx.schedule) {
+            last.clear();
+            for (int i : schedule) {
+                Integer p = last.put(idx.node(i).microBatch(), i);
+                prev[i] = p == null ? -1 : p;
+            }
+        }
+        return prev;
     }
 
     @FunctionalInterface

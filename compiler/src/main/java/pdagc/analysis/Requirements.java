@@ -51,6 +51,7 @@ public final class Requirements {
     }
 
     private static Result evaluate(Requirement r, Analysis a) {
+        if (a.serving() != null) return evaluate(r, a.serving());
         Analysis.Step s = a.step();
         return switch (r.metric()) {
             case "memory" -> {
@@ -67,16 +68,35 @@ public final class Requirements {
         };
     }
 
+    /**
+     * A serving workload's clause: {@code memory} the largest per-GPU total over its steps,
+     * {@code ttft} the prefill step, {@code tpot} the mean decode step, {@code latency} end to end,
+     * {@code throughput} the tokens generated per second in all.
+     */
+    private static Result evaluate(Requirement r, Serving s) {
+        return switch (r.metric()) {
+            case "memory" -> new Result(r, true, s.peakMemory().memory().total(), null);
+            case "ttft" -> time(r, s.ttft());
+            case "tpot" -> s.decode() != null ? time(r, s.tpot())
+                    : new Result(r, false, Double.NaN, "with one output token there is no decode step: the prefill gives it");
+            case "latency" -> time(r, s.endToEnd());
+            case "throughput" -> new Result(r, true, s.throughput(), null);
+            default -> throw new IllegalStateException("elaborator and requirements disagree on metric " + r.metric());
+        };
+    }
+
     private static Result time(Requirement r, double seconds) {
         return new Result(r, true, seconds, null);
     }
 
     /** Adds the capacity check (E0503) and one diagnostic per violated or unanswerable clause. */
     public static void check(Deployment d, Analysis a, Diagnostics diagnostics) {
-        Analysis.GpuFigures worst = a.largestMemory();
+        // A serving workload's memory is its largest step's (the last decode step's unless the prefill's is larger).
+        Analysis held = a.serving() != null ? a.serving().peakStep().analysis() : a;
+        Analysis.GpuFigures worst = held.largestMemory();
         double capacity = d.cluster().gpu().memoryBytes();
         if (worst.memory().total() > capacity) {
-            long over = a.gpus().stream().filter(g -> g.memory().total() > capacity).count();
+            long over = held.gpus().stream().filter(g -> g.memory().total() > capacity).count();
             String which = worst.gpu() + (over > 1 ? " (and " + (over - 1) + " other" + (over > 2 ? "s" : "") + ")" : "");
             diagnostics.add(Diags.outOfMemory(d.span(), which, Units.bytes(worst.memory().total()), Units.bytes(capacity), breakdown(worst)));
         }
@@ -86,7 +106,7 @@ public final class Requirements {
                 diagnostics.add(Diags.requirementNotEvaluated(q.span(), q.metric(), r.why()));
             } else if (!r.holds()) {
                 diagnostics.add(Diags.requirementNotMet(q.span(), describe(q.metric(), a), r.figure(), q.comparison(), q.limitText(),
-                        q.metric().equals("memory") ? breakdown(worst) : path(a.step())));
+                        q.metric().equals("memory") ? breakdown(worst) : a.serving() != null ? serving(a.serving()) : path(a.step())));
             }
         }
     }
@@ -94,9 +114,16 @@ public final class Requirements {
     private static String describe(String metric, Analysis a) {
         return switch (metric) {
             case "memory" -> "memory per GPU";
-            case "latency" -> "latency (" + (a.step().phase() == Phase.PREFILL ? "prefill" : "decode") + " step)";
+            case "latency" -> a.serving() != null ? "latency (end to end)"
+                    : "latency (" + (a.step().phase() == Phase.PREFILL ? "prefill" : "decode") + " step)";
             default -> metric;
         };
+    }
+
+    static String serving(Serving s) {
+        return "TTFT " + Units.seconds(s.ttft()) + (s.decode() == null ? ", one output token"
+                : " + " + s.decodeSteps() + " decode steps x TPOT " + Units.seconds(s.tpot()) + " = " + Units.seconds(s.endToEnd()))
+                + "; " + s.batch() + " x " + s.output() + " tokens generated";
     }
 
     static String breakdown(Analysis.GpuFigures g) {
@@ -106,7 +133,10 @@ public final class Requirements {
     }
 
     static String path(Analysis.Step s) {
-        return "critical path " + Units.seconds(s.seconds()) + ": computation " + Units.seconds(s.seconds() - s.communicationSeconds())
+        String what = s.steady() == null ? "critical path "
+                : "steady-state cycle (" + (s.steady().latencyBound() ? "the loop of one micro-batch" : "the busiest stage's "
+                        + s.steady().microBatches() + " micro-batches") + ") ";
+        return what + Units.seconds(s.seconds()) + ": computation " + Units.seconds(s.seconds() - s.communicationSeconds())
                 + " + communication " + Units.seconds(s.communicationSeconds()) + ", " + s.tokens() + " tokens per step";
     }
 }

@@ -6,6 +6,7 @@ import java.util.List;
 import pdagc.analysis.Analysis;
 import pdagc.analysis.Memory;
 import pdagc.analysis.Requirements;
+import pdagc.analysis.Serving;
 import pdagc.dag.PlanDag;
 import pdagc.sem.Requirement;
 
@@ -52,6 +53,66 @@ final class JsonAnalysis {
         g.writeEndArray();
         totals(g, a);
         requirements(g, a.requirements());
+        serving(g, a.serving());
+        g.writeEndObject();
+    }
+
+    /** A serving workload's figures (null for a workload of one step). */
+    private static void serving(JsonGenerator g, Serving s) throws IOException {
+        if (s == null) {
+            g.writeNullField("serving");
+            return;
+        }
+        g.writeObjectFieldStart("serving");
+        g.writeStringField("workload", s.workload());
+        g.writeNumberField("batch", s.batch());
+        g.writeNumberField("input", s.input());
+        g.writeNumberField("output", s.output());
+        g.writeNumberField("gpus", s.gpus());
+        number(g, "ttft_s", s.ttft());
+        number(g, "tpot_s", s.tpot());
+        number(g, "e2e_s", s.endToEnd());
+        number(g, "throughput_tok_s", s.throughput());
+        number(g, "throughput_tok_s_per_gpu", s.throughputPerGpu());
+        g.writeNumberField("decode_steps", s.decodeSteps());
+        g.writeArrayFieldStart("decode_contexts_compiled");
+        for (long c : s.decodeContexts()) g.writeNumber(c);
+        g.writeEndArray();
+        if (s.decode() == null) g.writeNullField("tpot_exact");
+        else g.writeBooleanField("tpot_exact", s.decode().exact());
+        Analysis.GpuFigures peak = s.peakMemory();
+        g.writeNumberField("peak_memory_bytes", peak.memory().total());
+        g.writeNumberField("peak_memory_gpu", peak.gpu());
+        g.writeNumberField("peak_memory_context", s.peakStep().context());
+        g.writeArrayFieldStart("steps");
+        servingStep(g, "prefill", s.prefill().context(), s.prefill().analysis().step().seconds(), Serving.times(s.prefill().dag(), s.prefill().analysis()));
+        if (s.decode() != null) {
+            servingStep(g, "decode_mean", null, s.decode().seconds(), s.decode().roles());
+            servingStep(g, "decode_first", s.decodeFirst().context(), s.decodeFirst().analysis().step().seconds(),
+                    Serving.times(s.decodeFirst().dag(), s.decodeFirst().analysis()));
+            servingStep(g, "decode_last", s.decodeLast().context(), s.decodeLast().analysis().step().seconds(),
+                    Serving.times(s.decodeLast().dag(), s.decodeLast().analysis()));
+        }
+        g.writeEndArray();
+        g.writeEndObject();
+    }
+
+    private static void servingStep(JsonGenerator g, String step, Long context, double seconds, List<Serving.RoleTimes> roles) throws IOException {
+        g.writeStartObject();
+        g.writeStringField("step", step);
+        if (context == null) g.writeNullField("context");
+        else g.writeNumberField("context", context);
+        number(g, "seconds", seconds);
+        g.writeArrayFieldStart("roles");
+        for (Serving.RoleTimes r : roles) {
+            g.writeStartObject();
+            g.writeNumberField("role", r.role());
+            number(g, "compute_s", r.computeSeconds());
+            number(g, "communication_s", r.communicationSeconds());
+            number(g, "idle_s", r.idleSeconds());
+            g.writeEndObject();
+        }
+        g.writeEndArray();
         g.writeEndObject();
     }
 
@@ -66,6 +127,20 @@ final class JsonAnalysis {
         number(g, "communication_s", s.communicationSeconds());
         number(g, "communication_share", s.communicationShare());
         number(g, "pipeline_bubble", s.pipelineBubble().isPresent() ? s.pipelineBubble().getAsDouble() : Double.NaN);
+        Analysis.SteadyState st = s.steady();
+        if (st == null) {
+            g.writeNullField("steady_state");
+        } else {
+            g.writeObjectFieldStart("steady_state");
+            g.writeNumberField("micro_batches", st.microBatches());
+            g.writeNumberField("stages", st.stages());
+            number(g, "loop_s", st.loopSeconds());
+            number(g, "stage_busy_per_micro_batch_s", st.stageBusySeconds());
+            g.writeNumberField("busiest_gpu", st.busiestGpu());
+            g.writeStringField("bound", st.latencyBound() ? "loop" : "stage");
+            number(g, "step_fill_drain_s", st.stepSeconds());
+            g.writeEndObject();
+        }
         g.writeArrayFieldStart("critical_path");
         for (int i : s.path()) g.writeString(plan.nodes().get(i).id());
         g.writeEndArray();

@@ -9,6 +9,7 @@ import pdagc.analysis.Analysis;
 import pdagc.analysis.CollectiveCost;
 import pdagc.analysis.Figures;
 import pdagc.analysis.Requirements;
+import pdagc.analysis.Serving;
 import pdagc.dag.DagNode;
 import pdagc.dag.PlanDag;
 import pdagc.sem.ClusterSpec;
@@ -36,16 +37,77 @@ public final class ReportBackend {
 
     public static String render(Deployment d, PlanDag dag, Analysis a) {
         StringBuilder b = new StringBuilder(4096);
-        header(b, d, dag);
+        header(b, d, dag, a.serving());
         model(b, d, a);
-        roles(b, dag, a);
-        totals(b, dag, a);
-        step(b, d, dag, a);
+        if (a.serving() != null) {
+            serving(b, dag, a.serving());
+            Serving s = a.serving();
+            b.append("Prefill step (").append(s.batch()).append(" x ").append(s.input()).append(" tokens)\n\n");
+            steps(b, d, s.prefill().dag(), s.prefill().analysis());
+            if (s.decodeLast() != null) {
+                b.append("Decode step at context ").append(s.decodeLast().context())
+                        .append(" (the last and largest; its plan is the one that --emit writes)\n\n");
+                steps(b, d, s.decodeLast().dag(), s.decodeLast().analysis());
+            }
+        } else {
+            steps(b, d, dag, a);
+        }
         requirements(b, a);
         return b.toString();
     }
 
-    private static void header(StringBuilder b, Deployment d, PlanDag dag) {
+    private static void steps(StringBuilder b, Deployment d, PlanDag dag, Analysis a) {
+        roles(b, dag, a);
+        totals(b, dag, a);
+        step(b, d, dag, a);
+    }
+
+    /** The serving figures, and each step's time split by role. */
+    private static void serving(StringBuilder b, PlanDag dag, Serving s) {
+        b.append("Serving (from the plans of the prefill step").append(s.decodeContexts().isEmpty() ? ""
+                : " and of the decode step" + (s.decodeContexts().size() > 1 ? "s at contexts " : " at context ")
+                        + String.join(", ", s.decodeContexts().stream().map(String::valueOf).toList())).append(")\n");
+        row(b, "time to first token (TTFT)", List.of(Units.seconds(s.ttft()) + " (the prefill step: " + s.batch() + " x " + s.input() + " tokens)"));
+        if (s.decode() == null) {
+            row(b, "time per output token (TPOT)", List.of("n/a (one output token: the prefill gives it)"));
+        } else {
+            row(b, "time per output token (TPOT)", List.of(Units.seconds(s.tpot()) + (s.decodeSteps() == 1
+                    ? " (the one decode step, context " + s.decodeFirst().context() + ")"
+                    : " (mean of the " + s.decodeSteps() + " decode steps, contexts " + s.decodeFirst().context() + " to " + s.decodeLast().context() + ")")));
+            row(b, "", List.of(s.decode().exact()
+                    ? "exact: every figure is affine in the context between the contexts compiled"
+                    : "approximate: the figures interpolated linearly between the " + s.decodeContexts().size() + " contexts compiled"));
+        }
+        row(b, "end-to-end latency", List.of(Units.seconds(s.endToEnd()) + (s.decode() == null ? " (TTFT)" : " (TTFT + " + s.decodeSteps() + " x TPOT)")));
+        row(b, "throughput per GPU", List.of(Figures.tokensPerSecond(s.throughputPerGpu()) + " (" + s.batch() + " x " + s.output()
+                + " tokens over the end-to-end latency, " + s.gpus() + " GPUs)"));
+        row(b, "throughput, in all", List.of(Figures.tokensPerSecond(s.throughput())));
+        Analysis.GpuFigures peak = s.peakMemory();
+        row(b, "largest memory per GPU", List.of(Units.bytes(peak.memory().total()) + " (GPU " + peak.gpu() + ", "
+                + (s.peakStep() == s.prefill() ? "the prefill step" : "the decode step at context " + s.peakStep().context()) + ")"));
+        b.append("  time of each step by GPU role (each figure the largest over the role's GPUs):\n");
+        b.append(String.format(Locale.ROOT, "    %-22s %-6s %12s %13s %15s %12s%n", "step", "role", "time", "computation", "communication", "idle"));
+        split(b, "prefill", s.prefill().analysis().step().seconds(), Serving.times(s.prefill().dag(), s.prefill().analysis()));
+        if (s.decode() != null) {
+            split(b, "decode (mean)", s.decode().seconds(), s.decode().roles());
+            split(b, "decode, context " + s.decodeFirst().context(), s.decodeFirst().analysis().step().seconds(),
+                    Serving.times(s.decodeFirst().dag(), s.decodeFirst().analysis()));
+            if (s.decodeLast() != s.decodeFirst()) {
+                split(b, "decode, context " + s.decodeLast().context(), s.decodeLast().analysis().step().seconds(),
+                        Serving.times(s.decodeLast().dag(), s.decodeLast().analysis()));
+            }
+        }
+        b.append('\n');
+    }
+
+    private static void split(StringBuilder b, String step, double seconds, List<Serving.RoleTimes> roles) {
+        for (Serving.RoleTimes r : roles) {
+            b.append(String.format(Locale.ROOT, "    %-22s %-6d %12s %13s %15s %12s%n", step, r.role(), Units.seconds(seconds),
+                    Units.seconds(r.computeSeconds()), Units.seconds(r.communicationSeconds()), Units.seconds(r.idleSeconds())));
+        }
+    }
+
+    private static void header(StringBuilder b, Deployment d, PlanDag dag, Serving serving) {
         ClusterSpec c = d.cluster();
         GpuSpec g = c.gpu();
         WorkloadSpec w = d.workload();
@@ -61,6 +123,11 @@ public final class ReportBackend {
                 .append(Units.bytes(CollectiveCost.bandwidth(CollectiveCost.Link.NETWORK, c))).append("/s per GPU, latency ")
                 .append(Units.seconds(c.networkLatency())).append('\n');
         b.append("  strategy   ").append(d.strategy().name()).append(": mesh ").append(dag.mesh()).append('\n');
+        if (serving != null) {
+            b.append("  workload   ").append(w.name()).append(": serving, batch ").append(serving.batch()).append(", input ").append(serving.input())
+                    .append(", output ").append(serving.output()).append(", ").append(w.dtype().keyword()).append("\n\n");
+            return;
+        }
         b.append("  workload   ").append(w.name()).append(": ").append(w.phase().keyword()).append(", batch ").append(w.batch())
                 .append(w.phase() == Phase.PREFILL ? ", seq " + w.seq() : "").append(", context ").append(w.context()).append(", ")
                 .append(w.dtype().keyword()).append("\n\n");
@@ -119,15 +186,31 @@ public final class ReportBackend {
     private static void step(StringBuilder b, Deployment d, PlanDag dag, Analysis a) {
         Analysis.Step s = a.step();
         boolean prefill = s.phase() == Phase.PREFILL;
-        b.append("Step (the critical path of one ").append(s.phase().keyword()).append(" step)\n");
-        row(b, prefill ? "TTFT" : "time per output token (TPOT)", List.of(Units.seconds(s.seconds())));
+        Analysis.SteadyState st = s.steady();
+        b.append(st == null ? "Step (the critical path of one " + s.phase().keyword() + " step)\n"
+                : "Step (decode in the steady state: the micro-batches stay in flight from step to step)\n");
+        row(b, prefill ? "TTFT" : "time per output token (TPOT)", List.of(Units.seconds(s.seconds())
+                + (st == null ? "" : st.latencyBound() ? " (the loop of one micro-batch)" : " (" + st.microBatches() + " x the busiest stage per micro-batch)")));
         row(b, "throughput", List.of(Figures.tokensPerSecond(s.throughput()) + " (" + s.tokens() + " tokens per step)"));
+        if (st != null) {
+            row(b, "micro-batches in flight", List.of(st.microBatches() + " over " + st.stages() + " stages; a sequence's next token comes when its micro-batch"));
+            row(b, "", List.of("returns to the first stage: TPOT = max(loop, m x busiest stage per micro-batch)"));
+            row(b, "loop of one micro-batch", List.of(Units.seconds(st.loopSeconds()) + " (through every stage, send/recv included)"));
+            row(b, "busiest stage per micro-batch", List.of(Units.seconds(st.stageBusySeconds()) + " (GPU " + st.busiestGpu() + ": computation + communication), x "
+                    + st.microBatches() + " = " + Units.seconds(st.microBatches() * st.stageBusySeconds())));
+            row(b, "bound by", List.of(st.latencyBound()
+                    ? "the loop (fewer micro-batches in flight than keep every stage busy)"
+                    : "the busiest stage (every stage has a micro-batch to work on)"));
+            row(b, "one step filling and draining", List.of(Units.seconds(st.stepSeconds()) + " (the critical path of a step on its own)"));
+        }
         row(b, "communication on the path", List.of(Units.seconds(s.communicationSeconds()) + " (" + Figures.percent(s.communicationShare())
                 + ")"));
-        row(b, "pipeline bubble", List.of(s.pipelineBubble().isPresent()
-                ? Figures.percent(s.pipelineBubble().getAsDouble()) + " of each stage's step ((p - 1) / (v·m + p - 1), balanced stages)"
-                : "none (pp 1)"));
-        b.append("  time on the critical path by op:\n");
+        row(b, "pipeline bubble", List.of(s.pipelineBubble().isEmpty() ? "none (pp 1)"
+                : st != null ? Figures.percent(s.pipelineBubble().getAsDouble()) + " of the busiest stage's cycle" + (st.latencyBound()
+                        ? " (waiting for its micro-batches to come round)" : " (no fill or drain in the steady state)")
+                : Figures.percent(s.pipelineBubble().getAsDouble()) + " of each stage's step ((p - 1) / (v·m + p - 1), balanced stages)"));
+        b.append(st == null ? "  time on the critical path by op:\n"
+                : st.latencyBound() ? "  time on the loop of one micro-batch by op:\n" : "  time of the busiest stage's cycle by op:\n");
         Map<String, double[]> byOp = new TreeMap<>();
         for (int i : s.path()) {
             DagNode n = dag.nodes().get(i);

@@ -2,12 +2,14 @@ package pdagc.cli;
 
 import java.io.PrintWriter;
 import java.nio.file.Path;
-import java.util.ArrayList;
+import java.util.IdentityHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.Callable;
 import pdagc.driver.Compiler;
 import pdagc.driver.MaterializedPlan;
+import pdagc.sem.Deployment;
 import pdagc.verify.Shrink;
 import pdagc.verify.Verify;
 import picocli.CommandLine.Command;
@@ -45,24 +47,30 @@ final class VerifyCommand implements Callable<Integer> {
         Compiler full = new Compiler(Set.of());
         full.check(file, Reporting.display(file));
         if (full.diagnostics().hasErrors()) return Reporting.report(full.diagnostics(), err);
-        List<List<String>> notes = new ArrayList<>();
+        // The notes of each shrunk deployment, by identity: a serving workload is shrunk once per step.
+        Map<Deployment, List<String>> notes = new IdentityHashMap<>();
         Compiler compiler = new Compiler(Set.of()).rewriting(d -> {
             Shrink.Result r = Shrink.run(d);
-            notes.add(r.notes());
+            notes.put(r.deployment(), r.notes());
             return r.deployment();
         });
         List<MaterializedPlan> plans = compiler.check(file, Reporting.display(file));
         int code = Reporting.report(compiler.diagnostics(), err);
         if (code != Main.OK) return code;
         int result = Main.OK;
-        for (int i = 0; i < plans.size(); i++) {
-            MaterializedPlan plan = plans.get(i);
+        for (MaterializedPlan plan : plans) {
             if (deploy != null && !plan.deployment().name().equals(deploy)) continue;
-            out.println("verify " + plan.deployment().name() + " on " + plan.spmd().mesh().size() + " GPUs, mesh " + plan.spmd().mesh() + ", shrunk to tiny shapes:");
-            for (String n : notes.get(i)) out.println("  " + n);
-            Verify.Report report = plan.verify(seed);
-            out.println("  " + report.summary() + "; tolerance " + Verify.TOLERANCE + " x max(1, |value|)");
-            if (!report.ok()) result = Main.INPUT_ERRORS;
+            // A serving workload's plans: its prefill step and its decode steps at the first and last contexts.
+            for (MaterializedPlan step : plan.steps()) {
+                String which = plan.servingSteps().isEmpty() ? "" : " (" + step.deployment().workload().phase().keyword() + " step of serving workload "
+                        + step.deployment().workload().name() + ")";
+                out.println("verify " + step.deployment().name() + which + " on " + step.spmd().mesh().size() + " GPUs, mesh " + step.spmd().mesh()
+                        + ", shrunk to tiny shapes:");
+                for (String n : notes.getOrDefault(step.deployment(), List.of())) out.println("  " + n);
+                Verify.Report report = step.verify(seed);
+                out.println("  " + report.summary() + "; tolerance " + Verify.TOLERANCE + " x max(1, |value|)");
+                if (!report.ok()) result = Main.INPUT_ERRORS;
+            }
         }
         out.flush();
         return result;

@@ -41,6 +41,10 @@ public enum Code {
     E0213("E0213", "invalid value for `pp`: %s pipeline chunks for %s layers"),
     E0214("E0214", "invalid value for `stage_layers`: needs %s positive counts that add up to the %s layers, found %s"),
     E0215("E0215", "invalid value for `memory`: a memory requirement is per GPU"),
+    // serving workloads: `input` and `output` lengths
+    E0216("E0216", "a serving workload (`input`, `output`) does not take `%s`"),
+    E0217("E0217", "`output` without `input`: a serving workload needs the prompt's length"),
+    E0218("E0218", "invalid value for `%s`: %s"),
 
     // ---- deployments and strategies (E03xx)
     E0301("E0301", "no deployment to compile in %s"),

@@ -126,6 +126,33 @@ public final class Diags {
                 .label(perGiven ? "not `gpu`" : "add `per gpu`").help("write `require memory <= " + amount + " per gpu`");
     }
 
+    // ---- E0216-E0218: serving workloads (`input`, `output`)
+
+    private static final String SERVING_STEPS = "a serving workload compiles its own steps: a prefill of `input` tokens per sequence, "
+            + "then `output - 1` decode steps at contexts `input + 1` to `input + output - 1`";
+
+    /** {@code property}: {@code seq}, {@code phase} or {@code context}, given with {@code input} or {@code output} (at {@code servingAt}). */
+    public static Diagnostic.Builder servingWithStepProperty(Span at, String property, Span servingAt) {
+        return of(Code.E0216, at, property)
+                .label("a property of a single step").secondary(servingAt, "a serving workload because of this")
+                .note(SERVING_STEPS)
+                .help("remove `" + property + "`; or, for one step alone, remove `input` and `output` and give `seq` and `phase`");
+    }
+
+    public static Diagnostic.Builder outputWithoutInput(Span outputAt) {
+        return of(Code.E0217, outputAt).label("tokens to generate, after a prompt of unknown length")
+                .note(SERVING_STEPS)
+                .help("add `input N`, the prompt's tokens per sequence");
+    }
+
+    /** A serving length of zero: {@code property} is {@code input} or {@code output}. */
+    public static Diagnostic.Builder servingLengthZero(Span at, String property) {
+        boolean input = property.equals("input");
+        return of(Code.E0218, at, property, input ? "a prompt has at least one token" : "a request generates at least one token")
+                .label("zero")
+                .help(input ? "`input 1` is the shortest prompt" : "`output 1` is the prefill alone, which gives the first token");
+    }
+
     // ---- E0401: shapes that do not fit
 
     /** {@code declared}: the parameter's shape as written, with its values where they are not literal. */

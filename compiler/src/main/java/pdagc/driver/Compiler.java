@@ -9,6 +9,7 @@ import java.util.Optional;
 import java.util.Set;
 import pdagc.analysis.Analysis;
 import pdagc.analysis.Requirements;
+import pdagc.analysis.Serving;
 import pdagc.ast.Decl;
 import pdagc.dag.Materialize;
 import pdagc.dag.Quotient;
@@ -26,6 +27,7 @@ import pdagc.partition.PipelineStaging;
 import pdagc.partition.ShardingPropagation;
 import pdagc.program.Program;
 import pdagc.sem.Deployment;
+import pdagc.sem.WorkloadSpec;
 import pdagc.source.SourceFile;
 import pdagc.spmd.IrText;
 import pdagc.spmd.SpmdProgram;
@@ -45,6 +47,14 @@ public final class Compiler {
     private final Map<String, String> irText = new LinkedHashMap<>();
     private java.util.function.UnaryOperator<Deployment> rewrite = java.util.function.UnaryOperator.identity();
     private pdagc.ir.OpSet ops = pdagc.ir.OpSet.STANDARD;
+    /** Whether the IR of the plan being partitioned is kept for printing (of a serving workload, only its last decode step's). */
+    private boolean keepIr = true;
+
+    /**
+     * A deployment loaded and partitioned: {@code plan}, and for a serving workload {@code serving},
+     * the deployment itself, whose {@code plan} is its prefill step.
+     */
+    private record Loaded(PartitionedPlan plan, Deployment serving) {}
 
     public Compiler(Set<String> printAfter) {
         this.printAfter = printAfter;
@@ -80,35 +90,75 @@ public final class Compiler {
         return materializeAll(load(new Loader(diagnostics).loadRoot(file), null));
     }
 
-    private List<MaterializedPlan> materializeAll(List<PartitionedPlan> plans) {
+    private List<MaterializedPlan> materializeAll(List<Loaded> plans) {
         List<MaterializedPlan> out = new ArrayList<>();
-        for (PartitionedPlan p : plans) materialize(p).ifPresent(out::add);
+        for (Loaded p : plans) materialize(p).ifPresent(out::add);
         return out;
     }
 
     /** Compiles one deploy (by name, or the only one) through materialization and validation. */
     public Optional<MaterializedPlan> compile(Path file, String display, String deploy) {
-        List<PartitionedPlan> plans = Timings.time("front end + partition", () -> load(new Loader(diagnostics).loadRoot(file, display), deploy));
+        List<Loaded> plans = Timings.time("front end + partition", () -> load(new Loader(diagnostics).loadRoot(file, display), deploy));
         if (plans.size() > 1 && !diagnostics.hasErrors()) {
-            List<String> names = plans.stream().map(p -> p.deployment().name()).toList();
-            diagnostics.add(Diags.severalDeploys(plans.get(1).deployment().span(), display, names));
+            List<String> names = plans.stream().map(p -> p.plan().deployment().name()).toList();
+            diagnostics.add(Diags.severalDeploys(plans.get(1).plan().deployment().span(), display, names));
         }
         if (plans.size() != 1 || diagnostics.hasErrors()) return Optional.empty();
         Optional<MaterializedPlan> built = materialize(plans.get(0));
         return diagnostics.hasErrors() ? Optional.empty() : built;
     }
 
+    private Optional<MaterializedPlan> materialize(Loaded loaded) {
+        return loaded.serving() == null ? materialize(loaded.plan(), true) : serving(loaded.serving(), loaded.plan());
+    }
+
     /**
-     * Materializes, validates and analyzes a plan, and checks its requirements (a violated one is an
-     * error in the diagnostics; the plan is still returned).
+     * Materializes, validates and analyzes a plan, and with {@code requirements} checks its
+     * requirements and capacity (a violated one is an error in the diagnostics; the plan is still
+     * returned).
      */
-    private Optional<MaterializedPlan> materialize(PartitionedPlan plan) {
+    private Optional<MaterializedPlan> materialize(PartitionedPlan plan, boolean requirements) {
         try {
-            return materializeChecked(plan);
+            return materializeChecked(plan, requirements);
         } catch (Overflow e) {
             overflow(plan.deployment(), e);
             return Optional.empty();
         }
+    }
+
+    /**
+     * A serving workload, from its prefill step's plan: the decode steps' plans at the contexts
+     * the mean needs ({@link Serving}), each compiled like any deployment (rewritten, partitioned,
+     * materialized, validated, analyzed). The plan returned is the last decode step's (its DAG is
+     * what the backends write), or the prefill's with one output token; its analysis carries the
+     * serving figures, the requirements are checked against them, and its steps are the prefill's
+     * and the last decode step's plans.
+     */
+    private Optional<MaterializedPlan> serving(Deployment d, PartitionedPlan prefillPlan) {
+        Optional<MaterializedPlan> prefill = materialize(prefillPlan, false);
+        if (prefill.isEmpty()) return Optional.empty();
+        WorkloadSpec.Serving lengths = d.workload().serving();
+        java.util.Map<Long, MaterializedPlan> kept = new java.util.HashMap<>(2);
+        java.util.function.LongFunction<Optional<Serving.StepPlan>> decodeAt = context -> {
+            boolean last = context == lengths.lastContext();
+            int errors = diagnostics.errorReports();
+            keepIr = last;
+            Optional<MaterializedPlan> plan = Optional.of(d.forStep(d.workload().decodeStep(context))).map(rewrite).flatMap(this::partition)
+                    .flatMap(p -> materialize(p, false));
+            keepIr = true;
+            if (diagnostics.errorReports() > errors) return Optional.empty();
+            if (last) plan.ifPresent(p -> kept.put(context, p));
+            return plan.map(p -> new Serving.StepPlan(context, p.dag(), p.analysis()));
+        };
+        Optional<Serving> figures = Timings.time("serving steps", () -> Serving.of(d.workload().name(), d.workload().batch(), lengths.input(),
+                lengths.output(), new Serving.StepPlan(lengths.input(), prefill.get().dag(), prefill.get().analysis()), decodeAt));
+        if (figures.isEmpty()) return Optional.empty();
+        MaterializedPlan main = lengths.decodeSteps() > 0 ? kept.get(lengths.lastContext()) : prefill.get();
+        List<MaterializedPlan> steps = lengths.decodeSteps() > 0 ? List.of(prefill.get(), main) : List.of(prefill.get());
+        Analysis analysis = main.analysis().withServing(figures.get(), d.requirements());
+        Requirements.check(d, analysis, diagnostics);
+        return Optional.of(new MaterializedPlan(main.deployment(), main.graph(), main.shardings(), main.spmd(), main.dag(), analysis,
+                List.copyOf(steps)));
     }
 
     /**
@@ -119,7 +169,7 @@ public final class Compiler {
         diagnostics.add(Diags.deploymentSizesOverflow(d.span(), e.what()));
     }
 
-    private Optional<MaterializedPlan> materializeChecked(PartitionedPlan plan) {
+    private Optional<MaterializedPlan> materializeChecked(PartitionedPlan plan, boolean requirements) {
         Deployment d = plan.deployment();
         PlanDag dag;
         try {
@@ -145,12 +195,12 @@ public final class Compiler {
             diagnostics.add(Diags.planInvalid(d.span(), p));
         }
         if (!problems.isEmpty()) return Optional.empty();
-        Requirements.check(d, analysis, diagnostics);
+        if (requirements) Requirements.check(d, analysis, diagnostics);
         return Optional.of(plan.materialized(dag, analysis));
     }
 
-    private List<PartitionedPlan> load(Optional<Program> loaded, String only) {
-        List<PartitionedPlan> plans = new ArrayList<>();
+    private List<Loaded> load(Optional<Program> loaded, String only) {
+        List<Loaded> plans = new ArrayList<>();
         if (loaded.isEmpty()) return plans;
         Optional<Program> program = ops == pdagc.ir.OpSet.STANDARD ? loaded : loaded.map(p -> p.withOps(ops));
         Elaborator elaborator = new Elaborator(program.get(), diagnostics);
@@ -169,7 +219,17 @@ public final class Compiler {
             diagnostics.add(Diags.noDeployment(new pdagc.source.Span(f, 0, Math.min(1, f.text().length())), f.displayName()));
         }
         for (Decl.Deploy d : deploys) {
-            elaborator.deployment(d).map(rewrite).flatMap(this::partition).ifPresent(plans::add);
+            Optional<Deployment> dep = elaborator.deployment(d);
+            if (dep.isEmpty()) continue;
+            if (dep.get().workload().isServing()) {
+                // A serving workload is compiled step by step: first its prefill (the decode steps once that is materialized).
+                keepIr = dep.get().workload().serving().decodeSteps() == 0;
+                Optional.of(dep.get().forStep(dep.get().workload().prefillStep())).map(rewrite).flatMap(this::partition)
+                        .ifPresent(p -> plans.add(new Loaded(p, dep.get())));
+                keepIr = true;
+            } else {
+                dep.map(rewrite).flatMap(this::partition).ifPresent(p -> plans.add(new Loaded(p, null)));
+            }
         }
         elaborator.checkUnused(deploys);
         return plans;
@@ -200,6 +260,6 @@ public final class Compiler {
     }
 
     private void keep(String pass, java.util.function.Supplier<String> text) {
-        if (printAfter.contains(pass)) irText.put(pass, text.get());
+        if (keepIr && printAfter.contains(pass)) irText.put(pass, text.get());
     }
 }

@@ -1,5 +1,6 @@
 package pdagc.driver;
 
+import java.util.List;
 import java.util.Objects;
 import pdagc.analysis.Analysis;
 import pdagc.dag.PlanDag;
@@ -13,7 +14,10 @@ import pdagc.verify.Verify;
 /**
  * Everything the pipeline made for one deployment: what partitioning made ({@link PartitionedPlan}),
  * the per-GPU DAG, validated, and its analysis. What {@link Compiler} gives its callers; every
- * field is set.
+ * field is set. For a serving workload this is its last decode step's plan (the prefill's with one
+ * output token), its deployment that step's, its analysis carrying the serving figures
+ * ({@link Analysis#serving()}), and {@code servingSteps} the plans of its steps: the prefill and the
+ * last decode step (the decode steps differ only in the context). Empty otherwise.
  */
 public record MaterializedPlan(
         Deployment deployment,
@@ -21,11 +25,23 @@ public record MaterializedPlan(
         ShardingPropagation.Result shardings,
         SpmdProgram spmd,
         PlanDag dag,
-        Analysis analysis) {
+        Analysis analysis,
+        List<MaterializedPlan> servingSteps) {
 
     public MaterializedPlan {
         Objects.requireNonNull(dag, "dag");
         Objects.requireNonNull(analysis, "analysis");
+        servingSteps = List.copyOf(servingSteps);
+    }
+
+    /** The plan of a deployment of one step. */
+    public MaterializedPlan(Deployment deployment, Graph graph, ShardingPropagation.Result shardings, SpmdProgram spmd, PlanDag dag, Analysis analysis) {
+        this(deployment, graph, shardings, spmd, dag, analysis, List.of());
+    }
+
+    /** The plans that run: this one, or a serving workload's steps. */
+    public List<MaterializedPlan> steps() {
+        return servingSteps.isEmpty() ? List.of(this) : servingSteps;
     }
 
     /** Runs this plan against the unpartitioned model with the given seed (see {@link Verify}). */

@@ -126,7 +126,13 @@ public final class Elaborator {
         if (model.isEmpty() || cluster.isEmpty() || strategy.isEmpty() || workload.isEmpty()) return Optional.empty();
         Deployment dep = new Deployment(d.name().text(), model.get(), cluster.get(), strategy.get(), workload.get(), requirements, program, d.span());
         int before = diagnostics.errorReports();
-        new StrategyCheck(dep, diagnostics).run();
+        new StrategyCheck(dep, diagnostics, false).run();
+        // A serving workload reads as its prefill step; its decode steps are checked too (the same
+        // problems are reported once).
+        WorkloadSpec.Serving serving = dep.workload().serving();
+        if (serving != null && serving.decodeSteps() > 0) {
+            new StrategyCheck(dep.forStep(dep.workload().decodeStep(serving.lastContext())), diagnostics, true).run();
+        }
         return diagnostics.errorReports() > before ? Optional.empty() : Optional.of(dep);
     }
 
@@ -288,22 +294,81 @@ public final class Elaborator {
 
     Optional<WorkloadSpec> workload(Decl.Entity e) {
         Props p = new Props("workload " + e.nameText(), e.name().span(), e.properties(), diagnostics);
+        if (p.has("input") || p.has("output")) return serving(e, p);
         OptionalLong batch = p.integer("batch", null, 1);
         Optional<String> phase = p.choice("phase", List.of("prefill", "decode"), "prefill");
         boolean decode = phase.map("decode"::equals).orElse(false);
         OptionalLong seq = p.integer("seq", decode ? 1L : null, 1);
         OptionalLong context = p.integer("context", decode ? null : seq.orElse(1), 1);
-        Optional<String> dtype = p.choice("dtype", List.of("bf16", "fp16", "fp32", "fp8"), "bf16");
+        Optional<String> dtype = p.choice("dtype", DTYPES, "bf16");
         Optional<String> kernels = p.choice("kernels", List.of("fused", "unfused"), "fused");
-        Optional<String> graphs = p.choice("cuda_graphs", List.of("true", "false"), decode ? "true" : "false");
+        Optional<String> graphs = p.get("cuda_graphs").isPresent() ? p.choice("cuda_graphs", List.of("true", "false"), null) : Optional.of("");
+        // Known, for the list an unknown property is shown with; neither is given here.
+        p.get("input");
+        p.get("output");
         p.finish();
         if (batch.isEmpty() || phase.isEmpty() || seq.isEmpty() || context.isEmpty() || dtype.isEmpty() || kernels.isEmpty() || graphs.isEmpty()) {
             return Optional.empty();
         }
-        return Optional.of(new WorkloadSpec(e.nameText(), batch.getAsLong(), seq.getAsLong(),
-                Phase.valueOf(phase.get().toUpperCase(java.util.Locale.ROOT)), context.getAsLong(),
-                DType.valueOf(dtype.get().toUpperCase(java.util.Locale.ROOT)), new pdagc.sem.Execution(kernels.get().equals("fused"),
-                        graphs.get().equals("true")), p.spans(), e.name().span()));
+        Phase ph = Phase.valueOf(phase.get().toUpperCase(java.util.Locale.ROOT));
+        return Optional.of(new WorkloadSpec(e.nameText(), batch.getAsLong(), seq.getAsLong(), ph, context.getAsLong(),
+                DType.valueOf(dtype.get().toUpperCase(java.util.Locale.ROOT)), execution(kernels, graphs, ph), p.spans(), e.name().span()));
+    }
+
+    /** How the engine runs the kernels: fused unless said otherwise; CUDA graphs as given, else the phase's default. */
+    private static pdagc.sem.Execution execution(Optional<String> kernels, Optional<String> graphs, Phase phase) {
+        return pdagc.sem.Execution.of(kernels.get().equals("fused"), graphs.get().isEmpty() ? null : graphs.get().equals("true"), phase);
+    }
+
+    private static final List<String> DTYPES = List.of("bf16", "fp16", "fp32", "fp8");
+
+    /**
+     * A serving workload: {@code batch}, {@code input} and {@code output} (and {@code dtype}); the
+     * properties of a single step ({@code seq}, {@code phase}, {@code context}) do not go with it.
+     * As a workload it reads as its prefill step (see {@link WorkloadSpec}).
+     */
+    private Optional<WorkloadSpec> serving(Decl.Entity e, Props p) {
+        boolean ok = true;
+        Span servingAt = p.has("input") ? p.spanOf("input") : p.spanOf("output");
+        OptionalLong batch = p.integer("batch", null, 1);
+        for (String step : List.of("phase", "seq", "context")) {
+            if (p.get(step).isPresent()) {
+                diagnostics.add(Diags.servingWithStepProperty(p.spanOf(step), step, servingAt));
+                ok = false;
+            }
+        }
+        OptionalLong input = OptionalLong.empty();
+        if (p.get("input").isEmpty()) {
+            diagnostics.add(Diags.outputWithoutInput(p.spanOf("output")));
+        } else {
+            input = length(p, "input");
+        }
+        OptionalLong output = length(p, "output");
+        Optional<String> dtype = p.choice("dtype", DTYPES, "bf16");
+        Optional<String> kernels = p.choice("kernels", List.of("fused", "unfused"), "fused");
+        Optional<String> graphs = p.get("cuda_graphs").isPresent() ? p.choice("cuda_graphs", List.of("true", "false"), null) : Optional.of("");
+        p.finish();
+        if (!ok || batch.isEmpty() || input.isEmpty() || output.isEmpty() || dtype.isEmpty() || kernels.isEmpty() || graphs.isEmpty()) {
+            return Optional.empty();
+        }
+        long in = input.getAsLong(), out = output.getAsLong();
+        if (in > Long.MAX_VALUE - out) {
+            diagnostics.add(Diags.arithmeticOverflow(p.spanOf("output"), "input + output"));
+            return Optional.empty();
+        }
+        return Optional.of(new WorkloadSpec(e.nameText(), batch.getAsLong(), in, Phase.PREFILL, in,
+                DType.valueOf(dtype.get().toUpperCase(java.util.Locale.ROOT)), execution(kernels, graphs, Phase.PREFILL), p.spans(), e.name().span(),
+                new WorkloadSpec.Serving(in, out)));
+    }
+
+    /** A serving length: a whole number of tokens, at least 1 (zero is E0218, negative E0206). */
+    private OptionalLong length(Props p, String name) {
+        OptionalLong v = p.integer(name, null, 0);
+        if (v.isPresent() && v.getAsLong() == 0) {
+            diagnostics.add(Diags.servingLengthZero(p.get(name).map(x -> x.value() == null ? x.span() : x.value().span()).orElse(p.spanOf(name)), name));
+            return OptionalLong.empty();
+        }
+        return v;
     }
 
     Optional<StrategySpec> strategy(Decl.Entity e) {

@@ -45,6 +45,11 @@ public final class Props {
         }
     }
 
+    /** Whether the declaration gives {@code name}, without reading it (a reader still has to ask for it). */
+    public boolean has(String name) {
+        return byName.containsKey(name);
+    }
+
     public Optional<Property> get(String name) {
         known.add(name);
         return Optional.ofNullable(byName.get(name));

@@ -1,6 +1,7 @@
 package pdagc.front;
 
 import java.util.List;
+import pdagc.diag.Diagnostic;
 import pdagc.diag.Diags;
 import pdagc.diag.Diagnostics;
 import pdagc.mesh.Mesh;
@@ -21,12 +22,17 @@ final class StrategyCheck {
     private final Deployment d;
     private final Diagnostics diagnostics;
     private final Mesh mesh;
+    /** Whether the workload is the decode step of a serving workload (its diagnostics say so). */
+    private final boolean servingDecode;
 
-    StrategyCheck(Deployment d, Diagnostics diagnostics) {
+    StrategyCheck(Deployment d, Diagnostics diagnostics, boolean servingDecode) {
         this.d = d;
         this.diagnostics = diagnostics;
         this.mesh = d.strategy().mesh();
+        this.servingDecode = servingDecode;
     }
+
+    private static final String SERVING_DECODE = "a serving workload runs decode steps after its prefill, one token per sequence";
 
     void run() {
         int gpus = d.cluster().count();
@@ -93,7 +99,8 @@ final class StrategyCheck {
         boolean decode = d.workload().phase() == pdagc.sem.Phase.DECODE;
         int cp = mesh.size(MeshAxes.CP);
         if (cp > 1 && decode) {
-            diagnostics.add(Diags.contextParallelInDecode(s.axisSpan(MeshAxes.CP)));
+            Diagnostic.Builder diag = Diags.contextParallelInDecode(s.axisSpan(MeshAxes.CP));
+            diagnostics.add(servingDecode ? diag.note(SERVING_DECODE) : diag);
         } else if (cp > 1 && d.workload().seq() % cp != 0) {
             diagnostics.add(Diags.contextNotDividingSequence(s.axisSpan(MeshAxes.CP), cp, d.workload().seq(),
                     d.workload().spans().getOrDefault("seq", d.workload().span())));
@@ -102,7 +109,8 @@ final class StrategyCheck {
         if (s.sequenceParallel() && tp > 1) {
             long tokens = d.workload().stepTokens() / Math.max(1, cp);
             if (decode || tokens % tp != 0) {
-                diagnostics.add(Diags.sequenceParallelNotDividing(s.spanOf("sequence_parallel"), tp, tokens, cp > 1, decode));
+                Diagnostic.Builder diag = Diags.sequenceParallelNotDividing(s.spanOf("sequence_parallel"), tp, tokens, cp > 1, decode);
+                diagnostics.add(servingDecode ? diag.note(SERVING_DECODE) : diag);
             } else if (cp > 1 && mesh.index(MeshAxes.TP) < mesh.index(MeshAxes.CP)) {
                 // Shardings list a dimension's axes in mesh order: the sequence is split tp-major,
                 // so a cp rank's tokens are not the union of its tp ranks' and every region

@@ -220,16 +220,20 @@ final class PdagTextDocumentService implements TextDocumentService {
         for (MaterializedPlan p : doc.plans()) {
             if (!p.deployment().name().equals(d.name().text()) || p.analysis() == null) continue;
             Analysis a = p.analysis();
-            Analysis.GpuFigures worst = a.largestMemory();
+            pdagc.analysis.Serving serving = a.serving();
+            Analysis.GpuFigures worst = serving != null ? serving.peakMemory() : a.largestMemory();
             Memory.PerGpu m = worst.memory();
             Analysis.Step s = a.step();
+            String time = serving == null ? (s.phase() == Phase.PREFILL ? "TTFT" : "TPOT") + ": " + Units.seconds(s.seconds())
+                    : "TTFT: " + Units.seconds(serving.ttft()) + ", TPOT: " + (serving.decode() == null ? "n/a" : Units.seconds(serving.tpot()))
+                            + ", end-to-end: " + Units.seconds(serving.endToEnd()) + ", " + pdagc.analysis.Figures.tokensPerSecond(serving.throughputPerGpu())
+                            + " per GPU";
             return String.format(Locale.ROOT, "deploy `%s`: %d GPUs, mesh `%s`%n%n"
                             + "- memory per GPU (largest, GPU %d): %s of %s (weights %s, KV cache %s, activations %s, workspace %s)%n"
-                            + "- %s: %s",
+                            + "- %s",
                     p.deployment().name(), p.spmd().mesh().size(), p.spmd().mesh(), worst.gpu(), Units.bytes(m.total()),
                     Units.bytes(worst.capacityBytes()), Units.bytes(m.weightBytes()), Units.bytes(m.kvCacheBytes()),
-                    Units.bytes(m.activationBytes()), Units.bytes(m.workspaceBytes()),
-                    s.phase() == Phase.PREFILL ? "TTFT" : "TPOT", Units.seconds(s.seconds()));
+                    Units.bytes(m.activationBytes()), Units.bytes(m.workspaceBytes()), time);
         }
         return "deploy `" + d.name().text() + "` (does not compile yet)";
     }

@@ -13,4 +13,10 @@ public record Deployment(
         WorkloadSpec workload,
         List<Requirement> requirements,
         Program program,
-        Span span) {}
+        Span span) {
+
+    /** This deployment for another workload, without requirements: one step of a serving workload. */
+    public Deployment forStep(WorkloadSpec step) {
+        return new Deployment(name, model, cluster, strategy, step, List.of(), program, span);
+    }
+}

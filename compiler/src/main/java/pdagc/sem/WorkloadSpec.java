@@ -6,14 +6,63 @@ import pdagc.source.Span;
 
 /**
  * What runs: {@code batch} sequences; prefill runs {@code seq} tokens each, decode runs one new
- * token each against a KV cache of {@code context} tokens. {@code execution}: how the engine runs
- * the kernels (fusion, CUDA graphs), for the cost model.
+ * token each against a KV cache of {@code context} tokens (the new one included: it sits at
+ * position {@code context - 1}). {@code execution}: how the engine runs the kernels (fusion, CUDA
+ * graphs), for the cost model.
+ *
+ * <p>A serving workload ({@code serving} not null: {@code input} and {@code output} lengths) is a
+ * request's whole life: a prefill step of {@code input} tokens per sequence, which gives the first
+ * output token, then {@code output - 1} decode steps, the j-th (from 1) feeding output token j at
+ * position {@code input + j - 1}, so at context {@code input + j}. It is never lowered itself: the
+ * driver compiles the plans of its steps ({@link #prefillStep()}, {@link #decodeStep(long)}). As a
+ * workload its fields read as its prefill step's ({@code phase} prefill, {@code seq} and
+ * {@code context} the input), so that the strategy checks of the prefill step apply to it.
  */
 public record WorkloadSpec(
-        String name, long batch, long seq, Phase phase, long context, DType dtype, Execution execution, Map<String, Span> spans, Span span) {
+        String name, long batch, long seq, Phase phase, long context, DType dtype, Execution execution, Map<String, Span> spans, Span span,
+        Serving serving) {
+
+    /** A serving workload's lengths per sequence: the prompt ({@code input}) and the tokens generated ({@code output}). */
+    public record Serving(long input, long output) {
+
+        /** The decode steps after the prefill: one per output token but the first. */
+        public long decodeSteps() {
+            return output - 1;
+        }
+
+        /** The context of the first decode step (output token 1 fed at position {@code input}). */
+        public long firstContext() {
+            return input + 1;
+        }
+
+        /** The context of the last decode step, the largest KV cache of the request. */
+        public long lastContext() {
+            return input + output - 1;
+        }
+    }
+
+    /** A workload of one step (prefill or decode). */
+    public WorkloadSpec(String name, long batch, long seq, Phase phase, long context, DType dtype, Execution execution, Map<String, Span> spans,
+            Span span) {
+        this(name, batch, seq, phase, context, dtype, execution, spans, span, null);
+    }
 
     /** Tokens per sequence that one forward step processes. */
     public long stepTokens() {
         return phase == Phase.PREFILL ? seq : 1;
+    }
+
+    public boolean isServing() {
+        return serving != null;
+    }
+
+    /** A serving workload's prefill step: {@code input} tokens per sequence. */
+    public WorkloadSpec prefillStep() {
+        return new WorkloadSpec(name, batch, serving.input(), Phase.PREFILL, serving.input(), dtype, execution.forPhase(Phase.PREFILL), spans, span);
+    }
+
+    /** A serving workload's decode step at {@code context}: one token per sequence against {@code context} positions. */
+    public WorkloadSpec decodeStep(long context) {
+        return new WorkloadSpec(name, batch, 1, Phase.DECODE, context, dtype, execution.forPhase(Phase.DECODE), spans, span);
     }
 }

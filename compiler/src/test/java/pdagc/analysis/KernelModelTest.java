@@ -15,7 +15,7 @@ import pdagc.source.Span;
 /** The kernel model's rules, on a GPU kind without measurements so that the data-sheet rules apply. */
 class KernelModelTest {
     static final GpuSpec GPU = new GpuSpec("sheet-only", 989e12, 1979e12, 67e12, 132, 80e9, 3.35e12, 900e9, 0.8, 0.9, 1e-6, 3e-6, null, Span.NONE);
-    static final Execution GRAPHS = new Execution(true, true);
+    static final Execution GRAPHS = new Execution(true, true, true);
 
     private static double linear(long tokens, long in, long out, DType dtype, Execution ex) {
         Op op = new Op.Linear(in, out, 0);
@@ -54,7 +54,7 @@ class KernelModelTest {
 
     @Test
     void withoutCudaGraphsAKernelTakesAtLeastTheLaunchInterval() {
-        double eager = linear(1, 64, 64, DType.BF16, new Execution(true, false));
+        double eager = linear(1, 64, 64, DType.BF16, new Execution(true, false, true));
         double graphs = linear(1, 64, 64, DType.BF16, GRAPHS);
         assertEquals(3e-6, eager, 1e-12);
         assertTrue(graphs < 2e-6, "graphs: the overhead and the work only, " + graphs);
