@@ -22,6 +22,7 @@ import pdagc.ir.Graph;
 import pdagc.ir.Overflow;
 import pdagc.lower.Lowering;
 import pdagc.mesh.MeshContext;
+import pdagc.partition.GroupedSplits;
 import pdagc.partition.InsertCollectives;
 import pdagc.partition.PipelineStaging;
 import pdagc.partition.ShardingPropagation;
@@ -248,8 +249,9 @@ public final class Compiler {
         Optional<Graph> graph = Lowering.lower(d, diagnostics);
         if (graph.isEmpty()) return Optional.empty();
         keep("lower", () -> IrText.logical(graph.get()));
-        MeshContext mesh = MeshContext.of(d.strategy().mesh(), d.strategy().expertMesh(), d.strategy().sequenceParallel()).orElseThrow(
+        MeshContext folded = MeshContext.of(d.strategy().mesh(), d.strategy().expertMesh(), d.strategy().sequenceParallel()).orElseThrow(
                 () -> new IllegalStateException("the strategy check accepted an expert mesh that does not fold the mesh"));
+        MeshContext mesh = GroupedSplits.refine(graph.get(), folded);
         ShardingPropagation.Result shardings = ShardingPropagation.run(graph.get(), mesh);
         keep(ShardingPropagation.NAME, () -> IrText.sharded(ShardingPropagation.NAME, graph.get(), shardings.output(), shardings.required()));
         int[] chunks = PipelineStaging.run(graph.get(), d.strategy().pipeline(), d.model().layers(), d.strategy().stageLayers());

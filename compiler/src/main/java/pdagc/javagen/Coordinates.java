@@ -47,12 +47,19 @@ final class Coordinates {
         return out;
     }
 
-    /** The block a rank holds of a dimension split over {@code axes}, major to minor: {@code (dp * 2 + ep)}. */
+    /**
+     * The block a rank holds of a dimension split over {@code axes}, major to minor, each
+     * coordinate times the product of the sizes of the axes after it: {@code dp * 2 + ep},
+     * {@code tp_0 * 4 + tp_1 * 2 + tp_2}.
+     */
     String block(List<String> axes) {
         if (axes.isEmpty()) return "0";
-        String b = of(axes.get(0));
-        for (int i = 1; i < axes.size(); i++) b = b + " * " + mesh.size(axes.get(i)) + " + " + of(axes.get(i));
-        return b;
+        List<String> terms = new ArrayList<>();
+        for (int i = 0; i < axes.size(); i++) {
+            long stride = mesh.size(axes.subList(i + 1, axes.size()));
+            terms.add(stride == 1 ? of(axes.get(i)) : of(axes.get(i)) + " * " + number(stride));
+        }
+        return String.join(" + ", terms);
     }
 
     /** The offset of a rank's block of dimension {@code dim} of a value of shape {@code global} sharded as {@code s}. */

@@ -13,7 +13,9 @@ import java.util.TreeSet;
  * covers a range of "strides" (products of the sizes of the axes minor to it). The union of both
  * meshes' stride boundaries must form a divisibility chain; each consecutive ratio is a factor
  * axis, named after the strategy axis it lies in ({@code tp}, or {@code tp.0}, {@code tp.1} when a
- * strategy axis is split).
+ * strategy axis is split). Extra cuts (strides inside an axis) split a factor further: grouped
+ * key/value heads split over the major factor of tp that divides them ({@code tp 16} with 8
+ * key/value heads: {@code tp.0 8 x tp.1 2}).
  */
 public final class Folding {
     private Folding() {}
@@ -22,17 +24,30 @@ public final class Folding {
     public record Result(Mesh factors, Map<String, List<String>> axes) {}
 
     public static Optional<Result> refine(Mesh mesh, Mesh experts) {
+        return refine(mesh, experts, List.of());
+    }
+
+    /**
+     * The refinement of a strategy mesh, an expert mesh (or null: only the strategy's axes) and
+     * extra cuts: strides of one pipeline stage's rank numbering. A cut that does not nest with
+     * the boundaries (including earlier cuts) is left out; empty when the expert mesh does not
+     * fold the same GPUs.
+     */
+    public static Optional<Result> refine(Mesh mesh, Mesh experts, List<Long> cuts) {
         List<Mesh.Axis> inner = new ArrayList<>();
         for (Mesh.Axis a : mesh.axes()) if (!a.name().equals(MeshAxes.PP)) inner.add(a);
         TreeSet<Long> bounds = new TreeSet<>();
         bounds.addAll(boundaries(inner));
-        bounds.addAll(boundaries(experts.axes()));
-        long prev = 1;
-        for (long b : bounds) {
-            if (b % prev != 0) return Optional.empty();
-            prev = b;
+        if (experts != null) {
+            bounds.addAll(boundaries(experts.axes()));
+            if (product(inner) != product(experts.axes())) return Optional.empty();
         }
-        if (product(inner) != product(experts.axes())) return Optional.empty();
+        if (!chain(bounds)) return Optional.empty();
+        for (long cut : cuts) {
+            Long below = bounds.floor(cut);
+            Long above = bounds.ceiling(cut);
+            if (below != null && above != null && cut % below == 0 && above % cut == 0) bounds.add(cut);
+        }
         // Factors per strategy axis, major to minor.
         List<Mesh.Axis> factors = new ArrayList<>();
         Map<String, List<String>> axes = new LinkedHashMap<>();
@@ -46,10 +61,10 @@ public final class Folding {
             }
             long hi = stride;
             long lo = stride / a.size();
-            List<Long> cuts = new ArrayList<>(bounds.subSet(lo, false, hi, false).descendingSet());
+            List<Long> inside = new ArrayList<>(bounds.subSet(lo, false, hi, false).descendingSet());
             List<String> names = new ArrayList<>();
             long top = hi;
-            List<Long> points = new ArrayList<>(cuts);
+            List<Long> points = new ArrayList<>(inside);
             points.add(lo);
             int k = 0;
             for (long p : points) {
@@ -62,6 +77,7 @@ public final class Folding {
             axes.put(a.name(), names);
             stride = lo;
         }
+        if (experts == null) return Optional.of(new Result(new Mesh(factors), axes));
         long estride = product(experts.axes());
         for (Mesh.Axis e : experts.axes()) {
             long hi = estride;
@@ -77,6 +93,16 @@ public final class Folding {
             estride = lo;
         }
         return Optional.of(new Result(new Mesh(factors), axes));
+    }
+
+    /** Whether each boundary divides the next. */
+    private static boolean chain(TreeSet<Long> bounds) {
+        long prev = 1;
+        for (long b : bounds) {
+            if (b % prev != 0) return false;
+            prev = b;
+        }
+        return true;
     }
 
     private static List<Long> boundaries(List<Mesh.Axis> axes) {

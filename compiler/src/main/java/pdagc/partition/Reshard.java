@@ -10,8 +10,9 @@ import pdagc.mesh.Sharding;
 /**
  * The table of design section 3, as code: the steps that turn a value's sharding into the one a
  * consumer requires. Partial sums are reduced first (reduce-scatter when the target splits a
- * dimension over that axis, all-reduce otherwise); then per axis, a dimension split that moves is
- * an all-to-all, one that goes away is an all-gather, and a new split is a local slice.
+ * dimension over those axes, all-reduce otherwise); then per axis, a dimension split that moves is
+ * an all-to-all, one that goes away is an all-gather, and a new split is a local slice; gathers
+ * (and slices) of one dimension's consecutive axes are then one collective over their group.
  */
 final class Reshard {
     private Reshard() {}
@@ -24,11 +25,14 @@ final class Reshard {
         Sharding cur = from;
         List<String> allReduce = new ArrayList<>();
         for (String a : mesh.ordered(from.partial())) {
-            if (to.partial().contains(a)) continue;
+            if (to.partial().contains(a) || !cur.partial().contains(a)) continue;
             int d = to.dimOf(a);
-            if (d >= 0 && cur.dimOf(a) < 0 && isMinorMost(to, d, a, cur)) {
-                cur = cur.withDim(d, mesh.with(cur.axes(d), a)).withPartial(without(cur.partial(), a));
-                steps.add(new Step(new Op.Collective(CollectiveKind.REDUCE_SCATTER, List.of(a), d, d), cur));
+            List<String> run = d >= 0 && cur.dimOf(a) < 0 ? scattered(cur, to, d, mesh) : List.of();
+            if (run.contains(a)) {
+                List<String> rest = new ArrayList<>(cur.partial());
+                rest.removeAll(run);
+                cur = cur.withDim(d, to.axes(d)).withPartial(rest);
+                steps.add(new Step(new Op.Collective(CollectiveKind.REDUCE_SCATTER, run, d, d), cur));
             } else {
                 allReduce.add(a);
             }
@@ -76,7 +80,78 @@ final class Reshard {
         if (!cur.equals(to)) {
             throw new UnsupportedReshard(from, to, cur);
         }
-        return steps;
+        return coalesced(from, steps, mesh);
+    }
+
+    /**
+     * The axes a reduce-scatter can split dimension {@code d} over at once: what the target adds
+     * to that dimension's axes, when the value is a partial sum over all of it (and the target is
+     * not) and it lies in one axis of the strategy's mesh; none otherwise. A dimension split over
+     * the factors of one axis ({@code tp.0+tp.1}, tp folded or cut) is scattered in one
+     * collective over the group, its blocks in the group's order, as without the folding.
+     */
+    private static List<String> scattered(Sharding cur, Sharding to, int d, MeshContext mesh) {
+        List<String> have = cur.axes(d);
+        List<String> want = to.axes(d);
+        if (want.size() <= have.size() || !want.subList(0, have.size()).equals(have)) return List.of();
+        List<String> run = want.subList(have.size(), want.size());
+        for (String a : run) if (!cur.partial().contains(a) || to.partial().contains(a)) return List.of();
+        return mesh.oneAxis(run) ? List.copyOf(run) : List.of();
+    }
+
+    /**
+     * The steps with consecutive all-gathers of one dimension, and consecutive slices of one
+     * dimension, over factors of one axis of the strategy's mesh, each made one over the union of
+     * their axes: gathers take a dimension's minor axes off one at a time and slices add them one
+     * at a time, and the axes so taken or added together are a run of the dimension's axes, in
+     * the mesh's order, which one collective (or one slice) over that group moves in its members'
+     * order. Under a folded tp ({@code tp.0 x tp.1}) a gather out of the sequence is one
+     * all-gather over tp, as without the folding; gathers over different axes (dp, then tp) stay
+     * apart, as the cost model prices each group where it runs.
+     */
+    private static List<Step> coalesced(Sharding from, List<Step> steps, MeshContext mesh) {
+        List<Step> out = new ArrayList<>();
+        List<Sharding> before = new ArrayList<>();
+        for (Step step : steps) {
+            Sharding start = out.isEmpty() ? from : out.get(out.size() - 1).after();
+            if (!out.isEmpty()) {
+                Step last = out.get(out.size() - 1);
+                Sharding lastStart = before.get(before.size() - 1);
+                Op merged = merged(last.op(), step.op(), lastStart, step.after(), mesh);
+                if (merged != null) {
+                    out.set(out.size() - 1, new Step(merged, step.after()));
+                    continue;
+                }
+            }
+            before.add(start);
+            out.add(step);
+        }
+        return out;
+    }
+
+    /** One op doing {@code first} then {@code second} (from {@code start} to {@code end}), or null. */
+    private static Op merged(Op first, Op second, Sharding start, Sharding end, MeshContext mesh) {
+        if (first instanceof Op.Collective a && second instanceof Op.Collective b && a.collective() == CollectiveKind.ALL_GATHER
+                && b.collective() == CollectiveKind.ALL_GATHER && a.dim() == b.dim()) {
+            List<String> axes = mesh.ordered(union(a.axes(), b.axes()));
+            return mesh.oneAxis(axes) && sameElsewhere(start, end, a.dim()) && start.axes(a.dim()).equals(concat(end.axes(a.dim()), axes))
+                    ? new Op.Collective(CollectiveKind.ALL_GATHER, axes, a.dim(), a.dim()) : null;
+        }
+        if (first instanceof Op.Slice a && second instanceof Op.Slice b && a.dim() == b.dim()) {
+            List<String> axes = mesh.ordered(union(a.axes(), b.axes()));
+            return mesh.oneAxis(axes) && sameElsewhere(start, end, a.dim()) && end.axes(a.dim()).equals(concat(start.axes(a.dim()), axes)) ? new Op.Slice(axes, a.dim()) : null;
+        }
+        return null;
+    }
+
+    private static boolean sameElsewhere(Sharding x, Sharding y, int dim) {
+        return x.withDim(dim, List.of()).equals(y.withDim(dim, List.of()));
+    }
+
+    private static List<String> concat(List<String> a, List<String> b) {
+        List<String> out = new ArrayList<>(a);
+        out.addAll(b);
+        return out;
     }
 
     /**
@@ -159,16 +234,6 @@ final class Reshard {
         }
     }
 
-    private static boolean isMinorMost(Sharding to, int d, String a, Sharding cur) {
-        List<String> target = to.axes(d);
-        return target.get(target.size() - 1).equals(a) && cur.axes(d).equals(target.subList(0, target.size() - 1));
-    }
-
-    private static List<String> without(List<String> axes, String a) {
-        List<String> out = new ArrayList<>(axes);
-        out.remove(a);
-        return out;
-    }
 
     private static List<String> union(List<String> a, List<String> b) {
         List<String> out = new ArrayList<>(a);

@@ -109,11 +109,11 @@ final class ShardingRules {
         }
 
         public Decision expertLinear(Op.ExpertLinear op) {
-            return contraction(n, in.get(0), false);
+            return contraction(n, in.get(0));
         }
 
         public Decision einsum(Op.Einsum op) {
-            return contraction(n, in.get(0), false);
+            return contraction(n, in.get(0));
         }
 
         public Decision combine(Op.Combine op) {
@@ -175,19 +175,18 @@ final class ShardingRules {
     }
 
     /**
-     * Column-parallel: the input whole on the split axes (gathered out of the sequence under
-     * sequence parallelism), the output's last dimension split. Row-parallel: the input's last
-     * dimension split, the output a partial sum.
-     */
-    /**
-     * A linear: its contraction's rule, the output's columns left whole when the column axes do
-     * not divide its units (the GQA rule for key/value heads).
+     * A linear: its contraction's rule, with the GQA rule for a linear of {@code groups} whole
+     * units (heads): over column axes whose size does not divide the groups, the output's columns
+     * are split over the major factors of those axes that divide them and replicated over the
+     * rest ({@link MeshContext#majorFactors}). Query head h uses key/value head h / (heads /
+     * groups), and the query heads are split over the same axes in the same order, so the ranks of
+     * one major block hold the queries of exactly the key/value heads of that block: tp 16 with 8
+     * key/value heads gives each pair of ranks one of them; MQA (one) stays replicated.
      */
     private Decision linear(Node n, Sharding x) {
         List<String> col = axes(n, Parallel.Style.COLUMN);
         long groups = ((Op.Linear) n.op()).groups();
-        boolean replicate = groups > 0 && !col.isEmpty() && groups % mesh.mesh().size(col) != 0;
-        return contraction(n, x, replicate);
+        return contraction(n, x, groups > 0 ? mesh.majorFactors(col, groups) : col);
     }
 
     /**
@@ -197,7 +196,12 @@ final class ShardingRules {
      * output. Every other input factor keeps the input's split, less the annotations' axes (they
      * are about to split another factor); without @row the reduced factor arrives whole.
      */
-    private Decision contraction(Node n, Sharding x, boolean replicateColumns) {
+    private Decision contraction(Node n, Sharding x) {
+        return contraction(n, x, axes(n, Parallel.Style.COLUMN));
+    }
+
+    /** A contraction whose result splits its column factor over {@code columns} (the annotation's axes, or their major factors). */
+    private Decision contraction(Node n, Sharding x, List<String> columns) {
         pdagc.ir.Contraction spec = n.op().contraction();
         List<String> col = axes(n, Parallel.Style.COLUMN);
         List<String> row = axes(n, Parallel.Style.ROW);
@@ -219,7 +223,7 @@ final class ShardingRules {
         for (int j = 0; j < res.length(); j++) {
             char f = res.charAt(j);
             int i = in.indexOf(f);
-            out = out.withDim(j, i >= 0 ? need.axes(i) : f == spec.columnFactor() && !replicateColumns ? col : List.of());
+            out = out.withDim(j, i >= 0 ? need.axes(i) : f == spec.columnFactor() ? columns : List.of());
         }
         return new Decision(List.of(need), out.withPartial(row));
     }
@@ -245,12 +249,12 @@ final class ShardingRules {
     /**
      * Keys and values for queries whose heads are split over {@code heads}: the whole sequence
      * (under context parallelism they are all-gathered: each rank's queries attend to every
-     * position), heads split the same way when those axes divide the key/value heads, replicated
-     * otherwise (GQA/MQA with fewer key/value heads than ranks).
+     * position), heads split the same way when those axes divide the key/value heads, else over
+     * their major factors that divide them and replicated over the rest, as the grouped key/value
+     * projection gives them (GQA with fewer key/value heads than ranks; MQA replicated).
      */
     private Sharding keysValues(List<String> batch, List<String> heads, long kvHeads) {
-        boolean split = kvHeads % mesh.mesh().size(heads) == 0;
-        return Sharding.replicated(3).withDim(0, batch).withDim(2, split ? heads : List.of());
+        return Sharding.replicated(3).withDim(0, batch).withDim(2, mesh.majorFactors(heads, kvHeads));
     }
 
     /** An activation between tensor-parallel regions: its sequence also split over tp under sequence parallelism. */

@@ -51,7 +51,12 @@ class GeneratedPlansRunTest {
                 Arguments.of("moe dp2 pp2 ep2 tp2 interleaved", deploy(MOE, 16,
                         "mesh [dp 2, pp 2, ep 2, tp 2] micro_batches 2 schedule interleaved virtual_stages 2", PREFILL)),
                 Arguments.of("moe attention dp2 tp4, experts ep2 etp4", deploy(MOE, 8, "mesh [dp 2, tp 4] expert_mesh [ep 2, etp 4]", PREFILL)),
-                Arguments.of("moe decode ep4 tp2", deploy(MOE, 8, "mesh [ep 4, tp 2]", DECODE)));
+                Arguments.of("moe decode ep4 tp2", deploy(MOE, 8, "mesh [ep 4, tp 2]", DECODE)),
+                Arguments.of("dense GQA kv 2 tp8 (kv over tp.0), sequence parallel", deploy(DENSE.replace("kv_heads 4", "kv_heads 2"), 8,
+                        "mesh [tp 8] sequence_parallel true", PREFILL)),
+                Arguments.of("dense GQA kv 2 dp2 tp4 (kv over tp.0), decode", deploy(DENSE.replace("kv_heads 4", "kv_heads 2"), 8, "mesh [dp 2, tp 4]", DECODE)),
+                Arguments.of("moe GQA kv 4 tp8 folded by ep2 etp4 (kv over tp.0 x tp.1), decode",
+                        deploy(MOE.replace("layers 4", "kv_heads 4 layers 4"), 8, "mesh [tp 8] expert_mesh [ep 2, etp 4]", DECODE)));
     }
 
     @ParameterizedTest(name = "{0}")

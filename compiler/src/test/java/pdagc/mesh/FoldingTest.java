@@ -63,6 +63,28 @@ class FoldingTest {
     }
 
     @Test
+    void aCutSplitsAnAxisAtAStride() {
+        // tp 16 cut at stride 2 (8 key/value heads): tp.0 8 x tp.1 2.
+        Folding.Result f = Folding.refine(mesh("pp", 2, "tp", 16), null, List.of(2L)).orElseThrow();
+        assertEquals(mesh("pp", 2, "tp.0", 8, "tp.1", 2), f.factors());
+        assertEquals(List.of("tp.0", "tp.1"), f.axes().get("tp"));
+        assertEquals(List.of("pp"), f.axes().get("pp"));
+        // without cuts or an expert mesh, the strategy's own axes
+        assertEquals(mesh("dp", 2, "tp", 4), Folding.refine(mesh("dp", 2, "tp", 4), null, List.of()).orElseThrow().factors());
+    }
+
+    @Test
+    void aCutInsideAFoldedFactorAndOneThatDoesNotNest() {
+        // tp 8 folded by etp 4 into tp.0 2 x tp.1 4; a cut at 2 splits tp.1: etp = tp.1 x tp.2.
+        Folding.Result f = Folding.refine(mesh("tp", 8), mesh("ep", 2, "etp", 4), List.of(2L)).orElseThrow();
+        assertEquals(mesh("tp.0", 2, "tp.1", 2, "tp.2", 2), f.factors());
+        assertEquals(List.of("tp.1", "tp.2"), f.axes().get("etp"));
+        assertEquals(List.of("tp.0"), f.axes().get("ep"));
+        // tp 12 cut at 3, then at 2: 2 does not nest with 3, and is left out.
+        assertEquals(mesh("tp.0", 4, "tp.1", 3), Folding.refine(mesh("tp", 12), null, List.of(3L, 2L)).orElseThrow().factors());
+    }
+
+    @Test
     void meshesThatDoNotNestHaveNoRefinement() {
         // boundaries 4 (tp) and 6 (etp) do not divide each other.
         assertTrue(Folding.refine(mesh("dp", 3, "tp", 4), mesh("ep", 2, "etp", 6)).isEmpty());

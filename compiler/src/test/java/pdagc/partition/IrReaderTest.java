@@ -80,7 +80,7 @@ class IrReaderTest {
         Graph g = IrReader.read(p.get().text().get("lower"));
         // The text holds the program, not the strategy: the mesh context and the pipeline come from the deployment.
         Deployment d = p.get().plan().deployment();
-        MeshContext mesh = MeshContext.of(d.strategy().mesh(), d.strategy().expertMesh(), d.strategy().sequenceParallel()).orElseThrow();
+        MeshContext mesh = GroupedSplits.refine(g, MeshContext.of(d.strategy().mesh(), d.strategy().expertMesh(), d.strategy().sequenceParallel()).orElseThrow());
         ShardingPropagation.Result shardings = ShardingPropagation.run(g, mesh);
         assertEquals(p.get().text().get(ShardingPropagation.NAME), IrText.sharded(ShardingPropagation.NAME, g, shardings.output(), shardings.required()));
         int[] chunks = PipelineStaging.run(g, d.strategy().pipeline(), d.model().layers(), d.strategy().stageLayers());

@@ -1,6 +1,7 @@
 package pdagc.partition;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static pdagc.partition.Shardings.mesh;
 
@@ -60,6 +61,39 @@ class MeshContextTest {
     @Test
     void expertMeshesThatDoNotFoldTheSameGpusAreRefused() {
         assertTrue(MeshContext.of(mesh("dp", 3, "tp", 4), mesh("ep", 2, "etp", 6), false).isEmpty());
+    }
+
+    @Test
+    void majorFactorsAndCuts() {
+        // Llama-2-70B's 8 key/value heads under tp 16: tp cut into tp.0 8 x tp.1 2, the heads over tp.0.
+        MeshContext tp16 = MeshContext.of(mesh("dp", 2, "tp", 16));
+        assertEquals(List.of(), tp16.majorFactors(List.of("tp"), 8), "tp whole: no factor of 16 ways divides 8");
+        MeshContext cut = tp16.splitMajor(tp16.resolve("tp"), 8);
+        assertEquals(mesh("dp", 2, "tp.0", 8, "tp.1", 2), cut.mesh());
+        assertEquals(List.of("tp.0", "tp.1"), cut.resolve("tp"));
+        assertEquals(List.of("tp.0", "tp.1"), cut.resolve("etp"), "etp still means tp");
+        assertEquals(List.of("tp.0"), cut.majorFactors(cut.resolve("tp"), 8));
+        assertEquals(List.of("tp.0", "tp.1"), cut.majorFactors(cut.resolve("tp"), 64), "the query heads: all of tp");
+        assertEquals(List.of(), cut.majorFactors(cut.resolve("tp"), 1), "MQA: replicated");
+        assertEquals(List.of("dp"), cut.batchAxes());
+        assertSame(cut, cut.splitMajor(cut.resolve("tp"), 8), "already cut");
+        assertSame(tp16, tp16.splitMajor(tp16.resolve("tp"), 16), "tp divides: nothing to cut");
+        assertSame(tp16, tp16.splitMajor(tp16.resolve("tp"), 3), "nothing in common: replicated, nothing to cut");
+        // a cut ep of the strategy mesh still splits the batch
+        MeshContext ep = MeshContext.of(mesh("ep", 4, "tp", 2)).splitMajor(List.of("ep"), 2);
+        assertEquals(List.of("ep.0", "ep.1"), ep.batchAxes());
+        assertTrue(ep.oneAxis(List.of("ep.0", "ep.1")));
+        assertTrue(!ep.oneAxis(List.of("ep.1", "tp")));
+    }
+
+    @Test
+    void majorFactorsOverTwoMeshAxes() {
+        // ep = dp x tp (the expert mesh folds both), 4 key/value heads over its 8 ways: dp and tp's major half.
+        MeshContext m = MeshContext.of(mesh("dp", 2, "tp", 4), mesh("ep", 8), false).orElseThrow();
+        MeshContext cut = m.splitMajor(m.resolve("ep"), 4);
+        assertEquals(mesh("dp", 2, "tp.0", 2, "tp.1", 2), cut.mesh());
+        assertEquals(List.of("dp", "tp.0", "tp.1"), cut.resolve("ep"));
+        assertEquals(List.of("dp", "tp.0"), cut.majorFactors(cut.resolve("ep"), 4));
     }
 
     @Test

@@ -99,6 +99,75 @@ class ReshardTest {
         assertNull(run(a, b, m, steps, shapeFor(m, a.rank()), 1), name);
     }
 
+    /**
+     * Moves over the factors of one axis: tp 4 cut into tp.0 2 x tp.1 2 (as grouped key/value
+     * heads cut it) moves in one collective over tp where it moves whole, as without the cut;
+     * factors of different axes stay apart.
+     */
+    static Stream<Arguments> movesOverFactors() {
+        return Stream.of(
+                Arguments.of("a split over both factors gathered at once", "{dp,tp.0+tp.1,_}", "{dp,_,_}",
+                        List.of("all_gather[axes=tp.0+tp.1, dim=1] -> {dp,_,_}")),
+                Arguments.of("a partial sum reduce-scattered over both factors", "{dp,_,_} partial(tp.0+tp.1)", "{dp,tp.0+tp.1,_}",
+                        List.of("reduce_scatter[axes=tp.0+tp.1, dim=1] -> {dp,tp.0+tp.1,_}")),
+                Arguments.of("a new split over both factors is one slice", "{dp,_,_}", "{dp,tp.0+tp.1,_}",
+                        List.of("slice[axes=tp.0+tp.1, dim=1] -> {dp,tp.0+tp.1,_}")),
+                Arguments.of("keys and values split over the major factor, gathered", "{dp,_,tp.0}", "{dp,_,_}",
+                        List.of("all_gather[axes=tp.0, dim=2] -> {dp,_,_}")),
+                Arguments.of("the minor factor gathered, the major kept", "{dp,_,tp.0+tp.1}", "{dp,_,tp.0}",
+                        List.of("all_gather[axes=tp.1, dim=2] -> {dp,_,tp.0}")),
+                Arguments.of("factors of different axes stay apart", "{dp+tp.0+tp.1,_}", "{_,_}",
+                        List.of("all_gather[axes=tp.0+tp.1, dim=0] -> {dp,_}", "all_gather[axes=dp, dim=0] -> {_,_}")),
+                Arguments.of("a partial sum over two axes scattered over one, reduced over the other", "{_,_} partial(dp+tp.0+tp.1)", "{tp.0+tp.1,_}",
+                        List.of("reduce_scatter[axes=tp.0+tp.1, dim=0] -> {tp.0+tp.1,_} partial(dp)", "all_reduce[axes=dp] -> {tp.0+tp.1,_}")));
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("movesOverFactors")
+    void eachMoveOverFactors(String name, String from, String to, List<String> expected) {
+        MeshContext mesh = MeshContext.of(mesh("dp", 2, "tp", 4)).splitMajor(List.of("tp"), 2);
+        assertEquals(mesh("dp", 2, "tp.0", 2, "tp.1", 2), mesh.mesh());
+        Sharding a = s(from);
+        Sharding b = s(to);
+        List<Reshard.Step> steps = Reshard.plan(a, b, mesh);
+        assertEquals(expected, render(steps), name);
+        assertNull(run(a, b, mesh.mesh(), steps, shapeFor(mesh.mesh(), a.rank()), 1), name);
+    }
+
+    /** The property of {@link #everyPlanTransformsTheBlocks} on meshes with an axis cut into factors (sizes 4 and 6). */
+    @Test
+    void everyPlanOverCutAxesTransformsTheBlocks() {
+        Random random = new Random(20250101L);
+        String[] names = {"dp", "ep", "cp", "tp"};
+        int cases = 0;
+        while (cases < 1500) {
+            List<String> pick = new ArrayList<>(List.of(names));
+            java.util.Collections.shuffle(pick, random);
+            int axes = 1 + random.nextInt(3);
+            List<Object> spec = new ArrayList<>();
+            int gpus = 1;
+            for (int i = 0; i < axes; i++) {
+                int size = i == 0 ? (random.nextBoolean() ? 4 : 6) : random.nextInt(3) == 0 ? 3 : 2;
+                spec.add(pick.get(i));
+                spec.add(size);
+                gpus *= size;
+            }
+            if (gpus > 48) continue;
+            Mesh strategy = mesh(spec.toArray());
+            String cut = pick.get(0);
+            MeshContext ctx = MeshContext.of(strategy).splitMajor(List.of(cut), random.nextBoolean() ? 2 : strategy.size(cut) / 2);
+            Mesh m = ctx.mesh();
+            if (m.axes().size() == strategy.axes().size()) fail("no cut in " + strategy);
+            int rank = 1 + random.nextInt(3);
+            Sharding from = random(m, rank, random, null);
+            Sharding to = random(m, rank, random, from.partial());
+            cases++;
+            List<Reshard.Step> plan = Reshard.plan(from, to, ctx);
+            String problem = run(from, to, m, plan, shapeFor(m, rank), cases);
+            if (problem != null) fail("mesh " + m + ", " + from + " -> " + to + ": " + render(plan) + "\n" + problem);
+        }
+    }
+
     @Test
     void nothingToDoIsNoStep() {
         assertEquals(List.of(), Reshard.plan(s("{dp,_,tp}"), s("{dp,_,tp}"), MeshContext.of(mesh("dp", 2, "tp", 2))));

@@ -84,11 +84,20 @@ class ShardingRulesTest {
     }
 
     @Test
-    void linearColumnWithGroupsTpDoesNotDivideIsReplicated() {
-        // GQA: 2 key/value heads under tp 4: the projection is replicated on every tp rank.
+    void linearColumnWithGroupsTpDoesNotDivideSplitsOverItsMajorFactor() {
+        // GQA: 2 key/value heads under tp 4, tp cut into tp.0 2 x tp.1 2 (as GroupedSplits cuts
+        // it): each kv head on the pair of ranks whose query heads use it.
         Op kv = new Op.Linear(512, 128, 2);
+        MeshContext cut = DP_TP.splitMajor(List.of("tp"), 2);
+        MeshContext cutSp = DP_TP_SP.splitMajor(List.of("tp"), 2);
+        assertEquals("{dp,_,_} -> {dp,_,tp.0}", decide(cut, kv, at(COLUMN, "tp"), "{dp,_,_}"));
+        assertEquals("{dp,_,_} -> {dp,_,tp.0}", decide(cutSp, kv, at(COLUMN, "tp"), "{dp,tp.0+tp.1,_}"));
+        // the query projection splits over all of tp
+        assertEquals("{dp,_,_} -> {dp,_,tp.0+tp.1}", decide(cut, new Op.Linear(512, 512, 8), at(COLUMN, "tp"), "{dp,_,_}"));
+        // MQA: one head, replicated on every tp rank
+        assertEquals("{dp,_,_} -> {dp,_,_}", decide(cut, new Op.Linear(512, 64, 1), at(COLUMN, "tp"), "{dp,_,_}"));
+        // a mesh without the cut has no factor to split over: replicated
         assertEquals("{dp,_,_} -> {dp,_,_}", decide(DP_TP, kv, at(COLUMN, "tp"), "{dp,_,_}"));
-        assertEquals("{dp,_,_} -> {dp,_,_}", decide(DP_TP_SP, kv, at(COLUMN, "tp"), "{dp,tp,_}"));
         // 4 heads under tp 4: split
         assertEquals("{dp,_,_} -> {dp,_,tp}", decide(DP_TP, new Op.Linear(512, 256, 4), at(COLUMN, "tp"), "{dp,_,_}"));
     }
@@ -133,8 +142,16 @@ class ShardingRulesTest {
     }
 
     @Test
-    void keysAndValuesAreReplicatedWhenTpDoesNotDivideTheirHeads() {
-        // 2 kv heads under tp 4: keys and values whole on every tp rank (they arrive so from a replicated projection).
+    void keysAndValuesSplitOverTheMajorFactorOfTheQueriesHeadAxesThatDividesTheirHeads() {
+        // 2 kv heads, queries over tp.0 x tp.1: keys and values over tp.0, as the projection gives them.
+        MeshContext cut = DP_TP.splitMajor(List.of("tp"), 2);
+        assertEquals("{dp,_,tp.0+tp.1}, {dp,_,tp.0} -> {dp,tp.0+tp.1,_,_}",
+                decide(cut, new Op.AttnScores(8, 2, 64), List.of(), "{dp,_,tp.0+tp.1}", "{dp,_,tp.0}"));
+        assertEquals("{dp,tp.0+tp.1,_,_}, {dp,_,tp.0} -> {dp,_,tp.0+tp.1}",
+                decide(cut, new Op.AttnContext(8, 2, 64), List.of(), "{dp,tp.0+tp.1,_,_}", "{dp,_,tp.0}"));
+        // MQA, or tp whole (no factor divides 2 of 4 ways): whole on every tp rank.
+        assertEquals("{dp,_,tp.0+tp.1}, {dp,_,_} -> {dp,tp.0+tp.1,_,_}",
+                decide(cut, new Op.AttnScores(8, 1, 64), List.of(), "{dp,_,tp.0+tp.1}", "{dp,_,_}"));
         assertEquals("{dp,_,tp}, {dp,_,_} -> {dp,tp,_,_}", decide(DP_TP, new Op.AttnScores(8, 2, 64), List.of(), "{dp,_,tp}", "{dp,_,_}"));
         assertEquals("{dp,tp,_,_}, {dp,_,_} -> {dp,_,tp}", decide(DP_TP, new Op.AttnContext(8, 2, 64), List.of(), "{dp,tp,_,_}", "{dp,_,_}"));
     }
