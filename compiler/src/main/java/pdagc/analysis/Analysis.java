@@ -32,7 +32,10 @@ public record Analysis(
         String problem,
         Serving serving) {
 
-    /** One GPU's figures; for a role, the largest over its GPUs. */
+    /**
+     * One GPU's figures; for a role, the largest over its GPUs. {@code overheadSeconds} is the part
+     * of {@code computeSeconds} that is kernel overhead or waiting for the host to launch kernels.
+     */
     public record GpuFigures(
             int gpu,
             Memory.PerGpu memory,
@@ -42,6 +45,7 @@ public record Analysis(
             long collectiveBufferBytes,
             long collectiveTrafficBytes,
             double computeSeconds,
+            double overheadSeconds,
             double communicationSeconds,
             double idleSeconds) {
 
@@ -145,7 +149,7 @@ public record Analysis(
             public GpuFigures get(int g) {
                 GpuFigures f = roles[quotient.roleOf(g)];
                 return f.gpu() == g ? f : new GpuFigures(g, f.memory(), f.capacityBytes(), f.flops(), f.hbmBytes(), f.collectiveBufferBytes(),
-                        f.collectiveTrafficBytes(), f.computeSeconds(), f.communicationSeconds(), f.idleSeconds());
+                        f.collectiveTrafficBytes(), f.computeSeconds(), f.overheadSeconds(), f.communicationSeconds(), f.idleSeconds());
             }
 
             @Override
@@ -215,7 +219,7 @@ public record Analysis(
     /** The figures of one role's schedule, under its representative GPU's id. */
     private static GpuFigures role(int gpu, int[] schedule, NodeCosts costs, Memory.PerGpu memory, double capacity, double makespan) {
         long flops = 0, hbm = 0, buffers = 0, traffic = 0;
-        double compute = 0, communication = 0;
+        double compute = 0, overhead = 0, communication = 0;
         for (int i : schedule) {
             CollectiveCost c = costs.collectiveAt(i);
             if (c != null) {
@@ -226,10 +230,11 @@ public record Analysis(
                 flops = Overflow.add(flops, costs.flopsAt(i));
                 hbm = Overflow.add(hbm, costs.bytesAt(i));
                 compute += costs.secondsAt(i);
+                overhead += costs.overheadAt(i);
             }
         }
         double idle = Math.max(0, makespan - compute - communication);
-        return new GpuFigures(gpu, memory, capacity, flops, hbm, buffers, traffic, compute, communication, idle);
+        return new GpuFigures(gpu, memory, capacity, flops, hbm, buffers, traffic, compute, overhead, communication, idle);
     }
 
     /** The GPU with the largest memory total (the lowest id among equals). */
@@ -253,6 +258,7 @@ public record Analysis(
         return new GpuFigures(a.gpu(), mem, Math.min(a.capacityBytes(), b.capacityBytes()), Math.max(a.flops(), b.flops()),
                 Math.max(a.hbmBytes(), b.hbmBytes()), Math.max(a.collectiveBufferBytes(), b.collectiveBufferBytes()),
                 Math.max(a.collectiveTrafficBytes(), b.collectiveTrafficBytes()), Math.max(a.computeSeconds(), b.computeSeconds()),
+                Math.max(a.overheadSeconds(), b.overheadSeconds()),
                 Math.max(a.communicationSeconds(), b.communicationSeconds()), Math.max(a.idleSeconds(), b.idleSeconds()));
     }
 

@@ -78,9 +78,16 @@ public final class KernelModel {
         return op instanceof Op.AttnScores || op instanceof Op.MlaScores;
     }
 
+    /** A kernel's time, and the part of it that is overhead (the kernel's own, or waiting for the host to launch it). */
+    record Time(double seconds, double overhead) {}
+
     /** Seconds of one computation with local shapes {@code inputs} and {@code output}, whose IR work is {@code work}. */
     static double seconds(Op op, Part part, List<Shape> inputs, Shape output, OpCost work, GpuSpec gpu, DType dtype, Execution execution) {
-        if (op instanceof Op.Input || op instanceof Op.Output) return 0;
+        return time(op, part, inputs, output, work, gpu, dtype, execution).seconds();
+    }
+
+    static Time time(Op op, Part part, List<Shape> inputs, Shape output, OpCost work, GpuSpec gpu, DType dtype, Execution execution) {
+        if (op instanceof Op.Input || op instanceof Op.Output) return new Time(0, 0);
         double t = switch (part) {
             case EPILOGUE, ATTENTION_MIDDLE -> 0;
             case ATTENTION_HEAD -> op instanceof Op.AttnScores a ? attention(a, inputs, output, gpu, dtype)
@@ -88,9 +95,11 @@ public final class KernelModel {
             case ATTENTION_TAIL -> op instanceof Op.AttnContext ? 0 : tail(inputs, work, gpu, dtype);
             case OWN -> own(op, inputs, output, work, gpu, dtype);
         };
-        if (part != Part.OWN && part != Part.ATTENTION_HEAD) return t;
+        if (part != Part.OWN && part != Part.ATTENTION_HEAD) return new Time(t, 0);
+        double work0 = t;
         if (!measured(op, part, output, gpu, dtype)) t += gpu.kernelOverhead();
-        return execution.cudaGraphs() ? t : Math.max(t, gpu.launchOverhead());
+        if (!execution.cudaGraphs()) t = Math.max(t, gpu.launchOverhead());
+        return new Time(t, t - work0);
     }
 
     /** The weighted sum of a fused latent attention, after its scores: the causal pairs, no probabilities read from HBM. */

@@ -28,6 +28,8 @@ public final class NodeCosts {
     private final long[] flops;
     private final long[] bytes;
     private final double[] seconds;
+    /** The part of a computation's seconds that is kernel overhead or launch wait ({@link KernelModel.Time}). */
+    private final double[] overhead;
     private final CollectiveCost[] collectives;
     private final long[] weightElements;
 
@@ -37,6 +39,7 @@ public final class NodeCosts {
         flops = new long[nodes];
         bytes = new long[nodes];
         seconds = new double[nodes];
+        overhead = new double[nodes];
         collectives = new CollectiveCost[nodes];
         weightElements = new long[ops];
     }
@@ -79,7 +82,9 @@ public final class NodeCosts {
             OpCost oc = OpCost.of(op, n.inputs(), n.output(), c.weightElements[n.program()], dt);
             c.flops[i] = oc.flops();
             c.bytes[i] = oc.bytes();
-            c.seconds[i] = KernelModel.seconds(op, part, n.inputs(), n.output(), oc, cluster.gpu(), dt, execution);
+            KernelModel.Time t = KernelModel.time(op, part, n.inputs(), n.output(), oc, cluster.gpu(), dt, execution);
+            c.seconds[i] = t.seconds();
+            c.overhead[i] = t.overhead();
         }
     }
 
@@ -121,6 +126,10 @@ public final class NodeCosts {
 
     double secondsAt(int q) {
         return seconds[q];
+    }
+
+    double overheadAt(int q) {
+        return overhead[q];
     }
 
     CollectiveCost collectiveAt(int q) {

@@ -160,6 +160,7 @@ final class JsonAnalysis {
         g.writeNumberField("collective_buffer_bytes", f.collectiveBufferBytes());
         g.writeNumberField("collective_sent_bytes", f.collectiveTrafficBytes());
         number(g, "compute_s", f.computeSeconds());
+        number(g, "overhead_s", f.overheadSeconds());
         number(g, "communication_s", f.communicationSeconds());
         number(g, "idle_s", f.idleSeconds());
     }

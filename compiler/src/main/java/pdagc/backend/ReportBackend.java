@@ -166,6 +166,7 @@ public final class ReportBackend {
             row(b, "collective buffers", f.stream().map(g -> Units.bytes(g.collectiveBufferBytes())).toList());
             row(b, "collective bytes sent", f.stream().map(g -> Units.bytes(g.collectiveTrafficBytes())).toList());
             row(b, "computation time", f.stream().map(g -> Units.seconds(g.computeSeconds())).toList());
+            row(b, "  of which overheads", f.stream().map(g -> Units.seconds(g.overheadSeconds()) + " (kernel overhead, launches)").toList());
             row(b, "communication time", f.stream().map(g -> Units.seconds(g.communicationSeconds())).toList());
             row(b, "idle (waiting)", f.stream().map(g -> Units.seconds(g.idleSeconds())).toList());
             b.append('\n');

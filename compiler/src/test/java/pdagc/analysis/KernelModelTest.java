@@ -58,6 +58,14 @@ class KernelModelTest {
         double graphs = linear(1, 64, 64, DType.BF16, GRAPHS);
         assertEquals(3e-6, eager, 1e-12);
         assertTrue(graphs < 2e-6, "graphs: the overhead and the work only, " + graphs);
+        // The overhead part: with graphs the kernel's own, eagerly all that the launch interval adds over the work.
+        Op op = new Op.Linear(64, 64, 0);
+        Shape x = new Shape(1, 1, 64);
+        OpCost work = OpCost.of(op, List.of(x), x, 64 * 64, DType.BF16);
+        KernelModel.Time g = KernelModel.time(op, KernelModel.Part.OWN, List.of(x), x, work, GPU, DType.BF16, GRAPHS);
+        KernelModel.Time e = KernelModel.time(op, KernelModel.Part.OWN, List.of(x), x, work, GPU, DType.BF16, new Execution(true, false, true));
+        assertEquals(1e-6, g.overhead(), 1e-15);
+        assertEquals(e.seconds() - (g.seconds() - g.overhead()), e.overhead(), 1e-15);
     }
 
     @Test
