@@ -7,8 +7,11 @@ package pdagc.backend;
  */
 public sealed interface ViewResult permits ViewResult.Shown, ViewResult.Refused {
 
-    /** A view to draw, and a line such as {@code view: roles (1 role x 64 GPUs, 412 nodes)}. */
-    record Shown(Selection selection, String description) implements ViewResult {}
+    /**
+     * A view to draw, what its drawing lays out, and a line such as
+     * {@code view: roles (1 role x 64 GPUs, 412 nodes; layout 460 nodes, 1000 edges)}.
+     */
+    record Shown(Selection selection, DotBackend.Layout layout, String description) implements ViewResult {}
 
     /** Nothing to draw, and why, naming the views that fit. */
     record Refused(String message) implements ViewResult {}

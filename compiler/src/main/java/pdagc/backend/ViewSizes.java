@@ -1,6 +1,5 @@
 package pdagc.backend;
 
-import java.util.Collections;
 import java.util.List;
 import java.util.TreeMap;
 import pdagc.dag.DagNode;
@@ -74,14 +73,18 @@ final class ViewSizes {
         throw new AssertionError(view);
     }
 
-    int largestGpu() {
-        int max = 0;
-        for (int n : perGpu) max = Math.max(max, n);
-        return max;
+    /** The first GPU with the most nodes; -1 for a plan without GPUs. */
+    int largestGpuId() {
+        int best = -1;
+        for (int g = 0; g < perGpu.length; g++) if (best < 0 || perGpu[g] > perGpu[best]) best = g;
+        return best;
     }
 
-    static int largest(TreeMap<Integer, Integer> counts) {
-        return counts.isEmpty() ? 0 : Collections.max(counts.values());
+    /** The first key with the largest count; -1 when there is none. */
+    static int largestKey(TreeMap<Integer, Integer> counts) {
+        int best = -1;
+        for (var e : counts.entrySet()) if (best < 0 || e.getValue() > counts.get(best)) best = e.getKey();
+        return best;
     }
 
     List<Integer> layers() {

@@ -11,17 +11,26 @@ import pdagc.dag.PlanDag;
 import pdagc.dag.Schedules;
 
 /**
- * Chooses, checks and selects the view of a plan that a drawing shows, under a budget of nodes.
+ * Chooses, checks and selects the view of a plan that a drawing shows, under a budget.
+ *
+ * <p>The budget bounds what the layout engine's time follows, nodes and edges: a view fits a
+ * budget of N when its drawing lays out at most N nodes and at most {@value #EDGES_PER_NODE} x N
+ * edges, counting what {@link DotBackend} draws (the plan's nodes, the stubs that stand for
+ * edges from outside the view, the hubs of collectives, and every edge among them). Views over N
+ * of the plan's nodes are refused from their counts alone, before anything is selected.
  *
  * <p>The default choice, first that fits the budget: {@code whole}; {@code roles};
  * {@code roles:layer:L} for the plan's first layer L; {@code gpu:G} for the first role's GPU.
  * If none fits, the choice is refused with the smallest view named. An explicitly requested view
- * over the budget is refused with the views that do fit. Every answer carries one line for the
- * user, such as {@code view: roles (1 role x 64 GPUs, 412 of 26368 nodes)}.
+ * over the budget is refused with the views that do fit, each kind by its largest instance. Every
+ * answer carries one line for the user, such as
+ * {@code view: roles (1 role x 64 GPUs, 344 of 22016 nodes; layout 392 nodes, 849 edges)}.
  */
 public final class Views {
     /** The default budget: about where Graphviz {@code dot} stops answering in seconds. */
     public static final int DEFAULT_BUDGET = 2000;
+    /** A view's edges may be this many times the budget. */
+    public static final int EDGES_PER_NODE = 3;
 
     private Views() {}
 
@@ -37,12 +46,15 @@ public final class Views {
         for (View candidate : defaultOrder(plan, roles, sizes)) {
             int n = sizes.size(candidate);
             if (n <= budget && (n > 0 || candidate instanceof View.Whole)) {
+                Selection selection = select(plan, roles, candidate);
+                DotBackend.Layout layout = DotBackend.layout(plan, selection);
+                if (!fits(layout, budget)) continue;
                 String why = candidate instanceof View.Whole ? "" : "; the whole plan is over the budget of " + budget;
-                return shown(plan, roles, sizes, candidate, why);
+                return shown(plan, roles, sizes, selection, layout, why);
             }
         }
-        return new ViewResult.Refused("no view of this plan fits the budget of " + budget + " nodes; the smallest is "
-                + smallest(sizes) + ": raise the budget or emit json instead");
+        return new ViewResult.Refused("no view of this plan fits the budget of " + budget + " nodes and " + EDGES_PER_NODE * (long) budget
+                + " edges; the smallest is " + smallest(plan, roles, sizes, budget) + ": raise the budget or emit json instead");
     }
 
     /** The view named by {@code spec}, if it parses, exists in the plan and fits {@code budget}. */
@@ -64,9 +76,21 @@ public final class Views {
         }
         if (n > budget) {
             return new ViewResult.Refused("view " + view.spec() + " has " + n + " nodes, over the budget of " + budget
-                    + "; " + fitting(sizes, budget));
+                    + "; " + fitting(plan, roles, sizes, budget));
         }
-        return shown(plan, roles, sizes, view, "");
+        Selection selection = select(plan, roles, view);
+        DotBackend.Layout layout = DotBackend.layout(plan, selection);
+        if (!fits(layout, budget)) {
+            return new ViewResult.Refused("view " + view.spec() + " lays out " + layout.nodes() + " nodes and " + layout.edges()
+                    + " edges, over the budget of " + budget + " nodes and " + EDGES_PER_NODE * (long) budget + " edges; "
+                    + fitting(plan, roles, sizes, budget));
+        }
+        return shown(plan, roles, sizes, selection, layout, "");
+    }
+
+    /** Whether a drawing that lays out {@code layout} fits {@code budget}. */
+    static boolean fits(DotBackend.Layout layout, int budget) {
+        return layout.nodes() <= budget && layout.edges() <= EDGES_PER_NODE * (long) budget;
     }
 
     /** The nodes {@code view} draws, grouped in lanes; no budget is applied. */
@@ -81,9 +105,9 @@ public final class Views {
         return order;
     }
 
-    private static ViewResult shown(PlanDag plan, Roles roles, ViewSizes sizes, View view, String why) {
-        Selection selection = select(plan, roles, view);
-        return new ViewResult.Shown(selection, describe(plan, roles, sizes, selection) + why + ")");
+    private static ViewResult shown(PlanDag plan, Roles roles, ViewSizes sizes, Selection selection, DotBackend.Layout layout, String why) {
+        return new ViewResult.Shown(selection, layout, describe(plan, roles, sizes, selection) + "; layout " + layout.nodes() + " nodes, "
+                + layout.edges() + " edges" + why + ")");
     }
 
     /** {@code view: roles (1 role x 64 GPUs, 412 of 26368 nodes}, without the closing parenthesis. */
@@ -102,34 +126,49 @@ public final class Views {
         return "view: " + v.spec() + " (" + scope + ", " + of;
     }
 
-    private static String fitting(ViewSizes sizes, int budget) {
+    /** The kinds of view that fit, each by its largest instance: {@code roles (344 nodes, 849 edges), layer:N (largest layer:0: ...)}. */
+    private static String fitting(PlanDag plan, Roles roles, ViewSizes sizes, int budget) {
         List<String> fit = new ArrayList<>();
-        for (String[] c : candidates(sizes)) if (Integer.parseInt(c[1]) <= budget) fit.add(c[0] + " (" + c[2] + ")");
-        if (fit.isEmpty()) return "no view fits; the smallest is " + smallest(sizes) + ": raise the budget";
+        for (Candidate c : candidates(sizes)) {
+            if (c.nodes > budget) continue;
+            DotBackend.Layout layout = DotBackend.layout(plan, select(plan, roles, c.instance));
+            if (!fits(layout, budget)) continue;
+            String counts = layout.nodes() + " nodes, " + layout.edges() + " edges";
+            fit.add(c.kind.equals(c.instance.spec()) ? c.kind + " (" + counts + ")" : c.kind + " (largest " + c.instance.spec() + ": " + counts + ")");
+        }
+        if (fit.isEmpty()) return "no view fits; the smallest is " + smallest(plan, roles, sizes, budget) + ": raise the budget";
         return "views that fit: " + String.join(", ", fit);
     }
 
-    private static String smallest(ViewSizes sizes) {
-        String[] best = null;
-        for (String[] c : candidates(sizes)) {
-            if (best == null || Integer.parseInt(c[1]) < Integer.parseInt(best[1])) best = c;
-        }
-        return best[0] + " (" + best[2] + ")";
+    /**
+     * The kind of view with the fewest nodes, by its largest instance, with what its drawing lays
+     * out when that is cheap to count (up to ten times the budget), else its nodes.
+     */
+    private static String smallest(PlanDag plan, Roles roles, ViewSizes sizes, int budget) {
+        Candidate best = null;
+        for (Candidate c : candidates(sizes)) if (best == null || c.nodes < best.nodes) best = c;
+        boolean instance = !best.kind.equals(best.instance.spec());
+        if (best.nodes > 10L * budget) return best.kind + " (" + (instance ? "up to " : "") + best.nodes + " nodes)";
+        DotBackend.Layout layout = DotBackend.layout(plan, select(plan, roles, best.instance));
+        String counts = layout.nodes() + " nodes, " + layout.edges() + " edges";
+        return best.kind + " (" + (instance ? "largest " + best.instance.spec() + ": " : "") + counts + ")";
     }
 
-    /** Every kind of view with its size: {spec, nodes, "412 nodes" or "up to 412 nodes"}. */
-    private static List<String[]> candidates(ViewSizes sizes) {
-        List<String[]> all = new ArrayList<>();
-        all.add(new String[] {"whole", Integer.toString(sizes.total), sizes.total + " nodes"});
-        all.add(new String[] {"roles", Integer.toString(sizes.roles), sizes.roles + " nodes"});
-        addLargest(all, "roles:layer:N", ViewSizes.largest(sizes.rolesPerLayer));
-        addLargest(all, "gpu:N", sizes.largestGpu());
-        addLargest(all, "layer:N", ViewSizes.largest(sizes.perLayer));
+    /** A kind of view ({@code whole}, {@code layer:N}), its instance with the most nodes, and their number. */
+    private record Candidate(String kind, View instance, int nodes) {}
+
+    /** Every kind of view the plan has, by its largest instance. */
+    private static List<Candidate> candidates(ViewSizes sizes) {
+        List<Candidate> all = new ArrayList<>();
+        all.add(new Candidate("whole", new View.Whole(), sizes.total));
+        all.add(new Candidate("roles", new View.Roles(), sizes.roles));
+        int layer = ViewSizes.largestKey(sizes.rolesPerLayer);
+        if (layer >= 0) all.add(new Candidate("roles:layer:N", new View.RolesLayer(layer), sizes.rolesPerLayer.get(layer)));
+        int gpu = sizes.largestGpuId();
+        if (gpu >= 0 && sizes.perGpu[gpu] > 0) all.add(new Candidate("gpu:N", new View.Gpu(gpu), sizes.perGpu[gpu]));
+        layer = ViewSizes.largestKey(sizes.perLayer);
+        if (layer >= 0) all.add(new Candidate("layer:N", new View.Layer(layer), sizes.perLayer.get(layer)));
         return all;
-    }
-
-    private static void addLargest(List<String[]> all, String spec, int n) {
-        if (n > 0) all.add(new String[] {spec, Integer.toString(n), "up to " + n + " nodes"});
     }
 
     private static String inventory(PlanDag plan, ViewSizes sizes) {

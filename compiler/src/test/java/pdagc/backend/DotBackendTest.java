@@ -27,6 +27,11 @@ class DotBackendTest {
     }
 
     @Test
+    void allToAllHubMatchesGolden() throws IOException {
+        Golden.check("tiny-all-to-all.dot", dot(SmallPlans.allToAll(4, false), new View.Whole()));
+    }
+
+    @Test
     void rolesViewMatchesGolden() throws IOException {
         Golden.check("tiny-roles.dot", dot(plan, new View.Roles()));
     }
@@ -75,6 +80,51 @@ class DotBackendTest {
         String dot = dot(big, new View.Whole());
         assertTrue(dot.contains("newrank=true nslimit=0.1 nslimit1=0.1 mclimit=0.1 splines=false"));
         assertFalse(dot(big, new View.Gpu(0)).contains("newrank"));
+    }
+
+    @Test
+    void drawsAnAllToAllThroughOneHubWithAnEdgePerMember() {
+        for (int n : List.of(3, 16, 64)) {
+            PlanDag plan = SmallPlans.allToAll(n, false);
+            String dot = dot(plan, new View.Whole());
+            DotBackend.Layout layout = DotBackend.layout(plan, Views.select(plan, new View.Whole()));
+            // n producers into the hub, the hub into n members, and each member into its consumer: 3n, not n x n + n.
+            assertEquals(3 * n, edgeLines(dot), dot);
+            assertEquals(3 * n, layout.edges());
+            assertEquals(3 * n + 1, layout.nodes());
+            assertEquals(1, layout.hubs());
+            String hub = "h1 [label=\"all_to_all\\nlayers.0.moe.all_to_all\\n" + n + " members: GPUs 0-" + (n - 1) + "\" shape=ellipse"
+                    + " style=\"filled\" peripheries=2 fillcolor=\"" + NodeStyle.ALL_TO_ALL + "\"];";
+            assertTrue(dot.contains(hub), dot);
+            for (int g = 0; g < n; g++) {
+                assertTrue(dot.contains("  n" + 3 * g + " -> h1;\n"), "GPU " + g + "'s input goes into the exchange");
+                assertTrue(dot.contains("  h1 -> n" + (3 * g + 1) + ";\n"), "GPU " + g + "'s result comes out of it");
+            }
+        }
+    }
+
+    @Test
+    void drawsTheEdgesAsTheyAreWhereAHubWouldChangeTheirMeaning() {
+        // GPU 1's all-to-all does not depend on GPU 0: a hub would say it does.
+        PlanDag plan = SmallPlans.allToAll(8, true);
+        String dot = dot(plan, new View.Whole());
+        assertFalse(dot.contains("peripheries=2"), dot);
+        assertEquals(8 * 8 - 1 + 8, edgeLines(dot));
+        assertFalse(dot.contains("n0 -> n4;"));
+        assertTrue(dot.contains("n0 -> n1;") && dot.contains("n3 -> n4;"));
+    }
+
+    @Test
+    void aPairOrAOneGpuViewNeedsNoHub() {
+        assertFalse(dot(plan, new View.Whole()).contains("peripheries"), "pairs keep their two edges each");
+        PlanDag big = SmallPlans.allToAll(16, false);
+        String one = dot(big, new View.Gpu(3));
+        assertFalse(one.contains("peripheries"), one);
+        assertTrue(one.contains("s10 [label=\"from GPUs 0-2,4-15\""), one);
+    }
+
+    private static int edgeLines(String dot) {
+        return (int) dot.lines().filter(l -> l.matches("\\s+\\w+ -> \\w+( \\[.*\\])?;")).count();
     }
 
     @Test

@@ -74,6 +74,31 @@ final class SmallPlans {
         return b.plan("Chain", roles);
     }
 
+    /**
+     * {@code n} GPUs on a mesh [ep n], each running linear, all-to-all over all n, linear; every
+     * member's all-to-all has an edge from every member's first linear (n x n edges), as the plans
+     * pdagc materializes have. With {@code missing}, GPU 1's all-to-all lacks the edge from GPU 0.
+     */
+    static PlanDag allToAll(int n, boolean missing) {
+        Builder b = new Builder(new Mesh(List.of(new Mesh.Axis("ep", n))));
+        List<Integer> all = new ArrayList<>();
+        for (int g = 0; g < n; g++) all.add(g);
+        for (int gpu = 0; gpu < n; gpu++) {
+            int base = b.nodes.size();
+            b.node(gpu, "layers.0.moe.up", "linear", NodeKind.COMPUTE, 0, List.of(s(4, 64)), s(4, 64), null, null, 0);
+            b.node(gpu, "layers.0.moe.all_to_all", "all_to_all", NodeKind.COLLECTIVE, 0, List.of(s(4, 64)), s(4, 64),
+                    "layers.0.moe.all_to_all@0", all, 1);
+            b.node(gpu, "layers.0.moe.down", "linear", NodeKind.COMPUTE, 0, List.of(s(4, 64)), s(4, 64), null, null, 2);
+            b.edge(base + 1, base + 2, EdgeKind.DATA);
+        }
+        for (int gpu = 0; gpu < n; gpu++) {
+            for (int peer = 0; peer < n; peer++) {
+                if (!(missing && gpu == 1 && peer == 0)) b.edge(peer * 3, gpu * 3 + 1, EdgeKind.DATA);
+            }
+        }
+        return b.plan("AllToAll", List.of(new PlanDag.Role(0, all)));
+    }
+
     static Shape s(long... dims) {
         return new Shape(dims);
     }

@@ -58,31 +58,50 @@ class ViewsTest {
     void choosesTheWholePlanWhenItFits() {
         ViewResult.Shown shown = assertInstanceOf(ViewResult.Shown.class, Views.choose(plan, Views.DEFAULT_BUDGET));
         assertEquals(new View.Whole(), shown.selection().view());
-        assertEquals("view: whole (4 GPUs, 32 nodes)", shown.description());
+        assertEquals("view: whole (4 GPUs, 32 nodes; layout 32 nodes, 40 edges)", shown.description());
     }
 
     @Test
     void fallsBackToRolesThenToOneLayerOfTheRoles() {
         ViewResult.Shown roles = assertInstanceOf(ViewResult.Shown.class, Views.choose(plan, 10));
-        assertEquals("view: roles (1 role x 4 GPUs, 8 of 32 nodes; the whole plan is over the budget of 10)", roles.description());
-        ViewResult.Shown layer = assertInstanceOf(ViewResult.Shown.class, Views.choose(plan, 6));
+        assertEquals("view: roles (1 role x 4 GPUs, 8 of 32 nodes; layout 10 nodes, 10 edges; the whole plan is over the budget of 10)", roles.description());
+        // roles:layer:0 draws 6 of the plan's nodes and 3 stubs: it fits a budget of 9, not 8.
+        ViewResult.Shown layer = assertInstanceOf(ViewResult.Shown.class, Views.choose(plan, 9));
         assertEquals(new View.RolesLayer(0), layer.selection().view());
-        assertEquals("view: roles:layer:0 (1 role x 4 GPUs, 6 of 32 nodes; the whole plan is over the budget of 6)",
+        assertEquals("view: roles:layer:0 (1 role x 4 GPUs, 6 of 32 nodes; layout 9 nodes, 9 edges; the whole plan is over the budget of 9)",
                 layer.description());
+        assertInstanceOf(ViewResult.Refused.class, Views.choose(plan, 8));
     }
 
     @Test
     void refusesWhenNothingFits() {
         ViewResult.Refused refused = assertInstanceOf(ViewResult.Refused.class, Views.choose(plan, 3));
-        assertEquals("no view of this plan fits the budget of 3 nodes; the smallest is roles:layer:N (up to 6 nodes):"
-                + " raise the budget or emit json instead", refused.message());
+        assertEquals("no view of this plan fits the budget of 3 nodes and 9 edges; the smallest is roles:layer:N"
+                + " (largest roles:layer:0: 9 nodes, 9 edges): raise the budget or emit json instead", refused.message());
     }
 
     @Test
     void refusesARequestedViewOverTheBudgetNamingTheViewsThatFit() {
         ViewResult.Refused refused = assertInstanceOf(ViewResult.Refused.class, Views.request(plan, "layer:0", 10));
-        assertEquals("view layer:0 has 24 nodes, over the budget of 10; views that fit:"
-                + " roles (8 nodes), roles:layer:N (up to 6 nodes), gpu:N (up to 8 nodes)", refused.message());
+        assertEquals("view layer:0 has 24 nodes, over the budget of 10; views that fit: roles (10 nodes, 10 edges),"
+                + " roles:layer:N (largest roles:layer:0: 9 nodes, 9 edges), gpu:N (largest gpu:0: 10 nodes, 10 edges)", refused.message());
+    }
+
+    @Test
+    void countsEdgesAgainstTheBudgetToo() {
+        // 30 nodes and 109 edges (an all-to-all over 10 GPUs missing one edge, so drawn edge by edge):
+        // within a budget of 30 nodes, over its 90 edges.
+        PlanDag dense = SmallPlans.allToAll(10, true);
+        ViewResult.Refused refused = assertInstanceOf(ViewResult.Refused.class, Views.request(dense, "whole", 30));
+        assertEquals("view whole lays out 30 nodes and 109 edges, over the budget of 30 nodes and 90 edges; views that fit:"
+                + " roles (4 nodes, 3 edges), roles:layer:N (largest roles:layer:0: 4 nodes, 3 edges), gpu:N (largest gpu:0: 4 nodes, 3 edges)",
+                refused.message());
+        assertInstanceOf(ViewResult.Shown.class, Views.request(dense, "whole", 37));
+        ViewResult.Shown chosen = assertInstanceOf(ViewResult.Shown.class, Views.choose(dense, 30));
+        assertEquals(new View.Roles(), chosen.selection().view());
+        // Complete, the same exchange is drawn through a hub and fits: 31 nodes, 30 edges.
+        ViewResult.Shown hub = assertInstanceOf(ViewResult.Shown.class, Views.request(SmallPlans.allToAll(10, false), "whole", 31));
+        assertEquals("view: whole (10 GPUs, 30 nodes; layout 31 nodes, 30 edges)", hub.description());
     }
 
     @Test
@@ -97,16 +116,16 @@ class ViewsTest {
     @Test
     void describesARequestedView() {
         ViewResult.Shown shown = assertInstanceOf(ViewResult.Shown.class, Views.request(plan, "gpu:1", 100));
-        assertEquals("view: gpu:1 (1 GPU, 8 of 32 nodes)", shown.description());
+        assertEquals("view: gpu:1 (1 GPU, 8 of 32 nodes; layout 10 nodes, 10 edges)", shown.description());
         shown = assertInstanceOf(ViewResult.Shown.class, Views.request(plan, "layer:0", 100));
-        assertEquals("view: layer:0 (4 GPUs, 24 of 32 nodes)", shown.description());
+        assertEquals("view: layer:0 (4 GPUs, 24 of 32 nodes; layout 28 nodes, 36 edges)", shown.description());
     }
 
     @Test
     void countsSeveralRoles() {
         PlanDag chain = SmallPlans.chain(3, 4, 2);
         ViewResult.Shown shown = assertInstanceOf(ViewResult.Shown.class, Views.request(chain, "roles", 100));
-        assertEquals("view: roles (3 roles for 3 GPUs, 12 nodes)", shown.description());
+        assertEquals("view: roles (3 roles for 3 GPUs, 12 nodes; layout 12 nodes, 9 edges)", shown.description());
         assertEquals(List.of("role 0: GPU 0 (x1)", "role 1: GPU 1 (x1)", "role 2: GPU 2 (x1)"),
                 shown.selection().lanes().stream().map(Selection.Lane::title).toList());
     }
