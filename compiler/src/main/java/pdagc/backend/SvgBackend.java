@@ -1,36 +1,37 @@
 package pdagc.backend;
 
-import guru.nidi.graphviz.engine.Engine;
-import guru.nidi.graphviz.engine.Format;
-import guru.nidi.graphviz.engine.GraphvizCmdLineEngine;
-import guru.nidi.graphviz.engine.GraphvizV8Engine;
-import guru.nidi.graphviz.engine.Options;
-import guru.nidi.graphviz.engine.Rasterizer;
 import java.io.File;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Optional;
-import java.util.concurrent.TimeUnit;
 
 /**
- * Renders a view's DOT text to SVG with graphviz-java, choosing the engine that can do it:
- * Graphviz's own {@code dot} when it is on the PATH (fast; its timeout raised to
- * {@value #NATIVE_TIMEOUT_MINUTES} minutes from graphviz-java's 10 seconds), else the bundled
- * viz.js in J2V8 for DOT texts up to {@value #J2V8_MAX_DOT_CHARS} characters (above about 1.3
- * million it fails), else a refusal that says how to install Graphviz or which smaller view to pick.
+ * Renders a view's DOT text to SVG, choosing the engine that can do it: Graphviz's own {@code dot}
+ * when it is on the PATH, else the bundled viz.js in J2V8 for DOT texts up to
+ * {@value #J2V8_MAX_DOT_CHARS} characters (above about 1.3 million it fails), else a refusal that
+ * says how to install Graphviz or which smaller view to pick.
  *
- * <p>The DOT text goes straight to the engine (no parsing into graphviz-java's model). Every
- * failure of graphviz-java or J2V8 is caught and returned as {@link SvgResult.Failed}; logging goes
- * to slf4j-nop, so nothing is printed. J2V8 unpacks its native library into the home directory on
- * first use, and the JVM may warn once on stderr that the library could disable the stack guard
- * (a JVM message that only {@code -XX:-PrintWarnings} silences).
+ * <p>Every engine runs in a process of its own under a deadline ({@link #DEFAULT_DEADLINE} unless
+ * {@link #withDeadline} says otherwise): {@code dot} as a child process, viz.js in a child JVM
+ * ({@link LayoutWorker}), because work inside V8 cannot be interrupted from Java. When the
+ * deadline passes, the engine's process and all its descendants are ended and the result is
+ * {@link SvgResult.TimedOut}; nothing waits for an orphan. The DOT text goes to the engine's
+ * standard input and the SVG comes from its standard output. Every failure is returned as
+ * {@link SvgResult.Failed}, nothing is printed.
  */
 public final class SvgBackend {
     public static final int J2V8_MAX_DOT_CHARS = 1_200_000;
-    public static final int NATIVE_TIMEOUT_MINUTES = 10;
+    /** How long a layout may take unless the caller says otherwise. */
+    public static final Duration DEFAULT_DEADLINE = Duration.ofSeconds(60);
     private static final String INSTALL = "install Graphviz (apt-get install graphviz) so that pdagc can run dot";
 
     private final String searchPath;
+    private final Duration deadline;
 
     /** Looks for {@code dot} on this process's PATH. */
     public SvgBackend() {
@@ -39,7 +40,22 @@ public final class SvgBackend {
 
     /** Looks for {@code dot} on {@code searchPath} (directories separated as on the PATH). */
     public SvgBackend(String searchPath) {
+        this(searchPath, DEFAULT_DEADLINE);
+    }
+
+    private SvgBackend(String searchPath, Duration deadline) {
         this.searchPath = searchPath;
+        this.deadline = deadline;
+    }
+
+    /** The same backend, with every layout ended after {@code deadline}. */
+    public SvgBackend withDeadline(Duration deadline) {
+        if (deadline.isNegative() || deadline.isZero()) throw new IllegalArgumentException("a deadline must be positive: " + deadline);
+        return new SvgBackend(searchPath, deadline);
+    }
+
+    public Duration deadline() {
+        return deadline;
     }
 
     /** The {@code dot} executable on the search path, if there is one. */
@@ -55,50 +71,38 @@ public final class SvgBackend {
     /** Renders DOT texts; see {@link #prepare()}. */
     public interface Renderer {
         SvgResult render(String dot);
+
+        /** Ends what was started ahead for a text that will not come (the plan did not compile); idempotent. */
+        default void close() {}
     }
 
     /**
-     * A renderer whose engine starts now, on a thread of its own, while the caller goes on (the
-     * plan is still being compiled): starting viz.js in J2V8 takes about two seconds, laying out a
-     * few hundred nodes about one more. J2V8 binds a runtime to the thread that made it, so that
-     * thread also renders, once; the engine is closed afterwards. With {@code dot} on the PATH
-     * nothing starts early.
+     * A renderer whose engine starts now, while the caller goes on (the plan is still being
+     * compiled): starting viz.js in its JVM takes about two seconds. It renders one text; the
+     * deadline counts from the call to render. With {@code dot} on the PATH nothing starts early.
      */
     public Renderer prepare() {
         if (nativeDot().isPresent()) return this::render;
-        java.util.concurrent.ExecutorService worker = java.util.concurrent.Executors.newSingleThreadExecutor(r -> {
-            Thread t = new Thread(r, "pdagc-svg");
-            t.setDaemon(true);
-            return t;
-        });
-        java.util.concurrent.Future<GraphvizV8Engine> started = worker.submit(() -> {
-            GraphvizV8Engine engine = new GraphvizV8Engine();
-            // Laying out a two-node graph loads viz.js and makes its heap, of the size most views take.
-            engine.execute("digraph { a -> b }", Options.create().engine(Engine.DOT).format(Format.SVG).totalMemory(memoryFor(0)), Rasterizer.NONE);
-            return engine;
-        });
-        return dot -> {
-            try {
-                return worker.submit(() -> {
-                    GraphvizV8Engine engine;
-                    try {
-                        engine = started.get();
-                    } catch (java.util.concurrent.ExecutionException e) {
-                        return render(dot);   // starting failed: the plain path reports why
-                    }
-                    try {
-                        return dot.length() > J2V8_MAX_DOT_CHARS ? render(dot) : renderJ2v8(dot, engine);
-                    } finally {
-                        engine.close();
-                    }
-                }).get();
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                return new SvgResult.Failed("interrupted while laying out the view");
-            } catch (java.util.concurrent.ExecutionException e) {
-                return new SvgResult.Failed("the bundled renderer (viz.js in J2V8) failed: " + reason(e.getCause()));
-            } finally {
-                worker.shutdown();
+        ChildProcess worker;
+        try {
+            worker = ChildProcess.start(workerCommand());
+        } catch (IOException | RuntimeException e) {
+            return this::render;   // the plain path starts it again and reports why it cannot
+        }
+        return new Renderer() {
+            private boolean used;
+
+            @Override
+            public synchronized SvgResult render(String dot) {
+                if (used) return SvgBackend.this.render(dot);
+                used = true;
+                return dot.length() > J2V8_MAX_DOT_CHARS ? tooLarge(dot, worker) : j2v8(worker, dot);
+            }
+
+            @Override
+            public synchronized void close() {
+                if (!used) worker.abandon();
+                used = true;
             }
         };
     }
@@ -107,11 +111,7 @@ public final class SvgBackend {
     public SvgResult render(String dot) {
         Optional<Path> exe = nativeDot();
         if (exe.isPresent()) return renderNative(dot, exe.get());
-        if (dot.length() > J2V8_MAX_DOT_CHARS) {
-            return new SvgResult.Failed("this view's DOT text has " + dot.length()
-                    + " characters, more than the bundled renderer handles (" + J2V8_MAX_DOT_CHARS + "), and dot is not on the PATH: "
-                    + INSTALL + ", or pick a smaller view (" + View.SYNTAX + ")");
-        }
+        if (dot.length() > J2V8_MAX_DOT_CHARS) return tooLarge(dot, null);
         return renderJ2v8(dot);
     }
 
@@ -124,32 +124,69 @@ public final class SvgBackend {
         };
     }
 
+    private SvgResult tooLarge(String dot, ChildProcess started) {
+        if (started != null) started.abandon();
+        return new SvgResult.Failed("this view's DOT text has " + dot.length()
+                + " characters, more than the bundled renderer handles (" + J2V8_MAX_DOT_CHARS + "), and dot is not on the PATH: "
+                + INSTALL + ", or pick a smaller view (" + View.SYNTAX + ")");
+    }
+
+    /** Runs {@code dot -Tsvg} itself (no shell between), the text on its standard input. */
     private SvgResult renderNative(String dot, Path exe) {
+        ChildProcess.Outcome o;
         try {
-            GraphvizCmdLineEngine engine = new GraphvizCmdLineEngine(exe.toString())
-                    .searchPath(searchPath)
-                    .timeout(NATIVE_TIMEOUT_MINUTES, TimeUnit.MINUTES);
-            String svg = engine.execute(dot, Options.create().engine(Engine.DOT).format(Format.SVG), Rasterizer.NONE).asString();
-            return checked(svg, SvgEngine.NATIVE_DOT);
-        } catch (Exception | LinkageError e) {
+            o = ChildProcess.run(List.of(exe.toString(), "-Tsvg"), dot.getBytes(StandardCharsets.UTF_8), deadline);
+        } catch (IOException | RuntimeException e) {
             return new SvgResult.Failed("dot (" + exe + ") failed: " + reason(e));
         }
+        if (o.timedOut()) return new SvgResult.TimedOut(SvgEngine.NATIVE_DOT, deadline);
+        if (o.exit() != 0) {
+            return new SvgResult.Failed("dot (" + exe + ") failed: " + firstLines(o.stderr(), "exit status " + o.exit()));
+        }
+        return checked(new String(o.stdout(), StandardCharsets.UTF_8), SvgEngine.NATIVE_DOT);
     }
 
-    private static SvgResult renderJ2v8(String dot) {
-        return renderJ2v8(dot, null);
-    }
-
-    /** Renders with {@code started}, an engine already started on this thread, or a new one when null. */
-    private static SvgResult renderJ2v8(String dot, GraphvizV8Engine started) {
+    private SvgResult renderJ2v8(String dot) {
         try {
-            GraphvizV8Engine engine = started != null ? started : new GraphvizV8Engine();
-            Options options = Options.create().engine(Engine.DOT).format(Format.SVG).totalMemory(memoryFor(dot.length()));
-            return checked(engine.execute(dot, options, Rasterizer.NONE).asString(), SvgEngine.J2V8);
-        } catch (Exception | LinkageError e) {
-            return new SvgResult.Failed("the bundled renderer (viz.js in J2V8) failed: " + reason(e)
+            return j2v8(ChildProcess.start(workerCommand()), dot);
+        } catch (IOException | RuntimeException e) {
+            return new SvgResult.Failed("the bundled renderer (viz.js in J2V8) could not start: " + reason(e) + "; " + INSTALL);
+        }
+    }
+
+    private SvgResult j2v8(ChildProcess worker, String dot) {
+        ChildProcess.Outcome o = worker.finish(dot.getBytes(StandardCharsets.UTF_8), deadline);
+        if (o.timedOut()) return new SvgResult.TimedOut(SvgEngine.J2V8, deadline);
+        if (o.exit() != 0) {
+            return new SvgResult.Failed("the bundled renderer (viz.js in J2V8) failed: " + firstLines(o.stderr(), "exit status " + o.exit())
                     + "; " + INSTALL + ", or pick a smaller view");
         }
+        return checked(new String(o.stdout(), StandardCharsets.UTF_8), SvgEngine.J2V8);
+    }
+
+    /**
+     * The command that starts {@link LayoutWorker}: this JVM's {@code java} with this process's
+     * class path; a small heap (the SVG text and the DOT text are its largest objects; V8's own
+     * heap is outside it) and the quick start-up flags of the launcher.
+     */
+    static List<String> workerCommand() {
+        Path java = Path.of(System.getProperty("java.home"), "bin", "java");
+        List<String> cmd = new ArrayList<>(List.of(java.toString(), "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1", "-XX:-UsePerfData",
+                "-XX:-PrintWarnings", "-Xmx512m", "-cp", System.getProperty("java.class.path"), LayoutWorker.class.getName()));
+        return cmd;
+    }
+
+    /** The first lines of an engine's error output, without the JVM's warnings; {@code otherwise} when it said nothing. */
+    private static String firstLines(String stderr, String otherwise) {
+        List<String> lines = new ArrayList<>();
+        for (String line : stderr.strip().split("\\R")) {
+            if (line.isBlank() || line.contains("VM warning") || line.contains("execstack")) continue;
+            lines.add(line.strip());
+            if (lines.size() == 3) break;
+        }
+        String text = String.join("; ", lines);
+        if (text.length() > 600) text = text.substring(0, 600) + "...";
+        return text.isEmpty() ? otherwise : text;
     }
 
     /**
@@ -169,7 +206,7 @@ public final class SvgBackend {
         return new SvgResult.Failed(engine.description() + " returned something that is not SVG: " + start);
     }
 
-    private static String reason(Throwable e) {
+    static String reason(Throwable e) {
         StringBuilder b = new StringBuilder();
         for (Throwable t = e; t != null && b.length() < 600; t = t.getCause()) {
             String m = t.getMessage();

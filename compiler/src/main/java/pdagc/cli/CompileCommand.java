@@ -34,7 +34,7 @@ final class CompileCommand implements Callable<Integer> {
     @Option(names = {"-o", "--output"}, paramLabel = "OUT", description = "output file (default: stdout for text; FILE's stem + .svg for svg); for java, a directory")
     Path output;
 
-    @Option(names = "--view", paramLabel = "VIEW", description = "for dot/svg: whole, roles, gpu:N or layer:N (default: the largest that stays readable)")
+    @Option(names = "--view", paramLabel = "VIEW", description = "for dot/svg: whole, roles, roles:layer:N, gpu:N or layer:N (default: the first of whole, roles, roles:layer:0, gpu:0 that fits the budget)")
     String view;
 
     @Option(names = "--deploy", paramLabel = "NAME", description = "which deploy of FILE to compile, when it has several")
@@ -43,8 +43,15 @@ final class CompileCommand implements Callable<Integer> {
     @Option(names = "--print-ir-after", paramLabel = "PASS", description = "print the IR after PASS (lower, sharding-propagation, insert-collectives, or all) to stderr")
     List<String> printIrAfter = List.of();
 
-    @Option(names = "--budget", paramLabel = "N", description = "the most nodes a drawing may have (default: ${DEFAULT-VALUE})")
-    int budget = pdagc.backend.Views.DEFAULT_BUDGET;
+    @Option(names = "--budget", paramLabel = "N", description = "for dot/svg: the most nodes a drawing may lay out, and "
+            + pdagc.backend.Views.EDGES_PER_NODE + " x N edges (default: " + pdagc.backend.Views.DEFAULT_BUDGET + ")")
+    Integer budget;
+
+    @Option(names = "--layout-timeout", paramLabel = "SECONDS", description = "for svg: how long the layout may take before it is ended (default: 60)")
+    Double layoutTimeout;
+
+    @Option(names = "--layout-engine", paramLabel = "ENGINE", description = "for svg: dot (Graphviz on the PATH), viz (the bundled viz.js) or auto (default: dot when it is on the PATH)")
+    String layoutEngine;
 
     CompileCommand(PrintWriter out, java.io.OutputStream rawOut, PrintWriter err) {
         this.out = out;
@@ -69,19 +76,24 @@ final class CompileCommand implements Callable<Integer> {
         }
         Optional<Emitter> emitter = Emitter.forFormat(emit, err);
         if (emit != null && emitter.isEmpty()) return Main.USAGE;
-        emitter.ifPresent(Emitter::prepare);
+        Optional<Emitter.Drawing> drawing = Emitter.Drawing.of(emit, view, budget, layoutTimeout, layoutEngine, err);
+        if (drawing.isEmpty()) return Main.USAGE;
+        emitter.ifPresent(e -> e.prepare(drawing.get()));
         Optional<Prefetch.Result> early = passes.isEmpty() ? Prefetch.take("compile", file, deploy) : Optional.empty();
         Compiler compiler = early.map(Prefetch.Result::compiler).orElseGet(() -> new Compiler(passes));
         @SuppressWarnings("unchecked")
         Optional<MaterializedPlan> plan = early.isPresent() ? (Optional<MaterializedPlan>) early.get().value() : compiler.compile(file, Reporting.display(file), deploy);
         compiler.irText().values().forEach(err::print);
         int code = Reporting.report(compiler.diagnostics(), err);
-        if (code != Main.OK || plan.isEmpty()) return code == Main.OK ? Main.INPUT_ERRORS : code;
+        if (code != Main.OK || plan.isEmpty()) {
+            emitter.ifPresent(Emitter::close);
+            return code == Main.OK ? Main.INPUT_ERRORS : code;
+        }
         if (emitter.isEmpty()) {
             out.println(Summary.of(plan.get()));
             return Main.OK;
         }
         out.flush();
-        return emitter.get().emit(plan.get(), file, output, view, budget, rawOut, err);
+        return emitter.get().emit(plan.get(), file, output, drawing.get(), rawOut, err);
     }
 }

@@ -6,15 +6,20 @@ import java.io.PrintWriter;
 import java.io.Writer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import pdagc.backend.DotBackend;
 import pdagc.backend.JsonBackend;
 import pdagc.backend.ReportBackend;
 import pdagc.backend.SvgBackend;
+import pdagc.backend.SvgEngine;
 import pdagc.backend.SvgResult;
 import pdagc.backend.ViewResult;
 import pdagc.backend.Views;
+import pdagc.diag.Diags;
+import pdagc.diag.Diagnostics;
 import pdagc.driver.MaterializedPlan;
 import pdagc.partition.InsertCollectives;
 import pdagc.spmd.IrText;
@@ -49,29 +54,91 @@ final class Emitter {
         return Path.of((dot > 0 ? name.substring(0, dot) : name) + ".svg");
     }
 
+    /**
+     * The options of a drawing: the view (null: choose one), the budget, the layout's deadline and
+     * engine ({@code auto}, {@code dot}, {@code viz}). They apply to drawings only: given with
+     * another format, or with none, they are a usage error rather than silently ignored.
+     */
+    record Drawing(String view, int budget, Duration deadline, String engine) {
+        static final List<String> ENGINES = List.of("auto", "dot", "viz");
+
+        static Optional<Drawing> of(String format, String view, Integer budget, Double seconds, String engine, PrintWriter err) {
+            boolean drawing = "dot".equals(format) || "svg".equals(format);
+            List<String> given = new ArrayList<>();
+            if (view != null) given.add("--view");
+            if (budget != null) given.add("--budget");
+            if (!drawing && !given.isEmpty()) {
+                err.println("error: " + String.join(" and ", given) + (given.size() == 1 ? " applies" : " apply") + " to drawings only (--emit dot or --emit svg), not to "
+                        + (format == null ? "the summary" : "--emit " + format));
+                return Optional.empty();
+            }
+            List<String> layout = new ArrayList<>();
+            if (seconds != null) layout.add("--layout-timeout");
+            if (engine != null) layout.add("--layout-engine");
+            if (!"svg".equals(format) && !layout.isEmpty()) {
+                err.println("error: " + String.join(" and ", layout) + (layout.size() == 1 ? " applies" : " apply") + " to SVG only (--emit svg): "
+                        + (format == null ? "the summary" : "--emit " + format) + " lays nothing out");
+                return Optional.empty();
+            }
+            if (budget != null && budget < 1) {
+                err.println("error: --budget must be at least 1, found " + budget);
+                return Optional.empty();
+            }
+            if (seconds != null && !(seconds > 0 && seconds <= 86_400)) {
+                err.println("error: --layout-timeout must be a number of seconds above 0 and at most 86400, found " + seconds);
+                return Optional.empty();
+            }
+            if (engine != null && !ENGINES.contains(engine)) {
+                err.println("error: unknown layout engine `" + engine + "`; engines are: " + String.join(", ", ENGINES));
+                return Optional.empty();
+            }
+            Duration deadline = seconds == null ? SvgBackend.DEFAULT_DEADLINE : Duration.ofNanos(Math.max(1, Math.round(seconds * 1e9)));
+            return Optional.of(new Drawing(view, budget == null ? Views.DEFAULT_BUDGET : budget, deadline, engine == null ? "auto" : engine));
+        }
+
+        /** The backend these options ask for: {@code viz} never looks for {@code dot}. */
+        SvgBackend backend() {
+            SvgBackend b = engine.equals("viz") ? new SvgBackend("") : new SvgBackend();
+            return b.withDeadline(deadline);
+        }
+
+        /** The deadline as a user writes it: {@code 60 s}, {@code 0.5 s}. */
+        String deadlineText() {
+            double s = deadline.toNanos() / 1e9;
+            return (s == Math.rint(s) ? Long.toString((long) s) : Double.toString(s)) + " s";
+        }
+    }
+
     private SvgBackend.Renderer renderer;
 
     /** Starts what the format needs ahead of the compilation: the SVG layout engine, which is slow to start. */
-    void prepare() {
-        if (format.equals("svg")) renderer = new SvgBackend().prepare();
+    void prepare(Drawing options) {
+        if (format.equals("svg") && !options.engine().equals("dot")) renderer = options.backend().prepare();
     }
 
-    int emit(MaterializedPlan plan, Path input, Path output, String view, int budget, OutputStream stdout, PrintWriter err) {
+    /** Ends what {@link #prepare} started, when nothing will be drawn. */
+    void close() {
+        if (renderer != null) renderer.close();
+    }
+
+    int emit(MaterializedPlan plan, Path input, Path output, Drawing drawing, OutputStream stdout, PrintWriter err) {
         Path target = output != null ? output : defaultOutput(input);
         return switch (format) {
             case "ir" -> OutputFiles.write(target, input, o -> o.write(IrText.spmd(InsertCollectives.NAME, plan.spmd()).getBytes(StandardCharsets.UTF_8)), stdout, err);
             case "json" -> pdagc.driver.Timings.time("json", () -> OutputFiles.write(target, input, o -> JsonBackend.write(plan.dag(), plan.analysis(), o), stdout, err));
             case "report" -> OutputFiles.write(target, input,
                     o -> o.write(ReportBackend.render(plan.deployment(), plan.dag(), plan.analysis()).getBytes(StandardCharsets.UTF_8)), stdout, err);
-            case "dot", "svg" -> drawing(plan, input, target, view, budget, stdout, err);
+            case "dot", "svg" -> drawing(plan, input, target, drawing, stdout, err);
             case "java" -> JavaOutput.emit(plan, output, err);
             default -> throw new IllegalStateException("format list and emitter disagree on " + format);
         };
     }
 
-    private int drawing(MaterializedPlan plan, Path input, Path target, String view, int budget, OutputStream stdout, PrintWriter err) {
-        ViewResult chosen = view == null ? Views.choose(plan.dag(), budget) : Views.request(plan.dag(), view, budget);
+    private int drawing(MaterializedPlan plan, Path input, Path target, Drawing options, OutputStream stdout, PrintWriter err) {
+        String view = options.view();
+        ViewResult chosen = view == null ? Views.choose(plan.dag(), options.budget()) : Views.request(plan.dag(), view, options.budget());
         if (chosen instanceof ViewResult.Refused refused) {
+            close();
             err.println("error: " + refused.message());
             return Main.USAGE;
         }
@@ -80,11 +147,21 @@ final class Emitter {
         if (format.equals("dot")) {
             return OutputFiles.write(target, input, o -> {
                 Writer w = new OutputStreamWriter(o, StandardCharsets.UTF_8);
-                DotBackend.write(plan.dag(), shown.selection(), w);
+                DotBackend.write(plan.dag(), shown.selection(), shown.layout(), w);
                 w.flush();
             }, stdout, err);
         }
-        SvgResult svg = (renderer != null ? renderer : new SvgBackend().prepare()).render(DotBackend.render(plan.dag(), shown.selection()));
+        String dot = DotBackend.render(plan.dag(), shown.selection(), shown.layout());
+        SvgResult svg = pdagc.driver.Timings.time("layout", () -> options.engine().equals("dot")
+                ? options.backend().render(dot, SvgEngine.NATIVE_DOT)
+                : (renderer != null ? renderer : options.backend().prepare()).render(dot));
+        if (svg instanceof SvgResult.TimedOut late) {
+            Diagnostics d = new Diagnostics();
+            d.add(Diags.layoutTimedOut(plan.deployment().span(), shown.selection().view().spec(), shown.layout().nodes(),
+                    shown.layout().edges(), late.engine().description(), options.deadlineText()));
+            Reporting.report(d, err, "could not draw");
+            return Main.USAGE;
+        }
         if (svg instanceof SvgResult.Failed failed) {
             err.println("error: " + failed.message());
             return Main.USAGE;

@@ -13,7 +13,8 @@ import pdagc.driver.Compiler;
  * its command model: on a 2-core machine that set-up (about 0.13 s) and the front end then run side
  * by side. Only two forms are recognised, whose compilation the arguments fix: {@code check FILE}
  * (one file) and {@code FILE} followed only by options that do not change the compilation
- * ({@code --emit}, {@code -o}/{@code --output}, {@code --view}, {@code --budget}, {@code --deploy}).
+ * ({@code --emit}, {@code -o}/{@code --output}, {@code --view}, {@code --budget}, {@code --deploy},
+ * {@code --layout-timeout}, {@code --layout-engine}).
  * A command takes the result only when it asks for exactly that compilation (the same form, file
  * and deploy) and compiles by itself otherwise. The early compilation prints nothing (a compiler
  * only collects diagnostics), so what the user sees is the same either way.
@@ -22,7 +23,8 @@ final class Prefetch {
     /** The compiler that ran, and what it returned: {@code List<MaterializedPlan>} for check, {@code Optional<MaterializedPlan>} for compile. */
     record Result(Compiler compiler, Object value) {}
 
-    private static final Set<String> COMPILE_OPTIONS = Set.of("--emit", "-o", "--output", "--view", "--budget", "--deploy");
+    private static final Set<String> COMPILE_OPTIONS = Set.of("--emit", "-o", "--output", "--view", "--budget", "--deploy",
+            "--layout-timeout", "--layout-engine");
 
     private static Prefetch pending;
 

@@ -87,6 +87,7 @@ public enum Code {
     E0505("E0505", "the per-GPU DAG would have %s nodes and %s edges, over pdagc's budget of 50,000,000 nodes"),
     E0506("E0506", "one GPU of each pipeline stage would run %s nodes, over pdagc's budget of %s"),
     W0504("W0504", "requirement `%s` is not evaluated: %s", Severity.WARNING),
+    E0507("E0507", "laying out view %s (%s nodes, %s edges) with %s took longer than %s"),
 
     // ---- importing model configs and counting models (E06xx)
     E0601("E0601", "%s is not a JSON object: %s"),

@@ -782,6 +782,18 @@ public final class Diags {
                 .help("plan fewer micro-batches or pipeline stages: the schedule's costs repeat from one micro-batch to the next");
     }
 
+    /**
+     * A drawing whose layout ran past its deadline; {@code engine} as {@code SvgEngine} describes
+     * it, {@code deadline} as the user would write it ({@code 60 s}).
+     */
+    public static Diagnostic.Builder layoutTimedOut(Span deploymentAt, String view, int nodes, int edges, String engine, String deadline) {
+        return of(Code.E0507, deploymentAt, view, nodes, edges, engine, deadline)
+                .label("the drawing of this deployment")
+                .note("the layout engine and every process it started were ended; no file was written")
+                .help("draw a smaller view (`--view roles:layer:0`, `--view gpu:0`), write the DOT text with `--emit dot` and lay it"
+                        + " out elsewhere, or allow more time with `--layout-timeout SECONDS`");
+    }
+
     // ---- E06xx: importing model configs and counting models
 
     private static final String GIVE_CONFIG = "give the model's config.json from its Hugging Face repository";

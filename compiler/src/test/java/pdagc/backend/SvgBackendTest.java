@@ -61,7 +61,7 @@ class SvgBackendTest {
 
     @Test
     void prefersDotOnThePathAndReportsIt(@TempDir Path bin) throws IOException {
-        fakeDot(bin, "{ echo '<svg xmlns=\"http://www.w3.org/2000/svg\"><!-- fake dot -->'; cat \"$in\" | wc -l; echo '</svg>'; } > \"$out\"");
+        fakeDot(bin, "[ \"$*\" = -Tsvg ] || exit 9; echo '<svg xmlns=\"http://www.w3.org/2000/svg\"><!-- fake dot -->'; wc -l; echo '</svg>'");
         SvgBackend backend = new SvgBackend(bin.toString());
         assertEquals(Optional.of(bin.resolve("dot")), backend.nativeDot());
         SvgResult.Rendered svg = assertInstanceOf(SvgResult.Rendered.class, backend.render("digraph { a -> b }\n"));
@@ -71,9 +71,10 @@ class SvgBackendTest {
 
     @Test
     void reportsAFailingDot(@TempDir Path bin) throws IOException {
-        fakeDot(bin, "echo 'Error: syntax error in line 1' >&2; exit 1");
+        fakeDot(bin, "cat >/dev/null; echo 'Error: syntax error in line 1' >&2; exit 1");
         SvgResult.Failed failed = assertInstanceOf(SvgResult.Failed.class, new SvgBackend(bin.toString()).render("digraph {"));
         assertTrue(failed.message().startsWith("dot ("), failed.message());
+        assertTrue(failed.message().endsWith("failed: Error: syntax error in line 1"), failed.message());
     }
 
     @Test
@@ -98,11 +99,10 @@ class SvgBackendTest {
         assertEquals(1 << 30, SvgBackend.memoryFor(1_107_926));
     }
 
-    /** A stand-in {@code dot}: finds its input file and {@code -o} output among the arguments, then runs {@code body}. */
-    private static void fakeDot(Path bin, String body) throws IOException {
+    /** A stand-in {@code dot}, a shell script that runs {@code body}: the DOT text on its standard input, the SVG to its standard output. */
+    static void fakeDot(Path bin, String body) throws IOException {
         Path dot = bin.resolve("dot");
-        Files.writeString(dot, "#!/bin/sh\nfor a in \"$@\"; do case \"$a\" in -o*) out=\"${a#-o}\";; *.dot) in=\"$a\";; esac; done\n"
-                + body + "\n");
+        Files.writeString(dot, "#!/bin/sh\n" + body + "\n");
         Files.setPosixFilePermissions(dot, PosixFilePermissions.fromString("rwxr-xr-x"));
     }
 }

@@ -60,7 +60,8 @@ class UiTest {
             Code.E0004, "needs a file that exists but cannot be read (a permission), which git cannot keep; "
                     + "a missing import is E0101, and a missing command-line file is not a case",
             Code.E0308, "`check` checks every deploy; only `compile --deploy NAME` names one",
-            Code.E0312, "`check` checks every deploy; only an output of one deploy needs a choice (MultipleDeploysTest)");
+            Code.E0312, "`check` checks every deploy; only an output of one deploy needs a choice (MultipleDeploysTest)",
+            Code.E0507, "only an SVG drawing is laid out, and `check` draws nothing (DrawingOptionsTest)");
 
     /** The outcome of one run: exit code and stderr, with the repository root stripped. */
     record Outcome(int exit, String stderr) {}
