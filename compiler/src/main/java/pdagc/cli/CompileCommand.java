@@ -79,6 +79,7 @@ final class CompileCommand implements Callable<Integer> {
         Optional<Emitter.Drawing> drawing = Emitter.Drawing.of(emit, view, budget, layoutTimeout, layoutEngine, err);
         if (drawing.isEmpty()) return Main.USAGE;
         emitter.ifPresent(e -> e.prepare(drawing.get()));
+        if (emit == null && deploy == null && passes.isEmpty()) return summaries();
         Optional<Prefetch.Result> early = passes.isEmpty() ? Prefetch.take("compile", file, deploy) : Optional.empty();
         Compiler compiler = early.map(Prefetch.Result::compiler).orElseGet(() -> new Compiler(passes));
         @SuppressWarnings("unchecked")
@@ -95,5 +96,21 @@ final class CompileCommand implements Callable<Integer> {
         }
         out.flush();
         return emitter.get().emit(plan.get(), file, output, drawing.get(), rawOut, err);
+    }
+
+    /** The summary of every deploy of the file, as {@code check} compiles them (one output per deploy needs none). */
+    private int summaries() {
+        Optional<Prefetch.Result> early = Prefetch.take("summary", file, null);
+        Compiler compiler = early.map(Prefetch.Result::compiler).orElseGet(() -> new Compiler(Set.of()));
+        @SuppressWarnings("unchecked")
+        List<MaterializedPlan> plans = early.isPresent() ? (List<MaterializedPlan>) early.get().value() : compiler.check(file, Reporting.display(file));
+        int code = Reporting.report(compiler.diagnostics(), err);
+        if (code != Main.OK) return code;
+        if (plans.isEmpty()) return Main.INPUT_ERRORS;
+        for (int i = 0; i < plans.size(); i++) {
+            if (i > 0) out.println();
+            out.println(Summary.of(plans.get(i)));
+        }
+        return Main.OK;
     }
 }

@@ -11,16 +11,21 @@ import pdagc.driver.Compiler;
 /**
  * The compilation a command line asks for, started on a thread of its own before picocli builds
  * its command model: on a 2-core machine that set-up (about 0.13 s) and the front end then run side
- * by side. Only two forms are recognised, whose compilation the arguments fix: {@code check FILE}
- * (one file) and {@code FILE} followed only by options that do not change the compilation
+ * by side. Only these forms are recognised, whose compilation the arguments fix: {@code check FILE}
+ * (one file), and {@code FILE} followed only by options that do not change the compilation
  * ({@code --emit}, {@code -o}/{@code --output}, {@code --view}, {@code --budget}, {@code --deploy},
- * {@code --layout-timeout}, {@code --layout-engine}).
+ * {@code --layout-timeout}, {@code --layout-engine}): with {@code --emit} or {@code --deploy} it
+ * compiles one deploy, without both it is the summary of every deploy, compiled as {@code check}
+ * compiles them.
  * A command takes the result only when it asks for exactly that compilation (the same form, file
  * and deploy) and compiles by itself otherwise. The early compilation prints nothing (a compiler
  * only collects diagnostics), so what the user sees is the same either way.
  */
 final class Prefetch {
-    /** The compiler that ran, and what it returned: {@code List<MaterializedPlan>} for check, {@code Optional<MaterializedPlan>} for compile. */
+    /**
+     * The compiler that ran, and what it returned: {@code List<MaterializedPlan>} for check and
+     * summary (every deploy), {@code Optional<MaterializedPlan>} for compile (one deploy).
+     */
     record Result(Compiler compiler, Object value) {}
 
     private static final Set<String> COMPILE_OPTIONS = Set.of("--emit", "-o", "--output", "--view", "--budget", "--deploy",
@@ -62,6 +67,7 @@ final class Prefetch {
         }
         if (args.length == 0 || !plainArgument(args[0]) || subcommands.contains(args[0])) return null;
         String deploy = null;
+        boolean emits = false;
         for (int i = 1; i < args.length; i++) {
             String a = args[i];
             String name = a.contains("=") ? a.substring(0, a.indexOf('=')) : a;
@@ -74,9 +80,17 @@ final class Prefetch {
                 value = args[++i];
             }
             if (name.equals("--deploy")) deploy = value;
+            if (name.equals("--emit")) emits = true;
         }
         Path f = path(args[0]);
         if (f == null) return null;
+        if (!emits && deploy == null) {
+            // The plain summary covers every deploy of the file, compiled as `check` compiles them.
+            return new Prefetch("summary", f, null, new FutureTask<>(() -> {
+                Compiler c = new Compiler(Set.of());
+                return new Result(c, c.check(f, Reporting.display(f)));
+            }));
+        }
         String only = deploy;
         return new Prefetch("compile", f, only, new FutureTask<>(() -> {
             Compiler c = new Compiler(Set.of());
@@ -97,7 +111,7 @@ final class Prefetch {
     }
 
     /**
-     * The early result of compiling {@code file} in {@code form} ("check" or "compile") with
+     * The early result of compiling {@code file} in {@code form} ("check", "summary" or "compile") with
      * {@code deploy}, once; empty when none was started for exactly that, or it failed.
      */
     static synchronized Optional<Result> take(String form, Path file, String deploy) {

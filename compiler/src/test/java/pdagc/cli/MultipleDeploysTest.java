@@ -12,7 +12,10 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import pdagc.Repo;
 
-/** A file with several deploys: an output names one with --deploy; without it, E0312 lists them. */
+/**
+ * A file with several deploys: an output names one with --deploy; without it, E0312 lists them.
+ * The plain summary needs no choice: it covers every deploy.
+ */
 class MultipleDeploysTest {
     static final String FILE = Repo.file("examples/mixtral_8x7b_ep_tp.pdag").toString();
 
@@ -27,5 +30,20 @@ class MultipleDeploysTest {
         assertEquals(0, Main.run(new String[] {FILE, "--deploy", "MixtralDecode", "--emit", "json", "-o", out.toString()},
                 new PrintWriter(new StringWriter()), new PrintWriter(err)), err.toString());
         assertTrue(Files.readString(out).contains("\"deployment\":\"MixtralDecode\""));
+    }
+
+    @Test
+    void thePlainSummaryCoversEveryDeploy() {
+        StringWriter out = new StringWriter();
+        StringWriter err = new StringWriter();
+        assertEquals(0, Main.run(new String[] {FILE}, new PrintWriter(out), new PrintWriter(err)), err.toString());
+        assertEquals("", err.toString());
+        String text = out.toString();
+        assertTrue(text.startsWith("deploy MixtralPrefill: 16 GPUs"), text);
+        assertTrue(text.contains("\n\ndeploy MixtralDecode: 16 GPUs"), text);
+        assertTrue(text.contains("TTFT") && text.contains("time per output token"), text);
+        out = new StringWriter();
+        assertEquals(0, Main.run(new String[] {FILE, "--deploy", "MixtralDecode"}, new PrintWriter(out), new PrintWriter(new StringWriter())));
+        assertTrue(out.toString().startsWith("deploy MixtralDecode:") && !out.toString().contains("MixtralPrefill"), out.toString());
     }
 }
