@@ -37,7 +37,9 @@ public final class DiagnosticRenderer {
         out.append(d.severity().label()).append('[').append(d.code().id()).append("]: ").append(d.message()).append('\n');
         Span span = d.span();
         String gutter = " ".repeat(String.valueOf(lastLine(d)).length());
-        out.append(gutter).append("--> ").append(span.location()).append('\n');
+        // A file with no text (one that could not be read, or an empty one) has no line to quote:
+        // the location is the file alone.
+        out.append(gutter).append("--> ").append(hasText(span) ? span.location() : span.file().displayName()).append('\n');
         quote(out, gutter, d.primary(), '^', null);
         Span previous = span;
         for (Label label : d.secondary()) {
@@ -54,6 +56,10 @@ public final class DiagnosticRenderer {
             out.append(gutter).append(" = help: ").append(d.help()).append('\n');
         }
         return out.toString();
+    }
+
+    private static boolean hasText(Span span) {
+        return !span.file().text().isEmpty();
     }
 
     private static int lastLine(Diagnostic d) {
@@ -77,7 +83,7 @@ public final class DiagnosticRenderer {
      */
     private static void quote(StringBuilder out, String gutter, Label label, char mark, Span previous) {
         Span span = label.span();
-        if (span.isNone()) return;
+        if (span.isNone() || !hasText(span)) return;
         int line = span.line();
         int length = span.file().lineLength(line);
         int col = Math.min(span.column() - 1, length);
