@@ -65,7 +65,7 @@ final class VerifyCommand implements Callable<Integer> {
                 String which = plan.servingSteps().isEmpty() ? "" : " (" + step.deployment().workload().phase().keyword() + " step of serving workload "
                         + step.deployment().workload().name() + ")";
                 out.println("verify " + step.deployment().name() + which + " on " + step.spmd().mesh().size() + " GPUs, mesh " + step.spmd().mesh()
-                        + ", shrunk to tiny shapes:");
+                        + ", at tiny shapes:");
                 for (String n : notes.getOrDefault(step.deployment(), List.of())) out.println("  " + n);
                 Verify.Report report = step.verify(seed);
                 out.println("  " + report.summary() + "; tolerance " + Verify.TOLERANCE + " x max(1, |value|)");

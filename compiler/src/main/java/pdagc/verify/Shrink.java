@@ -22,11 +22,13 @@ import pdagc.sem.StrategySpec;
 import pdagc.sem.WorkloadSpec;
 
 /**
- * Shrinks a deployment to tiny shapes that keep every divisibility its strategy needs, on the same
+ * Sizes a deployment down to tiny shapes that keep every divisibility its strategy needs, on the same
  * mesh: tp divides the heads, key/value heads, FFN widths and vocabulary; ep divides the experts;
  * the batch splits over the data-parallel axes. Query heads per key/value group, the top-k and
  * first dense layers are kept where small; at most two layers of each kind remain. Shared-expert
- * widths, learned positions and latent-attention ranks shrink too, where the model has them.
+ * widths, learned positions and latent-attention ranks shrink too, where the model has them. The
+ * batch is set by the split, not shrunk: two sequences for each way it splits (one beyond 16
+ * ways), so a small batch can grow, and the notes say so.
  */
 public final class Shrink {
     private Shrink() {}
@@ -48,13 +50,24 @@ public final class Shrink {
         long n = splitting(d);
         long kvFull = m.param("kv_heads");
         long kv = keep(kvFull, n, 2);
-        set(p, notes, "kv_heads", kv, why(kvFull, kv, n));
         long heads = grouped(m.param("heads"), kvFull, kv, n);
-        set(p, notes, "heads", heads, (heads / kv) + " query heads per key/value head; " + why(m.param("heads"), heads, n));
+        // Latent attention (a kv_lora_rank) reads no key/value heads: kv_heads shrinks as before,
+        // unreported. Elsewhere, each query head group keeps its size where small.
+        boolean latent = m.param("kv_lora_rank") > 0;
+        if (latent) {
+            p.put("kv_heads", kv);
+            set(p, notes, "heads", heads, why(m.param("heads"), heads, n));
+        } else {
+            set(p, notes, "kv_heads", kv, why(kvFull, kv, n));
+            long group = heads / kv;
+            set(p, notes, "heads", heads, group + (group == 1 ? " query head" : " query heads") + " per key/value head; " + why(m.param("heads"), heads, n));
+        }
         shrink(p, notes, m, "head_dim", 4, n);
         shrink(p, notes, m, "hidden", 8, n);
         shrink(p, notes, m, "ffn", 4, n);
-        shrink(p, notes, m, "expert_ffn", 4, n);
+        // Dense models carry expert_ffn (it defaults to ffn) but never read it: shrunk alike, unreported.
+        if (m.isMoe()) shrink(p, notes, m, "expert_ffn", 4, n);
+        else if (m.param("expert_ffn") > 0) p.put("expert_ffn", keep(m.param("expert_ffn"), n, 4));
         shrink(p, notes, m, "vocab", 8, n);
         if (m.isMoe()) {
             long experts = keep(m.experts(), n, 2);
@@ -105,10 +118,13 @@ public final class Shrink {
         long unit = (long) (s.sequenceParallel() ? tp : 1) * mesh.size(MeshAxes.CP);
         long seq = decode ? 1 : unit * Math.max(1, (4 + unit - 1) / unit);
         long context = decode ? 5 : seq;
-        notes.add("batch " + w.batch() + " -> " + batch + " (splits " + ways + " ways over the data-parallel axes"
-                + (s.pipeline().microBatches() > 1 ? " and micro-batches" : "") + ")");
-        notes.add((decode ? "context " + w.context() + " -> " + context : "seq " + w.seq() + " -> " + seq)
-                + (unit > 1 && !decode ? " (a multiple of the " + unit + " ranks that split the sequence)" : " (small)"));
+        long each = batch / ways;
+        String over = s.pipeline().microBatches() > 1 ? (mesh.size(MeshAxes.BATCH) > 1 ? "the data-parallel axes and micro-batches" : "micro-batches")
+                : "the data-parallel axes";
+        notes.add(change("batch", w.batch(), batch) + each + (each == 1 ? " sequence" : " sequences")
+                + (ways == 1 ? "; no data-parallel axis splits it)" : " for each of the " + ways + " parts it splits into over " + over + ")"));
+        notes.add((decode ? change("context", w.context(), context) : change("seq", w.seq(), seq))
+                + (unit > 1 && !decode ? "a multiple of the " + unit + " ranks that split the sequence)" : "small)"));
         if (m.param("positions") > 0) {
             set(p, notes, "positions", Math.max(8, decode ? context + 1 : seq), "holds every position of the tiny workload");
         }
@@ -196,5 +212,10 @@ public final class Shrink {
     private static void set(Map<String, Long> p, List<String> notes, String key, long value, String why) {
         Long old = p.put(key, value);
         if (old == null || old != value) notes.add(key + " " + old + " -> " + value + " (" + why + ")");
+    }
+
+    /** {@code batch 8 -> 16 (}, or {@code batch 32 (unchanged: } where the size stays. */
+    private static String change(String key, long from, long to) {
+        return from == to ? key + " " + from + " (unchanged: " : key + " " + from + " -> " + to + " (" + (to > from ? "larger: " : "");
     }
 }
