@@ -45,6 +45,7 @@ public enum Code {
     E0216("E0216", "a serving workload (`input`, `output`) does not take `%s`"),
     E0217("E0217", "`output` without `input`: a serving workload needs the prompt's length"),
     E0218("E0218", "invalid value for `%s`: %s"),
+    W0219("W0219", "`seq` is ignored in decode: a decode step runs one new token per sequence", Severity.WARNING),
 
     // ---- deployments and strategies (E03xx)
     E0301("E0301", "no deployment to compile in %s"),
@@ -53,7 +54,7 @@ public enum Code {
     E0304("E0304", "unknown mesh axis `%s`"),
     E0305("E0305", "mesh axis `%s` is given twice"),
     E0306("E0306", "%s is not supported yet"),
-    E0307("E0307", "%s GPUs do not fill whole nodes of %s"),
+    W0307("W0307", "%s GPUs do not fill whole nodes of %s: the last node holds %s", Severity.WARNING),
     E0308("E0308", "deployment `%s` not found; this file declares: %s"),
     W0309("W0309", "%s group of %s GPUs spans %s nodes of %s GPUs", Severity.WARNING),
     W0310("W0310", "1F1B with %s micro-batches for %s pipeline stages never fills the pipeline", Severity.WARNING),
@@ -99,6 +100,7 @@ public enum Code {
     E0607("E0607", "no model in %s"),
     W0608("W0608", "%s is not modelled: attention spans the whole sequence and the KV cache holds every token", Severity.WARNING),
     W0609("W0609", "only the language model (`text_config`) of this `%s` config is imported", Severity.WARNING),
+    W0610("W0610", "the checkpoint's quantization (%s) is not modelled: the model is counted in elements, and costed in the workload's `dtype`", Severity.WARNING),
 
     // ---- invariants of generated plans (E09xx); seeing one is a compiler bug
     E0901("E0901", "plan validation failed: %s");

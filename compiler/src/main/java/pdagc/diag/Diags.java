@@ -153,6 +153,13 @@ public final class Diags {
                 .help(input ? "`input 1` is the shortest prompt" : "`output 1` is the prefill alone, which gives the first token");
     }
 
+    // ---- W0219: a property that the workload's phase does not read
+
+    public static Diagnostic.Builder seqIgnoredInDecode(Span seqAt, Span phaseAt) {
+        return of(Code.W0219, seqAt).label("not used by decode").secondary(phaseAt, "the workload decodes")
+                .help("the tokens already in the KV cache are `context`; remove `seq`, or write `phase prefill` to process `seq` tokens");
+    }
+
     // ---- E0401: shapes that do not fit
 
     /** {@code declared}: the parameter's shape as written, with its values where they are not literal. */
@@ -641,8 +648,15 @@ public final class Diags {
                 .label("needed by this operation").secondary(producerAt, "produced here");
     }
 
+    /** A partial last node: allowed, and costed as it is. */
     public static Diagnostic.Builder nodesNotFilled(Span countAt, int gpus, int perNode) {
-        return of(Code.E0307, countAt, gpus, perNode).label("not a multiple of per_node");
+        int nodes = (gpus + perNode - 1) / perNode;
+        int last = gpus - (nodes - 1) * perNode;
+        String lastGpus = last == 1 ? "GPU " + (gpus - 1) : "GPUs " + (gpus - last) + "-" + (gpus - 1);
+        return of(Code.W0307, countAt, gpus, perNode, last == 1 ? "1 GPU" : last + " GPUs").label("not a multiple of per_node")
+                .note("GPUs are numbered node by node: " + lastGpus + " share node " + (nodes - 1) + " of " + nodes
+                        + "; a collective whose GPUs are all in one node is costed at NVLink's bandwidth and latency, any other at the"
+                        + " network's (`network`, per GPU), as in full nodes");
     }
 
     public static Diagnostic.Builder deploymentNotFound(Span at, String name, List<String> declared) {
@@ -858,6 +872,15 @@ public final class Diags {
     /** {@code found}: the field's value as written; {@code note}: what it changes. */
     public static Diagnostic.Builder notModelled(Span at, String field, String what, String found, String note) {
         return of(Code.W0608, at, what).label("`" + field + "` is " + found).note(note);
+    }
+
+    /** {@code method}: {@code quant_method fp8} and the like, as the config says it. */
+    public static Diagnostic.Builder quantizationNotModelled(Span at, String method, boolean fp8) {
+        Diagnostic.Builder d = of(Code.W0610, at, method).label("`quantization_config` is read for this warning only")
+                .note("parameter counts do not depend on it; memory and time follow the `dtype` of the workload that deploys the model,"
+                        + " and quantization scales are not counted");
+        return fp8 ? d.help("to cost the checkpoint as it is stored, write `dtype fp8` in the workload (fp8 weights, KV cache and matmuls,"
+                + " activations in 16 bits)") : d.help("a workload's `dtype` is one of bf16, fp16, fp32 and fp8: pick the nearest");
     }
 
     public static Diagnostic.Builder onlyTextConfigImported(Span at, String modelType) {

@@ -299,6 +299,7 @@ public final class Elaborator {
         Optional<String> phase = p.choice("phase", List.of("prefill", "decode"), "prefill");
         boolean decode = phase.map("decode"::equals).orElse(false);
         OptionalLong seq = p.integer("seq", decode ? 1L : null, 1);
+        if (decode) p.get("seq").ifPresent(s -> diagnostics.add(Diags.seqIgnoredInDecode(s.span(), p.spanOf("phase"))));
         OptionalLong context = p.integer("context", decode ? null : seq.orElse(1), 1);
         Optional<String> dtype = p.choice("dtype", DTYPES, "bf16");
         Optional<String> kernels = p.choice("kernels", List.of("fused", "unfused"), "fused");

@@ -253,6 +253,13 @@ final class HfConfig {
         return n != null && n.isTextual() ? PdagModel.quote(n.asText()) : null;
     }
 
+    /** A string member of an object field, for comments only: its text, or null when absent or not a string (never an error). */
+    String note(String field, String member) {
+        JsonNode n = root.get(field);
+        JsonNode v = n != null && n.isObject() ? n.get(member) : null;
+        return v != null && v.isTextual() ? PdagModel.quote(v.asText()) : null;
+    }
+
     /** The first element of an optional list of strings, such as {@code architectures}. */
     String firstText(String field) {
         JsonNode n = root.get(field);

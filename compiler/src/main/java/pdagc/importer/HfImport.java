@@ -56,6 +56,7 @@ public final class HfImport {
         header(outer, m, name, outerType);
         if (text.isPresent()) m.note("The language model (text_config, model_type " + type + "); the vision tower is not imported.");
         Families.translate(type, c, m);
+        quantization(outer, m, diagnostics);
         if (diagnostics.errorReports() > errors) return Optional.empty();
         return Optional.of(new Result(name, m.render(name)));
     }
@@ -67,6 +68,22 @@ public final class HfImport {
         m.note("model_type " + PdagModel.quote(type) + (arch != null ? ", architectures " + arch : "") + (dtype != null ? ", torch_dtype " + dtype : "") + ".");
         m.note("Each value's comment names the config.json field it comes from. Weights and shapes are");
         m.note("exact; RoPE, dropout and the routers' scoring rules have no weights and are not modelled.");
+    }
+
+    /**
+     * A quantized checkpoint (DeepSeek-V3's fp8 with a scale per 128 x 128 block) stores the same
+     * weights in fewer bytes: nothing the model declares changes, and a deploy's memory and time
+     * follow its workload's {@code dtype}. Never silence: a warning (W0610) and a line in the file.
+     */
+    private static void quantization(HfConfig c, PdagModel m, Diagnostics diagnostics) {
+        if (!c.has("quantization_config")) return;
+        String method = c.note("quantization_config", "quant_method");
+        String fmt = c.note("quantization_config", "fmt");
+        String what = method == null ? "quantization_config" : "quant_method " + method + (fmt != null ? ", fmt " + fmt : "");
+        boolean fp8 = method != null && method.toLowerCase(java.util.Locale.ROOT).contains("fp8");
+        diagnostics.add(Diags.quantizationNotModelled(c.keyAt("quantization_config"), what, fp8));
+        m.note("Not modelled: the checkpoint's quantization (" + what + ").");
+        m.note("Memory and time follow the workload's dtype" + (fp8 ? ": `dtype fp8` costs it as stored." : "."));
     }
 
     private static String fileName(String display) {
