@@ -28,7 +28,7 @@ final class CompileCommand implements Callable<Integer> {
     @Parameters(index = "0", arity = "0..1", paramLabel = "FILE", description = "the .pdag file")
     Path file;
 
-    @Option(names = "--emit", paramLabel = "FORMAT", description = "ir, dot, svg, json, report or java (default: a summary only)")
+    @Option(names = "--emit", paramLabel = "FORMAT", description = "ir, dot, svg, json, report or java (default: a summary of each deploy)")
     String emit;
 
     @Option(names = {"-o", "--output"}, paramLabel = "OUT", description = "output file (default: stdout for text; FILE's stem + .svg for svg); for java, a directory")
@@ -37,7 +37,7 @@ final class CompileCommand implements Callable<Integer> {
     @Option(names = "--view", paramLabel = "VIEW", description = "for dot/svg: whole, roles, roles:layer:N, gpu:N or layer:N (default: the first of whole, roles, roles:layer:0, gpu:0 that fits the budget)")
     String view;
 
-    @Option(names = "--deploy", paramLabel = "NAME", description = "which deploy of FILE to compile, when it has several")
+    @Option(names = "--deploy", paramLabel = "NAME", description = "which deploy of FILE to compile (an output of a FILE with several deploys needs one)")
     String deploy;
 
     @Option(names = "--print-ir-after", paramLabel = "PASS", description = "print the IR after PASS (lower, sharding-propagation, insert-collectives, or all) to stderr")

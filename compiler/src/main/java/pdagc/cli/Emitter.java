@@ -104,8 +104,7 @@ final class Emitter {
 
         /** The deadline as a user writes it: {@code 60 s}, {@code 0.5 s}. */
         String deadlineText() {
-            double s = deadline.toNanos() / 1e9;
-            return (s == Math.rint(s) ? Long.toString((long) s) : Double.toString(s)) + " s";
+            return java.math.BigDecimal.valueOf(deadline.toNanos(), 9).stripTrailingZeros().toPlainString() + " s";
         }
     }
 
