@@ -17,7 +17,8 @@ import java.util.concurrent.TimeoutException;
  * on threads of their own (so that neither side blocks on a full pipe), and waited for under a
  * deadline. When the deadline passes, the process and every process it started end
  * ({@link #killTree}): a shell wrapper's {@code dot}, or a child JVM, never outlives pdagc's wait
- * for it.
+ * for it. While the process runs, a shutdown hook ends it too, so that pdagc stopped by SIGINT or
+ * SIGTERM leaves no layout running.
  */
 final class ChildProcess {
     /** What the process left: its exit status, its output and its error output, or that it ran out of time. */
@@ -27,10 +28,28 @@ final class ChildProcess {
     private final CompletableFuture<byte[]> stdout;
     private final CompletableFuture<byte[]> stderr;
 
+    private final Thread onShutdown;
+
     private ChildProcess(Process process) {
         this.process = process;
         this.stdout = drain(process.getInputStream(), "stdout");
         this.stderr = drain(process.getErrorStream(), "stderr");
+        ProcessHandle handle = process.toHandle();
+        this.onShutdown = new Thread(() -> killTree(handle), "pdagc-layout-shutdown");
+        try {
+            Runtime.getRuntime().addShutdownHook(onShutdown);
+        } catch (IllegalStateException e) {
+            killTree(handle);   // the JVM is already shutting down
+        }
+    }
+
+    /** The process has ended (or was ended): its shutdown hook is no longer needed. */
+    private void ended() {
+        try {
+            Runtime.getRuntime().removeShutdownHook(onShutdown);
+        } catch (IllegalStateException e) {
+            // Shutting down: the hook runs, and finds the process gone.
+        }
     }
 
     /** Starts {@code command}; its output is read from now on, its input waits for {@link #finish}. */
@@ -52,6 +71,14 @@ final class ChildProcess {
      * exit and for its output, at most {@code deadline}; past it, ends the process tree.
      */
     Outcome finish(byte[] input, Duration deadline) {
+        try {
+            return feedAndWait(input, deadline);
+        } finally {
+            ended();
+        }
+    }
+
+    private Outcome feedAndWait(byte[] input, Duration deadline) {
         long end = System.nanoTime() + deadline.toNanos();
         Thread feeder = new Thread(() -> {
             try (OutputStream in = process.getOutputStream()) {
@@ -87,6 +114,7 @@ final class ChildProcess {
     /** Ends the process without waiting for an answer (a renderer started ahead and never used). */
     void abandon() {
         killTree(process.toHandle());
+        ended();
     }
 
     /**
