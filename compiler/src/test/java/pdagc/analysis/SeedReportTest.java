@@ -24,7 +24,7 @@ import pdagc.units.Units;
 /**
  * The seed's figures (EP-16 x TP-4 on 64 H100s, prefill of 128 x 128 tokens), derived by hand from
  * its shapes and checked exactly, and its report (a golden file: rerun with -Dbless=true when the
- * cost model changes on purpose). The README compares them with the seed's "1.15 GB per GPU" and
+ * cost model changes on purpose). docs/cost-model.md ("The seed, derived") compares them with the seed's "1.15 GB per GPU" and
  * "TTFT < 0.1 s".
  */
 class SeedReportTest {

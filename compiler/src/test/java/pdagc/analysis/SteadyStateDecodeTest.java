@@ -147,7 +147,7 @@ class SteadyStateDecodeTest {
     }
 
     /**
-     * The Qwen2.5-72B-sized case (the README's figures: 11.775 ms per token with one micro-batch,
+     * The Qwen2.5-72B-sized case (the figures of docs/cost-model.md: 11.775 ms per token with one micro-batch,
      * 9.225 ms with 2, 15.760 ms with 4; 19.588 ms for a step of 4 on its own): as many
      * micro-batches as stages keep both stages busy, so the time per token falls and the
      * throughput rises. Each step on its own would fill and drain the pipeline (the figure before

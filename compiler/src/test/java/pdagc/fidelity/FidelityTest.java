@@ -12,7 +12,7 @@ import pdagc.Repo;
 
 /**
  * The serving fidelity table: pdagc's predictions held against the measured rows of
- * {@code bench/fidelity/serving.csv}. The error figures the README quotes are what this test
+ * {@code bench/fidelity/serving.csv}. The error figures docs/cost-model.md quotes are what this test
  * measures; it fails if the model gets worse than them.
  */
 class FidelityTest {
@@ -50,7 +50,7 @@ class FidelityTest {
         assertEquals(4, found);
     }
 
-    /** The whole table, as `pdagc fidelity bench/fidelity/serving.csv` prints it; the README quotes these figures. */
+    /** The whole table, as `pdagc fidelity bench/fidelity/serving.csv` prints it; docs/cost-model.md and the README's tour quote these figures. */
     @Test
     void theTableIsNoWorseThanTheReadmeSays() throws Exception {
         List<Fidelity.Result> results = new ArrayList<>();

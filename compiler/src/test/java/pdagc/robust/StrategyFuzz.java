@@ -37,8 +37,8 @@ import pdagc.verify.Verify;
  * throws.
  *
  * <p>Run long from the command line (the test classpath is built by {@code mvn verify}):
- * {@code mvn -B -q -pl compiler test-compile exec:java ...} is not needed; see the README's
- * "Strategy fuzzer" section for the command, which runs {@link #main} with a first seed, a case
+ * {@code mvn -B -q -pl compiler test-compile exec:java ...} is not needed; see docs/design.md,
+ * Robustness, "The strategy fuzzer", for the command, which runs {@link #main} with a first seed, a case
  * count and a directory where every failing case is written as a {@code .pdag} file.
  */
 public final class StrategyFuzz {

@@ -22,7 +22,7 @@ import pdagc.Repo;
  * The property {@code check} accepts a plan only if {@code verify} proves it, held on a seeded
  * run of the generative strategy fuzzer ({@link StrategyFuzz}) and on every case it (or a person)
  * ever found wrong, kept in {@code src/test/resources/fuzz/regressions} with the outcome expected.
- * {@code -Dpdagc.fuzz.cases=N -Dpdagc.fuzz.seed=S} run another stretch; the README gives the
+ * {@code -Dpdagc.fuzz.cases=N -Dpdagc.fuzz.seed=S} run another stretch; docs/design.md (Robustness) gives the
  * command for long runs.
  */
 public class StrategyFuzzTest {
