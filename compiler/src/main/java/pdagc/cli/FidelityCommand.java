@@ -13,7 +13,8 @@ import picocli.CommandLine.Parameters;
 /**
  * {@code pdagc fidelity TABLE.csv}: predicts every row of a table of measured serving results and
  * prints measured, predicted and error per row, with the mean and max absolute error
- * ({@link Fidelity}). Each row's model config is {@code configs/<model>.config.json} beside the table.
+ * ({@link Fidelity}). Each row's model config is {@code configs/<config>.config.json} beside the
+ * table. Exit 1 only when the table cannot be read.
  */
 @Command(name = "fidelity", mixinStandardHelpOptions = true,
         description = "Hold predictions against a table of measured serving results (CSV): measured, predicted and error per row.")
@@ -43,6 +44,7 @@ final class FidelityCommand implements Callable<Integer> {
         for (Fidelity.Row r : rows) results.add(Fidelity.predict(r, configs));
         out.print(Fidelity.table(results));
         out.flush();
-        return results.stream().allMatch(Fidelity.Result::ok) ? Main.OK : Main.INPUT_ERRORS;
+        // Rows without a prediction are printed with the reason; they are the table's scope, not an error.
+        return Main.OK;
     }
 }
