@@ -748,7 +748,7 @@ final class DeploymentView {
                 .append(" [label=").append(DotText.quote(String.join("\n", lines)))
                 .append(" shape=").append(style.shape())
                 .append(" style=\"").append(style.style())
-                .append("\" peripheries=2 color=\"").append(color).append("\"").append(hub.network() ? " penwidth=2 fontsize=16" : " fontsize=14")
+                .append("\" peripheries=2 color=\"").append(color).append("\"").append(hub.network() ? " penwidth=2 fontsize=14" : " fontsize=12")
                 .append(" fillcolor=\"").append(style.fill()).append("\"];\n");
     }
 }
