@@ -294,7 +294,8 @@ final class DeploymentView {
             }
             String title = (nodes.size() == 1 ? "node " : "nodes ") + list(nodes);
             List<String> lines = new ArrayList<>();
-            lines.add(count(gpus.size(), "GPU") + " (" + list(new ArrayList<>(new TreeSet<>(gpus))) + ")");
+            String ids = range(new ArrayList<>(new TreeSet<>(gpus)));
+            lines.add(count(gpus.size(), "GPU") + (ids.length() <= LIST_CHARS ? " (" + ids + ")" : ""));
             lines.addAll(difference(gpus, refs, "same as node " + ref));
             String name = "cluster_nodes" + nodes.get(0) + (nodes.size() > 1 ? "_" + nodes.get(nodes.size() - 1) : "");
             addNote(name, null, title + (nodes.size() > 1 ? " (" + nodes.size() + " nodes)" : ""), lines, gpus);
@@ -595,7 +596,14 @@ final class DeploymentView {
         lines.add(plan.deployment() + ": " + count(facts.gpus, "GPU") + " on " + count(nodeCount, "node")
                 + (nodeCount > 1 ? " of " + perNodeMax : "") + ", mesh " + facts.mesh + " (view " + view.spec() + ")");
         boolean moe = facts.moeModel();
+        TreeSet<Integer> drawnStages = new TreeSet<>();
+        for (int g : gpus()) drawnStages.add(facts.stageOf[g]);
+        List<Integer> notDrawn = new ArrayList<>();
         for (int st = 0; st < facts.stageCount; st++) {
+            if (!drawnStages.contains(st)) {
+                notDrawn.add(st);
+                continue;
+            }
             DeploymentFacts.Stage s = facts.stages.get(st);
             String who = facts.stageCount == 1 ? "every GPU" : "stage " + st;
             int layer = drawnLayer[st];
@@ -619,6 +627,7 @@ final class DeploymentView {
             if (!outside.isEmpty()) b.append("; ").append(String.join(" and ", outside)).append(", not drawn");
             lines.add(b.toString());
         }
+        if (!notDrawn.isEmpty()) lines.add((notDrawn.size() == 1 ? "stage " : "stages ") + range(notDrawn) + ": on GPUs not drawn (the notes)");
         if (facts.microBatches > 1) lines.add("micro-batch 0 of " + facts.microBatches + " drawn; the others run the same ops");
         lines.add("collectives: one hub (double outline) per call, an edge per drawn member; blue, bold: crosses the network between nodes;"
                 + " green: NVLink inside a node; dashed: to members not drawn");
@@ -639,12 +648,12 @@ final class DeploymentView {
         return GpuRanges.format(ids);
     }
 
-    /** {@code 2-7}, cut to its first items and a count when long. */
+    /** {@code 2-7}, cut after its first items ({@code 18-31,34-47,...}) when long: the callers give the count. */
     private static String list(List<Integer> ids) {
         String text = range(ids);
         if (text.length() <= LIST_CHARS) return text;
         int cut = text.lastIndexOf(',', LIST_CHARS);
-        return text.substring(0, Math.max(cut, 1)) + ",... (" + ids.size() + ")";
+        return text.substring(0, Math.max(cut, 1)) + ",...";
     }
 
     private static String listLong(TreeSet<Long> ids) {
@@ -739,7 +748,9 @@ final class DeploymentView {
         if (name.endsWith("." + op)) name = name.substring(0, name.length() - op.length() - 1);
         lines.add(name.equals(op) ? op : op + " " + name);
         List<Integer> group = hub.members();
-        lines.add((group.size() == 1 ? "GPU " : "GPUs ") + list(group) + (hub.drawn() < group.size() ? " (" + hub.drawn() + " of " + group.size() + " drawn)" : ""));
+        String ids = list(group);
+        lines.add((group.size() == 1 ? "GPU " : "GPUs ") + ids + (hub.drawn() < group.size() ? " (" + hub.drawn() + " of " + group.size() + " drawn)"
+                : ids.endsWith("...") ? " (" + group.size() + ")" : ""));
         TreeSet<Integer> clusterNodes = new TreeSet<>();
         for (int g : group) if (g < facts.nodeOf.length) clusterNodes.add(facts.nodeOf[g]);
         lines.add(hub.network() ? "network: " + count(clusterNodes.size(), "node") : "NVLink");
