@@ -218,6 +218,23 @@ class DeploymentViewTest {
     }
 
     @Test
+    void deepSeeksDefaultDrawingShowsAnMoeLayerAndTheExpertsOfEachGpu() {
+        PlanDag deepseek = Compile.file("bench/deepseek_v3_decode.pdag").dag();
+        ViewResult.Shown shown = assertInstanceOf(ViewResult.Shown.class, Views.choose(deepseek, Views.DEFAULT_BUDGET));
+        assertTrue(shown.description().startsWith("view: deployment (16 of 320 GPUs on nodes 0-1 of 40, layer 3, "), shown.description());
+        String dot = DotBackend.render(deepseek, shown.selection(), shown.layout());
+        assertTrue(dot.contains("every GPU: layer 3 (MoE) drawn, x 57 more layers like this (4-60); layers 0-2 dense, not drawn"), dot);
+        // The experts fold the attention's dp 80 x tp 4 as ep 320: one expert per GPU.
+        assertTrue(dot.contains("label=\"GPU 5\\ndp 1, tp 1\\nexpert 5\""), dot);
+        assertTrue(dot.contains("all_to_all moe.sent\\nGPUs 0-319 (16 of 320 drawn)\\nnetwork: 40 nodes"), dot);
+        assertTrue(dot.contains("label=\"nodes 2-39 (38 nodes)\""), dot);
+        // Below the deployment view's budget, the roles view of one layer shows an MoE layer too.
+        ViewResult.Shown layer = assertInstanceOf(ViewResult.Shown.class, Views.request(deepseek, new View.RolesLayer(3), Views.DEFAULT_BUDGET));
+        assertEquals(new View.RolesLayer(3), layer.selection().view());
+        assertEquals(3, Views.defaultLayer(deepseek, ViewSizes.of(deepseek, Roles.of(deepseek))));
+    }
+
+    @Test
     void theDefaultLayerOfAnMoeModelIsAnMoeLayer() {
         // Below what one GPU of the deployment view lays out, the default falls to the roles of one layer: layer 1, the first MoE one.
         ViewResult.Shown shown = assertInstanceOf(ViewResult.Shown.class, Views.choose(small, 30));
