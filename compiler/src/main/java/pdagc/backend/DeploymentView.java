@@ -49,9 +49,10 @@ final class DeploymentView {
     /** Edges and hubs of calls whose GPUs share one cluster node (NVLink). */
     static final String NVLINK = "#38761d";
     /**
-     * Graphviz's crossing-minimization passes, as a fraction of its default: more passes swap
-     * whole GPU boxes out of GPU order to save a few crossings (Mixtral's folded experts: GPUs
-     * 0, 2, 1, 3); this few keeps the order {@link #order} sets, in native dot and viz.js alike.
+     * Graphviz's crossing-minimization passes, as a fraction of its default: more passes move
+     * whole boxes out of order to save a few crossings (the long-context example's node 1 left of
+     * node 0 in viz.js; with hubs for pairs, the folded Mixtral's GPUs 0, 2, 1, 3); this few keeps
+     * the order {@link #order} sets, in native dot and viz.js alike.
      */
     static final String MCLIMIT = "0.01";
     /** A node list in a note longer than this is cut, with the count kept. */

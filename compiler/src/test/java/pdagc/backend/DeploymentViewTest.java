@@ -245,6 +245,23 @@ class DeploymentViewTest {
         assertEquals(0, Views.defaultLayer(dense, ViewSizes.of(dense, Roles.of(dense))));
     }
 
+    @Test
+    void theGpuBoxesComeOutInGpuOrder() {
+        // Context parallelism across the nodes: with Graphviz's default crossing minimization, viz.js puts node 1's box left of node 0's.
+        String dot = dot(Compile.file("examples/long_context_cp_tp.pdag").dag());
+        List<SvgBackend> engines = new ArrayList<>(List.of(new SvgBackend("")));
+        if (new SvgBackend().nativeDot().isPresent()) engines.add(new SvgBackend());
+        for (SvgBackend engine : engines) {
+            SvgResult.Rendered svg = assertInstanceOf(SvgResult.Rendered.class, engine.render(dot));
+            Matcher m = Pattern.compile("<title>cluster_gpu(\\d+)</title>\\s*<(?:polygon|path)[^>]*?(?:points=\"|d=\"M)([\\d.-]+),").matcher(svg.svg());
+            List<double[]> boxes = new ArrayList<>();
+            while (m.find()) boxes.add(new double[] {Double.parseDouble(m.group(2)), Integer.parseInt(m.group(1))});
+            boxes.sort((a, b) -> Double.compare(a[0], b[0]));
+            List<Integer> order = boxes.stream().map(b -> (int) b[1]).toList();
+            assertEquals(java.util.stream.IntStream.range(0, 16).boxed().toList(), order, svg.engine().description());
+        }
+    }
+
     private static List<String> clusters(String dot) {
         List<String> out = new ArrayList<>();
         Matcher m = Pattern.compile("subgraph (cluster_\\w+) \\{").matcher(dot);
