@@ -80,6 +80,10 @@ public final class DotBackend {
 
     /** Writes the DOT text of {@code selection}, whose layout (from {@link #layout}) is {@code layout}, to {@code out}. */
     public static void write(PlanDag plan, Selection selection, Layout layout, Appendable out) throws IOException {
+        if (layout.deployment != null) {
+            layout.deployment.write(out);
+            return;
+        }
         Edges edges = layout.edges;
         out.append("digraph plan {\n");
         out.append("  graph [rankdir=TB labelloc=t label=")
@@ -160,8 +164,16 @@ public final class DotBackend {
         private final List<DagEdge> direct = new ArrayList<>();
         private final List<Hub> hubs = new ArrayList<>();
         private final int nodes;
+        /** The deployment view, which lays itself out; null for the other views. */
+        private final DeploymentView deployment;
 
         private Layout(PlanDag plan, Selection selection) {
+            this.deployment = selection.deployment();
+            if (deployment != null) {
+                this.edges = null;
+                this.nodes = deployment.nodes();
+                return;
+            }
             this.edges = Edges.of(plan, selection);
             Map<Integer, DagNode> drawn = new HashMap<>();
             for (Selection.Lane lane : selection.lanes()) for (DagNode n : lane.nodes()) drawn.put(n.index(), n);
@@ -203,6 +215,7 @@ public final class DotBackend {
 
         /** The edges laid out: direct, through hubs, and from stubs. */
         public int edges() {
+            if (deployment != null) return deployment.edges();
             int n = direct.size() + edges.stubs.size();
             for (Hub h : hubs) n += h.sources.size() + h.targets.size();
             return n;
@@ -210,6 +223,7 @@ public final class DotBackend {
 
         /** The collective calls drawn through a hub. */
         public int hubs() {
+            if (deployment != null) return deployment.hubs();
             return hubs.size();
         }
     }

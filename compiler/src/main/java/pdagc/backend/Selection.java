@@ -14,6 +14,7 @@ public final class Selection {
     private final List<Lane> lanes;
     private final BitSet members;
     private final int size;
+    private final DeploymentView deployment;
 
     /** One cluster of the drawing: its DOT name ({@code cluster_gpu5}), its title and its nodes. */
     public record Lane(String cluster, String title, List<DagNode> nodes) {
@@ -23,6 +24,12 @@ public final class Selection {
     }
 
     Selection(View view, List<Lane> lanes) {
+        this(view, lanes, null);
+    }
+
+    /** The lanes of a deployment view, which draws them (and what it summarizes) itself. */
+    Selection(View view, List<Lane> lanes, DeploymentView deployment) {
+        this.deployment = deployment;
         this.view = view;
         this.lanes = List.copyOf(lanes);
         this.members = new BitSet();
@@ -32,6 +39,11 @@ public final class Selection {
             n += lane.nodes().size();
         }
         this.size = n;
+    }
+
+    /** The deployment view these lanes are part of, or null for the other views. */
+    DeploymentView deployment() {
+        return deployment;
     }
 
     public View view() {

@@ -4,6 +4,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import java.util.TreeMap;
+import java.util.TreeSet;
 import java.util.function.ToIntFunction;
 import pdagc.dag.DagNode;
 import pdagc.dag.GpuInfo;
@@ -19,8 +20,12 @@ import pdagc.dag.Schedules;
  * edges from outside the view, the hubs of collectives, and every edge among them). Views over N
  * of the plan's nodes are refused from their counts alone, before anything is selected.
  *
- * <p>The default choice, first that fits the budget: {@code whole}; {@code roles};
- * {@code roles:layer:L} for the plan's first layer L; {@code gpu:G} for the first role's GPU.
+ * <p>The deployment view ({@link DeploymentView}) draws as much as the budget allows, down to one
+ * GPU of one cluster node; it is refused only when that is over the budget.
+ *
+ * <p>The default choice, first that fits the budget: {@code deployment}; {@code whole};
+ * {@code roles}; {@code roles:layer:L} for the plan's first MoE layer L in an MoE model, else its
+ * first layer; {@code gpu:G} for the first role's GPU.
  * If none fits, the choice is refused with the smallest view named. An explicitly requested view
  * over the budget is refused with the views that do fit, each kind by its largest instance. Every
  * answer carries one line for the user, such as
@@ -43,13 +48,16 @@ public final class Views {
     public static ViewResult choose(PlanDag plan, int budget) {
         Roles roles = Roles.of(plan);
         ViewSizes sizes = ViewSizes.of(plan, roles);
+        Optional<DeploymentView> deployment = DeploymentView.fit(plan, new View.Deployment(), budget);
+        if (deployment.isPresent() && fits(deployment.get().layout(), budget)) return shown(plan, roles, sizes, deployment.get(), "");
         for (View candidate : defaultOrder(plan, roles, sizes)) {
             int n = sizes.size(candidate);
             if (n <= budget && (n > 0 || candidate instanceof View.Whole)) {
                 Selection selection = select(plan, roles, candidate);
                 DotBackend.Layout layout = DotBackend.layout(plan, selection);
                 if (!fits(layout, budget)) continue;
-                String why = candidate instanceof View.Whole ? "" : "; the whole plan is over the budget of " + budget;
+                String why = candidate instanceof View.Whole ? "; the deployment view is over the budget of " + budget
+                        : "; the deployment view and the whole plan are over the budget of " + budget;
                 return shown(plan, roles, sizes, selection, layout, why);
             }
         }
@@ -70,6 +78,17 @@ public final class Views {
     public static ViewResult request(PlanDag plan, View view, int budget) {
         Roles roles = Roles.of(plan);
         ViewSizes sizes = ViewSizes.of(plan, roles);
+        if (view instanceof View.Deployment d) {
+            Optional<DeploymentView> drawn = DeploymentView.fit(plan, d, budget);
+            if (drawn.isEmpty()) return new ViewResult.Refused("view " + view.spec() + " is empty: " + inventory(plan, sizes));
+            DotBackend.Layout layout = drawn.get().layout();
+            if (!fits(layout, budget)) {
+                return new ViewResult.Refused("view " + view.spec() + " lays out at least " + layout.nodes() + " nodes and " + layout.edges()
+                        + " edges (one GPU), over the budget of " + budget + " nodes and " + EDGES_PER_NODE * (long) budget + " edges; "
+                        + fitting(plan, roles, sizes, budget));
+            }
+            return shown(plan, roles, sizes, drawn.get(), "");
+        }
         int n = sizes.size(view);
         if (n == 0 && !(view instanceof View.Whole)) {
             return new ViewResult.Refused("view " + view.spec() + " is empty: " + inventory(plan, sizes));
@@ -95,14 +114,47 @@ public final class Views {
 
     /** The nodes {@code view} draws, grouped in lanes; no budget is applied. */
     public static Selection select(PlanDag plan, View view) {
+        if (view instanceof View.Deployment d) {
+            return DeploymentView.fit(plan, d, Integer.MAX_VALUE).map(DeploymentView::selection).orElseGet(() -> new Selection(view, List.of()));
+        }
         return select(plan, Roles.of(plan), view);
+    }
+
+    /** The deployment view, drawn as far as {@code budget} allows (the smallest one when nothing fits); empty when it draws nothing. */
+    public static Optional<Selection> deployment(PlanDag plan, View.Deployment view, int budget) {
+        return DeploymentView.fit(plan, view, budget).map(DeploymentView::selection);
     }
 
     private static List<View> defaultOrder(PlanDag plan, Roles roles, ViewSizes sizes) {
         List<View> order = new ArrayList<>(List.of(new View.Whole(), new View.Roles()));
-        if (!sizes.rolesPerLayer.isEmpty()) order.add(new View.RolesLayer(sizes.rolesPerLayer.firstKey()));
+        if (!sizes.rolesPerLayer.isEmpty()) order.add(new View.RolesLayer(defaultLayer(plan, sizes)));
         if (!roles.all().isEmpty()) order.add(new View.Gpu(roles.all().get(0).gpus().get(0)));
         return order;
+    }
+
+    /**
+     * The layer a layer view shows by default: the first MoE layer (one with a router or an expert
+     * linear) of an MoE model, whose first layers may be dense (DeepSeek-V3's {@code first_dense});
+     * else the first layer.
+     */
+    static int defaultLayer(PlanDag plan, ViewSizes sizes) {
+        DeploymentFacts facts = DeploymentFacts.of(plan);
+        TreeSet<Integer> moe = new TreeSet<>();
+        for (DeploymentFacts.Stage s : facts.stages) moe.addAll(s.moe);
+        for (int layer : moe) if (sizes.rolesPerLayer.containsKey(layer)) return layer;
+        return sizes.rolesPerLayer.firstKey();
+    }
+
+    private static ViewResult shown(PlanDag plan, Roles roles, ViewSizes sizes, DeploymentView d, String why) {
+        DotBackend.Layout layout = d.layout();
+        Selection s = d.selection();
+        List<Integer> nodes = d.clusterNodes();
+        String scope = d.gpus().size() == d.gpuCount() ? d.gpuCount() + (d.gpuCount() == 1 ? " GPU" : " GPUs")
+                : d.gpus().size() + " of " + d.gpuCount() + " GPUs";
+        String where = (nodes.size() == 1 ? "node " : "nodes ") + DeploymentView.range(nodes) + " of " + d.clusterNodeCount();
+        String of = s.size() == sizes.total ? s.size() + " nodes" : s.size() + " of " + sizes.total + " nodes";
+        return new ViewResult.Shown(s, layout, "view: " + s.view().spec() + " (" + scope + " on " + where + ", " + (d.drawnLayers().size() == 1 ? "layer " : "layers ") + GpuRanges.format(d.drawnLayers()) + ", " + of
+                + "; layout " + layout.nodes() + " nodes, " + layout.edges() + " edges" + why + ")");
     }
 
     private static ViewResult shown(PlanDag plan, Roles roles, ViewSizes sizes, Selection selection, DotBackend.Layout layout, String why) {
@@ -129,6 +181,11 @@ public final class Views {
     /** The kinds of view that fit, each by its largest instance: {@code roles (344 nodes, 849 edges), layer:N (largest layer:0: ...)}. */
     private static String fitting(PlanDag plan, Roles roles, ViewSizes sizes, int budget) {
         List<String> fit = new ArrayList<>();
+        Optional<DeploymentView> deployment = DeploymentView.fit(plan, new View.Deployment(), budget);
+        if (deployment.isPresent() && fits(deployment.get().layout(), budget)) {
+            DotBackend.Layout layout = deployment.get().layout();
+            fit.add("deployment (" + layout.nodes() + " nodes, " + layout.edges() + " edges)");
+        }
         for (Candidate c : candidates(sizes)) {
             if (c.nodes > budget) continue;
             DotBackend.Layout layout = DotBackend.layout(plan, select(plan, roles, c.instance));
@@ -180,6 +237,7 @@ public final class Views {
     }
 
     private static Selection select(PlanDag plan, Roles roles, View view) {
+        if (view instanceof View.Deployment) return select(plan, view);
         if (view instanceof View.Whole) return byGpu(plan, view, allGpus(plan), ANY, n -> n.gpu());
         if (view instanceof View.Gpu g) return byGpu(plan, view, List.of(g.gpu()), ANY, n -> n.gpu() == g.gpu() ? n.gpu() : -1);
         if (view instanceof View.Layer l) return byGpu(plan, view, allGpus(plan), l.layer(), n -> n.layer() == l.layer() ? n.gpu() : -1);

@@ -34,7 +34,7 @@ final class CompileCommand implements Callable<Integer> {
     @Option(names = {"-o", "--output"}, paramLabel = "OUT", description = "output file (default: stdout for text; FILE's stem + .svg for svg); for java, a directory")
     Path output;
 
-    @Option(names = "--view", paramLabel = "VIEW", description = "for dot/svg: whole, roles, roles:layer:N, gpu:N or layer:N (default: the first of whole, roles, roles:layer:0, gpu:0 that fits the budget)")
+    @Option(names = "--view", paramLabel = "VIEW", description = "for dot/svg: deployment, deployment:layer:N, whole, roles, roles:layer:N, gpu:N or layer:N (default: the first of deployment, whole, roles, roles:layer:N (the first MoE layer of an MoE model), gpu:0 that fits the budget)")
     String view;
 
     @Option(names = "--deploy", paramLabel = "NAME", description = "which deploy of FILE to compile (an output of a FILE with several deploys needs one)")

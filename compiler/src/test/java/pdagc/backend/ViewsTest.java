@@ -55,21 +55,26 @@ class ViewsTest {
     }
 
     @Test
-    void choosesTheWholePlanWhenItFits() {
+    void choosesTheDeploymentWhenItFits() {
         ViewResult.Shown shown = assertInstanceOf(ViewResult.Shown.class, Views.choose(plan, Views.DEFAULT_BUDGET));
-        assertEquals(new View.Whole(), shown.selection().view());
-        assertEquals("view: whole (4 GPUs, 32 nodes; layout 32 nodes, 40 edges)", shown.description());
+        assertEquals(new View.Deployment(), shown.selection().view());
+        assertEquals("view: deployment (4 GPUs on nodes 0-1 of 2, layer 0, 24 of 32 nodes; layout 27 nodes, 38 edges)", shown.description());
     }
 
     @Test
-    void fallsBackToRolesThenToOneLayerOfTheRoles() {
+    void fallsBackToTheWholePlanThenToRolesThenToOneLayerOfTheRoles() {
+        // The deployment view lays out at least one GPU's layer, the notes of the others, two hubs and two sources: 12 nodes.
+        ViewResult.Shown deployment = assertInstanceOf(ViewResult.Shown.class, Views.choose(plan, 12));
+        assertEquals(new View.Deployment(), deployment.selection().view());
+        assertEquals(1, deployment.selection().lanes().size());
         ViewResult.Shown roles = assertInstanceOf(ViewResult.Shown.class, Views.choose(plan, 10));
-        assertEquals("view: roles (1 role x 4 GPUs, 8 of 32 nodes; layout 10 nodes, 10 edges; the whole plan is over the budget of 10)", roles.description());
+        assertEquals("view: roles (1 role x 4 GPUs, 8 of 32 nodes; layout 10 nodes, 10 edges; the deployment view and the whole plan are"
+                + " over the budget of 10)", roles.description());
         // roles:layer:0 draws 6 of the plan's nodes and 3 stubs: it fits a budget of 9, not 8.
         ViewResult.Shown layer = assertInstanceOf(ViewResult.Shown.class, Views.choose(plan, 9));
         assertEquals(new View.RolesLayer(0), layer.selection().view());
-        assertEquals("view: roles:layer:0 (1 role x 4 GPUs, 6 of 32 nodes; layout 9 nodes, 9 edges; the whole plan is over the budget of 9)",
-                layer.description());
+        assertEquals("view: roles:layer:0 (1 role x 4 GPUs, 6 of 32 nodes; layout 9 nodes, 9 edges; the deployment view and the whole plan"
+                + " are over the budget of 9)", layer.description());
         assertInstanceOf(ViewResult.Refused.class, Views.choose(plan, 8));
     }
 
@@ -94,11 +99,13 @@ class ViewsTest {
         PlanDag dense = SmallPlans.allToAll(10, true);
         ViewResult.Refused refused = assertInstanceOf(ViewResult.Refused.class, Views.request(dense, "whole", 30));
         assertEquals("view whole lays out 30 nodes and 109 edges, over the budget of 30 nodes and 90 edges; views that fit:"
-                + " roles (4 nodes, 3 edges), roles:layer:N (largest roles:layer:0: 4 nodes, 3 edges), gpu:N (largest gpu:0: 4 nodes, 3 edges)",
+                + " deployment (16 nodes, 26 edges), roles (4 nodes, 3 edges), roles:layer:N (largest roles:layer:0: 4 nodes, 3 edges), gpu:N (largest gpu:0: 4 nodes, 3 edges)",
                 refused.message());
         assertInstanceOf(ViewResult.Shown.class, Views.request(dense, "whole", 37));
+        // The default draws the deployment: 2 of the 10 GPUs, the exchange through a hub, the others in notes.
         ViewResult.Shown chosen = assertInstanceOf(ViewResult.Shown.class, Views.choose(dense, 30));
-        assertEquals(new View.Roles(), chosen.selection().view());
+        assertEquals(new View.Deployment(), chosen.selection().view());
+        assertTrue(Views.fits(chosen.layout(), 30), chosen.description());
         // Complete, the same exchange is drawn through a hub and fits: 31 nodes, 30 edges.
         ViewResult.Shown hub = assertInstanceOf(ViewResult.Shown.class, Views.request(SmallPlans.allToAll(10, false), "whole", 31));
         assertEquals("view: whole (10 GPUs, 30 nodes; layout 31 nodes, 30 edges)", hub.description());

@@ -80,7 +80,7 @@ class DrawingOptionsTest {
     void theHelpNamesEveryView() {
         Run r = run("--help");
         String help = (r.out() + r.err()).replaceAll("\\s+", " ");
-        for (String view : List.of("whole", "roles", "roles:layer:N", "gpu:N", "layer:N")) assertTrue(help.contains(view), view + " in " + help);
+        for (String view : List.of("deployment", "deployment:layer:N", "whole", "roles", "roles:layer:N", "gpu:N", "layer:N")) assertTrue(help.contains(view), view + " in " + help);
         assertTrue(help.contains("--layout-timeout"), help);
         assertTrue(help.contains("--layout-engine"), help);
     }
