@@ -218,10 +218,16 @@ public final class Calibration {
 
     /** The roofline time of a fused attention kernel: the causal pairs of both products, queries, keys, values and output moved once. */
     static double attentionRoofline(double batch, double q, double kv, double heads, double kvHeads, double headDim, GpuSpec gpu, DType dtype) {
+        double[] work = attentionWork(batch, q, kv, heads, kvHeads, headDim, dtype);
+        return Math.max(work[0] / gpu.peakFlops(dtype), work[1] / gpu.hbmBandwidth());
+    }
+
+    /** A fused attention kernel's FLOPs and HBM bytes: both products over the causal pairs; queries, keys, values and output once. */
+    static double[] attentionWork(double batch, double q, double kv, double heads, double kvHeads, double headDim, DType dtype) {
         double pairs = q <= 1 || kv < q ? q * kv : q * kv - q * (q - 1) / 2;
         double flops = 4 * batch * heads * headDim * pairs;
         double bytes = batch * (2 * q * heads * headDim * dtype.activationBytes() + 2 * kv * kvHeads * headDim * dtype.bytes());
-        return Math.max(flops / gpu.peakFlops(dtype), bytes / gpu.hbmBandwidth());
+        return new double[] {flops, bytes};
     }
 
     /**

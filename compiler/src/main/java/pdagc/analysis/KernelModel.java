@@ -62,7 +62,7 @@ public final class KernelModel {
                     p = Part.ATTENTION_HEAD;
                 } else if (op instanceof Op.Softmax && isScores(ops.get(n.inputs().get(0)).op())) {
                     p = Part.ATTENTION_MIDDLE;
-                } else if ((op instanceof Op.AttnContext || op instanceof Op.MlaContext) && ops.get(n.inputs().get(0)).op() instanceof Op.Softmax s
+                } else if ((op instanceof Op.AttnContext || op instanceof Op.MlaContext) && ops.get(n.inputs().get(0)).op() instanceof Op.Softmax
                         && out[ops.get(n.inputs().get(0)).id()] == Part.ATTENTION_MIDDLE) {
                     p = Part.ATTENTION_TAIL;
                 } else if (op instanceof Op.Unary || op instanceof Op.Binary || op instanceof Op.Bias || op instanceof Op.Scale) {
@@ -88,19 +88,23 @@ public final class KernelModel {
 
     static Time time(Op op, Part part, List<Shape> inputs, Shape output, OpCost work, GpuSpec gpu, DType dtype, Execution execution) {
         if (op instanceof Op.Input || op instanceof Op.Output) return new Time(0, 0);
-        double t = switch (part) {
-            case EPILOGUE, ATTENTION_MIDDLE -> 0;
+        Work w = switch (part) {
+            case EPILOGUE, ATTENTION_MIDDLE -> null;
+            case ATTENTION_TAIL -> op instanceof Op.AttnContext ? null : new Work(tail(inputs, work, gpu, dtype), false);
             case ATTENTION_HEAD -> op instanceof Op.AttnScores a ? attention(a, inputs, output, gpu, dtype)
-                    : roofline(work.flops() * causal(output), work.bytesRead(), gpu.peakFlops(dtype), gpu);
-            case ATTENTION_TAIL -> op instanceof Op.AttnContext ? 0 : tail(inputs, work, gpu, dtype);
+                    : new Work(roofline(work.flops() * causal(output), work.bytesRead(), gpu.peakFlops(dtype), gpu), false);
             case OWN -> own(op, inputs, output, work, gpu, dtype);
         };
-        if (part != Part.OWN && part != Part.ATTENTION_HEAD) return new Time(t, 0);
-        double work0 = t;
-        if (!measured(op, part, output, gpu, dtype)) t += gpu.kernelOverhead();
+        if (w == null) return new Time(0, 0);
+        if (part == Part.ATTENTION_TAIL) return new Time(w.seconds(), 0);
+        // A measured kernel's time holds its own overhead.
+        double t = w.measured() ? w.seconds() : w.seconds() + gpu.kernelOverhead();
         if (!execution.cudaGraphs()) t = Math.max(t, gpu.launchOverhead());
-        return new Time(t, t - work0);
+        return new Time(t, t - w.seconds());
     }
+
+    /** A kernel's work in seconds, and whether microbenchmarks timed it (they include the kernel's overhead). */
+    private record Work(double seconds, boolean measured) {}
 
     /** The weighted sum of a fused latent attention, after its scores: the causal pairs, no probabilities read from HBM. */
     private static double tail(List<Shape> inputs, OpCost work, GpuSpec gpu, DType dtype) {
@@ -108,35 +112,21 @@ public final class KernelModel {
         return roofline(work.flops() * causal(inputs.get(0)), work.bytesRead() - probs + work.bytesWritten(), gpu.peakFlops(dtype), gpu);
     }
 
-    /** Whether the time of the kernel comes from measurements, which include the kernel's own overhead. */
-    private static boolean measured(Op op, Part part, Shape output, GpuSpec gpu, DType dtype) {
-        Calibration c = Calibration.of(gpu.measured().name());
-        if (part == Part.OWN && (op.contraction() != null || op instanceof Op.TiedHead)) {
-            return c.gemmEfficiency(128, 128, 128, gpu.measured(), dtype).isPresent();
-        }
-        if (part == Part.ATTENTION_HEAD && op instanceof Op.AttnScores) {
-            return c.attentionEfficiency(output.dim(2) > 1, 1, 128, 128, gpu.measured(), dtype).isPresent();
-        }
-        return false;
-    }
-
     /**
      * A fused attention kernel, scores through weighted sum: both products over the causal pairs,
      * queries, keys, values and output moved once; at the efficiency measured for the nearest
      * kernels where there are measurements, else at {@code compute_efficiency}.
      */
-    private static double attention(Op.AttnScores a, List<Shape> inputs, Shape scores, GpuSpec gpu, DType dtype) {
+    private static Work attention(Op.AttnScores a, List<Shape> inputs, Shape scores, GpuSpec gpu, DType dtype) {
         double batch = scores.dim(0), heads = scores.dim(1), q = scores.dim(2), kv = scores.dim(3);
         double kvHeads = inputs.get(1).last() / (double) a.headDim();
-        double ideal = Calibration.attentionRoofline(batch, q, kv, heads, kvHeads, a.headDim(), gpu, dtype);
         java.util.OptionalDouble eta = Calibration.of(gpu.measured().name()).attentionEfficiency(q > 1, batch, q, kv, gpu.measured(), dtype);
-        if (eta.isPresent()) return ideal / eta.getAsDouble();
-        double flops = 4 * batch * heads * a.headDim() * q * kv * causal(scores);
-        double bytes = batch * (2 * q * heads * a.headDim() * dtype.activationBytes() + 2 * kv * kvHeads * a.headDim() * dtype.bytes());
-        return roofline(flops, bytes, gpu.peakFlops(dtype), gpu);
+        if (eta.isPresent()) return new Work(Calibration.attentionRoofline(batch, q, kv, heads, kvHeads, a.headDim(), gpu, dtype) / eta.getAsDouble(), true);
+        double[] w = Calibration.attentionWork(batch, q, kv, heads, kvHeads, a.headDim(), dtype);
+        return new Work(roofline(w[0], w[1], gpu.peakFlops(dtype), gpu), false);
     }
 
-    private static double own(Op op, List<Shape> inputs, Shape output, OpCost work, GpuSpec gpu, DType dtype) {
+    private static Work own(Op op, List<Shape> inputs, Shape output, OpCost work, GpuSpec gpu, DType dtype) {
         if (op.contraction() != null) {
             long[] bmnk = bmnk(op.contraction(), inputs.get(0), output);
             return product(bmnk[0], bmnk[1], bmnk[2], bmnk[3], work, gpu, dtype);
@@ -147,7 +137,7 @@ public final class KernelModel {
         }
         boolean tensor = op instanceof Op.AttnScores || op instanceof Op.AttnContext || op instanceof Op.MlaScores || op instanceof Op.MlaContext
                 || op instanceof Op.Router;
-        return roofline(work.flops(), work.bytes(), tensor ? gpu.peakFlops(dtype) : gpu.fp32Flops(), gpu);
+        return new Work(roofline(work.flops(), work.bytes(), tensor ? gpu.peakFlops(dtype) : gpu.fp32Flops(), gpu), false);
     }
 
     private static double roofline(double flops, double bytes, double peak, GpuSpec gpu) {
@@ -173,12 +163,12 @@ public final class KernelModel {
      * shapes where the GPU kind has measurements, else the larger of the waves of tiles and the
      * HBM traffic.
      */
-    private static double product(long batch, long m, long n, long k, OpCost work, GpuSpec gpu, DType dtype) {
+    private static Work product(long batch, long m, long n, long k, OpCost work, GpuSpec gpu, DType dtype) {
         // A batch of products (the experts' grouped GEMM) is one kernel with the FLOPs and weight bytes of one product [m, k] by
         // [k, batch·n]: its efficiency is that product's.
         java.util.OptionalDouble eta = Calibration.of(gpu.measured().name()).gemmEfficiency(m, batch * n, k, gpu.measured(), dtype);
-        if (eta.isPresent()) return batch * Calibration.gemmRoofline(m, n, k, gpu, dtype) / eta.getAsDouble();
-        return Math.max(waves(batch, m, n, k, gpu, dtype), memory(work.bytes(), gpu));
+        if (eta.isPresent()) return new Work(batch * Calibration.gemmRoofline(m, n, k, gpu, dtype) / eta.getAsDouble(), true);
+        return new Work(Math.max(waves(batch, m, n, k, gpu, dtype), memory(work.bytes(), gpu)), false);
     }
 
     /** A contraction's batch, m, n and k from its factor spec and local shapes. */

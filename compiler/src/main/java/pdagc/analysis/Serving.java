@@ -201,7 +201,7 @@ public record Serving(
             while (true) {
                 List<Long> xs = new ArrayList<>(values.subMap(a, true, b, true).keySet());
                 int open = -1;
-                for (int i = 0; i + 1 < xs.size() && open < 0; i++) if (!affine(xs, i, EXACT) && !affine(xs, i, CLOSE)) open = i;
+                for (int i = 0; i + 1 < xs.size() && open < 0; i++) if (!affine(xs, i, CLOSE)) open = i;
                 if (open < 0) break;
                 if (values.size() >= MAX_DECODE_PLANS) break;
                 long next = next(xs, open);

@@ -4,7 +4,6 @@ import com.fasterxml.jackson.databind.MappingIterator;
 import com.fasterxml.jackson.dataformat.csv.CsvMapper;
 import com.fasterxml.jackson.dataformat.csv.CsvSchema;
 import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -24,17 +23,12 @@ import pdagc.source.SourceFile;
  * measurement (model config, GPU, GPUs, tp / pp, dtype, batch, input and output lengths, the metric
  * and its measured value, the engine and the source). pdagc imports the row's Hugging Face config,
  * writes the deployment as a {@code .pdag} source (the row's GPU from {@code std.hardware}, 8 to a
- * node, a tensor- and pipeline-parallel mesh, prefill and decode workloads), compiles it like any
- * other and reads the metric off the plans' analyses:
- * <ul>
- *   <li>{@code ttft_ms}: the prefill step of {@code input} tokens per sequence;
- *   <li>{@code tpot_ms}: the decode step at the mean context {@code input + output / 2} (a decode
- *       step's cost is affine in its context, so the step at the mean context is the mean step);
- *   <li>{@code e2e_ms}: TTFT + (output - 1) · TPOT;
- *   <li>{@code throughput_tok_s}: output tokens per second over all GPUs, batch · output / e2e;
- *       {@code throughput_tok_s_per_gpu} the same over the GPU count (a static batch, as the
- *       engines' fixed-batch benchmarks run it).
- * </ul>
+ * node, a tensor- and pipeline-parallel mesh, a serving workload of the row's batch, input and
+ * output lengths), compiles it like any other and reads the metric off the serving figures
+ * ({@link pdagc.analysis.Serving}): {@code ttft_ms} the prefill step, {@code tpot_ms} the mean
+ * decode step, {@code e2e_ms} TTFT + (output - 1) · TPOT, {@code throughput_tok_s} output tokens
+ * per second over all GPUs and {@code throughput_tok_s_per_gpu} over the GPU count (a static
+ * batch, as the engines' fixed-batch benchmarks run it).
  * Rows whose setup the runner cannot rebuild (a batch that is not fixed, lengths not stated, no
  * config, a GPU that {@code std.hardware} lacks) are printed without a prediction and left out of
  * the error.
@@ -116,32 +110,22 @@ public final class Fidelity {
         Diagnostics diagnostics = new Diagnostics();
         Optional<HfImport.Result> model = HfImport.run(config, config.getFileName().toString(), "M", diagnostics);
         if (model.isEmpty()) return new Result(row, Double.NaN, "import: " + DiagnosticRenderer.render(diagnostics.sorted()));
-        boolean prefill = !row.metric().equals("tpot_ms");
-        boolean decode = !row.metric().equals("ttft_ms");
-        String src = source(row, model.get().text(), prefill, decode);
         Compiler c = new Compiler(Set.of());
-        List<MaterializedPlan> plans = c.check(SourceFile.of(row.id() + ".pdag", null, src));
+        List<MaterializedPlan> plans = c.check(SourceFile.of(row.id() + ".pdag", null, source(row, model.get().text())));
         if (c.diagnostics().hasErrors()) return new Result(row, Double.NaN, DiagnosticRenderer.render(c.diagnostics().sorted()));
-        double ttft = prefill ? step(plans, "Prefill") : 0;
-        double tpot = decode ? step(plans, "Decode") : 0;
-        double e2e = ttft + (row.output() - 1) * tpot;
+        pdagc.analysis.Serving s = plans.get(0).analysis().serving();
         double value = switch (row.metric()) {
-            case "ttft_ms" -> ttft * 1e3;
-            case "tpot_ms" -> tpot * 1e3;
-            case "e2e_ms" -> e2e * 1e3;
-            case "throughput_tok_s" -> row.batch() * row.output() / e2e;
-            default -> row.batch() * row.output() / e2e / row.gpus();
+            case "ttft_ms" -> s.ttft() * 1e3;
+            case "tpot_ms" -> s.tpot() * 1e3;
+            case "e2e_ms" -> s.endToEnd() * 1e3;
+            case "throughput_tok_s" -> s.throughput();
+            default -> s.throughputPerGpu();
         };
         return new Result(row, value, null);
     }
 
-    private static double step(List<MaterializedPlan> plans, String deploy) {
-        for (MaterializedPlan p : plans) if (p.deployment().name().equals(deploy)) return p.analysis().step().seconds();
-        throw new IllegalStateException("no plan for " + deploy);
-    }
-
-    /** The deployment of a row as pdagc source: the imported model, the cluster, the strategy and its workloads. */
-    static String source(Row row, String model, boolean prefill, boolean decode) {
+    /** The deployment of a row as pdagc source: the imported model, the cluster, the strategy and its serving workload. */
+    static String source(Row row, String model) {
         StringBuilder b = new StringBuilder(model).append("\nimport std.hardware\n");
         b.append("cluster C { gpu ").append(row.gpu()).append("  count ").append(row.gpus()).append("  per_node ").append(Math.min(8, row.gpus()))
                 .append(" }\n");
@@ -150,17 +134,9 @@ public final class Fidelity {
         b.append("tp ").append(row.tp()).append("]");
         if (row.pp() > 1) b.append("  micro_batches ").append(Math.min(row.batch(), row.pp()));
         b.append(" }\n");
-        String dtype = row.dtype().toLowerCase(Locale.ROOT);
-        if (prefill) {
-            b.append("workload Pre { batch ").append(row.batch()).append("  seq ").append(row.input()).append("  phase prefill  dtype ").append(dtype)
-                    .append(" }\n");
-            b.append("deploy Prefill = M on C with S for Pre\n");
-        }
-        if (decode) {
-            b.append("workload Dec { batch ").append(row.batch()).append("  phase decode  context ").append(row.input() + row.output() / 2)
-                    .append("  dtype ").append(dtype).append(" }\n");
-            b.append("deploy Decode = M on C with S for Dec\n");
-        }
+        b.append("workload W { batch ").append(row.batch()).append("  input ").append(row.input()).append("  output ").append(row.output())
+                .append("  dtype ").append(row.dtype().toLowerCase(Locale.ROOT)).append(" }\n");
+        b.append("deploy D = M on C with S for W\n");
         return b.toString();
     }
 

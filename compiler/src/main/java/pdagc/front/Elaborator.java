@@ -302,23 +302,30 @@ public final class Elaborator {
         if (decode) p.get("seq").ifPresent(s -> diagnostics.add(Diags.seqIgnoredInDecode(s.span(), p.spanOf("phase"))));
         OptionalLong context = p.integer("context", decode ? null : seq.orElse(1), 1);
         Optional<String> dtype = p.choice("dtype", DTYPES, "bf16");
-        Optional<String> kernels = p.choice("kernels", List.of("fused", "unfused"), "fused");
-        Optional<String> graphs = p.get("cuda_graphs").isPresent() ? p.choice("cuda_graphs", List.of("true", "false"), null) : Optional.of("");
+        Phase ph = decode ? Phase.DECODE : Phase.PREFILL;
+        Optional<pdagc.sem.Execution> execution = execution(p, ph);
         // Known, for the list an unknown property is shown with; neither is given here.
         p.get("input");
         p.get("output");
         p.finish();
-        if (batch.isEmpty() || phase.isEmpty() || seq.isEmpty() || context.isEmpty() || dtype.isEmpty() || kernels.isEmpty() || graphs.isEmpty()) {
+        if (batch.isEmpty() || phase.isEmpty() || seq.isEmpty() || context.isEmpty() || dtype.isEmpty() || execution.isEmpty()) {
             return Optional.empty();
         }
-        Phase ph = Phase.valueOf(phase.get().toUpperCase(java.util.Locale.ROOT));
         return Optional.of(new WorkloadSpec(e.nameText(), batch.getAsLong(), seq.getAsLong(), ph, context.getAsLong(),
-                DType.valueOf(dtype.get().toUpperCase(java.util.Locale.ROOT)), execution(kernels, graphs, ph), p.spans(), e.name().span()));
+                DType.valueOf(dtype.get().toUpperCase(java.util.Locale.ROOT)), execution.get(), p.spans(), e.name().span()));
     }
 
-    /** How the engine runs the kernels: fused unless said otherwise; CUDA graphs as given, else the phase's default. */
-    private static pdagc.sem.Execution execution(Optional<String> kernels, Optional<String> graphs, Phase phase) {
-        return pdagc.sem.Execution.of(kernels.get().equals("fused"), graphs.get().isEmpty() ? null : graphs.get().equals("true"), phase);
+    /**
+     * How the engine runs the kernels ({@code kernels}, {@code cuda_graphs}): fused unless said
+     * otherwise; CUDA graphs as given, else the default of {@code phase}.
+     */
+    private static Optional<pdagc.sem.Execution> execution(Props p, Phase phase) {
+        String phaseDefault = "the phase's default";
+        Optional<String> kernels = p.choice("kernels", List.of("fused", "unfused"), "fused");
+        Optional<String> graphs = p.choice("cuda_graphs", List.of("true", "false"), phaseDefault);
+        if (kernels.isEmpty() || graphs.isEmpty()) return Optional.empty();
+        Boolean given = graphs.get().equals(phaseDefault) ? null : graphs.get().equals("true");
+        return Optional.of(pdagc.sem.Execution.of(kernels.get().equals("fused"), given, phase));
     }
 
     private static final List<String> DTYPES = List.of("bf16", "fp16", "fp32", "fp8");
@@ -346,10 +353,9 @@ public final class Elaborator {
         }
         OptionalLong output = length(p, "output");
         Optional<String> dtype = p.choice("dtype", DTYPES, "bf16");
-        Optional<String> kernels = p.choice("kernels", List.of("fused", "unfused"), "fused");
-        Optional<String> graphs = p.get("cuda_graphs").isPresent() ? p.choice("cuda_graphs", List.of("true", "false"), null) : Optional.of("");
+        Optional<pdagc.sem.Execution> execution = execution(p, Phase.PREFILL);
         p.finish();
-        if (!ok || batch.isEmpty() || input.isEmpty() || output.isEmpty() || dtype.isEmpty() || kernels.isEmpty() || graphs.isEmpty()) {
+        if (!ok || batch.isEmpty() || input.isEmpty() || output.isEmpty() || dtype.isEmpty() || execution.isEmpty()) {
             return Optional.empty();
         }
         long in = input.getAsLong(), out = output.getAsLong();
@@ -358,7 +364,7 @@ public final class Elaborator {
             return Optional.empty();
         }
         return Optional.of(new WorkloadSpec(e.nameText(), batch.getAsLong(), in, Phase.PREFILL, in,
-                DType.valueOf(dtype.get().toUpperCase(java.util.Locale.ROOT)), execution(kernels, graphs, Phase.PREFILL), p.spans(), e.name().span(),
+                DType.valueOf(dtype.get().toUpperCase(java.util.Locale.ROOT)), execution.get(), p.spans(), e.name().span(),
                 new WorkloadSpec.Serving(in, out)));
     }
 
