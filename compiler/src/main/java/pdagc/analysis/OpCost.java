@@ -191,6 +191,9 @@ public record OpCost(long flops, long bytesRead, long bytesWritten) {
 
         public OpCost updated(Op.Updated u) { return NONE; }
 
+        /** Accumulating into the gradient buffer is charged in the weight gradient's kernel (which adds into it): nothing here. */
+        public OpCost accumulate(Op.Accumulate a) { return NONE; }
+
         public OpCost mlaContext(Op.MlaContext m) {
             Shape probs = inputs.get(0);
             long b = probs.dim(0), h = probs.dim(1), q = probs.dim(2), t = probs.dim(3);

@@ -16,14 +16,16 @@ import pdagc.ir.Op;
  * forward values computing it reads; this pass emits one {@link Op.Grad} per such gradient into
  * the same graph (so the partitioner shards the backward pass with the forward pass's machinery),
  * sums the gradients of a value that several ops read, and ends each weight's gradient in an
- * optimizer step ({@link Op.Update}) and the updated weight ({@link Op.Updated}).
+ * accumulation over the step's micro-batches ({@link Op.Accumulate}), an optimizer step
+ * ({@link Op.Update}) and the updated weight ({@link Op.Updated}), which run once per step.
  *
  * <pre>
  *   %5 = linear[in=512, out=1536] @column(tp) (%4)          forward
  *   ==>
  *   %40 = linear_grad[of=%5, wrt=0] (%39)                    dx = dy W^T   (partial over tp)
  *   %41 = linear_wgrad[of=%5, wrt=weight] (%4, %39)          dW = x^T dy   (partial over dp)
- *   %42 = adam[of=%5] (%41); %43 = new_weight[of=%5] (%42)
+ *   %42 = accumulate (%41)                                   the sum over the step's micro-batches
+ *   %43 = adam (%42); %44 = new_weight (%43)                 once per step
  * </pre>
  */
 final class Autodiff {
@@ -47,6 +49,7 @@ final class Autodiff {
     }
 
     private boolean backward(int loss, String model, Diagnostics diagnostics) {
+        g.startBackward();
         for (int id = loss; id >= 0; id--) {
             Node n = g.node(id);
             if (id != loss && grad[id] == null) continue;
@@ -66,7 +69,9 @@ final class Autodiff {
             }
             if (rule.weight().kind() != GradRule.Flow.Kind.NONE) {
                 int dw = emit(n, Op.Grad.WEIGHT, rule.weight().reads(), dy, n.op().weight());
-                int step = g.add(n.name() + ".adam", new Op.Update(n.op(), id, LR, EPS, WEIGHT_DECAY), List.of(dw), n.op().weight(), n.layer(),
+                int sum = g.add(n.name() + ".accumulate", new Op.Accumulate(n.op(), id), List.of(dw), n.op().weight(), n.layer(), n.parallel(),
+                        n.span()).id();
+                int step = g.add(n.name() + ".adam", new Op.Update(n.op(), id, LR, EPS, WEIGHT_DECAY), List.of(sum), n.op().weight(), n.layer(),
                         n.parallel(), n.span()).id();
                 g.add(n.name() + ".new_weight", new Op.Updated(n.op(), id), List.of(step), n.op().weight(), n.layer(), n.parallel(), n.span());
             }
