@@ -227,10 +227,11 @@ public final class Elaborator {
         Props p = new Props("cluster " + e.nameText(), e.name().span(), e.properties(), diagnostics);
         Optional<GpuSpec> gpu = Optional.empty();
         Optional<Property> gpuProp = p.get("gpu");
+        List<Property> overrides = p.nested("gpu");
         if (gpuProp.isEmpty()) {
             p.reference("gpu", true);
         } else if (gpuProp.get().value() instanceof Expr.Name n) {
-            gpu = program.lookup(module, n.name(), "gpu", diagnostics).flatMap(f -> gpu(f.module(), (Decl.Entity) f.decl(), gpuProp.get().body()));
+            gpu = program.lookup(module, n.name(), "gpu", diagnostics).flatMap(f -> gpu(f.module(), (Decl.Entity) f.decl(), overrides));
         } else {
             p.reference("gpu", true);
         }
