@@ -125,12 +125,12 @@ public final class ReportBackend {
         b.append("  strategy   ").append(d.strategy().name()).append(": mesh ").append(dag.mesh()).append('\n');
         if (serving != null) {
             b.append("  workload   ").append(w.name()).append(": serving, batch ").append(serving.batch()).append(", input ").append(serving.input())
-                    .append(", output ").append(serving.output()).append(", ").append(w.dtype().keyword()).append("\n\n");
+                    .append(", output ").append(serving.output()).append(", ").append(w.precision().text()).append("\n\n");
             return;
         }
         b.append("  workload   ").append(w.name()).append(": ").append(w.phase().keyword()).append(", batch ").append(w.batch())
                 .append(w.phase() == Phase.PREFILL ? ", seq " + w.seq() : "").append(", context ").append(w.context()).append(", ")
-                .append(w.dtype().keyword()).append("\n\n");
+                .append(w.precision().text()).append("\n\n");
     }
 
     private static void model(StringBuilder b, Deployment d, Analysis a) {

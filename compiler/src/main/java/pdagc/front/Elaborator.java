@@ -302,7 +302,7 @@ public final class Elaborator {
         OptionalLong seq = p.integer("seq", decode ? 1L : null, 1);
         if (decode) p.get("seq").ifPresent(s -> diagnostics.add(Diags.seqIgnoredInDecode(s.span(), p.spanOf("phase"))));
         OptionalLong context = p.integer("context", decode ? null : seq.orElse(1), 1);
-        Optional<String> dtype = p.choice("dtype", DTYPES, "bf16");
+        Optional<pdagc.ir.Precision> dtype = precision(p, "workload " + e.nameText());
         Phase ph = decode ? Phase.DECODE : Phase.PREFILL;
         Optional<pdagc.sem.Execution> execution = execution(p, ph);
         // Known, for the list an unknown property is shown with; neither is given here.
@@ -312,8 +312,8 @@ public final class Elaborator {
         if (batch.isEmpty() || phase.isEmpty() || seq.isEmpty() || context.isEmpty() || dtype.isEmpty() || execution.isEmpty()) {
             return Optional.empty();
         }
-        return Optional.of(new WorkloadSpec(e.nameText(), batch.getAsLong(), seq.getAsLong(), ph, context.getAsLong(),
-                DType.valueOf(dtype.get().toUpperCase(java.util.Locale.ROOT)), execution.get(), p.spans(), e.name().span()));
+        return Optional.of(new WorkloadSpec(e.nameText(), batch.getAsLong(), seq.getAsLong(), ph, context.getAsLong(), dtype.get().dtype(),
+                execution.get(), p.spans(), e.name().span(), null, dtype.get().experts()));
     }
 
     /**
@@ -330,6 +330,24 @@ public final class Elaborator {
     }
 
     private static final List<String> DTYPES = List.of("bf16", "fp16", "fp32", "fp8");
+
+    /**
+     * A workload's {@code dtype} (bf16 unless given) with the types of the model's parts that
+     * differ, nested in it: {@code dtype fp8 { experts fp16 }} runs the expert products in fp16
+     * and the rest in fp8. A part not given takes {@code dtype}.
+     */
+    private Optional<pdagc.ir.Precision> precision(Props p, String owner) {
+        Optional<String> dtype = p.choice("dtype", DTYPES, "bf16");
+        Props parts = new Props("`dtype` of " + owner, p.spanOf("dtype"), p.nested("dtype"), diagnostics);
+        Optional<String> experts = parts.choice("experts", DTYPES, dtype.orElse("bf16"));
+        parts.finish();
+        if (dtype.isEmpty() || experts.isEmpty()) return Optional.empty();
+        return Optional.of(new pdagc.ir.Precision(dtypeOf(dtype.get()), dtypeOf(experts.get())));
+    }
+
+    private static DType dtypeOf(String keyword) {
+        return DType.valueOf(keyword.toUpperCase(java.util.Locale.ROOT));
+    }
 
     /**
      * A serving workload: {@code batch}, {@code input} and {@code output} (and {@code dtype}); the
@@ -353,7 +371,7 @@ public final class Elaborator {
             input = length(p, "input");
         }
         OptionalLong output = length(p, "output");
-        Optional<String> dtype = p.choice("dtype", DTYPES, "bf16");
+        Optional<pdagc.ir.Precision> dtype = precision(p, "workload " + e.nameText());
         Optional<pdagc.sem.Execution> execution = execution(p, Phase.PREFILL);
         p.finish();
         if (!ok || batch.isEmpty() || input.isEmpty() || output.isEmpty() || dtype.isEmpty() || execution.isEmpty()) {
@@ -364,9 +382,8 @@ public final class Elaborator {
             diagnostics.add(Diags.arithmeticOverflow(p.spanOf("output"), "input + output"));
             return Optional.empty();
         }
-        return Optional.of(new WorkloadSpec(e.nameText(), batch.getAsLong(), in, Phase.PREFILL, in,
-                DType.valueOf(dtype.get().toUpperCase(java.util.Locale.ROOT)), execution.get(), p.spans(), e.name().span(),
-                new WorkloadSpec.Serving(in, out)));
+        return Optional.of(new WorkloadSpec(e.nameText(), batch.getAsLong(), in, Phase.PREFILL, in, dtype.get().dtype(), execution.get(), p.spans(),
+                e.name().span(), new WorkloadSpec.Serving(in, out), dtype.get().experts()));
     }
 
     /** A serving length: a whole number of tokens, at least 1 (zero is E0218, negative E0206). */
