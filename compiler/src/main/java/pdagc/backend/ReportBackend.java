@@ -117,8 +117,10 @@ public final class ReportBackend {
                 .append(c.perNode()).append(" per node; per GPU ").append(Units.bytes(g.memoryBytes())).append(", ")
                 .append(Figures.flops(g.peakFlops())).append("/s x ").append(fraction(g.computeEfficiency())).append(", HBM ")
                 .append(Units.bytes(g.hbmBandwidth())).append("/s x ").append(fraction(g.bandwidthEfficiency())).append('\n');
-        b.append("             NVLink ").append(Units.bytes(CollectiveCost.bandwidth(CollectiveCost.Link.NVLINK, c)))
-                .append("/s per direction (").append(Units.bytes(g.nvlinkBandwidth())).append("/s both), latency ")
+        CollectiveCost.Link inNode = CollectiveCost.nodeLink(c);
+        b.append("             ").append(inNode.text()).append(' ').append(Units.bytes(CollectiveCost.bandwidth(inNode, c)))
+                .append("/s per direction (").append(Units.bytes(g.nodeLinkBandwidth())).append("/s both").append(g.hasNvlink() ? "" : ", no NVLink")
+                .append("), latency ")
                 .append(Units.seconds(c.nvlinkLatency())).append("; network ")
                 .append(Units.bytes(CollectiveCost.bandwidth(CollectiveCost.Link.NETWORK, c))).append("/s per GPU, latency ")
                 .append(Units.seconds(c.networkLatency())).append('\n');

@@ -277,11 +277,21 @@ public final class Elaborator {
         }
         Optional<Double> memory = p.quantity("memory", Dimension.BYTES, null);
         Optional<Double> bandwidth = p.quantity("bandwidth", Dimension.BYTES_PER_SECOND, null);
-        Optional<Double> nvlink = p.quantity("nvlink", Dimension.BYTES_PER_SECOND, null);
+        // The link between GPUs of a node: NVLink, or for a GPU without it, PCIe (both directions, as data sheets give them).
+        Optional<Double> nvlink = p.has("nvlink") ? p.quantity("nvlink", Dimension.BYTES_PER_SECOND, null) : Optional.of(0.0);
+        Optional<Double> pcie = p.quantity("pcie", Dimension.BYTES_PER_SECOND, 0.0);
+        if (!p.has("nvlink")) {
+            p.get("nvlink");
+            if (!p.has("pcie")) {
+                diagnostics.add(Diags.missingProperty(e.name().span(), "gpu", e.nameText(), "nvlink")
+                        .help("a GPU without NVLink states its PCIe link instead, both directions: `pcie 64 GB/s`"));
+                nvlink = Optional.empty();
+            }
+        }
         Optional<Double> ce = p.fraction("compute_efficiency", 0.8);
         Optional<Double> be = p.fraction("bandwidth_efficiency", 0.9);
         p.finish();
-        if (compute.isEmpty() || memory.isEmpty() || bandwidth.isEmpty() || nvlink.isEmpty() || ce.isEmpty() || be.isEmpty() || fp8.isEmpty()
+        if (compute.isEmpty() || memory.isEmpty() || bandwidth.isEmpty() || nvlink.isEmpty() || pcie.isEmpty() || ce.isEmpty() || be.isEmpty() || fp8.isEmpty()
                 || fp32.isEmpty() || sms.isEmpty() || kernel.isEmpty() || launch.isEmpty() || !measuredOk) {
             return Optional.empty();
         }
@@ -289,8 +299,28 @@ public final class Elaborator {
         // NVIDIA GPU since Ampere.
         double f8 = fp8.get() == Double.MIN_VALUE ? 0 : fp8.get();
         double f32 = fp32.get() == Double.MIN_VALUE ? compute.get() / 2 : fp32.get();
+        if (measured.isPresent()) anotherChip(p.spanOf("measurements"), measured.get(), sms.getAsLong(), compute.get(), f8);
         return Optional.of(new GpuSpec(e.nameText(), compute.get(), f8, f32, (int) Math.min(sms.getAsLong(), 1 << 20), memory.get(), bandwidth.get(),
-                nvlink.get(), ce.get(), be.get(), kernel.get(), launch.get(), measured.orElse(null), e.name().span()));
+                nvlink.get(), pcie.get(), ce.get(), be.get(), kernel.get(), launch.get(), measured.orElse(null), e.name().span()));
+    }
+
+    /**
+     * A kind borrows another's microbenchmarks as efficiencies against the lender's data sheet, which
+     * holds for the same chip: warns (W0220) where the lender's multiprocessors or tensor rates differ.
+     */
+    private void anotherChip(Span at, GpuSpec lender, long sms, double compute, double fp8) {
+        List<String> differ = new ArrayList<>();
+        if (lender.multiprocessors() != sms) differ.add(sms + " multiprocessors against " + lender.multiprocessors());
+        if (lender.peakFlops() != compute) differ.add(tflops(compute) + " against " + tflops(lender.peakFlops()));
+        if (lender.fp8Flops() != fp8) {
+            differ.add((fp8 > 0 ? tflops(fp8) : "no") + " fp8 against " + (lender.fp8Flops() > 0 ? tflops(lender.fp8Flops()) : "none"));
+        }
+        if (!differ.isEmpty()) diagnostics.add(Diags.measurementsOfAnotherChip(at, lender.name(), String.join(", ", differ)));
+    }
+
+    /** A tensor rate as a data sheet writes it: {@code 362.05 TFLOP/s}. */
+    private static String tflops(double flopsPerSecond) {
+        return new java.math.BigDecimal(flopsPerSecond / 1e12).round(new java.math.MathContext(6)).stripTrailingZeros().toPlainString() + " TFLOP/s";
     }
 
     Optional<WorkloadSpec> workload(Decl.Entity e) {
