@@ -14,7 +14,7 @@ final class Families {
     /** The model_types the importer reads, in the order they are listed to users. */
     static final List<String> SUPPORTED = List.of("llama", "mistral", "mixtral", "phi3", "gemma", "gemma2", "gemma3_text", "qwen2",
             "qwen2_moe", "qwen3", "qwen3_moe", "olmoe", "deepseek", "deepseek_v2", "deepseek_v3", "falcon", "starcoder2", "gpt_neox",
-            "gpt2");
+            "gptj", "gpt2");
 
     private final HfConfig c;
     private final PdagModel m;
@@ -43,6 +43,7 @@ final class Families {
             case "olmoe" -> f.olmoe();
             case "deepseek" -> f.deepseekMoe();
             case "deepseek_v2", "deepseek_v3" -> f.deepseekLatent(type);
+            case "gptj" -> f.gptj();
             case "gpt2" -> f.gpt2();
             default -> throw new IllegalStateException("the supported list and the translations disagree on " + type);
         }
@@ -356,6 +357,52 @@ final class Families {
                 tied ? "final LayerNorm with its bias; logits from embed_in (tied)" : "final LayerNorm with its bias, then embed_out");
     }
 
+    /**
+     * GPT-J (EleutherAI/gpt-j-6b): GPT-2's names (n_embd, n_head, n_layer), but attention and the
+     * MLP side by side on one LayerNorm (ln_1), multi-head attention without biases (q, k, v and
+     * out_proj), rotary positions on the first rotary_dim dimensions of each head (no weights, no
+     * learned positions), a GELU MLP with biases (fc_in, fc_out) of n_inner or 4 x n_embd, and an
+     * output projection of its own with a bias (lm_head), untied unless tie_word_embeddings says so.
+     */
+    private void gptj() {
+        Long vocab = c.count("vocab_size", 1);
+        Long hidden = c.count("n_embd", 1);
+        Long heads = c.count("n_head", 1);
+        Long layers = c.count("n_layer", 1);
+        Long headDim = null;
+        if (hidden != null && heads != null) {
+            if (hidden % heads != 0) c.contradiction("n_embd", "n_head", "n_embd " + hidden + " is not a multiple of n_head " + heads);
+            else headDim = hidden / heads;
+        }
+        String rotary;
+        if (c.isNull("rotary_dim") || !c.has("rotary_dim")) {
+            rotary = "every dimension of each head (rotary_dim " + (c.isNull("rotary_dim") ? "null" : "absent") + ")";
+        } else {
+            Long rotaryDim = c.count("rotary_dim", 1);
+            if (rotaryDim != null && headDim != null && rotaryDim > headDim) {
+                c.contradiction("n_embd", "rotary_dim", "rotary_dim " + rotaryDim + " exceeds the head's " + headDim + " dimensions (n_embd / n_head)");
+            }
+            rotary = "the first " + (rotaryDim == null ? "?" : rotaryDim) + " dimensions of each head's " + (headDim == null ? "?" : headDim) + " (rotary_dim)";
+        }
+        Long inner = c.count("n_inner", 1, hidden == null ? null : 4 * hidden);
+        m.set("vocab", vocab, "vocab_size");
+        m.set("hidden", hidden, "n_embd");
+        m.set("heads", heads, "n_head (multi-head attention: a key/value head per query head)");
+        m.set("head_dim", headDim, "n_embd / n_head");
+        m.set("layers", layers, "n_layer");
+        m.set("ffn", inner, c.has("n_inner") ? "n_inner" : "4 x n_embd (n_inner " + (c.isNull("n_inner") ? "null" : "absent") + ")");
+        m.word("norm", "layernorm", "LayerNorm with a bias (layer_norm_epsilon " + (c.has("layer_norm_epsilon") ? c.raw("layer_norm_epsilon") : "1e-05, the default") + ")");
+        act("activation_function", "gelu_new");
+        if (tied(false)) {
+            c.unsupported("tie_word_embeddings", "a GPT-J whose lm_head is tied to wte", "GPT-J's lm_head is a projection of its own, with a bias");
+        }
+        m.note("Rotary positions on " + rotary + " carry no weights.");
+        m.word("embed", "embedding", "token embedding (wte; rotary positions have no weights)");
+        m.word("layer", "gptj_layer", "attention and MLP side by side on one LayerNorm (ln_1): q/k/v/out_proj without biases, fc_in and fc_out with theirs");
+        m.word("head", "gptj_head", "final LayerNorm with its bias (ln_f), then lm_head with its bias (tie_word_embeddings "
+                + (c.has("tie_word_embeddings") ? c.raw("tie_word_embeddings") : "absent: false, the default") + ")");
+    }
+
     private void gpt2() {
         Long vocab = c.count("vocab_size", 1);
         Long hidden = c.count("n_embd", 1);
@@ -495,7 +542,7 @@ final class Families {
      * is on unless {@code sliding_window} is null (Hugging Face's default is 4096), and so are
      * Gemma 2's, on every other layer, and Gemma 3's, on 5 layers of 6; Qwen's only with {@code use_sliding_window} (default 4096
      * too); Mixtral's, Phi-3's and StarCoder2's only when given; Llama, Gemma, OLMoE, DeepSeek,
-     * Falcon and GPT-2 have none.
+     * Falcon, GPT-J and GPT-2 have none.
      */
     private void slidingWindow(boolean gatedByUseFlag) {
         if (gatedByUseFlag && !Boolean.TRUE.equals(c.flag("use_sliding_window", false))) return;
