@@ -128,7 +128,7 @@ public record Analysis(
         NodeCosts costs = NodeCosts.of(program, quotient, gpuInfo, d.cluster(), d.workload().execution());
         Memory.PerGpu[] memory;
         try {
-            memory = Memory.perRole(program, idx, costs, d.workload().context());
+            memory = Memory.perRole(program, idx, costs, d.workload().context(), d.strategy().training().zero());
         } catch (Overflow e) {
             throw e.in("counting the memory of a GPU in bytes");
         }
@@ -254,7 +254,8 @@ public record Analysis(
     private static GpuFigures max(GpuFigures a, GpuFigures b) {
         Memory.PerGpu ma = a.memory(), mb = b.memory();
         Memory.PerGpu mem = new Memory.PerGpu(Math.max(ma.weightBytes(), mb.weightBytes()), Math.max(ma.kvCacheBytes(), mb.kvCacheBytes()),
-                Math.max(ma.activationBytes(), mb.activationBytes()), Math.max(ma.workspaceBytes(), mb.workspaceBytes()));
+                Math.max(ma.activationBytes(), mb.activationBytes()), Math.max(ma.workspaceBytes(), mb.workspaceBytes()),
+                Math.max(ma.gradientBytes(), mb.gradientBytes()), Math.max(ma.optimizerBytes(), mb.optimizerBytes()));
         return new GpuFigures(a.gpu(), mem, Math.min(a.capacityBytes(), b.capacityBytes()), Math.max(a.flops(), b.flops()),
                 Math.max(a.hbmBytes(), b.hbmBytes()), Math.max(a.collectiveBufferBytes(), b.collectiveBufferBytes()),
                 Math.max(a.collectiveTrafficBytes(), b.collectiveTrafficBytes()), Math.max(a.computeSeconds(), b.computeSeconds()),

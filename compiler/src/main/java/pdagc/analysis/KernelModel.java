@@ -131,12 +131,18 @@ public final class KernelModel {
             long[] bmnk = bmnk(op.contraction(), inputs.get(0), output);
             return product(bmnk[0], bmnk[1], bmnk[2], bmnk[3], work, gpu, dtype);
         }
+        if (op instanceof Op.Grad g && g.product() != null) {
+            // A contraction's gradient is a matrix product of its own: costed as one.
+            long[] bmnk = bmnk(g.product(), inputs.get(0), output);
+            return product(bmnk[0], bmnk[1], bmnk[2], bmnk[3], work, gpu, dtype);
+        }
         if (op instanceof Op.TiedHead) {
             long n = output.last();
             return product(1, output.elements() / n, n, inputs.get(0).last(), work, gpu, dtype);
         }
-        boolean tensor = op instanceof Op.AttnScores || op instanceof Op.AttnContext || op instanceof Op.MlaScores || op instanceof Op.MlaContext
-                || op instanceof Op.Router;
+        Op of = op instanceof Op.Grad g ? g.forward() : op;
+        boolean tensor = of instanceof Op.AttnScores || of instanceof Op.AttnContext || of instanceof Op.MlaScores || of instanceof Op.MlaContext
+                || of instanceof Op.Router;
         return new Work(roofline(work.flops(), work.bytes(), tensor ? gpu.peakFlops(dtype) : gpu.fp32Flops(), gpu), false);
     }
 

@@ -23,11 +23,24 @@ public final class Memory {
     private Memory() {}
 
     /** Bytes on one GPU. */
-    public record PerGpu(long weightBytes, long kvCacheBytes, long activationBytes, long workspaceBytes) {
+    /**
+     * Bytes on one GPU. A training step adds the model states beside the weights: the gradient
+     * buffers (at the weights' dtype; a ZeRO-2 GPU keeps only its shard of them) and the optimizer
+     * states (an fp32 master copy and AdamW's two fp32 moments, 12 bytes per element of the shard
+     * its optimizer step updates): ZeRO's {@code (2 + 2 + 12)Ψ} and its stages.
+     */
+    public record PerGpu(long weightBytes, long kvCacheBytes, long activationBytes, long workspaceBytes, long gradientBytes, long optimizerBytes) {
+        public PerGpu(long weightBytes, long kvCacheBytes, long activationBytes, long workspaceBytes) {
+            this(weightBytes, kvCacheBytes, activationBytes, workspaceBytes, 0, 0);
+        }
+
         public long total() {
-            return weightBytes + kvCacheBytes + activationBytes + workspaceBytes;
+            return weightBytes + kvCacheBytes + activationBytes + workspaceBytes + gradientBytes + optimizerBytes;
         }
     }
+
+    /** Bytes per element of the optimizer's state: an fp32 master weight and AdamW's two fp32 moments. */
+    public static final int OPTIMIZER_STATE_BYTES = 12;
 
     /**
      * The KV cache of keys (or values) of local shape [B, ·, width] over {@code context} positions:
@@ -54,7 +67,14 @@ public final class Memory {
     }
 
     static PerGpu[] perRole(SpmdProgram program, DagIndex idx, NodeCosts costs, long context) {
+        return perRole(program, idx, costs, context, 0);
+    }
+
+    /** As above, with the ZeRO stage of a training step (from 2 on, the gradient buffers are sharded as the optimizer step's input). */
+    static PerGpu[] perRole(SpmdProgram program, DagIndex idx, NodeCosts costs, long context, int zero) {
         int dtype = program.dtype().bytes();
+        boolean training = false;
+        for (SpmdNode n : program.nodes()) training |= n.op() instanceof Op.Update;
         boolean[] cache = Liveness.cacheValues(program, idx);
         PerGpu[] out = new PerGpu[idx.schedule.length];   // per role
         BitSet seen = new BitSet(program.nodes().size());
@@ -62,18 +82,28 @@ public final class Memory {
             long weights = 0;
             long kv = 0;
             long workspace = 0;
+            long gradients = 0;
+            long optimizer = 0;
             seen.clear();
             for (int i : idx.schedule[g]) {
                 DagNode n = idx.node(i);
+                SpmdNode op = program.nodes().get(n.program());
                 if (!seen.get(n.program())) {
                     seen.set(n.program());
                     weights = Overflow.add(weights, Overflow.mul(costs.weightElements(n.program()), dtype));
+                    if (op.op() instanceof Op.Update) {
+                        optimizer = Overflow.add(optimizer, Overflow.mul(op.local().elements(), OPTIMIZER_STATE_BYTES));
+                        if (zero >= 2) gradients = Overflow.add(gradients, Overflow.mul(op.local().elements(), dtype));
+                    }
+                    if (zero < 2 && op.op() instanceof Op.Grad gr && gr.ofWeight()) gradients = Overflow.add(gradients, Overflow.mul(op.local().elements(), dtype));
                 }
-                SpmdNode op = program.nodes().get(n.program());
-                for (int k : op.op().cachedInputs()) kv = Overflow.add(kv, cacheBytes(program, op.inputs().get(k), n.inputs().get(k), context, dtype));
+                // A training step keeps no cache: its keys and values are activations of the step.
+                if (!training) {
+                    for (int k : op.op().cachedInputs()) kv = Overflow.add(kv, cacheBytes(program, op.inputs().get(k), n.inputs().get(k), context, dtype));
+                }
                 if (costs.isCollectiveAt(i)) workspace = Math.max(workspace, costs.collectiveAt(i).bufferBytes());
             }
-            out[g] = new PerGpu(weights, kv, Liveness.peak(idx, g, cache, program, program.dtype().activationBytes()), workspace);
+            out[g] = new PerGpu(weights, kv, Liveness.peak(idx, g, cache, program, program.dtype().activationBytes()), workspace, gradients, optimizer);
         }
         return out;
     }

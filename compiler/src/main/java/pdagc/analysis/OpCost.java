@@ -147,6 +147,50 @@ public record OpCost(long flops, long bytesRead, long bytesWritten) {
             return plain(flops, weightElements);
         }
 
+        /**
+         * A gradient costs what its forward op costs on the same local shapes, operand for
+         * operand: a contraction's input or weight gradient is one more contraction of the same
+         * iteration space (2·M·K·N), so a linear's backward is twice its forward, as Megatron and
+         * Narayanan et al. count it; elementwise and norm gradients are charged their forward
+         * FLOPs per element again. Bytes: what it reads and writes.
+         */
+        public OpCost grad(Op.Grad g) {
+            Op f = g.forward();
+            long flops;
+            if (g.product() != null) {
+                // The forward's iteration space, as the product this gradient is.
+                flops = g.product().flops(inputs.get(0), output);
+            } else if (f instanceof Op.AttnScores a) {
+                flops = times(2, inputs.get(inputs.size() - 1).elements(), a.headDim());
+            } else if (f instanceof Op.AttnContext a) {
+                flops = times(2, (g.wrt() == 0 ? output : inputs.get(0)).elements(), a.headDim());
+            } else if (f instanceof Op.Loss) {
+                flops = Overflow.mul(SOFTMAX + 1, out);
+            } else {
+                long per = f instanceof Op.Norm n ? n.type().flopsPerElement() : f instanceof Op.Unary u ? u.fn().flopsPerElement() : f instanceof Op.Softmax ? SOFTMAX : ADD;
+                flops = Overflow.mul(per + 1, Math.max(out, inputs.get(inputs.size() - 1).elements()));
+            }
+            return plain(flops, 0);
+        }
+
+        /** Cross-entropy: a softmax over the vocabulary and the label's log-probability, per token. */
+        public OpCost loss(Op.Loss l) {
+            return plain(Overflow.mul(SOFTMAX + 1, inputs.get(0).elements()), 0);
+        }
+
+        /**
+         * AdamW on a shard of n elements: the moments, the bias corrections, the update and the
+         * decay, about 12 FLOPs per element; reads the gradient, the fp32 master weight and both
+         * fp32 moments, writes them and the new weight.
+         */
+        public OpCost update(Op.Update u) {
+            long n = out;
+            return new OpCost(Overflow.mul(12, n), Overflow.add(Overflow.mul(n, dtypeBytes), Overflow.mul(n, 12)), Overflow.add(Overflow.mul(n, 12),
+                    Overflow.mul(n, storedBytes)));
+        }
+
+        public OpCost updated(Op.Updated u) { return NONE; }
+
         public OpCost mlaContext(Op.MlaContext m) {
             Shape probs = inputs.get(0);
             long b = probs.dim(0), h = probs.dim(1), q = probs.dim(2), t = probs.dim(3);

@@ -5,7 +5,7 @@ import pdagc.dag.DagNode;
 /**
  * How one DAG node is drawn, after the seed's conventions: ellipses for communication, boxes for
  * computation, parallelograms for routing and aggregation, diamonds for normalization, white
- * input/output; all-reduce red, all-to-all orange, the router gold; everything else takes the light
+ * input/output; backward boxes dashed light blue, optimizer steps green octagons; all-reduce red, all-to-all orange, the router gold; everything else takes the light
  * colour of its expert group. One place decides this for every drawing backend.
  */
 public record NodeStyle(String shape, String fill, String style) {
@@ -13,6 +13,8 @@ public record NodeStyle(String shape, String fill, String style) {
     static final String ALL_TO_ALL = "#f6b26b";
     static final String ROUTER = "#ffd700";
     static final String IO = "#ffffff";
+    static final String BACKWARD = "#cfe2f3";
+    static final String OPTIMIZER = "#d9ead3";
 
     /** The style of {@code node}, whose expert group's colour is {@code groupFill}. */
     public static NodeStyle of(DagNode node, String groupFill) {
@@ -22,6 +24,8 @@ public record NodeStyle(String shape, String fill, String style) {
             case ROUTING -> new NodeStyle("parallelogram", node.op() instanceof pdagc.ir.Op.Router ? ROUTER : groupFill, "filled");
             case NORM -> new NodeStyle("diamond", groupFill, "filled");
             case IO -> new NodeStyle("box", IO, "filled,rounded");
+            case BACKWARD -> new NodeStyle("box", BACKWARD, "filled,dashed");
+            case OPTIMIZER -> new NodeStyle("octagon", OPTIMIZER, "filled");
         };
     }
 

@@ -158,6 +158,10 @@ public final class ReportBackend {
             row(b, "KV cache", f.stream().map(g -> Units.bytes(g.memory().kvCacheBytes())).toList());
             row(b, "activations (peak)", f.stream().map(g -> Units.bytes(g.memory().activationBytes())).toList());
             row(b, "collective workspace", f.stream().map(g -> Units.bytes(g.memory().workspaceBytes())).toList());
+            if (f.stream().anyMatch(g -> g.memory().optimizerBytes() > 0)) {
+                row(b, "gradients", f.stream().map(g -> Units.bytes(g.memory().gradientBytes())).toList());
+                row(b, "optimizer states", f.stream().map(g -> Units.bytes(g.memory().optimizerBytes()) + " (fp32 master, 2 moments)").toList());
+            }
             row(b, "memory total", f.stream().map(g -> Units.bytes(g.memory().total())).toList());
             row(b, "of capacity", f.stream().map(g -> Figures.percent(g.memory().total() / g.capacityBytes()) + " of "
                     + Units.bytes(g.capacityBytes())).toList());
@@ -187,10 +191,11 @@ public final class ReportBackend {
     private static void step(StringBuilder b, Deployment d, PlanDag dag, Analysis a) {
         Analysis.Step s = a.step();
         boolean prefill = s.phase() == Phase.PREFILL;
+        boolean train = s.phase() == Phase.TRAIN;
         Analysis.SteadyState st = s.steady();
         b.append(st == null ? "Step (the critical path of one " + s.phase().keyword() + " step)\n"
                 : "Step (decode in the steady state: the micro-batches stay in flight from step to step)\n");
-        row(b, prefill ? "TTFT" : "time per output token (TPOT)", List.of(Units.seconds(s.seconds())
+        row(b, train ? "step time" : prefill ? "TTFT" : "time per output token (TPOT)", List.of(Units.seconds(s.seconds())
                 + (st == null ? "" : st.latencyBound() ? " (the loop of one micro-batch)" : " (" + st.microBatches() + " x the busiest stage per micro-batch)")));
         row(b, "throughput", List.of(Figures.tokensPerSecond(s.throughput()) + " (" + s.tokens() + " tokens per step)"));
         if (st != null) {

@@ -34,7 +34,7 @@ final class Summary {
                 p.deployment().name(), p.spmd().mesh().size(), p.spmd().mesh(), p.spmd().nodes().size(), p.dag().nodes().size(),
                 p.dag().edges().size(), pipeline, worst.gpu(), Units.bytes(m.weightBytes()), Units.bytes(m.kvCacheBytes()),
                 Units.bytes(m.activationBytes()), Units.bytes(m.workspaceBytes()), Units.bytes(m.total()),
-                Units.bytes(worst.capacityBytes()), s.phase() == Phase.PREFILL ? "TTFT" : "time per output token",
+                Units.bytes(worst.capacityBytes()), s.phase() == Phase.TRAIN ? "step time" : s.phase() == Phase.PREFILL ? "TTFT" : "time per output token",
                 Units.seconds(s.seconds()), Figures.tokensPerSecond(s.throughput()));
     }
 

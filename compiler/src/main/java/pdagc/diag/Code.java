@@ -62,6 +62,11 @@ public enum Code {
     E0311("E0311", "the expert mesh of %s GPUs does not fold the %s GPUs of a pipeline stage"),
     W0314("W0314", "sequence parallelism with `tp` before `cp` in the mesh gathers the sequence over cp at every tensor-parallel region", Severity.WARNING),
     E0313("E0313", "`%s` would be split twice over the GPUs of `%s`: %s"),
+    // training strategies
+    E0315("E0315", "invalid value for `zero`: %s; ZeRO stages are 0, 1, 2 and 3"),
+    E0316("E0316", "ZeRO stage %s shards model states over the data-parallel ranks, but `%s` has none"),
+    W0317("W0317", "`%s` applies to training only; workload `%s` runs %s", Severity.WARNING),
+    E0318("E0318", "`%s` cannot be trained yet: operation `%s` has no gradient rule"),
 
     // ---- blocks and shapes (E04xx)
     E0401("E0401", "shape mismatch: %s"),

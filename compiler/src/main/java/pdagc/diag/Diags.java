@@ -620,6 +620,29 @@ public final class Diags {
                 .help("with an expert mesh, the strategy's mesh names dp, tp, cp and pp only");
     }
 
+    public static Diagnostic.Builder zeroStage(Span at, long stage) {
+        return of(Code.E0315, at, stage).label("no such stage").help("write `zero 1` for Megatron's distributed optimizer, `zero 3` for FSDP's full sharding");
+    }
+
+    public static Diagnostic.Builder zeroWithoutDataParallel(Span at, int stage, String strategy) {
+        return of(Code.E0316, at, stage, strategy).label("nothing to shard over")
+                .help("add a `dp` (or `cp`) axis to the mesh, or write `zero 0`");
+    }
+
+    public static Diagnostic.Builder trainingOptionIgnored(Span at, String property, String workload, String phase) {
+        return of(Code.W0317, at, property, workload, phase).label("ignored").help("remove it, or give the workload `phase train`");
+    }
+
+    public static Diagnostic.Builder noGradientRule(Span at, String model, String op) {
+        return of(Code.E0318, at, model, op).label("no backward pass for this operation")
+                .note("ops with gradient rules: embedding, linear, einsum ops, norms, attention scores, softmax, attention context, activations, add, mul, bias")
+                .help("serve this model (phase prefill or decode), or use blocks whose ops have gradient rules");
+    }
+
+    public static Diagnostic.Builder trainingNotSupported(Span at, String what) {
+        return of(Code.E0306, at, what + " in a training step").label("not implemented in this version");
+    }
+
     // E0306: a feature not supported yet
 
     public static Diagnostic.Builder spAsMeshAxis(Span at) {

@@ -252,7 +252,7 @@ public final class Compiler {
         MeshContext folded = MeshContext.of(d.strategy().mesh(), d.strategy().expertMesh(), d.strategy().sequenceParallel()).orElseThrow(
                 () -> new IllegalStateException("the strategy check accepted an expert mesh that does not fold the mesh"));
         MeshContext mesh = GroupedSplits.refine(graph.get(), folded);
-        ShardingPropagation.Result shardings = ShardingPropagation.run(graph.get(), mesh);
+        ShardingPropagation.Result shardings = ShardingPropagation.run(graph.get(), mesh, d.strategy().training().zero());
         keep(ShardingPropagation.NAME, () -> IrText.sharded(ShardingPropagation.NAME, graph.get(), shardings.output(), shardings.required()));
         int[] chunks = PipelineStaging.run(graph.get(), d.strategy().pipeline(), d.model().layers(), d.strategy().stageLayers());
         Optional<SpmdProgram> spmd = InsertCollectives.run(graph.get(), shardings, mesh, d.strategy().pipeline(), chunks, diagnostics);

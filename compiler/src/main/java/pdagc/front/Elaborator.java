@@ -296,19 +296,22 @@ public final class Elaborator {
         Props p = new Props("workload " + e.nameText(), e.name().span(), e.properties(), diagnostics);
         if (p.has("input") || p.has("output")) return serving(e, p);
         OptionalLong batch = p.integer("batch", null, 1);
-        Optional<String> phase = p.choice("phase", List.of("prefill", "decode"), "prefill");
+        Optional<String> phase = p.choice("phase", List.of("prefill", "decode", "train"), "prefill");
         boolean decode = phase.map("decode"::equals).orElse(false);
+        boolean train = phase.map("train"::equals).orElse(false);
+        // The optimizer of a training step (AdamW is the one modelled).
+        Optional<String> optimizer = p.choice("optimizer", List.of("adam"), "adam");
         OptionalLong seq = p.integer("seq", decode ? 1L : null, 1);
         if (decode) p.get("seq").ifPresent(s -> diagnostics.add(Diags.seqIgnoredInDecode(s.span(), p.spanOf("phase"))));
         OptionalLong context = p.integer("context", decode ? null : seq.orElse(1), 1);
         Optional<String> dtype = p.choice("dtype", DTYPES, "bf16");
-        Phase ph = decode ? Phase.DECODE : Phase.PREFILL;
+        Phase ph = decode ? Phase.DECODE : train ? Phase.TRAIN : Phase.PREFILL;
         Optional<pdagc.sem.Execution> execution = execution(p, ph);
         // Known, for the list an unknown property is shown with; neither is given here.
         p.get("input");
         p.get("output");
         p.finish();
-        if (batch.isEmpty() || phase.isEmpty() || seq.isEmpty() || context.isEmpty() || dtype.isEmpty() || execution.isEmpty()) {
+        if (batch.isEmpty() || phase.isEmpty() || seq.isEmpty() || context.isEmpty() || dtype.isEmpty() || execution.isEmpty() || optimizer.isEmpty()) {
             return Optional.empty();
         }
         return Optional.of(new WorkloadSpec(e.nameText(), batch.getAsLong(), seq.getAsLong(), ph, context.getAsLong(),
@@ -387,8 +390,19 @@ public final class Elaborator {
         Optional<List<Long>> stageLayers = intList(p, "stage_layers");
         Optional<String> sp = p.choice("sequence_parallel", List.of("true", "false"), "false");
         Optional<Property> expertProp = p.get("expert_mesh");
+        OptionalLong zero = p.integer("zero", 0L, 0);
+        Optional<String> recompute = p.choice("recompute", List.of("none", "selective", "full"), "none");
         p.finish();
-        if (micro.isEmpty() || schedule.isEmpty() || virtual.isEmpty() || stageLayers == null || sp.isEmpty()) return Optional.empty();
+        if (micro.isEmpty() || schedule.isEmpty() || virtual.isEmpty() || stageLayers == null || sp.isEmpty() || zero.isEmpty()
+                || recompute.isEmpty()) {
+            return Optional.empty();
+        }
+        if (zero.getAsLong() > 3) {
+            diagnostics.add(Diags.zeroStage(p.spanOf("zero"), zero.getAsLong()));
+            return Optional.empty();
+        }
+        pdagc.sem.Training training = new pdagc.sem.Training((int) zero.getAsLong(),
+                pdagc.sem.Training.Recompute.valueOf(recompute.get().toUpperCase(java.util.Locale.ROOT)));
         Mesh expertMesh = null;
         Map<String, Span> spans = new LinkedHashMap<>();
         if (expertProp.isPresent()) {
@@ -411,7 +425,7 @@ public final class Elaborator {
                 (int) Math.min(micro.getAsLong(), 1 << 20), sched);
         Span meshSpan = meshProp.get().value().span();
         return Optional.of(new StrategySpec(e.nameText(), mesh.get(), expertMesh, sp.get().equals("true"), pipeline, stageLayers.orElse(null),
-                spans, p.spans(), meshSpan, e.name().span()));
+                spans, p.spans(), meshSpan, e.name().span(), training));
     }
 
     /** A mesh literal whose axes are among {@code allowed}; axis spans go into {@code spans}. */

@@ -54,6 +54,7 @@ final class StrategyCheck {
         experts();
         sequence();
         pipeline();
+        training();
         ModelSpec m = d.model();
         StrategySpec st = d.strategy();
         divides(MeshAxes.TP, "tensor-parallel", st.size(MeshAxes.TP), "heads", "attention heads");
@@ -73,6 +74,35 @@ final class StrategyCheck {
                     presentBatchAxes(), d.strategy().pipeline().microBatches()));
         }
         crossNode(MeshAxes.TP, "tensor-parallel");
+    }
+
+    /**
+     * A strategy's training options apply to a training workload; ZeRO shards model states over
+     * the data-parallel ranks (dp, cp), so it needs some. What this version cannot train yet is
+     * refused by name: pipelines and micro-batches (the backward pass is not scheduled through
+     * them yet), ZeRO-3 (parameters at rest sharded and gathered before each use) and expert
+     * parallelism.
+     */
+    private void training() {
+        StrategySpec s = d.strategy();
+        pdagc.sem.Training t = s.training();
+        boolean train = d.workload().phase() == pdagc.sem.Phase.TRAIN;
+        if (!train) {
+            for (String property : List.of("zero", "recompute")) {
+                if (s.spans().containsKey(property)) {
+                    diagnostics.add(Diags.trainingOptionIgnored(s.spanOf(property), property, d.workload().name(),
+                            d.workload().isServing() ? "serving steps" : d.workload().phase().keyword() + " steps"));
+                }
+            }
+            return;
+        }
+        if (t.zero() > 0 && mesh.size(MeshAxes.DP) * mesh.size(MeshAxes.CP) == 1) {
+            diagnostics.add(Diags.zeroWithoutDataParallel(s.spanOf("zero"), t.zero(), s.name()));
+        }
+        if (t.zero() == 3) diagnostics.add(Diags.trainingNotSupported(s.spanOf("zero"), "ZeRO-3 (parameters sharded at rest)"));
+        if (mesh.size(MeshAxes.PP) > 1) diagnostics.add(Diags.trainingNotSupported(s.axisSpan(MeshAxes.PP), "pipeline parallelism"));
+        if (s.pipeline().microBatches() > 1) diagnostics.add(Diags.trainingNotSupported(s.spanOf("micro_batches"), "gradient accumulation over micro-batches"));
+        if (s.size(MeshAxes.EP) > 1 || s.expertMesh() != null) diagnostics.add(Diags.trainingNotSupported(s.axisSpan(MeshAxes.EP), "expert parallelism"));
     }
 
     /** An expert mesh folds one pipeline stage's GPUs; its boundaries must nest with the mesh's. */

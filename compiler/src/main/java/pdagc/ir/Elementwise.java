@@ -17,4 +17,14 @@ public interface Elementwise {
 
     /** The function on one element (the reference evaluator's kernel). */
     double apply(double x);
+
+    /** Whether {@link #slope} is defined: the function's gradient rule (training needs it). */
+    default boolean derivative() {
+        return false;
+    }
+
+    /** The derivative at {@code x} (the backward kernel: the input's gradient is the output's times this). */
+    default double slope(double x) {
+        throw new UnsupportedOperationException(text() + " has no derivative");
+    }
 }

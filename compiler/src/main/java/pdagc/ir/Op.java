@@ -32,6 +32,14 @@ public sealed interface Op {
         return null;
     }
 
+    /**
+     * The gradient rule (see {@link GradRule}), or null when the op has none yet: training a model
+     * that uses it is refused with a diagnostic.
+     */
+    default GradRule gradRule() {
+        return null;
+    }
+
     /** Attributes in a fixed order for the IR's text form. */
     default String attributes() {
         return "";
@@ -72,6 +80,10 @@ public sealed interface Op {
         R collective(Collective op);
         R transfer(Transfer op);
         R slice(Slice op);
+        R grad(Grad op);
+        R loss(Loss op);
+        R update(Update op);
+        R updated(Updated op);
     }
 
     /** Token ids of the batch, [batch, tokens]. */
@@ -90,6 +102,7 @@ public sealed interface Op {
 
     /** Token embedding lookup: [B, S] ids -> [B, S, dim]. */
     record Embed(long vocab, long dim) implements Op {
+        public GradRule gradRule() { return GradRule.withWeight(GradRule.Flow.from(0), GradRule.Flow.NONE); }
         public <R> R accept(Visitor<R> v) { return v.embed(this); }
         public String name() { return "embedding"; }
         public NodeKind kind() { return NodeKind.COMPUTE; }
@@ -103,6 +116,7 @@ public sealed interface Op {
      * not divide the units, the weight is replicated instead (the GQA rule for key/value heads).
      */
     record Linear(long in, long out, long groups) implements Op {
+        public GradRule gradRule() { return GradRule.withWeight(GradRule.Flow.from(0), GradRule.Flow.from()); }
         public <R> R accept(Visitor<R> v) { return v.linear(this); }
         public String name() { return "linear"; }
         public NodeKind kind() { return NodeKind.COMPUTE; }
@@ -113,6 +127,7 @@ public sealed interface Op {
 
     /** LayerNorm or RMSNorm over the last dimension, with a learned scale. */
     record Norm(NormType type, long dim) implements Op {
+        public GradRule gradRule() { return GradRule.withWeight(GradRule.Flow.from(0), GradRule.Flow.from(0)); }
         public <R> R accept(Visitor<R> v) { return v.norm(this); }
         public String name() { return type.text(); }
         public NodeKind kind() { return NodeKind.NORM; }
@@ -126,6 +141,7 @@ public sealed interface Op {
      * head h / (heads / kv).
      */
     record AttnScores(long heads, long kvHeads, long headDim) implements Op {
+        public GradRule gradRule() { return GradRule.of(GradRule.Flow.from(1), GradRule.Flow.from(0)); }
         public <R> R accept(Visitor<R> v) { return v.attnScores(this); }
         public String name() { return "attn_scores"; }
         public NodeKind kind() { return NodeKind.COMPUTE; }
@@ -135,6 +151,7 @@ public sealed interface Op {
 
     /** Softmax over the last dimension. */
     record Softmax() implements Op {
+        public GradRule gradRule() { return GradRule.of(GradRule.Flow.from(GradRule.OUTPUT)); }
         public <R> R accept(Visitor<R> v) { return v.softmax(this); }
         public String name() { return "softmax"; }
         public NodeKind kind() { return NodeKind.COMPUTE; }
@@ -142,6 +159,7 @@ public sealed interface Op {
 
     /** Probabilities times values: ([B, heads, S, T], v [B, S, kv·d]) -> [B, S, heads·d]. */
     record AttnContext(long heads, long kvHeads, long headDim) implements Op {
+        public GradRule gradRule() { return GradRule.of(GradRule.Flow.from(1), GradRule.Flow.from(0)); }
         public <R> R accept(Visitor<R> v) { return v.attnContext(this); }
         public String name() { return "attn_context"; }
         public NodeKind kind() { return NodeKind.COMPUTE; }
@@ -151,6 +169,7 @@ public sealed interface Op {
 
     /** An elementwise function of one tensor: a built-in {@link UnaryFn} or one an {@link OpSet} adds. */
     record Unary(Elementwise fn) implements Op {
+        public GradRule gradRule() { return fn.derivative() ? GradRule.of(GradRule.Flow.from(0)) : null; }
         public <R> R accept(Visitor<R> v) { return v.unary(this); }
         public String name() { return fn.text(); }
         public NodeKind kind() { return NodeKind.COMPUTE; }
@@ -158,6 +177,7 @@ public sealed interface Op {
 
     /** Elementwise add or mul of two tensors of one shape. */
     record Binary(BinaryFn fn) implements Op {
+        public GradRule gradRule() { return fn == BinaryFn.ADD ? GradRule.of(GradRule.Flow.IDENTITY, GradRule.Flow.IDENTITY) : GradRule.of(GradRule.Flow.from(1), GradRule.Flow.from(0)); }
         public <R> R accept(Visitor<R> v) { return v.binary(this); }
         public String name() { return fn.text(); }
         public NodeKind kind() { return NodeKind.COMPUTE; }
@@ -200,6 +220,7 @@ public sealed interface Op {
 
     /** Adds a learned bias over the last dimension (linear biases; LayerNorm's shift after its scale). */
     record Bias(long dim) implements Op {
+        public GradRule gradRule() { return GradRule.withWeight(GradRule.Flow.from(), GradRule.Flow.IDENTITY); }
         public <R> R accept(Visitor<R> v) { return v.bias(this); }
         public String name() { return "bias"; }
         public NodeKind kind() { return NodeKind.COMPUTE; }
@@ -286,6 +307,7 @@ public sealed interface Op {
      * a weight of shape {@code weight}, every rule read off the definition's factor spec.
      */
     record Einsum(ContractionDef def, Shape weight) implements Op {
+        public GradRule gradRule() { return GradRule.withWeight(GradRule.Flow.from(0), GradRule.Flow.from()); }
         public <R> R accept(Visitor<R> v) { return v.einsum(this); }
         public String name() { return def.name(); }
         public NodeKind kind() { return NodeKind.COMPUTE; }
@@ -334,5 +356,73 @@ public sealed interface Op {
         public String name() { return "slice"; }
         public NodeKind kind() { return NodeKind.COMPUTE; }
         public String attributes() { return "axes=" + String.join("+", axes) + ", dim=" + dim; }
+    }
+
+    /**
+     * A gradient of the backward pass, derived from the forward op it differentiates (its
+     * {@link GradRule}): with respect to input {@code wrt} of logical node {@code forwardNode}, or
+     * its weight when {@code wrt} is {@link #WEIGHT}. Its inputs are the forward values of the rule's
+     * {@code reads}, in order, then the gradient of the forward output. Its shape is the input's or
+     * the weight's; its sharding, kernel and cost follow from the forward op's.
+     */
+    record Grad(Op forward, int forwardNode, int wrt, List<Integer> reads) implements Op {
+        public static final int WEIGHT = -1;
+
+        public <R> R accept(Visitor<R> v) { return v.grad(this); }
+        public String name() { return forward.name() + (wrt == WEIGHT ? "_wgrad" : "_grad"); }
+        public NodeKind kind() { return NodeKind.BACKWARD; }
+        public String attributes() { return "wrt=" + (wrt == WEIGHT ? "weight" : Integer.toString(wrt)); }
+
+        /** Whether this is a weight's gradient. */
+        public boolean ofWeight() {
+            return wrt == WEIGHT;
+        }
+
+        /**
+         * The matrix product this gradient is, when the forward op is a contraction: the input's
+         * gradient contracts the output's gradient with the weight ({@code "bsn,kn->bsk"} for a
+         * linear), the weight's contracts the input with the output's gradient ({@code "bsk,bsn->kn"}).
+         * Its first operand is this op's first input. Null for other ops.
+         */
+        public Contraction product() {
+            Contraction c = forward.contraction();
+            if (c == null) return null;
+            return ofWeight() ? Contraction.parse(c.activation() + "," + c.result() + "->" + c.operand(1))
+                    : Contraction.parse(c.result() + "," + c.operand(1) + "->" + c.activation());
+        }
+    }
+
+    /**
+     * Cross-entropy of the logits against the next tokens, per token: (logits [B, S, V], token ids
+     * [B, S]) -> [B, S]. Position j's label is token j + 1 of its sequence (the last position's, the
+     * first token: a tiny, deterministic stand-in for the data loader's next token). The step's loss
+     * is the mean over all {@code tokens} tokens of the global batch, so its gradient seed is
+     * {@code 1 / tokens} per token.
+     */
+    record Loss(long vocab, long tokens) implements Op {
+        public <R> R accept(Visitor<R> v) { return v.loss(this); }
+        public String name() { return "cross_entropy"; }
+        public NodeKind kind() { return NodeKind.COMPUTE; }
+        public String attributes() { return "vocab=" + vocab + ", tokens=" + tokens; }
+        public GradRule gradRule() { return GradRule.of(GradRule.Flow.from(0, 1), GradRule.Flow.NONE); }
+    }
+
+    /**
+     * The optimizer step on the weight of logical node {@code forwardNode}: its (reduced) gradient
+     * -> the updated weight, on whatever shard of it the strategy's ZeRO stage gives this rank.
+     * AdamW's first step from zero moments ({@code lr}, betas 0.9 / 0.999, {@code eps},
+     * {@code weightDecay}); the moments and an fp32 master copy are the optimizer's state.
+     */
+    record Update(Op forward, int forwardNode, double lr, double eps, double weightDecay) implements Op {
+        public <R> R accept(Visitor<R> v) { return v.update(this); }
+        public String name() { return "adam"; }
+        public NodeKind kind() { return NodeKind.OPTIMIZER; }
+    }
+
+    /** The updated weight of logical node {@code forwardNode}, whole as its layout holds it for the next step's forward pass. */
+    record Updated(Op forward, int forwardNode) implements Op {
+        public <R> R accept(Visitor<R> v) { return v.updated(this); }
+        public String name() { return "new_weight"; }
+        public NodeKind kind() { return NodeKind.IO; }
     }
 }

@@ -7,20 +7,40 @@ public enum UnaryFn implements Elementwise {
         public double apply(double v) {
             return 0.5 * v * (1 + Math.tanh(Math.sqrt(2 / Math.PI) * (v + 0.044715 * v * v * v)));
         }
+
+        public double slope(double v) {
+            double c = Math.sqrt(2 / Math.PI);
+            double t = Math.tanh(c * (v + 0.044715 * v * v * v));
+            return 0.5 * (1 + t) + 0.5 * v * (1 - t * t) * c * (1 + 3 * 0.044715 * v * v);
+        }
     },
     SILU("silu", 4, true) {
         public double apply(double v) {
             return v / (1 + Math.exp(-v));
+        }
+
+        public double slope(double v) {
+            double sig = 1 / (1 + Math.exp(-v));
+            return sig * (1 + v * (1 - sig));
         }
     },
     RELU("relu", 1, true) {
         public double apply(double v) {
             return Math.max(0, v);
         }
+
+        public double slope(double v) {
+            return v > 0 ? 1 : 0;
+        }
     },
     SIGMOID("sigmoid", 4, false) {
         public double apply(double v) {
             return 1 / (1 + Math.exp(-v));
+        }
+
+        public double slope(double v) {
+            double sig = 1 / (1 + Math.exp(-v));
+            return sig * (1 - sig);
         }
     };
 
@@ -32,6 +52,12 @@ public enum UnaryFn implements Elementwise {
         this.text = text;
         this.flops = flops;
         this.activation = activation;
+    }
+
+    /** Every built-in function has its derivative. */
+    @Override
+    public boolean derivative() {
+        return true;
     }
 
     /** Whether a model may name it as its MLP's activation ({@code act}); sigmoid is a gate only. */

@@ -50,6 +50,10 @@ public final class JavaBackend {
      */
     public static List<Source> generate(Deployment d, Graph graph, SpmdProgram program) {
         String source = d.span().file().displayName();
+        if (d.workload().phase() == Phase.TRAIN) {
+            throw new Unsupported("Java stubs of a training step are not generated yet (the runtime has no backward kernels); "
+                    + "`--emit json` and `pdagc verify` cover the backward pass");
+        }
         GeneratedTypes types = GeneratedTypes.of(d.name(), program.pipeline().stages());
         String planDoc = "plan " + JavaText.javadoc(d.name());
         long attentionContext = d.workload().phase() == Phase.DECODE ? d.workload().context() : 0;

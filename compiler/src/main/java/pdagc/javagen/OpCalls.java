@@ -186,6 +186,16 @@ final class OpCalls {
                     mlaTokenOffset(node(scores.inputs().get(0)), latent), in);
         }
 
+        // Training plans are refused before any call is generated (JavaBackend): the runtime has no backward kernels yet.
+        public Call grad(Op.Grad g) { throw training(g); }
+        public Call loss(Op.Loss l) { throw training(l); }
+        public Call update(Op.Update u) { throw training(u); }
+        public Call updated(Op.Updated u) { throw training(u); }
+
+        private IllegalStateException training(Op op) {
+            return new IllegalStateException("no generated call for the training op " + op.name());
+        }
+
         public Call slice(Op.Slice s) {
             return Call.of(RuntimeApi.SLICE, List.of(name, JavaText.literal(axesKey(s.axes())), Integer.toString(s.dim()),
                     Integer.toString(program.mesh().size(s.axes())), coords.block(s.axes()), in.get(0)));

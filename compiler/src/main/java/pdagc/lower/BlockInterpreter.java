@@ -40,6 +40,14 @@ final class BlockInterpreter {
     private final Deque<Decl.Block> active = new ArrayDeque<>();
     private final java.util.Set<Span> reported = new java.util.HashSet<>();
 
+    /** Whether the model is lowered for a training step (every position's logits are needed). */
+    private boolean training;
+
+    BlockInterpreter training(boolean on) {
+        training = on;
+        return this;
+    }
+
     BlockInterpreter(Program program, ModelSpec model, Map<String, Long> params, Graph graph, Diagnostics diagnostics) {
         this.program = program;
         this.model = model;
@@ -260,6 +268,8 @@ final class BlockInterpreter {
             if (parallel == null) return Optional.empty();
             Builtins.Result r = new Builtins(model, params, graph, program.ops()).build(callee, c, tensors, named, parallel, diagnostics);
             if (r == null) return Optional.empty();
+            // Training scores every position's next token: the head keeps them all.
+            if (training && r.op() instanceof Op.LastToken) return Optional.of(tensors.get(0));
             return Optional.of(node(scope, name, r.op(), r.inputs(), r.shape(), parallel, c.span()));
         }
         if (program.candidates(scope.block().module(), c.callee()).isEmpty()) {

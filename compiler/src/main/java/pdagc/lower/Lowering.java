@@ -43,8 +43,22 @@ public final class Lowering {
         params.put("batch", d.workload().batch() / d.strategy().pipeline().microBatches());
         params.put("seq", d.workload().stepTokens());
         params.put("context", d.workload().context());
+        // The positions whose logits the head scores: the last one when serving, every one in training.
+        params.put("scored", d.workload().phase() == pdagc.sem.Phase.TRAIN ? d.workload().seq() : 1L);
         Graph g = new Graph(d.workload().dtype());
-        return main(d.model(), d.program(), params, g, diagnostics).map(hidden -> g);
+        boolean train = d.workload().phase() == pdagc.sem.Phase.TRAIN;
+        Optional<Main> main = main(d.model(), d.program(), params, g, diagnostics, train);
+        if (main.isEmpty()) return Optional.empty();
+        if (train) {
+            // The loss over the global batch's tokens, then its gradient back through every op.
+            long tokens = pdagc.ir.Overflow.mul(d.workload().batch(), d.workload().seq());
+            int logits = main.get().logits();
+            int loss = g.add("loss", new Op.Loss(g.node(logits).shape().last(), tokens), List.of(logits, main.get().tokens()),
+                    g.node(main.get().tokens()).shape(), -1, List.of(), d.model().span()).id();
+            g.add("output", new Op.Output(), List.of(loss), g.node(loss).shape(), -1, List.of(), d.model().span());
+            if (!Autodiff.run(g, loss, d.model().name(), diagnostics)) return Optional.empty();
+        }
+        return Optional.of(g);
     }
 
     /**
@@ -59,9 +73,10 @@ public final class Lowering {
         params.put("batch", 1L);
         params.put("seq", 1L);
         params.put("context", 1L);
+        params.put("scored", 1L);
         Graph g = new Graph(DType.BF16);
         int errors = diagnostics.errorReports();
-        Optional<Main> main = main(m, program, params, g, diagnostics);
+        Optional<Main> main = main(m, program, params, g, diagnostics, false);
         if (main.isEmpty()) return Optional.empty();
         int mtpStart = g.size();
         BlockInterpreter interp = new BlockInterpreter(program, m, params, g, diagnostics);
@@ -73,16 +88,16 @@ public final class Lowering {
         return Optional.of(new ModelGraph(g, mtpStart));
     }
 
-    /** The ids of the embedding's output and of the last layer's. */
-    private record Main(int embedded, int hidden) {}
+    /** The ids of the token ids, the embedding's output, the last layer's and the head's (the logits). */
+    private record Main(int tokens, int embedded, int hidden, int logits) {}
 
     /**
      * The fixed skeleton: tokens, embedding block, one block per layer, head block, output. A
      * problem at a top-level call is shown at the model property that chose the block
      * ({@code layer my_layer}), or at the model's name when the block is a default.
      */
-    private static Optional<Main> main(ModelSpec m, Program program, Map<String, Long> params, Graph g, Diagnostics diagnostics) {
-        BlockInterpreter interp = new BlockInterpreter(program, m, params, g, diagnostics);
+    private static Optional<Main> main(ModelSpec m, Program program, Map<String, Long> params, Graph g, Diagnostics diagnostics, boolean train) {
+        BlockInterpreter interp = new BlockInterpreter(program, m, params, g, diagnostics).training(train);
         int errors = diagnostics.errorReports();
         Span at = m.span();
         Shape tokens = new Shape(params.get("batch"), params.get("seq"));
@@ -97,8 +112,9 @@ public final class Lowering {
         Optional<Integer> hidden = cur;
         if (cur.isPresent()) cur = interp.call(m.head(), "head", List.of(cur.get()), -1, m.spanOf("head"));
         if (cur.isEmpty() || diagnostics.errorReports() > errors) return Optional.empty();
-        g.add("output", new Op.Output(), List.of(cur.get()), g.node(cur.get()).shape(), -1, List.of(), at);
-        return Optional.of(new Main(embedded.get(), hidden.get()));
+        // A training step's output is its loss (added by the caller).
+        if (!train) g.add("output", new Op.Output(), List.of(cur.get()), g.node(cur.get()).shape(), -1, List.of(), at);
+        return Optional.of(new Main(x, embedded.get(), hidden.get(), cur.get()));
     }
 
     static List<Integer> list(int... ids) {

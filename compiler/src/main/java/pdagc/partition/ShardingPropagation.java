@@ -26,11 +26,16 @@ public final class ShardingPropagation {
     public record Result(List<List<Sharding>> required, List<Sharding> output) {}
 
     public static Result run(Graph graph, MeshContext mesh) {
+        return run(graph, mesh, 0);
+    }
+
+    /** As above, the optimizer's states sharded by ZeRO stage {@code zero} (a training step's). */
+    public static Result run(Graph graph, MeshContext mesh, int zero) {
         int[] uses = new int[graph.nodes().size()];
         for (Node n : graph.nodes()) for (int i : n.inputs()) uses[i]++;
-        ShardingRules rules = new ShardingRules(mesh, uses);
         List<List<Sharding>> required = new ArrayList<>();
         List<Sharding> output = new ArrayList<>();
+        ShardingRules rules = new ShardingRules(mesh, uses, graph, required, output, zero);
         for (Node n : graph.nodes()) {
             List<Sharding> in = new ArrayList<>();
             for (int i : n.inputs()) in.add(output.get(i));

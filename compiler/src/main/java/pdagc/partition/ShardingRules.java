@@ -17,10 +17,25 @@ final class ShardingRules {
     private final MeshContext mesh;
     /** How many uses each node's value has (by node id). */
     private final int[] uses;
+    /** The logical IR and the decisions made so far, by node id: a gradient's rule is read off its forward op's. */
+    private final pdagc.ir.Graph graph;
+    private final List<List<Sharding>> required;
+    private final List<Sharding> output;
+    /** The ZeRO stage: from 1 on, the optimizer step runs on a shard of each weight over the axes its gradient is reduced over. */
+    private final int zero;
 
+    /** Rules for forward ops only (no gradients to read a forward decision for). */
     ShardingRules(MeshContext mesh, int[] uses) {
+        this(mesh, uses, null, List.of(), List.of(), 0);
+    }
+
+    ShardingRules(MeshContext mesh, int[] uses, pdagc.ir.Graph graph, List<List<Sharding>> required, List<Sharding> output, int zero) {
         this.mesh = mesh;
         this.uses = uses;
+        this.graph = graph;
+        this.required = required;
+        this.output = output;
+        this.zero = zero;
     }
 
     /** Required input shardings and the output sharding of one node. */
@@ -168,6 +183,89 @@ final class ShardingRules {
         public Decision slice(Op.Slice op) {
             throw partitionerOp(op);
         }
+
+        public Decision grad(Op.Grad g) {
+            return ShardingRules.this.grad(g);
+        }
+
+        public Decision loss(Op.Loss op) {
+            Sharding logits = lastUnsplit(in.get(0));
+            Sharding tokens = Sharding.replicated(2).withDim(0, logits.axes(0)).withDim(1, logits.axes(1));
+            return new Decision(List.of(logits, tokens), tokens);
+        }
+
+        public Decision update(Op.Update u) {
+            Sharding s = optimizerShard(u.forwardNode(), in.get(0), n.shape());
+            return same(s);
+        }
+
+        public Decision updated(Op.Updated u) {
+            return same(layout(u.forwardNode()));
+        }
+    }
+
+    /**
+     * The dual of the forward rule. A gradient reads the forward values its rule names as the
+     * forward op required them (its input) or made them (its output), and the output's gradient as
+     * the output was split (a partial sum's gradient is the gradient itself on every rank: the dual
+     * of a reduction is a copy). Each rank then runs the transpose of its forward computation, so an
+     * input's gradient comes out split as the forward op required that input, and a partial sum
+     * over every axis that splits the output but not that input (a column-parallel linear's input
+     * gradient over tp; a key's gradient over the ranks whose query heads share it, and over cp,
+     * whose ranks hold other queries). A weight's gradient comes out laid out as the weight, a
+     * partial sum over every axis the forward op's operands are split over and the weight is not
+     * (the data-parallel axes, cp, and under sequence parallelism a norm's tp): that is where the
+     * gradients of replicated weights are all-reduced, from this one rule.
+     */
+    private Decision grad(Op.Grad g) {
+        int f = g.forwardNode();
+        List<Sharding> fwdIn = required.get(f);
+        Sharding fwdOut = output.get(f).noPartial();
+        // A norm that keeps only its own columns reads its output's gradient whole: the gradient of the width it normed over.
+        Sharding dy = g.forward() instanceof Op.Norm && !axes(graph.node(f), Parallel.Style.COLUMN).isEmpty() ? lastUnsplit(fwdOut) : fwdOut;
+        List<Sharding> need = new ArrayList<>();
+        for (int r : g.reads()) need.add(r == pdagc.ir.GradRule.OUTPUT ? fwdOut : fwdIn.get(r));
+        need.add(dy);
+        if (g.ofWeight()) {
+            Sharding layout = layout(f);
+            java.util.Set<String> over = new java.util.LinkedHashSet<>(dy.splitAxes());
+            for (Sharding s : fwdIn) over.addAll(s.splitAxes());
+            over.removeAll(layout.splitAxes());
+            return new Decision(need, layout.withPartial(mesh.ordered(new ArrayList<>(over))));
+        }
+        Sharding x = fwdIn.get(g.wrt());
+        List<String> over = new ArrayList<>(dy.splitAxes());
+        over.removeAll(x.splitAxes());
+        return new Decision(need, x.withPartial(mesh.ordered(over)));
+    }
+
+    /** The layout of the weight of logical node {@code f}, from its forward decision. */
+    private Sharding layout(int f) {
+        Op op = graph.node(f).op();
+        List<Sharding> fwdIn = required.get(f);
+        return pdagc.spmd.WeightLayout.of(op, fwdIn.isEmpty() ? null : fwdIn.get(0), output.get(f));
+    }
+
+    /**
+     * Where the optimizer step runs on a weight whose gradient arrives as {@code grad}: on the
+     * weight's own layout (ZeRO 0: the gradient all-reduced over the axes it is a partial sum over),
+     * or from ZeRO 1 on, on a 1/n shard of it over those axes (the gradient reduce-scattered, the
+     * updated weight all-gathered back): the first dimension whose local size they divide.
+     */
+    private Sharding optimizerShard(int f, Sharding grad, pdagc.ir.Shape shape) {
+        Sharding layout = layout(f);
+        if (zero == 0 || grad.partial().isEmpty()) return layout;
+        List<String> over = grad.partial();
+        long ways = mesh.mesh().size(over);
+        pdagc.ir.Shape local = layout.local(shape, mesh.mesh());
+        // A dimension the layout leaves whole first (the shard is then a plain block), else one it splits already.
+        for (int pass = 0; pass < 2; pass++) {
+            for (int d = 0; d < layout.rank(); d++) {
+                if (layout.axes(d).isEmpty() != (pass == 0) || local.dim(d) % ways != 0) continue;
+                return layout.withDim(d, mesh.ordered(mesh.union(layout.axes(d), over)));
+            }
+        }
+        return layout;
     }
 
     private static IllegalStateException partitionerOp(Op op) {

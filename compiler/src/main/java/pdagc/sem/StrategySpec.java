@@ -10,7 +10,7 @@ import pdagc.source.Span;
 /**
  * A parallel strategy: the device mesh, how the experts fold the same GPUs (or null: by the same
  * mesh), sequence parallelism, the pipeline (micro-batches, schedule, virtual stages, optionally
- * the layers of each stage), with where each property was written.
+ * the layers of each stage), the training options, with where each property was written.
  *
  * @param stageLayers layers per pipeline stage when given explicitly, else null (balanced)
  */
@@ -24,7 +24,14 @@ public record StrategySpec(
         Map<String, Span> axisSpans,
         Map<String, Span> spans,
         Span meshSpan,
-        Span span) {
+        Span span,
+        Training training) {
+
+    /** A strategy without training options. */
+    public StrategySpec(String name, Mesh mesh, Mesh expertMesh, boolean sequenceParallel, Pipeline pipeline, List<Long> stageLayers,
+            Map<String, Span> axisSpans, Map<String, Span> spans, Span meshSpan, Span span) {
+        this(name, mesh, expertMesh, sequenceParallel, pipeline, stageLayers, axisSpans, spans, meshSpan, span, Training.NONE);
+    }
 
     /** The size of a parallel axis wherever it is declared (the expert mesh for ep, etp, edp when there is one). */
     public int size(String axis) {

@@ -49,7 +49,7 @@ public record WorkloadSpec(
 
     /** Tokens per sequence that one forward step processes. */
     public long stepTokens() {
-        return phase == Phase.PREFILL ? seq : 1;
+        return phase == Phase.DECODE ? 1 : seq;
     }
 
     public boolean isServing() {

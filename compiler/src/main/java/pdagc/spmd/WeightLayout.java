@@ -18,19 +18,29 @@ public final class WeightLayout {
 
     /** The weight's sharding (never partial), or null when the op has no weight. */
     public static Sharding of(SpmdNode n, SpmdProgram p) {
-        Op op = n.op();
+        if (n.op().weight() == null) return null;
+        Sharding in = n.op().contraction() != null ? p.nodes().get(n.inputs().get(0)).sharding() : null;
+        return of(n.op(), in, n.sharding());
+    }
+
+    /**
+     * The weight's sharding for {@code op} whose first input arrives as {@code input} (read only by
+     * contractions) and whose output is {@code output}; null when the op has no weight. The
+     * partitioner reads a layout here before the SPMD program exists (the gradient of a weight is
+     * laid out as the weight).
+     */
+    public static Sharding of(Op op, Sharding input, Sharding output) {
         if (op.weight() == null) return null;
         int rank = op.weight().rank();
         if (op.contraction() != null) {
             // The weight is the second operand: each dimension split as its factor is split in
             // the activation (a reduced factor, as under @row) or in the result (@column, experts).
-            Sharding in = p.nodes().get(n.inputs().get(0)).sharding();
-            return new Sharding(op.contraction().operandAxes(1, in.dims(), n.sharding().dims()), List.of());
+            return new Sharding(op.contraction().operandAxes(1, input.dims(), output.dims()), List.of());
         }
-        if (op instanceof Op.Embed) return new Sharding(List.of(n.sharding().partial(), List.of()), List.of());
-        if (op instanceof Op.Bias) return new Sharding(List.of(n.sharding().axes(n.sharding().rank() - 1)), List.of());
-        if (op instanceof Op.MlaScores) return new Sharding(List.of(List.of(), n.sharding().axes(1)), List.of());
-        if (op instanceof Op.MlaContext) return new Sharding(List.of(List.of(), n.sharding().axes(2)), List.of());
+        if (op instanceof Op.Embed) return new Sharding(List.of(output.partial(), List.of()), List.of());
+        if (op instanceof Op.Bias) return new Sharding(List.of(output.axes(output.rank() - 1)), List.of());
+        if (op instanceof Op.MlaScores) return new Sharding(List.of(List.of(), output.axes(1)), List.of());
+        if (op instanceof Op.MlaContext) return new Sharding(List.of(List.of(), output.axes(2)), List.of());
         // Whole on every rank: a norm's scale (a column-split norm norms the whole width), the
         // router, a per-head norm's shared scale, learned positions.
         if (op instanceof Op.Norm || op instanceof Op.Router || op instanceof Op.HeadNorm || op instanceof Op.PosEmbed) return Sharding.replicated(rank);

@@ -31,6 +31,8 @@ final class Evaluator {
     private final boolean decode;
     private final int context;
     private final Map<Integer, Tensor> weights = new HashMap<>();
+    /** The forward SPMD op of each differentiated logical node. */
+    private final Map<Integer, SpmdNode> forward = new HashMap<>();
     /** Node index by GPU and micro-batch * ops + op. */
     private final int[][] lookup;
     private final int micro;
@@ -263,6 +265,78 @@ final class Evaluator {
         public Value slice(Op.Slice s) {
             return Collectives.slice(in.get(0), s.axes(), sizes(s.axes()), s.dim(), mesh.size(s.axes()), Layout.block(s.axes(), mesh, r));
         }
+
+        public Value loss(Op.Loss l) {
+            return Backward.loss(x(), dense(in.get(1)));
+        }
+
+        public Value update(Op.Update u) {
+            Tensor global = weights.computeIfAbsent(u.forwardNode(), id -> globalWeight(u.forward(), id));
+            return Backward.adam(Layout.shard(global, sn.sharding(), mesh, shardRank(node)), x(), u.lr(), u.eps(), u.weightDecay());
+        }
+
+        public Value updated(Op.Updated u) {
+            return in.get(0);
+        }
+
+        /** The backward kernel of the forward op that {@code g} differentiates, on this rank's shards. */
+        public Value grad(Op.Grad g) {
+            Op f = g.forward();
+            if (f instanceof Op.Loss l) return Backward.lossInput(x(), dense(in.get(1)), l.tokens());
+            Tensor dy = dense(in.get(in.size() - 1));
+            if (g.product() != null) return Backward.product(g.product(), x(), g.ofWeight() ? dy : weight(forwardOf(g.forwardNode()), node));
+            if (f instanceof Op.Norm n) {
+                return g.ofWeight() ? Backward.normWeight(n.type(), x(), dy) : Backward.normInput(n.type(), x(), weight(forwardOf(g.forwardNode()), node), dy);
+            }
+            if (f instanceof Op.Softmax) return Backward.softmax(x(), dy);
+            if (f instanceof Op.Unary u) return Backward.unary(u.fn(), x(), dy);
+            if (f instanceof Op.Binary) return Semantics.binary(pdagc.ir.BinaryFn.MUL, dy, x());
+            if (f instanceof Op.Bias) return Backward.bias(dy);
+            if (f instanceof Op.Embed e) {
+                int offset = Layout.offset(sn.sharding(), 0, (int) e.vocab(), mesh, shardRank(node));
+                return Backward.embedWeight(x(), dy, (int) sn.local().dim(0), offset);
+            }
+            SpmdNode first = program.nodes().get(sn.inputs().get(0));
+            if (f instanceof Op.AttnScores a) {
+                int d = (int) a.headDim();
+                if (g.wrt() == 0) return Backward.scoresQuery(dy, x(), d, qWhere(a.heads(), a.kvHeads(), d, sn, first, r));
+                return Backward.scoresKey(dy, x(), d, (int) sn.local().last(), qWhere(a.heads(), a.kvHeads(), d, first, sn, r));
+            }
+            if (f instanceof Op.AttnContext a) {
+                int d = (int) a.headDim();
+                if (g.wrt() == 0) return Backward.contextProbs(dy, x(), d, probsWhere(a.heads(), a.kvHeads(), d, sn, first, r));
+                return Backward.contextValue(x(), dy, d, (int) sn.local().last(), probsWhere(a.heads(), a.kvHeads(), d, first, sn, r));
+            }
+            throw new Kernels.EvalError("no backward kernel for " + f.name());
+        }
+    }
+
+    /** The forward SPMD op of logical node {@code id} (not a collective that reshards its value). */
+    private SpmdNode forwardOf(int id) {
+        return forward.computeIfAbsent(id, k -> {
+            for (SpmdNode n : program.nodes()) {
+                if (n.origin() == k && !(n.op() instanceof Op.Collective || n.op() instanceof Op.Transfer || n.op() instanceof Op.Slice)) return n;
+            }
+            throw new Kernels.EvalError("no forward op for node %" + k);
+        });
+    }
+
+    /** Attention offsets from a query-shaped value [b, s, heads·d] and a key/value-shaped one [b, t, kv·d]. */
+    private Attention.Where qWhere(long heads, long kvHeads, int d, SpmdNode q, SpmdNode kv, int r) {
+        int batch = Layout.offset(q.sharding(), 0, (int) q.shape().dim(0), mesh, r);
+        int seq = Layout.offset(q.sharding(), 1, (int) q.shape().dim(1), mesh, r);
+        int qHead = Layout.offset(q.sharding(), 2, (int) q.shape().dim(2), mesh, r) / d;
+        int kvHead = Layout.offset(kv.sharding(), 2, (int) kv.shape().dim(2), mesh, r) / d;
+        return new Attention.Where(seed, kv.origin(), batch, qHead, kvHead, (int) (heads / kvHeads), seq, context, false);
+    }
+
+    /** Attention offsets from a probabilities-shaped value [b, heads, s, t] and a key/value-shaped one. */
+    private Attention.Where probsWhere(long heads, long kvHeads, int d, SpmdNode probs, SpmdNode kv, int r) {
+        int batch = Layout.offset(probs.sharding(), 0, (int) probs.shape().dim(0), mesh, r);
+        int qHead = Layout.offset(probs.sharding(), 1, (int) probs.shape().dim(1), mesh, r);
+        int seq = Layout.offset(probs.sharding(), 2, (int) probs.shape().dim(2), mesh, r);
+        int kvHead = Layout.offset(kv.sharding(), 2, (int) kv.shape().dim(2), mesh, r) / d;
+        return new Attention.Where(seed, kv.origin(), batch, qHead, kvHead, (int) (heads / kvHeads), seq, context, false);
     }
 
     /** Offsets of a GPU's attention shard: batch, query heads, key/value heads and query positions. */

@@ -49,7 +49,24 @@ class OpCostTest {
         put(m, new Op.MlaContext(2, 6, 4), List.of(s(2, 2, 3, 3), s(2, 3, 6)), s(2, 3, 8));
         put(m, new Op.Einsum(new pdagc.ir.ContractionDef("linear_t", "bsk,nk->bsn", List.of("out", "in"), Set.of()), s(16, 8)),
                 List.of(s(2, 3, 8)), s(2, 3, 16));
+        Op.Linear linear = new Op.Linear(8, 16, 0);
+        put(m, new Op.Grad(linear, 3, 0, List.of()), List.of(s(2, 3, 16)), s(2, 3, 8));
+        put(m, new Op.Loss(16, 6), List.of(s(2, 3, 16), s(2, 3)), s(2, 3));
+        put(m, new Op.Update(linear, 3, 1e-3, 1e-8, 0.01), List.of(s(8, 16)), s(8, 16));
+        put(m, new Op.Updated(linear, 3), List.of(s(8, 16)), s(8, 16));
         return m;
+    }
+
+    /** A linear's input and weight gradients cost the forward's 2·M·K·N FLOPs each: the backward pass is twice the forward. */
+    @Test
+    void aContractionsGradientsCostItsForwardTwice() {
+        Op.Linear linear = new Op.Linear(8, 16, 0);
+        long forward = OpCost.of(linear, List.of(s(2, 3, 8)), s(2, 3, 16), 128, 2).flops();
+        long dx = OpCost.of(new Op.Grad(linear, 0, 0, List.of()), List.of(s(2, 3, 16)), s(2, 3, 8), 0, 2).flops();
+        long dw = OpCost.of(new Op.Grad(linear, 0, Op.Grad.WEIGHT, List.of(0)), List.of(s(2, 3, 8), s(2, 3, 16)), s(8, 16), 0, 2).flops();
+        assertEquals(2L * 6 * 8 * 16, forward);
+        assertEquals(forward, dx);
+        assertEquals(forward, dw);
     }
 
     private static void put(Map<Class<?>, Runnable> m, Op op, List<Shape> in, Shape out) {

@@ -113,6 +113,8 @@ class OpCatalogueTest {
             else if (t.isEnum()) args[i] = t.getEnumConstants()[0];
             else if (t == pdagc.ir.Elementwise.class) args[i] = pdagc.ir.UnaryFn.GELU;
             else if (t == Shape.class) args[i] = new Shape(4, 4);
+            else if (t == double.class) args[i] = 0.5;
+            else if (t == Op.class) args[i] = new Op.Linear(4, 4, 0);
             else if (t == pdagc.ir.ContractionDef.class) {
                 args[i] = new pdagc.ir.ContractionDef("linear_t", "bsk,nk->bsn", List.of("out", "in"), Set.of(pdagc.ir.Parallel.Style.COLUMN));
             }

@@ -1,0 +1,96 @@
+package pdagc.lower;
+
+import java.util.ArrayList;
+import java.util.List;
+import pdagc.diag.Diags;
+import pdagc.diag.Diagnostics;
+import pdagc.ir.BinaryFn;
+import pdagc.ir.GradRule;
+import pdagc.ir.Graph;
+import pdagc.ir.Node;
+import pdagc.ir.Op;
+
+/**
+ * Reverse-mode differentiation of the logical IR: from the loss back to the embedding, every op's
+ * {@link GradRule} says which of its inputs (and whether its weight) receive a gradient and which
+ * forward values computing it reads; this pass emits one {@link Op.Grad} per such gradient into
+ * the same graph (so the partitioner shards the backward pass with the forward pass's machinery),
+ * sums the gradients of a value that several ops read, and ends each weight's gradient in an
+ * optimizer step ({@link Op.Update}) and the updated weight ({@link Op.Updated}).
+ *
+ * <pre>
+ *   %5 = linear[in=512, out=1536] @column(tp) (%4)          forward
+ *   ==>
+ *   %40 = linear_grad[of=%5, wrt=0] (%39)                    dx = dy W^T   (partial over tp)
+ *   %41 = linear_wgrad[of=%5, wrt=weight] (%4, %39)          dW = x^T dy   (partial over dp)
+ *   %42 = adam[of=%5] (%41); %43 = new_weight[of=%5] (%42)
+ * </pre>
+ */
+final class Autodiff {
+    /** AdamW's learning rate, epsilon and weight decay in the optimizer step (the values verify runs with). */
+    static final double LR = 1e-3, EPS = 1e-8, WEIGHT_DECAY = 0.01;
+
+    private final Graph g;
+    private final Integer[] grad;
+
+    private Autodiff(Graph g) {
+        this.g = g;
+        this.grad = new Integer[g.size()];
+    }
+
+    /**
+     * Differentiates the forward graph whose loss is node {@code loss}; false (with E0318 at the
+     * op's statement) when an op on the way has no gradient rule.
+     */
+    static boolean run(Graph g, int loss, String model, Diagnostics diagnostics) {
+        return new Autodiff(g).backward(loss, model, diagnostics);
+    }
+
+    private boolean backward(int loss, String model, Diagnostics diagnostics) {
+        for (int id = loss; id >= 0; id--) {
+            Node n = g.node(id);
+            if (id != loss && grad[id] == null) continue;
+            GradRule rule = n.op().gradRule();
+            if (rule == null) {
+                diagnostics.add(Diags.noGradientRule(n.span(), model, n.op().name()));
+                return false;
+            }
+            // The loss is the root: its gradient rule folds in the seed (1 / tokens per token), so it reads no output gradient.
+            Integer dy = id == loss ? null : grad[id];
+            for (int i : rule.flowing()) {
+                GradRule.Flow flow = rule.inputs().get(i);
+                int target = n.inputs().get(i);
+                int contribution = flow.kind() == GradRule.Flow.Kind.IDENTITY ? dy
+                        : emit(n, i, flow.reads(), dy, g.node(target).shape());
+                accumulate(target, contribution, n);
+            }
+            if (rule.weight().kind() != GradRule.Flow.Kind.NONE) {
+                int dw = emit(n, Op.Grad.WEIGHT, rule.weight().reads(), dy, n.op().weight());
+                int step = g.add(n.name() + ".adam", new Op.Update(n.op(), id, LR, EPS, WEIGHT_DECAY), List.of(dw), n.op().weight(), n.layer(),
+                        n.parallel(), n.span()).id();
+                g.add(n.name() + ".new_weight", new Op.Updated(n.op(), id), List.of(step), n.op().weight(), n.layer(), n.parallel(), n.span());
+            }
+        }
+        return true;
+    }
+
+    /** One gradient of {@code n}: with respect to input {@code wrt} or its weight, reading {@code reads} and the output's gradient. */
+    private int emit(Node n, int wrt, List<Integer> reads, Integer dy, pdagc.ir.Shape shape) {
+        List<Integer> inputs = new ArrayList<>();
+        for (int r : reads) inputs.add(r == GradRule.OUTPUT ? n.id() : n.inputs().get(r));
+        if (dy != null) inputs.add(dy);
+        String suffix = wrt == Op.Grad.WEIGHT ? ".wgrad" : n.inputs().size() > 1 ? ".grad" + wrt : ".grad";
+        return g.add(n.name() + suffix, new Op.Grad(n.op(), n.id(), wrt, List.copyOf(reads)), inputs, shape, n.layer(), n.parallel(), n.span()).id();
+    }
+
+    /** Adds {@code contribution} to the gradient of value {@code target} (a value read by several ops sums their gradients). */
+    private void accumulate(int target, int contribution, Node at) {
+        if (grad[target] == null) {
+            grad[target] = contribution;
+            return;
+        }
+        Node t = g.node(target);
+        grad[target] = g.add(t.name() + ".grad_sum", new Op.Binary(BinaryFn.ADD), List.of(grad[target], contribution), t.shape(), t.layer(), List.of(),
+                at.span()).id();
+    }
+}
