@@ -257,7 +257,8 @@ final class Families {
      * Falcon (7B, 40B, 180B): attention and the MLP side by side on the same input (parallel_attn),
      * multi-query attention (7B) or grouped key/value heads (new_decoder_architecture, with a norm
      * for each side unless num_ln_in_parallel_attn is 1), LayerNorms with biases, a GELU MLP of
-     * 4 x hidden (ffn_hidden_size when given), no other biases, the head tied to the embedding.
+     * 4 x hidden (ffn_hidden_size when given), no other biases, the head tied to the embedding unless
+     * tie_word_embeddings is false (FalconConfig leaves it to PretrainedConfig's default, true).
      */
     private void falcon() {
         Long vocab = c.count("vocab_size", 1);
@@ -305,13 +306,14 @@ final class Families {
         Long norms = newArchitecture ? c.count("num_ln_in_parallel_attn", 1, 2L) : Long.valueOf(1);
         if (norms != null && norms != 1 && norms != 2) c.wrong("num_ln_in_parallel_attn", "1 or 2");
         boolean two = norms != null && norms == 2;
-        if (!tied(true)) {
-            c.unsupported("tie_word_embeddings", "a Falcon whose lm_head is not tied to word_embeddings", "Falcon's head is the embedding's table");
-        }
+        boolean tied = tied(true);
+        String tieSource = c.has("tie_word_embeddings") ? "tie_word_embeddings " + c.raw("tie_word_embeddings")
+                : "tie_word_embeddings absent: true, the default";
         m.word("embed", "embedding", "token embedding (word_embeddings)");
         m.word("layer", two ? "falcon_layer_two_norms" : "falcon_layer",
                 "attention and MLP side by side on " + (two ? "their own LayerNorms (ln_attn, ln_mlp)" : "one LayerNorm (input_layernorm)") + ", summed before the residual");
-        m.word("head", "gpt2_head", "final LayerNorm with its bias (ln_f); logits from word_embeddings (tied)");
+        m.word("head", tied ? "gpt2_head" : "layernorm_lm_head", (tied ? "final LayerNorm with its bias (ln_f); logits from word_embeddings"
+                : "final LayerNorm with its bias (ln_f), then lm_head without a bias") + " (" + tieSource + ")");
     }
 
     /**

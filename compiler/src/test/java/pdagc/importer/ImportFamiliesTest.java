@@ -192,6 +192,11 @@ class ImportFamiliesTest {
                  "num_hidden_layers": 2, "new_decoder_architecture": true}""", "[pp 2, tp 2]", "falcon_layer_two_norms");
         assertTrue(has(big, "kv_heads", "2", "num_kv_heads (new_decoder_architecture)"), big);
         assertTrue(has(big, "ffn", "128", "4 x hidden_size (ffn_hidden_size absent)"), big);
+        assertTrue(big.contains("(tie_word_embeddings absent: true, the default)"), big);
+        importAndVerify("""
+                {"model_type": "falcon", "vocab_size": 64, "hidden_size": 32, "num_attention_heads": 4, "num_kv_heads": 2,
+                 "num_hidden_layers": 2, "new_decoder_architecture": true, "tie_word_embeddings": false}""", "[dp 2, tp 2]",
+                "falcon_layer_two_norms", "layernorm_lm_head");
     }
 
     @Test

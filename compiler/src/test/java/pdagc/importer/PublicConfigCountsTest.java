@@ -506,5 +506,9 @@ class PublicConfigCountsTest {
         assertEquals(l * layer + v * h + 2 * h, s.totalParams());
         assertEquals(178_557_088_768L, s.totalParams());
         assertEquals(2 * l * nkv * hd * BF16, s.kvCacheBytesPerToken());
+        // Untied, the head would be a table of its own (lm_head, no bias): v x h more.
+        String untied = Files.readString(Repo.file("bench/fidelity/configs/falcon-180b.config.json")).replace("\"bias\": false,",
+                "\"bias\": false,\n  \"tie_word_embeddings\": false,");
+        assertEquals(178_557_088_768L + v * h, Imports.importAndCount(untied).totalParams());
     }
 }

@@ -219,7 +219,7 @@ public final class StrategyFuzz {
                 c.put("intermediate_size", ffn);
                 if (!type.equals("falcon") && !type.equals("gpt_neox") && !type.equals("deepseek")) c.put("num_key_value_heads", kv);
                 else if (!type.equals("falcon")) kv = heads;
-                if (r.nextBoolean() && !type.equals("falcon")) c.put("tie_word_embeddings", r.nextBoolean());
+                if (r.nextBoolean()) c.put("tie_word_embeddings", r.nextBoolean());
             }
         }
         switch (type) {
