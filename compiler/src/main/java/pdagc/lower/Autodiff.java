@@ -9,6 +9,7 @@ import pdagc.ir.GradRule;
 import pdagc.ir.Graph;
 import pdagc.ir.Node;
 import pdagc.ir.Op;
+import pdagc.ir.Shape;
 
 /**
  * Reverse-mode differentiation of the logical IR: from the loss back to the embedding, every op's
@@ -16,7 +17,10 @@ import pdagc.ir.Op;
  * forward values computing it reads; this pass emits one {@link Op.Grad} per such gradient into
  * the same graph (so the partitioner shards the backward pass with the forward pass's machinery),
  * sums the gradients of a value that several ops read, and ends each weight's gradient in an
- * optimizer step ({@link Op.Update}) and the updated weight ({@link Op.Updated}).
+ * optimizer step ({@link Op.Update}) and the updated weight ({@link Op.Updated}). A weight that two
+ * ops read (tied embeddings: the embedding and the tied head multiply by one table) gets one
+ * gradient, the sum of both ops' contributions, and one optimizer step, where its owner (the
+ * embedding, which comes first) is differentiated.
  *
  * <pre>
  *   %5 = linear[in=512, out=1536] @column(tp) (%4)          forward
@@ -32,6 +36,8 @@ final class Autodiff {
 
     private final Graph g;
     private final Integer[] grad;
+    /** Weight gradients from ops that read another node's weight (a tied head's), by owner, waiting for the owner's own. */
+    private final java.util.Map<Integer, Integer> shared = new java.util.TreeMap<>();
 
     private Autodiff(Graph g) {
         this.g = g;
@@ -65,13 +71,40 @@ final class Autodiff {
                 accumulate(target, contribution, n);
             }
             if (rule.weight().kind() != GradRule.Flow.Kind.NONE) {
-                int dw = emit(n, Op.Grad.WEIGHT, rule.weight().reads(), dy, n.op().weight());
-                int step = g.add(n.name() + ".adam", new Op.Update(n.op(), id, LR, EPS, WEIGHT_DECAY), List.of(dw), n.op().weight(), n.layer(),
-                        n.parallel(), n.span()).id();
-                g.add(n.name() + ".new_weight", new Op.Updated(n.op(), id), List.of(step), n.op().weight(), n.layer(), n.parallel(), n.span());
+                Node owner = owner(n);
+                int dw = emit(n, Op.Grad.WEIGHT, rule.weight().reads(), dy, owner.op().weight());
+                Integer earlier = shared.remove(owner.id());
+                if (earlier != null) {
+                    dw = g.add(owner.name() + ".wgrad_sum", new Op.Binary(BinaryFn.ADD), List.of(earlier, dw), owner.op().weight(), owner.layer(),
+                            List.of(), n.span()).id();
+                }
+                // The owner comes before every op that shares its weight: its own gradient is the last contribution.
+                if (owner == n) step(owner, dw);
+                else shared.put(owner.id(), dw);
             }
         }
+        // A shared weight whose owner no gradient reached still takes its step on what reached it.
+        for (var e : shared.entrySet()) step(g.node(e.getKey()), e.getValue());
         return true;
+    }
+
+    /**
+     * The node whose weight {@code n} reads: its own, or for a tied head the token embedding whose
+     * table it multiplies by. Gradients of one weight are summed before its one optimizer step.
+     */
+    private Node owner(Node n) {
+        if (!(n.op() instanceof Op.TiedHead t)) return n;
+        Node table = g.tiedTable(t);
+        if (table == null) throw new IllegalStateException("the tied head " + n.name() + " has no embedding table");
+        return table;
+    }
+
+    /** The optimizer step on the weight of {@code owner} from its whole gradient {@code dw}, and the updated weight. */
+    private void step(Node owner, int dw) {
+        Shape w = owner.op().weight();
+        int step = g.add(owner.name() + ".adam", new Op.Update(owner.op(), owner.id(), LR, EPS, WEIGHT_DECAY), List.of(dw), w, owner.layer(),
+                owner.parallel(), owner.span()).id();
+        g.add(owner.name() + ".new_weight", new Op.Updated(owner.op(), owner.id()), List.of(step), w, owner.layer(), owner.parallel(), owner.span());
     }
 
     /** One gradient of {@code n}: with respect to input {@code wrt} or its weight, reading {@code reads} and the output's gradient. */
