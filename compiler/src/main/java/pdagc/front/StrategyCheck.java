@@ -80,8 +80,7 @@ final class StrategyCheck {
      * A strategy's training options apply to a training workload; ZeRO shards model states over
      * the data-parallel ranks (dp, cp), so it needs some. What this version cannot train yet is
      * refused by name: pipelines and micro-batches (the backward pass is not scheduled through
-     * them yet), ZeRO-3 (parameters at rest sharded and gathered before each use) and expert
-     * parallelism.
+     * them yet) and ZeRO-3 (parameters at rest sharded and gathered before each use).
      */
     private void training() {
         StrategySpec s = d.strategy();
@@ -102,7 +101,6 @@ final class StrategyCheck {
         if (t.zero() == 3) diagnostics.add(Diags.trainingNotSupported(s.spanOf("zero"), "ZeRO-3 (parameters sharded at rest)"));
         if (mesh.size(MeshAxes.PP) > 1) diagnostics.add(Diags.trainingNotSupported(s.axisSpan(MeshAxes.PP), "pipeline parallelism"));
         if (s.pipeline().microBatches() > 1) diagnostics.add(Diags.trainingNotSupported(s.spanOf("micro_batches"), "gradient accumulation over micro-batches"));
-        if (s.size(MeshAxes.EP) > 1 || s.expertMesh() != null) diagnostics.add(Diags.trainingNotSupported(s.axisSpan(MeshAxes.EP), "expert parallelism"));
     }
 
     /** An expert mesh folds one pipeline stage's GPUs; its boundaries must nest with the mesh's. */
