@@ -78,7 +78,7 @@ final class StrategyCheck {
 
     /**
      * A strategy's training options apply to a training workload; ZeRO shards model states over
-     * the data-parallel ranks (dp, cp), so it needs some. What this version cannot train yet is
+     * the data-parallel ranks (dp, cp, and ep where the mesh names it), so it needs some. What this version cannot train yet is
      * refused by name: pipelines and micro-batches (the backward pass is not scheduled through
      * them yet) and ZeRO-3 (parameters at rest sharded and gathered before each use).
      */
@@ -95,7 +95,9 @@ final class StrategyCheck {
             }
             return;
         }
-        if (t.zero() > 0 && mesh.size(MeshAxes.DP) * mesh.size(MeshAxes.CP) == 1) {
+        // The ranks that hold other tokens and so reduce the replicated weights' gradients: dp, cp, and
+        // ep where the strategy's mesh names it (its dense parts then split the batch over it).
+        if (t.zero() > 0 && mesh.size(MeshAxes.DP) * mesh.size(MeshAxes.CP) * mesh.size(MeshAxes.EP) == 1) {
             diagnostics.add(Diags.zeroWithoutDataParallel(s.spanOf("zero"), t.zero(), s.name()));
         }
         if (t.zero() == 3) diagnostics.add(Diags.trainingNotSupported(s.spanOf("zero"), "ZeRO-3 (parameters sharded at rest)"));
