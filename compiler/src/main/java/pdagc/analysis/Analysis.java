@@ -125,7 +125,7 @@ public record Analysis(
     public static Analysis run(Deployment d, Graph graph, SpmdProgram program, Quotient quotient) {
         DagIndex idx = new DagIndex(quotient);
         List<GpuInfo> gpuInfo = quotient.plan().gpus();
-        NodeCosts costs = NodeCosts.of(program, quotient, gpuInfo, d.cluster(), d.workload().execution());
+        NodeCosts costs = NodeCosts.of(program, quotient, gpuInfo, d.cluster(), d.workload().execution(), d.workload().precision());
         Memory.PerGpu[] memory;
         try {
             memory = Memory.perRole(program, idx, costs, d.workload().context(), d.strategy().training().zero());

@@ -17,12 +17,13 @@ import pdagc.sem.ClusterSpec;
  * buffers, i.e. the whole buffer of an all-reduce or all-to-all, the output of an all-gather and
  * the input of a reduce-scatter. {@code f(n)·S} is what each member sends (and receives), rounded to
  * whole bytes. The link is NVLink when every member sits in one cluster node, at half the data
- * sheet's figure (the data sheet counts both directions; a ring sends one way), else the network
- * at its per-GPU bandwidth (one direction of the GPU's NIC); alpha is the cluster's
- * {@code nvlink_latency} or {@code network_latency}, once per collective. A group of one GPU costs
- * nothing. Inside a node, where the GPU kind has nccl-tests measurements of the kind and group size
- * ({@link Calibration}), the measured time at the buffer's size replaces the formula: it holds the
- * protocol switches and the latency of small messages that one alpha and one beta do not.
+ * sheet's figure (the data sheet counts both directions; a ring sends one way), or for a GPU
+ * without NVLink its PCIe link, halved alike; else the network at its per-GPU bandwidth (one
+ * direction of the GPU's NIC); alpha is the cluster's {@code nvlink_latency} (inside a node, over
+ * PCIe too) or {@code network_latency}, once per collective. A group of one GPU costs nothing.
+ * Inside a node over NVLink, where the GPU kind has nccl-tests measurements of the kind and group
+ * size ({@link Calibration}), the measured time at the buffer's size replaces the formula: it holds
+ * the protocol switches and the latency of small messages that one alpha and one beta do not.
  */
 public record CollectiveCost(CollectiveKind kind, int members, Link link, long bufferBytes, long trafficBytes, double seconds) {
 
@@ -30,6 +31,8 @@ public record CollectiveCost(CollectiveKind kind, int members, Link link, long b
     public enum Link {
         NONE("none"),
         NVLINK("NVLink"),
+        /** Inside a node of GPUs without NVLink. */
+        PCIE("PCIe"),
         NETWORK("network");
 
         private final String text;
@@ -48,17 +51,23 @@ public record CollectiveCost(CollectiveKind kind, int members, Link link, long b
         long buffer = Overflow.mul(Math.max(input.elements(), output.elements()), dtypeBytes);
         int n = group.size();
         if (n <= 1) return new CollectiveCost(kind, n, Link.NONE, buffer, 0, 0);
-        Link link = spansOneNode(group, gpus) ? Link.NVLINK : Link.NETWORK;
+        Link link = spansOneNode(group, gpus) ? nodeLink(cluster) : Link.NETWORK;
         long traffic = Math.round(kind.volumeFactor(n) * buffer);
         double seconds = latency(link, cluster) + traffic / bandwidth(link, cluster);
         if (link == Link.NVLINK) seconds = Calibration.of(cluster.gpu().measured().name()).collectiveSeconds(kind, n, buffer).orElse(seconds);
         return new CollectiveCost(kind, n, link, buffer, traffic, seconds);
     }
 
+    /** The link between the GPUs of one of the cluster's nodes: NVLink, or PCIe for GPUs without it. */
+    public static Link nodeLink(ClusterSpec cluster) {
+        return cluster.gpu().hasNvlink() ? Link.NVLINK : Link.PCIE;
+    }
+
     /** Bytes per second one GPU sends over the link. */
     public static double bandwidth(Link link, ClusterSpec cluster) {
         return switch (link) {
             case NVLINK -> cluster.gpu().nvlinkBandwidth() / 2;
+            case PCIE -> cluster.gpu().pcieBandwidth() / 2;
             case NETWORK -> cluster.networkBandwidth();
             case NONE -> Double.POSITIVE_INFINITY;
         };
@@ -66,7 +75,7 @@ public record CollectiveCost(CollectiveKind kind, int members, Link link, long b
 
     static double latency(Link link, ClusterSpec cluster) {
         return switch (link) {
-            case NVLINK -> cluster.nvlinkLatency();
+            case NVLINK, PCIE -> cluster.nvlinkLatency();
             case NETWORK -> cluster.networkLatency();
             case NONE -> 0;
         };

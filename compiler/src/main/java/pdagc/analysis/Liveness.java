@@ -12,7 +12,8 @@ import pdagc.spmd.SpmdProgram;
  * consumes it (a value nobody on the GPU consumes lives for its own step). At each step the live
  * set holds the op's inputs and its output at once; the peak is the largest live set over the
  * schedule, not the sum of all tensors. Keys and values that attention reads are the KV cache and
- * counted there, not here; an output node aliases its input; weights are not activations.
+ * counted there, not here; an output node aliases its input; weights are not activations. A value
+ * takes the bytes per element its producer writes ({@link NodeCosts#valueBytes(int)}).
  */
 final class Liveness {
     private Liveness() {}
@@ -34,7 +35,7 @@ final class Liveness {
     }
 
     /** The bytes live at each step of a role's schedule. */
-    static long[] profile(DagIndex idx, int role, boolean[] cache, SpmdProgram program, int dtypeBytes) {
+    static long[] profile(DagIndex idx, int role, boolean[] cache, SpmdProgram program, NodeCosts costs) {
         int[] steps = idx.schedule[role];
         long[] delta = new long[steps.length + 1];
         for (int t = 0; t < steps.length; t++) {
@@ -46,7 +47,7 @@ final class Liveness {
                 int s = idx.succs[k];
                 if (idx.role[s] == role) last = Math.max(last, idx.position[s]);
             }
-            long bytes = Overflow.mul(n.output().elements(), dtypeBytes);
+            long bytes = Overflow.mul(n.output().elements(), costs.valueBytes(n.program()));
             delta[t] += bytes;
             delta[last + 1] -= bytes;
         }
@@ -59,9 +60,9 @@ final class Liveness {
         return live;
     }
 
-    static long peak(DagIndex idx, int role, boolean[] cache, SpmdProgram program, int dtypeBytes) {
+    static long peak(DagIndex idx, int role, boolean[] cache, SpmdProgram program, NodeCosts costs) {
         long peak = 0;
-        for (long b : profile(idx, role, cache, program, dtypeBytes)) peak = Math.max(peak, b);
+        for (long b : profile(idx, role, cache, program, costs)) peak = Math.max(peak, b);
         return peak;
     }
 }

@@ -14,7 +14,8 @@ import pdagc.spmd.SpmdProgram;
  * The memory one GPU needs, in four parts: the bytes of its weight shards; its KV cache (the keys
  * its scores read and the values its weighted sums read, of its heads and sequences, over the
  * workload's context); the peak of its live activations along its schedule ({@link Liveness}); and
- * the collective workspace. The workspace rule: one staging buffer as large as the largest
+ * the collective workspace. Weights are counted in the type of the op that uses them (an expert
+ * product's in the experts' type), the KV cache in the workload's. The workspace rule: one staging buffer as large as the largest
  * collective buffer {@code S} the GPU takes part in (an out-of-place copy or reduction buffer);
  * NCCL's fixed per-channel buffers are not modelled. The total adds the four, as if the peaks
  * coincided (an upper bound).
@@ -90,7 +91,7 @@ public final class Memory {
                 SpmdNode op = program.nodes().get(n.program());
                 if (!seen.get(n.program())) {
                     seen.set(n.program());
-                    weights = Overflow.add(weights, Overflow.mul(costs.weightElements(n.program()), dtype));
+                    weights = Overflow.add(weights, Overflow.mul(costs.weightElements(n.program()), costs.dtype(n.program()).bytes()));
                     if (op.op() instanceof Op.Update) {
                         optimizer = Overflow.add(optimizer, Overflow.mul(op.local().elements(), OPTIMIZER_STATE_BYTES));
                         if (zero >= 2) gradients = Overflow.add(gradients, Overflow.mul(op.local().elements(), dtype));
@@ -106,7 +107,7 @@ public final class Memory {
                 }
                 if (costs.isCollectiveAt(i)) workspace = Math.max(workspace, costs.collectiveAt(i).bufferBytes());
             }
-            out[g] = new PerGpu(weights, kv, Liveness.peak(idx, g, cache, program, program.dtype().activationBytes()), workspace, gradients, optimizer);
+            out[g] = new PerGpu(weights, kv, Liveness.peak(idx, g, cache, program, costs), workspace, gradients, optimizer);
         }
         return out;
     }

@@ -5,8 +5,10 @@ import pdagc.dag.DagNode;
 import pdagc.dag.GpuInfo;
 import pdagc.dag.Quotient;
 import pdagc.ir.CollectiveKind;
+import pdagc.ir.DType;
 import pdagc.ir.Op;
 import pdagc.ir.Overflow;
+import pdagc.ir.Precision;
 import pdagc.sem.ClusterSpec;
 import pdagc.spmd.SpmdNode;
 import pdagc.spmd.SpmdProgram;
@@ -22,6 +24,11 @@ import pdagc.spmd.WeightLayout;
  * <p>Costs are kept once per node of the plan's quotient ({@link Quotient}): the GPUs of a role
  * run the same ops on the same shapes over groups that span cluster nodes alike. The public
  * accessors take a node's index in the plan.
+ *
+ * <p>Element types follow the plan's {@link Precision}: an op's weight is stored in its type, its
+ * products run at that type's tensor rate, and the values it writes have that type's activation
+ * size ({@link #valueBytes}); a collective moves values of the size of what it is given. Every op
+ * reads each input at the size its producer wrote it.
  */
 public final class NodeCosts {
     private final Quotient quotient;
@@ -32,6 +39,9 @@ public final class NodeCosts {
     private final double[] overhead;
     private final CollectiveCost[] collectives;
     private final long[] weightElements;
+    /** Per SPMD op: the element type it runs in, and the bytes per element of the value it writes. */
+    private final DType[] dtypes;
+    private final int[] valueBytes;
 
     private NodeCosts(Quotient quotient, int ops) {
         this.quotient = quotient;
@@ -42,12 +52,20 @@ public final class NodeCosts {
         overhead = new double[nodes];
         collectives = new CollectiveCost[nodes];
         weightElements = new long[ops];
+        dtypes = new DType[ops];
+        valueBytes = new int[ops];
     }
 
-    static NodeCosts of(SpmdProgram program, Quotient quotient, List<GpuInfo> gpus, ClusterSpec cluster, pdagc.sem.Execution execution) {
+    static NodeCosts of(SpmdProgram program, Quotient quotient, List<GpuInfo> gpus, ClusterSpec cluster, pdagc.sem.Execution execution,
+            Precision precision) {
         List<SpmdNode> ops = program.nodes();
         KernelModel.Part[] parts = KernelModel.parts(ops, execution);
         NodeCosts c = new NodeCosts(quotient, ops.size());
+        for (SpmdNode op : ops) {
+            c.dtypes[op.id()] = precision.dtypeOf(op.op());
+            c.valueBytes[op.id()] = -1;
+        }
+        for (SpmdNode op : ops) c.valueBytes(ops, op.id());
         for (SpmdNode op : ops) {
             try {
                 c.weightElements[op.id()] = WeightLayout.localElements(op, program, program.mesh());
@@ -62,7 +80,7 @@ public final class NodeCosts {
             CollectiveKind kind = op instanceof Op.Collective k ? k.collective()
                     : op instanceof Op.Transfer t ? (t.send() ? CollectiveKind.SEND : CollectiveKind.RECV) : null;
             try {
-                cost(c, i, n, op, kind, gpus, cluster, program.dtype(), parts[n.program()], execution);
+                cost(c, i, n, ops.get(n.program()), kind, gpus, cluster, parts[n.program()], execution);
             } catch (Overflow e) {
                 throw e.in((kind != null ? "counting the bytes that `" : "counting the FLOPs and bytes of `") + n.name() + (kind != null ? "` moves (output " : "` (output ") + n.output() + " on GPU " + n.gpu() + ")");
             }
@@ -70,22 +88,54 @@ public final class NodeCosts {
         return c;
     }
 
-    private static void cost(NodeCosts c, int i, DagNode n, Op op, CollectiveKind kind, List<GpuInfo> gpus, ClusterSpec cluster, pdagc.ir.DType dt,
+    private static void cost(NodeCosts c, int i, DagNode n, SpmdNode spmd, CollectiveKind kind, List<GpuInfo> gpus, ClusterSpec cluster,
             KernelModel.Part part, pdagc.sem.Execution execution) {
-        int dtype = dt.activationBytes();
+        Op op = spmd.op();
+        DType dt = c.dtypes[spmd.id()];
         if (kind != null) {
-            CollectiveCost cc = CollectiveCost.of(kind, n.inputs().get(0), n.output(), n.group(), gpus, cluster, dtype);
+            CollectiveCost cc = CollectiveCost.of(kind, n.inputs().get(0), n.output(), n.group(), gpus, cluster, c.valueBytes[spmd.id()]);
             c.collectives[i] = cc;
             c.bytes[i] = cc.trafficBytes();
             c.seconds[i] = cc.seconds();
         } else {
-            OpCost oc = OpCost.of(op, n.inputs(), n.output(), c.weightElements[n.program()], dt);
+            int[] inputBytes = new int[spmd.inputs().size()];
+            for (int k = 0; k < inputBytes.length; k++) inputBytes[k] = c.valueBytes[spmd.inputs().get(k)];
+            OpCost oc = OpCost.of(op, n.inputs(), n.output(), c.weightElements[n.program()], dt, inputBytes);
             c.flops[i] = oc.flops();
             c.bytes[i] = oc.bytes();
             KernelModel.Time t = KernelModel.time(op, part, n.inputs(), n.output(), oc, cluster.gpu(), dt, execution);
             c.seconds[i] = t.seconds();
             c.overhead[i] = t.overhead();
         }
+    }
+
+    /**
+     * The bytes per element of the value SPMD op {@code id} writes: its type's activation size, or
+     * for a collective, a send or a receive, the size of the value it moves.
+     */
+    private int valueBytes(List<SpmdNode> ops, int id) {
+        if (valueBytes[id] >= 0) return valueBytes[id];
+        SpmdNode op = ops.get(id);
+        // Inputs come before their consumers; a chain of collectives is followed iteratively.
+        int at = id;
+        while ((ops.get(at).op() instanceof Op.Collective || ops.get(at).op() instanceof Op.Transfer) && !ops.get(at).inputs().isEmpty()
+                && valueBytes[at] < 0) {
+            at = ops.get(at).inputs().get(0);
+        }
+        int bytes = valueBytes[at] >= 0 ? valueBytes[at] : dtypes[at].activationBytes();
+        for (int k = id; k != at; k = ops.get(k).inputs().get(0)) valueBytes[k] = bytes;
+        valueBytes[at] = bytes;
+        return valueBytes[op.id()];
+    }
+
+    /** The element type SPMD op {@code op} runs in (its weights, its products). */
+    DType dtype(int op) {
+        return dtypes[op];
+    }
+
+    /** Bytes per element of the value SPMD op {@code op} writes. */
+    int valueBytes(int op) {
+        return valueBytes[op];
     }
 
     /** FLOPs of plan node {@code node}. */

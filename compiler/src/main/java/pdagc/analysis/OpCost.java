@@ -23,8 +23,9 @@ import pdagc.ir.Shape;
  *   <li>elementwise work per element: add, mul, relu 1; silu 4; gelu 9 (tanh form); softmax 5; RMSNorm
  *       4; LayerNorm 6; the combine's weighted sum 2 per chosen expert; the router's softmax 5 per
  *       expert score;
- *   <li>bytes: every input, the local weight and the output, all at the workload's dtype (token ids
- *       and routes too); attention's keys and values are read for all T positions of the KV cache;
+ *   <li>bytes: every input, the local weight and the output, at the op's element type (the workload's
+ *       dtype, or the experts' for an expert product; token ids and routes too), each input at the
+ *       size its producer wrote it where that is known; attention's keys and values are read for all T positions of the KV cache;
  *       an embedding lookup reads only the rows it gathers; a slice or last-token pick copies what it
  *       keeps; input and output nodes move nothing.
  * </ul>
@@ -48,7 +49,7 @@ public record OpCost(long flops, long bytesRead, long bytesWritten) {
      * computations: they cost nothing here.
      */
     public static OpCost of(Op op, List<Shape> inputs, Shape output, long weightElements, int dtypeBytes) {
-        return op.accept(new Rule(inputs, output, weightElements, dtypeBytes, dtypeBytes));
+        return op.accept(new Rule(inputs, output, weightElements, same(inputs.size(), dtypeBytes), dtypeBytes, dtypeBytes));
     }
 
     /**
@@ -56,7 +57,23 @@ public record OpCost(long flops, long bytesRead, long bytesWritten) {
      * its size, activations at {@link pdagc.ir.DType#activationBytes()} (16-bit for fp8).
      */
     public static OpCost of(Op op, List<Shape> inputs, Shape output, long weightElements, pdagc.ir.DType dtype) {
-        return op.accept(new Rule(inputs, output, weightElements, dtype.activationBytes(), dtype.bytes()));
+        return op.accept(new Rule(inputs, output, weightElements, same(inputs.size(), dtype.activationBytes()), dtype.activationBytes(), dtype.bytes()));
+    }
+
+    /**
+     * As above for an op running in {@code dtype} whose inputs were written at {@code inputBytes}
+     * bytes per element (their producers' activation sizes): it reads each input at its size, and
+     * writes its output and stores its weight (and reads cached keys and values) at its own.
+     */
+    public static OpCost of(Op op, List<Shape> inputs, Shape output, long weightElements, pdagc.ir.DType dtype, int[] inputBytes) {
+        if (inputBytes.length != inputs.size()) throw new IllegalArgumentException(inputBytes.length + " input sizes for " + inputs.size() + " inputs");
+        return op.accept(new Rule(inputs, output, weightElements, inputBytes.clone(), dtype.activationBytes(), dtype.bytes()));
+    }
+
+    private static int[] same(int n, int bytes) {
+        int[] out = new int[n];
+        java.util.Arrays.fill(out, bytes);
+        return out;
     }
 
     /** The cost rule of each op. */
@@ -64,15 +81,17 @@ public record OpCost(long flops, long bytesRead, long bytesWritten) {
         private final List<Shape> inputs;
         private final Shape output;
         private final long weightElements;
-        /** Bytes per element of activations, and of weights and cached keys and values. */
+        /** Bytes per element of each input as written, of the output, and of weights and cached keys and values. */
+        private final int[] inputBytes;
         private final int dtypeBytes;
         private final int storedBytes;
         private final long out;
 
-        Rule(List<Shape> inputs, Shape output, long weightElements, int dtypeBytes, int storedBytes) {
+        Rule(List<Shape> inputs, Shape output, long weightElements, int[] inputBytes, int dtypeBytes, int storedBytes) {
             this.inputs = inputs;
             this.output = output;
             this.weightElements = weightElements;
+            this.inputBytes = inputBytes;
             this.dtypeBytes = dtypeBytes;
             this.storedBytes = storedBytes;
             this.out = output.elements();
@@ -81,13 +100,17 @@ public record OpCost(long flops, long bytesRead, long bytesWritten) {
         /** Reads every input and the weight, writes the output. */
         private OpCost plain(long flops, long weight) {
             long read = Overflow.mul(weight, storedBytes);
-            for (Shape s : inputs) read = Overflow.add(read, Overflow.mul(s.elements(), dtypeBytes));
+            for (int i = 0; i < inputs.size(); i++) read = Overflow.add(read, Overflow.mul(inputs.get(i).elements(), inputBytes[i]));
             return new OpCost(flops, read, Overflow.mul(out, dtypeBytes));
         }
 
-        /** Reads {@code activations} activation elements and {@code stored} weight or cache elements, writes {@code written}. */
+        /**
+         * Reads {@code activations} elements of the first input and {@code stored} weight or cache
+         * elements, writes {@code written}.
+         */
         private OpCost moves(long flops, long activations, long stored, long written) {
-            return new OpCost(flops, Overflow.add(Overflow.mul(activations, dtypeBytes), Overflow.mul(stored, storedBytes)), Overflow.mul(written, dtypeBytes));
+            int first = inputBytes.length > 0 ? inputBytes[0] : dtypeBytes;
+            return new OpCost(flops, Overflow.add(Overflow.mul(activations, first), Overflow.mul(stored, storedBytes)), Overflow.mul(written, dtypeBytes));
         }
 
         private OpCost contraction(Op op) {
@@ -225,6 +248,9 @@ public record OpCost(long flops, long bytesRead, long bytesWritten) {
         }
 
         public OpCost updated(Op.Updated u) { return NONE; }
+
+        /** Accumulating into the gradient buffer is charged in the weight gradient's kernel (which adds into it): nothing here. */
+        public OpCost accumulate(Op.Accumulate a) { return NONE; }
 
         public OpCost mlaContext(Op.MlaContext m) {
             Shape probs = inputs.get(0);

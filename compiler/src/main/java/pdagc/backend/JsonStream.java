@@ -64,7 +64,7 @@ final class JsonStream {
     private JsonStream(PlanDag.ClosedForm plan, NodeCosts costs, OutputStream out, JsonFactory factory) throws IOException {
         this.s = plan.schedules();
         List<SpmdNode> ops = s.program().nodes();
-        String dtype = plan.dtype().keyword();
+        pdagc.ir.Precision precision = plan.precision();
         name = new byte[ops.size()][];
         middle = new byte[ops.size()][];
         callPrefix = new byte[ops.size()][];
@@ -78,7 +78,7 @@ final class JsonStream {
             m.append(",\"name\":").append(f.text(op.name())).append(",\"inputs\":[");
             List<Shape> in = s.inputShapes(i);
             for (int k = 0; k < in.size(); k++) m.append(k > 0 ? "," : "").append(shape(in.get(k)));
-            m.append("],\"output\":").append(shape(op.local())).append(",\"dtype\":").append(f.text(dtype)).append(",\"micro_batch\":");
+            m.append("],\"output\":").append(shape(op.local())).append(",\"dtype\":").append(f.text(precision.dtypeOf(op.op()).keyword())).append(",\"micro_batch\":");
             middle[i] = m.toString().getBytes(StandardCharsets.UTF_8);
             if (op.op() instanceof Op.Collective) {
                 callPrefix[i] = concat(ascii(",\"collective\":\""), f.string(op.name()), ascii("#"));

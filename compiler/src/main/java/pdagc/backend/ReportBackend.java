@@ -117,20 +117,22 @@ public final class ReportBackend {
                 .append(c.perNode()).append(" per node; per GPU ").append(Units.bytes(g.memoryBytes())).append(", ")
                 .append(Figures.flops(g.peakFlops())).append("/s x ").append(fraction(g.computeEfficiency())).append(", HBM ")
                 .append(Units.bytes(g.hbmBandwidth())).append("/s x ").append(fraction(g.bandwidthEfficiency())).append('\n');
-        b.append("             NVLink ").append(Units.bytes(CollectiveCost.bandwidth(CollectiveCost.Link.NVLINK, c)))
-                .append("/s per direction (").append(Units.bytes(g.nvlinkBandwidth())).append("/s both), latency ")
+        CollectiveCost.Link inNode = CollectiveCost.nodeLink(c);
+        b.append("             ").append(inNode.text()).append(' ').append(Units.bytes(CollectiveCost.bandwidth(inNode, c)))
+                .append("/s per direction (").append(Units.bytes(g.nodeLinkBandwidth())).append("/s both").append(g.hasNvlink() ? "" : ", no NVLink")
+                .append("), latency ")
                 .append(Units.seconds(c.nvlinkLatency())).append("; network ")
                 .append(Units.bytes(CollectiveCost.bandwidth(CollectiveCost.Link.NETWORK, c))).append("/s per GPU, latency ")
                 .append(Units.seconds(c.networkLatency())).append('\n');
         b.append("  strategy   ").append(d.strategy().name()).append(": mesh ").append(dag.mesh()).append('\n');
         if (serving != null) {
             b.append("  workload   ").append(w.name()).append(": serving, batch ").append(serving.batch()).append(", input ").append(serving.input())
-                    .append(", output ").append(serving.output()).append(", ").append(w.dtype().keyword()).append("\n\n");
+                    .append(", output ").append(serving.output()).append(", ").append(w.precision().text()).append("\n\n");
             return;
         }
         b.append("  workload   ").append(w.name()).append(": ").append(w.phase().keyword()).append(", batch ").append(w.batch())
                 .append(w.phase() == Phase.PREFILL ? ", seq " + w.seq() : "").append(", context ").append(w.context()).append(", ")
-                .append(w.dtype().keyword()).append("\n\n");
+                .append(w.precision().text()).append("\n\n");
     }
 
     private static void model(StringBuilder b, Deployment d, Analysis a) {

@@ -26,6 +26,7 @@ public final class InEdges {
     private SpmdNode op;
     private int microBatch;
     private Op.Transfer receive;
+    private boolean accumulate;
     private int[] offsets;
     private int firstMember;
     private int inputsEnd;
@@ -54,7 +55,8 @@ public final class InEdges {
         receive = op.op() instanceof Op.Transfer t && !t.send() ? t : null;
         offsets = s.memberOffsets(o);
         firstMember = offsets == null ? rank : s.firstMember(rank, o);
-        inputsEnd = op.inputs().size();
+        accumulate = op.op() instanceof Op.Accumulate;
+        inputsEnd = s.inputEdges(o);
         peersEnd = inputsEnd + Schedules.peers(offsets);
         degree = peersEnd + (s.startsUnit(stage, position) ? 1 : 0);
         next = 0;
@@ -75,7 +77,14 @@ public final class InEdges {
     /** Steps to the next edge; false when there is none. */
     public boolean next() {
         int j = next;
-        if (j < inputsEnd) {
+        if (j < inputsEnd && accumulate) {
+            // an accumulation sums its input over the step's micro-batches: one edge from each
+            fromOp = op.inputs().get(0);
+            fromRank = rank;
+            kind = EdgeKind.DATA;
+            fromMicroBatch = j;
+            fromPeer = false;
+        } else if (j < inputsEnd) {
             fromOp = op.inputs().get(j);
             if (receive != null) {
                 fromRank = s.peerOfTransfer(rank, receive);
@@ -84,7 +93,7 @@ public final class InEdges {
                 fromRank = rank;
                 kind = op.routing().get(j) ? EdgeKind.ROUTING : EdgeKind.DATA;
             }
-            fromMicroBatch = microBatch;
+            fromMicroBatch = s.perStep(fromOp) ? 0 : microBatch;
             fromPeer = false;
         } else if (j < peersEnd) {
             // the peers in ascending order, this rank left out

@@ -26,7 +26,16 @@ public final class Materialize {
 
     private Materialize() {}
 
+    /** The plan of {@code program}, every part in the program's element type. */
     public static PlanDag.ClosedForm run(String deployment, String source, SpmdProgram program, int gpusPerNode) {
+        return run(deployment, source, program, gpusPerNode, pdagc.ir.Precision.uniform(program.dtype()));
+    }
+
+    /** The plan of {@code program}, whose parts run in the element types of {@code precision} (its {@code dtype} the program's). */
+    public static PlanDag.ClosedForm run(String deployment, String source, SpmdProgram program, int gpusPerNode, pdagc.ir.Precision precision) {
+        if (precision.dtype() != program.dtype()) {
+            throw new IllegalArgumentException("precision " + precision.text() + " for a program in " + program.dtype().keyword());
+        }
         // Both budgets in closed form, before the schedules are allocated: refused at once.
         long[] size = Schedules.size(program);
         if (size[0] > MAX_NODES || size[1] > Integer.MAX_VALUE) throw new PlanTooLarge(size[0], size[1]);
@@ -36,7 +45,7 @@ public final class Materialize {
             throw new IllegalStateException("the closed-form size " + size[0] + " nodes, " + size[1] + " edges disagrees with the schedules' "
                     + sched.nodeCount() + ", " + sched.edgeCount());
         }
-        return new PlanDag.ClosedForm(deployment, source, gpusPerNode, program.dtype(), sched);
+        return new PlanDag.ClosedForm(deployment, source, gpusPerNode, precision, sched);
     }
 
     /** One GPU per pipeline stage has more nodes than validation and analysis walk ({@link #MAX_STAGE_NODES}). */

@@ -4,6 +4,7 @@ import java.util.AbstractList;
 import java.util.ArrayList;
 import java.util.List;
 import pdagc.ir.DType;
+import pdagc.ir.Precision;
 import pdagc.mesh.Mesh;
 
 /**
@@ -26,6 +27,9 @@ public sealed interface PlanDag {
     int gpusPerNode();
 
     DType dtype();
+
+    /** The element types of the plan's parts: {@link #dtype()}, and the experts'. */
+    Precision precision();
 
     List<GpuInfo> gpus();
 
@@ -67,7 +71,19 @@ public sealed interface PlanDag {
             List<GpuInfo> gpus,
             List<DagNode> nodes,
             List<DagEdge> edges,
-            List<Role> roles) implements PlanDag {
+            List<Role> roles,
+            Precision precision) implements PlanDag {
+
+        public Listed {
+            if (precision == null) precision = Precision.uniform(dtype);
+            if (precision.dtype() != dtype) throw new IllegalArgumentException("precision " + precision.text() + " for a plan in " + dtype.keyword());
+        }
+
+        /** A plan whose every part is in {@code dtype}. */
+        public Listed(String deployment, String source, Mesh mesh, int gpusPerNode, DType dtype, List<GpuInfo> gpus, List<DagNode> nodes,
+                List<DagEdge> edges, List<Role> roles) {
+            this(deployment, source, mesh, gpusPerNode, dtype, gpus, nodes, edges, roles, null);
+        }
 
         @Override
         public PlanDag snapshot() {
@@ -95,18 +111,18 @@ public sealed interface PlanDag {
         private final String deployment;
         private final String source;
         private final int gpusPerNode;
-        private final DType dtype;
+        private final Precision precision;
         private final Schedules schedules;
         private final List<GpuInfo> gpus;
         private final List<Role> roles;
         private final List<DagNode> nodes;
         private final List<DagEdge> edges;
 
-        ClosedForm(String deployment, String source, int gpusPerNode, DType dtype, Schedules schedules) {
+        ClosedForm(String deployment, String source, int gpusPerNode, Precision precision, Schedules schedules) {
             this.deployment = deployment;
             this.source = source;
             this.gpusPerNode = gpusPerNode;
-            this.dtype = dtype;
+            this.precision = precision;
             this.schedules = schedules;
             Mesh mesh = schedules.mesh();
             this.gpus = new AbstractList<>() {
@@ -204,7 +220,12 @@ public sealed interface PlanDag {
 
         @Override
         public DType dtype() {
-            return dtype;
+            return precision.dtype();
+        }
+
+        @Override
+        public Precision precision() {
+            return precision;
         }
 
         @Override
@@ -230,7 +251,7 @@ public sealed interface PlanDag {
         @Override
         public PlanDag snapshot() {
             if (nodes.size() > SNAPSHOT_NODES) return this;
-            return new Listed(deployment, source, mesh(), gpusPerNode, dtype, gpus, new ArrayList<>(nodes), new ArrayList<>(edges), roles);
+            return new Listed(deployment, source, mesh(), gpusPerNode, dtype(), gpus, new ArrayList<>(nodes), new ArrayList<>(edges), roles, precision);
         }
 
         @Override

@@ -43,6 +43,9 @@ public final class Schedules {
     private final int[] stageOps;
     private final int[] stageLocal;
     private final int[] stageOfOp;
+    /** Per op: whether it runs once per step, and whether it belongs to the backward pass (training). */
+    private final boolean[] perStep;
+    private final boolean[] backward;
     /** Per stage: the nodes and edges of one rank. */
     private final long[] nodesPerRank;
     private final long[] edgesPerRank;
@@ -98,9 +101,9 @@ public final class Schedules {
         int stride = 1;
         if (pp >= 0) for (int j = mesh.axes().size() - 1; j > pp; j--) stride *= mesh.axes().get(j).size();
         this.ppStride = stride;
-        List<List<Integer>> opsOfChunk = new ArrayList<>();
-        for (int c = 0; c < pipeline.chunks(); c++) opsOfChunk.add(new ArrayList<>());
-        for (SpmdNode op : ops) opsOfChunk.get(op.chunk()).add(op.id());
+        this.perStep = program.perStep();
+        this.backward = program.backward();
+        Units units = new Units(program, perStep, backward);
         stageOps = new int[stages];
         stageLocal = new int[p];
         stageOfOp = new int[p];
@@ -116,20 +119,30 @@ public final class Schedules {
         nodesPerRank = new long[stages];
         edgesPerRank = new long[stages];
         for (int s = 0; s < stages; s++) {
+            List<Pipeline.Unit> order = units.order(s);
             int length = 0;
-            for (Pipeline.Unit unit : pipeline.order(s)) length += opsOfChunk.get(unit.chunk()).size();
+            for (Pipeline.Unit unit : order) length += units.ops(unit).size();
+            int[] stepOps = units.stepOps(s);
+            length += stepOps.length;
             int[] pos = new int[Math.multiplyExact(pipeline.microBatches(), stageOps[s])];
             Arrays.fill(pos, -1);
             seqOp[s] = new int[length];
             seqMb[s] = new int[length];
             int k = 0;
-            for (Pipeline.Unit unit : pipeline.order(s)) {
-                for (int id : opsOfChunk.get(unit.chunk())) {
+            for (Pipeline.Unit unit : order) {
+                for (int id : units.ops(unit)) {
                     pos[unit.microBatch() * stageOps[s] + stageLocal[id]] = k;
                     seqOp[s][k] = id;
                     seqMb[s][k] = unit.microBatch();
                     k++;
                 }
+            }
+            // A training step's once-per-step ops close the stage's schedule (as micro-batch 0).
+            for (int id : stepOps) {
+                pos[stageLocal[id]] = k;
+                seqOp[s][k] = id;
+                seqMb[s][k] = 0;
+                k++;
             }
             position[s] = pos;
             edgeStart[s] = new long[length + 1];
@@ -156,28 +169,78 @@ public final class Schedules {
         Pipeline pipeline = program.pipeline();
         Mesh mesh = program.mesh();
         int stages = pipeline.stages();
+        boolean[] step = program.perStep();
+        boolean[] backward = program.backward();
+        long mb = pipeline.microBatches();
+        // Per stage: ops and in-degrees run per micro-batch, and those run once per step (an accumulation's input edges are one per micro-batch).
         long[] ops = new long[stages];
         long[] degree = new long[stages];
-        boolean[] busy = new boolean[pipeline.chunks()];
+        long[] stepOps = new long[stages];
+        long[] stepDegree = new long[stages];
+        // Per chunk and phase (forward, backward): whether it has ops, for the order edges between units.
+        boolean[][] busy = new boolean[2][pipeline.chunks()];
         for (SpmdNode op : program.nodes()) {
             int st = pipeline.stageOf(op.chunk());
-            ops[st]++;
-            degree[st] += op.inputs().size() + (op.op() instanceof Op.Collective c ? mesh.size(c.axes()) - 1 : 0);
-            busy[op.chunk()] = true;
+            long d = op.inputs().size() + (op.op() instanceof Op.Collective c ? mesh.size(c.axes()) - 1 : 0);
+            if (step[op.id()]) {
+                stepOps[st]++;
+                stepDegree[st] = plus(stepDegree[st], op.op() instanceof Op.Accumulate ? mb : d);
+            } else {
+                ops[st]++;
+                degree[st] += d;
+                busy[backward[op.id()] ? 1 : 0][op.chunk()] = true;
+            }
         }
-        long mb = pipeline.microBatches();
         long ranksPerStage = mesh.size() / stages;
         long nodes = 0, edges = 0, stageNodes = 0;
         for (int st = 0; st < stages; st++) {
             long units = 0;
-            for (int c = st; c < pipeline.chunks(); c += stages) if (busy[c]) units++;
-            long perRank = times(mb, ops[st]);
-            long perRankEdges = plus(times(mb, degree[st]), Math.max(0, times(mb, units) - 1));
+            for (int c = st; c < pipeline.chunks(); c += stages) for (boolean[] b : busy) if (b[c]) units++;
+            units = times(mb, units);
+            if (stepOps[st] > 0) units++;
+            long perRank = plus(times(mb, ops[st]), stepOps[st]);
+            long perRankEdges = plus(plus(times(mb, degree[st]), stepDegree[st]), Math.max(0, units - 1));
             stageNodes = plus(stageNodes, perRank);
             nodes = plus(nodes, times(ranksPerStage, perRank));
             edges = plus(edges, times(ranksPerStage, perRankEdges));
         }
         return new long[] {nodes, edges, stageNodes};
+    }
+
+    /**
+     * The units of a stage's schedule and the ops of each: a forward-only program runs each
+     * (micro-batch, chunk) unit's ops; a training step runs a unit's forward or backward ops in
+     * its schedule's training order, then the stage's once-per-step ops.
+     */
+    private static final class Units {
+        private final Pipeline pipeline;
+        private final boolean training;
+        /** Per chunk: its ops per phase (0 forward, 1 backward); per stage: its once-per-step ops. */
+        private final List<List<List<Integer>>> ofChunk = new ArrayList<>();
+        private final List<List<Integer>> step = new ArrayList<>();
+
+        Units(SpmdProgram program, boolean[] perStep, boolean[] backward) {
+            this.pipeline = program.pipeline();
+            this.training = program.training();
+            for (int c = 0; c < pipeline.chunks(); c++) ofChunk.add(List.of(new ArrayList<>(), new ArrayList<>()));
+            for (int s = 0; s < pipeline.stages(); s++) step.add(new ArrayList<>());
+            for (SpmdNode op : program.nodes()) {
+                if (perStep[op.id()]) step.get(pipeline.stageOf(op.chunk())).add(op.id());
+                else ofChunk.get(op.chunk()).get(backward[op.id()] ? 1 : 0).add(op.id());
+            }
+        }
+
+        List<Pipeline.Unit> order(int stage) {
+            return training ? pipeline.trainingOrder(stage) : pipeline.order(stage);
+        }
+
+        List<Integer> ops(Pipeline.Unit unit) {
+            return ofChunk.get(unit.chunk()).get(unit.backward() ? 1 : 0);
+        }
+
+        int[] stepOps(int stage) {
+            return step.get(stage).stream().mapToInt(Integer::intValue).toArray();
+        }
     }
 
     private static long times(long a, long b) {
@@ -259,7 +322,17 @@ public final class Schedules {
     /** Edges into position {@code k} of a stage's schedule (what {@link InEdges} enumerates). */
     public int inDegree(int s, int k) {
         int op = seqOp[s][k];
-        return ops.get(op).inputs().size() + peers(memberOffsets[op]) + (startsUnit(s, k) ? 1 : 0);
+        return inputEdges(op) + peers(memberOffsets[op]) + (startsUnit(s, k) ? 1 : 0);
+    }
+
+    /** The data edges into an op's node: one per input, but an accumulation's one per micro-batch of its input. */
+    int inputEdges(int op) {
+        return ops.get(op).op() instanceof Op.Accumulate ? program.pipeline().microBatches() : ops.get(op).inputs().size();
+    }
+
+    /** Whether op {@code op} runs once per step (not once per micro-batch). */
+    public boolean perStep(int op) {
+        return perStep[op];
     }
 
     /** The peers of a collective with these member offsets (0 for an op that is not one). */
@@ -269,7 +342,11 @@ public final class Schedules {
 
     /** Whether position {@code k} starts a new (micro-batch, chunk) unit after another: it has an order edge. */
     boolean startsUnit(int s, int k) {
-        return k > 0 && (seqMb[s][k] != seqMb[s][k - 1] || ops.get(seqOp[s][k]).chunk() != ops.get(seqOp[s][k - 1]).chunk());
+        if (k == 0) return false;
+        int a = seqOp[s][k], b = seqOp[s][k - 1];
+        // The once-per-step ops are one unit, whatever chunks of the stage they belong to.
+        if (perStep[a] && perStep[b]) return false;
+        return seqMb[s][k] != seqMb[s][k - 1] || ops.get(a).chunk() != ops.get(b).chunk() || backward[a] != backward[b] || perStep[a] != perStep[b];
     }
 
     /** The index of the first edge into position {@code k}, counted from the rank's first edge. */

@@ -46,6 +46,7 @@ public enum Code {
     E0217("E0217", "`output` without `input`: a serving workload needs the prompt's length"),
     E0218("E0218", "invalid value for `%s`: %s"),
     W0219("W0219", "`seq` is ignored in decode: a decode step runs one new token per sequence", Severity.WARNING),
+    W0220("W0220", "`measurements %s` times this GPU's kernels from another chip's: %s", Severity.WARNING),
 
     // ---- deployments and strategies (E03xx)
     E0301("E0301", "no deployment to compile in %s"),

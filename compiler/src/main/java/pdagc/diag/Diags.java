@@ -160,6 +160,17 @@ public final class Diags {
                 .help("the tokens already in the KV cache are `context`; remove `seq`, or write `phase prefill` to process `seq` tokens");
     }
 
+    // ---- W0220: a GPU kind that borrows the microbenchmarks of a kind with another chip
+
+    /** {@code differences}: what differs, this kind's figure first, as "142 SMs against 132". */
+    public static Diagnostic.Builder measurementsOfAnotherChip(Span at, String lender, String differences) {
+        return of(Code.W0220, at, lender, differences).label("another chip's kernels")
+                .note("each measurement is read as an efficiency against the lender's data sheet and applied to this one's, which holds for"
+                        + " the same chip (the H200 borrows the H100's) and not across chips")
+                .help("remove `measurements`: without microbenchmarks the kernels are timed from this GPU's data sheet at its"
+                        + " `compute_efficiency` and `bandwidth_efficiency`");
+    }
+
     // ---- E0401: shapes that do not fit
 
     /** {@code declared}: the parameter's shape as written, with its values where they are not literal. */

@@ -175,7 +175,7 @@ public final class Compiler {
         PlanDag dag;
         try {
             dag = Timings.time("materialize",
-                    () -> Materialize.run(d.name(), d.span().file().displayName(), plan.spmd(), d.cluster().perNode()));
+                    () -> Materialize.run(d.name(), d.span().file().displayName(), plan.spmd(), d.cluster().perNode(), d.workload().precision()));
         } catch (Materialize.PlanTooLarge e) {
             diagnostics.add(Diags.dagTooLarge(d.span(), e.nodes(), e.edges()));
             return Optional.empty();

@@ -20,7 +20,8 @@ import pdagc.source.SourceFile;
 
 /**
  * Holds pdagc's serving predictions against measured runs: each row of a table names a published
- * measurement (model config, GPU, GPUs, tp / pp, dtype, batch, input and output lengths, the metric
+ * measurement (model config, GPU, GPUs, tp / pp, dtype and the experts' where the engine ran them in
+ * another, batch, input and output lengths, the metric
  * and its measured value, the engine and the source). pdagc imports the row's Hugging Face config,
  * writes the deployment as a {@code .pdag} source (the row's GPU from {@code std.hardware}, 8 to a
  * node, a tensor- and pipeline-parallel mesh, a serving workload of the row's batch, input and
@@ -37,14 +38,35 @@ import pdagc.source.SourceFile;
 public final class Fidelity {
     private Fidelity() {}
 
-    /** One measured result and its setup. */
+    /**
+     * One measured result and its setup. {@code expertDtype}: the element type the engine ran the
+     * experts in, where it differs from {@code dtype} (the table's {@code expert_dtype} column); empty
+     * or equal to {@code dtype} otherwise.
+     */
     public record Row(String id, String model, String config, String gpu, int gpus, int tp, int pp, int ep, String dtype, long batch, long input,
-            long output, String metric, double measured, String engine, String source) {
+            long output, String metric, double measured, String engine, String source, String expertDtype) {
+
+        public Row {
+            if (expertDtype == null || expertDtype.isBlank() || expertDtype.equalsIgnoreCase(dtype)) expertDtype = "";
+        }
+
+        /** A row whose experts run in its {@code dtype}. */
+        public Row(String id, String model, String config, String gpu, int gpus, int tp, int pp, int ep, String dtype, long batch, long input,
+                long output, String metric, double measured, String engine, String source) {
+            this(id, model, config, gpu, gpus, tp, pp, ep, dtype, batch, input, output, metric, measured, engine, source, "");
+        }
+
+        /** The element types as the workload states them: {@code fp8}, or {@code fp8 { experts fp16 }}. */
+        public String precision() {
+            String d = dtype.toLowerCase(Locale.ROOT);
+            return expertDtype.isEmpty() ? d : d + " { experts " + expertDtype.toLowerCase(Locale.ROOT) + " }";
+        }
 
         /** The setup in a few words, for the table. */
         public String setup() {
             String par = "tp " + tp + (pp > 1 ? " pp " + pp : "") + (ep > 1 ? " ep " + ep : "");
-            return String.format(Locale.ROOT, "%s, %d x %s %s, %s, batch %s, in %s, out %s", model, gpus, gpu, dtype, par, given(batch), given(input),
+            String types = expertDtype.isEmpty() ? dtype : dtype + " (experts " + expertDtype + ")";
+            return String.format(Locale.ROOT, "%s, %d x %s %s, %s, batch %s, in %s, out %s", model, gpus, gpu, types, par, given(batch), given(input),
                     given(output));
         }
 
@@ -83,7 +105,7 @@ public final class Fidelity {
                             integer(r, "pp", 1), integer(r, "ep", 1), r.get("dtype"), integer(r, "batch", 0), integer(r, "input_len", 0),
                             integer(r, "output_len", 0),
                             r.get("metric"), Double.parseDouble(r.get("measured")), r.get("engine") + " " + r.getOrDefault("engine_version", ""),
-                            r.get("source")));
+                            r.get("source"), r.getOrDefault("expert_dtype", "")));
                 } catch (RuntimeException e) {
                     throw new IOException(csv.getFileName() + ": row " + line + ": " + e.getMessage(), e);
                 }
@@ -135,7 +157,7 @@ public final class Fidelity {
         if (row.pp() > 1) b.append("  micro_batches ").append(Math.min(row.batch(), row.pp()));
         b.append(" }\n");
         b.append("workload W { batch ").append(row.batch()).append("  input ").append(row.input()).append("  output ").append(row.output())
-                .append("  dtype ").append(row.dtype().toLowerCase(Locale.ROOT)).append(" }\n");
+                .append("  dtype ").append(row.precision()).append(" }\n");
         b.append("deploy D = M on C with S for W\n");
         return b.toString();
     }
@@ -159,14 +181,14 @@ public final class Fidelity {
     /** The table as text: one line per row, then the mean and max absolute error. */
     public static String table(List<Result> results) {
         StringBuilder b = new StringBuilder();
-        b.append(String.format(Locale.ROOT, "%-28s %-70s %-16s %12s %12s %8s%n", "id", "setup", "metric", "measured", "predicted", "error"));
+        b.append(String.format(Locale.ROOT, "%-28s %-84s %-16s %12s %12s %8s%n", "id", "setup", "metric", "measured", "predicted", "error"));
         for (Result r : results) {
             Row row = r.row();
             if (r.ok()) {
-                b.append(String.format(Locale.ROOT, "%-28s %-70s %-16s %12.4g %12.4g %+7.1f%%%n", row.id(), row.setup(), row.metric(), row.measured(),
+                b.append(String.format(Locale.ROOT, "%-28s %-84s %-16s %12.4g %12.4g %+7.1f%%%n", row.id(), row.setup(), row.metric(), row.measured(),
                         r.predicted(), 100 * r.error()));
             } else {
-                b.append(String.format(Locale.ROOT, "%-28s %-70s %-16s %12.4g %12s   (no prediction: %s)%n", row.id(), row.setup(), row.metric(),
+                b.append(String.format(Locale.ROOT, "%-28s %-84s %-16s %12.4g %12s   (no prediction: %s)%n", row.id(), row.setup(), row.metric(),
                         row.measured(), "-", r.problem().lines().findFirst().orElse("")));
             }
         }

@@ -227,10 +227,11 @@ public final class Elaborator {
         Props p = new Props("cluster " + e.nameText(), e.name().span(), e.properties(), diagnostics);
         Optional<GpuSpec> gpu = Optional.empty();
         Optional<Property> gpuProp = p.get("gpu");
+        List<Property> overrides = p.nested("gpu");
         if (gpuProp.isEmpty()) {
             p.reference("gpu", true);
         } else if (gpuProp.get().value() instanceof Expr.Name n) {
-            gpu = program.lookup(module, n.name(), "gpu", diagnostics).flatMap(f -> gpu(f.module(), (Decl.Entity) f.decl(), gpuProp.get().body()));
+            gpu = program.lookup(module, n.name(), "gpu", diagnostics).flatMap(f -> gpu(f.module(), (Decl.Entity) f.decl(), overrides));
         } else {
             p.reference("gpu", true);
         }
@@ -276,11 +277,21 @@ public final class Elaborator {
         }
         Optional<Double> memory = p.quantity("memory", Dimension.BYTES, null);
         Optional<Double> bandwidth = p.quantity("bandwidth", Dimension.BYTES_PER_SECOND, null);
-        Optional<Double> nvlink = p.quantity("nvlink", Dimension.BYTES_PER_SECOND, null);
+        // The link between GPUs of a node: NVLink, or for a GPU without it, PCIe (both directions, as data sheets give them).
+        Optional<Double> nvlink = p.has("nvlink") ? p.quantity("nvlink", Dimension.BYTES_PER_SECOND, null) : Optional.of(0.0);
+        Optional<Double> pcie = p.quantity("pcie", Dimension.BYTES_PER_SECOND, 0.0);
+        if (!p.has("nvlink")) {
+            p.get("nvlink");
+            if (!p.has("pcie")) {
+                diagnostics.add(Diags.missingProperty(e.name().span(), "gpu", e.nameText(), "nvlink")
+                        .help("a GPU without NVLink states its PCIe link instead, both directions: `pcie 64 GB/s`"));
+                nvlink = Optional.empty();
+            }
+        }
         Optional<Double> ce = p.fraction("compute_efficiency", 0.8);
         Optional<Double> be = p.fraction("bandwidth_efficiency", 0.9);
         p.finish();
-        if (compute.isEmpty() || memory.isEmpty() || bandwidth.isEmpty() || nvlink.isEmpty() || ce.isEmpty() || be.isEmpty() || fp8.isEmpty()
+        if (compute.isEmpty() || memory.isEmpty() || bandwidth.isEmpty() || nvlink.isEmpty() || pcie.isEmpty() || ce.isEmpty() || be.isEmpty() || fp8.isEmpty()
                 || fp32.isEmpty() || sms.isEmpty() || kernel.isEmpty() || launch.isEmpty() || !measuredOk) {
             return Optional.empty();
         }
@@ -288,8 +299,28 @@ public final class Elaborator {
         // NVIDIA GPU since Ampere.
         double f8 = fp8.get() == Double.MIN_VALUE ? 0 : fp8.get();
         double f32 = fp32.get() == Double.MIN_VALUE ? compute.get() / 2 : fp32.get();
+        if (measured.isPresent()) anotherChip(p.spanOf("measurements"), measured.get(), sms.getAsLong(), compute.get(), f8);
         return Optional.of(new GpuSpec(e.nameText(), compute.get(), f8, f32, (int) Math.min(sms.getAsLong(), 1 << 20), memory.get(), bandwidth.get(),
-                nvlink.get(), ce.get(), be.get(), kernel.get(), launch.get(), measured.orElse(null), e.name().span()));
+                nvlink.get(), pcie.get(), ce.get(), be.get(), kernel.get(), launch.get(), measured.orElse(null), e.name().span()));
+    }
+
+    /**
+     * A kind borrows another's microbenchmarks as efficiencies against the lender's data sheet, which
+     * holds for the same chip: warns (W0220) where the lender's multiprocessors or tensor rates differ.
+     */
+    private void anotherChip(Span at, GpuSpec lender, long sms, double compute, double fp8) {
+        List<String> differ = new ArrayList<>();
+        if (lender.multiprocessors() != sms) differ.add(sms + " multiprocessors against " + lender.multiprocessors());
+        if (lender.peakFlops() != compute) differ.add(tflops(compute) + " against " + tflops(lender.peakFlops()));
+        if (lender.fp8Flops() != fp8) {
+            differ.add((fp8 > 0 ? tflops(fp8) : "no") + " fp8 against " + (lender.fp8Flops() > 0 ? tflops(lender.fp8Flops()) : "none"));
+        }
+        if (!differ.isEmpty()) diagnostics.add(Diags.measurementsOfAnotherChip(at, lender.name(), String.join(", ", differ)));
+    }
+
+    /** A tensor rate as a data sheet writes it: {@code 362.05 TFLOP/s}. */
+    private static String tflops(double flopsPerSecond) {
+        return new java.math.BigDecimal(flopsPerSecond / 1e12).round(new java.math.MathContext(6)).stripTrailingZeros().toPlainString() + " TFLOP/s";
     }
 
     Optional<WorkloadSpec> workload(Decl.Entity e) {
@@ -304,7 +335,7 @@ public final class Elaborator {
         OptionalLong seq = p.integer("seq", decode ? 1L : null, 1);
         if (decode) p.get("seq").ifPresent(s -> diagnostics.add(Diags.seqIgnoredInDecode(s.span(), p.spanOf("phase"))));
         OptionalLong context = p.integer("context", decode ? null : seq.orElse(1), 1);
-        Optional<String> dtype = p.choice("dtype", DTYPES, "bf16");
+        Optional<pdagc.ir.Precision> dtype = precision(p, "workload " + e.nameText());
         Phase ph = decode ? Phase.DECODE : train ? Phase.TRAIN : Phase.PREFILL;
         Optional<pdagc.sem.Execution> execution = execution(p, ph);
         // Known, for the list an unknown property is shown with; neither is given here.
@@ -314,8 +345,8 @@ public final class Elaborator {
         if (batch.isEmpty() || phase.isEmpty() || seq.isEmpty() || context.isEmpty() || dtype.isEmpty() || execution.isEmpty() || optimizer.isEmpty()) {
             return Optional.empty();
         }
-        return Optional.of(new WorkloadSpec(e.nameText(), batch.getAsLong(), seq.getAsLong(), ph, context.getAsLong(),
-                DType.valueOf(dtype.get().toUpperCase(java.util.Locale.ROOT)), execution.get(), p.spans(), e.name().span()));
+        return Optional.of(new WorkloadSpec(e.nameText(), batch.getAsLong(), seq.getAsLong(), ph, context.getAsLong(), dtype.get().dtype(),
+                execution.get(), p.spans(), e.name().span(), null, dtype.get().experts()));
     }
 
     /**
@@ -332,6 +363,24 @@ public final class Elaborator {
     }
 
     private static final List<String> DTYPES = List.of("bf16", "fp16", "fp32", "fp8");
+
+    /**
+     * A workload's {@code dtype} (bf16 unless given) with the types of the model's parts that
+     * differ, nested in it: {@code dtype fp8 { experts fp16 }} runs the expert products in fp16
+     * and the rest in fp8. A part not given takes {@code dtype}.
+     */
+    private Optional<pdagc.ir.Precision> precision(Props p, String owner) {
+        Optional<String> dtype = p.choice("dtype", DTYPES, "bf16");
+        Props parts = new Props("`dtype` of " + owner, p.spanOf("dtype"), p.nested("dtype"), diagnostics);
+        Optional<String> experts = parts.choice("experts", DTYPES, dtype.orElse("bf16"));
+        parts.finish();
+        if (dtype.isEmpty() || experts.isEmpty()) return Optional.empty();
+        return Optional.of(new pdagc.ir.Precision(dtypeOf(dtype.get()), dtypeOf(experts.get())));
+    }
+
+    private static DType dtypeOf(String keyword) {
+        return DType.valueOf(keyword.toUpperCase(java.util.Locale.ROOT));
+    }
 
     /**
      * A serving workload: {@code batch}, {@code input} and {@code output} (and {@code dtype}); the
@@ -355,7 +404,7 @@ public final class Elaborator {
             input = length(p, "input");
         }
         OptionalLong output = length(p, "output");
-        Optional<String> dtype = p.choice("dtype", DTYPES, "bf16");
+        Optional<pdagc.ir.Precision> dtype = precision(p, "workload " + e.nameText());
         Optional<pdagc.sem.Execution> execution = execution(p, Phase.PREFILL);
         p.finish();
         if (!ok || batch.isEmpty() || input.isEmpty() || output.isEmpty() || dtype.isEmpty() || execution.isEmpty()) {
@@ -366,9 +415,8 @@ public final class Elaborator {
             diagnostics.add(Diags.arithmeticOverflow(p.spanOf("output"), "input + output"));
             return Optional.empty();
         }
-        return Optional.of(new WorkloadSpec(e.nameText(), batch.getAsLong(), in, Phase.PREFILL, in,
-                DType.valueOf(dtype.get().toUpperCase(java.util.Locale.ROOT)), execution.get(), p.spans(), e.name().span(),
-                new WorkloadSpec.Serving(in, out)));
+        return Optional.of(new WorkloadSpec(e.nameText(), batch.getAsLong(), in, Phase.PREFILL, in, dtype.get().dtype(), execution.get(), p.spans(),
+                e.name().span(), new WorkloadSpec.Serving(in, out), dtype.get().experts()));
     }
 
     /** A serving length: a whole number of tokens, at least 1 (zero is E0218, negative E0206). */

@@ -32,6 +32,8 @@ public final class Props {
     private final Map<String, Property> byName = new LinkedHashMap<>();
     private final Set<String> known = new LinkedHashSet<>();
     private final Map<String, Long> ints = new LinkedHashMap<>();
+    /** Properties whose nested body a reader took ({@link #nested}); any other body is reported by {@link #finish}. */
+    private final Set<String> nestedRead = new LinkedHashSet<>();
 
     public Props(String owner, Span ownerSpan, List<Property> properties, Diagnostics diagnostics) {
         this.owner = owner;
@@ -53,6 +55,17 @@ public final class Props {
     public Optional<Property> get(String name) {
         known.add(name);
         return Optional.ofNullable(byName.get(name));
+    }
+
+    /**
+     * The nested properties of {@code name value { ... }} (empty when the property or its body is
+     * absent), which the caller reads; a body no reader takes is reported by {@link #finish}.
+     */
+    public List<Property> nested(String name) {
+        known.add(name);
+        nestedRead.add(name);
+        Property p = byName.get(name);
+        return p == null ? List.of() : p.body();
     }
 
     public Span spanOf(String name) {
@@ -172,10 +185,17 @@ public final class Props {
         finish(null);
     }
 
-    /** Reports every property that no reader asked for; {@code help} explains a body that takes none. */
+    /**
+     * Reports every property that no reader asked for, and every property nested in one that takes
+     * none ({@code batch 8 { ... }}); {@code help} explains a body that takes none.
+     */
     public void finish(String help) {
         List<String> unknown = new ArrayList<>();
         for (Map.Entry<String, Property> e : byName.entrySet()) {
+            // A body without a value was reported where the value is read (E0204).
+            if (known.contains(e.getKey()) && !nestedRead.contains(e.getKey()) && e.getValue().value() != null && !e.getValue().body().isEmpty()) {
+                new Props("`" + e.getKey() + "` of " + owner, e.getValue().name().span(), e.getValue().body(), diagnostics).finish();
+            }
             if (known.contains(e.getKey())) continue;
             unknown.add(e.getKey());
             Diagnostic.Builder d = Diags.unknownProperty(e.getValue().name().span(), e.getKey(), owner);

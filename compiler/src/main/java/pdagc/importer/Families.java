@@ -14,7 +14,7 @@ final class Families {
     /** The model_types the importer reads, in the order they are listed to users. */
     static final List<String> SUPPORTED = List.of("llama", "mistral", "mixtral", "phi3", "gemma", "gemma2", "gemma3_text", "qwen2",
             "qwen2_moe", "qwen3", "qwen3_moe", "olmoe", "deepseek", "deepseek_v2", "deepseek_v3", "falcon", "starcoder2", "gpt_neox",
-            "gpt2");
+            "gptj", "gpt2");
 
     private final HfConfig c;
     private final PdagModel m;
@@ -43,6 +43,7 @@ final class Families {
             case "olmoe" -> f.olmoe();
             case "deepseek" -> f.deepseekMoe();
             case "deepseek_v2", "deepseek_v3" -> f.deepseekLatent(type);
+            case "gptj" -> f.gptj();
             case "gpt2" -> f.gpt2();
             default -> throw new IllegalStateException("the supported list and the translations disagree on " + type);
         }
@@ -256,7 +257,8 @@ final class Families {
      * Falcon (7B, 40B, 180B): attention and the MLP side by side on the same input (parallel_attn),
      * multi-query attention (7B) or grouped key/value heads (new_decoder_architecture, with a norm
      * for each side unless num_ln_in_parallel_attn is 1), LayerNorms with biases, a GELU MLP of
-     * 4 x hidden (ffn_hidden_size when given), no other biases, the head tied to the embedding.
+     * 4 x hidden (ffn_hidden_size when given), no other biases, the head tied to the embedding unless
+     * tie_word_embeddings is false (FalconConfig leaves it to PretrainedConfig's default, true).
      */
     private void falcon() {
         Long vocab = c.count("vocab_size", 1);
@@ -304,13 +306,14 @@ final class Families {
         Long norms = newArchitecture ? c.count("num_ln_in_parallel_attn", 1, 2L) : Long.valueOf(1);
         if (norms != null && norms != 1 && norms != 2) c.wrong("num_ln_in_parallel_attn", "1 or 2");
         boolean two = norms != null && norms == 2;
-        if (!tied(true)) {
-            c.unsupported("tie_word_embeddings", "a Falcon whose lm_head is not tied to word_embeddings", "Falcon's head is the embedding's table");
-        }
+        boolean tied = tied(true);
+        String tieSource = c.has("tie_word_embeddings") ? "tie_word_embeddings " + c.raw("tie_word_embeddings")
+                : "tie_word_embeddings absent: true, the default";
         m.word("embed", "embedding", "token embedding (word_embeddings)");
         m.word("layer", two ? "falcon_layer_two_norms" : "falcon_layer",
                 "attention and MLP side by side on " + (two ? "their own LayerNorms (ln_attn, ln_mlp)" : "one LayerNorm (input_layernorm)") + ", summed before the residual");
-        m.word("head", "gpt2_head", "final LayerNorm with its bias (ln_f); logits from word_embeddings (tied)");
+        m.word("head", tied ? "gpt2_head" : "layernorm_lm_head", (tied ? "final LayerNorm with its bias (ln_f); logits from word_embeddings"
+                : "final LayerNorm with its bias (ln_f), then lm_head without a bias") + " (" + tieSource + ")");
     }
 
     /**
@@ -354,6 +357,52 @@ final class Families {
                 : "attention, then MLP (use_parallel_residual false), every linear with a bias");
         m.word("head", tied ? "gpt2_head" : "layernorm_lm_head",
                 tied ? "final LayerNorm with its bias; logits from embed_in (tied)" : "final LayerNorm with its bias, then embed_out");
+    }
+
+    /**
+     * GPT-J (EleutherAI/gpt-j-6b): GPT-2's names (n_embd, n_head, n_layer), but attention and the
+     * MLP side by side on one LayerNorm (ln_1), multi-head attention without biases (q, k, v and
+     * out_proj), rotary positions on the first rotary_dim dimensions of each head (no weights, no
+     * learned positions), a GELU MLP with biases (fc_in, fc_out) of n_inner or 4 x n_embd, and an
+     * output projection of its own with a bias (lm_head), untied unless tie_word_embeddings says so.
+     */
+    private void gptj() {
+        Long vocab = c.count("vocab_size", 1);
+        Long hidden = c.count("n_embd", 1);
+        Long heads = c.count("n_head", 1);
+        Long layers = c.count("n_layer", 1);
+        Long headDim = null;
+        if (hidden != null && heads != null) {
+            if (hidden % heads != 0) c.contradiction("n_embd", "n_head", "n_embd " + hidden + " is not a multiple of n_head " + heads);
+            else headDim = hidden / heads;
+        }
+        String rotary;
+        if (c.isNull("rotary_dim") || !c.has("rotary_dim")) {
+            rotary = "every dimension of each head (rotary_dim " + (c.isNull("rotary_dim") ? "null" : "absent") + ")";
+        } else {
+            Long rotaryDim = c.count("rotary_dim", 1);
+            if (rotaryDim != null && headDim != null && rotaryDim > headDim) {
+                c.contradiction("n_embd", "rotary_dim", "rotary_dim " + rotaryDim + " exceeds the head's " + headDim + " dimensions (n_embd / n_head)");
+            }
+            rotary = "the first " + (rotaryDim == null ? "?" : rotaryDim) + " dimensions of each head's " + (headDim == null ? "?" : headDim) + " (rotary_dim)";
+        }
+        Long inner = c.count("n_inner", 1, hidden == null ? null : 4 * hidden);
+        m.set("vocab", vocab, "vocab_size");
+        m.set("hidden", hidden, "n_embd");
+        m.set("heads", heads, "n_head (multi-head attention: a key/value head per query head)");
+        m.set("head_dim", headDim, "n_embd / n_head");
+        m.set("layers", layers, "n_layer");
+        m.set("ffn", inner, c.has("n_inner") ? "n_inner" : "4 x n_embd (n_inner " + (c.isNull("n_inner") ? "null" : "absent") + ")");
+        m.word("norm", "layernorm", "LayerNorm with a bias (layer_norm_epsilon " + (c.has("layer_norm_epsilon") ? c.raw("layer_norm_epsilon") : "1e-05, the default") + ")");
+        act("activation_function", "gelu_new");
+        if (tied(false)) {
+            c.unsupported("tie_word_embeddings", "a GPT-J whose lm_head is tied to wte", "GPT-J's lm_head is a projection of its own, with a bias");
+        }
+        m.note("Rotary positions on " + rotary + " carry no weights.");
+        m.word("embed", "embedding", "token embedding (wte; rotary positions have no weights)");
+        m.word("layer", "gptj_layer", "attention and MLP side by side on one LayerNorm (ln_1): q/k/v/out_proj without biases, fc_in and fc_out with theirs");
+        m.word("head", "gptj_head", "final LayerNorm with its bias (ln_f), then lm_head with its bias (tie_word_embeddings "
+                + (c.has("tie_word_embeddings") ? c.raw("tie_word_embeddings") : "absent: false, the default") + ")");
     }
 
     private void gpt2() {
@@ -495,7 +544,7 @@ final class Families {
      * is on unless {@code sliding_window} is null (Hugging Face's default is 4096), and so are
      * Gemma 2's, on every other layer, and Gemma 3's, on 5 layers of 6; Qwen's only with {@code use_sliding_window} (default 4096
      * too); Mixtral's, Phi-3's and StarCoder2's only when given; Llama, Gemma, OLMoE, DeepSeek,
-     * Falcon and GPT-2 have none.
+     * Falcon, GPT-J and GPT-2 have none.
      */
     private void slidingWindow(boolean gatedByUseFlag) {
         if (gatedByUseFlag && !Boolean.TRUE.equals(c.flag("use_sliding_window", false))) return;

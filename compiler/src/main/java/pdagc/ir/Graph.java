@@ -17,6 +17,18 @@ public final class Graph {
         return dtype;
     }
 
+    /** The first node of a training step's backward pass (after the loss and the output), or -1 for a forward-only graph. */
+    private int backwardStart = -1;
+
+    public int backwardStart() {
+        return backwardStart;
+    }
+
+    /** Marks the nodes from here on as the backward pass (set once, by differentiation). */
+    public void startBackward() {
+        backwardStart = nodes.size();
+    }
+
     public Node add(String name, Op op, List<Integer> inputs, Shape shape, int layer, List<Parallel> parallel, pdagc.source.Span span) {
         Node n = new Node(nodes.size(), name, op, List.copyOf(inputs), shape, layer, List.copyOf(parallel), span);
         nodes.add(n);

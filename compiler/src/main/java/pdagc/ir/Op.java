@@ -84,6 +84,7 @@ public sealed interface Op {
         R loss(Loss op);
         R update(Update op);
         R updated(Updated op);
+        R accumulate(Accumulate op);
     }
 
     /** Token ids of the batch, [batch, tokens]. */
@@ -432,6 +433,18 @@ public sealed interface Op {
         public <R> R accept(Visitor<R> v) { return v.update(this); }
         public String name() { return "adam"; }
         public NodeKind kind() { return NodeKind.OPTIMIZER; }
+    }
+
+    /**
+     * Gradient accumulation: the sum over the step's micro-batches of a weight's gradient (of
+     * logical node {@code forwardNode}), as it is split and partial on this rank. It runs once per
+     * step, after the last micro-batch's gradient; what follows it (the gradient's reduction over
+     * the data-parallel ranks, the optimizer step) runs once per step too.
+     */
+    record Accumulate(Op forward, int forwardNode) implements Op {
+        public <R> R accept(Visitor<R> v) { return v.accumulate(this); }
+        public String name() { return "accumulate"; }
+        public NodeKind kind() { return NodeKind.BACKWARD; }
     }
 
     /** The updated weight of logical node {@code forwardNode}, whole as its layout holds it for the next step's forward pass. */

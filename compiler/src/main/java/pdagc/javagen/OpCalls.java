@@ -191,6 +191,7 @@ final class OpCalls {
         public Call loss(Op.Loss l) { throw training(l); }
         public Call update(Op.Update u) { throw training(u); }
         public Call updated(Op.Updated u) { throw training(u); }
+        public Call accumulate(Op.Accumulate a) { throw training(a); }
 
         private IllegalStateException training(Op op) {
             return new IllegalStateException("no generated call for the training op " + op.name());

@@ -17,17 +17,21 @@ import pdagc.ir.Shape;
  * forward values computing it reads; this pass emits one {@link Op.Grad} per such gradient into
  * the same graph (so the partitioner shards the backward pass with the forward pass's machinery),
  * sums the gradients of a value that several ops read, and ends each weight's gradient in an
- * optimizer step ({@link Op.Update}) and the updated weight ({@link Op.Updated}). A weight that two
- * ops read (tied embeddings: the embedding and the tied head multiply by one table) gets one
- * gradient, the sum of both ops' contributions, and one optimizer step, where its owner (the
- * embedding, which comes first) is differentiated.
+ * accumulation over the step's micro-batches ({@link Op.Accumulate}), an optimizer step
+ * ({@link Op.Update}) and the updated weight ({@link Op.Updated}), which run once per step. A
+ * weight that two ops read (tied embeddings: the embedding and the tied head multiply by one
+ * table) gets one gradient, the sum of both ops' contributions, each accumulated over the
+ * micro-batches where it is made (under pipelines, on different stages) and summed once per step,
+ * then one reduction and one optimizer step, where its owner (the embedding, which comes first)
+ * is differentiated.
  *
  * <pre>
  *   %5 = linear[in=512, out=1536] @column(tp) (%4)          forward
  *   ==>
  *   %40 = linear_grad[of=%5, wrt=0] (%39)                    dx = dy W^T   (partial over tp)
  *   %41 = linear_wgrad[of=%5, wrt=weight] (%4, %39)          dW = x^T dy   (partial over dp)
- *   %42 = adam[of=%5] (%41); %43 = new_weight[of=%5] (%42)
+ *   %42 = accumulate (%41)                                   the sum over the step's micro-batches
+ *   %43 = adam (%42); %44 = new_weight (%43)                 once per step
  * </pre>
  */
 final class Autodiff {
@@ -53,6 +57,7 @@ final class Autodiff {
     }
 
     private boolean backward(int loss, String model, Diagnostics diagnostics) {
+        g.startBackward();
         for (int id = loss; id >= 0; id--) {
             Node n = g.node(id);
             if (id != loss && grad[id] == null) continue;
@@ -72,15 +77,18 @@ final class Autodiff {
             }
             if (rule.weight().kind() != GradRule.Flow.Kind.NONE) {
                 Node owner = owner(n);
-                int dw = emit(n, Op.Grad.WEIGHT, rule.weight().reads(), dy, owner.op().weight());
+                Shape w = owner.op().weight();
+                int dw = emit(n, Op.Grad.WEIGHT, rule.weight().reads(), dy, w);
+                // Each op's contribution is accumulated over the micro-batches where it is made; the
+                // contributions to a shared weight are summed once per step, then reduced and stepped.
+                int acc = g.add(n.name() + ".accumulate", new Op.Accumulate(n.op(), id), List.of(dw), w, n.layer(), n.parallel(), n.span()).id();
                 Integer earlier = shared.remove(owner.id());
                 if (earlier != null) {
-                    dw = g.add(owner.name() + ".wgrad_sum", new Op.Binary(BinaryFn.ADD), List.of(earlier, dw), owner.op().weight(), owner.layer(),
-                            List.of(), n.span()).id();
+                    acc = g.add(owner.name() + ".wgrad_sum", new Op.Binary(BinaryFn.ADD), List.of(earlier, acc), w, owner.layer(), List.of(), n.span()).id();
                 }
                 // The owner comes before every op that shares its weight: its own gradient is the last contribution.
-                if (owner == n) step(owner, dw);
-                else shared.put(owner.id(), dw);
+                if (owner == n) step(owner, acc);
+                else shared.put(owner.id(), acc);
             }
         }
         // A shared weight whose owner no gradient reached still takes its step on what reached it.
@@ -99,7 +107,7 @@ final class Autodiff {
         return table;
     }
 
-    /** The optimizer step on the weight of {@code owner} from its whole gradient {@code dw}, and the updated weight. */
+    /** The optimizer step on the weight of {@code owner} from its whole gradient of the step {@code dw}, and the updated weight. */
     private void step(Node owner, int dw) {
         Shape w = owner.op().weight();
         int step = g.add(owner.name() + ".adam", new Op.Update(owner.op(), owner.id(), LR, EPS, WEIGHT_DECAY), List.of(dw), w, owner.layer(),

@@ -38,8 +38,56 @@ public record Pipeline(int stages, int virtualStages, int microBatches, Schedule
         return chunk % stages;
     }
 
-    /** One step of a stage's schedule: a micro-batch through one chunk. */
-    public record Unit(int microBatch, int chunk) {}
+    /** One step of a stage's schedule: a micro-batch through one chunk, forward or (in training) backward. */
+    public record Unit(int microBatch, int chunk, boolean backward) {
+        public Unit(int microBatch, int chunk) {
+            this(microBatch, chunk, false);
+        }
+    }
+
+    /**
+     * The order in which a stage runs a training step's units, forward and backward:
+     * <ul>
+     *   <li>GPipe: every micro-batch forward, then every micro-batch backward (chunks in reverse);
+     *   <li>1F1B (PipeDream-Flush, Narayanan et al. 2021): {@code pp - stage - 1} warm-up forwards,
+     *       then one forward and one backward in turn, then the cool-down backwards, so a stage holds
+     *       at most {@code pp - stage} micro-batches' activations;
+     *   <li>interleaved 1F1B (Megatron-LM's schedule with {@code v} model chunks per stage): the
+     *       same over the {@code m·v} (micro-batch, chunk) pairs, with {@code (pp - stage - 1)·2 +
+     *       (v - 1)·pp} warm-up forwards; the k-th forward runs chunk {@code (k mod pp·v) / pp} of
+     *       the stage on micro-batch {@code (k / (pp·v))·pp + k mod pp}, the k-th backward the same
+     *       micro-batch on the chunks in reverse (m a multiple of pp, as Megatron requires).
+     * </ul>
+     */
+    public List<Unit> trainingOrder(int stage) {
+        List<Unit> out = new ArrayList<>();
+        int m = microBatches;
+        if (schedule == Schedule.GPIPE) {
+            for (int mb = 0; mb < m; mb++) for (int v = 0; v < virtualStages; v++) out.add(new Unit(mb, stage + v * stages, false));
+            for (int mb = 0; mb < m; mb++) for (int v = virtualStages - 1; v >= 0; v--) out.add(new Unit(mb, stage + v * stages, true));
+            return out;
+        }
+        int total = m * virtualStages;
+        int warmup = schedule == Schedule.INTERLEAVED ? (stages - stage - 1) * 2 + (virtualStages - 1) * stages : stages - stage - 1;
+        warmup = Math.min(warmup, total);
+        for (int k = 0; k < warmup; k++) out.add(virtualUnit(stage, k, false));
+        for (int i = 0; i < total - warmup; i++) {
+            out.add(virtualUnit(stage, warmup + i, false));
+            out.add(virtualUnit(stage, i, true));
+        }
+        for (int k = total - warmup; k < total; k++) out.add(virtualUnit(stage, k, true));
+        return out;
+    }
+
+    /** The k-th forward or backward (micro-batch, chunk) pair of a stage under 1F1B or its interleaved form. */
+    private Unit virtualUnit(int stage, int k, boolean backward) {
+        if (virtualStages == 1) return new Unit(k, stage, backward);
+        int group = stages * virtualStages;
+        int v = (k % group) / stages;
+        if (backward) v = virtualStages - 1 - v;
+        int mb = (k / group) * stages + k % stages;
+        return new Unit(mb, stage + v * stages, backward);
+    }
 
     /** The order in which a stage runs its (micro-batch, chunk) units. */
     public List<Unit> order(int stage) {

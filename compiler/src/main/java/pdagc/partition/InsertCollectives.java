@@ -52,7 +52,9 @@ public final class InsertCollectives {
         int[] dispatchOf = new int[graph.size()];
         List<Integer> buckets = new ArrayList<>();
         int errors = diagnostics.errorReports();
+        int backwardStart = -1;
         for (Node n : graph.nodes()) {
+            if (n.id() == graph.backwardStart()) backwardStart = out.size();
             if (!oneSplitPerAxis(n, shardings, mesh, diagnostics)) return Optional.empty();
             List<Integer> inputs = new ArrayList<>();
             List<Boolean> routing = new ArrayList<>();
@@ -78,7 +80,7 @@ public final class InsertCollectives {
         }
         if (diagnostics.errorReports() > errors) return Optional.empty();
         layOutBuckets(out, buckets, graph, mesh);
-        return Optional.of(new SpmdProgram(mesh.mesh(), graph.dtype(), pipeline, out));
+        return Optional.of(new SpmdProgram(mesh.mesh(), graph.dtype(), pipeline, out, backwardStart));
     }
 
     /**

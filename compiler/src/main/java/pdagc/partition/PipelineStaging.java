@@ -9,7 +9,8 @@ import pdagc.mesh.Pipeline;
  * pipeline-staging: assigns every op of the logical IR to a pipeline chunk. Layers are split into
  * contiguous chunks (balanced, the first chunks taking one more layer when they do not divide, or
  * as {@code stage_layers} says); ops before the first layer (input, embedding) go to chunk 0, ops
- * after the last layer (final norm, head, output) to the last chunk. Chunk c runs on stage c % pp.
+ * after the last layer (final norm, head, loss, output) to the last chunk. Chunk c runs on stage c % pp.
+ * A training step's backward pass runs on the chunks of the ops it differentiates.
  *
  * <pre>
  *   layers 8, pp 4:   chunk 0 = embedding + layers 0-1, ..., chunk 3 = layers 6-7 + head
@@ -32,7 +33,20 @@ public final class PipelineStaging {
         int[] out = new int[graph.size()];
         boolean seenLayer = false;
         for (Node n : graph.nodes()) {
-            if (n.layer() >= 0) {
+            if (graph.backwardStart() >= 0 && n.id() >= graph.backwardStart()) {
+                // The backward pass runs where its forward ran: a gradient, its accumulation and the optimizer step on the
+                // chunk of the op they differentiate. A sum of gradients runs on the earliest chunk of its terms, where the
+                // gradient goes next (a residual's gradient passes down the layers: summed on a later chunk, it would be sent
+                // back to a chunk of the same stage under interleaving).
+                int f = forwardOf(n);
+                if (f >= 0) {
+                    out[n.id()] = out[f];
+                } else {
+                    int c = Integer.MAX_VALUE;
+                    for (int i : n.inputs()) c = Math.min(c, out[i]);
+                    out[n.id()] = c;
+                }
+            } else if (n.layer() >= 0) {
                 seenLayer = true;
                 out[n.id()] = chunkOfLayer[n.layer()];
             } else {
@@ -40,5 +54,14 @@ public final class PipelineStaging {
             }
         }
         return out;
+    }
+
+    /** The forward node a backward op belongs to, or -1. */
+    private static int forwardOf(Node n) {
+        if (n.op() instanceof pdagc.ir.Op.Grad g) return g.forwardNode();
+        if (n.op() instanceof pdagc.ir.Op.Accumulate a) return a.forwardNode();
+        if (n.op() instanceof pdagc.ir.Op.Update u) return u.forwardNode();
+        if (n.op() instanceof pdagc.ir.Op.Updated u) return u.forwardNode();
+        return -1;
     }
 }

@@ -199,6 +199,10 @@ final class ShardingRules {
             return same(s);
         }
 
+        public Decision accumulate(Op.Accumulate a) {
+            return same(in.get(0));
+        }
+
         public Decision updated(Op.Updated u) {
             return same(layout(u.forwardNode()));
         }

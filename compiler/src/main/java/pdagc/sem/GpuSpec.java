@@ -18,6 +18,10 @@ import pdagc.source.Span;
  * measuredOn}: null, or another GPU kind with the same chip whose microbenchmarks calibrate this
  * one's kernels: each measurement is read as an efficiency against that kind's data sheet and
  * applied to this one's.
+ *
+ * <p>{@code nvlinkBandwidth}: the NVLink bandwidth of one GPU, both directions, 0 for a GPU
+ * without NVLink; {@code pcieBandwidth}: its PCIe link, both directions (0 where not stated). GPUs
+ * of one node talk over NVLink where they have it, else over PCIe ({@link #nodeLinkBandwidth()}).
  */
 public record GpuSpec(
         String name,
@@ -28,6 +32,7 @@ public record GpuSpec(
         double memoryBytes,
         double hbmBandwidth,
         double nvlinkBandwidth,
+        double pcieBandwidth,
         double computeEfficiency,
         double bandwidthEfficiency,
         double kernelOverhead,
@@ -39,6 +44,24 @@ public record GpuSpec(
     public static final double KERNEL_OVERHEAD = 2e-6;
     /** Default {@code launch_overhead}; see {@code stdlib/calibration/SOURCES.md}. */
     public static final double LAUNCH_OVERHEAD = 2.7e-6;
+
+    /** A GPU with NVLink and no PCIe figure stated. */
+    public GpuSpec(String name, double peakFlops, double fp8Flops, double fp32Flops, int multiprocessors, double memoryBytes, double hbmBandwidth,
+            double nvlinkBandwidth, double computeEfficiency, double bandwidthEfficiency, double kernelOverhead, double launchOverhead,
+            GpuSpec measuredOn, Span span) {
+        this(name, peakFlops, fp8Flops, fp32Flops, multiprocessors, memoryBytes, hbmBandwidth, nvlinkBandwidth, 0, computeEfficiency,
+                bandwidthEfficiency, kernelOverhead, launchOverhead, measuredOn, span);
+    }
+
+    /** Whether the GPUs of a node are joined by NVLink (else by PCIe). */
+    public boolean hasNvlink() {
+        return nvlinkBandwidth > 0;
+    }
+
+    /** The bandwidth, both directions, of the link between GPUs of one node: NVLink's, else PCIe's. */
+    public double nodeLinkBandwidth() {
+        return hasNvlink() ? nvlinkBandwidth : pcieBandwidth;
+    }
 
     /** The GPU kind whose measurements calibrate this one: {@code measuredOn}, else itself. */
     public GpuSpec measured() {

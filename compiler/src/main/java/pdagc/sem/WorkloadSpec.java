@@ -17,10 +17,18 @@ import pdagc.source.Span;
  * driver compiles the plans of its steps ({@link #prefillStep()}, {@link #decodeStep(long)}). As a
  * workload its fields read as its prefill step's ({@code phase} prefill, {@code seq} and
  * {@code context} the input), so that the strategy checks of the prefill step apply to it.
+ *
+ * <p>{@code dtype} is the element type of the whole model but its parts that say otherwise:
+ * {@code expertDtype} that of the expert products ({@code dtype fp8 { experts fp16 }}), by default
+ * {@code dtype} ({@link #precision()}).
  */
 public record WorkloadSpec(
         String name, long batch, long seq, Phase phase, long context, DType dtype, Execution execution, Map<String, Span> spans, Span span,
-        Serving serving) {
+        Serving serving, DType expertDtype) {
+
+    public WorkloadSpec {
+        if (expertDtype == null) expertDtype = dtype;
+    }
 
     /** A serving workload's lengths per sequence: the prompt ({@code input}) and the tokens generated ({@code output}). */
     public record Serving(long input, long output) {
@@ -41,10 +49,15 @@ public record WorkloadSpec(
         }
     }
 
-    /** A workload of one step (prefill or decode). */
+    /** A workload of one step (prefill or decode), every part in {@code dtype}. */
     public WorkloadSpec(String name, long batch, long seq, Phase phase, long context, DType dtype, Execution execution, Map<String, Span> spans,
             Span span) {
-        this(name, batch, seq, phase, context, dtype, execution, spans, span, null);
+        this(name, batch, seq, phase, context, dtype, execution, spans, span, null, dtype);
+    }
+
+    /** The element types of the plan's parts: {@code dtype}, and the experts' {@code expertDtype}. */
+    public pdagc.ir.Precision precision() {
+        return new pdagc.ir.Precision(dtype, expertDtype);
     }
 
     /** Tokens per sequence that one forward step processes. */
@@ -58,11 +71,12 @@ public record WorkloadSpec(
 
     /** A serving workload's prefill step: {@code input} tokens per sequence. */
     public WorkloadSpec prefillStep() {
-        return new WorkloadSpec(name, batch, serving.input(), Phase.PREFILL, serving.input(), dtype, execution.forPhase(Phase.PREFILL), spans, span);
+        return new WorkloadSpec(name, batch, serving.input(), Phase.PREFILL, serving.input(), dtype, execution.forPhase(Phase.PREFILL), spans, span,
+                null, expertDtype);
     }
 
     /** A serving workload's decode step at {@code context}: one token per sequence against {@code context} positions. */
     public WorkloadSpec decodeStep(long context) {
-        return new WorkloadSpec(name, batch, 1, Phase.DECODE, context, dtype, execution.forPhase(Phase.DECODE), spans, span);
+        return new WorkloadSpec(name, batch, 1, Phase.DECODE, context, dtype, execution.forPhase(Phase.DECODE), spans, span, null, expertDtype);
     }
 }

@@ -31,6 +31,8 @@ final class Evaluator {
     private final boolean decode;
     private final int context;
     private final Map<Integer, Tensor> weights = new HashMap<>();
+    /** Per op: whether it runs once per step (after every micro-batch). */
+    private final boolean[] perStep;
     /** The forward SPMD op of each differentiated logical node. */
     private final Map<Integer, SpmdNode> forward = new HashMap<>();
     /** Node index by GPU and micro-batch * ops + op. */
@@ -60,6 +62,7 @@ final class Evaluator {
         int v = 1;
         for (pdagc.ir.Node n : logical.nodes()) if (n.op() instanceof Op.Embed e) v = (int) e.vocab();
         vocab = v;
+        perStep = program.perStep();
     }
 
     /** A failure to evaluate, with where it happened. */
@@ -75,7 +78,45 @@ final class Evaluator {
             Failure f = runMicroBatch(m, m, values);
             if (f != null) return new Run(values, f);
         }
-        return new Run(values, null);
+        return new Run(values, runStep(values));
+    }
+
+    /** A training step's once-per-step ops, after every micro-batch (each is micro-batch 0 of the plan). */
+    private Failure runStep(Value[] values) {
+        if (!program.training()) return null;
+        mb = 0;
+        dataMb = 0;
+        int ops = program.nodes().size();
+        for (int p = 0; p < ops; p++) {
+            if (!perStep[p]) continue;
+            for (int g = 0; g < lookup.length; g++) {
+                int idx = lookup[g][p];
+                if (idx < 0) continue;
+                DagNode node = dag.nodes().get(idx);
+                try {
+                    values[idx] = program.nodes().get(p).op() instanceof Op.Accumulate ? accumulate(g, program.nodes().get(p), values)
+                            : eval(node, program.nodes().get(p), values);
+                } catch (Kernels.EvalError | IndexOutOfBoundsException | ArithmeticException e) {
+                    return new Failure(node, e.getMessage());
+                }
+            }
+        }
+        return null;
+    }
+
+    /** A weight gradient summed over the step's micro-batches, on GPU {@code g}. */
+    private Value accumulate(int g, SpmdNode sn, Value[] values) {
+        int input = sn.inputs().get(0);
+        int ops = program.nodes().size();
+        Tensor sum = null;
+        for (int m = 0; m < micro; m++) {
+            int idx = lookup[g][m * ops + input];
+            if (idx < 0 || values[idx] == null) throw new Kernels.EvalError("micro-batch " + m + "'s gradient is not on GPU " + g);
+            Tensor t = dense(values[idx]);
+            if (sum == null) sum = Tensor.zeros(t.shape);
+            for (int i = 0; i < t.data.length; i++) sum.data[i] += t.data[i];
+        }
+        return sum;
     }
 
     /** The plan's first micro-batch on the tokens of micro-batch {@code data} (the unpartitioned model). */
@@ -89,6 +130,7 @@ final class Evaluator {
         dataMb = data;
         int ops = program.nodes().size();
         for (int p = 0; p < ops; p++) {
+            if (perStep[p]) continue;
             for (int g = 0; g < lookup.length; g++) {
                 int idx = lookup[g][m * ops + p];
                 if (idx < 0) continue;
@@ -277,6 +319,10 @@ final class Evaluator {
 
         public Value updated(Op.Updated u) {
             return in.get(0);
+        }
+
+        public Value accumulate(Op.Accumulate a) {
+            throw new Kernels.EvalError("an accumulation runs once per step, over every micro-batch");
         }
 
         /** The backward kernel of the forward op that {@code g} differentiates, on this rank's shards. */

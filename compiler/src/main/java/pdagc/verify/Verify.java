@@ -49,15 +49,28 @@ public final class Verify {
      * that executes the plan outside the evaluator is proven to agree with the model.
      */
     public static Report compare(Graph logical, SpmdProgram plan, PlanDag dag, long seed, boolean decode, int context, Value[] computed) {
-        SpmdProgram single = singleGpu(logical);
-        PlanDag singleDag = Materialize.run("reference", "reference", single, 1);
         List<Value[]> references = new ArrayList<>();
-        for (int mb = 0; mb < plan.pipeline().microBatches(); mb++) {
-            Evaluator.Run reference = new Evaluator(logical, single, singleDag, seed, decode, context, Map.of()).runAs(mb);
+        if (plan.training()) {
+            // A training step: the unpartitioned model runs every micro-batch, then sums the gradients and steps once.
+            int micro = plan.pipeline().microBatches();
+            SpmdProgram single = singleGpu(logical, new pdagc.mesh.Pipeline(1, 1, micro, pdagc.mesh.Pipeline.Schedule.GPIPE));
+            PlanDag singleDag = Materialize.run("reference", "reference", single, 1);
+            Evaluator.Run reference = new Evaluator(logical, single, singleDag, seed, decode, context, Map.of()).run();
             if (reference.failure() != null) {
                 return new Report(false, 0, 0, 0, 0, "the unpartitioned model, " + reference.failure().node().name(), reference.failure().message());
             }
-            references.add(reference.values());
+            for (int mb = 0; mb < micro; mb++) references.add(new Value[logical.size()]);
+            for (DagNode n : singleDag.nodes()) references.get(n.microBatch())[n.program()] = reference.values()[n.index()];
+        } else {
+            SpmdProgram single = singleGpu(logical);
+            PlanDag singleDag = Materialize.run("reference", "reference", single, 1);
+            for (int mb = 0; mb < plan.pipeline().microBatches(); mb++) {
+                Evaluator.Run reference = new Evaluator(logical, single, singleDag, seed, decode, context, Map.of()).runAs(mb);
+                if (reference.failure() != null) {
+                    return new Report(false, 0, 0, 0, 0, "the unpartitioned model, " + reference.failure().node().name(), reference.failure().message());
+                }
+                references.add(reference.values());
+            }
         }
         double maxAbs = 0;
         double maxRel = 0;
@@ -110,6 +123,11 @@ public final class Verify {
 
     /** The logical IR as a program for one GPU: every value whole, no collectives. */
     static SpmdProgram singleGpu(Graph g) {
+        return singleGpu(g, pdagc.mesh.Pipeline.NONE);
+    }
+
+    /** As above, running {@code pipeline}'s micro-batches (a training step's reference). */
+    static SpmdProgram singleGpu(Graph g, pdagc.mesh.Pipeline pipeline) {
         List<SpmdNode> nodes = new ArrayList<>();
         for (Node n : g.nodes()) {
             List<Boolean> routing = new ArrayList<>();
@@ -117,6 +135,6 @@ public final class Verify {
             nodes.add(new SpmdNode(n.id(), n.name(), n.op(), n.inputs(), routing, n.shape(), Sharding.replicated(n.shape().rank()), n.shape(),
                     n.layer(), n.span(), n.id(), 0));
         }
-        return new SpmdProgram(new Mesh(List.of()), g.dtype(), pdagc.mesh.Pipeline.NONE, nodes);
+        return new SpmdProgram(new Mesh(List.of()), g.dtype(), pipeline, nodes, g.backwardStart());
     }
 }

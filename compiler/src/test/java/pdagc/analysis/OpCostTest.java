@@ -54,6 +54,7 @@ class OpCostTest {
         put(m, new Op.Loss(16, 6), List.of(s(2, 3, 16), s(2, 3)), s(2, 3));
         put(m, new Op.Update(linear, 3, 1e-3, 1e-8, 0.01), List.of(s(8, 16)), s(8, 16));
         put(m, new Op.Updated(linear, 3), List.of(s(8, 16)), s(8, 16));
+        put(m, new Op.Accumulate(linear, 3), List.of(s(8, 16)), s(8, 16));
         return m;
     }
 

@@ -44,6 +44,30 @@ class JsonBackendTest {
         assertEquals(List.of(), validate(plan));
     }
 
+    /** An MoE deployment in fp8 whose experts run in fp16. */
+    static final String MIXED_PRECISION = pdagc.verify.StrategyMatrixTest.deploy(
+            "model M { vocab 256 hidden 64 heads 8 layers 6 ffn 128 experts 8 top 2 first_dense 0 norm rmsnorm act silu }", 4, "mesh [ep 2, tp 2]",
+            pdagc.verify.StrategyMatrixTest.PREFILL + "  dtype fp8 { experts fp16 }");
+
+    @Test
+    void writesEachNodesOwnElementType() throws IOException {
+        pdagc.driver.MaterializedPlan p = pdagc.driver.Compile.source(MIXED_PRECISION);
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        JsonBackend.write(p.dag(), p.analysis(), out);
+        JsonNode plan = MAPPER.readTree(out.toByteArray());
+        assertEquals(List.of(), validate(plan));
+        assertEquals("fp8", plan.get("dtype").asText());
+        assertEquals("fp16", plan.get("expert_dtype").asText());
+        int experts = 0;
+        for (JsonNode n : plan.get("nodes")) {
+            boolean expert = n.get("op").asText().equals("expert_linear");
+            if (expert) experts++;
+            assertEquals(expert ? "fp16" : "fp8", n.get("dtype").asText(), n.get("id").asText());
+        }
+        assertTrue(experts > 0);
+        assertEquals("bf16", MAPPER.readTree(json(SmallPlans.moe())).get("expert_dtype").asText(), "a plan that does not say: its dtype");
+    }
+
     @Test
     void writesTheDocumentedFields() throws IOException {
         JsonNode plan = MAPPER.readTree(json(SmallPlans.moe()));

@@ -21,6 +21,7 @@ class JsonStreamTest {
     static Stream<Arguments> plans() throws IOException {
         List<Arguments> all = new ArrayList<>();
         pdagc.verify.StrategyMatrixTest.strategies().forEach(all::add);
+        all.add(Arguments.of("moe ep2 tp2, fp8 with fp16 experts", JsonBackendTest.MIXED_PRECISION));
         try (Stream<java.nio.file.Path> files = java.nio.file.Files.list(pdagc.Repo.file("examples"))) {
             files.map(f -> "examples/" + f.getFileName()).filter(f -> f.endsWith(".pdag")).sorted()
                     .filter(f -> !f.contains("mixtral_8x7b_ep_tp"))   // two deploys; its plans are in the strategy matrix's shapes

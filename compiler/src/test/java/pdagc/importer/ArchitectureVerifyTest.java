@@ -11,7 +11,8 @@ import pdagc.verify.Verify;
 /**
  * The new architectures' plans verify, and breaking them where their new rules act is caught with
  * the GPU and node named: a GPU that loads another rank's W_UK or W_UV (latent attention, split
- * by heads), another rank's part of a bias or of a tied head's vocabulary rows, a missing gather
+ * by heads), another rank's part of a bias or of a tied head's vocabulary rows, a missing
+ * reduction of GPT-J's two side-by-side partial sums, a missing gather
  * before OLMoE's whole-width q norm, a missing reduction after Qwen2-MoE's gated shared expert.
  */
 class ArchitectureVerifyTest {
@@ -33,6 +34,9 @@ class ArchitectureVerifyTest {
 
     static final String GPT2 = deploy(Imports.pdag("""
             {"model_type": "gpt2", "vocab_size": 64, "n_embd": 32, "n_layer": 2, "n_head": 4, "n_positions": 16}""", "M"), "[dp 2, tp 2]");
+
+    static final String GPTJ = deploy(Imports.pdag("""
+            {"model_type": "gptj", "vocab_size": 64, "n_embd": 32, "n_layer": 2, "n_head": 4, "rotary_dim": 4}""", "M"), "[dp 2, tp 2]");
 
     static final String OLMOE = deploy(Imports.pdag("""
             {"model_type": "olmoe", "vocab_size": 64, "hidden_size": 32, "intermediate_size": 16, "num_hidden_layers": 2,
@@ -66,6 +70,16 @@ class ArchitectureVerifyTest {
         agrees(Imports.verify(GPT2));
         differsOnGpu(Imports.verify(GPT2, Map.of("layers.0.a.q@1", 0)), 1);
         differsOnGpu(Imports.verify(GPT2, Map.of("head.logits@1", 0)), 1);
+    }
+
+    @Test
+    void gptjsParallelSidesShareOneReductionAndItsBiasesLoadTheirOwnShards() {
+        agrees(Imports.verify(GPTJ));
+        differsOnGpu(Imports.verify(GPTJ, Map.of("layers.0.up@1", 0)), 1);
+        differsOnGpu(Imports.verify(GPTJ, Map.of("head.logits@1", 0)), 1);
+        Verify.Report r = Imports.verifyWithout(GPTJ, "layers.0.both.all_reduce").get(0);
+        assertFalse(r.ok(), r.summary());
+        assertTrue(r.where().contains("layer 0"), r.summary());
     }
 
     @Test

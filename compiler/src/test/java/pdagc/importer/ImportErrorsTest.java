@@ -42,7 +42,7 @@ class ImportErrorsTest {
         String err = importFails("{\"model_type\": \"bloom\", " + LLAMA + "}").err();
         assertTrue(err.contains("error[E0602]: unsupported model_type `bloom`"), err);
         assertTrue(err.contains("bad.config.json:1:16"), err);
-        assertTrue(err.contains("supported model_types: llama, mistral, mixtral, phi3, gemma, gemma2, gemma3_text, qwen2, qwen2_moe, qwen3, qwen3_moe, olmoe, deepseek, deepseek_v2, deepseek_v3, falcon, starcoder2, gpt_neox, gpt2"), err);
+        assertTrue(err.contains("supported model_types: llama, mistral, mixtral, phi3, gemma, gemma2, gemma3_text, qwen2, qwen2_moe, qwen3, qwen3_moe, olmoe, deepseek, deepseek_v2, deepseek_v3, falcon, starcoder2, gpt_neox, gptj, gpt2"), err);
     }
 
     @Test
@@ -174,6 +174,14 @@ class ImportErrorsTest {
                 + "\"hidden_size\": 32, \"num_attention_heads\": 4, \"num_hidden_layers\": 2}").err();
         assertTrue(err.contains("error[E0606]: Falcon with biased linears (`bias` true, as in Falcon-RW) is not supported by the importer yet"), err);
         assertTrue(err.contains("error[E0606]: Falcon with attention and MLP in sequence (`parallel_attn` false)"), err);
+    }
+
+    @Test
+    void gptjTiedOrWithTooWideARotaryIsRefused() throws Exception {
+        String err = importFails("{\"model_type\": \"gptj\", \"tie_word_embeddings\": true, \"rotary_dim\": 16, \"vocab_size\": 64, "
+                + "\"n_embd\": 32, \"n_head\": 4, \"n_layer\": 2}").err();
+        assertTrue(err.contains("error[E0606]: a GPT-J whose lm_head is tied to wte is not supported by the importer yet"), err);
+        assertTrue(err.contains("E0605") && err.contains("rotary_dim 16 exceeds the head's 8 dimensions (n_embd / n_head)"), err);
     }
 
     @Test

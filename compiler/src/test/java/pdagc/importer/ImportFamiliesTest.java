@@ -192,6 +192,11 @@ class ImportFamiliesTest {
                  "num_hidden_layers": 2, "new_decoder_architecture": true}""", "[pp 2, tp 2]", "falcon_layer_two_norms");
         assertTrue(has(big, "kv_heads", "2", "num_kv_heads (new_decoder_architecture)"), big);
         assertTrue(has(big, "ffn", "128", "4 x hidden_size (ffn_hidden_size absent)"), big);
+        assertTrue(big.contains("(tie_word_embeddings absent: true, the default)"), big);
+        importAndVerify("""
+                {"model_type": "falcon", "vocab_size": 64, "hidden_size": 32, "num_attention_heads": 4, "num_kv_heads": 2,
+                 "num_hidden_layers": 2, "new_decoder_architecture": true, "tie_word_embeddings": false}""", "[dp 2, tp 2]",
+                "falcon_layer_two_norms", "layernorm_lm_head");
     }
 
     @Test
@@ -216,6 +221,22 @@ class ImportFamiliesTest {
     }
 
     @Test
+    void gptjRunsAttentionAndMlpSideBySideOnOneNorm() {
+        String m = importAndVerify("""
+                {"model_type": "gptj", "vocab_size": 64, "n_embd": 32, "n_layer": 2, "n_head": 4, "n_positions": 64, "rotary_dim": 4,
+                 "n_inner": null, "activation_function": "gelu_new", "tie_word_embeddings": false}""", "[dp 2, tp 2]", "gptj_layer", "gptj_head");
+        assertTrue(has(m, "ffn", "128", "4 x n_embd (n_inner null)"), m);
+        assertTrue(has(m, "head_dim", "8", "n_embd / n_head"), m);
+        assertFalse(m.lines().anyMatch(l -> l.trim().startsWith("positions")), "rotary positions have no table: " + m);
+        assertTrue(m.contains("Rotary positions on the first 4 dimensions of each head's 8 (rotary_dim) carry no weights."), m);
+        String inner = importAndVerify("""
+                {"model_type": "gptj", "vocab_size": 64, "n_embd": 32, "n_layer": 2, "n_head": 4, "n_inner": 48}""", "[pp 2, tp 2]",
+                "gptj_layer", "gptj_head");
+        assertTrue(has(inner, "ffn", "48", "n_inner"), inner);
+        assertTrue(inner.contains("tie_word_embeddings absent: false, the default"), inner);
+    }
+
+    @Test
     void gemma3NormsHeadsAndOutputs() {
         importAndVerify("""
                 {"model_type": "gemma3_text", "vocab_size": 64, "hidden_size": 32, "intermediate_size": 48, "num_hidden_layers": 2,
@@ -234,7 +255,7 @@ class ImportFamiliesTest {
     void everySupportedTypeIsTestedHere() {
         assertEquals(List.of("llama", "mistral", "mixtral", "phi3", "gemma", "gemma2", "gemma3_text", "qwen2", "qwen2_moe", "qwen3", "qwen3_moe", "olmoe",
                 "deepseek", "deepseek_v2", "deepseek_v3", "falcon", "starcoder2", "gpt_neox",
-                "gpt2"),
+                "gptj", "gpt2"),
                 Families.SUPPORTED);
     }
 

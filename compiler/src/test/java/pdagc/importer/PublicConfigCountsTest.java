@@ -2,7 +2,9 @@ package pdagc.importer;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
+import java.nio.file.Files;
 import org.junit.jupiter.api.Test;
+import pdagc.Repo;
 import pdagc.lower.ModelStats;
 
 /**
@@ -449,5 +451,64 @@ class PublicConfigCountsTest {
         long total = l * layer + v * h + p * h + 2 * h;
         assertEquals(total, s.totalParams());
         assertEquals(124_439_808L, total);
+    }
+
+    /** A config the fidelity table deploys, read from {@code bench/fidelity/configs/} as stored. */
+    private static ModelStats stored(String name) throws Exception {
+        return Imports.importAndCount(Files.readString(Repo.file("bench/fidelity/configs/" + name + ".config.json")));
+    }
+
+    // EleutherAI/gpt-j-6b, config.json as stored for the fidelity table (model_type gptj): attention and MLP
+    // side by side on one LayerNorm (ln_1), q/k/v/out_proj without biases, fc_in and fc_out with theirs,
+    // n_inner null (4h), rotary positions (no weights), an untied lm_head with a bias. transformers'
+    // GPTJForCausalLM has 6,050,882,784 parameters. The model card's 6,053,381,344 counts the checkpoint
+    // as mesh-transformer-jax trained it, on 8 shards (configs/6B_roto_256.json: cores_per_replica 8):
+    // each shard holds its own copy of every LayerNorm (ReplicatedLayerNorm: scale and offset) and of
+    // each layer's dense_proj_o bias (hk.Linear(d_model) on every shard), and the embedding is an
+    // hk.Linear with a bias of d_model on every shard (mesh_transformer/layers.py): 7 extra copies of
+    // (28 x (2h + h) + 2h) and 8 x h, 2,498,560 in all.
+    @Test
+    void gptj6b() throws Exception {
+        long v = 50400, h = 4096, f = 4 * h, l = 28;
+        ModelStats s = stored("gpt-j-6b");
+        long layer = 2 * h + 4 * h * h + (h * f + f) + (f * h + h);
+        long total = l * layer + v * h + 2 * h + (h * v + v);
+        assertEquals(total, s.totalParams());
+        assertEquals(6_050_882_784L, total, "the formula's value, for the record");
+        long shards = 8;
+        long shardCopies = (shards - 1) * (l * (2 * h + h) + 2 * h) + shards * h;
+        assertEquals(2_498_560L, shardCopies);
+        assertEquals(6_053_381_344L, total + shardCopies, "the model card's count, as mesh-transformer-jax's 8 shards hold it");
+        assertEquals(2 * l * h * BF16, s.kvCacheBytesPerToken());
+    }
+
+    // mistralai/Mistral-7B-v0.1, config.json as stored for the fidelity table: Llama's layer with 8
+    // key/value heads (the sliding window changes no weight). 7.24B, as its Hugging Face page counts.
+    @Test
+    void mistral7b() throws Exception {
+        long v = 32000, h = 4096, f = 14336, l = 32, nh = 32, nkv = 8, hd = 128;
+        ModelStats s = stored("mistral-7b");
+        long total = l * (attention(h, nh, nkv, hd) + swiglu(h, f) + 2 * h) + 2 * v * h + h;
+        assertEquals(total, s.totalParams());
+        assertEquals(7_241_732_096L, total, "the formula's value, for the record");
+        assertEquals(7.24, billions(total, 2));
+        assertEquals(2 * l * nkv * hd * BF16, s.kvCacheBytesPerToken());
+    }
+
+    // tiiuae/falcon-180B, config.json as stored for the fidelity table: the same count as falcon180b above;
+    // no tie_word_embeddings field, so FalconConfig's default (PretrainedConfig's true) ties lm_head to
+    // word_embeddings, and num_ln_in_parallel_attn absent gives the new architecture's two LayerNorms.
+    @Test
+    void falcon180bStored() throws Exception {
+        long v = 65024, h = 14848, l = 80, nh = 232, nkv = 8, hd = 64;
+        ModelStats s = stored("falcon-180b");
+        long layer = attention(h, nh, nkv, hd) + 2 * h * 4 * h + 4 * h;
+        assertEquals(l * layer + v * h + 2 * h, s.totalParams());
+        assertEquals(178_557_088_768L, s.totalParams());
+        assertEquals(2 * l * nkv * hd * BF16, s.kvCacheBytesPerToken());
+        // Untied, the head would be a table of its own (lm_head, no bias): v x h more.
+        String untied = Files.readString(Repo.file("bench/fidelity/configs/falcon-180b.config.json")).replace("\"bias\": false,",
+                "\"bias\": false,\n  \"tie_word_embeddings\": false,");
+        assertEquals(178_557_088_768L + v * h, Imports.importAndCount(untied).totalParams());
     }
 }

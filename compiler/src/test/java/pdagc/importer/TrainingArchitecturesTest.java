@@ -118,12 +118,18 @@ class TrainingArchitecturesTest {
                          "num_attention_heads": 4}""", "mesh [dp 2, tp 2] zero 1"),
                 Arguments.of("gpt2", GPT2, "mesh [dp 2, tp 2]"),
                 Arguments.of("gpt2", GPT2, "mesh [cp 2, tp 2]"),
-                Arguments.of("gpt2", GPT2, "mesh [tp 4] sequence_parallel true"));
+                Arguments.of("gpt2", GPT2, "mesh [tp 4] sequence_parallel true"),
+                Arguments.of("gpt2", GPT2, "mesh [dp 2, pp 2] micro_batches 4 schedule 1f1b zero 1"),
+                Arguments.of("gptj", """
+                        {"model_type": "gptj", "vocab_size": 64, "n_embd": 32, "n_layer": 2, "n_head": 4, "n_positions": 64, "rotary_dim": 4,
+                         "n_inner": null, "activation_function": "gelu_new", "tie_word_embeddings": false}""", "mesh [pp 2, tp 2] micro_batches 2"),
+                Arguments.of("deepseek_v3", DEEPSEEK_V3, "mesh [dp 2, pp 2, tp 2] expert_mesh [ep 4] micro_batches 2 schedule 1f1b"),
+                Arguments.of("mixtral", MIXTRAL, "mesh [pp 2, ep 2] micro_batches 2"));
     }
 
     /** A training step of the imported model on as many GPUs as the strategy's mesh has. */
     static String deploy(String config, String strategy) {
-        String mesh = strategy.replaceAll(".*mesh \\[([^]]*)\\].*", "$1");
+        String mesh = strategy.replaceAll("^mesh \\[([^]]*)\\].*", "$1");
         int gpus = 1;
         for (String axis : mesh.split(",")) gpus *= Integer.parseInt(axis.trim().split(" ")[1]);
         return Imports.pdag(config, "M") + """
@@ -174,8 +180,27 @@ class TrainingArchitecturesTest {
         SpmdNode sum = nodes.get(reduce.inputs().get(0));
         assertEquals("embed.tok.wgrad_sum", sum.name());
         List<Op> parts = sum.inputs().stream().map(i -> nodes.get(i).op()).toList();
-        assertTrue(parts.stream().anyMatch(o -> o instanceof Op.Grad g && g.forward() instanceof Op.TiedHead && g.ofWeight()), parts.toString());
-        assertTrue(parts.stream().anyMatch(o -> o instanceof Op.Grad g && g.forward() instanceof Op.Embed), parts.toString());
+        assertTrue(parts.stream().anyMatch(o -> o instanceof Op.Accumulate a && a.forward() instanceof Op.TiedHead), parts.toString());
+        assertTrue(parts.stream().anyMatch(o -> o instanceof Op.Accumulate a && a.forward() instanceof Op.Embed), parts.toString());
+    }
+
+    /**
+     * Under a pipeline the tied head is on the last stage and the embedding on the first: the
+     * head's gradient of the table is accumulated over the micro-batches on its stage and sent to
+     * the embedding's once per step, where the two are summed and stepped.
+     */
+    @Test
+    void aTiedTablesGradientCrossesThePipelineOncePerStep() {
+        MaterializedPlan p = plan(deploy(GPT2, "mesh [pp 2, tp 2] micro_batches 4"));
+        List<SpmdNode> nodes = p.spmd().nodes();
+        boolean[] perStep = p.spmd().perStep();
+        SpmdNode sum = nodes.stream().filter(n -> n.name().equals("embed.tok.wgrad_sum")).findFirst().orElseThrow();
+        assertTrue(perStep[sum.id()]);
+        SpmdNode recv = nodes.get(sum.inputs().get(0));
+        assertTrue(recv.op() instanceof Op.Transfer t && !t.send() && t.fromChunk() == 1 && t.toChunk() == 0, recv.toString());
+        assertTrue(perStep[recv.id()], "sent once per step, after the accumulation");
+        assertEquals(1, nodes.stream().filter(n -> n.op() instanceof Op.Update u && u.forward() instanceof Op.Embed).count());
+        for (Verify.Report r : Imports.verify(deploy(GPT2, "mesh [pp 2, tp 2] micro_batches 4"))) assertTrue(r.ok(), r.summary());
     }
 
     /**

@@ -54,7 +54,7 @@ public final class StrategyFuzz {
     private static final List<String> DTYPES = List.of("bf16", "fp16", "fp32", "fp8");
     private static final List<String> FAMILIES = List.of("llama", "mistral", "mixtral", "phi3", "gemma", "gemma2", "gemma3_text", "qwen2",
             "qwen2_moe", "qwen3", "qwen3_moe", "olmoe", "deepseek", "deepseek_v2", "deepseek_v3", "falcon", "starcoder2", "gpt_neox",
-            "gpt2");
+            "gptj", "gpt2");
 
     private static volatile String blocks;
 
@@ -202,6 +202,15 @@ public final class StrategyFuzz {
                 c.put("n_positions", pick(List.of(64L, 1024L, 4096L)));
                 kv = heads;
             }
+            case "gptj" -> {
+                c.put("vocab_size", vocab);
+                c.put("n_embd", hidden);
+                c.put("n_layer", layers);
+                c.put("n_head", heads);
+                c.put("rotary_dim", pick(List.of(2L, 4L, headDim)));
+                c.put("n_inner", r.nextBoolean() ? null : (Object) ffn);
+                kv = heads;
+            }
             default -> {
                 c.put("vocab_size", vocab);
                 c.put("hidden_size", hidden);
@@ -210,7 +219,7 @@ public final class StrategyFuzz {
                 c.put("intermediate_size", ffn);
                 if (!type.equals("falcon") && !type.equals("gpt_neox") && !type.equals("deepseek")) c.put("num_key_value_heads", kv);
                 else if (!type.equals("falcon")) kv = heads;
-                if (r.nextBoolean() && !type.equals("falcon")) c.put("tie_word_embeddings", r.nextBoolean());
+                if (r.nextBoolean()) c.put("tie_word_embeddings", r.nextBoolean());
             }
         }
         switch (type) {

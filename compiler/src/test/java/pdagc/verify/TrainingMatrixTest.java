@@ -67,7 +67,11 @@ class TrainingMatrixTest {
                 Arguments.of("moe attention tp4, experts ep2 etp2", deploy(moe(), 4, "mesh [tp 4] expert_mesh [ep 2, etp 2]")),
                 Arguments.of("moe attention dp2 tp2, experts edp2 ep2, zero 1", deploy(moe(), 4, "mesh [dp 2, tp 2] expert_mesh [edp 2, ep 2] zero 1")),
                 Arguments.of("gated moe GQA dp2 ep4 zero 2", deploy(gatedMoe, 8, "mesh [dp 2, ep 4] zero 2")),
-                Arguments.of("gated moe GQA attention dp2 tp4, experts ep4 etp2", deploy(gatedMoe, 8, "mesh [dp 2, tp 4] expert_mesh [ep 4, etp 2]")));
+                Arguments.of("gated moe GQA attention dp2 tp4, experts ep4 etp2", deploy(gatedMoe, 8, "mesh [dp 2, tp 4] expert_mesh [ep 4, etp 2]")),
+                Arguments.of("moe pp2 ep2 m2", deploy(moe(), 4, "mesh [pp 2, ep 2] micro_batches 2")),
+                Arguments.of("moe dp2 pp2 tp2, experts ep4, 1f1b m4", deploy(moe(), 8, "mesh [dp 2, pp 2, tp 2] expert_mesh [ep 4] micro_batches 4 schedule 1f1b")),
+                Arguments.of("moe dp2 pp2 ep2 tp2 interleaved zero 1", deploy(moe(), 16,
+                        "mesh [dp 2, pp 2, ep 2, tp 2] micro_batches 2 schedule interleaved virtual_stages 2 zero 1")));
     }
 
     @ParameterizedTest(name = "{0}")
@@ -129,7 +133,7 @@ class TrainingMatrixTest {
     void aDroppedWeightGradientReductionIsCaught() {
         MaterializedPlan plan = shrunk(deploy(dense("8"), 4, "mesh [dp 2, tp 2]"));
         assertTrue(plan.verify(1).ok());
-        Verify.Report r = without(plan, "layers.0.a.q.wgrad.all_reduce");
+        Verify.Report r = without(plan, "layers.0.a.q.accumulate.all_reduce");
         caughtAt(r, "layer 0");
         assertTrue(r.where().contains("adam") || r.where().contains("new_weight"), r.summary());
     }

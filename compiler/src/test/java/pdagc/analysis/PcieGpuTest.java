@@ -1,0 +1,103 @@
+package pdagc.analysis;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import pdagc.dag.DagNode;
+import pdagc.driver.Compile;
+import pdagc.driver.MaterializedPlan;
+import pdagc.ir.DType;
+import pdagc.ir.Op;
+import pdagc.sem.ClusterSpec;
+import pdagc.sem.GpuSpec;
+
+/**
+ * The L40S of {@code std.hardware}: a GPU without NVLink, whose GPUs talk over PCIe, and a kind
+ * without microbenchmarks, whose kernels are timed from its own data sheet (it does not borrow the
+ * H100's: another chip).
+ */
+class PcieGpuTest {
+    static final String DEPLOY = """
+            import std.hardware
+            import std.models.llama_3_8b
+            cluster C { gpu L40S  count 4 }
+            workload W { batch 4  seq 512  dtype fp8 }
+            strategy S { mesh [tp 4] }
+            deploy D = Llama_3_8b on C with S for W
+            """;
+
+    @Test
+    void theL40sIsItsDataSheet() {
+        MaterializedPlan p = Compile.source(DEPLOY);
+        GpuSpec g = p.deployment().cluster().gpu();
+        assertEquals("L40S", g.name());
+        assertEquals(362.05e12, g.peakFlops(DType.BF16), 1);
+        assertEquals(733e12, g.peakFlops(DType.FP8), 1);
+        assertEquals(91.6e12, g.peakFlops(DType.FP32), 1);
+        assertEquals(142, g.multiprocessors());
+        assertEquals(48e9, g.memoryBytes(), 1);
+        assertEquals(864e9, g.hbmBandwidth(), 1);
+        assertFalse(g.hasNvlink());
+        assertEquals(0, g.nvlinkBandwidth());
+        assertEquals(64e9, g.pcieBandwidth(), 1);
+        assertEquals(g, g.measured(), "no `measurements`: it borrows no other kind's");
+    }
+
+    @Test
+    void itsCollectivesRunOverPcieAtHalfTheBidirectionalFigure() {
+        MaterializedPlan p = Compile.source(DEPLOY);
+        ClusterSpec c = p.deployment().cluster();
+        assertEquals(CollectiveCost.Link.PCIE, CollectiveCost.nodeLink(c));
+        assertEquals(32e9, CollectiveCost.bandwidth(CollectiveCost.Link.PCIE, c), 1);
+        NodeCosts costs = p.analysis().nodes();
+        int collectives = 0;
+        for (DagNode n : p.dag().nodes()) {
+            CollectiveCost cc = costs.collective(n.index());
+            if (cc == null || cc.members() < 2) continue;
+            collectives++;
+            assertEquals(CollectiveCost.Link.PCIE, cc.link(), n.id());
+            assertEquals(c.nvlinkLatency() + cc.trafficBytes() / 32e9, cc.seconds(), 1e-15, n.id() + ": alpha-beta, no measurements");
+        }
+        assertTrue(collectives > 0);
+        String report = pdagc.backend.ReportBackend.render(p.deployment(), p.dag(), p.analysis());
+        assertTrue(report.contains("PCIe 32.00 GB/s per direction (64.00 GB/s both, no NVLink)"), report.lines().limit(6).toList().toString());
+    }
+
+    /** No microbenchmarks: every matrix product's time is the data-sheet rule (waves of tiles or HBM) plus the kernel overhead. */
+    @Test
+    void itsKernelsAreTimedFromItsDataSheetNotFromAnotherChipsMeasurements() {
+        assertTrue(Calibration.of("L40S").gemmEfficiency(512, 4096, 4096, h100(), DType.FP8).isEmpty());
+        assertTrue(Calibration.of("L40S").attentionEfficiency(true, 4, 512, 512, h100(), DType.FP8).isEmpty());
+        assertTrue(Calibration.of("L40S").collectiveSeconds(pdagc.ir.CollectiveKind.ALL_REDUCE, 4, 1 << 20).isEmpty());
+        MaterializedPlan p = Compile.source(DEPLOY);
+        GpuSpec g = p.deployment().cluster().gpu();
+        NodeCosts costs = p.analysis().nodes();
+        int linears = 0;
+        for (DagNode n : p.dag().nodes()) {
+            if (!(n.op() instanceof Op.Linear)) continue;
+            linears++;
+            long[] bmnk = KernelModel.bmnk(n.op().contraction(), n.inputs().get(0), n.output());
+            double work = Math.max(KernelModel.waves(bmnk[0], bmnk[1], bmnk[2], bmnk[3], g, DType.FP8),
+                    costs.bytes(n.index()) / (g.hbmBandwidth() * g.bandwidthEfficiency()));
+            double expected = Math.max(work + g.kernelOverhead(), g.launchOverhead());
+            assertEquals(expected, costs.seconds(n.index()), 1e-15, n.id());
+        }
+        assertTrue(linears > 0);
+    }
+
+    private static GpuSpec h100() {
+        return Compile.source(DEPLOY.replace("gpu L40S", "gpu H100")).deployment().cluster().gpu();
+    }
+
+    @Test
+    void everyKindOfTheStandardLibraryThatBorrowsMeasurementsBorrowsFromItsOwnChip() {
+        for (String gpu : List.of("A100", "H100", "H200", "B200", "MI300X", "L40S")) {
+            pdagc.driver.Compiler c = new pdagc.driver.Compiler(java.util.Set.of());
+            c.check(pdagc.source.SourceFile.of(gpu + ".pdag", null, DEPLOY.replace("gpu L40S", "gpu " + gpu)));
+            assertTrue(c.diagnostics().sorted().isEmpty(), gpu + ": " + pdagc.diag.DiagnosticRenderer.render(c.diagnostics().sorted()));
+        }
+    }
+}
