@@ -124,7 +124,10 @@ class TrainingArchitecturesTest {
                         {"model_type": "gptj", "vocab_size": 64, "n_embd": 32, "n_layer": 2, "n_head": 4, "n_positions": 64, "rotary_dim": 4,
                          "n_inner": null, "activation_function": "gelu_new", "tie_word_embeddings": false}""", "mesh [pp 2, tp 2] micro_batches 2"),
                 Arguments.of("deepseek_v3", DEEPSEEK_V3, "mesh [dp 2, pp 2, tp 2] expert_mesh [ep 4] micro_batches 2 schedule 1f1b"),
-                Arguments.of("mixtral", MIXTRAL, "mesh [pp 2, ep 2] micro_batches 2"));
+                Arguments.of("mixtral", MIXTRAL, "mesh [pp 2, ep 2] micro_batches 2"),
+                Arguments.of("mixtral", MIXTRAL, "mesh [ep 2, tp 2] recompute selective"),
+                Arguments.of("deepseek_v3", DEEPSEEK_V3, "mesh [dp 2, tp 2] expert_mesh [ep 4] recompute full zero 1"),
+                Arguments.of("gpt2", GPT2, "mesh [pp 2, tp 2] micro_batches 2 recompute full"));
     }
 
     /** A training step of the imported model on as many GPUs as the strategy's mesh has. */
