@@ -12,7 +12,9 @@ import pdagc.spmd.SpmdProgram;
  * consumes it (a value nobody on the GPU consumes lives for its own step). At each step the live
  * set holds the op's inputs and its output at once; the peak is the largest live set over the
  * schedule, not the sum of all tensors. Keys and values that attention reads are the KV cache and
- * counted there, not here; an output node aliases its input; weights are not activations. A value
+ * counted there, not here; an output node aliases its input; weights are not activations, nor in a
+ * training step the weights' gradients (added into their buffers) and what runs once per step on
+ * the buffers and the weights (model states, counted by {@link Memory}). A value
  * takes the bytes per element its producer writes ({@link NodeCosts#valueBytes(int)}).
  */
 final class Liveness {
@@ -22,6 +24,8 @@ final class Liveness {
     static boolean[] cacheValues(SpmdProgram program, DagIndex idx) {
         int nodes = idx.role.length;
         boolean[] cache = new boolean[nodes];
+        // A training step keeps no cache: its keys and values are activations like any other.
+        if (program.training()) return cache;
         for (int i = 0; i < nodes; i++) {
             SpmdNode op = program.nodes().get(idx.node(i).program());
             if (!(op.op() instanceof Op.AttnScores || op.op() instanceof Op.AttnContext)) continue;
@@ -38,10 +42,15 @@ final class Liveness {
     static long[] profile(DagIndex idx, int role, boolean[] cache, SpmdProgram program, NodeCosts costs) {
         int[] steps = idx.schedule[role];
         long[] delta = new long[steps.length + 1];
+        boolean[] perStep = program.perStep();
         for (int t = 0; t < steps.length; t++) {
             int i = steps[t];
             DagNode n = idx.node(i);
-            if (cache[i] || program.nodes().get(n.program()).op() instanceof Op.Output) continue;
+            Op op = program.nodes().get(n.program()).op();
+            if (cache[i] || op instanceof Op.Output) continue;
+            // A weight's gradient is added into its gradient buffer, and what runs once per step works on the buffers and the
+            // weights: model states (Memory), not activations.
+            if (perStep[n.program()] || op instanceof Op.Grad g && g.ofWeight()) continue;
             int last = t;
             for (int k = idx.succStart[i]; k < idx.succStart[i + 1]; k++) {
                 int s = idx.succs[k];

@@ -821,8 +821,8 @@ public final class Diags {
         return of(Code.W0504, at, metric, why).label("not checked");
     }
 
-    public static Diagnostic.Builder dagTooLarge(Span deploymentAt, long nodes, long edges) {
-        return of(Code.E0505, deploymentAt, nodes, edges).label("this deployment")
+    public static Diagnostic.Builder dagTooLarge(Span deploymentAt, long nodes, long edges, long budget) {
+        return of(Code.E0505, deploymentAt, nodes, edges, String.format(Locale.ROOT, "%,d", budget)).label("this deployment")
                 .note("the per-GPU DAG lists every op of every GPU and micro-batch")
                 .help("the SPMD program every GPU runs is small: see it with `--print-ir-after insert-collectives`; or plan fewer GPUs or micro-batches");
     }

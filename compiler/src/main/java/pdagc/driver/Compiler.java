@@ -177,7 +177,7 @@ public final class Compiler {
             dag = Timings.time("materialize",
                     () -> Materialize.run(d.name(), d.span().file().displayName(), plan.spmd(), d.cluster().perNode(), d.workload().precision()));
         } catch (Materialize.PlanTooLarge e) {
-            diagnostics.add(Diags.dagTooLarge(d.span(), e.nodes(), e.edges()));
+            diagnostics.add(Diags.dagTooLarge(d.span(), e.nodes(), e.edges(), e.budget()));
             return Optional.empty();
         } catch (Materialize.StagesTooLarge e) {
             diagnostics.add(Diags.stagesTooLarge(d.span(), e.nodes(), Materialize.MAX_STAGE_NODES, d.strategy().pipeline().stages(),

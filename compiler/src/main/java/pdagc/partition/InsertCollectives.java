@@ -67,7 +67,8 @@ public final class InsertCollectives {
                     source = transfer(out, buckets, source, chunk, graph.node(producer), mesh, reshardCache, names);
                 }
                 if (!out.get(source).sharding().equals(need)) {
-                    source = reshard(out, buckets, source, need, graph.node(producer), n, chunk, mesh, reshardCache, names, diagnostics);
+                    source = reshard(out, buckets, source, need, graph.node(producer), n, chunk, mesh, reshardCache, names, diagnostics,
+                            graph.backwardStart() >= 0 && n.id() >= graph.backwardStart());
                     if (source < 0) return Optional.empty();
                 }
                 inputs.add(source);
@@ -151,10 +152,7 @@ public final class InsertCollectives {
     }
 
     private static int reshard(List<SpmdNode> out, List<Integer> buckets, int source, Sharding need, Node producer, Node consumer, int chunk,
-            MeshContext mesh, Map<String, Integer> cache, Set<String> names, Diagnostics diagnostics) {
-        String key = source + "->" + need;
-        Integer cached = cache.get(key);
-        if (cached != null) return cached;
+            MeshContext mesh, Map<String, Integer> cache, Set<String> names, Diagnostics diagnostics, boolean backward) {
         List<Reshard.Step> steps;
         try {
             steps = Reshard.plan(out.get(source).sharding(), need, mesh);
@@ -162,6 +160,14 @@ public final class InsertCollectives {
             diagnostics.add(Diags.reshardingNotSupported(consumer.span(), e.getMessage(), producer.span()));
             return -1;
         }
+        // The backward pass gathers a forward value again where it needs it whole (Megatron all-gathers a
+        // sequence-parallel input again for its weight gradient) rather than keeping the gathered copy alive from the
+        // forward pass; what other collectives made (an all-to-all's dispatched tokens) it reads as the forward left it.
+        boolean regather = backward && !steps.isEmpty()
+                && steps.stream().allMatch(st -> st.op() instanceof Op.Collective c && c.collective() == pdagc.ir.CollectiveKind.ALL_GATHER);
+        String key = source + "->" + need + (regather ? "@backward" : "");
+        Integer cached = cache.get(key);
+        if (cached != null) return cached;
         int cur = source;
         int dispatch = buckets.get(source);
         for (Reshard.Step step : steps) {
