@@ -7,84 +7,30 @@ import java.util.List;
  * Tokens grouped by expert, as dispatch makes them: for each expert this GPU holds (from
  * {@code firstExpert}), the entries routed to it. Bucket sizes depend on the routing, so they are
  * not dense; the IR's shapes give their balanced expectation.
+ *
+ * <p>An expert's entries are in the order a dense bucket of the plan holds them: a collective that
+ * concatenates entries puts the members' blocks side by side in member order, and records on each
+ * entry which block it lies in ({@link Place}); a split of the entries (a slice, a reduce-scatter,
+ * an all-to-all out of them) gives member {@code me} of {@code n} the {@code me}-th of n equal
+ * parts of that concatenation, read from the places, as a dense slice would. Each part of a
+ * concatenation stands for an equal share of the balanced bucket, however many tokens the routing
+ * put in it, so the entries a rank holds, and their order, are those of the plan's dense layout.
  */
 final class Buckets implements Value {
-    /**
-     * The axes of a collective's group, major to minor, and their sizes; sizes are null where the
-     * caller does not know them, and the axes then tag an entry as one. With sizes, an entry that
-     * travels over {@code dp+tp} records its sender's coordinate on each axis, so a later slice
-     * over {@code dp} alone keeps exactly the entries whose dp coordinate is the rank's.
-     */
-    record Group(List<String> axes, int[] sizes) {
-        String key() {
-            return String.join("+", axes);
-        }
+    /** A concatenation of entries over {@code axes} put this entry in block {@code index} of {@code ways}. */
+    record Place(String axes, int index, int ways) {}
 
-        boolean perAxis() {
-            return sizes != null && axes.size() > 1;
-        }
-    }
-
-    /** Where an entry came from in one collective: the axes (one, or several joined) and the sender's index over them. */
-    record Origin(String axes, int index) {}
-
-    /** One routed copy of a token: its global id, which of its top-k slots, where it came from, its vector. */
-    record Entry(long token, int slot, List<Origin> origins, double[] vector) {
+    /** One routed copy of a token: its global id, which of its top-k slots, its places (outermost last), its vector. */
+    record Entry(long token, int slot, List<Place> places, double[] vector) {
         Entry with(double[] v) {
-            return new Entry(token, slot, origins, v);
+            return new Entry(token, slot, places, v);
         }
 
-        Entry from(Group g, int sender) {
-            List<Origin> o = new ArrayList<>(origins);
-            if (g.perAxis()) {
-                int[] coord = new int[g.axes().size()];
-                int rest = sender;
-                for (int j = coord.length - 1; j >= 0; j--) {
-                    coord[j] = rest % g.sizes()[j];
-                    rest /= g.sizes()[j];
-                }
-                for (int j = 0; j < coord.length; j++) o.add(new Origin(g.axes().get(j), coord[j]));
-            } else {
-                o.add(new Origin(g.key(), sender));
-            }
-            return new Entry(token, slot, List.copyOf(o), vector);
-        }
-
-        /** The sender index recorded for these axes (as one tag, or from each axis's coordinate), or -1. */
-        int origin(Group g) {
-            int at = last(g.key());
-            if (at >= 0) return origins.get(at).index();
-            if (!g.perAxis()) return -1;
-            int index = 0;
-            for (int j = 0; j < g.axes().size(); j++) {
-                int k = last(g.axes().get(j));
-                if (k < 0) return -1;
-                index = index * g.sizes()[j] + origins.get(k).index();
-            }
-            return index;
-        }
-
-        Entry without(Group g) {
-            List<Origin> o = new ArrayList<>(origins);
-            int at = last(g.key());
-            if (at >= 0) {
-                o.remove(at);
-            } else if (g.perAxis()) {
-                for (String a : g.axes()) {
-                    for (int i = o.size() - 1; i >= 0; i--) {
-                        if (o.get(i).axes().equals(a)) {
-                            o.remove(i);
-                            break;
-                        }
-                    }
-                }
-            }
-            return new Entry(token, slot, List.copyOf(o), vector);
-        }
-
-        private int last(String axes) {
-            for (int i = origins.size() - 1; i >= 0; i--) if (origins.get(i).axes().equals(axes)) return i;
-            return -1;
+        /** This entry in block {@code index} of {@code ways} of a concatenation over {@code axes}. */
+        Entry placed(String axes, int index, int ways) {
+            List<Place> p = new ArrayList<>(places);
+            p.add(new Place(axes, index, ways));
+            return new Entry(token, slot, List.copyOf(p), vector);
         }
     }
 
@@ -99,6 +45,60 @@ final class Buckets implements Value {
     int width() {
         for (List<Entry> b : experts) if (!b.isEmpty()) return b.get(0).vector().length;
         return 0;
+    }
+
+    /**
+     * Part {@code me} of {@code n} of one expert's entries, as a dense bucket splits: the
+     * outermost concatenation's blocks are taken whole (n of r blocks: r / n each) or split further
+     * (r of n: part {@code me} lies in block {@code me / (n / r)}, and the rest of the split goes to
+     * the concatenation inside it); entries that no concatenation placed (a dispatch's own) are cut
+     * into n contiguous runs. Concatenating the n parts in order gives the entries back.
+     */
+    static List<Entry> part(List<Entry> bucket, int n, int me) {
+        List<Entry> kept = new ArrayList<>();
+        List<Entry> unplaced = new ArrayList<>();
+        int ways = n;
+        int index = me;
+        for (Entry entry : bucket) {
+            List<Place> p = new ArrayList<>(entry.places());
+            int w = n;
+            int i = me;
+            boolean in = true;
+            while (w > 1 && !p.isEmpty()) {
+                Place outer = p.get(p.size() - 1);
+                int r = outer.ways();
+                if (r % w == 0) {
+                    int per = r / w;
+                    in = outer.index() / per == i;
+                    if (per == 1) p.remove(p.size() - 1);
+                    else p.set(p.size() - 1, new Place(outer.axes(), outer.index() % per, per));
+                    w = 1;
+                } else if (w % r == 0) {
+                    w /= r;
+                    in = outer.index() == i / w;
+                    i %= w;
+                    p.remove(p.size() - 1);
+                    if (!in) break;
+                } else {
+                    throw new Kernels.EvalError("dispatched tokens gathered in " + r + " blocks over " + outer.axes() + " are split " + n
+                            + " ways, which does not follow their blocks");
+                }
+            }
+            if (!in) continue;
+            Entry e = new Entry(entry.token(), entry.slot(), List.copyOf(p), entry.vector());
+            if (w == 1) {
+                kept.add(e);
+            } else {
+                unplaced.add(e);
+                ways = w;
+                index = i;
+            }
+        }
+        // Entries with no place left: every entry of the bucket walked the same blocks, so these
+        // are the bucket's (they and the kept ones never mix), in dispatch order.
+        int m = unplaced.size();
+        for (int k = 0; k < m; k++) if ((long) k * ways / m == index) kept.add(unplaced.get(k));
+        return kept;
     }
 
     @Override
