@@ -8,29 +8,59 @@ import java.util.List;
  * {@code firstExpert}), the entries routed to it. Bucket sizes depend on the routing, so they are
  * not dense; the IR's shapes give their balanced expectation.
  *
- * <p>An expert's entries are in the order a dense bucket of the plan holds them: a collective that
- * concatenates entries puts the members' blocks side by side in member order, and records on each
- * entry which block it lies in ({@link Place}); a split of the entries (a slice, a reduce-scatter,
- * an all-to-all out of them) gives member {@code me} of {@code n} the {@code me}-th of n equal
- * parts of that concatenation, read from the places, as a dense slice would. Each part of a
- * concatenation stands for an equal share of the balanced bucket, however many tokens the routing
- * put in it, so the entries a rank holds, and their order, are those of the plan's dense layout.
+ * <p>An expert's entries are in the order a dense bucket of the plan holds them, and each records
+ * where in that bucket it lies ({@link Place}): a collective that concatenates entries puts the
+ * members' buckets side by side in member order, each an equal share of the whole however many
+ * tokens the routing put in it; a split of the entries (a slice, a reduce-scatter, an all-to-all
+ * out of them) gives member {@code me} of {@code n} the entries in the {@code me}-th of n equal
+ * parts, as a dense slice would. So the entries a rank holds, and their order, are those of the
+ * plan's dense layout, and concatenating the parts of a split gives the entries back in order.
  */
 final class Buckets implements Value {
-    /** A concatenation of entries over {@code axes} put this entry in block {@code index} of {@code ways}. */
-    record Place(String axes, int index, int ways) {}
-
-    /** One routed copy of a token: its global id, which of its top-k slots, its places (outermost last), its vector. */
-    record Entry(long token, int slot, List<Place> places, double[] vector) {
-        Entry with(double[] v) {
-            return new Entry(token, slot, places, v);
+    /**
+     * Where an entry lies in its expert's bucket on this GPU, as the exact fraction {@code num / den}
+     * of the bucket before it: a dispatch puts its k-th of m entries at k / m.
+     */
+    record Place(long num, long den) {
+        static Place of(long num, long den) {
+            long g = gcd(num, den);
+            return new Place(num / g, den / g);
         }
 
-        /** This entry in block {@code index} of {@code ways} of a concatenation over {@code axes}. */
-        Entry placed(String axes, int index, int ways) {
-            List<Place> p = new ArrayList<>(places);
-            p.add(new Place(axes, index, ways));
-            return new Entry(token, slot, List.copyOf(p), vector);
+        /** The same place in block {@code i} of a concatenation of {@code n}. */
+        Place in(int i, int n) {
+            return of(Math.addExact(Math.multiplyExact(i, den), num), Math.multiplyExact(n, den));
+        }
+
+        /** Which of {@code n} equal parts of the bucket this place lies in. */
+        int part(int n) {
+            return (int) (Math.multiplyExact(num, n) / den);
+        }
+
+        /** The place within part {@code j} of {@code n}. */
+        Place within(int n, int j) {
+            return of(Math.multiplyExact(num, n) - Math.multiplyExact(j, den), den);
+        }
+
+        private static long gcd(long a, long b) {
+            return b == 0 ? Math.max(a, 1) : gcd(b, a % b);
+        }
+    }
+
+    /** One routed copy of a token: its global id, which of its top-k slots, where it lies in its bucket, its vector. */
+    record Entry(long token, int slot, Place place, double[] vector) {
+        /** Entry {@code k} of {@code m} that a dispatch put in one expert's bucket. */
+        static Entry dispatched(long token, int slot, int k, int m, double[] vector) {
+            return new Entry(token, slot, Place.of(k, m), vector);
+        }
+
+        Entry with(double[] v) {
+            return new Entry(token, slot, place, v);
+        }
+
+        /** This entry in block {@code i} of a concatenation of {@code n}. */
+        Entry in(int i, int n) {
+            return new Entry(token, slot, place.in(i, n), vector);
         }
     }
 
@@ -47,57 +77,12 @@ final class Buckets implements Value {
         return 0;
     }
 
-    /**
-     * Part {@code me} of {@code n} of one expert's entries, as a dense bucket splits: the
-     * outermost concatenation's blocks are taken whole (n of r blocks: r / n each) or split further
-     * (r of n: part {@code me} lies in block {@code me / (n / r)}, and the rest of the split goes to
-     * the concatenation inside it); entries that no concatenation placed (a dispatch's own) are cut
-     * into n contiguous runs. Concatenating the n parts in order gives the entries back.
-     */
+    /** Part {@code me} of {@code n} of one expert's entries, in order, each placed within the part. */
     static List<Entry> part(List<Entry> bucket, int n, int me) {
         List<Entry> kept = new ArrayList<>();
-        List<Entry> unplaced = new ArrayList<>();
-        int ways = n;
-        int index = me;
-        for (Entry entry : bucket) {
-            List<Place> p = new ArrayList<>(entry.places());
-            int w = n;
-            int i = me;
-            boolean in = true;
-            while (w > 1 && !p.isEmpty()) {
-                Place outer = p.get(p.size() - 1);
-                int r = outer.ways();
-                if (r % w == 0) {
-                    int per = r / w;
-                    in = outer.index() / per == i;
-                    if (per == 1) p.remove(p.size() - 1);
-                    else p.set(p.size() - 1, new Place(outer.axes(), outer.index() % per, per));
-                    w = 1;
-                } else if (w % r == 0) {
-                    w /= r;
-                    in = outer.index() == i / w;
-                    i %= w;
-                    p.remove(p.size() - 1);
-                    if (!in) break;
-                } else {
-                    throw new Kernels.EvalError("dispatched tokens gathered in " + r + " blocks over " + outer.axes() + " are split " + n
-                            + " ways, which does not follow their blocks");
-                }
-            }
-            if (!in) continue;
-            Entry e = new Entry(entry.token(), entry.slot(), List.copyOf(p), entry.vector());
-            if (w == 1) {
-                kept.add(e);
-            } else {
-                unplaced.add(e);
-                ways = w;
-                index = i;
-            }
+        for (Entry e : bucket) {
+            if (e.place().part(n) == me) kept.add(new Entry(e.token(), e.slot(), e.place().within(n, me), e.vector()));
         }
-        // Entries with no place left: every entry of the bucket walked the same blocks, so these
-        // are the bucket's (they and the kept ones never mix), in dispatch order.
-        int m = unplaced.size();
-        for (int k = 0; k < m; k++) if ((long) k * ways / m == index) kept.add(unplaced.get(k));
         return kept;
     }
 

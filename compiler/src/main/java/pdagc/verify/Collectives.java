@@ -14,7 +14,7 @@ final class Collectives {
     private Collectives() {}
 
     static Value run(CollectiveKind kind, List<String> axes, int dim, int toDim, List<Value> parts, int me) {
-        if (parts.get(0) instanceof Buckets) return buckets(kind, String.join("+", axes), dim, toDim, parts, me);
+        if (parts.get(0) instanceof Buckets) return buckets(kind, dim, toDim, parts, me);
         List<Tensor> t = new ArrayList<>();
         for (Value v : parts) {
             if (!(v instanceof Tensor x)) throw new Kernels.EvalError("members of one collective hold different kinds of values");
@@ -50,7 +50,7 @@ final class Collectives {
         return s;
     }
 
-    private static Buckets buckets(CollectiveKind kind, String axes, int dim, int toDim, List<Value> parts, int me) {
+    private static Buckets buckets(CollectiveKind kind, int dim, int toDim, List<Value> parts, int me) {
         List<Buckets> b = new ArrayList<>();
         for (Value v : parts) {
             if (!(v instanceof Buckets x)) throw new Kernels.EvalError("members of one collective hold different kinds of values");
@@ -59,7 +59,7 @@ final class Collectives {
         int n = b.size();
         if (kind == CollectiveKind.ALL_REDUCE) return reduce(b);
         if (kind == CollectiveKind.REDUCE_SCATTER) return slice(reduce(b), dim, n, me);
-        if (kind == CollectiveKind.ALL_GATHER) return gather(b, axes, dim);
+        if (kind == CollectiveKind.ALL_GATHER) return gather(b, dim);
         if (kind != CollectiveKind.ALL_TO_ALL) throw new Kernels.EvalError(kind.opName() + " of dispatched tokens is not defined");
         if (dim == 2 && toDim == 1) {
             // Each member's columns of my block, its entries placed in member order.
@@ -67,7 +67,7 @@ final class Collectives {
             for (int e = 0; e < b.get(0).experts.size(); e++) {
                 List<Buckets.Entry> bucket = new ArrayList<>();
                 for (int i = 0; i < n; i++) {
-                    for (Buckets.Entry entry : b.get(i).experts.get(e)) bucket.add(columns(entry, n, me).placed(axes, i, n));
+                    for (Buckets.Entry entry : b.get(i).experts.get(e)) bucket.add(columns(entry, n, me).in(i, n));
                 }
                 mine.add(bucket);
             }
@@ -101,7 +101,7 @@ final class Collectives {
             for (int e = 0; e < per; e++) mine.add(new ArrayList<>());
             for (int i = 0; i < n; i++) {
                 for (int e = 0; e < per; e++) {
-                    for (Buckets.Entry entry : b.get(i).experts.get(me * per + e)) mine.get(e).add(entry.placed(axes, i, n));
+                    for (Buckets.Entry entry : b.get(i).experts.get(me * per + e)) mine.get(e).add(entry.in(i, n));
                 }
             }
             return new Buckets(b.get(0).firstExpert + me * per, mine);
@@ -165,7 +165,7 @@ final class Collectives {
     }
 
     /** Experts (dim 0) concatenated in member order; each expert's entries (dim 1), placed in member order; or their columns (dim 2). */
-    private static Buckets gather(List<Buckets> b, String axes, int dim) {
+    private static Buckets gather(List<Buckets> b, int dim) {
         if (dim == 2) return widen(b);
         List<List<Buckets.Entry>> out = new ArrayList<>();
         if (dim == 0) {
@@ -174,7 +174,7 @@ final class Collectives {
         }
         for (int e = 0; e < b.get(0).experts.size(); e++) {
             List<Buckets.Entry> bucket = new ArrayList<>();
-            for (int i = 0; i < b.size(); i++) for (Buckets.Entry entry : b.get(i).experts.get(e)) bucket.add(entry.placed(axes, i, b.size()));
+            for (int i = 0; i < b.size(); i++) for (Buckets.Entry entry : b.get(i).experts.get(e)) bucket.add(entry.in(i, b.size()));
             out.add(bucket);
         }
         return new Buckets(b.get(0).firstExpert, out);

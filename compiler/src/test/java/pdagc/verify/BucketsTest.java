@@ -18,7 +18,7 @@ public class BucketsTest {
         List<List<Buckets.Entry>> experts = new ArrayList<>();
         for (int e = 0; e < 4; e++) {
             List<Buckets.Entry> bucket = new ArrayList<>();
-            for (int k = 0; k < 3; k++) bucket.add(new Buckets.Entry(10L * r + k, e % 2, List.of(), new double[] {r, k}));
+            for (int k = 0; k < 3; k++) bucket.add(Buckets.Entry.dispatched(10L * r + k, e % 2, k, 3, new double[] {r, k}));
             experts.add(bucket);
         }
         return new Buckets(0, experts);
@@ -85,21 +85,37 @@ public class BucketsTest {
         }
     }
 
-    /** The parts of a split, concatenated in order, are the entries in their order: placed or not, however many ways. */
+    /**
+     * The parts of a split, concatenated in order, are the entries in their order, whether the
+     * split follows the blocks they were gathered in or cuts through them (three parts of blocks
+     * gathered over 2 ranks, as [ep 2, dp 3] slices over dp what it sent over ep).
+     */
     @Test
     void partsInOrderAreTheWhole() {
-        List<Buckets.Entry> unplaced = new ArrayList<>();
-        for (int k = 0; k < 7; k++) unplaced.add(new Buckets.Entry(k, 0, List.of(), new double[] {k}));
-        List<Buckets.Entry> placed = new ArrayList<>();
-        for (int i = 0; i < 4; i++) for (int k = 0; k <= i; k++) placed.add(new Buckets.Entry(10L * i + k, 0, List.of(), new double[] {k}).placed("dp+tp", i, 4));
-        for (List<Buckets.Entry> bucket : List.of(unplaced, placed)) {
-            for (int n : new int[] {1, 2, 4, 8}) {
+        List<Buckets.Entry> dispatched = new ArrayList<>();
+        for (int k = 0; k < 7; k++) dispatched.add(Buckets.Entry.dispatched(k, 0, k, 7, new double[] {k}));
+        List<Buckets.Entry> gathered = new ArrayList<>();
+        for (int i = 0; i < 4; i++) for (int k = 0; k <= i; k++) gathered.add(Buckets.Entry.dispatched(10L * i + k, 0, k, i + 1, new double[] {k}).in(i, 4));
+        List<Buckets.Entry> twice = new ArrayList<>();
+        for (int i = 0; i < 2; i++) for (int j = 0; j < 3; j++) for (int k = 0; k < 2; k++) twice.add(Buckets.Entry.dispatched(100L * i + 10L * j + k, 0, k, 2, new double[] {k}).in(j, 3).in(i, 2));
+        for (List<Buckets.Entry> bucket : List.of(dispatched, gathered, twice)) {
+            for (int n : new int[] {1, 2, 3, 4, 6, 8}) {
                 List<Long> joined = new ArrayList<>();
-                for (int me = 0; me < n; me++) for (Buckets.Entry e : Buckets.part(bucket, n, me)) joined.add(e.token());
+                List<Buckets.Entry> back = new ArrayList<>();
+                for (int me = 0; me < n; me++) {
+                    for (Buckets.Entry e : Buckets.part(bucket, n, me)) {
+                        joined.add(e.token());
+                        back.add(e.in(me, n));
+                    }
+                }
                 List<Long> whole = new ArrayList<>();
                 for (Buckets.Entry e : bucket) whole.add(e.token());
                 assertEquals(whole, joined, n + " ways");
+                for (int k = 0; k < bucket.size(); k++) assertEquals(bucket.get(k).place(), back.get(k).place(), n + " ways, entry " + k);
             }
         }
+        // [ep 2, dp 3]: what ep rank 0 sent lies in the first half; dp rank 1's third holds ep 0's
+        // last block and ep 1's first, as a dense slice does.
+        assertEquals(List.of(20L, 21L, 100L, 101L), Buckets.part(twice, 3, 1).stream().map(Buckets.Entry::token).toList());
     }
 }
