@@ -305,7 +305,7 @@ final class Evaluator {
         }
 
         public Value slice(Op.Slice s) {
-            return Collectives.slice(in.get(0), s.axes(), sizes(s.axes()), s.dim(), mesh.size(s.axes()), Layout.block(s.axes(), mesh, r));
+            return Collectives.slice(in.get(0), s.axes(), s.dim(), mesh.size(s.axes()), Layout.block(s.axes(), mesh, r));
         }
 
         public Value loss(Op.Loss l) {
@@ -556,13 +556,7 @@ final class Evaluator {
             if (idx < 0 || values[idx] == null) throw new Kernels.EvalError("GPU " + peer + " has no input for " + c.name());
             parts.add(values[idx]);
         }
-        return Collectives.run(c.collective(), c.axes(), sizes(c.axes()), c.dim(), c.toDim(), parts, me);
-    }
-
-    private int[] sizes(List<String> axes) {
-        int[] out = new int[axes.size()];
-        for (int i = 0; i < out.length; i++) out[i] = mesh.size(axes.get(i));
-        return out;
+        return Collectives.run(c.collective(), c.axes(), c.dim(), c.toDim(), parts, me);
     }
 
     private static Op op(SpmdNode n) {

@@ -191,11 +191,14 @@ final class Kernels {
         for (int e = 0; e < experts; e++) b.add(new ArrayList<>());
         int h = x.last();
         int top = route.last();
+        int[] count = new int[experts];
+        for (int i = 0; i < route.rows() * top; i++) count[route.index[i]]++;
         for (int t = 0; t < route.rows(); t++) {
             double[] v = new double[h];
             System.arraycopy(x.data, t * h, v, 0, h);
             for (int k = 0; k < top; k++) {
-                b.get(route.index[t * top + k]).add(new Buckets.Entry(tokenIds[t], k, List.of(), v));
+                List<Buckets.Entry> bucket = b.get(route.index[t * top + k]);
+                bucket.add(Buckets.Entry.dispatched(tokenIds[t], k, bucket.size(), count[route.index[t * top + k]], v));
             }
         }
         return new Buckets(0, b);
