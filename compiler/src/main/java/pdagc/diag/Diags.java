@@ -42,6 +42,10 @@ public final class Diags {
         return of(Code.E0206, at, property, "must be in (0, 1], found " + found).label("out of range");
     }
 
+    public static Diagnostic.Builder probabilityOutOfRange(Span at, String property, String found) {
+        return of(Code.E0206, at, property, "must be in [0, 1), found " + found).label("out of range");
+    }
+
     public static Diagnostic.Builder notAChoice(Span at, String property, List<String> options, Optional<String> suggestion) {
         Diagnostic.Builder d = of(Code.E0206, at, property, "expected one of " + String.join(", ", options)).label("not one of the choices");
         suggestion.ifPresent(s -> d.help("did you mean `" + s + "`?"));
@@ -646,7 +650,7 @@ public final class Diags {
 
     public static Diagnostic.Builder noGradientRule(Span at, String model, String op) {
         return of(Code.E0318, at, model, op).label("no backward pass for this operation")
-                .note("ops with gradient rules: embedding, linear, einsum ops, norms, attention scores, softmax, attention context, activations, add, mul, bias")
+                .note("ops with gradient rules: embedding, linear, einsum ops, norms, attention scores, softmax, attention context, activations, add, mul, bias, dropout")
                 .help("serve this model (phase prefill or decode), or use blocks whose ops have gradient rules");
     }
 
