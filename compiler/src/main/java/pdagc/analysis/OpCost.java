@@ -44,6 +44,19 @@ public record OpCost(long flops, long bytesRead, long bytesWritten) {
     }
 
     /**
+     * Whether {@code op}'s FLOPs are matrix products, the FLOPs that model FLOPs count (Kaplan et
+     * al.'s 6N, Megatron's and PaLM's formulas): a contraction (linear, expert linear, any defined
+     * one), the tied head, attention's scores and weighted sum (latent attention's too), and the
+     * gradients of each. Norms, activations, softmax, dropout, adds, biases, the loss, the router
+     * (its small projection and its softmax are costed together) and the optimizer step are not.
+     */
+    public static boolean isProduct(Op op) {
+        Op f = op instanceof Op.Grad g ? g.forward() : op;
+        return f.contraction() != null || f instanceof Op.TiedHead || f instanceof Op.AttnScores || f instanceof Op.AttnContext
+                || f instanceof Op.MlaScores || f instanceof Op.MlaContext;
+    }
+
+    /**
      * The cost of {@code op} with the given local input and output shapes, a local weight of
      * {@code weightElements} elements, and {@code dtypeBytes} bytes per element. Collectives are not
      * computations: they cost nothing here.
