@@ -85,13 +85,17 @@ public final class Memory {
             long workspace = 0;
             long gradients = 0;
             long optimizer = 0;
+            java.util.Set<Integer> ownWeights = new java.util.HashSet<>();
             seen.clear();
             for (int i : idx.schedule[g]) {
                 DagNode n = idx.node(i);
                 SpmdNode op = program.nodes().get(n.program());
                 if (!seen.get(n.program())) {
                     seen.set(n.program());
-                    weights = Overflow.add(weights, Overflow.mul(costs.weightElements(n.program()), costs.dtype(n.program()).bytes()));
+                    // A recomputed op reads its original's weights: counted once, by the op whose own they are.
+                    if (op.op().weight() == null || ownWeights.add(op.origin())) {
+                        weights = Overflow.add(weights, Overflow.mul(costs.weightElements(n.program()), costs.dtype(n.program()).bytes()));
+                    }
                     if (op.op() instanceof Op.Update) {
                         optimizer = Overflow.add(optimizer, Overflow.mul(op.local().elements(), OPTIMIZER_STATE_BYTES));
                         if (zero >= 2) gradients = Overflow.add(gradients, Overflow.mul(op.local().elements(), dtype));

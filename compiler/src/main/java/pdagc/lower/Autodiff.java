@@ -34,10 +34,18 @@ final class Autodiff {
 
     private final Graph g;
     private final Integer[] grad;
+    private final pdagc.sem.Training.Recompute recompute;
+    /** Per forward node: the node the backward pass reads its value from (its recomputation, else itself). */
+    private final int[] value;
+    /** The layers whose recomputation has been emitted. */
+    private final java.util.Set<Integer> recomputedLayers = new java.util.HashSet<>();
 
-    private Autodiff(Graph g) {
+    private Autodiff(Graph g, pdagc.sem.Training.Recompute recompute) {
         this.g = g;
         this.grad = new Integer[g.size()];
+        this.recompute = recompute;
+        this.value = new int[g.size()];
+        for (int i = 0; i < value.length; i++) value[i] = i;
     }
 
     /**
@@ -45,7 +53,36 @@ final class Autodiff {
      * op's statement) when an op on the way has no gradient rule.
      */
     static boolean run(Graph g, int loss, String model, Diagnostics diagnostics) {
-        return new Autodiff(g).backward(loss, model, diagnostics);
+        return run(g, loss, model, pdagc.sem.Training.Recompute.NONE, diagnostics);
+    }
+
+    /**
+     * As above, with activation recomputation: before the backward pass of a layer, {@code full}
+     * recomputes the layer's forward ops from its input (only the layer's input is kept from the
+     * forward pass), {@code selective} the attention core (the scores and their softmax, the
+     * [b, heads, s, s] values that dominate a layer's activations; Korthikanti et al. 2022), and the
+     * layer's gradients read the recomputed values.
+     */
+    static boolean run(Graph g, int loss, String model, pdagc.sem.Training.Recompute recompute, Diagnostics diagnostics) {
+        return new Autodiff(g, recompute).backward(loss, model, diagnostics);
+    }
+
+    /** Emits the recomputation of layer {@code layer}'s forward ops (all of them, or the attention core) on the values kept. */
+    private void recomputeLayer(int layer, int forwardEnd) {
+        if (recompute == pdagc.sem.Training.Recompute.NONE || layer < 0 || !recomputedLayers.add(layer)) return;
+        for (int id = 0; id < forwardEnd; id++) {
+            Node n = g.node(id);
+            if (n.layer() != layer || !recomputes(n)) continue;
+            List<Integer> inputs = new ArrayList<>();
+            for (int i : n.inputs()) inputs.add(value[i]);
+            value[id] = g.addRecompute(n, inputs).id();
+        }
+    }
+
+    private boolean recomputes(Node n) {
+        if (recompute == pdagc.sem.Training.Recompute.FULL) return true;
+        // selective: the scores and the softmax of them
+        return n.op() instanceof Op.AttnScores || n.op() instanceof Op.Softmax && g.node(n.inputs().get(0)).op() instanceof Op.AttnScores;
     }
 
     private boolean backward(int loss, String model, Diagnostics diagnostics) {
@@ -53,6 +90,7 @@ final class Autodiff {
         for (int id = loss; id >= 0; id--) {
             Node n = g.node(id);
             if (id != loss && grad[id] == null) continue;
+            recomputeLayer(n.layer(), loss);
             GradRule rule = n.op().gradRule();
             if (rule == null) {
                 diagnostics.add(Diags.noGradientRule(n.span(), model, n.op().name()));
@@ -82,7 +120,7 @@ final class Autodiff {
     /** One gradient of {@code n}: with respect to input {@code wrt} or its weight, reading {@code reads} and the output's gradient. */
     private int emit(Node n, int wrt, List<Integer> reads, Integer dy, pdagc.ir.Shape shape) {
         List<Integer> inputs = new ArrayList<>();
-        for (int r : reads) inputs.add(r == GradRule.OUTPUT ? n.id() : n.inputs().get(r));
+        for (int r : reads) inputs.add(value[r == GradRule.OUTPUT ? n.id() : n.inputs().get(r)]);
         if (dy != null) inputs.add(dy);
         String suffix = wrt == Op.Grad.WEIGHT ? ".wgrad" : n.inputs().size() > 1 ? ".grad" + wrt : ".grad";
         return g.add(n.name() + suffix, new Op.Grad(n.op(), n.id(), wrt, List.copyOf(reads)), inputs, shape, n.layer(), n.parallel(), n.span()).id();

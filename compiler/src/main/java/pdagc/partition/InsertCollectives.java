@@ -83,7 +83,9 @@ public final class InsertCollectives {
             Sharding s = shardings.output().get(n.id());
             dispatchOf[n.id()] = dispatchOf(n, dispatchOf);
             divisible(n.shape(), s, n, dispatchOf[n.id()] >= 0, mesh, diagnostics);
-            map[n.id()] = add(out, buckets, dispatchOf[n.id()], names, n.name(), n.op(), inputs, routing, n.shape(), s, mesh, n.layer(), n, chunk);
+            // A recomputed forward op holds its original's value with its original's weights: it keeps the original as origin.
+            Node origin = graph.node(graph.original(n.id()));
+            map[n.id()] = add(out, buckets, dispatchOf[n.id()], names, n.name(), n.op(), inputs, routing, n.shape(), s, mesh, n.layer(), origin, chunk);
         }
         if (diagnostics.errorReports() > errors) return Optional.empty();
         layOutBuckets(out, buckets, graph, mesh);
