@@ -116,6 +116,33 @@ class KorthikantiTest {
     }
 
     /**
+     * Full recomputation keeps only each layer's input: {@code 2sbh}, replicated under tensor
+     * parallelism and split over the sequence with sequence parallelism (the paper's 2sbh/t).
+     */
+    @ParameterizedTest
+    @ValueSource(ints = {1, 8})
+    void withFullRecomputationOnlyTheLayersInput2sbhIsStored(int t) {
+        for (int layer = 0; layer < 2; layer++) {
+            StoredActivations.Layer l = stored(gpt(t, false, "full", "train"), layer);
+            assertEquals(2 * SBH, l.bytes());
+            assertEquals(1, l.values().size(), l.values().toString());
+            if (t > 1) assertEquals(2 * SBH / t, stored(gpt(t, true, "full", "train"), layer).bytes());
+        }
+    }
+
+    /**
+     * Selective recomputation (the paper's section 5: QK^T, softmax and dropout recomputed) stores
+     * none of the as²b terms: 34sbh, 10sbh + 24sbh/t under tensor parallelism, 34sbh/t with sequence
+     * parallelism.
+     */
+    @ParameterizedTest
+    @ValueSource(ints = {1, 8})
+    void withSelectiveRecomputationNoneOfTheAttentionSquareIsStored(int t) {
+        assertEquals(10 * SBH + 24 * SBH / t, stored(gpt(t, false, "selective", "train"), 0).bytes());
+        if (t > 1) assertEquals(34 * SBH / t, stored(gpt(t, true, "selective", "train"), 0).bytes());
+    }
+
+    /**
      * The values are the tensors the paper lists (its section 4.1), in program order: each 16-bit
      * but the dropout masks, one byte per element.
      */

@@ -13,7 +13,7 @@ import pdagc.driver.Compile;
  * Dropout in a training step: its mask is drawn per element from the seed and the element's
  * global position, so every rank's part is a slice of the unpartitioned model's mask and verify
  * compares the plan's values, gradients and updated weights exactly, under every parallel form
- * that splits or replicates the dropped tensors.
+ * that splits or replicates the dropped tensors; a recomputation draws the same mask again.
  */
 class DropoutTest {
     static final String MODEL = "model M { vocab 256 hidden 64 heads 8 layers 4 ffn 256 norm layernorm act gelu dropout 0.1 "
@@ -26,7 +26,9 @@ class DropoutTest {
         "4|mesh [dp 2, tp 2] zero 1 micro_batches 2",
         "4|mesh [dp 2, tp 2] sequence_parallel true zero 2",
         "4|mesh [pp 2, tp 2] micro_batches 2 schedule 1f1b",
-        "2|mesh [cp 2]"})
+        "2|mesh [cp 2]",
+        "4|mesh [dp 2, tp 2] recompute full",
+        "2|mesh [tp 2] sequence_parallel true recompute selective"})
     void trainingWithDropoutVerifies(String spec) {
         String[] parts = spec.split("\\|");
         String src = StrategyMatrixTest.deploy(MODEL, Integer.parseInt(parts[0]), parts[1], "batch 8 seq 16 phase train");
