@@ -648,6 +648,24 @@ public final class Diags {
         return of(Code.W0317, at, property, workload, phase).label("ignored").help("remove it, or give the workload `phase train`");
     }
 
+    /**
+     * ZeRO's optimizer step keeps a weight whole where no dimension of it divides evenly over the
+     * ranks its gradient is reduced over: {@code weights} names them, {@code extraBytes} is what
+     * their unsharded model states add on one GPU.
+     */
+    public static Diagnostic.Builder zeroCannotShard(Span at, int zero, List<String> weights, long ranks, String extraBytes) {
+        String what = weights.size() == 1 ? "weight `" + weights.get(0) + "`" : weights.size() + " weights";
+        return of(Code.W0319, at, what, ranks, weights.size() == 1 ? "its gradient" : "their gradients", weights.size() == 1 ? "its" : "their")
+                .label("ZeRO stage " + zero)
+                .note("pdagc splits a tensor into equal blocks along a dimension; no dimension of "
+                        + (weights.size() == 1 ? "it" : "them (" + String.join(", ", weights.subList(0, Math.min(3, weights.size())))
+                                + (weights.size() > 3 ? ", ..." : "") + ")")
+                        + " divides by " + ranks + ", and a padded flat buffer, as distributed optimizers shard, is not modelled")
+                .note("so " + (weights.size() == 1 ? "its gradient is" : "their gradients are") + " all-reduced and every GPU keeps "
+                        + extraBytes + " more of model states than an even shard would")
+                .help("use a data-parallel size that divides the weights' dimensions");
+    }
+
     public static Diagnostic.Builder noGradientRule(Span at, String model, String op) {
         return of(Code.E0318, at, model, op).label("no backward pass for this operation")
                 .note("ops with gradient rules: embedding, linear, einsum ops, norms, attention scores, softmax, attention context, activations, add, mul, bias, dropout")
