@@ -672,6 +672,11 @@ public final class Diags {
                 .help("serve this model (phase prefill or decode), or use blocks whose ops have gradient rules");
     }
 
+    public static Diagnostic.Builder javaStubsForTraining(Span at) {
+        return of(Code.E0306, at, "generating Java stubs for a training step").label("a training step")
+                .note("the generated runtime has no backward kernels yet").help("`--emit json` and `pdagc verify` cover the backward pass");
+    }
+
     public static Diagnostic.Builder trainingNotSupported(Span at, String what) {
         return of(Code.E0306, at, what + " in a training step").label("not implemented in this version");
     }

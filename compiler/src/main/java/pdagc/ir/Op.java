@@ -382,7 +382,8 @@ public sealed interface Op {
         public <R> R accept(Visitor<R> v) { return v.grad(this); }
         public String name() { return forward.name() + (wrt == WEIGHT ? "_wgrad" : "_grad"); }
         public NodeKind kind() { return NodeKind.BACKWARD; }
-        public String attributes() { return "wrt=" + (wrt == WEIGHT ? "weight" : Integer.toString(wrt)); }
+        /** {@code of} is the logical node differentiated (its id in the logical IR); a weight's gradient says so by its name. */
+        public String attributes() { return "of=" + forwardNode + (wrt == WEIGHT ? "" : ", wrt=" + wrt); }
 
         /** Whether this is a weight's gradient. */
         public boolean ofWeight() {
@@ -425,9 +426,18 @@ public sealed interface Op {
      * {@code weightDecay}); the moments and an fp32 master copy are the optimizer's state.
      */
     record Update(Op forward, int forwardNode, double lr, double eps, double weightDecay) implements Op {
+        /** The hyper-parameters a training step is lowered with (and verify runs with). */
+        public static final double LR = 1e-3, EPS = 1e-8, WEIGHT_DECAY = 0.01;
+
+        /** AdamW with the default hyper-parameters. */
+        public Update(Op forward, int forwardNode) {
+            this(forward, forwardNode, LR, EPS, WEIGHT_DECAY);
+        }
+
         public <R> R accept(Visitor<R> v) { return v.update(this); }
         public String name() { return "adam"; }
         public NodeKind kind() { return NodeKind.OPTIMIZER; }
+        public String attributes() { return "of=" + forwardNode; }
     }
 
     /**
@@ -440,6 +450,7 @@ public sealed interface Op {
         public <R> R accept(Visitor<R> v) { return v.accumulate(this); }
         public String name() { return "accumulate"; }
         public NodeKind kind() { return NodeKind.BACKWARD; }
+        public String attributes() { return "of=" + forwardNode; }
     }
 
     /** The updated weight of logical node {@code forwardNode}, whole as its layout holds it for the next step's forward pass. */
@@ -447,6 +458,7 @@ public sealed interface Op {
         public <R> R accept(Visitor<R> v) { return v.updated(this); }
         public String name() { return "new_weight"; }
         public NodeKind kind() { return NodeKind.IO; }
+        public String attributes() { return "of=" + forwardNode; }
     }
 
     /**

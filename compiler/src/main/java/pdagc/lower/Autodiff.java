@@ -22,16 +22,13 @@ import pdagc.ir.Op;
  * <pre>
  *   %5 = linear[in=512, out=1536] @column(tp) (%4)          forward
  *   ==>
- *   %40 = linear_grad[of=%5, wrt=0] (%39)                    dx = dy W^T   (partial over tp)
- *   %41 = linear_wgrad[of=%5, wrt=weight] (%4, %39)          dW = x^T dy   (partial over dp)
+ *   %40 = linear_grad[of=5, wrt=0] (%39)                     dx = dy W^T   (partial over tp)
+ *   %41 = linear_wgrad[of=5] (%4, %39)                       dW = x^T dy   (partial over dp)
  *   %42 = accumulate (%41)                                   the sum over the step's micro-batches
  *   %43 = adam (%42); %44 = new_weight (%43)                 once per step
  * </pre>
  */
 final class Autodiff {
-    /** AdamW's learning rate, epsilon and weight decay in the optimizer step (the values verify runs with). */
-    static final double LR = 1e-3, EPS = 1e-8, WEIGHT_DECAY = 0.01;
-
     private final Graph g;
     private final Integer[] grad;
     private final pdagc.sem.Training.Recompute recompute;
@@ -115,7 +112,7 @@ final class Autodiff {
                 int dw = emit(n, Op.Grad.WEIGHT, rule.weight().reads(), dy, n.op().weight());
                 int sum = g.add(n.name() + ".accumulate", new Op.Accumulate(n.op(), id), List.of(dw), n.op().weight(), n.layer(), n.parallel(),
                         n.span()).id();
-                int step = g.add(n.name() + ".adam", new Op.Update(n.op(), id, LR, EPS, WEIGHT_DECAY), List.of(sum), n.op().weight(), n.layer(),
+                int step = g.add(n.name() + ".adam", new Op.Update(n.op(), id), List.of(sum), n.op().weight(), n.layer(),
                         n.parallel(), n.span()).id();
                 g.add(n.name() + ".new_weight", new Op.Updated(n.op(), id), List.of(step), n.op().weight(), n.layer(), n.parallel(), n.span());
             }

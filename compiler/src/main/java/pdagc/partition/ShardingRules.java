@@ -194,7 +194,7 @@ final class ShardingRules {
         }
 
         public Decision grad(Op.Grad g) {
-            return ShardingRules.this.grad(g);
+            return ShardingRules.this.grad(g, n.inputs().size() > g.reads().size());
         }
 
         public Decision loss(Op.Loss op) {
@@ -230,7 +230,7 @@ final class ShardingRules {
      * (the data-parallel axes, cp, and under sequence parallelism a norm's tp): that is where the
      * gradients of replicated weights are all-reduced, from this one rule.
      */
-    private Decision grad(Op.Grad g) {
+    private Decision grad(Op.Grad g, boolean readsDy) {
         int f = g.forwardNode();
         List<Sharding> fwdIn = required.get(f);
         Sharding fwdOut = output.get(f).noPartial();
@@ -238,7 +238,8 @@ final class ShardingRules {
         Sharding dy = g.forward() instanceof Op.Norm && !axes(graph.node(f), Parallel.Style.COLUMN).isEmpty() ? lastUnsplit(fwdOut) : fwdOut;
         List<Sharding> need = new ArrayList<>();
         for (int r : g.reads()) need.add(r == pdagc.ir.GradRule.OUTPUT ? fwdOut : fwdIn.get(r));
-        need.add(dy);
+        // The loss's gradient is the root: it reads no output gradient.
+        if (readsDy) need.add(dy);
         if (g.ofWeight()) {
             Sharding layout = layout(f);
             java.util.Set<String> over = new java.util.LinkedHashSet<>(dy.splitAxes());

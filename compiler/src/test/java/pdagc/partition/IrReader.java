@@ -26,7 +26,7 @@ final class IrReader {
 
     private static final Pattern HEADER = Pattern.compile("// pass: lower \\((\\d+) ops, dtype ([a-z0-9]+)\\)");
     private static final Pattern LINE = Pattern.compile(
-            "%(\\d+) = ([a-z_0-9]+)(?:\\[([^\\]]*)\\])?((?: @[a-z]+\\([^)]*\\))*) \\(([^)]*)\\) : \\[([0-9,]*)\\](?:  layer=(\\d+))?  // (.*)");
+            "%(\\d+) = ([a-z_0-9]+)(?:\\[([^\\]]*)\\])?((?: @[a-z]+\\([^)]*\\))*) \\(([^)]*)\\) : \\[([0-9,]*)\\](?:  recomputes=%(\\d+))?(?:  layer=(\\d+))?  // (.*)");
     private static final Pattern ANNOTATION = Pattern.compile(" @([a-z]+)\\(([^)]*)\\)");
 
     /** A line the reader cannot take, with its number (1-based). */
@@ -70,7 +70,12 @@ final class IrReader {
             } catch (RuntimeException e) {
                 throw new ParseError(i + 1, e.getMessage(), line);
             }
-            g.add(m.group(8), op, inputs, shape, m.group(7) == null ? -1 : Integer.parseInt(m.group(7)), parallel, null);
+            if (op instanceof Op.Grad && g.backwardStart() < 0) g.startBackward();
+            if (m.group(7) != null) {
+                g.addRecompute(g.node(Integer.parseInt(m.group(7))), inputs);
+                continue;
+            }
+            g.add(m.group(9), op, inputs, shape, m.group(8) == null ? -1 : Integer.parseInt(m.group(8)), parallel, null);
         }
         if (g.size() != count) throw new ParseError(1, "the header says " + count + " ops, the text has " + g.size(), lines[0]);
         return g;
@@ -115,7 +120,18 @@ final class IrReader {
             case "pos_embed" -> new Op.PosEmbed(get(at, "positions"), get(at, "dim"));
             case "mla_scores" -> new Op.MlaScores(get(at, "heads"), get(at, "nope"), get(at, "rope"), get(at, "rank"));
             case "mla_context" -> new Op.MlaContext(get(at, "heads"), get(at, "rank"), get(at, "v_dim"));
+            case "cross_entropy" -> new Op.Loss(get(at, "vocab"), get(at, "tokens"));
+            case "accumulate" -> new Op.Accumulate(g.node((int) get(at, "of")).op(), (int) get(at, "of"));
+            case "adam" -> new Op.Update(g.node((int) get(at, "of")).op(), (int) get(at, "of"));
+            case "new_weight" -> new Op.Updated(g.node((int) get(at, "of")).op(), (int) get(at, "of"));
             default -> {
+                if (at.containsKey("of") && (name.endsWith("_grad") || name.endsWith("_wgrad"))) {
+                    int of = (int) get(at, "of");
+                    Op forward = g.node(of).op();
+                    if (name.endsWith("_wgrad")) yield new Op.Grad(forward, of, Op.Grad.WEIGHT, forward.gradRule().weight().reads());
+                    int wrt = (int) get(at, "wrt");
+                    yield new Op.Grad(forward, of, wrt, forward.gradRule().inputs().get(wrt).reads());
+                }
                 if (name.startsWith("head_") && at.containsKey("head_dim")) {
                     yield new Op.HeadNorm(pdagc.ir.NormType.of(name.substring("head_".length())), get(at, "head_dim"), get(at, "dim"));
                 }
