@@ -32,7 +32,10 @@ class DropoutTest {
     void trainingWithDropoutVerifies(String spec) {
         String[] parts = spec.split("\\|");
         String src = StrategyMatrixTest.deploy(MODEL, Integer.parseInt(parts[0]), parts[1], "batch 8 seq 16 phase train");
-        Verify.Report r = Compile.source(src).verify(3);
+        pdagc.driver.MaterializedPlan plan = Compile.source(src);
+        assertEquals(12, plan.spmd().nodes().stream().filter(n -> n.op() instanceof pdagc.ir.Op.Dropout && n.id() < plan.spmd().backwardStart()).count(),
+                "three dropouts in each of the 4 layers");
+        Verify.Report r = plan.verify(3);
         assertTrue(r.ok(), parts[1] + ": " + r.summary());
     }
 
