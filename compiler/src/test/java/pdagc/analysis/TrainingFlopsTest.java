@@ -13,8 +13,9 @@ import pdagc.spmd.SpmdNode;
 /**
  * FLOPs of a training step, from the plan's nodes (../shared/reference): the matrix products of
  * every GPU's nodes over the step's micro-batches, forward and backward, are exactly Megatron's
- * count {@code 72·B·s·l·h²·(1 + s/(6h) + V/(12lh))} (Narayanan et al. 2021, section 5.1, the
- * forward pass 24Bsh² + 4Bs²h per layer and the logits 2BshV, the backward twice the forward),
+ * count {@code 72·B·s·l·h²·(1 + s/(6h) + V/(12lh))} (Korthikanti et al. 2022's model FLOPs, from
+ * Narayanan et al. 2021's count: the forward pass 24Bsh² + 4Bs²h per layer and the logits 2BshV,
+ * the backward twice the forward),
  * and with full recomputation (one more forward of every layer, not of the logits) exactly their
  * eq. 3, {@code 96·B·s·l·h²·(1 + s/(6h) + V/(16lh))}. Both count attention's full score square
  * (4Bs²h per layer forward: QK^T and the weighted sum over all s keys), as pdagc's attention ops do;
