@@ -143,6 +143,12 @@ public final class KernelModel {
             long n = output.last();
             return product(1, output.elements() / n, n, inputs.get(0).last(), work, gpu, dtype);
         }
+        if (op instanceof Op.Grad g && g.forward() instanceof Op.TiedHead) {
+            // dx = dy E: [rows, vocab] by [vocab, dim]; dE = dy^T x: [vocab, rows] by [rows, dim].
+            Shape dy = inputs.get(inputs.size() - 1);
+            long vocab = dy.last(), rows = dy.elements() / vocab, dim = output.last();
+            return g.ofWeight() ? product(1, vocab, dim, rows, work, gpu, dtype) : product(1, rows, dim, vocab, work, gpu, dtype);
+        }
         Op of = op instanceof Op.Grad g ? g.forward() : op;
         boolean tensor = of instanceof Op.AttnScores || of instanceof Op.AttnContext || of instanceof Op.MlaScores || of instanceof Op.MlaContext
                 || of instanceof Op.Router;

@@ -100,7 +100,10 @@ public final class Memory {
                         optimizer = Overflow.add(optimizer, Overflow.mul(op.local().elements(), OPTIMIZER_STATE_BYTES));
                         if (zero >= 2) gradients = Overflow.add(gradients, Overflow.mul(op.local().elements(), dtype));
                     }
-                    if (zero < 2 && op.op() instanceof Op.Grad gr && gr.ofWeight()) gradients = Overflow.add(gradients, Overflow.mul(op.local().elements(), dtype));
+                    // One buffer per weight: a tied head's gradient of the embedding table accumulates into the embedding's.
+                    if (zero < 2 && op.op() instanceof Op.Grad gr && gr.ofWeight() && !(gr.forward() instanceof Op.TiedHead)) {
+                        gradients = Overflow.add(gradients, Overflow.mul(op.local().elements(), dtype));
+                    }
                 }
                 // A training step keeps no cache: its keys and values are activations of the step.
                 if (!training) {

@@ -668,8 +668,8 @@ public final class Diags {
 
     public static Diagnostic.Builder noGradientRule(Span at, String model, String op) {
         return of(Code.E0318, at, model, op).label("no backward pass for this operation")
-                .note("ops with gradient rules: embedding, linear, einsum ops, norms, attention scores, softmax, attention context, activations, add, mul, bias, dropout")
-                .help("serve this model (phase prefill or decode), or use blocks whose ops have gradient rules");
+                .note("every built-in operation has a gradient rule; a function added to the operation set has one when it defines its derivative")
+                .help("define `" + op + "`'s derivative, or serve this model (phase prefill or decode)");
     }
 
     public static Diagnostic.Builder javaStubsForTraining(Span at) {

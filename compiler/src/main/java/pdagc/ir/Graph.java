@@ -61,4 +61,14 @@ public final class Graph {
     public int size() {
         return nodes.size();
     }
+
+    /**
+     * The token embedding whose table the tied head {@code t} reads: the first embedding of its
+     * vocabulary and width, or null. The lowering, the backward pass, the generated code and the
+     * reference evaluator all find it here.
+     */
+    public Node tiedTable(Op.TiedHead t) {
+        for (Node n : nodes) if (n.op() instanceof Op.Embed e && e.vocab() == t.vocab() && e.dim() == t.dim()) return n;
+        return null;
+    }
 }

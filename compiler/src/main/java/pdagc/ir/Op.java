@@ -196,6 +196,8 @@ public sealed interface Op {
 
     /** The gate: scores each token against the experts and keeps the top k, [B,S,H] -> [B,S,k] choices. */
     record Router(long experts, long top, long dim) implements Op {
+        /** Through the gate weights only (a softmax over the chosen experts' logits); the top-k choice is piecewise constant: no gradient. */
+        public GradRule gradRule() { return GradRule.withWeight(GradRule.Flow.from(0, GradRule.OUTPUT), GradRule.Flow.from(GradRule.OUTPUT)); }
         public <R> R accept(Visitor<R> v) { return v.router(this); }
         public String name() { return "router"; }
         public NodeKind kind() { return NodeKind.ROUTING; }
@@ -205,6 +207,8 @@ public sealed interface Op {
 
     /** Groups each token's copies by chosen expert: ([B,S,H], choices) -> [E, C, H] buckets. */
     record Dispatch(long experts, long top) implements Op {
+        /** Each token gets the sum of its copies' gradients, gathered back from the buckets; the choices get none. */
+        public GradRule gradRule() { return GradRule.of(GradRule.Flow.from(), GradRule.Flow.NONE); }
         public <R> R accept(Visitor<R> v) { return v.dispatch(this); }
         public String name() { return "dispatch"; }
         public NodeKind kind() { return NodeKind.ROUTING; }
@@ -213,6 +217,7 @@ public sealed interface Op {
 
     /** One linear per expert over its bucket: [E, C, in] -> [E, C, out]. */
     record ExpertLinear(long experts, long in, long out) implements Op {
+        public GradRule gradRule() { return GradRule.withWeight(GradRule.Flow.from(0), GradRule.Flow.from()); }
         public <R> R accept(Visitor<R> v) { return v.expertLinear(this); }
         public String name() { return "expert_linear"; }
         public NodeKind kind() { return NodeKind.COMPUTE; }
@@ -223,6 +228,8 @@ public sealed interface Op {
 
     /** Returns bucketed outputs to their tokens and sums the top-k with the gate's weights. */
     record Combine(long experts, long top) implements Op {
+        /** Expert outputs: the token's gradient times its gate weight (bucketed as they came); gate weights: the token's gradient dotted with the expert output. */
+        public GradRule gradRule() { return GradRule.of(GradRule.Flow.from(1), GradRule.Flow.from(0)); }
         public <R> R accept(Visitor<R> v) { return v.combine(this); }
         public String name() { return "combine"; }
         public NodeKind kind() { return NodeKind.ROUTING; }
@@ -244,6 +251,7 @@ public sealed interface Op {
      * learned scale that all heads share (Qwen3's query and key norms).
      */
     record HeadNorm(NormType type, long headDim, long width) implements Op {
+        public GradRule gradRule() { return GradRule.withWeight(GradRule.Flow.from(0), GradRule.Flow.from(0)); }
         public <R> R accept(Visitor<R> v) { return v.headNorm(this); }
         public String name() { return "head_" + type.text(); }
         public NodeKind kind() { return NodeKind.NORM; }
@@ -253,6 +261,7 @@ public sealed interface Op {
 
     /** Scales each row by a gate: (x [.., H], g [.., 1]) -> x * g (a shared expert's sigmoid gate). */
     record Scale() implements Op {
+        public GradRule gradRule() { return GradRule.of(GradRule.Flow.from(1), GradRule.Flow.from(0)); }
         public <R> R accept(Visitor<R> v) { return v.scale(this); }
         public String name() { return "scale"; }
         public NodeKind kind() { return NodeKind.COMPUTE; }
@@ -263,6 +272,8 @@ public sealed interface Op {
      * table, [.., vocab]. It has no weight of its own: it reads the embedding's.
      */
     record TiedHead(long dim, long vocab) implements Op {
+        /** The weight it reads is the embedding table's: its gradient is summed into the embedding's (one optimizer step). */
+        public GradRule gradRule() { return GradRule.withWeight(GradRule.Flow.from(0), GradRule.Flow.from()); }
         public <R> R accept(Visitor<R> v) { return v.tiedHead(this); }
         public String name() { return "unembed"; }
         public NodeKind kind() { return NodeKind.COMPUTE; }
@@ -271,6 +282,7 @@ public sealed interface Op {
 
     /** Learned position embedding (GPT-2): token ids [B, S] -> the rows of their positions, [B, S, dim]. */
     record PosEmbed(long positions, long dim) implements Op {
+        public GradRule gradRule() { return GradRule.withWeight(GradRule.Flow.from(), GradRule.Flow.NONE); }
         public <R> R accept(Visitor<R> v) { return v.posEmbed(this); }
         public String name() { return "pos_embed"; }
         public NodeKind kind() { return NodeKind.COMPUTE; }
@@ -285,6 +297,7 @@ public sealed interface Op {
      * queries, so the KV cache holds only the latent and the shared rope key.
      */
     record MlaScores(long heads, long nope, long rope, long rank) implements Op {
+        public GradRule gradRule() { return GradRule.withWeight(GradRule.Flow.from(0, 2), GradRule.Flow.from(2), GradRule.Flow.from(3), GradRule.Flow.from(0), GradRule.Flow.from(1)); }
         public <R> R accept(Visitor<R> v) { return v.mlaScores(this); }
         public String name() { return "mla_scores"; }
         public NodeKind kind() { return NodeKind.COMPUTE; }
@@ -299,6 +312,7 @@ public sealed interface Op {
      * are made from the cached latent).
      */
     record MlaContext(long heads, long rank, long vDim) implements Op {
+        public GradRule gradRule() { return GradRule.withWeight(GradRule.Flow.from(0, 1), GradRule.Flow.from(1), GradRule.Flow.from(0)); }
         public <R> R accept(Visitor<R> v) { return v.mlaContext(this); }
         public String name() { return "mla_context"; }
         public NodeKind kind() { return NodeKind.COMPUTE; }
@@ -308,6 +322,7 @@ public sealed interface Op {
 
     /** Keeps the last position of every sequence: [B, S, H] -> [B, 1, H] (prefill's next-token logits). */
     record LastToken() implements Op {
+        public GradRule gradRule() { return GradRule.of(GradRule.Flow.from()); }
         public <R> R accept(Visitor<R> v) { return v.lastToken(this); }
         public String name() { return "last_token"; }
         public NodeKind kind() { return NodeKind.COMPUTE; }

@@ -244,16 +244,10 @@ final class OpCalls {
      * verifier finds it), this rank's block of its rows split as the head's output columns.
      */
     private Call tiedHead(SpmdNode n, Op.TiedHead t, List<String> in) {
-        Node table = null;
-        for (Node l : logical.nodes()) {
-            if (l.op() instanceof Op.Embed e && e.vocab() == t.vocab() && e.dim() == t.dim()) {
-                table = l;
-                break;
-            }
-        }
+        Node table = logical.tiedTable(t);
         if (table == null) throw new IllegalStateException("no embedding table for the tied head " + n.name());
         Shape global = table.op().weight();
-        Sharding rows = new Sharding(List.of(n.sharding().axes(n.sharding().rank() - 1), List.of()), List.of());
+        Sharding rows = WeightLayout.tiedTable(n.sharding());
         return Call.of(RuntimeApi.TIED_HEAD, List.of(JavaText.literal(n.name()), JavaText.literal(table.name()), coords.offsets(rows, global),
                 Coordinates.dims(rows.local(global, program.mesh())), in.get(0)));
     }

@@ -9,6 +9,7 @@ import pdagc.ir.GradRule;
 import pdagc.ir.Graph;
 import pdagc.ir.Node;
 import pdagc.ir.Op;
+import pdagc.ir.Shape;
 
 /**
  * Reverse-mode differentiation of the logical IR: from the loss back to the embedding, every op's
@@ -17,7 +18,12 @@ import pdagc.ir.Op;
  * the same graph (so the partitioner shards the backward pass with the forward pass's machinery),
  * sums the gradients of a value that several ops read, and ends each weight's gradient in an
  * accumulation over the step's micro-batches ({@link Op.Accumulate}), an optimizer step
- * ({@link Op.Update}) and the updated weight ({@link Op.Updated}), which run once per step.
+ * ({@link Op.Update}) and the updated weight ({@link Op.Updated}), which run once per step. A
+ * weight that two ops read (tied embeddings: the embedding and the tied head multiply by one
+ * table) gets one gradient, the sum of both ops' contributions, each accumulated over the
+ * micro-batches where it is made (under pipelines, on different stages) and summed once per step,
+ * then one reduction and one optimizer step, where its owner (the embedding, which comes first)
+ * is differentiated.
  *
  * <pre>
  *   %5 = linear[in=512, out=1536] @column(tp) (%4)          forward
@@ -31,6 +37,8 @@ import pdagc.ir.Op;
 final class Autodiff {
     private final Graph g;
     private final Integer[] grad;
+    /** Weight gradients from ops that read another node's weight (a tied head's), by owner, waiting for the owner's own. */
+    private final java.util.Map<Integer, Integer> shared = new java.util.TreeMap<>();
     private final pdagc.sem.Training.Recompute recompute;
     /** Per forward node: the node the backward pass reads its value from (its recomputation, else itself). */
     private final int[] value;
@@ -109,15 +117,43 @@ final class Autodiff {
                 accumulate(target, contribution, n);
             }
             if (rule.weight().kind() != GradRule.Flow.Kind.NONE) {
-                int dw = emit(n, Op.Grad.WEIGHT, rule.weight().reads(), dy, n.op().weight());
-                int sum = g.add(n.name() + ".accumulate", new Op.Accumulate(n.op(), id), List.of(dw), n.op().weight(), n.layer(), n.parallel(),
-                        n.span()).id();
-                int step = g.add(n.name() + ".adam", new Op.Update(n.op(), id), List.of(sum), n.op().weight(), n.layer(),
-                        n.parallel(), n.span()).id();
-                g.add(n.name() + ".new_weight", new Op.Updated(n.op(), id), List.of(step), n.op().weight(), n.layer(), n.parallel(), n.span());
+                Node owner = owner(n);
+                Shape w = owner.op().weight();
+                int dw = emit(n, Op.Grad.WEIGHT, rule.weight().reads(), dy, w);
+                // Each op's contribution is accumulated over the micro-batches where it is made; the
+                // contributions to a shared weight are summed once per step, then reduced and stepped.
+                int acc = g.add(n.name() + ".accumulate", new Op.Accumulate(n.op(), id), List.of(dw), w, n.layer(), n.parallel(), n.span()).id();
+                Integer earlier = shared.remove(owner.id());
+                if (earlier != null) {
+                    acc = g.add(owner.name() + ".wgrad_sum", new Op.Binary(BinaryFn.ADD), List.of(earlier, acc), w, owner.layer(), List.of(), n.span()).id();
+                }
+                // The owner comes before every op that shares its weight: its own gradient is the last contribution.
+                if (owner == n) step(owner, acc);
+                else shared.put(owner.id(), acc);
             }
         }
+        // A shared weight whose owner no gradient reached still takes its step on what reached it.
+        for (var e : shared.entrySet()) step(g.node(e.getKey()), e.getValue());
         return true;
+    }
+
+    /**
+     * The node whose weight {@code n} reads: its own, or for a tied head the token embedding whose
+     * table it multiplies by. Gradients of one weight are summed before its one optimizer step.
+     */
+    private Node owner(Node n) {
+        if (!(n.op() instanceof Op.TiedHead t)) return n;
+        Node table = g.tiedTable(t);
+        if (table == null) throw new IllegalStateException("the tied head " + n.name() + " has no embedding table");
+        return table;
+    }
+
+    /** The optimizer step on the weight of {@code owner} from its whole gradient of the step {@code dw}, and the updated weight. */
+    private void step(Node owner, int dw) {
+        Shape w = owner.op().weight();
+        int step = g.add(owner.name() + ".adam", new Op.Update(owner.op(), owner.id()), List.of(dw), w, owner.layer(),
+                owner.parallel(), owner.span()).id();
+        g.add(owner.name() + ".new_weight", new Op.Updated(owner.op(), owner.id()), List.of(step), w, owner.layer(), owner.parallel(), owner.span());
     }
 
     /** One gradient of {@code n}: with respect to input {@code wrt} or its weight, reading {@code reads} and the output's gradient. */

@@ -222,11 +222,8 @@ final class Builtins {
     /** The tied head reads the embedding table, so that table must exist with this vocabulary and width. */
     private Result unembed(Val.Tensor x, long vocab) {
         long dim = x.shape().last();
-        for (pdagc.ir.Node n : graph.nodes()) {
-            if (n.op() instanceof Op.Embed e && e.vocab() == vocab && e.dim() == dim) {
-                return new Result(new Op.TiedHead(dim, vocab), ids(List.of(x)), x.shape().with(x.shape().rank() - 1, vocab));
-            }
-        }
+        Op.TiedHead head = new Op.TiedHead(dim, vocab);
+        if (graph.tiedTable(head) != null) return new Result(head, ids(List.of(x)), x.shape().with(x.shape().rank() - 1, vocab));
         return fail(Diags.unembedWithoutEmbed(call.span(), vocab, dim));
     }
 

@@ -81,7 +81,7 @@ public final class InsertCollectives {
                 routing.add(i == 1 && (n.op() instanceof Op.Dispatch || n.op() instanceof Op.Combine));
             }
             Sharding s = shardings.output().get(n.id());
-            dispatchOf[n.id()] = dispatchOf(n, dispatchOf);
+            dispatchOf[n.id()] = dispatchOf(n, graph, dispatchOf);
             divisible(n.shape(), s, n, dispatchOf[n.id()] >= 0, mesh, diagnostics);
             // A recomputed forward op holds its original's value with its original's weights: it keeps the original as origin.
             Node origin = graph.node(graph.original(n.id()));
@@ -200,11 +200,14 @@ public final class InsertCollectives {
 
     /**
      * The dispatch whose buckets {@code n} holds (its own id for a dispatch; what the experts make
-     * of dispatched tokens holds the same buckets), or -1. The capacity dimension of buckets need
-     * not divide among the ranks that split it: {@link Capacity} lays out each rank's share.
+     * of dispatched tokens holds the same buckets; the gradient of a bucketed value, the same
+     * buckets again: a combine's gradient to its expert outputs, the experts' input gradients), or
+     * -1. The capacity dimension of buckets need not divide among the ranks that split it:
+     * {@link Capacity} lays out each rank's share.
      */
-    private static int dispatchOf(Node n, int[] dispatchOf) {
+    private static int dispatchOf(Node n, Graph graph, int[] dispatchOf) {
         if (n.op() instanceof Op.Dispatch) return n.id();
+        if (n.op() instanceof Op.Grad g) return g.ofWeight() ? -1 : dispatchOf[graph.node(g.forwardNode()).inputs().get(g.wrt())];
         if (n.op() instanceof Op.ExpertLinear || n.op() instanceof Op.Unary || n.op() instanceof Op.Binary) {
             return n.inputs().isEmpty() ? -1 : dispatchOf[n.inputs().get(0)];
         }

@@ -250,12 +250,20 @@ final class ShardingRules {
         Sharding x = fwdIn.get(g.wrt());
         List<String> over = new ArrayList<>(dy.splitAxes());
         over.removeAll(x.splitAxes());
+        // A row gate scales rows that may be partial sums (a row-parallel shared expert's): its
+        // gradient, the rows' gradient dotted with them, is then a partial sum over those axes too.
+        if (g.forward() instanceof Op.Scale && g.wrt() == 1) over = mesh.union(over, fwdIn.get(0).partial());
         return new Decision(need, x.withPartial(mesh.ordered(over)));
     }
 
-    /** The layout of the weight of logical node {@code f}, from its forward decision. */
+    /**
+     * The layout of the weight of logical node {@code f}, from its forward decision; for a tied
+     * head, the block of the embedding table it reads (its gradient is laid out so, then summed
+     * into the embedding's).
+     */
     private Sharding layout(int f) {
         Op op = graph.node(f).op();
+        if (op instanceof Op.TiedHead) return pdagc.spmd.WeightLayout.tiedTable(output.get(f));
         List<Sharding> fwdIn = required.get(f);
         return pdagc.spmd.WeightLayout.of(op, fwdIn.isEmpty() ? null : fwdIn.get(0), output.get(f));
     }

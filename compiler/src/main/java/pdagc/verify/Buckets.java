@@ -88,6 +88,15 @@ final class Buckets implements Value {
         }
     }
 
+    /** The key an entry is matched by across values: its token and its top-k slot. */
+    static String key(long token, int slot) {
+        return token + "/" + slot;
+    }
+
+    static String key(Entry e) {
+        return key(e.token(), e.slot());
+    }
+
     final int firstExpert;
     final List<List<Entry>> experts;
 

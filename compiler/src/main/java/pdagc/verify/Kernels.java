@@ -239,14 +239,14 @@ final class Kernels {
     /** Each token's output: the gate-weighted sum of its k experts' outputs, found by (token, slot). */
     static Tensor combine(Buckets y, Tensor route, long[] tokenIds, int width) {
         Map<String, double[]> byKey = new HashMap<>();
-        for (List<Buckets.Entry> bucket : y.experts) for (Buckets.Entry e : bucket) byKey.put(e.token() + "/" + e.slot(), e.vector());
+        for (List<Buckets.Entry> bucket : y.experts) for (Buckets.Entry e : bucket) byKey.put(Buckets.key(e), e.vector());
         int top = route.last();
         int[] s = route.shape.clone();
         s[s.length - 1] = width;
         Tensor out = Tensor.zeros(s);
         for (int t = 0; t < route.rows(); t++) {
             for (int k = 0; k < top; k++) {
-                double[] v = byKey.get(tokenIds[t] + "/" + k);
+                double[] v = byKey.get(Buckets.key(tokenIds[t], k));
                 if (v == null) throw new EvalError("token " + tokenIds[t] + " slot " + k + " did not come back from its expert");
                 if (v.length != width) throw new EvalError("expert output width " + v.length + " where " + width + " is expected");
                 for (int i = 0; i < width; i++) out.data[t * width + i] += route.data[t * top + k] * v[i];
@@ -350,13 +350,21 @@ final class Kernels {
             List<Buckets.Entry> x = a.experts.get(e);
             List<Buckets.Entry> y = b.experts.get(e);
             if (x.size() != y.size()) throw new EvalError(fn + " of buckets of different sizes for expert " + (a.firstExpert + e));
+            // Entries pair by token and slot; a gradient may reach the experts in another order than the forward value.
+            Map<String, Buckets.Entry> byKey = null;
             List<Buckets.Entry> bucket = new ArrayList<>();
             for (int i = 0; i < x.size(); i++) {
                 Buckets.Entry p = x.get(i);
                 Buckets.Entry q = y.get(i);
-                if (p.token() != q.token() || p.slot() != q.slot() || p.vector().length != q.vector().length) {
-                    throw new EvalError(fn + " pairs token " + p.token() + " with token " + q.token());
+                if (p.token() != q.token() || p.slot() != q.slot()) {
+                    if (byKey == null) {
+                        byKey = new HashMap<>();
+                        for (Buckets.Entry o : y) byKey.put(Buckets.key(o), o);
+                    }
+                    q = byKey.get(Buckets.key(p));
+                    if (q == null) throw new EvalError(fn + " finds no partner for token " + p.token() + " slot " + p.slot() + " at expert " + (a.firstExpert + e));
                 }
+                if (p.vector().length != q.vector().length) throw new EvalError(fn + " of vectors of widths " + p.vector().length + " and " + q.vector().length);
                 double[] v = new double[p.vector().length];
                 for (int j = 0; j < v.length; j++) v[j] = binary(fn, p.vector()[j], q.vector()[j]);
                 bucket.add(p.with(v));
