@@ -28,7 +28,8 @@ import pdagc.spmd.SpmdProgram;
  * the consumer's requirement, and a send/recv pair wherever a value crosses pipeline chunks
  * (before any resharding, which runs on the consumer's chunk). A value resharded or transferred
  * the same way for two consumers is handled once, except that the backward pass gathers a forward
- * value again from the shard the forward pass kept, rather than keeping the gathered copy. Last,
+ * value (not tokens bucketed by expert) again from the shard the forward pass kept, rather than
+ * keeping the gathered copy. Last,
  * tokens bucketed by expert get their local shapes from the routed tokens each rank holds
  * ({@link Capacity}), so that the all-to-alls, gathers and scatters that move them conserve data.
  *
@@ -70,9 +71,10 @@ public final class InsertCollectives {
                 if (!out.get(source).sharding().equals(need)) {
                     // The backward pass reads a forward value that was gathered for its forward op from the shard the forward
                     // pass kept, gathered again (as Megatron's sequence parallelism re-gathers a layer norm's output): a
-                    // gathered copy is not kept from one pass to the other.
+                    // gathered copy is not kept from one pass to the other. Tokens bucketed by expert are kept as the experts
+                    // received them (their all-to-all moves as much as it keeps).
                     boolean again = graph.backwardStart() >= 0 && n.id() >= graph.backwardStart() && producer < graph.backwardStart()
-                            && grows(out.get(source), need, mesh);
+                            && buckets.get(source) < 0 && grows(out.get(source), need, mesh);
                     source = reshard(out, buckets, source, need, graph.node(producer), n, chunk, mesh, reshardCache, again ? "backward " : "", names,
                             diagnostics);
                     if (source < 0) return Optional.empty();
