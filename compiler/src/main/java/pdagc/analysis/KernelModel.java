@@ -62,10 +62,13 @@ public final class KernelModel {
                     p = Part.ATTENTION_HEAD;
                 } else if (op instanceof Op.Softmax && isScores(ops.get(n.inputs().get(0)).op())) {
                     p = Part.ATTENTION_MIDDLE;
-                } else if ((op instanceof Op.AttnContext || op instanceof Op.MlaContext) && ops.get(n.inputs().get(0)).op() instanceof Op.Softmax
-                        && out[ops.get(n.inputs().get(0)).id()] == Part.ATTENTION_MIDDLE) {
+                } else if ((op instanceof Op.Dropout || op instanceof Op.DropoutMask) && out[n.inputs().get(0)] == Part.ATTENTION_MIDDLE) {
+                    // The dropout of the probabilities, inside the kernel (FlashAttention draws its mask there).
+                    p = Part.ATTENTION_MIDDLE;
+                } else if ((op instanceof Op.AttnContext || op instanceof Op.MlaContext) && out[n.inputs().get(0)] == Part.ATTENTION_MIDDLE) {
                     p = Part.ATTENTION_TAIL;
-                } else if (op instanceof Op.Unary || op instanceof Op.Binary || op instanceof Op.Bias || op instanceof Op.Scale) {
+                } else if (op instanceof Op.Unary || op instanceof Op.Binary || op instanceof Op.Bias || op instanceof Op.Scale || op instanceof Op.Dropout
+                        || op instanceof Op.DropoutMask) {
                     p = Part.EPILOGUE;
                 }
             }

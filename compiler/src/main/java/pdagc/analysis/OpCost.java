@@ -20,7 +20,7 @@ import pdagc.ir.Shape;
  *   <li>attention scores and the weighted sum count the full S×T square of every head
  *       ({@code 2·B·h·S·T·d} each), as the unfused IR computes and stores it; a causal kernel that
  *       skips the masked half does about half of this;
- *   <li>elementwise work per element: add, mul, relu 1; silu 4; gelu 9 (tanh form); softmax 5; RMSNorm
+ *   <li>elementwise work per element: add, mul, relu, dropout 1; silu 4; gelu 9 (tanh form); softmax 5; RMSNorm
  *       4; LayerNorm 6; the combine's weighted sum 2 per chosen expert; the router's softmax 5 per
  *       expert score;
  *   <li>bytes: every input, the local weight and the output, at the op's element type (the workload's
@@ -41,6 +41,19 @@ public record OpCost(long flops, long bytesRead, long bytesWritten) {
 
     public long bytes() {
         return Overflow.add(bytesRead, bytesWritten);
+    }
+
+    /**
+     * Whether {@code op}'s FLOPs are matrix products, the FLOPs that model FLOPs count (Kaplan et
+     * al.'s 6N, Megatron's and PaLM's formulas): a contraction (linear, expert linear, any defined
+     * one), the tied head, attention's scores and weighted sum (latent attention's too), and the
+     * gradients of each. Norms, activations, softmax, dropout, adds, biases, the loss, the router
+     * (its small projection and its softmax are costed together) and the optimizer step are not.
+     */
+    public static boolean isProduct(Op op) {
+        Op f = op instanceof Op.Grad g ? g.forward() : op;
+        return f.contraction() != null || f instanceof Op.TiedHead || f instanceof Op.AttnScores || f instanceof Op.AttnContext
+                || f instanceof Op.MlaScores || f instanceof Op.MlaContext;
     }
 
     /**
@@ -248,6 +261,12 @@ public record OpCost(long flops, long bytesRead, long bytesWritten) {
         }
 
         public OpCost updated(Op.Updated u) { return NONE; }
+
+        /** A mask is drawn, not computed from data: no FLOPs, no reads; it writes one byte per element. */
+        public OpCost dropoutMask(Op.DropoutMask m) { return new OpCost(0, 0, Overflow.mul(out, Op.DropoutMask.BYTES)); }
+
+        /** One multiply per element (the mask's keep or drop, scaled by 1 / (1 - p)); reads the input and the mask. */
+        public OpCost dropout(Op.Dropout d) { return plain(Overflow.mul(MUL, out), 0); }
 
         /** Accumulating into the gradient buffer is charged in the weight gradient's kernel (which adds into it): nothing here. */
         public OpCost accumulate(Op.Accumulate a) { return NONE; }

@@ -129,7 +129,14 @@ public final class Requirements {
     static String breakdown(Analysis.GpuFigures g) {
         Memory.PerGpu m = g.memory();
         return "GPU " + g.gpu() + ": weights " + Units.bytes(m.weightBytes()) + " + KV cache " + Units.bytes(m.kvCacheBytes())
-                + " + activations " + Units.bytes(m.activationBytes()) + " + collective workspace " + Units.bytes(m.workspaceBytes());
+                + " + activations " + Units.bytes(m.activationBytes()) + " + collective workspace " + Units.bytes(m.workspaceBytes())
+                + modelStates(m);
+    }
+
+    /** A training step's gradients and optimizer states, as the rest of a memory breakdown; nothing for a step without them. */
+    public static String modelStates(Memory.PerGpu m) {
+        if (m.gradientBytes() == 0 && m.optimizerBytes() == 0) return "";
+        return " + gradients " + Units.bytes(m.gradientBytes()) + " + optimizer states " + Units.bytes(m.optimizerBytes());
     }
 
     static String path(Analysis.Step s) {

@@ -29,11 +29,11 @@ final class Summary {
                 : String.format(Locale.ROOT, "%npipeline: %d stages x %d virtual, %d micro-batches, %s; bubble %.1f%% of each stage's time",
                         pipe.stages(), pipe.virtualStages(), pipe.microBatches(), pipe.schedule().keyword(), 100 * pipe.bubbleFraction());
         return String.format(Locale.ROOT, "deploy %s: %d GPUs, mesh %s, %d ops in the SPMD program, %d nodes and %d edges in the DAG%s%n"
-                        + "memory per GPU (largest, GPU %d): weights %s + KV cache %s + activations %s + workspace %s = %s of %s%n"
+                        + "memory per GPU (largest, GPU %d): weights %s + KV cache %s + activations %s + workspace %s%s = %s of %s%n"
                         + "%s %s, throughput %s (pdagc FILE --emit report shows the figures)",
                 p.deployment().name(), p.spmd().mesh().size(), p.spmd().mesh(), p.spmd().nodes().size(), p.dag().nodes().size(),
                 p.dag().edges().size(), pipeline, worst.gpu(), Units.bytes(m.weightBytes()), Units.bytes(m.kvCacheBytes()),
-                Units.bytes(m.activationBytes()), Units.bytes(m.workspaceBytes()), Units.bytes(m.total()),
+                Units.bytes(m.activationBytes()), Units.bytes(m.workspaceBytes()), pdagc.analysis.Requirements.modelStates(m), Units.bytes(m.total()),
                 Units.bytes(worst.capacityBytes()), s.phase() == Phase.TRAIN ? "step time" : s.phase() == Phase.PREFILL ? "TTFT" : "time per output token",
                 Units.seconds(s.seconds()), Figures.tokensPerSecond(s.throughput()));
     }

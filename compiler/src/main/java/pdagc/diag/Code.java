@@ -68,6 +68,7 @@ public enum Code {
     E0316("E0316", "ZeRO stage %s shards model states over the data-parallel ranks, but `%s` has none"),
     W0317("W0317", "`%s` applies to training only; workload `%s` runs %s", Severity.WARNING),
     E0318("E0318", "`%s` cannot be trained yet: operation `%s` has no gradient rule"),
+    W0319("W0319", "ZeRO cannot shard %s over the %s GPUs that reduce %s: %s optimizer states stay whole on every GPU", Severity.WARNING),
 
     // ---- blocks and shapes (E04xx)
     E0401("E0401", "shape mismatch: %s"),

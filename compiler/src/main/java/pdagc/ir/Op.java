@@ -45,6 +45,14 @@ public sealed interface Op {
         return "";
     }
 
+    /**
+     * Bytes per element of the value this op writes where the op itself fixes them (a dropout
+     * mask's one byte), or 0: the activation size of the element type it runs in.
+     */
+    default int elementBytes() {
+        return 0;
+    }
+
     /** Hands this op to the method of {@code v} for its type. */
     <R> R accept(Visitor<R> v);
 
@@ -85,6 +93,8 @@ public sealed interface Op {
         R update(Update op);
         R updated(Updated op);
         R accumulate(Accumulate op);
+        R dropoutMask(DropoutMask op);
+        R dropout(Dropout op);
     }
 
     /** Token ids of the batch, [batch, tokens]. */
@@ -464,5 +474,35 @@ public sealed interface Op {
         public String name() { return "new_weight"; }
         public NodeKind kind() { return NodeKind.IO; }
         public String attributes() { return "of=" + forwardNode; }
+    }
+
+    /**
+     * The mask of a dropout in a training step, one byte per element of its input's shape: keep
+     * (1) with probability 1 - p, drop (0) with probability p. Its input gives it only its shape
+     * and sharding; it is drawn per element from the step's seed, the node and the element's global
+     * position, so every rank draws its own part of one mask, the unpartitioned model draws the same
+     * one, and a recomputation draws it again. No gradient flows through it.
+     */
+    record DropoutMask(double p) implements Op {
+        /** Bytes per element of a mask (Korthikanti et al. 2022 count dropout masks as bytes). */
+        public static final int BYTES = 1;
+
+        public <R> R accept(Visitor<R> v) { return v.dropoutMask(this); }
+        public String name() { return "dropout_mask"; }
+        public NodeKind kind() { return NodeKind.COMPUTE; }
+        public String attributes() { return "p=" + p + ", bytes=" + BYTES; }
+        public int elementBytes() { return BYTES; }
+    }
+
+    /**
+     * Dropout in a training step: (x, mask) -> x · mask / (1 - p), the mask from a
+     * {@link DropoutMask} of x. Its gradient, dy · mask / (1 - p), reads only the mask.
+     */
+    record Dropout(double p) implements Op {
+        public GradRule gradRule() { return GradRule.of(GradRule.Flow.from(1), GradRule.Flow.NONE); }
+        public <R> R accept(Visitor<R> v) { return v.dropout(this); }
+        public String name() { return "dropout"; }
+        public NodeKind kind() { return NodeKind.COMPUTE; }
+        public String attributes() { return "p=" + p; }
     }
 }

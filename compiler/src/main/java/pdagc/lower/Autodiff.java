@@ -64,9 +64,9 @@ final class Autodiff {
     /**
      * As above, with activation recomputation: before the backward pass of a layer, {@code full}
      * recomputes the layer's forward ops from its input (only the layer's input is kept from the
-     * forward pass), {@code selective} the attention core (the scores and their softmax, the
-     * [b, heads, s, s] values that dominate a layer's activations; Korthikanti et al. 2022), and the
-     * layer's gradients read the recomputed values.
+     * forward pass), {@code selective} the attention core (the scores, their softmax and its
+     * dropout, the [b, heads, s, s] values that dominate a layer's activations; Korthikanti et al.
+     * 2022), and the layer's gradients read the recomputed values.
      */
     static boolean run(Graph g, int loss, String model, pdagc.sem.Training.Recompute recompute, Diagnostics diagnostics) {
         return new Autodiff(g, recompute).backward(loss, model, diagnostics);
@@ -86,8 +86,14 @@ final class Autodiff {
 
     private boolean recomputes(Node n) {
         if (recompute == pdagc.sem.Training.Recompute.FULL) return true;
-        // selective: the scores and the softmax of them
-        return n.op() instanceof Op.AttnScores || n.op() instanceof Op.Softmax && g.node(n.inputs().get(0)).op() instanceof Op.AttnScores;
+        // selective: the scores, the softmax of them and its dropout (Korthikanti et al.'s "QK^T, softmax and dropout")
+        return n.op() instanceof Op.AttnScores || isProbabilities(n)
+                || (n.op() instanceof Op.Dropout || n.op() instanceof Op.DropoutMask) && isProbabilities(g.node(n.inputs().get(0)));
+    }
+
+    /** Whether {@code n} is the softmax of attention scores. */
+    private boolean isProbabilities(Node n) {
+        return n.op() instanceof Op.Softmax && g.node(n.inputs().get(0)).op() instanceof Op.AttnScores;
     }
 
     private boolean backward(int loss, String model, Diagnostics diagnostics) {

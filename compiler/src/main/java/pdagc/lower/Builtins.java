@@ -21,7 +21,7 @@ import pdagc.sem.ModelSpec;
 final class Builtins {
     /** The fixed operations: these and each norm type by its name. */
     private static final Set<String> FIXED = fixed(List.of("embed", "linear", "norm", "attn_scores", "softmax", "attn_context", "act", "router",
-            "dispatch", "expert_linear", "combine", "last_token", "bias", "head_norm", "scale", "unembed", "pos_embed", "mla_scores", "mla_context"));
+            "dispatch", "expert_linear", "combine", "last_token", "bias", "head_norm", "scale", "unembed", "pos_embed", "mla_scores", "mla_context", "dropout"));
     /** The built-in operations: the fixed ones and the standard set's functions. */
     private static final Set<String> NAMES = names(pdagc.ir.OpSet.STANDARD);
 
@@ -94,6 +94,8 @@ final class Builtins {
                     && routed(in.get(1)) ? combine(in.get(0), in.get(1)) : null;
             case "last_token" -> sig(in, 1, named, List.of(), parallel, Set.of()) && rank(in.get(0), 3)
                     ? new Result(new Op.LastToken(), ids(in), in.get(0).shape().with(1, 1)) : null;
+            case "dropout" -> sig(in, 1, named, List.of(), parallel, Set.of())
+                    ? new Result(new Op.Dropout(model.dropout()), ids(in), in.get(0).shape()) : null;
             case "bias" -> sig(in, 1, named, List.of(), parallel, Set.of())
                     ? new Result(new Op.Bias(in.get(0).shape().last()), ids(in), in.get(0).shape()) : null;
             case "head_norm" -> sig(in, 1, named, List.of("head_dim"), parallel, Set.of()) ? headNorm(in.get(0), named.get("head_dim")) : null;

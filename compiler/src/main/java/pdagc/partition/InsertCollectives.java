@@ -27,9 +27,11 @@ import pdagc.spmd.SpmdProgram;
  * inserting the steps of {@link Reshard} on every edge where the producer's sharding differs from
  * the consumer's requirement, and a send/recv pair wherever a value crosses pipeline chunks
  * (before any resharding, which runs on the consumer's chunk). A value resharded or transferred
- * the same way for two consumers is handled once. Last, tokens bucketed by expert get their local
- * shapes from the routed tokens each rank holds ({@link Capacity}), so that the all-to-alls,
- * gathers and scatters that move them conserve data.
+ * the same way for two consumers is handled once, except that the backward pass gathers a forward
+ * value (not tokens bucketed by expert) again from the shard the forward pass kept, rather than
+ * keeping the gathered copy. Last,
+ * tokens bucketed by expert get their local shapes from the routed tokens each rank holds
+ * ({@link Capacity}), so that the all-to-alls, gathers and scatters that move them conserve data.
  *
  * <pre>
  *   %9 = linear @row(tp) (%8) : {ep,_,_} partial(tp)     %10 = add(%3, %9) requires {ep,_,_}
@@ -67,8 +69,14 @@ public final class InsertCollectives {
                     source = transfer(out, buckets, source, chunk, graph.node(producer), mesh, reshardCache, names);
                 }
                 if (!out.get(source).sharding().equals(need)) {
-                    source = reshard(out, buckets, source, need, graph.node(producer), n, chunk, mesh, reshardCache, names, diagnostics,
-                            graph.backwardStart() >= 0 && n.id() >= graph.backwardStart());
+                    // The backward pass reads a forward value that was gathered for its forward op from the shard the forward
+                    // pass kept, gathered again (as Megatron's sequence parallelism re-gathers a layer norm's output): a
+                    // gathered copy is not kept from one pass to the other. Tokens bucketed by expert are kept as the experts
+                    // received them (their all-to-all moves as much as it keeps).
+                    boolean again = graph.backwardStart() >= 0 && n.id() >= graph.backwardStart() && producer < graph.backwardStart()
+                            && buckets.get(source) < 0 && grows(out.get(source), need, mesh);
+                    source = reshard(out, buckets, source, need, graph.node(producer), n, chunk, mesh, reshardCache, again ? "backward " : "", names,
+                            diagnostics);
                     if (source < 0) return Optional.empty();
                 }
                 inputs.add(source);
@@ -151,8 +159,17 @@ public final class InsertCollectives {
         return recv;
     }
 
+    /** Whether {@code need} holds more of a value on each rank than its source gives (a gather). */
+    private static boolean grows(SpmdNode source, Sharding need, MeshContext mesh) {
+        return need.local(source.shape(), mesh.mesh()).elements() > source.local().elements();
+    }
+
+    /** The steps from {@code source} to {@code need}, shared by the consumers of one {@code scope} that need the same. */
     private static int reshard(List<SpmdNode> out, List<Integer> buckets, int source, Sharding need, Node producer, Node consumer, int chunk,
-            MeshContext mesh, Map<String, Integer> cache, Set<String> names, Diagnostics diagnostics, boolean backward) {
+            MeshContext mesh, Map<String, Integer> cache, String scope, Set<String> names, Diagnostics diagnostics) {
+        String key = scope + source + "->" + need;
+        Integer cached = cache.get(key);
+        if (cached != null) return cached;
         List<Reshard.Step> steps;
         try {
             steps = Reshard.plan(out.get(source).sharding(), need, mesh);
@@ -160,14 +177,6 @@ public final class InsertCollectives {
             diagnostics.add(Diags.reshardingNotSupported(consumer.span(), e.getMessage(), producer.span()));
             return -1;
         }
-        // The backward pass gathers a forward value again where it needs it whole (Megatron all-gathers a
-        // sequence-parallel input again for its weight gradient) rather than keeping the gathered copy alive from the
-        // forward pass; what other collectives made (an all-to-all's dispatched tokens) it reads as the forward left it.
-        boolean regather = backward && !steps.isEmpty()
-                && steps.stream().allMatch(st -> st.op() instanceof Op.Collective c && c.collective() == pdagc.ir.CollectiveKind.ALL_GATHER);
-        String key = source + "->" + need + (regather ? "@backward" : "");
-        Integer cached = cache.get(key);
-        if (cached != null) return cached;
         int cur = source;
         int dispatch = buckets.get(source);
         for (Reshard.Step step : steps) {

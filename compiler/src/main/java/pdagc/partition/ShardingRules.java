@@ -139,7 +139,16 @@ final class ShardingRules {
         }
 
         public Decision bias(Op.Bias op) {
-            return same(in.get(0).noPartial());
+            return same(reduced(in.get(0)));
+        }
+
+        public Decision dropoutMask(Op.DropoutMask op) {
+            return same(reduced(in.get(0)));
+        }
+
+        public Decision dropout(Op.Dropout op) {
+            Sharding x = reduced(in.get(0));
+            return new Decision(List.of(x, x), x);
         }
 
         public Decision headNorm(Op.HeadNorm h) {
@@ -366,6 +375,17 @@ final class ShardingRules {
      */
     private Sharding keysValues(List<String> batch, List<String> heads, long kvHeads) {
         return Sharding.replicated(3).withDim(0, batch).withDim(2, mesh.majorFactors(heads, kvHeads));
+    }
+
+    /**
+     * An elementwise op's input as it runs on it: as it arrives, or where it arrives as a partial
+     * sum (a bias or a dropout after a row-parallel linear), reduced into an activation between
+     * tensor-parallel regions: all-reduced, or under sequence parallelism reduce-scattered over the
+     * sequence, as Megatron adds the output projection's bias and applies its dropout in the
+     * sequence-parallel region.
+     */
+    private Sharding reduced(Sharding x) {
+        return x.isPartial() ? activation(x.noPartial()) : x;
     }
 
     /** An activation between tensor-parallel regions: its sequence also split over tp under sequence parallelism. */

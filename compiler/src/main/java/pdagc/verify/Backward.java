@@ -289,12 +289,16 @@ final class Backward {
         int h = dy.last();
         int top = route.last();
         if (dy.rows() != route.rows()) throw new Kernels.EvalError("combine gradient of " + dy.describe() + " with a route of " + route.describe());
+        // Placed as the dispatch places the tokens: entry k of an expert's m at k/m, in token order.
+        int[] count = new int[experts];
+        for (int i = 0; i < route.rows() * top; i++) count[route.index[i]]++;
         for (int t = 0; t < route.rows(); t++) {
             for (int k = 0; k < top; k++) {
                 double[] v = new double[h];
                 double gate = route.data[t * top + k];
                 for (int i = 0; i < h; i++) v[i] = gate * dy.data[t * h + i];
-                b.get(route.index[t * top + k]).add(new Buckets.Entry(tokenIds[t], k, List.of(), v));
+                List<Buckets.Entry> bucket = b.get(route.index[t * top + k]);
+                bucket.add(Buckets.Entry.dispatched(tokenIds[t], k, bucket.size(), count[route.index[t * top + k]], v));
             }
         }
         return new Buckets(0, b);

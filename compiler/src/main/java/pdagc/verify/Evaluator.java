@@ -245,8 +245,9 @@ final class Evaluator {
         }
 
         public Value attnContext(Op.AttnContext a) {
-            SpmdNode probs = program.nodes().get(sn.inputs().get(0));
-            SpmdNode scores = program.nodes().get(probs.inputs().get(0));
+            // Back from the probabilities (through their dropout and softmax) to the scores they come from.
+            SpmdNode scores = program.nodes().get(sn.inputs().get(0));
+            while (!(scores.op() instanceof Op.AttnScores)) scores = program.nodes().get(scores.inputs().get(0));
             return Attention.context(x(), dense(in.get(1)), (int) a.headDim(), where(a, scores.inputs().get(0), sn.inputs().get(1), r));
         }
 
@@ -325,6 +326,17 @@ final class Evaluator {
             throw new Kernels.EvalError("an accumulation runs once per step, over every micro-batch");
         }
 
+        public Value dropoutMask(Op.DropoutMask m) {
+            int[] global = Tensor.of(sn.shape());
+            int[] offsets = new int[global.length];
+            for (int d = 0; d < global.length; d++) offsets[d] = Layout.offset(sn.sharding(), d, global[d], mesh, r);
+            return Kernels.dropoutMask(m.p(), Tensor.of(sn.local()), global, offsets, Random.mix(dataSeed() ^ Random.mix(0xD50BL + sn.origin())));
+        }
+
+        public Value dropout(Op.Dropout d) {
+            return Kernels.dropout(x(), dense(in.get(1)), d.p());
+        }
+
         /** The backward kernel of the forward op that {@code g} differentiates, on this rank's shards. */
         public Value grad(Op.Grad g) {
             Op f = g.forward();
@@ -356,6 +368,7 @@ final class Evaluator {
             if (f instanceof Op.Softmax) return Backward.softmax(x(), dy);
             if (f instanceof Op.Unary u) return Backward.unary(u.fn(), x(), dy);
             if (f instanceof Op.Bias) return Backward.bias(dy);
+            if (f instanceof Op.Dropout d) return Kernels.dropout(dy, x(), d.p());
             if (f instanceof Op.Scale) return g.wrt() == 0 ? Kernels.scale(dy, x()) : Backward.scaleGate(x(), dy);
             if (f instanceof Op.LastToken) return Backward.lastToken(dy, Tensor.of(sn.local()));
             if (f instanceof Op.Router rt) {

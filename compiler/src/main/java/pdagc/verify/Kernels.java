@@ -258,6 +258,33 @@ final class Kernels {
         return out;
     }
 
+    /**
+     * A rank's part of a dropout mask: element i of the global tensor is kept (1) when a uniform
+     * draw from {@code seed} and i falls at or above {@code p}, else dropped (0). The part of local
+     * shape {@code local} starts at {@code offsets} of the global shape {@code global}, so every
+     * rank's part is a slice of the one mask the unpartitioned model draws.
+     */
+    static Tensor dropoutMask(double p, int[] local, int[] global, int[] offsets, long seed) {
+        Tensor out = Tensor.zeros(local);
+        int[] at = new int[local.length];
+        for (int i = 0; i < out.data.length; i++) {
+            long g = 0;
+            for (int d = 0; d < local.length; d++) g = g * global[d] + offsets[d] + at[d];
+            double u = (Random.unit(Random.mix(seed ^ Random.mix(g))) + 1) / 2;
+            out.data[i] = u >= p ? 1 : 0;
+            for (int d = local.length - 1; d >= 0 && ++at[d] == local[d]; d--) at[d] = 0;
+        }
+        return out;
+    }
+
+    /** Dropout with its mask: x · mask / (1 - p); also its gradient, dy · mask / (1 - p). */
+    static Tensor dropout(Tensor x, Tensor mask, double p) {
+        if (x.data.length != mask.data.length) throw new EvalError("dropout of " + x.describe() + " with a mask of " + mask.describe());
+        Tensor out = Tensor.zeros(x.shape);
+        for (int i = 0; i < x.data.length; i++) out.data[i] = x.data[i] * mask.data[i] / (1 - p);
+        return out;
+    }
+
     /** x plus a bias shard over the last dimension. */
     static Tensor bias(Tensor x, Tensor b) {
         int h = x.last();

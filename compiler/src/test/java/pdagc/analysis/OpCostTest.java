@@ -55,6 +55,8 @@ class OpCostTest {
         put(m, new Op.Update(linear, 3, 1e-3, 1e-8, 0.01), List.of(s(8, 16)), s(8, 16));
         put(m, new Op.Updated(linear, 3), List.of(s(8, 16)), s(8, 16));
         put(m, new Op.Accumulate(linear, 3), List.of(s(8, 16)), s(8, 16));
+        put(m, new Op.DropoutMask(0.1), List.of(s(8, 16)), s(8, 16));
+        put(m, new Op.Dropout(0.1), List.of(s(8, 16), s(8, 16)), s(8, 16));
         return m;
     }
 
@@ -68,6 +70,16 @@ class OpCostTest {
         assertEquals(2L * 6 * 8 * 16, forward);
         assertEquals(forward, dx);
         assertEquals(forward, dw);
+    }
+
+    /** A dropout mask writes one byte per element and reads nothing; the dropout reads its input and that mask and multiplies once per element. */
+    @Test
+    void aDropoutMaskIsBytesAndTheDropoutOneMultiply() {
+        Shape x = s(2, 3, 8);
+        OpCost mask = OpCost.of(new Op.DropoutMask(0.1), List.of(x), x, 0, pdagc.ir.DType.BF16, new int[] {2});
+        assertEquals(new OpCost(0, 0, 48), mask);
+        OpCost drop = OpCost.of(new Op.Dropout(0.1), List.of(x, x), x, 0, pdagc.ir.DType.BF16, new int[] {2, 1});
+        assertEquals(new OpCost(48, 48 * 2 + 48, 48 * 2), drop);
     }
 
     private static long flops(Op.Grad g, List<Shape> in, Shape out) {

@@ -89,26 +89,28 @@ final class IrReader {
         return new Shape(d);
     }
 
-    private static Map<String, Long> attributes(String text) {
-        Map<String, Long> out = new LinkedHashMap<>();
+    private static Map<String, String> attributes(String text) {
+        Map<String, String> out = new LinkedHashMap<>();
         if (text == null) return out;
         for (String kv : text.split(", ")) {
             int eq = kv.indexOf('=');
             if (eq < 0) throw new IllegalArgumentException("attribute without a value: " + kv);
-            out.put(kv.substring(0, eq), Long.parseLong(kv.substring(eq + 1)));
+            out.put(kv.substring(0, eq), kv.substring(eq + 1));
         }
         return out;
     }
 
-    private static Op op(String name, Map<String, Long> at, List<Integer> inputs, Graph g) {
+    private static Op op(String name, Map<String, String> at, List<Integer> inputs, Graph g) {
         Op op = switch (name) {
+            case "dropout_mask" -> new Op.DropoutMask(Double.parseDouble(at.get("p")));
+            case "dropout" -> new Op.Dropout(Double.parseDouble(at.get("p")));
             case "input" -> new Op.Input();
             case "output" -> new Op.Output();
             case "softmax" -> new Op.Softmax();
             case "last_token" -> new Op.LastToken();
             case "scale" -> new Op.Scale();
             case "embedding" -> new Op.Embed(get(at, "vocab"), get(at, "dim"));
-            case "linear" -> new Op.Linear(get(at, "in"), get(at, "out"), at.getOrDefault("groups", 0L));
+            case "linear" -> new Op.Linear(get(at, "in"), get(at, "out"), at.containsKey("groups") ? get(at, "groups") : 0L);
             case "bias" -> new Op.Bias(get(at, "dim"));
             case "attn_scores" -> new Op.AttnScores(get(at, "heads"), get(at, "kv_heads"), get(at, "head_dim"));
             case "attn_context" -> new Op.AttnContext(get(at, "heads"), get(at, "kv_heads"), get(at, "head_dim"));
@@ -145,14 +147,14 @@ final class IrReader {
         // Every attribute must have been read: an op that prints more than this reader knows fails here.
         String printed = op.attributes();
         List<String> kv = new ArrayList<>();
-        for (Map.Entry<String, Long> e : at.entrySet()) kv.add(e.getKey() + "=" + e.getValue());
+        for (Map.Entry<String, String> e : at.entrySet()) kv.add(e.getKey() + "=" + e.getValue());
         if (!printed.equals(String.join(", ", kv))) throw new IllegalArgumentException("attributes [" + String.join(", ", kv) + "] read as [" + printed + "]");
         return op;
     }
 
-    private static long get(Map<String, Long> at, String key) {
-        Long v = at.get(key);
+    private static long get(Map<String, String> at, String key) {
+        String v = at.get(key);
         if (v == null) throw new IllegalArgumentException("missing attribute " + key);
-        return v;
+        return Long.parseLong(v);
     }
 }
