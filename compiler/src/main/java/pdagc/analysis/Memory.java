@@ -9,6 +9,7 @@ import pdagc.ir.Op;
 import pdagc.ir.Shape;
 import pdagc.spmd.SpmdNode;
 import pdagc.spmd.SpmdProgram;
+import pdagc.units.Units;
 
 /**
  * The memory one GPU needs, in four parts: the bytes of its weight shards; its KV cache (the keys
@@ -37,6 +38,25 @@ public final class Memory {
 
         public long total() {
             return weightBytes + kvCacheBytes + activationBytes + workspaceBytes + gradientBytes + optimizerBytes;
+        }
+
+        /** Whether the GPU holds a training step's model states (gradient buffers and optimizer states). */
+        public boolean modelStates() {
+            return gradientBytes > 0 || optimizerBytes > 0;
+        }
+
+        /**
+         * The parts that add up to {@link #total}, as the summaries and diagnostics write them:
+         * "weights 1.69 GB + KV cache 0 bytes + activations ... + workspace ..." and, on a GPU
+         * of a training step, "+ gradients ... + optimizer states ...".
+         */
+        public String parts(String workspace) {
+            String out = "weights " + Units.bytes(weightBytes) + " + KV cache " + Units.bytes(kvCacheBytes) + " + activations "
+                    + Units.bytes(activationBytes) + " + " + workspace + " " + Units.bytes(workspaceBytes);
+            if (modelStates()) {
+                out += " + gradients " + Units.bytes(gradientBytes) + " + optimizer states " + Units.bytes(optimizerBytes);
+            }
+            return out;
         }
     }
 

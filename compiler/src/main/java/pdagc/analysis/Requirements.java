@@ -127,9 +127,7 @@ public final class Requirements {
     }
 
     static String breakdown(Analysis.GpuFigures g) {
-        Memory.PerGpu m = g.memory();
-        return "GPU " + g.gpu() + ": weights " + Units.bytes(m.weightBytes()) + " + KV cache " + Units.bytes(m.kvCacheBytes())
-                + " + activations " + Units.bytes(m.activationBytes()) + " + collective workspace " + Units.bytes(m.workspaceBytes());
+        return "GPU " + g.gpu() + ": " + g.memory().parts("collective workspace");
     }
 
     static String path(Analysis.Step s) {
