@@ -132,14 +132,18 @@ public final class Shrink {
                 m.mtpLayer());
         WorkloadSpec tinyW = new WorkloadSpec(w.name(), batch, seq, w.phase(), context, w.dtype(), w.execution(), w.spans(), w.span());
         StrategySpec tinyS = new StrategySpec(s.name(), s.mesh(), s.expertMesh(), s.sequenceParallel(), s.pipeline(), stageLayers == null ? null : List.copyOf(stageLayers), s.axisSpans(),
-                s.spans(), s.meshSpan(), s.span());
+                s.spans(), s.meshSpan(), s.span(), s.training());
         return new Result(new Deployment(d.name(), tiny, d.cluster(), tinyS, tinyW, List.of(), d.program(), d.span()), notes);
     }
 
     /**
      * Twice the product of the mesh factors that the program's annotations name (pp, which splits
      * layers and never a size, left out): every size a plan splits, other than the batch and the
-     * sequence, is split over a product of some of them.
+     * sequence, is split over a product of some of them. A training step's ZeRO shards split its
+     * weights over the axes their gradients are reduced over (the data-parallel axes, cp, tp under
+     * sequence parallelism), which no annotation names: with ZeRO, every factor but pp's counts, so
+     * the tiny plan shards each weight on the same dimension as the real one, or leaves it whole
+     * where the real one does.
      */
     static long splitting(Deployment d) {
         Set<String> named = new TreeSet<>();
@@ -158,6 +162,10 @@ public final class Shrink {
         if (ctx.isEmpty()) return 2L * s.mesh().size();
         Set<String> factors = new LinkedHashSet<>();
         for (String a : named) factors.addAll(ctx.get().resolve(a));
+        if (d.workload().phase() == Phase.TRAIN && s.training().zero() > 0) {
+            for (Mesh.Axis f : ctx.get().mesh().axes()) factors.add(f.name());
+            ctx.get().resolve(MeshAxes.PP).forEach(factors::remove);
+        }
         long n = 2;
         for (String f : factors) n *= ctx.get().mesh().size(f);
         return n;
