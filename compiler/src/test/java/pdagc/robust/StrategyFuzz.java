@@ -33,10 +33,12 @@ import pdagc.verify.Verify;
  * stage assignments, prefill and decode, every dtype; and, in some cases, a copy of the standard
  * blocks with mutated sharding annotations) and, in {@value #TRAINING_PERCENT} % of the cases,
  * training steps (ZeRO 0 to 3, gradient accumulation over micro-batches, GPipe, 1F1B and
- * interleaved schedules, mostly dense models, sometimes at real sizes), each held to one property with {@code verify} as
- * the oracle: <b>a plan that {@code check} accepts is one that {@code verify} proves</b>; a plan
- * it refuses is refused with coded diagnostics, none of them a compiler bug (E09xx), and nothing
- * throws.
+ * interleaved schedules, mostly dense models, sometimes at real sizes), each held to one
+ * property with {@code verify} as the oracle: <b>a plan that {@code check} accepts is one that
+ * {@code verify} proves</b>; a plan it refuses is refused with coded diagnostics, none of them a
+ * compiler bug (E09xx), and nothing throws. Since verify proves a shrunk copy of the plan, the
+ * copy must make the real plan's moves ({@link #sameMoves}): the same collectives, slices and
+ * shardings.
  *
  * <p>Run long from the command line (the test classpath is built by {@code mvn verify}):
  * {@code mvn -B -q -pl compiler test-compile exec:java ...} is not needed; see docs/design.md,
@@ -131,6 +133,10 @@ public final class StrategyFuzz {
                 return new Result(seed, source, Outcome.FAILED, "check accepts it, but verify cannot build the shrunk plan:\n"
                         + DiagnosticRenderer.render(tiny.diagnostics().sorted()), null);
             }
+            for (int i = 0; i < plans.size(); i++) {
+                String moves = sameMoves(plans.get(i), shrunk.get(i));
+                if (moves != null) return new Result(seed, source, Outcome.FAILED, "verify's tiny plan is not the plan check accepts: " + moves, null);
+            }
             for (MaterializedPlan p : shrunk) {
                 Verify.Report v = p.verify(1 + (seed & 7));
                 if (!v.ok()) return new Result(seed, source, Outcome.FAILED, "check accepts it, verify finds it wrong: " + v.summary(), null);
@@ -142,6 +148,40 @@ public final class StrategyFuzz {
             String trace = w.toString();
             return new Result(seed, source, Outcome.FAILED, "threw " + trace.substring(0, Math.min(trace.length(), 1500)), null);
         }
+    }
+
+    /**
+     * Null when the tiny plan that verify runs makes the same moves as the real plan: the same
+     * kinds of op, collectives over the same axes and dimensions, and slices, each with the same
+     * sharding (the layers it keeps are fewer, their sizes smaller). Else what differs. Shrinking
+     * keeps every divisibility a split needs only if it knows every axis that splits a size: a
+     * tiny plan that shards a weight where the real one does not (or lost a strategy option) is
+     * proven in place of the real one.
+     */
+    static String sameMoves(MaterializedPlan real, MaterializedPlan tiny) {
+        Set<String> a = moves(real);
+        Set<String> b = moves(tiny);
+        if (a.equals(b)) return null;
+        TreeSet<String> onlyReal = new TreeSet<>(a);
+        onlyReal.removeAll(b);
+        TreeSet<String> onlyTiny = new TreeSet<>(b);
+        onlyTiny.removeAll(a);
+        return "only in the real plan " + first(onlyReal) + ", only in the tiny plan " + first(onlyTiny);
+    }
+
+    private static Set<String> moves(MaterializedPlan p) {
+        Set<String> out = new TreeSet<>();
+        for (pdagc.spmd.SpmdNode n : p.spmd().nodes()) {
+            String op = n.op() instanceof pdagc.ir.Op.Collective c ? c.collective() + " over " + c.axes() + " " + c.dim() + ">" + c.toDim()
+                    : n.op() instanceof pdagc.ir.Op.Slice sl ? "slice over " + sl.axes() + " " + sl.dim() : n.op().name();
+            out.add(op + " " + n.sharding());
+        }
+        return out;
+    }
+
+    private static String first(Set<String> s) {
+        List<String> l = new ArrayList<>(s);
+        return (l.size() > 6 ? l.subList(0, 6) + " and " + (l.size() - 6) + " more" : l.toString());
     }
 
     // ---------------------------------------------------------------- generation
