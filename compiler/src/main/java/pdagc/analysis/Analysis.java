@@ -30,7 +30,39 @@ public record Analysis(
         NodeCosts nodes,
         List<Requirements.Result> requirements,
         String problem,
-        Serving serving) {
+        Serving serving,
+        Training training) {
+
+    /** Figures without a training step's. */
+    public Analysis(List<GpuFigures> gpus, Step step, long kvBytesPerToken, NodeCosts nodes, List<Requirements.Result> requirements, String problem,
+            Serving serving) {
+        this(gpus, step, kvBytesPerToken, nodes, requirements, problem, serving, null);
+    }
+
+    /**
+     * A training step's figures, from the plan's nodes. {@code modelFlops}: the FLOPs of the matrix
+     * products ({@link OpCost#isProduct}) of every GPU's nodes, forward and backward, over the
+     * step's micro-batches, without recomputation; {@code hardwareFlops}: the same with the forward
+     * ops the backward pass recomputes. MFU and HFU are these per second per GPU over the GPU's
+     * peak dense rate in the workload's type (Chowdhery et al. 2022, PaLM, appendix B; Korthikanti
+     * et al. 2022): the model FLOPs are what the model needs whatever the implementation, the
+     * hardware FLOPs what this plan runs. Attention counts the full score square, as Megatron's and
+     * PaLM's formulas do ({@code OpCost}). {@code stored}: the activations each layer stores for the
+     * backward pass ({@link StoredActivations}), per GPU and micro-batch.
+     */
+    public record Training(java.math.BigInteger modelFlops, java.math.BigInteger hardwareFlops, double seconds, int gpus, double peakFlops,
+            List<StoredActivations.Layer> stored) {
+
+        /** Model FLOPs utilization: model FLOPs per second per GPU over the peak. */
+        public double mfu() {
+            return modelFlops.doubleValue() / (seconds * gpus * peakFlops);
+        }
+
+        /** Hardware FLOPs utilization: with the recomputed forward ops. */
+        public double hfu() {
+            return hardwareFlops.doubleValue() / (seconds * gpus * peakFlops);
+        }
+    }
 
     /**
      * One GPU's figures; for a role, the largest over its GPUs. {@code overheadSeconds} is the part
@@ -163,9 +195,37 @@ public record Analysis(
             OptionalDouble bubble = program.pipeline().stages() > 1 ? OptionalDouble.of(program.pipeline().bubbleFraction()) : OptionalDouble.empty();
             step = new Step(d.workload().phase(), tokens, path.seconds(), path.communicationSeconds(), quotient.planIndices(path.path()), bubble, null);
         }
-        Analysis figures = new Analysis(gpus, step, Memory.kvBytesPerToken(graph), costs, List.of(), path.problem(), null);
+        Training training = program.training() ? training(d, program, idx, costs, quotient, step.seconds()) : null;
+        Analysis figures = new Analysis(gpus, step, Memory.kvBytesPerToken(graph), costs, List.of(), path.problem(), null, training);
         if (path.problem() != null) return figures;
-        return new Analysis(figures.gpus, step, figures.kvBytesPerToken, costs, Requirements.evaluate(d.requirements(), figures), null, null);
+        return new Analysis(figures.gpus, step, figures.kvBytesPerToken, costs, Requirements.evaluate(d.requirements(), figures), null, null, training);
+    }
+
+    /**
+     * A training step's FLOPs from the plan's nodes: each role's matrix products (its
+     * representative's schedule, every micro-batch), recomputed forward ops apart (a forward op in
+     * the backward pass), summed over every GPU of the plan.
+     */
+    private static Training training(Deployment d, SpmdProgram program, DagIndex idx, NodeCosts costs, Quotient quotient, double seconds) {
+        boolean[] backward = program.backward();
+        long[] model = new long[idx.schedule.length];
+        long[] hardware = new long[idx.schedule.length];
+        for (int r = 0; r < idx.schedule.length; r++) {
+            for (int i : idx.schedule[r]) {
+                pdagc.spmd.SpmdNode op = program.nodes().get(idx.node(i).program());
+                if (!OpCost.isProduct(op.op())) continue;
+                hardware[r] = Overflow.add(hardware[r], costs.flopsAt(i));
+                boolean recomputed = backward[op.id()] && !(op.op() instanceof pdagc.ir.Op.Grad);
+                if (!recomputed) model[r] = Overflow.add(model[r], costs.flopsAt(i));
+            }
+        }
+        java.math.BigInteger m = java.math.BigInteger.ZERO, h = java.math.BigInteger.ZERO;
+        int gpus = quotient.plan().gpus().size();
+        for (int g = 0; g < gpus; g++) {
+            m = m.add(java.math.BigInteger.valueOf(model[quotient.roleOf(g)]));
+            h = h.add(java.math.BigInteger.valueOf(hardware[quotient.roleOf(g)]));
+        }
+        return new Training(m, h, seconds, gpus, d.cluster().gpu().peakFlops(d.workload().dtype()), StoredActivations.of(program, costs));
     }
 
     /**
@@ -173,8 +233,8 @@ public record Analysis(
      * steps, and {@code requirements} evaluated against them.
      */
     public Analysis withServing(Serving s, List<pdagc.sem.Requirement> requirements) {
-        Analysis a = new Analysis(gpus, step, kvBytesPerToken, nodes, List.of(), problem, s);
-        return new Analysis(gpus, step, kvBytesPerToken, nodes, Requirements.evaluate(requirements, a), problem, s);
+        Analysis a = new Analysis(gpus, step, kvBytesPerToken, nodes, List.of(), problem, s, training);
+        return new Analysis(gpus, step, kvBytesPerToken, nodes, Requirements.evaluate(requirements, a), problem, s, training);
     }
 
     /**

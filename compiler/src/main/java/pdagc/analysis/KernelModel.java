@@ -62,10 +62,13 @@ public final class KernelModel {
                     p = Part.ATTENTION_HEAD;
                 } else if (op instanceof Op.Softmax && isScores(ops.get(n.inputs().get(0)).op())) {
                     p = Part.ATTENTION_MIDDLE;
-                } else if ((op instanceof Op.AttnContext || op instanceof Op.MlaContext) && ops.get(n.inputs().get(0)).op() instanceof Op.Softmax
-                        && out[ops.get(n.inputs().get(0)).id()] == Part.ATTENTION_MIDDLE) {
+                } else if ((op instanceof Op.Dropout || op instanceof Op.DropoutMask) && out[n.inputs().get(0)] == Part.ATTENTION_MIDDLE) {
+                    // The dropout of the probabilities, inside the kernel (FlashAttention draws its mask there).
+                    p = Part.ATTENTION_MIDDLE;
+                } else if ((op instanceof Op.AttnContext || op instanceof Op.MlaContext) && out[n.inputs().get(0)] == Part.ATTENTION_MIDDLE) {
                     p = Part.ATTENTION_TAIL;
-                } else if (op instanceof Op.Unary || op instanceof Op.Binary || op instanceof Op.Bias || op instanceof Op.Scale) {
+                } else if (op instanceof Op.Unary || op instanceof Op.Binary || op instanceof Op.Bias || op instanceof Op.Scale || op instanceof Op.Dropout
+                        || op instanceof Op.DropoutMask) {
                     p = Part.EPILOGUE;
                 }
             }
@@ -139,6 +142,12 @@ public final class KernelModel {
         if (op instanceof Op.TiedHead) {
             long n = output.last();
             return product(1, output.elements() / n, n, inputs.get(0).last(), work, gpu, dtype);
+        }
+        if (op instanceof Op.Grad g && g.forward() instanceof Op.TiedHead) {
+            // dx = dy E: [rows, vocab] by [vocab, dim]; dE = dy^T x: [vocab, rows] by [rows, dim].
+            Shape dy = inputs.get(inputs.size() - 1);
+            long vocab = dy.last(), rows = dy.elements() / vocab, dim = output.last();
+            return g.ofWeight() ? product(1, vocab, dim, rows, work, gpu, dtype) : product(1, rows, dim, vocab, work, gpu, dtype);
         }
         Op of = op instanceof Op.Grad g ? g.forward() : op;
         boolean tensor = of instanceof Op.AttnScores || of instanceof Op.AttnContext || of instanceof Op.MlaScores || of instanceof Op.MlaContext

@@ -12,8 +12,9 @@ import pdagc.spmd.SpmdProgram;
  * consumes it (a value nobody on the GPU consumes lives for its own step). At each step the live
  * set holds the op's inputs and its output at once; the peak is the largest live set over the
  * schedule, not the sum of all tensors. Keys and values that attention reads are the KV cache and
- * counted there, not here; an output node aliases its input; weights are not activations. A value
- * takes the bytes per element its producer writes ({@link NodeCosts#valueBytes(int)}).
+ * counted there, not here; an output node aliases its input; weights are not activations, nor are a
+ * training step's weight gradients and what it does with them once per step ({@link #modelStates}).
+ * A value takes the bytes per element its producer writes ({@link NodeCosts#valueBytes(int)}).
  */
 final class Liveness {
     private Liveness() {}
@@ -22,6 +23,8 @@ final class Liveness {
     static boolean[] cacheValues(SpmdProgram program, DagIndex idx) {
         int nodes = idx.role.length;
         boolean[] cache = new boolean[nodes];
+        // A training step keeps no cache: its keys and values are activations like any other.
+        if (program.training()) return cache;
         for (int i = 0; i < nodes; i++) {
             SpmdNode op = program.nodes().get(idx.node(i).program());
             if (!(op.op() instanceof Op.AttnScores || op.op() instanceof Op.AttnContext)) continue;
@@ -34,14 +37,27 @@ final class Liveness {
         return cache;
     }
 
+    /**
+     * Per SPMD op: whether its value is a model state of a training step rather than an activation:
+     * a weight's gradient (each micro-batch's is added into the gradient buffer as it is made) and
+     * what runs once per step on it (the accumulated and reduced gradient, the optimizer step, the
+     * updated weight). {@link Memory} counts those as gradients, optimizer states and weights.
+     */
+    static boolean[] modelStates(SpmdProgram program) {
+        boolean[] out = program.perStep();
+        for (pdagc.spmd.SpmdNode n : program.nodes()) if (n.op() instanceof Op.Grad g && g.ofWeight()) out[n.id()] = true;
+        return out;
+    }
+
     /** The bytes live at each step of a role's schedule. */
     static long[] profile(DagIndex idx, int role, boolean[] cache, SpmdProgram program, NodeCosts costs) {
         int[] steps = idx.schedule[role];
         long[] delta = new long[steps.length + 1];
+        boolean[] states = modelStates(program);
         for (int t = 0; t < steps.length; t++) {
             int i = steps[t];
             DagNode n = idx.node(i);
-            if (cache[i] || program.nodes().get(n.program()).op() instanceof Op.Output) continue;
+            if (cache[i] || states[n.program()] || program.nodes().get(n.program()).op() instanceof Op.Output) continue;
             int last = t;
             for (int k = idx.succStart[i]; k < idx.succStart[i + 1]; k++) {
                 int s = idx.succs[k];

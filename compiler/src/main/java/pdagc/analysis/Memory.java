@@ -9,7 +9,6 @@ import pdagc.ir.Op;
 import pdagc.ir.Shape;
 import pdagc.spmd.SpmdNode;
 import pdagc.spmd.SpmdProgram;
-import pdagc.units.Units;
 
 /**
  * The memory one GPU needs, in four parts: the bytes of its weight shards; its KV cache (the keys
@@ -43,20 +42,6 @@ public final class Memory {
         /** Whether the GPU holds a training step's model states (gradient buffers and optimizer states). */
         public boolean modelStates() {
             return gradientBytes > 0 || optimizerBytes > 0;
-        }
-
-        /**
-         * The parts that add up to {@link #total}, as the summaries and diagnostics write them:
-         * "weights 1.69 GB + KV cache 0 bytes + activations ... + workspace ..." and, on a GPU
-         * of a training step, "+ gradients ... + optimizer states ...".
-         */
-        public String parts(String workspace) {
-            String out = "weights " + Units.bytes(weightBytes) + " + KV cache " + Units.bytes(kvCacheBytes) + " + activations "
-                    + Units.bytes(activationBytes) + " + " + workspace + " " + Units.bytes(workspaceBytes);
-            if (modelStates()) {
-                out += " + gradients " + Units.bytes(gradientBytes) + " + optimizer states " + Units.bytes(optimizerBytes);
-            }
-            return out;
         }
     }
 
@@ -105,18 +90,25 @@ public final class Memory {
             long workspace = 0;
             long gradients = 0;
             long optimizer = 0;
+            java.util.Set<Integer> ownWeights = new java.util.HashSet<>();
             seen.clear();
             for (int i : idx.schedule[g]) {
                 DagNode n = idx.node(i);
                 SpmdNode op = program.nodes().get(n.program());
                 if (!seen.get(n.program())) {
                     seen.set(n.program());
-                    weights = Overflow.add(weights, Overflow.mul(costs.weightElements(n.program()), costs.dtype(n.program()).bytes()));
+                    // A recomputed op reads its original's weights: counted once, by the op whose own they are.
+                    if (op.op().weight() == null || ownWeights.add(op.origin())) {
+                        weights = Overflow.add(weights, Overflow.mul(costs.weightElements(n.program()), costs.dtype(n.program()).bytes()));
+                    }
                     if (op.op() instanceof Op.Update) {
                         optimizer = Overflow.add(optimizer, Overflow.mul(op.local().elements(), OPTIMIZER_STATE_BYTES));
                         if (zero >= 2) gradients = Overflow.add(gradients, Overflow.mul(op.local().elements(), dtype));
                     }
-                    if (zero < 2 && op.op() instanceof Op.Grad gr && gr.ofWeight()) gradients = Overflow.add(gradients, Overflow.mul(op.local().elements(), dtype));
+                    // One buffer per weight: a tied head's gradient of the embedding table accumulates into the embedding's.
+                    if (zero < 2 && op.op() instanceof Op.Grad gr && gr.ofWeight() && !(gr.forward() instanceof Op.TiedHead)) {
+                        gradients = Overflow.add(gradients, Overflow.mul(op.local().elements(), dtype));
+                    }
                 }
                 // A training step keeps no cache: its keys and values are activations of the step.
                 if (!training) {

@@ -110,8 +110,9 @@ public final class NodeCosts {
     }
 
     /**
-     * The bytes per element of the value SPMD op {@code id} writes: its type's activation size, or
-     * for a collective, a send or a receive, the size of the value it moves.
+     * The bytes per element of the value SPMD op {@code id} writes: its type's activation size (or
+     * what the op fixes, {@link Op#elementBytes()}: a dropout mask's byte), or for a collective, a
+     * send or a receive, the size of the value it moves.
      */
     private int valueBytes(List<SpmdNode> ops, int id) {
         if (valueBytes[id] >= 0) return valueBytes[id];
@@ -122,7 +123,8 @@ public final class NodeCosts {
                 && valueBytes[at] < 0) {
             at = ops.get(at).inputs().get(0);
         }
-        int bytes = valueBytes[at] >= 0 ? valueBytes[at] : dtypes[at].activationBytes();
+        int own = ops.get(at).op().elementBytes();
+        int bytes = valueBytes[at] >= 0 ? valueBytes[at] : own > 0 ? own : dtypes[at].activationBytes();
         for (int k = id; k != at; k = ops.get(k).inputs().get(0)) valueBytes[k] = bytes;
         valueBytes[at] = bytes;
         return valueBytes[op.id()];

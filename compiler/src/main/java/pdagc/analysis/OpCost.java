@@ -20,7 +20,7 @@ import pdagc.ir.Shape;
  *   <li>attention scores and the weighted sum count the full S×T square of every head
  *       ({@code 2·B·h·S·T·d} each), as the unfused IR computes and stores it; a causal kernel that
  *       skips the masked half does about half of this;
- *   <li>elementwise work per element: add, mul, relu 1; silu 4; gelu 9 (tanh form); softmax 5; RMSNorm
+ *   <li>elementwise work per element: add, mul, relu, dropout 1; silu 4; gelu 9 (tanh form); softmax 5; RMSNorm
  *       4; LayerNorm 6; the combine's weighted sum 2 per chosen expert; the router's softmax 5 per
  *       expert score;
  *   <li>bytes: every input, the local weight and the output, at the op's element type (the workload's
@@ -41,6 +41,19 @@ public record OpCost(long flops, long bytesRead, long bytesWritten) {
 
     public long bytes() {
         return Overflow.add(bytesRead, bytesWritten);
+    }
+
+    /**
+     * Whether {@code op}'s FLOPs are matrix products, the FLOPs that model FLOPs count (Kaplan et
+     * al.'s 6N, Megatron's and PaLM's formulas): a contraction (linear, expert linear, any defined
+     * one), the tied head, attention's scores and weighted sum (latent attention's too), and the
+     * gradients of each. Norms, activations, softmax, dropout, adds, biases, the loss, the router
+     * (its small projection and its softmax are costed together) and the optimizer step are not.
+     */
+    public static boolean isProduct(Op op) {
+        Op f = op instanceof Op.Grad g ? g.forward() : op;
+        return f.contraction() != null || f instanceof Op.TiedHead || f instanceof Op.AttnScores || f instanceof Op.AttnContext
+                || f instanceof Op.MlaScores || f instanceof Op.MlaContext;
     }
 
     /**
@@ -175,23 +188,58 @@ public record OpCost(long flops, long bytesRead, long bytesWritten) {
          * operand: a contraction's input or weight gradient is one more contraction of the same
          * iteration space (2·M·K·N), so a linear's backward is twice its forward, as Megatron and
          * Narayanan et al. count it; elementwise and norm gradients are charged their forward
-         * FLOPs per element again. Bytes: what it reads and writes.
+         * FLOPs per element again. The products of the other ops' gradients are counted as their
+         * forwards are: the router's gradients are a product of the gate's logits' gradient by the
+         * gate weight or the input (2·T·H·E each), a tied head's by the table or the input, each
+         * gradient of latent attention the two products of the absorbed form that it runs
+         * (through W_UK or W_UV, and over the positions); the dispatch's gradient adds each
+         * token's top-k copies, the combine's multiplies each copy by its gate weight (to the
+         * experts) or dots it with the token's gradient (to the gates). Bytes: what it reads and writes.
          */
         public OpCost grad(Op.Grad g) {
             Op f = g.forward();
+            Shape dy = inputs.get(inputs.size() - 1);
             long flops;
             if (g.product() != null) {
                 // The forward's iteration space, as the product this gradient is.
                 flops = g.product().flops(inputs.get(0), output);
             } else if (f instanceof Op.AttnScores a) {
-                flops = times(2, inputs.get(inputs.size() - 1).elements(), a.headDim());
+                flops = times(2, dy.elements(), a.headDim());
             } else if (f instanceof Op.AttnContext a) {
                 flops = times(2, (g.wrt() == 0 ? output : inputs.get(0)).elements(), a.headDim());
             } else if (f instanceof Op.Loss) {
                 flops = Overflow.mul(SOFTMAX + 1, out);
+            } else if (f instanceof Op.Router r) {
+                // dz from the route (a softmax over the chosen experts), then one product with W or x.
+                long tokens = dy.elements() / r.top();
+                flops = Overflow.add(times(2, tokens, r.dim(), r.experts()), times(SOFTMAX, tokens, r.top()));
+            } else if (f instanceof Op.Dispatch d) {
+                flops = times(ADD, d.top(), out);
+            } else if (f instanceof Op.Combine c) {
+                flops = g.wrt() == 0 ? times(MUL, out) : times(2, c.top(), dy.elements());
+            } else if (f instanceof Op.Scale) {
+                flops = g.wrt() == 0 ? times(MUL, out) : times(2, dy.elements());
+            } else if (f instanceof Op.TiedHead t) {
+                // [rows, vocab] by [vocab, dim], or [vocab, rows] by [rows, dim].
+                flops = times(2, dy.elements(), t.dim());
+            } else if (f instanceof Op.MlaScores m) {
+                long scores = dy.elements();
+                long rows = scores / dy.dim(3);
+                flops = switch (g.wrt()) {
+                    case 1, 3 -> times(2, scores, m.rope());
+                    default -> Overflow.add(times(2, scores, m.rank()), times(2, rows, m.nope(), m.rank()));
+                };
+            } else if (f instanceof Op.MlaContext m) {
+                Shape probs = g.wrt() == 0 ? output : inputs.get(0);
+                long rows = probs.elements() / probs.dim(3);
+                flops = Overflow.add(times(2, probs.elements(), m.rank()), times(2, rows, m.rank(), m.vDim()));
+            } else if (f instanceof Op.PosEmbed || f instanceof Op.LastToken) {
+                // A learned table's rows sum their positions' gradients over the batch; the last token's is a copy.
+                flops = f instanceof Op.PosEmbed ? times(ADD, dy.elements()) : 0;
             } else {
-                long per = f instanceof Op.Norm n ? n.type().flopsPerElement() : f instanceof Op.Unary u ? u.fn().flopsPerElement() : f instanceof Op.Softmax ? SOFTMAX : ADD;
-                flops = Overflow.mul(per + 1, Math.max(out, inputs.get(inputs.size() - 1).elements()));
+                long per = f instanceof Op.Norm n ? n.type().flopsPerElement() : f instanceof Op.HeadNorm h ? h.type().flopsPerElement()
+                        : f instanceof Op.Unary u ? u.fn().flopsPerElement() : f instanceof Op.Softmax ? SOFTMAX : ADD;
+                flops = Overflow.mul(per + 1, Math.max(out, dy.elements()));
             }
             return plain(flops, 0);
         }
@@ -213,6 +261,12 @@ public record OpCost(long flops, long bytesRead, long bytesWritten) {
         }
 
         public OpCost updated(Op.Updated u) { return NONE; }
+
+        /** A mask is drawn, not computed from data: no FLOPs, no reads; it writes one byte per element. */
+        public OpCost dropoutMask(Op.DropoutMask m) { return new OpCost(0, 0, Overflow.mul(out, Op.DropoutMask.BYTES)); }
+
+        /** One multiply per element (the mask's keep or drop, scaled by 1 / (1 - p)); reads the input and the mask. */
+        public OpCost dropout(Op.Dropout d) { return plain(Overflow.mul(MUL, out), 0); }
 
         /** Accumulating into the gradient buffer is charged in the weight gradient's kernel (which adds into it): nothing here. */
         public OpCost accumulate(Op.Accumulate a) { return NONE; }

@@ -127,7 +127,16 @@ public final class Requirements {
     }
 
     static String breakdown(Analysis.GpuFigures g) {
-        return "GPU " + g.gpu() + ": " + g.memory().parts("collective workspace");
+        Memory.PerGpu m = g.memory();
+        return "GPU " + g.gpu() + ": weights " + Units.bytes(m.weightBytes()) + " + KV cache " + Units.bytes(m.kvCacheBytes())
+                + " + activations " + Units.bytes(m.activationBytes()) + " + collective workspace " + Units.bytes(m.workspaceBytes())
+                + modelStates(m);
+    }
+
+    /** A training step's gradients and optimizer states, as the rest of a memory breakdown; nothing for a step without them. */
+    public static String modelStates(Memory.PerGpu m) {
+        if (m.gradientBytes() == 0 && m.optimizerBytes() == 0) return "";
+        return " + gradients " + Units.bytes(m.gradientBytes()) + " + optimizer states " + Units.bytes(m.optimizerBytes());
     }
 
     static String path(Analysis.Step s) {

@@ -60,6 +60,33 @@ public final class ReportBackend {
         roles(b, dag, a);
         totals(b, dag, a);
         step(b, d, dag, a);
+        if (a.training() != null) training(b, d, a.training());
+    }
+
+    /** A training step's FLOPs, its utilization and the activations its layers store for the backward pass. */
+    private static void training(StringBuilder b, Deployment d, Analysis.Training t) {
+        b.append("Training step (matrix products of every GPU's nodes; attention counts the full score square)\n");
+        boolean recomputes = !t.hardwareFlops().equals(t.modelFlops());
+        row(b, "model FLOPs", List.of(Figures.flops(t.modelFlops().doubleValue()) + " (forward and backward" + (recomputes ? ", without recomputation)" : ")")));
+        row(b, "hardware FLOPs", List.of(Figures.flops(t.hardwareFlops().doubleValue()) + (recomputes ? " (with the recomputed forward ops)" : " (nothing recomputed)")));
+        String peak = Figures.flops(t.peakFlops()) + "/s";
+        row(b, "MFU", List.of(Figures.percent(t.mfu()) + " (model FLOPs per second per GPU over the peak " + peak + ")"));
+        row(b, "HFU", List.of(Figures.percent(t.hfu()) + " (hardware FLOPs per second per GPU over the peak)"));
+        if (!t.stored().isEmpty()) {
+            // Layers that store the same bytes are shown as one range.
+            List<String> cells = new ArrayList<>();
+            int from = 0;
+            List<pdagc.analysis.StoredActivations.Layer> layers = t.stored();
+            for (int i = 1; i <= layers.size(); i++) {
+                if (i < layers.size() && layers.get(i).bytes() == layers.get(from).bytes()) continue;
+                int first = layers.get(from).layer(), last = layers.get(i - 1).layer();
+                cells.add(Units.bytes(layers.get(from).bytes()) + " (" + (first == last ? "layer " + first : "layers " + first + "-" + last) + ")");
+                from = i;
+            }
+            row(b, "activations stored per layer", List.of(String.join(", ", cells)));
+            row(b, "", List.of("per GPU and micro-batch: the forward values the backward pass reads"));
+        }
+        b.append('\n');
     }
 
     /** The serving figures, and each step's time split by role. */

@@ -29,10 +29,11 @@ final class Summary {
                 : String.format(Locale.ROOT, "%npipeline: %d stages x %d virtual, %d micro-batches, %s; bubble %.1f%% of each stage's time",
                         pipe.stages(), pipe.virtualStages(), pipe.microBatches(), pipe.schedule().keyword(), 100 * pipe.bubbleFraction());
         return String.format(Locale.ROOT, "deploy %s: %d GPUs, mesh %s, %d ops in the SPMD program, %d nodes and %d edges in the DAG%s%n"
-                        + "memory per GPU (largest, GPU %d): %s = %s of %s%n"
+                        + "memory per GPU (largest, GPU %d): weights %s + KV cache %s + activations %s + workspace %s%s = %s of %s%n"
                         + "%s %s, throughput %s (pdagc FILE --emit report shows the figures)",
                 p.deployment().name(), p.spmd().mesh().size(), p.spmd().mesh(), p.spmd().nodes().size(), p.dag().nodes().size(),
-                p.dag().edges().size(), pipeline, worst.gpu(), m.parts("workspace"), Units.bytes(m.total()),
+                p.dag().edges().size(), pipeline, worst.gpu(), Units.bytes(m.weightBytes()), Units.bytes(m.kvCacheBytes()),
+                Units.bytes(m.activationBytes()), Units.bytes(m.workspaceBytes()), pdagc.analysis.Requirements.modelStates(m), Units.bytes(m.total()),
                 Units.bytes(worst.capacityBytes()), s.phase() == Phase.TRAIN ? "step time" : s.phase() == Phase.PREFILL ? "TTFT" : "time per output token",
                 Units.seconds(s.seconds()), Figures.tokensPerSecond(s.throughput()));
     }
@@ -49,11 +50,12 @@ final class Summary {
                 : "TPOT " + Units.seconds(s.tpot()) + (s.decodeSteps() > 1 ? " (mean of " + s.decodeSteps() + " decode steps)" : " (one decode step)");
         return String.format(Locale.ROOT, "deploy %s: %d GPUs, mesh %s, %d ops in the SPMD program, %d nodes and %d edges in the DAG of %s%n"
                         + "serving %s: batch %d, input %d, output %d: %s%n"
-                        + "memory per GPU (largest, GPU %d, %s): %s = %s of %s%n"
+                        + "memory per GPU (largest, GPU %d, %s): weights %s + KV cache %s + activations %s + workspace %s = %s of %s%n"
                         + "TTFT %s, %s, end-to-end %s; throughput %s per GPU, %s in all (pdagc FILE --emit report shows the figures)",
                 p.deployment().name(), p.spmd().mesh().size(), p.spmd().mesh(), p.spmd().nodes().size(), p.dag().nodes().size(),
                 p.dag().edges().size(), s.decode() == null ? "the prefill step" : "the last decode step", s.workload(), s.batch(), s.input(),
-                s.output(), steps, worst.gpu(), stepName(s, peak), m.parts("workspace"), Units.bytes(m.total()), Units.bytes(worst.capacityBytes()),
+                s.output(), steps, worst.gpu(), stepName(s, peak), Units.bytes(m.weightBytes()), Units.bytes(m.kvCacheBytes()),
+                Units.bytes(m.activationBytes()), Units.bytes(m.workspaceBytes()), Units.bytes(m.total()), Units.bytes(worst.capacityBytes()),
                 Units.seconds(s.ttft()), tpot, Units.seconds(s.endToEnd()), Figures.tokensPerSecond(s.throughputPerGpu()),
                 Figures.tokensPerSecond(s.throughput()));
     }

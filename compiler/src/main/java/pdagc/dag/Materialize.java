@@ -14,8 +14,20 @@ import pdagc.spmd.SpmdProgram;
 public final class Materialize {
     public static final String NAME = "materialize";
 
-    /** The most nodes a plan may have: validation and analysis keep a few numbers per node. */
+    /**
+     * The most nodes of a plan that analysis walks GPU by GPU (its collective groups straddle
+     * cluster nodes on some GPUs of a stage only): it keeps a few numbers per node. A plan analyzed
+     * one GPU per stage ({@link Quotient}) is held in closed form and streamed, and may have as
+     * many nodes and edges as an int indexes.
+     */
     public static final long MAX_NODES = 50_000_000L;
+
+    /**
+     * The most nodes of a plan analyzed one GPU per stage: streamed, its heap does not grow with it,
+     * but its output does (a training step of a 405B model on 8192 GPUs has 63 million nodes and
+     * 63 GB of JSON).
+     */
+    public static final long MAX_STREAMED_NODES = 100_000_000L;
 
     /**
      * The most nodes of one GPU per pipeline stage: validation and analysis walk these (the
@@ -38,14 +50,17 @@ public final class Materialize {
         }
         // Both budgets in closed form, before the schedules are allocated: refused at once.
         long[] size = Schedules.size(program);
-        if (size[0] > MAX_NODES || size[1] > Integer.MAX_VALUE) throw new PlanTooLarge(size[0], size[1]);
+        if (size[0] > MAX_STREAMED_NODES || size[1] > Integer.MAX_VALUE) throw new PlanTooLarge(size[0], size[1], MAX_STREAMED_NODES);
         if (size[2] > MAX_STAGE_NODES) throw new StagesTooLarge(size[2]);
         Schedules sched = new Schedules(program);
         if (sched.nodeCount() != size[0] || sched.edgeCount() != size[1]) {
             throw new IllegalStateException("the closed-form size " + size[0] + " nodes, " + size[1] + " edges disagrees with the schedules' "
                     + sched.nodeCount() + ", " + sched.edgeCount());
         }
-        return new PlanDag.ClosedForm(deployment, source, gpusPerNode, precision, sched);
+        PlanDag.ClosedForm plan = new PlanDag.ClosedForm(deployment, source, gpusPerNode, precision, sched);
+        // A plan analyzed GPU by GPU keeps numbers per node; one analyzed a GPU per stage streams at any size.
+        if (size[0] > MAX_NODES && !Quotient.byStage(plan)) throw new PlanTooLarge(size[0], size[1], MAX_NODES);
+        return plan;
     }
 
     /** One GPU per pipeline stage has more nodes than validation and analysis walk ({@link #MAX_STAGE_NODES}). */
@@ -69,10 +84,18 @@ public final class Materialize {
         private final long nodes;
         private final long edges;
 
-        PlanTooLarge(long nodes, long edges) {
-            super("the plan has " + nodes + " nodes and " + edges + " edges, over the budget");
+        private final long budget;
+
+        PlanTooLarge(long nodes, long edges, long budget) {
+            super("the plan has " + nodes + " nodes and " + edges + " edges, over the budget of " + budget + " nodes");
             this.nodes = nodes;
             this.edges = edges;
+            this.budget = budget;
+        }
+
+        /** The node budget it is over. */
+        public long budget() {
+            return budget;
         }
 
         public long nodes() {

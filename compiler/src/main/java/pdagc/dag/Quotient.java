@@ -186,6 +186,11 @@ public final class Quotient {
      * nodes, which the strategy check warns about), their collectives run at different speeds and
      * the plan is walked node by node instead. Costs GPUs x group size per distinct group.
      */
+    /** Whether validation and analysis read {@code plan} one GPU per stage (its roles' GPUs run at the same speeds). */
+    public static boolean byStage(PlanDag.ClosedForm plan) {
+        return regular(plan, plan.schedules());
+    }
+
     private static boolean regular(PlanDag plan, Schedules s) {
         int perNode = plan.gpusPerNode();
         for (int role = 0; role < s.stages(); role++) {

@@ -68,6 +68,7 @@ public enum Code {
     E0316("E0316", "ZeRO stage %s shards model states over the data-parallel ranks, but `%s` has none"),
     W0317("W0317", "`%s` applies to training only; workload `%s` runs %s", Severity.WARNING),
     E0318("E0318", "`%s` cannot be trained yet: operation `%s` has no gradient rule"),
+    W0319("W0319", "ZeRO cannot shard %s over the %s GPUs that reduce %s: %s optimizer states stay whole on every GPU", Severity.WARNING),
 
     // ---- blocks and shapes (E04xx)
     E0401("E0401", "shape mismatch: %s"),
@@ -91,7 +92,7 @@ public enum Code {
     E0501("E0501", "requirement not met: %s"),
     E0502("E0502", "unknown requirement `%s`"),
     E0503("E0503", "GPU %s needs %s but has %s"),
-    E0505("E0505", "the per-GPU DAG would have %s nodes and %s edges, over pdagc's budget of 50,000,000 nodes"),
+    E0505("E0505", "the per-GPU DAG would have %s nodes and %s edges, over pdagc's budget of %s nodes"),
     E0506("E0506", "one GPU of each pipeline stage would run %s nodes, over pdagc's budget of %s"),
     W0504("W0504", "requirement `%s` is not evaluated: %s", Severity.WARNING),
     E0507("E0507", "laying out view %s (%s nodes, %s edges) with %s took longer than %s"),

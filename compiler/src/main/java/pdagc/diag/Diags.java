@@ -42,6 +42,10 @@ public final class Diags {
         return of(Code.E0206, at, property, "must be in (0, 1], found " + found).label("out of range");
     }
 
+    public static Diagnostic.Builder probabilityOutOfRange(Span at, String property, String found) {
+        return of(Code.E0206, at, property, "must be in [0, 1), found " + found).label("out of range");
+    }
+
     public static Diagnostic.Builder notAChoice(Span at, String property, List<String> options, Optional<String> suggestion) {
         Diagnostic.Builder d = of(Code.E0206, at, property, "expected one of " + String.join(", ", options)).label("not one of the choices");
         suggestion.ifPresent(s -> d.help("did you mean `" + s + "`?"));
@@ -655,10 +659,33 @@ public final class Diags {
         return of(Code.W0317, at, property, workload, phase).label("ignored").help("remove it, or give the workload `phase train`");
     }
 
+    /**
+     * ZeRO's optimizer step keeps a weight whole where no dimension of it divides evenly over the
+     * ranks its gradient is reduced over: {@code weights} names them, {@code extraBytes} is what
+     * their unsharded model states add on one GPU.
+     */
+    public static Diagnostic.Builder zeroCannotShard(Span at, int zero, List<String> weights, long ranks, String extraBytes) {
+        String what = weights.size() == 1 ? "weight `" + weights.get(0) + "`" : weights.size() + " weights";
+        return of(Code.W0319, at, what, ranks, weights.size() == 1 ? "its gradient" : "their gradients", weights.size() == 1 ? "its" : "their")
+                .label("ZeRO stage " + zero)
+                .note("pdagc splits a tensor into equal blocks along a dimension; no dimension of "
+                        + (weights.size() == 1 ? "it" : "them (" + String.join(", ", weights.subList(0, Math.min(3, weights.size())))
+                                + (weights.size() > 3 ? ", ..." : "") + ")")
+                        + " divides by " + ranks + ", and a padded flat buffer, as distributed optimizers shard, is not modelled")
+                .note("so " + (weights.size() == 1 ? "its gradient is" : "their gradients are") + " all-reduced and every GPU keeps "
+                        + extraBytes + " more of model states than an even shard would")
+                .help("use a data-parallel size that divides the weights' dimensions");
+    }
+
     public static Diagnostic.Builder noGradientRule(Span at, String model, String op) {
         return of(Code.E0318, at, model, op).label("no backward pass for this operation")
-                .note("ops with gradient rules: embedding, linear, einsum ops, norms, attention scores, softmax, attention context, activations, add, mul, bias")
-                .help("serve this model (phase prefill or decode), or use blocks whose ops have gradient rules");
+                .note("every built-in operation has a gradient rule; a function added to the operation set has one when it defines its derivative")
+                .help("define `" + op + "`'s derivative, or serve this model (phase prefill or decode)");
+    }
+
+    public static Diagnostic.Builder javaStubsForTraining(Span at) {
+        return of(Code.E0306, at, "generating Java stubs for a training step").label("a training step")
+                .note("the generated runtime has no backward kernels yet").help("`--emit json` and `pdagc verify` cover the backward pass");
     }
 
     public static Diagnostic.Builder trainingNotSupported(Span at, String what) {
@@ -827,8 +854,8 @@ public final class Diags {
         return of(Code.W0504, at, metric, why).label("not checked");
     }
 
-    public static Diagnostic.Builder dagTooLarge(Span deploymentAt, long nodes, long edges) {
-        return of(Code.E0505, deploymentAt, nodes, edges).label("this deployment")
+    public static Diagnostic.Builder dagTooLarge(Span deploymentAt, long nodes, long edges, long budget) {
+        return of(Code.E0505, deploymentAt, nodes, edges, String.format(Locale.ROOT, "%,d", budget)).label("this deployment")
                 .note("the per-GPU DAG lists every op of every GPU and micro-batch")
                 .help("the SPMD program every GPU runs is small: see it with `--print-ir-after insert-collectives`; or plan fewer GPUs or micro-batches");
     }

@@ -177,7 +177,7 @@ public final class Compiler {
             dag = Timings.time("materialize",
                     () -> Materialize.run(d.name(), d.span().file().displayName(), plan.spmd(), d.cluster().perNode(), d.workload().precision()));
         } catch (Materialize.PlanTooLarge e) {
-            diagnostics.add(Diags.dagTooLarge(d.span(), e.nodes(), e.edges()));
+            diagnostics.add(Diags.dagTooLarge(d.span(), e.nodes(), e.edges(), e.budget()));
             return Optional.empty();
         } catch (Materialize.StagesTooLarge e) {
             diagnostics.add(Diags.stagesTooLarge(d.span(), e.nodes(), Materialize.MAX_STAGE_NODES, d.strategy().pipeline().stages(),
@@ -258,7 +258,33 @@ public final class Compiler {
         Optional<SpmdProgram> spmd = InsertCollectives.run(graph.get(), shardings, mesh, d.strategy().pipeline(), chunks, diagnostics);
         if (spmd.isEmpty()) return Optional.empty();
         keep(InsertCollectives.NAME, () -> IrText.spmd(InsertCollectives.NAME, spmd.get()));
+        unshardedOptimizerStates(d, spmd.get());
         return Optional.of(new PartitionedPlan(d, graph.get(), shardings, spmd.get()));
+    }
+
+    /**
+     * W0319 where ZeRO leaves a weight's optimizer step whole: its gradient, reduced over the
+     * data-parallel ranks, is all-reduced instead of reduce-scattered, because no dimension of
+     * the weight divides evenly over them ({@code ShardingRules.optimizerShard}).
+     */
+    private void unshardedOptimizerStates(Deployment d, SpmdProgram program) {
+        int zero = d.strategy().training().zero();
+        if (zero == 0) return;
+        List<String> weights = new java.util.ArrayList<>();
+        long ranks = 0, extra = 0;
+        for (pdagc.spmd.SpmdNode n : program.nodes()) {
+            if (!(n.op() instanceof pdagc.ir.Op.Update)) continue;
+            pdagc.spmd.SpmdNode in = program.nodes().get(n.inputs().get(0));
+            if (!(in.op() instanceof pdagc.ir.Op.Collective c) || c.collective() != pdagc.ir.CollectiveKind.ALL_REDUCE) continue;
+            long n1 = program.mesh().size(c.axes());
+            weights.add(n.name().replaceFirst("\\.adam$", ""));
+            ranks = Math.max(ranks, n1);
+            long perElement = pdagc.analysis.Memory.OPTIMIZER_STATE_BYTES + (zero >= 2 ? program.dtype().bytes() : 0);
+            extra += n.local().elements() * perElement - n.local().elements() * perElement / n1;
+        }
+        if (!weights.isEmpty()) {
+            diagnostics.add(Diags.zeroCannotShard(d.strategy().spanOf("zero"), zero, weights, ranks, pdagc.units.Units.bytes(extra)));
+        }
     }
 
     private void keep(String pass, java.util.function.Supplier<String> text) {

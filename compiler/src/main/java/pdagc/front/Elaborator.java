@@ -185,6 +185,8 @@ public final class Elaborator {
         ok &= mtp.isPresent();
         Optional<String> norm = p.choice("norm", pdagc.ir.NormType.names(), "rmsnorm");
         Optional<String> act = p.choice("act", pdagc.ir.UnaryFn.activations(), "gelu");
+        // The probability that a block's `dropout` drops an element in a training step (Megatron's hidden and attention dropout).
+        Optional<Double> dropout = p.probability("dropout", 0.0);
         Optional<BlockRef> embed = block(module, p, "embed", "std.blocks.embedding");
         Optional<BlockRef> layer = block(module, p, "layer", moe ? "std.blocks.moe_layer" : "std.blocks.dense_layer");
         Optional<BlockRef> dense = block(module, p, "dense_layer", "std.blocks.dense_layer");
@@ -209,11 +211,12 @@ public final class Elaborator {
             diagnostics.add(Diags.firstDenseExceedsLayers(p.spanOf("first_dense"), p.spanOf("layers"), ints.get("layers")));
             ok = false;
         }
-        if (!ok || !mtpOk || norm.isEmpty() || act.isEmpty() || embed.isEmpty() || layer.isEmpty() || dense.isEmpty() || head.isEmpty()) {
+        if (!ok || !mtpOk || norm.isEmpty() || act.isEmpty() || dropout.isEmpty() || embed.isEmpty() || layer.isEmpty() || dense.isEmpty()
+                || head.isEmpty()) {
             return Optional.empty();
         }
         return Optional.of(new ModelSpec(e.nameText(), Map.copyOf(ints), norm.get(), act.get(), embed.get(), layer.get(),
-                dense.get(), head.get(), p.spans(), e.name().span(), mtpLayer.orElse(null)));
+                dense.get(), head.get(), p.spans(), e.name().span(), mtpLayer.orElse(null), dropout.get()));
     }
 
     private Optional<BlockRef> block(Module module, Props p, String property, String dflt) {

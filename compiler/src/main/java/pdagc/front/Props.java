@@ -149,6 +149,24 @@ public final class Props {
         return Optional.of(v.doubleValue());
     }
 
+    /** A probability in [0, 1), such as a dropout rate (1 would drop everything). */
+    public Optional<Double> probability(String name, double dflt) {
+        Optional<Property> p = get(name);
+        if (p.isEmpty()) return Optional.of(dflt);
+        Expr value = valueOf(p.get());
+        if (value == null) return Optional.empty();
+        if (!(value instanceof Expr.Number n) || n.unit() != null) {
+            diagnostics.add(Diags.notAFraction(value.span(), IntEval.describe(value)));
+            return Optional.empty();
+        }
+        BigDecimal v = n.value();
+        if (v.signum() < 0 || v.compareTo(BigDecimal.ONE) >= 0) {
+            diagnostics.add(Diags.probabilityOutOfRange(value.span(), name, n.text()));
+            return Optional.empty();
+        }
+        return Optional.of(v.doubleValue());
+    }
+
     /** One of a fixed set of words. */
     public Optional<String> choice(String name, List<String> options, String dflt) {
         Optional<Property> p = get(name);

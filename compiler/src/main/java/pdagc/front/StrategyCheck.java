@@ -78,10 +78,10 @@ final class StrategyCheck {
 
     /**
      * A strategy's training options apply to a training workload; ZeRO shards model states over
-     * the data-parallel ranks (dp, cp), so it needs some. (Interleaving's micro-batches in groups
-     * of pp are checked with the pipeline's other rules.) What this version cannot train yet is
-     * refused by name: ZeRO-3 (parameters at rest sharded and gathered before each use) and
-     * expert parallelism.
+     * the data-parallel ranks (dp, cp, and ep where the mesh names it), so it needs some.
+     * (Interleaving's micro-batches in groups of pp are checked with the pipeline's other rules.)
+     * What this version cannot train yet is refused by name: ZeRO-3 (parameters at rest sharded
+     * and gathered before each use).
      */
     private void training() {
         StrategySpec s = d.strategy();
@@ -96,11 +96,12 @@ final class StrategyCheck {
             }
             return;
         }
-        if (t.zero() > 0 && mesh.size(MeshAxes.DP) * mesh.size(MeshAxes.CP) == 1) {
+        // The ranks that hold other tokens and so reduce the replicated weights' gradients: dp, cp, and
+        // ep where the strategy's mesh names it (its dense parts then split the batch over it).
+        if (t.zero() > 0 && mesh.size(MeshAxes.DP) * mesh.size(MeshAxes.CP) * mesh.size(MeshAxes.EP) == 1) {
             diagnostics.add(Diags.zeroWithoutDataParallel(s.spanOf("zero"), t.zero(), s.name()));
         }
         if (t.zero() == 3) diagnostics.add(Diags.trainingNotSupported(s.spanOf("zero"), "ZeRO-3 (parameters sharded at rest)"));
-        if (s.size(MeshAxes.EP) > 1 || s.expertMesh() != null) diagnostics.add(Diags.trainingNotSupported(s.axisSpan(MeshAxes.EP), "expert parallelism"));
     }
 
     /** An expert mesh folds one pipeline stage's GPUs; its boundaries must nest with the mesh's. */

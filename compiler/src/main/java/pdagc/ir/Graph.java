@@ -24,6 +24,21 @@ public final class Graph {
         return backwardStart;
     }
 
+    /** Recomputed copies of forward nodes (activation recomputation), by copy: the node each recomputes. */
+    private final java.util.Map<Integer, Integer> recomputed = new java.util.HashMap<>();
+
+    /** Adds a recomputation of forward node {@code original} on {@code inputs} (its inputs, or their own recomputations). */
+    public Node addRecompute(Node original, List<Integer> inputs) {
+        Node n = add(original.name() + ".recompute", original.op(), inputs, original.shape(), original.layer(), original.parallel(), original.span());
+        recomputed.put(n.id(), original.id());
+        return n;
+    }
+
+    /** The node whose value {@code id} holds: itself, or the forward node it recomputes (its weights are that node's). */
+    public int original(int id) {
+        return recomputed.getOrDefault(id, id);
+    }
+
     /** Marks the nodes from here on as the backward pass (set once, by differentiation). */
     public void startBackward() {
         backwardStart = nodes.size();
@@ -45,5 +60,15 @@ public final class Graph {
 
     public int size() {
         return nodes.size();
+    }
+
+    /**
+     * The token embedding whose table the tied head {@code t} reads: the first embedding of its
+     * vocabulary and width, or null. The lowering, the backward pass, the generated code and the
+     * reference evaluator all find it here.
+     */
+    public Node tiedTable(Op.TiedHead t) {
+        for (Node n : nodes) if (n.op() instanceof Op.Embed e && e.vocab() == t.vocab() && e.dim() == t.dim()) return n;
+        return null;
     }
 }

@@ -45,6 +45,14 @@ public sealed interface Op {
         return "";
     }
 
+    /**
+     * Bytes per element of the value this op writes where the op itself fixes them (a dropout
+     * mask's one byte), or 0: the activation size of the element type it runs in.
+     */
+    default int elementBytes() {
+        return 0;
+    }
+
     /** Hands this op to the method of {@code v} for its type. */
     <R> R accept(Visitor<R> v);
 
@@ -85,6 +93,8 @@ public sealed interface Op {
         R update(Update op);
         R updated(Updated op);
         R accumulate(Accumulate op);
+        R dropoutMask(DropoutMask op);
+        R dropout(Dropout op);
     }
 
     /** Token ids of the batch, [batch, tokens]. */
@@ -186,6 +196,8 @@ public sealed interface Op {
 
     /** The gate: scores each token against the experts and keeps the top k, [B,S,H] -> [B,S,k] choices. */
     record Router(long experts, long top, long dim) implements Op {
+        /** Through the gate weights only (a softmax over the chosen experts' logits); the top-k choice is piecewise constant: no gradient. */
+        public GradRule gradRule() { return GradRule.withWeight(GradRule.Flow.from(0, GradRule.OUTPUT), GradRule.Flow.from(GradRule.OUTPUT)); }
         public <R> R accept(Visitor<R> v) { return v.router(this); }
         public String name() { return "router"; }
         public NodeKind kind() { return NodeKind.ROUTING; }
@@ -195,6 +207,8 @@ public sealed interface Op {
 
     /** Groups each token's copies by chosen expert: ([B,S,H], choices) -> [E, C, H] buckets. */
     record Dispatch(long experts, long top) implements Op {
+        /** Each token gets the sum of its copies' gradients, gathered back from the buckets; the choices get none. */
+        public GradRule gradRule() { return GradRule.of(GradRule.Flow.from(), GradRule.Flow.NONE); }
         public <R> R accept(Visitor<R> v) { return v.dispatch(this); }
         public String name() { return "dispatch"; }
         public NodeKind kind() { return NodeKind.ROUTING; }
@@ -203,6 +217,7 @@ public sealed interface Op {
 
     /** One linear per expert over its bucket: [E, C, in] -> [E, C, out]. */
     record ExpertLinear(long experts, long in, long out) implements Op {
+        public GradRule gradRule() { return GradRule.withWeight(GradRule.Flow.from(0), GradRule.Flow.from()); }
         public <R> R accept(Visitor<R> v) { return v.expertLinear(this); }
         public String name() { return "expert_linear"; }
         public NodeKind kind() { return NodeKind.COMPUTE; }
@@ -213,6 +228,8 @@ public sealed interface Op {
 
     /** Returns bucketed outputs to their tokens and sums the top-k with the gate's weights. */
     record Combine(long experts, long top) implements Op {
+        /** Expert outputs: the token's gradient times its gate weight (bucketed as they came); gate weights: the token's gradient dotted with the expert output. */
+        public GradRule gradRule() { return GradRule.of(GradRule.Flow.from(1), GradRule.Flow.from(0)); }
         public <R> R accept(Visitor<R> v) { return v.combine(this); }
         public String name() { return "combine"; }
         public NodeKind kind() { return NodeKind.ROUTING; }
@@ -234,6 +251,7 @@ public sealed interface Op {
      * learned scale that all heads share (Qwen3's query and key norms).
      */
     record HeadNorm(NormType type, long headDim, long width) implements Op {
+        public GradRule gradRule() { return GradRule.withWeight(GradRule.Flow.from(0), GradRule.Flow.from(0)); }
         public <R> R accept(Visitor<R> v) { return v.headNorm(this); }
         public String name() { return "head_" + type.text(); }
         public NodeKind kind() { return NodeKind.NORM; }
@@ -243,6 +261,7 @@ public sealed interface Op {
 
     /** Scales each row by a gate: (x [.., H], g [.., 1]) -> x * g (a shared expert's sigmoid gate). */
     record Scale() implements Op {
+        public GradRule gradRule() { return GradRule.of(GradRule.Flow.from(1), GradRule.Flow.from(0)); }
         public <R> R accept(Visitor<R> v) { return v.scale(this); }
         public String name() { return "scale"; }
         public NodeKind kind() { return NodeKind.COMPUTE; }
@@ -253,6 +272,8 @@ public sealed interface Op {
      * table, [.., vocab]. It has no weight of its own: it reads the embedding's.
      */
     record TiedHead(long dim, long vocab) implements Op {
+        /** The weight it reads is the embedding table's: its gradient is summed into the embedding's (one optimizer step). */
+        public GradRule gradRule() { return GradRule.withWeight(GradRule.Flow.from(0), GradRule.Flow.from()); }
         public <R> R accept(Visitor<R> v) { return v.tiedHead(this); }
         public String name() { return "unembed"; }
         public NodeKind kind() { return NodeKind.COMPUTE; }
@@ -261,6 +282,7 @@ public sealed interface Op {
 
     /** Learned position embedding (GPT-2): token ids [B, S] -> the rows of their positions, [B, S, dim]. */
     record PosEmbed(long positions, long dim) implements Op {
+        public GradRule gradRule() { return GradRule.withWeight(GradRule.Flow.from(), GradRule.Flow.NONE); }
         public <R> R accept(Visitor<R> v) { return v.posEmbed(this); }
         public String name() { return "pos_embed"; }
         public NodeKind kind() { return NodeKind.COMPUTE; }
@@ -275,6 +297,7 @@ public sealed interface Op {
      * queries, so the KV cache holds only the latent and the shared rope key.
      */
     record MlaScores(long heads, long nope, long rope, long rank) implements Op {
+        public GradRule gradRule() { return GradRule.withWeight(GradRule.Flow.from(0, 2), GradRule.Flow.from(2), GradRule.Flow.from(3), GradRule.Flow.from(0), GradRule.Flow.from(1)); }
         public <R> R accept(Visitor<R> v) { return v.mlaScores(this); }
         public String name() { return "mla_scores"; }
         public NodeKind kind() { return NodeKind.COMPUTE; }
@@ -289,6 +312,7 @@ public sealed interface Op {
      * are made from the cached latent).
      */
     record MlaContext(long heads, long rank, long vDim) implements Op {
+        public GradRule gradRule() { return GradRule.withWeight(GradRule.Flow.from(0, 1), GradRule.Flow.from(1), GradRule.Flow.from(0)); }
         public <R> R accept(Visitor<R> v) { return v.mlaContext(this); }
         public String name() { return "mla_context"; }
         public NodeKind kind() { return NodeKind.COMPUTE; }
@@ -298,6 +322,7 @@ public sealed interface Op {
 
     /** Keeps the last position of every sequence: [B, S, H] -> [B, 1, H] (prefill's next-token logits). */
     record LastToken() implements Op {
+        public GradRule gradRule() { return GradRule.of(GradRule.Flow.from()); }
         public <R> R accept(Visitor<R> v) { return v.lastToken(this); }
         public String name() { return "last_token"; }
         public NodeKind kind() { return NodeKind.COMPUTE; }
@@ -372,7 +397,8 @@ public sealed interface Op {
         public <R> R accept(Visitor<R> v) { return v.grad(this); }
         public String name() { return forward.name() + (wrt == WEIGHT ? "_wgrad" : "_grad"); }
         public NodeKind kind() { return NodeKind.BACKWARD; }
-        public String attributes() { return "wrt=" + (wrt == WEIGHT ? "weight" : Integer.toString(wrt)); }
+        /** {@code of} is the logical node differentiated (its id in the logical IR); a weight's gradient says so by its name. */
+        public String attributes() { return "of=" + forwardNode + (wrt == WEIGHT ? "" : ", wrt=" + wrt); }
 
         /** Whether this is a weight's gradient. */
         public boolean ofWeight() {
@@ -415,9 +441,18 @@ public sealed interface Op {
      * {@code weightDecay}); the moments and an fp32 master copy are the optimizer's state.
      */
     record Update(Op forward, int forwardNode, double lr, double eps, double weightDecay) implements Op {
+        /** The hyper-parameters a training step is lowered with (and verify runs with). */
+        public static final double LR = 1e-3, EPS = 1e-8, WEIGHT_DECAY = 0.01;
+
+        /** AdamW with the default hyper-parameters. */
+        public Update(Op forward, int forwardNode) {
+            this(forward, forwardNode, LR, EPS, WEIGHT_DECAY);
+        }
+
         public <R> R accept(Visitor<R> v) { return v.update(this); }
         public String name() { return "adam"; }
         public NodeKind kind() { return NodeKind.OPTIMIZER; }
+        public String attributes() { return "of=" + forwardNode; }
     }
 
     /**
@@ -430,6 +465,7 @@ public sealed interface Op {
         public <R> R accept(Visitor<R> v) { return v.accumulate(this); }
         public String name() { return "accumulate"; }
         public NodeKind kind() { return NodeKind.BACKWARD; }
+        public String attributes() { return "of=" + forwardNode; }
     }
 
     /** The updated weight of logical node {@code forwardNode}, whole as its layout holds it for the next step's forward pass. */
@@ -437,5 +473,36 @@ public sealed interface Op {
         public <R> R accept(Visitor<R> v) { return v.updated(this); }
         public String name() { return "new_weight"; }
         public NodeKind kind() { return NodeKind.IO; }
+        public String attributes() { return "of=" + forwardNode; }
+    }
+
+    /**
+     * The mask of a dropout in a training step, one byte per element of its input's shape: keep
+     * (1) with probability 1 - p, drop (0) with probability p. Its input gives it only its shape
+     * and sharding; it is drawn per element from the step's seed, the node and the element's global
+     * position, so every rank draws its own part of one mask, the unpartitioned model draws the same
+     * one, and a recomputation draws it again. No gradient flows through it.
+     */
+    record DropoutMask(double p) implements Op {
+        /** Bytes per element of a mask (Korthikanti et al. 2022 count dropout masks as bytes). */
+        public static final int BYTES = 1;
+
+        public <R> R accept(Visitor<R> v) { return v.dropoutMask(this); }
+        public String name() { return "dropout_mask"; }
+        public NodeKind kind() { return NodeKind.COMPUTE; }
+        public String attributes() { return "p=" + p + ", bytes=" + BYTES; }
+        public int elementBytes() { return BYTES; }
+    }
+
+    /**
+     * Dropout in a training step: (x, mask) -> x · mask / (1 - p), the mask from a
+     * {@link DropoutMask} of x. Its gradient, dy · mask / (1 - p), reads only the mask.
+     */
+    record Dropout(double p) implements Op {
+        public GradRule gradRule() { return GradRule.of(GradRule.Flow.from(1), GradRule.Flow.NONE); }
+        public <R> R accept(Visitor<R> v) { return v.dropout(this); }
+        public String name() { return "dropout"; }
+        public NodeKind kind() { return NodeKind.COMPUTE; }
+        public String attributes() { return "p=" + p; }
     }
 }

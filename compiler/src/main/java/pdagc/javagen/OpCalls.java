@@ -192,6 +192,9 @@ final class OpCalls {
         public Call update(Op.Update u) { throw training(u); }
         public Call updated(Op.Updated u) { throw training(u); }
         public Call accumulate(Op.Accumulate a) { throw training(a); }
+        // Dropout exists only in a training step (a serving plan lowers it to nothing).
+        public Call dropoutMask(Op.DropoutMask m) { throw training(m); }
+        public Call dropout(Op.Dropout d) { throw training(d); }
 
         private IllegalStateException training(Op op) {
             return new IllegalStateException("no generated call for the training op " + op.name());
@@ -241,16 +244,10 @@ final class OpCalls {
      * verifier finds it), this rank's block of its rows split as the head's output columns.
      */
     private Call tiedHead(SpmdNode n, Op.TiedHead t, List<String> in) {
-        Node table = null;
-        for (Node l : logical.nodes()) {
-            if (l.op() instanceof Op.Embed e && e.vocab() == t.vocab() && e.dim() == t.dim()) {
-                table = l;
-                break;
-            }
-        }
+        Node table = logical.tiedTable(t);
         if (table == null) throw new IllegalStateException("no embedding table for the tied head " + n.name());
         Shape global = table.op().weight();
-        Sharding rows = new Sharding(List.of(n.sharding().axes(n.sharding().rank() - 1), List.of()), List.of());
+        Sharding rows = WeightLayout.tiedTable(n.sharding());
         return Call.of(RuntimeApi.TIED_HEAD, List.of(JavaText.literal(n.name()), JavaText.literal(table.name()), coords.offsets(rows, global),
                 Coordinates.dims(rows.local(global, program.mesh())), in.get(0)));
     }

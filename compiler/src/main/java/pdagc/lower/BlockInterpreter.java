@@ -270,6 +270,13 @@ final class BlockInterpreter {
             if (r == null) return Optional.empty();
             // Training scores every position's next token: the head keeps them all.
             if (training && r.op() instanceof Op.LastToken) return Optional.of(tensors.get(0));
+            if (r.op() instanceof Op.Dropout d) {
+                // Dropout drops only in a training step at a rate above 0; otherwise it is the identity, no op. Its mask is a
+                // value of its own (one byte per element), which its gradient reads.
+                if (!training || d.p() == 0) return Optional.of(tensors.get(0));
+                Val.Tensor mask = node(scope, name + ".mask", new Op.DropoutMask(d.p()), r.inputs(), r.shape(), parallel, c.span());
+                return Optional.of(node(scope, name, d, List.of(tensors.get(0).node(), mask.node()), r.shape(), parallel, c.span()));
+            }
             return Optional.of(node(scope, name, r.op(), r.inputs(), r.shape(), parallel, c.span()));
         }
         if (program.candidates(scope.block().module(), c.callee()).isEmpty()) {

@@ -21,7 +21,7 @@ import pdagc.sem.ModelSpec;
 final class Builtins {
     /** The fixed operations: these and each norm type by its name. */
     private static final Set<String> FIXED = fixed(List.of("embed", "linear", "norm", "attn_scores", "softmax", "attn_context", "act", "router",
-            "dispatch", "expert_linear", "combine", "last_token", "bias", "head_norm", "scale", "unembed", "pos_embed", "mla_scores", "mla_context"));
+            "dispatch", "expert_linear", "combine", "last_token", "bias", "head_norm", "scale", "unembed", "pos_embed", "mla_scores", "mla_context", "dropout"));
     /** The built-in operations: the fixed ones and the standard set's functions. */
     private static final Set<String> NAMES = names(pdagc.ir.OpSet.STANDARD);
 
@@ -94,6 +94,8 @@ final class Builtins {
                     && routed(in.get(1)) ? combine(in.get(0), in.get(1)) : null;
             case "last_token" -> sig(in, 1, named, List.of(), parallel, Set.of()) && rank(in.get(0), 3)
                     ? new Result(new Op.LastToken(), ids(in), in.get(0).shape().with(1, 1)) : null;
+            case "dropout" -> sig(in, 1, named, List.of(), parallel, Set.of())
+                    ? new Result(new Op.Dropout(model.dropout()), ids(in), in.get(0).shape()) : null;
             case "bias" -> sig(in, 1, named, List.of(), parallel, Set.of())
                     ? new Result(new Op.Bias(in.get(0).shape().last()), ids(in), in.get(0).shape()) : null;
             case "head_norm" -> sig(in, 1, named, List.of("head_dim"), parallel, Set.of()) ? headNorm(in.get(0), named.get("head_dim")) : null;
@@ -220,11 +222,8 @@ final class Builtins {
     /** The tied head reads the embedding table, so that table must exist with this vocabulary and width. */
     private Result unembed(Val.Tensor x, long vocab) {
         long dim = x.shape().last();
-        for (pdagc.ir.Node n : graph.nodes()) {
-            if (n.op() instanceof Op.Embed e && e.vocab() == vocab && e.dim() == dim) {
-                return new Result(new Op.TiedHead(dim, vocab), ids(List.of(x)), x.shape().with(x.shape().rank() - 1, vocab));
-            }
-        }
+        Op.TiedHead head = new Op.TiedHead(dim, vocab);
+        if (graph.tiedTable(head) != null) return new Result(head, ids(List.of(x)), x.shape().with(x.shape().rank() - 1, vocab));
         return fail(Diags.unembedWithoutEmbed(call.span(), vocab, dim));
     }
 

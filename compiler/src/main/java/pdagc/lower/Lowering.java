@@ -56,7 +56,7 @@ public final class Lowering {
             int loss = g.add("loss", new Op.Loss(g.node(logits).shape().last(), tokens), List.of(logits, main.get().tokens()),
                     g.node(main.get().tokens()).shape(), -1, List.of(), d.model().span()).id();
             g.add("output", new Op.Output(), List.of(loss), g.node(loss).shape(), -1, List.of(), d.model().span());
-            if (!Autodiff.run(g, loss, d.model().name(), diagnostics)) return Optional.empty();
+            if (!Autodiff.run(g, loss, d.model().name(), d.strategy().training().recompute(), diagnostics)) return Optional.empty();
         }
         return Optional.of(g);
     }

@@ -27,9 +27,11 @@ import pdagc.spmd.SpmdProgram;
  * inserting the steps of {@link Reshard} on every edge where the producer's sharding differs from
  * the consumer's requirement, and a send/recv pair wherever a value crosses pipeline chunks
  * (before any resharding, which runs on the consumer's chunk). A value resharded or transferred
- * the same way for two consumers is handled once. Last, tokens bucketed by expert get their local
- * shapes from the routed tokens each rank holds ({@link Capacity}), so that the all-to-alls,
- * gathers and scatters that move them conserve data.
+ * the same way for two consumers is handled once, except that the backward pass gathers a forward
+ * value (not tokens bucketed by expert) again from the shard the forward pass kept, rather than
+ * keeping the gathered copy. Last,
+ * tokens bucketed by expert get their local shapes from the routed tokens each rank holds
+ * ({@link Capacity}), so that the all-to-alls, gathers and scatters that move them conserve data.
  *
  * <pre>
  *   %9 = linear @row(tp) (%8) : {ep,_,_} partial(tp)     %10 = add(%3, %9) requires {ep,_,_}
@@ -67,16 +69,25 @@ public final class InsertCollectives {
                     source = transfer(out, buckets, source, chunk, graph.node(producer), mesh, reshardCache, names);
                 }
                 if (!out.get(source).sharding().equals(need)) {
-                    source = reshard(out, buckets, source, need, graph.node(producer), n, chunk, mesh, reshardCache, names, diagnostics);
+                    // The backward pass reads a forward value that was gathered for its forward op from the shard the forward
+                    // pass kept, gathered again (as Megatron's sequence parallelism re-gathers a layer norm's output): a
+                    // gathered copy is not kept from one pass to the other. Tokens bucketed by expert are kept as the experts
+                    // received them (their all-to-all moves as much as it keeps).
+                    boolean again = graph.backwardStart() >= 0 && n.id() >= graph.backwardStart() && producer < graph.backwardStart()
+                            && buckets.get(source) < 0 && grows(out.get(source), need, mesh);
+                    source = reshard(out, buckets, source, need, graph.node(producer), n, chunk, mesh, reshardCache, again ? "backward " : "", names,
+                            diagnostics);
                     if (source < 0) return Optional.empty();
                 }
                 inputs.add(source);
                 routing.add(i == 1 && (n.op() instanceof Op.Dispatch || n.op() instanceof Op.Combine));
             }
             Sharding s = shardings.output().get(n.id());
-            dispatchOf[n.id()] = dispatchOf(n, dispatchOf);
+            dispatchOf[n.id()] = dispatchOf(n, graph, dispatchOf);
             divisible(n.shape(), s, n, dispatchOf[n.id()] >= 0, mesh, diagnostics);
-            map[n.id()] = add(out, buckets, dispatchOf[n.id()], names, n.name(), n.op(), inputs, routing, n.shape(), s, mesh, n.layer(), n, chunk);
+            // A recomputed forward op holds its original's value with its original's weights: it keeps the original as origin.
+            Node origin = graph.node(graph.original(n.id()));
+            map[n.id()] = add(out, buckets, dispatchOf[n.id()], names, n.name(), n.op(), inputs, routing, n.shape(), s, mesh, n.layer(), origin, chunk);
         }
         if (diagnostics.errorReports() > errors) return Optional.empty();
         layOutBuckets(out, buckets, graph, mesh);
@@ -148,9 +159,15 @@ public final class InsertCollectives {
         return recv;
     }
 
+    /** Whether {@code need} holds more of a value on each rank than its source gives (a gather). */
+    private static boolean grows(SpmdNode source, Sharding need, MeshContext mesh) {
+        return need.local(source.shape(), mesh.mesh()).elements() > source.local().elements();
+    }
+
+    /** The steps from {@code source} to {@code need}, shared by the consumers of one {@code scope} that need the same. */
     private static int reshard(List<SpmdNode> out, List<Integer> buckets, int source, Sharding need, Node producer, Node consumer, int chunk,
-            MeshContext mesh, Map<String, Integer> cache, Set<String> names, Diagnostics diagnostics) {
-        String key = source + "->" + need;
+            MeshContext mesh, Map<String, Integer> cache, String scope, Set<String> names, Diagnostics diagnostics) {
+        String key = scope + source + "->" + need;
         Integer cached = cache.get(key);
         if (cached != null) return cached;
         List<Reshard.Step> steps;
@@ -185,11 +202,14 @@ public final class InsertCollectives {
 
     /**
      * The dispatch whose buckets {@code n} holds (its own id for a dispatch; what the experts make
-     * of dispatched tokens holds the same buckets), or -1. The capacity dimension of buckets need
-     * not divide among the ranks that split it: {@link Capacity} lays out each rank's share.
+     * of dispatched tokens holds the same buckets; the gradient of a bucketed value, the same
+     * buckets again: a combine's gradient to its expert outputs, the experts' input gradients), or
+     * -1. The capacity dimension of buckets need not divide among the ranks that split it:
+     * {@link Capacity} lays out each rank's share.
      */
-    private static int dispatchOf(Node n, int[] dispatchOf) {
+    private static int dispatchOf(Node n, Graph graph, int[] dispatchOf) {
         if (n.op() instanceof Op.Dispatch) return n.id();
+        if (n.op() instanceof Op.Grad g) return g.ofWeight() ? -1 : dispatchOf[graph.node(g.forwardNode()).inputs().get(g.wrt())];
         if (n.op() instanceof Op.ExpertLinear || n.op() instanceof Op.Unary || n.op() instanceof Op.Binary) {
             return n.inputs().isEmpty() ? -1 : dispatchOf[n.inputs().get(0)];
         }

@@ -38,7 +38,7 @@ public final class PipelineStaging {
                 // chunk of the op they differentiate. A sum of gradients runs on the earliest chunk of its terms, where the
                 // gradient goes next (a residual's gradient passes down the layers: summed on a later chunk, it would be sent
                 // back to a chunk of the same stage under interleaving).
-                int f = forwardOf(n);
+                int f = graph.original(n.id()) != n.id() ? graph.original(n.id()) : forwardOf(n);
                 if (f >= 0) {
                     out[n.id()] = out[f];
                 } else {

@@ -139,7 +139,16 @@ final class ShardingRules {
         }
 
         public Decision bias(Op.Bias op) {
-            return same(in.get(0).noPartial());
+            return same(reduced(in.get(0)));
+        }
+
+        public Decision dropoutMask(Op.DropoutMask op) {
+            return same(reduced(in.get(0)));
+        }
+
+        public Decision dropout(Op.Dropout op) {
+            Sharding x = reduced(in.get(0));
+            return new Decision(List.of(x, x), x);
         }
 
         public Decision headNorm(Op.HeadNorm h) {
@@ -185,7 +194,7 @@ final class ShardingRules {
         }
 
         public Decision grad(Op.Grad g) {
-            return ShardingRules.this.grad(g);
+            return ShardingRules.this.grad(g, n.inputs().size() > g.reads().size());
         }
 
         public Decision loss(Op.Loss op) {
@@ -221,7 +230,7 @@ final class ShardingRules {
      * (the data-parallel axes, cp, and under sequence parallelism a norm's tp): that is where the
      * gradients of replicated weights are all-reduced, from this one rule.
      */
-    private Decision grad(Op.Grad g) {
+    private Decision grad(Op.Grad g, boolean readsDy) {
         int f = g.forwardNode();
         List<Sharding> fwdIn = required.get(f);
         Sharding fwdOut = output.get(f).noPartial();
@@ -229,7 +238,8 @@ final class ShardingRules {
         Sharding dy = g.forward() instanceof Op.Norm && !axes(graph.node(f), Parallel.Style.COLUMN).isEmpty() ? lastUnsplit(fwdOut) : fwdOut;
         List<Sharding> need = new ArrayList<>();
         for (int r : g.reads()) need.add(r == pdagc.ir.GradRule.OUTPUT ? fwdOut : fwdIn.get(r));
-        need.add(dy);
+        // The loss's gradient is the root: it reads no output gradient.
+        if (readsDy) need.add(dy);
         if (g.ofWeight()) {
             Sharding layout = layout(f);
             java.util.Set<String> over = new java.util.LinkedHashSet<>(dy.splitAxes());
@@ -240,12 +250,20 @@ final class ShardingRules {
         Sharding x = fwdIn.get(g.wrt());
         List<String> over = new ArrayList<>(dy.splitAxes());
         over.removeAll(x.splitAxes());
+        // A row gate scales rows that may be partial sums (a row-parallel shared expert's): its
+        // gradient, the rows' gradient dotted with them, is then a partial sum over those axes too.
+        if (g.forward() instanceof Op.Scale && g.wrt() == 1) over = mesh.union(over, fwdIn.get(0).partial());
         return new Decision(need, x.withPartial(mesh.ordered(over)));
     }
 
-    /** The layout of the weight of logical node {@code f}, from its forward decision. */
+    /**
+     * The layout of the weight of logical node {@code f}, from its forward decision; for a tied
+     * head, the block of the embedding table it reads (its gradient is laid out so, then summed
+     * into the embedding's).
+     */
     private Sharding layout(int f) {
         Op op = graph.node(f).op();
+        if (op instanceof Op.TiedHead) return pdagc.spmd.WeightLayout.tiedTable(output.get(f));
         List<Sharding> fwdIn = required.get(f);
         return pdagc.spmd.WeightLayout.of(op, fwdIn.isEmpty() ? null : fwdIn.get(0), output.get(f));
     }
@@ -357,6 +375,17 @@ final class ShardingRules {
      */
     private Sharding keysValues(List<String> batch, List<String> heads, long kvHeads) {
         return Sharding.replicated(3).withDim(0, batch).withDim(2, mesh.majorFactors(heads, kvHeads));
+    }
+
+    /**
+     * An elementwise op's input as it runs on it: as it arrives, or where it arrives as a partial
+     * sum (a bias or a dropout after a row-parallel linear), reduced into an activation between
+     * tensor-parallel regions: all-reduced, or under sequence parallelism reduce-scattered over the
+     * sequence, as Megatron adds the output projection's bias and applies its dropout in the
+     * sequence-parallel region.
+     */
+    private Sharding reduced(Sharding x) {
+        return x.isPartial() ? activation(x.noPartial()) : x;
     }
 
     /** An activation between tensor-parallel regions: its sequence also split over tp under sequence parallelism. */

@@ -7,7 +7,9 @@ import pdagc.source.Span;
  * A transformer model: its integer hyper-parameters (visible by name inside blocks), its norm and
  * activation, and the blocks that build the embedding, each layer and the head. {@code mtpLayer}
  * is the block of a multi-token-prediction module (null when the model has none); such modules
- * are counted by {@code pdagc stats} but are not part of a deployment's plan.
+ * are counted by {@code pdagc stats} but are not part of a deployment's plan. {@code dropout} is
+ * the probability that the {@code dropout} operation of its blocks drops an element in a training
+ * step (0: none; serving never drops).
  */
 public record ModelSpec(
         String name,
@@ -20,7 +22,14 @@ public record ModelSpec(
         BlockRef head,
         Map<String, Span> spans,
         Span span,
-        BlockRef mtpLayer) {
+        BlockRef mtpLayer,
+        double dropout) {
+
+    /** A model without dropout. */
+    public ModelSpec(String name, Map<String, Long> params, String norm, String act, BlockRef embed, BlockRef layer, BlockRef denseLayer,
+            BlockRef head, Map<String, Span> spans, Span span, BlockRef mtpLayer) {
+        this(name, params, norm, act, embed, layer, denseLayer, head, spans, span, mtpLayer, 0);
+    }
 
     /** A model without multi-token-prediction modules. */
     public ModelSpec(String name, Map<String, Long> params, String norm, String act, BlockRef embed, BlockRef layer, BlockRef denseLayer,

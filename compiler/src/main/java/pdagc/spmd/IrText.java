@@ -20,6 +20,7 @@ public final class IrText {
         for (Node n : g.nodes()) {
             head(b, n.id(), n.op(), n.parallel(), n.inputs());
             b.append(" : ").append(n.shape());
+            if (g.original(n.id()) != n.id()) b.append("  recomputes=%").append(g.original(n.id()));
             tail(b, n.layer(), n.name());
         }
         return b.toString();

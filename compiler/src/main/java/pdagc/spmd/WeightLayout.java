@@ -49,6 +49,16 @@ public final class WeightLayout {
         throw new IllegalStateException("no weight layout for " + op.name());
     }
 
+    /**
+     * The block of the token-embedding table that a tied head whose output is laid out as
+     * {@code output} reads: its vocabulary rows split as the head's output columns, the width
+     * whole. The head holds no weight of its own (the table is counted on the embedding); its
+     * weight gradient is laid out so before it is summed into the embedding's.
+     */
+    public static Sharding tiedTable(Sharding output) {
+        return new Sharding(List.of(output.axes(output.rank() - 1), List.of()), List.of());
+    }
+
     public static long localElements(SpmdNode n, SpmdProgram p, Mesh mesh) {
         Sharding s = of(n, p);
         return s == null ? 0 : s.local(n.op().weight(), mesh).elements();

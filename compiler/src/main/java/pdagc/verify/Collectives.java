@@ -7,18 +7,14 @@ import pdagc.ir.CollectiveKind;
 /**
  * The semantics of every collective, on the members' values in group order (ascending GPU id,
  * which is the order of their coordinates on the group's axes). Dense tensors follow the table of
- * design section 3; dispatched tokens travel to the GPU of their expert and back to their origin.
+ * design section 3; dispatched tokens travel to the GPU of their expert and back, in the order a
+ * dense bucket of the plan holds them ({@link Buckets}).
  */
 final class Collectives {
     private Collectives() {}
 
     static Value run(CollectiveKind kind, List<String> axes, int dim, int toDim, List<Value> parts, int me) {
-        return run(kind, axes, null, dim, toDim, parts, me);
-    }
-
-    /** The same, with the sizes of the group's axes (dispatched tokens then record their origin per axis). */
-    static Value run(CollectiveKind kind, List<String> axes, int[] sizes, int dim, int toDim, List<Value> parts, int me) {
-        if (parts.get(0) instanceof Buckets) return buckets(kind, new Buckets.Group(axes, sizes), dim, toDim, parts, me);
+        if (parts.get(0) instanceof Buckets) return buckets(kind, dim, toDim, parts, me);
         List<Tensor> t = new ArrayList<>();
         for (Value v : parts) {
             if (!(v instanceof Tensor x)) throw new Kernels.EvalError("members of one collective hold different kinds of values");
@@ -54,7 +50,7 @@ final class Collectives {
         return s;
     }
 
-    private static Buckets buckets(CollectiveKind kind, Buckets.Group axes, int dim, int toDim, List<Value> parts, int me) {
+    private static Buckets buckets(CollectiveKind kind, int dim, int toDim, List<Value> parts, int me) {
         List<Buckets> b = new ArrayList<>();
         for (Value v : parts) {
             if (!(v instanceof Buckets x)) throw new Kernels.EvalError("members of one collective hold different kinds of values");
@@ -62,66 +58,60 @@ final class Collectives {
         }
         int n = b.size();
         if (kind == CollectiveKind.ALL_REDUCE) return reduce(b);
-        if (kind == CollectiveKind.REDUCE_SCATTER) return slice(reduce(b), axes, dim, n, me);
-        if (kind == CollectiveKind.ALL_GATHER) return gather(b, axes, dim);
+        if (kind == CollectiveKind.REDUCE_SCATTER) return slice(reduce(b), dim, n, me);
+        if (kind == CollectiveKind.ALL_GATHER) return gather(b, dim);
         if (kind != CollectiveKind.ALL_TO_ALL) throw new Kernels.EvalError(kind.opName() + " of dispatched tokens is not defined");
         if (dim == 2 && toDim == 1) {
-            // Each member's columns of my block, its entries tagged with it.
+            // Each member's columns of my block, its entries placed in member order.
             List<List<Buckets.Entry>> mine = new ArrayList<>();
             for (int e = 0; e < b.get(0).experts.size(); e++) {
                 List<Buckets.Entry> bucket = new ArrayList<>();
                 for (int i = 0; i < n; i++) {
-                    for (Buckets.Entry entry : b.get(i).experts.get(e)) bucket.add(columns(entry, n, me).from(axes, i));
+                    for (Buckets.Entry entry : b.get(i).experts.get(e)) bucket.add(columns(entry, n, me).in(i, n));
                 }
                 mine.add(bucket);
             }
             return new Buckets(b.get(0).firstExpert, mine);
         }
         if (dim == 1 && toDim == 2) {
-            // Each member's block of entries for me, their columns side by side in member order.
+            // Each member's part of its entries for me, their columns side by side in member order.
             List<Buckets> blocks = new ArrayList<>();
-            for (Buckets from : b) blocks.add(slice(from, axes, 1, n, me));
+            for (Buckets from : b) blocks.add(slice(from, 1, n, me));
             return widen(blocks);
         }
         if (dim == 0 && toDim == 2) {
             // My block of experts from each member, their columns side by side in member order.
             List<Buckets> blocks = new ArrayList<>();
-            for (Buckets from : b) blocks.add(slice(from, axes, 0, n, me));
+            for (Buckets from : b) blocks.add(slice(from, 0, n, me));
             return widen(blocks);
         }
         if (dim == 2 && toDim == 0) {
             // My columns of each member's experts, the experts concatenated in member order.
             List<List<Buckets.Entry>> mine = new ArrayList<>();
-            for (Buckets from : b) mine.addAll(slice(from, axes, 2, n, me).experts);
+            for (Buckets from : b) mine.addAll(slice(from, 2, n, me).experts);
             return new Buckets(b.get(0).firstExpert, mine);
         }
         if (dim != 0 && !(dim == 1 && toDim == 0)) {
             throw new Kernels.EvalError("all-to-all of dispatched tokens from dimension " + toDim + " to " + dim + " is not defined");
         }
         if (dim == 0) {
-            // To the experts: sender i's buckets for my block of experts, tagged with i.
+            // To the experts: sender i's buckets for my block of experts, placed in sender order.
             int per = b.get(0).experts.size() / n;
             List<List<Buckets.Entry>> mine = new ArrayList<>();
             for (int e = 0; e < per; e++) mine.add(new ArrayList<>());
             for (int i = 0; i < n; i++) {
                 for (int e = 0; e < per; e++) {
-                    for (Buckets.Entry entry : b.get(i).experts.get(me * per + e)) mine.get(e).add(entry.from(axes, i));
+                    for (Buckets.Entry entry : b.get(i).experts.get(me * per + e)) mine.get(e).add(entry.in(i, n));
                 }
             }
             return new Buckets(b.get(0).firstExpert + me * per, mine);
         }
-        // Back home: every sender's entries that came from me over these axes, experts in sender order.
+        // Back from the experts: every sender's part of its entries for me, experts in sender order.
         List<List<Buckets.Entry>> mine = new ArrayList<>();
         int first = Integer.MAX_VALUE;
         for (Buckets from : b) {
             first = Math.min(first, from.firstExpert);
-            for (List<Buckets.Entry> bucket : from.experts) {
-                List<Buckets.Entry> back = new ArrayList<>();
-                for (Buckets.Entry entry : bucket) {
-                    if (entry.origin(axes) == me) back.add(entry.without(axes));
-                }
-                mine.add(back);
-            }
+            mine.addAll(slice(from, 1, n, me).experts);
         }
         return new Buckets(first, mine);
     }
@@ -174,8 +164,8 @@ final class Collectives {
         return new Buckets(first.firstExpert, out);
     }
 
-    /** Experts (dim 0) concatenated in member order; each expert's entries (dim 1), tagged with their member; or their columns (dim 2). */
-    private static Buckets gather(List<Buckets> b, Buckets.Group axes, int dim) {
+    /** Experts (dim 0) concatenated in member order; each expert's entries (dim 1), placed in member order; or their columns (dim 2). */
+    private static Buckets gather(List<Buckets> b, int dim) {
         if (dim == 2) return widen(b);
         List<List<Buckets.Entry>> out = new ArrayList<>();
         if (dim == 0) {
@@ -184,7 +174,7 @@ final class Collectives {
         }
         for (int e = 0; e < b.get(0).experts.size(); e++) {
             List<Buckets.Entry> bucket = new ArrayList<>();
-            for (int i = 0; i < b.size(); i++) for (Buckets.Entry entry : b.get(i).experts.get(e)) bucket.add(entry.from(axes, i));
+            for (int i = 0; i < b.size(); i++) for (Buckets.Entry entry : b.get(i).experts.get(e)) bucket.add(entry.in(i, b.size()));
             out.add(bucket);
         }
         return new Buckets(b.get(0).firstExpert, out);
@@ -192,11 +182,7 @@ final class Collectives {
 
     /** A rank's block {@code index} of {@code ways} of dimension {@code dim}: of a dense tensor, or of dispatched tokens. */
     static Value slice(Value in, List<String> axes, int dim, int ways, int index) {
-        return slice(in, axes, null, dim, ways, index);
-    }
-
-    static Value slice(Value in, List<String> axes, int[] sizes, int dim, int ways, int index) {
-        if (in instanceof Buckets b) return slice(b, new Buckets.Group(axes, sizes), dim, ways, index);
+        if (in instanceof Buckets b) return slice(b, dim, ways, index);
         Tensor t = (Tensor) in;
         int len = t.shape[dim] / ways;
         return t.slice(dim, index * len, len);
@@ -204,10 +190,10 @@ final class Collectives {
 
     /**
      * A rank's part of dispatched tokens over a group of n: block {@code me} of the experts (dim 0),
-     * or of the entries (dim 1): those a gather over the same axes tagged with {@code me}, or, for
-     * entries never gathered over them, every n-th entry of each bucket.
+     * of each expert's entries (dim 1, as {@link Buckets#part} reads their places), or of their
+     * columns (dim 2).
      */
-    static Buckets slice(Buckets in, Buckets.Group axes, int dim, int n, int me) {
+    static Buckets slice(Buckets in, int dim, int n, int me) {
         if (dim == 2) {
             List<List<Buckets.Entry>> out = new ArrayList<>();
             for (List<Buckets.Entry> bucket : in.experts) {
@@ -222,19 +208,7 @@ final class Collectives {
             return new Buckets(in.firstExpert + me * per, new ArrayList<>(in.experts.subList(me * per, (me + 1) * per)));
         }
         List<List<Buckets.Entry>> out = new ArrayList<>();
-        for (List<Buckets.Entry> bucket : in.experts) {
-            List<Buckets.Entry> kept = new ArrayList<>();
-            for (int k = 0; k < bucket.size(); k++) {
-                Buckets.Entry entry = bucket.get(k);
-                int from = entry.origin(axes);
-                if (from < 0) {
-                    if (k % n == me) kept.add(entry);
-                } else if (from == me) {
-                    kept.add(entry.without(axes));
-                }
-            }
-            out.add(kept);
-        }
+        for (List<Buckets.Entry> bucket : in.experts) out.add(Buckets.part(bucket, n, me));
         return new Buckets(in.firstExpert, out);
     }
 

@@ -245,8 +245,9 @@ final class Evaluator {
         }
 
         public Value attnContext(Op.AttnContext a) {
-            SpmdNode probs = program.nodes().get(sn.inputs().get(0));
-            SpmdNode scores = program.nodes().get(probs.inputs().get(0));
+            // Back from the probabilities (through their dropout and softmax) to the scores they come from.
+            SpmdNode scores = program.nodes().get(sn.inputs().get(0));
+            while (!(scores.op() instanceof Op.AttnScores)) scores = program.nodes().get(scores.inputs().get(0));
             return Attention.context(x(), dense(in.get(1)), (int) a.headDim(), where(a, scores.inputs().get(0), sn.inputs().get(1), r));
         }
 
@@ -305,7 +306,7 @@ final class Evaluator {
         }
 
         public Value slice(Op.Slice s) {
-            return Collectives.slice(in.get(0), s.axes(), sizes(s.axes()), s.dim(), mesh.size(s.axes()), Layout.block(s.axes(), mesh, r));
+            return Collectives.slice(in.get(0), s.axes(), s.dim(), mesh.size(s.axes()), Layout.block(s.axes(), mesh, r));
         }
 
         public Value loss(Op.Loss l) {
@@ -325,22 +326,79 @@ final class Evaluator {
             throw new Kernels.EvalError("an accumulation runs once per step, over every micro-batch");
         }
 
+        public Value dropoutMask(Op.DropoutMask m) {
+            int[] global = Tensor.of(sn.shape());
+            int[] offsets = new int[global.length];
+            for (int d = 0; d < global.length; d++) offsets[d] = Layout.offset(sn.sharding(), d, global[d], mesh, r);
+            return Kernels.dropoutMask(m.p(), Tensor.of(sn.local()), global, offsets, Random.mix(dataSeed() ^ Random.mix(0xD50BL + sn.origin())));
+        }
+
+        public Value dropout(Op.Dropout d) {
+            return Kernels.dropout(x(), dense(in.get(1)), d.p());
+        }
+
         /** The backward kernel of the forward op that {@code g} differentiates, on this rank's shards. */
         public Value grad(Op.Grad g) {
             Op f = g.forward();
             if (f instanceof Op.Loss l) return Backward.lossInput(x(), dense(in.get(1)), l.tokens());
-            Tensor dy = dense(in.get(in.size() - 1));
-            if (g.product() != null) return Backward.product(g.product(), x(), g.ofWeight() ? dy : weight(forwardOf(g.forwardNode()), node));
+            Value dyv = in.get(in.size() - 1);
+            SpmdNode fwd = forwardOf(g.forwardNode());
+            // Tokens bucketed by expert: the experts, their activations and products, the dispatch and the combine.
+            if (f instanceof Op.ExpertLinear) {
+                int offset = Layout.offset(WeightLayout.of(fwd, program), 0, (int) f.weight().dim(0), mesh, shardRank(node));
+                if (g.ofWeight()) return Backward.expertWeight(buckets(in.get(0)), buckets(dyv), Tensor.of(sn.local()), offset);
+                return Backward.expertInput(buckets(dyv), weight(fwd, node), offset);
+            }
+            if (f instanceof Op.Unary u && in.get(0) instanceof Buckets b) return Backward.unary(u.fn(), b, buckets(dyv));
+            if (f instanceof Op.Binary) return Semantics.binary(pdagc.ir.BinaryFn.MUL, dyv, in.get(0));
+            if (f instanceof Op.Dispatch d) return Backward.dispatchInput(buckets(dyv), Tensor.of(sn.local()), tokenIds(sn, r), (int) d.top());
+            if (f instanceof Op.Combine c) {
+                if (g.wrt() == 0) return Backward.combineOutputs(x(), dense(dyv), (int) c.experts(), tokenIds(program.nodes().get(sn.inputs().get(0)), r));
+                return Backward.combineGates(buckets(in.get(0)), dense(dyv), tokenIds(program.nodes().get(sn.inputs().get(1)), r), (int) c.top());
+            }
+            Tensor dy = dense(dyv);
+            if (g.product() != null) return Backward.product(g.product(), x(), g.ofWeight() ? dy : weight(fwd, node));
             if (f instanceof Op.Norm n) {
-                return g.ofWeight() ? Backward.normWeight(n.type(), x(), dy) : Backward.normInput(n.type(), x(), weight(forwardOf(g.forwardNode()), node), dy);
+                return g.ofWeight() ? Backward.normWeight(n.type(), x(), dy) : Backward.normInput(n.type(), x(), weight(fwd, node), dy);
+            }
+            if (f instanceof Op.HeadNorm h) {
+                int d = (int) h.headDim();
+                return g.ofWeight() ? Backward.headNormWeight(h.type(), d, x(), dy) : Backward.headNormInput(h.type(), d, x(), weight(fwd, node), dy);
             }
             if (f instanceof Op.Softmax) return Backward.softmax(x(), dy);
             if (f instanceof Op.Unary u) return Backward.unary(u.fn(), x(), dy);
-            if (f instanceof Op.Binary) return Semantics.binary(pdagc.ir.BinaryFn.MUL, dy, x());
             if (f instanceof Op.Bias) return Backward.bias(dy);
+            if (f instanceof Op.Dropout d) return Kernels.dropout(dy, x(), d.p());
+            if (f instanceof Op.Scale) return g.wrt() == 0 ? Kernels.scale(dy, x()) : Backward.scaleGate(x(), dy);
+            if (f instanceof Op.LastToken) return Backward.lastToken(dy, Tensor.of(sn.local()));
+            if (f instanceof Op.Router rt) {
+                if (g.ofWeight()) return Backward.routerWeight(x(), dense(in.get(1)), dy, (int) rt.experts());
+                return Backward.routerInput(x(), weight(fwd, node), dy);
+            }
+            if (f instanceof Op.TiedHead t) return g.ofWeight() ? Backward.tiedTable(x(), dy) : Kernels.linear(dy, tiedWeight(t, fwd, node));
+            if (f instanceof Op.PosEmbed) return Backward.positions(dy, Tensor.of(sn.local()), firstPosition(program.nodes().get(sn.inputs().get(0)), r));
             if (f instanceof Op.Embed e) {
                 int offset = Layout.offset(sn.sharding(), 0, (int) e.vocab(), mesh, shardRank(node));
                 return Backward.embedWeight(x(), dy, (int) sn.local().dim(0), offset);
+            }
+            if (f instanceof Op.MlaScores m) {
+                List<Integer> q = fwd.inputs();
+                int seq = mlaWhere(q.get(0), q.get(2), q.get(3), r).seqOffset();
+                int nope = (int) m.nope(), rope = (int) m.rope();
+                return switch (g.wrt()) {
+                    case 0 -> Backward.mlaQueryNope(dy, x(), weight(fwd, node), nope, rope, seq);
+                    case 1 -> Backward.mlaQueryRope(dy, x(), nope, rope, seq);
+                    case 2 -> Backward.mlaScoresLatent(x(), weight(fwd, node), dy, nope, rope, seq, Tensor.of(sn.local()));
+                    case 3 -> Backward.mlaKeyRope(dy, x(), nope, rope, seq);
+                    default -> Backward.mlaKeyUp(x(), dense(in.get(1)), dy, nope, rope, seq);
+                };
+            }
+            if (f instanceof Op.MlaContext) {
+                if (g.ofWeight()) return Backward.mlaValueUp(x(), dense(in.get(1)), dy);
+                // This rank's heads, as its probabilities hold them.
+                int heads = (int) program.nodes().get(fwd.inputs().get(0)).local().dim(1);
+                if (g.wrt() == 0) return Backward.mlaContextProbs(x(), weight(fwd, node), dy, heads);
+                return Backward.mlaContextLatent(x(), weight(fwd, node), dy, Tensor.of(sn.local()));
             }
             SpmdNode first = program.nodes().get(sn.inputs().get(0));
             if (f instanceof Op.AttnScores a) {
@@ -355,6 +413,11 @@ final class Evaluator {
             }
             throw new Kernels.EvalError("no backward kernel for " + f.name());
         }
+    }
+
+    private static Buckets buckets(Value v) {
+        if (v instanceof Buckets b) return b;
+        throw new Kernels.EvalError("expected tokens bucketed by expert, found " + v.describe());
     }
 
     /** The forward SPMD op of logical node {@code id} (not a collective that reshards its value). */
@@ -430,18 +493,10 @@ final class Evaluator {
 
     /** The embedding table a tied head shares, its vocabulary rows split as the head's output. */
     private Tensor tiedWeight(Op.TiedHead t, SpmdNode sn, DagNode node) {
-        int table = -1;
-        for (pdagc.ir.Node n : logical.nodes()) {
-            if (n.op() instanceof Op.Embed e && e.vocab() == t.vocab() && e.dim() == t.dim()) {
-                table = n.id();
-                break;
-            }
-        }
-        if (table < 0) throw new Kernels.EvalError("no embedding table for the tied head");
-        Op embed = logical.node(table).op();
-        Tensor global = weights.computeIfAbsent(table, id -> globalWeight(embed, id));
-        List<String> rows = sn.sharding().axes(sn.sharding().rank() - 1);
-        return Layout.shard(global, new Sharding(List.of(rows, List.of()), List.of()), mesh, shardRank(node));
+        pdagc.ir.Node table = logical.tiedTable(t);
+        if (table == null) throw new Kernels.EvalError("no embedding table for the tied head");
+        Tensor global = weights.computeIfAbsent(table.id(), id -> globalWeight(table.op(), id));
+        return Layout.shard(global, WeightLayout.tiedTable(sn.sharding()), mesh, shardRank(node));
     }
 
     private long[] tokenIds(SpmdNode tokens, int r) {
@@ -514,13 +569,7 @@ final class Evaluator {
             if (idx < 0 || values[idx] == null) throw new Kernels.EvalError("GPU " + peer + " has no input for " + c.name());
             parts.add(values[idx]);
         }
-        return Collectives.run(c.collective(), c.axes(), sizes(c.axes()), c.dim(), c.toDim(), parts, me);
-    }
-
-    private int[] sizes(List<String> axes) {
-        int[] out = new int[axes.size()];
-        for (int i = 0; i < out.length; i++) out[i] = mesh.size(axes.get(i));
-        return out;
+        return Collectives.run(c.collective(), c.axes(), c.dim(), c.toDim(), parts, me);
     }
 
     private static Op op(SpmdNode n) {

@@ -191,11 +191,14 @@ final class Kernels {
         for (int e = 0; e < experts; e++) b.add(new ArrayList<>());
         int h = x.last();
         int top = route.last();
+        int[] count = new int[experts];
+        for (int i = 0; i < route.rows() * top; i++) count[route.index[i]]++;
         for (int t = 0; t < route.rows(); t++) {
             double[] v = new double[h];
             System.arraycopy(x.data, t * h, v, 0, h);
             for (int k = 0; k < top; k++) {
-                b.get(route.index[t * top + k]).add(new Buckets.Entry(tokenIds[t], k, List.of(), v));
+                List<Buckets.Entry> bucket = b.get(route.index[t * top + k]);
+                bucket.add(Buckets.Entry.dispatched(tokenIds[t], k, bucket.size(), count[route.index[t * top + k]], v));
             }
         }
         return new Buckets(0, b);
@@ -239,19 +242,46 @@ final class Kernels {
     /** Each token's output: the gate-weighted sum of its k experts' outputs, found by (token, slot). */
     static Tensor combine(Buckets y, Tensor route, long[] tokenIds, int width) {
         Map<String, double[]> byKey = new HashMap<>();
-        for (List<Buckets.Entry> bucket : y.experts) for (Buckets.Entry e : bucket) byKey.put(e.token() + "/" + e.slot(), e.vector());
+        for (List<Buckets.Entry> bucket : y.experts) for (Buckets.Entry e : bucket) byKey.put(Buckets.key(e), e.vector());
         int top = route.last();
         int[] s = route.shape.clone();
         s[s.length - 1] = width;
         Tensor out = Tensor.zeros(s);
         for (int t = 0; t < route.rows(); t++) {
             for (int k = 0; k < top; k++) {
-                double[] v = byKey.get(tokenIds[t] + "/" + k);
+                double[] v = byKey.get(Buckets.key(tokenIds[t], k));
                 if (v == null) throw new EvalError("token " + tokenIds[t] + " slot " + k + " did not come back from its expert");
                 if (v.length != width) throw new EvalError("expert output width " + v.length + " where " + width + " is expected");
                 for (int i = 0; i < width; i++) out.data[t * width + i] += route.data[t * top + k] * v[i];
             }
         }
+        return out;
+    }
+
+    /**
+     * A rank's part of a dropout mask: element i of the global tensor is kept (1) when a uniform
+     * draw from {@code seed} and i falls at or above {@code p}, else dropped (0). The part of local
+     * shape {@code local} starts at {@code offsets} of the global shape {@code global}, so every
+     * rank's part is a slice of the one mask the unpartitioned model draws.
+     */
+    static Tensor dropoutMask(double p, int[] local, int[] global, int[] offsets, long seed) {
+        Tensor out = Tensor.zeros(local);
+        int[] at = new int[local.length];
+        for (int i = 0; i < out.data.length; i++) {
+            long g = 0;
+            for (int d = 0; d < local.length; d++) g = g * global[d] + offsets[d] + at[d];
+            double u = (Random.unit(Random.mix(seed ^ Random.mix(g))) + 1) / 2;
+            out.data[i] = u >= p ? 1 : 0;
+            for (int d = local.length - 1; d >= 0 && ++at[d] == local[d]; d--) at[d] = 0;
+        }
+        return out;
+    }
+
+    /** Dropout with its mask: x · mask / (1 - p); also its gradient, dy · mask / (1 - p). */
+    static Tensor dropout(Tensor x, Tensor mask, double p) {
+        if (x.data.length != mask.data.length) throw new EvalError("dropout of " + x.describe() + " with a mask of " + mask.describe());
+        Tensor out = Tensor.zeros(x.shape);
+        for (int i = 0; i < x.data.length; i++) out.data[i] = x.data[i] * mask.data[i] / (1 - p);
         return out;
     }
 
@@ -323,13 +353,21 @@ final class Kernels {
             List<Buckets.Entry> x = a.experts.get(e);
             List<Buckets.Entry> y = b.experts.get(e);
             if (x.size() != y.size()) throw new EvalError(fn + " of buckets of different sizes for expert " + (a.firstExpert + e));
+            // Entries pair by token and slot; a gradient may reach the experts in another order than the forward value.
+            Map<String, Buckets.Entry> byKey = null;
             List<Buckets.Entry> bucket = new ArrayList<>();
             for (int i = 0; i < x.size(); i++) {
                 Buckets.Entry p = x.get(i);
                 Buckets.Entry q = y.get(i);
-                if (p.token() != q.token() || p.slot() != q.slot() || p.vector().length != q.vector().length) {
-                    throw new EvalError(fn + " pairs token " + p.token() + " with token " + q.token());
+                if (p.token() != q.token() || p.slot() != q.slot()) {
+                    if (byKey == null) {
+                        byKey = new HashMap<>();
+                        for (Buckets.Entry o : y) byKey.put(Buckets.key(o), o);
+                    }
+                    q = byKey.get(Buckets.key(p));
+                    if (q == null) throw new EvalError(fn + " finds no partner for token " + p.token() + " slot " + p.slot() + " at expert " + (a.firstExpert + e));
                 }
+                if (p.vector().length != q.vector().length) throw new EvalError(fn + " of vectors of widths " + p.vector().length + " and " + q.vector().length);
                 double[] v = new double[p.vector().length];
                 for (int j = 0; j < v.length; j++) v[j] = binary(fn, p.vector()[j], q.vector()[j]);
                 bucket.add(p.with(v));

@@ -133,7 +133,7 @@ public final class Verify {
             List<Boolean> routing = new ArrayList<>();
             for (int i = 0; i < n.inputs().size(); i++) routing.add(false);
             nodes.add(new SpmdNode(n.id(), n.name(), n.op(), n.inputs(), routing, n.shape(), Sharding.replicated(n.shape().rank()), n.shape(),
-                    n.layer(), n.span(), n.id(), 0));
+                    n.layer(), n.span(), g.original(n.id()), 0));
         }
         return new SpmdProgram(new Mesh(List.of()), g.dtype(), pipeline, nodes, g.backwardStart());
     }

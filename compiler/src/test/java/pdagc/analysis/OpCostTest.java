@@ -55,6 +55,8 @@ class OpCostTest {
         put(m, new Op.Update(linear, 3, 1e-3, 1e-8, 0.01), List.of(s(8, 16)), s(8, 16));
         put(m, new Op.Updated(linear, 3), List.of(s(8, 16)), s(8, 16));
         put(m, new Op.Accumulate(linear, 3), List.of(s(8, 16)), s(8, 16));
+        put(m, new Op.DropoutMask(0.1), List.of(s(8, 16)), s(8, 16));
+        put(m, new Op.Dropout(0.1), List.of(s(8, 16), s(8, 16)), s(8, 16));
         return m;
     }
 
@@ -68,6 +70,56 @@ class OpCostTest {
         assertEquals(2L * 6 * 8 * 16, forward);
         assertEquals(forward, dx);
         assertEquals(forward, dw);
+    }
+
+    /** A dropout mask writes one byte per element and reads nothing; the dropout reads its input and that mask and multiplies once per element. */
+    @Test
+    void aDropoutMaskIsBytesAndTheDropoutOneMultiply() {
+        Shape x = s(2, 3, 8);
+        OpCost mask = OpCost.of(new Op.DropoutMask(0.1), List.of(x), x, 0, pdagc.ir.DType.BF16, new int[] {2});
+        assertEquals(new OpCost(0, 0, 48), mask);
+        OpCost drop = OpCost.of(new Op.Dropout(0.1), List.of(x, x), x, 0, pdagc.ir.DType.BF16, new int[] {2, 1});
+        assertEquals(new OpCost(48, 48 * 2 + 48, 48 * 2), drop);
+    }
+
+    private static long flops(Op.Grad g, List<Shape> in, Shape out) {
+        return OpCost.of(g, in, out, 0, 2).flops();
+    }
+
+    /**
+     * The gradients the mixture of experts, the tied head and latent attention added count their
+     * products as the forwards do: the router's each a product by the gate weight or the input
+     * (2·T·H·E) and the softmax over the chosen experts; the dispatch's adds the top-k copies of a
+     * token, the combine's multiplies each copy by its gate (to the experts) or dots it with the
+     * token's gradient (to the gates); a tied head's, the forward's 2·M·K·N; latent attention's,
+     * the two products of the absorbed form each runs.
+     */
+    @Test
+    void theGradientsOfRoutingTiedHeadsAndLatentAttentionCountTheirProducts() {
+        Op.Router router = new Op.Router(4, 2, 8);
+        long routerFlops = 2L * 6 * 8 * 4 + OpCost.SOFTMAX * 6 * 2;
+        assertEquals(routerFlops, flops(new Op.Grad(router, 0, 0, List.of(-1)), List.of(s(2, 3, 2), s(2, 3, 2)), s(2, 3, 8)));
+        assertEquals(routerFlops, flops(new Op.Grad(router, 0, Op.Grad.WEIGHT, List.of(0, -1)), List.of(s(2, 3, 8), s(2, 3, 2), s(2, 3, 2)), s(8, 4)));
+        assertEquals(2L * 48, flops(new Op.Grad(new Op.Dispatch(4, 2), 0, 0, List.of()), List.of(s(4, 3, 8)), s(2, 3, 8)));
+        Op.Combine combine = new Op.Combine(4, 2);
+        assertEquals(4L * 3 * 8, flops(new Op.Grad(combine, 0, 0, List.of(1)), List.of(s(2, 3, 2), s(2, 3, 8)), s(4, 3, 8)));
+        assertEquals(2L * 2 * 48, flops(new Op.Grad(combine, 0, 1, List.of(0)), List.of(s(4, 3, 8), s(2, 3, 8)), s(2, 3, 2)));
+        Op.TiedHead tied = new Op.TiedHead(8, 16);
+        long forward = OpCost.of(tied, List.of(s(2, 3, 8)), s(2, 3, 16), 0, 2).flops();
+        assertEquals(forward, flops(new Op.Grad(tied, 0, 0, List.of()), List.of(s(2, 3, 16)), s(2, 3, 8)));
+        assertEquals(forward, flops(new Op.Grad(tied, 0, Op.Grad.WEIGHT, List.of(0)), List.of(s(2, 3, 8), s(2, 3, 16)), s(16, 8)));
+        // Latent scores: b 2, 2 local heads, q = t = 3, nope 4, rope 2, rank 6.
+        Op.MlaScores scores = new Op.MlaScores(2, 4, 2, 6);
+        Shape dS = s(2, 2, 3, 3);
+        long throughLatent = 2L * 36 * 6 + 2L * 12 * 4 * 6;
+        assertEquals(throughLatent, flops(new Op.Grad(scores, 0, 0, List.of(2)), List.of(s(2, 3, 6), dS), s(2, 3, 8)));
+        assertEquals(2L * 36 * 2, flops(new Op.Grad(scores, 0, 1, List.of(3)), List.of(s(2, 3, 2), dS), s(2, 3, 4)));
+        assertEquals(throughLatent, flops(new Op.Grad(scores, 0, Op.Grad.WEIGHT, List.of(0, 2)), List.of(s(2, 3, 8), s(2, 3, 6), dS), s(6, 8)));
+        // Latent context: probabilities [2, 2, 3, 3], rank 6, v 4.
+        Op.MlaContext context = new Op.MlaContext(2, 6, 4);
+        long both = 2L * 36 * 6 + 2L * 12 * 6 * 4;
+        assertEquals(both, flops(new Op.Grad(context, 0, 0, List.of(1)), List.of(s(2, 3, 6), s(2, 3, 8)), s(2, 2, 3, 3)));
+        assertEquals(both, flops(new Op.Grad(context, 0, 1, List.of(0)), List.of(s(2, 2, 3, 3), s(2, 3, 8)), s(2, 3, 6)));
     }
 
     private static void put(Map<Class<?>, Runnable> m, Op op, List<Shape> in, Shape out) {

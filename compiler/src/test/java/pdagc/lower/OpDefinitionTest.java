@@ -38,6 +38,15 @@ class OpDefinitionTest {
         public double apply(double x) { return Math.log1p(Math.exp(x)); }
     }
 
+    /** The same function with its derivative, sigmoid(x): what training needs of it. */
+    record DifferentiableSoftplus() implements Elementwise {
+        public String text() { return "softplus"; }
+        public long flopsPerElement() { return 3; }
+        public double apply(double x) { return Math.log1p(Math.exp(x)); }
+        public boolean derivative() { return true; }
+        public double slope(double x) { return 1 / (1 + Math.exp(-x)); }
+    }
+
     /** A linear whose weight is stored [out, in], as PyTorch's nn.Linear keeps it: one line of spec. */
     static final ContractionDef LINEAR_T = new ContractionDef("linear_t", "bsk,nk->bsn", List.of("out", "in"),
             Set.of(Parallel.Style.COLUMN, Parallel.Style.ROW));
@@ -98,6 +107,33 @@ class OpDefinitionTest {
         assertEquals(2L * 16 * 32 * 16 * 16, OpCost.of(up.op(), List.of(new Shape(16, 32, 16)), up.local(), 16 * 16, 2).flops());
         assertEquals(up.local(), new Shape(16, 32, 16));
         assertEquals(3L * 16 * 32 * 16, OpCost.of(new pdagc.ir.Op.Unary(new Softplus()), List.of(up.local()), up.local(), 0, 2).flops());
+    }
+
+    static final String TRAIN = "batch 16 seq 32 phase train";
+
+    /**
+     * Every built-in operation has a gradient rule, so E0318 is reached only here: a function added
+     * without its derivative cannot be trained, and the diagnostic says where it is called.
+     */
+    @Test
+    void aFunctionWithoutItsDerivativeCannotBeTrained() {
+        Compiler c = new Compiler(Set.of()).withOps(OPS);
+        c.check(SourceFile.of("ops.pdag", null, StrategyMatrixTest.deploy(MODEL, 4, "mesh [dp 2, tp 2]", TRAIN)));
+        String out = DiagnosticRenderer.render(c.diagnostics().sorted());
+        assertTrue(out.contains("error[E0318]: `M` cannot be trained yet: operation `softplus` has no gradient rule"), out);
+        assertTrue(out.contains("h    = softplus(up)") && out.contains("define `softplus`'s derivative"), out);
+    }
+
+    /** With its derivative the same function trains: its gradient and the contraction's are derived and proven. */
+    @ParameterizedTest
+    @ValueSource(strings = {"mesh [dp 2, tp 2]", "mesh [tp 4] sequence_parallel true"})
+    void aFunctionWithItsDerivativeTrainsAndVerifies(String strategy) {
+        OpSet ops = OpSet.STANDARD.with(new DifferentiableSoftplus()).with(LINEAR_T);
+        Compiler c = new Compiler(Set.of()).withOps(ops).rewriting(d -> Shrink.run(d).deployment());
+        MaterializedPlan plan = compile(c, strategy, TRAIN, 4).get(0);
+        assertTrue(plan.spmd().nodes().stream().anyMatch(n -> n.name().endsWith("mlp.h.grad")), "softplus has its gradient");
+        pdagc.verify.Verify.Report r = plan.verify(7);
+        assertTrue(r.ok(), strategy + ": " + r.summary());
     }
 
     @Test

@@ -26,7 +26,7 @@ final class IrReader {
 
     private static final Pattern HEADER = Pattern.compile("// pass: lower \\((\\d+) ops, dtype ([a-z0-9]+)\\)");
     private static final Pattern LINE = Pattern.compile(
-            "%(\\d+) = ([a-z_0-9]+)(?:\\[([^\\]]*)\\])?((?: @[a-z]+\\([^)]*\\))*) \\(([^)]*)\\) : \\[([0-9,]*)\\](?:  layer=(\\d+))?  // (.*)");
+            "%(\\d+) = ([a-z_0-9]+)(?:\\[([^\\]]*)\\])?((?: @[a-z]+\\([^)]*\\))*) \\(([^)]*)\\) : \\[([0-9,]*)\\](?:  recomputes=%(\\d+))?(?:  layer=(\\d+))?  // (.*)");
     private static final Pattern ANNOTATION = Pattern.compile(" @([a-z]+)\\(([^)]*)\\)");
 
     /** A line the reader cannot take, with its number (1-based). */
@@ -70,7 +70,12 @@ final class IrReader {
             } catch (RuntimeException e) {
                 throw new ParseError(i + 1, e.getMessage(), line);
             }
-            g.add(m.group(8), op, inputs, shape, m.group(7) == null ? -1 : Integer.parseInt(m.group(7)), parallel, null);
+            if (op instanceof Op.Grad && g.backwardStart() < 0) g.startBackward();
+            if (m.group(7) != null) {
+                g.addRecompute(g.node(Integer.parseInt(m.group(7))), inputs);
+                continue;
+            }
+            g.add(m.group(9), op, inputs, shape, m.group(8) == null ? -1 : Integer.parseInt(m.group(8)), parallel, null);
         }
         if (g.size() != count) throw new ParseError(1, "the header says " + count + " ops, the text has " + g.size(), lines[0]);
         return g;
@@ -84,26 +89,28 @@ final class IrReader {
         return new Shape(d);
     }
 
-    private static Map<String, Long> attributes(String text) {
-        Map<String, Long> out = new LinkedHashMap<>();
+    private static Map<String, String> attributes(String text) {
+        Map<String, String> out = new LinkedHashMap<>();
         if (text == null) return out;
         for (String kv : text.split(", ")) {
             int eq = kv.indexOf('=');
             if (eq < 0) throw new IllegalArgumentException("attribute without a value: " + kv);
-            out.put(kv.substring(0, eq), Long.parseLong(kv.substring(eq + 1)));
+            out.put(kv.substring(0, eq), kv.substring(eq + 1));
         }
         return out;
     }
 
-    private static Op op(String name, Map<String, Long> at, List<Integer> inputs, Graph g) {
+    private static Op op(String name, Map<String, String> at, List<Integer> inputs, Graph g) {
         Op op = switch (name) {
+            case "dropout_mask" -> new Op.DropoutMask(Double.parseDouble(at.get("p")));
+            case "dropout" -> new Op.Dropout(Double.parseDouble(at.get("p")));
             case "input" -> new Op.Input();
             case "output" -> new Op.Output();
             case "softmax" -> new Op.Softmax();
             case "last_token" -> new Op.LastToken();
             case "scale" -> new Op.Scale();
             case "embedding" -> new Op.Embed(get(at, "vocab"), get(at, "dim"));
-            case "linear" -> new Op.Linear(get(at, "in"), get(at, "out"), at.getOrDefault("groups", 0L));
+            case "linear" -> new Op.Linear(get(at, "in"), get(at, "out"), at.containsKey("groups") ? get(at, "groups") : 0L);
             case "bias" -> new Op.Bias(get(at, "dim"));
             case "attn_scores" -> new Op.AttnScores(get(at, "heads"), get(at, "kv_heads"), get(at, "head_dim"));
             case "attn_context" -> new Op.AttnContext(get(at, "heads"), get(at, "kv_heads"), get(at, "head_dim"));
@@ -115,7 +122,18 @@ final class IrReader {
             case "pos_embed" -> new Op.PosEmbed(get(at, "positions"), get(at, "dim"));
             case "mla_scores" -> new Op.MlaScores(get(at, "heads"), get(at, "nope"), get(at, "rope"), get(at, "rank"));
             case "mla_context" -> new Op.MlaContext(get(at, "heads"), get(at, "rank"), get(at, "v_dim"));
+            case "cross_entropy" -> new Op.Loss(get(at, "vocab"), get(at, "tokens"));
+            case "accumulate" -> new Op.Accumulate(g.node((int) get(at, "of")).op(), (int) get(at, "of"));
+            case "adam" -> new Op.Update(g.node((int) get(at, "of")).op(), (int) get(at, "of"));
+            case "new_weight" -> new Op.Updated(g.node((int) get(at, "of")).op(), (int) get(at, "of"));
             default -> {
+                if (at.containsKey("of") && (name.endsWith("_grad") || name.endsWith("_wgrad"))) {
+                    int of = (int) get(at, "of");
+                    Op forward = g.node(of).op();
+                    if (name.endsWith("_wgrad")) yield new Op.Grad(forward, of, Op.Grad.WEIGHT, forward.gradRule().weight().reads());
+                    int wrt = (int) get(at, "wrt");
+                    yield new Op.Grad(forward, of, wrt, forward.gradRule().inputs().get(wrt).reads());
+                }
                 if (name.startsWith("head_") && at.containsKey("head_dim")) {
                     yield new Op.HeadNorm(pdagc.ir.NormType.of(name.substring("head_".length())), get(at, "head_dim"), get(at, "dim"));
                 }
@@ -129,14 +147,14 @@ final class IrReader {
         // Every attribute must have been read: an op that prints more than this reader knows fails here.
         String printed = op.attributes();
         List<String> kv = new ArrayList<>();
-        for (Map.Entry<String, Long> e : at.entrySet()) kv.add(e.getKey() + "=" + e.getValue());
+        for (Map.Entry<String, String> e : at.entrySet()) kv.add(e.getKey() + "=" + e.getValue());
         if (!printed.equals(String.join(", ", kv))) throw new IllegalArgumentException("attributes [" + String.join(", ", kv) + "] read as [" + printed + "]");
         return op;
     }
 
-    private static long get(Map<String, Long> at, String key) {
-        Long v = at.get(key);
+    private static long get(Map<String, String> at, String key) {
+        String v = at.get(key);
         if (v == null) throw new IllegalArgumentException("missing attribute " + key);
-        return v;
+        return Long.parseLong(v);
     }
 }

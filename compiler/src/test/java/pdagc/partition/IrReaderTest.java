@@ -81,7 +81,7 @@ class IrReaderTest {
         // The text holds the program, not the strategy: the mesh context and the pipeline come from the deployment.
         Deployment d = p.get().plan().deployment();
         MeshContext mesh = GroupedSplits.refine(g, MeshContext.of(d.strategy().mesh(), d.strategy().expertMesh(), d.strategy().sequenceParallel()).orElseThrow());
-        ShardingPropagation.Result shardings = ShardingPropagation.run(g, mesh);
+        ShardingPropagation.Result shardings = ShardingPropagation.run(g, mesh, d.strategy().training().zero());
         assertEquals(p.get().text().get(ShardingPropagation.NAME), IrText.sharded(ShardingPropagation.NAME, g, shardings.output(), shardings.required()));
         int[] chunks = PipelineStaging.run(g, d.strategy().pipeline(), d.model().layers(), d.strategy().stageLayers());
         Diagnostics diagnostics = new Diagnostics();

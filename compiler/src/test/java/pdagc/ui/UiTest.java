@@ -61,7 +61,9 @@ class UiTest {
                     + "a missing import is E0101, and a missing command-line file is not a case",
             Code.E0308, "`check` checks every deploy; only `compile --deploy NAME` names one",
             Code.E0312, "`check` checks every deploy; only an output of one deploy needs a choice (MultipleDeploysTest)",
-            Code.E0507, "only an SVG drawing is laid out, and `check` draws nothing (DrawingOptionsTest)");
+            Code.E0507, "only an SVG drawing is laid out, and `check` draws nothing (DrawingOptionsTest)",
+            Code.E0318, "every built-in operation has a gradient rule; only a function added to the operation set without its derivative "
+                    + "has none, and `check` runs the standard set (OpDefinitionTest)");
 
     /** The outcome of one run: exit code and stderr, with the repository root stripped. */
     record Outcome(int exit, String stderr) {}

@@ -139,6 +139,7 @@ public class VerifyTest {
             out.add(new SpmdNode(id, n.name(), n.op(), inputs, n.routing(), n.shape(), n.sharding(), n.local(), n.layer(), n.span(), n.origin(), n.chunk()));
         }
         assertFalse(out.stream().anyMatch(n -> n.op() instanceof Op.Collective && n.name().equals(name)));
-        return new SpmdProgram(p.mesh(), p.dtype(), p.pipeline(), out);
+        int backward = p.backwardStart() > victim ? p.backwardStart() - 1 : p.backwardStart();
+        return new SpmdProgram(p.mesh(), p.dtype(), p.pipeline(), out, backward);
     }
 }
