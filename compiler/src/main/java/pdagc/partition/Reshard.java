@@ -31,7 +31,7 @@ final class Reshard {
             if (run.contains(a)) {
                 List<String> rest = new ArrayList<>(cur.partial());
                 rest.removeAll(run);
-                cur = cur.withDim(d, concat(cur.axes(d), run)).withPartial(rest);
+                cur = cur.withDim(d, to.axes(d)).withPartial(rest);
                 steps.add(new Step(new Op.Collective(CollectiveKind.REDUCE_SCATTER, run, d, d), cur));
             } else {
                 allReduce.add(a);
@@ -84,28 +84,22 @@ final class Reshard {
     }
 
     /**
-     * The axes a reduce-scatter can split dimension {@code d} over at once: of what the target
-     * adds to that dimension's axes, the longest leading run that lies in one axis of the
-     * strategy's mesh, when the value is a partial sum over all of that run (and the target is
-     * not); none otherwise. A dimension split over the factors of one axis ({@code tp.0+tp.1},
-     * tp folded or cut) is scattered in one collective over the group, its blocks in the group's
-     * order, as without the folding. A run over several axes is scattered one axis at a time, as
-     * gathers over different axes stay apart: a ZeRO shard over {@code dp+cp} of a gradient
-     * summed over both is a reduce-scatter over dp, then one over cp (an all-reduce over both and
-     * two slices, before, moved twice the bytes).
+     * The axes a reduce-scatter can split dimension {@code d} over at once: what the target adds
+     * to that dimension's axes, when the value is a partial sum over all of it (and the target is
+     * not) and they come in the mesh's order; none otherwise. One collective over the group of
+     * those axes scatters the blocks in the group's order: a dimension split over the factors of
+     * one axis ({@code tp.0+tp.1}, tp folded or cut) as without the folding, and a ZeRO shard over
+     * {@code dp+cp} of a gradient summed over both in one reduce-scatter over dp x cp, as
+     * Megatron's distributed optimizer scatters over its data-parallel group with context
+     * parallelism (an all-reduce over both and two slices, before, moved twice the bytes).
      */
     private static List<String> scattered(Sharding cur, Sharding to, int d, MeshContext mesh) {
         List<String> have = cur.axes(d);
         List<String> want = to.axes(d);
         if (want.size() <= have.size() || !want.subList(0, have.size()).equals(have)) return List.of();
         List<String> run = want.subList(have.size(), want.size());
-        for (int k = run.size(); k > 0; k--) {
-            List<String> lead = run.subList(0, k);
-            if (!mesh.oneAxis(lead)) continue;
-            for (String a : lead) if (!cur.partial().contains(a) || to.partial().contains(a)) return List.of();
-            return List.copyOf(lead);
-        }
-        return List.of();
+        for (String a : run) if (!cur.partial().contains(a) || to.partial().contains(a)) return List.of();
+        return run.equals(mesh.ordered(run)) ? List.copyOf(run) : List.of();
     }
 
     /**
