@@ -33,7 +33,7 @@ import pdagc.verify.Verify;
  * stage assignments, prefill and decode, every dtype; and, in some cases, a copy of the standard
  * blocks with mutated sharding annotations) and, in {@value #TRAINING_PERCENT} % of the cases,
  * training steps (ZeRO 0 to 3, gradient accumulation over micro-batches, GPipe, 1F1B and
- * interleaved schedules, mostly dense models, sometimes at real sizes), each held to one
+ * interleaved schedules, recomputation, dropout, dense and MoE models, sometimes at real sizes), each held to one
  * property with {@code verify} as the oracle: <b>a plan that {@code check} accepts is one that
  * {@code verify} proves</b>; a plan it refuses is refused with coded diagnostics, none of them a
  * compiler bug (E09xx), and nothing throws. Since verify proves a shrunk copy of the plan, the
@@ -60,7 +60,7 @@ public final class StrategyFuzz {
             "qwen2_moe", "qwen3", "qwen3_moe", "olmoe", "deepseek", "deepseek_v2", "deepseek_v3", "falcon", "starcoder2", "gpt_neox",
             "gptj", "gpt2");
 
-    /** The model types without experts (a training case draws these three times in four). */
+    /** The model types without experts (a training case draws one of these half the time, else any type). */
     private static final List<String> DENSE_FAMILIES = List.of("llama", "mistral", "phi3", "gemma", "gemma2", "gemma3_text", "qwen2", "qwen3",
             "falcon", "starcoder2", "gpt_neox", "gptj", "gpt2");
 
@@ -214,11 +214,11 @@ public final class StrategyFuzz {
     }
 
     /**
-     * A training step: a model (mostly dense, whose ops have gradient rules; sometimes a mixture of
-     * experts, a tied head, learned positions or per-head norms, which may not be trainable yet and
-     * must then be refused with E0318), a mesh over dp, cp, tp and pp (rarely ep), ZeRO 0 to 3,
-     * gradient accumulation over micro-batches, the three schedules, sequence parallelism, every
-     * dtype. Sizes include ones the mesh does not divide (odd widths, tiny vocabularies), which
+     * A training step: a model (dense or a mixture of experts, with tied heads, learned positions,
+     * per-head norms, latent attention as the families have them; an op without a gradient rule
+     * must be refused with E0318), a mesh over dp, ep, cp, tp and pp, an expert mesh, ZeRO 0 to 3,
+     * gradient accumulation over micro-batches, the three schedules, sequence parallelism,
+     * recomputation, dropout, every dtype. Sizes include ones the mesh does not divide (odd widths, tiny vocabularies), which
      * ZeRO's shards and the vocabulary-parallel head must handle or refuse.
      */
     private String trainingSource() {
@@ -229,6 +229,8 @@ public final class StrategyFuzz {
         big = r.nextInt(8) == 0;
         Model m = r.nextInt(2) == 0 ? nativeModel() : importedModel();
         String modelText = m.text;
+        // Dropout where the blocks call it (the attention's probabilities, the residual branches).
+        if (r.nextInt(3) == 0) modelText = modelText.replaceFirst("model M \\{", "model M {\n  dropout " + pick(List.of("0.1", "0.1", "0.5", "0")));
         if (mutate) {
             b.append(mutatedBlocks());
             modelText = renameBlockReferences(modelText.replace("import std.blocks\n", ""));
@@ -267,7 +269,7 @@ public final class StrategyFuzz {
             ffn *= 16;
             vocab = pick(BIG_VOCABS);
         }
-        boolean moe = train ? r.nextInt(6) == 0 : r.nextInt(2) == 0;
+        boolean moe = train ? r.nextInt(3) == 0 : r.nextInt(2) == 0;
         StringBuilder t = new StringBuilder("model M {\n");
         t.append("  vocab ").append(vocab).append("  hidden ").append(hidden).append("  heads ").append(heads).append("  kv_heads ").append(kv)
                 .append("  head_dim ").append(headDim).append("  layers ").append(layers).append("  ffn ").append(ffn).append('\n');
@@ -290,7 +292,7 @@ public final class StrategyFuzz {
     }
 
     private Model importedModel() {
-        String type = train && r.nextInt(4) != 0 ? pick(DENSE_FAMILIES) : pick(FAMILIES);
+        String type = train && r.nextInt(2) == 0 ? pick(DENSE_FAMILIES) : pick(FAMILIES);
         Map<String, Object> c = new LinkedHashMap<>();
         c.put("model_type", type);
         long heads = pick(List.of(1L, 2L, 4L, 4L, 8L, 8L, 12L, 16L));
@@ -425,8 +427,6 @@ public final class StrategyFuzz {
         for (String a : axes) {
             int s = r.nextInt(3) == 0 ? 1 : pick(List.of(1, 2, 2, 2, 3, 4, 4, 8));
             if (a.equals("ep") && !m.hasExperts && r.nextInt(4) != 0) s = 1;
-            // Training draws ep rarely even for experts (what it cannot train yet it must refuse).
-            if (train && a.equals("ep") && r.nextInt(3) != 0) s = 1;
             if (a.equals("pp")) s = Math.min(s, (int) Math.max(1, m.layers));
             if (a.equals("cp") && decode && r.nextInt(10) != 0) s = 1;
             if (a.equals("ep") && expertMesh && r.nextInt(10) != 0) s = 1;
