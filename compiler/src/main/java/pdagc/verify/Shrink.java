@@ -126,7 +126,9 @@ public final class Shrink {
         notes.add((decode ? change("context", w.context(), context) : change("seq", w.seq(), seq))
                 + (unit > 1 && !decode ? "a multiple of the " + unit + " ranks that split the sequence)" : "small)"));
         if (m.param("positions") > 0) {
-            set(p, notes, "positions", Math.max(8, decode ? context + 1 : seq), "holds every position of the tiny workload");
+            // Enough for the tiny workload, with the real table's gcd with n: ZeRO shards the table like any weight.
+            set(p, notes, "positions", atLeast(m.param("positions"), n, Math.max(8, decode ? context + 1 : seq)),
+                    "holds every position of the tiny workload");
         }
         ModelSpec tiny = new ModelSpec(m.name(), Map.copyOf(p), m.norm(), m.act(), m.embed(), m.layer(), m.denseLayer(), m.head(), m.spans(), m.span(),
                 m.mtpLayer(), m.dropout());
@@ -183,6 +185,12 @@ public final class Shrink {
             long x = g * c;
             if (x >= want && v % x == 0 && gcd(x, n) == g) return x;
         }
+        for (long c = (want + g - 1) / g; ; c++) if (gcd(g * c, n) == g) return g * c;
+    }
+
+    /** The smallest size of at least {@code want} whose gcd with {@code n} is {@code v}'s. */
+    static long atLeast(long v, long n, long want) {
+        long g = gcd(v, n);
         for (long c = (want + g - 1) / g; ; c++) if (gcd(g * c, n) == g) return g * c;
     }
 
