@@ -33,6 +33,9 @@ import pdagc.source.SourceFile;
  * Rows whose setup the runner cannot rebuild (a batch that is not fixed, lengths not stated, no
  * config, a GPU that {@code std.hardware} lacks) are printed without a prediction and left out of
  * the error.
+ * A table with a {@code recompute} column holds training rows instead ({@link Training}): the
+ * model's shapes are in the row, the deployment is Megatron-LM's GPT written inline
+ * ({@link #trainingSource}) and the metric {@code step_time_s} is the training step's seconds.
  * No constant depends on a row: the figures come from the same cost model every plan uses.
  */
 public final class Fidelity {
@@ -44,10 +47,16 @@ public final class Fidelity {
      * or equal to {@code dtype} otherwise.
      */
     public record Row(String id, String model, String config, String gpu, int gpus, int tp, int pp, int ep, String dtype, long batch, long input,
-            long output, String metric, double measured, String engine, String source, String expertDtype) {
+            long output, String metric, double measured, String engine, String source, String expertDtype, Training training) {
 
         public Row {
             if (expertDtype == null || expertDtype.isBlank() || expertDtype.equalsIgnoreCase(dtype)) expertDtype = "";
+        }
+
+        /** A serving row. */
+        public Row(String id, String model, String config, String gpu, int gpus, int tp, int pp, int ep, String dtype, long batch, long input,
+                long output, String metric, double measured, String engine, String source, String expertDtype) {
+            this(id, model, config, gpu, gpus, tp, pp, ep, dtype, batch, input, output, metric, measured, engine, source, expertDtype, null);
         }
 
         /** A row whose experts run in its {@code dtype}. */
@@ -64,6 +73,12 @@ public final class Fidelity {
 
         /** The setup in a few words, for the table. */
         public String setup() {
+            if (training != null) {
+                Training t = training;
+                return String.format(Locale.ROOT, "%s, %d x %s %s, tp %d pp %d%s, batch %d/%d, seq %d, %s%s", model, gpus, gpu, dtype, tp, pp,
+                        t.virtualStages() > 1 ? " v " + t.virtualStages() : "", batch, t.microBatch(), t.seq(), t.sequenceParallel() ? "sp + " : "",
+                        t.recompute());
+            }
             String par = "tp " + tp + (pp > 1 ? " pp " + pp : "") + (ep > 1 ? " ep " + ep : "");
             String types = expertDtype.isEmpty() ? dtype : dtype + " (experts " + expertDtype + ")";
             return String.format(Locale.ROOT, "%s, %d x %s %s, %s, batch %s, in %s, out %s", model, gpus, gpu, types, par, given(batch), given(input),
@@ -75,8 +90,24 @@ public final class Fidelity {
         }
     }
 
-    /** A row's prediction, or why there is none. */
-    public record Result(Row row, double predicted, String problem) {
+    /**
+     * A training row's model and step, as Megatron-LM's GPT runs it: learned positions, LayerNorms and
+     * linears with biases, a GELU MLP of {@code ffn}, tied embeddings, dropout at {@code dropout};
+     * {@code batch} of the row is the global batch, split into micro-batches of {@code microBatch}
+     * sequences; {@code recompute} {@code none}, {@code selective} or {@code full}.
+     */
+    public record Training(int hidden, int heads, int layers, int ffn, int vocab, int seq, int dp, int virtualStages, int microBatch,
+            String recompute, boolean sequenceParallel, double dropout) {}
+
+    /**
+     * A row's prediction, or why there is none; for a training row also the largest GPU's memory
+     * (bytes) and the seconds the compile took.
+     */
+    public record Result(Row row, double predicted, String problem, double memoryBytes, double compileSeconds) {
+        public Result(Row row, double predicted, String problem) {
+            this(row, predicted, problem, Double.NaN, Double.NaN);
+        }
+
         /** (predicted - measured) / measured. */
         public double error() {
             return (predicted - row.measured()) / row.measured();
@@ -90,6 +121,9 @@ public final class Fidelity {
     /** The metrics a row may name. */
     public static final List<String> METRICS = List.of("ttft_ms", "tpot_ms", "e2e_ms", "throughput_tok_s", "throughput_tok_s_per_gpu");
 
+    /** The metrics a training row may name: the seconds of one training step (forward, backward, optimizer). */
+    public static final List<String> TRAINING_METRICS = List.of("step_time_s");
+
     /** Reads a table: a CSV file with a header line naming the columns (extra columns are ignored). */
     public static List<Row> read(Path csv) throws IOException {
         CsvMapper mapper = new CsvMapper();
@@ -101,6 +135,10 @@ public final class Fidelity {
                 Map<String, String> r = it.next();
                 line++;
                 try {
+                    if (r.containsKey("recompute")) {
+                        rows.add(trainingRow(r));
+                        continue;
+                    }
                     rows.add(new Row(r.get("id"), r.get("model"), r.getOrDefault("config", ""), r.get("gpu"), integer(r, "gpus", 1), integer(r, "tp", 1),
                             integer(r, "pp", 1), integer(r, "ep", 1), r.get("dtype"), integer(r, "batch", 0), integer(r, "input_len", 0),
                             integer(r, "output_len", 0),
@@ -114,6 +152,18 @@ public final class Fidelity {
         return rows;
     }
 
+    /** A row of a training table (it has a {@code recompute} column). */
+    private static Row trainingRow(Map<String, String> r) {
+        int global = integer(r, "global_batch", 0), micro = integer(r, "micro_batch", 1);
+        String sp = r.getOrDefault("sequence_parallel", "false").trim();
+        Training t = new Training(integer(r, "hidden", 0), integer(r, "heads", 0), integer(r, "layers", 0), integer(r, "ffn", 0), integer(r, "vocab", 0),
+                integer(r, "seq", 0), integer(r, "dp", 1), integer(r, "virtual_stages", 1), micro, r.get("recompute").trim(),
+                sp.equalsIgnoreCase("true") || sp.equals("1"), r.getOrDefault("dropout", "").isBlank() ? 0 : Double.parseDouble(r.get("dropout")));
+        return new Row(r.get("id"), r.get("model"), "", r.get("gpu"), integer(r, "gpus", 1), integer(r, "tp", 1), integer(r, "pp", 1), 1, r.get("dtype"),
+                global, 0, 0, r.get("metric"), Double.parseDouble(r.get("measured")), r.getOrDefault("engine", "") + " " + r.getOrDefault("engine_version", ""),
+                r.get("source"), "", t);
+    }
+
     private static int integer(Map<String, String> r, String column, int dflt) {
         String v = r.get(column);
         if (v == null || v.isBlank()) return dflt;
@@ -122,6 +172,7 @@ public final class Fidelity {
 
     /** Predicts {@code row}, its config read from {@code configs/<model>.config.json} beside the table. */
     public static Result predict(Row row, Path configs) {
+        if (row.training() != null) return predictTraining(row);
         if (!METRICS.contains(row.metric())) return new Result(row, Double.NaN, "unknown metric " + row.metric() + "; one of " + METRICS);
         if (row.batch() < 1) return new Result(row, Double.NaN, "the batch is not fixed (a maximum-load run)");
         if (row.input() < 1 || row.output() < 1) return new Result(row, Double.NaN, "input or output length not stated");
@@ -144,6 +195,63 @@ public final class Fidelity {
             default -> s.throughputPerGpu();
         };
         return new Result(row, value, null);
+    }
+
+    /**
+     * Predicts a training row: writes its model and deployment as pdagc source
+     * ({@link #trainingSource}), compiles it and reads the training step's seconds.
+     */
+    static Result predictTraining(Row row) {
+        Training t = row.training();
+        if (!TRAINING_METRICS.contains(row.metric()))
+            return new Result(row, Double.NaN, "unknown metric " + row.metric() + "; one of " + TRAINING_METRICS);
+        if (t.dp() * row.tp() * row.pp() != row.gpus()) return new Result(row, Double.NaN, "dp x tp x pp is not the GPU count");
+        if (t.microBatch() < 1 || row.batch() % ((long) t.microBatch() * t.dp()) != 0)
+            return new Result(row, Double.NaN, "the global batch is not a whole number of micro-batches per data-parallel rank");
+        long start = System.nanoTime();
+        Compiler c = new Compiler(Set.of());
+        List<MaterializedPlan> plans = c.check(SourceFile.of(row.id() + ".pdag", null, trainingSource(row)));
+        double compile = (System.nanoTime() - start) / 1e9;
+        if (c.diagnostics().hasErrors()) return new Result(row, Double.NaN, DiagnosticRenderer.render(c.diagnostics().sorted()), Double.NaN, compile);
+        pdagc.analysis.Analysis a = plans.get(0).analysis();
+        if (a.problem() != null) return new Result(row, Double.NaN, a.problem(), Double.NaN, compile);
+        return new Result(row, a.step().seconds(), null, a.largestMemory().memory().total(), compile);
+    }
+
+    /**
+     * A training row as pdagc source: Megatron-LM's GPT (the standard library's GPT-2 blocks:
+     * learned positions, LayerNorm and linears with biases, GELU, dropout where Megatron drops; the
+     * head a final LayerNorm and the tied, vocabulary-parallel embedding), the row's GPUs 8 to a
+     * node, a {@code [dp, pp, tp]} mesh, its micro-batches under 1F1B or the interleaved schedule,
+     * its recomputation and sequence parallelism, and a training step of the global batch.
+     */
+    static String trainingSource(Row row) {
+        Training t = row.training();
+        StringBuilder b = new StringBuilder("import std.hardware\nimport std.blocks\n");
+        b.append("model M {\n  vocab ").append(t.vocab()).append("  hidden ").append(t.hidden()).append("  heads ").append(t.heads()).append("  layers ")
+                .append(t.layers()).append("  ffn ").append(t.ffn()).append("  positions ").append(t.seq()).append("\n");
+        b.append("  norm layernorm  act gelu");
+        if (t.dropout() > 0) b.append("  dropout ").append(t.dropout());
+        b.append("\n  embed gpt2_embedding  layer gpt2_layer  head gpt2_head\n}\n");
+        b.append("cluster C { gpu ").append(row.gpu()).append("  count ").append(row.gpus()).append("  per_node ").append(Math.min(8, row.gpus()))
+                .append(" }\n");
+        b.append("workload W { batch ").append(row.batch()).append("  seq ").append(t.seq()).append("  phase train  dtype ")
+                .append(row.dtype().toLowerCase(Locale.ROOT)).append("  optimizer adam }\n");
+        b.append("strategy S {\n  mesh [");
+        List<String> axes = new ArrayList<>();
+        if (t.dp() > 1) axes.add("dp " + t.dp());
+        if (row.pp() > 1) axes.add("pp " + row.pp());
+        axes.add("tp " + row.tp());
+        b.append(String.join(", ", axes)).append("]\n");
+        if (t.sequenceParallel()) b.append("  sequence_parallel true\n");
+        b.append("  micro_batches ").append(row.batch() / ((long) t.microBatch() * t.dp())).append("\n");
+        if (row.pp() > 1) {
+            b.append(t.virtualStages() > 1 ? "  schedule interleaved\n  virtual_stages " + t.virtualStages() + "\n" : "  schedule 1f1b\n");
+        }
+        if (!t.recompute().equals("none")) b.append("  recompute ").append(t.recompute()).append("\n");
+        b.append("}\n");
+        b.append("deploy D = M on C with S for W\n");
+        return b.toString();
     }
 
     /** The deployment of a row as pdagc source: the imported model, the cluster, the strategy and its serving workload. */
@@ -184,7 +292,10 @@ public final class Fidelity {
         b.append(String.format(Locale.ROOT, "%-28s %-84s %-16s %12s %12s %8s%n", "id", "setup", "metric", "measured", "predicted", "error"));
         for (Result r : results) {
             Row row = r.row();
-            if (r.ok()) {
+            if (r.ok() && row.training() != null) {
+                b.append(String.format(Locale.ROOT, "%-28s %-84s %-16s %12.4g %12.4g %+7.1f%%   (memory %.1f GB per GPU)%n", row.id(), row.setup(),
+                        row.metric(), row.measured(), r.predicted(), 100 * r.error(), r.memoryBytes() / 1e9));
+            } else if (r.ok()) {
                 b.append(String.format(Locale.ROOT, "%-28s %-84s %-16s %12.4g %12.4g %+7.1f%%%n", row.id(), row.setup(), row.metric(), row.measured(),
                         r.predicted(), 100 * r.error()));
             } else {

@@ -68,6 +68,20 @@ class JsonBackendTest {
         assertEquals("bf16", MAPPER.readTree(json(SmallPlans.moe())).get("expert_dtype").asText(), "a plan that does not say: its dtype");
     }
 
+    /** A training step: backward and optimizer nodes and the step's figures validate too. */
+    @Test
+    void aTrainingStepValidatesAgainstTheSchema() throws IOException {
+        pdagc.driver.MaterializedPlan p = pdagc.driver.Compile.source(pdagc.verify.StrategyMatrixTest.deploy(pdagc.verify.StrategyMatrixTest.dense("8"), 4,
+                "mesh [dp 2, pp 2] micro_batches 2 schedule 1f1b zero 1", "batch 8 seq 32 phase train"));
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        JsonBackend.write(p.dag(), p.analysis(), out);
+        JsonNode plan = MAPPER.readTree(out.toByteArray());
+        assertEquals(List.of(), validate(plan));
+        java.util.Set<String> kinds = new java.util.TreeSet<>();
+        for (JsonNode n : plan.get("nodes")) kinds.add(n.get("kind").asText());
+        assertTrue(kinds.containsAll(List.of("backward", "optimizer")), kinds.toString());
+    }
+
     @Test
     void writesTheDocumentedFields() throws IOException {
         JsonNode plan = MAPPER.readTree(json(SmallPlans.moe()));
