@@ -38,6 +38,11 @@ public final class Memory {
         public long total() {
             return weightBytes + kvCacheBytes + activationBytes + workspaceBytes + gradientBytes + optimizerBytes;
         }
+
+        /** Whether the GPU holds a training step's model states (gradient buffers and optimizer states). */
+        public boolean modelStates() {
+            return gradientBytes > 0 || optimizerBytes > 0;
+        }
     }
 
     /** Bytes per element of the optimizer's state: an fp32 master weight and AdamW's two fp32 moments. */

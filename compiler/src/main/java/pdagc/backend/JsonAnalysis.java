@@ -153,6 +153,11 @@ final class JsonAnalysis {
         g.writeNumberField("kv_cache_bytes", m.kvCacheBytes());
         g.writeNumberField("activation_bytes", m.activationBytes());
         g.writeNumberField("workspace_bytes", m.workspaceBytes());
+        if (m.modelStates()) {
+            // A training step's model states: gradient buffers and the optimizer's fp32 states.
+            g.writeNumberField("gradient_bytes", m.gradientBytes());
+            g.writeNumberField("optimizer_bytes", m.optimizerBytes());
+        }
         g.writeNumberField("memory_bytes", m.total());
         g.writeNumberField("capacity_bytes", Math.round(f.capacityBytes()));
         g.writeNumberField("flops", f.flops());

@@ -83,6 +83,17 @@ public final class Diags {
                 .help("kv_heads must divide heads: equal for multi-head attention, 1 for multi-query attention");
     }
 
+    public static Diagnostic.Builder contextInTraining(Span contextAt, long seq) {
+        return of(Code.E0210, contextAt, "context", "a training step attends over its own " + seq + " tokens and keeps no KV cache")
+                .label("not the step's `seq`").help("remove `context`: a training step's context is its `seq`");
+    }
+
+    public static Diagnostic.Builder contextBelowSeq(Span contextAt, long context, long seq, Span seqAt) {
+        return of(Code.E0210, contextAt, "context", context + " positions cannot hold the step's " + seq + " tokens")
+                .label("fewer than `seq`").secondary(seqAt, "the step runs " + seq + " tokens per sequence")
+                .help("a prefill step's context counts its own tokens (and any cached before them): at least `seq`; leave it out to mean `seq`");
+    }
+
     public static Diagnostic.Builder firstDenseExceedsLayers(Span firstDenseAt, Span layersAt, long layers) {
         return of(Code.E0210, firstDenseAt, "first_dense", "exceeds the " + layers + " layers")
                 .label("more than the layers").secondary(layersAt, "the model has " + layers + " layers");

@@ -338,6 +338,16 @@ public final class Elaborator {
         OptionalLong seq = p.integer("seq", decode ? 1L : null, 1);
         if (decode) p.get("seq").ifPresent(s -> diagnostics.add(Diags.seqIgnoredInDecode(s.span(), p.spanOf("phase"))));
         OptionalLong context = p.integer("context", decode ? null : seq.orElse(1), 1);
+        if (!decode && p.has("context") && seq.isPresent() && context.isPresent()) {
+            // A training step keeps no KV cache: its attention reads its own tokens. A prefill step's context counts them too.
+            if (train && context.getAsLong() != seq.getAsLong()) {
+                diagnostics.add(Diags.contextInTraining(p.spanOf("context"), seq.getAsLong()));
+                context = OptionalLong.empty();
+            } else if (context.getAsLong() < seq.getAsLong()) {
+                diagnostics.add(Diags.contextBelowSeq(p.spanOf("context"), context.getAsLong(), seq.getAsLong(), p.spanOf("seq")));
+                context = OptionalLong.empty();
+            }
+        }
         Optional<pdagc.ir.Precision> dtype = precision(p, "workload " + e.nameText());
         Phase ph = decode ? Phase.DECODE : train ? Phase.TRAIN : Phase.PREFILL;
         Optional<pdagc.sem.Execution> execution = execution(p, ph);

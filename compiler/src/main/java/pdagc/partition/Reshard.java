@@ -86,9 +86,12 @@ final class Reshard {
     /**
      * The axes a reduce-scatter can split dimension {@code d} over at once: what the target adds
      * to that dimension's axes, when the value is a partial sum over all of it (and the target is
-     * not) and it lies in one axis of the strategy's mesh; none otherwise. A dimension split over
-     * the factors of one axis ({@code tp.0+tp.1}, tp folded or cut) is scattered in one
-     * collective over the group, its blocks in the group's order, as without the folding.
+     * not) and they come in the mesh's order; none otherwise. One collective over the group of
+     * those axes scatters the blocks in the group's order: a dimension split over the factors of
+     * one axis ({@code tp.0+tp.1}, tp folded or cut) as without the folding, and a ZeRO shard over
+     * {@code dp+cp} of a gradient summed over both in one reduce-scatter over dp x cp, as
+     * Megatron's distributed optimizer scatters over its data-parallel group with context
+     * parallelism (an all-reduce over both and two slices, before, moved twice the bytes).
      */
     private static List<String> scattered(Sharding cur, Sharding to, int d, MeshContext mesh) {
         List<String> have = cur.axes(d);
@@ -96,7 +99,7 @@ final class Reshard {
         if (want.size() <= have.size() || !want.subList(0, have.size()).equals(have)) return List.of();
         List<String> run = want.subList(have.size(), want.size());
         for (String a : run) if (!cur.partial().contains(a) || to.partial().contains(a)) return List.of();
-        return mesh.oneAxis(run) ? List.copyOf(run) : List.of();
+        return run.equals(mesh.ordered(run)) ? List.copyOf(run) : List.of();
     }
 
     /**

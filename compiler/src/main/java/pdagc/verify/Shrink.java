@@ -126,7 +126,9 @@ public final class Shrink {
         notes.add((decode ? change("context", w.context(), context) : change("seq", w.seq(), seq))
                 + (unit > 1 && !decode ? "a multiple of the " + unit + " ranks that split the sequence)" : "small)"));
         if (m.param("positions") > 0) {
-            set(p, notes, "positions", Math.max(8, decode ? context + 1 : seq), "holds every position of the tiny workload");
+            // Enough for the tiny workload, with the real table's gcd with n: ZeRO shards the table like any weight.
+            set(p, notes, "positions", atLeast(m.param("positions"), n, Math.max(8, decode ? context + 1 : seq)),
+                    "holds every position of the tiny workload");
         }
         ModelSpec tiny = new ModelSpec(m.name(), Map.copyOf(p), m.norm(), m.act(), m.embed(), m.layer(), m.denseLayer(), m.head(), m.spans(), m.span(),
                 m.mtpLayer(), m.dropout());
@@ -140,7 +142,11 @@ public final class Shrink {
     /**
      * Twice the product of the mesh factors that the program's annotations name (pp, which splits
      * layers and never a size, left out): every size a plan splits, other than the batch and the
-     * sequence, is split over a product of some of them.
+     * sequence, is split over a product of some of them. A training step's ZeRO shards split its
+     * weights over the axes their gradients are reduced over (the data-parallel axes, cp, tp under
+     * sequence parallelism), which no annotation names: with ZeRO, every factor but pp's counts, so
+     * the tiny plan shards each weight on the same dimension as the real one, or leaves it whole
+     * where the real one does.
      */
     static long splitting(Deployment d) {
         Set<String> named = new TreeSet<>();
@@ -159,6 +165,10 @@ public final class Shrink {
         if (ctx.isEmpty()) return 2L * s.mesh().size();
         Set<String> factors = new LinkedHashSet<>();
         for (String a : named) factors.addAll(ctx.get().resolve(a));
+        if (d.workload().phase() == Phase.TRAIN && s.training().zero() > 0) {
+            for (Mesh.Axis f : ctx.get().mesh().axes()) factors.add(f.name());
+            ctx.get().resolve(MeshAxes.PP).forEach(factors::remove);
+        }
         long n = 2;
         for (String f : factors) n *= ctx.get().mesh().size(f);
         return n;
@@ -175,6 +185,12 @@ public final class Shrink {
             long x = g * c;
             if (x >= want && v % x == 0 && gcd(x, n) == g) return x;
         }
+        for (long c = (want + g - 1) / g; ; c++) if (gcd(g * c, n) == g) return g * c;
+    }
+
+    /** The smallest size of at least {@code want} whose gcd with {@code n} is {@code v}'s. */
+    static long atLeast(long v, long n, long want) {
+        long g = gcd(v, n);
         for (long c = (want + g - 1) / g; ; c++) if (gcd(g * c, n) == g) return g * c;
     }
 

@@ -89,6 +89,31 @@ class RequirementsTest {
         assertTrue(cap.only(Code.E0503).message().startsWith("GPU 0 (and 7 others) needs "), cap.rendered());
     }
 
+    /** A training step's breakdown names its model states too, so that its parts add up to the figure. */
+    @Test
+    void aTrainingStepsBreakdownNamesItsGradientsAndOptimizerStates() {
+        String text = """
+                import std.hardware
+                import std.blocks
+                model M { vocab 1024  hidden 64  heads 8  layers 2  ffn 128  norm rmsnorm  act silu  layer gated_dense_layer }
+                cluster C { gpu H100  count 8  per_node 8 }
+                workload W { batch 8  seq 8  phase train }
+                strategy S { mesh [dp 2, tp 4]  zero 1 }
+                deploy D = M on C with S for W {
+                  require memory <= 10 KB per gpu
+                }
+                """;
+        Compiler c = new Compiler(Set.of());
+        List<MaterializedPlan> plans = c.check(SourceFile.of("inline.pdag", null, text));
+        List<Diagnostic> d = c.diagnostics().sorted().stream().filter(x -> x.code() == Code.E0501).toList();
+        assertEquals(1, d.size(), DiagnosticRenderer.render(c.diagnostics().sorted()));
+        Memory.PerGpu m = plans.get(0).analysis().gpus().get(0).memory();
+        assertTrue(m.gradientBytes() > 0 && m.optimizerBytes() > 0, m.toString());
+        String note = d.get(0).notes().get(0);
+        assertTrue(note.endsWith(" + gradients " + Units.bytes(m.gradientBytes()) + " + optimizer states " + Units.bytes(m.optimizerBytes())), note);
+        assertTrue(d.get(0).message().contains(Units.bytes(m.total())), d.get(0).message());
+    }
+
     @Test
     void theDiagnosticsAreTheSameEveryRun() {
         String first = check("", "prefill", "  require ttft <= 1 us\n  require memory <= 10 KB per gpu\n  require tpot <= 1 s").rendered();

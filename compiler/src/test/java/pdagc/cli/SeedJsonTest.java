@@ -73,6 +73,47 @@ class SeedJsonTest {
         }
     }
 
+    /**
+     * A training step's plan: its phase, its backward and optimizer nodes and its model states are
+     * in the schema, and the memory's parts add up to its total on every GPU.
+     */
+    @Test
+    void aTrainingPlanValidatesToo(@TempDir Path dir) throws Exception {
+        Path source = dir.resolve("train.pdag");
+        Files.writeString(source, """
+                import std.hardware
+                import std.blocks
+                model M { vocab 64  hidden 64  heads 8  kv_heads 2  layers 2  ffn 128  norm rmsnorm  act silu  layer gated_dense_layer }
+                cluster C { gpu H100  count 8 }
+                workload W { batch 8  seq 16  phase train }
+                strategy S { mesh [dp 2, pp 2, tp 2]  zero 1  micro_batches 2  schedule 1f1b }
+                deploy D = M on C with S for W
+                """);
+        Path out = dir.resolve("train.json");
+        StringWriter err = new StringWriter();
+        int code = Main.run(new String[] {source.toString(), "--emit", "json", "-o", out.toString()}, new PrintWriter(new StringWriter()),
+                new PrintWriter(err));
+        assertEquals(0, code, err.toString());
+        String text = Files.readString(out);
+        try (InputStream schema = Main.class.getResourceAsStream("/pdagc/plan.schema.json")) {
+            Schema s = SchemaRegistry.withDefaultDialect(SpecificationVersion.DRAFT_2020_12).getSchema(schema);
+            assertEquals(List.of(), s.validate(text, InputFormat.JSON));
+        }
+        JsonNode train = new ObjectMapper().readTree(text);
+        assertEquals("train", train.get("analysis").get("step").get("phase").asText());
+        Set<String> kinds = new HashSet<>();
+        for (JsonNode n : train.get("nodes")) kinds.add(n.get("kind").asText());
+        assertTrue(kinds.contains("backward") && kinds.contains("optimizer"), kinds.toString());
+        for (JsonNode g : train.get("analysis").get("gpus")) {
+            assertTrue(g.get("optimizer_bytes").asLong() > 0 && g.get("gradient_bytes").asLong() > 0, g.toString());
+            long parts = 0;
+            for (String f : List.of("weights_bytes", "kv_cache_bytes", "activation_bytes", "workspace_bytes", "gradient_bytes", "optimizer_bytes")) {
+                parts += g.get(f).asLong();
+            }
+            assertEquals(g.get("memory_bytes").asLong(), parts, g.toString());
+        }
+    }
+
     @Test
     void theSeedPlanHasEveryCollectiveTheDeploymentNeeds() {
         assertEquals(64, plan.get("gpus").size());

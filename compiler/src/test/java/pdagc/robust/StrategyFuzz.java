@@ -31,10 +31,14 @@ import pdagc.verify.Verify;
  * and MoE, MHA, GQA, MQA and latent attention; random meshes over dp, ep, pp, cp and tp in random
  * axis orders, expert meshes, sequence parallelism, micro-batches, schedules, virtual stages,
  * stage assignments, prefill and decode, every dtype; and, in some cases, a copy of the standard
- * blocks with mutated sharding annotations), each held to one property with {@code verify} as
- * the oracle: <b>a plan that {@code check} accepts is one that {@code verify} proves</b>; a plan
- * it refuses is refused with coded diagnostics, none of them a compiler bug (E09xx), and nothing
- * throws.
+ * blocks with mutated sharding annotations) and, in {@value #TRAINING_PERCENT} % of the cases,
+ * training steps (ZeRO 0 to 3, gradient accumulation over micro-batches, GPipe, 1F1B and
+ * interleaved schedules, recomputation, dropout, dense and MoE models, sometimes at real sizes), each held to one
+ * property with {@code verify} as the oracle: <b>a plan that {@code check} accepts is one that
+ * {@code verify} proves</b>; a plan it refuses is refused with coded diagnostics, none of them a
+ * compiler bug (E09xx), and nothing throws. Since verify proves a shrunk copy of the plan, the
+ * copy must make the real plan's moves ({@link #sameMoves}): the same collectives, slices and
+ * shardings.
  *
  * <p>Run long from the command line (the test classpath is built by {@code mvn verify}):
  * {@code mvn -B -q -pl compiler test-compile exec:java ...} is not needed; see docs/design.md,
@@ -56,14 +60,37 @@ public final class StrategyFuzz {
             "qwen2_moe", "qwen3", "qwen3_moe", "olmoe", "deepseek", "deepseek_v2", "deepseek_v3", "falcon", "starcoder2", "gpt_neox",
             "gptj", "gpt2");
 
+    /** The model types without experts (a training case draws one of these half the time, else any type). */
+    private static final List<String> DENSE_FAMILIES = List.of("llama", "mistral", "phi3", "gemma", "gemma2", "gemma3_text", "qwen2", "qwen3",
+            "falcon", "starcoder2", "gpt_neox", "gptj", "gpt2");
+
+    /** Real vocabularies (Llama 2, GPT-2 padded, Llama 3, Qwen 2), for training cases at real sizes. */
+    private static final List<Long> BIG_VOCABS = List.of(32000L, 50304L, 128256L, 151936L);
+
     private static volatile String blocks;
 
     private final Random r;
     private final long seed;
+    /**
+     * Whether this case is a training step. Drawn from a stream of its own, so that a seed that
+     * draws a serving case draws the same case as before training cases were generated.
+     */
+    private final boolean train;
+    /** A training case at real sizes (wide layers, a real vocabulary, long sequences): check's arithmetic and memory at scale. */
+    private boolean big;
 
     private StrategyFuzz(long seed) {
         this.seed = seed;
         this.r = new Random(seed);
+        this.train = new Random(seed * 0x9E3779B97F4A7C15L + 0x5DEECE66DL).nextInt(100) < TRAINING_PERCENT;
+    }
+
+    /** The share of cases, in percent, that are training steps. */
+    static final int TRAINING_PERCENT = 40;
+
+    /** Whether the case of {@code seed} is a training step. */
+    public static boolean training(long seed) {
+        return new StrategyFuzz(seed).train;
     }
 
     /** The case of one seed: its source text. */
@@ -106,6 +133,10 @@ public final class StrategyFuzz {
                 return new Result(seed, source, Outcome.FAILED, "check accepts it, but verify cannot build the shrunk plan:\n"
                         + DiagnosticRenderer.render(tiny.diagnostics().sorted()), null);
             }
+            for (int i = 0; i < plans.size(); i++) {
+                String moves = sameMoves(plans.get(i), shrunk.get(i));
+                if (moves != null) return new Result(seed, source, Outcome.FAILED, "verify's tiny plan is not the plan check accepts: " + moves, null);
+            }
             for (MaterializedPlan p : shrunk) {
                 Verify.Report v = p.verify(1 + (seed & 7));
                 if (!v.ok()) return new Result(seed, source, Outcome.FAILED, "check accepts it, verify finds it wrong: " + v.summary(), null);
@@ -119,9 +150,44 @@ public final class StrategyFuzz {
         }
     }
 
+    /**
+     * Null when the tiny plan that verify runs makes the same moves as the real plan: the same
+     * kinds of op, collectives over the same axes and dimensions, and slices, each with the same
+     * sharding (the layers it keeps are fewer, their sizes smaller). Else what differs. Shrinking
+     * keeps every divisibility a split needs only if it knows every axis that splits a size: a
+     * tiny plan that shards a weight where the real one does not (or lost a strategy option) is
+     * proven in place of the real one.
+     */
+    static String sameMoves(MaterializedPlan real, MaterializedPlan tiny) {
+        Set<String> a = moves(real);
+        Set<String> b = moves(tiny);
+        if (a.equals(b)) return null;
+        TreeSet<String> onlyReal = new TreeSet<>(a);
+        onlyReal.removeAll(b);
+        TreeSet<String> onlyTiny = new TreeSet<>(b);
+        onlyTiny.removeAll(a);
+        return "only in the real plan " + first(onlyReal) + ", only in the tiny plan " + first(onlyTiny);
+    }
+
+    private static Set<String> moves(MaterializedPlan p) {
+        Set<String> out = new TreeSet<>();
+        for (pdagc.spmd.SpmdNode n : p.spmd().nodes()) {
+            String op = n.op() instanceof pdagc.ir.Op.Collective c ? c.collective() + " over " + c.axes() + " " + c.dim() + ">" + c.toDim()
+                    : n.op() instanceof pdagc.ir.Op.Slice sl ? "slice over " + sl.axes() + " " + sl.dim() : n.op().name();
+            out.add(op + " " + n.sharding());
+        }
+        return out;
+    }
+
+    private static String first(Set<String> s) {
+        List<String> l = new ArrayList<>(s);
+        return (l.size() > 6 ? l.subList(0, 6) + " and " + (l.size() - 6) + " more" : l.toString());
+    }
+
     // ---------------------------------------------------------------- generation
 
     private String source() {
+        if (train) return trainingSource();
         StringBuilder b = new StringBuilder();
         b.append("// strategy fuzzer case ").append(seed).append('\n');
         b.append("import std.hardware\n");
@@ -147,6 +213,42 @@ public final class StrategyFuzz {
         return b.toString();
     }
 
+    /**
+     * A training step: a model (dense or a mixture of experts, with tied heads, learned positions,
+     * per-head norms, latent attention as the families have them; an op without a gradient rule
+     * must be refused with E0318), a mesh over dp, ep, cp, tp and pp, an expert mesh, ZeRO 0 to 3,
+     * gradient accumulation over micro-batches, the three schedules, sequence parallelism,
+     * recomputation, dropout, every dtype. Sizes include ones the mesh does not divide (odd widths, tiny vocabularies), which
+     * ZeRO's shards and the vocabulary-parallel head must handle or refuse.
+     */
+    private String trainingSource() {
+        StringBuilder b = new StringBuilder();
+        b.append("// strategy fuzzer case ").append(seed).append(" (training)\n");
+        b.append("import std.hardware\n");
+        boolean mutate = r.nextInt(10) == 0;
+        big = r.nextInt(8) == 0;
+        Model m = r.nextInt(2) == 0 ? nativeModel() : importedModel();
+        String modelText = m.text;
+        // Dropout where the blocks call it (the attention's probabilities, the residual branches).
+        if (r.nextInt(3) == 0) modelText = modelText.replaceFirst("model M \\{", "model M {\n  dropout " + pick(List.of("0.1", "0.1", "0.5", "0")));
+        if (mutate) {
+            b.append(mutatedBlocks());
+            modelText = renameBlockReferences(modelText.replace("import std.blocks\n", ""));
+        } else if (!modelText.contains("import std.blocks")) {
+            b.append("import std.blocks\n");
+        }
+        b.append("// model: ").append(m.family).append(mutate ? ", mutated annotations" : "").append('\n');
+        b.append(modelText).append('\n');
+        Strategy s = strategy(m, false);
+        int gpus = s.gpus;
+        int perNode = pick(divisorsOf(gpus, List.of(1, 2, 4, 8, 8, 8)));
+        b.append("cluster C { gpu ").append(pick(GPUS)).append("  count ").append(gpus).append("  per_node ").append(perNode).append(" }\n");
+        b.append("workload W { ").append(workload(s, false)).append(" }\n");
+        b.append("strategy S { ").append(s.text).append(" }\n");
+        b.append("deploy D = M on C with S for W\n");
+        return b.toString();
+    }
+
     /** A model and the facts the strategy draws on. */
     private record Model(String family, String text, long layers, long heads, long kvHeads, long experts, boolean hasExperts) {}
 
@@ -155,10 +257,19 @@ public final class StrategyFuzz {
         long heads = pick(List.of(1L, 2L, 4L, 4L, 6L, 8L, 8L, 12L, 16L, 32L));
         long kv = pick(divisors(heads));
         long hidden = r.nextInt(4) == 0 ? 8L * (1 + r.nextInt(32)) : heads * headDim;
+        if (train && r.nextInt(6) == 0) hidden = pick(List.of(6L, 10L, 12L, 20L, 24L, 36L, 40L, 56L));
         long ffn = pick(List.of(16L, 32L, 48L, 64L, 96L, 128L, 256L, 4 * hidden));
+        if (train && r.nextInt(6) == 0) ffn = pick(List.of(12L, 20L, 24L, 36L, 44L));
         long vocab = pick(List.of(64L, 96L, 128L, 250L, 256L, 1000L, 1024L, 32000L));
+        if (train && r.nextInt(4) == 0) vocab = pick(List.of(2L, 3L, 5L, 6L, 8L, 12L, 24L, 50L));
         long layers = 1 + r.nextInt(6);
-        boolean moe = r.nextInt(2) == 0;
+        if (big) {
+            headDim *= 16;
+            hidden *= 16;
+            ffn *= 16;
+            vocab = pick(BIG_VOCABS);
+        }
+        boolean moe = train ? r.nextInt(3) == 0 : r.nextInt(2) == 0;
         StringBuilder t = new StringBuilder("model M {\n");
         t.append("  vocab ").append(vocab).append("  hidden ").append(hidden).append("  heads ").append(heads).append("  kv_heads ").append(kv)
                 .append("  head_dim ").append(headDim).append("  layers ").append(layers).append("  ffn ").append(ffn).append('\n');
@@ -175,12 +286,13 @@ public final class StrategyFuzz {
         } else {
             t.append("  layer ").append(pick(List.of("dense_layer", "gated_dense_layer"))).append('\n');
         }
+        if (train && r.nextInt(6) == 0) t.append("  head tied_lm_head\n");
         t.append("}\n");
         return new Model(moe ? "native moe" : "native dense", t.toString(), layers, heads, kv, experts, moe);
     }
 
     private Model importedModel() {
-        String type = pick(FAMILIES);
+        String type = train && r.nextInt(2) == 0 ? pick(DENSE_FAMILIES) : pick(FAMILIES);
         Map<String, Object> c = new LinkedHashMap<>();
         c.put("model_type", type);
         long heads = pick(List.of(1L, 2L, 4L, 4L, 8L, 8L, 12L, 16L));
@@ -189,7 +301,15 @@ public final class StrategyFuzz {
         long hidden = heads * headDim;
         long layers = 1 + r.nextInt(5);
         long vocab = pick(List.of(64L, 128L, 256L, 1000L, 50257L));
+        if (train && r.nextInt(4) == 0) vocab = pick(List.of(2L, 3L, 5L, 8L, 12L, 24L, 50L));
         long ffn = pick(List.of(32L, 48L, 64L, 128L, 4 * hidden));
+        if (train && r.nextInt(6) == 0) ffn = pick(List.of(12L, 20L, 36L, 44L));
+        if (big) {
+            headDim *= 16;
+            hidden *= 16;
+            ffn *= 16;
+            vocab = pick(BIG_VOCABS);
+        }
         long experts = pick(List.of(2L, 4L, 8L, 16L, 64L));
         long top = 1 + r.nextInt((int) Math.min(experts, 4));
         boolean moe = false;
@@ -346,10 +466,12 @@ public final class StrategyFuzz {
         boolean sp = tp > 1 && r.nextInt(3) == 0;
         if (sp) t.append(" sequence_parallel true");
         int micro = 1;
-        if (pp > 1 || r.nextInt(8) == 0) {
+        if (pp > 1 || r.nextInt(train ? 3 : 8) == 0) {
             micro = pick(List.of(1, 2, 2, 3, 4, 4, 8));
-            t.append(" micro_batches ").append(micro);
             int kind = r.nextInt(4);
+            // Interleaving runs micro-batches in groups of pp: a training case mostly draws a multiple.
+            if (train && kind == 3 && r.nextInt(4) != 0) micro = pp * pick(List.of(1, 1, 2, 3));
+            t.append(" micro_batches ").append(micro);
             if (kind == 1) t.append(" schedule gpipe");
             if (kind == 2) t.append(" schedule 1f1b");
             int chunks = pp;
@@ -371,6 +493,15 @@ public final class StrategyFuzz {
                 t.append(" stage_layers ").append(counts);
             }
         }
+        if (train) {
+            // ZeRO: mostly 0 to 2; 3 (not supported yet) and a stage without data-parallel ranks now and then.
+            int zero = pick(List.of(0, 0, 1, 1, 2, 2, 2, 3));
+            boolean dataParallel = size.getOrDefault("dp", 1) * size.getOrDefault("cp", 1) > 1;
+            if (zero > 0 && !dataParallel && r.nextInt(4) != 0) zero = 0;
+            if (zero == 3 && r.nextInt(3) != 0) zero = 2;
+            if (zero > 0 || r.nextInt(4) == 0) t.append(" zero ").append(zero);
+            if (r.nextInt(5) == 0) t.append(" recompute ").append(pick(List.of("none", "selective", "full")));
+        }
         int ways = size.getOrDefault("dp", 1) * size.getOrDefault("ep", 1);
         return new Strategy(t.toString(), gpus, pp, ways, micro, sp, tp, cp);
     }
@@ -384,7 +515,9 @@ public final class StrategyFuzz {
         } else {
             long seqUnit = (long) s.cp * (s.sp ? s.tp : 1);
             long seq = r.nextInt(8) == 0 ? 1 + r.nextInt(100) : seqUnit * pick(List.of(1L, 2L, 4L, 16L, 64L));
-            w.append("  seq ").append(seq).append("  phase prefill");
+            if (big) seq *= pick(List.of(16L, 64L, 128L));
+            w.append("  seq ").append(seq).append(train ? "  phase train" : "  phase prefill");
+            if (train && r.nextInt(4) == 0) w.append("  optimizer adam");
         }
         w.append("  dtype ").append(pick(DTYPES));
         return w.toString();
@@ -517,6 +650,8 @@ public final class StrategyFuzz {
         java.util.concurrent.atomic.AtomicLong next = new java.util.concurrent.atomic.AtomicLong(first);
         Map<Outcome, java.util.concurrent.atomic.AtomicInteger> tally = new java.util.concurrent.ConcurrentHashMap<>();
         Map<String, java.util.concurrent.atomic.AtomicInteger> refusals = new java.util.concurrent.ConcurrentHashMap<>();
+        Map<String, java.util.concurrent.atomic.AtomicInteger> training = new java.util.concurrent.ConcurrentHashMap<>();
+        Map<String, java.util.concurrent.atomic.AtomicInteger> trainingRefusals = new java.util.concurrent.ConcurrentHashMap<>();
         long start = System.nanoTime();
         List<Thread> workers = new ArrayList<>();
         for (int t = 0; t < threads; t++) {
@@ -525,6 +660,12 @@ public final class StrategyFuzz {
                     Result res = run(s);
                     tally.computeIfAbsent(res.outcome(), k -> new java.util.concurrent.atomic.AtomicInteger()).incrementAndGet();
                     if (res.refusedBy() != null) refusals.computeIfAbsent(res.refusedBy(), k -> new java.util.concurrent.atomic.AtomicInteger()).incrementAndGet();
+                    if (training(s)) {
+                        training.computeIfAbsent(res.outcome().name(), k -> new java.util.concurrent.atomic.AtomicInteger()).incrementAndGet();
+                        if (res.refusedBy() != null) {
+                            trainingRefusals.computeIfAbsent(res.refusedBy(), k -> new java.util.concurrent.atomic.AtomicInteger()).incrementAndGet();
+                        }
+                    }
                     if (res.outcome() == Outcome.FAILED) {
                         keep(dir, res);
                         System.out.println("FAILED " + s + ": " + res.why().lines().findFirst().orElse(""));
@@ -541,6 +682,10 @@ public final class StrategyFuzz {
         List<Map.Entry<String, java.util.concurrent.atomic.AtomicInteger>> rs = new ArrayList<>(refusals.entrySet());
         rs.sort((a, b) -> b.getValue().get() - a.getValue().get());
         System.out.println("refused by: " + rs.subList(0, Math.min(12, rs.size())));
+        System.out.println("training steps among them: " + training);
+        List<Map.Entry<String, java.util.concurrent.atomic.AtomicInteger>> ts = new ArrayList<>(trainingRefusals.entrySet());
+        ts.sort((a, b) -> b.getValue().get() - a.getValue().get());
+        System.out.println("training steps refused by: " + ts.subList(0, Math.min(12, ts.size())));
         System.exit(tally.getOrDefault(Outcome.FAILED, new java.util.concurrent.atomic.AtomicInteger()).get() > 0 ? 1 : 0);
     }
 }
