@@ -133,24 +133,16 @@ public final class Props {
 
     /** A plain decimal fraction in (0, 1], such as an efficiency. */
     public Optional<Double> fraction(String name, double dflt) {
-        Optional<Property> p = get(name);
-        if (p.isEmpty()) return Optional.of(dflt);
-        Expr value = valueOf(p.get());
-        if (value == null) return Optional.empty();
-        if (!(value instanceof Expr.Number n) || n.unit() != null) {
-            diagnostics.add(Diags.notAFraction(value.span(), IntEval.describe(value)));
-            return Optional.empty();
-        }
-        BigDecimal v = n.value();
-        if (v.signum() <= 0 || v.compareTo(BigDecimal.ONE) > 0) {
-            diagnostics.add(Diags.fractionOutOfRange(value.span(), name, n.text()));
-            return Optional.empty();
-        }
-        return Optional.of(v.doubleValue());
+        return decimal(name, dflt, false);
     }
 
     /** A probability in [0, 1), such as a dropout rate (1 would drop everything). */
     public Optional<Double> probability(String name, double dflt) {
+        return decimal(name, dflt, true);
+    }
+
+    /** A plain decimal number: in (0, 1] for a fraction, in [0, 1) for a probability. */
+    private Optional<Double> decimal(String name, double dflt, boolean probability) {
         Optional<Property> p = get(name);
         if (p.isEmpty()) return Optional.of(dflt);
         Expr value = valueOf(p.get());
@@ -160,8 +152,8 @@ public final class Props {
             return Optional.empty();
         }
         BigDecimal v = n.value();
-        if (v.signum() < 0 || v.compareTo(BigDecimal.ONE) >= 0) {
-            diagnostics.add(Diags.probabilityOutOfRange(value.span(), name, n.text()));
+        if (probability ? v.signum() < 0 || v.compareTo(BigDecimal.ONE) >= 0 : v.signum() <= 0 || v.compareTo(BigDecimal.ONE) > 0) {
+            diagnostics.add(probability ? Diags.probabilityOutOfRange(value.span(), name, n.text()) : Diags.fractionOutOfRange(value.span(), name, n.text()));
             return Optional.empty();
         }
         return Optional.of(v.doubleValue());

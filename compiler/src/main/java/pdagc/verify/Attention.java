@@ -65,8 +65,12 @@ final class Attention {
 
     /** The local key/value head of local query head h; one the shard does not hold is a mismatch. */
     private static int group(int h, Tensor kv, int d, Where w) {
+        return group(h, kv.shape[2] / d, w);
+    }
+
+    /** The local key/value head of local query head h, of the {@code held} this shard holds. */
+    static int group(int h, int held, Where w) {
         int g = (w.qHeadOffset() + h) / w.perGroup() - w.kvHeadOffset();
-        int held = kv.shape[2] / d;
         if (g < 0 || g >= held) {
             throw new Kernels.EvalError("query head " + (w.qHeadOffset() + h) + " needs key/value head " + (g + w.kvHeadOffset())
                     + ", which this GPU does not hold");

@@ -4,7 +4,6 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import pdagc.ir.Contraction;
 
 /**
  * The reference kernels of the backward pass and the optimizer step, on shards: each is the exact
@@ -14,28 +13,6 @@ import pdagc.ir.Contraction;
 final class Backward {
     private Backward() {}
 
-    /** A contraction's gradient ({@link pdagc.ir.Op.Grad#product()}): its first input against its second. */
-    static Tensor product(Contraction product, Tensor first, Tensor second) {
-        return Kernels.einsum(product, first, second);
-    }
-
-    /** The normalized input x̂ of a norm row and its inverse deviation. */
-    private static double[] normalize(pdagc.ir.NormType type, Tensor x, int o, int h, double[] xhat) {
-        double mean = 0;
-        if (type == pdagc.ir.NormType.LAYERNORM) {
-            for (int i = 0; i < h; i++) mean += x.data[o + i];
-            mean /= h;
-        }
-        double var = 0;
-        for (int i = 0; i < h; i++) {
-            double c = x.data[o + i] - mean;
-            var += c * c;
-        }
-        double inv = 1 / Math.sqrt(var / h + Kernels.EPS);
-        for (int i = 0; i < h; i++) xhat[i] = (x.data[o + i] - mean) * inv;
-        return new double[] {inv};
-    }
-
     /** A norm's input gradient: inv · (g - mean(g) - x̂·mean(g·x̂)) with g = dy·γ (RMSNorm: no mean(g) term). */
     static Tensor normInput(pdagc.ir.NormType type, Tensor x, Tensor gamma, Tensor dy) {
         int h = x.last();
@@ -43,7 +20,7 @@ final class Backward {
         double[] xhat = new double[h];
         for (int r = 0; r < x.rows(); r++) {
             int o = r * h;
-            double inv = normalize(type, x, o, h, xhat)[0];
+            double inv = Kernels.normalizeRow(type, x, o, h, xhat);
             double meanG = 0, meanGx = 0;
             for (int i = 0; i < h; i++) {
                 double g = dy.data[o + i] * gamma.data[i];
@@ -65,7 +42,7 @@ final class Backward {
         double[] xhat = new double[h];
         for (int r = 0; r < x.rows(); r++) {
             int o = r * h;
-            normalize(type, x, o, h, xhat);
+            Kernels.normalizeRow(type, x, o, h, xhat);
             for (int i = 0; i < h; i++) out.data[i] += dy.data[o + i] * xhat[i];
         }
         return out;
@@ -435,22 +412,6 @@ final class Backward {
         return dS.data[((bi * heads + h) * s + i) * t + j] * scale;
     }
 
-    /**
-     * The absorbed queries {@code a[b, i, h, r] = Σ_e q_nope[b, i, h, e] W_UK[r, h·nope + e]} and the
-     * gradients that flow through them: {@code da = Σ_j G latent[b, j]}, G the scaled scores' gradient.
-     */
-    private static double[] absorbed(Tensor qNope, Tensor wuk, int nope, int bi, int i, int h) {
-        int s = qNope.shape[1], heads = qNope.shape[2] / nope, rank = wuk.shape[0];
-        double[] a = new double[rank];
-        int q = (bi * s + i) * heads * nope + h * nope;
-        for (int r = 0; r < rank; r++) {
-            double acc = 0;
-            for (int e = 0; e < nope; e++) acc += qNope.data[q + e] * wuk.data[r * heads * nope + h * nope + e];
-            a[r] = acc;
-        }
-        return a;
-    }
-
     private static double[] absorbedGrad(Tensor dS, Tensor latent, int bi, int h, int i, int seqOffset, double scale) {
         int heads = dS.shape[1], s = dS.shape[2], t = dS.shape[3], rank = latent.shape[2];
         double[] da = new double[rank];
@@ -501,7 +462,7 @@ final class Backward {
         Tensor out = Tensor.zeros(latentShape);
         if (latentShape[1] != t || latentShape[2] != rank) throw new Kernels.EvalError("latent gradient " + java.util.Arrays.toString(latentShape) + " for scores " + dS.describe());
         for (int bi = 0; bi < b; bi++) for (int i = 0; i < s; i++) for (int h = 0; h < heads; h++) {
-            double[] a = absorbed(qNope, wuk, nope, bi, i, h);
+            double[] a = Mla.absorbed(qNope, wuk, nope, bi, i, h);
             for (int j = 0; j < t; j++) {
                 double gv = g(dS, bi, h, i, j, heads, s, t, i + seqOffset, scale);
                 if (gv == 0) continue;
@@ -623,7 +584,7 @@ final class Backward {
         Tensor dq = Tensor.zeros(b, s, heads * d);
         double scale = 1 / Math.sqrt(d);
         for (int bi = 0; bi < b; bi++) for (int h = 0; h < heads; h++) {
-            int g = group(h, kvWidth / d, w);
+            int g = Attention.group(h, kvWidth / d, w);
             for (int i = 0; i < s; i++) for (int j = 0; j < t; j++) {
                 double ds = dS.data[((bi * heads + h) * s + i) * t + j];
                 if (ds == 0) continue;
@@ -639,7 +600,7 @@ final class Backward {
         Tensor dk = Tensor.zeros(b, t, kvWidth);
         double scale = 1 / Math.sqrt(d);
         for (int bi = 0; bi < b; bi++) for (int h = 0; h < heads; h++) {
-            int g = group(h, kvWidth / d, w);
+            int g = Attention.group(h, kvWidth / d, w);
             for (int i = 0; i < s; i++) for (int j = 0; j < t; j++) {
                 double ds = dS.data[((bi * heads + h) * s + i) * t + j];
                 if (ds == 0) continue;
@@ -655,7 +616,7 @@ final class Backward {
         int kvWidth = v.shape[2];
         Tensor dp = Tensor.zeros(b, heads, s, t);
         for (int bi = 0; bi < b; bi++) for (int h = 0; h < heads; h++) {
-            int g = group(h, kvWidth / d, w);
+            int g = Attention.group(h, kvWidth / d, w);
             for (int i = 0; i < s; i++) for (int j = 0; j < t; j++) {
                 double sum = 0;
                 for (int e = 0; e < d; e++) sum += dctx.data[(bi * s + i) * heads * d + h * d + e] * v.data[(bi * t + j) * kvWidth + g * d + e];
@@ -670,7 +631,7 @@ final class Backward {
         int b = probs.shape[0], heads = probs.shape[1], s = probs.shape[2], t = probs.shape[3];
         Tensor dv = Tensor.zeros(b, t, kvWidth);
         for (int bi = 0; bi < b; bi++) for (int h = 0; h < heads; h++) {
-            int g = group(h, kvWidth / d, w);
+            int g = Attention.group(h, kvWidth / d, w);
             for (int i = 0; i < s; i++) for (int j = 0; j < t; j++) {
                 double p = probs.data[((bi * heads + h) * s + i) * t + j];
                 if (p == 0) continue;
@@ -678,14 +639,5 @@ final class Backward {
             }
         }
         return dv;
-    }
-
-    /** The local key/value head of local query head h. */
-    private static int group(int h, int held, Attention.Where w) {
-        int g = (w.qHeadOffset() + h) / w.perGroup() - w.kvHeadOffset();
-        if (g < 0 || g >= held) {
-            throw new Kernels.EvalError("query head " + (w.qHeadOffset() + h) + " needs key/value head " + (g + w.kvHeadOffset()) + ", which this GPU does not hold");
-        }
-        return g;
     }
 }

@@ -357,7 +357,8 @@ final class Evaluator {
                 return Backward.combineGates(buckets(in.get(0)), dense(dyv), tokenIds(program.nodes().get(sn.inputs().get(1)), r), (int) c.top());
             }
             Tensor dy = dense(dyv);
-            if (g.product() != null) return Backward.product(g.product(), x(), g.ofWeight() ? dy : weight(fwd, node));
+            // A contraction's gradient is a contraction: its first input against the output's gradient or the weight.
+            if (g.product() != null) return Kernels.einsum(g.product(), x(), g.ofWeight() ? dy : weight(fwd, node));
             if (f instanceof Op.Norm n) {
                 return g.ofWeight() ? Backward.normWeight(n.type(), x(), dy) : Backward.normInput(n.type(), x(), weight(fwd, node), dy);
             }

@@ -101,22 +101,30 @@ final class Kernels {
         int h = x.last();
         if (gamma.data.length != h) throw new EvalError("norm over " + h + " values has a scale of " + gamma.data.length);
         Tensor out = Tensor.zeros(x.shape);
+        double[] xhat = new double[h];
         for (int r = 0; r < x.rows(); r++) {
             int o = r * h;
-            double mean = 0;
-            if (type == pdagc.ir.NormType.LAYERNORM) {
-                for (int i = 0; i < h; i++) mean += x.data[o + i];
-                mean /= h;
-            }
-            double var = 0;
-            for (int i = 0; i < h; i++) {
-                double c = x.data[o + i] - mean;
-                var += c * c;
-            }
-            double inv = 1 / Math.sqrt(var / h + EPS);
-            for (int i = 0; i < h; i++) out.data[o + i] = (x.data[o + i] - mean) * inv * gamma.data[i];
+            normalizeRow(type, x, o, h, xhat);
+            for (int i = 0; i < h; i++) out.data[o + i] = xhat[i] * gamma.data[i];
         }
         return out;
+    }
+
+    /** The normalized values x̂ of the row of {@code h} values at {@code o} into {@code xhat}; returns the inverse deviation. */
+    static double normalizeRow(pdagc.ir.NormType type, Tensor x, int o, int h, double[] xhat) {
+        double mean = 0;
+        if (type == pdagc.ir.NormType.LAYERNORM) {
+            for (int i = 0; i < h; i++) mean += x.data[o + i];
+            mean /= h;
+        }
+        double var = 0;
+        for (int i = 0; i < h; i++) {
+            double c = x.data[o + i] - mean;
+            var += c * c;
+        }
+        double inv = 1 / Math.sqrt(var / h + EPS);
+        for (int i = 0; i < h; i++) xhat[i] = (x.data[o + i] - mean) * inv;
+        return inv;
     }
 
     static Tensor unary(pdagc.ir.Elementwise fn, Tensor x) {

@@ -34,13 +34,7 @@ final class Mla {
             for (int i = 0; i < s; i++) {
                 int position = i + w.seqOffset();
                 for (int h = 0; h < heads; h++) {
-                    double[] absorbed = new double[rank];
-                    int q = (bi * s + i) * heads * nope + h * nope;
-                    for (int r = 0; r < rank; r++) {
-                        double acc = 0;
-                        for (int e = 0; e < nope; e++) acc += qNope.data[q + e] * wuk.data[r * heads * nope + h * nope + e];
-                        absorbed[r] = acc;
-                    }
+                    double[] absorbed = absorbed(qNope, wuk, nope, bi, i, h);
                     for (int j = 0; j < t; j++) {
                         int o = ((bi * heads + h) * s + i) * t + j;
                         if (!w.decode() && j > position) {
@@ -101,5 +95,21 @@ final class Mla {
         int pos = w.decode() ? j - (t - 1) : j;
         if (pos >= 0) return x.data[(bi * s + pos) * width + e];
         return Attention.cache(w.seed(), origin, 0, bi + w.batchOffset(), j, 0, e);
+    }
+
+    /**
+     * The absorbed queries {@code a[b, i, h, r] = Σ_e q_nope[b, i, h, e] W_UK[r, h·nope + e]} and the
+     * gradients that flow through them: {@code da = Σ_j G latent[b, j]}, G the scaled scores' gradient.
+     */
+    static double[] absorbed(Tensor qNope, Tensor wuk, int nope, int bi, int i, int h) {
+        int s = qNope.shape[1], heads = qNope.shape[2] / nope, rank = wuk.shape[0];
+        double[] a = new double[rank];
+        int q = (bi * s + i) * heads * nope + h * nope;
+        for (int r = 0; r < rank; r++) {
+            double acc = 0;
+            for (int e = 0; e < nope; e++) acc += qNope.data[q + e] * wuk.data[r * heads * nope + h * nope + e];
+            a[r] = acc;
+        }
+        return a;
     }
 }
