@@ -71,34 +71,136 @@ final class Evaluator {
     /** Values by DAG node index; {@code failure} set when evaluation stopped. */
     record Run(Value[] values, Failure failure) {}
 
+    /**
+     * Sees each op's values as soon as every GPU has run it (micro-batch {@code mb}, program op
+     * {@code op}); returns false to stop the run (a disagreement was found). Values it has seen may
+     * be dropped once nothing later reads them.
+     */
+    interface Observer {
+        boolean ran(int mb, int op, Value[] values);
+    }
+
     /** Every micro-batch of the plan, each with its own tokens. */
     Run run() {
+        return run(null);
+    }
+
+    /**
+     * As {@link #run()}, showing each op's values to {@code observer} and then dropping every value
+     * that no op still to run reads (with an observer only). A training step's once-per-step ops
+     * run as soon as the last micro-batch has made their inputs (a weight's accumulation and update
+     * right after its last gradient) rather than after the whole pass: memory holds the live
+     * values, not the whole step's, so a 64-GPU training step at tiny shapes fits a small heap.
+     */
+    Run run(Observer observer) {
         Value[] values = new Value[dag.nodes().size()];
-        for (int m = 0; m < micro; m++) {
-            Failure f = runMicroBatch(m, m, values);
-            if (f != null) return new Run(values, f);
+        if (observer == null) {
+            for (int m = 0; m < micro; m++) {
+                Failure f = runMicroBatch(m, m, values, null, null);
+                if (f != null) return new Run(values, f);
+            }
+            return new Run(values, runStep(values));
         }
-        return new Run(values, runStep(values));
+        int ops = program.nodes().size();
+        // The last micro-batch's order: each op, then the step ops whose inputs it completes.
+        int[] ready = new int[ops];
+        List<Integer> order = new ArrayList<>();
+        List<List<Integer>> after = new ArrayList<>();
+        for (int p = 0; p < ops; p++) after.add(new ArrayList<>());
+        for (SpmdNode n : program.nodes()) {
+            if (!perStep[n.id()]) continue;
+            int r = 0;
+            for (int i : n.inputs()) r = Math.max(r, perStep[i] ? ready[i] : i);
+            ready[n.id()] = r;
+            after.get(r).add(n.id());
+        }
+        for (int p = 0; p < ops; p++) {
+            if (perStep[p]) continue;
+            order.add(p);
+            order.addAll(after.get(p));
+        }
+        // Where in that order each op is read for the last time (its own place if never read).
+        int[] pos = new int[ops];
+        for (int k = 0; k < order.size(); k++) pos[order.get(k)] = k;
+        int[] lastPos = new int[ops];
+        int[] lastInMb = new int[ops];
+        boolean[] stepRead = new boolean[ops];
+        for (int p = 0; p < ops; p++) {
+            lastPos[p] = pos[p];
+            lastInMb[p] = p;
+        }
+        for (SpmdNode n : program.nodes()) {
+            for (int i : n.inputs()) {
+                lastPos[i] = Math.max(lastPos[i], pos[n.id()]);
+                if (perStep[n.id()]) stepRead[i] = true;
+                else lastInMb[i] = Math.max(lastInMb[i], n.id());
+            }
+        }
+        // Earlier micro-batches: an op's values go after its last reader, unless a step op reads them.
+        List<List<Integer>> dyingInMb = new ArrayList<>();
+        for (int p = 0; p < ops; p++) dyingInMb.add(new ArrayList<>());
+        for (int i = 0; i < ops; i++) if (!perStep[i] && !stepRead[i]) dyingInMb.get(lastInMb[i]).add(i);
+        for (int m = 0; m + 1 < micro; m++) {
+            Failure f = runMicroBatch(m, m, values, observer, dyingInMb);
+            if (f != null || stopped) return new Run(values, f);
+        }
+        List<List<Integer>> dying = new ArrayList<>();
+        for (int k = 0; k < order.size(); k++) dying.add(new ArrayList<>());
+        for (int i = 0; i < ops; i++) dying.get(lastPos[i]).add(i);
+        int m = micro - 1;
+        for (int k = 0; k < order.size(); k++) {
+            int p = order.get(k);
+            boolean step = perStep[p];
+            Failure f = step ? runStepOp(p, values) : runOp(m, m, p, values);
+            if (f != null) return new Run(values, f);
+            if (!observer.ran(step ? 0 : m, p, values)) return new Run(values, null);
+            for (int i : dying.get(k)) {
+                // A step op's values are micro-batch 0's; an op a step op reads, every micro-batch's.
+                if (perStep[i]) release(0, 0, i, values);
+                else release(stepRead[i] ? 0 : m, m, i, values);
+            }
+        }
+        return new Run(values, null);
+    }
+
+    private boolean stopped;
+
+    /** Drops micro-batches {@code from..to}'s values of op {@code i}. */
+    private void release(int from, int to, int i, Value[] values) {
+        int ops = program.nodes().size();
+        for (int m = from; m <= to; m++) {
+            for (int g = 0; g < lookup.length; g++) {
+                int idx = lookup[g][m * ops + i];
+                if (idx >= 0) values[idx] = null;
+            }
+        }
     }
 
     /** A training step's once-per-step ops, after every micro-batch (each is micro-batch 0 of the plan). */
     private Failure runStep(Value[] values) {
         if (!program.training()) return null;
-        mb = 0;
-        dataMb = 0;
         int ops = program.nodes().size();
         for (int p = 0; p < ops; p++) {
             if (!perStep[p]) continue;
-            for (int g = 0; g < lookup.length; g++) {
-                int idx = lookup[g][p];
-                if (idx < 0) continue;
-                DagNode node = dag.nodes().get(idx);
-                try {
-                    values[idx] = program.nodes().get(p).op() instanceof Op.Accumulate ? accumulate(g, program.nodes().get(p), values)
-                            : eval(node, program.nodes().get(p), values);
-                } catch (Kernels.EvalError | IndexOutOfBoundsException | ArithmeticException e) {
-                    return new Failure(node, e.getMessage());
-                }
+            Failure f = runStepOp(p, values);
+            if (f != null) return f;
+        }
+        return null;
+    }
+
+    /** One once-per-step op on every GPU (it is micro-batch 0's node). */
+    private Failure runStepOp(int p, Value[] values) {
+        mb = 0;
+        dataMb = 0;
+        for (int g = 0; g < lookup.length; g++) {
+            int idx = lookup[g][p];
+            if (idx < 0) continue;
+            DagNode node = dag.nodes().get(idx);
+            try {
+                values[idx] = program.nodes().get(p).op() instanceof Op.Accumulate ? accumulate(g, program.nodes().get(p), values)
+                        : eval(node, program.nodes().get(p), values);
+            } catch (Kernels.EvalError | IndexOutOfBoundsException | ArithmeticException e) {
+                return new Failure(node, e.getMessage());
             }
         }
         return null;
@@ -122,24 +224,38 @@ final class Evaluator {
     /** The plan's first micro-batch on the tokens of micro-batch {@code data} (the unpartitioned model). */
     Run runAs(int data) {
         Value[] values = new Value[dag.nodes().size()];
-        return new Run(values, runMicroBatch(0, data, values));
+        return new Run(values, runMicroBatch(0, data, values, null, null));
     }
 
-    private Failure runMicroBatch(int m, int data, Value[] values) {
-        mb = m;
-        dataMb = data;
+    private Failure runMicroBatch(int m, int data, Value[] values, Observer observer, List<List<Integer>> dying) {
         int ops = program.nodes().size();
         for (int p = 0; p < ops; p++) {
             if (perStep[p]) continue;
-            for (int g = 0; g < lookup.length; g++) {
-                int idx = lookup[g][m * ops + p];
-                if (idx < 0) continue;
-                DagNode node = dag.nodes().get(idx);
-                try {
-                    values[idx] = eval(node, program.nodes().get(p), values);
-                } catch (Kernels.EvalError | IndexOutOfBoundsException | ArithmeticException e) {
-                    return new Failure(node, e.getMessage());
-                }
+            Failure f = runOp(m, data, p, values);
+            if (f != null) return f;
+            if (observer == null) continue;
+            if (!observer.ran(m, p, values)) {
+                stopped = true;
+                return null;
+            }
+            for (int i : dying.get(p)) release(m, m, i, values);
+        }
+        return null;
+    }
+
+    /** Op {@code p} of micro-batch {@code m} (on the tokens of micro-batch {@code data}) on every GPU. */
+    private Failure runOp(int m, int data, int p, Value[] values) {
+        mb = m;
+        dataMb = data;
+        int ops = program.nodes().size();
+        for (int g = 0; g < lookup.length; g++) {
+            int idx = lookup[g][m * ops + p];
+            if (idx < 0) continue;
+            DagNode node = dag.nodes().get(idx);
+            try {
+                values[idx] = eval(node, program.nodes().get(p), values);
+            } catch (Kernels.EvalError | IndexOutOfBoundsException | ArithmeticException e) {
+                return new Failure(node, e.getMessage());
             }
         }
         return null;
