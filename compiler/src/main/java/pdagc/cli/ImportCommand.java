@@ -18,7 +18,7 @@ import picocli.CommandLine.Spec;
  * another format is a new subcommand, not a new top-level command.
  */
 @Command(name = "import", mixinStandardHelpOptions = true, description = "Import a model description as a .pdag model.",
-        subcommands = ImportCommand.Hf.class)
+        subcommands = {ImportCommand.Hf.class, ImportCommand.Megatron.class})
 final class ImportCommand implements Callable<Integer> {
     @Spec
     picocli.CommandLine.Model.CommandSpec spec;
@@ -70,6 +70,60 @@ final class ImportCommand implements Callable<Integer> {
             if (code != Main.OK || result.isEmpty()) return code == Main.OK ? Main.INPUT_ERRORS : code;
             byte[] text = result.get().text().getBytes(StandardCharsets.UTF_8);
             return OutputFiles.write(output, config, out -> out.write(text), stdout, err);
+        }
+    }
+
+    /**
+     * {@code pdagc import megatron [-o OUT] [--name NAME] [--gpu GPU] [torchrun OPTIONS SCRIPT.py] ARGS...}:
+     * a Megatron-LM command line as a .pdag deployment. Every argument that is not one of this
+     * command's own options is the command line's, in order: the command line that registers it
+     * treats unknown options as positional parameters ({@link #configure}).
+     */
+    @Command(name = "megatron", mixinStandardHelpOptions = true,
+            description = "Import a Megatron-LM command line (torchrun --nnodes N --nproc-per-node G pretrain_gpt.py ARGS...) as a .pdag deployment:"
+                    + " model, cluster, training workload and strategy.")
+    static final class Megatron implements Callable<Integer> {
+        @Option(names = {"-o", "--output"}, paramLabel = "OUT", description = "the .pdag file to write (default: stdout)")
+        Path output;
+
+        @Option(names = "--name", paramLabel = "NAME", description = "the deploy's name, and the prefix of its model, cluster, workload and strategy (default: Megatron)")
+        String name = "Megatron";
+
+        @Option(names = "--gpu", paramLabel = "GPU", description = "the cluster's GPU, one of std.hardware's (default: H100)")
+        String gpu = "H100";
+
+        @Parameters(paramLabel = "ARGS", description = "the command line: [torchrun OPTIONS SCRIPT.py] Megatron-LM arguments")
+        java.util.List<String> args = new java.util.ArrayList<>();
+
+        @picocli.CommandLine.ParentCommand
+        ImportCommand parent;
+
+        /** The import command line with Megatron's flags kept, in order, as this command's arguments. */
+        static void configure(picocli.CommandLine importCommand) {
+            importCommand.getSubcommands().get("megatron").setUnmatchedOptionsArePositionalParams(true);
+        }
+
+        @Override
+        public Integer call() {
+            PrintWriter err = parent.err;
+            if (!HfImport.isIdentifier(name)) {
+                err.println("error: --name " + name + " is not a name (letters, digits and _, not starting with a digit, not a keyword or unit)");
+                return Main.USAGE;
+            }
+            if (!gpu.matches("[A-Za-z_][A-Za-z0-9_]*")) {
+                err.println("error: --gpu " + gpu + " is not a GPU's name");
+                return Main.USAGE;
+            }
+            if (args.isEmpty()) {
+                err.println("error: no Megatron-LM command line to import; give it after the options: pdagc import megatron torchrun --nnodes N --nproc-per-node G pretrain_gpt.py ARGS...");
+                return Main.USAGE;
+            }
+            Diagnostics diagnostics = new Diagnostics();
+            Optional<pdagc.importer.MegatronImport.Result> result = pdagc.importer.MegatronImport.run(args, gpu, name, diagnostics);
+            int code = Reporting.report(diagnostics, err, "could not import the Megatron-LM command line");
+            if (code != Main.OK || result.isEmpty()) return code == Main.OK ? Main.INPUT_ERRORS : code;
+            byte[] text = result.get().text().getBytes(StandardCharsets.UTF_8);
+            return OutputFiles.write(output, null, out -> out.write(text), parent.stdout, err);
         }
     }
 }
