@@ -53,9 +53,12 @@ final class ServeLaunch {
             diagnostics.add(Diags.launchCannotExpress(s.axisSpan(MeshAxes.CP), name, "context parallelism over the whole sequence",
                     "keys and values all-gathered over " + cp + " GPUs", "serve with tp, pp, dp and ep only"));
         }
-        if (s.sequenceParallel()) {
-            diagnostics.add(Diags.launchCannotExpress(s.spanOf("sequence_parallel"), name, "Megatron-style sequence parallelism",
-                    "norms and residuals split over tp", "leave out `sequence_parallel`"));
+        boolean sequenceParallel = s.sequenceParallel() && tp > 1;
+        if (sequenceParallel && (target != Target.VLLM || !d.model().norm().equals("rmsnorm"))) {
+            diagnostics.add(Diags.launchCannotExpress(s.spanOf("sequence_parallel"), name, "Megatron-style sequence parallelism"
+                            + (target == Target.VLLM ? " around " + d.model().norm() : ""), "norms and residuals split over tp",
+                    target == Target.VLLM ? "vLLM's sequence-parallelism pass rewrites an all-reduce before an RMSNorm only: leave out `sequence_parallel`"
+                            : "leave out `sequence_parallel`"));
         }
         if (s.pipeline().microBatches() > 1) {
             diagnostics.add(Diags.launchNotPassed(s.spanOf("micro_batches"), "`micro_batches " + s.pipeline().microBatches() + "`", name,
@@ -130,6 +133,19 @@ final class ServeLaunch {
         if (pp > 1) flags.add("--pipeline-parallel-size " + pp);
         if (dp > 1) flags.add("--data-parallel-size " + dp);
         if (expertParallel) flags.add("--enable-expert-parallel");
+        if (s.sequenceParallel() && tp > 1) {
+            // vLLM's SequenceParallelismPass (PassConfig.enable_sp): each all-reduce before an RMSNorm becomes a reduce-scatter,
+            // the norm on the rank's tokens, and an all-gather, the collectives of pdagc's sequence parallelism.
+            flags.add("--compilation-config '" + json(java.util.Map.of("pass_config", java.util.Map.of("enable_sp", true))) + "'");
+        }
+    }
+
+    private static String json(Object value) {
+        try {
+            return new com.fasterxml.jackson.databind.ObjectMapper().writeValueAsString(value);
+        } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+            throw new IllegalStateException(e);
+        }
     }
 
     /**
