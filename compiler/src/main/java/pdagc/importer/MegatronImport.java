@@ -80,7 +80,8 @@ public final class MegatronImport {
         }
         SourceFile file = SourceFile.of("<command line>", null, text.toString());
         for (int i = 0; i < args.size(); i++) parsed.add(new Arg(args.get(i), new Span(file, at.get(i)[0], at.get(i)[1])));
-        Span whole = new Span(file, 0, Math.max(0, text.length()));
+        // A missing flag is reported at the command's first word: the line itself is too long to underline.
+        Span whole = parsed.isEmpty() ? new Span(file, 0, 0) : parsed.get(0).span();
         int i = 0;
         Map<String, String> torchrun = new LinkedHashMap<>();
         Map<String, Span> torchrunAt = new LinkedHashMap<>();
@@ -285,8 +286,11 @@ public final class MegatronImport {
                     if (biases) d.add(Diags.megatronUnsupportedFlag(at("--swiglu"), "--swiglu", "with linear biases: the gated layers have none", "add --disable-bias-linear"));
                     if (attentionDropout > 0 || hiddenDropout > 0) d.add(Diags.megatronUnsupportedFlag(has("--hidden-dropout") ? at("--hidden-dropout") : at("--swiglu"), "--swiglu",
                             "with dropout: the gated MLP block does not drop", "add --attention-dropout 0.0 --hidden-dropout 0.0"));
-                    if (position.equals("learned_absolute")) d.add(Diags.megatronUnsupportedFlag(at("--position-embedding-type"), "--position-embedding-type learned_absolute",
-                            "with --swiglu: learned positions are GPT-2's embedding", "use --position-embedding-type rope"));
+                    if (position.equals("learned_absolute")) {
+                        d.add(Diags.megatronUnsupportedFlag(has("--position-embedding-type") ? at("--position-embedding-type") : at("--swiglu"),
+                                "--position-embedding-type learned_absolute" + (has("--position-embedding-type") ? "" : " (Megatron-LM's default)"),
+                                "with --swiglu: learned positions are GPT-2's embedding", "use --position-embedding-type rope"));
+                    }
                 } else {
                     if (experts != null && experts > 0) {
                         d.add(Diags.megatronUnsupportedFlag(at("--num-experts"), "--num-experts", "without --swiglu: pdagc's MoE layers with Megatron flags are SwiGLU", "add --swiglu"));
