@@ -274,4 +274,55 @@ class LaunchTest {
         assertTrue(MegatronFlags.all().size() > 500);
         assertTrue(SourceFile.of("x", null, "").text().isEmpty());
     }
+
+    static final String TINY = "torchrun --nnodes 1 --nproc-per-node 8 pretrain_gpt.py --num-layers 4 --hidden-size 64 --num-attention-heads 4 --seq-length 32"
+            + " --micro-batch-size 1 --global-batch-size 8 --tokenizer-type NullTokenizer --vocab-size 127 --position-embedding-type rope --swiglu"
+            + " --normalization RMSNorm --disable-bias-linear --attention-dropout 0.0 --hidden-dropout 0.0 --bf16";
+
+    static final String MOE = " --num-experts 4 --moe-router-topk 2 --moe-ffn-hidden-size 32 --moe-router-load-balancing-type none --moe-token-dispatcher-type alltoall";
+
+    /**
+     * Command lines with experts folded over the data-parallel ranks (an expert mesh, and ep as a
+     * mesh axis), context parallelism and virtual stages: each imports to a file that verifies,
+     * and whose launch gives back the command line's parallel flags.
+     */
+    @Test
+    void importedCommandLinesVerifyAndLaunchBack() throws Exception {
+        List<String> lines = List.of(
+                TINY + " --tensor-model-parallel-size 2" + MOE + " --expert-model-parallel-size 2 --expert-tensor-parallel-size 1",
+                TINY + " --tensor-model-parallel-size 2" + MOE + " --expert-model-parallel-size 2",
+                TINY + " --tensor-model-parallel-size 2 --context-parallel-size 2 --cp-comm-type allgather --pipeline-model-parallel-size 2"
+                        + " --num-layers-per-virtual-pipeline-stage 1",
+                TINY + " --pipeline-model-parallel-size 2 --decoder-first-pipeline-num-layers 1 --decoder-last-pipeline-num-layers 3"
+                        + " --sequence-parallel --tensor-model-parallel-size 2 --recompute-granularity full --recompute-method uniform"
+                        + " --recompute-num-layers 1 --use-distributed-optimizer");
+        List<String> parallel = List.of("--tensor-model-parallel-size", "--pipeline-model-parallel-size", "--context-parallel-size",
+                "--expert-model-parallel-size", "--expert-tensor-parallel-size", "--num-layers-per-virtual-pipeline-stage",
+                "--decoder-first-pipeline-num-layers", "--decoder-last-pipeline-num-layers", "--micro-batch-size", "--global-batch-size",
+                "--recompute-granularity", "--recompute-method", "--recompute-num-layers");
+        for (String line : lines) {
+            List<String> args = new ArrayList<>(List.of("import", "megatron"));
+            args.addAll(List.of(line.split(" ")));
+            Run imported = cli(args.toArray(String[]::new));
+            assertEquals(Main.OK, imported.code(), line + "\n" + imported.err());
+            Path file = dir.resolve("imported" + lines.indexOf(line) + ".pdag");
+            Files.writeString(file, imported.out());
+            Run verify = cli("verify", file.toString());
+            assertEquals(Main.OK, verify.code(), imported.out() + verify.err());
+            Run launch = cli(file.toString(), "--emit", "launch", "--for", "megatron");
+            assertEquals(Main.OK, launch.code(), launch.err());
+            List<String> back = arguments(launch.out());
+            List<String> given = List.of(line.split(" "));
+            for (String flag : parallel) {
+                int i = given.indexOf(flag);
+                if (i < 0) continue;
+                int j = back.indexOf(flag);
+                assertTrue(j >= 0, flag + " is missing from the launch of " + line + "\n" + launch.out());
+                assertEquals(given.get(i + 1), back.get(j + 1), flag + " in\n" + launch.out());
+            }
+            for (String sw : List.of("--sequence-parallel", "--use-distributed-optimizer")) {
+                assertEquals(given.contains(sw), back.contains(sw), sw + " in\n" + launch.out());
+            }
+        }
+    }
 }
