@@ -17,7 +17,7 @@ import picocli.CommandLine.Spec;
  * One source so far, {@code hf} (a Hugging Face config.json); the command groups them so that
  * another format is a new subcommand, not a new top-level command.
  */
-@Command(name = "import", mixinStandardHelpOptions = true, description = "Import a model description as a .pdag model.",
+@Command(name = "import", mixinStandardHelpOptions = true, description = "Import a model description (a Hugging Face config) or a Megatron-LM command line as a .pdag file.",
         subcommands = {ImportCommand.Hf.class, ImportCommand.Megatron.class})
 final class ImportCommand implements Callable<Integer> {
     @Spec
