@@ -40,7 +40,7 @@ public final class MegatronImport {
             "--sequence-parallel", "--context-parallel-size", "--cp-comm-type", "--expert-model-parallel-size", "--expert-tensor-parallel-size",
             "--use-tp-pp-dp-mapping", "--micro-batch-size", "--global-batch-size", "--recompute-granularity", "--recompute-method",
             "--recompute-num-layers", "--recompute-activations", "--use-distributed-optimizer", "--optimizer", "--rotary-base", "--rotary-percent",
-            "--norm-epsilon", "--mock-data", "--moe-grouped-gemm");
+            "--norm-epsilon", "--moe-grouped-gemm");
 
     /** Flags that change the plan in ways pdagc does not model, with why and what to do instead. */
     static final Map<String, String> REFUSED = Map.ofEntries(
@@ -393,6 +393,12 @@ public final class MegatronImport {
             }
             // ---- the mesh: Megatron's rank order as a pdagc mesh (row-major, last axis fastest)
             boolean tpPpDp = has("--use-tp-pp-dp-mapping");
+            if (tpPpDp && pp > 1 && experts > 0 && stageGpus / (ep * etp) != dp) {
+                // parallel_state.py: "When not using pp-last rank ordering, the data parallel size of the attention and moe layers must be the same".
+                d.add(Diags.megatronContradiction(at("--use-tp-pp-dp-mapping"), "--use-tp-pp-dp-mapping with pipeline stages and " + dp
+                        + " data-parallel ranks for attention but " + stageGpus / (ep * etp) + " for the experts", "Megatron-LM refuses this order"));
+                return Optional.empty();
+            }
             List<String> mesh = new ArrayList<>();
             String expertMesh = null;
             boolean moe = experts > 0;

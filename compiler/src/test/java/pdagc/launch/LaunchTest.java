@@ -325,4 +325,38 @@ class LaunchTest {
             }
         }
     }
+
+    /** vLLM's MoE layers span a stage's dp x tp GPUs: experts whole over them is --enable-expert-parallel; any other fold is refused. */
+    @Test
+    void vllmExpertsFoldTheDataAndTensorParallelGpus() throws Exception {
+        String base = """
+                import std.hardware
+                import std.blocks
+                model M { vocab 64  hidden 32  heads 4  kv_heads 4  layers 2  ffn 64  experts 8  top 2  norm rmsnorm  act silu  layer gated_moe_layer }
+                cluster C { gpu H100  count 8  per_node 8 }
+                workload W { batch 8  seq 16  phase prefill  dtype bf16 }
+                strategy S { STRATEGY }
+                deploy D = M on C with S for W
+                """;
+        Path ok = dir.resolve("ep.pdag");
+        Files.writeString(ok, base.replace("STRATEGY", "mesh [dp 2, tp 4]  expert_mesh [ep 8]"));
+        Run r = cli(ok.toString(), "--emit", "launch", "--for", "vllm");
+        assertEquals(Main.OK, r.code(), r.err());
+        assertTrue(r.out().contains("--tensor-parallel-size 4") && r.out().contains("--data-parallel-size 2") && r.out().contains("--enable-expert-parallel"), r.out());
+        Path split = dir.resolve("etp.pdag");
+        Files.writeString(split, base.replace("STRATEGY", "mesh [dp 2, tp 4]  expert_mesh [etp 8]"));
+        Run s = cli(split.toString(), "--emit", "launch", "--for", "vllm");
+        assertEquals(Main.OK, s.code(), s.err());
+        assertFalse(s.out().contains("--enable-expert-parallel"), s.out());
+        Path folded = dir.resolve("fold.pdag");
+        Files.writeString(folded, base.replace("STRATEGY", "mesh [dp 2, tp 4]  expert_mesh [ep 4, etp 2]"));
+        Run f = cli(folded.toString(), "--emit", "launch", "--for", "vllm");
+        assertEquals(Main.INPUT_ERRORS, f.code(), f.out());
+        assertTrue(f.err().contains("error[E0701]: vLLM cannot express experts folded as ep 4 x etp 2 over 8 GPUs"), f.err());
+        // SGLang folds the same experts as --ep-size 4 with attention in --dp-size 2 groups.
+        Run g = cli(folded.toString(), "--emit", "launch", "--for", "sglang");
+        assertEquals(Main.OK, g.code(), g.err());
+        assertTrue(g.out().contains("--tp-size 8") && g.out().contains("--dp-size 2") && g.out().contains("--enable-dp-attention")
+                && g.out().contains("--ep-size 4"), g.out());
+    }
 }
