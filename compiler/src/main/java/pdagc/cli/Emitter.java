@@ -162,7 +162,7 @@ final class Emitter {
     /** The engine's launch script, or the diagnostics of what its flags cannot say (nothing written). */
     private int launch(MaterializedPlan plan, Path input, Path target, OutputStream stdout, PrintWriter err) {
         Diagnostics d = new Diagnostics();
-        Optional<String> text = pdagc.launch.Launch.write(plan.deployment(), this.target, d);
+        Optional<String> text = pdagc.launch.Launch.write(plan, this.target, d);
         int code = Reporting.report(d, err, "could not write the " + this.target.display() + " launch");
         if (code != Main.OK || text.isEmpty()) return code == Main.OK ? Main.INPUT_ERRORS : code;
         byte[] bytes = text.get().getBytes(StandardCharsets.UTF_8);

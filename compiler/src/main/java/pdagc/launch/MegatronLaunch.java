@@ -33,12 +33,12 @@ final class MegatronLaunch {
     /** One flag and its value (null for a switch). */
     record Flag(String name, String value) {}
 
-    static Optional<String> write(Deployment d, Diagnostics diagnostics) {
+    static Optional<String> write(Deployment d, boolean serving, Diagnostics diagnostics) {
         int errors = diagnostics.errorReports();
         WorkloadSpec w = d.workload();
-        if (w.phase() != Phase.TRAIN || w.isServing()) {
+        if (w.phase() != Phase.TRAIN || serving) {
             diagnostics.add(Diags.launchWrongWorkload(w.span(), TARGET, "training steps (pretrain_gpt.py)", w.name(),
-                    w.isServing() ? "a serving workload" : "a " + w.phase().keyword() + " step",
+                    serving ? "a serving workload" : "a " + w.phase().keyword() + " step",
                     "serve it with `--for vllm` or `--for sglang`, or train it with `phase train`"));
             return Optional.empty();
         }

@@ -29,7 +29,7 @@ import pdagc.sem.WorkloadSpec;
 final class ServeLaunch {
     private ServeLaunch() {}
 
-    static Optional<String> write(Deployment d, Target target, Diagnostics diagnostics) {
+    static Optional<String> write(Deployment d, Target target, java.util.OptionalLong requestTokens, Diagnostics diagnostics) {
         int errors = diagnostics.errorReports();
         String name = target.display();
         WorkloadSpec w = d.workload();
@@ -69,7 +69,8 @@ final class ServeLaunch {
             if (target == Target.VLLM) vllm(d, tp, pp, dp, ep, etp, moe, flags, diagnostics);
             else sglang(d, tp, pp, dp, ep, etp, moe, flags, diagnostics);
         }
-        long context = w.isServing() ? w.serving().input() + w.serving().output() : w.phase() == Phase.DECODE ? w.context() : w.seq();
+        // A serving request holds its prompt and every output token; a decode step its context; a prefill its sequence.
+        long context = requestTokens.orElse(w.phase() == Phase.DECODE ? w.context() : w.seq());
         flags.add((target == Target.VLLM ? "--max-model-len " : "--context-length ") + context);
         long replicas = target == Target.VLLM || !flags.contains("--enable-dp-attention") ? dp : 1;
         if (w.batch() % replicas != 0) {
