@@ -465,7 +465,11 @@ public final class MegatronImport {
             b.append("}\n\n");
             b.append("deploy ").append(name).append(" = ").append(name).append("Model on ").append(name).append("Cluster with ").append(name).append("Strategy for ")
                     .append(name).append("Step\n");
-            return Optional.of(new Result(b.toString()));
+            // In pdagc fmt's canonical layout, as `pdagc fmt --check` wants a file.
+            Diagnostics syntax = new Diagnostics();
+            String text = pdagc.format.Formatter.format(SourceFile.of(name + ".pdag", null, b.toString()), syntax)
+                    .orElseThrow(() -> new IllegalStateException("the imported file does not parse: " + syntax.all()));
+            return Optional.of(new Result(text));
         }
 
         private Long torchrunInt(String key) {

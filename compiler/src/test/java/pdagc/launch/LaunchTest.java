@@ -309,6 +309,8 @@ class LaunchTest {
             Files.writeString(file, imported.out());
             Run verify = cli("verify", file.toString());
             assertEquals(Main.OK, verify.code(), imported.out() + verify.err());
+            Run fmt = cli("fmt", "--check", file.toString());
+            assertEquals(Main.OK, fmt.code(), "the imported file is in pdagc fmt's layout: " + fmt.out());
             Run launch = cli(file.toString(), "--emit", "launch", "--for", "megatron");
             assertEquals(Main.OK, launch.code(), launch.err());
             List<String> back = arguments(launch.out());
