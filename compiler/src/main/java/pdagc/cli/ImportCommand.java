@@ -98,6 +98,19 @@ final class ImportCommand implements Callable<Integer> {
         @picocli.CommandLine.ParentCommand
         ImportCommand parent;
 
+        /** The GPU kinds that std.hardware declares, in its order. */
+        static java.util.List<String> gpus() {
+            try {
+                String text = pdagc.front.Stdlib.read("std/hardware.pdag").orElseThrow(() -> new IllegalStateException("std/hardware.pdag is missing"));
+                java.util.List<String> out = new java.util.ArrayList<>();
+                java.util.regex.Matcher m = java.util.regex.Pattern.compile("(?m)^gpu (\\w+)").matcher(text);
+                while (m.find()) out.add(m.group(1));
+                return out;
+            } catch (java.io.IOException e) {
+                throw new java.io.UncheckedIOException(e);
+            }
+        }
+
         /** The import command line with Megatron's flags kept, in order, as this command's arguments. */
         static void configure(picocli.CommandLine importCommand) {
             importCommand.getSubcommands().get("megatron").setUnmatchedOptionsArePositionalParams(true);
@@ -110,8 +123,10 @@ final class ImportCommand implements Callable<Integer> {
                 err.println("error: --name " + name + " is not a name (letters, digits and _, not starting with a digit, not a keyword or unit)");
                 return Main.USAGE;
             }
-            if (!gpu.matches("[A-Za-z_][A-Za-z0-9_]*")) {
-                err.println("error: --gpu " + gpu + " is not a GPU's name");
+            java.util.List<String> gpus = gpus();
+            if (!gpus.contains(gpu)) {
+                err.println("error: --gpu " + gpu + " is not a GPU of std.hardware; its GPUs are: " + String.join(", ", gpus)
+                        + pdagc.program.Names.suggest(gpu, gpus).map(g -> " (did you mean " + g + "?)").orElse(""));
                 return Main.USAGE;
             }
             if (args.isEmpty()) {

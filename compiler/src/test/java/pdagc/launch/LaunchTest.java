@@ -260,6 +260,11 @@ class LaunchTest {
         Run unknown = cli(ex.toString(), "--emit", "launch", "--for", "trtllm");
         assertEquals(Main.USAGE, unknown.code());
         assertTrue(unknown.err().contains("unknown launch target `trtllm`"), unknown.err());
+        Run nothing = cli("import", "megatron");
+        assertEquals(Main.USAGE, nothing.code(), nothing.err());
+        Run gpu = cli("import", "megatron", "--gpu", "H10", "torchrun", "--nnodes", "1");
+        assertEquals(Main.USAGE, gpu.code(), gpu.err());
+        assertTrue(gpu.err().contains("--gpu H10 is not a GPU of std.hardware") && gpu.err().contains("did you mean H100?"), gpu.err());
     }
 
     @Test
