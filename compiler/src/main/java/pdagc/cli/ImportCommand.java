@@ -134,7 +134,7 @@ final class ImportCommand implements Callable<Integer> {
                 return Main.USAGE;
             }
             Diagnostics diagnostics = new Diagnostics();
-            Optional<pdagc.importer.MegatronImport.Result> result = pdagc.importer.MegatronImport.run(args, gpu, name, diagnostics);
+            Optional<pdagc.launch.MegatronImport.Result> result = pdagc.launch.MegatronImport.run(args, gpu, name, diagnostics);
             int code = Reporting.report(diagnostics, err, "could not import the Megatron-LM command line");
             if (code != Main.OK || result.isEmpty()) return code == Main.OK ? Main.INPUT_ERRORS : code;
             byte[] text = result.get().text().getBytes(StandardCharsets.UTF_8);

@@ -1,4 +1,4 @@
-package pdagc.importer;
+package pdagc.launch;
 
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -8,7 +8,6 @@ import java.util.Optional;
 import java.util.Set;
 import pdagc.diag.Diags;
 import pdagc.diag.Diagnostics;
-import pdagc.launch.MegatronFlags;
 import pdagc.program.Names;
 import pdagc.source.SourceFile;
 import pdagc.source.Span;
@@ -439,7 +438,7 @@ public final class MegatronImport {
             if (embed.equals("gpt2_embedding")) prop(b, "positions", positions, "--max-position-embeddings");
             word(b, "norm", norm.equals("RMSNorm") ? "rmsnorm" : "layernorm", "--normalization " + norm);
             word(b, "act", act, swiglu ? "--swiglu" : "GELU (no --swiglu)");
-            if (dropout > 0) word(b, "dropout", pdagc.launch.LaunchText.decimal(dropout), "--hidden-dropout and --attention-dropout");
+            if (dropout > 0) word(b, "dropout", LaunchText.decimal(dropout), "--hidden-dropout and --attention-dropout");
             word(b, "embed", embed, "--position-embedding-type " + position);
             word(b, "layer", layer, swiglu ? "--swiglu --disable-bias-linear" : "LayerNorm, GELU, linear biases");
             word(b, "head", head, untied ? "--untie-embeddings-and-output-weights" : "tied to the embedding");
