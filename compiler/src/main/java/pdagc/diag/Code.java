@@ -114,6 +114,7 @@ public enum Code {
     E0702("E0702", "%s runs %s, but workload `%s` is %s"),
     W0703("W0703", "%s is not passed to %s: %s", Severity.WARNING),
     W0704("W0704", "%s also drops %s at rate %s, which this model does not", Severity.WARNING),
+    W0705("W0705", "Megatron-LM splits the sequence over %s context-parallel ranks in %s chunks, two a rank; pdagc in %s, one a rank", Severity.WARNING),
     E0711("E0711", "unknown Megatron-LM flag `%s`"),
     E0712("E0712", "invalid value for `%s`: %s"),
     E0713("E0713", "the command line has no `%s`%s"),

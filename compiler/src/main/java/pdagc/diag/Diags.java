@@ -984,6 +984,14 @@ public final class Diags {
                 .help("`embed gpt2_embedding` drops its output as Megatron-LM does (it adds learned positions: `positions N`)");
     }
 
+    /** Megatron-LM's load-balanced context-parallel split (get_batch_on_this_cp_rank) against pdagc's contiguous one. */
+    public static Diagnostic.Builder contextParallelChunks(Span at, long cp, String label) {
+        return of(Code.W0705, at, cp, 2 * cp, cp).label(label)
+                .note("Megatron-LM's rank i holds chunks i and " + (2 * cp - 1) + " - i, which balances causal attention; the collectives and their"
+                        + " sizes are the same, each rank's share of the attention's work is not")
+                .help("the step computes the same values either way; pdagc's plan and figures are those of the contiguous split");
+    }
+
     public static Diagnostic.Builder megatronUnknownFlag(Span at, String flag, Optional<String> suggestion) {
         Diagnostic.Builder d = of(Code.E0711, at, flag).label("not an argument of megatron/training/arguments.py (Megatron-LM core_v0.15.0)");
         suggestion.ifPresent(s -> d.help("did you mean `" + s + "`?"));

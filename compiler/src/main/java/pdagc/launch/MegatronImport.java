@@ -317,6 +317,7 @@ public final class MegatronImport {
             Long perNode = torchrunInt("--nproc-per-node");
             Long mbs = integer("--micro-batch-size", null, 1, ": the sequences of a micro-batch");
             Long gbs = integer("--global-batch-size", null, 1, ": the sequences of a step");
+            if (cp != null && cp > 1) d.add(Diags.contextParallelChunks(at("--context-parallel-size"), cp, "imported as contiguous chunks"));
             if (has("--cp-comm-type")) {
                 choice("--cp-comm-type", "p2p", List.of("allgather"), List.of("p2p", "a2a", "a2a+p2p"),
                         "pdagc's context parallelism all-gathers keys and values before attention (Megatron's allgather)");

@@ -79,6 +79,7 @@ final class MegatronLaunch {
             flags.add(new Flag("--context-parallel-size", Integer.toString(cp)));
             // pdagc all-gathers keys and values over cp before attention, Megatron's allgather communication type.
             flags.add(new Flag("--cp-comm-type", "allgather"));
+            diagnostics.add(Diags.contextParallelChunks(s.axisSpan(MeshAxes.CP), cp, "this plan's contiguous chunks"));
         }
         if (moe) {
             flags.add(new Flag("--expert-model-parallel-size", Integer.toString(ep)));
