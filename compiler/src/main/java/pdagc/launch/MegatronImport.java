@@ -39,12 +39,11 @@ public final class MegatronImport {
             "--sequence-parallel", "--context-parallel-size", "--cp-comm-type", "--expert-model-parallel-size", "--expert-tensor-parallel-size",
             "--use-tp-pp-dp-mapping", "--micro-batch-size", "--global-batch-size", "--recompute-granularity", "--recompute-method",
             "--recompute-num-layers", "--recompute-activations", "--use-distributed-optimizer", "--optimizer", "--rotary-base", "--rotary-percent",
-            "--norm-epsilon", "--moe-grouped-gemm");
+            "--norm-epsilon", "--moe-grouped-gemm", "--use-megatron-fsdp", "--data-parallel-sharding-strategy", "--ckpt-format");
 
     /** Flags that change the plan in ways pdagc does not model, with why and what to do instead. */
     static final Map<String, String> REFUSED = Map.ofEntries(
-            Map.entry("--use-megatron-fsdp", "Megatron-FSDP shards parameters, gradients and optimizer states (pdagc models ZeRO 0 to 2 as Megatron's DDP and distributed optimizer)"),
-            Map.entry("--use-torch-fsdp2", "PyTorch FSDP2 shards the parameters at rest (ZeRO 3), which pdagc does not support yet"),
+            Map.entry("--use-torch-fsdp2", "PyTorch FSDP2 is another code path; pdagc's ZeRO stages are --use-distributed-optimizer and Megatron-FSDP's --data-parallel-sharding-strategy"),
             Map.entry("--moe-layer-freq", "dense and MoE layers mixed"),
             Map.entry("--moe-shared-expert-intermediate-size", "shared experts"),
             Map.entry("--multi-latent-attention", "multi-head latent attention"),
@@ -460,7 +459,24 @@ public final class MegatronImport {
                 b.append("  schedule 1f1b\n");
             }
             if (stageLayers != null) b.append("  stage_layers [").append(String.join(", ", stageLayers.stream().map(String::valueOf).toList())).append("]\n");
-            if (has("--use-distributed-optimizer")) b.append("  zero 1  // --use-distributed-optimizer\n");
+            String sharding = text("--data-parallel-sharding-strategy", "no_shard");
+            if (has("--use-megatron-fsdp")) {
+                // Megatron-FSDP's sharding strategies are ZeRO's stages.
+                int zero = switch (sharding) {
+                    case "optim" -> 1;
+                    case "optim_grads" -> 2;
+                    case "optim_grads_params" -> 3;
+                    case "no_shard" -> 0;
+                    default -> {
+                        d.add(Diags.megatronBadValue(g.get("--data-parallel-sharding-strategy").valueSpan(), "--data-parallel-sharding-strategy",
+                                "no such strategy: " + sharding, "Megatron-LM's strategies are no_shard, optim, optim_grads and optim_grads_params"));
+                        yield 0;
+                    }
+                };
+                if (zero > 0) b.append("  zero ").append(zero).append("  // --use-megatron-fsdp --data-parallel-sharding-strategy ").append(sharding).append("\n");
+            } else if (has("--use-distributed-optimizer")) {
+                b.append("  zero 1  // --use-distributed-optimizer\n");
+            }
             if (recompute != null) b.append("  recompute ").append(recompute).append("\n");
             b.append("}\n\n");
             b.append("deploy ").append(name).append(" = ").append(name).append("Model on ").append(name).append("Cluster with ").append(name).append("Strategy for ")

@@ -179,16 +179,11 @@ final class MegatronLaunch {
     /**
      * Recomputation and ZeRO: selective is Megatron's default selective recomputation (the attention
      * core), full is each layer from its input ({@code uniform}, one layer a group); ZeRO 1 is the
-     * distributed optimizer; ZeRO 2 (gradient buffers sharded too) is not: the distributed optimizer
-     * keeps whole gradient buffers.
+     * distributed optimizer (which keeps whole gradient buffers); ZeRO 2 and 3 are Megatron-FSDP's
+     * {@code optim_grads} and {@code optim_grads_params} sharding strategies.
      */
     private static void training(StrategySpec s, List<Flag> flags, Diagnostics diagnostics) {
         Training t = s.training();
-        if (t.zero() >= 2) {
-            diagnostics.add(Diags.launchCannotExpress(s.spanOf("zero"), TARGET, "ZeRO stage " + t.zero(), "gradient buffers sharded over the data-parallel ranks",
-                    "Megatron-LM's distributed optimizer (--use-distributed-optimizer) is ZeRO stage 1: it shards the optimizer states and keeps"
-                            + " whole gradient buffers; write `zero 1`"));
-        }
         switch (t.recompute()) {
             case NONE -> { }
             case SELECTIVE -> flags.add(new Flag("--recompute-granularity", "selective"));
@@ -199,6 +194,13 @@ final class MegatronLaunch {
             }
         }
         if (t.zero() == 1) flags.add(new Flag("--use-distributed-optimizer", null));
+        if (t.zero() >= 2) {
+            // Megatron-FSDP: its data-parallel sharding strategies are ZeRO's stages (optim = 1, optim_grads = 2,
+            // optim_grads_params = 3); it saves checkpoints only as fsdp_dtensor.
+            flags.add(new Flag("--use-megatron-fsdp", null));
+            flags.add(new Flag("--data-parallel-sharding-strategy", t.zero() == 2 ? "optim_grads" : "optim_grads_params"));
+            flags.add(new Flag("--ckpt-format", "fsdp_dtensor"));
+        }
     }
 
     private static void precision(Deployment d, List<Flag> flags, Diagnostics diagnostics) {

@@ -300,7 +300,11 @@ class LaunchTest {
                         + " --num-layers-per-virtual-pipeline-stage 1",
                 TINY + " --pipeline-model-parallel-size 2 --decoder-first-pipeline-num-layers 1 --decoder-last-pipeline-num-layers 3"
                         + " --sequence-parallel --tensor-model-parallel-size 2 --recompute-granularity full --recompute-method uniform"
-                        + " --recompute-num-layers 1 --use-distributed-optimizer");
+                        + " --recompute-num-layers 1 --use-distributed-optimizer",
+                // ZeRO 2 and 3 as Megatron-FSDP's sharding strategies.
+                TINY + " --tensor-model-parallel-size 2 --use-megatron-fsdp --data-parallel-sharding-strategy optim_grads --ckpt-format fsdp_dtensor",
+                TINY + " --tensor-model-parallel-size 2 --sequence-parallel --use-megatron-fsdp --data-parallel-sharding-strategy optim_grads_params"
+                        + " --ckpt-format fsdp_dtensor");
         List<String> parallel = List.of("--tensor-model-parallel-size", "--pipeline-model-parallel-size", "--context-parallel-size",
                 "--expert-model-parallel-size", "--expert-tensor-parallel-size", "--num-layers-per-virtual-pipeline-stage",
                 "--decoder-first-pipeline-num-layers", "--decoder-last-pipeline-num-layers", "--micro-batch-size", "--global-batch-size",
@@ -327,8 +331,13 @@ class LaunchTest {
                 assertTrue(j >= 0, flag + " is missing from the launch of " + line + "\n" + launch.out());
                 assertEquals(given.get(i + 1), back.get(j + 1), flag + " in\n" + launch.out());
             }
-            for (String sw : List.of("--sequence-parallel", "--use-distributed-optimizer")) {
+            for (String sw : List.of("--sequence-parallel", "--use-distributed-optimizer", "--use-megatron-fsdp")) {
                 assertEquals(given.contains(sw), back.contains(sw), sw + " in\n" + launch.out());
+            }
+            int sharding = given.indexOf("--data-parallel-sharding-strategy");
+            if (sharding >= 0) {
+                assertEquals(given.get(sharding + 1), back.get(back.indexOf("--data-parallel-sharding-strategy") + 1), launch.out());
+                assertTrue(imported.out().contains("zero " + (given.get(sharding + 1).equals("optim_grads") ? 2 : 3)), imported.out());
             }
         }
     }
