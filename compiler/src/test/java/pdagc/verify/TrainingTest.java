@@ -129,6 +129,52 @@ public class TrainingTest {
                 && n.layer() >= 0 && zero1.backward()[n.id()] && !n.name().contains("accumulate")), "sequence parallelism's backward reduce-scatters");
     }
 
+    /**
+     * Megatron's vocabulary-parallel cross-entropy, from the rules: the logits stay split over the
+     * vocabulary across tp (no collective reads them or their gradient), the loss's collectives are
+     * three all-reduces over tp of one number per token (the max by max, the sum of exponentials
+     * and the label's logit by sum), and the logits' gradient comes out split as the logits are,
+     * not a partial sum, so the head's input and weight gradients need no gather of it.
+     */
+    @Test
+    void theLossIsVocabularyParallel() {
+        SpmdProgram p = Compile("mesh [dp 2, tp 2]", 4).spmd();
+        SpmdNode loss = p.nodes().stream().filter(n -> n.op() instanceof Op.Loss).findFirst().orElseThrow();
+        SpmdNode grad = p.nodes().stream().filter(n -> n.op() instanceof Op.Grad g && g.forward() instanceof Op.Loss).findFirst().orElseThrow();
+        int logits = loss.inputs().get(Op.Loss.LOGITS);
+        assertEquals(List.of("tp"), p.nodes().get(logits).sharding().axes(2), "the head's logits split over the vocabulary");
+        assertEquals(logits, grad.inputs().get(0), "the gradient reads the logits as they are");
+        assertEquals(p.nodes().get(logits).sharding(), grad.sharding(), "the logits' gradient is split as they are, not partial");
+        for (SpmdNode n : p.nodes()) {
+            if (!(n.op() instanceof Op.Collective)) continue;
+            assertFalse(n.inputs().contains(logits) || n.inputs().contains(grad.id()), n.name() + " moves logits or their gradient");
+        }
+        List<SpmdNode> reductions = p.nodes().stream().filter(n -> n.op() instanceof Op.Collective && n.name().startsWith("loss.")).toList();
+        assertEquals(3, reductions.size(), reductions.toString());
+        long maxima = 0;
+        for (SpmdNode n : reductions) {
+            Op.Collective c = (Op.Collective) n.op();
+            assertEquals(CollectiveKind.ALL_REDUCE, c.collective(), n.name());
+            assertEquals(List.of("tp"), c.axes(), n.name());
+            assertEquals(loss.local(), n.local(), n.name() + ": one number per token");
+            if (c.reduction() == pdagc.ir.Reduction.MAX) maxima++;
+        }
+        assertEquals(1, maxima, "the max is all-reduced by max");
+    }
+
+    /** Each of the loss's three all-reduces, dropped, changes the loss: verify names the GPU and node. */
+    @ParameterizedTest(name = "{0}")
+    @org.junit.jupiter.params.provider.ValueSource(strings = {"loss.max.all_reduce", "loss.sum_exp.all_reduce", "loss.label_logit.all_reduce"})
+    void aDroppedLossAllReduceIsCaught(String name) {
+        MaterializedPlan p = shrunk("mesh [dp 2, tp 2]", 4);
+        assertTrue(p.verify(1).ok());
+        assertEquals(1, named(p.spmd(), name).size(), name);
+        SpmdProgram broken = VerifyTest.without(p.spmd(), name);
+        Verify.Report r = verify(p, broken, Materialize.run("broken", "broken", broken, 8));
+        assertFalse(r.ok(), r.summary());
+        assertTrue(r.where().startsWith("GPU ") && r.where().contains("node"), r.summary());
+    }
+
     static MaterializedPlan Compile(String strategy, int gpus) {
         return pdagc.driver.Compile.source(StrategyMatrixTest.deploy(dense("8"), gpus, strategy, TRAIN));
     }
