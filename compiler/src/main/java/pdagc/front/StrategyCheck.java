@@ -88,7 +88,7 @@ final class StrategyCheck {
         pdagc.sem.Training t = s.training();
         boolean train = d.workload().phase() == pdagc.sem.Phase.TRAIN;
         if (!train) {
-            for (String property : List.of("zero", "recompute")) {
+            for (String property : List.of("zero", "recompute", "overlap_grad_reduce")) {
                 if (s.spans().containsKey(property)) {
                     diagnostics.add(Diags.trainingOptionIgnored(s.spanOf(property), property, d.workload().name(),
                             d.workload().isServing() ? "serving steps" : d.workload().phase().keyword() + " steps"));

@@ -61,6 +61,7 @@ public class TrainingTest {
                 plan("cp2 tp2 sequence parallel zero 2", dense("8"), 4, "mesh [cp 2, tp 2] sequence_parallel true zero 2"),
                 plan("dp4 zero 1", dense("8"), 4, "mesh [dp 4] zero 1"),
                 plan("dp4 zero 2", dense("8"), 4, "mesh [dp 4] zero 2"),
+                plan("dp4 zero 1 overlap_grad_reduce", dense("8"), 4, "mesh [dp 4] zero 1 overlap_grad_reduce true"),
                 plan("dp2 micro-batches 2", dense("8"), 2, "mesh [dp 2] micro_batches 2"),
                 plan("pp2 gpipe m2", dense("8"), 2, "mesh [pp 2] micro_batches 2 schedule gpipe"),
                 plan("pp2 1f1b m4", dense("8"), 2, "mesh [pp 2] micro_batches 4 schedule 1f1b"),
