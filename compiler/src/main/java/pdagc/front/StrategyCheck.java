@@ -101,6 +101,11 @@ final class StrategyCheck {
         if (t.zero() > 0 && mesh.size(MeshAxes.DP) * mesh.size(MeshAxes.CP) * mesh.size(MeshAxes.EP) == 1) {
             diagnostics.add(Diags.zeroWithoutDataParallel(s.spanOf("zero"), t.zero(), s.name()));
         }
+        // The experts' data-parallel ranks (edp) reduce their gradients too.
+        long expertData = s.expertMesh() == null ? 1 : s.expertMesh().size(MeshAxes.EDP);
+        if (t.overlapGradReduce() && mesh.size(MeshAxes.DP) * mesh.size(MeshAxes.CP) * mesh.size(MeshAxes.EP) * expertData == 1) {
+            diagnostics.add(Diags.overlapWithoutDataParallel(s.spanOf("overlap_grad_reduce"), s.name()));
+        }
         if (t.zero() == 3) diagnostics.add(Diags.trainingNotSupported(s.spanOf("zero"), "ZeRO-3 (parameters sharded at rest)"));
     }
 
