@@ -92,6 +92,31 @@ class OverlapGradReduceTest {
         assertTrue(onPath > 1, "reductions follow each other on the second stream: " + onPath + " on the path");
     }
 
+    /**
+     * Under a pipeline each stage reduces its own weights' gradients during its last backward
+     * units: the two streams still make a schedule (no deadlock), the step is no longer than on one
+     * stream and shorter by no more than a stage's second stream holds; with an expert mesh the
+     * experts' reductions over their data-parallel ranks overlap too.
+     */
+    @Test
+    void pipelinesAndExpertsOverlapTheirReductions() {
+        String moe = "model M { vocab 4096 hidden 512 heads 8 layers 4 ffn 1024 experts 8 top 2 first_dense 0 norm rmsnorm act silu }";
+        for (String[] c : new String[][] {{GPT, "mesh [dp 2, pp 2, tp 2]  micro_batches 4  schedule 1f1b  zero 1"},
+                {moe, "mesh [dp 4, tp 2]  expert_mesh [edp 2, ep 4]  zero 1"}}) {
+            MaterializedPlan on = plan(c[0], 8, 8, c[1], true), off = plan(c[0], 8, 8, c[1], false);
+            assertNull(on.analysis().problem(), c[1]);
+            double tOn = on.analysis().step().seconds(), tOff = off.analysis().step().seconds();
+            Analysis.Overlap o = on.analysis().training().overlap();
+            assertEquals(tOff, o.oneStreamSeconds(), 0.0, c[1]);
+            assertTrue(tOn < tOff && tOn >= tOff - o.secondStreamSeconds() - 1e-12 * tOff, c[1] + ": " + tOn + " " + tOff + " " + o.secondStreamSeconds());
+        }
+        MaterializedPlan moe8 = plan(moe, 8, 8, "mesh [dp 4, tp 2]  expert_mesh [edp 2, ep 4]  zero 1", true);
+        Streams.Stream[] s = Streams.of(moe8.spmd(), moe8.deployment().strategy().training());
+        assertTrue(moe8.spmd().nodes().stream().anyMatch(n -> n.op() instanceof Op.Collective && s[n.id()] == Streams.Stream.SIDE
+                && moe8.spmd().nodes().get(n.inputs().get(0)).op() instanceof Op.Accumulate a && a.forward() instanceof Op.ExpertLinear),
+                "an expert weight's reduction on the second stream");
+    }
+
     /** Tensor parallelism's collectives and a norm's reduction over tp stay on the first stream; only dp's reductions move. */
     @Test
     void onlyTheDataParallelReductionsOverlap() {
