@@ -75,8 +75,8 @@ public record Analysis(
     /**
      * The overlap of a training step's gradient reduction with its backward pass: {@code
      * oneStreamSeconds}, the step's critical path with every node on one stream (the step without
-     * the overlap); {@code secondStreamSeconds}, the collectives that run on the second stream
-     * (the largest sum over the roles). The step's time is the critical path with them on it; what
+     * the overlap); {@code secondStreamSeconds}, the time of the nodes on the second stream (the
+     * reductions and the accumulations before them; the largest sum over the roles). The step's time is the critical path with them on it; what
      * the overlap hides is the difference, at most the second stream's time.
      */
     public record Overlap(double oneStreamSeconds, double secondStreamSeconds) {}
@@ -260,7 +260,7 @@ public record Analysis(
         return out;
     }
 
-    /** The largest sum over the roles of the times of the collectives on the second stream. */
+    /** The largest sum over the roles of the times of the nodes on the second stream. */
     private static double secondStream(DagIndex idx, NodeCosts costs, Streams.Stream[] stream) {
         double most = 0;
         for (int[] schedule : idx.schedule) {
