@@ -694,10 +694,6 @@ public final class Diags {
                 .note("the generated runtime has no backward kernels yet").help("`--emit json` and `pdagc verify` cover the backward pass");
     }
 
-    public static Diagnostic.Builder trainingNotSupported(Span at, String what) {
-        return of(Code.E0306, at, what + " in a training step").label("not implemented in this version");
-    }
-
     // E0306: a feature not supported yet
 
     public static Diagnostic.Builder spAsMeshAxis(Span at) {
