@@ -11,7 +11,9 @@ import pdagc.dag.TopologicalOrder;
  * The latency of one step of the plan: the longest path through the per-GPU DAG (walked as
  * its quotient, one GPU per role: the GPUs of a role run the same schedule in step), where nodes carry
  * their estimated time and edges none. Two rules make the DAG a schedule: each GPU runs its nodes
- * one at a time in schedule order (one stream; communication does not overlap computation), and a
+ * one at a time in schedule order (one stream; communication does not overlap computation, but
+ * where a training strategy overlaps its gradients' reduction, {@link Streams}: then those
+ * collectives run one at a time on a second stream), and a
  * collective starts on all its members when every member's inputs are ready and the member is free,
  * and finishes on all of them at once (its members form one node of the longest-path problem).
  *
@@ -30,7 +32,16 @@ final class CriticalPath {
     record Result(double seconds, List<Integer> path, double communicationSeconds, String problem) {}
 
     static Result run(DagIndex idx, NodeCosts costs) {
-        return run(idx, costs, false);
+        return run(idx, costs, false, null);
+    }
+
+    /**
+     * As above, each GPU running its nodes on the streams {@code stream} gives them (by quotient
+     * index): the nodes of each stream one at a time in schedule order. Streams run side by side:
+     * the second stream's collectives overlap the first's work.
+     */
+    static Result run(DagIndex idx, NodeCosts costs, Streams.Stream[] stream) {
+        return run(idx, costs, false, stream);
     }
 
     /**
@@ -40,15 +51,15 @@ final class CriticalPath {
      * micro-batches of the time from a micro-batch's first node to its last, send/recv included.
      */
     static Result loop(DagIndex idx, NodeCosts costs) {
-        return run(idx, costs, true);
+        return run(idx, costs, true, null);
     }
 
-    private static Result run(DagIndex idx, NodeCosts costs, boolean perMicroBatch) {
+    private static Result run(DagIndex idx, NodeCosts costs, boolean perMicroBatch, Streams.Stream[] stream) {
         int n = idx.role.length;
         int[] rep = representatives(idx);
         double[] duration = new double[n];
         for (int i = 0; i < n; i++) duration[rep[i]] = Math.max(duration[rep[i]], costs.secondsAt(i));
-        int[] previous = perMicroBatch ? previousOfMicroBatch(idx) : previousInSchedule(idx);
+        int[] previous = perMicroBatch ? previousOfMicroBatch(idx) : stream == null ? previousInSchedule(idx) : previousOnStream(idx, stream);
         int[] count = new int[1];
         forEachDependency(idx, rep, previous, perMicroBatch, (from, to) -> count[0]++);
         int[] depFrom = new int[count[0]];
@@ -133,6 +144,25 @@ final class CriticalPath {
         int[] prev = new int[idx.role.length];
         for (int[] schedule : idx.schedule) {
             for (int k = 0; k < schedule.length; k++) prev[schedule[k]] = k == 0 ? -1 : schedule[k - 1];
+        }
+        return prev;
+    }
+
+    /** Each node's predecessor on its stream of its GPU in schedule order, or -1 for the first. */
+    private static int[] previousOnStream(DagIndex idx, Streams.Stream[] stream) {
+        int[] prev = new int[idx.role.length];
+        for (int[] schedule : idx.schedule) {
+            int main = -1;
+            int side = -1;
+            for (int i : schedule) {
+                if (stream[i] == Streams.Stream.MAIN) {
+                    prev[i] = main;
+                    main = i;
+                } else {
+                    prev[i] = side;
+                    side = i;
+                }
+            }
         }
         return prev;
     }

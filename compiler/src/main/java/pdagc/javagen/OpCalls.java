@@ -188,6 +188,7 @@ final class OpCalls {
 
         // Training plans are refused before any call is generated (JavaBackend): the runtime has no backward kernels yet.
         public Call grad(Op.Grad g) { throw training(g); }
+        public Call logitStat(Op.LogitStat s) { throw training(s); }
         public Call loss(Op.Loss l) { throw training(l); }
         public Call update(Op.Update u) { throw training(u); }
         public Call updated(Op.Updated u) { throw training(u); }
@@ -291,6 +292,8 @@ final class OpCalls {
         if (group == null) throw new IllegalStateException("no group field for axes " + key);
         List<String> head = List.of(name, JavaText.literal(key), group);
         List<String> args = new ArrayList<>(head);
+        // Only a training step's loss reduces a maximum, and training steps have no Java stubs (E0306).
+        if (c.reduction() != pdagc.ir.Reduction.SUM) throw new IllegalStateException("an all-reduce " + c.reduction().text() + " in generated Java: " + n.name());
         RuntimeApi method = switch (c.collective()) {
             case ALL_REDUCE -> RuntimeApi.ALL_REDUCE;
             case ALL_GATHER -> RuntimeApi.ALL_GATHER;
