@@ -183,7 +183,7 @@ public record Analysis(
         }
         // Where the strategy overlaps the gradients' reduction, the step runs on two streams per GPU.
         Streams.Stream[] stream = streams(idx, program, d.strategy().training());
-        CriticalPath.Result path = stream == null ? CriticalPath.run(idx, costs) : CriticalPath.run(idx, costs, stream);
+        CriticalPath.Result path = stream == null ? CriticalPath.run(idx, costs) : CriticalPath.run(idx, costs, stream, program);
         Overlap overlap = stream == null ? null : new Overlap(CriticalPath.run(idx, costs).seconds(), secondStream(idx, costs, stream));
         boolean steady = d.workload().phase() == Phase.DECODE && program.pipeline().stages() > 1 && path.problem() == null;
         Step step = steady ? steadyStep(d, idx, costs, quotient, program, path) : null;

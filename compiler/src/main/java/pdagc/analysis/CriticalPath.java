@@ -32,7 +32,7 @@ final class CriticalPath {
     record Result(double seconds, List<Integer> path, double communicationSeconds, String problem) {}
 
     static Result run(DagIndex idx, NodeCosts costs) {
-        return run(idx, costs, false, null);
+        return run(idx, costs, false, null, null);
     }
 
     /**
@@ -40,8 +40,8 @@ final class CriticalPath {
      * index): the nodes of each stream one at a time in schedule order. Streams run side by side:
      * the second stream's collectives overlap the first's work.
      */
-    static Result run(DagIndex idx, NodeCosts costs, Streams.Stream[] stream) {
-        return run(idx, costs, false, stream);
+    static Result run(DagIndex idx, NodeCosts costs, Streams.Stream[] stream, pdagc.spmd.SpmdProgram program) {
+        return run(idx, costs, false, stream, program);
     }
 
     /**
@@ -51,21 +51,23 @@ final class CriticalPath {
      * micro-batches of the time from a micro-batch's first node to its last, send/recv included.
      */
     static Result loop(DagIndex idx, NodeCosts costs) {
-        return run(idx, costs, true, null);
+        return run(idx, costs, true, null, null);
     }
 
-    private static Result run(DagIndex idx, NodeCosts costs, boolean perMicroBatch, Streams.Stream[] stream) {
+    private static Result run(DagIndex idx, NodeCosts costs, boolean perMicroBatch, Streams.Stream[] stream, pdagc.spmd.SpmdProgram program) {
         int n = idx.role.length;
         int[] rep = representatives(idx);
         double[] duration = new double[n];
         for (int i = 0; i < n; i++) duration[rep[i]] = Math.max(duration[rep[i]], costs.secondsAt(i));
         int[] previous = perMicroBatch ? previousOfMicroBatch(idx) : stream == null ? previousInSchedule(idx) : previousOnStream(idx, stream);
         int[] count = new int[1];
-        forEachDependency(idx, rep, previous, perMicroBatch, (from, to) -> count[0]++);
+        boolean[] side = stream == null ? null : new boolean[n];
+        if (side != null) for (int i = 0; i < n; i++) side[i] = stream[i] == Streams.Stream.SIDE;
+        forEachDependency(idx, rep, previous, perMicroBatch, side, program, (from, to) -> count[0]++);
         int[] depFrom = new int[count[0]];
         int[] depTo = new int[count[0]];
         int[] fill = new int[1];
-        forEachDependency(idx, rep, previous, perMicroBatch, (from, to) -> {
+        forEachDependency(idx, rep, previous, perMicroBatch, side, program, (from, to) -> {
             depFrom[fill[0]] = from;
             depTo[fill[0]++] = to;
         });
@@ -125,10 +127,15 @@ final class CriticalPath {
      * ({@code previous}: each node's predecessor on its GPU, or -1). With {@code oneMicroBatch},
      * data edges between micro-batches are left out too.
      */
-    private static void forEachDependency(DagIndex idx, int[] rep, int[] previous, boolean oneMicroBatch, Dependency f) {
+    private static void forEachDependency(DagIndex idx, int[] rep, int[] previous, boolean oneMicroBatch, boolean[] side,
+            pdagc.spmd.SpmdProgram program, Dependency f) {
         for (int i = 0; i < rep.length; i++) {
             for (int k = idx.predStart[i]; k < idx.predStart[i + 1]; k++) {
                 if (oneMicroBatch && idx.node(idx.preds[k]).microBatch() != idx.node(i).microBatch()) continue;
+                // A second-stream op waits for its data and for its stream, not for the first stream's schedule (the
+                // order edge that starts the step's once-per-step unit after the last backward op).
+                if (side != null && side[i] && !side[idx.preds[k]]
+                        && !program.nodes().get(idx.node(i).program()).inputs().contains(idx.node(idx.preds[k]).program())) continue;
                 int p = rep[idx.preds[k]];
                 if (p != rep[i]) f.accept(p, rep[i]);
             }

@@ -76,8 +76,8 @@ class OverlapGradReduceTest {
      */
     @Test
     void theOptimizerStepWaitsForItsReduction() {
-        MaterializedPlan on = plan(TINY, 16, 8, "mesh [dp 16]", true);
-        MaterializedPlan off = plan(TINY, 16, 8, "mesh [dp 16]", false);
+        MaterializedPlan on = plan(TINY, 32, 1, "mesh [dp 32]", true);
+        MaterializedPlan off = plan(TINY, 32, 1, "mesh [dp 32]", false);
         double tOn = on.analysis().step().seconds(), tOff = off.analysis().step().seconds();
         double side = on.analysis().training().overlap().secondStreamSeconds();
         assertTrue(tOn < tOff && tOn >= tOff - side - 1e-12 * tOff, tOn + " " + tOff + " " + side);
@@ -87,7 +87,9 @@ class OverlapGradReduceTest {
             DagNode a = on.dag().nodes().get(path.get(k)), b = on.dag().nodes().get(path.get(k + 1));
             if (a.op() instanceof Op.Collective && a.name().contains(".accumulate.") && b.op() instanceof Op.Update) reductionThenStep = true;
         }
-        assertTrue(reductionThenStep, "the path goes from a reduction to the optimizer step waiting for it");
+        StringBuilder tail = new StringBuilder();
+        for (int k = Math.max(0, path.size() - 8); k < path.size(); k++) tail.append(on.dag().nodes().get(path.get(k)).name()).append(" ");
+        assertTrue(reductionThenStep, "the path goes from a reduction to the optimizer step waiting for it: " + tail + tOn + " " + tOff + " " + side);
         long onPath = path.stream().filter(i -> on.dag().nodes().get(i).op() instanceof Op.Collective).count();
         assertTrue(onPath > 1, "reductions follow each other on the second stream: " + onPath + " on the path");
     }
