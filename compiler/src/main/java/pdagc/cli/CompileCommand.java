@@ -28,10 +28,10 @@ final class CompileCommand implements Callable<Integer> {
     @Parameters(index = "0", arity = "0..1", paramLabel = "FILE", description = "the .pdag file")
     Path file;
 
-    @Option(names = "--emit", paramLabel = "FORMAT", description = "ir, dot, svg, json, report or java (default: a summary of each deploy)")
+    @Option(names = "--emit", paramLabel = "FORMAT", description = "ir, dot, svg, json, report, java or chakra (default: a summary of each deploy)")
     String emit;
 
-    @Option(names = {"-o", "--output"}, paramLabel = "OUT", description = "output file (default: stdout for text; FILE's stem + .svg for svg); for java, a directory")
+    @Option(names = {"-o", "--output"}, paramLabel = "OUT", description = "output file (default: stdout for text; FILE's stem + .svg for svg); for java and chakra, a directory")
     Path output;
 
     @Option(names = "--view", paramLabel = "VIEW", description = "for dot/svg: deployment, deployment:layer:N, whole, roles, roles:layer:N, gpu:N or layer:N (default: the first of deployment, whole, roles, roles:layer:N (the first MoE layer of an MoE model), gpu:0 that fits the budget)")
@@ -46,6 +46,9 @@ final class CompileCommand implements Callable<Integer> {
     @Option(names = "--budget", paramLabel = "N", description = "for dot/svg: the most nodes a drawing may lay out, and "
             + pdagc.backend.Views.EDGES_PER_NODE + " x N edges (default: " + pdagc.backend.Views.DEFAULT_BUDGET + ")")
     Integer budget;
+
+    @Option(names = "--ranks", paramLabel = "LIST", description = "for chakra: the ranks whose traces to write, as ranks and ranges (0-7,64; default: all)")
+    String ranks;
 
     @Option(names = "--layout-timeout", paramLabel = "SECONDS", description = "for svg: how long the layout may take before it is ended (default: 60)")
     Double layoutTimeout;
@@ -78,6 +81,8 @@ final class CompileCommand implements Callable<Integer> {
         if (emit != null && emitter.isEmpty()) return Main.USAGE;
         Optional<Emitter.Drawing> drawing = Emitter.Drawing.of(emit, view, budget, layoutTimeout, layoutEngine, err);
         if (drawing.isEmpty()) return Main.USAGE;
+        if (!Emitter.formatOptions(emit, ranks, err)) return Main.USAGE;
+        emitter.ifPresent(e -> e.withRanks(ranks));
         emitter.ifPresent(e -> e.prepare(drawing.get()));
         if (emit == null && deploy == null && passes.isEmpty()) return summaries();
         Optional<Prefetch.Result> early = passes.isEmpty() ? Prefetch.take("compile", file, deploy) : Optional.empty();
