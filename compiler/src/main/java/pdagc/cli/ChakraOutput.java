@@ -64,7 +64,7 @@ final class ChakraOutput {
         if (code == Main.OK) {
             List<String> prefixes = new ArrayList<>();
             for (Step s : steps) prefixes.add(s.prefix());
-            err.println("pdagc: wrote " + files[0] + " Chakra traces (" + String.join(", ", prefixes) + ") and their communicator groups below " + output);
+            err.println("pdagc: wrote " + files[0] + " Chakra trace" + (files[0] == 1 ? "" : "s") + " (" + String.join(", ", prefixes) + ") and their communicator groups below " + output);
         }
         return code;
     }

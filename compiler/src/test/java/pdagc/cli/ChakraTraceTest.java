@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 
@@ -89,6 +90,19 @@ class ChakraTraceTest {
         MaterializedPlan plan = Compile.file("bench/llama405b_128.pdag");
         Counts counts = checkStep(out, plan.deployment().name(), plan);
         assertTrue(counts.collectives() > 0 && counts.sends() > 0, counts.toString());
+    }
+
+    /** The graph check itself fails on what it must catch: a cycle, a dependency outside the file, a repeated id. */
+    @Test
+    void theGraphCheckCatchesCyclesMissingDependenciesAndRepeatedIds() {
+        Node a = Node.newBuilder().setId(0).addDataDeps(1).build();
+        Node b = Node.newBuilder().setId(1).addCtrlDeps(0).build();
+        Node c = Node.newBuilder().setId(2).addDataDeps(7).build();
+        Node d = Node.newBuilder().setId(2).build();
+        checkGraph("fine", List.of(Node.newBuilder().setId(0).build(), Node.newBuilder().setId(1).addDataDeps(0).build()));
+        assertTrue(assertThrows(AssertionError.class, () -> checkGraph("cycle", List.of(a, b))).getMessage().contains("acyclic"));
+        assertTrue(assertThrows(AssertionError.class, () -> checkGraph("outside", List.of(c))).getMessage().contains("not in the file"));
+        assertTrue(assertThrows(AssertionError.class, () -> checkGraph("twice", List.of(c, d))).getMessage().contains("unique"));
     }
 
     @Test
