@@ -73,8 +73,7 @@ final class OutputDirectory {
                 if (!written.add(path)) throw new IllegalStateException("output file " + path + " written twice");
                 Path file = root.resolve(path).normalize();
                 if (!file.startsWith(root) || file.equals(root)) throw new IllegalStateException("output file " + path + " outside its directory");
-                java.nio.file.Files.createDirectories(file.getParent());
-                return new BufferedOutputStream(java.nio.file.Files.newOutputStream(file), 1 << 16);
+                return new BufferedOutputStream(TempFiles.newOutput(file), 1 << 16);
             });
             if (fresh) {
                 move(tmp, dir);
