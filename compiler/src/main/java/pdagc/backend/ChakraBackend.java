@@ -21,7 +21,6 @@ import java.util.Map;
 import pdagc.analysis.Analysis;
 import pdagc.analysis.CollectiveCost;
 import pdagc.analysis.NodeCosts;
-import pdagc.dag.EdgeKind;
 import pdagc.dag.InEdges;
 import pdagc.dag.PlanDag;
 import pdagc.dag.Schedules;
@@ -124,18 +123,6 @@ public final class ChakraBackend {
         return s.ranks();
     }
 
-    /** The nodes of rank {@code rank}'s trace. */
-    public long nodes(int rank) {
-        return s.length(s.stageOf(rank));
-    }
-
-    /** The number of communicator groups the traces name. */
-    public int groups() {
-        int n = 0;
-        for (List<String> axes : groupAxes.values()) n += mesh.size() / mesh.size(axes);
-        return n;
-    }
-
     private static boolean isCommunication(Op op) {
         return op instanceof Op.Collective || op instanceof Op.Transfer;
     }
@@ -150,10 +137,7 @@ public final class ChakraBackend {
         // then the node before it in the rank's schedule, which pdagc runs one node at a time.
         long[] deps = new long[in.into(rank, st, k).degree() + 1];
         int n = 0;
-        while (in.next()) {
-            if (in.fromRank() != rank || in.fromPeer()) continue;
-            if (in.kind() == EdgeKind.ORDER || in.kind() == EdgeKind.DATA || in.kind() == EdgeKind.ROUTING) deps[n++] = in.fromPosition();
-        }
+        while (in.next()) if (in.fromRank() == rank && !in.fromPeer()) deps[n++] = in.fromPosition();   // data, routing and order edges
         if (k > 0) deps[n++] = k - 1;
         long[] unique = Arrays.stream(deps, 0, n).distinct().toArray();
         for (long d : unique) b.addDataDeps(d);

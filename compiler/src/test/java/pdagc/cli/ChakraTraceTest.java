@@ -60,12 +60,37 @@ class ChakraTraceTest {
     @ValueSource(strings = {"examples/seed_moe_ep16_tp4.pdag", "examples/gpt3_layers_train.pdag", "examples/llama3_8b_dp_tp_pp.pdag",
             "examples/llama2_70b_serving.pdag"})
     void tracesReadBackWholeAndMatchThePlan(String example, @TempDir Path dir) throws Exception {
+        checkExample(Repo.file(example), Compile.file(example), dir);
+    }
+
+    /**
+     * A plan whose tp groups of 3 straddle the cluster's nodes of 8 on some GPUs of a stage only:
+     * its GPUs of a role differ in their collectives' costs, and every trace is made rank by rank.
+     */
+    @Test
+    void aPlanCostedGpuByGpuReadsBackWhole(@TempDir Path dir) throws Exception {
+        String source = """
+                import std.hardware
+                import std.blocks
+                model M { vocab 768  hidden 48  heads 6  layers 4  ffn 96  norm rmsnorm  act silu  layer gated_dense_layer }
+                cluster C { gpu H100  count 24  per_node 8 }
+                workload W { batch 8  seq 6  phase prefill  dtype bf16 }
+                strategy S { mesh [dp 4, pp 2, tp 3] micro_batches 2 }
+                deploy D = M on C with S for W
+                """;
+        Path file = dir.resolve("straddling.pdag");
+        Files.writeString(file, source);
+        MaterializedPlan plan = Compile.source(source);
+        assertFalse(plan.analysis().nodes().perRole(), "costed GPU by GPU");
+        checkExample(file, plan, dir);
+    }
+
+    private static void checkExample(Path file, MaterializedPlan plan, Path dir) throws Exception {
         StringWriter verifyErr = new StringWriter();
-        assertEquals(0, Main.run(new String[] {"verify", Repo.file(example).toString()}, new PrintWriter(new StringWriter()), new PrintWriter(verifyErr)),
+        assertEquals(0, Main.run(new String[] {"verify", file.toString()}, new PrintWriter(new StringWriter()), new PrintWriter(verifyErr)),
                 verifyErr.toString());
         Path out = dir.resolve("traces");
-        emit(example, out);
-        MaterializedPlan plan = Compile.file(example);
+        emit(file.toString(), out);
         boolean serving = !plan.servingSteps().isEmpty();
         List<String> expected = new ArrayList<>();
         for (MaterializedPlan step : plan.steps()) {
@@ -139,7 +164,8 @@ class ChakraTraceTest {
 
     private static void emit(String example, Path out) {
         StringWriter err = new StringWriter();
-        int code = Main.run(new String[] {Repo.file(example).toString(), "--emit", "chakra", "-o", out.toString()}, new PrintWriter(new StringWriter()),
+        String file = Path.of(example).isAbsolute() ? example : Repo.file(example).toString();
+        int code = Main.run(new String[] {file, "--emit", "chakra", "-o", out.toString()}, new PrintWriter(new StringWriter()),
                 new PrintWriter(err));
         assertEquals(0, code, err.toString());
     }
