@@ -192,6 +192,7 @@ final class OpCalls {
         public Call update(Op.Update u) { throw training(u); }
         public Call updated(Op.Updated u) { throw training(u); }
         public Call accumulate(Op.Accumulate a) { throw training(a); }
+        public Call param(Op.Param p) { throw training(p); }
         // Dropout exists only in a training step (a serving plan lowers it to nothing).
         public Call dropoutMask(Op.DropoutMask m) { throw training(m); }
         public Call dropout(Op.Dropout d) { throw training(d); }

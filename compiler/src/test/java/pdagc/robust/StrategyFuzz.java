@@ -159,29 +159,7 @@ public final class StrategyFuzz {
      * proven in place of the real one.
      */
     static String sameMoves(MaterializedPlan real, MaterializedPlan tiny) {
-        Set<String> a = moves(real);
-        Set<String> b = moves(tiny);
-        if (a.equals(b)) return null;
-        TreeSet<String> onlyReal = new TreeSet<>(a);
-        onlyReal.removeAll(b);
-        TreeSet<String> onlyTiny = new TreeSet<>(b);
-        onlyTiny.removeAll(a);
-        return "only in the real plan " + first(onlyReal) + ", only in the tiny plan " + first(onlyTiny);
-    }
-
-    private static Set<String> moves(MaterializedPlan p) {
-        Set<String> out = new TreeSet<>();
-        for (pdagc.spmd.SpmdNode n : p.spmd().nodes()) {
-            String op = n.op() instanceof pdagc.ir.Op.Collective c ? c.collective() + " over " + c.axes() + " " + c.dim() + ">" + c.toDim()
-                    : n.op() instanceof pdagc.ir.Op.Slice sl ? "slice over " + sl.axes() + " " + sl.dim() : n.op().name();
-            out.add(op + " " + n.sharding());
-        }
-        return out;
-    }
-
-    private static String first(Set<String> s) {
-        List<String> l = new ArrayList<>(s);
-        return (l.size() > 6 ? l.subList(0, 6) + " and " + (l.size() - 6) + " more" : l.toString());
+        return pdagc.verify.Moves.differ(real.spmd(), tiny.spmd());
     }
 
     // ---------------------------------------------------------------- generation
@@ -494,11 +472,10 @@ public final class StrategyFuzz {
             }
         }
         if (train) {
-            // ZeRO: mostly 0 to 2; 3 (not supported yet) and a stage without data-parallel ranks now and then.
-            int zero = pick(List.of(0, 0, 1, 1, 2, 2, 2, 3));
+            // ZeRO: every stage, and a stage without data-parallel ranks now and then.
+            int zero = pick(List.of(0, 0, 1, 1, 2, 2, 3, 3));
             boolean dataParallel = size.getOrDefault("dp", 1) * size.getOrDefault("cp", 1) > 1;
             if (zero > 0 && !dataParallel && r.nextInt(4) != 0) zero = 0;
-            if (zero == 3 && r.nextInt(3) != 0) zero = 2;
             if (zero > 0 || r.nextInt(4) == 0) t.append(" zero ").append(zero);
             if (r.nextInt(5) == 0) t.append(" recompute ").append(pick(List.of("none", "selective", "full")));
         }
