@@ -97,7 +97,14 @@ public final class Fidelity {
      * sequences; {@code recompute} {@code none}, {@code selective} or {@code full}.
      */
     public record Training(int hidden, int heads, int layers, int ffn, int vocab, int seq, int dp, int virtualStages, int microBatch,
-            String recompute, boolean sequenceParallel, double dropout) {}
+            String recompute, boolean sequenceParallel, double dropout, String kernels, double networkGbps) {
+
+        /** A run with the default kernels ({@code fused}) and network (the cluster's default). */
+        public Training(int hidden, int heads, int layers, int ffn, int vocab, int seq, int dp, int virtualStages, int microBatch, String recompute,
+                boolean sequenceParallel, double dropout) {
+            this(hidden, heads, layers, ffn, vocab, seq, dp, virtualStages, microBatch, recompute, sequenceParallel, dropout, "", 0);
+        }
+    }
 
     /**
      * A row's prediction, or why there is none; for a training row also the largest GPU's memory
@@ -158,7 +165,8 @@ public final class Fidelity {
         String sp = r.getOrDefault("sequence_parallel", "false").trim();
         Training t = new Training(integer(r, "hidden", 0), integer(r, "heads", 0), integer(r, "layers", 0), integer(r, "ffn", 0), integer(r, "vocab", 0),
                 integer(r, "seq", 0), integer(r, "dp", 1), integer(r, "virtual_stages", 1), micro, r.get("recompute").trim(),
-                sp.equalsIgnoreCase("true") || sp.equals("1"), r.getOrDefault("dropout", "").isBlank() ? 0 : Double.parseDouble(r.get("dropout")));
+                sp.equalsIgnoreCase("true") || sp.equals("1"), r.getOrDefault("dropout", "").isBlank() ? 0 : Double.parseDouble(r.get("dropout")),
+                r.getOrDefault("kernels", "").trim(), r.getOrDefault("network_gbps", "").isBlank() ? 0 : Double.parseDouble(r.get("network_gbps")));
         return new Row(r.get("id"), r.get("model"), "", r.get("gpu"), integer(r, "gpus", 1), integer(r, "tp", 1), integer(r, "pp", 1), 1, r.get("dtype"),
                 global, 0, 0, r.get("metric"), Double.parseDouble(r.get("measured")), r.getOrDefault("engine", "") + " " + r.getOrDefault("engine_version", ""),
                 r.get("source"), "", t);
@@ -233,10 +241,13 @@ public final class Fidelity {
         b.append("  norm layernorm  act gelu");
         if (t.dropout() > 0) b.append("  dropout ").append(t.dropout());
         b.append("\n  embed gpt2_embedding  layer gpt2_layer  head gpt2_head\n}\n");
-        b.append("cluster C { gpu ").append(row.gpu()).append("  count ").append(row.gpus()).append("  per_node ").append(Math.min(8, row.gpus()))
-                .append(" }\n");
+        b.append("cluster C { gpu ").append(row.gpu()).append("  count ").append(row.gpus()).append("  per_node ").append(Math.min(8, row.gpus()));
+        if (t.networkGbps() > 0) b.append("  network ").append(Fidelity.number(t.networkGbps())).append(" Gb/s");
+        b.append(" }\n");
         b.append("workload W { batch ").append(row.batch()).append("  seq ").append(t.seq()).append("  phase train  dtype ")
-                .append(row.dtype().toLowerCase(Locale.ROOT)).append("  optimizer adam }\n");
+                .append(row.dtype().toLowerCase(Locale.ROOT)).append("  optimizer adam");
+        if (!t.kernels().isEmpty()) b.append("  kernels ").append(t.kernels());
+        b.append(" }\n");
         b.append("strategy S {\n  mesh [");
         List<String> axes = new ArrayList<>();
         if (t.dp() > 1) axes.add("dp " + t.dp());
@@ -252,6 +263,11 @@ public final class Fidelity {
         b.append("}\n");
         b.append("deploy D = M on C with S for W\n");
         return b.toString();
+    }
+
+    /** A number as pdagc source: without a fraction where it has none. */
+    static String number(double v) {
+        return v == Math.rint(v) ? Long.toString((long) v) : Double.toString(v);
     }
 
     /** The deployment of a row as pdagc source: the imported model, the cluster, the strategy and its serving workload. */
