@@ -57,7 +57,16 @@ public final class KernelModel {
         for (pdagc.spmd.SpmdNode n : ops) {
             Op op = n.op();
             Part p = Part.OWN;
-            if (execution.fused()) {
+            if (execution.fused() && !execution.fusedAttention()) {
+                // Megatron-LM's kernels before FlashAttention: the scores, softmax and weighted sum are kernels of their own, and so is
+                // the dropout of the probabilities (torch's); biases, activations and the residual branch's dropout and add are fused.
+                // Torch's dropout kernel draws the mask as it writes the output: the mask op is in the dropout's kernel.
+                boolean ofProbabilities = op instanceof Op.Dropout && ops.get(n.inputs().get(0)).op() instanceof Op.Softmax;
+                if (!ofProbabilities && (op instanceof Op.Unary || op instanceof Op.Binary || op instanceof Op.Bias || op instanceof Op.Scale
+                        || op instanceof Op.Dropout || op instanceof Op.DropoutMask)) {
+                    p = Part.EPILOGUE;
+                }
+            } else if (execution.fused()) {
                 if (op instanceof Op.AttnScores || op instanceof Op.MlaScores) {
                     p = Part.ATTENTION_HEAD;
                 } else if (op instanceof Op.Softmax && isScores(ops.get(n.inputs().get(0)).op())) {

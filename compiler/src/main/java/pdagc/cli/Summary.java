@@ -26,6 +26,12 @@ final class Summary {
                         + "loop of a micro-batch %s, busiest stage %s per micro-batch x %d = %s (%s-bound)", pipe.stages(), pipe.virtualStages(),
                         pipe.microBatches(), pipe.schedule().keyword(), Units.seconds(st.loopSeconds()), Units.seconds(st.stageBusySeconds()),
                         st.microBatches(), Units.seconds(st.microBatches() * st.stageBusySeconds()), st.latencyBound() ? "loop" : "stage")
+                : p.fold() != null ? String.format(Locale.ROOT,
+                        "%npipeline: %d stages x %d virtual, %d micro-batches, %s; bubble %.1f%% of each stage's time%n"
+                                + "folded: the step's figures from the plans of %s micro-batches, on one line in the micro-batches; the DAG is the plan of %d",
+                        pipe.stages(), pipe.virtualStages(), p.fold().microBatches(), pipe.schedule().keyword(),
+                        100 * p.deployment().strategy().pipeline().withMicroBatches(p.fold().microBatches()).bubbleFraction(),
+                        String.join(", ", p.fold().compiledAt().stream().map(String::valueOf).toList()), pipe.microBatches())
                 : String.format(Locale.ROOT, "%npipeline: %d stages x %d virtual, %d micro-batches, %s; bubble %.1f%% of each stage's time",
                         pipe.stages(), pipe.virtualStages(), pipe.microBatches(), pipe.schedule().keyword(), 100 * pipe.bubbleFraction());
         return String.format(Locale.ROOT, "deploy %s: %d GPUs, mesh %s, %d ops in the SPMD program, %d nodes and %d edges in the DAG%s%n"

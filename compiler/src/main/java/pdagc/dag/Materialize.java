@@ -45,13 +45,19 @@ public final class Materialize {
 
     /** The plan of {@code program}, whose parts run in the element types of {@code precision} (its {@code dtype} the program's). */
     public static PlanDag.ClosedForm run(String deployment, String source, SpmdProgram program, int gpusPerNode, pdagc.ir.Precision precision) {
+        return run(deployment, source, program, gpusPerNode, precision, MAX_STAGE_NODES);
+    }
+
+    /** {@link #run(String, String, SpmdProgram, int, pdagc.ir.Precision)} with another budget for one GPU per stage. */
+    public static PlanDag.ClosedForm run(String deployment, String source, SpmdProgram program, int gpusPerNode, pdagc.ir.Precision precision,
+            long maxStageNodes) {
         if (precision.dtype() != program.dtype()) {
             throw new IllegalArgumentException("precision " + precision.text() + " for a program in " + program.dtype().keyword());
         }
         // Both budgets in closed form, before the schedules are allocated: refused at once.
         long[] size = Schedules.size(program);
         if (size[0] > MAX_STREAMED_NODES || size[1] > Integer.MAX_VALUE) throw new PlanTooLarge(size[0], size[1], MAX_STREAMED_NODES);
-        if (size[2] > MAX_STAGE_NODES) throw new StagesTooLarge(size[2]);
+        if (size[2] > maxStageNodes) throw new StagesTooLarge(size[2]);
         Schedules sched = new Schedules(program);
         if (sched.nodeCount() != size[0] || sched.edgeCount() != size[1]) {
             throw new IllegalStateException("the closed-form size " + size[0] + " nodes, " + size[1] + " edges disagrees with the schedules' "

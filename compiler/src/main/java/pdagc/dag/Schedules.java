@@ -166,12 +166,16 @@ public final class Schedules {
      * into the first position of each (micro-batch, chunk) unit after the first.
      */
     public static long[] size(SpmdProgram program) {
+        return size(program, program.pipeline().microBatches());
+    }
+
+    /** {@link #size(SpmdProgram)} as if the program ran {@code mb} micro-batches through the same stages. */
+    public static long[] size(SpmdProgram program, long mb) {
         Pipeline pipeline = program.pipeline();
         Mesh mesh = program.mesh();
         int stages = pipeline.stages();
         boolean[] step = program.perStep();
         boolean[] backward = program.backward();
-        long mb = pipeline.microBatches();
         // Per stage: ops and in-degrees run per micro-batch, and those run once per step (an accumulation's input edges are one per micro-batch).
         long[] ops = new long[stages];
         long[] degree = new long[stages];

@@ -8,6 +8,7 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import pdagc.analysis.Analysis;
+import pdagc.analysis.MicroBatchFold;
 import pdagc.analysis.Requirements;
 import pdagc.analysis.Serving;
 import pdagc.ast.Decl;
@@ -50,6 +51,8 @@ public final class Compiler {
     private pdagc.ir.OpSet ops = pdagc.ir.OpSet.STANDARD;
     /** Whether the IR of the plan being partitioned is kept for printing (of a serving workload, only its last decode step's). */
     private boolean keepIr = true;
+    /** The most nodes of one GPU per pipeline stage that validation and analysis walk ({@link Materialize#MAX_STAGE_NODES}). */
+    private long stageNodeBudget = Materialize.MAX_STAGE_NODES;
 
     /**
      * A deployment loaded and partitioned: {@code plan}, and for a serving workload {@code serving},
@@ -70,6 +73,15 @@ public final class Compiler {
     /** Lets blocks call the elementwise functions and contractions of {@code ops} (the standard set by default). */
     public Compiler withOps(pdagc.ir.OpSet ops) {
         this.ops = ops;
+        return this;
+    }
+
+    /**
+     * Walks at most {@code nodes} nodes of one GPU per pipeline stage; a training step over it is
+     * analysed from plans of fewer micro-batches where it can be ({@link MicroBatchFold}).
+     */
+    public Compiler stageNodeBudget(long nodes) {
+        this.stageNodeBudget = nodes;
         return this;
     }
 
@@ -175,11 +187,14 @@ public final class Compiler {
         PlanDag dag;
         try {
             dag = Timings.time("materialize",
-                    () -> Materialize.run(d.name(), d.span().file().displayName(), plan.spmd(), d.cluster().perNode(), d.workload().precision()));
+                    () -> Materialize.run(d.name(), d.span().file().displayName(), plan.spmd(), d.cluster().perNode(), d.workload().precision(),
+                            stageNodeBudget));
         } catch (Materialize.PlanTooLarge e) {
             diagnostics.add(Diags.dagTooLarge(d.span(), e.nodes(), e.edges(), e.budget()));
             return Optional.empty();
         } catch (Materialize.StagesTooLarge e) {
+            Optional<MaterializedPlan> folded = fold(plan, requirements);
+            if (folded != null) return folded;
             diagnostics.add(Diags.stagesTooLarge(d.span(), e.nodes(), Materialize.MAX_STAGE_NODES, d.strategy().pipeline().stages(),
                     d.strategy().pipeline().microBatches(), plan.spmd().nodes().size()));
             return Optional.empty();
@@ -198,6 +213,60 @@ public final class Compiler {
         if (!problems.isEmpty()) return Optional.empty();
         if (requirements) Requirements.check(d, analysis, diagnostics);
         return Optional.of(plan.materialized(dag, analysis));
+    }
+
+    /**
+     * A training step over pipeline stages whose one-GPU-per-stage walk is over the budget, analysed
+     * from three plans of fewer micro-batches ({@link MicroBatchFold}): their deployment, program and
+     * DAG are the largest's, the analysis the step's of all its micro-batches. Null where it does not
+     * apply (not a pipelined 1F1B or interleaved training step, too few micro-batches, or even the
+     * smallest plan over the budget), or where the three plans' figures are not on one line: the
+     * caller reports the budget.
+     */
+    private Optional<MaterializedPlan> fold(PartitionedPlan plan, boolean requirements) {
+        Deployment d = plan.deployment();
+        pdagc.mesh.Pipeline pipe = d.strategy().pipeline();
+        if (d.workload().phase() != pdagc.sem.Phase.TRAIN || pipe.stages() < 2 || pipe.schedule() == pdagc.mesh.Pipeline.Schedule.GPIPE) return null;
+        int m = pipe.microBatches();
+        if (d.workload().batch() % m != 0) return null;
+        long perMicroBatch = d.workload().batch() / m;
+        long[] none = pdagc.dag.Schedules.size(plan.spmd(), 0), one = pdagc.dag.Schedules.size(plan.spmd(), 1);
+        long per = one[2] - none[2];
+        if (per <= 0) return null;
+        int unit = MicroBatchFold.step(pipe), first = MicroBatchFold.smallest(pipe);
+        long most = (stageNodeBudget - none[2]) / per;
+        long spread = (most - first) / 2 / unit * unit;
+        if (spread < unit || first + 2 * spread >= m) return null;
+        int[] ms = {first, (int) (first + spread), (int) (first + 2 * spread)};
+        Analysis[] at = new Analysis[3];
+        MaterializedPlan last = null;
+        for (int i = 0; i < 3; i++) {
+            pdagc.mesh.Pipeline p = pipe.withMicroBatches(ms[i]);
+            pdagc.sem.StrategySpec s = d.strategy();
+            pdagc.sem.StrategySpec sm = new pdagc.sem.StrategySpec(s.name(), s.mesh(), s.expertMesh(), s.sequenceParallel(), p, s.stageLayers(),
+                    s.axisSpans(), s.spans(), s.meshSpan(), s.span(), s.training());
+            WorkloadSpec w = d.workload();
+            WorkloadSpec wm = new WorkloadSpec(w.name(), perMicroBatch * ms[i], w.seq(), w.phase(), w.context(), w.dtype(), w.execution(), w.spans(),
+                    w.span(), w.serving(), w.expertDtype());
+            Deployment dm = new Deployment(d.name(), d.model(), d.cluster(), sm, wm, List.of(), d.program(), d.span());
+            // Its own diagnostics: the warnings of partitioning repeat the plan's own; an error is the plan's too.
+            Compiler sub = new Compiler(i == 2 && keepIr ? printAfter : Set.of()).withOps(ops).stageNodeBudget(stageNodeBudget);
+            Optional<MaterializedPlan> built = sub.partition(dm).flatMap(pm -> sub.materialize(pm, false));
+            if (sub.diagnostics().hasErrors()) {
+                for (pdagc.diag.Diagnostic x : sub.diagnostics().sorted()) if (x.severity() == pdagc.diag.Severity.ERROR) diagnostics.report(x);
+                return Optional.empty();
+            }
+            if (built.isEmpty() || built.get().fold() != null) return null;
+            at[i] = built.get().analysis();
+            last = built.get();
+            if (i == 2) irText.putAll(sub.irText());
+        }
+        String[] why = new String[1];
+        Analysis figures = MicroBatchFold.extrapolate(d, at, ms, m, why);
+        if (figures == null) return null;
+        if (requirements) Requirements.check(d, figures, diagnostics);
+        return Optional.of(new MaterializedPlan(last.deployment(), last.graph(), last.shardings(), last.spmd(), last.dag(), figures, List.of(),
+                new MicroBatchFold(m, List.of(ms[0], ms[1], ms[2]))));
     }
 
     private List<Loaded> load(Optional<Program> loaded, String only) {

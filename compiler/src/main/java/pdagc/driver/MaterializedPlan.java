@@ -26,12 +26,23 @@ public record MaterializedPlan(
         SpmdProgram spmd,
         PlanDag dag,
         Analysis analysis,
-        List<MaterializedPlan> servingSteps) {
+        List<MaterializedPlan> servingSteps,
+        pdagc.analysis.MicroBatchFold fold) {
 
     public MaterializedPlan {
         Objects.requireNonNull(dag, "dag");
         Objects.requireNonNull(analysis, "analysis");
         servingSteps = List.copyOf(servingSteps);
+    }
+
+    /**
+     * A plan, or a serving workload's. {@code fold}, where not null: a training step over the node
+     * budget whose analysis is read off plans of fewer micro-batches ({@link pdagc.analysis.MicroBatchFold});
+     * the deployment, program and DAG are then those of the largest of them.
+     */
+    public MaterializedPlan(Deployment deployment, Graph graph, ShardingPropagation.Result shardings, SpmdProgram spmd, PlanDag dag, Analysis analysis,
+            List<MaterializedPlan> servingSteps) {
+        this(deployment, graph, shardings, spmd, dag, analysis, servingSteps, null);
     }
 
     /** The plan of a deployment of one step. */

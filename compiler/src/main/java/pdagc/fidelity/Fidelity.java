@@ -97,15 +97,28 @@ public final class Fidelity {
      * sequences; {@code recompute} {@code none}, {@code selective} or {@code full}.
      */
     public record Training(int hidden, int heads, int layers, int ffn, int vocab, int seq, int dp, int virtualStages, int microBatch,
-            String recompute, boolean sequenceParallel, double dropout) {}
+            String recompute, boolean sequenceParallel, double dropout, String kernels, double networkGbps, double figure1States,
+            double figure1Activations) {
+
+        /** A run with the default kernels ({@code fused}) and network (the cluster's default), without measured memory. */
+        public Training(int hidden, int heads, int layers, int ffn, int vocab, int seq, int dp, int virtualStages, int microBatch, String recompute,
+                boolean sequenceParallel, double dropout) {
+            this(hidden, heads, layers, ffn, vocab, seq, dp, virtualStages, microBatch, recompute, sequenceParallel, dropout, "", 0, Double.NaN,
+                    Double.NaN);
+        }
+    }
 
     /**
      * A row's prediction, or why there is none; for a training row also the largest GPU's memory
      * (bytes) and the seconds the compile took.
      */
-    public record Result(Row row, double predicted, String problem, double memoryBytes, double compileSeconds) {
+    public record Result(Row row, double predicted, String problem, double memoryBytes, double compileSeconds, Memory memory) {
         public Result(Row row, double predicted, String problem) {
-            this(row, predicted, problem, Double.NaN, Double.NaN);
+            this(row, predicted, problem, Double.NaN, Double.NaN, null);
+        }
+
+        public Result(Row row, double predicted, String problem, double memoryBytes, double compileSeconds) {
+            this(row, predicted, problem, memoryBytes, compileSeconds, null);
         }
 
         /** (predicted - measured) / measured. */
@@ -158,10 +171,18 @@ public final class Fidelity {
         String sp = r.getOrDefault("sequence_parallel", "false").trim();
         Training t = new Training(integer(r, "hidden", 0), integer(r, "heads", 0), integer(r, "layers", 0), integer(r, "ffn", 0), integer(r, "vocab", 0),
                 integer(r, "seq", 0), integer(r, "dp", 1), integer(r, "virtual_stages", 1), micro, r.get("recompute").trim(),
-                sp.equalsIgnoreCase("true") || sp.equals("1"), r.getOrDefault("dropout", "").isBlank() ? 0 : Double.parseDouble(r.get("dropout")));
+                sp.equalsIgnoreCase("true") || sp.equals("1"), r.getOrDefault("dropout", "").isBlank() ? 0 : Double.parseDouble(r.get("dropout")),
+                r.getOrDefault("kernels", "").trim(), r.getOrDefault("network_gbps", "").isBlank() ? 0 : Double.parseDouble(r.get("network_gbps")),
+                gib(r, "figure1_states_gib"), gib(r, "figure1_activations_gib"));
         return new Row(r.get("id"), r.get("model"), "", r.get("gpu"), integer(r, "gpus", 1), integer(r, "tp", 1), integer(r, "pp", 1), 1, r.get("dtype"),
                 global, 0, 0, r.get("metric"), Double.parseDouble(r.get("measured")), r.getOrDefault("engine", "") + " " + r.getOrDefault("engine_version", ""),
                 r.get("source"), "", t);
+    }
+
+    /** A column in GiB as bytes, NaN where empty. */
+    private static double gib(Map<String, String> r, String column) {
+        String v = r.get(column);
+        return v == null || v.isBlank() ? Double.NaN : Double.parseDouble(v.trim()) * (1L << 30);
     }
 
     private static int integer(Map<String, String> r, String column, int dflt) {
@@ -215,7 +236,62 @@ public final class Fidelity {
         if (c.diagnostics().hasErrors()) return new Result(row, Double.NaN, DiagnosticRenderer.render(c.diagnostics().sorted()), Double.NaN, compile);
         pdagc.analysis.Analysis a = plans.get(0).analysis();
         if (a.problem() != null) return new Result(row, Double.NaN, a.problem(), Double.NaN, compile);
-        return new Result(row, a.step().seconds(), null, a.largestMemory().memory().total(), compile);
+        pdagc.analysis.Memory.PerGpu m = a.largestMemory().memory();
+        double states = m.weightBytes() + m.gradientBytes() + m.optimizerBytes();
+        double[] megatron = megatronMemory(row);
+        Memory memory = new Memory(states, m.activationBytes(), m.workspaceBytes(), m.total(), megatron[0], megatron[1], t.figure1States(),
+                t.figure1Activations());
+        return new Result(row, a.step().seconds(), null, m.total(), compile, memory);
+    }
+
+    /**
+     * A training row's memory per GPU (bytes): pdagc's largest GPU (model states: weights, gradients
+     * and optimizer states; the activation peak; the collective workspace; the total), beside
+     * Megatron-LM's own accounting of the run ({@link #megatronMemory}) and, where the table gives
+     * them, the figures the paper measured (Korthikanti et al. 2022, Figure 1: parameters and
+     * optimizer states, and activations, of the first pipeline stage; NaN where not given).
+     */
+    public record Memory(double modelStates, double activations, double workspace, double total, double megatronStates, double megatronActivations,
+            double figure1States, double figure1Activations) {}
+
+    /**
+     * Megatron-LM's theoretical memory of a training row's first pipeline stage, per GPU, in bytes:
+     * {@code megatron/training/theoretical_memory_usage.py} (NVIDIA/Megatron-LM at
+     * 00caa53af30912914981c86f39db123961678bbd), for a GPT of LayerNorms and multi-head attention
+     * with tied embeddings and no distributed optimizer. Weights and optimizer: the most loaded shard
+     * ((the layers' parameters / pp + the embedding) / tp, a layer's parameters {@code 2h(ffn + 2) +
+     * 4h²}: Megatron leaves the linears' biases out) at 18 bytes each (fp16 weights, fp32 gradients,
+     * fp32 master weights and two moments). Activations: with sequence parallelism and selective
+     * recomputation, Korthikanti et al.'s Table 2 per layer, {@code sbh(18 + 4·ffn/h)} over every
+     * layer (pp stages of pp micro-batches in flight), the embedding's input and dropout, the
+     * interleaved schedule's penalty {@code 1 + (p - 1)/(p·v)}, the output layer's inputs with pp 1,
+     * over tp; otherwise the code's formula without sequence parallelism, {@code sbh(10 + 24/t)} per
+     * layer and the same terms, times 1.05. That formula assumes no recomputation: for a row with
+     * full recomputation the activations are NaN (Megatron's accounting has no figure for it).
+     */
+    static double[] megatronMemory(Row row) {
+        Training t = row.training();
+        double h = t.hidden(), ffn = t.ffn(), v = t.vocab(), s = t.seq(), b = t.microBatch(), layers = t.layers();
+        double tp = row.tp(), pp = row.pp(), vp = t.virtualStages();
+        double perLayer = 2 * h * (ffn + 2) + 4 * h * h;
+        double embedding = h * v;
+        double block = perLayer * layers + 2 * h;
+        double states = (block / pp + embedding) / tp * 18;
+        long m = row.batch() / ((long) t.microBatch() * t.dp());
+        double act;
+        boolean withSp = t.sequenceParallel() && t.recompute().equals("selective");
+        act = withSp ? s * b * h * (18 + 4 * ffn / h) * layers : s * b * h * (10 + 24 / tp) * layers;
+        act += 8 * s * b * pp + s * b * h * pp;
+        if (vp > 1) act *= 1 + (pp - 1) / (pp * vp);
+        else if (pp > 1) act *= Math.min(1, m / pp);
+        if (withSp) {
+            if (pp == 1) act += s * b * h * 4 * (1 + v / h);
+            act /= tp;
+        } else {
+            if (pp == 1) act += (s * b * v / tp + s * b * h) * 2;
+            act *= 1.05;
+        }
+        return new double[] {states, t.recompute().equals("full") ? Double.NaN : act};
     }
 
     /**
@@ -233,10 +309,13 @@ public final class Fidelity {
         b.append("  norm layernorm  act gelu");
         if (t.dropout() > 0) b.append("  dropout ").append(t.dropout());
         b.append("\n  embed gpt2_embedding  layer gpt2_layer  head gpt2_head\n}\n");
-        b.append("cluster C { gpu ").append(row.gpu()).append("  count ").append(row.gpus()).append("  per_node ").append(Math.min(8, row.gpus()))
-                .append(" }\n");
+        b.append("cluster C { gpu ").append(row.gpu()).append("  count ").append(row.gpus()).append("  per_node ").append(Math.min(8, row.gpus()));
+        if (t.networkGbps() > 0) b.append("  network ").append(Fidelity.number(t.networkGbps())).append(" Gb/s");
+        b.append(" }\n");
         b.append("workload W { batch ").append(row.batch()).append("  seq ").append(t.seq()).append("  phase train  dtype ")
-                .append(row.dtype().toLowerCase(Locale.ROOT)).append("  optimizer adam }\n");
+                .append(row.dtype().toLowerCase(Locale.ROOT)).append("  optimizer adam");
+        if (!t.kernels().isEmpty()) b.append("  kernels ").append(t.kernels());
+        b.append(" }\n");
         b.append("strategy S {\n  mesh [");
         List<String> axes = new ArrayList<>();
         if (t.dp() > 1) axes.add("dp " + t.dp());
@@ -252,6 +331,11 @@ public final class Fidelity {
         b.append("}\n");
         b.append("deploy D = M on C with S for W\n");
         return b.toString();
+    }
+
+    /** A number as pdagc source: without a fraction where it has none. */
+    static String number(double v) {
+        return v == Math.rint(v) ? Long.toString((long) v) : Double.toString(v);
     }
 
     /** The deployment of a row as pdagc source: the imported model, the cluster, the strategy and its serving workload. */
@@ -293,8 +377,15 @@ public final class Fidelity {
         for (Result r : results) {
             Row row = r.row();
             if (r.ok() && row.training() != null) {
-                b.append(String.format(Locale.ROOT, "%-28s %-84s %-16s %12.4g %12.4g %+7.1f%%   (memory %.1f GB per GPU)%n", row.id(), row.setup(),
-                        row.metric(), row.measured(), r.predicted(), 100 * r.error(), r.memoryBytes() / 1e9));
+                Memory m = r.memory();
+                String fig1 = Double.isNaN(m.figure1States()) ? ""
+                        : String.format(Locale.ROOT, "; Figure 1 %.1f + %.1f GB", m.figure1States() / 1e9, m.figure1Activations() / 1e9);
+                b.append(String.format(Locale.ROOT,
+                        "%-28s %-84s %-16s %12.4g %12.4g %+7.1f%%   (memory per GPU %.1f GB: states %.1f + activations %.1f + workspace %.1f;"
+                                + " Megatron's accounting %.1f + %s GB%s)%n",
+                        row.id(), row.setup(), row.metric(), row.measured(), r.predicted(), 100 * r.error(), m.total() / 1e9, m.modelStates() / 1e9,
+                        m.activations() / 1e9, m.workspace() / 1e9, m.megatronStates() / 1e9,
+                        Double.isNaN(m.megatronActivations()) ? "n/a" : String.format(Locale.ROOT, "%.1f", m.megatronActivations() / 1e9), fig1));
             } else if (r.ok()) {
                 b.append(String.format(Locale.ROOT, "%-28s %-84s %-16s %12.4g %12.4g %+7.1f%%%n", row.id(), row.setup(), row.metric(), row.measured(),
                         r.predicted(), 100 * r.error()));

@@ -368,11 +368,11 @@ public final class Elaborator {
      */
     private static Optional<pdagc.sem.Execution> execution(Props p, Phase phase) {
         String phaseDefault = "the phase's default";
-        Optional<String> kernels = p.choice("kernels", List.of("fused", "unfused"), "fused");
+        Optional<String> kernels = p.choice("kernels", List.of("fused", "unfused", "unfused_attention"), "fused");
         Optional<String> graphs = p.choice("cuda_graphs", List.of("true", "false"), phaseDefault);
         if (kernels.isEmpty() || graphs.isEmpty()) return Optional.empty();
         Boolean given = graphs.get().equals(phaseDefault) ? null : graphs.get().equals("true");
-        return Optional.of(pdagc.sem.Execution.of(kernels.get().equals("fused"), given, phase));
+        return Optional.of(pdagc.sem.Execution.of(!kernels.get().equals("unfused"), kernels.get().equals("fused"), given, phase));
     }
 
     private static final List<String> DTYPES = List.of("bf16", "fp16", "fp32", "fp8");

@@ -30,6 +30,11 @@ public record Pipeline(int stages, int virtualStages, int microBatches, Schedule
 
     public static final Pipeline NONE = new Pipeline(1, 1, 1, Schedule.GPIPE);
 
+    /** The same pipeline with {@code m} micro-batches. */
+    public Pipeline withMicroBatches(int m) {
+        return new Pipeline(stages, virtualStages, m, schedule);
+    }
+
     public int chunks() {
         return stages * virtualStages;
     }

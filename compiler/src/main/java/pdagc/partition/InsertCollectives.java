@@ -70,7 +70,10 @@ public final class InsertCollectives {
                 Sharding need = shardings.required().get(n.id()).get(i);
                 int source = map[producer];
                 if (out.get(source).chunk() != chunk) {
-                    source = transfer(out, buckets, source, chunk, graph.node(producer), mesh, reshardCache, names);
+                    source = graph.backwardStart() >= 0
+                            ? scatterGather(out, buckets, source, chunk, graph.node(producer), n, mesh, reshardCache, names, diagnostics)
+                            : transfer(out, buckets, source, chunk, graph.node(producer), mesh, reshardCache, names);
+                    if (source < 0) return Optional.empty();
                 }
                 if (!out.get(source).sharding().equals(need)) {
                     // The backward pass reads a forward value that was gathered for its forward op from the shard the forward
@@ -192,6 +195,36 @@ public final class InsertCollectives {
                 List.of(false), from.shape(), from.sharding(), mesh, producer.layer(), producer, chunk);
         cache.put(key, recv);
         return recv;
+    }
+
+    /**
+     * A training step's value crossing pipeline stages, as Megatron-LM sends it (Narayanan et al.
+     * 2021, section 4.1, the scatter/gather optimization): where the tensor-parallel ranks of a
+     * stage hold the same activation, each sends only its block of the sequence (a local slice),
+     * and the receiving stage's ranks all-gather the blocks over tp (NVLink inside a node) instead
+     * of each receiving the whole tensor over the network. An activation already split over tp
+     * (sequence parallelism) is sent as it is.
+     */
+    private static int scatterGather(List<SpmdNode> out, List<Integer> buckets, int source, int chunk, Node producer, Node consumer, MeshContext mesh,
+            Map<String, Integer> cache, Set<String> names, Diagnostics diagnostics) {
+        SpmdNode from = out.get(source);
+        Sharding s = from.sharding();
+        if (from.shape().rank() != 3 || s.isPartial() || buckets.get(source) >= 0) return transfer(out, buckets, source, chunk, producer, mesh, cache, names);
+        List<String> taken = new ArrayList<>();
+        for (int d = 0; d < 3; d++) taken.addAll(s.axes(d));
+        List<String> free = mesh.without(mesh.resolve(pdagc.mesh.MeshAxes.TP), taken);
+        if (free.isEmpty() || from.local().dim(1) % mesh.mesh().size(free) != 0) return transfer(out, buckets, source, chunk, producer, mesh, cache, names);
+        String key = source + "=>" + chunk + " scattered";
+        Integer cached = cache.get(key);
+        if (cached != null) return cached;
+        Sharding block = s.withDim(1, mesh.union(s.axes(1), free));
+        int sliced = reshard(out, buckets, source, block, producer, consumer, from.chunk(), mesh, cache, "", names, diagnostics);
+        if (sliced < 0) return -1;
+        int recv = transfer(out, buckets, sliced, chunk, producer, mesh, cache, names);
+        int whole = reshard(out, buckets, recv, s, producer, consumer, chunk, mesh, cache, "", names, diagnostics);
+        if (whole < 0) return -1;
+        cache.put(key, whole);
+        return whole;
     }
 
     /** Whether {@code need} holds more of a value on each rank than its source gives (a gather). */

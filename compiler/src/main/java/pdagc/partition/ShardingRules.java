@@ -387,8 +387,11 @@ final class ShardingRules {
         boolean alone = uses[n.inputs().get(0)] == 1 && uses[n.inputs().get(1)] == 1;
         if (op.fn() == pdagc.ir.BinaryFn.ADD && alone && x.isPartial() && x.equals(y)) return new Decision(List.of(x, y), x);
         Sharding target;
-        if (!x.isPartial()) target = x;
-        else if (!y.isPartial()) target = y;
+        // A partial sum added to a value that is not: reduced into an activation between tensor-parallel regions (under sequence
+        // parallelism reduce-scattered, the other operand sliced to the rank's positions), as Megatron's sequence parallelism
+        // reduce-scatters the embedding's output and keeps the residual stream split along the sequence.
+        if (!x.isPartial()) target = y.isPartial() ? activation(x) : x;
+        else if (!y.isPartial()) target = activation(y);
         else target = activation(x.noPartial());
         return new Decision(List.of(target, target), target);
     }

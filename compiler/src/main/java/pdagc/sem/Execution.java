@@ -7,16 +7,36 @@ package pdagc.sem;
  * epilogues; otherwise every op of the IR is its own kernel. {@code cudaGraphs}: kernels are
  * replayed from a captured graph (serving engines do this for decode steps), so the host's launch
  * interval does not bound short kernels ({@code graphsGiven}: the workload said so, rather than
- * the phase's default).
+ * the phase's default). {@code fusedAttention}: with {@code fused}, whether attention is the one
+ * FlashAttention kernel; {@code kernels unfused_attention} fuses the elementwise ops but runs
+ * attention as the kernels Megatron-LM ran before FlashAttention: a batched product for the scores
+ * (the scale in its epilogue), a softmax kernel, a dropout kernel for the probabilities and a
+ * batched product for the weighted sum, each over the full score square with its traffic.
  */
-public record Execution(boolean fused, boolean cudaGraphs, boolean graphsGiven) {
+public record Execution(boolean fused, boolean cudaGraphs, boolean graphsGiven, boolean fusedAttention) {
+
+    /** Attention fused with the elementwise ops ({@code kernels fused}), or nothing fused. */
+    public Execution(boolean fused, boolean cudaGraphs, boolean graphsGiven) {
+        this(fused, cudaGraphs, graphsGiven, fused);
+    }
+
     /** What serving engines do by default for a phase: CUDA graphs for decode only. */
     public static Execution of(boolean fused, Boolean cudaGraphs, Phase phase) {
-        return new Execution(fused, cudaGraphs != null ? cudaGraphs : phase == Phase.DECODE, cudaGraphs != null);
+        return of(fused, fused, cudaGraphs, phase);
+    }
+
+    /** {@link #of(boolean, Boolean, Phase)}, attention fused or not apart from the elementwise ops. */
+    public static Execution of(boolean fused, boolean fusedAttention, Boolean cudaGraphs, Phase phase) {
+        return new Execution(fused, cudaGraphs != null ? cudaGraphs : phase == Phase.DECODE, cudaGraphs != null, fused && fusedAttention);
     }
 
     /** The same for a step of {@code phase}: CUDA graphs as given, else the phase's default. */
     public Execution forPhase(Phase phase) {
-        return graphsGiven ? this : new Execution(fused, phase == Phase.DECODE, false);
+        return graphsGiven ? this : new Execution(fused, phase == Phase.DECODE, false, fusedAttention);
+    }
+
+    /** The {@code kernels} keyword: fused, unfused or unfused_attention. */
+    public String kernelsKeyword() {
+        return !fused ? "unfused" : fusedAttention ? "fused" : "unfused_attention";
     }
 }

@@ -51,7 +51,7 @@ class TrainingFidelityTest {
         String src = Fidelity.trainingSource(r);
         for (String s : List.of("hidden 12288", "heads 96", "layers 96", "ffn 49152", "vocab 51200", "layer gpt2_layer", "head gpt2_head",
                 "gpu A100  count 64", "batch 64  seq 2048  phase train  dtype fp16", "mesh [pp 8, tp 8]", "sequence_parallel true", "micro_batches 64",
-                "schedule interleaved", "virtual_stages 3", "recompute selective")) {
+                "schedule interleaved", "virtual_stages 3", "recompute selective", "kernels unfused_attention", "network 200 Gb/s")) {
             assertTrue(src.contains(s), s + " in\n" + src);
         }
         Fidelity.Result p = Fidelity.predict(r, CONFIGS);
@@ -59,7 +59,35 @@ class TrainingFidelityTest {
         assertTrue(p.memoryBytes() > 0 && p.memoryBytes() < 80e9, "memory " + p.memoryBytes());
     }
 
-    /** The whole table, as `pdagc fidelity bench/fidelity/training.csv` prints it; docs/cost-model.md quotes these figures. */
+    /**
+     * Megatron-LM's own memory accounting ({@link Fidelity#megatronMemory}) reproduces the paper's
+     * Figure 1 for the sequence-parallel, selective-recomputation runs (the figures are in the table):
+     * the activations within 3 %, and the parameters and optimizer states within 1 % once the
+     * embedding's shard (18 bytes for each of its V·h/t parameters), which Megatron's accounting puts
+     * on the first stage and Figure 1 leaves out, is taken off.
+     */
+    @Test
+    void megatronsAccountingGivesThePapersFigureOne() throws Exception {
+        int n = 0;
+        for (Fidelity.Row r : Fidelity.read(TABLE)) {
+            Fidelity.Training t = r.training();
+            double[] m = Fidelity.megatronMemory(r);
+            if (Double.isNaN(t.figure1States())) {
+                assertTrue(!t.sequenceParallel(), r.id() + ": Figure 1 gives the sequence-parallel runs");
+                continue;
+            }
+            n++;
+            double embedding = 18.0 * t.vocab() * t.hidden() / r.tp();
+            assertEquals(t.figure1States(), m[0] - embedding, 0.01 * t.figure1States(), r.id() + " states without the embedding");
+            assertEquals(t.figure1Activations(), m[1], 0.03 * t.figure1Activations(), r.id() + " activations");
+        }
+        assertEquals(4, n);
+    }
+
+    /**
+     * The whole table, as `pdagc fidelity bench/fidelity/training.csv` prints it; docs/cost-model.md
+     * quotes these figures. Memory: pdagc's activation peak against Figure 1's activations.
+     */
     @Test
     void theTableIsNoWorseThanTheDocsSay() throws Exception {
         List<Fidelity.Result> results = new ArrayList<>();
@@ -67,14 +95,15 @@ class TrainingFidelityTest {
         Fidelity.Summary s = Fidelity.summary(results);
         String table = Fidelity.table(results);
         assertEquals(8, s.rows());
-        assertTrue(s.predicted() >= 4, table);
-        // The rows refused are the 530B and 1T runs, over the per-stage node budget (E0506), and they say so.
+        assertEquals(8, s.predicted(), table);
+        System.out.println(table + "mean absolute error " + s.meanAbsError() + ", max " + s.maxAbsError());
+        assertTrue(s.meanAbsError() <= 0.0302, "mean " + s.meanAbsError() + "\n" + table);
+        assertTrue(s.maxAbsError() <= 0.060, "max " + s.maxAbsError() + "\n" + table);
         for (Fidelity.Result r : results) {
-            if (!r.ok()) assertTrue(r.problem().contains("E0506"), r.row().id() + ": " + r.problem());
+            Fidelity.Memory m = r.memory();
+            if (Double.isNaN(m.figure1Activations())) continue;
+            double e = Math.abs(m.activations() - m.figure1Activations()) / m.figure1Activations();
+            assertTrue(e <= 0.17, r.row().id() + ": activations " + m.activations() + " against Figure 1's " + m.figure1Activations());
         }
-        // Since the loss is vocabulary-parallel (no logits gathered), every row is predicted a little
-        // shorter, and the 22B rows, already short, a little further off: 5.2 % and 11.1 % before.
-        assertTrue(s.meanAbsError() <= 0.055, "mean " + s.meanAbsError() + "\n" + table);
-        assertTrue(s.maxAbsError() <= 0.117, "max " + s.maxAbsError() + "\n" + table);
     }
 }
