@@ -109,6 +109,23 @@ public final class Compiler {
         return diagnostics.hasErrors() ? Optional.empty() : built;
     }
 
+    /**
+     * Compiles a deployment made in memory (a strategy search's candidate), as {@code compile}
+     * compiles one read from a file: rewritten, partitioned, materialized, validated, analyzed, a
+     * serving workload step by step, and its requirements checked.
+     */
+    public Optional<MaterializedPlan> compile(Deployment d) {
+        Optional<Loaded> loaded;
+        if (d.workload().isServing()) {
+            loaded = Optional.of(d.forStep(d.workload().prefillStep())).map(rewrite).flatMap(this::partition).map(p -> new Loaded(p, d));
+        } else {
+            loaded = Optional.of(d).map(rewrite).flatMap(this::partition).map(p -> new Loaded(p, null));
+        }
+        if (loaded.isEmpty() || diagnostics.hasErrors()) return Optional.empty();
+        Optional<MaterializedPlan> built = materialize(loaded.get());
+        return diagnostics.hasErrors() ? Optional.empty() : built;
+    }
+
     private Optional<MaterializedPlan> materialize(Loaded loaded) {
         return loaded.serving() == null ? materialize(loaded.plan(), true) : serving(loaded.serving(), loaded.plan());
     }

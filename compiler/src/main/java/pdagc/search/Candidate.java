@@ -1,0 +1,59 @@
+package pdagc.search;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import pdagc.mesh.Mesh;
+import pdagc.mesh.MeshAxes;
+import pdagc.mesh.Pipeline;
+import pdagc.sem.Deployment;
+import pdagc.sem.SearchSpec;
+import pdagc.sem.StrategySpec;
+import pdagc.sem.Training;
+
+/**
+ * One point of the search space: the mesh (its axes of size above 1, in order, last fastest),
+ * sequence parallelism, the micro-batch size and count, the pipeline schedule and virtual stages,
+ * and the training options. {@code index} is its place in the enumeration, the last tie-break.
+ */
+public record Candidate(long index, Mesh mesh, boolean sp, int microBatch, int microBatches, Pipeline.Schedule schedule, int virtualStages, int zero,
+        Training.Recompute recompute) {
+
+    public int size(String axis) {
+        return mesh.size(axis);
+    }
+
+    public Pipeline pipeline() {
+        return new Pipeline(mesh.size(MeshAxes.PP), virtualStages, microBatches, schedule);
+    }
+
+    /** The strategy as pdagc reads it (spans at the search declaration). */
+    public StrategySpec strategy(String name, SearchSpec s) {
+        return new StrategySpec(name, mesh, null, sp, pipeline(), null, Map.of(), Map.of(), s.span(), s.span(), new Training(zero, recompute));
+    }
+
+    public Deployment deployment(String name, SearchSpec s) {
+        return new Deployment(name, s.model(), s.cluster(), strategy(name, s), s.workload(), s.requirements(), s.program(), s.span());
+    }
+
+    /** The strategy's body as written in a {@code .pdag} file: {@code mesh [dp 2, tp 4]  micro_batches 8 ...}. */
+    public String text(boolean training) {
+        List<String> parts = new ArrayList<>();
+        parts.add("mesh " + meshText());
+        if (sp) parts.add("sequence_parallel true");
+        if (microBatches > 1) parts.add("micro_batches " + microBatches);
+        if (mesh.size(MeshAxes.PP) > 1 && schedule != Pipeline.Schedule.GPIPE) parts.add("schedule " + schedule.keyword());
+        if (virtualStages > 1) parts.add("virtual_stages " + virtualStages);
+        if (training && zero > 0) parts.add("zero " + zero);
+        if (training && recompute != Training.Recompute.NONE) parts.add("recompute " + recompute.keyword());
+        return String.join("  ", parts);
+    }
+
+    /** The mesh as written: {@code [pp 2, dp 4, tp 8]}; {@code [dp 1]} for one GPU. */
+    public String meshText() {
+        if (mesh.axes().isEmpty()) return "[dp 1]";
+        List<String> axes = new ArrayList<>();
+        for (Mesh.Axis a : mesh.axes()) axes.add(a.name() + " " + a.size());
+        return "[" + String.join(", ", axes) + "]";
+    }
+}
