@@ -180,7 +180,8 @@ final class SearchCommand implements Callable<Integer> {
         var m = a.largestMemory().memory();
         double seconds = a.step().seconds();
         boolean prefill = a.step().phase() == Phase.PREFILL, decode = a.step().phase() == Phase.DECODE;
-        double tokens = s.workload().phase() == Phase.TRAIN ? (double) s.workload().batch() * s.workload().seq() : a.step().tokens();
+        var w = p.deployment().workload();
+        double tokens = w.phase() == Phase.TRAIN ? (double) w.batch() * w.seq() : a.step().tokens();
         return new Search.Figures(seconds, prefill ? seconds : Double.NaN, decode ? seconds : Double.NaN, tokens / seconds / gpus, m.total(),
                 m.weightBytes(), m.activationBytes(), m.gradientBytes() + m.optimizerBytes(), a.step().pipelineBubble().orElse(0));
     }
@@ -206,8 +207,19 @@ final class SearchCommand implements Callable<Integer> {
                 .append(",\n// objective ").append(s.objective()).append(".\n");
         b.append("import \"").append(rel).append("\"\n\n");
         b.append("strategy ").append(strategy).append(" { ").append(best.text(training)).append(" }\n\n");
+        String workload = s.workload().name();
+        if (best.batch() != s.workload().batch()) {
+            Optional<String> copy = workloadWithBatch(s, best.batch());
+            if (copy.isEmpty()) {
+                err.println("error: cannot write " + write + ": the best batch (" + best.batch() + ") needs a copy of workload " + workload
+                        + ", which is not declared in " + Reporting.display(file));
+                return Main.USAGE;
+            }
+            workload = freeName(s, workload + "Batch" + best.batch());
+            b.append("workload ").append(workload).append(copy.get()).append("\n\n");
+        }
         b.append("deploy ").append(freeName(s, s.name() + "Deploy")).append(" = ").append(s.model().name()).append(" on ").append(s.cluster().name())
-                .append(" with ").append(strategy).append(" for ").append(s.workload().name());
+                .append(" with ").append(strategy).append(" for ").append(workload);
         if (s.requirements().isEmpty()) b.append('\n');
         else {
             b.append(" {\n");
@@ -221,6 +233,20 @@ final class SearchCommand implements Callable<Integer> {
         int code = OutputFiles.write(write, file, o -> o.write(bytes), java.io.OutputStream.nullOutputStream(), err);
         if (code == Main.OK) err.println("pdagc: wrote " + write);
         return code;
+    }
+
+    /**
+     * The searched workload's declaration after its name, as written, with {@code batch} as its
+     * batch: {@code " { batch 16  input 1024  output 256 }"}; empty when the root file does not declare it.
+     */
+    private static Optional<String> workloadWithBatch(SearchSpec s, long batch) {
+        if (!(s.program().root().decls().get(s.workload().name()) instanceof Decl.Entity e)) return Optional.empty();
+        String text = e.span().text();
+        int from = e.name().span().end() - e.span().start();
+        var prop = e.properties().stream().filter(p -> p.name().text().equals("batch")).findFirst();
+        if (prop.isEmpty() || prop.get().value() == null) return Optional.empty();
+        int vs = prop.get().value().span().start() - e.span().start(), ve = prop.get().value().span().end() - e.span().start();
+        return Optional.of(text.substring(from, vs) + batch + text.substring(ve));
     }
 
     /** {@code base}, or base2, base3, ... where the searched program already declares the name. */
@@ -253,12 +279,12 @@ final class SearchCommand implements Callable<Integer> {
         out.println("rank " + header(training) + "  strategy");
         for (int i = 0; i < Math.min(shown, o.ranked().size()); i++) {
             Search.Result r = o.ranked().get(i);
-            out.printf(Locale.ROOT, "%4d %s  %s%n", i + 1, row(r.figures(), training), r.candidate().text(training));
+            out.printf(Locale.ROOT, "%4d %s  %s%n", i + 1, row(r.figures(), training), label(s, r.candidate()));
         }
         out.println();
         out.println("Pareto front, memory per GPU against " + (training ? "step time" : s.objective().equals("throughput") ? "tokens/s per GPU" : s.objective()) + ":");
         for (Search.Result r : o.pareto()) {
-            out.printf(Locale.ROOT, "  %10s  %s  %s%n", Units.bytes(r.figures().memoryBytes()), objectiveValue(s, r.figures()), r.candidate().text(training));
+            out.printf(Locale.ROOT, "  %10s  %s  %s%n", Units.bytes(r.figures().memoryBytes()), objectiveValue(s, r.figures()), label(s, r.candidate()));
         }
         out.println();
         out.println("Rejected, by reason:");
@@ -271,12 +297,13 @@ final class SearchCommand implements Callable<Integer> {
             for (Confirmed c : confirmed) {
                 String what = c.problem() != null ? "not confirmed: " + c.problem()
                         : row(c.compiled(), training) + String.format(Locale.ROOT, "  (estimate %+.1f %%)", 100 * (cost(s, c.result().figures()) / cost(s, c.compiled()) - 1));
-                out.printf(Locale.ROOT, "  %s%n      %s%n", c.result().candidate().text(training), what);
+                out.printf(Locale.ROOT, "  %s%n      %s%n", label(s, c.result().candidate()), what);
             }
         }
         out.println();
         if (best != null) {
-            out.println("best: strategy { " + best.result().candidate().text(training) + " }");
+            out.println("best: " + (s.batches() != null ? "batch " + best.result().candidate().batch() + ", " : "") + "strategy { "
+                    + best.result().candidate().text(training) + " }");
         }
     }
 
@@ -304,9 +331,14 @@ final class SearchCommand implements Callable<Integer> {
                         f.tokensPerSecondPerGpu(), Units.bytes(f.memoryBytes()));
     }
 
+    /** A candidate as the table shows it: its strategy, after its batch where the search varies the batch. */
+    private static String label(SearchSpec s, Candidate c) {
+        return (s.batches() != null ? "batch " + c.batch() + "  " : "") + c.text(s.workload().phase() == Phase.TRAIN);
+    }
+
     private static String line(Search.Result r, SearchSpec s) {
         boolean training = s.workload().phase() == Phase.TRAIN;
-        return row(r.figures(), training) + "  " + r.candidate().text(training);
+        return row(r.figures(), training) + "  " + label(s, r.candidate());
     }
 
     // ---- JSON -------------------------------------------------------------------------------------
@@ -315,6 +347,7 @@ final class SearchCommand implements Callable<Integer> {
         ObjectNode o = m.createObjectNode();
         o.put("strategy", r.candidate().text(s.workload().phase() == Phase.TRAIN));
         o.put("mesh", r.candidate().meshText());
+        o.put("batch", r.candidate().batch());
         o.set("estimate", figuresJson(m, r.figures()));
         return o;
     }

@@ -77,6 +77,13 @@ public final class Compiler {
         return diagnostics;
     }
 
+    private final List<pdagc.sem.SearchSpec> searches = new ArrayList<>();
+
+    /** The search declarations that {@link #check} read without errors. */
+    public List<pdagc.sem.SearchSpec> searches() {
+        return searches;
+    }
+
     /** IR text by pass name, for the passes asked for. */
     public Map<String, String> irText() {
         return irText;
@@ -232,7 +239,11 @@ public final class Compiler {
             }
             deploys = named;
         }
-        if (deploys.isEmpty()) {
+        // Search declarations are checked as far as `pdagc search` reads them: names, knobs, requirements.
+        for (Decl.Search s : elaborator.searches()) {
+            if (only == null) elaborator.search(s).ifPresent(searches::add);
+        }
+        if (deploys.isEmpty() && elaborator.searches().isEmpty()) {
             SourceFile f = program.get().root().unit().file();
             diagnostics.add(Diags.noDeployment(new pdagc.source.Span(f, 0, Math.min(1, f.text().length())), f.displayName()));
         }

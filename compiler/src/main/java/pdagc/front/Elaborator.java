@@ -68,6 +68,11 @@ public final class Elaborator {
                 program.candidates(program.root(), n).forEach(f -> seen.add(f.decl()));
             }
         }
+        for (Decl.Search s : searches()) {
+            for (QualifiedName n : List.of(s.model(), s.cluster(), s.workload())) {
+                program.candidates(program.root(), n).forEach(f -> seen.add(f.decl()));
+            }
+        }
         for (Decl d : program.root().declList()) {
             // A block is checked where it is called; its declared shapes are checked here too,
             // so that one no deploy calls (a copy of `lm_head` that the default head, std's,

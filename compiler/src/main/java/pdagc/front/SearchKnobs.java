@@ -25,13 +25,14 @@ import pdagc.source.Span;
 
 /**
  * The knobs of a search declaration. Each knob is a value (fixed) or a list of values (the
- * choices); an absent knob is free. Mesh axes ({@code dp tp pp cp ep}) and {@code micro_batch},
+ * choices); an absent knob is free. Mesh axes ({@code dp tp pp cp ep}), {@code batch} (absent:
+ * the workload's), {@code micro_batch},
  * {@code virtual_stages} and {@code zero} take whole numbers; {@code sequence_parallel} and
  * {@code tp_in_node} take {@code true} or {@code false}; {@code schedule} and {@code recompute}
  * their strategy words; {@code objective} one of {@link SearchSpec#OBJECTIVES}; {@code top} how
  * many candidates the table shows.
  */
-record SearchKnobs(Map<String, List<Integer>> axes, List<Boolean> sp, List<Integer> microBatch, List<Pipeline.Schedule> schedules,
+record SearchKnobs(Map<String, List<Integer>> axes, List<Integer> batches, List<Boolean> sp, List<Integer> microBatch, List<Pipeline.Schedule> schedules,
         List<Integer> virtualStages, List<Integer> zero, List<Training.Recompute> recompute, boolean tpInNode, String objective, int top) {
 
     static final List<String> AXES = List.of(MeshAxes.DP, MeshAxes.TP, MeshAxes.PP, MeshAxes.CP, MeshAxes.EP);
@@ -39,13 +40,14 @@ record SearchKnobs(Map<String, List<Integer>> axes, List<Boolean> sp, List<Integ
 
     /** Every knob free; the objective by the workload (chosen in {@link #spec}). */
     static SearchKnobs every() {
-        return new SearchKnobs(Map.of(), null, null, null, null, null, null, false, null, DEFAULT_TOP);
+        return new SearchKnobs(Map.of(), null, null, null, null, null, null, null, false, null, DEFAULT_TOP);
     }
 
     SearchSpec spec(String name, ModelSpec model, ClusterSpec cluster, WorkloadSpec workload, List<Requirement> requirements, Program program,
             Span span) {
         String obj = objective != null ? objective : workload.phase() == pdagc.sem.Phase.TRAIN ? "step_time" : "throughput";
-        return new SearchSpec(name, model, cluster, workload, requirements, axes, sp, microBatch, schedules, virtualStages, zero, recompute, tpInNode,
+        List<Long> b = batches == null ? null : batches.stream().map(Integer::longValue).toList();
+        return new SearchSpec(name, model, cluster, workload, requirements, axes, b, sp, microBatch, schedules, virtualStages, zero, recompute, tpInNode,
                 obj, top, program, span);
     }
 
@@ -56,6 +58,7 @@ record SearchKnobs(Map<String, List<Integer>> axes, List<Boolean> sp, List<Integ
             List<Integer> sizes = ints(p, a, 1, diagnostics);
             if (sizes != null) axes.put(a, sizes);
         }
+        List<Integer> batches = ints(p, "batch", 1, diagnostics);
         List<Boolean> sp = words(p, "sequence_parallel", List.of("true", "false"), diagnostics, w -> w.equals("true"));
         List<Integer> micro = ints(p, "micro_batch", 1, diagnostics);
         List<Pipeline.Schedule> schedules = words(p, "schedule", List.of("gpipe", "1f1b", "interleaved"), diagnostics, w -> switch (w) {
@@ -71,10 +74,11 @@ record SearchKnobs(Map<String, List<Integer>> axes, List<Boolean> sp, List<Integ
         if (inNode != null && inNode.size() != 1) {
             diagnostics.add(Diags.notAChoice(p.spanOf("tp_in_node"), "tp_in_node", List.of("true", "false"), Optional.empty()));
         }
-        Optional<String> objective = p.choice("objective", SearchSpec.OBJECTIVES, null);
+        Optional<String> objective = p.has("objective") ? p.choice("objective", SearchSpec.OBJECTIVES, null) : Optional.empty();
+        if (!p.has("objective")) p.get("objective");
         OptionalLong top = p.integer("top", (long) DEFAULT_TOP, 1);
         if (diagnostics.errorReports() > errors || top.isEmpty()) return Optional.empty();
-        return Optional.of(new SearchKnobs(axes, sp, micro, schedules, virtual, zero, recompute, inNode != null && inNode.get(0),
+        return Optional.of(new SearchKnobs(axes, batches, sp, micro, schedules, virtual, zero, recompute, inNode != null && inNode.get(0),
                 objective.orElse(null), (int) Math.min(top.getAsLong(), 1_000_000)));
     }
 

@@ -10,6 +10,7 @@ import pdagc.sem.Deployment;
 import pdagc.sem.SearchSpec;
 import pdagc.sem.StrategySpec;
 import pdagc.sem.Training;
+import pdagc.sem.WorkloadSpec;
 
 /**
  * One point of the search space: the mesh (its axes of size above 1, in order, last fastest),
@@ -17,7 +18,7 @@ import pdagc.sem.Training;
  * and the training options. {@code index} is its place in the enumeration, the last tie-break.
  */
 public record Candidate(long index, Mesh mesh, boolean sp, int microBatch, int microBatches, Pipeline.Schedule schedule, int virtualStages, int zero,
-        Training.Recompute recompute) {
+        Training.Recompute recompute, long batch) {
 
     public int size(String axis) {
         return mesh.size(axis);
@@ -33,7 +34,15 @@ public record Candidate(long index, Mesh mesh, boolean sp, int microBatch, int m
     }
 
     public Deployment deployment(String name, SearchSpec s) {
-        return new Deployment(name, s.model(), s.cluster(), strategy(name, s), s.workload(), s.requirements(), s.program(), s.span());
+        return new Deployment(name, s.model(), s.cluster(), strategy(name, s), workload(s), s.requirements(), s.program(), s.span());
+    }
+
+    /** The search's workload with this candidate's batch. */
+    public WorkloadSpec workload(SearchSpec s) {
+        WorkloadSpec w = s.workload();
+        if (w.batch() == batch) return w;
+        return new WorkloadSpec(w.name(), batch, w.seq(), w.phase(), w.context(), w.dtype(), w.execution(), w.spans(), w.span(), w.serving(),
+                w.expertDtype());
     }
 
     /** The strategy's body as written in a {@code .pdag} file: {@code mesh [dp 2, tp 4]  micro_batches 8 ...}. */

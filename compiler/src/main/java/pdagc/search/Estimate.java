@@ -25,7 +25,7 @@ final class Estimate {
     Estimate(SearchSpec s, Candidate c, Profile.Cache cache) {
         this.s = s;
         this.c = c;
-        WorkloadSpec w = s.workload();
+        WorkloadSpec w = c.workload(s);
         if (w.phase() == Phase.TRAIN) training(cache.get(Search.key(s, c, w, c.microBatch())));
         else if (w.isServing()) serving(cache);
         else step(cache.get(Search.key(s, c, w, c.microBatch())));
@@ -33,7 +33,7 @@ final class Estimate {
 
     /** The layer programs a candidate's estimate reads. */
     static java.util.List<Profile.Key> keys(SearchSpec s, Candidate c) {
-        WorkloadSpec w = s.workload();
+        WorkloadSpec w = c.workload(s);
         if (w.isServing()) {
             java.util.List<Profile.Key> out = new java.util.ArrayList<>();
             out.add(Search.key(s, c, w.prefillStep(), c.microBatch()));
@@ -104,7 +104,7 @@ final class Estimate {
         };
         long activations = (long) (inFlight * L * p.layerStoredBytes()) + Math.max(0, p.activationBytes() - p.layerStoredBytes());
         long memory = weights + grads + states + activations + p.workspaceBytes();
-        double tokens = (double) s.workload().batch() * s.workload().seq();
+        double tokens = (double) c.batch() * s.workload().seq();
         figures = new Search.Figures(step, Double.NaN, Double.NaN, tokens / step / s.cluster().count(), memory, weights, activations, grads + states,
                 pp > 1 ? pipelineBubble(pp, v, m) : 0);
     }
@@ -125,7 +125,7 @@ final class Estimate {
     }
 
     private void serving(Profile.Cache cache) {
-        WorkloadSpec w = s.workload();
+        WorkloadSpec w = c.workload(s);
         WorkloadSpec.Serving lengths = w.serving();
         Profile pre = cache.get(Search.key(s, c, w.prefillStep(), c.microBatch()));
         if (pre.problem() != null) {
@@ -171,7 +171,7 @@ final class Estimate {
         }
         int pp = pp(), m = c.microBatches();
         long L = stageLayers();
-        WorkloadSpec w = s.workload();
+        WorkloadSpec w = c.workload(s);
         double stage = L * p.layerSeconds() + p.baseSeconds() + hop(w.stepTokens());
         double seconds = pp == 1 ? m * stage : (m + pp - 1) * stage;
         long weights = L * p.layerWeightBytes() + p.baseWeightBytes();

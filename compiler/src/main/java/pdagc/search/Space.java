@@ -24,7 +24,7 @@ import pdagc.sem.Training;
  * later is not a candidate. With {@code tp_in_node true}, orders whose tp groups cross nodes
  * are left out. Then, per mesh: sequence parallelism (off, on; with tp > 1), the micro-batch size
  * (ascending divisors of a replica's batch; serving without a pipeline runs one micro-batch),
- * the schedule (gpipe, 1f1b (training), interleaved with 2 to 8 virtual stages), ZeRO (0, 1, 2)
+ * the batch (its choices, in the order written), the schedule (gpipe, 1f1b (training), interleaved with 2 to 8 virtual stages), ZeRO (0, 1, 2)
  * and recomputation (none, selective, full) in training.
  */
 final class Space implements Iterable<Candidate> {
@@ -117,9 +117,15 @@ final class Space implements Iterable<Candidate> {
     /** The candidates of one mesh, added to {@code out} (or only counted when it is null). */
     private long inner(Mesh m, List<Candidate> out, long index) {
         long n = 0;
+        List<Long> batches = spec.batches() != null ? spec.batches() : List.of(spec.workload().batch());
+        for (long batch : batches) n += inner(m, batch, out, index + n);
+        return n;
+    }
+
+    private long inner(Mesh m, long batch, List<Candidate> out, long index) {
+        long n = 0;
         int tp = m.size(MeshAxes.TP), pp = m.size(MeshAxes.PP);
         long ways = (long) m.size(MeshAxes.DP) * m.size(MeshAxes.EP);
-        long batch = spec.workload().batch();
         long replica = Math.max(1, batch / ways);
         List<Boolean> sps = tp > 1 ? (spec.sequenceParallel() != null ? spec.sequenceParallel() : List.of(false, true)) : List.of(false);
         List<Integer> sizes = new ArrayList<>();
@@ -154,7 +160,7 @@ final class Space implements Iterable<Candidate> {
                     for (int v : vs) {
                         for (int z : zeros) {
                             for (Training.Recompute rc : recomputes) {
-                                if (out != null) out.add(new Candidate(index + n, m, sp, b, mb, sched, v, z, rc));
+                                if (out != null) out.add(new Candidate(index + n, m, sp, b, mb, sched, v, z, rc, batch));
                                 n++;
                             }
                         }

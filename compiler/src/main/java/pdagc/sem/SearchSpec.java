@@ -10,6 +10,7 @@ import pdagc.source.Span;
  * the choices of each knob. An absent choice (null) is every value the search supports.
  *
  * @param axes for each mesh axis (dp, tp, pp, cp, ep), the sizes it may take; absent: any divisor
+ * @param batches the batch sizes (sequences per step; for serving, the requests served together); absent: the workload's
  * @param sequenceParallel the choices of sequence parallelism
  * @param microBatch the micro-batch sizes (sequences per micro-batch of one data-parallel replica)
  * @param schedules the pipeline schedules
@@ -27,6 +28,7 @@ public record SearchSpec(
         WorkloadSpec workload,
         List<Requirement> requirements,
         Map<String, List<Integer>> axes,
+        List<Long> batches,
         List<Boolean> sequenceParallel,
         List<Integer> microBatch,
         List<Pipeline.Schedule> schedules,
