@@ -78,6 +78,19 @@ final class Estimate {
         return (network ? cl.networkLatency() : cl.nvlinkLatency()) + bytes / CollectiveCost.bandwidth(link, cl);
     }
 
+    /**
+     * A pipeline of {@code m} micro-batches over stages that take {@code first}, {@code middle}
+     * and {@code last} seconds per micro-batch: every stage's first micro-batch in turn, then the
+     * other m - 1 at the pace of the slowest stage; interleaving divides the fill and drain by v.
+     */
+    private double pipeline(int m, double first, double middle, double last) {
+        int pp = pp(), v = c.virtualStages();
+        if (pp == 1) return m * (first + last - middle);
+        double slowest = Math.max(first, Math.max(middle, last));
+        double all = first + last + (pp - 2) * middle;
+        return c.schedule() == Pipeline.Schedule.INTERLEAVED ? m * slowest + (all - slowest) / v : (m - 1) * slowest + all;
+    }
+
     private void training(Profile p) {
         if (p.problem() != null) {
             problem = p.problem();
@@ -85,43 +98,78 @@ final class Estimate {
         }
         int pp = pp(), v = c.virtualStages(), m = c.microBatches();
         long L = stageLayers();
-        double perMicroBatch = L * p.layerSeconds() + p.baseSeconds() + 2.0 * v * hop(s.workload().seq());
-        double pipeline = c.schedule() == Pipeline.Schedule.INTERLEAVED ? (m + (pp - 1) / (double) v) * perMicroBatch
-                : (m + pp - 1) * perMicroBatch;
+        double head = p.baseSeconds() - p.embedSeconds();
+        double layers = L * p.layerSeconds() + 2.0 * v * hop(s.workload().seq());
+        double pipeline = pipeline(m, layers + p.embedSeconds(), layers, layers + head);
         int zeroWays = c.size(MeshAxes.DP) * c.size(MeshAxes.CP) * c.size(MeshAxes.EP);
-        double optimizer = (L * p.layerStepSeconds() + p.baseStepSeconds()) / (c.zero() >= 1 ? zeroWays : 1);
-        long weights = L * p.layerWeightBytes() + p.baseWeightBytes();
-        double reduce = s.model().isMoe() ? p.stepCollectiveSeconds() : gradientReduction(weights);
+        int shards = c.zero() >= 1 ? zeroWays : 1;
+        double optimizer = L * Profile.sharded(p.layerStepOps(), shards) + Profile.sharded(p.baseStepOps(), shards);
+        double reduce = s.model().isMoe() ? p.stepCollectiveSeconds() : L * gradientReduction(p.layerWeights()) + gradientReduction(p.baseWeights());
         double step = pipeline + optimizer + reduce;
-        int dtype = s.workload().dtype().bytes();
-        long elements = weights / dtype;
-        long grads = c.zero() >= 2 ? weights / zeroWays : weights;
-        long states = c.zero() >= 1 ? elements * 12 / zeroWays : elements * 12;
+        // Memory: the first stage (the embedding, the most micro-batches in flight) and the last (the
+        // head and its logits, one micro-batch in flight under 1F1B), the larger of the two.
         double inFlight = switch (c.schedule()) {
             case GPIPE -> m;
             case ONE_F_ONE_B -> Math.min(m, pp);
             case INTERLEAVED -> Math.min(m, pp) * (1 + (pp - 1) / (double) (pp * v));
         };
-        long activations = (long) (inFlight * L * p.layerStoredBytes()) + Math.max(0, p.activationBytes() - p.layerStoredBytes());
-        long memory = weights + grads + states + activations + p.workspaceBytes();
+        long baseActivations = Math.max(0, p.activationBytes() - p.layerStoredBytes());
+        long headWeights = p.baseWeightBytes() - p.embedWeightBytes();
+        long firstWeights = L * p.layerWeightBytes() + (pp == 1 ? p.baseWeightBytes() : p.embedWeightBytes());
+        long lastWeights = L * p.layerWeightBytes() + headWeights;
+        long firstActivations = (long) (inFlight * L * p.layerStoredBytes()) + (pp == 1 ? baseActivations : 0);
+        long lastActivations = (long) ((c.schedule() == Pipeline.Schedule.GPIPE ? m : 1) * L * p.layerStoredBytes()) + baseActivations;
+        long first = stageMemory(firstWeights, zeroWays) + firstActivations;
+        long last = pp == 1 ? first : stageMemory(lastWeights, zeroWays) + lastActivations;
+        boolean firstLarger = first >= last;
+        long weights = firstLarger ? firstWeights : lastWeights;
+        long activations = firstLarger ? firstActivations : lastActivations;
+        long memory = Math.max(first, last) + p.workspaceBytes();
         double tokens = (double) c.batch() * s.workload().seq();
-        figures = new Search.Figures(step, Double.NaN, Double.NaN, tokens / step / s.cluster().count(), memory, weights, activations, grads + states,
-                pp > 1 ? pipelineBubble(pp, v, m) : 0);
+        figures = new Search.Figures(step, Double.NaN, Double.NaN, tokens / step / s.cluster().count(), memory, weights, activations,
+                stageMemory(weights, zeroWays) - weights, pp > 1 ? pipelineBubble(pp, v, m) : 0);
+    }
+
+    /** A stage's weights and model states: 16-bit gradients (sharded by ZeRO 2) and 12 bytes of optimizer state per element (ZeRO 1). */
+    private long stageMemory(long weights, int zeroWays) {
+        int dtype = s.workload().dtype().bytes();
+        long elements = weights / dtype;
+        long grads = c.zero() >= 2 ? weights / zeroWays : weights;
+        long states = c.zero() >= 1 ? elements * 12 / zeroWays : elements * 12;
+        return weights + grads + states;
     }
 
     private static double pipelineBubble(int pp, int v, int m) {
         return new Pipeline(pp, v, m, v > 1 ? Pipeline.Schedule.INTERLEAVED : Pipeline.Schedule.GPIPE).bubbleFraction();
     }
 
-    /** The gradients' all-reduce (ZeRO: reduce-scatter and all-gather, the same bytes) over dp x cp, ring formula. */
-    private double gradientReduction(long bytes) {
+    /**
+     * The gradients' reduction over dp x cp, one collective per weight as the plan makes them
+     * (ZeRO: a reduce-scatter and an all-gather, else an all-reduce), each costed by
+     * {@link CollectiveCost} on the link the data-parallel groups take, as the compiler costs them.
+     */
+    private double gradientReduction(java.util.List<pdagc.ir.Shape> weights) {
         int n = c.size(MeshAxes.DP) * c.size(MeshAxes.CP);
-        if (n <= 1) return 0;
+        if (n <= 1 || weights.isEmpty()) return 0;
         ClusterSpec cl = s.cluster();
         boolean network = Space.nodesSpanned(c.mesh(), MeshAxes.DP, cl.perNode()) > 1 || Space.nodesSpanned(c.mesh(), MeshAxes.CP, cl.perNode()) > 1;
-        CollectiveCost.Link link = network ? CollectiveCost.Link.NETWORK : CollectiveCost.nodeLink(cl);
-        double traffic = 2.0 * (n - 1) / n * bytes;
-        return 2 * (network ? cl.networkLatency() : cl.nvlinkLatency()) + traffic / CollectiveCost.bandwidth(link, cl);
+        java.util.List<Integer> group = new java.util.ArrayList<>();
+        java.util.List<pdagc.dag.GpuInfo> gpus = new java.util.ArrayList<>();
+        for (int g = 0; g < n; g++) {
+            group.add(g);
+            gpus.add(new pdagc.dag.GpuInfo(g, java.util.List.of(g), network ? g : 0));
+        }
+        int dtype = s.workload().dtype().bytes();
+        double t = 0;
+        for (pdagc.ir.Shape w : weights) {
+            if (c.zero() >= 1) {
+                t += CollectiveCost.of(pdagc.ir.CollectiveKind.REDUCE_SCATTER, w, w, group, gpus, cl, dtype).seconds();
+                t += CollectiveCost.of(pdagc.ir.CollectiveKind.ALL_GATHER, w, w, group, gpus, cl, dtype).seconds();
+            } else {
+                t += CollectiveCost.of(pdagc.ir.CollectiveKind.ALL_REDUCE, w, w, group, gpus, cl, dtype).seconds();
+            }
+        }
+        return t;
     }
 
     private void serving(Profile.Cache cache) {
@@ -135,8 +183,9 @@ final class Estimate {
         int pp = pp(), m = c.microBatches();
         long L = stageLayers();
         int v = c.virtualStages();
-        double stagePre = L * pre.layerSeconds() + pre.baseSeconds() + v * hop(lengths.input());
-        double ttft = pp == 1 ? m * stagePre : (m + (pp - 1) / (double) v) * stagePre;
+        double head = pre.baseSeconds() - pre.embedSeconds();
+        double layersPre = L * pre.layerSeconds() + v * hop(lengths.input());
+        double ttft = pipeline(m, layersPre + pre.embedSeconds(), layersPre, layersPre + head);
         double tpot = Double.NaN;
         long kv = 0;
         long activations = pre.activationBytes();
@@ -148,9 +197,11 @@ final class Estimate {
                 problem = dec.problem();
                 return;
             }
-            double stageDec = L * dec.layerSeconds() + dec.baseSeconds();
-            double loop = pp * stageDec + pp * v * hop(1);
-            tpot = pp == 1 ? stageDec * m : Math.max(loop, m * stageDec);
+            // Steady state: a micro-batch's loop through every stage, or m times the slowest stage.
+            double layersDec = L * dec.layerSeconds();
+            double slowest = layersDec + Math.max(dec.embedSeconds(), dec.baseSeconds() - dec.embedSeconds()) + (pp > 1 ? v * hop(1) : 0);
+            double loop = pp * layersDec + dec.baseSeconds() + pp * v * hop(1);
+            tpot = pp == 1 ? (layersDec + dec.baseSeconds()) * m : Math.max(loop, m * slowest);
             // The cache of every micro-batch's sequences over the stage's layers, at the last context.
             kv = (long) ((double) dec.kvBytes() * L * m * lengths.lastContext() / mean);
             activations = Math.max(activations, dec.activationBytes());
@@ -172,8 +223,8 @@ final class Estimate {
         int pp = pp(), m = c.microBatches();
         long L = stageLayers();
         WorkloadSpec w = c.workload(s);
-        double stage = L * p.layerSeconds() + p.baseSeconds() + hop(w.stepTokens());
-        double seconds = pp == 1 ? m * stage : (m + pp - 1) * stage;
+        double layers = L * p.layerSeconds() + hop(w.stepTokens());
+        double seconds = pipeline(m, layers + p.embedSeconds(), layers, layers + p.baseSeconds() - p.embedSeconds());
         long weights = L * p.layerWeightBytes() + p.baseWeightBytes();
         long kv = w.phase() == Phase.DECODE ? p.kvBytes() * L * m : 0;
         double tokens = (double) w.batch() * w.stepTokens();

@@ -8,6 +8,7 @@ import java.util.Optional;
 import pdagc.analysis.Analysis;
 import pdagc.analysis.NodeCosts;
 import pdagc.dag.DagNode;
+import pdagc.ir.Shape;
 import pdagc.diag.Diagnostic;
 import pdagc.driver.Compiler;
 import pdagc.driver.MaterializedPlan;
@@ -44,14 +45,30 @@ import pdagc.spmd.WeightLayout;
  * @param workspaceBytes the largest collective buffer
  * @param kvBytes the profile's KV cache (one layer, the micro-batch's sequences, at the profile's context)
  * @param layerCommSeconds the collectives' part of {@code layerSeconds}
+ * @param layerWeights the local shapes of one layer's weights, one per optimizer step (what the gradients' reduction moves)
+ * @param baseWeights the same for the embedding and head
+ * @param layerStepOps one layer's per-step computations as (seconds, overhead) pairs
+ * @param baseStepOps the embedding's and head's
+ * @param embedSeconds the embedding's share of {@code baseSeconds} (the first stage's; the rest is the last stage's)
+ * @param embedWeightBytes the embedding's share of {@code baseWeightBytes}
  * @param problem null, or the first error that compiling it gave (the candidates that run it are rejected with it)
  */
 record Profile(double layerSeconds, double layerStepSeconds, double baseSeconds, double baseStepSeconds, double stepCollectiveSeconds,
         long layerWeightBytes, long baseWeightBytes, long layerStoredBytes, long activationBytes, long workspaceBytes, long kvBytes,
-        double layerCommSeconds, String problem) {
+        double layerCommSeconds, List<Shape> layerWeights, List<Shape> baseWeights, double[] layerStepOps, double[] baseStepOps, double embedSeconds, long embedWeightBytes, String problem) {
 
     static Profile failed(String problem) {
-        return new Profile(0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, problem);
+        return new Profile(0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, List.of(), List.of(), new double[0], new double[0], 0, 0, problem);
+    }
+
+    /**
+     * The per-step computations' seconds with the optimizer step on a 1/n shard (ZeRO): each op's
+     * overhead stays, the rest divides by n. {@code ops} holds (seconds, overhead) pairs.
+     */
+    static double sharded(double[] ops, int n) {
+        double t = 0;
+        for (int i = 0; i < ops.length; i += 2) t += ops[i + 1] + (ops[i] - ops[i + 1]) / n;
+        return t;
     }
 
     /**
@@ -102,6 +119,9 @@ record Profile(double layerSeconds, double layerStepSeconds, double baseSeconds,
         NodeCosts costs = a.nodes();
         boolean[] perStep = p.spmd().perStep();
         double layerMb = 0, layerStep = 0, baseMb = 0, baseStep = 0, stepColl = 0, layerComm = 0;
+        List<Double> layerOps = new ArrayList<>(), baseOps = new ArrayList<>();
+        double embedMb = 0;
+        long embedWeights = 0;
         List<DagNode> nodes = p.dag().nodes();
         for (DagNode n : nodes) {
             if (n.gpu() != 0) continue;
@@ -111,6 +131,9 @@ record Profile(double layerSeconds, double layerStepSeconds, double baseSeconds,
             boolean inLayer = n.layer() == layer;
             if (step && coll) stepColl += sec;
             else if (step) {
+                List<Double> ops = inLayer ? layerOps : baseOps;
+                ops.add(sec);
+                ops.add(costs.overhead(n.index()));
                 if (inLayer) layerStep += sec;
                 else baseStep += sec;
             } else if (inLayer) {
@@ -118,11 +141,16 @@ record Profile(double layerSeconds, double layerStepSeconds, double baseSeconds,
                 if (coll) layerComm += sec;
             } else if (n.layer() < 0 || n.layer() > layer) {
                 baseMb += sec;
+                if (embedSide(p.spmd(), p.spmd().nodes().get(n.program()), 2)) embedMb += sec;
             } else {
                 baseMb += sec; // the first dense layers of an MoE model ride with the embedding
             }
         }
         long layerWeights = 0, baseWeights = 0;
+        List<Shape> layerShapes = new ArrayList<>(), baseShapes = new ArrayList<>();
+        for (SpmdNode op : p.spmd().nodes()) {
+            if (op.op() instanceof pdagc.ir.Op.Update) (op.layer() == layer ? layerShapes : baseShapes).add(op.local());
+        }
         java.util.Set<Integer> own = new java.util.HashSet<>();
         for (SpmdNode op : p.spmd().nodes()) {
             if (op.op().weight() == null) continue;
@@ -130,6 +158,7 @@ record Profile(double layerSeconds, double layerStepSeconds, double baseSeconds,
             long bytes = WeightLayout.localElements(op, p.spmd(), p.spmd().mesh()) * p.spmd().dtype().bytes();
             if (op.layer() == layer) layerWeights += bytes;
             else baseWeights += bytes;
+            if (op.layer() != layer && embedSide(p.spmd(), op, 0)) embedWeights += bytes;
         }
         long stored = 0;
         if (a.training() != null) {
@@ -137,7 +166,29 @@ record Profile(double layerSeconds, double layerStepSeconds, double baseSeconds,
         }
         var mem = a.gpus().get(0).memory();
         return new Profile(layerMb, layerStep, baseMb, baseStep, stepColl, layerWeights, baseWeights, stored, mem.activationBytes(),
-                mem.workspaceBytes(), mem.kvCacheBytes(), layerComm, null);
+                mem.workspaceBytes(), mem.kvCacheBytes(), layerComm, List.copyOf(layerShapes), List.copyOf(baseShapes), unbox(layerOps), unbox(baseOps),
+                embedMb, embedWeights, null);
+    }
+
+    /**
+     * Whether an op outside the layers belongs to the embedding (the first pipeline stage's): the
+     * embedding itself, its gradient, or a collective or transfer of what those make (looked
+     * through {@code depth} such hops); everything else outside the layers is the head's.
+     */
+    private static boolean embedSide(pdagc.spmd.SpmdProgram program, SpmdNode op, int depth) {
+        pdagc.ir.Op o = op.op();
+        if (o instanceof pdagc.ir.Op.Embed || o instanceof pdagc.ir.Op.PosEmbed) return true;
+        if (o instanceof pdagc.ir.Op.Grad g) return g.forward() instanceof pdagc.ir.Op.Embed || g.forward() instanceof pdagc.ir.Op.PosEmbed;
+        if ((o instanceof pdagc.ir.Op.Collective || o instanceof pdagc.ir.Op.Transfer) && depth > 0 && !op.inputs().isEmpty()) {
+            return embedSide(program, program.nodes().get(op.inputs().get(0)), depth - 1);
+        }
+        return false;
+    }
+
+    private static double[] unbox(List<Double> xs) {
+        double[] out = new double[xs.size()];
+        for (int i = 0; i < out.length; i++) out[i] = xs.get(i);
+        return out;
     }
 
     /** Profiles by key, each compiled once (concurrently for different keys). */
