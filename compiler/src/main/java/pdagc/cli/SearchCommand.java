@@ -53,7 +53,8 @@ final class SearchCommand implements Callable<Integer> {
     Integer top;
 
     @Option(names = "--confirm", paramLabel = "N", defaultValue = "3",
-            description = "compile the N best candidates in full and rank them by their compiled figures (default: ${DEFAULT-VALUE})")
+            description = "compile the best candidates in full until N of them compile and meet the requirements (at most 4 x N tries), "
+                    + "and take the best by its compiled figures (default: ${DEFAULT-VALUE})")
     int confirm;
 
     @Option(names = "--json", description = "print the outcome as JSON")
@@ -61,6 +62,10 @@ final class SearchCommand implements Callable<Integer> {
 
     @Option(names = "--stream", description = "print each feasible candidate as it is evaluated, one line each (JSON lines with --json)")
     boolean stream;
+
+    @Option(names = "--rank", paramLabel = "STRATEGY",
+            description = "where a strategy declared in FILE ranks among the candidates (repeatable)")
+    List<String> rank = new ArrayList<>();
 
     @Option(names = "--write", paramLabel = "BEST.pdag", description = "write the best strategy as a deploy that imports FILE")
     Path write;
@@ -107,16 +112,35 @@ final class SearchCommand implements Callable<Integer> {
             none.add(Diags.noFeasibleStrategy(s.span(), outcome.candidates(), s.name(), !s.requirements().isEmpty(), reasons));
             return Reporting.report(none, err, "could not search " + display);
         }
+        List<String> ranks = new ArrayList<>();
+        ObjectNode rankJson = mapper.createObjectNode();
+        for (String strategy : rank) {
+            Diagnostics d = new Diagnostics();
+            Optional<pdagc.sem.StrategySpec> st = new Elaborator(s.program(), d).strategyNamed(strategy);
+            if (st.isEmpty()) {
+                Reporting.report(d, err, "could not read strategy " + strategy);
+                err.println("error: --rank " + strategy + ": no such strategy in " + display);
+                return Main.USAGE;
+            }
+            ranks.add(rankOf(s, outcome, strategy, Candidate.of(st.get(), s), stats.get().totalParams(), rankJson));
+        }
         List<Confirmed> confirmed = confirm(s, outcome.ranked());
         Confirmed best = confirmed.stream().filter(c -> c.problem() == null)
                 .min(java.util.Comparator.comparingDouble((Confirmed c) -> costOf(s, c.compiled())).thenComparing(c -> c.result(), Search.order(s.objective())))
                 .orElse(confirm == 0 ? new Confirmed(outcome.ranked().get(0), null, null) : null);
         int shown = top != null ? top : s.top();
-        if (json) out.println(json(mapper, s, outcome, confirmed, best, shown));
-        else text(s, display, outcome, confirmed, best, shown);
+        if (json) {
+            ObjectNode root = json(mapper, s, outcome, confirmed, best, shown);
+            if (!rank.isEmpty()) root.set("rank", rankJson);
+            out.println(root.toPrettyString());
+        } else {
+            text(s, display, outcome, confirmed, best, shown);
+            for (String r : ranks) out.println(r);
+        }
         out.flush();
         if (best == null) {
-            err.println("error: none of the " + confirmed.size() + " best candidates compiles and meets the requirements in full (see above)");
+            err.println("error: none of the " + confirmed.size() + " best candidates compiles and meets the requirements in full (see above); "
+                    + "more with --confirm N");
             return Main.INPUT_ERRORS;
         }
         if (write != null) return write(s, best.result().candidate());
@@ -150,7 +174,10 @@ final class SearchCommand implements Callable<Integer> {
 
     private List<Confirmed> confirm(SearchSpec s, List<Search.Result> ranked) {
         List<Confirmed> out = new ArrayList<>();
-        for (int i = 0; i < Math.min(confirm, ranked.size()); i++) {
+        // Down the ranking until `confirm` candidates compile and meet the requirements, at most 4
+        // times as many tries: an estimate near a limit (memory near the capacity) may miss it.
+        int ok = 0;
+        for (int i = 0; i < ranked.size() && ok < confirm && i < 4 * confirm; i++) {
             Search.Result r = ranked.get(i);
             Compiler c = new Compiler(java.util.Set.of());
             Optional<MaterializedPlan> plan = c.compile(r.candidate().deployment(s.name(), s));
@@ -162,6 +189,7 @@ final class SearchCommand implements Callable<Integer> {
                 }
             }
             if (plan.isEmpty() && problem == null) problem = "does not compile";
+            if (problem == null) ok++;
             out.add(new Confirmed(r, plan.isPresent() ? figures(s, plan.get()) : null, problem));
         }
         return out;
@@ -293,7 +321,8 @@ final class SearchCommand implements Callable<Integer> {
         }
         if (!confirmed.isEmpty()) {
             out.println();
-            out.println("Compiled in full (the " + confirmed.size() + " best estimates), compiled figures against the estimate:");
+            out.println("Compiled in full (the " + confirmed.size() + " best estimates, down to " + confirm
+                    + " that compile and meet the requirements), compiled figures against the estimate:");
             for (Confirmed c : confirmed) {
                 String what = c.problem() != null ? "not confirmed: " + c.problem()
                         : row(c.compiled(), training) + String.format(Locale.ROOT, "  (estimate %+.1f %%)", 100 * (cost(s, c.result().figures()) / cost(s, c.compiled()) - 1));
@@ -366,7 +395,31 @@ final class SearchCommand implements Callable<Integer> {
         return o;
     }
 
-    private static String json(ObjectMapper m, SearchSpec s, Search.Outcome o, List<Confirmed> confirmed, Confirmed best, int shown) {
+    /**
+     * A hand-written strategy's place: evaluated as a candidate is (the same checks and estimate),
+     * ranked 1 + the number of feasible candidates with a strictly better objective.
+     */
+    private static String rankOf(SearchSpec s, Search.Outcome o, String name, Candidate c, long params, ObjectNode json) {
+        Object e = new Search(s, params).evaluate(c);
+        ObjectNode n = json.putObject(name);
+        n.put("strategy", c.text(s.workload().phase() == Phase.TRAIN));
+        if (!(e instanceof Search.Result r)) {
+            String why = e.toString();
+            n.put("rejected", why);
+            return "rank of " + name + ": rejected: " + why;
+        }
+        double mine = costOf(s, r.figures());
+        long better = o.ranked().stream().filter(x -> costOf(s, x.figures()) < mine).count();
+        long ties = o.ranked().stream().filter(x -> costOf(s, x.figures()) == mine).count();
+        n.put("rank", better + 1);
+        n.put("feasible", o.ranked().size());
+        n.set("estimate", figuresJson(new ObjectMapper(), r.figures()));
+        boolean training = s.workload().phase() == Phase.TRAIN;
+        return String.format(Locale.ROOT, "rank of %s: %,d of %,d feasible%s: %s  %s", name, better + 1, o.ranked().size(),
+                ties > 1 ? " (" + ties + " candidates tie with it)" : "", row(r.figures(), training).trim(), c.text(training));
+    }
+
+    private static ObjectNode json(ObjectMapper m, SearchSpec s, Search.Outcome o, List<Confirmed> confirmed, Confirmed best, int shown) {
         ObjectNode root = m.createObjectNode();
         root.put("search", s.name());
         root.put("objective", s.objective());
@@ -390,7 +443,7 @@ final class SearchCommand implements Callable<Integer> {
             conf.add(n);
         }
         if (best != null) root.set("best", result(m, best.result(), s));
-        return root.toPrettyString();
+        return root;
     }
 
     /** A progress bar on stderr: candidates done of all, feasible so far, layer programs compiled, ETA. */

@@ -149,6 +149,12 @@ public final class Elaborator {
         return out;
     }
 
+    /** The strategy of that name declared in the root file, elaborated (empty, with diagnostics, when it is wrong; empty when absent). */
+    public Optional<StrategySpec> strategyNamed(String name) {
+        if (program.root().decls().get(name) instanceof Decl.Entity e && e.kind() == EntityKind.STRATEGY) return strategy(e);
+        return Optional.empty();
+    }
+
     /** A search declaration: its model, cluster and workload, requirements, and the choices of each knob. */
     public Optional<SearchSpec> search(Decl.Search s) {
         Module root = program.root();

@@ -20,6 +20,16 @@ import pdagc.sem.WorkloadSpec;
 public record Candidate(long index, Mesh mesh, boolean sp, int microBatch, int microBatches, Pipeline.Schedule schedule, int virtualStages, int zero,
         Training.Recompute recompute, long batch) {
 
+    /** A strategy written by hand as a candidate (index -1), for the search to place it in its ranking. */
+    public static Candidate of(StrategySpec st, SearchSpec s) {
+        long batch = s.workload().batch();
+        long ways = (long) st.mesh().size(MeshAxes.DP) * st.mesh().size(MeshAxes.EP);
+        int m = st.pipeline().microBatches();
+        int b = (int) Math.max(1, batch / Math.max(1, ways) / m);
+        return new Candidate(-1, st.mesh(), st.sequenceParallel(), b, m, st.pipeline().schedule(), st.pipeline().virtualStages(), st.training().zero(),
+                st.training().recompute(), batch);
+    }
+
     public int size(String axis) {
         return mesh.size(axis);
     }

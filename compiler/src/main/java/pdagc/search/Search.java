@@ -129,7 +129,12 @@ public final class Search {
     }
 
     /** Why a candidate was rejected: a reason that counts it, and an example of the message. */
-    record Reject(String reason, String example) {}
+    public record Reject(String reason, String example) {
+        @Override
+        public String toString() {
+            return reason + " (" + example + ")";
+        }
+    }
 
     /** The order of a ranking: the objective, then less memory, then the enumeration's order. */
     public static Comparator<Result> order(String objective) {
@@ -149,7 +154,7 @@ public final class Search {
     }
 
     /** Checks and estimates one candidate: its {@link Result} or its {@link Reject}. */
-    Object evaluate(Candidate c) {
+    public Object evaluate(Candidate c) {
         Object checked = check(c);
         return checked instanceof Candidate ok ? estimate(ok) : checked;
     }
@@ -188,7 +193,7 @@ public final class Search {
         }
         // 2. Legality: the rules of `check`.
         Diagnostics d = new Diagnostics();
-        Elaborator.checkStrategy(c.deployment("Candidate", spec), d);
+        Elaborator.checkStrategy(c.deployment("candidate", spec), d);
         for (Diagnostic g : d.all()) {
             if (g.severity() == pdagc.diag.Severity.ERROR) return new Reject(g.code().id() + " " + reasonOf(g), g.message());
         }
