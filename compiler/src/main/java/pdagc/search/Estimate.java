@@ -119,24 +119,47 @@ final class Estimate {
         long lastWeights = L * p.layerWeightBytes() + headWeights;
         long firstActivations = (long) (inFlight * L * p.layerStoredBytes()) + (pp == 1 ? baseActivations : 0);
         long lastActivations = (long) ((c.schedule() == Pipeline.Schedule.GPIPE ? m : 1) * L * p.layerStoredBytes()) + baseActivations;
-        long first = stageMemory(firstWeights, zeroWays) + firstActivations;
-        long last = pp == 1 ? first : stageMemory(lastWeights, zeroWays) + lastActivations;
+        double layerShards = shardable(p.layerWeights(), zeroWays), baseShards = shardable(p.baseWeights(), zeroWays);
+        long first = stageMemory(firstWeights, zeroWays, layerShards) + firstActivations;
+        long last = pp == 1 ? first : stageMemory(lastWeights, zeroWays, L * p.layerWeightBytes() >= headWeights ? layerShards : baseShards) + lastActivations;
         boolean firstLarger = first >= last;
         long weights = firstLarger ? firstWeights : lastWeights;
         long activations = firstLarger ? firstActivations : lastActivations;
         long memory = Math.max(first, last) + p.workspaceBytes();
         double tokens = (double) c.batch() * s.workload().seq();
         figures = new Search.Figures(step, Double.NaN, Double.NaN, tokens / step / s.cluster().count(), memory, weights, activations,
-                stageMemory(weights, zeroWays) - weights, pp > 1 ? pipelineBubble(pp, v, m) : 0);
+                stageMemory(weights, zeroWays, layerShards) - weights, pp > 1 ? pipelineBubble(pp, v, m) : 0);
     }
 
-    /** A stage's weights and model states: 16-bit gradients (sharded by ZeRO 2) and 12 bytes of optimizer state per element (ZeRO 1). */
-    private long stageMemory(long weights, int zeroWays) {
+    /**
+     * A stage's weights and model states: 16-bit gradients (sharded by ZeRO 2) and 12 bytes of
+     * optimizer state per element (ZeRO 1). ZeRO shards a weight only where one of its local
+     * dimensions divides over the shards ({@code ShardingRules.optimizerShard}; W0319 otherwise):
+     * the share of the layer program's weight elements that can, the rest stays whole.
+     */
+    private long stageMemory(long weights, int zeroWays, double shardable) {
         int dtype = s.workload().dtype().bytes();
         long elements = weights / dtype;
-        long grads = c.zero() >= 2 ? weights / zeroWays : weights;
-        long states = c.zero() >= 1 ? elements * 12 / zeroWays : elements * 12;
+        double whole = 1 - shardable;
+        long grads = c.zero() >= 2 ? (long) (weights * (shardable / zeroWays + whole)) : weights;
+        long states = c.zero() >= 1 ? (long) (elements * 12 * (shardable / zeroWays + whole)) : elements * 12;
         return weights + grads + states;
+    }
+
+    /** The share of {@code weights}' elements that has a dimension dividing over {@code n} shards. */
+    private static double shardable(java.util.List<pdagc.ir.Shape> weights, int n) {
+        double all = 0, ok = 0;
+        for (pdagc.ir.Shape w : weights) {
+            double e = w.elements();
+            all += e;
+            for (int d = 0; d < w.rank(); d++) {
+                if (w.dim(d) % n == 0) {
+                    ok += e;
+                    break;
+                }
+            }
+        }
+        return all == 0 ? 1 : ok / all;
     }
 
     private static double pipelineBubble(int pp, int v, int m) {
