@@ -22,6 +22,18 @@ final class Estimate {
     private String problem;
     private Search.Figures figures;
 
+    /**
+     * A training candidate's estimate from another micro-batch size's layer program, its stored
+     * activations scaled by {@code sequences} (the candidate's micro-batch over the program's).
+     */
+    Estimate(SearchSpec s, Candidate c, Profile p, int sequences) {
+        this.s = s;
+        this.c = c;
+        training(new Profile(p.layerSeconds(), p.layerStepSeconds(), p.baseSeconds(), p.baseStepSeconds(), p.stepCollectiveSeconds(),
+                p.layerWeightBytes(), p.baseWeightBytes(), p.layerStoredBytes() * sequences, p.layerStoredBytes() * sequences, 0, 0, p.layerCommSeconds(),
+                p.layerWeights(), p.baseWeights(), p.layerStepOps(), p.baseStepOps(), p.embedSeconds(), p.embedWeightBytes(), null));
+    }
+
     Estimate(SearchSpec s, Candidate c, Profile.Cache cache) {
         this.s = s;
         this.c = c;
@@ -61,9 +73,42 @@ final class Estimate {
     }
 
     private long stageLayers() {
+        return inFlight()[2];
+    }
+
+    /** Per (layers, pp, v, m, schedule): layers in flight on the first stage, on the last, and the first stage's layers. */
+    private static final java.util.concurrent.ConcurrentHashMap<String, long[]> IN_FLIGHT = new java.util.concurrent.ConcurrentHashMap<>();
+
+    /**
+     * The layers whose activations a stage holds at its peak: its schedule's units walked in order
+     * ({@link Pipeline#trainingOrder}), a forward unit adding its chunk's layers and a backward one
+     * removing them, over pdagc's balanced split (the first chunks one layer more). A serving or
+     * inference step runs forwards only: its peak is one chunk.
+     */
+    private long[] inFlight() {
         long first = s.model().isMoe() ? s.model().firstDense() : 0;
         long layers = s.model().layers() - first;
-        return (layers + pp() - 1) / pp();
+        int pp = pp(), v = c.virtualStages(), m = c.microBatches();
+        String key = layers + ":" + pp + ":" + v + ":" + m + ":" + c.schedule();
+        return IN_FLIGHT.computeIfAbsent(key, k -> {
+            int chunks = pp * v;
+            long base = layers / chunks, extra = layers % chunks;
+            Pipeline p = new Pipeline(pp, v, m, c.schedule());
+            long[] out = new long[3];
+            for (int stage : new int[] {0, pp - 1}) {
+                long held = 0, peak = 0;
+                for (Pipeline.Unit u : p.trainingOrder(stage)) {
+                    long l = base + (u.chunk() < extra ? 1 : 0);
+                    held += u.backward() ? -l : l;
+                    peak = Math.max(peak, held);
+                }
+                out[stage == 0 ? 0 : 1] = peak;
+            }
+            long own = 0;
+            for (int j = 0; j < v; j++) own += base + (j * pp < extra ? 1 : 0);
+            out[2] = Math.max(own, (layers + pp - 1) / pp);
+            return out;
+        });
     }
 
     /** One pipeline hop of a micro-batch's activations: a send and its recv between neighbouring stages. */
@@ -108,17 +153,13 @@ final class Estimate {
         double step = pipeline + optimizer + reduce;
         // Memory: the first stage (the embedding, the most micro-batches in flight) and the last (the
         // head and its logits, one micro-batch in flight under 1F1B), the larger of the two.
-        double inFlight = switch (c.schedule()) {
-            case GPIPE -> m;
-            case ONE_F_ONE_B -> Math.min(m, pp);
-            case INTERLEAVED -> Math.min(m, pp) * (1 + (pp - 1) / (double) (pp * v));
-        };
+        long[] held = inFlight();
         long baseActivations = Math.max(0, p.activationBytes() - p.layerStoredBytes());
         long headWeights = p.baseWeightBytes() - p.embedWeightBytes();
         long firstWeights = L * p.layerWeightBytes() + (pp == 1 ? p.baseWeightBytes() : p.embedWeightBytes());
         long lastWeights = L * p.layerWeightBytes() + headWeights;
-        long firstActivations = (long) (inFlight * L * p.layerStoredBytes()) + (pp == 1 ? baseActivations : 0);
-        long lastActivations = (long) ((c.schedule() == Pipeline.Schedule.GPIPE ? m : 1) * L * p.layerStoredBytes()) + baseActivations;
+        long firstActivations = held[0] * p.layerStoredBytes() + (pp == 1 ? baseActivations : 0);
+        long lastActivations = held[1] * p.layerStoredBytes() + baseActivations;
         double layerShards = shardable(p.layerWeights(), zeroWays), baseShards = shardable(p.baseWeights(), zeroWays);
         long first = stageMemory(firstWeights, zeroWays, layerShards) + firstActivations;
         long last = pp == 1 ? first : stageMemory(lastWeights, zeroWays, L * p.layerWeightBytes() >= headWeights ? layerShards : baseShards) + lastActivations;

@@ -96,6 +96,15 @@ public final class Search {
             // Legality first; then the layer programs this chunk needs and no chunk compiled yet, one
             // task each on all cores; then the estimates, which only read them.
             Object[] checked = chunk.parallelStream().map(this::check).toArray();
+            if (training) {
+                // Training candidates of several sequences per micro-batch are first bounded by the
+                // layer program of one sequence: a layer's stored activations scale with its tokens.
+                java.util.Set<Profile.Key> ones = new java.util.LinkedHashSet<>();
+                for (Object o : checked) if (o instanceof Candidate c && c.microBatch() > 1) ones.add(key(spec, c, c.workload(spec), 1));
+                ones.removeIf(profiles::has);
+                new ArrayList<>(ones).parallelStream().forEach(profiles::get);
+                checked = java.util.Arrays.stream(checked).parallel().map(o -> o instanceof Candidate c && c.microBatch() > 1 ? bySequence(c) : o).toArray();
+            }
             java.util.Set<Profile.Key> needed = new java.util.LinkedHashSet<>();
             for (Object o : checked) if (o instanceof Candidate c) needed.addAll(Estimate.keys(spec, c));
             needed.removeIf(profiles::has);
@@ -196,6 +205,23 @@ public final class Search {
         Elaborator.checkStrategy(c.deployment("candidate", spec), d);
         for (Diagnostic g : d.all()) {
             if (g.severity() == pdagc.diag.Severity.ERROR) return new Reject(g.code().id() + " " + reasonOf(g), g.message());
+        }
+        return c;
+    }
+
+    /**
+     * A training candidate of b sequences per micro-batch, bounded before its own layer program is
+     * compiled: the estimate's memory with the one-sequence layer program's stored activations
+     * times b (a layer stores values of its tokens, b times one sequence's), without the head's
+     * activations and the collective workspace, so a bound below the estimate. Over the GPU, rejected.
+     */
+    Object bySequence(Candidate c) {
+        Profile one = profiles.get(key(spec, c, c.workload(spec), 1));
+        if (one.problem() != null) return c;
+        long bound = new Estimate(spec, c, one, c.microBatch()).figures().memoryBytes();
+        if (bound > spec.cluster().gpu().memoryBytes()) {
+            return new Reject("memory over the GPU's capacity, from one sequence's layer program times the micro-batch's",
+                    c.text(true) + " needs about " + pdagc.units.Units.bytes(bound));
         }
         return c;
     }
