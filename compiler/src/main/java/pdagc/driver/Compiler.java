@@ -73,11 +73,19 @@ public final class Compiler {
         return this;
     }
 
+    /** Asks for a deploy in the file (an output or the summary needs one; `check` also takes search declarations alone). */
+    public Compiler needingDeploy() {
+        this.needsDeploy = true;
+        return this;
+    }
+
     public Diagnostics diagnostics() {
         return diagnostics;
     }
 
     private final List<pdagc.sem.SearchSpec> searches = new ArrayList<>();
+    /** Whether the file must have a deploy (compiling one to an output), not only search declarations (checking). */
+    private boolean needsDeploy;
 
     /** The search declarations that {@link #check} read without errors. */
     public List<pdagc.sem.SearchSpec> searches() {
@@ -106,6 +114,7 @@ public final class Compiler {
 
     /** Compiles one deploy (by name, or the only one) through materialization and validation. */
     public Optional<MaterializedPlan> compile(Path file, String display, String deploy) {
+        needsDeploy = true;
         List<Loaded> plans = Timings.time("front end + partition", () -> load(new Loader(diagnostics).loadRoot(file, display), deploy));
         if (plans.size() > 1 && !diagnostics.hasErrors()) {
             List<String> names = plans.stream().map(p -> p.plan().deployment().name()).toList();
@@ -243,9 +252,12 @@ public final class Compiler {
         for (Decl.Search s : elaborator.searches()) {
             if (only == null) elaborator.search(s).ifPresent(searches::add);
         }
-        if (deploys.isEmpty() && elaborator.searches().isEmpty()) {
+        // `check` accepts a file of search declarations only; an output needs a deploy.
+        if (deploys.isEmpty() && (elaborator.searches().isEmpty() || needsDeploy)) {
             SourceFile f = program.get().root().unit().file();
-            diagnostics.add(Diags.noDeployment(new pdagc.source.Span(f, 0, Math.min(1, f.text().length())), f.displayName()));
+            var d = Diags.noDeployment(new pdagc.source.Span(f, 0, Math.min(1, f.text().length())), f.displayName());
+            if (!elaborator.searches().isEmpty()) d.note("it declares searches: `pdagc search " + f.displayName() + "` runs them");
+            diagnostics.add(d);
         }
         for (Decl.Deploy d : deploys) {
             Optional<Deployment> dep = elaborator.deployment(d);

@@ -72,7 +72,7 @@ class SearchTest {
     @Test
     void servingSloBestMeetsItsRequirementsAndVerifies(@TempDir Path dir) throws Exception {
         Path best = dir.resolve("best.pdag");
-        Run r = run("search", Repo.file("examples/search_llama3_70b_serving.pdag").toString(), "--json", "--confirm", "5", "--write",
+        Run r = run("search", Repo.file("examples/search/llama3_70b_serving.pdag").toString(), "--json", "--confirm", "5", "--write",
                 best.toString());
         assertEquals(0, r.exit(), r.err());
         JsonNode o = JSON.readTree(r.out());
@@ -96,7 +96,7 @@ class SearchTest {
         assertEquals(bestRate, o.get("ranked").get(0).get("estimate").get("tokens_per_second_per_gpu").asDouble(), 1e-9);
         // The hand-written baseline: tp 8 at batch 8, compiled in full.
         Compiler base = new Compiler(java.util.Set.of());
-        String baseline = Files.readString(Repo.file("examples/search_llama3_70b_serving.pdag")) + """
+        String baseline = Files.readString(Repo.file("examples/search/llama3_70b_serving.pdag")) + """
 
                 strategy Tp8 { mesh [tp 8] }
                 deploy Baseline = Llama3_70b on Node with Tp8 for Chat
