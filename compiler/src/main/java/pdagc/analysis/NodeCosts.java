@@ -170,6 +170,11 @@ public final class NodeCosts {
         return collectives[quotient.of(node)];
     }
 
+    /** The part of plan node {@code node}'s seconds that is kernel overhead or launch wait. */
+    public double overhead(int node) {
+        return overhead[quotient.of(node)];
+    }
+
     public boolean isCollective(int node) {
         return collectives[quotient.of(node)] != null;
     }

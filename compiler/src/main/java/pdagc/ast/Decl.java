@@ -29,6 +29,21 @@ public sealed interface Decl {
             List<Property> properties)
             implements Decl {}
 
+    /**
+     * {@code search Best = Model on Cluster for Workload { tp [1, 2, 4, 8]  objective throughput  require ... }}:
+     * the strategies {@code pdagc search} may try for a model on a cluster and a workload (the
+     * knobs as properties, fixed or as lists of choices), its objective and hard requirements.
+     */
+    record Search(
+            Span span,
+            Ident name,
+            QualifiedName model,
+            QualifiedName cluster,
+            QualifiedName workload,
+            List<Requirement> requirements,
+            List<Property> properties)
+            implements Decl {}
+
     /** {@code block attention(x: [B, S, H]) -> [B, S, H] { ... }}. */
     record Block(Span span, Ident name, List<Param> params, List<Expr> result, List<Stmt> body) implements Decl {}
 

@@ -35,6 +35,10 @@ final class CheckCommand implements Callable<Integer> {
             List<MaterializedPlan> plans = early.isPresent() ? (List<MaterializedPlan>) early.get().value() : c.check(f, Reporting.display(f));
             int code = Reporting.report(c.diagnostics(), err);
             if (code == Main.OK) {
+                for (pdagc.sem.SearchSpec s : c.searches()) {
+                    out.println(Reporting.display(f) + ": search " + s.name() + " ok: " + s.model().name() + " on " + s.cluster().name() + " ("
+                            + s.cluster().count() + " GPUs) for " + s.workload().name() + ", objective " + s.objective());
+                }
                 for (MaterializedPlan p : plans) {
                     out.println(Reporting.display(f) + ": deploy " + p.deployment().name() + " ok: " + p.spmd().mesh().size() + " GPUs, mesh "
                             + p.spmd().mesh() + ", " + p.spmd().nodes().size() + " ops in the SPMD program");

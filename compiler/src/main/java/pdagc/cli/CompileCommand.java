@@ -111,7 +111,7 @@ final class CompileCommand implements Callable<Integer> {
     /** The summary of every deploy of the file, as {@code check} compiles them (one output per deploy needs none). */
     private int summaries() {
         Optional<Prefetch.Result> early = Prefetch.take("summary", file, null);
-        Compiler compiler = early.map(Prefetch.Result::compiler).orElseGet(() -> new Compiler(Set.of()));
+        Compiler compiler = early.map(Prefetch.Result::compiler).orElseGet(() -> new Compiler(Set.of()).needingDeploy());
         @SuppressWarnings("unchecked")
         List<MaterializedPlan> plans = early.isPresent() ? (List<MaterializedPlan>) early.get().value() : compiler.check(file, Reporting.display(file));
         int code = Reporting.report(compiler.diagnostics(), err);

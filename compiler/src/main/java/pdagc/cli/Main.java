@@ -62,7 +62,7 @@ public final class Main {
     }
 
     /** The subcommands, in the order that the usage help lists them. */
-    private static final List<String> SUBCOMMANDS = List.of("check", "verify", "import", "stats", "fidelity", "fmt", "lsp");
+    private static final List<String> SUBCOMMANDS = List.of("check", "verify", "search", "import", "stats", "fidelity", "fmt", "lsp");
 
     private static int run(String[] args, java.io.OutputStream stdout, PrintWriter out, PrintWriter err) {
         Prefetch.start(args, new HashSet<>(SUBCOMMANDS));
@@ -120,6 +120,7 @@ public final class Main {
                 case "verify" -> new VerifyCommand(out, err);
                 case "import" -> new ImportCommand(stdout, err);
                 case "stats" -> new StatsCommand(out, err);
+                case "search" -> new SearchCommand(out, err);
                 case "fidelity" -> new FidelityCommand(out, err);
                 case "fmt" -> new FmtCommand(out, err);
                 case "lsp" -> new LspCommand(stdout);

@@ -87,7 +87,7 @@ final class Prefetch {
         if (!emits && deploy == null) {
             // The plain summary covers every deploy of the file, compiled as `check` compiles them.
             return new Prefetch("summary", f, null, new FutureTask<>(() -> {
-                Compiler c = new Compiler(Set.of());
+                Compiler c = new Compiler(Set.of()).needingDeploy();
                 return new Result(c, c.check(f, Reporting.display(f)));
             }));
         }

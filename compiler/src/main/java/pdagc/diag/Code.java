@@ -70,6 +70,9 @@ public enum Code {
     E0318("E0318", "`%s` cannot be trained yet: operation `%s` has no gradient rule"),
     W0319("W0319", "ZeRO cannot shard %s over the %s GPUs that reduce %s: %s optimizer states stay whole on every GPU", Severity.WARNING),
     W0325("W0325", "`overlap_grad_reduce` overlaps the gradients' reduction over the data-parallel ranks, but `%s` has none", Severity.WARNING),
+    // strategy search
+    E0320("E0320", "no strategy of the %s candidates of search `%s` %s"),
+    E0321("E0321", "nothing to search in %s"),
 
     // ---- blocks and shapes (E04xx)
     E0401("E0401", "shape mismatch: %s"),

@@ -583,6 +583,19 @@ public final class Diags {
 
     // ---- E0301-E0308: deployments and strategies
 
+    /** {@code reasons}: the rejections, most frequent first, each with its count. */
+    public static Diagnostic.Builder noFeasibleStrategy(Span at, long candidates, String search, boolean requirements, List<String> reasons) {
+        Diagnostic.Builder d = of(Code.E0320, at, String.format(Locale.ROOT, "%,d", candidates), search,
+                requirements ? "fits the GPUs and meets the requirements" : "fits the GPUs").label("searched here");
+        for (String r : reasons) d.note("rejected: " + r);
+        return d.help(requirements ? "relax a `require` clause, free a fixed knob or add GPUs" : "free a fixed knob or add GPUs");
+    }
+
+    public static Diagnostic.Builder nothingToSearch(Span at, String file) {
+        return of(Code.E0321, at, file).label("no `search` or `deploy` here")
+                .help("add `search NAME = MODEL on CLUSTER for WORKLOAD { ... }`, or a deploy whose model, cluster and workload are searched");
+    }
+
     public static Diagnostic.Builder noDeployment(Span at, String file) {
         return of(Code.E0301, at, file).label("no `deploy` here").help("add `deploy NAME = MODEL on CLUSTER with STRATEGY for WORKLOAD`");
     }

@@ -85,8 +85,23 @@ public final class Compiler {
         return this;
     }
 
+    /** Asks for a deploy in the file (an output or the summary needs one; `check` also takes search declarations alone). */
+    public Compiler needingDeploy() {
+        this.needsDeploy = true;
+        return this;
+    }
+
     public Diagnostics diagnostics() {
         return diagnostics;
+    }
+
+    private final List<pdagc.sem.SearchSpec> searches = new ArrayList<>();
+    /** Whether the file must have a deploy (compiling one to an output), not only search declarations (checking). */
+    private boolean needsDeploy;
+
+    /** The search declarations that {@link #check} read without errors. */
+    public List<pdagc.sem.SearchSpec> searches() {
+        return searches;
     }
 
     /** IR text by pass name, for the passes asked for. */
@@ -111,6 +126,7 @@ public final class Compiler {
 
     /** Compiles one deploy (by name, or the only one) through materialization and validation. */
     public Optional<MaterializedPlan> compile(Path file, String display, String deploy) {
+        needsDeploy = true;
         List<Loaded> plans = Timings.time("front end + partition", () -> load(new Loader(diagnostics).loadRoot(file, display), deploy));
         if (plans.size() > 1 && !diagnostics.hasErrors()) {
             List<String> names = plans.stream().map(p -> p.plan().deployment().name()).toList();
@@ -118,6 +134,23 @@ public final class Compiler {
         }
         if (plans.size() != 1 || diagnostics.hasErrors()) return Optional.empty();
         Optional<MaterializedPlan> built = materialize(plans.get(0));
+        return diagnostics.hasErrors() ? Optional.empty() : built;
+    }
+
+    /**
+     * Compiles a deployment made in memory (a strategy search's candidate), as {@code compile}
+     * compiles one read from a file: rewritten, partitioned, materialized, validated, analyzed, a
+     * serving workload step by step, and its requirements checked.
+     */
+    public Optional<MaterializedPlan> compile(Deployment d) {
+        Optional<Loaded> loaded;
+        if (d.workload().isServing()) {
+            loaded = Optional.of(d.forStep(d.workload().prefillStep())).map(rewrite).flatMap(this::partition).map(p -> new Loaded(p, d));
+        } else {
+            loaded = Optional.of(d).map(rewrite).flatMap(this::partition).map(p -> new Loaded(p, null));
+        }
+        if (loaded.isEmpty() || diagnostics.hasErrors()) return Optional.empty();
+        Optional<MaterializedPlan> built = materialize(loaded.get());
         return diagnostics.hasErrors() ? Optional.empty() : built;
     }
 
@@ -284,9 +317,16 @@ public final class Compiler {
             }
             deploys = named;
         }
-        if (deploys.isEmpty()) {
+        // Search declarations are checked as far as `pdagc search` reads them: names, knobs, requirements.
+        for (Decl.Search s : elaborator.searches()) {
+            if (only == null) elaborator.search(s).ifPresent(searches::add);
+        }
+        // `check` accepts a file of search declarations only; an output needs a deploy.
+        if (deploys.isEmpty() && (elaborator.searches().isEmpty() || needsDeploy)) {
             SourceFile f = program.get().root().unit().file();
-            diagnostics.add(Diags.noDeployment(new pdagc.source.Span(f, 0, Math.min(1, f.text().length())), f.displayName()));
+            var d = Diags.noDeployment(new pdagc.source.Span(f, 0, Math.min(1, f.text().length())), f.displayName());
+            if (!elaborator.searches().isEmpty()) d.note("it declares searches: `pdagc search " + f.displayName() + "` runs them");
+            diagnostics.add(d);
         }
         for (Decl.Deploy d : deploys) {
             Optional<Deployment> dep = elaborator.deployment(d);

@@ -130,13 +130,20 @@ public final class Formatter {
             boolean importPair = i > 0 && d instanceof PdagParser.ImportDeclContext && decls.get(i - 1) instanceof PdagParser.ImportDeclContext;
             seps.put(start(d), i == 0 || importPair ? new Line(0, 0, 1, 0) : new Line(0, 1, 1, 0));
             if (d instanceof PdagParser.EntityDeclContext e) body(e.body(), 0);
-            else if (d instanceof PdagParser.DeployDeclContext dd && dd.deployBody() != null) {
-                PdagParser.DeployBodyContext db = dd.deployBody();
+            else if (deployBody(d) != null) {
+                PdagParser.DeployBodyContext db = deployBody(d);
                 List<ParserRuleContext> items = new ArrayList<>();
                 for (ParseTree c : db.children) if (c instanceof ParserRuleContext r) items.add(r);
                 items(db.LBRACE().getSymbol(), items, db.RBRACE().getSymbol(), 0);
             } else if (d instanceof PdagParser.BlockDeclContext b) block(b, 0);
         }
+    }
+
+    /** The body of a deploy or a search declaration (requirements and properties), or null. */
+    private static PdagParser.DeployBodyContext deployBody(PdagParser.DeclContext d) {
+        if (d instanceof PdagParser.DeployDeclContext dd) return dd.deployBody();
+        if (d instanceof PdagParser.SearchDeclContext sd) return sd.deployBody();
+        return null;
     }
 
     private void body(PdagParser.BodyContext b, int indent) {

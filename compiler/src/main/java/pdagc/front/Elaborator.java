@@ -23,6 +23,7 @@ import pdagc.program.Program;
 import pdagc.sem.BlockRef;
 import pdagc.sem.ClusterSpec;
 import pdagc.sem.Deployment;
+import pdagc.sem.SearchSpec;
 import pdagc.sem.GpuSpec;
 import pdagc.sem.ModelSpec;
 import pdagc.sem.Phase;
@@ -64,6 +65,11 @@ public final class Elaborator {
         java.util.Set<Decl> seen = identitySet();
         for (Decl.Deploy d : used) {
             for (QualifiedName n : List.of(d.model(), d.cluster(), d.strategy(), d.workload())) {
+                program.candidates(program.root(), n).forEach(f -> seen.add(f.decl()));
+            }
+        }
+        for (Decl.Search s : searches()) {
+            for (QualifiedName n : List.of(s.model(), s.cluster(), s.workload())) {
                 program.candidates(program.root(), n).forEach(f -> seen.add(f.decl()));
             }
         }
@@ -134,6 +140,56 @@ public final class Elaborator {
             new StrategyCheck(dep.forStep(dep.workload().decodeStep(serving.lastContext())), diagnostics, true).run();
         }
         return diagnostics.errorReports() > before ? Optional.empty() : Optional.of(dep);
+    }
+
+    /** The search declarations of the root file, in order. */
+    public List<Decl.Search> searches() {
+        List<Decl.Search> out = new ArrayList<>();
+        for (Decl d : program.root().declList()) if (d instanceof Decl.Search s) out.add(s);
+        return out;
+    }
+
+    /** The strategy of that name declared in the root file, elaborated (empty, with diagnostics, when it is wrong; empty when absent). */
+    public Optional<StrategySpec> strategyNamed(String name) {
+        if (program.root().decls().get(name) instanceof Decl.Entity e && e.kind() == EntityKind.STRATEGY) return strategy(e);
+        return Optional.empty();
+    }
+
+    /** A search declaration: its model, cluster and workload, requirements, and the choices of each knob. */
+    public Optional<SearchSpec> search(Decl.Search s) {
+        Module root = program.root();
+        Optional<ModelSpec> model = entity(root, s.model(), EntityKind.MODEL).flatMap(f -> model(f.module(), (Decl.Entity) f.decl()));
+        Optional<ClusterSpec> cluster = entity(root, s.cluster(), EntityKind.CLUSTER).flatMap(f -> cluster(f.module(), (Decl.Entity) f.decl()));
+        Optional<WorkloadSpec> workload = entity(root, s.workload(), EntityKind.WORKLOAD).flatMap(f -> workload((Decl.Entity) f.decl()));
+        List<Requirement> requirements = requirements(s.requirements());
+        Props p = new Props("search " + s.name().text(), s.name().span(), s.properties(), diagnostics);
+        Optional<SearchKnobs> knobs = SearchKnobs.read(p, diagnostics);
+        p.finish();
+        if (model.isEmpty() || cluster.isEmpty() || workload.isEmpty() || knobs.isEmpty()) return Optional.empty();
+        return Optional.of(knobs.get().spec(s.name().text(), model.get(), cluster.get(), workload.get(), requirements, program, s.span()));
+    }
+
+    /**
+     * The search of a deploy without a search declaration: its model, cluster, workload and
+     * requirements, every knob free (its own strategy is only checked, not searched from).
+     */
+    public Optional<SearchSpec> searchOf(Decl.Deploy d) {
+        Optional<Deployment> dep = deployment(d);
+        if (dep.isEmpty()) return Optional.empty();
+        Deployment x = dep.get();
+        return Optional.of(SearchKnobs.every().spec(d.name().text(), x.model(), x.cluster(), x.workload(), x.requirements(), program, d.span()));
+    }
+
+    /**
+     * Checks a strategy for its model, cluster and workload by the rules of {@code check} (the
+     * decode step of a serving workload too), reporting into {@code into}; the search's legality.
+     */
+    public static void checkStrategy(Deployment dep, Diagnostics into) {
+        new StrategyCheck(dep, into, false).run();
+        WorkloadSpec.Serving serving = dep.workload().serving();
+        if (serving != null && serving.decodeSteps() > 0) {
+            new StrategyCheck(dep.forStep(dep.workload().decodeStep(serving.lastContext())), into, true).run();
+        }
     }
 
     private Optional<Program.Found> entity(Module from, QualifiedName name, EntityKind kind) {
@@ -556,8 +612,12 @@ public final class Elaborator {
     }
 
     private List<Requirement> requirements(Decl.Deploy d) {
+        return requirements(d.requirements());
+    }
+
+    private List<Requirement> requirements(List<Decl.Requirement> written) {
         List<Requirement> out = new ArrayList<>();
-        for (Decl.Requirement r : d.requirements()) {
+        for (Decl.Requirement r : written) {
             String metric = r.metric().text();
             Dimension dim = switch (metric) {
                 case "memory" -> Dimension.BYTES;

@@ -91,7 +91,7 @@ public final class HfImport {
         return PdagModel.quote(p == null ? display : p.toString());
     }
 
-    private static final Set<String> RESERVED = Set.of("import", "as", "model", "cluster", "workload", "strategy", "gpu", "deploy", "on", "with",
+    private static final Set<String> RESERVED = Set.of("import", "as", "model", "cluster", "workload", "strategy", "gpu", "deploy", "search", "on", "with",
             "for", "block", "return", "require", "per", "KB", "MB", "GB", "TB", "KiB", "MiB", "GiB", "TiB", "bytes", "ns", "us", "ms", "s");
 
     /**

@@ -13,6 +13,7 @@ public final class Names {
     public static Ident nameOf(Decl decl) {
         if (decl instanceof Decl.Entity e) return e.name();
         if (decl instanceof Decl.Deploy d) return d.name();
+        if (decl instanceof Decl.Search s) return s.name();
         if (decl instanceof Decl.Block b) return b.name();
         if (decl instanceof Decl.Import i) return i.alias();
         throw new IllegalStateException("unhandled declaration " + decl);
@@ -21,6 +22,7 @@ public final class Names {
     public static String kindOf(Decl decl) {
         if (decl instanceof Decl.Entity e) return e.kind().keyword();
         if (decl instanceof Decl.Deploy) return "deploy";
+        if (decl instanceof Decl.Search) return "search";
         if (decl instanceof Decl.Block) return "block";
         return "import";
     }

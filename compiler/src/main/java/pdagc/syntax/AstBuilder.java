@@ -77,6 +77,16 @@ final class AstBuilder {
             return new Decl.Deploy(span(c), ident(c.IDENT()), name(c.model), name(c.cluster), name(c.strategy),
                     name(c.workload), List.copyOf(reqs), List.copyOf(props));
         }
+        if (ctx instanceof PdagParser.SearchDeclContext c) {
+            List<Decl.Requirement> reqs = new ArrayList<>();
+            List<Property> props = new ArrayList<>();
+            if (c.deployBody() != null) {
+                for (PdagParser.RequirementContext r : c.deployBody().requirement()) reqs.add(requirement(r));
+                props.addAll(properties(c.deployBody().property()));
+            }
+            return new Decl.Search(span(c), ident(c.IDENT()), name(c.model), name(c.cluster), name(c.workload), List.copyOf(reqs),
+                    List.copyOf(props));
+        }
         PdagParser.BlockDeclContext c = (PdagParser.BlockDeclContext) ctx;
         List<Decl.Param> params = new ArrayList<>();
         for (PdagParser.ParamContext p : c.param()) {

@@ -27,11 +27,11 @@ import pdagc.units.Units;
  */
 final class SyntaxErrors extends BaseErrorListener {
     private static final Set<Integer> DECLARATION = Set.of(PdagParser.IMPORT, PdagParser.MODEL, PdagParser.CLUSTER,
-            PdagParser.WORKLOAD, PdagParser.STRATEGY, PdagParser.GPU, PdagParser.DEPLOY, PdagParser.BLOCK);
+            PdagParser.WORKLOAD, PdagParser.STRATEGY, PdagParser.GPU, PdagParser.DEPLOY, PdagParser.SEARCH, PdagParser.BLOCK);
     private static final Set<Integer> VALUE = Set.of(PdagParser.MINUS, PdagParser.NUMBER, PdagParser.IDENT, PdagParser.LPAREN,
             PdagParser.LBRACK, PdagParser.STRING);
     private static final Set<Integer> KEYWORDS = Set.of(PdagParser.IMPORT, PdagParser.AS, PdagParser.MODEL, PdagParser.CLUSTER,
-            PdagParser.WORKLOAD, PdagParser.STRATEGY, PdagParser.GPU, PdagParser.DEPLOY, PdagParser.ON, PdagParser.WITH,
+            PdagParser.WORKLOAD, PdagParser.STRATEGY, PdagParser.GPU, PdagParser.DEPLOY, PdagParser.SEARCH, PdagParser.ON, PdagParser.WITH,
             PdagParser.FOR, PdagParser.BLOCK, PdagParser.RETURN, PdagParser.REQUIRE, PdagParser.PER);
 
     private final SourceFile file;

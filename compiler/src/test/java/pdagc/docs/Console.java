@@ -22,7 +22,7 @@ import pdagc.cli.Main;
  * <ul>
  *   <li>{@code bin/pdagc ARGS} (or {@code pdagc ARGS}): {@code pdagc.cli.Main} in-process. A
  *       relative path names a file that an earlier command of the same document wrote, else a file
- *       of the checkout; what {@code -o} names is written in the document's directory. Both
+ *       of the checkout; what {@code -o} (or {@code search --write}) names is written in the document's directory. Both
  *       directories are stripped from what pdagc prints, so it reads as run from the root;</li>
  *   <li>{@code cat > FILE <<'EOF'} and the lines up to {@code EOF}: writes FILE;
  *       {@code cat FILE...}: prints them;</li>
@@ -169,7 +169,7 @@ final class Console {
         List<String> out = new ArrayList<>();
         for (int i = 0; i < args.size(); i++) {
             String a = args.get(i);
-            boolean output = i > 0 && (args.get(i - 1).equals("-o") || args.get(i - 1).equals("--output"));
+            boolean output = i > 0 && (args.get(i - 1).equals("-o") || args.get(i - 1).equals("--output") || args.get(i - 1).equals("--write"));
             if (output && !a.equals("-")) out.add(dir.resolve(a).toString());
             else if (a.startsWith("-")) out.add(a);
             else out.add(input(a).toString());

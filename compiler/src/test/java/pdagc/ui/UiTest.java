@@ -31,7 +31,8 @@ import pdagc.diag.Code;
 
 /**
  * UI tests, in the manner of rustc's: every {@code tests/ui/X.pdag} at the repository root is
- * checked in-process with {@code pdagc check}, and what the user would see is compared byte for
+ * checked in-process with {@code pdagc check} (or {@code pdagc search} for a case whose first line
+ * is {@code // ui: search}), and what the user would see is compared byte for
  * byte with {@code X.stderr} (the rendered diagnostics and the summary line) and {@code X.exit}
  * (the exit code). Files under {@code tests/ui/lib/} are helpers that cases import, not cases.
  *
@@ -146,13 +147,29 @@ class UiTest {
                 () -> "exit code of " + name(pdag) + " differs from " + ROOT.relativize(exitFile));
     }
 
-    /** Runs {@code pdagc check} on one case (or the command line of its {@code .args}) in-process, the way the command line would. */
+    /**
+     * The command a case runs: {@code check}, or the one its first line names ({@code // ui: search}
+     * for the diagnostics only {@code pdagc search} can give).
+     */
+    private static String command(Path pdag) {
+        try {
+            String first = Files.readString(pdag, StandardCharsets.ISO_8859_1).lines().findFirst().orElse("");
+            return first.startsWith("// ui: ") ? first.substring("// ui: ".length()).trim() : "check";
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    /**
+     * Runs {@code pdagc check} (or the command its first line names, or the command line of its
+     * {@code .args}) on one case in-process, the way the command line would.
+     */
     static Outcome run(Path pdag) throws IOException {
         StringWriter out = new StringWriter();
         StringWriter err = new StringWriter();
         int exit;
         Path argsFile = sibling(pdag, ".args");
-        String[] args = {"check", pdag.toString()};
+        String[] args = {Files.exists(pdag) ? command(pdag) : "check", pdag.toString()};
         if (Files.exists(argsFile)) {
             Path source = sibling(pdag, ".pdag");
             args = Files.readAllLines(argsFile, StandardCharsets.UTF_8).stream().filter(l -> !l.isEmpty())

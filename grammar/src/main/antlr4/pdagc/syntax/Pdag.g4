@@ -15,6 +15,8 @@ decl
     | kind=(MODEL | CLUSTER | WORKLOAD | STRATEGY | GPU) IDENT body                # entityDecl
     | DEPLOY IDENT '=' model=qualifiedName ON cluster=qualifiedName
           WITH strategy=qualifiedName FOR workload=qualifiedName deployBody?       # deployDecl
+    | SEARCH IDENT '=' model=qualifiedName ON cluster=qualifiedName
+          FOR workload=qualifiedName deployBody?                                  # searchDecl
     | BLOCK IDENT '(' (param (',' param)*)? ')' ('->' shape)? '{' stmt* '}'        # blockDecl
     ;
 
@@ -106,6 +108,7 @@ WORKLOAD : 'workload' ;
 STRATEGY : 'strategy' ;
 GPU      : 'gpu' ;
 DEPLOY   : 'deploy' ;
+SEARCH   : 'search' ;
 ON       : 'on' ;
 WITH     : 'with' ;
 FOR      : 'for' ;

@@ -1,0 +1,299 @@
+package pdagc.search;
+
+import pdagc.analysis.CollectiveCost;
+import pdagc.mesh.MeshAxes;
+import pdagc.mesh.Pipeline;
+import pdagc.sem.ClusterSpec;
+import pdagc.sem.Phase;
+import pdagc.sem.SearchSpec;
+import pdagc.sem.WorkloadSpec;
+
+/**
+ * A candidate's figures in closed form from its stage's compiled layer programs ({@link Profile}):
+ * a stage runs ceil(layers / pp) layers (the busiest stage of pdagc's balanced split) and the
+ * embedding and head; pipelines fill and drain as their schedule says; the data-parallel
+ * gradients are reduced once per step; memory adds the stage's weights, model states (sharded by
+ * ZeRO over dp x cp x ep) and the activations in flight. docs/commands.md (Strategy search) gives
+ * every formula; the top candidates are then compiled in full to confirm them.
+ */
+final class Estimate {
+    private final SearchSpec s;
+    private final Candidate c;
+    private String problem;
+    private Search.Figures figures;
+
+    /**
+     * A training candidate's estimate from another micro-batch size's layer program, its stored
+     * activations scaled by {@code sequences} (the candidate's micro-batch over the program's).
+     */
+    Estimate(SearchSpec s, Candidate c, Profile p, int sequences) {
+        this.s = s;
+        this.c = c;
+        training(new Profile(p.layerSeconds(), p.layerStepSeconds(), p.baseSeconds(), p.baseStepSeconds(), p.stepCollectiveSeconds(),
+                p.layerWeightBytes(), p.baseWeightBytes(), p.layerStoredBytes() * sequences, p.layerStoredBytes() * sequences, 0, 0, p.layerCommSeconds(),
+                p.layerWeights(), p.baseWeights(), p.layerStepOps(), p.baseStepOps(), p.embedSeconds(), p.embedWeightBytes(), null));
+    }
+
+    Estimate(SearchSpec s, Candidate c, Profile.Cache cache) {
+        this.s = s;
+        this.c = c;
+        WorkloadSpec w = c.workload(s);
+        if (w.phase() == Phase.TRAIN) training(cache.get(Search.key(s, c, w, c.microBatch())));
+        else if (w.isServing()) serving(cache);
+        else step(cache.get(Search.key(s, c, w, c.microBatch())));
+    }
+
+    /** The layer programs a candidate's estimate reads. */
+    static java.util.List<Profile.Key> keys(SearchSpec s, Candidate c) {
+        WorkloadSpec w = c.workload(s);
+        if (w.isServing()) {
+            java.util.List<Profile.Key> out = new java.util.ArrayList<>();
+            out.add(Search.key(s, c, w.prefillStep(), c.microBatch()));
+            if (w.serving().decodeSteps() > 0) out.add(Search.key(s, c, w.decodeStep(meanContext(w.serving())), c.microBatch()));
+            return out;
+        }
+        return java.util.List.of(Search.key(s, c, w, c.microBatch()));
+    }
+
+    /** The mean context of the decode steps (contexts input + 1 to input + output - 1): input + output / 2, rounded. */
+    static long meanContext(WorkloadSpec.Serving lengths) {
+        return lengths.input() + Math.round(lengths.output() / 2.0);
+    }
+
+    String problem() {
+        return problem;
+    }
+
+    Search.Figures figures() {
+        return figures;
+    }
+
+    private int pp() {
+        return c.size(MeshAxes.PP);
+    }
+
+    private long stageLayers() {
+        return inFlight()[2];
+    }
+
+    /** Per (layers, pp, v, m, schedule): layers in flight on the first stage, on the last, and the first stage's layers. */
+    private static final java.util.concurrent.ConcurrentHashMap<String, long[]> IN_FLIGHT = new java.util.concurrent.ConcurrentHashMap<>();
+
+    /**
+     * The layers whose activations a stage holds at its peak: its schedule's units walked in order
+     * ({@link Pipeline#trainingOrder}), a forward unit adding its chunk's layers and a backward one
+     * removing them, over pdagc's balanced split (the first chunks one layer more). A serving or
+     * inference step runs forwards only: its peak is one chunk.
+     */
+    private long[] inFlight() {
+        long first = s.model().isMoe() ? s.model().firstDense() : 0;
+        long layers = s.model().layers() - first;
+        int pp = pp(), v = c.virtualStages(), m = c.microBatches();
+        String key = layers + ":" + pp + ":" + v + ":" + m + ":" + c.schedule();
+        return IN_FLIGHT.computeIfAbsent(key, k -> {
+            int chunks = pp * v;
+            long base = layers / chunks, extra = layers % chunks;
+            Pipeline p = new Pipeline(pp, v, m, c.schedule());
+            long[] out = new long[3];
+            for (int stage : new int[] {0, pp - 1}) {
+                long held = 0, peak = 0;
+                for (Pipeline.Unit u : p.trainingOrder(stage)) {
+                    long l = base + (u.chunk() < extra ? 1 : 0);
+                    held += u.backward() ? -l : l;
+                    peak = Math.max(peak, held);
+                }
+                out[stage == 0 ? 0 : 1] = peak;
+            }
+            long own = 0;
+            for (int j = 0; j < v; j++) own += base + (j * pp < extra ? 1 : 0);
+            out[2] = Math.max(own, (layers + pp - 1) / pp);
+            return out;
+        });
+    }
+
+    /** One pipeline hop of a micro-batch's activations: a send and its recv between neighbouring stages. */
+    private double hop(long seq) {
+        if (pp() <= 1) return 0;
+        int tp = c.size(MeshAxes.TP), cp = c.size(MeshAxes.CP);
+        long tokens = (long) c.microBatch() * Math.max(1, seq / cp) / (c.sp() ? tp : 1);
+        double bytes = (double) tokens * s.model().param("hidden") * s.workload().dtype().bytes();
+        ClusterSpec cl = s.cluster();
+        boolean network = Space.nodesSpanned(c.mesh(), MeshAxes.PP, cl.perNode()) > 1;
+        CollectiveCost.Link link = network ? CollectiveCost.Link.NETWORK : CollectiveCost.nodeLink(cl);
+        return (network ? cl.networkLatency() : cl.nvlinkLatency()) + bytes / CollectiveCost.bandwidth(link, cl);
+    }
+
+    /**
+     * A pipeline of {@code m} micro-batches over stages that take {@code first}, {@code middle}
+     * and {@code last} seconds per micro-batch: every stage's first micro-batch in turn, then the
+     * other m - 1 at the pace of the slowest stage; interleaving divides the fill and drain by v.
+     */
+    private double pipeline(int m, double first, double middle, double last) {
+        int pp = pp(), v = c.virtualStages();
+        if (pp == 1) return m * (first + last - middle);
+        double slowest = Math.max(first, Math.max(middle, last));
+        double all = first + last + (pp - 2) * middle;
+        return c.schedule() == Pipeline.Schedule.INTERLEAVED ? m * slowest + (all - slowest) / v : (m - 1) * slowest + all;
+    }
+
+    private void training(Profile p) {
+        if (p.problem() != null) {
+            problem = p.problem();
+            return;
+        }
+        int pp = pp(), v = c.virtualStages(), m = c.microBatches();
+        long L = stageLayers();
+        double head = p.baseSeconds() - p.embedSeconds();
+        double layers = L * p.layerSeconds() + 2.0 * v * hop(s.workload().seq());
+        double pipeline = pipeline(m, layers + p.embedSeconds(), layers, layers + head);
+        int zeroWays = c.size(MeshAxes.DP) * c.size(MeshAxes.CP) * c.size(MeshAxes.EP);
+        int shards = c.zero() >= 1 ? zeroWays : 1;
+        double optimizer = L * Profile.sharded(p.layerStepOps(), shards) + Profile.sharded(p.baseStepOps(), shards);
+        double reduce = s.model().isMoe() ? p.stepCollectiveSeconds() : L * gradientReduction(p.layerWeights()) + gradientReduction(p.baseWeights());
+        double step = pipeline + optimizer + reduce;
+        // Memory: the first stage (the embedding, the most micro-batches in flight) and the last (the
+        // head and its logits, one micro-batch in flight under 1F1B), the larger of the two.
+        long[] held = inFlight();
+        long baseActivations = Math.max(0, p.activationBytes() - p.layerStoredBytes());
+        long headWeights = p.baseWeightBytes() - p.embedWeightBytes();
+        long firstWeights = L * p.layerWeightBytes() + (pp == 1 ? p.baseWeightBytes() : p.embedWeightBytes());
+        long lastWeights = L * p.layerWeightBytes() + headWeights;
+        long firstActivations = held[0] * p.layerStoredBytes() + (pp == 1 ? baseActivations : 0);
+        long lastActivations = held[1] * p.layerStoredBytes() + baseActivations;
+        double layerShards = shardable(p.layerWeights(), zeroWays), baseShards = shardable(p.baseWeights(), zeroWays);
+        long first = stageMemory(firstWeights, zeroWays, layerShards) + firstActivations;
+        long last = pp == 1 ? first : stageMemory(lastWeights, zeroWays, L * p.layerWeightBytes() >= headWeights ? layerShards : baseShards) + lastActivations;
+        boolean firstLarger = first >= last;
+        long weights = firstLarger ? firstWeights : lastWeights;
+        long activations = firstLarger ? firstActivations : lastActivations;
+        long memory = Math.max(first, last) + p.workspaceBytes();
+        double tokens = (double) c.batch() * s.workload().seq();
+        figures = new Search.Figures(step, Double.NaN, Double.NaN, tokens / step / s.cluster().count(), memory, weights, activations,
+                stageMemory(weights, zeroWays, layerShards) - weights, pp > 1 ? pipelineBubble(pp, v, m) : 0);
+    }
+
+    /**
+     * A stage's weights and model states: 16-bit gradients (sharded by ZeRO 2) and 12 bytes of
+     * optimizer state per element (ZeRO 1). ZeRO shards a weight only where one of its local
+     * dimensions divides over the shards ({@code ShardingRules.optimizerShard}; W0319 otherwise):
+     * the share of the layer program's weight elements that can, the rest stays whole.
+     */
+    private long stageMemory(long weights, int zeroWays, double shardable) {
+        int dtype = s.workload().dtype().bytes();
+        long elements = weights / dtype;
+        double whole = 1 - shardable;
+        long grads = c.zero() >= 2 ? (long) (weights * (shardable / zeroWays + whole)) : weights;
+        long states = c.zero() >= 1 ? (long) (elements * 12 * (shardable / zeroWays + whole)) : elements * 12;
+        return weights + grads + states;
+    }
+
+    /** The share of {@code weights}' elements that has a dimension dividing over {@code n} shards. */
+    private static double shardable(java.util.List<pdagc.ir.Shape> weights, int n) {
+        double all = 0, ok = 0;
+        for (pdagc.ir.Shape w : weights) {
+            double e = w.elements();
+            all += e;
+            for (int d = 0; d < w.rank(); d++) {
+                if (w.dim(d) % n == 0) {
+                    ok += e;
+                    break;
+                }
+            }
+        }
+        return all == 0 ? 1 : ok / all;
+    }
+
+    private static double pipelineBubble(int pp, int v, int m) {
+        return new Pipeline(pp, v, m, v > 1 ? Pipeline.Schedule.INTERLEAVED : Pipeline.Schedule.GPIPE).bubbleFraction();
+    }
+
+    /**
+     * The gradients' reduction over dp x cp, one collective per weight as the plan makes them
+     * (ZeRO: a reduce-scatter and an all-gather, else an all-reduce), each costed by
+     * {@link CollectiveCost} on the link the data-parallel groups take, as the compiler costs them.
+     */
+    private double gradientReduction(java.util.List<pdagc.ir.Shape> weights) {
+        int n = c.size(MeshAxes.DP) * c.size(MeshAxes.CP);
+        if (n <= 1 || weights.isEmpty()) return 0;
+        ClusterSpec cl = s.cluster();
+        boolean network = Space.nodesSpanned(c.mesh(), MeshAxes.DP, cl.perNode()) > 1 || Space.nodesSpanned(c.mesh(), MeshAxes.CP, cl.perNode()) > 1;
+        java.util.List<Integer> group = new java.util.ArrayList<>();
+        java.util.List<pdagc.dag.GpuInfo> gpus = new java.util.ArrayList<>();
+        for (int g = 0; g < n; g++) {
+            group.add(g);
+            gpus.add(new pdagc.dag.GpuInfo(g, java.util.List.of(g), network ? g : 0));
+        }
+        int dtype = s.workload().dtype().bytes();
+        double t = 0;
+        for (pdagc.ir.Shape w : weights) {
+            if (c.zero() >= 1) {
+                t += CollectiveCost.of(pdagc.ir.CollectiveKind.REDUCE_SCATTER, w, w, group, gpus, cl, dtype).seconds();
+                t += CollectiveCost.of(pdagc.ir.CollectiveKind.ALL_GATHER, w, w, group, gpus, cl, dtype).seconds();
+            } else {
+                t += CollectiveCost.of(pdagc.ir.CollectiveKind.ALL_REDUCE, w, w, group, gpus, cl, dtype).seconds();
+            }
+        }
+        return t;
+    }
+
+    private void serving(Profile.Cache cache) {
+        WorkloadSpec w = c.workload(s);
+        WorkloadSpec.Serving lengths = w.serving();
+        Profile pre = cache.get(Search.key(s, c, w.prefillStep(), c.microBatch()));
+        if (pre.problem() != null) {
+            problem = pre.problem();
+            return;
+        }
+        int pp = pp(), m = c.microBatches();
+        long L = stageLayers();
+        int v = c.virtualStages();
+        double head = pre.baseSeconds() - pre.embedSeconds();
+        double layersPre = L * pre.layerSeconds() + v * hop(lengths.input());
+        double ttft = pipeline(m, layersPre + pre.embedSeconds(), layersPre, layersPre + head);
+        double tpot = Double.NaN;
+        long kv = 0;
+        long activations = pre.activationBytes();
+        long workspace = pre.workspaceBytes();
+        if (lengths.decodeSteps() > 0) {
+            long mean = meanContext(lengths);
+            Profile dec = cache.get(Search.key(s, c, w.decodeStep(mean), c.microBatch()));
+            if (dec.problem() != null) {
+                problem = dec.problem();
+                return;
+            }
+            // Steady state: a micro-batch's loop through every stage, or m times the slowest stage.
+            double layersDec = L * dec.layerSeconds();
+            double slowest = layersDec + Math.max(dec.embedSeconds(), dec.baseSeconds() - dec.embedSeconds()) + (pp > 1 ? v * hop(1) : 0);
+            double loop = pp * layersDec + dec.baseSeconds() + pp * v * hop(1);
+            tpot = pp == 1 ? (layersDec + dec.baseSeconds()) * m : Math.max(loop, m * slowest);
+            // The cache of every micro-batch's sequences over the stage's layers, at the last context.
+            kv = (long) ((double) dec.kvBytes() * L * m * lengths.lastContext() / mean);
+            activations = Math.max(activations, dec.activationBytes());
+            workspace = Math.max(workspace, dec.workspaceBytes());
+        }
+        long weights = L * pre.layerWeightBytes() + pre.baseWeightBytes();
+        double endToEnd = Double.isNaN(tpot) ? ttft : ttft + lengths.decodeSteps() * tpot;
+        double perGpu = w.batch() * (double) lengths.output() / endToEnd / s.cluster().count();
+        figures = new Search.Figures(endToEnd, ttft, tpot, perGpu, weights + kv + activations + workspace, weights, activations, 0,
+                pp > 1 ? pipelineBubble(pp, c.virtualStages(), m) : 0);
+    }
+
+    /** A single prefill or decode step (not a serving workload). */
+    private void step(Profile p) {
+        if (p.problem() != null) {
+            problem = p.problem();
+            return;
+        }
+        int pp = pp(), m = c.microBatches();
+        long L = stageLayers();
+        WorkloadSpec w = c.workload(s);
+        double layers = L * p.layerSeconds() + hop(w.stepTokens());
+        double seconds = pipeline(m, layers + p.embedSeconds(), layers, layers + p.baseSeconds() - p.embedSeconds());
+        long weights = L * p.layerWeightBytes() + p.baseWeightBytes();
+        long kv = w.phase() == Phase.DECODE ? p.kvBytes() * L * m : 0;
+        double tokens = (double) w.batch() * w.stepTokens();
+        boolean prefill = w.phase() == Phase.PREFILL;
+        figures = new Search.Figures(seconds, prefill ? seconds : Double.NaN, prefill ? Double.NaN : seconds, tokens / seconds / s.cluster().count(),
+                weights + kv + p.activationBytes() + p.workspaceBytes(), weights, p.activationBytes(), 0, pp > 1 ? pipelineBubble(pp, c.virtualStages(), m) : 0);
+    }
+}

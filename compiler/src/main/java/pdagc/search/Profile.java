@@ -1,0 +1,238 @@
+package pdagc.search;
+
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import pdagc.analysis.Analysis;
+import pdagc.analysis.NodeCosts;
+import pdagc.dag.DagNode;
+import pdagc.ir.Shape;
+import pdagc.diag.Diagnostic;
+import pdagc.driver.Compiler;
+import pdagc.driver.MaterializedPlan;
+import pdagc.mesh.Mesh;
+import pdagc.mesh.Pipeline;
+import pdagc.sem.ClusterSpec;
+import pdagc.sem.Deployment;
+import pdagc.sem.ModelSpec;
+import pdagc.sem.SearchSpec;
+import pdagc.sem.StrategySpec;
+import pdagc.sem.Training;
+import pdagc.sem.WorkloadSpec;
+import pdagc.spmd.SpmdNode;
+import pdagc.spmd.WeightLayout;
+
+/**
+ * The per-GPU program of one pipeline stage's layers, compiled once for every candidate that runs
+ * it: the model cut to its first dense layers and one layer more, on the GPUs of one stage (the
+ * candidate's mesh without pp, and without dp for a dense model, whose data-parallel ranks only
+ * add the gradients' reduction), one micro-batch of the candidate's size, the candidate's sequence
+ * parallelism and recomputation, its collectives on the links they take in the candidate. The
+ * real pipeline compiles it (lower, partition, materialize, validate, analyze); the figures below
+ * are read off its nodes (GPU 0), so what a layer costs is what the compiler would charge it.
+ *
+ * @param layerSeconds one layer's seconds per micro-batch (forward; in training with its backward and recomputation)
+ * @param layerStepSeconds one layer's seconds once per step, without collectives (the optimizer's)
+ * @param baseSeconds the embedding's and head's (and loss's) seconds per micro-batch
+ * @param baseStepSeconds their per-step seconds, without collectives
+ * @param stepCollectiveSeconds the per-step collectives' seconds (the gradients' reduction where the profile holds dp)
+ * @param layerWeightBytes one layer's weights on a GPU
+ * @param baseWeightBytes the embedding's and head's weights on a GPU
+ * @param layerStoredBytes the activations one layer stores for the backward pass, per micro-batch (training)
+ * @param activationBytes the profile's peak of activations (one layer, one micro-batch)
+ * @param workspaceBytes the largest collective buffer
+ * @param kvBytes the profile's KV cache (one layer, the micro-batch's sequences, at the profile's context)
+ * @param layerCommSeconds the collectives' part of {@code layerSeconds}
+ * @param layerWeights the local shapes of one layer's weights, one per optimizer step (what the gradients' reduction moves)
+ * @param baseWeights the same for the embedding and head
+ * @param layerStepOps one layer's per-step computations as (seconds, overhead) pairs
+ * @param baseStepOps the embedding's and head's
+ * @param embedSeconds the embedding's share of {@code baseSeconds} (the first stage's; the rest is the last stage's)
+ * @param embedWeightBytes the embedding's share of {@code baseWeightBytes}
+ * @param problem null, or the first error that compiling it gave (the candidates that run it are rejected with it)
+ */
+record Profile(double layerSeconds, double layerStepSeconds, double baseSeconds, double baseStepSeconds, double stepCollectiveSeconds,
+        long layerWeightBytes, long baseWeightBytes, long layerStoredBytes, long activationBytes, long workspaceBytes, long kvBytes,
+        double layerCommSeconds, List<Shape> layerWeights, List<Shape> baseWeights, double[] layerStepOps, double[] baseStepOps, double embedSeconds, long embedWeightBytes, String problem) {
+
+    static Profile failed(String problem) {
+        return new Profile(0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, List.of(), List.of(), new double[0], new double[0], 0, 0, problem);
+    }
+
+    /**
+     * The per-step computations' seconds with the optimizer step on a 1/n shard (ZeRO): each op's
+     * overhead stays, the rest divides by n. {@code ops} holds (seconds, overhead) pairs.
+     */
+    static double sharded(double[] ops, int n) {
+        double t = 0;
+        for (int i = 0; i < ops.length; i += 2) t += ops[i + 1] + (ops[i] - ops[i + 1]) / n;
+        return t;
+    }
+
+    /**
+     * What decides a profile: the stage mesh (axes in order), the node size that puts its groups on
+     * the candidate's links, sequence parallelism, the micro-batch's sequences, recomputation, and
+     * the step (phase, sequence, context).
+     */
+    record Key(Mesh stageMesh, int perNode, boolean sp, int microBatch, Training.Recompute recompute, WorkloadSpec step) {}
+
+    /** Compiles the profile of {@code key} for the search's model and cluster. */
+    static Profile compile(SearchSpec s, Key key) {
+        ModelSpec m = s.model();
+        long first = m.isMoe() ? m.firstDense() : 0;
+        long layers = first + 1;
+        Map<String, Long> params = new HashMap<>(m.params());
+        params.put("layers", layers);
+        ModelSpec cut = new ModelSpec(m.name(), params, m.norm(), m.act(), m.embed(), m.layer(), m.denseLayer(), m.head(), m.spans(), m.span(),
+                m.mtpLayer(), m.dropout());
+        ClusterSpec c = s.cluster();
+        int gpus = key.stageMesh().size();
+        ClusterSpec cluster = new ClusterSpec(c.name(), c.gpu(), gpus, key.perNode(), c.networkBandwidth(), c.nvlinkLatency(), c.networkLatency(),
+                c.spans(), c.span());
+        StrategySpec strategy = new StrategySpec("Profile", key.stageMesh(), null, key.sp(), Pipeline.NONE, null, Map.of(), Map.of(), s.span(),
+                s.span(), new Training(0, key.recompute()));
+        Deployment d = new Deployment("Profile", cut, cluster, strategy, key.step(), List.of(), s.program(), s.span());
+        Compiler compiler = new Compiler(java.util.Set.of());
+        Optional<MaterializedPlan> plan;
+        try {
+            plan = compiler.compile(d);
+        } catch (RuntimeException e) {
+            return failed("compiling the per-GPU program of a layer failed: " + e);
+        }
+        if (plan.isEmpty()) {
+            String why = "does not compile";
+            for (Diagnostic g : compiler.diagnostics().all()) {
+                if (g.severity() == pdagc.diag.Severity.ERROR) {
+                    why = g.code().id() + " " + g.message();
+                    break;
+                }
+            }
+            return failed(why);
+        }
+        return of(plan.get(), first);
+    }
+
+    private static Profile of(MaterializedPlan p, long layer) {
+        Analysis a = p.analysis();
+        NodeCosts costs = a.nodes();
+        boolean[] perStep = p.spmd().perStep();
+        double layerMb = 0, layerStep = 0, baseMb = 0, baseStep = 0, stepColl = 0, layerComm = 0;
+        List<Double> layerOps = new ArrayList<>(), baseOps = new ArrayList<>();
+        double embedMb = 0;
+        long embedWeights = 0;
+        List<DagNode> nodes = p.dag().nodes();
+        for (DagNode n : nodes) {
+            if (n.gpu() != 0) continue;
+            double sec = costs.seconds(n.index());
+            boolean coll = costs.isCollective(n.index());
+            boolean step = perStep[n.program()];
+            boolean inLayer = n.layer() == layer;
+            if (step && coll) stepColl += sec;
+            else if (step) {
+                List<Double> ops = inLayer ? layerOps : baseOps;
+                ops.add(sec);
+                ops.add(costs.overhead(n.index()));
+                if (inLayer) layerStep += sec;
+                else baseStep += sec;
+            } else if (inLayer) {
+                layerMb += sec;
+                if (coll) layerComm += sec;
+            } else if (n.layer() < 0 || n.layer() > layer) {
+                baseMb += sec;
+                if (embedSide(p.spmd(), p.spmd().nodes().get(n.program()), 2)) embedMb += sec;
+            } else {
+                baseMb += sec; // the first dense layers of an MoE model ride with the embedding
+            }
+        }
+        long layerWeights = 0, baseWeights = 0;
+        List<Shape> layerShapes = new ArrayList<>(), baseShapes = new ArrayList<>();
+        for (SpmdNode op : p.spmd().nodes()) {
+            if (op.op() instanceof pdagc.ir.Op.Update) (op.layer() == layer ? layerShapes : baseShapes).add(op.local());
+        }
+        java.util.Set<Integer> own = new java.util.HashSet<>();
+        for (SpmdNode op : p.spmd().nodes()) {
+            if (op.op().weight() == null) continue;
+            if (!own.add(op.origin())) continue;
+            long bytes = WeightLayout.localElements(op, p.spmd(), p.spmd().mesh()) * p.spmd().dtype().bytes();
+            if (op.layer() == layer) layerWeights += bytes;
+            else baseWeights += bytes;
+            if (op.layer() != layer && embedSide(p.spmd(), op, 0)) embedWeights += bytes;
+        }
+        long stored = 0;
+        if (a.training() != null) {
+            for (var l : a.training().stored()) if (l.layer() == layer) stored += l.bytes();
+        }
+        var mem = a.gpus().get(0).memory();
+        return new Profile(layerMb, layerStep, baseMb, baseStep, stepColl, layerWeights, baseWeights, stored, mem.activationBytes(),
+                mem.workspaceBytes(), mem.kvCacheBytes(), layerComm, List.copyOf(layerShapes), List.copyOf(baseShapes), unbox(layerOps), unbox(baseOps),
+                embedMb, embedWeights, null);
+    }
+
+    /**
+     * Whether an op outside the layers belongs to the embedding (the first pipeline stage's): the
+     * embedding itself, its gradient, or a collective or transfer of what those make (looked
+     * through {@code depth} such hops); everything else outside the layers is the head's.
+     */
+    private static boolean embedSide(pdagc.spmd.SpmdProgram program, SpmdNode op, int depth) {
+        pdagc.ir.Op o = op.op();
+        if (o instanceof pdagc.ir.Op.Embed || o instanceof pdagc.ir.Op.PosEmbed) return true;
+        if (o instanceof pdagc.ir.Op.Grad g) return g.forward() instanceof pdagc.ir.Op.Embed || g.forward() instanceof pdagc.ir.Op.PosEmbed;
+        if ((o instanceof pdagc.ir.Op.Collective || o instanceof pdagc.ir.Op.Transfer) && depth > 0 && !op.inputs().isEmpty()) {
+            return embedSide(program, program.nodes().get(op.inputs().get(0)), depth - 1);
+        }
+        return false;
+    }
+
+    private static double[] unbox(List<Double> xs) {
+        double[] out = new double[xs.size()];
+        for (int i = 0; i < out.length; i++) out[i] = xs.get(i);
+        return out;
+    }
+
+    /** Profiles by key, each compiled once (concurrently for different keys). */
+    static final class Cache {
+        private final SearchSpec spec;
+        private final java.util.concurrent.ConcurrentHashMap<Key, java.util.concurrent.CompletableFuture<Profile>> byKey = new java.util.concurrent.ConcurrentHashMap<>();
+        private final java.util.concurrent.atomic.AtomicInteger compiled = new java.util.concurrent.atomic.AtomicInteger();
+        private final java.util.concurrent.atomic.AtomicLong nanos = new java.util.concurrent.atomic.AtomicLong();
+
+        Cache(SearchSpec spec) {
+            this.spec = spec;
+        }
+
+        Profile get(Key key) {
+            java.util.concurrent.CompletableFuture<Profile> mine = new java.util.concurrent.CompletableFuture<>();
+            java.util.concurrent.CompletableFuture<Profile> f = byKey.putIfAbsent(key, mine);
+            if (f != null) return f.join();
+            long t0 = System.nanoTime();
+            Profile p;
+            try {
+                p = compile(spec, key);
+            } catch (RuntimeException e) {
+                p = failed("compiling the per-GPU program of a layer failed: " + e);
+            }
+            nanos.addAndGet(System.nanoTime() - t0);
+            compiled.incrementAndGet();
+            mine.complete(p);
+            return p;
+        }
+
+        boolean has(Key key) {
+            return byKey.containsKey(key);
+        }
+
+        int compiled() {
+            return compiled.get();
+        }
+
+        double seconds() {
+            return nanos.get() / 1e9;
+        }
+
+        List<Key> keys() {
+            return new ArrayList<>(byKey.keySet());
+        }
+    }
+}
