@@ -683,11 +683,6 @@ public final class Diags {
                 .help("define `" + op + "`'s derivative, or serve this model (phase prefill or decode)");
     }
 
-    public static Diagnostic.Builder javaStubsForTraining(Span at) {
-        return of(Code.E0306, at, "generating Java stubs for a training step").label("a training step")
-                .note("the generated runtime has no backward kernels yet").help("`--emit json` and `pdagc verify` cover the backward pass");
-    }
-
     public static Diagnostic.Builder trainingNotSupported(Span at, String what) {
         return of(Code.E0306, at, what + " in a training step").label("not implemented in this version");
     }

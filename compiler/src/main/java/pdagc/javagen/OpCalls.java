@@ -29,6 +29,8 @@ final class OpCalls {
     private final Map<String, String> groupFields;
     private final ClassName meshClass;
     private final long attentionContext;
+    /** The forward op of each logical node, found on first use. */
+    private Map<Integer, SpmdNode> forward;
 
     /**
      * Calls for one program. {@code groupFields} names the field holding the group of each axes
@@ -186,18 +188,37 @@ final class OpCalls {
                     mlaTokenOffset(node(scores.inputs().get(0)), latent), in);
         }
 
-        // Training plans are refused before any call is generated (JavaBackend): the runtime has no backward kernels yet.
-        public Call grad(Op.Grad g) { throw training(g); }
-        public Call loss(Op.Loss l) { throw training(l); }
-        public Call update(Op.Update u) { throw training(u); }
-        public Call updated(Op.Updated u) { throw training(u); }
-        public Call accumulate(Op.Accumulate a) { throw training(a); }
-        // Dropout exists only in a training step (a serving plan lowers it to nothing).
-        public Call dropoutMask(Op.DropoutMask m) { throw training(m); }
-        public Call dropout(Op.Dropout d) { throw training(d); }
+        public Call loss(Op.Loss l) {
+            return Call.of(RuntimeApi.CROSS_ENTROPY, List.of(name, Coordinates.number(l.tokens()), in.get(0), in.get(1)));
+        }
 
-        private IllegalStateException training(Op op) {
-            return new IllegalStateException("no generated call for the training op " + op.name());
+        public Call grad(Op.Grad g) {
+            return OpCalls.this.grad(n, g, name, in);
+        }
+
+        public Call accumulate(Op.Accumulate a) {
+            return Call.of(RuntimeApi.ACCUMULATE, List.of(name, in.get(0)));
+        }
+
+        public Call update(Op.Update u) {
+            return Call.of(RuntimeApi.ADAM_W, List.of(name, JavaText.literal(weightName(u.forward(), u.forwardNode())),
+                    coords.offsets(n.sharding(), n.shape()), Coordinates.dims(n.local()), Double.toString(u.lr()), Double.toString(u.eps()),
+                    Double.toString(u.weightDecay()), in.get(0)));
+        }
+
+        public Call updated(Op.Updated u) {
+            return Call.of(RuntimeApi.NEW_WEIGHT, List.of(name, JavaText.literal(weightName(u.forward(), u.forwardNode())),
+                    coords.offsets(n.sharding(), n.shape()), Coordinates.dims(n.local()), in.get(0)));
+        }
+
+        // The mask's input gives it only its shape and sharding: the call draws this GPU's block of it.
+        public Call dropoutMask(Op.DropoutMask m) {
+            return Call.of(RuntimeApi.DROPOUT_MASK, List.of(name, Double.toString(m.p()), Coordinates.dims(n.shape()),
+                    coords.offsets(n.sharding(), n.shape()), Coordinates.dims(n.local())));
+        }
+
+        public Call dropout(Op.Dropout d) {
+            return Call.of(RuntimeApi.DROPOUT, List.of(name, Double.toString(d.p()), in.get(0), in.get(1)));
         }
 
         public Call slice(Op.Slice s) {
@@ -214,6 +235,61 @@ final class OpCalls {
         }
     }
 
+    /**
+     * A gradient: the loss's (from the logits and the labels), a weight's (this GPU's block of it),
+     * or an input's, through the forward op's weight where it has one. The forward values it reads
+     * come first in its inputs, the output's gradient last.
+     */
+    private Call grad(SpmdNode n, Op.Grad g, String name, List<String> in) {
+        Op f = g.forward();
+        if (f instanceof Op.Loss l) return Call.of(RuntimeApi.LOSS_GRADIENT, List.of(name, Coordinates.number(l.tokens()), in.get(0), in.get(1)));
+        String forwardOp = JavaText.literal(f.name() + (f.attributes().isEmpty() ? "" : "[" + f.attributes() + "]"));
+        CodeBlock saved = CodeBlock.of("$T.of($L)", List.class, String.join(", ", in.subList(0, in.size() - 1)));
+        CodeBlock dy = CodeBlock.of("$L", in.get(in.size() - 1));
+        String weight = JavaText.literal(weightName(f, g.forwardNode()));
+        if (g.ofWeight()) {
+            return Call.of(RuntimeApi.WEIGHT_GRADIENT, List.of(name, weight, forwardOp, coords.offsets(n.sharding(), n.shape()),
+                    Coordinates.dims(n.local())), saved, dy);
+        }
+        String forward = JavaText.literal(logical.node(g.forwardNode()).name());
+        SpmdNode fwd = forwardOf(g.forwardNode());
+        Sharding ws;
+        Shape global;
+        if (f instanceof Op.TiedHead t) {
+            global = logical.tiedTable(t).op().weight();
+            ws = WeightLayout.tiedTable(fwd.sharding());
+        } else {
+            ws = WeightLayout.of(fwd, program);
+            global = f.weight();
+        }
+        if (ws == null) return Call.of(RuntimeApi.GRADIENT, List.of(name, forward, forwardOp, Integer.toString(g.wrt())), saved, dy);
+        return Call.of(RuntimeApi.GRADIENT_THROUGH_WEIGHT, List.of(name, forward, forwardOp, Integer.toString(g.wrt()), weight, coords.offsets(ws, global),
+                Coordinates.dims(ws.local(global, program.mesh()))), saved, dy);
+    }
+
+    /** The name of the weight that forward op {@code f} (logical node {@code forwardNode}) reads: its own, or a tied head's table. */
+    private String weightName(Op f, int forwardNode) {
+        if (f instanceof Op.TiedHead t) {
+            Node table = logical.tiedTable(t);
+            if (table == null) throw new IllegalStateException("no embedding table for the tied head " + logical.node(forwardNode).name());
+            return table.name();
+        }
+        return logical.node(forwardNode).name();
+    }
+
+    /** The forward SPMD op of logical node {@code id}: the first op made from it that is not a collective, a transfer or a slice. */
+    private SpmdNode forwardOf(int id) {
+        if (forward == null) {
+            forward = new java.util.HashMap<>();
+            for (SpmdNode n : program.nodes()) {
+                if (!(n.op() instanceof Op.Collective || n.op() instanceof Op.Transfer || n.op() instanceof Op.Slice)) forward.putIfAbsent(n.origin(), n);
+            }
+        }
+        SpmdNode n = forward.get(id);
+        if (n == null) throw new IllegalStateException("no forward op for logical node %" + id);
+        return n;
+    }
+
     private SpmdNode node(int id) {
         return program.nodes().get(id);
     }
@@ -226,7 +302,10 @@ final class OpCalls {
     /** As above, with the tokens' offsets ({@code tokenOffset}, when not null) between the weight's block and the inputs. */
     private Call weighted(RuntimeApi method, SpmdNode n, List<String> attributes, String tokenOffset, List<String> in) {
         String weight = logical.node(n.origin()).name();
-        if (!weight.equals(n.name())) throw new IllegalStateException("op " + n.name() + " carries the weight of " + weight);
+        // A recomputed op (training) reads its original's weight under its own name, the original's plus ".recompute".
+        if (!weight.equals(n.name()) && !n.name().equals(weight + ".recompute")) {
+            throw new IllegalStateException("op " + n.name() + " carries the weight of " + weight);
+        }
         Sharding s = WeightLayout.of(n, program);
         Shape global = n.op().weight();
         List<String> args = new ArrayList<>();
