@@ -467,34 +467,24 @@ final class StageProgram {
 
         private MethodSpec runMethod(String name, Map<Integer, String> unitMethods) {
             Pipeline p = program.pipeline();
-            List<Pipeline.Unit> order = new ArrayList<>();
-            for (Pipeline.Unit u : p.trainingOrder(stage)) if (unitMethods.containsKey(2 * u.chunk() + (u.backward() ? 1 : 0))) order.add(u);
-            int firstBackward = order.size();
-            int lastForward = -1;
-            for (int i = 0; i < order.size(); i++) {
-                if (order.get(i).backward()) firstBackward = Math.min(firstBackward, i);
-                else lastForward = i;
-            }
+            List<Pipeline.Unit> order = p.trainingOrder(stage);
+            int warmup = p.warmup(stage);
+            int coolFrom = order.size() - warmup;
+            boolean gpipe = p.schedule() == Pipeline.Schedule.GPIPE;
             MethodSpec.Builder m = MethodSpec.methodBuilder(name).addModifiers(Modifier.PUBLIC)
                     .addJavadoc("$L\n", JavaText.wrap("Runs this stage's training step: its units (a micro-batch's forward or backward pass through a"
                             + " chunk) in " + p.schedule().keyword() + " order, " + p.microBatches() + " micro-batch" + (p.microBatches() == 1 ? "" : "es")
                             + ", then the once-per-step gradient reduction and optimizer step.", RuntimeApi.DOC_WIDTH));
             for (int i = 0; i < order.size(); i++) {
-                if (i == 0 && firstBackward > 0) {
-                    m.addComment("$L", p.schedule() == Pipeline.Schedule.GPIPE ? "every micro-batch's forward pass (" + firstBackward + " units)"
-                            : "warm-up: " + firstBackward + " forward unit" + (firstBackward == 1 ? "" : "s"));
-                }
-                if (i == firstBackward && lastForward > firstBackward) {
-                    int steady = lastForward - firstBackward + 1;
-                    m.addComment("steady state: one forward and one backward unit in turn ($L units)", steady);
-                }
-                if (i == Math.max(firstBackward, lastForward + 1) && i < order.size()) {
-                    int cool = order.size() - i;
-                    m.addComment("$L", p.schedule() == Pipeline.Schedule.GPIPE ? "every micro-batch's backward pass (" + cool + " units)"
-                            : "cool-down: " + cool + " backward unit" + (cool == 1 ? "" : "s"));
-                }
+                if (gpipe && i == 0) m.addComment("every micro-batch's forward pass ($L units)", warmup);
+                else if (gpipe && i == warmup) m.addComment("every micro-batch's backward pass ($L units)", order.size() - warmup);
+                else if (!gpipe && i == 0 && warmup > 0) m.addComment("warm-up: $L forward unit$L", warmup, warmup == 1 ? "" : "s");
+                else if (!gpipe && i == warmup && coolFrom > warmup) {
+                    m.addComment("steady state: one forward and one backward unit in turn ($L units)", coolFrom - warmup);
+                } else if (!gpipe && i == coolFrom && warmup > 0) m.addComment("cool-down: $L backward unit$L", warmup, warmup == 1 ? "" : "s");
                 Pipeline.Unit u = order.get(i);
-                m.addStatement("$N($L)", unitMethods.get(2 * u.chunk() + (u.backward() ? 1 : 0)), u.microBatch());
+                String method = unitMethods.get(2 * u.chunk() + (u.backward() ? 1 : 0));
+                if (method != null) m.addStatement("$N($L)", method, u.microBatch());
             }
             if (unitMethods.containsKey(STEP)) {
                 m.addComment("once per step: gradient accumulation, reduction over the data-parallel ranks, optimizer step");
