@@ -136,8 +136,9 @@ final class OpCalls {
         }
 
         public Call attnContext(Op.AttnContext a) {
-            SpmdNode probs = node(n.inputs().get(0));
-            SpmdNode scores = node(probs.inputs().get(0));
+            // Back from the probabilities (through their dropout, in training, and their softmax) to the scores.
+            SpmdNode scores = node(n.inputs().get(0));
+            while (!(scores.op() instanceof Op.AttnScores)) scores = node(scores.inputs().get(0));
             return attention(RuntimeApi.ATTENTION_CONTEXT, n, a.heads(), a.kvHeads(), a.headDim(), scores.inputs().get(0), n.inputs().get(1), in);
         }
 
@@ -247,11 +248,11 @@ final class OpCalls {
         CodeBlock saved = CodeBlock.of("$T.of($L)", List.class, String.join(", ", in.subList(0, in.size() - 1)));
         CodeBlock dy = CodeBlock.of("$L", in.get(in.size() - 1));
         String weight = JavaText.literal(weightName(f, g.forwardNode()));
+        String forward = JavaText.literal(logical.node(g.forwardNode()).name());
         if (g.ofWeight()) {
-            return Call.of(RuntimeApi.WEIGHT_GRADIENT, List.of(name, weight, forwardOp, coords.offsets(n.sharding(), n.shape()),
+            return Call.of(RuntimeApi.WEIGHT_GRADIENT, List.of(name, forward, forwardOp, weight, coords.offsets(n.sharding(), n.shape()),
                     Coordinates.dims(n.local())), saved, dy);
         }
-        String forward = JavaText.literal(logical.node(g.forwardNode()).name());
         SpmdNode fwd = forwardOf(g.forwardNode());
         Sharding ws;
         Shape global;

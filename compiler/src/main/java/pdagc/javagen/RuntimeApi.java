@@ -185,10 +185,11 @@ enum RuntimeApi {
             p(Types.LONGS, "offset"), p(Types.LONGS, "shape"), p(Types.LIST_OF_T, "saved"), p(Types.T, "dy")),
     WEIGHT_GRADIENT(Op.Grad.class, "weightGradient", "the gradient of this GPU's block of the weight, a partial sum over the ranks that split"
             + " the forward op's tokens",
-            "The gradient of the weight {@code weight} of the forward op {@code forwardOp} for one micro-batch: this GPU's block at"
-                    + " {@code offset} with {@code shape}, from the forward values {@code saved} (the op's input) and the output's"
-                    + " gradient {@code dy}.",
-            op(), p(Types.STRING, "weight"), p(Types.STRING, "forwardOp"), p(Types.LONGS, "offset"), p(Types.LONGS, "shape"),
+            "The gradient of the weight {@code weight} that the forward op {@code forward} ({@code forwardOp}, as in"
+                    + " {@link #gradient}) read, for one micro-batch: this GPU's block at {@code offset} with {@code shape}, from the"
+                    + " forward values {@code saved} (the op's input) and the output's gradient {@code dy}.",
+            op(), p(Types.STRING, "forward"), p(Types.STRING, "forwardOp"), p(Types.STRING, "weight"), p(Types.LONGS, "offset"),
+            p(Types.LONGS, "shape"),
             p(Types.LIST_OF_T, "saved"), p(Types.T, "dy")),
     ACCUMULATE(Op.Accumulate.class, "accumulate", "the sum of the micro-batches' gradients",
             "Gradient accumulation: the sum of one weight gradient over the step's micro-batches ({@code microBatches}, micro-batch"

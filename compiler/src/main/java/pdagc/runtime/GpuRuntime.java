@@ -22,6 +22,8 @@ public final class GpuRuntime {
     private final List<Step> steps = new ArrayList<>();
     private int microBatch;
     private int chunk;
+    /** A training step's forward calls' places, by op name, that their gradients read (attention, positions). */
+    private final java.util.Map<String, Semantics.GradientShard> forward = new java.util.HashMap<>();
 
     GpuRuntime(int gpu, ReferenceModel model, Fabric fabric, CollectiveSemantics collectives) {
         this.gpu = gpu;
@@ -50,6 +52,14 @@ public final class GpuRuntime {
     public void beginUnit(int microBatch, int chunk) {
         this.microBatch = microBatch;
         this.chunk = chunk;
+    }
+
+    public void beginBackwardUnit(int microBatch, int chunk) {
+        beginUnit(microBatch, chunk);
+    }
+
+    public void beginStep() {
+        beginUnit(0, -1);
     }
 
     public Value input(String op, long[] global, long[] offset, long[] shape) {
@@ -106,12 +116,20 @@ public final class GpuRuntime {
 
     public Value attentionScores(String op, String cache, int headDim, int queriesPerKvHead, long context, long[] queryOffset, long[] kvOffset,
             Value q, Value k) {
-        return step(op, () -> Semantics.attentionScores(q, k, headDim, shard(cache, headDim, queriesPerKvHead, context, queryOffset, kvOffset)));
+        Semantics.AttentionShard at = shard(cache, headDim, queriesPerKvHead, context, queryOffset, kvOffset);
+        return step(op, () -> {
+            forward.put(op, new Semantics.GradientShard(at, (int) last(k), 0, 0));
+            return Semantics.attentionScores(q, k, headDim, at);
+        });
     }
 
     public Value attentionContext(String op, String cache, int headDim, int queriesPerKvHead, long context, long[] queryOffset, long[] kvOffset,
             Value probs, Value v) {
-        return step(op, () -> Semantics.attentionContext(probs, v, headDim, shard(cache, headDim, queriesPerKvHead, context, queryOffset, kvOffset)));
+        Semantics.AttentionShard at = shard(cache, headDim, queriesPerKvHead, context, queryOffset, kvOffset);
+        return step(op, () -> {
+            forward.put(op, new Semantics.GradientShard(at, (int) last(v), 0, 0));
+            return Semantics.attentionContext(probs, v, headDim, at);
+        });
     }
 
     private Semantics.AttentionShard shard(String cache, int headDim, int queriesPerKvHead, long context, long[] queryOffset, long[] kvOffset) {
@@ -141,7 +159,10 @@ public final class GpuRuntime {
     }
 
     public Value positionEmbedding(String op, long firstPosition, long[] offset, long[] shape, Value tokens) {
-        return step(op, () -> Semantics.positionEmbedding(tokens, model.weight(op, offset, shape), firstPosition));
+        return step(op, () -> {
+            forward.put(op, new Semantics.GradientShard(null, 0, 0, firstPosition));
+            return Semantics.positionEmbedding(tokens, model.weight(op, offset, shape), firstPosition);
+        });
     }
 
     public Value mlaScores(String op, String latentCache, String ropeCache, int nope, int rope, long context, long[] offset, long[] shape,
@@ -200,5 +221,62 @@ public final class GpuRuntime {
 
     public Value recv(String op, String channel, int peer) {
         return step(op, () -> fabric.recv(gpu, channel, microBatch, peer));
+    }
+
+    // ---- a training step
+
+    public Value crossEntropy(String op, long tokens, Value logits, Value labels) {
+        return step(op, () -> Semantics.loss(logits, labels));
+    }
+
+    public Value lossGradient(String op, long tokens, Value logits, Value labels) {
+        return step(op, () -> Semantics.lossGradient(logits, labels, tokens));
+    }
+
+    public Value gradient(String op, String forwardName, String forwardOp, int wrt, List<Value> saved, Value dy) {
+        return step(op, () -> Semantics.gradient(model.op(forwardName), wrt, saved, dy, null, null, placeOf(forwardName)));
+    }
+
+    public Value gradientThroughWeight(String op, String forwardName, String forwardOp, int wrt, String weight, long[] offset, long[] shape,
+            List<Value> saved, Value dy) {
+        return step(op, () -> Semantics.gradient(model.op(forwardName), wrt, saved, dy, model.weight(weight, offset, shape), null,
+                placeOf(forwardName)));
+    }
+
+    public Value weightGradient(String op, String forwardName, String forwardOp, String weight, long[] offset, long[] shape, List<Value> saved,
+            Value dy) {
+        Semantics.GradientShard at = forward.getOrDefault(forwardName, Semantics.GradientShard.NONE);
+        return step(op, () -> Semantics.gradient(model.op(forwardName), pdagc.ir.Op.Grad.WEIGHT, saved, dy, null, shape,
+                new Semantics.GradientShard(at.attention(), at.kvWidth(), offset[0], at.firstPosition())));
+    }
+
+    public Value accumulate(String op, List<Value> microBatches) {
+        return step(op, () -> Semantics.accumulate(microBatches));
+    }
+
+    public Value adamW(String op, String weight, long[] offset, long[] shape, double lr, double eps, double weightDecay, Value gradient) {
+        return step(op, () -> Semantics.adam(model.weight(weight, offset, shape), gradient, lr, eps, weightDecay));
+    }
+
+    public void newWeight(String op, String weight, long[] offset, long[] shape, Value value) {
+        step(op, () -> value);
+    }
+
+    public Value dropoutMask(String op, double p, long[] global, long[] offset, long[] shape) {
+        return step(op, () -> Semantics.dropoutMask(p, global, offset, shape, model.dataSeed(microBatch), model.original(op)));
+    }
+
+    public Value dropout(String op, double p, Value x, Value mask) {
+        return step(op, () -> Semantics.dropout(x, mask, p));
+    }
+
+    /** Where the forward op {@code name} ran on this GPU (recorded by its forward call), or nothing for an op that needs no place. */
+    private Semantics.GradientShard placeOf(String name) {
+        return forward.getOrDefault(name, Semantics.GradientShard.NONE);
+    }
+
+    private static long last(Value v) {
+        long[] s = Semantics.shape(v);
+        return s[s.length - 1];
     }
 }

@@ -180,6 +180,94 @@ public final class Semantics {
         return Collectives.run(kind, axes, dim, toDim, parts, me);
     }
 
+    // ---- a training step (the backward kernels are Backward's, as the evaluator runs them)
+
+    /** The training loss of every position (the evaluator's cross-entropy). */
+    public static Value loss(Value logits, Value labels) {
+        return Backward.loss(dense(logits), dense(labels));
+    }
+
+    /** The loss's gradient with respect to the logits, for a mean over {@code tokens} tokens. */
+    public static Value lossGradient(Value logits, Value labels, long tokens) {
+        return Backward.lossInput(dense(logits), dense(labels), tokens);
+    }
+
+    /** AdamW's first step on a weight block from its reduced gradient. */
+    public static Value adam(Value weight, Value gradient, double lr, double eps, double weightDecay) {
+        return Backward.adam(dense(weight), dense(gradient), lr, eps, weightDecay);
+    }
+
+    /** The sum of a gradient over the step's micro-batches. */
+    public static Value accumulate(List<Value> microBatches) {
+        Tensor sum = null;
+        for (Value v : microBatches) {
+            Tensor t = dense(v);
+            if (sum == null) sum = Tensor.zeros(t.shape);
+            if (t.data.length != sum.data.length) throw new Kernels.EvalError("accumulating " + t.describe() + " into " + sum.describe());
+            for (int i = 0; i < t.data.length; i++) sum.data[i] += t.data[i];
+        }
+        if (sum == null) throw new Kernels.EvalError("an accumulation of no micro-batch");
+        return sum;
+    }
+
+    /**
+     * A rank's block of the dropout mask of logical node {@code origin} (its original, for a
+     * recomputation) in the micro-batch of seed {@code dataSeed}: the evaluator's draw.
+     */
+    public static Value dropoutMask(double p, long[] global, long[] offset, long[] shape, long dataSeed, int origin) {
+        return Kernels.dropoutMask(p, ints(shape), ints(global), ints(offset), Random.mix(dataSeed ^ Random.mix(0xD50BL + origin)));
+    }
+
+    public static Value dropout(Value x, Value mask, double p) {
+        return Kernels.dropout(dense(x), dense(mask), p);
+    }
+
+    /**
+     * What a gradient's kernel needs of where its forward op ran, besides the values: the forward
+     * attention's shard (null for other ops), the key or value width of this rank's attention block,
+     * the first row of an embedding's block and the first position of a learned-position block.
+     */
+    public record GradientShard(AttentionShard attention, int kvWidth, long firstRow, long firstPosition) {
+        public static final GradientShard NONE = new GradientShard(null, 0, 0, 0);
+    }
+
+    /**
+     * The gradient of forward op {@code forward} with respect to input {@code wrt} (or its weight,
+     * {@link Op.Grad#WEIGHT}, of local shape {@code shape}) from the forward values its gradient rule
+     * reads ({@code saved}), the output's gradient {@code dy} and the block of the weight it reads
+     * (null where it reads none): the evaluator's backward kernels for the dense ops. The experts'
+     * ops (router, dispatch, combine, expert linears) and latent attention have none here yet.
+     */
+    public static Value gradient(Op f, int wrt, List<Value> saved, Value dyValue, Value weight, long[] shape, GradientShard at) {
+        Op.Grad g = new Op.Grad(f, -1, wrt, List.of());
+        Tensor dy = dense(dyValue);
+        Tensor x = saved.isEmpty() ? dy : dense(saved.get(0));
+        if (g.product() != null) return Kernels.einsum(g.product(), x, g.ofWeight() ? dy : dense(weight));
+        if (f instanceof Op.Norm n) return g.ofWeight() ? Backward.normWeight(n.type(), x, dy) : Backward.normInput(n.type(), x, dense(weight), dy);
+        if (f instanceof Op.HeadNorm h) {
+            int d = (int) h.headDim();
+            return g.ofWeight() ? Backward.headNormWeight(h.type(), d, x, dy) : Backward.headNormInput(h.type(), d, x, dense(weight), dy);
+        }
+        if (f instanceof Op.Softmax) return Backward.softmax(x, dy);
+        if (f instanceof Op.Unary u) return Backward.unary(u.fn(), x, dy);
+        if (f instanceof Op.Binary) return binary(pdagc.ir.BinaryFn.MUL, dy, x);
+        if (f instanceof Op.Bias) return Backward.bias(dy);
+        if (f instanceof Op.Dropout d) return Kernels.dropout(dy, x, d.p());
+        if (f instanceof Op.Scale) return wrt == 0 ? Kernels.scale(dy, x) : Backward.scaleGate(x, dy);
+        if (f instanceof Op.TiedHead) return g.ofWeight() ? Backward.tiedTable(x, dy) : Kernels.linear(dy, dense(weight));
+        if (f instanceof Op.PosEmbed) return Backward.positions(dy, ints(shape), (int) at.firstPosition());
+        if (f instanceof Op.Embed) return Backward.embedWeight(x, dy, (int) shape[0], (int) at.firstRow());
+        if (f instanceof Op.AttnScores a) {
+            int d = (int) a.headDim();
+            return wrt == 0 ? Backward.scoresQuery(dy, x, d, at.attention().where()) : Backward.scoresKey(dy, x, d, at.kvWidth(), at.attention().where());
+        }
+        if (f instanceof Op.AttnContext a) {
+            int d = (int) a.headDim();
+            return wrt == 0 ? Backward.contextProbs(dy, x, d, at.attention().where()) : Backward.contextValue(x, dy, d, at.kvWidth(), at.attention().where());
+        }
+        throw new Kernels.EvalError("the reference runtime has no backward kernel for " + f.name() + " yet");
+    }
+
     private static Tensor dense(Value v) {
         return Evaluator.dense(v);
     }
