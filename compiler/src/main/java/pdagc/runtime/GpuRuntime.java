@@ -87,7 +87,11 @@ public final class GpuRuntime {
     }
 
     public Value dispatch(String op, int experts, long[] tokenOffset, long sequence, Value x, Value route) {
-        return step(op, () -> Semantics.dispatch(x, route, experts, Semantics.tokenIds(Semantics.shape(x), tokenOffset[0], tokenOffset[1], sequence)));
+        return step(op, () -> {
+            long[] ids = Semantics.tokenIds(Semantics.shape(x), tokenOffset[0], tokenOffset[1], sequence);
+            forward.put(op, new Semantics.GradientShard(null, 0, 0, 0, ids, Semantics.shape(x)));
+            return Semantics.dispatch(x, route, experts, ids);
+        });
     }
 
     public Value expertLinear(String op, long[] offset, long[] shape, Value x) {
@@ -95,7 +99,11 @@ public final class GpuRuntime {
     }
 
     public Value combine(String op, int width, long[] tokenOffset, long sequence, Value y, Value route) {
-        return step(op, () -> Semantics.combine(y, route, Semantics.tokenIds(Semantics.shape(route), tokenOffset[0], tokenOffset[1], sequence), width));
+        return step(op, () -> {
+            long[] ids = Semantics.tokenIds(Semantics.shape(route), tokenOffset[0], tokenOffset[1], sequence);
+            forward.put(op, new Semantics.GradientShard(null, 0, 0, 0, ids, null));
+            return Semantics.combine(y, route, ids, width);
+        });
     }
 
     public Value unary(String op, String fn, Value x) {
@@ -118,7 +126,7 @@ public final class GpuRuntime {
             Value q, Value k) {
         Semantics.AttentionShard at = shard(cache, headDim, queriesPerKvHead, context, queryOffset, kvOffset);
         return step(op, () -> {
-            forward.put(op, new Semantics.GradientShard(at, (int) last(k), 0, 0));
+            forward.put(op, new Semantics.GradientShard(at, (int) last(k), 0, 0, null, null));
             return Semantics.attentionScores(q, k, headDim, at);
         });
     }
@@ -127,7 +135,7 @@ public final class GpuRuntime {
             Value probs, Value v) {
         Semantics.AttentionShard at = shard(cache, headDim, queriesPerKvHead, context, queryOffset, kvOffset);
         return step(op, () -> {
-            forward.put(op, new Semantics.GradientShard(at, (int) last(v), 0, 0));
+            forward.put(op, new Semantics.GradientShard(at, (int) last(v), 0, 0, null, null));
             return Semantics.attentionContext(probs, v, headDim, at);
         });
     }
@@ -160,7 +168,7 @@ public final class GpuRuntime {
 
     public Value positionEmbedding(String op, long firstPosition, long[] offset, long[] shape, Value tokens) {
         return step(op, () -> {
-            forward.put(op, new Semantics.GradientShard(null, 0, 0, firstPosition));
+            forward.put(op, new Semantics.GradientShard(null, 0, 0, firstPosition, null, null));
             return Semantics.positionEmbedding(tokens, model.weight(op, offset, shape), firstPosition);
         });
     }
@@ -240,14 +248,13 @@ public final class GpuRuntime {
     public Value gradientThroughWeight(String op, String forwardName, String forwardOp, int wrt, String weight, long[] offset, long[] shape,
             List<Value> saved, Value dy) {
         return step(op, () -> Semantics.gradient(model.op(forwardName), wrt, saved, dy, model.weight(weight, offset, shape), null,
-                placeOf(forwardName)));
+                placeOf(forwardName).withFirstRow(offset[0])));
     }
 
     public Value weightGradient(String op, String forwardName, String forwardOp, String weight, long[] offset, long[] shape, List<Value> saved,
             Value dy) {
         Semantics.GradientShard at = forward.getOrDefault(forwardName, Semantics.GradientShard.NONE);
-        return step(op, () -> Semantics.gradient(model.op(forwardName), pdagc.ir.Op.Grad.WEIGHT, saved, dy, null, shape,
-                new Semantics.GradientShard(at.attention(), at.kvWidth(), offset[0], at.firstPosition())));
+        return step(op, () -> Semantics.gradient(model.op(forwardName), pdagc.ir.Op.Grad.WEIGHT, saved, dy, null, shape, at.withFirstRow(offset[0])));
     }
 
     public Value accumulate(String op, List<Value> microBatches) {

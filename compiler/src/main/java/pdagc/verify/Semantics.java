@@ -225,23 +225,48 @@ public final class Semantics {
     /**
      * What a gradient's kernel needs of where its forward op ran, besides the values: the forward
      * attention's shard (null for other ops), the key or value width of this rank's attention block,
-     * the first row of an embedding's block and the first position of a learned-position block.
+     * the first row of an embedding's block (the first expert of an expert weight's), the first
+     * position of a learned-position block, and a dispatch's or combine's token ids (with the
+     * dispatch input's local shape).
      */
-    public record GradientShard(AttentionShard attention, int kvWidth, long firstRow, long firstPosition) {
-        public static final GradientShard NONE = new GradientShard(null, 0, 0, 0);
+    public record GradientShard(AttentionShard attention, int kvWidth, long firstRow, long firstPosition, long[] tokenIds, long[] inputShape) {
+        public static final GradientShard NONE = new GradientShard(null, 0, 0, 0, null, null);
+
+        /** The same place with the first row (an embedding's vocabulary rows, an expert weight's first expert) set. */
+        public GradientShard withFirstRow(long row) {
+            return new GradientShard(attention, kvWidth, row, firstPosition, tokenIds, inputShape);
+        }
     }
 
     /**
      * The gradient of forward op {@code forward} with respect to input {@code wrt} (or its weight,
      * {@link Op.Grad#WEIGHT}, of local shape {@code shape}) from the forward values its gradient rule
      * reads ({@code saved}), the output's gradient {@code dy} and the block of the weight it reads
-     * (null where it reads none): the evaluator's backward kernels for the dense ops. The experts'
-     * ops (router, dispatch, combine, expert linears) and latent attention have none here yet.
+     * (null where it reads none): the evaluator's backward kernels, the experts' included. Latent
+     * attention has none here yet.
      */
     public static Value gradient(Op f, int wrt, List<Value> saved, Value dyValue, Value weight, long[] shape, GradientShard at) {
         Op.Grad g = new Op.Grad(f, -1, wrt, List.of());
+        Value first = saved.isEmpty() ? dyValue : saved.get(0);
+        // Tokens bucketed by expert: the experts, their activations and products, the dispatch, the combine and the router.
+        if (f instanceof Op.ExpertLinear) {
+            int offset = (int) at.firstRow();
+            if (g.ofWeight()) return Backward.expertWeight(buckets(first), buckets(dyValue), ints(shape), offset);
+            return Backward.expertInput(buckets(dyValue), dense(weight), offset);
+        }
+        if (f instanceof Op.Unary u && first instanceof Buckets b) return Backward.unary(u.fn(), b, buckets(dyValue));
+        if (f instanceof Op.Binary) return binary(pdagc.ir.BinaryFn.MUL, dyValue, first);
+        if (f instanceof Op.Dispatch d) return Backward.dispatchInput(buckets(dyValue), ints(at.inputShape()), at.tokenIds(), (int) d.top());
+        if (f instanceof Op.Combine c) {
+            if (wrt == 0) return Backward.combineOutputs(dense(first), dense(dyValue), (int) c.experts(), at.tokenIds());
+            return Backward.combineGates(buckets(first), dense(dyValue), at.tokenIds(), (int) c.top());
+        }
+        if (f instanceof Op.Router r) {
+            if (g.ofWeight()) return Backward.routerWeight(dense(first), dense(saved.get(1)), dense(dyValue), (int) r.experts());
+            return Backward.routerInput(dense(first), dense(weight), dense(dyValue));
+        }
         Tensor dy = dense(dyValue);
-        Tensor x = saved.isEmpty() ? dy : dense(saved.get(0));
+        Tensor x = dense(first);
         if (g.product() != null) return Kernels.einsum(g.product(), x, g.ofWeight() ? dy : dense(weight));
         if (f instanceof Op.Norm n) return g.ofWeight() ? Backward.normWeight(n.type(), x, dy) : Backward.normInput(n.type(), x, dense(weight), dy);
         if (f instanceof Op.HeadNorm h) {
@@ -250,7 +275,6 @@ public final class Semantics {
         }
         if (f instanceof Op.Softmax) return Backward.softmax(x, dy);
         if (f instanceof Op.Unary u) return Backward.unary(u.fn(), x, dy);
-        if (f instanceof Op.Binary) return binary(pdagc.ir.BinaryFn.MUL, dy, x);
         if (f instanceof Op.Bias) return Backward.bias(dy);
         if (f instanceof Op.Dropout d) return Kernels.dropout(dy, x, d.p());
         if (f instanceof Op.Scale) return wrt == 0 ? Kernels.scale(dy, x) : Backward.scaleGate(x, dy);
@@ -266,6 +290,11 @@ public final class Semantics {
             return wrt == 0 ? Backward.contextProbs(dy, x, d, at.attention().where()) : Backward.contextValue(x, dy, d, at.kvWidth(), at.attention().where());
         }
         throw new Kernels.EvalError("the reference runtime has no backward kernel for " + f.name() + " yet");
+    }
+
+    private static Buckets buckets(Value v) {
+        if (v instanceof Buckets b) return b;
+        throw new Kernels.EvalError("expected tokens bucketed by expert, found " + v.describe());
     }
 
     private static Tensor dense(Value v) {

@@ -148,7 +148,7 @@ class TrainingStubsTest {
         return new Recording(calls, units);
     }
 
-    static Stream<Arguments> densePlans() {
+    static Stream<Arguments> numericPlans() {
         return Stream.of(
                 plan("dp2 tp2 zero 1", DENSE, 4, "mesh [dp 2, tp 2] zero 1"),
                 plan("dp2 pp2 tp2 1f1b m4 sequence parallel recompute selective", DENSE, 8,
@@ -157,18 +157,22 @@ class TrainingStubsTest {
                         "mesh [dp 2, pp 2] micro_batches 4 schedule interleaved virtual_stages 2 zero 2 recompute full"),
                 plan("cp2 tp2 sequence parallel", DENSE, 4, "mesh [cp 2, tp 2] sequence_parallel true"),
                 plan("dropout, layernorm gelu tp2 pp2", GPT, 4, "mesh [pp 2, tp 2] micro_batches 2 schedule gpipe"),
-                plan("tied embeddings pp2 m2", TIED, 2, "mesh [pp 2] micro_batches 2 schedule 1f1b"));
+                plan("tied embeddings pp2 m2", TIED, 2, "mesh [pp 2] micro_batches 2 schedule 1f1b"),
+                plan("moe attention dp2 tp2, experts ep4, zero 1", MOE, 4, "mesh [dp 2, tp 2] expert_mesh [ep 4] zero 1"),
+                plan("moe dp2 pp2 tp2, experts ep4, 1f1b m2", MOE, 8, "mesh [dp 2, pp 2, tp 2] expert_mesh [ep 4] micro_batches 2 schedule 1f1b"),
+                plan("moe GQA attention dp2 tp4, experts ep4 etp2, sequence parallel", MOE, 8,
+                        "mesh [dp 2, tp 4] expert_mesh [ep 4, etp 2] sequence_parallel true"));
     }
 
     /**
-     * Dense training steps, shrunk as {@code pdagc verify} shrinks them, run on the reference
+     * Dense and mixture-of-experts training steps, shrunk as {@code pdagc verify} shrinks them, run on the reference
      * runtime (a thread per GPU, the evaluator's forward and backward kernels, collectives and sends
      * between the threads): every value every GPU holds in full, activations, gradients, accumulated
      * gradients and updated weights, equals the unpartitioned model's step.
      */
     @ParameterizedTest(name = "{0}")
-    @MethodSource("densePlans")
-    void denseStepsComputeWhatTheModelComputes(String name, String source) throws ReflectiveOperationException {
+    @MethodSource("numericPlans")
+    void stepsComputeWhatTheModelComputes(String name, String source) throws ReflectiveOperationException {
         MaterializedPlan plan = GeneratedPlans.shrunk(pdagc.source.SourceFile.of(name.replace(' ', '_') + ".pdag", null, source));
         Class<?> main = GeneratedPlans.compile(GeneratedPlans.sources(plan)).load(GeneratedPlans.planClass(plan));
         pdagc.verify.Verify.Report r = GeneratedPlans.runAndCompareCompiled(plan, main, pdagc.runtime.CollectiveSemantics.REFERENCE);
