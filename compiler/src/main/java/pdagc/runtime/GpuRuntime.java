@@ -175,13 +175,19 @@ public final class GpuRuntime {
 
     public Value mlaScores(String op, String latentCache, String ropeCache, int nope, int rope, long context, long[] offset, long[] shape,
             long[] tokenOffset, Value qNope, Value qRope, Value latent, Value kRope) {
-        return step(op, () -> Semantics.mlaScores(qNope, qRope, latent, kRope, model.weight(op, offset, shape), nope, rope,
-                latentShard(latentCache, ropeCache, context, tokenOffset)));
+        return step(op, () -> {
+            forward.put(op, new Semantics.GradientShard(null, 0, 0, tokenOffset[1], null, Semantics.shape(latent)));
+            return Semantics.mlaScores(qNope, qRope, latent, kRope, model.weight(op, offset, shape), nope, rope,
+                    latentShard(latentCache, ropeCache, context, tokenOffset));
+        });
     }
 
     public Value mlaContext(String op, String latentCache, long context, long[] offset, long[] shape, long[] tokenOffset, Value probs,
             Value latent) {
-        return step(op, () -> Semantics.mlaContext(probs, latent, model.weight(op, offset, shape), latentShard(latentCache, null, context, tokenOffset)));
+        return step(op, () -> {
+            forward.put(op, new Semantics.GradientShard(null, (int) Semantics.shape(probs)[1], 0, tokenOffset[1], null, Semantics.shape(latent)));
+            return Semantics.mlaContext(probs, latent, model.weight(op, offset, shape), latentShard(latentCache, null, context, tokenOffset));
+        });
     }
 
     /** Latent caches are drawn from the model's seed, as the evaluator draws them; the context's rope cache is not read. */

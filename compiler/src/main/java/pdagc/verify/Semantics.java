@@ -227,7 +227,9 @@ public final class Semantics {
      * attention's shard (null for other ops), the key or value width of this rank's attention block,
      * the first row of an embedding's block (the first expert of an expert weight's), the first
      * position of a learned-position block, and a dispatch's or combine's token ids (with the
-     * dispatch input's local shape).
+     * dispatch input's local shape). Latent attention keeps its queries' first position in
+     * {@code firstPosition}, its probabilities' local heads in {@code kvWidth} and the latent's
+     * local shape in {@code inputShape}.
      */
     public record GradientShard(AttentionShard attention, int kvWidth, long firstRow, long firstPosition, long[] tokenIds, long[] inputShape) {
         public static final GradientShard NONE = new GradientShard(null, 0, 0, 0, null, null);
@@ -242,8 +244,8 @@ public final class Semantics {
      * The gradient of forward op {@code forward} with respect to input {@code wrt} (or its weight,
      * {@link Op.Grad#WEIGHT}, of local shape {@code shape}) from the forward values its gradient rule
      * reads ({@code saved}), the output's gradient {@code dy} and the block of the weight it reads
-     * (null where it reads none): the evaluator's backward kernels, the experts' included. Latent
-     * attention has none here yet.
+     * (null where it reads none): the evaluator's backward kernels, the experts' and latent
+     * attention's included.
      */
     public static Value gradient(Op f, int wrt, List<Value> saved, Value dyValue, Value weight, long[] shape, GradientShard at) {
         Op.Grad g = new Op.Grad(f, -1, wrt, List.of());
@@ -288,6 +290,21 @@ public final class Semantics {
         if (f instanceof Op.AttnContext a) {
             int d = (int) a.headDim();
             return wrt == 0 ? Backward.contextProbs(dy, x, d, at.attention().where()) : Backward.contextValue(x, dy, d, at.kvWidth(), at.attention().where());
+        }
+        if (f instanceof Op.MlaScores m) {
+            int nope = (int) m.nope(), rope = (int) m.rope(), seq = (int) at.firstPosition();
+            return switch (wrt) {
+                case 0 -> Backward.mlaQueryNope(dy, x, dense(weight), nope, rope, seq);
+                case 1 -> Backward.mlaQueryRope(dy, x, nope, rope, seq);
+                case 2 -> Backward.mlaScoresLatent(x, dense(weight), dy, nope, rope, seq, ints(at.inputShape()));
+                case 3 -> Backward.mlaKeyRope(dy, x, nope, rope, seq);
+                default -> Backward.mlaKeyUp(x, dense(saved.get(1)), dy, nope, rope, seq);
+            };
+        }
+        if (f instanceof Op.MlaContext) {
+            if (g.ofWeight()) return Backward.mlaValueUp(x, dense(saved.get(1)), dy);
+            if (wrt == 0) return Backward.mlaContextProbs(x, dense(weight), dy, at.kvWidth());
+            return Backward.mlaContextLatent(x, dense(weight), dy, ints(at.inputShape()));
         }
         throw new Kernels.EvalError("the reference runtime has no backward kernel for " + f.name() + " yet");
     }

@@ -161,7 +161,24 @@ class TrainingStubsTest {
                 plan("moe attention dp2 tp2, experts ep4, zero 1", MOE, 4, "mesh [dp 2, tp 2] expert_mesh [ep 4] zero 1"),
                 plan("moe dp2 pp2 tp2, experts ep4, 1f1b m2", MOE, 8, "mesh [dp 2, pp 2, tp 2] expert_mesh [ep 4] micro_batches 2 schedule 1f1b"),
                 plan("moe GQA attention dp2 tp4, experts ep4 etp2, sequence parallel", MOE, 8,
-                        "mesh [dp 2, tp 4] expert_mesh [ep 4, etp 2] sequence_parallel true"));
+                        "mesh [dp 2, tp 4] expert_mesh [ep 4, etp 2] sequence_parallel true"),
+                plan("imported DeepSeek-V3 (latent attention, shared and routed experts) dp2 tp2, experts ep4, zero 1", deepSeekV3(), 4,
+                        "mesh [dp 2, tp 2] expert_mesh [ep 4] zero 1"));
+    }
+
+    /** A tiny DeepSeek-V3 config imported as a model named M: latent attention, a dense first layer, shared and routed experts. */
+    static String deepSeekV3() {
+        String json = """
+                {"model_type": "deepseek_v3", "vocab_size": 64, "hidden_size": 32, "intermediate_size": 48, "moe_intermediate_size": 16,
+                 "num_hidden_layers": 3, "num_nextn_predict_layers": 1, "num_attention_heads": 4, "num_key_value_heads": 4,
+                 "n_shared_experts": 2, "n_routed_experts": 4, "num_experts_per_tok": 2, "first_k_dense_replace": 1,
+                 "q_lora_rank": 24, "kv_lora_rank": 16, "qk_nope_head_dim": 8, "qk_rope_head_dim": 4, "v_head_dim": 8,
+                 "moe_layer_freq": 1, "hidden_act": "silu"}""";
+        pdagc.diag.Diagnostics d = new pdagc.diag.Diagnostics();
+        var r = pdagc.importer.HfImport.run(pdagc.source.SourceFile.of("config.json", null, json), "M", d);
+        assertTrue(r.isPresent() && !d.hasErrors(), () -> pdagc.diag.DiagnosticRenderer.render(d.sorted()));
+        // The stdlib's blocks are imported by the imported model's text; drop its import line, which deploy() writes again.
+        return r.get().text().replace("import std.blocks\n", "");
     }
 
     /**
