@@ -145,7 +145,7 @@ public final class KernelModel {
         }
         if (op instanceof Op.Grad g && g.forward() instanceof Op.TiedHead) {
             // dx = dy E: [rows, vocab] by [vocab, dim]; dE = dy^T x: [vocab, rows] by [rows, dim].
-            Shape dy = inputs.get(inputs.size() - 1);
+            Shape dy = inputs.get(g.reads().size());
             long vocab = dy.last(), rows = dy.elements() / vocab, dim = output.last();
             return g.ofWeight() ? product(1, vocab, dim, rows, work, gpu, dtype) : product(1, rows, dim, vocab, work, gpu, dtype);
         }

@@ -41,11 +41,12 @@ final class Liveness {
      * Per SPMD op: whether its value is a model state of a training step rather than an activation:
      * a weight's gradient (each micro-batch's is added into the gradient buffer as it is made) and
      * what runs once per step on it (the accumulated and reduced gradient, the optimizer step, the
-     * updated weight). {@link Memory} counts those as gradients, optimizer states and weights.
+     * updated weight), and ZeRO-3's shards at rest of the weights. {@link Memory} counts those as
+     * gradients, optimizer states and weights.
      */
     static boolean[] modelStates(SpmdProgram program) {
         boolean[] out = program.perStep();
-        for (pdagc.spmd.SpmdNode n : program.nodes()) if (n.op() instanceof Op.Grad g && g.ofWeight()) out[n.id()] = true;
+        for (pdagc.spmd.SpmdNode n : program.nodes()) if (n.op() instanceof Op.Grad g && g.ofWeight() || n.op() instanceof Op.Param) out[n.id()] = true;
         return out;
     }
 

@@ -76,7 +76,10 @@ public final class Memory {
         return perRole(program, idx, costs, context, 0);
     }
 
-    /** As above, with the ZeRO stage of a training step (from 2 on, the gradient buffers are sharded as the optimizer step's input). */
+    /**
+     * As above, with the ZeRO stage of a training step (from 2 on, the gradient buffers are sharded
+     * as the optimizer step's input; at 3 the weights too, as their shards at rest).
+     */
     static PerGpu[] perRole(SpmdProgram program, DagIndex idx, NodeCosts costs, long context, int zero) {
         int dtype = program.dtype().bytes();
         boolean training = false;
@@ -97,8 +100,13 @@ public final class Memory {
                 SpmdNode op = program.nodes().get(n.program());
                 if (!seen.get(n.program())) {
                     seen.set(n.program());
-                    // A recomputed op reads its original's weights: counted once, by the op whose own they are.
-                    if (op.op().weight() == null || ownWeights.add(op.origin())) {
+                    // A recomputed op reads its original's weights: counted once, by the op whose own they are. Under
+                    // ZeRO-3 a GPU keeps only each weight's shard at rest; what its ops gather is live for a while (an activation).
+                    if (zero == 3) {
+                        if (op.op() instanceof Op.Param && ownWeights.add(op.origin())) {
+                            weights = Overflow.add(weights, Overflow.mul(op.local().elements(), costs.dtype(n.program()).bytes()));
+                        }
+                    } else if (op.op().weight() == null || ownWeights.add(op.origin())) {
                         weights = Overflow.add(weights, Overflow.mul(costs.weightElements(n.program()), costs.dtype(n.program()).bytes()));
                     }
                     if (op.op() instanceof Op.Update) {

@@ -42,6 +42,8 @@ public final class NodeCosts {
     /** Per SPMD op: the element type it runs in, and the bytes per element of the value it writes. */
     private final DType[] dtypes;
     private final int[] valueBytes;
+    /** Per SPMD op: whether its value is a weight (ZeRO-3's shard at rest, or a gather of it). */
+    private final boolean[] weightInput;
 
     private NodeCosts(Quotient quotient, int ops) {
         this.quotient = quotient;
@@ -54,6 +56,7 @@ public final class NodeCosts {
         weightElements = new long[ops];
         dtypes = new DType[ops];
         valueBytes = new int[ops];
+        weightInput = new boolean[ops];
     }
 
     static NodeCosts of(SpmdProgram program, Quotient quotient, List<GpuInfo> gpus, ClusterSpec cluster, pdagc.sem.Execution execution,
@@ -66,6 +69,11 @@ public final class NodeCosts {
             c.valueBytes[op.id()] = -1;
         }
         for (SpmdNode op : ops) c.valueBytes(ops, op.id());
+        // ZeRO-3: the shards at rest and what gathers them (a gather reads its source first, which comes before it).
+        for (SpmdNode op : ops) {
+            c.weightInput[op.id()] = op.op() instanceof Op.Param || (op.op() instanceof Op.Collective || op.op() instanceof Op.Slice)
+                    && !op.inputs().isEmpty() && c.weightInput[op.inputs().get(0)];
+        }
         for (SpmdNode op : ops) {
             try {
                 c.weightElements[op.id()] = WeightLayout.localElements(op, program, program.mesh());
@@ -98,12 +106,16 @@ public final class NodeCosts {
             c.bytes[i] = cc.trafficBytes();
             c.seconds[i] = cc.seconds();
         } else {
-            int[] inputBytes = new int[spmd.inputs().size()];
+            // A ZeRO-3 weight gathered for the op (its last input) is its weight, costed as a weight is, not as an activation it reads.
+            int count = spmd.inputs().size();
+            if (count > 0 && !(op instanceof Op.Slice || op instanceof Op.Transfer) && c.weightInput[spmd.inputs().get(count - 1)]) count--;
+            List<pdagc.ir.Shape> shapes = count == n.inputs().size() ? n.inputs() : n.inputs().subList(0, count);
+            int[] inputBytes = new int[count];
             for (int k = 0; k < inputBytes.length; k++) inputBytes[k] = c.valueBytes[spmd.inputs().get(k)];
-            OpCost oc = OpCost.of(op, n.inputs(), n.output(), c.weightElements[n.program()], dt, inputBytes);
+            OpCost oc = OpCost.of(op, shapes, n.output(), c.weightElements[n.program()], dt, inputBytes);
             c.flops[i] = oc.flops();
             c.bytes[i] = oc.bytes();
-            KernelModel.Time t = KernelModel.time(op, part, n.inputs(), n.output(), oc, cluster.gpu(), dt, execution);
+            KernelModel.Time t = KernelModel.time(op, part, shapes, n.output(), oc, cluster.gpu(), dt, execution);
             c.seconds[i] = t.seconds();
             c.overhead[i] = t.overhead();
         }

@@ -198,7 +198,8 @@ public record OpCost(long flops, long bytesRead, long bytesWritten) {
          */
         public OpCost grad(Op.Grad g) {
             Op f = g.forward();
-            Shape dy = inputs.get(inputs.size() - 1);
+            // The output's gradient follows what the gradient reads (a ZeRO-3 gathered weight comes after it); the loss's reads none.
+            Shape dy = inputs.get(Math.min(g.reads().size(), inputs.size() - 1));
             long flops;
             if (g.product() != null) {
                 // The forward's iteration space, as the product this gradient is.
@@ -261,6 +262,9 @@ public record OpCost(long flops, long bytesRead, long bytesWritten) {
         }
 
         public OpCost updated(Op.Updated u) { return NONE; }
+
+        /** ZeRO-3's shard at rest is the weight in memory, not computed: its gathers cost what collectives cost. */
+        public OpCost param(Op.Param p) { return NONE; }
 
         /** A mask is drawn, not computed from data: no FLOPs, no reads; it writes one byte per element. */
         public OpCost dropoutMask(Op.DropoutMask m) { return new OpCost(0, 0, Overflow.mul(out, Op.DropoutMask.BYTES)); }

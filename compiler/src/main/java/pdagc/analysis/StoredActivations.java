@@ -61,6 +61,8 @@ public final class StoredActivations {
         for (int v = 0; v < start; v++) {
             if (layerOf[v] < 0) continue;
             SpmdNode n = ops.get(v);
+            // ZeRO-3's shards at rest are the weights, which the backward pass gathers again: a model state, not an activation.
+            if (n.op() instanceof pdagc.ir.Op.Param) continue;
             long bytes = Overflow.mul(n.local().elements(), costs.valueBytes(v));
             layers.computeIfAbsent(layerOf[v], k -> new ArrayList<>()).add(new Value(v, n.name(), n.op().name(), bytes));
         }

@@ -683,10 +683,6 @@ public final class Diags {
                 .help("define `" + op + "`'s derivative, or serve this model (phase prefill or decode)");
     }
 
-    public static Diagnostic.Builder trainingNotSupported(Span at, String what) {
-        return of(Code.E0306, at, what + " in a training step").label("not implemented in this version");
-    }
-
     // E0306: a feature not supported yet
 
     public static Diagnostic.Builder spAsMeshAxis(Span at) {

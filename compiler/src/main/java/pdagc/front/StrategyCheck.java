@@ -80,8 +80,6 @@ final class StrategyCheck {
      * A strategy's training options apply to a training workload; ZeRO shards model states over
      * the data-parallel ranks (dp, cp, and ep where the mesh names it), so it needs some.
      * (Interleaving's micro-batches in groups of pp are checked with the pipeline's other rules.)
-     * What this version cannot train yet is refused by name: ZeRO-3 (parameters at rest sharded
-     * and gathered before each use).
      */
     private void training() {
         StrategySpec s = d.strategy();
@@ -101,7 +99,6 @@ final class StrategyCheck {
         if (t.zero() > 0 && mesh.size(MeshAxes.DP) * mesh.size(MeshAxes.CP) * mesh.size(MeshAxes.EP) == 1) {
             diagnostics.add(Diags.zeroWithoutDataParallel(s.spanOf("zero"), t.zero(), s.name()));
         }
-        if (t.zero() == 3) diagnostics.add(Diags.trainingNotSupported(s.spanOf("zero"), "ZeRO-3 (parameters sharded at rest)"));
     }
 
     /** An expert mesh folds one pipeline stage's GPUs; its boundaries must nest with the mesh's. */

@@ -39,6 +39,50 @@ public final class Graph {
         return recomputed.getOrDefault(id, id);
     }
 
+    /** ZeRO-3: the weight shards at rest ({@link Op.Param}) by the node that owns the weight. */
+    private final java.util.Map<Integer, Integer> params = new java.util.TreeMap<>();
+
+    /** Adds the shard at rest of {@code owner}'s weight (ZeRO-3), after the step that updates it. */
+    public Node addParam(Node owner) {
+        Node n = add(owner.name() + ".weight", new Op.Param(owner.op(), owner.id()), List.of(), owner.op().weight(), owner.layer(), owner.parallel(),
+                owner.span());
+        params.put(owner.id(), n.id());
+        return n;
+    }
+
+    /** The weight shard at rest of {@code owner}'s weight (ZeRO-3), or -1 when weights are whole at rest. */
+    public int param(int owner) {
+        return params.getOrDefault(owner, -1);
+    }
+
+    /** Whether weights are sharded at rest and gathered for each use (ZeRO-3). */
+    public boolean shardedWeights() {
+        return !params.isEmpty();
+    }
+
+    /**
+     * The node whose weight {@code n} reads to compute (its owner: a tied head reads the token
+     * embedding's table), or -1: a forward op with a weight, its recomputation, and a gradient
+     * with respect to an input of such an op that its rule computes (a linear's {@code dx = dy W^T}
+     * reads W; a weight's own gradient does not).
+     */
+    public int weightRead(Node n) {
+        Node f = node(original(n.id()));
+        if (n.op() instanceof Op.Grad g) {
+            if (g.ofWeight() || g.forward().weight() == null && !(g.forward() instanceof Op.TiedHead)) return -1;
+            if (g.forward().gradRule().inputs().get(g.wrt()).kind() != GradRule.Flow.Kind.COMPUTED) return -1;
+            f = node(g.forwardNode());
+        } else if (f.op().weight() == null && !(f.op() instanceof Op.TiedHead)) {
+            return -1;
+        }
+        if (f.op() instanceof Op.Param || f.op() instanceof Op.Update || f.op() instanceof Op.Updated || f.op() instanceof Op.Accumulate) return -1;
+        if (f.op() instanceof Op.TiedHead t) {
+            Node table = tiedTable(t);
+            return table == null ? -1 : table.id();
+        }
+        return f.id();
+    }
+
     /** Marks the nodes from here on as the backward pass (set once, by differentiation). */
     public void startBackward() {
         backwardStart = nodes.size();

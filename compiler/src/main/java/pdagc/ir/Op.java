@@ -92,6 +92,7 @@ public sealed interface Op {
         R loss(Loss op);
         R update(Update op);
         R updated(Updated op);
+        R param(Param op);
         R accumulate(Accumulate op);
         R dropoutMask(DropoutMask op);
         R dropout(Dropout op);
@@ -474,6 +475,20 @@ public sealed interface Op {
         public String name() { return "new_weight"; }
         public NodeKind kind() { return NodeKind.IO; }
         public String attributes() { return "of=" + forwardNode; }
+    }
+
+    /**
+     * ZeRO-3: this rank's shard at rest of the weight of logical node {@code forwardNode} (its
+     * optimizer's shard, the one it updates), which each forward and backward use gathers to the
+     * layout that use reads ({@link #weight()} is the whole weight's shape). No gradient flows
+     * through it: the weight's gradient is the weight op's own.
+     */
+    record Param(Op forward, int forwardNode) implements Op {
+        public <R> R accept(Visitor<R> v) { return v.param(this); }
+        public String name() { return "weight_shard"; }
+        public NodeKind kind() { return NodeKind.IO; }
+        public String attributes() { return "of=" + forwardNode; }
+        public GradRule gradRule() { return GradRule.of(); }
     }
 
     /**

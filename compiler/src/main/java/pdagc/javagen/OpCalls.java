@@ -46,7 +46,16 @@ final class OpCalls {
     }
 
     /** One call: the method, and its arguments as Java expressions. */
-    record Call(RuntimeApi method, List<CodeBlock> args) {
+    record Call(RuntimeApi method, List<CodeBlock> args, String weight) {
+        Call(RuntimeApi method, List<CodeBlock> args) {
+            this(method, args, null);
+        }
+
+        /** The same call, computing with {@code variable}, a weight gathered from its shards at rest (ZeRO-3). */
+        Call withWeight(String variable) {
+            return new Call(method, args, variable);
+        }
+
         /** A call with arguments written as Java source text, then any that need imports. */
         static Call of(RuntimeApi method, List<String> args, CodeBlock... more) {
             List<CodeBlock> out = new ArrayList<>();
@@ -66,9 +75,23 @@ final class OpCalls {
         Op op = n.op();
         List<String> in = new ArrayList<>();
         boolean recv = op instanceof Op.Transfer t && !t.send();
-        if (!recv) for (int i : n.inputs()) in.add(local.apply(i));
+        List<Integer> inputs = n.inputs();
+        String weight = null;
+        // ZeRO-3: the weight an op computes with arrives as its last input, gathered from its shard at rest.
+        boolean moves = op instanceof Op.Collective || op instanceof Op.Slice || op instanceof Op.Transfer;
+        if (!moves && !inputs.isEmpty() && isWeight(inputs.get(inputs.size() - 1))) {
+            weight = local.apply(inputs.get(inputs.size() - 1));
+            inputs = inputs.subList(0, inputs.size() - 1);
+        }
+        if (!recv) for (int i : inputs) in.add(local.apply(i));
         String name = JavaText.literal(n.name());
-        return op.accept(new Calls(n, name, in));
+        Call call = op.accept(new Calls(n, name, in));
+        return weight == null ? call : call.withWeight(weight);
+    }
+
+    /** Whether SPMD op {@code id} holds a weight: ZeRO-3's shard at rest, or a gather of it. */
+    private boolean isWeight(int id) {
+        return logical.node(program.nodes().get(id).origin()).op() instanceof Op.Param;
     }
 
     /** The runtime call of each op. */
@@ -199,6 +222,12 @@ final class OpCalls {
 
         public Call accumulate(Op.Accumulate a) {
             return Call.of(RuntimeApi.ACCUMULATE, List.of(name, in.get(0)));
+        }
+
+        // ZeRO-3: this GPU's shard at rest of a weight, which its uses gather.
+        public Call param(Op.Param p) {
+            return Call.of(RuntimeApi.WEIGHT_SHARD, List.of(name, JavaText.literal(weightName(p.forward(), p.forwardNode())),
+                    coords.offsets(n.sharding(), n.shape()), Coordinates.dims(n.local())));
         }
 
         public Call update(Op.Update u) {

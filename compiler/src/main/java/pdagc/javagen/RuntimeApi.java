@@ -206,6 +206,15 @@ enum RuntimeApi {
             "The updated weight {@code weight} for the next step's forward pass: this GPU's block of it at {@code offset} with"
                     + " {@code shape}, as the forward pass reads it.",
             op(), p(Types.STRING, "weight"), p(Types.LONGS, "offset"), p(Types.LONGS, "shape"), p(Types.T, "value")),
+    WEIGHT_SHARD(Op.Param.class, "weightShard", "this GPU's shard of the weight",
+            "ZeRO-3: this GPU's shard at rest of the weight {@code weight} (the block at {@code offset} with {@code shape}, the"
+                    + " shard its optimizer step updates). Each use gathers it (all-gather calls) and passes the gathered weight by"
+                    + " {@link #useWeight} before its call.",
+            op(), p(Types.STRING, "weight"), p(Types.LONGS, "offset"), p(Types.LONGS, "shape")),
+    USE_WEIGHT(Op.Param.class, "useWeight", null,
+            "ZeRO-3: the weight that the next call of op {@code op} computes with, gathered from the shards at rest, in place of a"
+                    + " block the GPU would otherwise hold.",
+            op(), p(Types.T, "weight")),
     DROPOUT_MASK(Op.DropoutMask.class, "dropoutMask", "this GPU's block of the mask, one byte per element",
             "A dropout mask for the current micro-batch: keep with probability 1 - {@code p}, drawn per element from the step's"
                     + " seed, the op and the element's global position, so that every rank draws its block of one mask and a"

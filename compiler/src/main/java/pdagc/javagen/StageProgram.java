@@ -224,6 +224,7 @@ final class StageProgram {
                 return v;
             });
             m.addComment("$L", JavaText.comment(irLine(n)));
+            if (call.weight() != null) m.addStatement("$N.$N($L, $N)", runtimeField, RuntimeApi.USE_WEIGHT.method(), JavaText.literal(n.name()), call.weight());
             CodeBlock args = CodeBlock.join(call.args(), ",$W");
             if (call.method().returnsTensor()) {
                 String v = locals.claim(strip(n.name(), prefix));

@@ -57,6 +57,10 @@ public final class Lowering {
                     g.node(main.get().tokens()).shape(), -1, List.of(), d.model().span()).id();
             g.add("output", new Op.Output(), List.of(loss), g.node(loss).shape(), -1, List.of(), d.model().span());
             if (!Autodiff.run(g, loss, d.model().name(), d.strategy().training().recompute(), diagnostics)) return Optional.empty();
+            // ZeRO-3: every weight rests as its optimizer's shard, which each use gathers.
+            if (d.strategy().training().zero() == 3) {
+                for (int i = 0, n = g.size(); i < n; i++) if (g.node(i).op() instanceof Op.Update u) g.addParam(g.node(u.forwardNode()));
+            }
         }
         return Optional.of(g);
     }

@@ -55,8 +55,12 @@ public final class InsertCollectives {
         List<Integer> buckets = new ArrayList<>();
         int errors = diagnostics.errorReports();
         int backwardStart = -1;
+        // ZeRO-3: the shard at rest of each weight, per pipeline chunk that reads it (weight -> chunk -> SPMD node).
+        Map<Integer, Map<Integer, Integer>> atRest = new HashMap<>();
         for (Node n : graph.nodes()) {
             if (n.id() == graph.backwardStart()) backwardStart = out.size();
+            // Made where a use first needs it (below), on that use's chunk.
+            if (n.op() instanceof Op.Param) continue;
             if (!oneSplitPerAxis(n, shardings, mesh, diagnostics)) return Optional.empty();
             List<Integer> inputs = new ArrayList<>();
             List<Boolean> routing = new ArrayList<>();
@@ -81,6 +85,23 @@ public final class InsertCollectives {
                 }
                 inputs.add(source);
                 routing.add(i == 1 && (n.op() instanceof Op.Dispatch || n.op() instanceof Op.Combine));
+            }
+            int owner = graph.shardedWeights() ? graph.weightRead(n) : -1;
+            if (owner >= 0) {
+                // The weight, gathered from its shard at rest to the layout this use reads: once in the forward pass, and
+                // again in the backward pass for its recomputation and gradients (a gathered weight is not kept between them).
+                Node param = graph.node(graph.param(owner));
+                int rest = atRest.computeIfAbsent(param.id(), k -> new HashMap<>()).computeIfAbsent(chunk, c -> add(out, buckets, -1, names,
+                        param.name(), param.op(), List.of(), List.of(), param.shape(), shardings.output().get(param.id()), mesh, param.layer(), param, c));
+                Sharding need = weightLayout(graph, shardings, n);
+                int source = rest;
+                if (!out.get(rest).sharding().equals(need)) {
+                    String scope = graph.backwardStart() >= 0 && n.id() >= graph.backwardStart() ? "backward " : "";
+                    source = reshard(out, buckets, rest, need, param, n, chunk, mesh, reshardCache, scope, names, diagnostics);
+                    if (source < 0) return Optional.empty();
+                }
+                inputs.add(source);
+                routing.add(false);
             }
             Sharding s = shardings.output().get(n.id());
             dispatchOf[n.id()] = dispatchOf(n, graph, dispatchOf);
@@ -141,6 +162,20 @@ public final class InsertCollectives {
             }
         }
         return true;
+    }
+
+    /**
+     * The layout in which {@code n} reads the weight it computes with (ZeRO-3 gathers it so): as
+     * the weighted op it is, recomputes or differentiates lays it out ({@code WeightLayout}); for a
+     * tied head, the block of the embedding table it reads.
+     */
+    private static Sharding weightLayout(Graph graph, ShardingPropagation.Result shardings, Node n) {
+        int f = n.op() instanceof Op.Grad g ? g.forwardNode() : graph.original(n.id());
+        Op op = graph.node(f).op();
+        Sharding output = shardings.output().get(f);
+        if (op instanceof Op.TiedHead) return pdagc.spmd.WeightLayout.tiedTable(output);
+        List<Sharding> in = shardings.required().get(f);
+        return pdagc.spmd.WeightLayout.of(op, in.isEmpty() ? null : in.get(0), output);
     }
 
     /** A send on the producer's chunk and a recv on the consumer's: the value as it is, between pp stages. */

@@ -212,8 +212,17 @@ final class ShardingRules {
             return same(in.get(0));
         }
 
+        /** The updated weight: back on the weight's layout (gathered from the optimizer's shard), or under ZeRO-3 left on the shard. */
         public Decision updated(Op.Updated u) {
-            return same(layout(u.forwardNode()));
+            return same(zero == 3 ? in.get(0) : layout(u.forwardNode()));
+        }
+
+        /** ZeRO-3's shard at rest: the shard its optimizer step updates (decided before: the step comes first in the graph). */
+        public Decision param(Op.Param p) {
+            for (pdagc.ir.Node m : graph.nodes()) {
+                if (m.op() instanceof Op.Update u && u.forwardNode() == p.forwardNode()) return new Decision(List.of(), output.get(m.id()));
+            }
+            throw new IllegalStateException("no optimizer step for the weight of node %" + p.forwardNode());
         }
     }
 

@@ -24,6 +24,8 @@ public final class GpuRuntime {
     private int chunk;
     /** A training step's forward calls' places, by op name, that their gradients read (attention, positions). */
     private final java.util.Map<String, Semantics.GradientShard> forward = new java.util.HashMap<>();
+    /** ZeRO-3: weights gathered for the next call of an op, by op name. */
+    private final java.util.Map<String, Value> gathered = new java.util.HashMap<>();
 
     GpuRuntime(int gpu, ReferenceModel model, Fabric fabric, CollectiveSemantics collectives) {
         this.gpu = gpu;
@@ -71,19 +73,19 @@ public final class GpuRuntime {
     }
 
     public Value embedding(String op, long[] offset, long[] shape, Value tokens) {
-        return step(op, () -> Semantics.embed(tokens, model.weight(op, offset, shape), offset[0]));
+        return step(op, () -> Semantics.embed(tokens, weightOf(op, op, offset, shape), offset[0]));
     }
 
     public Value linear(String op, long[] offset, long[] shape, Value x) {
-        return step(op, () -> Semantics.linear(x, model.weight(op, offset, shape)));
+        return step(op, () -> Semantics.linear(x, weightOf(op, op, offset, shape)));
     }
 
     public Value norm(String op, String type, long[] offset, long[] shape, Value x) {
-        return step(op, () -> Semantics.norm(type, x, model.weight(op, offset, shape)));
+        return step(op, () -> Semantics.norm(type, x, weightOf(op, op, offset, shape)));
     }
 
     public Value router(String op, int top, long[] offset, long[] shape, Value x) {
-        return step(op, () -> Semantics.router(x, model.weight(op, offset, shape), top));
+        return step(op, () -> Semantics.router(x, weightOf(op, op, offset, shape), top));
     }
 
     public Value dispatch(String op, int experts, long[] tokenOffset, long sequence, Value x, Value route) {
@@ -95,7 +97,7 @@ public final class GpuRuntime {
     }
 
     public Value expertLinear(String op, long[] offset, long[] shape, Value x) {
-        return step(op, () -> Semantics.expertLinear(x, model.weight(op, offset, shape), Math.toIntExact(offset[0])));
+        return step(op, () -> Semantics.expertLinear(x, weightOf(op, op, offset, shape), Math.toIntExact(offset[0])));
     }
 
     public Value combine(String op, int width, long[] tokenOffset, long sequence, Value y, Value route) {
@@ -147,15 +149,15 @@ public final class GpuRuntime {
     }
 
     public Value einsum(String op, String spec, long[] offset, long[] shape, Value x) {
-        return step(op, () -> Semantics.einsum(spec, x, model.weight(op, offset, shape)));
+        return step(op, () -> Semantics.einsum(spec, x, weightOf(op, op, offset, shape)));
     }
 
     public Value bias(String op, long[] offset, long[] shape, Value x) {
-        return step(op, () -> Semantics.bias(x, model.weight(op, offset, shape)));
+        return step(op, () -> Semantics.bias(x, weightOf(op, op, offset, shape)));
     }
 
     public Value headNorm(String op, String type, int headDim, long[] offset, long[] shape, Value x) {
-        return step(op, () -> Semantics.headNorm(type, headDim, x, model.weight(op, offset, shape)));
+        return step(op, () -> Semantics.headNorm(type, headDim, x, weightOf(op, op, offset, shape)));
     }
 
     public Value scale(String op, Value x, Value gate) {
@@ -163,13 +165,13 @@ public final class GpuRuntime {
     }
 
     public Value tiedHead(String op, String table, long[] offset, long[] shape, Value x) {
-        return step(op, () -> Semantics.tiedHead(x, model.weight(table, offset, shape)));
+        return step(op, () -> Semantics.tiedHead(x, weightOf(op, table, offset, shape)));
     }
 
     public Value positionEmbedding(String op, long firstPosition, long[] offset, long[] shape, Value tokens) {
         return step(op, () -> {
             forward.put(op, new Semantics.GradientShard(null, 0, 0, firstPosition, null, null));
-            return Semantics.positionEmbedding(tokens, model.weight(op, offset, shape), firstPosition);
+            return Semantics.positionEmbedding(tokens, weightOf(op, op, offset, shape), firstPosition);
         });
     }
 
@@ -177,7 +179,7 @@ public final class GpuRuntime {
             long[] tokenOffset, Value qNope, Value qRope, Value latent, Value kRope) {
         return step(op, () -> {
             forward.put(op, new Semantics.GradientShard(null, 0, 0, tokenOffset[1], null, Semantics.shape(latent)));
-            return Semantics.mlaScores(qNope, qRope, latent, kRope, model.weight(op, offset, shape), nope, rope,
+            return Semantics.mlaScores(qNope, qRope, latent, kRope, weightOf(op, op, offset, shape), nope, rope,
                     latentShard(latentCache, ropeCache, context, tokenOffset));
         });
     }
@@ -186,7 +188,7 @@ public final class GpuRuntime {
             Value latent) {
         return step(op, () -> {
             forward.put(op, new Semantics.GradientShard(null, (int) Semantics.shape(probs)[1], 0, tokenOffset[1], null, Semantics.shape(latent)));
-            return Semantics.mlaContext(probs, latent, model.weight(op, offset, shape), latentShard(latentCache, null, context, tokenOffset));
+            return Semantics.mlaContext(probs, latent, weightOf(op, op, offset, shape), latentShard(latentCache, null, context, tokenOffset));
         });
     }
 
@@ -253,7 +255,7 @@ public final class GpuRuntime {
 
     public Value gradientThroughWeight(String op, String forwardName, String forwardOp, int wrt, String weight, long[] offset, long[] shape,
             List<Value> saved, Value dy) {
-        return step(op, () -> Semantics.gradient(model.op(forwardName), wrt, saved, dy, model.weight(weight, offset, shape), null,
+        return step(op, () -> Semantics.gradient(model.op(forwardName), wrt, saved, dy, weightOf(op, weight, offset, shape), null,
                 placeOf(forwardName).withFirstRow(offset[0])));
     }
 
@@ -281,6 +283,24 @@ public final class GpuRuntime {
 
     public Value dropout(String op, double p, Value x, Value mask) {
         return step(op, () -> Semantics.dropout(x, mask, p));
+    }
+
+    /**
+     * ZeRO-3: the weight the next call of {@code op} computes with, gathered from its shards at
+     * rest; not a step of the plan (the gather is).
+     */
+    public void useWeight(String op, Value weight) {
+        gathered.put(op, weight);
+    }
+
+    public Value weightShard(String op, String weight, long[] offset, long[] shape) {
+        return step(op, () -> model.weight(weight, offset, shape));
+    }
+
+    /** The weight op {@code op} computes with: the one gathered for it (ZeRO-3), else the block of {@code weight} this GPU holds. */
+    private Value weightOf(String op, String weight, long[] offset, long[] shape) {
+        Value w = gathered.remove(op);
+        return w != null ? w : model.weight(weight, offset, shape);
     }
 
     /** Where the forward op {@code name} ran on this GPU (recorded by its forward call), or nothing for an op that needs no place. */

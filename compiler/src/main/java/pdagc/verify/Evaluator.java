@@ -44,6 +44,8 @@ final class Evaluator {
     private final int vocab;
     /** Mutation hook for tests: the rank whose weight shard a node loads. */
     private final Map<Integer, Integer> shardOverride;
+    /** ZeRO-3: weights rest sharded and each use reads them gathered (an input), never loaded whole. */
+    private final boolean sharded;
 
     Evaluator(Graph logical, SpmdProgram program, PlanDag dag, long seed, boolean decode, int context, Map<Integer, Integer> shardOverride) {
         this.logical = logical;
@@ -63,6 +65,10 @@ final class Evaluator {
         for (pdagc.ir.Node n : logical.nodes()) if (n.op() instanceof Op.Embed e) v = (int) e.vocab();
         vocab = v;
         perStep = program.perStep();
+        // Sharded where some op reads a shard at rest (the unpartitioned model's weights are whole, its shards unread).
+        boolean any = false;
+        for (SpmdNode n : program.nodes()) for (int i : n.inputs()) any |= program.nodes().get(i).op() instanceof Op.Param;
+        sharded = any;
     }
 
     /** A failure to evaluate, with where it happened. */
@@ -71,34 +77,136 @@ final class Evaluator {
     /** Values by DAG node index; {@code failure} set when evaluation stopped. */
     record Run(Value[] values, Failure failure) {}
 
+    /**
+     * Sees each op's values as soon as every GPU has run it (micro-batch {@code mb}, program op
+     * {@code op}); returns false to stop the run (a disagreement was found). Values it has seen may
+     * be dropped once nothing later reads them.
+     */
+    interface Observer {
+        boolean ran(int mb, int op, Value[] values);
+    }
+
     /** Every micro-batch of the plan, each with its own tokens. */
     Run run() {
+        return run(null);
+    }
+
+    /**
+     * As {@link #run()}, showing each op's values to {@code observer} and then dropping every value
+     * that no op still to run reads (with an observer only). A training step's once-per-step ops
+     * run as soon as the last micro-batch has made their inputs (a weight's accumulation and update
+     * right after its last gradient) rather than after the whole pass: memory holds the live
+     * values, not the whole step's, so a 64-GPU training step at tiny shapes fits a small heap.
+     */
+    Run run(Observer observer) {
         Value[] values = new Value[dag.nodes().size()];
-        for (int m = 0; m < micro; m++) {
-            Failure f = runMicroBatch(m, m, values);
-            if (f != null) return new Run(values, f);
+        if (observer == null) {
+            for (int m = 0; m < micro; m++) {
+                Failure f = runMicroBatch(m, m, values, null, null);
+                if (f != null) return new Run(values, f);
+            }
+            return new Run(values, runStep(values));
         }
-        return new Run(values, runStep(values));
+        int ops = program.nodes().size();
+        // The last micro-batch's order: each op, then the step ops whose inputs it completes.
+        int[] ready = new int[ops];
+        List<Integer> order = new ArrayList<>();
+        List<List<Integer>> after = new ArrayList<>();
+        for (int p = 0; p < ops; p++) after.add(new ArrayList<>());
+        for (SpmdNode n : program.nodes()) {
+            if (!perStep[n.id()]) continue;
+            int r = 0;
+            for (int i : n.inputs()) r = Math.max(r, perStep[i] ? ready[i] : i);
+            ready[n.id()] = r;
+            after.get(r).add(n.id());
+        }
+        for (int p = 0; p < ops; p++) {
+            if (perStep[p]) continue;
+            order.add(p);
+            order.addAll(after.get(p));
+        }
+        // Where in that order each op is read for the last time (its own place if never read).
+        int[] pos = new int[ops];
+        for (int k = 0; k < order.size(); k++) pos[order.get(k)] = k;
+        int[] lastPos = new int[ops];
+        int[] lastInMb = new int[ops];
+        boolean[] stepRead = new boolean[ops];
+        for (int p = 0; p < ops; p++) {
+            lastPos[p] = pos[p];
+            lastInMb[p] = p;
+        }
+        for (SpmdNode n : program.nodes()) {
+            for (int i : n.inputs()) {
+                lastPos[i] = Math.max(lastPos[i], pos[n.id()]);
+                if (perStep[n.id()]) stepRead[i] = true;
+                else lastInMb[i] = Math.max(lastInMb[i], n.id());
+            }
+        }
+        // Earlier micro-batches: an op's values go after its last reader, unless a step op reads them.
+        List<List<Integer>> dyingInMb = new ArrayList<>();
+        for (int p = 0; p < ops; p++) dyingInMb.add(new ArrayList<>());
+        for (int i = 0; i < ops; i++) if (!perStep[i] && !stepRead[i]) dyingInMb.get(lastInMb[i]).add(i);
+        for (int m = 0; m + 1 < micro; m++) {
+            Failure f = runMicroBatch(m, m, values, observer, dyingInMb);
+            if (f != null || stopped) return new Run(values, f);
+        }
+        List<List<Integer>> dying = new ArrayList<>();
+        for (int k = 0; k < order.size(); k++) dying.add(new ArrayList<>());
+        for (int i = 0; i < ops; i++) dying.get(lastPos[i]).add(i);
+        int m = micro - 1;
+        for (int k = 0; k < order.size(); k++) {
+            int p = order.get(k);
+            boolean step = perStep[p];
+            Failure f = step ? runStepOp(p, values) : runOp(m, m, p, values);
+            if (f != null) return new Run(values, f);
+            if (!observer.ran(step ? 0 : m, p, values)) return new Run(values, null);
+            for (int i : dying.get(k)) {
+                // A step op's values are micro-batch 0's; an op a step op reads, every micro-batch's.
+                if (perStep[i]) release(0, 0, i, values);
+                else release(stepRead[i] ? 0 : m, m, i, values);
+            }
+        }
+        return new Run(values, null);
+    }
+
+    private boolean stopped;
+
+    /** Drops micro-batches {@code from..to}'s values of op {@code i}. */
+    private void release(int from, int to, int i, Value[] values) {
+        int ops = program.nodes().size();
+        for (int m = from; m <= to; m++) {
+            for (int g = 0; g < lookup.length; g++) {
+                int idx = lookup[g][m * ops + i];
+                if (idx >= 0) values[idx] = null;
+            }
+        }
     }
 
     /** A training step's once-per-step ops, after every micro-batch (each is micro-batch 0 of the plan). */
     private Failure runStep(Value[] values) {
         if (!program.training()) return null;
-        mb = 0;
-        dataMb = 0;
         int ops = program.nodes().size();
         for (int p = 0; p < ops; p++) {
             if (!perStep[p]) continue;
-            for (int g = 0; g < lookup.length; g++) {
-                int idx = lookup[g][p];
-                if (idx < 0) continue;
-                DagNode node = dag.nodes().get(idx);
-                try {
-                    values[idx] = program.nodes().get(p).op() instanceof Op.Accumulate ? accumulate(g, program.nodes().get(p), values)
-                            : eval(node, program.nodes().get(p), values);
-                } catch (Kernels.EvalError | IndexOutOfBoundsException | ArithmeticException e) {
-                    return new Failure(node, e.getMessage());
-                }
+            Failure f = runStepOp(p, values);
+            if (f != null) return f;
+        }
+        return null;
+    }
+
+    /** One once-per-step op on every GPU (it is micro-batch 0's node). */
+    private Failure runStepOp(int p, Value[] values) {
+        mb = 0;
+        dataMb = 0;
+        for (int g = 0; g < lookup.length; g++) {
+            int idx = lookup[g][p];
+            if (idx < 0) continue;
+            DagNode node = dag.nodes().get(idx);
+            try {
+                values[idx] = program.nodes().get(p).op() instanceof Op.Accumulate ? accumulate(g, program.nodes().get(p), values)
+                        : eval(node, program.nodes().get(p), values);
+            } catch (Kernels.EvalError | IndexOutOfBoundsException | ArithmeticException e) {
+                return new Failure(node, e.getMessage());
             }
         }
         return null;
@@ -122,24 +230,38 @@ final class Evaluator {
     /** The plan's first micro-batch on the tokens of micro-batch {@code data} (the unpartitioned model). */
     Run runAs(int data) {
         Value[] values = new Value[dag.nodes().size()];
-        return new Run(values, runMicroBatch(0, data, values));
+        return new Run(values, runMicroBatch(0, data, values, null, null));
     }
 
-    private Failure runMicroBatch(int m, int data, Value[] values) {
-        mb = m;
-        dataMb = data;
+    private Failure runMicroBatch(int m, int data, Value[] values, Observer observer, List<List<Integer>> dying) {
         int ops = program.nodes().size();
         for (int p = 0; p < ops; p++) {
             if (perStep[p]) continue;
-            for (int g = 0; g < lookup.length; g++) {
-                int idx = lookup[g][m * ops + p];
-                if (idx < 0) continue;
-                DagNode node = dag.nodes().get(idx);
-                try {
-                    values[idx] = eval(node, program.nodes().get(p), values);
-                } catch (Kernels.EvalError | IndexOutOfBoundsException | ArithmeticException e) {
-                    return new Failure(node, e.getMessage());
-                }
+            Failure f = runOp(m, data, p, values);
+            if (f != null) return f;
+            if (observer == null) continue;
+            if (!observer.ran(m, p, values)) {
+                stopped = true;
+                return null;
+            }
+            for (int i : dying.get(p)) release(m, m, i, values);
+        }
+        return null;
+    }
+
+    /** Op {@code p} of micro-batch {@code m} (on the tokens of micro-batch {@code data}) on every GPU. */
+    private Failure runOp(int m, int data, int p, Value[] values) {
+        mb = m;
+        dataMb = data;
+        int ops = program.nodes().size();
+        for (int g = 0; g < lookup.length; g++) {
+            int idx = lookup[g][m * ops + p];
+            if (idx < 0) continue;
+            DagNode node = dag.nodes().get(idx);
+            try {
+                values[idx] = eval(node, program.nodes().get(p), values);
+            } catch (Kernels.EvalError | IndexOutOfBoundsException | ArithmeticException e) {
+                return new Failure(node, e.getMessage());
             }
         }
         return null;
@@ -168,7 +290,20 @@ final class Evaluator {
             if (idx < 0 || values[idx] == null) throw new Kernels.EvalError("input %" + i + " is not on GPU " + r);
             in.add(values[idx]);
         }
-        return sn.op().accept(new Kernel(node, sn, values, in, r));
+        // ZeRO-3: the weight this op computes with arrives as its last input, gathered from its shard at rest.
+        Tensor gathered = null;
+        if (!moves(sn.op()) && !sn.inputs().isEmpty() && isWeight(sn.inputs().get(sn.inputs().size() - 1))) gathered = dense(in.remove(in.size() - 1));
+        return sn.op().accept(new Kernel(node, sn, values, in, r, gathered));
+    }
+
+    /** Whether {@code op} moves or slices a value (a weight's gathers among them) rather than computing with it. */
+    private static boolean moves(Op op) {
+        return op instanceof Op.Collective || op instanceof Op.Slice || op instanceof Op.Transfer;
+    }
+
+    /** Whether SPMD node {@code i} holds a weight (ZeRO-3's shard at rest, or a gather of it). */
+    private boolean isWeight(int i) {
+        return sharded && logical.node(program.nodes().get(i).origin()).op() instanceof Op.Param;
     }
 
     /** The reference kernel of each op on one GPU's inputs. */
@@ -178,13 +313,36 @@ final class Evaluator {
         private final Value[] values;
         private final List<Value> in;
         private final int r;
+        /** ZeRO-3: the weight as gathered for this op; null where weights are whole at rest. */
+        private final Tensor gathered;
 
-        Kernel(DagNode node, SpmdNode sn, Value[] values, List<Value> in, int r) {
+        Kernel(DagNode node, SpmdNode sn, Value[] values, List<Value> in, int r, Tensor gathered) {
             this.node = node;
             this.sn = sn;
             this.values = values;
             this.in = in;
             this.r = r;
+            this.gathered = gathered;
+        }
+
+        /** The weight of forward op {@code s} as this op reads it: its layout's block, which ZeRO-3 must have gathered. */
+        private Tensor w(SpmdNode s) {
+            return checked(weight(s, node));
+        }
+
+        private Tensor tied(Op.TiedHead t, SpmdNode s) {
+            return checked(tiedWeight(t, s, node));
+        }
+
+        /** Where weights rest sharded, the gathered input in place of {@code block} (the block the layout gives), which it must match in shape. */
+        private Tensor checked(Tensor block) {
+            if (!sharded) return block;
+            if (gathered == null) throw new Kernels.EvalError("its weight was not gathered from the shards at rest");
+            if (!java.util.Arrays.equals(gathered.shape, block.shape)) {
+                throw new Kernels.EvalError("its weight arrives as " + java.util.Arrays.toString(gathered.shape) + " where its layout holds "
+                        + java.util.Arrays.toString(block.shape));
+            }
+            return gathered;
         }
 
         private Tensor x() {
@@ -209,19 +367,19 @@ final class Evaluator {
 
         public Value embed(Op.Embed op) {
             Sharding ws = WeightLayout.of(sn, program);
-            return Kernels.embed(x(), weight(sn, node), Layout.offset(ws, 0, (int) op.weight().dim(0), mesh, shardRank(node)));
+            return Kernels.embed(x(), w(sn), Layout.offset(ws, 0, (int) op.weight().dim(0), mesh, shardRank(node)));
         }
 
         public Value linear(Op.Linear op) {
-            return Kernels.linear(x(), weight(sn, node));
+            return Kernels.linear(x(), w(sn));
         }
 
         public Value einsum(Op.Einsum op) {
-            return Kernels.einsum(op.contraction(), x(), weight(sn, node));
+            return Kernels.einsum(op.contraction(), x(), w(sn));
         }
 
         public Value norm(Op.Norm n) {
-            return ownColumns(Kernels.norm(n.type(), x(), weight(sn, node)), sn, r);
+            return ownColumns(Kernels.norm(n.type(), x(), w(sn)), sn, r);
         }
 
         public Value softmax(Op.Softmax op) {
@@ -252,7 +410,7 @@ final class Evaluator {
         }
 
         public Value router(Op.Router rt) {
-            return Kernels.router(x(), weight(sn, node), (int) rt.top());
+            return Kernels.router(x(), w(sn), (int) rt.top());
         }
 
         public Value dispatch(Op.Dispatch d) {
@@ -264,7 +422,7 @@ final class Evaluator {
             Sharding ws = WeightLayout.of(sn, program);
             int offset = Layout.offset(ws, 0, (int) op.weight().dim(0), mesh, shardRank(node));
             if (!(in.get(0) instanceof Buckets b)) throw new Kernels.EvalError("expert_linear needs dispatched tokens");
-            return Kernels.expertLinear(b, weight(sn, node), offset);
+            return Kernels.expertLinear(b, w(sn), offset);
         }
 
         public Value combine(Op.Combine op) {
@@ -274,11 +432,11 @@ final class Evaluator {
         }
 
         public Value bias(Op.Bias op) {
-            return Kernels.bias(x(), weight(sn, node));
+            return Kernels.bias(x(), w(sn));
         }
 
         public Value headNorm(Op.HeadNorm h) {
-            return Kernels.headNorm(h.type(), (int) h.headDim(), x(), weight(sn, node));
+            return Kernels.headNorm(h.type(), (int) h.headDim(), x(), w(sn));
         }
 
         public Value scale(Op.Scale op) {
@@ -286,23 +444,23 @@ final class Evaluator {
         }
 
         public Value tiedHead(Op.TiedHead t) {
-            return Kernels.linearTransposed(x(), tiedWeight(t, sn, node));
+            return Kernels.linearTransposed(x(), tied(t, sn));
         }
 
         public Value posEmbed(Op.PosEmbed op) {
-            return Kernels.posEmbed(x(), weight(sn, node), firstPosition(program.nodes().get(sn.inputs().get(0)), r));
+            return Kernels.posEmbed(x(), w(sn), firstPosition(program.nodes().get(sn.inputs().get(0)), r));
         }
 
         public Value mlaScores(Op.MlaScores m) {
             List<Integer> q = sn.inputs();
-            return Mla.scores(x(), dense(in.get(1)), dense(in.get(2)), dense(in.get(3)), weight(sn, node), (int) m.nope(), (int) m.rope(),
+            return Mla.scores(x(), dense(in.get(1)), dense(in.get(2)), dense(in.get(3)), w(sn), (int) m.nope(), (int) m.rope(),
                     mlaWhere(q.get(0), q.get(2), q.get(3), r));
         }
 
         public Value mlaContext(Op.MlaContext op) {
             SpmdNode scores = program.nodes().get(sn.inputs().get(0));
             while (!(scores.op() instanceof Op.MlaScores)) scores = program.nodes().get(scores.inputs().get(0));
-            return Mla.context(x(), dense(in.get(1)), weight(sn, node), mlaWhere(scores.inputs().get(0), sn.inputs().get(1), scores.inputs().get(3), r));
+            return Mla.context(x(), dense(in.get(1)), w(sn), mlaWhere(scores.inputs().get(0), sn.inputs().get(1), scores.inputs().get(3), r));
         }
 
         public Value slice(Op.Slice s) {
@@ -320,6 +478,12 @@ final class Evaluator {
 
         public Value updated(Op.Updated u) {
             return in.get(0);
+        }
+
+        /** ZeRO-3's shard at rest of a weight (the whole weight on one GPU). */
+        public Value param(Op.Param p) {
+            Tensor global = weights.computeIfAbsent(p.forwardNode(), id -> globalWeight(p.forward(), id));
+            return Layout.shard(global, sn.sharding(), mesh, shardRank(node));
         }
 
         public Value accumulate(Op.Accumulate a) {
@@ -341,13 +505,13 @@ final class Evaluator {
         public Value grad(Op.Grad g) {
             Op f = g.forward();
             if (f instanceof Op.Loss l) return Backward.lossInput(x(), dense(in.get(1)), l.tokens());
-            Value dyv = in.get(in.size() - 1);
+            Value dyv = in.get(g.reads().size());
             SpmdNode fwd = forwardOf(g.forwardNode());
             // Tokens bucketed by expert: the experts, their activations and products, the dispatch and the combine.
             if (f instanceof Op.ExpertLinear) {
                 int offset = Layout.offset(WeightLayout.of(fwd, program), 0, (int) f.weight().dim(0), mesh, shardRank(node));
                 if (g.ofWeight()) return Backward.expertWeight(buckets(in.get(0)), buckets(dyv), Tensor.of(sn.local()), offset);
-                return Backward.expertInput(buckets(dyv), weight(fwd, node), offset);
+                return Backward.expertInput(buckets(dyv), w(fwd), offset);
             }
             if (f instanceof Op.Unary u && in.get(0) instanceof Buckets b) return Backward.unary(u.fn(), b, buckets(dyv));
             if (f instanceof Op.Binary) return Semantics.binary(pdagc.ir.BinaryFn.MUL, dyv, in.get(0));
@@ -358,13 +522,13 @@ final class Evaluator {
             }
             Tensor dy = dense(dyv);
             // A contraction's gradient is a contraction: its first input against the output's gradient or the weight.
-            if (g.product() != null) return Kernels.einsum(g.product(), x(), g.ofWeight() ? dy : weight(fwd, node));
+            if (g.product() != null) return Kernels.einsum(g.product(), x(), g.ofWeight() ? dy : w(fwd));
             if (f instanceof Op.Norm n) {
-                return g.ofWeight() ? Backward.normWeight(n.type(), x(), dy) : Backward.normInput(n.type(), x(), weight(fwd, node), dy);
+                return g.ofWeight() ? Backward.normWeight(n.type(), x(), dy) : Backward.normInput(n.type(), x(), w(fwd), dy);
             }
             if (f instanceof Op.HeadNorm h) {
                 int d = (int) h.headDim();
-                return g.ofWeight() ? Backward.headNormWeight(h.type(), d, x(), dy) : Backward.headNormInput(h.type(), d, x(), weight(fwd, node), dy);
+                return g.ofWeight() ? Backward.headNormWeight(h.type(), d, x(), dy) : Backward.headNormInput(h.type(), d, x(), w(fwd), dy);
             }
             if (f instanceof Op.Softmax) return Backward.softmax(x(), dy);
             if (f instanceof Op.Unary u) return Backward.unary(u.fn(), x(), dy);
@@ -374,9 +538,9 @@ final class Evaluator {
             if (f instanceof Op.LastToken) return Backward.lastToken(dy, Tensor.of(sn.local()));
             if (f instanceof Op.Router rt) {
                 if (g.ofWeight()) return Backward.routerWeight(x(), dense(in.get(1)), dy, (int) rt.experts());
-                return Backward.routerInput(x(), weight(fwd, node), dy);
+                return Backward.routerInput(x(), w(fwd), dy);
             }
-            if (f instanceof Op.TiedHead t) return g.ofWeight() ? Backward.tiedTable(x(), dy) : Kernels.linear(dy, tiedWeight(t, fwd, node));
+            if (f instanceof Op.TiedHead t) return g.ofWeight() ? Backward.tiedTable(x(), dy) : Kernels.linear(dy, tied(t, fwd));
             if (f instanceof Op.PosEmbed) return Backward.positions(dy, Tensor.of(sn.local()), firstPosition(program.nodes().get(sn.inputs().get(0)), r));
             if (f instanceof Op.Embed e) {
                 int offset = Layout.offset(sn.sharding(), 0, (int) e.vocab(), mesh, shardRank(node));
@@ -387,9 +551,9 @@ final class Evaluator {
                 int seq = mlaWhere(q.get(0), q.get(2), q.get(3), r).seqOffset();
                 int nope = (int) m.nope(), rope = (int) m.rope();
                 return switch (g.wrt()) {
-                    case 0 -> Backward.mlaQueryNope(dy, x(), weight(fwd, node), nope, rope, seq);
+                    case 0 -> Backward.mlaQueryNope(dy, x(), w(fwd), nope, rope, seq);
                     case 1 -> Backward.mlaQueryRope(dy, x(), nope, rope, seq);
-                    case 2 -> Backward.mlaScoresLatent(x(), weight(fwd, node), dy, nope, rope, seq, Tensor.of(sn.local()));
+                    case 2 -> Backward.mlaScoresLatent(x(), w(fwd), dy, nope, rope, seq, Tensor.of(sn.local()));
                     case 3 -> Backward.mlaKeyRope(dy, x(), nope, rope, seq);
                     default -> Backward.mlaKeyUp(x(), dense(in.get(1)), dy, nope, rope, seq);
                 };
@@ -398,8 +562,8 @@ final class Evaluator {
                 if (g.ofWeight()) return Backward.mlaValueUp(x(), dense(in.get(1)), dy);
                 // This rank's heads, as its probabilities hold them.
                 int heads = (int) program.nodes().get(fwd.inputs().get(0)).local().dim(1);
-                if (g.wrt() == 0) return Backward.mlaContextProbs(x(), weight(fwd, node), dy, heads);
-                return Backward.mlaContextLatent(x(), weight(fwd, node), dy, Tensor.of(sn.local()));
+                if (g.wrt() == 0) return Backward.mlaContextProbs(x(), w(fwd), dy, heads);
+                return Backward.mlaContextLatent(x(), w(fwd), dy, Tensor.of(sn.local()));
             }
             SpmdNode first = program.nodes().get(sn.inputs().get(0));
             if (f instanceof Op.AttnScores a) {

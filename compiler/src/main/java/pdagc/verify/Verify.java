@@ -35,8 +35,29 @@ public final class Verify {
     }
 
     public static Report run(Graph logical, SpmdProgram plan, PlanDag dag, long seed, boolean decode, int context, Map<Integer, Integer> shardOverride) {
-        Evaluator.Run run = new Evaluator(logical, plan, dag, seed, decode, context, shardOverride).run();
-        Report report = compare(logical, plan, dag, seed, decode, context, run.values());
+        Comparison cmp = new Comparison(plan);
+        Report failed = cmp.references(logical, seed, decode, context);
+        if (failed != null) return failed;
+        // Each op's values are compared as soon as every GPU has run it, then dropped once nothing reads them.
+        int ops = plan.nodes().size();
+        int[][] byOp = new int[plan.pipeline().microBatches() * ops][];
+        int[] count = new int[byOp.length];
+        for (DagNode n : dag.nodes()) count[n.microBatch() * ops + n.program()]++;
+        for (int i = 0; i < byOp.length; i++) byOp[i] = new int[count[i]];
+        java.util.Arrays.fill(count, 0);
+        List<DagNode> nodes = dag.nodes();
+        for (DagNode n : nodes) {
+            int k = n.microBatch() * ops + n.program();
+            byOp[k][count[k]++] = n.index();
+        }
+        for (int[] row : byOp) java.util.Arrays.sort(row);
+        Evaluator.Run run = new Evaluator(logical, plan, dag, seed, decode, context, shardOverride).run((mb, op, values) -> {
+            for (int idx : byOp[mb * ops + op]) {
+                if (!cmp.check(nodes.get(idx), values[idx])) return false;
+            }
+            return true;
+        });
+        Report report = cmp.report();
         if (report.ok() && run.failure() != null) {
             return new Report(false, report.maxAbs(), report.maxRel(), report.values(), report.nodes(), where(run.failure().node()), run.failure().message());
         }
@@ -49,47 +70,69 @@ public final class Verify {
      * that executes the plan outside the evaluator is proven to agree with the model.
      */
     public static Report compare(Graph logical, SpmdProgram plan, PlanDag dag, long seed, boolean decode, int context, Value[] computed) {
-        List<Value[]> references = new ArrayList<>();
-        if (plan.training()) {
-            // A training step: the unpartitioned model runs every micro-batch, then sums the gradients and steps once.
-            int micro = plan.pipeline().microBatches();
-            SpmdProgram single = singleGpu(logical, new pdagc.mesh.Pipeline(1, 1, micro, pdagc.mesh.Pipeline.Schedule.GPIPE));
-            PlanDag singleDag = Materialize.run("reference", "reference", single, 1);
-            Evaluator.Run reference = new Evaluator(logical, single, singleDag, seed, decode, context, Map.of()).run();
-            if (reference.failure() != null) {
-                return new Report(false, 0, 0, 0, 0, "the unpartitioned model, " + reference.failure().node().name(), reference.failure().message());
-            }
-            for (int mb = 0; mb < micro; mb++) references.add(new Value[logical.size()]);
-            for (DagNode n : singleDag.nodes()) references.get(n.microBatch())[n.program()] = reference.values()[n.index()];
-        } else {
-            SpmdProgram single = singleGpu(logical);
-            PlanDag singleDag = Materialize.run("reference", "reference", single, 1);
-            for (int mb = 0; mb < plan.pipeline().microBatches(); mb++) {
-                Evaluator.Run reference = new Evaluator(logical, single, singleDag, seed, decode, context, Map.of()).runAs(mb);
+        Comparison cmp = new Comparison(plan);
+        Report failed = cmp.references(logical, seed, decode, context);
+        if (failed != null) return failed;
+        List<DagNode> order = new ArrayList<>(dag.nodes());
+        order.sort(java.util.Comparator.comparingInt(DagNode::microBatch).thenComparingInt(DagNode::program).thenComparingInt(DagNode::gpu));
+        for (DagNode n : order) if (!cmp.check(n, computed[n.index()])) break;
+        return cmp.report();
+    }
+
+    /** The unpartitioned model's values, and the running tally of the plan's values compared with them. */
+    private static final class Comparison {
+        private final SpmdProgram plan;
+        private final List<Value[]> references = new ArrayList<>();
+        private double maxAbs;
+        private double maxRel;
+        private long values;
+        private int nodes;
+        private String where;
+        private String problem;
+
+        Comparison(SpmdProgram plan) {
+            this.plan = plan;
+        }
+
+        /** Runs the unpartitioned model; a report when it fails, else null. */
+        Report references(Graph logical, long seed, boolean decode, int context) {
+            if (plan.training()) {
+                // A training step: the unpartitioned model runs every micro-batch, then sums the gradients and steps once.
+                int micro = plan.pipeline().microBatches();
+                SpmdProgram single = singleGpu(logical, new pdagc.mesh.Pipeline(1, 1, micro, pdagc.mesh.Pipeline.Schedule.GPIPE));
+                PlanDag singleDag = Materialize.run("reference", "reference", single, 1);
+                Evaluator.Run reference = new Evaluator(logical, single, singleDag, seed, decode, context, Map.of()).run();
                 if (reference.failure() != null) {
                     return new Report(false, 0, 0, 0, 0, "the unpartitioned model, " + reference.failure().node().name(), reference.failure().message());
                 }
-                references.add(reference.values());
+                for (int mb = 0; mb < micro; mb++) references.add(new Value[logical.size()]);
+                for (DagNode n : singleDag.nodes()) references.get(n.microBatch())[n.program()] = reference.values()[n.index()];
+            } else {
+                SpmdProgram single = singleGpu(logical);
+                PlanDag singleDag = Materialize.run("reference", "reference", single, 1);
+                for (int mb = 0; mb < plan.pipeline().microBatches(); mb++) {
+                    Evaluator.Run reference = new Evaluator(logical, single, singleDag, seed, decode, context, Map.of()).runAs(mb);
+                    if (reference.failure() != null) {
+                        return new Report(false, 0, 0, 0, 0, "the unpartitioned model, " + reference.failure().node().name(), reference.failure().message());
+                    }
+                    references.add(reference.values());
+                }
             }
+            return null;
         }
-        double maxAbs = 0;
-        double maxRel = 0;
-        long values = 0;
-        int nodes = 0;
-        Mesh mesh = plan.mesh();
-        List<DagNode> order = new ArrayList<>(dag.nodes());
-        order.sort(java.util.Comparator.comparingInt(DagNode::microBatch).thenComparingInt(DagNode::program).thenComparingInt(DagNode::gpu));
-        for (DagNode n : order) {
-            Value v = computed[n.index()];
-            if (v == null) continue;
+
+        /** Compares node {@code n}'s value (null: none); false at the first disagreement. */
+        boolean check(DagNode n, Value v) {
+            if (problem != null) return false;
+            if (v == null) return true;
             SpmdNode sn = plan.nodes().get(n.program());
-            if (!(v instanceof Tensor got) || sn.sharding().isPartial()) continue;
-            if (!(references.get(n.microBatch())[sn.origin()] instanceof Tensor full)) continue;
-            Tensor want = Layout.shard(full, sn.sharding(), mesh, n.gpu());
-            String problem = compare(got, want);
+            if (!(v instanceof Tensor got) || sn.sharding().isPartial()) return true;
+            if (!(references.get(n.microBatch())[sn.origin()] instanceof Tensor full)) return true;
+            Tensor want = Layout.shard(full, sn.sharding(), plan.mesh(), n.gpu());
+            String wrong = compare(got, want);
             double scale = 1;
             double abs = 0;
-            for (int i = 0; problem == null && i < want.data.length; i++) {
+            for (int i = 0; wrong == null && i < want.data.length; i++) {
                 if (!Double.isInfinite(want.data[i])) scale = Math.max(scale, Math.abs(want.data[i]));
                 if (got.data[i] == want.data[i]) continue;
                 double diff = Math.abs(got.data[i] - want.data[i]);
@@ -99,12 +142,18 @@ public final class Verify {
             values += want.data.length;
             maxAbs = Math.max(maxAbs, abs);
             maxRel = Math.max(maxRel, abs / scale);
-            if (problem == null && abs > TOLERANCE * scale) {
-                problem = String.format(Locale.ROOT, "values differ by %.3e (tolerance %.1e x %.3g)", abs, TOLERANCE, scale);
+            if (wrong == null && abs > TOLERANCE * scale) {
+                wrong = String.format(Locale.ROOT, "values differ by %.3e (tolerance %.1e x %.3g)", abs, TOLERANCE, scale);
             }
-            if (problem != null) return new Report(false, maxAbs, maxRel, values, nodes, where(n), problem);
+            if (wrong == null) return true;
+            problem = wrong;
+            where = where(n);
+            return false;
         }
-        return new Report(true, maxAbs, maxRel, values, nodes, null, null);
+
+        Report report() {
+            return new Report(problem == null, maxAbs, maxRel, values, nodes, where, problem);
+        }
     }
 
     private static String where(DagNode n) {

@@ -55,6 +55,7 @@ class OpCostTest {
         put(m, new Op.Update(linear, 3, 1e-3, 1e-8, 0.01), List.of(s(8, 16)), s(8, 16));
         put(m, new Op.Updated(linear, 3), List.of(s(8, 16)), s(8, 16));
         put(m, new Op.Accumulate(linear, 3), List.of(s(8, 16)), s(8, 16));
+        put(m, new Op.Param(linear, 3), List.of(), s(8, 16));
         put(m, new Op.DropoutMask(0.1), List.of(s(8, 16)), s(8, 16));
         put(m, new Op.Dropout(0.1), List.of(s(8, 16), s(8, 16)), s(8, 16));
         return m;

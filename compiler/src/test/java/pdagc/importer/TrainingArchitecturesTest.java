@@ -127,7 +127,12 @@ class TrainingArchitecturesTest {
                 Arguments.of("mixtral", MIXTRAL, "mesh [pp 2, ep 2] micro_batches 2"),
                 Arguments.of("mixtral", MIXTRAL, "mesh [ep 2, tp 2] recompute selective"),
                 Arguments.of("deepseek_v3", DEEPSEEK_V3, "mesh [dp 2, tp 2] expert_mesh [ep 4] recompute full zero 1"),
-                Arguments.of("gpt2", GPT2, "mesh [pp 2, tp 2] micro_batches 2 recompute full"));
+                Arguments.of("gpt2", GPT2, "mesh [pp 2, tp 2] micro_batches 2 recompute full"),
+                // ZeRO-3: latent attention, per-head norms and a tied head, their weights gathered from shards at rest for each pass.
+                Arguments.of("deepseek_v3", DEEPSEEK_V3, "mesh [dp 2, tp 2] expert_mesh [ep 4] recompute full zero 3"),
+                Arguments.of("qwen3", "{\"model_type\": \"qwen3\", \"head_dim\": 16, " + DENSE + "}", "mesh [dp 2, cp 2] zero 3"),
+                Arguments.of("qwen2", "{\"model_type\": \"qwen2\", \"tie_word_embeddings\": true, " + DENSE + "}", "mesh [dp 2, pp 2] micro_batches 2 zero 3"),
+                Arguments.of("gpt2", GPT2, "mesh [dp 2, tp 2] sequence_parallel true zero 3"));
     }
 
     /** A training step of the imported model on as many GPUs as the strategy's mesh has. */

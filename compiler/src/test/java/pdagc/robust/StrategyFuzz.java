@@ -494,11 +494,10 @@ public final class StrategyFuzz {
             }
         }
         if (train) {
-            // ZeRO: mostly 0 to 2; 3 (not supported yet) and a stage without data-parallel ranks now and then.
-            int zero = pick(List.of(0, 0, 1, 1, 2, 2, 2, 3));
+            // ZeRO: every stage, and a stage without data-parallel ranks now and then.
+            int zero = pick(List.of(0, 0, 1, 1, 2, 2, 3, 3));
             boolean dataParallel = size.getOrDefault("dp", 1) * size.getOrDefault("cp", 1) > 1;
             if (zero > 0 && !dataParallel && r.nextInt(4) != 0) zero = 0;
-            if (zero == 3 && r.nextInt(3) != 0) zero = 2;
             if (zero > 0 || r.nextInt(4) == 0) t.append(" zero ").append(zero);
             if (r.nextInt(5) == 0) t.append(" recompute ").append(pick(List.of("none", "selective", "full")));
         }

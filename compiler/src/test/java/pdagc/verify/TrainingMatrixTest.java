@@ -67,6 +67,8 @@ class TrainingMatrixTest {
                 Arguments.of("moe attention tp4, experts ep2 etp2", deploy(moe(), 4, "mesh [tp 4] expert_mesh [ep 2, etp 2]")),
                 Arguments.of("moe attention dp2 tp2, experts edp2 ep2, zero 1", deploy(moe(), 4, "mesh [dp 2, tp 2] expert_mesh [edp 2, ep 2] zero 1")),
                 Arguments.of("gated moe GQA dp2 ep4 zero 2", deploy(gatedMoe, 8, "mesh [dp 2, ep 4] zero 2")),
+                Arguments.of("moe dp2 ep2 tp2 zero 3", deploy(moe(), 8, "mesh [dp 2, ep 2, tp 2] zero 3")),
+                Arguments.of("moe attention dp2 tp2, experts edp2 ep2, zero 3", deploy(moe(), 4, "mesh [dp 2, tp 2] expert_mesh [edp 2, ep 2] zero 3")),
                 Arguments.of("gated moe GQA attention dp2 tp4, experts ep4 etp2", deploy(gatedMoe, 8, "mesh [dp 2, tp 4] expert_mesh [ep 4, etp 2]")),
                 Arguments.of("moe pp2 ep2 m2", deploy(moe(), 4, "mesh [pp 2, ep 2] micro_batches 2")),
                 Arguments.of("moe dp2 pp2 tp2, experts ep4, 1f1b m4", deploy(moe(), 8, "mesh [dp 2, pp 2, tp 2] expert_mesh [ep 4] micro_batches 4 schedule 1f1b")),
@@ -90,6 +92,7 @@ class TrainingMatrixTest {
                 Arguments.of("llama_2_70b", "Llama_2_70b", "mesh [dp 2, tp 4] sequence_parallel true"),
                 Arguments.of("llama_2_70b", "Llama_2_70b", "mesh [tp 8]"),
                 Arguments.of("mixtral_8x7b", "Mixtral_8x7b", "mesh [dp 2, ep 4] zero 1"),
+                Arguments.of("mixtral_8x7b", "Mixtral_8x7b", "mesh [dp 4, tp 2] expert_mesh [edp 2, ep 4] zero 3"),
                 Arguments.of("mixtral_8x7b", "Mixtral_8x7b", "mesh [dp 2, tp 4] expert_mesh [ep 4, etp 2] sequence_parallel true"),
                 Arguments.of("olmoe_1b_7b", "Olmoe_1b_7b", "mesh [dp 2, ep 4]"),
                 Arguments.of("olmoe_1b_7b", "Olmoe_1b_7b", "mesh [ep 4, tp 2]"));

@@ -61,6 +61,12 @@ public class TrainingTest {
                 plan("cp2 tp2 sequence parallel zero 2", dense("8"), 4, "mesh [cp 2, tp 2] sequence_parallel true zero 2"),
                 plan("dp4 zero 1", dense("8"), 4, "mesh [dp 4] zero 1"),
                 plan("dp4 zero 2", dense("8"), 4, "mesh [dp 4] zero 2"),
+                plan("dp4 zero 3", dense("8"), 4, "mesh [dp 4] zero 3"),
+                plan("dp2 tp2 sequence parallel zero 3", dense("4"), 4, "mesh [dp 2, tp 2] sequence_parallel true zero 3"),
+                plan("dp2 cp2 zero 3 micro-batches 2", dense("8"), 4, "mesh [dp 2, cp 2] micro_batches 2 zero 3"),
+                plan("dp2 pp2 tp2 1f1b recompute full zero 3", dense("8"), 8, "mesh [dp 2, pp 2, tp 2] micro_batches 2 schedule 1f1b recompute full zero 3"),
+                plan("layernorm gelu dp2 pp2 interleaved zero 3", gpt(), 4,
+                        "mesh [dp 2, pp 2] micro_batches 4 schedule interleaved virtual_stages 2 recompute selective zero 3"),
                 plan("dp2 micro-batches 2", dense("8"), 2, "mesh [dp 2] micro_batches 2"),
                 plan("pp2 gpipe m2", dense("8"), 2, "mesh [pp 2] micro_batches 2 schedule gpipe"),
                 plan("pp2 1f1b m4", dense("8"), 2, "mesh [pp 2] micro_batches 4 schedule 1f1b"),
@@ -129,16 +135,47 @@ public class TrainingTest {
                 && n.layer() >= 0 && zero1.backward()[n.id()] && !n.name().contains("accumulate")), "sequence parallelism's backward reduce-scatters");
     }
 
+    /**
+     * ZeRO-3's gathers come from the shardings too: each weight rests as its optimizer's shard
+     * (the update leaves it there: no gather after the step), and every forward use gathers it
+     * over dp to the layout the op reads, and the backward pass gathers it again for the
+     * gradients that read it (a linear's input gradient), one gather for the recomputation and
+     * the gradients of a layer.
+     */
+    @Test
+    void zeroThreeGathersEachWeightBeforeEachPass() {
+        SpmdProgram p = Compile("mesh [dp 2, tp 2] zero 3 recompute full", 4).spmd();
+        List<SpmdNode> rest = p.nodes().stream().filter(n -> n.op() instanceof Op.Param).toList();
+        long weights = p.nodes().stream().filter(n -> n.op() instanceof Op.Update).count();
+        assertEquals(weights, rest.size(), "one shard at rest per weight");
+        assertTrue(named(p, ".adam.all_gather").isEmpty(), "the updated weight stays sharded");
+        boolean[] backward = p.backward();
+        int forward = 0, again = 0;
+        for (SpmdNode n : p.nodes()) {
+            if (!(n.op() instanceof Op.Collective c) || !(p.nodes().get(n.inputs().get(0)).op() instanceof Op.Param)) continue;
+            assertEquals(CollectiveKind.ALL_GATHER, c.collective(), n.name());
+            assertEquals(List.of("dp"), c.axes(), n.name());
+            if (n.name().contains("backward") || p.nodes().stream().anyMatch(m -> backward[m.id()] && m.inputs().contains(n.id()))) again++;
+            else forward++;
+        }
+        assertEquals(weights, forward, "every weight gathered once for the forward pass");
+        assertTrue(again > 0 && again < 2 * weights, "the backward pass gathers the weights its gradients read: " + again);
+    }
+
     static MaterializedPlan Compile(String strategy, int gpus) {
         return pdagc.driver.Compile.source(StrategyMatrixTest.deploy(dense("8"), gpus, strategy, TRAIN));
     }
 
-    /** Per GPU: ZeRO 1 keeps 1/dp of the optimizer states and all the gradients, ZeRO 2 1/dp of both. */
+    /** Per GPU: ZeRO 1 keeps 1/dp of the optimizer states and all the gradients, ZeRO 2 1/dp of both, ZeRO 3 1/dp of the weights too. */
     @Test
     void zeroStagesShardTheModelStates() {
         pdagc.analysis.Memory.PerGpu z0 = Compile("mesh [dp 4]", 4).analysis().gpus().get(0).memory();
         pdagc.analysis.Memory.PerGpu z1 = Compile("mesh [dp 4] zero 1", 4).analysis().gpus().get(0).memory();
         pdagc.analysis.Memory.PerGpu z2 = Compile("mesh [dp 4] zero 2", 4).analysis().gpus().get(0).memory();
+        pdagc.analysis.Memory.PerGpu z3 = Compile("mesh [dp 4] zero 3", 4).analysis().gpus().get(0).memory();
+        assertEquals(z0.weightBytes() / 4, z3.weightBytes());
+        assertEquals(z2.gradientBytes(), z3.gradientBytes());
+        assertEquals(z2.optimizerBytes(), z3.optimizerBytes());
         assertEquals(z0.weightBytes(), z0.gradientBytes());
         assertEquals(6 * z0.weightBytes(), z0.optimizerBytes(), "bf16 weights: 12 bytes of optimizer state per 2 bytes of weight");
         assertEquals(z0.optimizerBytes() / 4, z1.optimizerBytes());
@@ -180,6 +217,19 @@ public class TrainingTest {
         Verify.Report r = verify(p, broken, Materialize.run("broken", "broken", broken, 8));
         assertFalse(r.ok(), r.summary());
         assertTrue(r.where().startsWith("GPU ") && r.where().contains("node"), r.summary());
+    }
+
+    @Test
+    void aMissedZeroThreeGatherIsCaught() {
+        MaterializedPlan p = shrunk("mesh [dp 2, tp 2] zero 3", 4);
+        assertTrue(p.verify(1).ok(), p.verify(1).summary());
+        SpmdNode victim = p.spmd().nodes().stream().filter(n -> n.op() instanceof Op.Collective && p.spmd().backward()[n.id()]
+                && p.spmd().nodes().get(n.inputs().get(0)).op() instanceof Op.Param).findFirst().orElseThrow();
+        SpmdProgram broken = VerifyTest.without(p.spmd(), victim.name());
+        Verify.Report r = verify(p, broken, Materialize.run("broken", "broken", broken, 8));
+        assertFalse(r.ok(), r.summary());
+        assertTrue(r.where().startsWith("GPU ") && r.where().contains("node"), r.summary());
+        assertTrue(r.problem().contains("weight"), r.summary());
     }
 
     @Test
