@@ -28,11 +28,14 @@ final class CompileCommand implements Callable<Integer> {
     @Parameters(index = "0", arity = "0..1", paramLabel = "FILE", description = "the .pdag file")
     Path file;
 
-    @Option(names = "--emit", paramLabel = "FORMAT", description = "ir, dot, svg, json, report or java (default: a summary of each deploy)")
+    @Option(names = "--emit", paramLabel = "FORMAT", description = "ir, dot, svg, json, report, java or launch (default: a summary of each deploy)")
     String emit;
 
     @Option(names = {"-o", "--output"}, paramLabel = "OUT", description = "output file (default: stdout for text; FILE's stem + .svg for svg); for java, a directory")
     Path output;
+
+    @Option(names = "--for", paramLabel = "TARGET", description = "for launch: the engine to write the command of: megatron (training), vllm or sglang (serving)")
+    String target;
 
     @Option(names = "--view", paramLabel = "VIEW", description = "for dot/svg: deployment, deployment:layer:N, whole, roles, roles:layer:N, gpu:N or layer:N (default: the first of deployment, whole, roles, roles:layer:N (the first MoE layer of an MoE model), gpu:0 that fits the budget)")
     String view;
@@ -76,6 +79,8 @@ final class CompileCommand implements Callable<Integer> {
         }
         Optional<Emitter> emitter = Emitter.forFormat(emit, err);
         if (emit != null && emitter.isEmpty()) return Main.USAGE;
+        if (!Emitter.checkTarget(emit, target, err)) return Main.USAGE;
+        emitter.ifPresent(e -> e.target(target));
         Optional<Emitter.Drawing> drawing = Emitter.Drawing.of(emit, view, budget, layoutTimeout, layoutEngine, err);
         if (drawing.isEmpty()) return Main.USAGE;
         emitter.ifPresent(e -> e.prepare(drawing.get()));

@@ -29,12 +29,37 @@ import pdagc.spmd.IrText;
  * which engine), and writes all or nothing through {@link OutputFiles}.
  */
 final class Emitter {
-    static final List<String> FORMATS = List.of("dot", "ir", "java", "json", "report", "svg");
+    static final List<String> FORMATS = List.of("dot", "ir", "java", "json", "launch", "report", "svg");
 
     private final String format;
+    private pdagc.launch.Target target;
 
     private Emitter(String format) {
         this.format = format;
+    }
+
+    /**
+     * {@code --for TARGET}, the engine of {@code --emit launch}: it needs one, and no other format
+     * takes one. A usage error (exit 2) prints why.
+     */
+    static boolean checkTarget(String format, String target, PrintWriter err) {
+        if (target != null && !"launch".equals(format)) {
+            err.println("error: --for applies to --emit launch only, not to " + (format == null ? "the summary" : "--emit " + format));
+            return false;
+        }
+        if ("launch".equals(format) && target == null) {
+            err.println("error: --emit launch needs --for TARGET; targets are: " + String.join(", ", pdagc.launch.Target.keywords()));
+            return false;
+        }
+        if (target != null && pdagc.launch.Target.of(target).isEmpty()) {
+            err.println("error: unknown launch target `" + target + "`; targets are: " + String.join(", ", pdagc.launch.Target.keywords()));
+            return false;
+        }
+        return true;
+    }
+
+    void target(String keyword) {
+        if (keyword != null) target = pdagc.launch.Target.of(keyword).orElseThrow();
     }
 
     static Optional<Emitter> forFormat(String format, PrintWriter err) {
@@ -129,8 +154,19 @@ final class Emitter {
                     o -> o.write(ReportBackend.render(plan.deployment(), plan.dag(), plan.analysis()).getBytes(StandardCharsets.UTF_8)), stdout, err);
             case "dot", "svg" -> drawing(plan, input, target, drawing, stdout, err);
             case "java" -> JavaOutput.emit(plan, output, err);
+            case "launch" -> launch(plan, input, target, stdout, err);
             default -> throw new IllegalStateException("format list and emitter disagree on " + format);
         };
+    }
+
+    /** The engine's launch script, or the diagnostics of what its flags cannot say (nothing written). */
+    private int launch(MaterializedPlan plan, Path input, Path target, OutputStream stdout, PrintWriter err) {
+        Diagnostics d = new Diagnostics();
+        Optional<String> text = pdagc.launch.Launch.write(plan, this.target, d);
+        int code = Reporting.report(d, err, "could not write the " + this.target.display() + " launch");
+        if (code != Main.OK || text.isEmpty()) return code == Main.OK ? Main.INPUT_ERRORS : code;
+        byte[] bytes = text.get().getBytes(StandardCharsets.UTF_8);
+        return OutputFiles.write(target, input, o -> o.write(bytes), stdout, err);
     }
 
     private int drawing(MaterializedPlan plan, Path input, Path target, Drawing options, OutputStream stdout, PrintWriter err) {

@@ -17,8 +17,8 @@ import picocli.CommandLine.Spec;
  * One source so far, {@code hf} (a Hugging Face config.json); the command groups them so that
  * another format is a new subcommand, not a new top-level command.
  */
-@Command(name = "import", mixinStandardHelpOptions = true, description = "Import a model description as a .pdag model.",
-        subcommands = ImportCommand.Hf.class)
+@Command(name = "import", mixinStandardHelpOptions = true, description = "Import a model description (a Hugging Face config) or a Megatron-LM command line as a .pdag file.",
+        subcommands = {ImportCommand.Hf.class, ImportCommand.Megatron.class})
 final class ImportCommand implements Callable<Integer> {
     @Spec
     picocli.CommandLine.Model.CommandSpec spec;
@@ -70,6 +70,75 @@ final class ImportCommand implements Callable<Integer> {
             if (code != Main.OK || result.isEmpty()) return code == Main.OK ? Main.INPUT_ERRORS : code;
             byte[] text = result.get().text().getBytes(StandardCharsets.UTF_8);
             return OutputFiles.write(output, config, out -> out.write(text), stdout, err);
+        }
+    }
+
+    /**
+     * {@code pdagc import megatron [-o OUT] [--name NAME] [--gpu GPU] [torchrun OPTIONS SCRIPT.py] ARGS...}:
+     * a Megatron-LM command line as a .pdag deployment. Every argument that is not one of this
+     * command's own options is the command line's, in order: the command line that registers it
+     * treats unknown options as positional parameters ({@link #configure}).
+     */
+    @Command(name = "megatron", mixinStandardHelpOptions = true,
+            description = "Import a Megatron-LM command line (torchrun --nnodes N --nproc-per-node G pretrain_gpt.py ARGS...) as a .pdag deployment:"
+                    + " model, cluster, training workload and strategy.")
+    static final class Megatron implements Callable<Integer> {
+        @Option(names = {"-o", "--output"}, paramLabel = "OUT", description = "the .pdag file to write (default: stdout)")
+        Path output;
+
+        @Option(names = "--name", paramLabel = "NAME", description = "the deploy's name, and the prefix of its model, cluster, workload and strategy (default: Megatron)")
+        String name = "Megatron";
+
+        @Option(names = "--gpu", paramLabel = "GPU", description = "the cluster's GPU, one of std.hardware's (default: H100)")
+        String gpu = "H100";
+
+        @Parameters(paramLabel = "ARGS", description = "the command line: [torchrun OPTIONS SCRIPT.py] Megatron-LM arguments")
+        java.util.List<String> args = new java.util.ArrayList<>();
+
+        @picocli.CommandLine.ParentCommand
+        ImportCommand parent;
+
+        /** The GPU kinds that std.hardware declares, in its order. */
+        static java.util.List<String> gpus() {
+            try {
+                String text = pdagc.front.Stdlib.read("std/hardware.pdag").orElseThrow(() -> new IllegalStateException("std/hardware.pdag is missing"));
+                java.util.List<String> out = new java.util.ArrayList<>();
+                java.util.regex.Matcher m = java.util.regex.Pattern.compile("(?m)^gpu (\\w+)").matcher(text);
+                while (m.find()) out.add(m.group(1));
+                return out;
+            } catch (java.io.IOException e) {
+                throw new java.io.UncheckedIOException(e);
+            }
+        }
+
+        /** The import command line with Megatron's flags kept, in order, as this command's arguments. */
+        static void configure(picocli.CommandLine importCommand) {
+            importCommand.getSubcommands().get("megatron").setUnmatchedOptionsArePositionalParams(true);
+        }
+
+        @Override
+        public Integer call() {
+            PrintWriter err = parent.err;
+            if (!HfImport.isIdentifier(name)) {
+                err.println("error: --name " + name + " is not a name (letters, digits and _, not starting with a digit, not a keyword or unit)");
+                return Main.USAGE;
+            }
+            java.util.List<String> gpus = gpus();
+            if (!gpus.contains(gpu)) {
+                err.println("error: --gpu " + gpu + " is not a GPU of std.hardware; its GPUs are: " + String.join(", ", gpus)
+                        + pdagc.program.Names.suggest(gpu, gpus).map(g -> " (did you mean " + g + "?)").orElse(""));
+                return Main.USAGE;
+            }
+            if (args.isEmpty()) {
+                err.println("error: no Megatron-LM command line to import; give it after the options: pdagc import megatron torchrun --nnodes N --nproc-per-node G pretrain_gpt.py ARGS...");
+                return Main.USAGE;
+            }
+            Diagnostics diagnostics = new Diagnostics();
+            Optional<pdagc.launch.MegatronImport.Result> result = pdagc.launch.MegatronImport.run(args, gpu, name, diagnostics);
+            int code = Reporting.report(diagnostics, err, "could not import the Megatron-LM command line");
+            if (code != Main.OK || result.isEmpty()) return code == Main.OK ? Main.INPUT_ERRORS : code;
+            byte[] text = result.get().text().getBytes(StandardCharsets.UTF_8);
+            return OutputFiles.write(output, null, out -> out.write(text), parent.stdout, err);
         }
     }
 }

@@ -125,7 +125,9 @@ public final class Main {
                 case "lsp" -> new LspCommand(stdout);
                 default -> throw new IllegalStateException(name);
             };
-            cmd.addSubcommand(name, new CommandLine(command));
+            CommandLine sub = new CommandLine(command);
+            if (command instanceof ImportCommand) ImportCommand.Megatron.configure(sub);
+            cmd.addSubcommand(name, sub);
         }
         cmd.setOut(out);
         cmd.setErr(err);

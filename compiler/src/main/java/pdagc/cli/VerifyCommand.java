@@ -45,7 +45,7 @@ final class VerifyCommand implements Callable<Integer> {
         // The plan proven is the plan checked: a deployment that `check` refuses at its real sizes
         // is refused here too, before shrinking could hide what makes it illegal.
         Compiler full = new Compiler(Set.of());
-        full.check(file, Reporting.display(file));
+        List<MaterializedPlan> real = full.check(file, Reporting.display(file));
         if (full.diagnostics().hasErrors()) return Reporting.report(full.diagnostics(), err);
         // The notes of each shrunk deployment, by identity: a serving workload is shrunk once per step.
         Map<Deployment, List<String>> notes = new IdentityHashMap<>();
@@ -58,18 +58,31 @@ final class VerifyCommand implements Callable<Integer> {
         int code = Reporting.report(compiler.diagnostics(), err);
         if (code != Main.OK) return code;
         int result = Main.OK;
-        for (MaterializedPlan plan : plans) {
+        for (int p = 0; p < plans.size(); p++) {
+            MaterializedPlan plan = plans.get(p);
             if (deploy != null && !plan.deployment().name().equals(deploy)) continue;
             // A serving workload's plans: its prefill step and its decode steps at the first and last contexts.
-            for (MaterializedPlan step : plan.steps()) {
+            List<MaterializedPlan> steps = plan.steps();
+            List<MaterializedPlan> realSteps = p < real.size() ? real.get(p).steps() : List.of();
+            for (int k = 0; k < steps.size(); k++) {
+                MaterializedPlan step = steps.get(k);
                 String which = plan.servingSteps().isEmpty() ? "" : " (" + step.deployment().workload().phase().keyword() + " step of serving workload "
                         + step.deployment().workload().name() + ")";
                 out.println("verify " + step.deployment().name() + which + " on " + step.spmd().mesh().size() + " GPUs, mesh " + step.spmd().mesh()
                         + ", at tiny shapes:");
                 for (String n : notes.getOrDefault(step.deployment(), List.of())) out.println("  " + n);
+                // The proof is of the plan check accepted only if the tiny plan makes its moves: else shrinking is wrong (a bug).
+                String differ = k < realSteps.size() ? pdagc.verify.Moves.differ(realSteps.get(k).spmd(), step.spmd()) : "no real plan to compare";
+                if (differ != null) {
+                    out.println("  not verified: the tiny plan does not make the real plan's moves (a bug in pdagc's shrinking): " + differ);
+                    result = Main.INTERNAL;
+                    continue;
+                }
+                out.println("  the tiny plan makes the real plan's " + pdagc.verify.Moves.of(step.spmd()).size()
+                        + " moves (each kind of op and collective with its sharding)");
                 Verify.Report report = step.verify(seed);
                 out.println("  " + report.summary() + "; tolerance " + Verify.TOLERANCE + " x max(1, |value|)");
-                if (!report.ok()) result = Main.INPUT_ERRORS;
+                if (!report.ok() && result == Main.OK) result = Main.INPUT_ERRORS;
             }
         }
         out.flush();

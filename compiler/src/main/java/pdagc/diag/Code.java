@@ -109,6 +109,19 @@ public enum Code {
     W0609("W0609", "only the language model (`text_config`) of this `%s` config is imported", Severity.WARNING),
     W0610("W0610", "the checkpoint's quantization (%s) is not modelled: the model is counted in elements, and costed in the workload's `dtype`", Severity.WARNING),
 
+    // ---- launch configurations of other engines, and importing their command lines (E07xx)
+    E0701("E0701", "%s cannot express %s"),
+    E0702("E0702", "%s runs %s, but workload `%s` is %s"),
+    W0703("W0703", "%s is not passed to %s: %s", Severity.WARNING),
+    W0704("W0704", "%s also drops %s at rate %s, which this model does not", Severity.WARNING),
+    W0705("W0705", "Megatron-LM splits the sequence over %s context-parallel ranks in %s chunks, two a rank; pdagc in %s, one a rank", Severity.WARNING),
+    E0711("E0711", "unknown Megatron-LM flag `%s`"),
+    E0712("E0712", "invalid value for `%s`: %s"),
+    E0713("E0713", "the command line has no `%s`%s"),
+    E0714("E0714", "`%s` is not supported by `pdagc import megatron`: %s"),
+    E0715("E0715", "contradictory flags: %s"),
+    W0716("W0716", "`%s` is not modelled by pdagc and is ignored", Severity.WARNING),
+
     // ---- invariants of generated plans (E09xx); seeing one is a compiler bug
     E0901("E0901", "plan validation failed: %s");
 

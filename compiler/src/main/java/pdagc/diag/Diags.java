@@ -951,6 +951,65 @@ public final class Diags {
                 .label("the language model, imported").note("the vision tower and the projector are not counted or deployed");
     }
 
+    // ---- E07xx: launch configurations of other engines (`--emit launch`) and `pdagc import megatron`
+
+    /** A feature of the plan that the target engine's flags cannot say: never a silently different plan. */
+    public static Diagnostic.Builder launchCannotExpress(Span at, String target, String feature, String label, String help) {
+        return of(Code.E0701, at, target, feature).label(label).help(help);
+    }
+
+    /** A training plan for a serving engine, or an inference plan for a training framework. */
+    public static Diagnostic.Builder launchWrongWorkload(Span at, String target, String runs, String workload, String is, String help) {
+        return of(Code.E0702, at, target, runs, workload, is).label("this workload").help(help);
+    }
+
+    /** A setting that the engine decides itself at run time, so the launch flags do not carry it. */
+    public static Diagnostic.Builder launchNotPassed(Span at, String setting, String target, String why) {
+        return of(Code.W0703, at, setting, target, why).label("not in the flags");
+    }
+
+    /** Megatron-LM's GPT drops the embedding's output at --hidden-dropout; a model whose embedding block does not differs there only. */
+    public static Diagnostic.Builder launchEmbeddingDropout(Span at, String target, String rate) {
+        return of(Code.W0704, at, target, "the embedding's output", rate).label("this embedding block has no dropout")
+                .note("the weights, shapes and collectives are the same; the training step draws one more dropout mask")
+                .help("`embed gpt2_embedding` drops its output as Megatron-LM does (it adds learned positions: `positions N`)");
+    }
+
+    /** Megatron-LM's load-balanced context-parallel split (get_batch_on_this_cp_rank) against pdagc's contiguous one. */
+    public static Diagnostic.Builder contextParallelChunks(Span at, long cp, String label) {
+        return of(Code.W0705, at, cp, 2 * cp, cp).label(label)
+                .note("Megatron-LM's rank i holds chunks i and " + (2 * cp - 1) + " - i, which balances causal attention; the collectives and their"
+                        + " sizes are the same, each rank's share of the attention's work is not")
+                .help("the step computes the same values either way; pdagc's plan and figures are those of the contiguous split");
+    }
+
+    public static Diagnostic.Builder megatronUnknownFlag(Span at, String flag, Optional<String> suggestion) {
+        Diagnostic.Builder d = of(Code.E0711, at, flag).label("not an argument of megatron/training/arguments.py (Megatron-LM core_v0.15.0)");
+        suggestion.ifPresent(s -> d.help("did you mean `" + s + "`?"));
+        return d;
+    }
+
+    public static Diagnostic.Builder megatronBadValue(Span at, String flag, String problem, String help) {
+        return of(Code.E0712, at, flag, problem).label("this value").help(help);
+    }
+
+    public static Diagnostic.Builder megatronMissingFlag(Span at, String flag, String why) {
+        return of(Code.E0713, at, flag, why).label("the command line").help("add `" + flag + " N`");
+    }
+
+    public static Diagnostic.Builder megatronUnsupportedFlag(Span at, String flag, String why, String help) {
+        return of(Code.E0714, at, flag, why).label("this flag").help(help);
+    }
+
+    public static Diagnostic.Builder megatronContradiction(Span at, String what, String label) {
+        return of(Code.E0715, at, what).label(label);
+    }
+
+    public static Diagnostic.Builder megatronFlagIgnored(Span at, String flag) {
+        return of(Code.W0716, at, flag).label("a Megatron-LM flag outside the plan (data, logging, checkpoints, learning rate...)")
+                .note("the imported file describes the model, cluster, workload and strategy only");
+    }
+
     // ---- E0901: a generated plan fails validation, a compiler bug
 
     public static Diagnostic.Builder planInvalid(Span deploymentAt, String problem) {

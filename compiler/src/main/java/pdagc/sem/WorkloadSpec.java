@@ -79,4 +79,9 @@ public record WorkloadSpec(
     public WorkloadSpec decodeStep(long context) {
         return new WorkloadSpec(name, batch, 1, Phase.DECODE, context, dtype, execution.forPhase(Phase.DECODE), spans, span, null, expertDtype);
     }
+
+    /** Where a property was written, else the workload's declaration. */
+    public Span spanOf(String property) {
+        return spans.getOrDefault(property, span);
+    }
 }

@@ -159,29 +159,7 @@ public final class StrategyFuzz {
      * proven in place of the real one.
      */
     static String sameMoves(MaterializedPlan real, MaterializedPlan tiny) {
-        Set<String> a = moves(real);
-        Set<String> b = moves(tiny);
-        if (a.equals(b)) return null;
-        TreeSet<String> onlyReal = new TreeSet<>(a);
-        onlyReal.removeAll(b);
-        TreeSet<String> onlyTiny = new TreeSet<>(b);
-        onlyTiny.removeAll(a);
-        return "only in the real plan " + first(onlyReal) + ", only in the tiny plan " + first(onlyTiny);
-    }
-
-    private static Set<String> moves(MaterializedPlan p) {
-        Set<String> out = new TreeSet<>();
-        for (pdagc.spmd.SpmdNode n : p.spmd().nodes()) {
-            String op = n.op() instanceof pdagc.ir.Op.Collective c ? c.collective() + " over " + c.axes() + " " + c.dim() + ">" + c.toDim()
-                    : n.op() instanceof pdagc.ir.Op.Slice sl ? "slice over " + sl.axes() + " " + sl.dim() : n.op().name();
-            out.add(op + " " + n.sharding());
-        }
-        return out;
-    }
-
-    private static String first(Set<String> s) {
-        List<String> l = new ArrayList<>(s);
-        return (l.size() > 6 ? l.subList(0, 6) + " and " + (l.size() - 6) + " more" : l.toString());
+        return pdagc.verify.Moves.differ(real.spmd(), tiny.spmd());
     }
 
     // ---------------------------------------------------------------- generation

@@ -41,6 +41,11 @@ import pdagc.diag.Code;
  * {@code bless} needs no configuration in the pom.
  * A crash (exit 3, "internal error") is never blessed: it fails the case either way.
  *
+ * <p>A case runs {@code pdagc check X.pdag} unless an {@code X.args} file beside it gives the
+ * command line instead, one argument a line, {@code {}} standing for the case's path
+ * ({@code --emit launch --for megatron {}}); an {@code X.args} without an {@code X.pdag} is a case
+ * of its own, a command line that reads no file ({@code import megatron ...}).
+ *
  * <p>Paths: surefire runs in {@code compiler/}, and the CLI shows a path as it was given, so the
  * harness passes the absolute path of the case and strips the repository root from the output;
  * messages then show {@code tests/ui/X.pdag}, as a user running from the root would see them.
@@ -85,8 +90,8 @@ class UiTest {
             for (Path f : files.sorted().toList()) {
                 String n = f.getFileName().toString();
                 if (!n.endsWith(".stderr") && !n.endsWith(".exit")) continue;
-                Path source = UI.resolve(n.substring(0, n.lastIndexOf('.')) + ".pdag");
-                if (Files.exists(source)) continue;
+                String stem = n.substring(0, n.lastIndexOf('.'));
+                if (Files.exists(UI.resolve(stem + ".pdag")) || Files.exists(UI.resolve(stem + ".args"))) continue;
                 if (BLESS) Files.delete(f);
                 else orphans.add(n);
             }
@@ -108,7 +113,7 @@ class UiTest {
         }
         TreeSet<String> missing = new TreeSet<>();
         for (Code code : Code.values()) {
-            // E06xx and W06xx are the config importer's, which `check` never runs; ImportErrorsTest asserts each of them.
+            // E06xx and W06xx are the config importer's, which no case runs; ImportErrorsTest asserts each of them.
             if (code.id().startsWith("E09") || code.id().substring(1).startsWith("06") || UNREACHABLE.containsKey(code)) {
                 assertFalse(seen.containsKey(code.id()), code.id() + " is listed as unreachable but " + seen.get(code.id()) + " show it");
                 continue;
@@ -141,13 +146,20 @@ class UiTest {
                 () -> "exit code of " + name(pdag) + " differs from " + ROOT.relativize(exitFile));
     }
 
-    /** Runs {@code pdagc check} on one case in-process, the way the command line would. */
-    static Outcome run(Path pdag) {
+    /** Runs {@code pdagc check} on one case (or the command line of its {@code .args}) in-process, the way the command line would. */
+    static Outcome run(Path pdag) throws IOException {
         StringWriter out = new StringWriter();
         StringWriter err = new StringWriter();
         int exit;
+        Path argsFile = sibling(pdag, ".args");
+        String[] args = {"check", pdag.toString()};
+        if (Files.exists(argsFile)) {
+            Path source = sibling(pdag, ".pdag");
+            args = Files.readAllLines(argsFile, StandardCharsets.UTF_8).stream().filter(l -> !l.isEmpty())
+                    .map(l -> l.equals("{}") ? source.toString() : l).toArray(String[]::new);
+        }
         try (PrintWriter o = new PrintWriter(out); PrintWriter e = new PrintWriter(err)) {
-            exit = Main.run(new String[] {"check", pdag.toString()}, o, e);
+            exit = Main.run(args, o, e);
         }
         String prefix = ROOT.toString() + pdag.getFileSystem().getSeparator();
         String text = err.toString().replace("\r\n", "\n").replace(prefix, "");
@@ -156,7 +168,8 @@ class UiTest {
 
     private static List<Path> caseFiles() throws IOException {
         try (Stream<Path> files = Files.list(UI)) {
-            return files.filter(f -> f.getFileName().toString().endsWith(".pdag") && Files.isRegularFile(f)).sorted().toList();
+            return files.filter(f -> Files.isRegularFile(f) && (f.getFileName().toString().endsWith(".pdag")
+                    || f.getFileName().toString().endsWith(".args") && !Files.exists(sibling(f, ".pdag")))).sorted().toList();
         }
     }
 
@@ -164,9 +177,10 @@ class UiTest {
         return ROOT.relativize(pdag).toString().replace('\\', '/');
     }
 
-    private static Path sibling(Path pdag, String extension) {
-        String n = pdag.getFileName().toString();
-        return pdag.resolveSibling(n.substring(0, n.length() - ".pdag".length()) + extension);
+    /** The file beside a case ({@code X.pdag} or {@code X.args}) with another extension. */
+    private static Path sibling(Path c, String extension) {
+        String n = c.getFileName().toString();
+        return c.resolveSibling(n.substring(0, n.lastIndexOf('.')) + extension);
     }
 
     private static void writeIfChanged(Path file, String text) {
