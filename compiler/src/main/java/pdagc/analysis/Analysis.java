@@ -48,10 +48,18 @@ public record Analysis(
      * et al. 2022): the model FLOPs are what the model needs whatever the implementation, the
      * hardware FLOPs what this plan runs. Attention counts the full score square, as Megatron's and
      * PaLM's formulas do ({@code OpCost}). {@code stored}: the activations each layer stores for the
-     * backward pass ({@link StoredActivations}), per GPU and micro-batch.
+     * backward pass ({@link StoredActivations}), per GPU and micro-batch. {@code overlap}: where
+     * the strategy overlaps the gradients' reduction ({@link Streams}), the step on one stream and
+     * what runs on the second; null otherwise.
      */
     public record Training(java.math.BigInteger modelFlops, java.math.BigInteger hardwareFlops, double seconds, int gpus, double peakFlops,
-            List<StoredActivations.Layer> stored) {
+            List<StoredActivations.Layer> stored, Overlap overlap) {
+
+        /** Without overlap. */
+        public Training(java.math.BigInteger modelFlops, java.math.BigInteger hardwareFlops, double seconds, int gpus, double peakFlops,
+                List<StoredActivations.Layer> stored) {
+            this(modelFlops, hardwareFlops, seconds, gpus, peakFlops, stored, null);
+        }
 
         /** Model FLOPs utilization: model FLOPs per second per GPU over the peak. */
         public double mfu() {
@@ -63,6 +71,15 @@ public record Analysis(
             return hardwareFlops.doubleValue() / (seconds * gpus * peakFlops);
         }
     }
+
+    /**
+     * The overlap of a training step's gradient reduction with its backward pass: {@code
+     * oneStreamSeconds}, the step's critical path with every node on one stream (the step without
+     * the overlap); {@code secondStreamSeconds}, the time of the nodes on the second stream (the
+     * reductions and the accumulations before them; the largest sum over the roles). The step's time is the critical path with them on it; what
+     * the overlap hides is the difference, at most the second stream's time.
+     */
+    public record Overlap(double oneStreamSeconds, double secondStreamSeconds) {}
 
     /**
      * One GPU's figures; for a role, the largest over its GPUs. {@code overheadSeconds} is the part
@@ -164,14 +181,17 @@ public record Analysis(
         } catch (Overflow e) {
             throw e.in("counting the memory of a GPU in bytes");
         }
-        CriticalPath.Result path = CriticalPath.run(idx, costs);
+        // Where the strategy overlaps the gradients' reduction, the step runs on two streams per GPU.
+        Streams.Stream[] stream = streams(idx, program, d.strategy().training());
+        CriticalPath.Result path = stream == null ? CriticalPath.run(idx, costs) : CriticalPath.run(idx, costs, stream, program);
+        Overlap overlap = stream == null ? null : new Overlap(CriticalPath.run(idx, costs).seconds(), secondStream(idx, costs, stream));
         boolean steady = d.workload().phase() == Phase.DECODE && program.pipeline().stages() > 1 && path.problem() == null;
         Step step = steady ? steadyStep(d, idx, costs, quotient, program, path) : null;
         double makespan = steady ? step.seconds() : path.seconds();
         GpuFigures[] roles = new GpuFigures[quotient.roles()];
         for (int r = 0; r < roles.length; r++) {
             try {
-                roles[r] = role(quotient.representative(r), idx.schedule[r], costs, memory[r], d.cluster().gpu().memoryBytes(), makespan);
+                roles[r] = role(quotient.representative(r), idx.schedule[r], costs, memory[r], d.cluster().gpu().memoryBytes(), makespan, stream);
             } catch (Overflow e) {
                 throw e.in("adding up the FLOPs and bytes of GPU " + quotient.representative(r) + "'s step");
             }
@@ -195,7 +215,7 @@ public record Analysis(
             OptionalDouble bubble = program.pipeline().stages() > 1 ? OptionalDouble.of(program.pipeline().bubbleFraction()) : OptionalDouble.empty();
             step = new Step(d.workload().phase(), tokens, path.seconds(), path.communicationSeconds(), quotient.planIndices(path.path()), bubble, null);
         }
-        Training training = program.training() ? training(d, program, idx, costs, quotient, step.seconds()) : null;
+        Training training = program.training() ? training(d, program, idx, costs, quotient, step.seconds(), overlap) : null;
         Analysis figures = new Analysis(gpus, step, Memory.kvBytesPerToken(graph), costs, List.of(), path.problem(), null, training);
         if (path.problem() != null) return figures;
         return new Analysis(figures.gpus, step, figures.kvBytesPerToken, costs, Requirements.evaluate(d.requirements(), figures), null, null, training);
@@ -206,7 +226,8 @@ public record Analysis(
      * representative's schedule, every micro-batch), recomputed forward ops apart (a forward op in
      * the backward pass), summed over every GPU of the plan.
      */
-    private static Training training(Deployment d, SpmdProgram program, DagIndex idx, NodeCosts costs, Quotient quotient, double seconds) {
+    private static Training training(Deployment d, SpmdProgram program, DagIndex idx, NodeCosts costs, Quotient quotient, double seconds,
+            Overlap overlap) {
         boolean[] backward = program.backward();
         long[] model = new long[idx.schedule.length];
         long[] hardware = new long[idx.schedule.length];
@@ -225,7 +246,29 @@ public record Analysis(
             m = m.add(java.math.BigInteger.valueOf(model[quotient.roleOf(g)]));
             h = h.add(java.math.BigInteger.valueOf(hardware[quotient.roleOf(g)]));
         }
-        return new Training(m, h, seconds, gpus, d.cluster().gpu().peakFlops(d.workload().dtype()), StoredActivations.of(program, costs));
+        return new Training(m, h, seconds, gpus, d.cluster().gpu().peakFlops(d.workload().dtype()), StoredActivations.of(program, costs), overlap);
+    }
+
+    /** Each quotient node's stream, or null when every node runs on one stream (nothing overlaps). */
+    private static Streams.Stream[] streams(DagIndex idx, SpmdProgram program, pdagc.sem.Training training) {
+        Streams.Stream[] ops = Streams.of(program, training);
+        boolean any = false;
+        for (Streams.Stream s : ops) any |= s == Streams.Stream.SIDE;
+        if (!any) return null;
+        Streams.Stream[] out = new Streams.Stream[idx.role.length];
+        for (int i = 0; i < out.length; i++) out[i] = ops[idx.node(i).program()];
+        return out;
+    }
+
+    /** The largest sum over the roles of the times of the nodes on the second stream. */
+    private static double secondStream(DagIndex idx, NodeCosts costs, Streams.Stream[] stream) {
+        double most = 0;
+        for (int[] schedule : idx.schedule) {
+            double sum = 0;
+            for (int i : schedule) if (stream[i] == Streams.Stream.SIDE) sum += costs.secondsAt(i);
+            most = Math.max(most, sum);
+        }
+        return most;
     }
 
     /**
@@ -277,10 +320,12 @@ public record Analysis(
     }
 
     /** The figures of one role's schedule, under its representative GPU's id. */
-    private static GpuFigures role(int gpu, int[] schedule, NodeCosts costs, Memory.PerGpu memory, double capacity, double makespan) {
+    private static GpuFigures role(int gpu, int[] schedule, NodeCosts costs, Memory.PerGpu memory, double capacity, double makespan,
+            Streams.Stream[] stream) {
         long flops = 0, hbm = 0, buffers = 0, traffic = 0;
-        double compute = 0, overhead = 0, communication = 0;
+        double compute = 0, overhead = 0, communication = 0, overlapped = 0;
         for (int i : schedule) {
+            if (stream != null && stream[i] == Streams.Stream.SIDE) overlapped += costs.secondsAt(i);
             CollectiveCost c = costs.collectiveAt(i);
             if (c != null) {
                 buffers = Overflow.add(buffers, c.bufferBytes());
@@ -293,7 +338,8 @@ public record Analysis(
                 overhead += costs.overheadAt(i);
             }
         }
-        double idle = Math.max(0, makespan - compute - communication);
+        // Idle: the time the first stream waits (for peers, or for the second stream's reductions); it runs all but the second stream's nodes.
+        double idle = Math.max(0, makespan - (compute + communication - overlapped));
         return new GpuFigures(gpu, memory, capacity, flops, hbm, buffers, traffic, compute, overhead, communication, idle);
     }
 

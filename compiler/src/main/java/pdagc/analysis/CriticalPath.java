@@ -11,7 +11,9 @@ import pdagc.dag.TopologicalOrder;
  * The latency of one step of the plan: the longest path through the per-GPU DAG (walked as
  * its quotient, one GPU per role: the GPUs of a role run the same schedule in step), where nodes carry
  * their estimated time and edges none. Two rules make the DAG a schedule: each GPU runs its nodes
- * one at a time in schedule order (one stream; communication does not overlap computation), and a
+ * one at a time in schedule order (one stream; communication does not overlap computation, but
+ * where a training strategy overlaps its gradients' reduction, {@link Streams}: then those
+ * collectives run one at a time on a second stream), and a
  * collective starts on all its members when every member's inputs are ready and the member is free,
  * and finishes on all of them at once (its members form one node of the longest-path problem).
  *
@@ -30,7 +32,16 @@ final class CriticalPath {
     record Result(double seconds, List<Integer> path, double communicationSeconds, String problem) {}
 
     static Result run(DagIndex idx, NodeCosts costs) {
-        return run(idx, costs, false);
+        return run(idx, costs, false, null, null);
+    }
+
+    /**
+     * As above, each GPU running its nodes on the streams {@code stream} gives them (by quotient
+     * index): the nodes of each stream one at a time in schedule order. Streams run side by side:
+     * the second stream's collectives overlap the first's work.
+     */
+    static Result run(DagIndex idx, NodeCosts costs, Streams.Stream[] stream, pdagc.spmd.SpmdProgram program) {
+        return run(idx, costs, false, stream, program);
     }
 
     /**
@@ -40,21 +51,23 @@ final class CriticalPath {
      * micro-batches of the time from a micro-batch's first node to its last, send/recv included.
      */
     static Result loop(DagIndex idx, NodeCosts costs) {
-        return run(idx, costs, true);
+        return run(idx, costs, true, null, null);
     }
 
-    private static Result run(DagIndex idx, NodeCosts costs, boolean perMicroBatch) {
+    private static Result run(DagIndex idx, NodeCosts costs, boolean perMicroBatch, Streams.Stream[] stream, pdagc.spmd.SpmdProgram program) {
         int n = idx.role.length;
         int[] rep = representatives(idx);
         double[] duration = new double[n];
         for (int i = 0; i < n; i++) duration[rep[i]] = Math.max(duration[rep[i]], costs.secondsAt(i));
-        int[] previous = perMicroBatch ? previousOfMicroBatch(idx) : previousInSchedule(idx);
+        int[] previous = perMicroBatch ? previousOfMicroBatch(idx) : stream == null ? previousInSchedule(idx) : previousOnStream(idx, stream);
         int[] count = new int[1];
-        forEachDependency(idx, rep, previous, perMicroBatch, (from, to) -> count[0]++);
+        boolean[] side = stream == null ? null : new boolean[n];
+        if (side != null) for (int i = 0; i < n; i++) side[i] = stream[i] == Streams.Stream.SIDE;
+        forEachDependency(idx, rep, previous, perMicroBatch, side, program, (from, to) -> count[0]++);
         int[] depFrom = new int[count[0]];
         int[] depTo = new int[count[0]];
         int[] fill = new int[1];
-        forEachDependency(idx, rep, previous, perMicroBatch, (from, to) -> {
+        forEachDependency(idx, rep, previous, perMicroBatch, side, program, (from, to) -> {
             depFrom[fill[0]] = from;
             depTo[fill[0]++] = to;
         });
@@ -114,10 +127,15 @@ final class CriticalPath {
      * ({@code previous}: each node's predecessor on its GPU, or -1). With {@code oneMicroBatch},
      * data edges between micro-batches are left out too.
      */
-    private static void forEachDependency(DagIndex idx, int[] rep, int[] previous, boolean oneMicroBatch, Dependency f) {
+    private static void forEachDependency(DagIndex idx, int[] rep, int[] previous, boolean oneMicroBatch, boolean[] side,
+            pdagc.spmd.SpmdProgram program, Dependency f) {
         for (int i = 0; i < rep.length; i++) {
             for (int k = idx.predStart[i]; k < idx.predStart[i + 1]; k++) {
                 if (oneMicroBatch && idx.node(idx.preds[k]).microBatch() != idx.node(i).microBatch()) continue;
+                // A second-stream op waits for its data and for its stream, not for the first stream's schedule (the
+                // order edge that starts the step's once-per-step unit after the last backward op).
+                if (side != null && side[i] && !side[idx.preds[k]]
+                        && !program.nodes().get(idx.node(i).program()).inputs().contains(idx.node(idx.preds[k]).program())) continue;
                 int p = rep[idx.preds[k]];
                 if (p != rep[i]) f.accept(p, rep[i]);
             }
@@ -133,6 +151,25 @@ final class CriticalPath {
         int[] prev = new int[idx.role.length];
         for (int[] schedule : idx.schedule) {
             for (int k = 0; k < schedule.length; k++) prev[schedule[k]] = k == 0 ? -1 : schedule[k - 1];
+        }
+        return prev;
+    }
+
+    /** Each node's predecessor on its stream of its GPU in schedule order, or -1 for the first. */
+    private static int[] previousOnStream(DagIndex idx, Streams.Stream[] stream) {
+        int[] prev = new int[idx.role.length];
+        for (int[] schedule : idx.schedule) {
+            int main = -1;
+            int side = -1;
+            for (int i : schedule) {
+                if (stream[i] == Streams.Stream.MAIN) {
+                    prev[i] = main;
+                    main = i;
+                } else {
+                    prev[i] = side;
+                    side = i;
+                }
+            }
         }
         return prev;
     }

@@ -245,9 +245,31 @@ public record OpCost(long flops, long bytesRead, long bytesWritten) {
             return plain(flops, 0);
         }
 
-        /** Cross-entropy: a softmax over the vocabulary and the label's log-probability, per token. */
+        /**
+         * A statistic of the logits over the columns a rank holds: the max compares every logit
+         * (1 per element), the sum of exponentials subtracts the max, exponentiates and adds (3
+         * per element: the softmax's count less its max and its division); each reads the logits
+         * and writes one number per token. The label's logit reads its token and one logit per
+         * token (a compare of the label with the rank's columns).
+         */
+        public OpCost logitStat(Op.LogitStat s) {
+            Shape logits = inputs.get(0);
+            return switch (s.stat()) {
+                case MAX -> plain(logits.elements(), 0);
+                case SUM_EXP -> plain(Overflow.mul(SOFTMAX - 2, logits.elements()), 0);
+                case LABEL -> new OpCost(out, Overflow.add(Overflow.mul(out, inputBytes[0]), Overflow.mul(inputs.get(1).elements(), inputBytes[1])),
+                        Overflow.mul(out, dtypeBytes));
+            };
+        }
+
+        /**
+         * Cross-entropy per token from its three statistics ({@code log(Σ) + max - z[label]}: 3 per
+         * token), reading only them: the logits it takes are for its gradient.
+         */
         public OpCost loss(Op.Loss l) {
-            return plain(Overflow.mul(SOFTMAX + 1, inputs.get(0).elements()), 0);
+            long read = 0;
+            for (int i : new int[] {Op.Loss.MAX, Op.Loss.SUM_EXP, Op.Loss.LABEL}) read = Overflow.add(read, Overflow.mul(inputs.get(i).elements(), inputBytes[i]));
+            return new OpCost(Overflow.mul(3, out), read, Overflow.mul(out, dtypeBytes));
         }
 
         /**

@@ -152,6 +152,8 @@ public final class JsonBackend {
         g.writeFieldName("output");
         writeShape(g, n.output());
         g.writeStringField("dtype", dtype);
+        // An all-reduce that takes the maximum says so (the loss's); a sum, every other, says nothing.
+        if (n.op() instanceof pdagc.ir.Op.Collective c && c.reduction() != pdagc.ir.Reduction.SUM) g.writeStringField("reduction", c.reduction().text());
         g.writeNumberField("micro_batch", n.microBatch());
         if (n.collective() != null) g.writeStringField("collective", n.collective());
         if (n.group() != null) {

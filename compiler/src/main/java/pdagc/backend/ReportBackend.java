@@ -72,6 +72,13 @@ public final class ReportBackend {
         String peak = Figures.flops(t.peakFlops()) + "/s";
         row(b, "MFU", List.of(Figures.percent(t.mfu()) + " (model FLOPs per second per GPU over the peak " + peak + ")"));
         row(b, "HFU", List.of(Figures.percent(t.hfu()) + " (hardware FLOPs per second per GPU over the peak)"));
+        if (t.overlap() != null) {
+            // overlap_grad_reduce: what ran on the second stream, and what the step would take on one.
+            Analysis.Overlap o = t.overlap();
+            row(b, "gradient reduction", List.of(Units.seconds(o.secondStreamSeconds()) + " on a second stream (overlap_grad_reduce), "
+                    + Units.seconds(Math.max(0, o.oneStreamSeconds() - t.seconds())) + " of it hidden behind computation"));
+            row(b, "step on one stream", List.of(Units.seconds(o.oneStreamSeconds()) + " (without the overlap)"));
+        }
         if (!t.stored().isEmpty()) {
             // Layers that store the same bytes are shown as one range.
             List<String> cells = new ArrayList<>();

@@ -28,10 +28,10 @@ final class CompileCommand implements Callable<Integer> {
     @Parameters(index = "0", arity = "0..1", paramLabel = "FILE", description = "the .pdag file")
     Path file;
 
-    @Option(names = "--emit", paramLabel = "FORMAT", description = "ir, dot, svg, json, report, java or launch (default: a summary of each deploy)")
+    @Option(names = "--emit", paramLabel = "FORMAT", description = "ir, dot, svg, json, report, java, launch or chakra (default: a summary of each deploy)")
     String emit;
 
-    @Option(names = {"-o", "--output"}, paramLabel = "OUT", description = "output file (default: stdout for text; FILE's stem + .svg for svg); for java, a directory")
+    @Option(names = {"-o", "--output"}, paramLabel = "OUT", description = "output file (default: stdout for text; FILE's stem + .svg for svg); for java and chakra, a directory")
     Path output;
 
     @Option(names = "--for", paramLabel = "TARGET", description = "for launch: the engine to write the command of: megatron (training), vllm or sglang (serving)")
@@ -49,6 +49,9 @@ final class CompileCommand implements Callable<Integer> {
     @Option(names = "--budget", paramLabel = "N", description = "for dot/svg: the most nodes a drawing may lay out, and "
             + pdagc.backend.Views.EDGES_PER_NODE + " x N edges (default: " + pdagc.backend.Views.DEFAULT_BUDGET + ")")
     Integer budget;
+
+    @Option(names = "--ranks", paramLabel = "LIST", description = "for chakra: the ranks whose traces to write, as ranks and ranges (0-7,64; default: all)")
+    String ranks;
 
     @Option(names = "--layout-timeout", paramLabel = "SECONDS", description = "for svg: how long the layout may take before it is ended (default: 60)")
     Double layoutTimeout;
@@ -83,6 +86,8 @@ final class CompileCommand implements Callable<Integer> {
         emitter.ifPresent(e -> e.target(target));
         Optional<Emitter.Drawing> drawing = Emitter.Drawing.of(emit, view, budget, layoutTimeout, layoutEngine, err);
         if (drawing.isEmpty()) return Main.USAGE;
+        if (!Emitter.formatOptions(emit, ranks, err)) return Main.USAGE;
+        emitter.ifPresent(e -> e.withRanks(ranks));
         emitter.ifPresent(e -> e.prepare(drawing.get()));
         if (emit == null && deploy == null && passes.isEmpty()) return summaries();
         Optional<Prefetch.Result> early = passes.isEmpty() ? Prefetch.take("compile", file, deploy) : Optional.empty();

@@ -29,7 +29,7 @@ import pdagc.spmd.IrText;
  * which engine), and writes all or nothing through {@link OutputFiles}.
  */
 final class Emitter {
-    static final List<String> FORMATS = List.of("dot", "ir", "java", "json", "launch", "report", "svg");
+    static final List<String> FORMATS = List.of("chakra", "dot", "ir", "java", "json", "launch", "report", "svg");
 
     private final String format;
     private pdagc.launch.Target target;
@@ -56,6 +56,26 @@ final class Emitter {
             return false;
         }
         return true;
+    }
+
+    /** For chakra: the ranks whose traces are written (null: all). */
+    private String ranks;
+
+    /**
+     * Checks the options that apply to one format only: {@code --ranks} to chakra. Returns false
+     * (a usage error, said on {@code err}) when one is given with another format.
+     */
+    static boolean formatOptions(String format, String ranks, PrintWriter err) {
+        if (ranks != null && !"chakra".equals(format)) {
+            err.println("error: --ranks applies to Chakra traces only (--emit chakra), not to " + (format == null ? "the summary" : "--emit " + format));
+            return false;
+        }
+        return true;
+    }
+
+    Emitter withRanks(String ranks) {
+        this.ranks = ranks;
+        return this;
     }
 
     void target(String keyword) {
@@ -154,6 +174,7 @@ final class Emitter {
                     o -> o.write(ReportBackend.render(plan.deployment(), plan.dag(), plan.analysis()).getBytes(StandardCharsets.UTF_8)), stdout, err);
             case "dot", "svg" -> drawing(plan, input, target, drawing, stdout, err);
             case "java" -> JavaOutput.emit(plan, output, err);
+            case "chakra" -> pdagc.driver.Timings.time("chakra", () -> ChakraOutput.emit(plan, output, ranks, err));
             case "launch" -> launch(plan, input, target, stdout, err);
             default -> throw new IllegalStateException("format list and emitter disagree on " + format);
         };

@@ -44,11 +44,37 @@ final class TempFiles {
 
     private static synchronized void installHook() {
         if (hooked) return;
-        Runtime.getRuntime().addShutdownHook(new Thread(TempFiles::deleteAll, "pdagc-temp-cleanup"));
+        Runtime.getRuntime().addShutdownHook(new Thread(TempFiles::shutdown, "pdagc-temp-cleanup"));
         hooked = true;
     }
 
-    /** Deletes every registered path (best effort) and forgets it; what the shutdown hook runs. */
+    /** Set once the shutdown hook runs: from then on no file is created below a temporary directory. */
+    private static boolean closing;
+
+    /**
+     * Creates file {@code file} (and the directories above it) below a registered temporary
+     * directory and opens it for writing, unless the JVM is shutting down: then nothing is created
+     * and an {@link IOException} says so. A writer that streams many files into one temporary
+     * directory opens them here, so that the shutdown hook, once it runs, sees every file there
+     * will be and leaves none behind.
+     */
+    static java.io.OutputStream newOutput(Path file) throws IOException {
+        synchronized (TempFiles.class) {
+            if (closing) throw new IOException("interrupted: the output is being removed");
+            Files.createDirectories(file.getParent());
+            return Files.newOutputStream(file);
+        }
+    }
+
+    /** What the shutdown hook runs: no file is created from now on, and every registered path is deleted. */
+    private static void shutdown() {
+        synchronized (TempFiles.class) {
+            closing = true;
+        }
+        deleteAll();
+    }
+
+    /** Deletes every registered path (best effort) and forgets it. */
     static void deleteAll() {
         for (Path p : List.copyOf(IN_FLIGHT)) {
             delete(p);

@@ -69,6 +69,7 @@ public enum Code {
     W0317("W0317", "`%s` applies to training only; workload `%s` runs %s", Severity.WARNING),
     E0318("E0318", "`%s` cannot be trained yet: operation `%s` has no gradient rule"),
     W0319("W0319", "ZeRO cannot shard %s over the %s GPUs that reduce %s: %s optimizer states stay whole on every GPU", Severity.WARNING),
+    W0325("W0325", "`overlap_grad_reduce` overlaps the gradients' reduction over the data-parallel ranks, but `%s` has none", Severity.WARNING),
 
     // ---- blocks and shapes (E04xx)
     E0401("E0401", "shape mismatch: %s"),

@@ -655,6 +655,12 @@ public final class Diags {
                 .help("add a `dp` (or `cp`) axis to the mesh, or write `zero 0`");
     }
 
+    /** {@code overlap_grad_reduce} on a strategy without data-parallel ranks: no gradient is reduced over them, nothing overlaps. */
+    public static Diagnostic.Builder overlapWithoutDataParallel(Span at, String strategy) {
+        return of(Code.W0325, at, strategy).label("nothing to overlap")
+                .help("add a `dp` (or `cp`) axis to the mesh, or remove it");
+    }
+
     public static Diagnostic.Builder trainingOptionIgnored(Span at, String property, String workload, String phase) {
         return of(Code.W0317, at, property, workload, phase).label("ignored").help("remove it, or give the workload `phase train`");
     }

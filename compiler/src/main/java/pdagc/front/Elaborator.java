@@ -453,9 +453,10 @@ public final class Elaborator {
         Optional<Property> expertProp = p.get("expert_mesh");
         OptionalLong zero = p.integer("zero", 0L, 0);
         Optional<String> recompute = p.choice("recompute", List.of("none", "selective", "full"), "none");
+        Optional<String> overlapGrad = p.choice("overlap_grad_reduce", List.of("true", "false"), "false");
         p.finish();
         if (micro.isEmpty() || schedule.isEmpty() || virtual.isEmpty() || stageLayers == null || sp.isEmpty() || zero.isEmpty()
-                || recompute.isEmpty()) {
+                || recompute.isEmpty() || overlapGrad.isEmpty()) {
             return Optional.empty();
         }
         if (zero.getAsLong() > 3) {
@@ -463,7 +464,7 @@ public final class Elaborator {
             return Optional.empty();
         }
         pdagc.sem.Training training = new pdagc.sem.Training((int) zero.getAsLong(),
-                pdagc.sem.Training.Recompute.valueOf(recompute.get().toUpperCase(java.util.Locale.ROOT)));
+                pdagc.sem.Training.Recompute.valueOf(recompute.get().toUpperCase(java.util.Locale.ROOT)), overlapGrad.get().equals("true"));
         Mesh expertMesh = null;
         Map<String, Span> spans = new LinkedHashMap<>();
         if (expertProp.isPresent()) {

@@ -86,7 +86,7 @@ final class StrategyCheck {
         pdagc.sem.Training t = s.training();
         boolean train = d.workload().phase() == pdagc.sem.Phase.TRAIN;
         if (!train) {
-            for (String property : List.of("zero", "recompute")) {
+            for (String property : List.of("zero", "recompute", "overlap_grad_reduce")) {
                 if (s.spans().containsKey(property)) {
                     diagnostics.add(Diags.trainingOptionIgnored(s.spanOf(property), property, d.workload().name(),
                             d.workload().isServing() ? "serving steps" : d.workload().phase().keyword() + " steps"));
@@ -98,6 +98,11 @@ final class StrategyCheck {
         // ep where the strategy's mesh names it (its dense parts then split the batch over it).
         if (t.zero() > 0 && mesh.size(MeshAxes.DP) * mesh.size(MeshAxes.CP) * mesh.size(MeshAxes.EP) == 1) {
             diagnostics.add(Diags.zeroWithoutDataParallel(s.spanOf("zero"), t.zero(), s.name()));
+        }
+        // The experts' data-parallel ranks (edp) reduce their gradients too.
+        long expertData = s.expertMesh() == null ? 1 : s.expertMesh().size(MeshAxes.EDP);
+        if (t.overlapGradReduce() && mesh.size(MeshAxes.DP) * mesh.size(MeshAxes.CP) * mesh.size(MeshAxes.EP) * expertData == 1) {
+            diagnostics.add(Diags.overlapWithoutDataParallel(s.spanOf("overlap_grad_reduce"), s.name()));
         }
     }
 

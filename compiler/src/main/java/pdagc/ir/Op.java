@@ -89,6 +89,7 @@ public sealed interface Op {
         R transfer(Transfer op);
         R slice(Slice op);
         R grad(Grad op);
+        R logitStat(LogitStat op);
         R loss(Loss op);
         R update(Update op);
         R updated(Updated op);
@@ -349,16 +350,22 @@ public sealed interface Op {
     /**
      * A collective over mesh axes, inserted by the partitioner. {@code dim} is the dimension a
      * gather concatenates, a scatter splits, or an all-to-all splits; {@code toDim} is the
-     * dimension an all-to-all concatenates.
+     * dimension an all-to-all concatenates; {@code reduction} what an all-reduce computes (the sum,
+     * or for partial maxima the maximum).
      */
-    record Collective(CollectiveKind collective, List<String> axes, int dim, int toDim) implements Op {
+    record Collective(CollectiveKind collective, List<String> axes, int dim, int toDim, Reduction reduction) implements Op {
+        /** A collective that sums where it reduces. */
+        public Collective(CollectiveKind collective, List<String> axes, int dim, int toDim) {
+            this(collective, axes, dim, toDim, Reduction.SUM);
+        }
+
         public <R> R accept(Visitor<R> v) { return v.collective(this); }
         public String name() { return collective.opName(); }
         public NodeKind kind() { return NodeKind.COLLECTIVE; }
         public String attributes() {
             String a = "axes=" + String.join("+", axes);
             return switch (collective) {
-                case ALL_REDUCE -> a;
+                case ALL_REDUCE -> reduction == Reduction.SUM ? a : a + ", op=" + reduction.text();
                 case ALL_GATHER, REDUCE_SCATTER -> a + ", dim=" + dim;
                 case ALL_TO_ALL -> a + ", split=" + dim + ", concat=" + toDim;
                 case SEND, RECV -> a;
@@ -421,18 +428,64 @@ public sealed interface Op {
     }
 
     /**
+     * One per-token statistic of the logits over the vocabulary, [B, S, V] -> [B, S], of the three
+     * that the cross-entropy combines (Megatron's vocabulary-parallel cross-entropy): each rank
+     * computes it over the vocabulary columns it holds, so where the logits arrive split over the
+     * vocabulary (a column-parallel head) it is a partial value over those axes, which the
+     * partitioner all-reduces like any other:
+     * <ul>
+     *   <li>{@code logit_max} (logits): the largest logit, a partial maximum (all-reduced with max);
+     *   <li>{@code sum_exp} (logits, the whole max): {@code Σ exp(z - max)}, a partial sum;
+     *   <li>{@code label_logit} (logits, token ids): the label's logit on the rank whose columns
+     *       hold it, 0 on the others, a partial sum.
+     * </ul>
+     * No gradient flows through them: the loss's own rule differentiates the whole cross-entropy.
+     */
+    record LogitStat(Stat stat, long vocab) implements Op {
+        /** Which statistic. */
+        public enum Stat {
+            MAX("logit_max"), SUM_EXP("sum_exp"), LABEL("label_logit");
+
+            private final String text;
+
+            Stat(String text) {
+                this.text = text;
+            }
+
+            public String text() {
+                return text;
+            }
+        }
+
+        public GradRule gradRule() { return stat == Stat.MAX ? GradRule.of(GradRule.Flow.NONE) : GradRule.of(GradRule.Flow.NONE, GradRule.Flow.NONE); }
+        public <R> R accept(Visitor<R> v) { return v.logitStat(this); }
+        public String name() { return stat.text(); }
+        public NodeKind kind() { return NodeKind.COMPUTE; }
+        public String attributes() { return "vocab=" + vocab; }
+    }
+
+    /**
      * Cross-entropy of the logits against the next tokens, per token: (logits [B, S, V], token ids
-     * [B, S]) -> [B, S]. Position j's label is token j + 1 of its sequence (the last position's, the
-     * first token: a tiny, deterministic stand-in for the data loader's next token). The step's loss
-     * is the mean over all {@code tokens} tokens of the global batch, so its gradient seed is
-     * {@code 1 / tokens} per token.
+     * [B, S], their {@link LogitStat}s max, sum_exp and label_logit, each [B, S]) -> [B, S],
+     * {@code log(sum_exp) + max - label_logit}. Position j's label is token j + 1 of its sequence
+     * (the last position's, the first token: a tiny, deterministic stand-in for the data loader's
+     * next token). The step's loss is the mean over all {@code tokens} tokens of the global batch,
+     * so its gradient seed is {@code 1 / tokens} per token. The logits' gradient,
+     * {@code (exp(z - max) / sum_exp - onehot(label)) / tokens}, reads the logits, the labels and
+     * the two whole statistics, each rank on its own vocabulary columns: it comes out split as the
+     * logits are, with no gather.
      */
     record Loss(long vocab, long tokens) implements Op {
+        /** Its inputs, in order. */
+        public static final int LOGITS = 0, TOKENS = 1, MAX = 2, SUM_EXP = 3, LABEL = 4;
+
         public <R> R accept(Visitor<R> v) { return v.loss(this); }
         public String name() { return "cross_entropy"; }
         public NodeKind kind() { return NodeKind.COMPUTE; }
         public String attributes() { return "vocab=" + vocab + ", tokens=" + tokens; }
-        public GradRule gradRule() { return GradRule.of(GradRule.Flow.from(0, 1), GradRule.Flow.NONE); }
+        public GradRule gradRule() {
+            return GradRule.of(GradRule.Flow.from(LOGITS, TOKENS, MAX, SUM_EXP), GradRule.Flow.NONE, GradRule.Flow.NONE, GradRule.Flow.NONE, GradRule.Flow.NONE);
+        }
     }
 
     /**

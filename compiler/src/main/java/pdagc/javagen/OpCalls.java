@@ -212,8 +212,18 @@ final class OpCalls {
                     mlaTokenOffset(node(scores.inputs().get(0)), latent), in);
         }
 
+        // Megatron's vocabulary-parallel cross-entropy: three statistics on the columns each GPU holds, then the loss from the whole ones.
+        public Call logitStat(Op.LogitStat s) {
+            return switch (s.stat()) {
+                case MAX -> Call.of(RuntimeApi.LOGIT_MAX, List.of(name, in.get(0)));
+                case SUM_EXP -> Call.of(RuntimeApi.SUM_EXP, List.of(name, in.get(0), in.get(1)));
+                case LABEL -> Call.of(RuntimeApi.LABEL_LOGIT, List.of(name, Coordinates.number(s.vocab()), vocabOffset(n), in.get(0), in.get(1)));
+            };
+        }
+
         public Call loss(Op.Loss l) {
-            return Call.of(RuntimeApi.CROSS_ENTROPY, List.of(name, Coordinates.number(l.tokens()), in.get(0), in.get(1)));
+            return Call.of(RuntimeApi.CROSS_ENTROPY, List.of(name, Coordinates.number(l.tokens()), in.get(Op.Loss.MAX), in.get(Op.Loss.SUM_EXP),
+                    in.get(Op.Loss.LABEL)));
         }
 
         public Call grad(Op.Grad g) {
@@ -272,7 +282,10 @@ final class OpCalls {
      */
     private Call grad(SpmdNode n, Op.Grad g, String name, List<String> in) {
         Op f = g.forward();
-        if (f instanceof Op.Loss l) return Call.of(RuntimeApi.LOSS_GRADIENT, List.of(name, Coordinates.number(l.tokens()), in.get(0), in.get(1)));
+        if (f instanceof Op.Loss l) {
+            return Call.of(RuntimeApi.LOSS_GRADIENT, List.of(name, Coordinates.number(l.tokens()), Coordinates.number(l.vocab()), vocabOffset(n),
+                    in.get(0), in.get(1), in.get(2), in.get(3)));
+        }
         String forwardOp = JavaText.literal(f.name() + (f.attributes().isEmpty() ? "" : "[" + f.attributes() + "]"));
         CodeBlock saved = CodeBlock.of("$T.of($L)", List.class, String.join(", ", in.subList(0, in.size() - 1)));
         CodeBlock dy = CodeBlock.of("$L", in.get(in.size() - 1));
@@ -295,6 +308,12 @@ final class OpCalls {
         if (ws == null) return Call.of(RuntimeApi.GRADIENT, List.of(name, forward, forwardOp, Integer.toString(g.wrt())), saved, dy);
         return Call.of(RuntimeApi.GRADIENT_THROUGH_WEIGHT, List.of(name, forward, forwardOp, Integer.toString(g.wrt()), weight, coords.offsets(ws, global),
                 Coordinates.dims(ws.local(global, program.mesh()))), saved, dy);
+    }
+
+    /** The first vocabulary column of this rank's block of the logits that op {@code n} reads first (split over tp, or whole). */
+    private String vocabOffset(SpmdNode n) {
+        SpmdNode logits = node(n.inputs().get(0));
+        return coords.offset(logits.sharding(), logits.shape().rank() - 1, logits.shape());
     }
 
     /** The name of the weight that forward op {@code f} (logical node {@code forwardNode}) reads: its own, or a tied head's table. */
@@ -399,14 +418,18 @@ final class OpCalls {
         if (group == null) throw new IllegalStateException("no group field for axes " + key);
         List<String> head = List.of(name, JavaText.literal(key), group);
         List<String> args = new ArrayList<>(head);
+        // Only the vocabulary-parallel cross-entropy's largest logit reduces a maximum, by an all-reduce.
+        if (c.reduction() != pdagc.ir.Reduction.SUM && c.collective() != pdagc.ir.CollectiveKind.ALL_REDUCE) {
+            throw new IllegalStateException("a " + c.collective().opName() + " reducing by " + c.reduction().text() + ": " + n.name());
+        }
         RuntimeApi method = switch (c.collective()) {
-            case ALL_REDUCE -> RuntimeApi.ALL_REDUCE;
+            case ALL_REDUCE -> c.reduction() == pdagc.ir.Reduction.MAX ? RuntimeApi.ALL_REDUCE_MAX : RuntimeApi.ALL_REDUCE;
             case ALL_GATHER -> RuntimeApi.ALL_GATHER;
             case REDUCE_SCATTER -> RuntimeApi.REDUCE_SCATTER;
             case ALL_TO_ALL -> RuntimeApi.ALL_TO_ALL;
             case SEND, RECV -> throw new IllegalStateException("a transfer as a collective: " + n.name());
         };
-        if (method != RuntimeApi.ALL_REDUCE) args.add(Integer.toString(c.dim()));
+        if (c.collective() != pdagc.ir.CollectiveKind.ALL_REDUCE) args.add(Integer.toString(c.dim()));
         if (method == RuntimeApi.ALL_TO_ALL) args.add(Integer.toString(c.toDim()));
         args.add(x);
         return Call.of(method, args);

@@ -142,6 +142,10 @@ enum RuntimeApi {
             "All-reduce over the mesh axes {@code axes} ({@code +}-separated) with the members {@code group} (ascending GPU ids,"
                     + " this GPU among them).",
             op(), p(Types.STRING, "axes"), p(Types.INTS, "group"), p(Types.T, "x")),
+    ALL_REDUCE_MAX(Op.LogitStat.class, "allReduceMax", "the elementwise maximum of all members' {@code x}",
+            "All-reduce with the maximum in place of the sum (NCCL's {@code ncclMax}) over the mesh axes {@code axes} with the"
+                    + " members {@code group}, as in {@link #allReduce}: the vocabulary-parallel cross-entropy's largest logit.",
+            op(), p(Types.STRING, "axes"), p(Types.INTS, "group"), p(Types.T, "x")),
     ALL_GATHER("allGather", "the members' blocks concatenated on {@code dim}, in group order",
             "All-gather over {@code axes} with the members {@code group}.",
             op(), p(Types.STRING, "axes"), p(Types.INTS, "group"), p(TypeName.INT, "dim"), p(Types.T, "x")),
@@ -161,14 +165,30 @@ enum RuntimeApi {
     RECV("recv", "what GPU {@code peer} sent on {@code channel} for the current micro-batch",
             "Receives from GPU {@code peer} (the previous pipeline stage), waiting until it has sent.",
             op(), p(Types.STRING, "channel"), p(TypeName.INT, "peer")),
+    LOGIT_MAX(Op.LogitStat.class, "logitMax", "the largest logit of every position, [b, s]",
+            "The first statistic of Megatron's vocabulary-parallel cross-entropy: every position's largest logit over the"
+                    + " vocabulary columns of {@code logits} [b, s, columns] that this GPU holds (a partial maximum, which an"
+                    + " {@link #allReduceMax} completes).",
+            op(), p(Types.T, "logits")),
+    SUM_EXP(Op.LogitStat.class, "sumExp", "the sum over the columns held of exp(logit - max), [b, s]",
+            "The second statistic: every position's sum of {@code exp(z - max)} over the columns of {@code logits} that this GPU"
+                    + " holds, with the whole vocabulary's {@code max} [b, s] (a partial sum).",
+            op(), p(Types.T, "logits"), p(Types.T, "max")),
+    LABEL_LOGIT(Op.LogitStat.class, "labelLogit", "every position's label logit where this GPU holds it, else 0, [b, s]",
+            "The third statistic: the logit of every position's label (the next token of {@code labels} [b, s]) in a vocabulary of"
+                    + " {@code vocab}, on the GPU whose columns of {@code logits} (from {@code vocabOffset} on) hold it, 0 on the others"
+                    + " (a partial sum).",
+            op(), p(TypeName.LONG, "vocab"), p(TypeName.LONG, "vocabOffset"), p(Types.T, "logits"), p(Types.T, "labels")),
     CROSS_ENTROPY(Op.Loss.class, "crossEntropy", "the loss of every position, [b, s]",
-            "The training loss: cross-entropy of every position's {@code logits} [b, s, vocab] (whole in the vocabulary) against"
-                    + " its label in {@code labels} [b, s], divided by {@code tokens}, the global batch's tokens, so that the"
-                    + " positions' losses sum to the step's mean.",
-            op(), p(TypeName.LONG, "tokens"), p(Types.T, "logits"), p(Types.T, "labels")),
-    LOSS_GRADIENT(Op.Loss.class, "lossGradient", "the gradient of the mean loss with respect to {@code logits}",
-            "The backward pass's first op: (softmax(logits) - onehot(label)) / {@code tokens} for every position.",
-            op(), p(TypeName.LONG, "tokens"), p(Types.T, "logits"), p(Types.T, "labels")),
+            "The training loss of every position from the three whole statistics: {@code log(sumExp) + max - labelLogit}. The"
+                    + " step's loss is their mean over the global batch's {@code tokens} tokens.",
+            op(), p(TypeName.LONG, "tokens"), p(Types.T, "max"), p(Types.T, "sumExp"), p(Types.T, "labelLogit")),
+    LOSS_GRADIENT(Op.Loss.class, "lossGradient", "the gradient of the mean loss with respect to this GPU's columns of {@code logits}",
+            "The backward pass's first op, on the vocabulary columns of {@code logits} that this GPU holds (from"
+                    + " {@code vocabOffset} on, of {@code vocab}): (exp(z - max) / sumExp - onehot(label)) / {@code tokens} for every"
+                    + " position, from the whole statistics {@code max} and {@code sumExp}; it comes out split as the logits are.",
+            op(), p(TypeName.LONG, "tokens"), p(TypeName.LONG, "vocab"), p(TypeName.LONG, "vocabOffset"), p(Types.T, "logits"),
+            p(Types.T, "labels"), p(Types.T, "max"), p(Types.T, "sumExp")),
     GRADIENT(Op.Grad.class, "gradient", "the gradient of input {@code wrt}, split as the forward op required that input",
             "The gradient of input {@code wrt} of the forward op {@code forward} (a weightless op, {@code forwardOp} in the IR's"
                     + " notation: its kind and attributes, {@code softmax}, {@code attn_scores[heads=8, kv_heads=8, head_dim=8]}), from"

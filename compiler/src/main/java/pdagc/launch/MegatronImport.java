@@ -39,7 +39,8 @@ public final class MegatronImport {
             "--sequence-parallel", "--context-parallel-size", "--cp-comm-type", "--expert-model-parallel-size", "--expert-tensor-parallel-size",
             "--use-tp-pp-dp-mapping", "--micro-batch-size", "--global-batch-size", "--recompute-granularity", "--recompute-method",
             "--recompute-num-layers", "--recompute-activations", "--use-distributed-optimizer", "--optimizer", "--rotary-base", "--rotary-percent",
-            "--norm-epsilon", "--moe-grouped-gemm", "--use-megatron-fsdp", "--data-parallel-sharding-strategy", "--ckpt-format");
+            "--norm-epsilon", "--moe-grouped-gemm", "--use-megatron-fsdp", "--data-parallel-sharding-strategy", "--ckpt-format",
+            "--overlap-grad-reduce");
 
     /** Flags that change the plan in ways pdagc does not model, with why and what to do instead. */
     static final Map<String, String> REFUSED = Map.ofEntries(
@@ -478,6 +479,7 @@ public final class MegatronImport {
                 b.append("  zero 1  // --use-distributed-optimizer\n");
             }
             if (recompute != null) b.append("  recompute ").append(recompute).append("\n");
+            if (has("--overlap-grad-reduce")) b.append("  overlap_grad_reduce true  // --overlap-grad-reduce\n");
             b.append("}\n\n");
             b.append("deploy ").append(name).append(" = ").append(name).append("Model on ").append(name).append("Cluster with ").append(name).append("Strategy for ")
                     .append(name).append("Step\n");

@@ -194,6 +194,7 @@ final class MegatronLaunch {
             }
         }
         if (t.zero() == 1) flags.add(new Flag("--use-distributed-optimizer", null));
+        if (t.overlapGradReduce()) flags.add(new Flag("--overlap-grad-reduce", null));
         if (t.zero() >= 2) {
             // Megatron-FSDP: its data-parallel sharding strategies are ZeRO's stages (optim = 1, optim_grads = 2,
             // optim_grads_params = 3); it saves checkpoints only as fsdp_dtensor.

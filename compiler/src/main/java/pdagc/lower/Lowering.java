@@ -53,8 +53,16 @@ public final class Lowering {
             // The loss over the global batch's tokens, then its gradient back through every op.
             long tokens = pdagc.ir.Overflow.mul(d.workload().batch(), d.workload().seq());
             int logits = main.get().logits();
-            int loss = g.add("loss", new Op.Loss(g.node(logits).shape().last(), tokens), List.of(logits, main.get().tokens()),
-                    g.node(main.get().tokens()).shape(), -1, List.of(), d.model().span()).id();
+            int ids = main.get().tokens();
+            long vocab = g.node(logits).shape().last();
+            pdagc.ir.Shape rows = g.node(ids).shape();
+            // The three per-token statistics of the logits that the cross-entropy combines, each over the vocabulary a rank holds.
+            int max = g.add("loss.max", new Op.LogitStat(Op.LogitStat.Stat.MAX, vocab), List.of(logits), rows, -1, List.of(), d.model().span()).id();
+            int sumExp = g.add("loss.sum_exp", new Op.LogitStat(Op.LogitStat.Stat.SUM_EXP, vocab), List.of(logits, max), rows, -1, List.of(),
+                    d.model().span()).id();
+            int label = g.add("loss.label_logit", new Op.LogitStat(Op.LogitStat.Stat.LABEL, vocab), List.of(logits, ids), rows, -1, List.of(),
+                    d.model().span()).id();
+            int loss = g.add("loss", new Op.Loss(vocab, tokens), List.of(logits, ids, max, sumExp, label), rows, -1, List.of(), d.model().span()).id();
             g.add("output", new Op.Output(), List.of(loss), g.node(loss).shape(), -1, List.of(), d.model().span());
             if (!Autodiff.run(g, loss, d.model().name(), d.strategy().training().recompute(), diagnostics)) return Optional.empty();
             // ZeRO-3: every weight rests as its optimizer's shard, which each use gathers.

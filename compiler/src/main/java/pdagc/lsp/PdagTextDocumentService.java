@@ -63,7 +63,7 @@ final class PdagTextDocumentService implements TextDocumentService {
             "expert_ffn", "first_dense", "norm", "act", "embed", "layer", "dense_layer", "head", "shared_ffn", "positions", "q_lora_rank",
             "kv_lora_rank", "qk_nope_dim", "qk_rope_dim", "v_head_dim", "mtp", "mtp_layer", "dropout");
     static final List<String> STRATEGY_PROPERTIES = List.of("mesh", "expert_mesh", "sequence_parallel", "micro_batches", "schedule",
-            "virtual_stages", "stage_layers", "zero", "recompute");
+            "virtual_stages", "stage_layers", "zero", "recompute", "overlap_grad_reduce");
 
     private final Map<String, Document> documents = new ConcurrentHashMap<>();
     private final Map<String, Program> lastProgram = new ConcurrentHashMap<>();

@@ -3,32 +3,41 @@ package pdagc.mesh;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.TreeSet;
+import pdagc.ir.Reduction;
 import pdagc.ir.Shape;
 
 /**
  * How a tensor value lies on the mesh: for each dimension, the mesh axes that split it (major to
  * minor, always in the mesh's axis order), and the axes over which the local values are partial
- * sums. Axes of size 1 never appear. Immutable.
+ * values, with how they combine ({@code reduction}: partial sums, or partial maxima). Axes of size
+ * 1 never appear. Immutable.
  */
-public record Sharding(List<List<String>> dims, List<String> partial) {
+public record Sharding(List<List<String>> dims, List<String> partial, Reduction reduction) {
 
     public Sharding {
         List<List<String>> copy = new ArrayList<>();
         for (List<String> d : dims) copy.add(List.copyOf(d));
         dims = List.copyOf(copy);
         partial = List.copyOf(new TreeSet<>(partial));
+        // A value that is not partial has no reduction to speak of: one form, so equal values compare equal.
+        if (partial.isEmpty() || reduction == null) reduction = Reduction.SUM;
+    }
+
+    /** Partial sums over {@code partial}. */
+    public Sharding(List<List<String>> dims, List<String> partial) {
+        this(dims, partial, Reduction.SUM);
     }
 
     // equals and hashCode written out: a record's generated ones link through an invokedynamic
     // bootstrap that costs about 20 ms the first time in a cold JVM, on every command's path.
     @Override
     public boolean equals(Object o) {
-        return o instanceof Sharding s && dims.equals(s.dims) && partial.equals(s.partial);
+        return o instanceof Sharding s && dims.equals(s.dims) && partial.equals(s.partial) && reduction == s.reduction;
     }
 
     @Override
     public int hashCode() {
-        return 31 * dims.hashCode() + partial.hashCode();
+        return 31 * (31 * dims.hashCode() + partial.hashCode()) + reduction.ordinal();
     }
 
     public static Sharding replicated(int rank) {
@@ -58,11 +67,17 @@ public record Sharding(List<List<String>> dims, List<String> partial) {
     public Sharding withDim(int dim, List<String> axes) {
         List<List<String>> d = new ArrayList<>(dims);
         d.set(dim, axes);
-        return new Sharding(d, partial);
+        return new Sharding(d, partial, reduction);
     }
 
+    /** Partial sums over {@code axes}. */
     public Sharding withPartial(List<String> axes) {
-        return new Sharding(dims, axes);
+        return new Sharding(dims, axes, Reduction.SUM);
+    }
+
+    /** Partial values over {@code axes} that combine by {@code how}. */
+    public Sharding withPartial(List<String> axes, Reduction how) {
+        return new Sharding(dims, axes, how);
     }
 
     public Sharding noPartial() {
@@ -104,7 +119,7 @@ public record Sharding(List<List<String>> dims, List<String> partial) {
             b.append(dims.get(i).isEmpty() ? "_" : String.join("+", dims.get(i)));
         }
         b.append('}');
-        if (!partial.isEmpty()) b.append(" partial(").append(String.join("+", partial)).append(')');
+        if (!partial.isEmpty()) b.append(reduction == Reduction.SUM ? " partial(" : " partial_max(").append(String.join("+", partial)).append(')');
         return b.toString();
     }
 }

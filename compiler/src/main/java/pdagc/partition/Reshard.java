@@ -4,6 +4,7 @@ import java.util.ArrayList;
 import java.util.List;
 import pdagc.ir.CollectiveKind;
 import pdagc.ir.Op;
+import pdagc.ir.Reduction;
 import pdagc.mesh.MeshContext;
 import pdagc.mesh.Sharding;
 
@@ -24,10 +25,14 @@ final class Reshard {
         List<Step> steps = new ArrayList<>();
         Sharding cur = from;
         List<String> allReduce = new ArrayList<>();
+        // Partial maxima are all-reduced (there is no max reduce-scatter among the collectives), and
+        // a partial value stays partial only under the same reduction.
+        boolean sum = from.reduction() == Reduction.SUM;
+        for (String a : from.partial()) if (to.partial().contains(a) && to.reduction() != from.reduction()) throw new UnsupportedReshard(from, to, cur);
         for (String a : mesh.ordered(from.partial())) {
             if (to.partial().contains(a) || !cur.partial().contains(a)) continue;
             int d = to.dimOf(a);
-            List<String> run = d >= 0 && cur.dimOf(a) < 0 ? scattered(cur, to, d, mesh) : List.of();
+            List<String> run = sum && d >= 0 && cur.dimOf(a) < 0 ? scattered(cur, to, d, mesh) : List.of();
             if (run.contains(a)) {
                 List<String> rest = new ArrayList<>(cur.partial());
                 rest.removeAll(run);
@@ -40,8 +45,8 @@ final class Reshard {
         if (!allReduce.isEmpty()) {
             List<String> rest = new ArrayList<>(cur.partial());
             rest.removeAll(allReduce);
-            cur = cur.withPartial(rest);
-            steps.add(new Step(new Op.Collective(CollectiveKind.ALL_REDUCE, allReduce, -1, -1), cur));
+            cur = cur.withPartial(rest, cur.reduction());
+            steps.add(new Step(new Op.Collective(CollectiveKind.ALL_REDUCE, allReduce, -1, -1, from.reduction()), cur));
         }
         cur = fusedAllToAll(cur, to, mesh, steps);
         for (String a : mesh.ordered(union(cur.splitAxes(), to.splitAxes()))) {

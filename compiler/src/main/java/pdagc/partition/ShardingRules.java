@@ -197,10 +197,28 @@ final class ShardingRules {
             return ShardingRules.this.grad(g, n.inputs().size() > g.reads().size());
         }
 
+        /**
+         * A statistic of the logits over the vocabulary: the logits as they arrive (split over the
+         * vocabulary by a column-parallel head, Megatron's vocabulary-parallel cross-entropy), each
+         * rank's statistic over its columns, so a partial value over the axes that split them: a
+         * partial maximum for the max, a partial sum for the sum of exponentials (which reads the
+         * whole max) and for the label's logit (which each rank finds in its columns or not).
+         */
+        public Decision logitStat(Op.LogitStat op) {
+            Sharding logits = in.get(0).noPartial();
+            Sharding rows = rows(logits);
+            List<String> vocab = logits.axes(logits.rank() - 1);
+            return switch (op.stat()) {
+                case MAX -> new Decision(List.of(logits), rows.withPartial(vocab, pdagc.ir.Reduction.MAX));
+                case SUM_EXP, LABEL -> new Decision(List.of(logits, rows), rows.withPartial(vocab));
+            };
+        }
+
+        /** The loss reads the three statistics whole (their all-reduces over the vocabulary's axes) and the logits as they arrive, for its gradient. */
         public Decision loss(Op.Loss op) {
-            Sharding logits = lastUnsplit(in.get(0));
-            Sharding tokens = Sharding.replicated(2).withDim(0, logits.axes(0)).withDim(1, logits.axes(1));
-            return new Decision(List.of(logits, tokens), tokens);
+            Sharding logits = in.get(0).noPartial();
+            Sharding rows = rows(logits);
+            return new Decision(List.of(logits, rows, rows, rows, rows), rows);
         }
 
         public Decision update(Op.Update u) {
@@ -447,6 +465,13 @@ final class ShardingRules {
         Sharding latent = Sharding.replicated(3).withDim(0, q.axes(0));
         Sharding out = Sharding.replicated(4).withDim(0, q.axes(0)).withDim(1, heads);
         return new Decision(List.of(q, qRope, latent, latent), out);
+    }
+
+    /** Per token of {@code x}: its dimensions but the last, split as they are. */
+    private static Sharding rows(Sharding x) {
+        Sharding out = Sharding.replicated(x.rank() - 1);
+        for (int d = 0; d < x.rank() - 1; d++) out = out.withDim(d, x.axes(d));
+        return out;
     }
 
     private List<String> tokenAxes(Sharding tokens) {

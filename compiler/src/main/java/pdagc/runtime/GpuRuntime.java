@@ -4,6 +4,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.function.Supplier;
 import pdagc.ir.CollectiveKind;
+import pdagc.ir.Reduction;
 import pdagc.verify.Semantics;
 import pdagc.verify.Value;
 
@@ -206,6 +207,10 @@ public final class GpuRuntime {
         return collective(op, CollectiveKind.ALL_REDUCE, axes, group, 0, 0, x);
     }
 
+    public Value allReduceMax(String op, String axes, int[] group, Value x) {
+        return collective(op, CollectiveKind.ALL_REDUCE, Reduction.MAX, axes, group, 0, 0, x);
+    }
+
     public Value allGather(String op, String axes, int[] group, int dim, Value x) {
         return collective(op, CollectiveKind.ALL_GATHER, axes, group, dim, 0, x);
     }
@@ -219,12 +224,17 @@ public final class GpuRuntime {
     }
 
     private Value collective(String op, CollectiveKind kind, String axes, int[] group, int dim, int toDim, Value x) {
-        String signature = kind.opName() + "[" + axes + (kind == CollectiveKind.ALL_REDUCE ? "" : ", " + dim) + (kind == CollectiveKind.ALL_TO_ALL ? ", " + toDim : "") + "]";
+        return collective(op, kind, Reduction.SUM, axes, group, dim, toDim, x);
+    }
+
+    private Value collective(String op, CollectiveKind kind, Reduction how, String axes, int[] group, int dim, int toDim, Value x) {
+        String signature = kind.opName() + "[" + axes + (kind == CollectiveKind.ALL_REDUCE ? "" : ", " + dim) + (kind == CollectiveKind.ALL_TO_ALL ? ", " + toDim : "")
+                + (how == Reduction.SUM ? "" : ", op=" + how.text()) + "]";
         return step(op, () -> {
             List<Value> parts = fabric.meet(gpu, op, microBatch, group, signature, x);
             int me = 0;
             while (group[me] != gpu) me++;
-            return collectives.apply(kind, List.of(axes.split("[+]")), dim, toDim, parts, me);
+            return collectives.apply(kind, how, List.of(axes.split("[+]")), dim, toDim, parts, me);
         });
     }
 
@@ -241,12 +251,24 @@ public final class GpuRuntime {
 
     // ---- a training step
 
-    public Value crossEntropy(String op, long tokens, Value logits, Value labels) {
-        return step(op, () -> Semantics.loss(logits, labels));
+    public Value logitMax(String op, Value logits) {
+        return step(op, () -> Semantics.logitMax(logits));
     }
 
-    public Value lossGradient(String op, long tokens, Value logits, Value labels) {
-        return step(op, () -> Semantics.lossGradient(logits, labels, tokens));
+    public Value sumExp(String op, Value logits, Value max) {
+        return step(op, () -> Semantics.sumExp(logits, max));
+    }
+
+    public Value labelLogit(String op, long vocab, long vocabOffset, Value logits, Value labels) {
+        return step(op, () -> Semantics.labelLogit(logits, labels, vocab, vocabOffset));
+    }
+
+    public Value crossEntropy(String op, long tokens, Value max, Value sumExp, Value labelLogit) {
+        return step(op, () -> Semantics.loss(max, sumExp, labelLogit));
+    }
+
+    public Value lossGradient(String op, long tokens, long vocab, long vocabOffset, Value logits, Value labels, Value max, Value sumExp) {
+        return step(op, () -> Semantics.lossGradient(logits, labels, max, sumExp, vocab, vocabOffset, tokens));
     }
 
     public Value gradient(String op, String forwardName, String forwardOp, int wrt, List<Value> saved, Value dy) {

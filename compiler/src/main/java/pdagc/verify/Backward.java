@@ -96,29 +96,74 @@ final class Backward {
         return (int) ((long) token + 1) % vocab;
     }
 
-    /** Cross-entropy per token: logsumexp(z) - z[label], logits [b, s, V] whole in V. */
-    static Tensor loss(Tensor logits, Tensor tokens) {
+    /**
+     * The largest logit of each row over the columns held, {@code logits} [.., Vl] -> [..]: one
+     * rank's partial maximum of Megatron's vocabulary-parallel cross-entropy.
+     */
+    static Tensor logitMax(Tensor logits) {
         int v = logits.last();
-        Tensor out = Tensor.zeros(tokens.shape);
+        Tensor out = Tensor.zeros(rowsShape(logits));
         for (int r = 0; r < logits.rows(); r++) {
             double max = Double.NEGATIVE_INFINITY;
             for (int i = 0; i < v; i++) max = Math.max(max, logits.data[r * v + i]);
-            double sum = 0;
-            for (int i = 0; i < v; i++) sum += Math.exp(logits.data[r * v + i] - max);
-            out.data[r] = Math.log(sum) + max - logits.data[r * v + label(tokens.data[r], v)];
+            out.data[r] = max;
         }
         return out;
     }
 
-    /** The logits' gradient of the mean loss over {@code total} tokens: (softmax(z) - onehot(label)) / total. */
-    static Tensor lossInput(Tensor logits, Tensor tokens, long total) {
-        Tensor p = Kernels.softmax(logits);
+    /** {@code Σ exp(z - max)} of each row over the columns held, with the whole row's max: a partial sum. */
+    static Tensor sumExp(Tensor logits, Tensor max) {
         int v = logits.last();
+        Tensor out = Tensor.zeros(rowsShape(logits));
         for (int r = 0; r < logits.rows(); r++) {
-            p.data[r * v + label(tokens.data[r], v)] -= 1;
+            double sum = 0;
+            for (int i = 0; i < v; i++) sum += Math.exp(logits.data[r * v + i] - max.data[r]);
+            out.data[r] = sum;
+        }
+        return out;
+    }
+
+    /**
+     * The logit of each row's label where this rank's columns, {@code offset} to {@code offset +
+     * Vl} of a vocabulary of {@code vocab}, hold it, else 0: a partial sum.
+     */
+    static Tensor labelLogit(Tensor logits, Tensor tokens, int vocab, int offset) {
+        int v = logits.last();
+        Tensor out = Tensor.zeros(rowsShape(logits));
+        for (int r = 0; r < logits.rows(); r++) {
+            int col = label(tokens.data[r], vocab) - offset;
+            out.data[r] = col >= 0 && col < v ? logits.data[r * v + col] : 0;
+        }
+        return out;
+    }
+
+    /** Cross-entropy per token from the whole statistics: {@code log(Σ exp(z - max)) + max - z[label]}. */
+    static Tensor loss(Tensor max, Tensor sumExp, Tensor labelLogit) {
+        Tensor out = Tensor.zeros(max.shape);
+        for (int r = 0; r < out.data.length; r++) out.data[r] = Math.log(sumExp.data[r]) + max.data[r] - labelLogit.data[r];
+        return out;
+    }
+
+    /**
+     * The logits' gradient of the mean loss over {@code total} tokens on the columns held
+     * ({@code offset} on, of a vocabulary of {@code vocab}): {@code (exp(z - max) / Σ - onehot(label))
+     * / total}, from the whole max and sum of exponentials (Megatron's backward of its
+     * vocabulary-parallel cross-entropy).
+     */
+    static Tensor lossInput(Tensor logits, Tensor tokens, Tensor max, Tensor sumExp, int vocab, int offset, long total) {
+        int v = logits.last();
+        Tensor p = Tensor.zeros(logits.shape);
+        for (int r = 0; r < logits.rows(); r++) {
+            for (int i = 0; i < v; i++) p.data[r * v + i] = Math.exp(logits.data[r * v + i] - max.data[r]) / sumExp.data[r];
+            int col = label(tokens.data[r], vocab) - offset;
+            if (col >= 0 && col < v) p.data[r * v + col] -= 1;
             for (int i = 0; i < v; i++) p.data[r * v + i] /= total;
         }
         return p;
+    }
+
+    private static int[] rowsShape(Tensor x) {
+        return java.util.Arrays.copyOf(x.shape, x.shape.length - 1);
     }
 
     /**

@@ -14,7 +14,15 @@ final class Collectives {
     private Collectives() {}
 
     static Value run(CollectiveKind kind, List<String> axes, int dim, int toDim, List<Value> parts, int me) {
-        if (parts.get(0) instanceof Buckets) return buckets(kind, dim, toDim, parts, me);
+        return run(kind, pdagc.ir.Reduction.SUM, axes, dim, toDim, parts, me);
+    }
+
+    /** As above, an all-reduce combining the members' values by {@code how} (their sum, or their maximum). */
+    static Value run(CollectiveKind kind, pdagc.ir.Reduction how, List<String> axes, int dim, int toDim, List<Value> parts, int me) {
+        if (parts.get(0) instanceof Buckets) {
+            if (how != pdagc.ir.Reduction.SUM) throw new Kernels.EvalError("an all-reduce " + how.text() + " of dispatched tokens is not defined");
+            return buckets(kind, dim, toDim, parts, me);
+        }
         List<Tensor> t = new ArrayList<>();
         for (Value v : parts) {
             if (!(v instanceof Tensor x)) throw new Kernels.EvalError("members of one collective hold different kinds of values");
@@ -22,7 +30,7 @@ final class Collectives {
         }
         int n = t.size();
         return switch (kind) {
-            case ALL_REDUCE -> sum(t);
+            case ALL_REDUCE -> how == pdagc.ir.Reduction.SUM ? sum(t) : max(t);
             case ALL_GATHER -> Tensor.concat(t, dim);
             case REDUCE_SCATTER -> {
                 Tensor s = sum(t);
@@ -39,6 +47,17 @@ final class Collectives {
             }
             case SEND, RECV -> throw new Kernels.EvalError("point-to-point transfers are not collectives");
         };
+    }
+
+    /** The elementwise maximum of the members' values. */
+    private static Tensor max(List<Tensor> t) {
+        Tensor m = Tensor.zeros(t.get(0).shape);
+        System.arraycopy(t.get(0).data, 0, m.data, 0, m.data.length);
+        for (int i = 1; i < t.size(); i++) {
+            if (t.get(i).data.length != m.data.length) throw new Kernels.EvalError("all-reduce of shards of different sizes");
+            for (int k = 0; k < m.data.length; k++) m.data[k] = Math.max(m.data[k], t.get(i).data[k]);
+        }
+        return m;
     }
 
     private static Tensor sum(List<Tensor> t) {

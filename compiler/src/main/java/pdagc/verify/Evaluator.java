@@ -467,8 +467,16 @@ final class Evaluator {
             return Collectives.slice(in.get(0), s.axes(), s.dim(), mesh.size(s.axes()), Layout.block(s.axes(), mesh, r));
         }
 
+        public Value logitStat(Op.LogitStat s) {
+            return switch (s.stat()) {
+                case MAX -> Backward.logitMax(x());
+                case SUM_EXP -> Backward.sumExp(x(), dense(in.get(1)));
+                case LABEL -> Backward.labelLogit(x(), dense(in.get(1)), Math.toIntExact(s.vocab()), vocabOffset(sn, s.vocab(), r));
+            };
+        }
+
         public Value loss(Op.Loss l) {
-            return Backward.loss(x(), dense(in.get(1)));
+            return Backward.loss(dense(in.get(Op.Loss.MAX)), dense(in.get(Op.Loss.SUM_EXP)), dense(in.get(Op.Loss.LABEL)));
         }
 
         public Value update(Op.Update u) {
@@ -504,7 +512,10 @@ final class Evaluator {
         /** The backward kernel of the forward op that {@code g} differentiates, on this rank's shards. */
         public Value grad(Op.Grad g) {
             Op f = g.forward();
-            if (f instanceof Op.Loss l) return Backward.lossInput(x(), dense(in.get(1)), l.tokens());
+            if (f instanceof Op.Loss l) {
+                return Backward.lossInput(x(), dense(in.get(1)), dense(in.get(2)), dense(in.get(3)), Math.toIntExact(l.vocab()), vocabOffset(sn, l.vocab(), r),
+                        l.tokens());
+            }
             Value dyv = in.get(g.reads().size());
             SpmdNode fwd = forwardOf(g.forwardNode());
             // Tokens bucketed by expert: the experts, their activations and products, the dispatch and the combine.
@@ -578,6 +589,12 @@ final class Evaluator {
             }
             throw new Kernels.EvalError("no backward kernel for " + f.name());
         }
+    }
+
+    /** The first vocabulary column of the logits that node {@code sn} reads (its first input) on GPU {@code r}. */
+    private int vocabOffset(SpmdNode sn, long vocab, int r) {
+        Sharding logits = program.nodes().get(sn.inputs().get(0)).sharding();
+        return Layout.offset(logits, logits.rank() - 1, Math.toIntExact(vocab), mesh, r);
     }
 
     private static Buckets buckets(Value v) {
@@ -734,7 +751,7 @@ final class Evaluator {
             if (idx < 0 || values[idx] == null) throw new Kernels.EvalError("GPU " + peer + " has no input for " + c.name());
             parts.add(values[idx]);
         }
-        return Collectives.run(c.collective(), c.axes(), c.dim(), c.toDim(), parts, me);
+        return Collectives.run(c.collective(), c.reduction(), c.axes(), c.dim(), c.toDim(), parts, me);
     }
 
     private static Op op(SpmdNode n) {

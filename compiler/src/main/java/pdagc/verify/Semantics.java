@@ -176,20 +176,35 @@ public final class Semantics {
     }
 
     /** What member {@code me} of a group receives when the members contribute {@code parts}, in group order. */
-    public static Value collective(CollectiveKind kind, List<String> axes, int dim, int toDim, List<Value> parts, int me) {
-        return Collectives.run(kind, axes, dim, toDim, parts, me);
+    public static Value collective(CollectiveKind kind, pdagc.ir.Reduction how, List<String> axes, int dim, int toDim, List<Value> parts, int me) {
+        return Collectives.run(kind, how, axes, dim, toDim, parts, me);
     }
 
     // ---- a training step (the backward kernels are Backward's, as the evaluator runs them)
 
-    /** The training loss of every position (the evaluator's cross-entropy). */
-    public static Value loss(Value logits, Value labels) {
-        return Backward.loss(dense(logits), dense(labels));
+    /** The largest logit of every row over the vocabulary columns held (a partial maximum). */
+    public static Value logitMax(Value logits) {
+        return Backward.logitMax(dense(logits));
     }
 
-    /** The loss's gradient with respect to the logits, for a mean over {@code tokens} tokens. */
-    public static Value lossGradient(Value logits, Value labels, long tokens) {
-        return Backward.lossInput(dense(logits), dense(labels), tokens);
+    /** {@code Σ exp(z - max)} of every row over the columns held, with the whole row's max (a partial sum). */
+    public static Value sumExp(Value logits, Value max) {
+        return Backward.sumExp(dense(logits), dense(max));
+    }
+
+    /** Every row's label logit where the columns held ({@code offset} on, of {@code vocab}) hold it, else 0 (a partial sum). */
+    public static Value labelLogit(Value logits, Value labels, long vocab, long offset) {
+        return Backward.labelLogit(dense(logits), dense(labels), Math.toIntExact(vocab), Math.toIntExact(offset));
+    }
+
+    /** The training loss of every position from the whole statistics (the evaluator's cross-entropy). */
+    public static Value loss(Value max, Value sumExp, Value labelLogit) {
+        return Backward.loss(dense(max), dense(sumExp), dense(labelLogit));
+    }
+
+    /** The loss's gradient with respect to the logits' columns held, for a mean over {@code tokens} tokens. */
+    public static Value lossGradient(Value logits, Value labels, Value max, Value sumExp, long vocab, long offset, long tokens) {
+        return Backward.lossInput(dense(logits), dense(labels), dense(max), dense(sumExp), Math.toIntExact(vocab), Math.toIntExact(offset), tokens);
     }
 
     /** AdamW's first step on a weight block from its reduced gradient. */

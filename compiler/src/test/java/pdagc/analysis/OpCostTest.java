@@ -51,7 +51,8 @@ class OpCostTest {
                 List.of(s(2, 3, 8)), s(2, 3, 16));
         Op.Linear linear = new Op.Linear(8, 16, 0);
         put(m, new Op.Grad(linear, 3, 0, List.of()), List.of(s(2, 3, 16)), s(2, 3, 8));
-        put(m, new Op.Loss(16, 6), List.of(s(2, 3, 16), s(2, 3)), s(2, 3));
+        put(m, new Op.LogitStat(Op.LogitStat.Stat.SUM_EXP, 16), List.of(s(2, 3, 16), s(2, 3)), s(2, 3));
+        put(m, new Op.Loss(16, 6), List.of(s(2, 3, 16), s(2, 3), s(2, 3), s(2, 3), s(2, 3)), s(2, 3));
         put(m, new Op.Update(linear, 3, 1e-3, 1e-8, 0.01), List.of(s(8, 16)), s(8, 16));
         put(m, new Op.Updated(linear, 3), List.of(s(8, 16)), s(8, 16));
         put(m, new Op.Accumulate(linear, 3), List.of(s(8, 16)), s(8, 16));
@@ -71,6 +72,22 @@ class OpCostTest {
         assertEquals(2L * 6 * 8 * 16, forward);
         assertEquals(forward, dx);
         assertEquals(forward, dw);
+    }
+
+    /**
+     * The cross-entropy's statistics read the logits a rank holds (the max compares each, the sum
+     * of exponentials subtracts, exponentiates and adds), the label's logit one logit and one token
+     * per row; the loss itself reads only its three statistics, so a vocabulary split over t ranks
+     * divides all but the per-token work by t.
+     */
+    @Test
+    void theCrossEntropyReadsTheLogitsItHoldsOnce() {
+        Shape logits = s(2, 3, 16), rows = s(2, 3);
+        List<Shape> two = List.of(logits, rows);
+        assertEquals(new OpCost(96, 192, 12), OpCost.of(new Op.LogitStat(Op.LogitStat.Stat.MAX, 64), List.of(logits), rows, 0, 2));
+        assertEquals(new OpCost(288, 204, 12), OpCost.of(new Op.LogitStat(Op.LogitStat.Stat.SUM_EXP, 64), two, rows, 0, 2));
+        assertEquals(new OpCost(6, 24, 12), OpCost.of(new Op.LogitStat(Op.LogitStat.Stat.LABEL, 64), two, rows, 0, 2));
+        assertEquals(new OpCost(18, 36, 12), OpCost.of(new Op.Loss(64, 6), List.of(logits, rows, rows, rows, rows), rows, 0, 2));
     }
 
     /** A dropout mask writes one byte per element and reads nothing; the dropout reads its input and that mask and multiplies once per element. */

@@ -82,6 +82,25 @@ class JsonBackendTest {
         assertTrue(kinds.containsAll(List.of("backward", "optimizer")), kinds.toString());
     }
 
+    /** The vocabulary-parallel loss's all-reduce of the max says it takes the maximum; the sums say nothing, and the schema holds both. */
+    @Test
+    void anAllReduceOfTheMaximumSaysSo() throws IOException {
+        pdagc.driver.MaterializedPlan p = pdagc.driver.Compile.source(pdagc.verify.StrategyMatrixTest.deploy(pdagc.verify.StrategyMatrixTest.dense("8"), 4,
+                "mesh [dp 2, tp 2]", "batch 8 seq 32 phase train"));
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        JsonBackend.write(p.dag(), p.analysis(), out);
+        JsonNode plan = MAPPER.readTree(out.toByteArray());
+        assertEquals(List.of(), validate(plan));
+        java.util.Set<String> maxima = new java.util.TreeSet<>();
+        for (JsonNode n : plan.get("nodes")) {
+            if (!n.has("reduction")) continue;
+            assertEquals("max", n.get("reduction").asText());
+            assertEquals("all_reduce", n.get("op").asText());
+            maxima.add(n.get("name").asText());
+        }
+        assertEquals(java.util.Set.of("loss.max.all_reduce"), maxima);
+    }
+
     @Test
     void writesTheDocumentedFields() throws IOException {
         JsonNode plan = MAPPER.readTree(json(SmallPlans.moe()));

@@ -68,6 +68,7 @@ class LaunchTest {
      */
     static final Map<String, Set<String>> EXPRESSIBLE = Map.of(
             "gpt3_layers_train.pdag", Set.of("megatron"),
+            "gpt_1_3b_dp_train.pdag", Set.of("megatron"),
             "llama2_70b_serving.pdag", Set.of("vllm", "sglang"),
             "llama2_7b_tp_sp.pdag", Set.of("vllm"),
             "llama3_8b_dp_tp_pp.pdag", Set.of("vllm", "sglang"),
@@ -152,7 +153,7 @@ class LaunchTest {
 
     @Test
     void importMegatronOfATrainingExampleGivesBackItsStrategy() throws Exception {
-        for (String example : List.of("gpt3_layers_train.pdag", "llama3_8b_train.pdag")) {
+        for (String example : List.of("gpt3_layers_train.pdag", "llama3_8b_train.pdag", "gpt_1_3b_dp_train.pdag")) {
             Path file = ROOT.resolve("examples").resolve(example);
             Run launch = cli(file.toString(), "--emit", "launch", "--for", "megatron");
             assertEquals(Main.OK, launch.code(), launch.err());

@@ -123,6 +123,9 @@ final class IrReader {
             case "mla_scores" -> new Op.MlaScores(get(at, "heads"), get(at, "nope"), get(at, "rope"), get(at, "rank"));
             case "mla_context" -> new Op.MlaContext(get(at, "heads"), get(at, "rank"), get(at, "v_dim"));
             case "cross_entropy" -> new Op.Loss(get(at, "vocab"), get(at, "tokens"));
+            case "logit_max" -> new Op.LogitStat(Op.LogitStat.Stat.MAX, get(at, "vocab"));
+            case "sum_exp" -> new Op.LogitStat(Op.LogitStat.Stat.SUM_EXP, get(at, "vocab"));
+            case "label_logit" -> new Op.LogitStat(Op.LogitStat.Stat.LABEL, get(at, "vocab"));
             case "accumulate" -> new Op.Accumulate(g.node((int) get(at, "of")).op(), (int) get(at, "of"));
             case "adam" -> new Op.Update(g.node((int) get(at, "of")).op(), (int) get(at, "of"));
             case "new_weight" -> new Op.Updated(g.node((int) get(at, "of")).op(), (int) get(at, "of"));

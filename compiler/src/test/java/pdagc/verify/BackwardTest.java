@@ -49,6 +49,48 @@ class BackwardTest {
         assertTrue(w < 1e-6, () -> what + ": analytic and numeric gradients differ by " + w);
     }
 
+    /**
+     * The vocabulary-parallel cross-entropy: with the vocabulary split in two blocks, the max
+     * reduced by max and the sum of exponentials and the label's logit by sum give the loss of
+     * the whole logits, and each block's gradient, from the whole statistics, is its block of the
+     * derivative of the mean loss. A shift other than the max gives the same loss (it is there
+     * for range only), so the sum must be taken with one max on both blocks.
+     */
+    @Test
+    void theVocabularyParallelCrossEntropyIsTheWholeOnesLossAndGradient() {
+        int v = 8, half = v / 2;
+        long total = 6;
+        Tensor z = random(11, 2, 3, v);
+        Tensor tokens = Tensor.zeros(2, 3);
+        for (int i = 0; i < tokens.data.length; i++) tokens.data[i] = (3 * i + 1) % v;
+        Tensor seed = random(12, 2, 3);
+        DoubleSupplier mean = () -> {
+            Tensor a = z.slice(2, 0, half), b = z.slice(2, half, half);
+            Tensor max = Backward.logitMax(a);
+            Tensor mb = Backward.logitMax(b);
+            for (int i = 0; i < max.data.length; i++) max.data[i] = Math.max(max.data[i], mb.data[i]);
+            Tensor sum = Backward.sumExp(a, max).plus(Backward.sumExp(b, max));
+            Tensor label = Backward.labelLogit(a, tokens, v, 0).plus(Backward.labelLogit(b, tokens, v, half));
+            return dot(seed, Backward.loss(max, sum, label)) / total;
+        };
+        // The whole row's loss, against the textbook logsumexp(z) - z[label].
+        Tensor whole = Backward.loss(Backward.logitMax(z), Backward.sumExp(z, Backward.logitMax(z)), Backward.labelLogit(z, tokens, v, 0));
+        for (int r = 0; r < 6; r++) {
+            double lse = 0;
+            for (int i = 0; i < v; i++) lse += Math.exp(z.data[r * v + i]);
+            assertEquals(Math.log(lse) - z.data[r * v + Backward.label(tokens.data[r], v)], whole.data[r], 1e-12);
+        }
+        Tensor max = Backward.logitMax(z);
+        Tensor sum = Backward.sumExp(z, max);
+        // Each block's gradient from the whole statistics, scaled by the seed per row: the dual of the loss's rows.
+        double[] analytic = new double[z.data.length];
+        for (int blockStart : new int[] {0, half}) {
+            Tensor g = Backward.lossInput(z.slice(2, blockStart, half), tokens, max, sum, v, blockStart, total);
+            for (int r = 0; r < 6; r++) for (int i = 0; i < half; i++) analytic[r * v + blockStart + i] = g.data[r * half + i] * seed.data[r];
+        }
+        check("cross-entropy logits", z.data, mean, analytic);
+    }
+
     @Test
     void routerGradientsFlowThroughTheGateWeightsOfTheChosenExperts() {
         Tensor x = random(1, 2, 3, 4);

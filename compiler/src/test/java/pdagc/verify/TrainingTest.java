@@ -61,6 +61,7 @@ public class TrainingTest {
                 plan("cp2 tp2 sequence parallel zero 2", dense("8"), 4, "mesh [cp 2, tp 2] sequence_parallel true zero 2"),
                 plan("dp4 zero 1", dense("8"), 4, "mesh [dp 4] zero 1"),
                 plan("dp4 zero 2", dense("8"), 4, "mesh [dp 4] zero 2"),
+                plan("dp4 zero 1 overlap_grad_reduce", dense("8"), 4, "mesh [dp 4] zero 1 overlap_grad_reduce true"),
                 plan("dp4 zero 3", dense("8"), 4, "mesh [dp 4] zero 3"),
                 plan("dp2 tp2 sequence parallel zero 3", dense("4"), 4, "mesh [dp 2, tp 2] sequence_parallel true zero 3"),
                 plan("dp2 cp2 zero 3 micro-batches 2", dense("8"), 4, "mesh [dp 2, cp 2] micro_batches 2 zero 3"),
@@ -133,6 +134,52 @@ public class TrainingTest {
         assertFalse(gathers.isEmpty(), "ZeRO 1 all-gathers updated weights");
         assertTrue(zero1.nodes().stream().anyMatch(n -> n.op() instanceof Op.Collective c && c.collective() == CollectiveKind.REDUCE_SCATTER
                 && n.layer() >= 0 && zero1.backward()[n.id()] && !n.name().contains("accumulate")), "sequence parallelism's backward reduce-scatters");
+    }
+
+    /**
+     * Megatron's vocabulary-parallel cross-entropy, from the rules: the logits stay split over the
+     * vocabulary across tp (no collective reads them or their gradient), the loss's collectives are
+     * three all-reduces over tp of one number per token (the max by max, the sum of exponentials
+     * and the label's logit by sum), and the logits' gradient comes out split as the logits are,
+     * not a partial sum, so the head's input and weight gradients need no gather of it.
+     */
+    @Test
+    void theLossIsVocabularyParallel() {
+        SpmdProgram p = Compile("mesh [dp 2, tp 2]", 4).spmd();
+        SpmdNode loss = p.nodes().stream().filter(n -> n.op() instanceof Op.Loss).findFirst().orElseThrow();
+        SpmdNode grad = p.nodes().stream().filter(n -> n.op() instanceof Op.Grad g && g.forward() instanceof Op.Loss).findFirst().orElseThrow();
+        int logits = loss.inputs().get(Op.Loss.LOGITS);
+        assertEquals(List.of("tp"), p.nodes().get(logits).sharding().axes(2), "the head's logits split over the vocabulary");
+        assertEquals(logits, grad.inputs().get(0), "the gradient reads the logits as they are");
+        assertEquals(p.nodes().get(logits).sharding(), grad.sharding(), "the logits' gradient is split as they are, not partial");
+        for (SpmdNode n : p.nodes()) {
+            if (!(n.op() instanceof Op.Collective)) continue;
+            assertFalse(n.inputs().contains(logits) || n.inputs().contains(grad.id()), n.name() + " moves logits or their gradient");
+        }
+        List<SpmdNode> reductions = p.nodes().stream().filter(n -> n.op() instanceof Op.Collective && n.name().startsWith("loss.")).toList();
+        assertEquals(3, reductions.size(), reductions.toString());
+        long maxima = 0;
+        for (SpmdNode n : reductions) {
+            Op.Collective c = (Op.Collective) n.op();
+            assertEquals(CollectiveKind.ALL_REDUCE, c.collective(), n.name());
+            assertEquals(List.of("tp"), c.axes(), n.name());
+            assertEquals(loss.local(), n.local(), n.name() + ": one number per token");
+            if (c.reduction() == pdagc.ir.Reduction.MAX) maxima++;
+        }
+        assertEquals(1, maxima, "the max is all-reduced by max");
+    }
+
+    /** Each of the loss's three all-reduces, dropped, changes the loss: verify names the GPU and node. */
+    @ParameterizedTest(name = "{0}")
+    @org.junit.jupiter.params.provider.ValueSource(strings = {"loss.max.all_reduce", "loss.sum_exp.all_reduce", "loss.label_logit.all_reduce"})
+    void aDroppedLossAllReduceIsCaught(String name) {
+        MaterializedPlan p = shrunk("mesh [dp 2, tp 2]", 4);
+        assertTrue(p.verify(1).ok());
+        assertEquals(1, named(p.spmd(), name).size(), name);
+        SpmdProgram broken = VerifyTest.without(p.spmd(), name);
+        Verify.Report r = verify(p, broken, Materialize.run("broken", "broken", broken, 8));
+        assertFalse(r.ok(), r.summary());
+        assertTrue(r.where().startsWith("GPU ") && r.where().contains("node"), r.summary());
     }
 
     /**
