@@ -85,15 +85,23 @@ final class DeploymentFacts {
             stageCount = s.stages();
             for (int g = 0; g < gpus; g++) stageOf[g] = s.stageOf(g);
             int mb = 1;
+            // In a training step, a stage's layers are those its forward pass runs: the backward pass
+            // may sum a gradient of the previous stage's last layer here before sending it back.
+            boolean[] backward = s.program().backward();
             for (int st = 0; st < stageCount; st++) {
                 Stage stage = new Stage(s.rankOfStage(st, 0));
+                java.util.Set<Integer> forwardLayers = new java.util.HashSet<>();
+                for (int k = 0; k < s.length(st); k++) {
+                    SpmdNode op = s.op(st, k);
+                    if (!backward[op.id()] && !s.perStep(op.id()) && !(op.op() instanceof Op.Transfer)) forwardLayers.add(op.layer());
+                }
                 List<Integer> layerOf = new ArrayList<>();
                 for (int k = 0; k < s.length(st); k++) {
                     mb = Math.max(mb, s.microBatch(st, k) + 1);
                     if (s.microBatch(st, k) != 0) continue;
                     SpmdNode op = s.op(st, k);
                     layerOf.add(op.layer());
-                    if (op.layer() >= 0) addOp(stage, op.layer(), op.op(), op.name(), op.local().toString());
+                    if (op.layer() >= 0 && forwardLayers.contains(op.layer())) addOp(stage, op.layer(), op.op(), op.name(), op.local().toString());
                     if (op.op() instanceof Op.ExpertLinear && stage.expertOp < 0) stage.expertOp = k;
                 }
                 outside(stage, layerOf);

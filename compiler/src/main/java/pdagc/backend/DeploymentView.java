@@ -68,6 +68,8 @@ final class DeploymentView {
     private final Map<Integer, List<Integer>> drawnGpus = new LinkedHashMap<>();
     private final Selection selection;
     private final List<Note> notes = new ArrayList<>();
+    /** A training step's marks (its backward pass, its schedules), or null. */
+    private final TrainingMarks marks;
     /** Per GPU: the index in {@link #notes} of the note that stands for it, -1 when it is drawn. */
     private final int[] noteOf;
     private final List<Hub> hubs = new ArrayList<>();
@@ -86,6 +88,7 @@ final class DeploymentView {
     private DeploymentView(PlanDag plan, DeploymentFacts facts, View.Deployment view, int[] drawnLayer, List<Integer> fullNodes, int perNode) {
         this.plan = plan;
         this.facts = facts;
+        this.marks = TrainingMarks.of(plan);
         this.view = view;
         this.drawnLayer = drawnLayer;
         this.fullNodes = fullNodes;
@@ -629,7 +632,16 @@ final class DeploymentView {
             lines.add(b.toString());
         }
         if (!notDrawn.isEmpty()) lines.add((notDrawn.size() == 1 ? "stage " : "stages ") + range(notDrawn) + ": on GPUs not drawn (the notes)");
-        if (facts.microBatches > 1) lines.add("micro-batch 0 of " + facts.microBatches + " drawn; the others run the same ops");
+        if (marks != null) {
+            List<Integer> all = new ArrayList<>();
+            for (int st = 0; st < facts.stageCount; st++) all.add(st);
+            lines.addAll(marks.schedules(all));
+            lines.add("micro-batch 0" + (facts.microBatches > 1 ? " of " + facts.microBatches : "")
+                    + " drawn: its forward and backward pass, and the ops that run once per step" + (facts.microBatches > 1 ? "; the others run the same ops" : ""));
+            lines.add(TrainingMarks.legend());
+        } else if (facts.microBatches > 1) {
+            lines.add("micro-batch 0 of " + facts.microBatches + " drawn; the others run the same ops");
+        }
         lines.add("collectives: one hub (double outline) per call, an edge per drawn member; blue, bold: crosses the network between nodes;"
                 + " green: NVLink inside a node; dashed: to members not drawn");
         return lines;
@@ -708,7 +720,7 @@ final class DeploymentView {
         out.append("    subgraph ").append(lane.cluster()).append(" {\n");
         out.append("      label=").append(DotText.quote(lane.title())).append("; fontsize=18; style=\"filled\"; fillcolor=\"#ffffff\"; color=\"#999999\";\n");
         for (DagNode n : lane.nodes()) {
-            NodeStyle style = NodeStyle.of(n, Palette.fill(plan, n.gpu()));
+            NodeStyle style = NodeStyle.of(n, Palette.fill(plan, n.gpu()), marks != null && marks.afterForward(n));
             out.append("      n").append(Integer.toString(n.index()))
                     .append(" [label=").append(DotText.quote(String.join("\n", label(n))))
                     .append(" tooltip=").append(DotText.quote(String.join("\n", NodeLabel.lines(n))))
@@ -742,7 +754,7 @@ final class DeploymentView {
 
     private void writeHub(Hub hub, String indent, Appendable out) throws IOException {
         DagNode first = hub.first();
-        NodeStyle style = NodeStyle.of(first, Palette.fill(plan, first.gpu()));
+        NodeStyle style = NodeStyle.of(first, Palette.fill(plan, first.gpu()), marks != null && marks.afterForward(first));
         List<String> lines = new ArrayList<>();
         String name = DeploymentFacts.withinLayer(first.name(), first.layer());
         String op = first.op().name();

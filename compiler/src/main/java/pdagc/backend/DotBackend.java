@@ -85,16 +85,25 @@ public final class DotBackend {
             return;
         }
         Edges edges = layout.edges;
+        TrainingMarks marks = TrainingMarks.of(plan);
+        List<String> title = new ArrayList<>();
+        title.add(plan.deployment() + ": view " + selection.view().spec());
+        if (marks != null) {
+            java.util.TreeSet<Integer> stages = new java.util.TreeSet<>();
+            for (Selection.Lane lane : selection.lanes()) for (DagNode n : lane.nodes()) stages.add(marks.stageOf(n));
+            title.addAll(marks.schedules(new ArrayList<>(stages)));
+            title.add(TrainingMarks.legend());
+        }
         out.append("digraph plan {\n");
         out.append("  graph [rankdir=TB labelloc=t label=")
-                .append(DotText.quote(plan.deployment() + ": view " + selection.view().spec()));
+                .append(DotText.quote(String.join("\n", title)));
         if (layout.nodes() + layout.edges() > FAST_LAYOUT_SIZE) {
             out.append(" newrank=true nslimit=0.1 nslimit1=0.1 mclimit=0.1 splines=false");
         }
         out.append("];\n");
         out.append("  node [fontsize=10];\n");
-        for (Selection.Lane lane : selection.lanes()) writeLane(plan, lane, edges, out);
-        for (Hub hub : layout.hubs) writeHub(plan, hub, out);
+        for (Selection.Lane lane : selection.lanes()) writeLane(plan, lane, edges, marks, out);
+        for (Hub hub : layout.hubs) writeHub(plan, hub, marks, out);
         for (DagEdge e : layout.direct) writeEdge("n" + e.from(), "n" + e.to(), e.kind(), out);
         for (Hub hub : layout.hubs) {
             for (int from : hub.sources) writeEdge("n" + from, hub.name(), hub.kind, out);
@@ -113,9 +122,9 @@ public final class DotBackend {
     }
 
     /** A hub: the call's op and name, its members' GPUs; drawn as its members are, with a double outline. */
-    private static void writeHub(PlanDag plan, Hub hub, Appendable out) throws IOException {
+    private static void writeHub(PlanDag plan, Hub hub, TrainingMarks marks, Appendable out) throws IOException {
         DagNode first = hub.first;
-        NodeStyle style = NodeStyle.of(first, Palette.fill(plan, first.gpu()));
+        NodeStyle style = NodeStyle.of(first, Palette.fill(plan, first.gpu()), marks != null && marks.afterForward(first));
         List<String> lines = new ArrayList<>();
         lines.add(first.op().name());
         if (!first.name().equals(first.op().name())) lines.add(first.name());
@@ -127,19 +136,19 @@ public final class DotBackend {
                 .append("\" peripheries=2 fillcolor=\"").append(style.fill()).append("\"];\n");
     }
 
-    private static void writeLane(PlanDag plan, Selection.Lane lane, Edges edges, Appendable out) throws IOException {
+    private static void writeLane(PlanDag plan, Selection.Lane lane, Edges edges, TrainingMarks marks, Appendable out) throws IOException {
         out.append("  subgraph ").append(lane.cluster()).append(" {\n");
         out.append("    label=").append(DotText.quote(lane.title())).append(";\n");
         for (DagNode n : lane.nodes()) {
-            writeNode(plan, n, out);
+            writeNode(plan, n, marks, out);
             Stub stub = edges.stubs.get(n.index());
             if (stub != null) writeStub(n.index(), stub, out);
         }
         out.append("  }\n");
     }
 
-    private static void writeNode(PlanDag plan, DagNode n, Appendable out) throws IOException {
-        NodeStyle style = NodeStyle.of(n, Palette.fill(plan, n.gpu()));
+    private static void writeNode(PlanDag plan, DagNode n, TrainingMarks marks, Appendable out) throws IOException {
+        NodeStyle style = NodeStyle.of(n, Palette.fill(plan, n.gpu()), marks != null && marks.afterForward(n));
         out.append("    n").append(Integer.toString(n.index()))
                 .append(" [label=").append(DotText.quote(String.join("\n", NodeLabel.lines(n))))
                 .append(" shape=").append(style.shape())

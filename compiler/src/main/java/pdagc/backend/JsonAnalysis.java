@@ -54,6 +54,44 @@ final class JsonAnalysis {
         totals(g, a);
         requirements(g, a.requirements());
         serving(g, a.serving());
+        training(g, a.training(), a.step());
+        g.writeEndObject();
+    }
+
+    /**
+     * A training step's figures, as the report gives them (null for a serving workload): the
+     * model FLOPs (forward and backward matrix products, without recomputation) and the hardware
+     * FLOPs (with the recomputed forward ops) of the whole step over every GPU, the peak rate they
+     * are held against, MFU and HFU (Chowdhery et al. 2022; Korthikanti et al. 2022), the step time
+     * (the critical path), the pipeline bubble and the activations each layer stores per GPU and
+     * micro-batch.
+     */
+    private static void training(JsonGenerator g, Analysis.Training t, Analysis.Step s) throws IOException {
+        if (t == null) {
+            g.writeNullField("training");
+            return;
+        }
+        g.writeObjectFieldStart("training");
+        g.writeFieldName("model_flops");
+        g.writeNumber(t.modelFlops());
+        g.writeFieldName("hardware_flops");
+        g.writeNumber(t.hardwareFlops());
+        g.writeFieldName("recomputed_flops");
+        g.writeNumber(t.hardwareFlops().subtract(t.modelFlops()));
+        g.writeNumberField("gpus", t.gpus());
+        number(g, "peak_flops_per_gpu", t.peakFlops());
+        number(g, "step_s", t.seconds());
+        number(g, "mfu", t.mfu());
+        number(g, "hfu", t.hfu());
+        number(g, "pipeline_bubble", s.pipelineBubble().isPresent() ? s.pipelineBubble().getAsDouble() : Double.NaN);
+        g.writeArrayFieldStart("activations_stored_per_layer");
+        for (pdagc.analysis.StoredActivations.Layer l : t.stored()) {
+            g.writeStartObject();
+            g.writeNumberField("layer", l.layer());
+            g.writeNumberField("bytes", l.bytes());
+            g.writeEndObject();
+        }
+        g.writeEndArray();
         g.writeEndObject();
     }
 

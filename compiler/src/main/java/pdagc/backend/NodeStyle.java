@@ -18,6 +18,24 @@ public record NodeStyle(String shape, String fill, String style) {
 
     /** The style of {@code node}, whose expert group's colour is {@code groupFill}. */
     public static NodeStyle of(DagNode node, String groupFill) {
+        return of(node, groupFill, false);
+    }
+
+    /**
+     * As above; {@code afterForward}: the node belongs to a training step's backward pass or to its
+     * once-per-step ops, and a node of another kind than backward, optimizer or io is drawn with a
+     * dashed outline (a gradient's all-reduce, a recomputed op, a sum of gradients).
+     */
+    public static NodeStyle of(DagNode node, String groupFill, boolean afterForward) {
+        NodeStyle s = base(node, groupFill);
+        boolean own = switch (node.kind()) {
+            case BACKWARD, OPTIMIZER, IO -> true;
+            default -> false;
+        };
+        return afterForward && !own ? new NodeStyle(s.shape(), s.fill(), s.style() + ",dashed") : s;
+    }
+
+    private static NodeStyle base(DagNode node, String groupFill) {
         return switch (node.kind()) {
             case COLLECTIVE -> new NodeStyle("ellipse", collectiveFill(node.op(), groupFill), "filled");
             case COMPUTE -> new NodeStyle("box", groupFill, "filled");

@@ -17,22 +17,7 @@ final class JavaOutput {
             err.println("error: --emit java writes several files: name their directory with -o DIR");
             return Main.USAGE;
         }
-        if (plan.deployment().workload().phase() == pdagc.sem.Phase.TRAIN) {
-            // The runtime has no backward kernels: a limitation, said at the workload's phase.
-            pdagc.diag.Diagnostics d = new pdagc.diag.Diagnostics();
-            pdagc.sem.WorkloadSpec w = plan.deployment().workload();
-            d.add(pdagc.diag.Diags.javaStubsForTraining(w.spans().getOrDefault("phase", w.span())));
-            err.print(pdagc.diag.DiagnosticRenderer.render(d.sorted()));
-            err.println("error: could not write the Java stubs: 1 error");
-            return Main.INPUT_ERRORS;
-        }
-        List<JavaBackend.Source> sources;
-        try {
-            sources = JavaBackend.generate(plan.deployment(), plan.graph(), plan.spmd());
-        } catch (JavaBackend.Unsupported e) {
-            err.println("error: " + e.getMessage());
-            return Main.INPUT_ERRORS;
-        }
+        List<JavaBackend.Source> sources = JavaBackend.generate(plan.deployment(), plan.graph(), plan.spmd());
         List<OutputDirectory.Entry> entries = new ArrayList<>();
         for (JavaBackend.Source s : sources) entries.add(new OutputDirectory.Entry(s.path(), s.text().getBytes(StandardCharsets.UTF_8)));
         int code = OutputDirectory.write(output, entries, err);

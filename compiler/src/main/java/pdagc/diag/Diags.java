@@ -702,11 +702,6 @@ public final class Diags {
                 .help("define `" + op + "`'s derivative, or serve this model (phase prefill or decode)");
     }
 
-    public static Diagnostic.Builder javaStubsForTraining(Span at) {
-        return of(Code.E0306, at, "generating Java stubs for a training step").label("a training step")
-                .note("the generated runtime has no backward kernels yet").help("`--emit json` and `pdagc verify` cover the backward pass");
-    }
-
     // E0306: a feature not supported yet
 
     public static Diagnostic.Builder spAsMeshAxis(Span at) {

@@ -25,7 +25,7 @@ record GeneratedTypes(String packageName, ClassName runtime, ClassName mesh, Cla
     /** Simple names a local variable or field must not take, since it would hide a type the code names. */
     List<String> reserved() {
         List<String> out = new ArrayList<>(List.of("T", "java", "String", "List", "Map", "LinkedHashMap", "Runnable", "Object",
-                "IllegalArgumentException", "Integer", "Math", "System"));
+                "IllegalArgumentException", "Integer", "Math", "System", "HashMap", "ArrayList", "IllegalStateException"));
         out.add(runtime.simpleName());
         out.add(mesh.simpleName());
         out.add(plan.simpleName());

@@ -35,25 +35,12 @@ public final class JavaBackend {
     /** One generated source: its path below the output directory ({@code pdagc/generated/SeedPlan.java}) and its text. */
     public record Source(String path, String text) {}
 
-    /** A plan this backend cannot write yet (an op without a runtime call): a limitation, reported to the user. */
-    public static final class Unsupported extends RuntimeException {
-        private static final long serialVersionUID = 1L;
-
-        Unsupported(String message) {
-            super(message);
-        }
-    }
-
     /**
      * The sources of the stubs of deployment {@code d}'s plan, in a fixed order: runtime, mesh, plan,
      * then the stages. {@code graph} is the logical IR that {@code program} was partitioned from.
      */
     public static List<Source> generate(Deployment d, Graph graph, SpmdProgram program) {
         String source = d.span().file().displayName();
-        if (d.workload().phase() == Phase.TRAIN) {
-            throw new Unsupported("Java stubs of a training step are not generated yet (the runtime has no backward kernels); "
-                    + "`--emit json` and `pdagc verify` cover the backward pass");
-        }
         GeneratedTypes types = GeneratedTypes.of(d.name(), program.pipeline().stages());
         String planDoc = "plan " + JavaText.javadoc(d.name());
         long attentionContext = d.workload().phase() == Phase.DECODE ? d.workload().context() : 0;

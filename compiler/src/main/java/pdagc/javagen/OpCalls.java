@@ -29,6 +29,8 @@ final class OpCalls {
     private final Map<String, String> groupFields;
     private final ClassName meshClass;
     private final long attentionContext;
+    /** The forward op of each logical node, found on first use. */
+    private Map<Integer, SpmdNode> forward;
 
     /**
      * Calls for one program. {@code groupFields} names the field holding the group of each axes
@@ -44,7 +46,16 @@ final class OpCalls {
     }
 
     /** One call: the method, and its arguments as Java expressions. */
-    record Call(RuntimeApi method, List<CodeBlock> args) {
+    record Call(RuntimeApi method, List<CodeBlock> args, String weight) {
+        Call(RuntimeApi method, List<CodeBlock> args) {
+            this(method, args, null);
+        }
+
+        /** The same call, computing with {@code variable}, a weight gathered from its shards at rest (ZeRO-3). */
+        Call withWeight(String variable) {
+            return new Call(method, args, variable);
+        }
+
         /** A call with arguments written as Java source text, then any that need imports. */
         static Call of(RuntimeApi method, List<String> args, CodeBlock... more) {
             List<CodeBlock> out = new ArrayList<>();
@@ -64,9 +75,23 @@ final class OpCalls {
         Op op = n.op();
         List<String> in = new ArrayList<>();
         boolean recv = op instanceof Op.Transfer t && !t.send();
-        if (!recv) for (int i : n.inputs()) in.add(local.apply(i));
+        List<Integer> inputs = n.inputs();
+        String weight = null;
+        // ZeRO-3: the weight an op computes with arrives as its last input, gathered from its shard at rest.
+        boolean moves = op instanceof Op.Collective || op instanceof Op.Slice || op instanceof Op.Transfer;
+        if (!moves && !inputs.isEmpty() && isWeight(inputs.get(inputs.size() - 1))) {
+            weight = local.apply(inputs.get(inputs.size() - 1));
+            inputs = inputs.subList(0, inputs.size() - 1);
+        }
+        if (!recv) for (int i : inputs) in.add(local.apply(i));
         String name = JavaText.literal(n.name());
-        return op.accept(new Calls(n, name, in));
+        Call call = op.accept(new Calls(n, name, in));
+        return weight == null ? call : call.withWeight(weight);
+    }
+
+    /** Whether SPMD op {@code id} holds a weight: ZeRO-3's shard at rest, or a gather of it. */
+    private boolean isWeight(int id) {
+        return logical.node(program.nodes().get(id).origin()).op() instanceof Op.Param;
     }
 
     /** The runtime call of each op. */
@@ -134,8 +159,9 @@ final class OpCalls {
         }
 
         public Call attnContext(Op.AttnContext a) {
-            SpmdNode probs = node(n.inputs().get(0));
-            SpmdNode scores = node(probs.inputs().get(0));
+            // Back from the probabilities (through their dropout, in training, and their softmax) to the scores.
+            SpmdNode scores = node(n.inputs().get(0));
+            while (!(scores.op() instanceof Op.AttnScores)) scores = node(scores.inputs().get(0));
             return attention(RuntimeApi.ATTENTION_CONTEXT, n, a.heads(), a.kvHeads(), a.headDim(), scores.inputs().get(0), n.inputs().get(1), in);
         }
 
@@ -186,20 +212,53 @@ final class OpCalls {
                     mlaTokenOffset(node(scores.inputs().get(0)), latent), in);
         }
 
-        // Training plans are refused before any call is generated (JavaBackend): the runtime has no backward kernels yet.
-        public Call grad(Op.Grad g) { throw training(g); }
-        public Call logitStat(Op.LogitStat s) { throw training(s); }
-        public Call loss(Op.Loss l) { throw training(l); }
-        public Call update(Op.Update u) { throw training(u); }
-        public Call updated(Op.Updated u) { throw training(u); }
-        public Call accumulate(Op.Accumulate a) { throw training(a); }
-        public Call param(Op.Param p) { throw training(p); }
-        // Dropout exists only in a training step (a serving plan lowers it to nothing).
-        public Call dropoutMask(Op.DropoutMask m) { throw training(m); }
-        public Call dropout(Op.Dropout d) { throw training(d); }
+        // Megatron's vocabulary-parallel cross-entropy: three statistics on the columns each GPU holds, then the loss from the whole ones.
+        public Call logitStat(Op.LogitStat s) {
+            return switch (s.stat()) {
+                case MAX -> Call.of(RuntimeApi.LOGIT_MAX, List.of(name, in.get(0)));
+                case SUM_EXP -> Call.of(RuntimeApi.SUM_EXP, List.of(name, in.get(0), in.get(1)));
+                case LABEL -> Call.of(RuntimeApi.LABEL_LOGIT, List.of(name, Coordinates.number(s.vocab()), vocabOffset(n), in.get(0), in.get(1)));
+            };
+        }
 
-        private IllegalStateException training(Op op) {
-            return new IllegalStateException("no generated call for the training op " + op.name());
+        public Call loss(Op.Loss l) {
+            return Call.of(RuntimeApi.CROSS_ENTROPY, List.of(name, Coordinates.number(l.tokens()), in.get(Op.Loss.MAX), in.get(Op.Loss.SUM_EXP),
+                    in.get(Op.Loss.LABEL)));
+        }
+
+        public Call grad(Op.Grad g) {
+            return OpCalls.this.grad(n, g, name, in);
+        }
+
+        public Call accumulate(Op.Accumulate a) {
+            return Call.of(RuntimeApi.ACCUMULATE, List.of(name, in.get(0)));
+        }
+
+        // ZeRO-3: this GPU's shard at rest of a weight, which its uses gather.
+        public Call param(Op.Param p) {
+            return Call.of(RuntimeApi.WEIGHT_SHARD, List.of(name, JavaText.literal(weightName(p.forward(), p.forwardNode())),
+                    coords.offsets(n.sharding(), n.shape()), Coordinates.dims(n.local())));
+        }
+
+        public Call update(Op.Update u) {
+            return Call.of(RuntimeApi.ADAM_W, List.of(name, JavaText.literal(weightName(u.forward(), u.forwardNode())),
+                    coords.offsets(n.sharding(), n.shape()), Coordinates.dims(n.local()), Double.toString(u.lr()), Double.toString(u.eps()),
+                    Double.toString(u.weightDecay()), in.get(0)));
+        }
+
+        public Call updated(Op.Updated u) {
+            return Call.of(RuntimeApi.NEW_WEIGHT, List.of(name, JavaText.literal(weightName(u.forward(), u.forwardNode())),
+                    coords.offsets(n.sharding(), n.shape()), Coordinates.dims(n.local()), in.get(0)));
+        }
+
+        // The mask's input gives it only its shape and sharding: the call draws this GPU's block of it.
+        public Call dropoutMask(Op.DropoutMask m) {
+            return Call.of(RuntimeApi.DROPOUT_MASK, List.of(name, Double.toString(m.p()), Coordinates.dims(n.shape()),
+                    coords.offsets(n.sharding(), n.shape()), Coordinates.dims(n.local())));
+        }
+
+        public Call dropout(Op.Dropout d) {
+            return Call.of(RuntimeApi.DROPOUT, List.of(name, Double.toString(d.p()), in.get(0), in.get(1)));
         }
 
         public Call slice(Op.Slice s) {
@@ -216,6 +275,70 @@ final class OpCalls {
         }
     }
 
+    /**
+     * A gradient: the loss's (from the logits and the labels), a weight's (this GPU's block of it),
+     * or an input's, through the forward op's weight where it has one. The forward values it reads
+     * come first in its inputs, the output's gradient last.
+     */
+    private Call grad(SpmdNode n, Op.Grad g, String name, List<String> in) {
+        Op f = g.forward();
+        if (f instanceof Op.Loss l) {
+            return Call.of(RuntimeApi.LOSS_GRADIENT, List.of(name, Coordinates.number(l.tokens()), Coordinates.number(l.vocab()), vocabOffset(n),
+                    in.get(0), in.get(1), in.get(2), in.get(3)));
+        }
+        String forwardOp = JavaText.literal(f.name() + (f.attributes().isEmpty() ? "" : "[" + f.attributes() + "]"));
+        CodeBlock saved = CodeBlock.of("$T.of($L)", List.class, String.join(", ", in.subList(0, in.size() - 1)));
+        CodeBlock dy = CodeBlock.of("$L", in.get(in.size() - 1));
+        String weight = JavaText.literal(weightName(f, g.forwardNode()));
+        String forward = JavaText.literal(logical.node(g.forwardNode()).name());
+        if (g.ofWeight()) {
+            return Call.of(RuntimeApi.WEIGHT_GRADIENT, List.of(name, forward, forwardOp, weight, coords.offsets(n.sharding(), n.shape()),
+                    Coordinates.dims(n.local())), saved, dy);
+        }
+        SpmdNode fwd = forwardOf(g.forwardNode());
+        Sharding ws;
+        Shape global;
+        if (f instanceof Op.TiedHead t) {
+            global = logical.tiedTable(t).op().weight();
+            ws = WeightLayout.tiedTable(fwd.sharding());
+        } else {
+            ws = WeightLayout.of(fwd, program);
+            global = f.weight();
+        }
+        if (ws == null) return Call.of(RuntimeApi.GRADIENT, List.of(name, forward, forwardOp, Integer.toString(g.wrt())), saved, dy);
+        return Call.of(RuntimeApi.GRADIENT_THROUGH_WEIGHT, List.of(name, forward, forwardOp, Integer.toString(g.wrt()), weight, coords.offsets(ws, global),
+                Coordinates.dims(ws.local(global, program.mesh()))), saved, dy);
+    }
+
+    /** The first vocabulary column of this rank's block of the logits that op {@code n} reads first (split over tp, or whole). */
+    private String vocabOffset(SpmdNode n) {
+        SpmdNode logits = node(n.inputs().get(0));
+        return coords.offset(logits.sharding(), logits.shape().rank() - 1, logits.shape());
+    }
+
+    /** The name of the weight that forward op {@code f} (logical node {@code forwardNode}) reads: its own, or a tied head's table. */
+    private String weightName(Op f, int forwardNode) {
+        if (f instanceof Op.TiedHead t) {
+            Node table = logical.tiedTable(t);
+            if (table == null) throw new IllegalStateException("no embedding table for the tied head " + logical.node(forwardNode).name());
+            return table.name();
+        }
+        return logical.node(forwardNode).name();
+    }
+
+    /** The forward SPMD op of logical node {@code id}: the first op made from it that is not a collective, a transfer or a slice. */
+    private SpmdNode forwardOf(int id) {
+        if (forward == null) {
+            forward = new java.util.HashMap<>();
+            for (SpmdNode n : program.nodes()) {
+                if (!(n.op() instanceof Op.Collective || n.op() instanceof Op.Transfer || n.op() instanceof Op.Slice)) forward.putIfAbsent(n.origin(), n);
+            }
+        }
+        SpmdNode n = forward.get(id);
+        if (n == null) throw new IllegalStateException("no forward op for logical node %" + id);
+        return n;
+    }
+
     private SpmdNode node(int id) {
         return program.nodes().get(id);
     }
@@ -228,7 +351,10 @@ final class OpCalls {
     /** As above, with the tokens' offsets ({@code tokenOffset}, when not null) between the weight's block and the inputs. */
     private Call weighted(RuntimeApi method, SpmdNode n, List<String> attributes, String tokenOffset, List<String> in) {
         String weight = logical.node(n.origin()).name();
-        if (!weight.equals(n.name())) throw new IllegalStateException("op " + n.name() + " carries the weight of " + weight);
+        // A recomputed op (training) reads its original's weight under its own name, the original's plus ".recompute".
+        if (!weight.equals(n.name()) && !n.name().equals(weight + ".recompute")) {
+            throw new IllegalStateException("op " + n.name() + " carries the weight of " + weight);
+        }
         Sharding s = WeightLayout.of(n, program);
         Shape global = n.op().weight();
         List<String> args = new ArrayList<>();
@@ -292,16 +418,18 @@ final class OpCalls {
         if (group == null) throw new IllegalStateException("no group field for axes " + key);
         List<String> head = List.of(name, JavaText.literal(key), group);
         List<String> args = new ArrayList<>(head);
-        // Only a training step's loss reduces a maximum, and training steps have no Java stubs (E0306).
-        if (c.reduction() != pdagc.ir.Reduction.SUM) throw new IllegalStateException("an all-reduce " + c.reduction().text() + " in generated Java: " + n.name());
+        // Only the vocabulary-parallel cross-entropy's largest logit reduces a maximum, by an all-reduce.
+        if (c.reduction() != pdagc.ir.Reduction.SUM && c.collective() != pdagc.ir.CollectiveKind.ALL_REDUCE) {
+            throw new IllegalStateException("a " + c.collective().opName() + " reducing by " + c.reduction().text() + ": " + n.name());
+        }
         RuntimeApi method = switch (c.collective()) {
-            case ALL_REDUCE -> RuntimeApi.ALL_REDUCE;
+            case ALL_REDUCE -> c.reduction() == pdagc.ir.Reduction.MAX ? RuntimeApi.ALL_REDUCE_MAX : RuntimeApi.ALL_REDUCE;
             case ALL_GATHER -> RuntimeApi.ALL_GATHER;
             case REDUCE_SCATTER -> RuntimeApi.REDUCE_SCATTER;
             case ALL_TO_ALL -> RuntimeApi.ALL_TO_ALL;
             case SEND, RECV -> throw new IllegalStateException("a transfer as a collective: " + n.name());
         };
-        if (method != RuntimeApi.ALL_REDUCE) args.add(Integer.toString(c.dim()));
+        if (c.collective() != pdagc.ir.CollectiveKind.ALL_REDUCE) args.add(Integer.toString(c.dim()));
         if (method == RuntimeApi.ALL_TO_ALL) args.add(Integer.toString(c.toDim()));
         args.add(x);
         return Call.of(method, args);

@@ -25,6 +25,15 @@ enum RuntimeApi {
             "Starts one step of the stage's schedule: micro-batch {@code microBatch} through pipeline chunk {@code chunk}. The calls"
                     + " that follow, up to the next step, work on that micro-batch.",
             p(TypeName.INT, "microBatch"), p(TypeName.INT, "chunk")),
+    BEGIN_BACKWARD_UNIT(Op.Grad.class, "beginBackwardUnit", null,
+            "Starts one backward step of a training step's schedule: the backward pass of micro-batch {@code microBatch} through"
+                    + " pipeline chunk {@code chunk} (the layers in reverse). The calls that follow, up to the next step, work on that"
+                    + " micro-batch.",
+            p(TypeName.INT, "microBatch"), p(TypeName.INT, "chunk")),
+    BEGIN_STEP(Op.Accumulate.class, "beginStep", null,
+            "Starts the part of a training step that runs once per step, after every micro-batch's backward pass: each weight's"
+                    + " gradient accumulated over the micro-batches, reduced over the data-parallel ranks, the optimizer step and the"
+                    + " updated weight's gather. Transfers in it count as micro-batch 0."),
     INPUT("input", "this GPU's block of the micro-batch's token ids",
             "This GPU's block of the micro-batch's token ids: the ids form a tensor of shape {@code global}; the block starts at"
                     + " {@code offset} and has shape {@code shape}.",
@@ -133,6 +142,10 @@ enum RuntimeApi {
             "All-reduce over the mesh axes {@code axes} ({@code +}-separated) with the members {@code group} (ascending GPU ids,"
                     + " this GPU among them).",
             op(), p(Types.STRING, "axes"), p(Types.INTS, "group"), p(Types.T, "x")),
+    ALL_REDUCE_MAX(Op.LogitStat.class, "allReduceMax", "the elementwise maximum of all members' {@code x}",
+            "All-reduce with the maximum in place of the sum (NCCL's {@code ncclMax}) over the mesh axes {@code axes} with the"
+                    + " members {@code group}, as in {@link #allReduce}: the vocabulary-parallel cross-entropy's largest logit.",
+            op(), p(Types.STRING, "axes"), p(Types.INTS, "group"), p(Types.T, "x")),
     ALL_GATHER("allGather", "the members' blocks concatenated on {@code dim}, in group order",
             "All-gather over {@code axes} with the members {@code group}.",
             op(), p(Types.STRING, "axes"), p(Types.INTS, "group"), p(TypeName.INT, "dim"), p(Types.T, "x")),
@@ -151,7 +164,86 @@ enum RuntimeApi {
             op(), p(Types.STRING, "channel"), p(TypeName.INT, "peer"), p(Types.T, "x")),
     RECV("recv", "what GPU {@code peer} sent on {@code channel} for the current micro-batch",
             "Receives from GPU {@code peer} (the previous pipeline stage), waiting until it has sent.",
-            op(), p(Types.STRING, "channel"), p(TypeName.INT, "peer"));
+            op(), p(Types.STRING, "channel"), p(TypeName.INT, "peer")),
+    LOGIT_MAX(Op.LogitStat.class, "logitMax", "the largest logit of every position, [b, s]",
+            "The first statistic of Megatron's vocabulary-parallel cross-entropy: every position's largest logit over the"
+                    + " vocabulary columns of {@code logits} [b, s, columns] that this GPU holds (a partial maximum, which an"
+                    + " {@link #allReduceMax} completes).",
+            op(), p(Types.T, "logits")),
+    SUM_EXP(Op.LogitStat.class, "sumExp", "the sum over the columns held of exp(logit - max), [b, s]",
+            "The second statistic: every position's sum of {@code exp(z - max)} over the columns of {@code logits} that this GPU"
+                    + " holds, with the whole vocabulary's {@code max} [b, s] (a partial sum).",
+            op(), p(Types.T, "logits"), p(Types.T, "max")),
+    LABEL_LOGIT(Op.LogitStat.class, "labelLogit", "every position's label logit where this GPU holds it, else 0, [b, s]",
+            "The third statistic: the logit of every position's label (the next token of {@code labels} [b, s]) in a vocabulary of"
+                    + " {@code vocab}, on the GPU whose columns of {@code logits} (from {@code vocabOffset} on) hold it, 0 on the others"
+                    + " (a partial sum).",
+            op(), p(TypeName.LONG, "vocab"), p(TypeName.LONG, "vocabOffset"), p(Types.T, "logits"), p(Types.T, "labels")),
+    CROSS_ENTROPY(Op.Loss.class, "crossEntropy", "the loss of every position, [b, s]",
+            "The training loss of every position from the three whole statistics: {@code log(sumExp) + max - labelLogit}. The"
+                    + " step's loss is their mean over the global batch's {@code tokens} tokens.",
+            op(), p(TypeName.LONG, "tokens"), p(Types.T, "max"), p(Types.T, "sumExp"), p(Types.T, "labelLogit")),
+    LOSS_GRADIENT(Op.Loss.class, "lossGradient", "the gradient of the mean loss with respect to this GPU's columns of {@code logits}",
+            "The backward pass's first op, on the vocabulary columns of {@code logits} that this GPU holds (from"
+                    + " {@code vocabOffset} on, of {@code vocab}): (exp(z - max) / sumExp - onehot(label)) / {@code tokens} for every"
+                    + " position, from the whole statistics {@code max} and {@code sumExp}; it comes out split as the logits are.",
+            op(), p(TypeName.LONG, "tokens"), p(TypeName.LONG, "vocab"), p(TypeName.LONG, "vocabOffset"), p(Types.T, "logits"),
+            p(Types.T, "labels"), p(Types.T, "max"), p(Types.T, "sumExp")),
+    GRADIENT(Op.Grad.class, "gradient", "the gradient of input {@code wrt}, split as the forward op required that input",
+            "The gradient of input {@code wrt} of the forward op {@code forward} (a weightless op, {@code forwardOp} in the IR's"
+                    + " notation: its kind and attributes, {@code softmax}, {@code attn_scores[heads=8, kv_heads=8, head_dim=8]}), from"
+                    + " the forward values {@code saved} that its gradient rule reads (kept by the forward pass or recomputed) and"
+                    + " the gradient {@code dy} of the forward op's output. A backend that needs the forward call's offsets (attention's"
+                    + " positions, a dispatch's token ids) has them from the call named {@code forward} on the same micro-batch.",
+            op(), p(Types.STRING, "forward"), p(Types.STRING, "forwardOp"), p(TypeName.INT, "wrt"), p(Types.LIST_OF_T, "saved"),
+            p(Types.T, "dy")),
+    GRADIENT_THROUGH_WEIGHT(Op.Grad.class, "gradientThroughWeight", "the gradient of input {@code wrt}, split as the forward op required it",
+            "As {@link #gradient}, for a forward op with a weight: {@code offset} and {@code shape} give this GPU's block of the"
+                    + " weight {@code weight} that the forward op read (the forward op's own, or the embedding table a tied head"
+                    + " reads), which the gradient reads too (a linear's input gradient is {@code dy} times its transpose).",
+            op(), p(Types.STRING, "forward"), p(Types.STRING, "forwardOp"), p(TypeName.INT, "wrt"), p(Types.STRING, "weight"),
+            p(Types.LONGS, "offset"), p(Types.LONGS, "shape"), p(Types.LIST_OF_T, "saved"), p(Types.T, "dy")),
+    WEIGHT_GRADIENT(Op.Grad.class, "weightGradient", "the gradient of this GPU's block of the weight, a partial sum over the ranks that split"
+            + " the forward op's tokens",
+            "The gradient of the weight {@code weight} that the forward op {@code forward} ({@code forwardOp}, as in"
+                    + " {@link #gradient}) read, for one micro-batch: this GPU's block at {@code offset} with {@code shape}, from the"
+                    + " forward values {@code saved} (the op's input) and the output's gradient {@code dy}.",
+            op(), p(Types.STRING, "forward"), p(Types.STRING, "forwardOp"), p(Types.STRING, "weight"), p(Types.LONGS, "offset"),
+            p(Types.LONGS, "shape"),
+            p(Types.LIST_OF_T, "saved"), p(Types.T, "dy")),
+    ACCUMULATE(Op.Accumulate.class, "accumulate", "the sum of the micro-batches' gradients",
+            "Gradient accumulation: the sum of one weight gradient over the step's micro-batches ({@code microBatches}, micro-batch"
+                    + " 0 first), as it is split and partial on this GPU.",
+            op(), p(Types.LIST_OF_T, "microBatches")),
+    ADAM_W(Op.Update.class, "adamW", "this GPU's shard of the updated weight",
+            "The optimizer step on this GPU's shard of the weight {@code weight} (the block at {@code offset} with {@code shape}:"
+                    + " the whole layout without ZeRO, a 1/n shard of it over the data-parallel ranks from ZeRO 1 on): AdamW with"
+                    + " learning rate {@code lr}, betas 0.9 and 0.999, {@code eps} and decoupled weight decay {@code weightDecay},"
+                    + " from the reduced {@code gradient}; the fp32 master weight and the two moments are the backend's state.",
+            op(), p(Types.STRING, "weight"), p(Types.LONGS, "offset"), p(Types.LONGS, "shape"), p(TypeName.DOUBLE, "lr"),
+            p(TypeName.DOUBLE, "eps"), p(TypeName.DOUBLE, "weightDecay"), p(Types.T, "gradient")),
+    NEW_WEIGHT(Op.Updated.class, "newWeight", null,
+            "The updated weight {@code weight} for the next step's forward pass: this GPU's block of it at {@code offset} with"
+                    + " {@code shape}, as the forward pass reads it.",
+            op(), p(Types.STRING, "weight"), p(Types.LONGS, "offset"), p(Types.LONGS, "shape"), p(Types.T, "value")),
+    WEIGHT_SHARD(Op.Param.class, "weightShard", "this GPU's shard of the weight",
+            "ZeRO-3: this GPU's shard at rest of the weight {@code weight} (the block at {@code offset} with {@code shape}, the"
+                    + " shard its optimizer step updates). Each use gathers it (all-gather calls) and passes the gathered weight by"
+                    + " {@link #useWeight} before its call.",
+            op(), p(Types.STRING, "weight"), p(Types.LONGS, "offset"), p(Types.LONGS, "shape")),
+    USE_WEIGHT(Op.Param.class, "useWeight", null,
+            "ZeRO-3: the weight that the next call of op {@code op} computes with, gathered from the shards at rest, in place of a"
+                    + " block the GPU would otherwise hold.",
+            op(), p(Types.T, "weight")),
+    DROPOUT_MASK(Op.DropoutMask.class, "dropoutMask", "this GPU's block of the mask, one byte per element",
+            "A dropout mask for the current micro-batch: keep with probability 1 - {@code p}, drawn per element from the step's"
+                    + " seed, the op and the element's global position, so that every rank draws its block of one mask and a"
+                    + " recomputation draws it again. The mask covers a tensor of shape {@code global}; this GPU's block starts at"
+                    + " {@code offset} with shape {@code shape}.",
+            op(), p(TypeName.DOUBLE, "p"), p(Types.LONGS, "global"), p(Types.LONGS, "offset"), p(Types.LONGS, "shape")),
+    DROPOUT(Op.Dropout.class, "dropout", "{@code x} times {@code mask} / (1 - {@code p})",
+            "Dropout of {@code x} with its {@code mask}.",
+            op(), p(TypeName.DOUBLE, "p"), p(Types.T, "x"), p(Types.T, "mask"));
 
     /** Doc comments are wrapped to this width, so that the generated lines stay within 100 columns. */
     static final int DOC_WIDTH = 90;
@@ -162,6 +254,7 @@ enum RuntimeApi {
         static final TypeName STRING = ClassName.get(String.class);
         static final TypeName LONGS = ArrayTypeName.of(TypeName.LONG);
         static final TypeName INTS = ArrayTypeName.of(TypeName.INT);
+        static final TypeName LIST_OF_T = com.palantir.javapoet.ParameterizedTypeName.get(ClassName.get(List.class), T);
 
         private Types() {}
     }
@@ -219,7 +312,10 @@ enum RuntimeApi {
                 .addJavadoc("$L\n", JavaText.wrap("What the programs of " + planDoc + " call: kernels, collectives and point-to-point transfers"
                         + " on tensors of type {@code T}. Bind it to a backend (device buffers and a collective library); one instance per"
                         + " GPU, which knows its GPU. Shapes and offsets are per dimension, in elements; {@code op} is the op's name in the"
-                        + " plan, and for ops with parameters also the name of their weight.", DOC_WIDTH))
+                        + " plan, and for ops with parameters also the name of their weight." + (ops.stream().anyMatch(Op.Grad.class::isInstance)
+                        ? " A forward op that the backward pass recomputes is named as its original with {@code .recompute} appended"
+                                + " and reads its original's weight."
+                        : ""), DOC_WIDTH))
                 .addJavadoc("\n@param <T> the backend's tensor type\n");
         for (RuntimeApi m : values()) {
             if (m.onlyFor == null || ops.stream().anyMatch(m.onlyFor::isInstance)) b.addMethod(m.spec());

@@ -26,6 +26,18 @@ final class Segments {
      * program's first op inside a layer, which tells ops before the layers from ops after them.
      */
     static List<Segment> of(List<SpmdNode> ops, List<SpmdNode> program, int firstLayerOp) {
+        return of(ops, program, firstLayerOp, false, false);
+    }
+
+    /**
+     * As above, for one unit of a training step's schedule when {@code unit} is set: an input made
+     * by another unit (a forward value the backward pass reads, a micro-batch's weight gradient) is
+     * loaded where it is used, not passed in, so it does not hold the segments together. With
+     * {@code reversed} (a backward pass or the once-per-step ops, head first), ops outside the
+     * layers before the first layer op are the head's ({@code afterLayers}), those after it the
+     * embedding's ({@code beforeLayers}).
+     */
+    static List<Segment> of(List<SpmdNode> ops, List<SpmdNode> program, int firstLayerOp, boolean unit, boolean reversed) {
         if (ops.isEmpty()) return List.of();
         Map<Integer, Integer> position = new HashMap<>();
         for (int i = 0; i < ops.size(); i++) position.put(ops.get(i).id(), i);
@@ -36,11 +48,12 @@ final class Segments {
             if (isRecv(n)) continue;
             for (int in : n.inputs()) {
                 Integer p = position.get(in);
+                if (p == null && unit) continue;
                 if (p == null) throw new IllegalStateException("op " + n.name() + " uses " + program.get(in).name() + " of another pipeline chunk");
                 lastUse[p] = Math.max(lastUse[p], j);
             }
         }
-        List<String> keys = keys(ops, firstLayerOp);
+        List<String> keys = keys(ops, firstLayerOp, reversed);
         List<Integer> cuts = new ArrayList<>();
         cuts.add(0);
         for (int b = 1; b < ops.size(); b++) {
@@ -71,10 +84,14 @@ final class Segments {
     }
 
     /** Each op's method key: its layer ({@code layer3}), or before/after the layers; transfers join their neighbours. */
-    private static List<String> keys(List<SpmdNode> ops, int firstLayerOp) {
+    private static List<String> keys(List<SpmdNode> ops, int firstLayerOp, boolean reversed) {
         List<String> keys = new ArrayList<>();
-        for (SpmdNode n : ops) {
+        int firstLayer = ops.size();
+        for (int i = ops.size() - 1; i >= 0; i--) if (ops.get(i).layer() >= 0) firstLayer = i;
+        for (int i = 0; i < ops.size(); i++) {
+            SpmdNode n = ops.get(i);
             if (n.layer() >= 0) keys.add("layer" + n.layer());
+            else if (reversed) keys.add(i < firstLayer ? "afterLayers" : "beforeLayers");
             else keys.add(n.id() < firstLayerOp ? "beforeLayers" : "afterLayers");
         }
         for (int i = 0; i < ops.size(); i++) {

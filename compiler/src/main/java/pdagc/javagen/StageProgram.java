@@ -63,6 +63,7 @@ final class StageProgram {
     }
 
     TypeSpec spec() {
+        if (program.training()) return new TrainingStage().spec();
         Map<Integer, List<SpmdNode>> chunks = chunks();
         for (List<SpmdNode> ops : chunks.values()) {
             for (SpmdNode n : ops) {
@@ -181,12 +182,25 @@ final class StageProgram {
     }
 
     private MethodSpec segmentMethod(String name, Segments.Segment s) {
+        return segmentMethod(name, s, null);
+    }
+
+    /**
+     * A segment's method. {@code kept}, for a training step's unit (null otherwise), loads the
+     * values its ops read from other units of the schedule and keeps those that other units read.
+     */
+    private MethodSpec segmentMethod(String name, Segments.Segment s, TrainingStage.Segment kept) {
         JavaNames.Scope locals = members.child();
         String prefix = commonPrefix(s.ops());
         Map<Integer, String> values = new HashMap<>();
         MethodSpec.Builder m = MethodSpec.methodBuilder(name).addModifiers(Modifier.PRIVATE)
                 .addJavadoc("$L\n", JavaText.wrap(JavaText.javadoc(describe(s)) + ": ops {@code %" + s.ops().get(0).id() + "} to {@code %"
                         + s.ops().get(s.ops().size() - 1).id() + "} of the plan.", RuntimeApi.DOC_WIDTH));
+        String mb = null;
+        if (kept != null && kept.perMicroBatch()) {
+            mb = locals.claim("mb");
+            m.addParameter(TypeName.INT, mb);
+        }
         if (s.input() != null) {
             String in = locals.claim(strip(s.input().name(), prefix));
             values.put(s.input().id(), in);
@@ -194,17 +208,31 @@ final class StageProgram {
         }
         OpCalls calls = new OpCalls(program, logical, coords, groupFields, types.mesh(), attentionContext);
         for (SpmdNode n : s.ops()) {
+            if (kept != null && !(n.op() instanceof Op.Transfer t && !t.send())) {
+                for (int id : n.inputs()) {
+                    if (values.containsKey(id) || !kept.loads(id) || n.op() instanceof Op.Accumulate) continue;
+                    String v = locals.claim(strip(program.nodes().get(id).name(), prefix));
+                    values.put(id, v);
+                    String from = kept.takes(id) ? kept.take() : kept.peek();
+                    m.addStatement("$T $N = $N($L, $L)", RuntimeApi.Types.T, v, from, JavaText.literal(program.nodes().get(id).name()), mb == null ? "0" : mb);
+                }
+            }
             OpCalls.Call call = calls.call(n, id -> {
+                if (kept != null && n.op() instanceof Op.Accumulate) return kept.takeAll() + "(" + JavaText.literal(program.nodes().get(id).name()) + ")";
                 String v = values.get(id);
                 if (v == null) throw new IllegalStateException("op " + n.name() + " uses a value its method does not hold");
                 return v;
             });
             m.addComment("$L", JavaText.comment(irLine(n)));
+            if (call.weight() != null) m.addStatement("$N.$N($L, $N)", runtimeField, RuntimeApi.USE_WEIGHT.method(), JavaText.literal(n.name()), call.weight());
             CodeBlock args = CodeBlock.join(call.args(), ",$W");
             if (call.method().returnsTensor()) {
                 String v = locals.claim(strip(n.name(), prefix));
                 values.put(n.id(), v);
                 m.addStatement("$T $N = $N.$N($L)", RuntimeApi.Types.T, v, runtimeField, call.method().method(), args);
+                if (kept != null && kept.keeps(n.id())) {
+                    m.addStatement("$N($L, $L, $N)", kept.keep(), JavaText.literal(n.name()), mb == null ? "0" : mb, v);
+                }
             } else {
                 m.addStatement("$N.$N($L)", runtimeField, call.method().method(), args);
             }
@@ -250,5 +278,303 @@ final class StageProgram {
 
     private static String strip(String name, String prefix) {
         return name.startsWith(prefix) && name.length() > prefix.length() ? name.substring(prefix.length()) : name;
+    }
+
+    /**
+     * The program of a training step's stage. Its schedule is the stage's units in
+     * {@link Pipeline#trainingOrder} (a micro-batch's forward or backward pass through one chunk:
+     * 1F1B's warm-up forwards, its steady state of one forward and one backward, its cool-down
+     * backwards; GPipe's forwards, then its backwards; interleaving's chunks), then the ops that run
+     * once per step (each weight gradient's accumulation over the micro-batches, its reduction, the
+     * optimizer step and the updated weight's gather). A value that a later unit reads (a forward
+     * value the backward pass reads, a micro-batch's weight gradient) is kept by the class, per
+     * micro-batch, and taken by the last unit that reads it, so that what the stage holds between
+     * units is what the schedule holds in flight; the step ends with nothing kept.
+     */
+    private final class TrainingStage {
+        /** The unit key of the once-per-step ops; a micro-batch's unit is {@code 2 * chunk + (backward ? 1 : 0)}. */
+        private static final int STEP = -1;
+
+        /** One unit's segment as the method writer needs it: what it loads and keeps. */
+        record Segment(TrainingStage stage, int unit, int index) {
+            boolean perMicroBatch() {
+                return unit != STEP;
+            }
+
+            /** Whether value {@code id} is made by another unit of the stage (loaded here). */
+            boolean loads(int id) {
+                return stage.unitOf(id) != unit;
+            }
+
+            /** Whether this segment is the last to read kept value {@code id}: it takes it. */
+            boolean takes(int id) {
+                long t = stage.taker.getOrDefault(id, Long.MIN_VALUE);
+                return t == (((long) unit) << 32 | (index & 0xffffffffL));
+            }
+
+            /** Whether value {@code id} is kept for another unit. */
+            boolean keeps(int id) {
+                return stage.readers.containsKey(id);
+            }
+
+            String keep() {
+                return stage.keep;
+            }
+
+            String take() {
+                return stage.take;
+            }
+
+            String peek() {
+                stage.peeks = true;
+                return stage.peek;
+            }
+
+            String takeAll() {
+                return stage.takeAll;
+            }
+        }
+
+        private final boolean[] perStep = program.perStep();
+        private final boolean[] backward = program.backward();
+        /** The stage's units by key (forward and backward of each chunk, then the step), each its ops in program order. */
+        private final Map<Integer, List<SpmdNode>> units = new LinkedHashMap<>();
+        /** Per value that other units read: their keys. */
+        private final Map<Integer, java.util.Set<Integer>> readers = new HashMap<>();
+        /** Per kept value with one last reader: that reader's unit and segment, packed. */
+        private final Map<Integer, Long> taker = new HashMap<>();
+        private final String kept;
+        private final String keep;
+        private final String take;
+        private final String peek;
+        private final String takeAll;
+        private boolean peeks;
+
+        TrainingStage() {
+            Pipeline p = program.pipeline();
+            for (int c = stage; c < p.chunks(); c += p.stages()) {
+                units.put(2 * c, new ArrayList<>());
+                units.put(2 * c + 1, new ArrayList<>());
+            }
+            units.put(STEP, new ArrayList<>());
+            for (SpmdNode n : program.nodes()) {
+                if (p.stageOf(n.chunk()) == stage) units.get(unitOf(n.id())).add(n);
+            }
+            kept = members.claim("kept");
+            keep = members.claim("keep");
+            take = members.claim("take");
+            peek = members.claim("peek");
+            takeAll = members.claim("takeAll");
+        }
+
+        int unitOf(int id) {
+            SpmdNode n = program.nodes().get(id);
+            return perStep[id] ? STEP : 2 * n.chunk() + (backward[id] ? 1 : 0);
+        }
+
+        /** The inputs an op reads on this GPU (a recv's input is its peer's send). */
+        private List<Integer> reads(SpmdNode n) {
+            return n.op() instanceof Op.Transfer t && !t.send() ? List.of() : n.inputs();
+        }
+
+        TypeSpec spec() {
+            int firstLayerOp = firstLayerOp();
+            Map<Integer, List<Segments.Segment>> segments = new LinkedHashMap<>();
+            for (Map.Entry<Integer, List<SpmdNode>> u : units.entrySet()) {
+                boolean reversed = u.getKey() == STEP || u.getKey() % 2 == 1;
+                segments.put(u.getKey(), Segments.of(u.getValue(), program.nodes(), firstLayerOp, true, reversed));
+            }
+            // Which values other units read, and the last segment to read each (the schedule runs a
+            // value's own unit first, its readers after, and the step after every micro-batch).
+            Map<Integer, List<long[]>> readsBy = new HashMap<>();
+            for (Map.Entry<Integer, List<Segments.Segment>> u : segments.entrySet()) {
+                for (int i = 0; i < u.getValue().size(); i++) {
+                    for (SpmdNode n : u.getValue().get(i).ops()) {
+                        for (int id : reads(n)) {
+                            if (unitOf(id) == u.getKey()) continue;
+                            if (program.pipeline().stageOf(program.nodes().get(id).chunk()) != stage) {
+                                throw new IllegalStateException("op " + n.name() + " reads " + program.nodes().get(id).name() + " of another stage");
+                            }
+                            readers.computeIfAbsent(id, k -> new java.util.TreeSet<>()).add(u.getKey());
+                            readsBy.computeIfAbsent(id, k -> new ArrayList<>()).add(new long[] {u.getKey(), i});
+                        }
+                    }
+                }
+            }
+            for (Map.Entry<Integer, java.util.Set<Integer>> r : readers.entrySet()) {
+                int id = r.getKey();
+                java.util.Set<Integer> by = r.getValue();
+                // Once-per-step readers come last and take every micro-batch's (an accumulation); one
+                // unit reading it takes it in its last segment; other units reading it peek.
+                if (by.contains(STEP) || by.size() > 1) continue;
+                long last = -1;
+                for (long[] at : readsBy.get(id)) last = Math.max(last, at[1]);
+                taker.put(id, ((long) by.iterator().next()) << 32 | last);
+            }
+            for (Map.Entry<Integer, java.util.Set<Integer>> r : readers.entrySet()) {
+                if (r.getValue().contains(STEP) && r.getValue().size() > 1) peeks = true;
+            }
+
+            for (List<SpmdNode> ops : units.values()) {
+                for (SpmdNode n : ops) {
+                    if (n.op() instanceof Op.Collective c) groupFields.computeIfAbsent(OpCalls.axesKey(c.axes()), k -> members.claim(groupField(c.axes())));
+                }
+            }
+            String groupAxes = members.claim("GROUP_AXES");
+            String run = members.claim("run");
+            Map<Integer, String> unitMethods = new LinkedHashMap<>();
+            for (Map.Entry<Integer, List<SpmdNode>> u : units.entrySet()) {
+                if (u.getValue().isEmpty()) continue;
+                int key = u.getKey();
+                unitMethods.put(key, members.claim(key == STEP ? "optimizerStep" : "chunk" + (key / 2) + (key % 2 == 1 ? "Backward" : "")));
+            }
+            TypeSpec.Builder b = TypeSpec.classBuilder(types.stages().get(stage))
+                    .addModifiers(Modifier.PUBLIC, Modifier.FINAL)
+                    .addTypeVariable(RuntimeApi.Types.T)
+                    .addJavadoc(classDoc());
+            b.addField(FieldSpec.builder(ParameterizedTypeName.get(List.class, String.class), groupAxes, Modifier.PUBLIC, Modifier.STATIC, Modifier.FINAL)
+                    .addJavadoc("The collective groups this program joins, by the mesh axes they span.\n")
+                    .initializer("$T.of($L)", List.class, String.join(", ", groupFields.keySet().stream().map(JavaText::literal).toList()))
+                    .build());
+            b.addField(runtimeType, runtimeField, Modifier.PRIVATE, Modifier.FINAL);
+            for (String f : coords.fields().values()) b.addField(TypeName.INT, f, Modifier.PRIVATE, Modifier.FINAL);
+            for (Map.Entry<String, String> g : groupFields.entrySet()) {
+                b.addField(FieldSpec.builder(int[].class, g.getValue(), Modifier.PRIVATE, Modifier.FINAL)
+                        .addJavadoc("The GPUs that differ from this one only in $L, ascending.\n", JavaText.javadoc(g.getKey()))
+                        .build());
+            }
+            TypeName keptType = ParameterizedTypeName.get(ClassName.get(Map.class), ClassName.get(String.class), RuntimeApi.Types.T);
+            b.addField(FieldSpec.builder(keptType, kept, Modifier.PRIVATE, Modifier.FINAL)
+                    .addJavadoc("Values that later units of the schedule read, by name and micro-batch ({@code name@mb}).\n")
+                    .initializer("new $T<>()", HashMap.class)
+                    .build());
+            b.addMethod(constructor());
+            // The unit methods, written before run() so that every helper they use is known.
+            List<MethodSpec> methods = new ArrayList<>();
+            for (Map.Entry<Integer, String> u : unitMethods.entrySet()) {
+                int key = u.getKey();
+                List<Segments.Segment> segs = segments.get(key);
+                List<String> names = new ArrayList<>();
+                String suffix = key == STEP ? "Update" : key % 2 == 1 ? "Backward" : "";
+                for (Segments.Segment sg : segs) names.add(members.claim(sg.name() + suffix));
+                methods.add(unitMethod(u.getValue(), key, units.get(key), segs, names));
+                for (int i = 0; i < segs.size(); i++) methods.add(segmentMethod(names.get(i), segs.get(i), new Segment(this, key, i)));
+            }
+            b.addMethod(runMethod(run, unitMethods));
+            b.addMethods(methods);
+            b.addMethods(helpers());
+            return b.build();
+        }
+
+        private MethodSpec runMethod(String name, Map<Integer, String> unitMethods) {
+            Pipeline p = program.pipeline();
+            List<Pipeline.Unit> order = p.trainingOrder(stage);
+            int warmup = p.warmup(stage);
+            int coolFrom = order.size() - warmup;
+            boolean gpipe = p.schedule() == Pipeline.Schedule.GPIPE;
+            MethodSpec.Builder m = MethodSpec.methodBuilder(name).addModifiers(Modifier.PUBLIC)
+                    .addJavadoc("$L\n", JavaText.wrap("Runs this stage's training step: its units (a micro-batch's forward or backward pass through a"
+                            + " chunk) in " + p.schedule().keyword() + " order, " + p.microBatches() + " micro-batch" + (p.microBatches() == 1 ? "" : "es")
+                            + ", then the once-per-step gradient reduction and optimizer step.", RuntimeApi.DOC_WIDTH));
+            for (int i = 0; i < order.size(); i++) {
+                if (gpipe && i == 0) m.addComment("every micro-batch's forward pass ($L units)", warmup);
+                else if (gpipe && i == warmup) m.addComment("every micro-batch's backward pass ($L units)", order.size() - warmup);
+                else if (!gpipe && i == 0 && warmup > 0) m.addComment("warm-up: $L forward unit$L", warmup, warmup == 1 ? "" : "s");
+                else if (!gpipe && i == warmup && coolFrom > warmup) {
+                    m.addComment("steady state: one forward and one backward unit in turn ($L units)", coolFrom - warmup);
+                } else if (!gpipe && i == coolFrom && warmup > 0) m.addComment("cool-down: $L backward unit$L", warmup, warmup == 1 ? "" : "s");
+                Pipeline.Unit u = order.get(i);
+                String method = unitMethods.get(2 * u.chunk() + (u.backward() ? 1 : 0));
+                if (method != null) m.addStatement("$N($L)", method, u.microBatch());
+            }
+            if (unitMethods.containsKey(STEP)) {
+                m.addComment("once per step: gradient accumulation, reduction over the data-parallel ranks, optimizer step");
+                m.addStatement("$N()", unitMethods.get(STEP));
+            }
+            if (peeks) {
+                m.addStatement("$N.clear()", kept);
+            } else {
+                m.beginControlFlow("if (!$N.isEmpty())", kept)
+                        .addStatement("throw new $T($S + $N.keySet())", IllegalStateException.class, "values kept past the step: ", kept)
+                        .endControlFlow();
+            }
+            return m.build();
+        }
+
+        private MethodSpec unitMethod(String name, int key, List<SpmdNode> ops, List<Segments.Segment> segments, List<String> names) {
+            JavaNames.Scope locals = members.child();
+            MethodSpec.Builder m = MethodSpec.methodBuilder(name).addModifiers(Modifier.PRIVATE);
+            String mb = null;
+            if (key == STEP) {
+                m.addJavadoc("$L\n", JavaText.wrap("The ops that run once per step, after every micro-batch (" + ops.size()
+                        + " ops): each weight gradient accumulated, reduced, stepped and gathered.", RuntimeApi.DOC_WIDTH));
+                m.addStatement("$N.$N()", runtimeField, RuntimeApi.BEGIN_STEP.method());
+            } else {
+                mb = locals.claim("mb");
+                int chunk = key / 2;
+                boolean back = key % 2 == 1;
+                m.addJavadoc("Pipeline chunk $L's $L pass ($L ops$L) on micro-batch {@code $L}.\n", chunk, back ? "backward" : "forward", ops.size(),
+                        layers(ops), mb);
+                m.addParameter(TypeName.INT, mb);
+                m.addStatement("$N.$N($N, $L)", runtimeField, (back ? RuntimeApi.BEGIN_BACKWARD_UNIT : RuntimeApi.BEGIN_UNIT).method(), mb, chunk);
+            }
+            Map<Integer, String> values = new HashMap<>();
+            for (int i = 0; i < segments.size(); i++) {
+                Segments.Segment s = segments.get(i);
+                List<String> args = new ArrayList<>();
+                if (mb != null) args.add(mb);
+                if (s.input() != null) args.add(values.get(s.input().id()));
+                if (s.output() == null) {
+                    m.addStatement("$N($L)", names.get(i), String.join(", ", args));
+                } else {
+                    String v = locals.claim(s.output().name());
+                    values.put(s.output().id(), v);
+                    m.addStatement("$T $N = $N($L)", RuntimeApi.Types.T, v, names.get(i), String.join(", ", args));
+                }
+            }
+            return m.build();
+        }
+
+        /** The methods that keep values for later units and take them back. */
+        private List<MethodSpec> helpers() {
+            TypeName t = RuntimeApi.Types.T;
+            List<MethodSpec> out = new ArrayList<>();
+            out.add(MethodSpec.methodBuilder(keep).addModifiers(Modifier.PRIVATE)
+                    .addJavadoc("Keeps {@code x}, value {@code value} of micro-batch {@code mb}, for a later unit.\n")
+                    .addParameter(String.class, "value").addParameter(TypeName.INT, "mb").addParameter(t, "x")
+                    .beginControlFlow("if ($N.put(value + \"@\" + mb, x) != null)", kept)
+                    .addStatement("throw new $T(value + \" of micro-batch \" + mb + \" is kept twice\")", IllegalStateException.class)
+                    .endControlFlow()
+                    .build());
+            out.add(MethodSpec.methodBuilder(take).addModifiers(Modifier.PRIVATE).returns(t)
+                    .addJavadoc("Takes back a kept value: its last reader.\n")
+                    .addParameter(String.class, "value").addParameter(TypeName.INT, "mb")
+                    .addStatement("$T x = $N.remove(value + \"@\" + mb)", t, kept)
+                    .beginControlFlow("if (x == null)")
+                    .addStatement("throw new $T(\"no kept \" + value + \" of micro-batch \" + mb)", IllegalStateException.class)
+                    .endControlFlow()
+                    .addStatement("return x")
+                    .build());
+            if (peeks) {
+                out.add(MethodSpec.methodBuilder(peek).addModifiers(Modifier.PRIVATE).returns(t)
+                        .addJavadoc("Reads a kept value that another unit reads later too.\n")
+                        .addParameter(String.class, "value").addParameter(TypeName.INT, "mb")
+                        .addStatement("$T x = $N.get(value + \"@\" + mb)", t, kept)
+                        .beginControlFlow("if (x == null)")
+                        .addStatement("throw new $T(\"no kept \" + value + \" of micro-batch \" + mb)", IllegalStateException.class)
+                        .endControlFlow()
+                        .addStatement("return x")
+                        .build());
+            }
+            out.add(MethodSpec.methodBuilder(takeAll).addModifiers(Modifier.PRIVATE)
+                    .returns(ParameterizedTypeName.get(ClassName.get(List.class), t))
+                    .addJavadoc("Takes back a kept value of every micro-batch, micro-batch 0 first.\n")
+                    .addParameter(String.class, "value")
+                    .addStatement("$T<$T> out = new $T<>()", List.class, t, ArrayList.class)
+                    .addStatement("for (int mb = 0; mb < $L; mb++) out.add($N(value, mb))", program.pipeline().microBatches(), take)
+                    .addStatement("return out")
+                    .build());
+            return out;
+        }
     }
 }

@@ -73,8 +73,7 @@ public record Pipeline(int stages, int virtualStages, int microBatches, Schedule
             return out;
         }
         int total = m * virtualStages;
-        int warmup = schedule == Schedule.INTERLEAVED ? (stages - stage - 1) * 2 + (virtualStages - 1) * stages : stages - stage - 1;
-        warmup = Math.min(warmup, total);
+        int warmup = warmup(stage);
         for (int k = 0; k < warmup; k++) out.add(virtualUnit(stage, k, false));
         for (int i = 0; i < total - warmup; i++) {
             out.add(virtualUnit(stage, warmup + i, false));
@@ -82,6 +81,20 @@ public record Pipeline(int stages, int virtualStages, int microBatches, Schedule
         }
         for (int k = total - warmup; k < total; k++) out.add(virtualUnit(stage, k, true));
         return out;
+    }
+
+    /**
+     * The forward units a stage runs before its steady state in a training step: its warm-up,
+     * {@code pp - stage - 1} under 1F1B, {@code (pp - stage - 1)·2 + (v - 1)·pp} interleaved, at most
+     * every unit; under GPipe every forward unit (it has no steady state). After the warm-up a
+     * stage alternates one forward and one backward unit {@code v·m - warmup} times, then runs the
+     * remaining {@code warmup} backward units (its cool-down).
+     */
+    public int warmup(int stage) {
+        int total = microBatches * virtualStages;
+        if (schedule == Schedule.GPIPE) return total;
+        int w = schedule == Schedule.INTERLEAVED ? (stages - stage - 1) * 2 + (virtualStages - 1) * stages : stages - stage - 1;
+        return Math.min(w, total);
     }
 
     /** The k-th forward or backward (micro-batch, chunk) pair of a stage under 1F1B or its interleaved form. */

@@ -2,6 +2,7 @@ package pdagc.runtime;
 
 import java.util.List;
 import pdagc.ir.CollectiveKind;
+import pdagc.ir.Reduction;
 import pdagc.verify.Semantics;
 import pdagc.verify.Value;
 
@@ -14,5 +15,6 @@ import pdagc.verify.Value;
 public interface CollectiveSemantics {
     CollectiveSemantics REFERENCE = Semantics::collective;
 
-    Value apply(CollectiveKind kind, List<String> axes, int dim, int toDim, List<Value> parts, int me);
+    /** {@code how} combines the members' values in an all-reduce: their sum, or their maximum. */
+    Value apply(CollectiveKind kind, Reduction how, List<String> axes, int dim, int toDim, List<Value> parts, int me);
 }

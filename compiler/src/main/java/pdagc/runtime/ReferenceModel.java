@@ -22,6 +22,7 @@ public final class ReferenceModel {
     private final int vocab;
     private final Map<String, Integer> byName = new HashMap<>();
     private final Map<String, Value> weights = new ConcurrentHashMap<>();
+    private final java.util.Set<String> ambiguous = new java.util.HashSet<>();
 
     public ReferenceModel(Graph logical, long seed) {
         this.logical = logical;
@@ -29,7 +30,8 @@ public final class ReferenceModel {
         int v = 1;
         for (Node n : logical.nodes()) {
             if (n.op() instanceof Op.Embed e) v = (int) e.vocab();
-            if (byName.put(n.name(), n.id()) != null) throw new IllegalArgumentException("two logical nodes are named " + n.name());
+            // A training step's sums of gradients may share a name; only ops with weights, caches and gradients' forward ops are looked up.
+            if (byName.putIfAbsent(n.name(), n.id()) != null) ambiguous.add(n.name());
         }
         this.vocab = v;
     }
@@ -40,17 +42,29 @@ public final class ReferenceModel {
 
     /** The logical node named {@code name}: a weight's owner or a KV cache's projection. */
     int origin(String name) {
+        if (ambiguous.contains(name)) throw new IllegalArgumentException("two logical nodes are named " + name);
         Integer id = byName.get(name);
         if (id == null) throw new IllegalArgumentException("the model has no op named \"" + name + "\"");
         return id;
     }
 
-    /** The block of the weight of op {@code name} at {@code offset} with {@code shape}. */
+    /** The logical node whose value op {@code name} holds: itself, or the forward op a recomputation recomputes. */
+    int original(String name) {
+        return logical.original(origin(name));
+    }
+
+    /** The op of the logical node named {@code name}. */
+    Op op(String name) {
+        return logical.node(origin(name)).op();
+    }
+
+    /** The block of the weight of op {@code name} (its original's, for a recomputation) at {@code offset} with {@code shape}. */
     Value weight(String name, long[] offset, long[] shape) {
-        int origin = origin(name);
+        int origin = original(name);
+        String owner = logical.node(origin).name();
         Op op = logical.node(origin).op();
-        if (op.weight() == null) throw new IllegalArgumentException("the op " + name + " has no weight");
-        Value global = weights.computeIfAbsent(name, n -> Semantics.globalWeight(op, origin, seed));
+        if (op.weight() == null) throw new IllegalArgumentException("the op " + owner + " has no weight");
+        Value global = weights.computeIfAbsent(owner, n -> Semantics.globalWeight(op, origin, seed));
         return Semantics.block(global, offset, shape);
     }
 

@@ -176,8 +176,157 @@ public final class Semantics {
     }
 
     /** What member {@code me} of a group receives when the members contribute {@code parts}, in group order. */
-    public static Value collective(CollectiveKind kind, List<String> axes, int dim, int toDim, List<Value> parts, int me) {
-        return Collectives.run(kind, axes, dim, toDim, parts, me);
+    public static Value collective(CollectiveKind kind, pdagc.ir.Reduction how, List<String> axes, int dim, int toDim, List<Value> parts, int me) {
+        return Collectives.run(kind, how, axes, dim, toDim, parts, me);
+    }
+
+    // ---- a training step (the backward kernels are Backward's, as the evaluator runs them)
+
+    /** The largest logit of every row over the vocabulary columns held (a partial maximum). */
+    public static Value logitMax(Value logits) {
+        return Backward.logitMax(dense(logits));
+    }
+
+    /** {@code Σ exp(z - max)} of every row over the columns held, with the whole row's max (a partial sum). */
+    public static Value sumExp(Value logits, Value max) {
+        return Backward.sumExp(dense(logits), dense(max));
+    }
+
+    /** Every row's label logit where the columns held ({@code offset} on, of {@code vocab}) hold it, else 0 (a partial sum). */
+    public static Value labelLogit(Value logits, Value labels, long vocab, long offset) {
+        return Backward.labelLogit(dense(logits), dense(labels), Math.toIntExact(vocab), Math.toIntExact(offset));
+    }
+
+    /** The training loss of every position from the whole statistics (the evaluator's cross-entropy). */
+    public static Value loss(Value max, Value sumExp, Value labelLogit) {
+        return Backward.loss(dense(max), dense(sumExp), dense(labelLogit));
+    }
+
+    /** The loss's gradient with respect to the logits' columns held, for a mean over {@code tokens} tokens. */
+    public static Value lossGradient(Value logits, Value labels, Value max, Value sumExp, long vocab, long offset, long tokens) {
+        return Backward.lossInput(dense(logits), dense(labels), dense(max), dense(sumExp), Math.toIntExact(vocab), Math.toIntExact(offset), tokens);
+    }
+
+    /** AdamW's first step on a weight block from its reduced gradient. */
+    public static Value adam(Value weight, Value gradient, double lr, double eps, double weightDecay) {
+        return Backward.adam(dense(weight), dense(gradient), lr, eps, weightDecay);
+    }
+
+    /** The sum of a gradient over the step's micro-batches. */
+    public static Value accumulate(List<Value> microBatches) {
+        Tensor sum = null;
+        for (Value v : microBatches) {
+            Tensor t = dense(v);
+            if (sum == null) sum = Tensor.zeros(t.shape);
+            if (t.data.length != sum.data.length) throw new Kernels.EvalError("accumulating " + t.describe() + " into " + sum.describe());
+            for (int i = 0; i < t.data.length; i++) sum.data[i] += t.data[i];
+        }
+        if (sum == null) throw new Kernels.EvalError("an accumulation of no micro-batch");
+        return sum;
+    }
+
+    /**
+     * A rank's block of the dropout mask of logical node {@code origin} (its original, for a
+     * recomputation) in the micro-batch of seed {@code dataSeed}: the evaluator's draw.
+     */
+    public static Value dropoutMask(double p, long[] global, long[] offset, long[] shape, long dataSeed, int origin) {
+        return Kernels.dropoutMask(p, ints(shape), ints(global), ints(offset), Random.mix(dataSeed ^ Random.mix(0xD50BL + origin)));
+    }
+
+    public static Value dropout(Value x, Value mask, double p) {
+        return Kernels.dropout(dense(x), dense(mask), p);
+    }
+
+    /**
+     * What a gradient's kernel needs of where its forward op ran, besides the values: the forward
+     * attention's shard (null for other ops), the key or value width of this rank's attention block,
+     * the first row of an embedding's block (the first expert of an expert weight's), the first
+     * position of a learned-position block, and a dispatch's or combine's token ids (with the
+     * dispatch input's local shape). Latent attention keeps its queries' first position in
+     * {@code firstPosition}, its probabilities' local heads in {@code kvWidth} and the latent's
+     * local shape in {@code inputShape}.
+     */
+    public record GradientShard(AttentionShard attention, int kvWidth, long firstRow, long firstPosition, long[] tokenIds, long[] inputShape) {
+        public static final GradientShard NONE = new GradientShard(null, 0, 0, 0, null, null);
+
+        /** The same place with the first row (an embedding's vocabulary rows, an expert weight's first expert) set. */
+        public GradientShard withFirstRow(long row) {
+            return new GradientShard(attention, kvWidth, row, firstPosition, tokenIds, inputShape);
+        }
+    }
+
+    /**
+     * The gradient of forward op {@code forward} with respect to input {@code wrt} (or its weight,
+     * {@link Op.Grad#WEIGHT}, of local shape {@code shape}) from the forward values its gradient rule
+     * reads ({@code saved}), the output's gradient {@code dy} and the block of the weight it reads
+     * (null where it reads none): the evaluator's backward kernels, the experts' and latent
+     * attention's included.
+     */
+    public static Value gradient(Op f, int wrt, List<Value> saved, Value dyValue, Value weight, long[] shape, GradientShard at) {
+        Op.Grad g = new Op.Grad(f, -1, wrt, List.of());
+        Value first = saved.isEmpty() ? dyValue : saved.get(0);
+        // Tokens bucketed by expert: the experts, their activations and products, the dispatch, the combine and the router.
+        if (f instanceof Op.ExpertLinear) {
+            int offset = (int) at.firstRow();
+            if (g.ofWeight()) return Backward.expertWeight(buckets(first), buckets(dyValue), ints(shape), offset);
+            return Backward.expertInput(buckets(dyValue), dense(weight), offset);
+        }
+        if (f instanceof Op.Unary u && first instanceof Buckets b) return Backward.unary(u.fn(), b, buckets(dyValue));
+        if (f instanceof Op.Binary) return binary(pdagc.ir.BinaryFn.MUL, dyValue, first);
+        if (f instanceof Op.Dispatch d) return Backward.dispatchInput(buckets(dyValue), ints(at.inputShape()), at.tokenIds(), (int) d.top());
+        if (f instanceof Op.Combine c) {
+            if (wrt == 0) return Backward.combineOutputs(dense(first), dense(dyValue), (int) c.experts(), at.tokenIds());
+            return Backward.combineGates(buckets(first), dense(dyValue), at.tokenIds(), (int) c.top());
+        }
+        if (f instanceof Op.Router r) {
+            if (g.ofWeight()) return Backward.routerWeight(dense(first), dense(saved.get(1)), dense(dyValue), (int) r.experts());
+            return Backward.routerInput(dense(first), dense(weight), dense(dyValue));
+        }
+        Tensor dy = dense(dyValue);
+        Tensor x = dense(first);
+        if (g.product() != null) return Kernels.einsum(g.product(), x, g.ofWeight() ? dy : dense(weight));
+        if (f instanceof Op.Norm n) return g.ofWeight() ? Backward.normWeight(n.type(), x, dy) : Backward.normInput(n.type(), x, dense(weight), dy);
+        if (f instanceof Op.HeadNorm h) {
+            int d = (int) h.headDim();
+            return g.ofWeight() ? Backward.headNormWeight(h.type(), d, x, dy) : Backward.headNormInput(h.type(), d, x, dense(weight), dy);
+        }
+        if (f instanceof Op.Softmax) return Backward.softmax(x, dy);
+        if (f instanceof Op.Unary u) return Backward.unary(u.fn(), x, dy);
+        if (f instanceof Op.Bias) return Backward.bias(dy);
+        if (f instanceof Op.Dropout d) return Kernels.dropout(dy, x, d.p());
+        if (f instanceof Op.Scale) return wrt == 0 ? Kernels.scale(dy, x) : Backward.scaleGate(x, dy);
+        if (f instanceof Op.TiedHead) return g.ofWeight() ? Backward.tiedTable(x, dy) : Kernels.linear(dy, dense(weight));
+        if (f instanceof Op.PosEmbed) return Backward.positions(dy, ints(shape), (int) at.firstPosition());
+        if (f instanceof Op.Embed) return Backward.embedWeight(x, dy, (int) shape[0], (int) at.firstRow());
+        if (f instanceof Op.AttnScores a) {
+            int d = (int) a.headDim();
+            return wrt == 0 ? Backward.scoresQuery(dy, x, d, at.attention().where()) : Backward.scoresKey(dy, x, d, at.kvWidth(), at.attention().where());
+        }
+        if (f instanceof Op.AttnContext a) {
+            int d = (int) a.headDim();
+            return wrt == 0 ? Backward.contextProbs(dy, x, d, at.attention().where()) : Backward.contextValue(x, dy, d, at.kvWidth(), at.attention().where());
+        }
+        if (f instanceof Op.MlaScores m) {
+            int nope = (int) m.nope(), rope = (int) m.rope(), seq = (int) at.firstPosition();
+            return switch (wrt) {
+                case 0 -> Backward.mlaQueryNope(dy, x, dense(weight), nope, rope, seq);
+                case 1 -> Backward.mlaQueryRope(dy, x, nope, rope, seq);
+                case 2 -> Backward.mlaScoresLatent(x, dense(weight), dy, nope, rope, seq, ints(at.inputShape()));
+                case 3 -> Backward.mlaKeyRope(dy, x, nope, rope, seq);
+                default -> Backward.mlaKeyUp(x, dense(saved.get(1)), dy, nope, rope, seq);
+            };
+        }
+        if (f instanceof Op.MlaContext) {
+            if (g.ofWeight()) return Backward.mlaValueUp(x, dense(saved.get(1)), dy);
+            if (wrt == 0) return Backward.mlaContextProbs(x, dense(weight), dy, at.kvWidth());
+            return Backward.mlaContextLatent(x, dense(weight), dy, ints(at.inputShape()));
+        }
+        throw new Kernels.EvalError("the reference runtime has no backward kernel for " + f.name() + " yet");
+    }
+
+    private static Buckets buckets(Value v) {
+        if (v instanceof Buckets b) return b;
+        throw new Kernels.EvalError("expected tokens bucketed by expert, found " + v.describe());
     }
 
     private static Tensor dense(Value v) {

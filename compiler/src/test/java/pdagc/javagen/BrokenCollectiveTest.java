@@ -16,8 +16,8 @@ import pdagc.verify.Verify;
  * with the model fails, at an all-reduce's output on a named GPU.
  */
 class BrokenCollectiveTest {
-    static final CollectiveSemantics SKIPS_ALL_REDUCE = (kind, axes, dim, toDim, parts, me) ->
-            kind == CollectiveKind.ALL_REDUCE ? parts.get(me) : CollectiveSemantics.REFERENCE.apply(kind, axes, dim, toDim, parts, me);
+    static final CollectiveSemantics SKIPS_ALL_REDUCE = (kind, how, axes, dim, toDim, parts, me) ->
+            kind == CollectiveKind.ALL_REDUCE ? parts.get(me) : CollectiveSemantics.REFERENCE.apply(kind, how, axes, dim, toDim, parts, me);
 
     @ParameterizedTest
     @ValueSource(strings = {"examples/seed_moe_ep16_tp4.pdag", "examples/llama3_8b_dp_tp_pp.pdag"})
