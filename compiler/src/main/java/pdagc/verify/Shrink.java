@@ -117,6 +117,18 @@ public final class Shrink {
         boolean decode = w.phase() == Phase.DECODE;
         long unit = (long) (s.sequenceParallel() ? tp : 1) * mesh.size(MeshAxes.CP);
         long seq = decode ? 1 : unit * Math.max(1, (4 + unit - 1) / unit);
+        // A training step sends each tp rank's block of the sequence between pipeline stages where the
+        // ranks' sequence divides (Megatron's scatter/gather): the tiny sequence per cp rank keeps its
+        // gcd with tp, so it splits exactly where the real one does.
+        long cp = mesh.size(MeshAxes.CP);
+        long tpShare = 1;
+        if (w.phase() == Phase.TRAIN && tp > 1 && w.seq() % cp == 0) {
+            long g = gcd(w.seq() / cp, tp);
+            long per = Math.max(1, (4 + cp - 1) / cp);
+            while (gcd(per, tp) != g) per++;
+            seq = cp * per;
+            tpShare = g;
+        }
         long context = decode ? 5 : seq;
         long each = batch / ways;
         String over = s.pipeline().microBatches() > 1 ? (mesh.size(MeshAxes.BATCH) > 1 ? "the data-parallel axes and micro-batches" : "micro-batches")
@@ -124,7 +136,8 @@ public final class Shrink {
         notes.add(change("batch", w.batch(), batch) + each + (each == 1 ? " sequence" : " sequences")
                 + (ways == 1 ? "; no data-parallel axis splits it)" : " for each of the " + ways + " parts it splits into over " + over + ")"));
         notes.add((decode ? change("context", w.context(), context) : change("seq", w.seq(), seq))
-                + (unit > 1 && !decode ? "a multiple of the " + unit + " ranks that split the sequence)" : "small)"));
+                + (unit > 1 && !decode ? "a multiple of the " + unit + " ranks that split the sequence" : "small")
+                + (tpShare > 1 && !s.sequenceParallel() ? "; keeps the factor " + tpShare + " it shares with tp, whose ranks send their blocks of it between stages)" : ")"));
         if (m.param("positions") > 0) {
             // Enough for the tiny workload, with the real table's gcd with n: ZeRO shards the table like any weight.
             set(p, notes, "positions", atLeast(m.param("positions"), n, Math.max(8, decode ? context + 1 : seq)),
