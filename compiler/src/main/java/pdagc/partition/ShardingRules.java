@@ -23,6 +23,8 @@ final class ShardingRules {
     private final List<Sharding> output;
     /** The ZeRO stage: from 1 on, the optimizer step runs on a shard of each weight over the axes its gradient is reduced over. */
     private final int zero;
+    /** ZeRO-3: each weight's optimizer step by the node that owns the weight, found once. */
+    private java.util.Map<Integer, Integer> updates;
 
     /** Rules for forward ops only (no gradients to read a forward decision for). */
     ShardingRules(MeshContext mesh, int[] uses) {
@@ -237,10 +239,13 @@ final class ShardingRules {
 
         /** ZeRO-3's shard at rest: the shard its optimizer step updates (decided before: the step comes first in the graph). */
         public Decision param(Op.Param p) {
-            for (pdagc.ir.Node m : graph.nodes()) {
-                if (m.op() instanceof Op.Update u && u.forwardNode() == p.forwardNode()) return new Decision(List.of(), output.get(m.id()));
+            if (updates == null) {
+                updates = new java.util.HashMap<>();
+                for (pdagc.ir.Node m : graph.nodes()) if (m.op() instanceof Op.Update u) updates.put(u.forwardNode(), m.id());
             }
-            throw new IllegalStateException("no optimizer step for the weight of node %" + p.forwardNode());
+            Integer step = updates.get(p.forwardNode());
+            if (step == null) throw new IllegalStateException("no optimizer step for the weight of node %" + p.forwardNode());
+            return new Decision(List.of(), output.get(step));
         }
     }
 

@@ -172,22 +172,10 @@ public final class StrategyFuzz {
         boolean mutate = r.nextInt(6) == 0;
         Model m = r.nextInt(2) == 0 ? nativeModel() : importedModel();
         String modelText = m.text;
-        if (mutate) {
-            b.append(mutatedBlocks());
-            modelText = renameBlockReferences(modelText.replace("import std.blocks\n", ""));
-        } else if (!modelText.contains("import std.blocks")) {
-            b.append("import std.blocks\n");
-        }
-        b.append("// model: ").append(m.family).append(mutate ? ", mutated annotations" : "").append('\n');
-        b.append(modelText).append('\n');
+        appendModel(b, m, modelText, mutate);
         boolean decode = r.nextInt(3) == 0;
         Strategy s = strategy(m, decode);
-        int gpus = s.gpus;
-        int perNode = pick(divisorsOf(gpus, List.of(1, 2, 4, 8, 8, 8)));
-        b.append("cluster C { gpu ").append(pick(GPUS)).append("  count ").append(gpus).append("  per_node ").append(perNode).append(" }\n");
-        b.append("workload W { ").append(workload(s, decode)).append(" }\n");
-        b.append("strategy S { ").append(s.text).append(" }\n");
-        b.append("deploy D = M on C with S for W\n");
+        appendDeploy(b, s, decode);
         return b.toString();
     }
 
@@ -209,6 +197,14 @@ public final class StrategyFuzz {
         String modelText = m.text;
         // Dropout where the blocks call it (the attention's probabilities, the residual branches).
         if (r.nextInt(3) == 0) modelText = modelText.replaceFirst("model M \\{", "model M {\n  dropout " + pick(List.of("0.1", "0.1", "0.5", "0")));
+        appendModel(b, m, modelText, mutate);
+        Strategy s = strategy(m, false);
+        appendDeploy(b, s, false);
+        return b.toString();
+    }
+
+    /** The model with its blocks: the standard library's, or mutated copies its block references are renamed to. */
+    private void appendModel(StringBuilder b, Model m, String modelText, boolean mutate) {
         if (mutate) {
             b.append(mutatedBlocks());
             modelText = renameBlockReferences(modelText.replace("import std.blocks\n", ""));
@@ -217,14 +213,16 @@ public final class StrategyFuzz {
         }
         b.append("// model: ").append(m.family).append(mutate ? ", mutated annotations" : "").append('\n');
         b.append(modelText).append('\n');
-        Strategy s = strategy(m, false);
+    }
+
+    /** The cluster the strategy's mesh fills, the workload, the strategy and the deploy. */
+    private void appendDeploy(StringBuilder b, Strategy s, boolean decode) {
         int gpus = s.gpus;
         int perNode = pick(divisorsOf(gpus, List.of(1, 2, 4, 8, 8, 8)));
         b.append("cluster C { gpu ").append(pick(GPUS)).append("  count ").append(gpus).append("  per_node ").append(perNode).append(" }\n");
-        b.append("workload W { ").append(workload(s, false)).append(" }\n");
+        b.append("workload W { ").append(workload(s, decode)).append(" }\n");
         b.append("strategy S { ").append(s.text).append(" }\n");
         b.append("deploy D = M on C with S for W\n");
-        return b.toString();
     }
 
     /** A model and the facts the strategy draws on. */
