@@ -41,7 +41,7 @@ public final class Calibration {
         }
     }
 
-    record Attention(boolean prefill, String dtype, double batch, double q, double kv, double heads, double kvHeads, double headDim,
+    record Attention(boolean prefill, String dtype, String kvDtype, double batch, double q, double kv, double heads, double kvHeads, double headDim,
             double seconds) {}
 
     record Point(double bytes, double seconds) {}
@@ -90,7 +90,7 @@ public final class Calibration {
         }
         for (String[] r : compact("attention")) {
             if (gpu.equals(r[0])) {
-                c.attention.add(new Attention(r[1].equals("prefill"), r[2], d(r[3]), d(r[4]), d(r[5]), d(r[6]), d(r[7]), d(r[8]), d(r[9]) * 1e-6));
+                c.attention.add(new Attention(r[1].equals("prefill"), r[2], r[3], d(r[4]), d(r[5]), d(r[6]), d(r[7]), d(r[8]), d(r[9]), d(r[10]) * 1e-6));
             }
         }
         for (String[] r : compact("collectives")) {
@@ -155,10 +155,10 @@ public final class Calibration {
         }
         out.put("gemm", g.toString());
         StringBuilder a = new StringBuilder(String.format(header, "attention"))
-                .append("# gpu\tphase\tdtype\tbatch\tq_len\tkv_len\tnum_heads\tnum_kv_heads\thead_dim\ttime_us\n");
+                .append("# gpu\tphase\tdtype\tkv_dtype\tbatch\tq_len\tkv_len\tnum_heads\tnum_kv_heads\thead_dim\ttime_us\n");
         for (Map<String, String> r : csv(dir.resolve("attention.csv"))) {
             if (r.get("time_us").isBlank()) continue;
-            a.append(String.join("\t", r.get("gpu"), r.get("phase"), r.get("dtype"), r.get("batch"), r.get("q_len"), r.get("kv_len"), r.get("num_heads"),
+            a.append(String.join("\t", r.get("gpu"), r.get("phase"), r.get("dtype"), r.get("kv_dtype"), r.get("batch"), r.get("q_len"), r.get("kv_len"), r.get("num_heads"),
                     r.get("num_kv_heads"), r.get("head_dim"), r.get("time_us"))).append('\n');
         }
         out.put("attention", a.toString());
@@ -232,20 +232,29 @@ public final class Calibration {
 
     /**
      * The efficiency of a fused attention kernel, from the nearest measured kernels of the same
-     * phase: by query length and batch in prefill, by batch and context in decode.
+     * phase and element type: by query length and batch in prefill, by batch and context in decode,
+     * and in both by the head layout (query heads, query heads per key/value head, head size), in
+     * log2 of each. A prefill kernel is matched by its arithmetic type; a decode kernel, which
+     * streams the KV cache, by the cache's type (the workload's: an fp8 workload caches in fp8).
      */
-    public OptionalDouble attentionEfficiency(boolean prefill, double batch, double q, double kv, GpuSpec gpu, DType dtype) {
-        String key = key("attention", gpu, dtype).append(prefill).append('/').append(batch).append('/').append(q).append('/').append(kv).toString();
+    public OptionalDouble attentionEfficiency(boolean prefill, double batch, double q, double kv, double heads, double kvHeads, double headDim, GpuSpec gpu,
+            DType dtype) {
+        String key = key("attention", gpu, dtype).append(prefill).append('/').append(batch).append('/').append(q).append('/').append(kv).append('/')
+                .append(heads).append('/').append(kvHeads).append('/').append(headDim).toString();
         OptionalDouble known = answers.get(key);
-        if (known == null) answers.put(key, known = attentionEfficiencyUncached(prefill, batch, q, kv, gpu, dtype));
+        if (known == null) answers.put(key, known = attentionEfficiencyUncached(prefill, batch, q, kv, heads, kvHeads, headDim, gpu, dtype));
         return known;
     }
 
-    private OptionalDouble attentionEfficiencyUncached(boolean prefill, double batch, double q, double kv, GpuSpec gpu, DType dtype) {
+    private OptionalDouble attentionEfficiencyUncached(boolean prefill, double batch, double q, double kv, double heads, double kvHeads, double headDim,
+            GpuSpec gpu, DType dtype) {
         Nearest best = new Nearest();
+        double group = heads / Math.max(1, kvHeads);
         for (Attention a : attention) {
-            if (a.prefill() != prefill || !sameClass(a.dtype(), dtype)) continue;
-            double d = prefill ? distance(log2(q) - log2(a.q()), log2(batch) - log2(a.batch())) : distance(log2(batch) - log2(a.batch()), log2(kv) - log2(a.kv()));
+            if (a.prefill() != prefill || !sameClass(prefill ? a.dtype() : a.kvDtype(), dtype)) continue;
+            double dh = log2(heads) - log2(a.heads()), dg = log2(group) - log2(a.heads() / a.kvHeads()), dd = log2(headDim) - log2(a.headDim());
+            double d = prefill ? distance(log2(q) - log2(a.q()), log2(batch) - log2(a.batch()), dh, dg, dd)
+                    : distance(log2(batch) - log2(a.batch()), log2(kv) - log2(a.kv()), dh, dg, dd);
             best.offer(d, a);
         }
         return best.mean(x -> {

@@ -132,7 +132,7 @@ public final class KernelModel {
     private static Work attention(Op.AttnScores a, List<Shape> inputs, Shape scores, GpuSpec gpu, DType dtype) {
         double batch = scores.dim(0), heads = scores.dim(1), q = scores.dim(2), kv = scores.dim(3);
         double kvHeads = inputs.get(1).last() / (double) a.headDim();
-        java.util.OptionalDouble eta = Calibration.of(gpu.measured().name()).attentionEfficiency(q > 1, batch, q, kv, gpu.measured(), dtype);
+        java.util.OptionalDouble eta = Calibration.of(gpu.measured().name()).attentionEfficiency(q > 1, batch, q, kv, heads, kvHeads, a.headDim(), gpu.measured(), dtype);
         if (eta.isPresent()) return new Work(Calibration.attentionRoofline(batch, q, kv, heads, kvHeads, a.headDim(), gpu, dtype) / eta.getAsDouble(), true);
         double[] w = Calibration.attentionWork(batch, q, kv, heads, kvHeads, a.headDim(), dtype);
         return new Work(roofline(w[0], w[1], gpu.peakFlops(dtype), gpu), false);

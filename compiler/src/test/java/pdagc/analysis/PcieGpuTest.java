@@ -15,9 +15,9 @@ import pdagc.sem.ClusterSpec;
 import pdagc.sem.GpuSpec;
 
 /**
- * The L40S of {@code std.hardware}: a GPU without NVLink, whose GPUs talk over PCIe, and a kind
- * without microbenchmarks, whose kernels are timed from its own data sheet (it does not borrow the
- * H100's: another chip).
+ * The L40S of {@code std.hardware}: a GPU without NVLink, whose GPUs talk over PCIe, timed from its
+ * own kernel microbenchmarks (it does not borrow the H100's: another chip) and, for collectives,
+ * from its PCIe link.
  */
 class PcieGpuTest {
     static final String DEPLOY = """
@@ -66,13 +66,44 @@ class PcieGpuTest {
         assertTrue(report.contains("PCIe 32.00 GB/s per direction (64.00 GB/s both, no NVLink)"), report.lines().limit(6).toList().toString());
     }
 
-    /** No microbenchmarks: every matrix product's time is the data-sheet rule (waves of tiles or HBM) plus the kernel overhead. */
+    /**
+     * Its kernels are timed from its own microbenchmarks (not another chip's): a product of a
+     * measured shape runs at exactly the efficiency measured for it on the L40S. Its collectives
+     * have none, and take the PCIe formula above.
+     */
     @Test
-    void itsKernelsAreTimedFromItsDataSheetNotFromAnotherChipsMeasurements() {
-        assertTrue(Calibration.of("L40S").gemmEfficiency(512, 4096, 4096, h100(), DType.FP8).isEmpty());
-        assertTrue(Calibration.of("L40S").attentionEfficiency(true, 4, 512, 512, h100(), DType.FP8).isEmpty());
-        assertTrue(Calibration.of("L40S").collectiveSeconds(pdagc.ir.CollectiveKind.ALL_REDUCE, 4, 1 << 20).isEmpty());
+    void itsKernelsAreTimedFromItsOwnMeasurementsNotFromAnotherChips() {
         MaterializedPlan p = Compile.source(DEPLOY);
+        GpuSpec l40s = p.deployment().cluster().gpu();
+        java.util.OptionalDouble own = Calibration.of("L40S").gemmEfficiency(512, 4096, 4096, l40s, DType.FP8);
+        java.util.OptionalDouble h100s = Calibration.of("H100").gemmEfficiency(512, 4096, 4096, l40s, DType.FP8);
+        assertTrue(own.isPresent() && h100s.isPresent());
+        assertTrue(Math.abs(own.getAsDouble() - h100s.getAsDouble()) > 0.05, own + " " + h100s);
+        double measured = l40sRow("fp8", 512, 4096, 4096);
+        assertEquals(Calibration.gemmRoofline(512, 4096, 4096, l40s, DType.FP8) / measured, own.getAsDouble(), 1e-9);
+        assertTrue(Calibration.of("L40S").attentionEfficiency(true, 4, 512, 512, 32, 8, 128, l40s, DType.FP8).isPresent());
+        assertTrue(Calibration.of("L40S").collectiveSeconds(pdagc.ir.CollectiveKind.ALL_REDUCE, 4, 1 << 20).isEmpty());
+    }
+
+    /** The measured seconds of an L40S product in {@code stdlib/calibration/gemm.csv}. */
+    private static double l40sRow(String dtype, long m, long n, long k) {
+        try {
+            for (String line : java.nio.file.Files.readAllLines(pdagc.Repo.file("stdlib/calibration/gemm.csv"))) {
+                String[] f = line.split(",");
+                if (f[0].equals("L40S") && f[1].equals(dtype) && f[2].equals("" + m) && f[3].equals("" + n) && f[4].equals("" + k)) return Double.parseDouble(f[5]) * 1e-6;
+            }
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+        throw new AssertionError("no L40S row " + dtype + " " + m + "x" + n + "x" + k);
+    }
+
+    /** A kind without microbenchmarks (the B200): every matrix product's time is the data-sheet rule (waves of tiles or HBM) plus the kernel overhead. */
+    @Test
+    void aKindWithoutMeasurementsIsTimedFromItsDataSheet() {
+        assertTrue(Calibration.of("B200").gemmEfficiency(512, 4096, 4096, h100(), DType.FP8).isEmpty());
+        assertTrue(Calibration.of("B200").attentionEfficiency(true, 4, 512, 512, 32, 8, 128, h100(), DType.FP8).isEmpty());
+        MaterializedPlan p = Compile.source(DEPLOY.replace("gpu L40S", "gpu B200"));
         GpuSpec g = p.deployment().cluster().gpu();
         NodeCosts costs = p.analysis().nodes();
         int linears = 0;
