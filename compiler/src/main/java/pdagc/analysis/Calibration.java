@@ -304,8 +304,13 @@ public final class Calibration {
             item[i] = x;
         }
 
-        /** The inverse-distance-weighted geometric mean of {@code value} over the nearest; an exact match's own value. */
-        OptionalDouble mean(java.util.function.ToDoubleFunction<Object> value) {
+        /**
+         * The inverse-distance-weighted geometric mean of {@code value} over the nearest; an exact match's own value. An
+         * efficiency above 1 (a kernel measured faster than the data sheet's roofline of its work: the benchmark's data
+         * stayed in cache) counts as 1: a kernel of that work cannot run faster than the roofline.
+         */
+        OptionalDouble mean(java.util.function.ToDoubleFunction<Object> raw) {
+            java.util.function.ToDoubleFunction<Object> value = x -> Math.min(1, raw.applyAsDouble(x));
             if (item[0] == null) return OptionalDouble.empty();
             if (distance[0] < 1e-9) return OptionalDouble.of(value.applyAsDouble(item[0]));
             double weights = 0, logs = 0;

@@ -103,7 +103,7 @@ public final class KernelModel {
         Work w = switch (part) {
             case EPILOGUE, ATTENTION_MIDDLE -> null;
             case ATTENTION_TAIL -> op instanceof Op.AttnContext ? null : new Work(tail(inputs, work, gpu, dtype), false);
-            case ATTENTION_HEAD -> op instanceof Op.AttnScores a ? attention(a, inputs, output, gpu, dtype)
+            case ATTENTION_HEAD -> op instanceof Op.AttnScores a ? attention(a, inputs, output, gpu, dtype, execution)
                     : new Work(roofline(work.flops() * causal(output), work.bytesRead(), gpu.peakFlops(dtype), gpu), false);
             case OWN -> own(op, inputs, output, work, gpu, dtype);
         };
@@ -129,9 +129,12 @@ public final class KernelModel {
      * queries, keys, values and output moved once; at the efficiency measured for the nearest
      * kernels where there are measurements, else at {@code compute_efficiency}.
      */
-    private static Work attention(Op.AttnScores a, List<Shape> inputs, Shape scores, GpuSpec gpu, DType dtype) {
+    private static Work attention(Op.AttnScores a, List<Shape> inputs, Shape scores, GpuSpec gpu, DType dtype, Execution execution) {
         double batch = scores.dim(0), heads = scores.dim(1), q = scores.dim(2), kv = scores.dim(3);
         double kvHeads = inputs.get(1).last() / (double) a.headDim();
+        // A decode kernel with a thread block per query head streams the group's key/value head once per query head: the
+        // traffic, and the kernels measured, of multi-head attention.
+        if (q <= 1 && execution.kvPerQueryHead()) kvHeads = heads;
         java.util.OptionalDouble eta = Calibration.of(gpu.measured().name()).attentionEfficiency(q > 1, batch, q, kv, heads, kvHeads, a.headDim(), gpu.measured(), dtype);
         if (eta.isPresent()) return new Work(Calibration.attentionRoofline(batch, q, kv, heads, kvHeads, a.headDim(), gpu, dtype) / eta.getAsDouble(), true);
         double[] w = Calibration.attentionWork(batch, q, kv, heads, kvHeads, a.headDim(), dtype);

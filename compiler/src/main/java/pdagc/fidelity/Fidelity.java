@@ -47,10 +47,17 @@ public final class Fidelity {
      * or equal to {@code dtype} otherwise.
      */
     public record Row(String id, String model, String config, String gpu, int gpus, int tp, int pp, int ep, String dtype, long batch, long input,
-            long output, String metric, double measured, String engine, String source, String expertDtype, Training training) {
+            long output, String metric, double measured, String engine, String source, String expertDtype, Training training, String engineEnv) {
 
         public Row {
             if (expertDtype == null || expertDtype.isBlank() || expertDtype.equalsIgnoreCase(dtype)) expertDtype = "";
+            if (engineEnv == null) engineEnv = "";
+        }
+
+        /** A row whose engine ran with its default environment. */
+        public Row(String id, String model, String config, String gpu, int gpus, int tp, int pp, int ep, String dtype, long batch, long input,
+                long output, String metric, double measured, String engine, String source, String expertDtype, Training training) {
+            this(id, model, config, gpu, gpus, tp, pp, ep, dtype, batch, input, output, metric, measured, engine, source, expertDtype, training, "");
         }
 
         /** A serving row. */
@@ -156,7 +163,7 @@ public final class Fidelity {
                             integer(r, "pp", 1), integer(r, "ep", 1), r.get("dtype"), integer(r, "batch", 0), integer(r, "input_len", 0),
                             integer(r, "output_len", 0),
                             r.get("metric"), Double.parseDouble(r.get("measured")), r.get("engine") + " " + r.getOrDefault("engine_version", ""),
-                            r.get("source"), r.getOrDefault("expert_dtype", "")));
+                            r.get("source"), r.getOrDefault("expert_dtype", ""), null, r.getOrDefault("engine_env", "")));
                 } catch (RuntimeException e) {
                     throw new IOException(csv.getFileName() + ": row " + line + ": " + e.getMessage(), e);
                 }
@@ -205,8 +212,13 @@ public final class Fidelity {
         Optional<HfImport.Result> model = HfImport.run(config, config.getFileName().toString(), "M", diagnostics);
         if (model.isEmpty()) return new Result(row, Double.NaN, "import: " + DiagnosticRenderer.render(diagnostics.sorted()));
         Compiler c = new Compiler(Set.of());
-        List<MaterializedPlan> plans = c.check(SourceFile.of(row.id() + ".pdag", null, source(row, model.get().text())));
+        List<MaterializedPlan> plans = c.check(SourceFile.of(row.id() + ".pdag", null, source(row, model.get().text(), false)));
         if (c.diagnostics().hasErrors()) return new Result(row, Double.NaN, DiagnosticRenderer.render(c.diagnostics().sorted()));
+        if (kvPerQueryHead(row, plans.get(0))) {
+            c = new Compiler(Set.of());
+            plans = c.check(SourceFile.of(row.id() + ".pdag", null, source(row, model.get().text(), true)));
+            if (c.diagnostics().hasErrors()) return new Result(row, Double.NaN, DiagnosticRenderer.render(c.diagnostics().sorted()));
+        }
         pdagc.analysis.Serving s = plans.get(0).analysis().serving();
         double value = switch (row.metric()) {
             case "ttft_ms" -> s.ttft() * 1e3;
@@ -339,7 +351,43 @@ public final class Fidelity {
     }
 
     /** The deployment of a row as pdagc source: the imported model, the cluster, the strategy and its serving workload. */
+    /**
+     * Whether the row's engine runs decode attention with a thread block per query head, each reading
+     * its key/value head from HBM ({@code decode_attention per_query_head}). TensorRT-LLM 0.9 and
+     * earlier: its masked multi-head attention kernel does so for grouped-query models
+     * ({@code cpp/tensorrt_llm/kernels/decoderMaskedMultiheadAttention/}: one thread block per query
+     * head, {@code kv_head_idx = hi / qhead_per_kv}); its grouped kernels (XQA) replace it only where
+     * the run enables them ({@code TRTLLM_ENABLE_XQA=1}, which 0.9.0's performance methodology calls
+     * experimental, not enabled by default, and sets for LLaMA 70B and Falcon 180B) and their support
+     * check accepts the shape (8 query heads per key/value head, head size 128:
+     * {@code DecoderXQARunner::shouldUse}). Other engines and later versions: grouped.
+     */
+    static boolean kvPerQueryHead(Row row, MaterializedPlan plan) {
+        if (!engineBefore(row.engine(), "TensorRT-LLM", 0, 10)) return false;
+        for (pdagc.dag.DagNode n : plan.dag().nodes()) {
+            if (!(n.op() instanceof pdagc.ir.Op.AttnScores a)) continue;
+            long group = a.heads() / Math.max(1, a.kvHeads());
+            if (group == 1) return false;
+            boolean xqa = row.engineEnv().contains("TRTLLM_ENABLE_XQA=1") && group == 8 && a.headDim() == 128;
+            return !xqa;
+        }
+        return false;
+    }
+
+    /** Whether {@code engine} ("name version ...") is {@code name} at a version before {@code major.minor}. */
+    static boolean engineBefore(String engine, String name, int major, int minor) {
+        java.util.regex.Matcher m = java.util.regex.Pattern.compile("^" + java.util.regex.Pattern.quote(name) + "\\s+(\\d+)\\.(\\d+)").matcher(engine);
+        if (!m.find()) return false;
+        int a = Integer.parseInt(m.group(1)), b = Integer.parseInt(m.group(2));
+        return a < major || (a == major && b < minor);
+    }
+
     static String source(Row row, String model) {
+        return source(row, model, false);
+    }
+
+    /** The row's deployment as pdagc source; {@code kvPerQueryHead}: decode attention as {@link #kvPerQueryHead} says. */
+    static String source(Row row, String model, boolean kvPerQueryHead) {
         StringBuilder b = new StringBuilder(model).append("\nimport std.hardware\n");
         b.append("cluster C { gpu ").append(row.gpu()).append("  count ").append(row.gpus()).append("  per_node ").append(Math.min(8, row.gpus()))
                 .append(" }\n");
@@ -349,7 +397,7 @@ public final class Fidelity {
         if (row.pp() > 1) b.append("  micro_batches ").append(Math.min(row.batch(), row.pp()));
         b.append(" }\n");
         b.append("workload W { batch ").append(row.batch()).append("  input ").append(row.input()).append("  output ").append(row.output())
-                .append("  dtype ").append(row.precision()).append(" }\n");
+                .append("  dtype ").append(row.precision()).append(kvPerQueryHead ? "  decode_attention per_query_head" : "").append(" }\n");
         b.append("deploy D = M on C with S for W\n");
         return b.toString();
     }

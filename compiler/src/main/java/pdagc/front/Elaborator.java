@@ -419,16 +419,19 @@ public final class Elaborator {
     }
 
     /**
-     * How the engine runs the kernels ({@code kernels}, {@code cuda_graphs}): fused unless said
-     * otherwise; CUDA graphs as given, else the default of {@code phase}.
+     * How the engine runs the kernels ({@code kernels}, {@code cuda_graphs}, {@code decode_attention}):
+     * fused unless said otherwise; CUDA graphs as given, else the default of {@code phase}; decode
+     * attention reading each key/value head once per group of query heads unless said otherwise.
      */
     private static Optional<pdagc.sem.Execution> execution(Props p, Phase phase) {
         String phaseDefault = "the phase's default";
         Optional<String> kernels = p.choice("kernels", List.of("fused", "unfused", "unfused_attention"), "fused");
         Optional<String> graphs = p.choice("cuda_graphs", List.of("true", "false"), phaseDefault);
-        if (kernels.isEmpty() || graphs.isEmpty()) return Optional.empty();
+        Optional<String> decodeAttention = p.choice("decode_attention", List.of("grouped", "per_query_head"), "grouped");
+        if (kernels.isEmpty() || graphs.isEmpty() || decodeAttention.isEmpty()) return Optional.empty();
         Boolean given = graphs.get().equals(phaseDefault) ? null : graphs.get().equals("true");
-        return Optional.of(pdagc.sem.Execution.of(!kernels.get().equals("unfused"), kernels.get().equals("fused"), given, phase));
+        return Optional.of(pdagc.sem.Execution.of(!kernels.get().equals("unfused"), kernels.get().equals("fused"), given, phase)
+                .withKvPerQueryHead(decodeAttention.get().equals("per_query_head")));
     }
 
     private static final List<String> DTYPES = List.of("bf16", "fp16", "fp32", "fp8");

@@ -12,12 +12,23 @@ package pdagc.sem;
  * attention as the kernels Megatron-LM ran before FlashAttention: a batched product for the scores
  * (the scale in its epilogue), a softmax kernel, a dropout kernel for the probabilities and a
  * batched product for the weighted sum, each over the full score square with its traffic.
+ * {@code kvPerQueryHead} ({@code decode_attention per_query_head}): the decode attention kernel
+ * gives every query head a thread block of its own that streams its key/value head from HBM (the
+ * masked multi-head attention kernels of TensorRT-LLM before its grouped-query XQA kernels), so a
+ * group of query heads reads its key/value head once per query head; otherwise
+ * ({@code decode_attention grouped}, the default: FlashAttention, FlashInfer, XQA) once per group.
+ * The KV cache holds the key/value heads either way.
  */
-public record Execution(boolean fused, boolean cudaGraphs, boolean graphsGiven, boolean fusedAttention) {
+public record Execution(boolean fused, boolean cudaGraphs, boolean graphsGiven, boolean fusedAttention, boolean kvPerQueryHead) {
 
     /** Attention fused with the elementwise ops ({@code kernels fused}), or nothing fused. */
     public Execution(boolean fused, boolean cudaGraphs, boolean graphsGiven) {
-        this(fused, cudaGraphs, graphsGiven, fused);
+        this(fused, cudaGraphs, graphsGiven, fused, false);
+    }
+
+    /** Decode attention reading each key/value head once per group of query heads. */
+    public Execution(boolean fused, boolean cudaGraphs, boolean graphsGiven, boolean fusedAttention) {
+        this(fused, cudaGraphs, graphsGiven, fusedAttention, false);
     }
 
     /** What serving engines do by default for a phase: CUDA graphs for decode only. */
@@ -32,7 +43,17 @@ public record Execution(boolean fused, boolean cudaGraphs, boolean graphsGiven, 
 
     /** The same for a step of {@code phase}: CUDA graphs as given, else the phase's default. */
     public Execution forPhase(Phase phase) {
-        return graphsGiven ? this : new Execution(fused, phase == Phase.DECODE, false, fusedAttention);
+        return graphsGiven ? this : new Execution(fused, phase == Phase.DECODE, false, fusedAttention, kvPerQueryHead);
+    }
+
+    /** The same, decode attention reading key/value heads once per query head or once per group. */
+    public Execution withKvPerQueryHead(boolean perQueryHead) {
+        return new Execution(fused, cudaGraphs, graphsGiven, fusedAttention, perQueryHead);
+    }
+
+    /** The {@code decode_attention} keyword: grouped or per_query_head. */
+    public String decodeAttentionKeyword() {
+        return kvPerQueryHead ? "per_query_head" : "grouped";
     }
 
     /** The {@code kernels} keyword: fused, unfused or unfused_attention. */
