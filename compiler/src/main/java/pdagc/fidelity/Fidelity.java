@@ -202,8 +202,8 @@ public final class Fidelity {
     public static Result predict(Row row, Path configs) {
         if (row.training() != null) return predictTraining(row);
         if (!METRICS.contains(row.metric())) return new Result(row, Double.NaN, "unknown metric " + row.metric() + "; one of " + METRICS);
-        if (row.batch() < 1) return new Result(row, Double.NaN, "the batch is not fixed (a maximum-load run)");
         if (row.input() < 1 || row.output() < 1) return new Result(row, Double.NaN, "input or output length not stated");
+        if (row.batch() < 1 && !MaxLoad.knows(row)) return new Result(row, Double.NaN, "the batch is not fixed (a maximum-load run of an engine whose scheduler is not modelled)");
         if (row.ep() > 1) return new Result(row, Double.NaN, "expert-parallel serving rows are not modelled by this table's runner yet");
         if (row.tp() * row.pp() != row.gpus()) return new Result(row, Double.NaN, "tp x pp is not the GPU count");
         if (row.config().isBlank()) return new Result(row, Double.NaN, "no Hugging Face config for " + row.model());
@@ -211,6 +211,7 @@ public final class Fidelity {
         Diagnostics diagnostics = new Diagnostics();
         Optional<HfImport.Result> model = HfImport.run(config, config.getFileName().toString(), "M", diagnostics);
         if (model.isEmpty()) return new Result(row, Double.NaN, "import: " + DiagnosticRenderer.render(diagnostics.sorted()));
+        if (row.batch() < 1) return MaxLoad.predict(row, model.get().text());
         Compiler c = new Compiler(Set.of());
         List<MaterializedPlan> plans = c.check(SourceFile.of(row.id() + ".pdag", null, source(row, model.get().text(), false)));
         if (c.diagnostics().hasErrors()) return new Result(row, Double.NaN, DiagnosticRenderer.render(c.diagnostics().sorted()));

@@ -1,0 +1,114 @@
+package pdagc.fidelity;
+
+import java.util.List;
+import java.util.Locale;
+import java.util.Set;
+import pdagc.diag.DiagnosticRenderer;
+import pdagc.driver.Compiler;
+import pdagc.driver.MaterializedPlan;
+import pdagc.source.SourceFile;
+
+/**
+ * A maximum-load throughput row: every request queued at once, an engine batching them in flight,
+ * requests of exactly {@code input} and {@code output} tokens. The batch is not in the row: it is
+ * what the engine's scheduler reaches, which its own rules fix. For {@code trtllm-bench
+ * throughput} (TensorRT-LLM's PyTorch backend):
+ *
+ * <ul>
+ *   <li>the KV cache takes {@value #KV_FRACTION} of the memory the weights leave free
+ *       ({@code KvCacheConfig.free_gpu_memory_fraction}'s default, which the performance overview
+ *       names as the default of its runs), and the capacity scheduler's default policy
+ *       ({@code GUARANTEED_NO_EVICT}) admits a request only with room for all its
+ *       {@code input + output} tokens: the requests in flight are the cache's tokens over that;
+ *   <li>at most {@value #MAX_REQUESTS} / pp of them, and at most {@code max(1, that) · (1 +
+ *       input / output)} tokens per iteration, rounded as the benchmark rounds them
+ *       ({@code tensorrt_llm/bench/build/tuning.py}, {@code finetune_setting}: at most 32,768);
+ * </ul>
+ *
+ * <p>In the steady state of uniform requests, while {@code C} requests each produce their
+ * {@code output} tokens, {@code C} new prompts are prefilled: the time is the prefill of
+ * {@code C · input} tokens, in steps of as many whole prompts as the iteration's token budget holds
+ * (one at least), plus {@code output} decode steps of {@code C} sequences at the mean context
+ * {@code input + output / 2} (a decode step's time is affine in the context between kinks). Each
+ * is a pdagc plan compiled like any other; output tokens per second = {@code C · output} over that
+ * time. Mixing prefill and decode tokens in one iteration (reading the weights once for both) is
+ * not modelled.
+ */
+final class MaxLoad {
+    private MaxLoad() {}
+
+    static final double KV_FRACTION = 0.90;
+    static final int MAX_REQUESTS = 4096;
+    static final int MAX_TOKENS = 32768;
+
+    /** Whether the row's engine has a scheduler rule here. */
+    static boolean knows(Fidelity.Row row) {
+        return row.engine().contains("trtllm-bench");
+    }
+
+    static Fidelity.Result predict(Fidelity.Row row, String model) {
+        if (row.pp() > 1) return new Fidelity.Result(row, Double.NaN, "maximum-load rows with pipeline stages are not modelled");
+        long in = row.input(), out = row.output();
+        // One request's KV cache and the weights, per GPU, from a decode plan of one sequence at its last context.
+        Compiled probe = compile(row, model, decode(row, 1, in + out), false);
+        if (probe.problem != null) return new Fidelity.Result(row, Double.NaN, probe.problem);
+        if (row.ep() <= 1 && probe.plan.dag().nodes().stream().anyMatch(n -> n.op() instanceof pdagc.ir.Op.Router)) {
+            // trtllm-bench's MoE runs enable attention data parallelism with an expert-parallel size the row does not state.
+            return new Fidelity.Result(row, Double.NaN, "an MoE maximum-load run whose expert-parallel size (and attention data parallelism) the source does not state");
+        }
+        pdagc.analysis.Memory.PerGpu m = probe.plan.analysis().largestMemory().memory();
+        double capacity = probe.plan.deployment().cluster().gpu().memoryBytes();
+        double free = capacity - m.weightBytes();
+        long fits = (long) Math.floor(KV_FRACTION * free / m.kvCacheBytes());
+        if (fits < 1) return new Fidelity.Result(row, Double.NaN, "no request fits the KV cache the weights leave");
+        long requests = Math.min(fits, MAX_REQUESTS / row.pp());
+        long budget = tokenBudget(requests, in, out);
+        long perPrefill = Math.max(1, Math.min(requests, budget / in));
+        // A prompt longer than the budget is prefilled in chunks of the budget, each attending to the chunks before it: the
+        // same pairs and products as the whole prompt, whose plan stands for them (its time; not its activations, which the
+        // chunks bound).
+        Compiled prefill = compile(row, model, String.format(Locale.ROOT, "workload W { batch %d  input %d  output 1  dtype %s }", perPrefill, in,
+                row.precision()), in > budget);
+        if (prefill.problem != null) return new Fidelity.Result(row, Double.NaN, "prefill of " + perPrefill + " prompts: " + prefill.problem);
+        Compiled step = compile(row, model, decode(row, requests, in + out / 2), false);
+        if (step.problem != null) return new Fidelity.Result(row, Double.NaN, "decode of " + requests + " sequences: " + step.problem);
+        double prefillSeconds = (double) requests / perPrefill * prefill.plan.analysis().serving().ttft();
+        double seconds = prefillSeconds + out * step.plan.analysis().step().seconds();
+        double tokensPerSecond = requests * out / seconds;
+        double value = row.metric().equals("throughput_tok_s_per_gpu") ? tokensPerSecond / row.gpus() : tokensPerSecond;
+        if (!row.metric().startsWith("throughput")) return new Fidelity.Result(row, Double.NaN, "a maximum-load row's metric must be a throughput");
+        return new Fidelity.Result(row, value, null);
+    }
+
+    /** The iteration's token budget: {@code max_num_tokens} as {@code finetune_setting} rounds it. */
+    static long tokenBudget(long requests, long in, long out) {
+        double raw = Math.min(requests * (1 + (double) in / out), MAX_TOKENS);
+        if (raw < 4096) return Math.max(2048, 256 * (long) Math.ceil(raw / 256));
+        if (raw < 8192) return 512 * (long) Math.ceil(raw / 512);
+        return 1024 * (long) Math.ceil(raw / 1024);
+    }
+
+    private static String decode(Fidelity.Row row, long batch, long context) {
+        return String.format(Locale.ROOT, "workload W { batch %d  phase decode  seq 1  context %d  dtype %s }", batch, context, row.precision());
+    }
+
+    private record Compiled(MaterializedPlan plan, String problem) {}
+
+    /** Compiles the row's deployment with {@code workload}; {@code overCapacity}: a plan over the GPU's memory (E0503 alone) is still timed. */
+    private static Compiled compile(Fidelity.Row row, String model, String workload, boolean overCapacity) {
+        StringBuilder b = new StringBuilder(model).append("\nimport std.hardware\n");
+        b.append("cluster C { gpu ").append(row.gpu()).append("  count ").append(row.gpus()).append("  per_node ").append(Math.min(8, row.gpus()))
+                .append(" }\n");
+        b.append("strategy S { mesh [tp ").append(row.tp()).append("] }\n");
+        b.append(workload).append('\n');
+        b.append("deploy D = M on C with S for W\n");
+        Compiler c = new Compiler(Set.of());
+        List<MaterializedPlan> plans = c.check(SourceFile.of(row.id() + ".pdag", null, b.toString()));
+        boolean onlyCapacity = overCapacity && !plans.isEmpty() && c.diagnostics().sorted().stream()
+                .allMatch(d -> d.severity() != pdagc.diag.Severity.ERROR || d.code() == pdagc.diag.Code.E0503);
+        if (c.diagnostics().hasErrors() && !onlyCapacity)
+            return new Compiled(null, DiagnosticRenderer.render(c.diagnostics().sorted()).lines().findFirst().orElse("error"));
+        if (plans.get(0).analysis().problem() != null) return new Compiled(null, plans.get(0).analysis().problem());
+        return new Compiled(plans.get(0), null);
+    }
+}
