@@ -14,7 +14,9 @@ import pdagc.spmd.SpmdProgram;
  * schedule, not the sum of all tensors. Keys and values that attention reads are the KV cache and
  * counted there, not here; an output node aliases its input; weights are not activations, nor are a
  * training step's weight gradients and what it does with them once per step ({@link #modelStates}).
- * A value takes the bytes per element its producer writes ({@link NodeCosts#valueBytes(int)}).
+ * A value takes the bytes per element its producer writes ({@link NodeCosts#valueBytes(int)}). The
+ * scores and probabilities of a fused attention kernel stay on chip when serving
+ * ({@link NodeCosts#onChip(int)}): FlashAttention never writes them to HBM.
  */
 final class Liveness {
     private Liveness() {}
@@ -58,7 +60,7 @@ final class Liveness {
         for (int t = 0; t < steps.length; t++) {
             int i = steps[t];
             DagNode n = idx.node(i);
-            if (cache[i] || states[n.program()] || program.nodes().get(n.program()).op() instanceof Op.Output) continue;
+            if (cache[i] || states[n.program()] || costs.onChip(n.program()) || program.nodes().get(n.program()).op() instanceof Op.Output) continue;
             int last = t;
             for (int k = idx.succStart[i]; k < idx.succStart[i + 1]; k++) {
                 int s = idx.succs[k];

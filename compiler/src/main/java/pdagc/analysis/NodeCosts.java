@@ -44,6 +44,8 @@ public final class NodeCosts {
     private final int[] valueBytes;
     /** Per SPMD op: whether its value is a weight (ZeRO-3's shard at rest, or a gather of it). */
     private final boolean[] weightInput;
+    /** Per SPMD op: whether its value stays on chip inside a fused attention kernel (its scores and probabilities, when serving). */
+    private final boolean[] onChip;
 
     private NodeCosts(Quotient quotient, int ops) {
         this.quotient = quotient;
@@ -57,6 +59,7 @@ public final class NodeCosts {
         dtypes = new DType[ops];
         valueBytes = new int[ops];
         weightInput = new boolean[ops];
+        onChip = new boolean[ops];
     }
 
     static NodeCosts of(SpmdProgram program, Quotient quotient, List<GpuInfo> gpus, ClusterSpec cluster, pdagc.sem.Execution execution,
@@ -69,6 +72,13 @@ public final class NodeCosts {
             c.valueBytes[op.id()] = -1;
         }
         for (SpmdNode op : ops) c.valueBytes(ops, op.id());
+        // A fused attention kernel (FlashAttention) keeps its scores and probabilities on chip: no HBM holds them. A training step's
+        // plan keeps them, its backward pass reading the probabilities.
+        if (!program.training()) {
+            for (SpmdNode op : ops) {
+                c.onChip[op.id()] = parts[op.id()] == KernelModel.Part.ATTENTION_HEAD || parts[op.id()] == KernelModel.Part.ATTENTION_MIDDLE;
+            }
+        }
         // ZeRO-3: the shards at rest and what gathers them (a gather reads its source first, which comes before it).
         for (SpmdNode op : ops) {
             c.weightInput[op.id()] = op.op() instanceof Op.Param || (op.op() instanceof Op.Collective || op.op() instanceof Op.Slice)
@@ -145,6 +155,11 @@ public final class NodeCosts {
     /** The element type SPMD op {@code op} runs in (its weights, its products). */
     DType dtype(int op) {
         return dtypes[op];
+    }
+
+    /** Whether SPMD op {@code op}'s value stays on chip inside a fused attention kernel (not an activation in HBM). */
+    boolean onChip(int op) {
+        return onChip[op];
     }
 
     /** Bytes per element of the value SPMD op {@code op} writes. */

@@ -89,7 +89,7 @@ final class MaxLoad {
     }
 
     private static String decode(Fidelity.Row row, long batch, long context) {
-        return String.format(Locale.ROOT, "workload W { batch %d  phase decode  seq 1  context %d  dtype %s }", batch, context, row.precision());
+        return String.format(Locale.ROOT, "workload W { batch %d  phase decode  context %d  dtype %s }", batch, context, row.precision());
     }
 
     private record Compiled(MaterializedPlan plan, String problem) {}
