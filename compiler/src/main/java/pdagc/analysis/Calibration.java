@@ -263,6 +263,16 @@ public final class Calibration {
         });
     }
 
+    private volatile double[] decodeContexts;
+
+    /** The contexts (key/value lengths) its decode attention kernels were measured at, ascending; empty without. */
+    public double[] decodeContexts() {
+        if (decodeContexts == null) {
+            decodeContexts = attention.stream().filter(a -> !a.prefill()).mapToDouble(Attention::kv).distinct().sorted().toArray();
+        }
+        return decodeContexts;
+    }
+
     /** The measured time of a collective of {@code kind} over {@code ranks} GPUs of one node on a buffer of {@code bytes}; empty without. */
     public OptionalDouble collectiveSeconds(CollectiveKind kind, int ranks, double bytes) {
         String name = switch (kind) {

@@ -135,7 +135,26 @@ public final class KernelModel {
         // A decode kernel with a thread block per query head streams the group's key/value head once per query head: the
         // traffic, and the kernels measured, of multi-head attention.
         if (q <= 1 && execution.kvPerQueryHead()) kvHeads = heads;
-        java.util.OptionalDouble eta = Calibration.of(gpu.measured().name()).attentionEfficiency(q > 1, batch, q, kv, heads, kvHeads, a.headDim(), gpu.measured(), dtype);
+        Calibration cal = Calibration.of(gpu.measured().name());
+        if (q <= 1) {
+            // Decode: the kernel's time at the measured contexts around this one, and linear in the context between them (beyond
+            // the last, the last two's line), so that a step's time is piecewise affine in its context (Serving's exact mean).
+            double[] grid = cal.decodeContexts();
+            if (grid.length >= 2) {
+                int hi = 1;
+                while (hi < grid.length - 1 && grid[hi] < kv) hi++;
+                double lo = grid[hi - 1], up = grid[hi];
+                java.util.OptionalDouble etaLo = cal.attentionEfficiency(false, batch, 1, lo, heads, kvHeads, a.headDim(), gpu.measured(), dtype);
+                java.util.OptionalDouble etaUp = cal.attentionEfficiency(false, batch, 1, up, heads, kvHeads, a.headDim(), gpu.measured(), dtype);
+                if (etaLo.isPresent() && etaUp.isPresent()) {
+                    double tLo = Calibration.attentionRoofline(batch, 1, lo, heads, kvHeads, a.headDim(), gpu, dtype) / etaLo.getAsDouble();
+                    double tUp = Calibration.attentionRoofline(batch, 1, up, heads, kvHeads, a.headDim(), gpu, dtype) / etaUp.getAsDouble();
+                    double t = tLo + (kv - lo) / (up - lo) * (tUp - tLo);
+                    return new Work(Math.max(t, Calibration.attentionRoofline(batch, 1, kv, heads, kvHeads, a.headDim(), gpu, dtype)), true);
+                }
+            }
+        }
+        java.util.OptionalDouble eta = cal.attentionEfficiency(q > 1, batch, q, kv, heads, kvHeads, a.headDim(), gpu.measured(), dtype);
         if (eta.isPresent()) return new Work(Calibration.attentionRoofline(batch, q, kv, heads, kvHeads, a.headDim(), gpu, dtype) / eta.getAsDouble(), true);
         double[] w = Calibration.attentionWork(batch, q, kv, heads, kvHeads, a.headDim(), dtype);
         return new Work(roofline(w[0], w[1], gpu.peakFlops(dtype), gpu), false);

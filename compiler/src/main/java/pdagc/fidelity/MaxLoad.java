@@ -105,7 +105,7 @@ final class MaxLoad {
         Compiler c = new Compiler(Set.of());
         List<MaterializedPlan> plans = c.check(SourceFile.of(row.id() + ".pdag", null, b.toString()));
         boolean onlyCapacity = overCapacity && !plans.isEmpty() && c.diagnostics().sorted().stream()
-                .allMatch(d -> d.severity() != pdagc.diag.Severity.ERROR || d.code() == pdagc.diag.Code.E0503);
+                .allMatch(d -> d.severity() != pdagc.diag.Severity.ERROR || d.code().id().equals("E0503"));
         if (c.diagnostics().hasErrors() && !onlyCapacity)
             return new Compiled(null, DiagnosticRenderer.render(c.diagnostics().sorted()).lines().findFirst().orElse("error"));
         if (plans.get(0).analysis().problem() != null) return new Compiled(null, plans.get(0).analysis().problem());

@@ -67,6 +67,11 @@ class KorthikantiTest {
             """;
 
     static MaterializedPlan gpt(int t, boolean sequenceParallel, String recompute, String phase) {
+        return gpt(t, sequenceParallel, recompute, phase, "");
+    }
+
+    /** The same with more workload properties ({@code kernels ...}). */
+    static MaterializedPlan gpt(int t, boolean sequenceParallel, String recompute, String phase, String workload) {
         return Compile.source("""
                 import std.hardware
                 import std.blocks
@@ -77,10 +82,10 @@ class KorthikantiTest {
                   layer paper_layer  head layernorm_lm_head
                 }
                 cluster C { gpu H100 { memory 1 TB }  count %d  per_node 8 }
-                workload W { batch 1  seq 2048  phase %s  dtype bf16 }
+                workload W { batch 1  seq 2048  phase %s  dtype bf16%s }
                 strategy T { mesh [tp %d]  sequence_parallel %s%s }
                 deploy D = Gpt3 on C with T for W
-                """.formatted(LAYER, t, phase, t, sequenceParallel, phase.equals("train") ? "  recompute " + recompute : ""));
+                """.formatted(LAYER, t, phase, workload, t, sequenceParallel, phase.equals("train") ? "  recompute " + recompute : ""));
     }
 
     static StoredActivations.Layer stored(MaterializedPlan p, int layer) {
@@ -195,16 +200,31 @@ class KorthikantiTest {
     }
 
     /**
-     * The inference peak (liveness) is a different figure: at the softmax of a prefill, the layer
-     * input (kept for the residual add, replicated: 2sbh), the scores and the probabilities
-     * (2as²b/t each). Keys and values are the KV cache, not activations.
+     * The inference peak (liveness) is a different figure: with attention unfused (the scores and
+     * probabilities written to HBM, as Megatron-LM's kernels of the paper did), at the softmax of a
+     * prefill, the layer input (kept for the residual add, replicated: 2sbh), the scores and the
+     * probabilities (2as²b/t each). Keys and values are the KV cache, not activations.
      */
     @ParameterizedTest
     @ValueSource(ints = {1, 8})
     void theInferencePeakIsTheLiveSetAtSoftmaxNotThePapersFigure(int t) {
-        MaterializedPlan p = gpt(t, false, "none", "prefill");
+        MaterializedPlan p = gpt(t, false, "none", "prefill", "  kernels unfused_attention");
         long expected = 2 * SBH + 4 * AS2B / t;
         for (Analysis.GpuFigures g : p.analysis().gpus()) assertEquals(expected, g.memory().activationBytes());
         assertTrue(expected < 10 * SBH + 24 * SBH / t + 5 * AS2B / t);
+    }
+
+    /**
+     * With fused attention (the default: FlashAttention) the scores and probabilities stay on chip,
+     * and the peak moves to the MLP: the layer input (2sbh), its first linear's output and the GELU's
+     * (8sbh/t each); with t > 1, to the out-of-place all-reduce after a row-parallel linear (the layer
+     * input, the partial sum and the sum: 2sbh each) where that is larger.
+     */
+    @ParameterizedTest
+    @ValueSource(ints = {1, 8})
+    void withFusedAttentionTheScoresAreNotActivations(int t) {
+        MaterializedPlan p = gpt(t, false, "none", "prefill");
+        long expected = Math.max(2 * SBH + 16 * SBH / t, t > 1 ? 6 * SBH : 0);
+        for (Analysis.GpuFigures g : p.analysis().gpus()) assertEquals(expected, g.memory().activationBytes());
     }
 }
