@@ -204,8 +204,10 @@ public final class Fidelity {
         if (!METRICS.contains(row.metric())) return new Result(row, Double.NaN, "unknown metric " + row.metric() + "; one of " + METRICS);
         if (row.input() < 1 || row.output() < 1) return new Result(row, Double.NaN, "input or output length not stated");
         if (row.batch() < 1 && !MaxLoad.knows(row)) return new Result(row, Double.NaN, "the batch is not fixed (a maximum-load run of an engine whose scheduler is not modelled)");
-        if (row.ep() > 1) return new Result(row, Double.NaN, "expert-parallel serving rows are not modelled by this table's runner yet");
-        if (row.tp() * row.pp() != row.gpus()) return new Result(row, Double.NaN, "tp x pp is not the GPU count");
+        if (row.ep() <= 1 && row.tp() * row.pp() != row.gpus()) return new Result(row, Double.NaN, "tp x pp is not the GPU count");
+        if (row.ep() > 1 && (row.gpus() % (row.tp() * row.pp()) != 0 || (row.gpus() / row.pp()) % row.ep() != 0)) {
+            return new Result(row, Double.NaN, "ep does not divide the GPUs of a pipeline stage (attention over dp x tp)");
+        }
         if (row.config().isBlank()) return new Result(row, Double.NaN, "no Hugging Face config for " + row.model());
         Path config = configs.resolve(row.config() + ".config.json");
         Diagnostics diagnostics = new Diagnostics();
@@ -392,14 +394,31 @@ public final class Fidelity {
         StringBuilder b = new StringBuilder(model).append("\nimport std.hardware\n");
         b.append("cluster C { gpu ").append(row.gpu()).append("  count ").append(row.gpus()).append("  per_node ").append(Math.min(8, row.gpus()))
                 .append(" }\n");
-        b.append("strategy S { mesh [");
-        if (row.pp() > 1) b.append("pp ").append(row.pp()).append(", ");
-        b.append("tp ").append(row.tp()).append("]");
+        b.append("strategy S { ").append(mesh(row));
         if (row.pp() > 1) b.append("  micro_batches ").append(Math.min(row.batch(), row.pp()));
         b.append(" }\n");
         b.append("workload W { batch ").append(row.batch()).append("  input ").append(row.input()).append("  output ").append(row.output())
                 .append("  dtype ").append(row.precision()).append(kvPerQueryHead ? "  decode_attention per_query_head" : "").append(" }\n");
         b.append("deploy D = M on C with S for W\n");
+        return b.toString();
+    }
+
+    /**
+     * The row's mesh: pipeline stages, and in each the attention over its GPUs (tensor parallel, and
+     * data parallel over what tp leaves where the row has more GPUs than tp x pp); with {@code ep}, the
+     * experts folded over the same GPUs apart (Megatron's MoE parallel folding, as engines run
+     * {@code --tp T --ep E}): {@code ep} ranks and expert tensor parallelism over the rest.
+     */
+    static String mesh(Row row) {
+        int dp = row.ep() > 1 ? row.gpus() / (row.tp() * row.pp()) : 1;
+        StringBuilder b = new StringBuilder("mesh [");
+        if (row.pp() > 1) b.append("pp ").append(row.pp()).append(", ");
+        if (dp > 1) b.append("dp ").append(dp).append(", ");
+        b.append("tp ").append(row.tp()).append("]");
+        if (row.ep() > 1) {
+            int etp = dp * row.tp() / row.ep();
+            b.append("  expert_mesh [ep ").append(row.ep()).append(etp > 1 ? ", etp " + etp : "").append("]");
+        }
         return b.toString();
     }
 

@@ -99,7 +99,7 @@ final class MaxLoad {
         StringBuilder b = new StringBuilder(model).append("\nimport std.hardware\n");
         b.append("cluster C { gpu ").append(row.gpu()).append("  count ").append(row.gpus()).append("  per_node ").append(Math.min(8, row.gpus()))
                 .append(" }\n");
-        b.append("strategy S { mesh [tp ").append(row.tp()).append("] }\n");
+        b.append("strategy S { ").append(Fidelity.mesh(row)).append(" }\n");
         b.append(workload).append('\n');
         b.append("deploy D = M on C with S for W\n");
         Compiler c = new Compiler(Set.of());

@@ -116,6 +116,29 @@ class FidelityTest {
         return Fidelity.kvPerQueryHead(small, plans.get(0));
     }
 
+    /**
+     * A row with expert parallelism runs the attention over the stage's GPUs and folds the experts
+     * over the same GPUs apart: {@code --tp 8 --ep 8} is all experts spread over 8 ranks,
+     * {@code --tp 8 --ep 4} adds expert tensor parallelism 2, and one rank of tp with ep over 8 GPUs
+     * is attention data parallelism; each such row compiles and is predicted.
+     */
+    @Test
+    void expertParallelRowsFoldTheExpertsOverTheStagesGpus() {
+        Fidelity.Row base = new Fidelity.Row("ep", "Mixtral-8x7B", "mixtral-8x7b", "H100", 8, 8, 1, 8, "bf16", 8, 128, 8, "throughput_tok_s_per_gpu", 100,
+                "TensorRT-LLM 1.0", "test");
+        assertEquals("mesh [tp 8]  expert_mesh [ep 8]", Fidelity.mesh(base));
+        Fidelity.Row ep4 = new Fidelity.Row("ep4", "Mixtral-8x7B", "mixtral-8x7b", "H100", 8, 8, 1, 4, "bf16", 8, 128, 8, "throughput_tok_s_per_gpu", 100,
+                "TensorRT-LLM 1.0", "test");
+        assertEquals("mesh [tp 8]  expert_mesh [ep 4, etp 2]", Fidelity.mesh(ep4));
+        Fidelity.Row dp = new Fidelity.Row("dp", "Mixtral-8x7B", "mixtral-8x7b", "H100", 8, 1, 1, 8, "bf16", 8, 128, 8, "throughput_tok_s_per_gpu", 100,
+                "SGLang", "test");
+        assertEquals("mesh [dp 8, tp 1]  expert_mesh [ep 8]", Fidelity.mesh(dp));
+        for (Fidelity.Row r : List.of(base, ep4, dp)) {
+            Fidelity.Result p = Fidelity.predict(r, CONFIGS);
+            assertTrue(p.ok() && p.predicted() > 0, r.id() + ": " + p.problem());
+        }
+    }
+
     /** trtllm-bench's token budget per iteration, rounded as its finetune_setting rounds it. */
     @Test
     void theMaximumLoadTokenBudgetIsRoundedAsTheBenchmarkRoundsIt() {
