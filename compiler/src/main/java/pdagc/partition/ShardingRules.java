@@ -137,6 +137,18 @@ final class ShardingRules {
             Sharding route = in.get(1).noPartial();
             Sharding y = Sharding.replicated(3).withDim(1, tokenAxes(route));
             Sharding out = Sharding.replicated(3).withDim(0, route.axes(0)).withDim(1, route.axes(1));
+            // The combine is a weighted sum of the experts' outputs, linear in them: a partial sum of the outputs (the experts'
+            // row-parallel products under expert tensor parallelism) passes through it and is reduced after, on the tokens'
+            // hidden states rather than on every routed copy (top-k times as many), as engines reduce after the MoE's finalize.
+            Sharding experts = in.get(0);
+            List<String> sum = new ArrayList<>();
+            if (experts.isPartial() && experts.reduction() == pdagc.ir.Reduction.SUM) {
+                for (String axis : experts.partial()) if (y.dimOf(axis) < 0 && out.dimOf(axis) < 0) sum.add(axis);
+            }
+            if (!sum.isEmpty()) {
+                y = y.withPartial(sum);
+                out = out.withPartial(sum);
+            }
             return new Decision(List.of(y, route), out);
         }
 
