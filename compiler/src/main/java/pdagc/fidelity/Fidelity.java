@@ -47,11 +47,20 @@ public final class Fidelity {
      * or equal to {@code dtype} otherwise.
      */
     public record Row(String id, String model, String config, String gpu, int gpus, int tp, int pp, int ep, String dtype, long batch, long input,
-            long output, String metric, double measured, String engine, String source, String expertDtype, Training training, String engineEnv) {
+            long output, String metric, double measured, String engine, String source, String expertDtype, Training training, String engineEnv,
+            String kvDtype) {
 
         public Row {
             if (expertDtype == null || expertDtype.isBlank() || expertDtype.equalsIgnoreCase(dtype)) expertDtype = "";
             if (engineEnv == null) engineEnv = "";
+            if (kvDtype == null || kvDtype.isBlank() || kvDtype.equalsIgnoreCase(dtype)) kvDtype = "";
+        }
+
+        /** A row whose KV cache is in its {@code dtype} (or not stated). */
+        public Row(String id, String model, String config, String gpu, int gpus, int tp, int pp, int ep, String dtype, long batch, long input,
+                long output, String metric, double measured, String engine, String source, String expertDtype, Training training, String engineEnv) {
+            this(id, model, config, gpu, gpus, tp, pp, ep, dtype, batch, input, output, metric, measured, engine, source, expertDtype, training, engineEnv,
+                    "");
         }
 
         /** A row whose engine ran with its default environment. */
@@ -163,7 +172,7 @@ public final class Fidelity {
                             integer(r, "pp", 1), integer(r, "ep", 1), r.get("dtype"), integer(r, "batch", 0), integer(r, "input_len", 0),
                             integer(r, "output_len", 0),
                             r.get("metric"), Double.parseDouble(r.get("measured")), r.get("engine") + " " + r.getOrDefault("engine_version", ""),
-                            r.get("source"), r.getOrDefault("expert_dtype", ""), null, r.getOrDefault("engine_env", "")));
+                            r.get("source"), r.getOrDefault("expert_dtype", ""), null, r.getOrDefault("engine_env", ""), r.getOrDefault("kv_dtype", "")));
                 } catch (RuntimeException e) {
                     throw new IOException(csv.getFileName() + ": row " + line + ": " + e.getMessage(), e);
                 }
@@ -203,6 +212,7 @@ public final class Fidelity {
         if (row.training() != null) return predictTraining(row);
         if (!METRICS.contains(row.metric())) return new Result(row, Double.NaN, "unknown metric " + row.metric() + "; one of " + METRICS);
         if (row.input() < 1 || row.output() < 1) return new Result(row, Double.NaN, "input or output length not stated");
+        if (!row.kvDtype().isEmpty()) return new Result(row, Double.NaN, "a KV cache in " + row.kvDtype() + " with " + row.dtype() + " weights is not modelled (pdagc caches in the workload's type)");
         if (row.batch() < 1 && !MaxLoad.knows(row)) return new Result(row, Double.NaN, "the batch is not fixed (a maximum-load run of an engine whose scheduler is not modelled)");
         if (row.ep() <= 1 && row.tp() * row.pp() != row.gpus()) return new Result(row, Double.NaN, "tp x pp is not the GPU count");
         if (row.ep() > 1 && (row.gpus() % (row.tp() * row.pp()) != 0 || (row.gpus() / row.pp()) % row.ep() != 0)) {

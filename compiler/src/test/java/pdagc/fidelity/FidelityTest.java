@@ -139,6 +139,18 @@ class FidelityTest {
         }
     }
 
+    /** A row whose KV cache is in another type than its weights is not predicted (pdagc caches in the workload's type), and says so. */
+    @Test
+    void aKvCacheInAnotherTypeIsNotPredicted() {
+        Fidelity.Row r = new Fidelity.Row("kv", "Llama-2-7B", "llama-2-7b", "H100", 1, 1, 1, 1, "fp8", 8, 128, 8, "throughput_tok_s_per_gpu", 100,
+                "vLLM 0.6", "test", "", null, "", "bf16");
+        Fidelity.Result p = Fidelity.predict(r, CONFIGS);
+        assertTrue(!p.ok() && p.problem().contains("KV cache in bf16"), p.problem());
+        Fidelity.Row same = new Fidelity.Row("kv", "Llama-2-7B", "llama-2-7b", "H100", 1, 1, 1, 1, "fp8", 8, 128, 8, "throughput_tok_s_per_gpu", 100,
+                "vLLM 0.6", "test", "", null, "", "fp8");
+        assertTrue(Fidelity.predict(same, CONFIGS).ok());
+    }
+
     /** trtllm-bench's token budget per iteration, rounded as its finetune_setting rounds it. */
     @Test
     void theMaximumLoadTokenBudgetIsRoundedAsTheBenchmarkRoundsIt() {
