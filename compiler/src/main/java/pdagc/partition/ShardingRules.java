@@ -297,6 +297,9 @@ final class ShardingRules {
         // A row gate scales rows that may be partial sums (a row-parallel shared expert's): its
         // gradient, the rows' gradient dotted with them, is then a partial sum over those axes too.
         if (g.forward() instanceof Op.Scale && g.wrt() == 1) over = mesh.union(over, fwdIn.get(0).partial());
+        // So does a combine's gradient to its gate weights (each token's gradient dotted with the experts' outputs it weighed),
+        // where those outputs arrive as partial sums (expert tensor parallelism reduces after the combine).
+        if (g.forward() instanceof Op.Combine && g.wrt() == 1) over = mesh.union(over, fwdIn.get(0).partial());
         return new Decision(need, x.withPartial(mesh.ordered(over)));
     }
 
