@@ -28,7 +28,7 @@ final class CompileCommand implements Callable<Integer> {
     @Parameters(index = "0", arity = "0..1", paramLabel = "FILE", description = "the .pdag file")
     Path file;
 
-    @Option(names = "--emit", paramLabel = "FORMAT", description = "ir, dot, svg, json, report, java, launch, chakra or timeline (default: a summary of each deploy)")
+    @Option(names = "--emit", paramLabel = "FORMAT", description = "ir, dot, svg, json, report, java, launch, chakra, timeline or html (default: a summary of each deploy)")
     String emit;
 
     @Option(names = {"-o", "--output"}, paramLabel = "OUT", description = "output file (default: stdout for text; FILE's stem + .svg for svg); for java and chakra, a directory")

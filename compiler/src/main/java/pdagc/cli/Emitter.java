@@ -29,7 +29,7 @@ import pdagc.spmd.IrText;
  * which engine), and writes all or nothing through {@link OutputFiles}.
  */
 final class Emitter {
-    static final List<String> FORMATS = List.of("chakra", "dot", "ir", "java", "json", "launch", "report", "svg", "timeline");
+    static final List<String> FORMATS = List.of("chakra", "dot", "html", "ir", "java", "json", "launch", "report", "svg", "timeline");
 
     private final String format;
     private pdagc.launch.Target target;
@@ -187,6 +187,7 @@ final class Emitter {
             case "chakra" -> pdagc.driver.Timings.time("chakra", () -> ChakraOutput.emit(plan, output, ranks, err));
             case "launch" -> launch(plan, input, target, stdout, err);
             case "timeline" -> timeline(plan, input, target, stdout, err);
+            case "html" -> html(plan, input, target, stdout, err);
             default -> throw new IllegalStateException("format list and emitter disagree on " + format);
         };
     }
@@ -218,6 +219,18 @@ final class Emitter {
                 throw new java.io.IOException(e);
             }
         }, stdout, err);
+        if (code == Main.OK && target != null) err.println("pdagc: wrote " + target);
+        return code;
+    }
+
+    /** The interactive viewer: one HTML file with the plan's graph, timeline and memory. */
+    private int html(MaterializedPlan plan, Path input, Path target, OutputStream stdout, PrintWriter err) {
+        MaterializedPlan step = plan.steps().get(0);
+        if (step.analysis().schedule() == null) {
+            err.println("error: the plan has no schedule to show: " + step.analysis().problem());
+            return Main.INPUT_ERRORS;
+        }
+        int code = OutputFiles.write(target, input, o -> pdagc.backend.HtmlBackend.write(step, title(step), o), stdout, err);
         if (code == Main.OK && target != null) err.println("pdagc: wrote " + target);
         return code;
     }
