@@ -12,6 +12,15 @@ import { node, esc, details } from './data.js';
 const NS = 'http://www.w3.org/2000/svg';
 const NODE_H = 34;
 const LAYER_W = 170;
+// ELK's layered algorithm top to bottom, as the compiler's drawings; set on every box laid out on its own.
+const LAYERED = {
+  'elk.algorithm': 'layered',
+  'elk.direction': 'DOWN',
+  'elk.edgeRouting': 'POLYLINE',
+  'elk.layered.spacing.nodeNodeBetweenLayers': '22',
+  'elk.spacing.nodeNode': '14',
+  'elk.layered.thoroughness': '3',
+};
 
 export class GraphView {
   constructor(d, root, panel, events) {
@@ -21,6 +30,7 @@ export class GraphView {
     this.events = events;
     this.expandedLayers = new Set(); // `${role}:${layer}`
     this.gpuRoles = new Set(); // roles drawn as their GPUs
+    this.collapsedRoles = new Set(); // roles drawn as one box
     this.showCritical = false;
     this.query = '';
     this.selected = null; // {role, i, gpu}
@@ -37,6 +47,7 @@ export class GraphView {
     bar.innerHTML = `<input id="search" type="search" placeholder="search nodes by name" size="28">
       <span id="search-count"></span>
       <label><input id="critical" type="checkbox"> critical path</label>
+      <button id="roles-view">roles view</button>
       <button id="collapse-all">collapse all</button>
       <button id="fit">fit</button>
       <span id="graph-status" class="status"></span>`;
@@ -57,9 +68,16 @@ export class GraphView {
       this.showCritical = e.target.checked;
       this.decorate();
     });
+    bar.querySelector('#roles-view').addEventListener('click', () => {
+      this.expandedLayers.clear();
+      this.gpuRoles.clear();
+      this.collapsedRoles.clear();
+      this.relayout();
+    });
     bar.querySelector('#collapse-all').addEventListener('click', () => {
       this.expandedLayers.clear();
       this.gpuRoles.clear();
+      for (const r of this.d.roles) this.collapsedRoles.add(r.id);
       this.relayout();
     });
     bar.querySelector('#fit').addEventListener('click', () => this.fit());
@@ -71,56 +89,74 @@ export class GraphView {
   // expanded role, <prefix>L<layer> for a layer, <prefix>n<i> for a node.
   elkGraph() {
     const d = this.d;
-    const children = [];
-    const edges = [];
+    const root = {
+      id: 'root',
+      layoutOptions: { ...LAYERED, 'elk.hierarchyHandling': 'INCLUDE_CHILDREN' },
+      children: [],
+      edges: [],
+    };
+    this.items = new Map(); // elk id -> {type, role, i?, layer?, gpu?}
+    this.parent = new Map(); // elk id -> its container's elk node
+    this.parent.set('root', null);
     const seen = new Set();
+    let count = 0;
+    // An edge lives in the lowest box that holds both its ends (ELK's containment).
     const addEdge = (a, b) => {
       if (a === b) return;
       const k = a + '>' + b;
       if (seen.has(k)) return;
       seen.add(k);
-      edges.push({ id: 'e' + edges.length, sources: [a], targets: [b] });
+      const up = new Set();
+      for (let n = this.parent.get(a); n; n = this.parent.get(n.id)) up.add(n);
+      let c = this.parent.get(b);
+      while (c && !up.has(c)) c = this.parent.get(c.id);
+      c = c ?? root;
+      (c.edges ??= []).push({ id: 'e' + count++, sources: [a], targets: [b] });
     };
-    this.items = new Map(); // elk id -> {type, role, i?, layer?, gpu?}
-    const prefixes = new Map(); // role -> prefix of its first drawn copy (for edges from other roles)
+    this.addChild = (into, child) => {
+      into.children.push(child);
+      this.parent.set(child.id, into);
+    };
+    const drawn = new Map(); // role -> item of its local nodes, in the copy that other roles' edges reach
     for (const role of d.roles) {
+      if (this.collapsedRoles.has(role.id)) {
+        const id = 'r' + role.id;
+        this.addChild(root, { id, width: 300, height: NODE_H + 8 });
+        this.items.set(id, { type: 'role', role: role.id, collapsed: true });
+        drawn.set(role.id, () => id);
+        continue;
+      }
+      const gpus = this.gpuRoles.has(role.id);
       const box = { id: 'r' + role.id, children: [], layoutOptions: { 'elk.padding': '[top=30,left=12,bottom=12,right=12]' } };
+      if (gpus) {
+        // Its GPUs are laid out on their own and packed into rows: they share no edge.
+        Object.assign(box.layoutOptions, LAYERED, { 'elk.hierarchyHandling': 'SEPARATE_CHILDREN', 'elk.aspectRatio': '2.0' });
+      }
       this.items.set(box.id, { type: 'role', role: role.id });
-      children.push(box);
-      const copies = this.gpuRoles.has(role.id) ? role.gpus.map((g) => ({ prefix: 'r' + role.id + 'g' + g, gpu: g })) : [{ prefix: 'r' + role.id, gpu: null }];
+      this.addChild(root, box);
+      const copies = gpus ? role.gpus.map((g) => ({ prefix: 'r' + role.id + 'g' + g, gpu: g })) : [{ prefix: 'r' + role.id, gpu: null }];
       for (const c of copies) {
         let into = box;
         if (c.gpu != null) {
-          into = { id: c.prefix, children: [], layoutOptions: { 'elk.padding': '[top=26,left=8,bottom=8,right=8]' } };
+          into = { id: c.prefix, children: [], layoutOptions: { ...LAYERED, 'elk.padding': '[top=26,left=8,bottom=8,right=8]', 'elk.hierarchyHandling': 'INCLUDE_CHILDREN' } };
           this.items.set(into.id, { type: 'gpu', role: role.id, gpu: c.gpu });
-          box.children.push(into);
+          this.addChild(box, into);
         }
         const itemOf = this.content(role, c.prefix, c.gpu, into);
         for (const [a, b] of role.pairs) addEdge(itemOf(a), itemOf(b));
-        if (!prefixes.has(role.id)) prefixes.set(role.id, itemOf);
       }
+      // Edges from other roles reach a role drawn as its GPUs at its box (its GPUs are laid out apart).
+      drawn.set(role.id, gpus ? () => box.id : this.lastItemOf);
     }
     for (const role of d.roles) {
-      const here = prefixes.get(role.id);
+      const here = drawn.get(role.id);
       for (const [fromRole, from, to] of role.crossEdges) {
-        const there = prefixes.get(fromRole);
+        const there = drawn.get(fromRole);
         if (there) addEdge(there(from), here(to));
       }
     }
-    return {
-      id: 'root',
-      layoutOptions: {
-        'elk.algorithm': 'layered',
-        'elk.direction': 'DOWN',
-        'elk.hierarchyHandling': 'INCLUDE_CHILDREN',
-        'elk.edgeRouting': 'POLYLINE',
-        'elk.layered.spacing.nodeNodeBetweenLayers': '22',
-        'elk.spacing.nodeNode': '14',
-        'elk.layered.thoroughness': '3',
-      },
-      children,
-      edges,
-    };
+    this.edgeCount = count;
+    return root;
   }
 
   // Adds a role's program (one copy) into `box`; returns the map from local node index to its drawn item.
@@ -134,7 +170,7 @@ export class GraphView {
         const id = prefix + 'L' + l;
         if (!layerBoxes.has(l)) {
           const n = role.layers.get(l).length;
-          box.children.push({ id, width: LAYER_W, height: NODE_H + 4, labels: [{ text: `layer ${l} (${n} ops)` }] });
+          this.addChild(box, { id, width: LAYER_W, height: NODE_H + 4, labels: [{ text: `layer ${l} (${n} ops)` }] });
           this.items.set(id, { type: 'layer', role: role.id, layer: l, gpu, collapsed: true });
           layerBoxes.set(l, id);
         }
@@ -146,7 +182,7 @@ export class GraphView {
         const id = prefix + 'L' + l;
         if (!layerBoxes.has(l)) {
           const lb = { id, children: [], layoutOptions: { 'elk.padding': '[top=24,left=8,bottom=8,right=8]' } };
-          box.children.push(lb);
+          this.addChild(box, lb);
           this.items.set(id, { type: 'layer', role: role.id, layer: l, gpu, collapsed: false, box: lb });
           layerBoxes.set(l, id);
         }
@@ -157,11 +193,12 @@ export class GraphView {
       const op = d.strings[role.nodes.op[i]];
       const width = Math.max(70, 6.2 * Math.max(label.length, op.length) + 22);
       const id = prefix + 'n' + i;
-      into.children.push({ id, width, height: NODE_H });
+      this.addChild(into, { id, width, height: NODE_H });
       this.items.set(id, { type: 'node', role: role.id, i, gpu, label, op });
       item[i] = id;
     }
-    return (i) => item[i];
+    this.lastItemOf = (i) => item[i];
+    return this.lastItemOf;
   }
 
   async relayout() {
@@ -172,7 +209,7 @@ export class GraphView {
     const t0 = performance.now();
     const laid = await this.elk.layout(graph);
     this.layoutCount++;
-    this.status.textContent = `${nodes} boxes, ${graph.edges.length} edges; layout ${Math.round(performance.now() - t0)} ms`;
+    this.status.textContent = `${nodes} boxes, ${this.edgeCount} edges; layout ${Math.round(performance.now() - t0)} ms`;
     this.svg.classList.remove('busy');
     this.draw(laid);
     this.decorate();
@@ -200,13 +237,17 @@ export class GraphView {
     };
     this.abs.set('root', { x: 0, y: 0 });
     walk(laid, 0, 0);
-    for (const e of laid.edges ?? []) {
-      const off = this.abs.get(e.container ?? 'root') ?? { x: 0, y: 0 };
-      for (const s of e.sections ?? []) {
-        const pts = [s.startPoint, ...(s.bendPoints ?? []), s.endPoint].map((p) => `${(p.x + off.x).toFixed(1)},${(p.y + off.y).toFixed(1)}`);
-        edgesG.appendChild(el('polyline', { points: pts.join(' '), class: 'edge', 'marker-end': 'url(#arrow)' }));
+    const edgesOf = (n) => {
+      for (const e of n.edges ?? []) {
+        const off = this.abs.get(e.container ?? n.id) ?? { x: 0, y: 0 };
+        for (const s of e.sections ?? []) {
+          const pts = [s.startPoint, ...(s.bendPoints ?? []), s.endPoint].map((p) => `${(p.x + off.x).toFixed(1)},${(p.y + off.y).toFixed(1)}`);
+          edgesG.appendChild(el('polyline', { points: pts.join(' '), class: 'edge', 'marker-end': 'url(#arrow)' }));
+        }
       }
-    }
+      for (const c of n.children ?? []) edgesOf(c);
+    };
+    edgesOf(laid);
     const defs = el('defs', {});
     defs.innerHTML = '<marker id="arrow" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="6" markerHeight="6" orient="auto"><path d="M0,0L10,5L0,10z" fill="#666"/></marker>';
     g.appendChild(defs);
@@ -220,6 +261,19 @@ export class GraphView {
     if (it.gpu != null) g.setAttribute('data-gpu', it.gpu);
     parent.appendChild(g);
     this.elements.set(c.id, g);
+    if (it.type === 'role' && it.collapsed) {
+      const role = d.roles[it.role];
+      g.appendChild(el('rect', { width: c.width, height: c.height, rx: 6, class: 'layer-collapsed role-collapsed' }));
+      const t = el('text', { x: c.width / 2, y: c.height / 2 + 4, 'text-anchor': 'middle' });
+      t.textContent = `role ${role.id}: GPUs ${role.gpusText} (${role.size} ops)`;
+      g.appendChild(t);
+      g.addEventListener('click', (e) => {
+        e.stopPropagation();
+        this.collapsedRoles.delete(role.id);
+        this.relayout();
+      });
+      return;
+    }
     if (it.type === 'role' || it.type === 'gpu' || (it.type === 'layer' && !it.collapsed)) {
       g.appendChild(el('rect', { width: c.width, height: c.height, rx: 4, class: 'box ' + it.type + '-box' }));
       const role = d.roles[it.role];
@@ -240,6 +294,16 @@ export class GraphView {
         if (it.type === 'role' && role.gpus.length > 1) this.toggleGpus(role.id);
         else if (it.type === 'layer') this.toggleLayer(role.id, it.layer);
       });
+      if (it.type === 'role') {
+        const x = el('text', { x: c.width - 22, y: 19, class: 'box-title collapse-role' });
+        x.textContent = '[\u2212]';
+        x.addEventListener('click', (e) => {
+          e.stopPropagation();
+          this.collapsedRoles.add(role.id);
+          this.relayout();
+        });
+        g.appendChild(x);
+      }
       return;
     }
     if (it.type === 'layer') {
@@ -285,13 +349,13 @@ export class GraphView {
   }
 
   /** Selects a node: its details in the panel; a collective's members highlighted on every GPU drawn. */
-  select(sel) {
+  select(sel, from) {
     this.selected = sel;
     const role = this.d.roles[sel.role];
     const rows = details(this.d, role, sel.i, sel.gpu);
     this.panel.innerHTML = '<table>' + rows.map(([k, v]) => `<tr><th>${esc(k)}</th><td>${esc(v)}</td></tr>`).join('') + '</table>';
     this.decorate();
-    this.events.selected?.(sel);
+    this.events.selected?.(sel, from ?? 'graph');
   }
 
   /** Reveals a node (from the timeline): expands its layer, lays out, selects it. */
@@ -301,7 +365,17 @@ export class GraphView {
       this.expandedLayers.add(role + ':' + l);
       await this.relayout();
     }
-    this.select({ role, i, gpu: null });
+    this.collapsedRoles.delete(role);
+    this.select({ role, i, gpu: null }, 'timeline');
+    this.center('r' + role + 'n' + i);
+  }
+
+  /** Centres the view on a drawn item at scale 1. */
+  center(id) {
+    const at = this.abs?.get(id);
+    if (!at) return;
+    const r = this.svg.getBoundingClientRect();
+    select(this.svg).call(this.zoom.transform, zoomIdentity.translate(r.width / 2 - at.x, r.height / 2 - at.y));
   }
 
   // Highlights: selection, a collective's members, search matches, the critical path.
@@ -340,8 +414,8 @@ export class GraphView {
           member = true;
         }
         if (match) matches++;
-      } else if (it.type === 'layer' && it.collapsed) {
-        const idx = role.layers.get(it.layer);
+      } else if (it.collapsed) {
+        const idx = it.type === 'layer' ? role.layers.get(it.layer) : [...Array(role.size).keys()];
         for (const i of idx) {
           if (q !== '' && d.strings[role.nodes.name[i]].toLowerCase().includes(q)) {
             match = true;

@@ -32,6 +32,9 @@ function main() {
     document.body.dataset.tab = name;
   };
   const events = {
+    selected: (sel, from) => {
+      if (from !== 'timeline') tabs.timeline.highlight(sel);
+    },
     reveal: async (role, i) => {
       show('graph');
       await tabs.graph.reveal(role, i);

@@ -107,6 +107,7 @@ export class TimelineView {
       lg.addEventListener('click', (e) => {
         const i = e.target.getAttribute('data-i');
         if (i == null) return;
+        this.highlight({ role: role.id, i: Number(i), gpu: lane.gpu });
         this.events.selected?.({ role: role.id, i: Number(i), gpu: lane.gpu }, 'timeline');
         this.panel.innerHTML = '<table>' + details(d, role, Number(i), lane.gpu).map(([k, v]) => `<tr><th>${esc(k)}</th><td>${esc(v)}</td></tr>`).join('')
           + `</table><button id="show-in-graph">show in graph</button>`;
@@ -115,6 +116,7 @@ export class TimelineView {
       y += LANE + GAP;
     }
     this.bottom = y;
+    this.mark();
     this.axis();
     this.legend(svg, y + 14);
     this.tip = document.createElement('div');
@@ -128,6 +130,24 @@ export class TimelineView {
         this.axis();
       });
     select(svg).call(z);
+  }
+
+  /** Outlines a node's bars (a node selected in the graph). */
+  highlight(sel) {
+    this.highlighted = sel;
+    this.mark();
+  }
+
+  mark() {
+    if (!this.svg) return;
+    for (const b of this.svg.querySelectorAll('rect.bar.hl')) b.classList.remove('hl');
+    const s = this.highlighted;
+    if (!s) return;
+    for (const lane of this.svg.querySelectorAll(`g.lane[data-role="${s.role}"]`)) {
+      const g = lane.getAttribute('data-gpu');
+      if (s.gpu != null && g != null && Number(g) !== s.gpu) continue;
+      lane.querySelector(`rect.bar[data-i="${s.i}"]`)?.classList.add('hl');
+    }
   }
 
   hover(e, role, gpu) {

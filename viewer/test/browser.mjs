@@ -115,6 +115,21 @@ try {
     out.gpuLanes = await page.$$eval('#timeline-svg g.gpu-lane', (e) => e.length);
   }
 
+  // Linked: a bar of layer 5 found in the graph (its layer expanded, the node selected).
+  const bar = await page.evaluate(() => {
+    const r = window.pdagcViewer.data.roles[0];
+    return r.layers.get(5)?.[0] ?? 0;
+  });
+  await page.evaluate((i) => document.querySelector(`#timeline-svg g.lane[data-role="0"]:not(.gpu-lane) rect.bar[data-i="${i}"]`)
+    .dispatchEvent(new MouseEvent('click', { bubbles: true })), bar);
+  n = await layouts();
+  await page.click('#show-in-graph');
+  await relaid(n);
+  out.revealed = { asked: bar, selected: await page.$$eval('#graph-svg .item.node.selected', (e) => e.map((x) => Number(x.getAttribute('data-i')))) };
+  await shot('viewer-6-revealed.png');
+  await page.click('nav button[data-tab="timeline"]');
+  out.timelineMarked = await page.$$eval('#timeline-svg rect.bar.hl', (e) => e.length);
+
   // Memory: the bars' parts.
   await page.click('nav button[data-tab="memory"]');
   await page.waitForSelector('#memory-svg');

@@ -126,6 +126,11 @@ class ViewerBrowserTest {
         assertEquals("simulated step: " + ttft, seen.get("timelineText").asText());
         assertEquals(seed.dag().nodes().size() / 64, seen.get("bars").asInt());
         assertEquals(64, seen.get("gpuLanes").asInt());
+        // Linked tabs: a bar's "show in graph" expands its layer and selects its node; the node's bars are marked.
+        int asked = seen.get("revealed").get("asked").asInt();
+        assertTrue(seen.get("revealed").get("selected").size() > 0);
+        seen.get("revealed").get("selected").forEach(x -> assertEquals(asked, x.asInt()));
+        assertTrue(seen.get("timelineMarked").asInt() > 0);
         // The memory bars: the report's figures, in bytes and as the report prints them.
         assertEquals(roles.size(), seen.get("memory").size());
         for (int r = 0; r < roles.size(); r++) {
@@ -144,7 +149,8 @@ class ViewerBrowserTest {
             assertTrue(report.contains("  memory total                  " + shown.get("total").asText()), report);
         }
         assertEquals(roles.size(), seen.get("liveLines").asInt());
-        for (String shot : List.of("viewer-1-roles.png", "viewer-2-layer0.png", "viewer-3-gpus-all-to-all.png", "viewer-4-timeline.png", "viewer-5-memory.png")) {
+        for (String shot : List.of("viewer-1-roles.png", "viewer-2-layer0.png", "viewer-3-gpus-all-to-all.png", "viewer-4-timeline.png", "viewer-5-memory.png",
+                "viewer-6-revealed.png")) {
             assertTrue(Files.size(dir.resolve(shot)) > 10_000, shot);
         }
         System.out.printf(java.util.Locale.ROOT, "viewer: the seed's page (%d bytes) became interactive %.0f ms after navigation start in headless %s;"
