@@ -22,7 +22,7 @@ export class MemoryView {
     const width = Math.max(600, this.root.clientWidth - 20);
     const plotW = width - LABEL - 40;
     const most = Math.max(...d.roles.map((r) => r.memory.total.bytes), 1);
-    const h = d.roles.length * 62 + 60;
+    const h = d.roles.length * 76 + 60;
     const svg = el('svg', { width, height: h, id: 'memory-svg', class: 'memory' });
     this.root.appendChild(svg);
     const title = el('text', { x: 6, y: 16, class: 'section' });
@@ -48,14 +48,16 @@ export class MemoryView {
         x += w;
       }
       const total = el('text', { x: LABEL, y: y + 36, class: 'mem-total', 'data-text': m.total.text });
-      total.textContent = `memory total ${m.total.text}, ${m.ofCapacity} of ${m.capacityText}: `
-        + PARTS.filter((p) => m[p]).map((p) => `${m[p].label} ${m[p].text}`).join(' + ');
+      total.textContent = `memory total ${m.total.text}, ${m.ofCapacity} of ${m.capacityText}`;
       g.appendChild(total);
+      const parts = el('text', { x: LABEL, y: y + 50, class: 'tick' });
+      parts.textContent = '= ' + PARTS.filter((p) => m[p]).map((p) => `${m[p].label} ${m[p].text}`).join(' + ');
+      g.appendChild(parts);
       // The capacity gauge: the whole width is the GPU's memory.
-      const gaugeY = y + 42;
+      const gaugeY = y + 56;
       g.appendChild(el('rect', { x: LABEL, y: gaugeY, width: plotW, height: 6, fill: '#eee', class: 'capacity', 'data-bytes': m.capacity }));
       g.appendChild(el('rect', { x: LABEL, y: gaugeY, width: Math.max(1, (m.total.bytes / m.capacity) * plotW), height: 6, fill: m.total.bytes > m.capacity ? '#cc0000' : '#666' }));
-      y += 62;
+      y += 76;
     }
     let lx = LABEL;
     for (const p of PARTS) {
@@ -82,11 +84,23 @@ export class MemoryView {
     const series = d.roles.map((role) => {
       const m = role.memory;
       const resident = m.weights.bytes + m.kv.bytes + (m.gradients?.bytes ?? 0) + (m.optimizer?.bytes ?? 0);
+      // The activations live at each node of the schedule, from its start until the next node starts. Where a
+      // second stream overlaps the first (a training step's gradient reduction), schedule order is not time
+      // order: the nodes that start before one earlier in the schedule are left out of the curve.
       const pts = [];
+      let last = -Infinity;
+      const kept = [];
       for (let i = 0; i < role.size; i++) {
-        pts.push([role.nodes.start[i], resident + role.nodes.live[i]]);
-        pts.push([role.nodes.finish[i], resident + role.nodes.live[i]]);
+        if (role.nodes.start[i] < last) continue;
+        last = role.nodes.start[i];
+        kept.push(i);
       }
+      kept.forEach((i, k) => {
+        const v = resident + role.nodes.live[i];
+        const end = k + 1 < kept.length ? role.nodes.start[kept[k + 1]] : role.nodes.finish[i];
+        pts.push([role.nodes.start[i], v]);
+        pts.push([end, v]);
+      });
       return { role, pts, total: m.total.bytes };
     });
     const top = Math.max(...series.map((s) => s.total), 1) * 1.05;

@@ -41,7 +41,7 @@ export class TimelineView {
       lanes.push({ role, gpu: null });
       if (this.expanded.has(role.id)) for (const g of role.gpus) lanes.push({ role, gpu: g });
     }
-    const height = TOP + lanes.length * (LANE + GAP) + 40;
+    const height = TOP + lanes.length * (LANE + GAP) + 60;
     const svg = el('svg', { width, height, id: 'timeline-svg', 'data-seconds': d.scheduleSeconds, class: 'timeline' });
     this.svg = svg;
     this.root.appendChild(svg);
@@ -191,12 +191,18 @@ export class TimelineView {
     let x = LABEL;
     const entries = Object.entries(this.d.colors).filter(([k]) => k !== 'critical');
     entries.push(['critical path', this.d.colors.critical]);
+    const right = Number(svg.getAttribute('width')) - 10;
     for (const [k, c] of entries) {
+      const w = 26 + 6.5 * k.length;
+      if (x + w > right && x > LABEL) {
+        x = LABEL;
+        y += 18;
+      }
       svg.appendChild(el('rect', { x, y: y - 9, width: 12, height: 12, fill: c }));
       const t = el('text', { x: x + 16, y: y + 1 });
       t.textContent = k;
       svg.appendChild(t);
-      x += 26 + 6.5 * k.length;
+      x += w;
     }
   }
 }
