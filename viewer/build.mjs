@@ -2,7 +2,8 @@
 // packages, its styles (as text), and ELK's layout worker (as text, started from a Blob so that the
 // page needs no file beside it). Usage: node build.mjs OUTFILE
 import { build } from 'esbuild';
-import { readFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { dirname } from 'node:path';
 import { createRequire } from 'node:module';
 
 const require = createRequire(import.meta.url);
@@ -19,15 +20,29 @@ const elkWorker = {
   },
 };
 
-await build({
+const result = await build({
   entryPoints: ['src/main.js'],
   bundle: true,
   minify: true,
   format: 'iife',
   target: ['es2020'],
-  outfile,
+  write: false,
+  metafile: true,
   loader: { '.css': 'text' },
   plugins: [elkWorker],
   legalComments: 'inline',
   logLevel: 'warning',
 });
+
+// The npm packages the bundle holds, with their versions and licences, as a comment at its top
+// (the worker's source, loaded as text, is elkjs's).
+const packages = new Map();
+for (const input of Object.keys(result.metafile.inputs)) {
+  const m = input.match(/node_modules\/((?:@[^/]+\/)?[^/]+)\//) ?? (input.startsWith('elk-worker') ? [null, 'elkjs'] : null);
+  if (!m || packages.has(m[1])) continue;
+  const pkg = JSON.parse(readFileSync(new URL('node_modules/' + m[1] + '/package.json', import.meta.url), 'utf8'));
+  packages.set(m[1], `${pkg.name} ${pkg.version} (${pkg.license}${pkg.homepage ? ', ' + pkg.homepage : ''})`);
+}
+const banner = '/* pdagc plan viewer. Bundled npm packages: ' + [...packages.keys()].sort().map((k) => packages.get(k)).join('; ') + '. */\n';
+mkdirSync(dirname(outfile), { recursive: true });
+writeFileSync(outfile, banner + result.outputFiles[0].text);
