@@ -33,7 +33,8 @@ function chromium() {
 const browser = await puppeteer.launch({
   executablePath: chromium(),
   headless: true,
-  args: ['--no-sandbox', '--disable-gpu', '--allow-file-access-from-files'],
+  // As root (CI) Chromium needs --no-sandbox; containers often have a small /dev/shm.
+  args: ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage'],
   defaultViewport: { width: 1400, height: 900 },
 });
 const out = { errors: [] };

@@ -55,7 +55,7 @@ public final class HtmlBackend {
         Writer w = new OutputStreamWriter(out, StandardCharsets.UTF_8);
         w.write("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n<title>");
         w.write(escapeText(title));
-        w.write("</title>\n<script>performance.mark('pdagc:start')</script>\n</head>\n<body>\n<div id=\"app\"></div>\n");
+        w.write("</title>\n</head>\n<body>\n<div id=\"app\"></div>\n");
         w.write("<script type=\"application/json\" id=\"pdagc-plan\">");
         w.flush();
         try (JsonGenerator g = new JsonFactory().createGenerator(w)) {

@@ -47,7 +47,7 @@ class HtmlBackendTest {
         assertTrue(html.startsWith("<!DOCTYPE html>"));
         assertFalse(html.contains("<script src"), "every script is inline");
         assertFalse(html.contains("<link"), "every style is inline");
-        assertEquals(3, html.split("<script", -1).length - 1, "the start mark, the data and the viewer");
+        assertEquals(2, html.split("<script", -1).length - 1, "the data and the viewer");
     }
 
     @Test
