@@ -109,6 +109,19 @@ try {
     const d = window.pdagcViewer.data;
     return Math.max(...d.roles.map((r) => Math.max(...r.nodes.finish)));
   });
+  // Hovering a bar shows its node: the longest bar of role 0's lane.
+  out.hovered = await page.evaluate(() => {
+    const n = window.pdagcViewer.data.roles[0].nodes;
+    let best = 0;
+    for (let i = 1; i < n.start.length; i++) if (n.finish[i] - n.start[i] > n.finish[best] - n.start[best]) best = i;
+    return { i: best, name: window.pdagcViewer.data.strings[n.name[best]] };
+  });
+  const box = await page.$eval(`#timeline-svg g.lane:not(.gpu-lane) rect.bar[data-i="${out.hovered.i}"]`, (r) => {
+    const b = r.getBoundingClientRect();
+    return { x: b.x + b.width / 2, y: b.y + b.height / 2 };
+  });
+  await page.mouse.move(box.x, box.y);
+  out.hover = await page.$eval('#tab-timeline .tooltip', (t) => (t.style.display === 'block' ? t.innerText : ''));
   await shot('viewer-4-timeline.png');
   const expander = await page.$('#timeline-svg .expander');
   if (expander) {

@@ -32,11 +32,11 @@ public record StepTimeline(String title, double seconds, int stages, boolean tra
     public enum Phase { FORWARD, BACKWARD, OPTIMIZER }
 
     /**
-     * One node on the lane's GPU: {@code node} its index in the plan, {@code quotient} in the
-     * analysis' quotient; {@code collective} the kind of a collective or transfer (null for a computation);
-     * {@code critical} whether it is on the step's critical path.
+     * One node of the lane's schedule: {@code quotient} its index in the analysis' quotient, {@code
+     * dag} the node (of the role's representative GPU); {@code collective} the kind of a collective or
+     * transfer (null for a computation); {@code critical} whether it is on the step's critical path.
      */
-    public record Bar(int node, int quotient, DagNode dag, Category category, CollectiveKind collective, double start, double finish,
+    public record Bar(int quotient, DagNode dag, Category category, CollectiveKind collective, double start, double finish,
             boolean critical, Phase phase) {
         public double seconds() {
             return finish - start;
@@ -87,7 +87,6 @@ public record StepTimeline(String title, double seconds, int stages, boolean tra
     private static List<Bar> bars(Analysis.Schedule s, int gpu, Set<Integer> critical, boolean[] backward, boolean[] perStep) {
         int role = s.quotient().roleOf(gpu);
         int[] order = s.order()[role];
-        int rep = s.quotient().representative(role);
         List<Bar> out = new ArrayList<>(order.length);
         for (int q : order) {
             DagNode n = s.node(q);
@@ -97,8 +96,7 @@ public record StepTimeline(String title, double seconds, int stages, boolean tra
             if (backward != null && n.program() >= 0 && n.program() < backward.length) {
                 phase = perStep[n.program()] ? Phase.OPTIMIZER : backward[n.program()] ? Phase.BACKWARD : Phase.FORWARD;
             }
-            int node = gpu == rep ? n.index() : -1;
-            out.add(new Bar(node, q, n, category, kind, s.start()[q], s.finish()[q], critical.contains(q), phase));
+            out.add(new Bar(q, n, category, kind, s.start()[q], s.finish()[q], critical.contains(q), phase));
         }
         return List.copyOf(out);
     }

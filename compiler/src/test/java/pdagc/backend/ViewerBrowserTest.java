@@ -114,7 +114,23 @@ class ViewerBrowserTest {
         List<Integer> members = new ArrayList<>();
         seen.get("memberGpus").forEach(x -> members.add(x.asInt()));
         assertEquals(group, members);
-        // The timeline: one lane per role, as long as the report's TTFT.
+        // The search marks every drawn node whose name matches, and each collapsed layer holding one: on each of
+        // the 64 GPUs, layer 0's all-to-alls and the 15 collapsed layers'.
+        java.util.function.Predicate<pdagc.dag.DagNode> a2a = n -> n.gpu() == 0 && n.name().contains("all_to_all");
+        long inLayer0 = seed.dag().nodes().stream().filter(a2a).filter(n -> n.layer() == 0).count();
+        long layersHolding = seed.dag().nodes().stream().filter(a2a).filter(n -> n.layer() > 0).map(pdagc.dag.DagNode::layer).distinct().count();
+        assertEquals(2, inLayer0);
+        assertEquals(64 * (inLayer0 + layersHolding), seen.get("searchMatches").asLong());
+        // The critical path on demand: GPU 0's nodes on it, drawn or in a collapsed layer, on each GPU.
+        java.util.Set<Integer> path = new java.util.HashSet<>(a.step().path());
+        List<pdagc.dag.DagNode> onPath = seed.dag().nodes().stream().filter(n -> n.gpu() == 0 && path.contains(n.index())).toList();
+        long drawnOnPath = onPath.stream().filter(n -> n.layer() <= 0).count();
+        long layersOnPath = onPath.stream().filter(n -> n.layer() > 0).map(pdagc.dag.DagNode::layer).distinct().count();
+        assertEquals(64 * (drawnOnPath + layersOnPath), seen.get("criticalShown").asLong());
+        // The timeline: one lane per role, as long as the report's TTFT; hovering a bar names its node.
+        String hovered = seen.get("hovered").get("name").asText();
+        assertTrue(seen.get("hover").asText().startsWith("node " + hovered + "\n"), seen.get("hover").asText());
+        assertTrue(seed.dag().nodes().stream().anyMatch(n -> n.gpu() == 0 && n.name().equals(hovered)), hovered);
         List<Integer> lanes = new ArrayList<>();
         seen.get("lanes").forEach(x -> lanes.add(x.asInt()));
         assertEquals(roles.stream().map(PlanDag.Role::id).toList(), lanes);
