@@ -35,8 +35,7 @@ export class GraphView {
     this.query = '';
     this.selected = null; // {role, i, gpu}
     this.layoutCount = 0;
-    const url = URL.createObjectURL(new Blob([elkWorkerSource], { type: 'text/javascript' }));
-    this.elk = new ELK({ workerUrl: url, algorithms: ['layered'] });
+    this.elk = workerUrl().then((url) => new ELK({ workerUrl: url, algorithms: ['layered'] }));
     this.build();
   }
 
@@ -207,7 +206,7 @@ export class GraphView {
     this.status.textContent = `laying out ${nodes} boxes...`;
     this.svg.classList.add('busy');
     const t0 = performance.now();
-    const laid = await this.elk.layout(graph);
+    const laid = await (await this.elk).layout(graph);
     this.layoutCount++;
     this.status.textContent = `${nodes} boxes, ${this.edgeCount} edges; layout ${Math.round(performance.now() - t0)} ms`;
     this.svg.classList.remove('busy');
@@ -441,6 +440,13 @@ export class GraphView {
     const t = zoomIdentity.translate((r.width - this.bounds.w * k) / 2, 10).scale(k);
     select(this.svg).call(this.zoom.transform, t);
   }
+}
+
+/** ELK's worker: its source, embedded gzipped in base64, inflated into a Blob URL. */
+async function workerUrl() {
+  const bytes = Uint8Array.from(atob(elkWorkerSource), (c) => c.charCodeAt(0));
+  const source = await new Response(new Blob([bytes]).stream().pipeThrough(new DecompressionStream('gzip'))).text();
+  return URL.createObjectURL(new Blob([source], { type: 'text/javascript' }));
 }
 
 function el(tag, attrs) {
