@@ -190,6 +190,7 @@ export class TimelineView {
   legend(svg, y) {
     let x = LABEL;
     const entries = Object.entries(this.d.colors).filter(([k]) => k !== 'critical');
+    if (this.d.stages > 1) entries.push(['pipeline fill/drain', 'url(#tl-bubble)']);
     entries.push(['critical path', this.d.colors.critical]);
     const right = Number(svg.getAttribute('width')) - 10;
     for (const [k, c] of entries) {

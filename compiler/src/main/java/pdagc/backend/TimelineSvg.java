@@ -151,7 +151,10 @@ public final class TimelineSvg {
         }
         int x = LABEL_WIDTH;
         y += 18;
-        for (Map.Entry<String, String> e : legend(t.training()).entrySet()) {
+        Map<String, String> legend = new LinkedHashMap<>(legend(t.training()));
+        if (t.stages() > 1) legend.put("pipeline fill/drain", "url(#bubble)");
+        legend.put("critical path", CRITICAL);
+        for (Map.Entry<String, String> e : legend.entrySet()) {
             rect(w, x, y - 9, 12, 12, e.getValue());
             text(w, x + 16, y + 1, e.getKey(), "11", null);
             x += 24 + 7 * e.getKey().length();

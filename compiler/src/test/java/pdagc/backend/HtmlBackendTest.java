@@ -85,6 +85,32 @@ class HtmlBackendTest {
     }
 
     @Test
+    void aPipelinedTrainingStepHasItsStagesLinkedAndItsModelStates() throws Exception {
+        MaterializedPlan pp = Compile.source(TimelineTest.PIPELINED);
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        HtmlBackend.write(pp, "pp", out);
+        JsonNode d = new ObjectMapper().readTree(embedded(out.toString(StandardCharsets.UTF_8)));
+        assertEquals(2, d.get("roles").size());
+        assertTrue(d.get("training").asBoolean());
+        assertEquals(2, d.get("stages").asInt());
+        // The second stage receives from the first: edges across roles, [role, node there, node here].
+        JsonNode across = d.get("roles").get(1).get("crossEdges");
+        assertTrue(across.size() > 0);
+        for (JsonNode e : across) assertEquals(0, e.get(0).asInt());
+        // Forward, backward and optimizer nodes; gradients and optimizer states as the report gives them.
+        java.util.Set<Integer> phases = new java.util.HashSet<>();
+        d.get("roles").get(0).get("nodes").get("phase").forEach(x -> phases.add(x.asInt()));
+        assertEquals(java.util.Set.of(0, 1, 2), phases);
+        for (int r = 0; r < 2; r++) {
+            var m = pp.analysis().role(Roles.of(pp.dag()).all().get(r)).memory();
+            JsonNode mem = d.get("roles").get(r).get("memory");
+            assertEquals(m.gradientBytes(), mem.get("gradients").get("bytes").asLong());
+            assertEquals(m.optimizerBytes(), mem.get("optimizer").get("bytes").asLong());
+            assertEquals(pp.analysis().step().seconds(), d.get("stepSeconds").asDouble());
+        }
+    }
+
+    @Test
     void namesCannotEndTheScriptElement() throws Exception {
         ByteArrayOutputStream out = new ByteArrayOutputStream();
         HtmlBackend.write(seed, "</script><b>x</b>", out);

@@ -33,18 +33,21 @@ class TimelineTest {
     static MaterializedPlan seed;
     static MaterializedPlan pipelined;
 
+    /** A training step over two pipeline stages of two GPUs each, four micro-batches. */
+    static final String PIPELINED = """
+            import std.hardware
+            import std.blocks
+            model M { vocab 256 hidden 64 heads 8 kv_heads 8 layers 2 ffn 128 norm rmsnorm act silu layer gated_dense_layer }
+            cluster C { gpu H100  count 4  per_node 8 }
+            workload W { batch 8 seq 16 phase train }
+            strategy S { mesh [pp 2, tp 2] micro_batches 4 schedule 1f1b }
+            deploy D = M on C with S for W
+            """;
+
     @BeforeAll
     static void compile() {
         seed = Compile.file(SEED);
-        pipelined = Compile.source("""
-                import std.hardware
-                import std.blocks
-                model M { vocab 256 hidden 64 heads 8 kv_heads 8 layers 2 ffn 128 norm rmsnorm act silu layer gated_dense_layer }
-                cluster C { gpu H100  count 4  per_node 8 }
-                workload W { batch 8 seq 16 phase train }
-                strategy S { mesh [pp 2, tp 2] micro_batches 4 schedule 1f1b }
-                deploy D = M on C with S for W
-                """);
+        pipelined = Compile.source(PIPELINED);
     }
 
     static Document svg(Path dir, String... extra) throws Exception {
