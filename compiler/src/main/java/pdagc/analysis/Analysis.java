@@ -31,12 +31,38 @@ public record Analysis(
         List<Requirements.Result> requirements,
         String problem,
         Serving serving,
-        Training training) {
+        Training training,
+        Schedule schedule) {
 
     /** Figures without a training step's. */
     public Analysis(List<GpuFigures> gpus, Step step, long kvBytesPerToken, NodeCosts nodes, List<Requirements.Result> requirements, String problem,
             Serving serving) {
-        this(gpus, step, kvBytesPerToken, nodes, requirements, problem, serving, null);
+        this(gpus, step, kvBytesPerToken, nodes, requirements, problem, serving, null, null);
+    }
+
+    /** Figures without the simulated schedule. */
+    public Analysis(List<GpuFigures> gpus, Step step, long kvBytesPerToken, NodeCosts nodes, List<Requirements.Result> requirements, String problem,
+            Serving serving, Training training) {
+        this(gpus, step, kvBytesPerToken, nodes, requirements, problem, serving, training, null);
+    }
+
+    /**
+     * The simulated step that the critical path solves ({@link CriticalPath}), as the timeline draws
+     * it: by quotient node ({@link Quotient#nodes()}), when it starts and finishes; per role
+     * ({@link Quotient#roles()}), its nodes in schedule order ({@code order}) and the activation bytes
+     * live at each of them ({@code liveActivations}: {@link Liveness}, whose peak is the role's
+     * activation memory). {@code seconds}: the step's length, the last finish. For a pipelined
+     * decode step this is one step on its own, filling and draining the pipeline
+     * ({@link SteadyState#stepSeconds()}), not the steady-state cycle.
+     */
+    public record Schedule(Quotient quotient, int[][] order, double[] start, double[] finish, double seconds, long[][] liveActivations) {
+        public int roles() {
+            return order.length;
+        }
+
+        public pdagc.dag.DagNode node(int q) {
+            return quotient.nodes().get(q);
+        }
     }
 
     /**
@@ -218,7 +244,17 @@ public record Analysis(
         Training training = program.training() ? training(d, program, idx, costs, quotient, step.seconds(), overlap) : null;
         Analysis figures = new Analysis(gpus, step, Memory.kvBytesPerToken(graph), costs, List.of(), path.problem(), null, training);
         if (path.problem() != null) return figures;
-        return new Analysis(figures.gpus, step, figures.kvBytesPerToken, costs, Requirements.evaluate(d.requirements(), figures), null, null, training);
+        Schedule schedule = schedule(program, idx, costs, path);
+        return new Analysis(figures.gpus, step, figures.kvBytesPerToken, costs, Requirements.evaluate(d.requirements(), figures), null, null, training,
+                schedule);
+    }
+
+    /** The simulated step of {@code path}'s solution, with each role's live activations along its schedule. */
+    private static Schedule schedule(SpmdProgram program, DagIndex idx, NodeCosts costs, CriticalPath.Result path) {
+        boolean[] cache = Liveness.cacheValues(program, idx);
+        long[][] live = new long[idx.schedule.length][];
+        for (int r = 0; r < live.length; r++) live[r] = Liveness.profile(idx, r, cache, program, costs);
+        return new Schedule(idx.q, idx.schedule, path.start(), path.finish(), path.seconds(), live);
     }
 
     /**
@@ -276,8 +312,8 @@ public record Analysis(
      * steps, and {@code requirements} evaluated against them.
      */
     public Analysis withServing(Serving s, List<pdagc.sem.Requirement> requirements) {
-        Analysis a = new Analysis(gpus, step, kvBytesPerToken, nodes, List.of(), problem, s, training);
-        return new Analysis(gpus, step, kvBytesPerToken, nodes, Requirements.evaluate(requirements, a), problem, s, training);
+        Analysis a = new Analysis(gpus, step, kvBytesPerToken, nodes, List.of(), problem, s, training, schedule);
+        return new Analysis(gpus, step, kvBytesPerToken, nodes, Requirements.evaluate(requirements, a), problem, s, training, schedule);
     }
 
     /**

@@ -27,9 +27,10 @@ final class CriticalPath {
     /**
      * {@code seconds}: the path's length. {@code path}: its nodes in order, by quotient index (a
      * collective by one member). {@code communicationSeconds}: the time of its collectives. {@code problem}: null, or
-     * why no path exists.
+     * why no path exists. {@code start} and {@code finish}: when each quotient node starts and ends in the
+     * simulated step (a collective's members share its start and end); null where no path exists.
      */
-    record Result(double seconds, List<Integer> path, double communicationSeconds, String problem) {}
+    record Result(double seconds, List<Integer> path, double communicationSeconds, String problem, double[] start, double[] finish) {}
 
     static Result run(DagIndex idx, NodeCosts costs) {
         return run(idx, costs, false, null, null);
@@ -75,7 +76,8 @@ final class CriticalPath {
         for (int i = 0; i < n; i++) present[i] = rep[i] == i;
         TopologicalOrder order = TopologicalOrder.of(n, depFrom.length, depFrom, depTo, present);
         if (!order.complete()) {
-            return new Result(Double.NaN, List.of(), Double.NaN, (order.present() - order.ordered()) + " nodes wait on each other: the collectives deadlock");
+            return new Result(Double.NaN, List.of(), Double.NaN, (order.present() - order.ordered()) + " nodes wait on each other: the collectives deadlock",
+                    null, null);
         }
 
         double[] ready = new double[n];
@@ -102,7 +104,13 @@ final class CriticalPath {
             if (costs.isCollectiveAt(r)) communication += duration[r];
         }
         java.util.Collections.reverse(path);
-        return new Result(end < 0 ? 0 : finish[end], List.copyOf(path), communication, null);
+        double[] startAt = new double[n];
+        double[] finishAt = new double[n];
+        for (int i = 0; i < n; i++) {
+            startAt[i] = ready[rep[i]];
+            finishAt[i] = finish[rep[i]];
+        }
+        return new Result(end < 0 ? 0 : finish[end], List.copyOf(path), communication, null, startAt, finishAt);
     }
 
     /**

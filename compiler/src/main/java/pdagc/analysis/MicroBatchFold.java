@@ -94,7 +94,7 @@ public record MicroBatchFold(int microBatches, List<Integer> compiledAt) {
         Analysis.Step step = new Analysis.Step(s.phase(), tokens, seconds, communication, s.path(), OptionalDouble.of(pipe.bubbleFraction()), null);
         Analysis figures = new Analysis(List.copyOf(gpus), step, c.kvBytesPerToken(), c.nodes(), List.of(), null, null, training);
         return new Analysis(figures.gpus(), step, c.kvBytesPerToken(), c.nodes(), Requirements.evaluate(d.requirements(), figures), null, null,
-                training);
+                training, c.schedule());
     }
 
     /** The line through three points {@code (ms[i], value)}, read at {@code m}. */

@@ -28,7 +28,7 @@ final class CompileCommand implements Callable<Integer> {
     @Parameters(index = "0", arity = "0..1", paramLabel = "FILE", description = "the .pdag file")
     Path file;
 
-    @Option(names = "--emit", paramLabel = "FORMAT", description = "ir, dot, svg, json, report, java, launch or chakra (default: a summary of each deploy)")
+    @Option(names = "--emit", paramLabel = "FORMAT", description = "ir, dot, svg, json, report, java, launch, chakra, timeline or html (default: a summary of each deploy)")
     String emit;
 
     @Option(names = {"-o", "--output"}, paramLabel = "OUT", description = "output file (default: stdout for text; FILE's stem + .svg for svg); for java and chakra, a directory")
@@ -50,7 +50,7 @@ final class CompileCommand implements Callable<Integer> {
             + pdagc.backend.Views.EDGES_PER_NODE + " x N edges (default: " + pdagc.backend.Views.DEFAULT_BUDGET + ")")
     Integer budget;
 
-    @Option(names = "--ranks", paramLabel = "LIST", description = "for chakra: the ranks whose traces to write, as ranks and ranges (0-7,64; default: all)")
+    @Option(names = "--ranks", paramLabel = "LIST", description = "for chakra and timeline: the ranks whose traces or lanes to write, as ranks and ranges (0-7,64; default: all traces, one lane per role)")
     String ranks;
 
     @Option(names = "--layout-timeout", paramLabel = "SECONDS", description = "for svg: how long the layout may take before it is ended (default: 60)")

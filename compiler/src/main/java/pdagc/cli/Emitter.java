@@ -29,7 +29,7 @@ import pdagc.spmd.IrText;
  * which engine), and writes all or nothing through {@link OutputFiles}.
  */
 final class Emitter {
-    static final List<String> FORMATS = List.of("chakra", "dot", "ir", "java", "json", "launch", "report", "svg");
+    static final List<String> FORMATS = List.of("chakra", "dot", "html", "ir", "java", "json", "launch", "report", "svg", "timeline");
 
     private final String format;
     private pdagc.launch.Target target;
@@ -66,8 +66,9 @@ final class Emitter {
      * (a usage error, said on {@code err}) when one is given with another format.
      */
     static boolean formatOptions(String format, String ranks, PrintWriter err) {
-        if (ranks != null && !"chakra".equals(format)) {
-            err.println("error: --ranks applies to Chakra traces only (--emit chakra), not to " + (format == null ? "the summary" : "--emit " + format));
+        if (ranks != null && !"chakra".equals(format) && !"timeline".equals(format)) {
+            err.println("error: --ranks applies to Chakra traces and timelines only (--emit chakra, --emit timeline), not to "
+                    + (format == null ? "the summary" : "--emit " + format));
             return false;
         }
         return true;
@@ -91,12 +92,21 @@ final class Emitter {
         return Optional.of(new Emitter(format));
     }
 
-    /** The file written when no -o is given: stdout for text formats, FILE's stem + .svg for SVG. */
+    /**
+     * The file written when no -o is given: stdout for text formats, FILE's stem + .svg for SVG,
+     * + .timeline.svg for the timeline, + .html for the viewer.
+     */
     Path defaultOutput(Path input) {
-        if (!format.equals("svg")) return null;
+        String suffix = switch (format) {
+            case "svg" -> ".svg";
+            case "timeline" -> ".timeline.svg";
+            case "html" -> ".html";
+            default -> null;
+        };
+        if (suffix == null) return null;
         String name = input.getFileName().toString();
         int dot = name.lastIndexOf('.');
-        return Path.of((dot > 0 ? name.substring(0, dot) : name) + ".svg");
+        return Path.of((dot > 0 ? name.substring(0, dot) : name) + suffix);
     }
 
     /**
@@ -176,8 +186,59 @@ final class Emitter {
             case "java" -> JavaOutput.emit(plan, output, err);
             case "chakra" -> pdagc.driver.Timings.time("chakra", () -> ChakraOutput.emit(plan, output, ranks, err));
             case "launch" -> launch(plan, input, target, stdout, err);
+            case "timeline" -> timeline(plan, input, target, stdout, err);
+            case "html" -> html(plan, input, target, stdout, err);
             default -> throw new IllegalStateException("format list and emitter disagree on " + format);
         };
+    }
+
+    /**
+     * The simulated step as an SVG Gantt chart: one lane per role, or per GPU of {@code --ranks}. A
+     * serving workload's is its prefill step (its length the TTFT).
+     */
+    private int timeline(MaterializedPlan plan, Path input, Path target, OutputStream stdout, PrintWriter err) {
+        MaterializedPlan step = plan.steps().get(0);
+        List<Integer> gpus = null;
+        if (ranks != null) {
+            try {
+                gpus = ChakraOutput.parseRanks(ranks, step.dag().gpus().size()).stream().boxed().toList();
+            } catch (IllegalArgumentException e) {
+                err.println("error: --ranks " + e.getMessage());
+                return Main.USAGE;
+            }
+        }
+        pdagc.backend.StepTimeline t = pdagc.backend.StepTimeline.of(step.dag(), step.spmd(), step.analysis(), title(step), gpus);
+        if (t == null) {
+            err.println("error: the plan has no schedule to draw: " + step.analysis().problem());
+            return Main.INPUT_ERRORS;
+        }
+        int code = OutputFiles.write(target, input, o -> {
+            try {
+                pdagc.backend.TimelineSvg.write(t, o);
+            } catch (javax.xml.stream.XMLStreamException e) {
+                throw new java.io.IOException(e);
+            }
+        }, stdout, err);
+        if (code == Main.OK && target != null) err.println("pdagc: wrote " + target);
+        return code;
+    }
+
+    /** The interactive viewer: one HTML file with the plan's graph, timeline and memory. */
+    private int html(MaterializedPlan plan, Path input, Path target, OutputStream stdout, PrintWriter err) {
+        MaterializedPlan step = plan.steps().get(0);
+        if (step.analysis().schedule() == null) {
+            err.println("error: the plan has no schedule to show: " + step.analysis().problem());
+            return Main.INPUT_ERRORS;
+        }
+        int code = OutputFiles.write(target, input, o -> pdagc.backend.HtmlBackend.write(step, title(step), o), stdout, err);
+        if (code == Main.OK && target != null) err.println("pdagc: wrote " + target);
+        return code;
+    }
+
+    /** {@code deploy Seed: prefill step, 64 GPUs, mesh [ep 16, tp 4, pp 1]}. */
+    private static String title(MaterializedPlan step) {
+        var d = step.deployment();
+        return "deploy " + d.name() + ": " + d.workload().phase().keyword() + " step, " + step.dag().gpus().size() + " GPUs, mesh " + step.dag().mesh();
     }
 
     /** The engine's launch script, or the diagnostics of what its flags cannot say (nothing written). */

@@ -152,7 +152,7 @@ class ChakraTraceTest {
         assertUsage(new String[] {seed, "--emit", "chakra", "-o", out.toString(), "--ranks", "a"}, "`a` is not a rank");
         assertUsage(new String[] {seed, "--emit", "chakra", "-o", out.toString(), "--ranks", "1,,2"}, "has an empty item");
         assertUsage(new String[] {seed, "--emit", "chakra"}, "name their directory with -o DIR");
-        assertUsage(new String[] {seed, "--emit", "json", "--ranks", "0"}, "--ranks applies to Chakra traces only");
+        assertUsage(new String[] {seed, "--emit", "json", "--ranks", "0"}, "--ranks applies to Chakra traces and timelines only");
         assertFalse(Files.exists(out));
     }
 
