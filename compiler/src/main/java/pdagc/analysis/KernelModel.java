@@ -25,7 +25,9 @@ import pdagc.sem.GpuSpec;
  *       causal pairs of the score square only (the last S of T positions, {@code S·T - S(S-1)/2}
  *       pairs), queries, keys and values read once and the output written once, no score matrix
  *       in HBM; elementwise ops run in their neighbours' prologues and epilogues and cost no
- *       time of their own. Unfused, every IR op is a kernel with its own traffic.
+ *       time of their own. Unfused, every IR op is a kernel with its own traffic. Megatron-LM's
+ *       kernels ({@code unfused_attention}): attention's ops each a kernel, each chain of
+ *       elementwise ops one kernel of its own ({@link #elementwiseTraffic}).
  *   <li><b>Overheads</b>: every kernel costs the GPU's {@code kernel_overhead} on top of its work;
  *       without CUDA graphs the host launches kernels one by one, so a kernel takes at least
  *       {@code launch_overhead}.
@@ -108,15 +110,29 @@ public final class KernelModel {
 
     /**
      * Under {@code kernels unfused_attention}: each op's group of elementwise ops (the epilogue ops
-     * joined by producer-consumer edges; a group's id is its smallest op id), -1 for other ops.
+     * joined by producer-consumer edges whose value no other op reads; a group's id is its smallest
+     * op id), -1 for other ops.
      */
     private static int[] elementwiseGroups(List<pdagc.spmd.SpmdNode> ops, Part[] parts) {
         int[] parent = new int[ops.size()];
         for (int i = 0; i < parent.length; i++) parent[i] = parts[i] == Part.EPILOGUE || parts[i] == Part.ELEMENTWISE ? i : -1;
+        // The probabilities' mask is drawn by torch's dropout kernel (its own, not a group's): that kernel's traffic holds it.
+        for (pdagc.spmd.SpmdNode n : ops) {
+            if (n.op() instanceof Op.DropoutMask && ops.get(n.inputs().get(0)).op() instanceof Op.Softmax) parent[n.id()] = -1;
+        }
+        // A value that an op outside the groups reads is written to HBM: the kernel that makes it ends there, and an elementwise op
+        // reading it (the next branch's residual add) starts a kernel of its own. A bias's sum that only gradients read is not
+        // (the backward kernel adds the bias again).
+        boolean[] written = new boolean[ops.size()];
+        for (pdagc.spmd.SpmdNode n : ops) {
+            for (int i : n.inputs()) {
+                if (parent[n.id()] < 0 && !(ops.get(i).op() instanceof Op.Bias && n.op() instanceof Op.Grad)) written[i] = true;
+            }
+        }
         for (pdagc.spmd.SpmdNode n : ops) {
             if (parent[n.id()] < 0) continue;
             for (int i : n.inputs()) {
-                if (parent[i] < 0) continue;
+                if (parent[i] < 0 || written[i]) continue;
                 int a = root(parent, i), b = root(parent, n.id());
                 if (a != b) parent[Math.max(a, b)] = Math.min(a, b);
             }
