@@ -25,7 +25,9 @@ import pdagc.sem.GpuSpec;
  *       causal pairs of the score square only (the last S of T positions, {@code S·T - S(S-1)/2}
  *       pairs), queries, keys and values read once and the output written once, no score matrix
  *       in HBM; elementwise ops run in their neighbours' prologues and epilogues and cost no
- *       time of their own. Unfused, every IR op is a kernel with its own traffic.
+ *       time of their own. Unfused, every IR op is a kernel with its own traffic. Megatron-LM's
+ *       kernels ({@code unfused_attention}): attention's ops each a kernel, each chain of
+ *       elementwise ops one kernel of its own ({@link #elementwiseTraffic}).
  *   <li><b>Overheads</b>: every kernel costs the GPU's {@code kernel_overhead} on top of its work;
  *       without CUDA graphs the host launches kernels one by one, so a kernel takes at least
  *       {@code launch_overhead}.
@@ -48,7 +50,12 @@ public final class KernelModel {
         /** The last op of a fused attention kernel (the weighted sum of values). */
         ATTENTION_TAIL,
         /** An elementwise op fused into a neighbour. */
-        EPILOGUE
+        EPILOGUE,
+        /**
+         * The last op of a group of elementwise ops that run as one kernel of their own
+         * ({@link #elementwiseTraffic}); the group's other ops are {@link #EPILOGUE}.
+         */
+        ELEMENTWISE
     }
 
     /** Each SPMD op's part under {@code execution}, by op id. */
@@ -83,7 +90,119 @@ public final class KernelModel {
             }
             out[n.id()] = p;
         }
+        if (execution.fused() && !execution.fusedAttention()) {
+            // Megatron-LM's fused elementwise kernels are kernels of their own, each reading its inputs and writing its outputs
+            // once: the last op of each group pays for it, unless the group is the affine part of a LayerNorm (apex's kernel).
+            int[] group = elementwiseGroups(ops, out);
+            int[] last = new int[ops.size()];
+            boolean[] ofNorm = new boolean[ops.size()];
+            java.util.Arrays.fill(last, -1);
+            for (pdagc.spmd.SpmdNode n : ops) {
+                if (group[n.id()] < 0) continue;
+                int g = group[n.id()];
+                last[g] = Math.max(last[g], n.id());
+                for (int i : n.inputs()) if (ops.get(i).op() instanceof Op.Norm) ofNorm[g] = true;
+            }
+            for (int g = 0; g < last.length; g++) if (last[g] >= 0 && !ofNorm[g]) out[last[g]] = Part.ELEMENTWISE;
+        }
         return out;
+    }
+
+    /**
+     * Under {@code kernels unfused_attention}: each op's group of elementwise ops (the epilogue ops
+     * joined by producer-consumer edges whose value no other op reads; a group's id is its smallest
+     * op id), -1 for other ops.
+     */
+    private static int[] elementwiseGroups(List<pdagc.spmd.SpmdNode> ops, Part[] parts) {
+        int[] parent = new int[ops.size()];
+        for (int i = 0; i < parent.length; i++) parent[i] = parts[i] == Part.EPILOGUE || parts[i] == Part.ELEMENTWISE ? i : -1;
+        // The probabilities' mask is drawn by torch's dropout kernel (its own, not a group's): that kernel's traffic holds it.
+        for (pdagc.spmd.SpmdNode n : ops) {
+            if (n.op() instanceof Op.DropoutMask && ops.get(n.inputs().get(0)).op() instanceof Op.Softmax) parent[n.id()] = -1;
+        }
+        // A value that an op outside the groups reads is written to HBM: the kernel that makes it ends there, and an elementwise op
+        // reading it (the next branch's residual add) starts a kernel of its own. A bias's sum that only gradients read is not
+        // (the backward kernel adds the bias again).
+        boolean[] written = new boolean[ops.size()];
+        for (pdagc.spmd.SpmdNode n : ops) {
+            for (int i : n.inputs()) {
+                if (parent[n.id()] < 0 && !(ops.get(i).op() instanceof Op.Bias && n.op() instanceof Op.Grad)) written[i] = true;
+            }
+        }
+        for (pdagc.spmd.SpmdNode n : ops) {
+            if (parent[n.id()] < 0) continue;
+            for (int i : n.inputs()) {
+                if (parent[i] < 0 || written[i]) continue;
+                int a = root(parent, i), b = root(parent, n.id());
+                if (a != b) parent[Math.max(a, b)] = Math.min(a, b);
+            }
+        }
+        int[] group = new int[ops.size()];
+        for (int i = 0; i < group.length; i++) group[i] = parent[i] < 0 ? -1 : root(parent, i);
+        return group;
+    }
+
+    private static int root(int[] parent, int i) {
+        while (parent[i] != i) {
+            parent[i] = parent[parent[i]];
+            i = parent[i];
+        }
+        return i;
+    }
+
+    /**
+     * The HBM bytes that each {@link Part#ELEMENTWISE} op's kernel moves, per element of that op's
+     * output (0 for other ops): Megatron-LM's GPT of 2022 runs its elementwise work as fused kernels
+     * of its own, not in the matrix products' epilogues ({@code megatron/model/transformer.py}:
+     * {@code bias_gelu_impl} after {@code dense_h_to_4h}, {@code bias_dropout_add_fused_train}
+     * after each branch's row-parallel linear, both TorchScript-fused, the linears built with
+     * {@code skip_bias_add}; {@code megatron/mpu/layers.py}: the query-key-value bias added as
+     * {@code output = output + bias} after {@code torch.matmul}). A group's kernel reads each value
+     * it takes from outside the group once (a dropout mask's input only gives its shape: the mask is
+     * drawn, not read) and writes each value it gives outside the group (a dropout's mask that the
+     * backward pass reads included), except a bias's sum that only gradients read: Megatron's fused
+     * kernels save their inputs and the backward kernel adds the bias again ({@code bias_gelu_back}).
+     * Memory-bound: FLOPs are not counted. {@code valueBytes} and {@code weight}: per op, the bytes
+     * per element of its value and whether it is a weight (a bias's vector is not counted).
+     */
+    static double[] elementwiseTraffic(List<pdagc.spmd.SpmdNode> ops, Part[] parts, int[] valueBytes, boolean[] weight) {
+        double[] out = new double[ops.size()];
+        if (java.util.Arrays.stream(parts).noneMatch(p -> p == Part.ELEMENTWISE)) return out;
+        int[] group = elementwiseGroups(ops, parts);
+        List<List<Integer>> consumers = new java.util.ArrayList<>();
+        for (int i = 0; i < ops.size(); i++) consumers.add(new java.util.ArrayList<>());
+        for (pdagc.spmd.SpmdNode n : ops) for (int i : n.inputs()) consumers.get(i).add(n.id());
+        double[] bytes = new double[ops.size()];
+        java.util.Map<Integer, java.util.Set<Integer>> read = new java.util.HashMap<>();
+        for (pdagc.spmd.SpmdNode n : ops) {
+            int g = group[n.id()];
+            if (g < 0) continue;
+            if (!(n.op() instanceof Op.DropoutMask)) {
+                for (int i : n.inputs()) {
+                    if (group[i] == g || weight[i] || !read.computeIfAbsent(g, k -> new java.util.HashSet<>()).add(i)) continue;
+                    bytes[g] += (double) ops.get(i).local().elements() * valueBytes[i];
+                }
+            }
+            boolean written = parts[n.id()] == Part.ELEMENTWISE;
+            for (int c : consumers.get(n.id())) {
+                if (group[c] == g) continue;
+                if (n.op() instanceof Op.Bias && ops.get(c).op() instanceof Op.Grad) continue;
+                written = true;
+            }
+            if (written) bytes[g] += (double) n.local().elements() * valueBytes[n.id()];
+        }
+        for (pdagc.spmd.SpmdNode n : ops) {
+            if (parts[n.id()] == Part.ELEMENTWISE) out[n.id()] = bytes[group[n.id()]] / n.local().elements();
+        }
+        return out;
+    }
+
+    /** A kernel of Megatron's fused elementwise ops that moves {@code bytes} through HBM: memory-bound, with its overheads. */
+    static Time elementwise(double bytes, GpuSpec gpu, Execution execution) {
+        double work = memory(bytes, gpu);
+        double t = work + gpu.kernelOverhead();
+        if (!execution.cudaGraphs()) t = Math.max(t, gpu.launchOverhead());
+        return new Time(t, t - work);
     }
 
     private static boolean isScores(Op op) {
@@ -102,6 +221,8 @@ public final class KernelModel {
         if (op instanceof Op.Input || op instanceof Op.Output) return new Time(0, 0);
         Work w = switch (part) {
             case EPILOGUE, ATTENTION_MIDDLE -> null;
+            // Costed by its group's traffic (NodeCosts, elementwise); alone, as its own op.
+            case ELEMENTWISE -> own(op, inputs, output, work, gpu, dtype);
             case ATTENTION_TAIL -> op instanceof Op.AttnContext ? null : new Work(tail(inputs, work, gpu, dtype), false);
             case ATTENTION_HEAD -> op instanceof Op.AttnScores a ? attention(a, inputs, output, gpu, dtype, execution)
                     : new Work(roofline(work.flops() * causal(output), work.bytesRead(), gpu.peakFlops(dtype), gpu), false);

@@ -46,6 +46,8 @@ public final class NodeCosts {
     private final boolean[] weightInput;
     /** Per SPMD op: whether its value stays on chip inside a fused attention kernel (its scores and probabilities, when serving). */
     private final boolean[] onChip;
+    /** Per SPMD op: the HBM bytes per output element of the fused elementwise kernel it ends, 0 if none ({@link KernelModel#elementwiseTraffic}). */
+    private double[] elementwise;
 
     private NodeCosts(Quotient quotient, int ops) {
         this.quotient = quotient;
@@ -91,6 +93,7 @@ public final class NodeCosts {
                 throw e.in("counting the weight elements of `" + op.name() + "`");
             }
         }
+        c.elementwise = KernelModel.elementwiseTraffic(ops, parts, c.valueBytes, c.weightInput);
         List<DagNode> nodes = quotient.nodes();
         for (int i = 0; i < nodes.size(); i++) {
             DagNode n = nodes.get(i);
@@ -125,7 +128,9 @@ public final class NodeCosts {
             OpCost oc = OpCost.of(op, shapes, n.output(), c.weightElements[n.program()], dt, inputBytes);
             c.flops[i] = oc.flops();
             c.bytes[i] = oc.bytes();
-            KernelModel.Time t = KernelModel.time(op, part, shapes, n.output(), oc, cluster.gpu(), dt, execution);
+            KernelModel.Time t = part == KernelModel.Part.ELEMENTWISE
+                    ? KernelModel.elementwise(c.elementwise[spmd.id()] * n.output().elements(), cluster.gpu(), execution)
+                    : KernelModel.time(op, part, shapes, n.output(), oc, cluster.gpu(), dt, execution);
             c.seconds[i] = t.seconds();
             c.overhead[i] = t.overhead();
         }

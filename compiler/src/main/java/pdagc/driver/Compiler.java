@@ -223,6 +223,9 @@ public final class Compiler {
                     () -> Materialize.run(d.name(), d.span().file().displayName(), plan.spmd(), d.cluster().perNode(), d.workload().precision(),
                             stageNodeBudget));
         } catch (Materialize.PlanTooLarge e) {
+            // With data parallelism the whole plan can be over its budget while one GPU per stage is not: the same fold.
+            Optional<MaterializedPlan> folded = fold(plan, requirements);
+            if (folded != null) return folded;
             diagnostics.add(Diags.dagTooLarge(d.span(), e.nodes(), e.edges(), e.budget()));
             return Optional.empty();
         } catch (Materialize.StagesTooLarge e) {
@@ -249,7 +252,7 @@ public final class Compiler {
     }
 
     /**
-     * A training step over pipeline stages whose one-GPU-per-stage walk is over the budget, analysed
+     * A training step over pipeline stages whose one-GPU-per-stage walk (or whole plan) is over the budget, analysed
      * from three plans of fewer micro-batches ({@link MicroBatchFold}): their deployment, program and
      * DAG are the largest's, the analysis the step's of all its micro-batches. Null where it does not
      * apply (not a pipelined 1F1B or interleaved training step, too few micro-batches, or even the
@@ -268,6 +271,9 @@ public final class Compiler {
         if (per <= 0) return null;
         int unit = MicroBatchFold.step(pipe), first = MicroBatchFold.smallest(pipe);
         long most = (stageNodeBudget - none[2]) / per;
+        // The whole plan of each compiled count within its budget too (data-parallel replicas multiply it).
+        long wholePer = one[0] - none[0];
+        if (wholePer > 0) most = Math.min(most, (Materialize.MAX_STREAMED_NODES - none[0]) / wholePer);
         long spread = (most - first) / 2 / unit * unit;
         if (spread < unit || first + 2 * spread >= m) return null;
         int[] ms = {first, (int) (first + spread), (int) (first + 2 * spread)};

@@ -91,9 +91,9 @@ public final class Fidelity {
         public String setup() {
             if (training != null) {
                 Training t = training;
-                return String.format(Locale.ROOT, "%s, %d x %s %s, tp %d pp %d%s, batch %d/%d, seq %d, %s%s", model, gpus, gpu, dtype, tp, pp,
-                        t.virtualStages() > 1 ? " v " + t.virtualStages() : "", batch, t.microBatch(), t.seq(), t.sequenceParallel() ? "sp + " : "",
-                        t.recompute());
+                return String.format(Locale.ROOT, "%s, %d x %s %s, %stp %d pp %d%s, batch %d/%d, seq %d, %s%s", model, gpus, gpu, dtype,
+                        t.dp() > 1 ? "dp " + t.dp() + " " : "", tp, pp, t.virtualStages() > 1 ? " v " + t.virtualStages() : "", batch, t.microBatch(),
+                        t.seq(), t.sequenceParallel() ? "sp + " : "", t.recompute());
             }
             String par = "tp " + tp + (pp > 1 ? " pp " + pp : "") + (ep > 1 ? " ep " + ep : "");
             String types = expertDtype.isEmpty() ? dtype : dtype + " (experts " + expertDtype + ")";
@@ -114,13 +114,31 @@ public final class Fidelity {
      */
     public record Training(int hidden, int heads, int layers, int ffn, int vocab, int seq, int dp, int virtualStages, int microBatch,
             String recompute, boolean sequenceParallel, double dropout, String kernels, double networkGbps, double figure1States,
-            double figure1Activations) {
+            double figure1Activations, boolean overlapGradReduce) {
+
+        /** A run whose gradients' reduction is not overlapped with the backward pass. */
+        public Training(int hidden, int heads, int layers, int ffn, int vocab, int seq, int dp, int virtualStages, int microBatch,
+                String recompute, boolean sequenceParallel, double dropout, String kernels, double networkGbps, double figure1States,
+                double figure1Activations) {
+            this(hidden, heads, layers, ffn, vocab, seq, dp, virtualStages, microBatch, recompute, sequenceParallel, dropout, kernels, networkGbps,
+                    figure1States, figure1Activations, false);
+        }
 
         /** A run with the default kernels ({@code fused}) and network (the cluster's default), without measured memory. */
         public Training(int hidden, int heads, int layers, int ffn, int vocab, int seq, int dp, int virtualStages, int microBatch, String recompute,
                 boolean sequenceParallel, double dropout) {
             this(hidden, heads, layers, ffn, vocab, seq, dp, virtualStages, microBatch, recompute, sequenceParallel, dropout, "", 0, Double.NaN,
                     Double.NaN);
+        }
+
+        /**
+         * The FLOPs of one iteration of {@code batch} sequences by Narayanan et al. 2021's equation (3):
+         * {@code 96·B·s·l·h²·(1 + s/(6h) + V/(16·l·h))}, the matrix products of the forward pass, the
+         * backward pass and one recomputed forward pass (their Appendix), whatever the run recomputes.
+         */
+        public double narayananFlops(long batch) {
+            double h = hidden, s = seq, l = layers, v = vocab;
+            return 96 * batch * s * l * h * h * (1 + s / (6 * h) + v / (16 * l * h));
         }
     }
 
@@ -150,8 +168,13 @@ public final class Fidelity {
     /** The metrics a row may name. */
     public static final List<String> METRICS = List.of("ttft_ms", "tpot_ms", "e2e_ms", "throughput_tok_s", "throughput_tok_s_per_gpu");
 
-    /** The metrics a training row may name: the seconds of one training step (forward, backward, optimizer). */
-    public static final List<String> TRAINING_METRICS = List.of("step_time_s");
+    /**
+     * The metrics a training row may name: {@code step_time_s} the seconds of one training step
+     * (forward, backward, optimizer); {@code tflops_per_gpu} the achieved teraFLOP/s per GPU as
+     * Narayanan et al. 2021 report it, their equation (3)'s FLOPs of the step
+     * ({@link Training#narayananFlops}) over the GPUs and the step's seconds.
+     */
+    public static final List<String> TRAINING_METRICS = List.of("step_time_s", "tflops_per_gpu");
 
     /** Reads a table: a CSV file with a header line naming the columns (extra columns are ignored). */
     public static List<Row> read(Path csv) throws IOException {
@@ -189,10 +212,18 @@ public final class Fidelity {
                 integer(r, "seq", 0), integer(r, "dp", 1), integer(r, "virtual_stages", 1), micro, r.get("recompute").trim(),
                 sp.equalsIgnoreCase("true") || sp.equals("1"), r.getOrDefault("dropout", "").isBlank() ? 0 : Double.parseDouble(r.get("dropout")),
                 r.getOrDefault("kernels", "").trim(), r.getOrDefault("network_gbps", "").isBlank() ? 0 : Double.parseDouble(r.get("network_gbps")),
-                gib(r, "figure1_states_gib"), gib(r, "figure1_activations_gib"));
+                gib(r, "figure1_states_gib"), gib(r, "figure1_activations_gib"), bool(r, "overlap_grad_reduce"));
         return new Row(r.get("id"), r.get("model"), "", r.get("gpu"), integer(r, "gpus", 1), integer(r, "tp", 1), integer(r, "pp", 1), 1, r.get("dtype"),
                 global, 0, 0, r.get("metric"), Double.parseDouble(r.get("measured")), r.getOrDefault("engine", "") + " " + r.getOrDefault("engine_version", ""),
                 r.get("source"), "", t);
+    }
+
+    /** A column of true or false, false where absent or empty. */
+    private static boolean bool(Map<String, String> r, String column) {
+        String v = r.getOrDefault(column, "").trim();
+        if (v.isEmpty() || v.equalsIgnoreCase("false") || v.equals("0")) return false;
+        if (v.equalsIgnoreCase("true") || v.equals("1")) return true;
+        throw new IllegalArgumentException(column + " is " + v + ": true or false");
     }
 
     /** A column in GiB as bytes, NaN where empty. */
@@ -266,7 +297,9 @@ public final class Fidelity {
         double[] megatron = megatronMemory(row);
         Memory memory = new Memory(states, m.activationBytes(), m.workspaceBytes(), m.total(), megatron[0], megatron[1], t.figure1States(),
                 t.figure1Activations());
-        return new Result(row, a.step().seconds(), null, m.total(), compile, memory);
+        double seconds = a.step().seconds();
+        double value = row.metric().equals("tflops_per_gpu") ? t.narayananFlops(row.batch()) / row.gpus() / seconds / 1e12 : seconds;
+        return new Result(row, value, null, m.total(), compile, memory);
     }
 
     /**
@@ -345,7 +378,7 @@ public final class Fidelity {
         List<String> axes = new ArrayList<>();
         if (t.dp() > 1) axes.add("dp " + t.dp());
         if (row.pp() > 1) axes.add("pp " + row.pp());
-        axes.add("tp " + row.tp());
+        if (row.tp() > 1 || axes.isEmpty()) axes.add("tp " + row.tp());
         b.append(String.join(", ", axes)).append("]\n");
         if (t.sequenceParallel()) b.append("  sequence_parallel true\n");
         b.append("  micro_batches ").append(row.batch() / ((long) t.microBatch() * t.dp())).append("\n");
@@ -353,6 +386,7 @@ public final class Fidelity {
             b.append(t.virtualStages() > 1 ? "  schedule interleaved\n  virtual_stages " + t.virtualStages() + "\n" : "  schedule 1f1b\n");
         }
         if (!t.recompute().equals("none")) b.append("  recompute ").append(t.recompute()).append("\n");
+        if (t.overlapGradReduce()) b.append("  overlap_grad_reduce true\n");
         b.append("}\n");
         b.append("deploy D = M on C with S for W\n");
         return b.toString();

@@ -8,10 +8,11 @@ package pdagc.sem;
  * replayed from a captured graph (serving engines do this for decode steps), so the host's launch
  * interval does not bound short kernels ({@code graphsGiven}: the workload said so, rather than
  * the phase's default). {@code fusedAttention}: with {@code fused}, whether attention is the one
- * FlashAttention kernel; {@code kernels unfused_attention} fuses the elementwise ops but runs
- * attention as the kernels Megatron-LM ran before FlashAttention: a batched product for the scores
- * (the scale in its epilogue), a softmax kernel, a dropout kernel for the probabilities and a
- * batched product for the weighted sum, each over the full score square with its traffic.
+ * FlashAttention kernel; {@code kernels unfused_attention} runs
+ * the kernels Megatron-LM ran before FlashAttention: a batched product for the scores (the scale in
+ * its epilogue), a softmax kernel, a dropout kernel for the probabilities and a batched product for
+ * the weighted sum, each over the full score square with its traffic, and each chain of elementwise
+ * ops one fused kernel of its own (bias-GeLU, bias-dropout-add: {@code KernelModel.elementwiseTraffic}).
  * {@code kvPerQueryHead} ({@code decode_attention per_query_head}): the decode attention kernel
  * gives every query head a thread block of its own that streams its key/value head from HBM (the
  * masked multi-head attention kernels of TensorRT-LLM before its grouped-query XQA kernels), so a

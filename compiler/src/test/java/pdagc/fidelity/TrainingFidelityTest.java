@@ -97,9 +97,9 @@ class TrainingFidelityTest {
         assertEquals(8, s.rows());
         assertEquals(8, s.predicted(), table);
         System.out.println(table + "mean absolute error " + s.meanAbsError() + ", max " + s.maxAbsError());
-        // Measured: mean 0.02676, max 0.06479 (the 22B full-recompute row, short); the ratchet holds them.
-        assertTrue(s.meanAbsError() <= 0.0268, "mean " + s.meanAbsError() + "\n" + table);
-        assertTrue(s.maxAbsError() <= 0.0648, "max " + s.maxAbsError() + "\n" + table);
+        // Measured: mean 0.02056, max 0.05043 (the 1T selective row, long); the ratchet holds them.
+        assertTrue(s.meanAbsError() <= 0.0206, "mean " + s.meanAbsError() + "\n" + table);
+        assertTrue(s.maxAbsError() <= 0.0505, "max " + s.maxAbsError() + "\n" + table);
         for (Fidelity.Result r : results) {
             Fidelity.Memory m = r.memory();
             if (Double.isNaN(m.figure1Activations())) continue;

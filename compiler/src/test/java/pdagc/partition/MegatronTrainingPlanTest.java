@@ -104,8 +104,9 @@ class MegatronTrainingPlanTest {
         assertTrue(f < m && m < u, f + " < " + m + " < " + u);
         var costs = megatron.analysis().nodes();
         var idx = megatron.dag();
-        boolean softmax = false, probsDropout = false, gelu = false;
-        for (int i = 0; i < idx.nodes().size() && !(softmax && probsDropout && gelu); i++) {
+        var gpu = megatron.deployment().cluster().gpu();
+        boolean softmax = false, probsDropout = false, gelu = false, biasDropoutAdd = false;
+        for (int i = 0; i < idx.nodes().size(); i++) {
             var node = idx.nodes().get(i);
             SpmdNode op = megatron.spmd().nodes().get(node.program());
             if (node.gpu() != 0 || megatron.spmd().backward()[op.id()]) continue;
@@ -117,10 +118,28 @@ class MegatronTrainingPlanTest {
                 probsDropout = true;
                 assertTrue(t > 0, "the probabilities' dropout is a kernel");
             } else if (op.op() instanceof Op.Unary) {
+                // Megatron's bias-GeLU kernel (bias_gelu_impl): reads the product's output, writes the activation; the bias's
+                // sum that only the gradient reads is not written (the backward kernel adds the bias again).
                 gelu = true;
-                assertEquals(0, t, "an activation is fused into its neighbour");
+                assertEquals(kernel(2.0 * 2 * node.output().elements(), gpu), t, 1e-15, "the bias-GeLU kernel");
+            } else if (op.op() instanceof Op.Binary && op.inputs().stream().anyMatch(x -> megatron.spmd().nodes().get(x).op() instanceof Op.Dropout)) {
+                // bias_dropout_add_fused_train: reads the branch's output and the residual, writes the sum; under full recomputation
+                // the forward pass's dropout mask is not read by the backward pass (the recomputed one is), so it is not written.
+                biasDropoutAdd = true;
+                assertEquals(kernel(3.0 * 2 * node.output().elements(), gpu), t, 1e-15, "the bias-dropout-add kernel");
+            } else if (op.op() instanceof Op.Bias && megatron.spmd().nodes().get(op.inputs().get(0)).op() instanceof Op.Linear
+                    && megatron.spmd().nodes().stream().anyMatch(c -> c.inputs().contains(op.id()) && (c.op() instanceof Op.AttnScores || c.op() instanceof Op.AttnContext))) {
+                // The query's, key's and value's bias, added after the product (`output = output + bias`): a kernel reading and writing it.
+                assertEquals(kernel(2.0 * 2 * node.output().elements(), gpu), t, 1e-15, "the query-key-value bias add");
+            } else if (op.layer() >= 0 && (op.op() instanceof Op.Bias || op.op() instanceof Op.Dropout || op.op() instanceof Op.DropoutMask)) {
+                assertEquals(0, t, op.name() + " is in its group's kernel");
             }
         }
-        assertTrue(softmax && probsDropout && gelu);
+        assertTrue(softmax && probsDropout && gelu && biasDropoutAdd);
+    }
+
+    /** A memory-bound kernel moving {@code bytes}, with its overhead (and at least the host's launch: no CUDA graphs in training). */
+    static double kernel(double bytes, pdagc.sem.GpuSpec gpu) {
+        return Math.max(bytes / (gpu.hbmBandwidth() * gpu.bandwidthEfficiency()) + gpu.kernelOverhead(), gpu.launchOverhead());
     }
 }
