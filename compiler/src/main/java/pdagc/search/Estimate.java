@@ -31,7 +31,8 @@ final class Estimate {
         this.c = c;
         training(new Profile(p.layerSeconds(), p.layerStepSeconds(), p.baseSeconds(), p.baseStepSeconds(), p.stepCollectiveSeconds(),
                 p.layerWeightBytes(), p.baseWeightBytes(), p.layerStoredBytes() * sequences, p.layerStoredBytes() * sequences, 0, 0, p.layerCommSeconds(),
-                p.layerWeights(), p.baseWeights(), p.layerStepOps(), p.baseStepOps(), p.embedSeconds(), p.embedWeightBytes(), null));
+                p.layerWeights(), p.layerExpertWeights(), p.baseWeights(), p.layerStepOps(), p.layerExpertStepOps(), p.baseStepOps(), p.embedSeconds(),
+                p.embedWeightBytes(), null));
     }
 
     Estimate(SearchSpec s, Candidate c, Profile.Cache cache) {
@@ -146,9 +147,10 @@ final class Estimate {
         double head = p.baseSeconds() - p.embedSeconds();
         double layers = L * p.layerSeconds() + 2.0 * v * hop(s.workload().seq());
         double pipeline = pipeline(m, layers + p.embedSeconds(), layers, layers + head);
-        int zeroWays = c.size(MeshAxes.DP) * c.size(MeshAxes.CP) * c.size(MeshAxes.EP);
-        int shards = c.zero() >= 1 ? zeroWays : 1;
-        double optimizer = L * Profile.sharded(p.layerStepOps(), shards) + Profile.sharded(p.baseStepOps(), shards);
+        int zeroWays = denseWays(), expertWays = expertWays();
+        int shards = c.zero() >= 1 ? zeroWays : 1, expertShards = c.zero() >= 1 ? expertWays : 1;
+        double optimizer = L * (Profile.sharded(p.layerStepOps(), shards) + Profile.sharded(p.layerExpertStepOps(), expertShards))
+                + Profile.sharded(p.baseStepOps(), shards);
         double reduce = s.model().isMoe() ? p.stepCollectiveSeconds() : L * gradientReduction(p.layerWeights()) + gradientReduction(p.baseWeights());
         double step = pipeline + optimizer + reduce;
         // Memory: the first stage (the embedding, the most micro-batches in flight) and the last (the
@@ -160,47 +162,63 @@ final class Estimate {
         long lastWeights = L * p.layerWeightBytes() + headWeights;
         long firstActivations = held[0] * p.layerStoredBytes() + (pp == 1 ? baseActivations : 0);
         long lastActivations = held[1] * p.layerStoredBytes() + baseActivations;
-        double layerShards = shardable(p.layerWeights(), zeroWays), baseShards = shardable(p.baseWeights(), zeroWays);
-        long first = stageMemory(firstWeights, zeroWays, layerShards) + firstActivations;
-        long last = pp == 1 ? first : stageMemory(lastWeights, zeroWays, L * p.layerWeightBytes() >= headWeights ? layerShards : baseShards) + lastActivations;
+        double layerKept = kept(p.layerWeights(), p.layerExpertWeights(), zeroWays, expertWays);
+        double baseKept = kept(p.baseWeights(), java.util.List.of(), zeroWays, 1);
+        long first = stageMemory(firstWeights, layerKept) + firstActivations;
+        long last = pp == 1 ? first : stageMemory(lastWeights, L * p.layerWeightBytes() >= headWeights ? layerKept : baseKept) + lastActivations;
         boolean firstLarger = first >= last;
         long weights = firstLarger ? firstWeights : lastWeights;
         long activations = firstLarger ? firstActivations : lastActivations;
         long memory = Math.max(first, last) + p.workspaceBytes();
         double tokens = (double) c.batch() * s.workload().seq();
         figures = new Search.Figures(step, Double.NaN, Double.NaN, tokens / step / s.cluster().count(), memory, weights, activations,
-                stageMemory(weights, zeroWays, layerShards) - weights, pp > 1 ? pipelineBubble(pp, v, m) : 0);
+                stageMemory(weights, layerKept) - weights, pp > 1 ? pipelineBubble(pp, v, m) : 0);
+    }
+
+    /** The ranks over which ZeRO shards the dense weights' states: dp x cp, and ep where the mesh names it. */
+    private int denseWays() {
+        return c.size(MeshAxes.DP) * c.size(MeshAxes.CP) * c.size(MeshAxes.EP);
+    }
+
+    /** The ranks over which ZeRO shards the experts' states: the expert mesh's edp, else dp x cp (the ranks that hold other tokens of the same experts). */
+    private int expertWays() {
+        return c.expertSize(MeshAxes.EDP);
     }
 
     /**
-     * A stage's weights and model states: 16-bit gradients (sharded by ZeRO 2) and 12 bytes of
-     * optimizer state per element (ZeRO 1). ZeRO shards a weight only where one of its local
-     * dimensions divides over the shards ({@code ShardingRules.optimizerShard}; W0319 otherwise):
-     * the share of the layer program's weight elements that can, the rest stays whole.
+     * A stage's weights and model states: 16-bit weights (sharded by ZeRO 3), 16-bit gradients
+     * (ZeRO 2) and 12 bytes of optimizer state per element (ZeRO 1), each sharded part {@code kept}
+     * of its whole ({@link #kept}).
      */
-    private long stageMemory(long weights, int zeroWays, double shardable) {
+    private long stageMemory(long weights, double kept) {
         int dtype = s.workload().dtype().bytes();
         long elements = weights / dtype;
-        double whole = 1 - shardable;
-        long grads = c.zero() >= 2 ? (long) (weights * (shardable / zeroWays + whole)) : weights;
-        long states = c.zero() >= 1 ? (long) (elements * 12 * (shardable / zeroWays + whole)) : elements * 12;
-        return weights + grads + states;
+        long resting = c.zero() >= 3 ? (long) (weights * kept) : weights;
+        long grads = c.zero() >= 2 ? (long) (weights * kept) : weights;
+        long states = c.zero() >= 1 ? (long) (elements * 12 * kept) : elements * 12;
+        return resting + grads + states;
     }
 
-    /** The share of {@code weights}' elements that has a dimension dividing over {@code n} shards. */
-    private static double shardable(java.util.List<pdagc.ir.Shape> weights, int n) {
-        double all = 0, ok = 0;
+    /**
+     * The share of {@code weights}' elements a GPU keeps when ZeRO shards them: a weight divides
+     * over its shards (1/n of it kept) only where one of its local dimensions divides by n
+     * ({@code ShardingRules.optimizerShard}; W0319 otherwise), else it stays whole. The dense
+     * weights shard over {@code n}, the experts' ({@code experts}, among {@code weights}) over
+     * {@code nExperts}.
+     */
+    private static double kept(java.util.List<pdagc.ir.Shape> weights, java.util.List<pdagc.ir.Shape> experts, int n, int nExperts) {
+        double all = 0, keep = 0;
         for (pdagc.ir.Shape w : weights) {
-            double e = w.elements();
-            all += e;
-            for (int d = 0; d < w.rank(); d++) {
-                if (w.dim(d) % n == 0) {
-                    ok += e;
-                    break;
-                }
-            }
+            all += w.elements();
+            keep += w.elements() * keptShare(w, n);
         }
-        return all == 0 ? 1 : ok / all;
+        for (pdagc.ir.Shape w : experts) keep += w.elements() * (keptShare(w, nExperts) - keptShare(w, n));
+        return all == 0 ? 1 : keep / all;
+    }
+
+    private static double keptShare(pdagc.ir.Shape w, int n) {
+        for (int d = 0; d < w.rank(); d++) if (w.dim(d) % n == 0) return 1.0 / n;
+        return 1;
     }
 
     private static double pipelineBubble(int pp, int v, int m) {

@@ -47,7 +47,9 @@ import pdagc.spmd.WeightLayout;
  * @param layerCommSeconds the collectives' part of {@code layerSeconds}
  * @param layerWeights the local shapes of one layer's weights, one per optimizer step (what the gradients' reduction moves)
  * @param baseWeights the same for the embedding and head
- * @param layerStepOps one layer's per-step computations as (seconds, overhead) pairs
+ * @param layerExpertWeights the experts' among {@code layerWeights} (sharded by ZeRO over the experts' data-parallel ranks)
+ * @param layerStepOps one layer's per-step computations as (seconds, overhead) pairs, the experts' optimizer steps left out
+ * @param layerExpertStepOps the experts' optimizer steps, as (seconds, overhead) pairs
  * @param baseStepOps the embedding's and head's
  * @param embedSeconds the embedding's share of {@code baseSeconds} (the first stage's; the rest is the last stage's)
  * @param embedWeightBytes the embedding's share of {@code baseWeightBytes}
@@ -55,10 +57,11 @@ import pdagc.spmd.WeightLayout;
  */
 record Profile(double layerSeconds, double layerStepSeconds, double baseSeconds, double baseStepSeconds, double stepCollectiveSeconds,
         long layerWeightBytes, long baseWeightBytes, long layerStoredBytes, long activationBytes, long workspaceBytes, long kvBytes,
-        double layerCommSeconds, List<Shape> layerWeights, List<Shape> baseWeights, double[] layerStepOps, double[] baseStepOps, double embedSeconds, long embedWeightBytes, String problem) {
+        double layerCommSeconds, List<Shape> layerWeights, List<Shape> layerExpertWeights, List<Shape> baseWeights, double[] layerStepOps,
+        double[] layerExpertStepOps, double[] baseStepOps, double embedSeconds, long embedWeightBytes, String problem) {
 
     static Profile failed(String problem) {
-        return new Profile(0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, List.of(), List.of(), new double[0], new double[0], 0, 0, problem);
+        return new Profile(0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, List.of(), List.of(), List.of(), new double[0], new double[0], new double[0], 0, 0, problem);
     }
 
     /**
@@ -72,11 +75,11 @@ record Profile(double layerSeconds, double layerStepSeconds, double baseSeconds,
     }
 
     /**
-     * What decides a profile: the stage mesh (axes in order), the node size that puts its groups on
-     * the candidate's links, sequence parallelism, the micro-batch's sequences, recomputation, and
+     * What decides a profile: the stage mesh (axes in order), the expert mesh (or null), the node
+     * size that puts its groups on the candidate's links, sequence parallelism, the micro-batch's sequences, recomputation, and
      * the step (phase, sequence, context).
      */
-    record Key(Mesh stageMesh, int perNode, boolean sp, int microBatch, Training.Recompute recompute, WorkloadSpec step) {}
+    record Key(Mesh stageMesh, Mesh experts, int perNode, boolean sp, int microBatch, Training.Recompute recompute, WorkloadSpec step) {}
 
     /** Compiles the profile of {@code key} for the search's model and cluster. */
     static Profile compile(SearchSpec s, Key key) {
@@ -91,7 +94,7 @@ record Profile(double layerSeconds, double layerStepSeconds, double baseSeconds,
         int gpus = key.stageMesh().size();
         ClusterSpec cluster = new ClusterSpec(c.name(), c.gpu(), gpus, key.perNode(), c.networkBandwidth(), c.nvlinkLatency(), c.networkLatency(),
                 c.spans(), c.span());
-        StrategySpec strategy = new StrategySpec("Profile", key.stageMesh(), null, key.sp(), Pipeline.NONE, null, Map.of(), Map.of(), s.span(),
+        StrategySpec strategy = new StrategySpec("Profile", key.stageMesh(), key.experts(), key.sp(), Pipeline.NONE, null, Map.of(), Map.of(), s.span(),
                 s.span(), new Training(0, key.recompute()));
         Deployment d = new Deployment("Profile", cut, cluster, strategy, key.step(), List.of(), s.program(), s.span());
         Compiler compiler = new Compiler(java.util.Set.of());
@@ -119,7 +122,7 @@ record Profile(double layerSeconds, double layerStepSeconds, double baseSeconds,
         NodeCosts costs = a.nodes();
         boolean[] perStep = p.spmd().perStep();
         double layerMb = 0, layerStep = 0, baseMb = 0, baseStep = 0, stepColl = 0, layerComm = 0;
-        List<Double> layerOps = new ArrayList<>(), baseOps = new ArrayList<>();
+        List<Double> layerOps = new ArrayList<>(), expertOps = new ArrayList<>(), baseOps = new ArrayList<>();
         double embedMb = 0;
         long embedWeights = 0;
         List<DagNode> nodes = p.dag().nodes();
@@ -131,7 +134,7 @@ record Profile(double layerSeconds, double layerStepSeconds, double baseSeconds,
             boolean inLayer = n.layer() == layer;
             if (step && coll) stepColl += sec;
             else if (step) {
-                List<Double> ops = inLayer ? layerOps : baseOps;
+                List<Double> ops = !inLayer ? baseOps : expert(p.spmd().nodes().get(n.program()).op()) ? expertOps : layerOps;
                 ops.add(sec);
                 ops.add(costs.overhead(n.index()));
                 if (inLayer) layerStep += sec;
@@ -147,9 +150,10 @@ record Profile(double layerSeconds, double layerStepSeconds, double baseSeconds,
             }
         }
         long layerWeights = 0, baseWeights = 0;
-        List<Shape> layerShapes = new ArrayList<>(), baseShapes = new ArrayList<>();
+        List<Shape> layerShapes = new ArrayList<>(), expertShapes = new ArrayList<>(), baseShapes = new ArrayList<>();
         for (SpmdNode op : p.spmd().nodes()) {
             if (op.op() instanceof pdagc.ir.Op.Update) (op.layer() == layer ? layerShapes : baseShapes).add(op.local());
+            if (op.layer() == layer && expert(op.op())) expertShapes.add(op.local());
         }
         java.util.Set<Integer> own = new java.util.HashSet<>();
         for (SpmdNode op : p.spmd().nodes()) {
@@ -166,7 +170,8 @@ record Profile(double layerSeconds, double layerStepSeconds, double baseSeconds,
         }
         var mem = a.gpus().get(0).memory();
         return new Profile(layerMb, layerStep, baseMb, baseStep, stepColl, layerWeights, baseWeights, stored, mem.activationBytes(),
-                mem.workspaceBytes(), mem.kvCacheBytes(), layerComm, List.copyOf(layerShapes), List.copyOf(baseShapes), unbox(layerOps), unbox(baseOps),
+                mem.workspaceBytes(), mem.kvCacheBytes(), layerComm, List.copyOf(layerShapes), List.copyOf(expertShapes), List.copyOf(baseShapes), unbox(layerOps),
+                unbox(expertOps), unbox(baseOps),
                 embedMb, embedWeights, null);
     }
 
@@ -183,6 +188,11 @@ record Profile(double layerSeconds, double layerStepSeconds, double baseSeconds,
             return embedSide(program, program.nodes().get(op.inputs().get(0)), depth - 1);
         }
         return false;
+    }
+
+    /** Whether an op is an expert weight's optimizer step. */
+    private static boolean expert(pdagc.ir.Op op) {
+        return op instanceof pdagc.ir.Op.Update u && u.forward() instanceof pdagc.ir.Op.ExpertLinear;
     }
 
     private static double[] unbox(List<Double> xs) {

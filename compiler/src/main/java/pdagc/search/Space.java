@@ -29,7 +29,10 @@ import pdagc.sem.Training;
  */
 final class Space implements Iterable<Candidate> {
     private final SearchSpec spec;
-    private final List<Mesh> meshes = new ArrayList<>();
+    /** A mesh and the expert mesh that folds its stages (null: the experts follow the mesh). */
+    private record Layout(Mesh mesh, Mesh experts) {}
+
+    private final List<Layout> meshes = new ArrayList<>();
     private final boolean training;
 
     Space(SearchSpec spec) {
@@ -61,7 +64,7 @@ final class Space implements Iterable<Candidate> {
         List<Mesh.Axis> present = new ArrayList<>();
         for (int i = 0; i < axes.size(); i++) if (sizes[i] > 1) present.add(new Mesh.Axis(axes.get(i), sizes[i]));
         if (present.isEmpty()) {
-            meshes.add(new Mesh(List.of(new Mesh.Axis(MeshAxes.DP, 1))));
+            meshes.add(new Layout(new Mesh(List.of(new Mesh.Axis(MeshAxes.DP, 1))), null));
             return;
         }
         Set<String> seen = new HashSet<>();
@@ -79,7 +82,10 @@ final class Space implements Iterable<Candidate> {
             for (Mesh.Axis a : axes) names.add(a.name());
             java.util.Collections.sort(names);
             String key = names + ":" + sorted(sig.toString()) + (m.index(MeshAxes.TP) < m.index(MeshAxes.CP) ? "tc" : "ct");
-            if (seen.add(key)) meshes.add(m);
+            if (seen.add(key)) {
+                meshes.add(new Layout(m, null));
+                experts(m);
+            }
             return;
         }
         // Lexicographic permutations: each position takes the remaining axes in their base order.
@@ -90,6 +96,48 @@ final class Space implements Iterable<Candidate> {
             for (int r = 0; r < rest.size(); r++) if (r != j) next.add(rest.get(r));
             permute(next, k + 1, seen);
         }
+    }
+
+    /**
+     * Megatron-LM's MoE parallel folding: the experts of a mesh without an ep axis fold the GPUs
+     * of one pipeline stage as {@code [edp, ep, etp]} (etp fastest), every factorization of the
+     * stage's GPUs within the knobs' choices, ascending in that order. Left out: the fold the
+     * experts take without an expert mesh (ep 1, etp = tp), and a fold with etp = tp over a mesh
+     * without cp whose ep divides dp, which is the mesh's own ep axis (enumerated as a mesh).
+     * A fold whose groups do not nest with the mesh's is a candidate that the strategy check
+     * rejects (E0311), as `check` does.
+     */
+    private void experts(Mesh m) {
+        if (!spec.model().isMoe() || m.size(MeshAxes.EP) > 1 || Boolean.FALSE.equals(onlyExpertMesh())) return;
+        int stage = m.size() / Math.max(1, m.size(MeshAxes.PP));
+        int tp = m.size(MeshAxes.TP), dp = m.size(MeshAxes.DP), cp = m.size(MeshAxes.CP);
+        for (int edp = 1; edp <= stage; edp++) {
+            if (stage % edp != 0 || !allowed(MeshAxes.EDP, edp)) continue;
+            for (int ep = 1; ep <= stage / edp; ep++) {
+                if ((stage / edp) % ep != 0 || !allowed(MeshAxes.EP, ep)) continue;
+                int etp = stage / edp / ep;
+                if (!allowed(MeshAxes.ETP, etp)) continue;
+                if (ep == 1 && etp == tp) continue;
+                if (etp == tp && cp == 1 && dp % ep == 0) continue;
+                List<Mesh.Axis> axes = new ArrayList<>();
+                if (edp > 1) axes.add(new Mesh.Axis(MeshAxes.EDP, edp));
+                if (ep > 1) axes.add(new Mesh.Axis(MeshAxes.EP, ep));
+                if (etp > 1) axes.add(new Mesh.Axis(MeshAxes.ETP, etp));
+                if (axes.isEmpty()) continue;
+                meshes.add(new Layout(m, new Mesh(axes)));
+            }
+        }
+    }
+
+    private Boolean onlyExpertMesh() {
+        List<Boolean> choices = spec.expertMesh();
+        if (choices == null || choices.size() != 1) return null;
+        return choices.get(0);
+    }
+
+    private boolean allowed(String axis, int size) {
+        List<Integer> choices = spec.axes().get(axis);
+        return choices == null || choices.contains(size);
     }
 
     private static String sorted(String sig) {
@@ -110,19 +158,22 @@ final class Space implements Iterable<Candidate> {
 
     long count() {
         long n = 0;
-        for (Mesh m : meshes) n += inner(m, null, 0);
+        for (Layout m : meshes) n += inner(m, null, 0);
         return n;
     }
 
     /** The candidates of one mesh, added to {@code out} (or only counted when it is null). */
-    private long inner(Mesh m, List<Candidate> out, long index) {
+    private long inner(Layout m, List<Candidate> out, long index) {
         long n = 0;
         List<Long> batches = spec.batches() != null ? spec.batches() : List.of(spec.workload().batch());
         for (long batch : batches) n += inner(m, batch, out, index + n);
         return n;
     }
 
-    private long inner(Mesh m, long batch, List<Candidate> out, long index) {
+    private long inner(Layout layout, long batch, List<Candidate> out, long index) {
+        // A mesh whose experts must fold apart (`expert_mesh true`) is a candidate only with an expert mesh.
+        if (spec.model().isMoe() && layout.experts() == null && Boolean.TRUE.equals(onlyExpertMesh())) return 0;
+        Mesh m = layout.mesh();
         long n = 0;
         int tp = m.size(MeshAxes.TP), pp = m.size(MeshAxes.PP);
         long ways = (long) m.size(MeshAxes.DP) * m.size(MeshAxes.EP);
@@ -160,7 +211,7 @@ final class Space implements Iterable<Candidate> {
                     for (int v : vs) {
                         for (int z : zeros) {
                             for (Training.Recompute rc : recomputes) {
-                                if (out != null) out.add(new Candidate(index + n, m, sp, b, mb, sched, v, z, rc, batch));
+                                if (out != null) out.add(new Candidate(index + n, m, layout.experts(), sp, b, mb, sched, v, z, rc, batch));
                                 n++;
                             }
                         }

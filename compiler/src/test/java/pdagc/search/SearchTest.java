@@ -63,6 +63,65 @@ class SearchTest {
             cluster Node { gpu H100  count 8 }
             """;
 
+    static final String TINY_MOE = """
+            import std.hardware
+            import std.blocks
+            model TinyMoe {
+              vocab 1024  hidden 256  heads 8  kv_heads 2  layers 4  ffn 512
+              experts 4  top 2  norm rmsnorm  act silu  layer gated_moe_layer
+            }
+            cluster Node { gpu H100  count 8 }
+            """;
+
+    /**
+     * Megatron's MoE parallel folding in the space: a search limited to expert meshes finds one,
+     * every expert-mesh candidate it keeps passes `check`, and the best, written with its expert
+     * mesh, compiles, checks and verifies.
+     */
+    @Test
+    void anExpertMeshBestCompilesChecksAndVerifies(@TempDir Path dir) throws Exception {
+        Path f = dir.resolve("moe.pdag");
+        Files.writeString(f, TINY_MOE + """
+                workload Train { batch 16  seq 64  phase train }
+                search S = TinyMoe on Node for Train { expert_mesh true  pp 1  objective step_time }
+                """);
+        Path best = dir.resolve("best.pdag");
+        Run r = run("search", f.toString(), "--json", "--confirm", "1", "--write", best.toString());
+        assertEquals(0, r.exit(), r.err());
+        JsonNode o = JSON.readTree(r.out());
+        for (JsonNode c : o.get("ranked")) assertTrue(c.has("expert_mesh"), c.toString());
+        assertTrue(o.get("best").get("strategy").asText().contains("expert_mesh ["), o.get("best").toString());
+        String written = Files.readString(best);
+        assertTrue(written.contains("expert_mesh ["), written);
+        Run check = run("check", best.toString());
+        assertEquals(0, check.exit(), check.err());
+        Run compile = run(best.toString());
+        assertEquals(0, compile.exit(), compile.err());
+        Run verify = run("verify", best.toString());
+        assertEquals(0, verify.exit(), verify.out() + verify.err());
+        assertTrue(verify.out().contains("agree"), verify.out());
+        // Every expert mesh the space holds is kept or rejected as `check` says.
+        SearchSpec s = spec(TINY_MOE + """
+                workload Train { batch 16  seq 64  phase train }
+                search S = TinyMoe on Node for Train { objective step_time }
+                """);
+        Search search = new Search(s, params(s));
+        int folded = 0;
+        java.util.Set<String> meshes = new java.util.HashSet<>();
+        for (Candidate c : new Space(s)) {
+            if (c.expertMesh() == null) continue;
+            folded++;
+            meshes.add(c.meshText() + " " + c.expertMeshText());
+            Object k = search.check(c);
+            Diagnostics d = new Diagnostics();
+            Elaborator.checkStrategy(c.deployment("C", s), d);
+            boolean error = d.all().stream().anyMatch(g -> g.severity() == pdagc.diag.Severity.ERROR);
+            if (k instanceof Candidate) assertFalse(error, c + " kept, but check says " + d.all());
+            else if (!((Search.Reject) k).reason().startsWith("memory")) assertTrue(error, c + " rejected: " + k);
+        }
+        assertTrue(folded > 0 && meshes.size() > 5, folded + " expert-mesh candidates over " + meshes);
+    }
+
     /**
      * The serving SLO case of the issue: Llama-3-70B on 8 H100s, TTFT <= 500 ms and TPOT <= 50 ms.
      * The best confirmed candidate meets both when compiled in full, has the highest compiled
