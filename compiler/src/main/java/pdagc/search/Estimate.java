@@ -31,7 +31,7 @@ final class Estimate {
         this.c = c;
         training(new Profile(p.layerSeconds(), p.layerStepSeconds(), p.baseSeconds(), p.baseStepSeconds(), p.stepCollectiveSeconds(),
                 p.layerWeightBytes(), p.baseWeightBytes(), p.layerStoredBytes() * sequences, p.layerStoredBytes() * sequences, 0, 0, p.layerCommSeconds(),
-                p.layerWeights(), p.layerExpertWeights(), p.baseWeights(), p.layerStepOps(), p.layerExpertStepOps(), p.baseStepOps(), p.embedSeconds(),
+                p.layerWeights(), p.layerExpertWeights(), p.baseWeights(), p.layerRereads(), p.layerExpertRereads(), p.baseRereads(), p.layerStepOps(), p.layerExpertStepOps(), p.baseStepOps(), p.layerKept(), p.baseKept(), p.layerStepCollectiveSeconds(), p.embedSeconds(),
                 p.embedWeightBytes(), null));
     }
 
@@ -145,13 +145,31 @@ final class Estimate {
         int pp = pp(), v = c.virtualStages(), m = c.microBatches();
         long L = stageLayers();
         double head = p.baseSeconds() - p.embedSeconds();
-        double layers = L * p.layerSeconds() + 2.0 * v * hop(s.workload().seq());
-        double pipeline = pipeline(m, layers + p.embedSeconds(), layers, layers + head);
         int zeroWays = denseWays(), expertWays = expertWays();
-        int shards = c.zero() >= 1 ? zeroWays : 1, expertShards = c.zero() >= 1 ? expertWays : 1;
+        // ZeRO-3: every weight is gathered from its shards once per micro-batch for the forward
+        // pass and again for the backward pass where its gradients' rules or recomputation read it
+        // (Profile#layerRereads), each gather read from the shard's own node (a kernel's overhead).
+        double layerGathers = 0, baseGathers = 0;
+        if (c.zero() >= 3) {
+            layerGathers = gathers(p.layerWeights(), p.layerExpertWeights(), zeroWays, expertWays)
+                    + gathers(p.layerRereads(), p.layerExpertRereads(), zeroWays, expertWays) + p.layerWeights().size() * kernelOverhead(p);
+            baseGathers = gathers(p.baseWeights(), java.util.List.of(), zeroWays, 1) + gathers(p.baseRereads(), java.util.List.of(), zeroWays, 1)
+                    + p.baseWeights().size() * kernelOverhead(p);
+        }
+        double layers = L * (p.layerSeconds() + layerGathers) + 2.0 * v * hop(s.workload().seq());
+        double pipeline = pipeline(m, layers + p.embedSeconds() + baseGathers, layers, layers + head + baseGathers);
+        // A model with experts: its layer program ran the candidate's ZeRO (its optimizer steps on their shards already).
+        boolean moe = s.model().isMoe();
+        int shards = c.zero() >= 1 && !moe ? zeroWays : 1, expertShards = c.zero() >= 1 && !moe ? expertWays : 1;
         double optimizer = L * (Profile.sharded(p.layerStepOps(), shards) + Profile.sharded(p.layerExpertStepOps(), expertShards))
                 + Profile.sharded(p.baseStepOps(), shards);
-        double reduce = s.model().isMoe() ? p.stepCollectiveSeconds() : L * gradientReduction(p.layerWeights()) + gradientReduction(p.baseWeights());
+        // A model with experts: the layer program's own per-step collectives (all-reduces), its
+        // layer's for each of the stage's layers; under
+        // ZeRO-3 only their reduce-scatter half stays (a ring all-reduce is a reduce-scatter and an
+        // all-gather of the same bytes), the updated weights stay on their shards.
+        double moeReduce = (L - 1) * p.layerStepCollectiveSeconds() + p.stepCollectiveSeconds();
+        if (c.zero() >= 3) moeReduce /= 2;
+        double reduce = s.model().isMoe() ? moeReduce : L * gradientReduction(p.layerWeights()) + gradientReduction(p.baseWeights());
         double step = pipeline + optimizer + reduce;
         // Memory: the first stage (the embedding, the most micro-batches in flight) and the last (the
         // head and its logits, one micro-batch in flight under 1F1B), the larger of the two.
@@ -160,10 +178,12 @@ final class Estimate {
         long headWeights = p.baseWeightBytes() - p.embedWeightBytes();
         long firstWeights = L * p.layerWeightBytes() + (pp == 1 ? p.baseWeightBytes() : p.embedWeightBytes());
         long lastWeights = L * p.layerWeightBytes() + headWeights;
-        long firstActivations = held[0] * p.layerStoredBytes() + (pp == 1 ? baseActivations : 0);
-        long lastActivations = held[1] * p.layerStoredBytes() + baseActivations;
-        double layerKept = kept(p.layerWeights(), p.layerExpertWeights(), zeroWays, expertWays);
-        double baseKept = kept(p.baseWeights(), java.util.List.of(), zeroWays, 1);
+        // ZeRO-3: a gathered weight lives from its gather to its last reader, one layer's at a time.
+        long gathered = c.zero() >= 3 ? p.layerWeightBytes() : 0;
+        long firstActivations = held[0] * p.layerStoredBytes() + (pp == 1 ? baseActivations : 0) + gathered;
+        long lastActivations = held[1] * p.layerStoredBytes() + baseActivations + gathered;
+        double layerKept = moe ? p.layerKept() : kept(p.layerWeights(), p.layerExpertWeights(), zeroWays, expertWays);
+        double baseKept = moe ? p.baseKept() : kept(p.baseWeights(), java.util.List.of(), zeroWays, 1);
         long first = stageMemory(firstWeights, layerKept) + firstActivations;
         long last = pp == 1 ? first : stageMemory(lastWeights, L * p.layerWeightBytes() >= headWeights ? layerKept : baseKept) + lastActivations;
         boolean firstLarger = first >= last;
@@ -231,10 +251,51 @@ final class Estimate {
      * {@link CollectiveCost} on the link the data-parallel groups take, as the compiler costs them.
      */
     private double gradientReduction(java.util.List<pdagc.ir.Shape> weights) {
-        int n = c.size(MeshAxes.DP) * c.size(MeshAxes.CP);
+        return collectives(weights, c.size(MeshAxes.DP) * c.size(MeshAxes.CP), dataNetwork(), true);
+    }
+
+    /** Whether the data-parallel groups (dp, cp) cross nodes. */
+    private boolean dataNetwork() {
+        int perNode = s.cluster().perNode();
+        return Space.nodesSpanned(c.mesh(), MeshAxes.DP, perNode) > 1 || Space.nodesSpanned(c.mesh(), MeshAxes.CP, perNode) > 1
+                || Space.nodesSpanned(c.mesh(), MeshAxes.EP, perNode) > 1;
+    }
+
+    /**
+     * ZeRO-3's gathers of {@code weights} (each whole as its use reads it) from their shards over
+     * the {@code n} ranks that shard them, the experts' ({@code experts}, among {@code weights})
+     * over {@code nExperts}; a weight with no local dimension dividing by its shards rests whole
+     * and is not gathered.
+     */
+    private double gathers(java.util.List<pdagc.ir.Shape> weights, java.util.List<pdagc.ir.Shape> experts, int n, int nExperts) {
+        double t = 0;
+        java.util.List<pdagc.ir.Shape> dense = new java.util.ArrayList<>(weights);
+        for (pdagc.ir.Shape e : experts) dense.remove(e);
+        t += collectives(dense, n, dataNetwork(), false);
+        if (!experts.isEmpty()) {
+            // The experts' data-parallel ranks: the expert mesh's outermost axis over a stage's GPUs.
+            int stride = c.expertSize(MeshAxes.EP) * c.expertSize(MeshAxes.ETP);
+            boolean network = c.expertMesh() == null ? dataNetwork() : (long) (nExperts - 1) * stride + 1 > s.cluster().perNode();
+            t += collectives(experts, nExperts, network, false);
+        }
+        return t;
+    }
+
+    /** The overhead of one kernel, as the layer program's per-step ops carry it. */
+    private static double kernelOverhead(Profile p) {
+        double o = 0;
+        for (int i = 1; i < p.layerStepOps().length; i += 2) o = Math.max(o, p.layerStepOps()[i]);
+        return o;
+    }
+
+    /**
+     * One collective per weight over a group of {@code n}: the gradients' reduction
+     * ({@code reduction}: under ZeRO a reduce-scatter, and below stage 3 the updated weight's
+     * all-gather; else an all-reduce) or ZeRO-3's gather of the weight.
+     */
+    private double collectives(java.util.List<pdagc.ir.Shape> weights, int n, boolean network, boolean reduction) {
         if (n <= 1 || weights.isEmpty()) return 0;
         ClusterSpec cl = s.cluster();
-        boolean network = Space.nodesSpanned(c.mesh(), MeshAxes.DP, cl.perNode()) > 1 || Space.nodesSpanned(c.mesh(), MeshAxes.CP, cl.perNode()) > 1;
         java.util.List<Integer> group = new java.util.ArrayList<>();
         java.util.List<pdagc.dag.GpuInfo> gpus = new java.util.ArrayList<>();
         for (int g = 0; g < n; g++) {
@@ -244,9 +305,11 @@ final class Estimate {
         int dtype = s.workload().dtype().bytes();
         double t = 0;
         for (pdagc.ir.Shape w : weights) {
-            if (c.zero() >= 1) {
+            if (!reduction) {
+                if (keptShare(w, n) < 1) t += CollectiveCost.of(pdagc.ir.CollectiveKind.ALL_GATHER, w, w, group, gpus, cl, dtype).seconds();
+            } else if (c.zero() >= 1) {
                 t += CollectiveCost.of(pdagc.ir.CollectiveKind.REDUCE_SCATTER, w, w, group, gpus, cl, dtype).seconds();
-                t += CollectiveCost.of(pdagc.ir.CollectiveKind.ALL_GATHER, w, w, group, gpus, cl, dtype).seconds();
+                if (c.zero() < 3) t += CollectiveCost.of(pdagc.ir.CollectiveKind.ALL_GATHER, w, w, group, gpus, cl, dtype).seconds();
             } else {
                 t += CollectiveCost.of(pdagc.ir.CollectiveKind.ALL_REDUCE, w, w, group, gpus, cl, dtype).seconds();
             }

@@ -282,7 +282,7 @@ public final class Search {
         WorkloadSpec w = new WorkloadSpec(step.name(), (long) microBatch * ways, step.seq(), step.phase(), step.context(), step.dtype(), step.execution(),
                 step.spans(), step.span(), null, step.expertDtype());
         return new Profile.Key(stage, c.expertMesh(), Math.max(1, perNode), c.sp() && step.phase() != Phase.DECODE, microBatch,
-                training(s) ? c.recompute() : Training.Recompute.NONE, w);
+                training(s) ? c.recompute() : Training.Recompute.NONE, training(s) && moe && c.zero() >= 1 ? 1 : 0, w);
     }
 
     static boolean training(SearchSpec s) {

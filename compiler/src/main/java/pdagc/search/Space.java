@@ -193,7 +193,7 @@ final class Space implements Iterable<Candidate> {
                 : spec.schedules() != null ? spec.schedules()
                 : training ? List.of(Pipeline.Schedule.GPIPE, Pipeline.Schedule.ONE_F_ONE_B, Pipeline.Schedule.INTERLEAVED)
                 : List.of(Pipeline.Schedule.GPIPE, Pipeline.Schedule.INTERLEAVED);
-        List<Integer> zeros = training ? (spec.zero() != null ? spec.zero() : List.of(0, 1, 2)) : List.of(0);
+        List<Integer> zeros = training ? (spec.zero() != null ? spec.zero() : List.of(0, 1, 2, 3)) : List.of(0);
         List<Training.Recompute> recomputes = training ? (spec.recompute() != null ? spec.recompute()
                 : List.of(Training.Recompute.NONE, Training.Recompute.SELECTIVE, Training.Recompute.FULL)) : List.of(Training.Recompute.NONE);
         long layers = spec.model().layers();
