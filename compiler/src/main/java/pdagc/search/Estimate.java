@@ -291,7 +291,8 @@ final class Estimate {
     /**
      * One collective per weight over a group of {@code n}: the gradients' reduction
      * ({@code reduction}: under ZeRO a reduce-scatter, and below stage 3 the updated weight's
-     * all-gather; else an all-reduce) or ZeRO-3's gather of the weight.
+     * all-gather; else, and for a weight that no local dimension lets ZeRO shard, an all-reduce)
+     * or ZeRO-3's gather of the weight.
      */
     private double collectives(java.util.List<pdagc.ir.Shape> weights, int n, boolean network, boolean reduction) {
         if (n <= 1 || weights.isEmpty()) return 0;
@@ -307,7 +308,7 @@ final class Estimate {
         for (pdagc.ir.Shape w : weights) {
             if (!reduction) {
                 if (keptShare(w, n) < 1) t += CollectiveCost.of(pdagc.ir.CollectiveKind.ALL_GATHER, w, w, group, gpus, cl, dtype).seconds();
-            } else if (c.zero() >= 1) {
+            } else if (c.zero() >= 1 && keptShare(w, n) < 1) {
                 t += CollectiveCost.of(pdagc.ir.CollectiveKind.REDUCE_SCATTER, w, w, group, gpus, cl, dtype).seconds();
                 if (c.zero() < 3) t += CollectiveCost.of(pdagc.ir.CollectiveKind.ALL_GATHER, w, w, group, gpus, cl, dtype).seconds();
             } else {

@@ -22,9 +22,10 @@ import pdagc.sem.Training;
  * axis's groups stay in one node or cross nodes alike, with tp and cp in the same order, give
  * the same figures (a collective's link is NVLink inside a node, else the network), and the
  * later is not a candidate. With {@code tp_in_node true}, orders whose tp groups cross nodes
- * are left out. Then, per mesh: sequence parallelism (off, on; with tp > 1), the micro-batch size
+ * are left out. A model with experts has, after each mesh without an ep axis, the same mesh with
+ * each expert mesh ({@link #experts}). Then, per mesh: sequence parallelism (off, on; with tp > 1), the micro-batch size
  * (ascending divisors of a replica's batch; serving without a pipeline runs one micro-batch),
- * the batch (its choices, in the order written), the schedule (gpipe, 1f1b (training), interleaved with 2 to 8 virtual stages), ZeRO (0, 1, 2)
+ * the batch (its choices, in the order written), the schedule (gpipe, 1f1b (training), interleaved with 2 to 8 virtual stages), ZeRO (0, 1, 2, 3)
  * and recomputation (none, selective, full) in training.
  */
 final class Space implements Iterable<Candidate> {
