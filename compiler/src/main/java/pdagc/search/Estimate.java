@@ -158,11 +158,13 @@ final class Estimate {
         }
         double layers = L * (p.layerSeconds() + layerGathers) + 2.0 * v * hop(s.workload().seq());
         double pipeline = pipeline(m, layers + p.embedSeconds() + baseGathers, layers, layers + head + baseGathers);
-        // A model with experts: its layer program ran the candidate's ZeRO (its optimizer steps on their shards already).
+        // The share of the weights' elements a GPU keeps under ZeRO; a model with experts ran the
+        // candidate's ZeRO in its layer program (its optimizer steps on their shards already).
         boolean moe = s.model().isMoe();
-        int shards = c.zero() >= 1 && !moe ? zeroWays : 1, expertShards = c.zero() >= 1 && !moe ? expertWays : 1;
-        double optimizer = L * (Profile.sharded(p.layerStepOps(), shards) + Profile.sharded(p.layerExpertStepOps(), expertShards))
-                + Profile.sharded(p.baseStepOps(), shards);
+        double layerKept = moe ? p.layerKept() : c.zero() >= 1 ? kept(p.layerWeights(), p.layerExpertWeights(), zeroWays, expertWays) : 1;
+        double baseKept = moe ? p.baseKept() : c.zero() >= 1 ? kept(p.baseWeights(), java.util.List.of(), zeroWays, 1) : 1;
+        double optimizer = moe ? L * (Profile.sharded(p.layerStepOps(), 1) + Profile.sharded(p.layerExpertStepOps(), 1)) + Profile.sharded(p.baseStepOps(), 1)
+                : L * Profile.sharded(p.layerStepOps(), layerKept) + Profile.sharded(p.baseStepOps(), baseKept);
         // A model with experts: the layer program's own per-step collectives (all-reduces), its
         // layer's for each of the stage's layers; under
         // ZeRO-3 only their reduce-scatter half stays (a ring all-reduce is a reduce-scatter and an
@@ -182,8 +184,6 @@ final class Estimate {
         long gathered = c.zero() >= 3 ? p.layerWeightBytes() : 0;
         long firstActivations = held[0] * p.layerStoredBytes() + (pp == 1 ? baseActivations : 0) + gathered;
         long lastActivations = held[1] * p.layerStoredBytes() + baseActivations + gathered;
-        double layerKept = moe ? p.layerKept() : kept(p.layerWeights(), p.layerExpertWeights(), zeroWays, expertWays);
-        double baseKept = moe ? p.baseKept() : kept(p.baseWeights(), java.util.List.of(), zeroWays, 1);
         long first = stageMemory(firstWeights, layerKept) + firstActivations;
         long last = pp == 1 ? first : stageMemory(lastWeights, L * p.layerWeightBytes() >= headWeights ? layerKept : baseKept) + lastActivations;
         boolean firstLarger = first >= last;

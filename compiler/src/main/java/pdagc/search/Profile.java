@@ -74,12 +74,13 @@ record Profile(double layerSeconds, double layerStepSeconds, double baseSeconds,
     }
 
     /**
-     * The per-step computations' seconds with the optimizer step on a 1/n shard (ZeRO): each op's
-     * overhead stays, the rest divides by n. {@code ops} holds (seconds, overhead) pairs.
+     * The per-step computations' seconds with the optimizer step on ZeRO's shards, which keep
+     * {@code kept} of the elements: each op's overhead stays, the rest scales by {@code kept}.
+     * {@code ops} holds (seconds, overhead) pairs.
      */
-    static double sharded(double[] ops, int n) {
+    static double sharded(double[] ops, double kept) {
         double t = 0;
-        for (int i = 0; i < ops.length; i += 2) t += ops[i + 1] + (ops[i] - ops[i + 1]) / n;
+        for (int i = 0; i < ops.length; i += 2) t += ops[i + 1] + (ops[i] - ops[i + 1]) * kept;
         return t;
     }
 
