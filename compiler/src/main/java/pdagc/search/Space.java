@@ -104,7 +104,8 @@ final class Space implements Iterable<Candidate> {
      * of one pipeline stage as {@code [edp, ep, etp]} (etp fastest), every factorization of the
      * stage's GPUs within the knobs' choices, ascending in that order. Left out: the fold the
      * experts take without an expert mesh (ep 1, etp = tp), and a fold with etp = tp over a mesh
-     * without cp whose ep divides dp, which is the mesh's own ep axis (enumerated as a mesh).
+     * without cp whose ep divides dp, which is the mesh's own ep axis (enumerated as a mesh, unless
+     * the knobs leave that mesh out: {@code expert_mesh true}, or dp / ep not among dp's choices).
      * A fold whose groups do not nest with the mesh's is a candidate that the strategy check
      * rejects (E0311), as `check` does.
      */
@@ -119,7 +120,7 @@ final class Space implements Iterable<Candidate> {
                 int etp = stage / edp / ep;
                 if (!allowed(MeshAxes.ETP, etp)) continue;
                 if (ep == 1 && etp == tp) continue;
-                if (etp == tp && cp == 1 && dp % ep == 0) continue;
+                if (etp == tp && cp == 1 && dp % ep == 0 && onlyExpertMesh() == null && allowed(MeshAxes.DP, dp / ep)) continue;
                 List<Mesh.Axis> axes = new ArrayList<>();
                 if (edp > 1) axes.add(new Mesh.Axis(MeshAxes.EDP, edp));
                 if (ep > 1) axes.add(new Mesh.Axis(MeshAxes.EP, ep));
