@@ -376,6 +376,7 @@ final class SearchCommand implements Callable<Integer> {
         ObjectNode o = m.createObjectNode();
         o.put("strategy", r.candidate().text(s.workload().phase() == Phase.TRAIN));
         o.put("mesh", r.candidate().meshText());
+        if (r.candidate().expertMesh() != null) o.put("expert_mesh", r.candidate().expertMeshText());
         o.put("batch", r.candidate().batch());
         o.set("estimate", figuresJson(m, r.figures()));
         return o;

@@ -26,29 +26,30 @@ import pdagc.source.Span;
 /**
  * The knobs of a search declaration. Each knob is a value (fixed) or a list of values (the
  * choices); an absent knob is free. Mesh axes ({@code dp tp pp cp ep}), {@code batch} (absent:
- * the workload's), {@code micro_batch},
- * {@code virtual_stages} and {@code zero} take whole numbers; {@code sequence_parallel} and
- * {@code tp_in_node} take {@code true} or {@code false}; {@code schedule} and {@code recompute}
+ * the workload's; {@code edp} and {@code etp} are the expert mesh's), {@code micro_batch},
+ * {@code virtual_stages} and {@code zero} take whole numbers; {@code sequence_parallel},
+ * {@code expert_mesh} and {@code tp_in_node} take {@code true} or {@code false}; {@code schedule} and {@code recompute}
  * their strategy words; {@code objective} one of {@link SearchSpec#OBJECTIVES}; {@code top} how
  * many candidates the table shows.
  */
 record SearchKnobs(Map<String, List<Integer>> axes, List<Integer> batches, List<Boolean> sp, List<Integer> microBatch, List<Pipeline.Schedule> schedules,
-        List<Integer> virtualStages, List<Integer> zero, List<Training.Recompute> recompute, boolean tpInNode, String objective, int top) {
+        List<Integer> virtualStages, List<Integer> zero, List<Training.Recompute> recompute, List<Boolean> expertMesh, boolean tpInNode, String objective,
+        int top) {
 
-    static final List<String> AXES = List.of(MeshAxes.DP, MeshAxes.TP, MeshAxes.PP, MeshAxes.CP, MeshAxes.EP);
+    static final List<String> AXES = List.of(MeshAxes.DP, MeshAxes.TP, MeshAxes.PP, MeshAxes.CP, MeshAxes.EP, MeshAxes.EDP, MeshAxes.ETP);
     static final int DEFAULT_TOP = 10;
 
     /** Every knob free; the objective by the workload (chosen in {@link #spec}). */
     static SearchKnobs every() {
-        return new SearchKnobs(Map.of(), null, null, null, null, null, null, null, false, null, DEFAULT_TOP);
+        return new SearchKnobs(Map.of(), null, null, null, null, null, null, null, null, false, null, DEFAULT_TOP);
     }
 
     SearchSpec spec(String name, ModelSpec model, ClusterSpec cluster, WorkloadSpec workload, List<Requirement> requirements, Program program,
             Span span) {
         String obj = objective != null ? objective : workload.phase() == pdagc.sem.Phase.TRAIN ? "step_time" : "throughput";
         List<Long> b = batches == null ? null : batches.stream().map(Integer::longValue).toList();
-        return new SearchSpec(name, model, cluster, workload, requirements, axes, b, sp, microBatch, schedules, virtualStages, zero, recompute, tpInNode,
-                obj, top, program, span);
+        return new SearchSpec(name, model, cluster, workload, requirements, axes, b, sp, microBatch, schedules, virtualStages, zero, recompute, expertMesh,
+                tpInNode, obj, top, program, span);
     }
 
     static Optional<SearchKnobs> read(Props p, Diagnostics diagnostics) {
@@ -70,6 +71,7 @@ record SearchKnobs(Map<String, List<Integer>> axes, List<Integer> batches, List<
         List<Integer> zero = ints(p, "zero", 0, diagnostics);
         List<Training.Recompute> recompute = words(p, "recompute", List.of("none", "selective", "full"), diagnostics,
                 w -> Training.Recompute.valueOf(w.toUpperCase(Locale.ROOT)));
+        List<Boolean> expertMesh = words(p, "expert_mesh", List.of("true", "false"), diagnostics, w -> w.equals("true"));
         List<Boolean> inNode = words(p, "tp_in_node", List.of("true", "false"), diagnostics, w -> w.equals("true"));
         if (inNode != null && inNode.size() != 1) {
             diagnostics.add(Diags.notAChoice(p.spanOf("tp_in_node"), "tp_in_node", List.of("true", "false"), Optional.empty()));
@@ -78,7 +80,7 @@ record SearchKnobs(Map<String, List<Integer>> axes, List<Integer> batches, List<
         if (!p.has("objective")) p.get("objective");
         OptionalLong top = p.integer("top", (long) DEFAULT_TOP, 1);
         if (diagnostics.errorReports() > errors || top.isEmpty()) return Optional.empty();
-        return Optional.of(new SearchKnobs(axes, batches, sp, micro, schedules, virtual, zero, recompute, inNode != null && inNode.get(0),
+        return Optional.of(new SearchKnobs(axes, batches, sp, micro, schedules, virtual, zero, recompute, expertMesh, inNode != null && inNode.get(0),
                 objective.orElse(null), (int) Math.min(top.getAsLong(), 1_000_000)));
     }
 

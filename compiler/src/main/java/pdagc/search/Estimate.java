@@ -31,7 +31,8 @@ final class Estimate {
         this.c = c;
         training(new Profile(p.layerSeconds(), p.layerStepSeconds(), p.baseSeconds(), p.baseStepSeconds(), p.stepCollectiveSeconds(),
                 p.layerWeightBytes(), p.baseWeightBytes(), p.layerStoredBytes() * sequences, p.layerStoredBytes() * sequences, 0, 0, p.layerCommSeconds(),
-                p.layerWeights(), p.baseWeights(), p.layerStepOps(), p.baseStepOps(), p.embedSeconds(), p.embedWeightBytes(), null));
+                p.layerWeights(), p.layerExpertWeights(), p.baseWeights(), p.layerRereads(), p.layerExpertRereads(), p.baseRereads(), p.layerStepOps(), p.layerExpertStepOps(), p.baseStepOps(), p.layerKept(), p.baseKept(), p.layerStepCollectiveSeconds(), p.embedSeconds(),
+                p.embedWeightBytes(), null));
     }
 
     Estimate(SearchSpec s, Candidate c, Profile.Cache cache) {
@@ -144,12 +145,33 @@ final class Estimate {
         int pp = pp(), v = c.virtualStages(), m = c.microBatches();
         long L = stageLayers();
         double head = p.baseSeconds() - p.embedSeconds();
-        double layers = L * p.layerSeconds() + 2.0 * v * hop(s.workload().seq());
-        double pipeline = pipeline(m, layers + p.embedSeconds(), layers, layers + head);
-        int zeroWays = c.size(MeshAxes.DP) * c.size(MeshAxes.CP) * c.size(MeshAxes.EP);
-        int shards = c.zero() >= 1 ? zeroWays : 1;
-        double optimizer = L * Profile.sharded(p.layerStepOps(), shards) + Profile.sharded(p.baseStepOps(), shards);
-        double reduce = s.model().isMoe() ? p.stepCollectiveSeconds() : L * gradientReduction(p.layerWeights()) + gradientReduction(p.baseWeights());
+        int zeroWays = denseWays(), expertWays = expertWays();
+        // ZeRO-3: every weight is gathered from its shards once per micro-batch for the forward
+        // pass and again for the backward pass where its gradients' rules or recomputation read it
+        // (Profile#layerRereads), each gather read from the shard's own node (a kernel's overhead).
+        double layerGathers = 0, baseGathers = 0;
+        if (c.zero() >= 3) {
+            layerGathers = gathers(p.layerWeights(), p.layerExpertWeights(), zeroWays, expertWays)
+                    + gathers(p.layerRereads(), p.layerExpertRereads(), zeroWays, expertWays) + p.layerWeights().size() * kernelOverhead(p);
+            baseGathers = gathers(p.baseWeights(), java.util.List.of(), zeroWays, 1) + gathers(p.baseRereads(), java.util.List.of(), zeroWays, 1)
+                    + p.baseWeights().size() * kernelOverhead(p);
+        }
+        double layers = L * (p.layerSeconds() + layerGathers) + 2.0 * v * hop(s.workload().seq());
+        double pipeline = pipeline(m, layers + p.embedSeconds() + baseGathers, layers, layers + head + baseGathers);
+        // The share of the weights' elements a GPU keeps under ZeRO; a model with experts ran the
+        // candidate's ZeRO in its layer program (its optimizer steps on their shards already).
+        boolean moe = s.model().isMoe();
+        double layerKept = moe ? p.layerKept() : c.zero() >= 1 ? kept(p.layerWeights(), p.layerExpertWeights(), zeroWays, expertWays) : 1;
+        double baseKept = moe ? p.baseKept() : c.zero() >= 1 ? kept(p.baseWeights(), java.util.List.of(), zeroWays, 1) : 1;
+        double optimizer = moe ? L * (Profile.sharded(p.layerStepOps(), 1) + Profile.sharded(p.layerExpertStepOps(), 1)) + Profile.sharded(p.baseStepOps(), 1)
+                : L * Profile.sharded(p.layerStepOps(), layerKept) + Profile.sharded(p.baseStepOps(), baseKept);
+        // A model with experts: the layer program's own per-step collectives (all-reduces), its
+        // layer's for each of the stage's layers; under
+        // ZeRO-3 only their reduce-scatter half stays (a ring all-reduce is a reduce-scatter and an
+        // all-gather of the same bytes), the updated weights stay on their shards.
+        double moeReduce = (L - 1) * p.layerStepCollectiveSeconds() + p.stepCollectiveSeconds();
+        if (c.zero() >= 3) moeReduce /= 2;
+        double reduce = s.model().isMoe() ? moeReduce : L * gradientReduction(p.layerWeights()) + gradientReduction(p.baseWeights());
         double step = pipeline + optimizer + reduce;
         // Memory: the first stage (the embedding, the most micro-batches in flight) and the last (the
         // head and its logits, one micro-batch in flight under 1F1B), the larger of the two.
@@ -158,49 +180,65 @@ final class Estimate {
         long headWeights = p.baseWeightBytes() - p.embedWeightBytes();
         long firstWeights = L * p.layerWeightBytes() + (pp == 1 ? p.baseWeightBytes() : p.embedWeightBytes());
         long lastWeights = L * p.layerWeightBytes() + headWeights;
-        long firstActivations = held[0] * p.layerStoredBytes() + (pp == 1 ? baseActivations : 0);
-        long lastActivations = held[1] * p.layerStoredBytes() + baseActivations;
-        double layerShards = shardable(p.layerWeights(), zeroWays), baseShards = shardable(p.baseWeights(), zeroWays);
-        long first = stageMemory(firstWeights, zeroWays, layerShards) + firstActivations;
-        long last = pp == 1 ? first : stageMemory(lastWeights, zeroWays, L * p.layerWeightBytes() >= headWeights ? layerShards : baseShards) + lastActivations;
+        // ZeRO-3: a gathered weight lives from its gather to its last reader, one layer's at a time.
+        long gathered = c.zero() >= 3 ? p.layerWeightBytes() : 0;
+        long firstActivations = held[0] * p.layerStoredBytes() + (pp == 1 ? baseActivations : 0) + gathered;
+        long lastActivations = held[1] * p.layerStoredBytes() + baseActivations + gathered;
+        long first = stageMemory(firstWeights, layerKept) + firstActivations;
+        long last = pp == 1 ? first : stageMemory(lastWeights, L * p.layerWeightBytes() >= headWeights ? layerKept : baseKept) + lastActivations;
         boolean firstLarger = first >= last;
         long weights = firstLarger ? firstWeights : lastWeights;
         long activations = firstLarger ? firstActivations : lastActivations;
         long memory = Math.max(first, last) + p.workspaceBytes();
         double tokens = (double) c.batch() * s.workload().seq();
         figures = new Search.Figures(step, Double.NaN, Double.NaN, tokens / step / s.cluster().count(), memory, weights, activations,
-                stageMemory(weights, zeroWays, layerShards) - weights, pp > 1 ? pipelineBubble(pp, v, m) : 0);
+                stageMemory(weights, layerKept) - weights, pp > 1 ? pipelineBubble(pp, v, m) : 0);
+    }
+
+    /** The ranks over which ZeRO shards the dense weights' states: dp x cp, and ep where the mesh names it. */
+    private int denseWays() {
+        return c.size(MeshAxes.DP) * c.size(MeshAxes.CP) * c.size(MeshAxes.EP);
+    }
+
+    /** The ranks over which ZeRO shards the experts' states: the expert mesh's edp, else dp x cp (the ranks that hold other tokens of the same experts). */
+    private int expertWays() {
+        return c.expertSize(MeshAxes.EDP);
     }
 
     /**
-     * A stage's weights and model states: 16-bit gradients (sharded by ZeRO 2) and 12 bytes of
-     * optimizer state per element (ZeRO 1). ZeRO shards a weight only where one of its local
-     * dimensions divides over the shards ({@code ShardingRules.optimizerShard}; W0319 otherwise):
-     * the share of the layer program's weight elements that can, the rest stays whole.
+     * A stage's weights and model states: 16-bit weights (sharded by ZeRO 3), 16-bit gradients
+     * (ZeRO 2) and 12 bytes of optimizer state per element (ZeRO 1), each sharded part {@code kept}
+     * of its whole ({@link #kept}).
      */
-    private long stageMemory(long weights, int zeroWays, double shardable) {
+    private long stageMemory(long weights, double kept) {
         int dtype = s.workload().dtype().bytes();
         long elements = weights / dtype;
-        double whole = 1 - shardable;
-        long grads = c.zero() >= 2 ? (long) (weights * (shardable / zeroWays + whole)) : weights;
-        long states = c.zero() >= 1 ? (long) (elements * 12 * (shardable / zeroWays + whole)) : elements * 12;
-        return weights + grads + states;
+        long resting = c.zero() >= 3 ? (long) (weights * kept) : weights;
+        long grads = c.zero() >= 2 ? (long) (weights * kept) : weights;
+        long states = c.zero() >= 1 ? (long) (elements * 12 * kept) : elements * 12;
+        return resting + grads + states;
     }
 
-    /** The share of {@code weights}' elements that has a dimension dividing over {@code n} shards. */
-    private static double shardable(java.util.List<pdagc.ir.Shape> weights, int n) {
-        double all = 0, ok = 0;
+    /**
+     * The share of {@code weights}' elements a GPU keeps when ZeRO shards them: a weight divides
+     * over its shards (1/n of it kept) only where one of its local dimensions divides by n
+     * ({@code ShardingRules.optimizerShard}; W0319 otherwise), else it stays whole. The dense
+     * weights shard over {@code n}, the experts' ({@code experts}, among {@code weights}) over
+     * {@code nExperts}.
+     */
+    private static double kept(java.util.List<pdagc.ir.Shape> weights, java.util.List<pdagc.ir.Shape> experts, int n, int nExperts) {
+        double all = 0, keep = 0;
         for (pdagc.ir.Shape w : weights) {
-            double e = w.elements();
-            all += e;
-            for (int d = 0; d < w.rank(); d++) {
-                if (w.dim(d) % n == 0) {
-                    ok += e;
-                    break;
-                }
-            }
+            all += w.elements();
+            keep += w.elements() * keptShare(w, n);
         }
-        return all == 0 ? 1 : ok / all;
+        for (pdagc.ir.Shape w : experts) keep += w.elements() * (keptShare(w, nExperts) - keptShare(w, n));
+        return all == 0 ? 1 : keep / all;
+    }
+
+    private static double keptShare(pdagc.ir.Shape w, int n) {
+        for (int d = 0; d < w.rank(); d++) if (w.dim(d) % n == 0) return 1.0 / n;
+        return 1;
     }
 
     private static double pipelineBubble(int pp, int v, int m) {
@@ -213,10 +251,52 @@ final class Estimate {
      * {@link CollectiveCost} on the link the data-parallel groups take, as the compiler costs them.
      */
     private double gradientReduction(java.util.List<pdagc.ir.Shape> weights) {
-        int n = c.size(MeshAxes.DP) * c.size(MeshAxes.CP);
+        return collectives(weights, c.size(MeshAxes.DP) * c.size(MeshAxes.CP), dataNetwork(), true);
+    }
+
+    /** Whether the data-parallel groups (dp, cp) cross nodes. */
+    private boolean dataNetwork() {
+        int perNode = s.cluster().perNode();
+        return Space.nodesSpanned(c.mesh(), MeshAxes.DP, perNode) > 1 || Space.nodesSpanned(c.mesh(), MeshAxes.CP, perNode) > 1
+                || Space.nodesSpanned(c.mesh(), MeshAxes.EP, perNode) > 1;
+    }
+
+    /**
+     * ZeRO-3's gathers of {@code weights} (each whole as its use reads it) from their shards over
+     * the {@code n} ranks that shard them, the experts' ({@code experts}, among {@code weights})
+     * over {@code nExperts}; a weight with no local dimension dividing by its shards rests whole
+     * and is not gathered.
+     */
+    private double gathers(java.util.List<pdagc.ir.Shape> weights, java.util.List<pdagc.ir.Shape> experts, int n, int nExperts) {
+        double t = 0;
+        java.util.List<pdagc.ir.Shape> dense = new java.util.ArrayList<>(weights);
+        for (pdagc.ir.Shape e : experts) dense.remove(e);
+        t += collectives(dense, n, dataNetwork(), false);
+        if (!experts.isEmpty()) {
+            // The experts' data-parallel ranks: the expert mesh's outermost axis over a stage's GPUs.
+            int stride = c.expertSize(MeshAxes.EP) * c.expertSize(MeshAxes.ETP);
+            boolean network = c.expertMesh() == null ? dataNetwork() : (long) (nExperts - 1) * stride + 1 > s.cluster().perNode();
+            t += collectives(experts, nExperts, network, false);
+        }
+        return t;
+    }
+
+    /** The overhead of one kernel, as the layer program's per-step ops carry it. */
+    private static double kernelOverhead(Profile p) {
+        double o = 0;
+        for (int i = 1; i < p.layerStepOps().length; i += 2) o = Math.max(o, p.layerStepOps()[i]);
+        return o;
+    }
+
+    /**
+     * One collective per weight over a group of {@code n}: the gradients' reduction
+     * ({@code reduction}: under ZeRO a reduce-scatter, and below stage 3 the updated weight's
+     * all-gather; else, and for a weight that no local dimension lets ZeRO shard, an all-reduce)
+     * or ZeRO-3's gather of the weight.
+     */
+    private double collectives(java.util.List<pdagc.ir.Shape> weights, int n, boolean network, boolean reduction) {
         if (n <= 1 || weights.isEmpty()) return 0;
         ClusterSpec cl = s.cluster();
-        boolean network = Space.nodesSpanned(c.mesh(), MeshAxes.DP, cl.perNode()) > 1 || Space.nodesSpanned(c.mesh(), MeshAxes.CP, cl.perNode()) > 1;
         java.util.List<Integer> group = new java.util.ArrayList<>();
         java.util.List<pdagc.dag.GpuInfo> gpus = new java.util.ArrayList<>();
         for (int g = 0; g < n; g++) {
@@ -226,9 +306,11 @@ final class Estimate {
         int dtype = s.workload().dtype().bytes();
         double t = 0;
         for (pdagc.ir.Shape w : weights) {
-            if (c.zero() >= 1) {
+            if (!reduction) {
+                if (keptShare(w, n) < 1) t += CollectiveCost.of(pdagc.ir.CollectiveKind.ALL_GATHER, w, w, group, gpus, cl, dtype).seconds();
+            } else if (c.zero() >= 1 && keptShare(w, n) < 1) {
                 t += CollectiveCost.of(pdagc.ir.CollectiveKind.REDUCE_SCATTER, w, w, group, gpus, cl, dtype).seconds();
-                t += CollectiveCost.of(pdagc.ir.CollectiveKind.ALL_GATHER, w, w, group, gpus, cl, dtype).seconds();
+                if (c.zero() < 3) t += CollectiveCost.of(pdagc.ir.CollectiveKind.ALL_GATHER, w, w, group, gpus, cl, dtype).seconds();
             } else {
                 t += CollectiveCost.of(pdagc.ir.CollectiveKind.ALL_REDUCE, w, w, group, gpus, cl, dtype).seconds();
             }

@@ -47,36 +47,49 @@ import pdagc.spmd.WeightLayout;
  * @param layerCommSeconds the collectives' part of {@code layerSeconds}
  * @param layerWeights the local shapes of one layer's weights, one per optimizer step (what the gradients' reduction moves)
  * @param baseWeights the same for the embedding and head
- * @param layerStepOps one layer's per-step computations as (seconds, overhead) pairs
+ * @param layerExpertWeights the experts' among {@code layerWeights} (sharded by ZeRO over the experts' data-parallel ranks)
+ * @param layerRereads the weights among {@code layerWeights} that the backward pass reads again (its
+ *     gradients' rules or recomputation: under ZeRO-3 gathered a second time per micro-batch), {@code Graph.weightRead}
+ * @param layerExpertRereads the experts' among {@code layerRereads}
+ * @param baseRereads the same for the embedding and head
+ * @param layerStepOps one layer's per-step computations as (seconds, overhead) pairs, the experts' optimizer steps left out
+ * @param layerExpertStepOps the experts' optimizer steps, as (seconds, overhead) pairs
  * @param baseStepOps the embedding's and head's
+ * @param layerKept the share of a layer's weight elements its optimizer steps update on GPU 0 (below 1 where the profile runs ZeRO)
+ * @param baseKept the same for the embedding and head
+ * @param layerStepCollectiveSeconds the layer's share of {@code stepCollectiveSeconds}
  * @param embedSeconds the embedding's share of {@code baseSeconds} (the first stage's; the rest is the last stage's)
  * @param embedWeightBytes the embedding's share of {@code baseWeightBytes}
  * @param problem null, or the first error that compiling it gave (the candidates that run it are rejected with it)
  */
 record Profile(double layerSeconds, double layerStepSeconds, double baseSeconds, double baseStepSeconds, double stepCollectiveSeconds,
         long layerWeightBytes, long baseWeightBytes, long layerStoredBytes, long activationBytes, long workspaceBytes, long kvBytes,
-        double layerCommSeconds, List<Shape> layerWeights, List<Shape> baseWeights, double[] layerStepOps, double[] baseStepOps, double embedSeconds, long embedWeightBytes, String problem) {
+        double layerCommSeconds, List<Shape> layerWeights, List<Shape> layerExpertWeights, List<Shape> baseWeights, List<Shape> layerRereads,
+        List<Shape> layerExpertRereads, List<Shape> baseRereads, double[] layerStepOps,
+        double[] layerExpertStepOps, double[] baseStepOps, double layerKept, double baseKept, double layerStepCollectiveSeconds, double embedSeconds, long embedWeightBytes, String problem) {
 
     static Profile failed(String problem) {
-        return new Profile(0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, List.of(), List.of(), new double[0], new double[0], 0, 0, problem);
+        return new Profile(0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, List.of(), List.of(), List.of(), List.of(), List.of(), List.of(), new double[0], new double[0], new double[0], 1, 1, 0, 0, 0,
+                problem);
     }
 
     /**
-     * The per-step computations' seconds with the optimizer step on a 1/n shard (ZeRO): each op's
-     * overhead stays, the rest divides by n. {@code ops} holds (seconds, overhead) pairs.
+     * The per-step computations' seconds with the optimizer step on ZeRO's shards, which keep
+     * {@code kept} of the elements: each op's overhead stays, the rest scales by {@code kept}.
+     * {@code ops} holds (seconds, overhead) pairs.
      */
-    static double sharded(double[] ops, int n) {
+    static double sharded(double[] ops, double kept) {
         double t = 0;
-        for (int i = 0; i < ops.length; i += 2) t += ops[i + 1] + (ops[i] - ops[i + 1]) / n;
+        for (int i = 0; i < ops.length; i += 2) t += ops[i + 1] + (ops[i] - ops[i + 1]) * kept;
         return t;
     }
 
     /**
-     * What decides a profile: the stage mesh (axes in order), the node size that puts its groups on
-     * the candidate's links, sequence parallelism, the micro-batch's sequences, recomputation, and
+     * What decides a profile: the stage mesh (axes in order), the expert mesh (or null), the node
+     * size that puts its groups on the candidate's links, sequence parallelism, the micro-batch's sequences, recomputation, and
      * the step (phase, sequence, context).
      */
-    record Key(Mesh stageMesh, int perNode, boolean sp, int microBatch, Training.Recompute recompute, WorkloadSpec step) {}
+    record Key(Mesh stageMesh, Mesh experts, int perNode, boolean sp, int microBatch, Training.Recompute recompute, int zero, WorkloadSpec step) {}
 
     /** Compiles the profile of {@code key} for the search's model and cluster. */
     static Profile compile(SearchSpec s, Key key) {
@@ -91,8 +104,8 @@ record Profile(double layerSeconds, double layerStepSeconds, double baseSeconds,
         int gpus = key.stageMesh().size();
         ClusterSpec cluster = new ClusterSpec(c.name(), c.gpu(), gpus, key.perNode(), c.networkBandwidth(), c.nvlinkLatency(), c.networkLatency(),
                 c.spans(), c.span());
-        StrategySpec strategy = new StrategySpec("Profile", key.stageMesh(), null, key.sp(), Pipeline.NONE, null, Map.of(), Map.of(), s.span(),
-                s.span(), new Training(0, key.recompute()));
+        StrategySpec strategy = new StrategySpec("Profile", key.stageMesh(), key.experts(), key.sp(), Pipeline.NONE, null, Map.of(), Map.of(), s.span(),
+                s.span(), new Training(key.zero(), key.recompute()));
         Deployment d = new Deployment("Profile", cut, cluster, strategy, key.step(), List.of(), s.program(), s.span());
         Compiler compiler = new Compiler(java.util.Set.of());
         Optional<MaterializedPlan> plan;
@@ -111,15 +124,15 @@ record Profile(double layerSeconds, double layerStepSeconds, double baseSeconds,
             }
             return failed(why);
         }
-        return of(plan.get(), first);
+        return of(plan.get(), first, key.zero());
     }
 
-    private static Profile of(MaterializedPlan p, long layer) {
+    private static Profile of(MaterializedPlan p, long layer, int zero) {
         Analysis a = p.analysis();
         NodeCosts costs = a.nodes();
         boolean[] perStep = p.spmd().perStep();
-        double layerMb = 0, layerStep = 0, baseMb = 0, baseStep = 0, stepColl = 0, layerComm = 0;
-        List<Double> layerOps = new ArrayList<>(), baseOps = new ArrayList<>();
+        double layerMb = 0, layerStep = 0, baseMb = 0, baseStep = 0, stepColl = 0, layerStepColl = 0, layerComm = 0;
+        List<Double> layerOps = new ArrayList<>(), expertOps = new ArrayList<>(), baseOps = new ArrayList<>();
         double embedMb = 0;
         long embedWeights = 0;
         List<DagNode> nodes = p.dag().nodes();
@@ -129,9 +142,12 @@ record Profile(double layerSeconds, double layerStepSeconds, double baseSeconds,
             boolean coll = costs.isCollective(n.index());
             boolean step = perStep[n.program()];
             boolean inLayer = n.layer() == layer;
-            if (step && coll) stepColl += sec;
+            if (step && coll) {
+                stepColl += sec;
+                if (inLayer) layerStepColl += sec;
+            }
             else if (step) {
-                List<Double> ops = inLayer ? layerOps : baseOps;
+                List<Double> ops = !inLayer ? baseOps : expert(p.spmd().nodes().get(n.program()).op()) ? expertOps : layerOps;
                 ops.add(sec);
                 ops.add(costs.overhead(n.index()));
                 if (inLayer) layerStep += sec;
@@ -147,18 +163,50 @@ record Profile(double layerSeconds, double layerStepSeconds, double baseSeconds,
             }
         }
         long layerWeights = 0, baseWeights = 0;
-        List<Shape> layerShapes = new ArrayList<>(), baseShapes = new ArrayList<>();
-        for (SpmdNode op : p.spmd().nodes()) {
-            if (op.op() instanceof pdagc.ir.Op.Update) (op.layer() == layer ? layerShapes : baseShapes).add(op.local());
-        }
+        Map<Integer, Long> local = new HashMap<>();
         java.util.Set<Integer> own = new java.util.HashSet<>();
         for (SpmdNode op : p.spmd().nodes()) {
             if (op.op().weight() == null) continue;
             if (!own.add(op.origin())) continue;
-            long bytes = WeightLayout.localElements(op, p.spmd(), p.spmd().mesh()) * p.spmd().dtype().bytes();
+            long elements = WeightLayout.localElements(op, p.spmd(), p.spmd().mesh());
+            local.put(op.origin(), elements);
+            long bytes = elements * p.spmd().dtype().bytes();
             if (op.layer() == layer) layerWeights += bytes;
             else baseWeights += bytes;
             if (op.layer() != layer && embedSide(p.spmd(), op, 0)) embedWeights += bytes;
+        }
+        List<Shape> layerShapes = new ArrayList<>(), expertShapes = new ArrayList<>(), baseShapes = new ArrayList<>();
+        List<Shape> layerRereads = new ArrayList<>(), expertRereads = new ArrayList<>(), baseRereads = new ArrayList<>();
+        pdagc.ir.Graph g = p.graph();
+        java.util.Set<Integer> reread = new java.util.HashSet<>();
+        if (g.backwardStart() >= 0) {
+            for (int i = g.backwardStart(); i < g.size(); i++) {
+                int owner = g.weightRead(g.node(i));
+                if (owner >= 0) reread.add(owner);
+            }
+        }
+        // Under ZeRO (the profiles of a model with experts, which hold the data-parallel ranks) an
+        // optimizer step runs on a shard: the weight's own local elements stand for its shape.
+        double layerShard = 0, layerWhole = 0, baseShard = 0, baseWhole = 0;
+        for (SpmdNode op : p.spmd().nodes()) {
+            if (!(op.op() instanceof pdagc.ir.Op.Update u)) continue;
+            boolean again = reread.contains(u.forwardNode());
+            Long whole = local.get(u.forwardNode());
+            Shape w = zero == 0 || whole == null ? op.local() : new Shape(whole);
+            boolean inLayer = op.layer() == layer;
+            (inLayer ? layerShapes : baseShapes).add(w);
+            if (again) (inLayer ? layerRereads : baseRereads).add(w);
+            if (inLayer && expert(op.op())) {
+                expertShapes.add(w);
+                if (again) expertRereads.add(w);
+            }
+            if (inLayer) {
+                layerShard += op.local().elements();
+                layerWhole += w.elements();
+            } else {
+                baseShard += op.local().elements();
+                baseWhole += w.elements();
+            }
         }
         long stored = 0;
         if (a.training() != null) {
@@ -166,7 +214,9 @@ record Profile(double layerSeconds, double layerStepSeconds, double baseSeconds,
         }
         var mem = a.gpus().get(0).memory();
         return new Profile(layerMb, layerStep, baseMb, baseStep, stepColl, layerWeights, baseWeights, stored, mem.activationBytes(),
-                mem.workspaceBytes(), mem.kvCacheBytes(), layerComm, List.copyOf(layerShapes), List.copyOf(baseShapes), unbox(layerOps), unbox(baseOps),
+                mem.workspaceBytes(), mem.kvCacheBytes(), layerComm, List.copyOf(layerShapes), List.copyOf(expertShapes), List.copyOf(baseShapes),
+                List.copyOf(layerRereads), List.copyOf(expertRereads), List.copyOf(baseRereads), unbox(layerOps),
+                unbox(expertOps), unbox(baseOps), layerWhole == 0 ? 1 : layerShard / layerWhole, baseWhole == 0 ? 1 : baseShard / baseWhole, layerStepColl,
                 embedMb, embedWeights, null);
     }
 
@@ -183,6 +233,11 @@ record Profile(double layerSeconds, double layerStepSeconds, double baseSeconds,
             return embedSide(program, program.nodes().get(op.inputs().get(0)), depth - 1);
         }
         return false;
+    }
+
+    /** Whether an op is an expert weight's optimizer step. */
+    private static boolean expert(pdagc.ir.Op op) {
+        return op instanceof pdagc.ir.Op.Update u && u.forward() instanceof pdagc.ir.Op.ExpertLinear;
     }
 
     private static double[] unbox(List<Double> xs) {

@@ -173,10 +173,15 @@ public final class Search {
         // 1. A lower bound of memory: the weights and model states no split can avoid.
         double capacity = spec.cluster().gpu().memoryBytes();
         for (Requirement r : spec.requirements()) if (r.metric().equals("memory")) capacity = Math.min(capacity, r.limit());
-        int modelWays = c.size(MeshAxes.TP) * c.size(MeshAxes.PP) * c.size(MeshAxes.EP);
+        // Every weight is split over tp x pp at most, an expert's over ep x etp x pp (so the larger
+        // of the two bounds every weight's split); ZeRO shards states over dp x cp (x ep in the mesh),
+        // or an expert's over edp.
+        int modelWays = c.expertMesh() == null ? c.size(MeshAxes.TP) * c.size(MeshAxes.PP) * c.size(MeshAxes.EP)
+                : c.size(MeshAxes.PP) * Math.max(c.size(MeshAxes.TP), c.expertSize(MeshAxes.EP) * c.expertSize(MeshAxes.ETP));
         int zeroWays = c.size(MeshAxes.DP) * c.size(MeshAxes.CP) * c.size(MeshAxes.EP);
+        if (c.expertMesh() != null) zeroWays = Math.max(zeroWays, c.expertSize(MeshAxes.EDP));
         int dtype = spec.workload().dtype().bytes();
-        double perElement = dtype;
+        double perElement = c.zero() >= 3 ? (double) dtype / zeroWays : dtype;
         if (training) {
             perElement += c.zero() >= 2 ? (double) dtype / zeroWays : dtype;
             perElement += c.zero() >= 1 ? 12.0 / zeroWays : 12.0;
@@ -276,8 +281,8 @@ public final class Search {
         for (Mesh.Axis a : axes) if (MeshAxes.BATCH.contains(a.name())) ways *= a.size();
         WorkloadSpec w = new WorkloadSpec(step.name(), (long) microBatch * ways, step.seq(), step.phase(), step.context(), step.dtype(), step.execution(),
                 step.spans(), step.span(), null, step.expertDtype());
-        return new Profile.Key(stage, Math.max(1, perNode), c.sp() && step.phase() != Phase.DECODE, microBatch,
-                training(s) ? c.recompute() : Training.Recompute.NONE, w);
+        return new Profile.Key(stage, c.expertMesh(), Math.max(1, perNode), c.sp() && step.phase() != Phase.DECODE, microBatch,
+                training(s) ? c.recompute() : Training.Recompute.NONE, training(s) && moe && c.zero() >= 1 ? 1 : 0, w);
     }
 
     static boolean training(SearchSpec s) {

@@ -22,14 +22,18 @@ import pdagc.sem.Training;
  * axis's groups stay in one node or cross nodes alike, with tp and cp in the same order, give
  * the same figures (a collective's link is NVLink inside a node, else the network), and the
  * later is not a candidate. With {@code tp_in_node true}, orders whose tp groups cross nodes
- * are left out. Then, per mesh: sequence parallelism (off, on; with tp > 1), the micro-batch size
+ * are left out. A model with experts has, after each mesh without an ep axis, the same mesh with
+ * each expert mesh ({@link #experts}). Then, per mesh: sequence parallelism (off, on; with tp > 1), the micro-batch size
  * (ascending divisors of a replica's batch; serving without a pipeline runs one micro-batch),
- * the batch (its choices, in the order written), the schedule (gpipe, 1f1b (training), interleaved with 2 to 8 virtual stages), ZeRO (0, 1, 2)
+ * the batch (its choices, in the order written), the schedule (gpipe, 1f1b (training), interleaved with 2 to 8 virtual stages), ZeRO (0, 1, 2, 3)
  * and recomputation (none, selective, full) in training.
  */
 final class Space implements Iterable<Candidate> {
     private final SearchSpec spec;
-    private final List<Mesh> meshes = new ArrayList<>();
+    /** A mesh and the expert mesh that folds its stages (null: the experts follow the mesh). */
+    private record Layout(Mesh mesh, Mesh experts) {}
+
+    private final List<Layout> meshes = new ArrayList<>();
     private final boolean training;
 
     Space(SearchSpec spec) {
@@ -61,7 +65,7 @@ final class Space implements Iterable<Candidate> {
         List<Mesh.Axis> present = new ArrayList<>();
         for (int i = 0; i < axes.size(); i++) if (sizes[i] > 1) present.add(new Mesh.Axis(axes.get(i), sizes[i]));
         if (present.isEmpty()) {
-            meshes.add(new Mesh(List.of(new Mesh.Axis(MeshAxes.DP, 1))));
+            meshes.add(new Layout(new Mesh(List.of(new Mesh.Axis(MeshAxes.DP, 1))), null));
             return;
         }
         Set<String> seen = new HashSet<>();
@@ -79,7 +83,10 @@ final class Space implements Iterable<Candidate> {
             for (Mesh.Axis a : axes) names.add(a.name());
             java.util.Collections.sort(names);
             String key = names + ":" + sorted(sig.toString()) + (m.index(MeshAxes.TP) < m.index(MeshAxes.CP) ? "tc" : "ct");
-            if (seen.add(key)) meshes.add(m);
+            if (seen.add(key)) {
+                meshes.add(new Layout(m, null));
+                experts(m);
+            }
             return;
         }
         // Lexicographic permutations: each position takes the remaining axes in their base order.
@@ -90,6 +97,49 @@ final class Space implements Iterable<Candidate> {
             for (int r = 0; r < rest.size(); r++) if (r != j) next.add(rest.get(r));
             permute(next, k + 1, seen);
         }
+    }
+
+    /**
+     * Megatron-LM's MoE parallel folding: the experts of a mesh without an ep axis fold the GPUs
+     * of one pipeline stage as {@code [edp, ep, etp]} (etp fastest), every factorization of the
+     * stage's GPUs within the knobs' choices, ascending in that order. Left out: the fold the
+     * experts take without an expert mesh (ep 1, etp = tp), and a fold with etp = tp over a mesh
+     * without cp whose ep divides dp, which is the mesh's own ep axis (enumerated as a mesh, unless
+     * the knobs leave that mesh out: {@code expert_mesh true}, or dp / ep not among dp's choices).
+     * A fold whose groups do not nest with the mesh's is a candidate that the strategy check
+     * rejects (E0311), as `check` does.
+     */
+    private void experts(Mesh m) {
+        if (!spec.model().isMoe() || m.size(MeshAxes.EP) > 1 || Boolean.FALSE.equals(onlyExpertMesh())) return;
+        int stage = m.size() / Math.max(1, m.size(MeshAxes.PP));
+        int tp = m.size(MeshAxes.TP), dp = m.size(MeshAxes.DP), cp = m.size(MeshAxes.CP);
+        for (int edp = 1; edp <= stage; edp++) {
+            if (stage % edp != 0 || !allowed(MeshAxes.EDP, edp)) continue;
+            for (int ep = 1; ep <= stage / edp; ep++) {
+                if ((stage / edp) % ep != 0 || !allowed(MeshAxes.EP, ep)) continue;
+                int etp = stage / edp / ep;
+                if (!allowed(MeshAxes.ETP, etp)) continue;
+                if (ep == 1 && etp == tp) continue;
+                if (etp == tp && cp == 1 && dp % ep == 0 && onlyExpertMesh() == null && allowed(MeshAxes.DP, dp / ep)) continue;
+                List<Mesh.Axis> axes = new ArrayList<>();
+                if (edp > 1) axes.add(new Mesh.Axis(MeshAxes.EDP, edp));
+                if (ep > 1) axes.add(new Mesh.Axis(MeshAxes.EP, ep));
+                if (etp > 1) axes.add(new Mesh.Axis(MeshAxes.ETP, etp));
+                if (axes.isEmpty()) continue;
+                meshes.add(new Layout(m, new Mesh(axes)));
+            }
+        }
+    }
+
+    private Boolean onlyExpertMesh() {
+        List<Boolean> choices = spec.expertMesh();
+        if (choices == null || choices.size() != 1) return null;
+        return choices.get(0);
+    }
+
+    private boolean allowed(String axis, int size) {
+        List<Integer> choices = spec.axes().get(axis);
+        return choices == null || choices.contains(size);
     }
 
     private static String sorted(String sig) {
@@ -110,19 +160,22 @@ final class Space implements Iterable<Candidate> {
 
     long count() {
         long n = 0;
-        for (Mesh m : meshes) n += inner(m, null, 0);
+        for (Layout m : meshes) n += inner(m, null, 0);
         return n;
     }
 
     /** The candidates of one mesh, added to {@code out} (or only counted when it is null). */
-    private long inner(Mesh m, List<Candidate> out, long index) {
+    private long inner(Layout m, List<Candidate> out, long index) {
         long n = 0;
         List<Long> batches = spec.batches() != null ? spec.batches() : List.of(spec.workload().batch());
         for (long batch : batches) n += inner(m, batch, out, index + n);
         return n;
     }
 
-    private long inner(Mesh m, long batch, List<Candidate> out, long index) {
+    private long inner(Layout layout, long batch, List<Candidate> out, long index) {
+        // A mesh whose experts must fold apart (`expert_mesh true`) is a candidate only with an expert mesh.
+        if (spec.model().isMoe() && layout.experts() == null && Boolean.TRUE.equals(onlyExpertMesh())) return 0;
+        Mesh m = layout.mesh();
         long n = 0;
         int tp = m.size(MeshAxes.TP), pp = m.size(MeshAxes.PP);
         long ways = (long) m.size(MeshAxes.DP) * m.size(MeshAxes.EP);
@@ -142,7 +195,7 @@ final class Space implements Iterable<Candidate> {
                 : spec.schedules() != null ? spec.schedules()
                 : training ? List.of(Pipeline.Schedule.GPIPE, Pipeline.Schedule.ONE_F_ONE_B, Pipeline.Schedule.INTERLEAVED)
                 : List.of(Pipeline.Schedule.GPIPE, Pipeline.Schedule.INTERLEAVED);
-        List<Integer> zeros = training ? (spec.zero() != null ? spec.zero() : List.of(0, 1, 2)) : List.of(0);
+        List<Integer> zeros = training ? (spec.zero() != null ? spec.zero() : List.of(0, 1, 2, 3)) : List.of(0);
         List<Training.Recompute> recomputes = training ? (spec.recompute() != null ? spec.recompute()
                 : List.of(Training.Recompute.NONE, Training.Recompute.SELECTIVE, Training.Recompute.FULL)) : List.of(Training.Recompute.NONE);
         long layers = spec.model().layers();
@@ -160,7 +213,7 @@ final class Space implements Iterable<Candidate> {
                     for (int v : vs) {
                         for (int z : zeros) {
                             for (Training.Recompute rc : recomputes) {
-                                if (out != null) out.add(new Candidate(index + n, m, sp, b, mb, sched, v, z, rc, batch));
+                                if (out != null) out.add(new Candidate(index + n, m, layout.experts(), sp, b, mb, sched, v, z, rc, batch));
                                 n++;
                             }
                         }
