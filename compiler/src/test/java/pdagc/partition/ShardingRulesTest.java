@@ -170,7 +170,9 @@ class ShardingRulesTest {
         assertEquals("{ep,_,_} -> {ep,_,tp}", decide(EP_TP, up, at(EXPERTS, "ep", COLUMN, "etp"), "{_,ep,_}"));
         Op down = new Op.ExpertLinear(16, 2048, 512);
         assertEquals("{ep,_,tp} -> {ep,_,_} partial(tp)", decide(EP_TP, down, at(EXPERTS, "ep", ROW, "etp"), "{ep,_,tp}"));
-        assertEquals("{_,ep,_}, {ep,_,_} -> {ep,_,_}", decide(EP_TP, new Op.Combine(16, 2), at(EXPERTS, "ep"), "{ep,_,_} partial(tp)", "{ep,_,_}"));
+        // The combine is linear in the experts' outputs: their partial sum over tp passes through, reduced after it.
+        assertEquals("{_,ep,_} partial(tp), {ep,_,_} -> {ep,_,_} partial(tp)",
+                decide(EP_TP, new Op.Combine(16, 2), at(EXPERTS, "ep"), "{ep,_,_} partial(tp)", "{ep,_,_}"));
     }
 
     @Test
