@@ -20,9 +20,10 @@ import pdagc.source.SourceFile;
  *       names as the default of its runs), and the capacity scheduler's default policy
  *       ({@code GUARANTEED_NO_EVICT}) admits a request only with room for all its
  *       {@code input + output} tokens: the requests in flight are the cache's tokens over that;
- *   <li>at most {@value #MAX_REQUESTS} / pp of them, and at most {@code max(1, that) · (1 +
- *       input / output)} tokens per iteration, rounded as the benchmark rounds them
- *       ({@code tensorrt_llm/bench/build/tuning.py}, {@code finetune_setting}: at most 32,768);
+ *   <li>at most {@value #MAX_REQUESTS} / pp of them, and per iteration at most as many tokens
+ *       as they times {@code 1 + input / output}, rounded as the benchmark rounds them
+ *       ({@code tensorrt_llm/bench/build/tuning.py}, {@code finetune_setting}: at least 2,048, at
+ *       most 32,768).
  * </ul>
  *
  * <p>In the steady state of uniform requests, while {@code C} requests each produce their
@@ -47,6 +48,7 @@ final class MaxLoad {
     }
 
     static Fidelity.Result predict(Fidelity.Row row, String model) {
+        if (!row.metric().startsWith("throughput")) return new Fidelity.Result(row, Double.NaN, "a maximum-load row's metric must be a throughput");
         if (row.pp() > 1) return new Fidelity.Result(row, Double.NaN, "maximum-load rows with pipeline stages are not modelled");
         long in = row.input(), out = row.output();
         // One request's KV cache and the weights, per GPU, from a decode plan of one sequence at its last context.
@@ -76,7 +78,6 @@ final class MaxLoad {
         double seconds = prefillSeconds + out * step.plan.analysis().step().seconds();
         double tokensPerSecond = requests * out / seconds;
         double value = row.metric().equals("throughput_tok_s_per_gpu") ? tokensPerSecond / row.gpus() : tokensPerSecond;
-        if (!row.metric().startsWith("throughput")) return new Fidelity.Result(row, Double.NaN, "a maximum-load row's metric must be a throughput");
         return new Fidelity.Result(row, value, null);
     }
 
