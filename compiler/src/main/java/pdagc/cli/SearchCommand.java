@@ -208,8 +208,7 @@ final class SearchCommand implements Callable<Integer> {
         var m = a.largestMemory().memory();
         double seconds = a.step().seconds();
         boolean prefill = a.step().phase() == Phase.PREFILL, decode = a.step().phase() == Phase.DECODE;
-        var w = p.deployment().workload();
-        double tokens = w.phase() == Phase.TRAIN ? (double) w.batch() * w.seq() : a.step().tokens();
+        double tokens = p.stepTokens();
         return new Search.Figures(seconds, prefill ? seconds : Double.NaN, decode ? seconds : Double.NaN, tokens / seconds / gpus, m.total(),
                 m.weightBytes(), m.activationBytes(), m.gradientBytes() + m.optimizerBytes(), a.step().pipelineBubble().orElse(0));
     }

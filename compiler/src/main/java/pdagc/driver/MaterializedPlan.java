@@ -60,4 +60,17 @@ public record MaterializedPlan(
         return Verify.run(graph, spmd, dag.snapshot(), seed, deployment.workload().phase() == Phase.DECODE, (int) deployment.workload().context(),
                 java.util.Map.of());
     }
+
+    /**
+     * The tokens of the plan's step: a training step's global batch times its sequence, a serving
+     * step's own count. A training step analysed from plans of fewer micro-batches ({@link #fold()})
+     * has the largest of those plans' deployment, and the step of all its micro-batches: its tokens
+     * scale from that plan's to the step's.
+     */
+    public double stepTokens() {
+        var w = deployment().workload();
+        if (w.phase() != pdagc.sem.Phase.TRAIN) return analysis().step().tokens();
+        double tokens = (double) w.batch() * w.seq();
+        return fold() == null ? tokens : tokens / fold().compiledAt().get(2) * fold().microBatches();
+    }
 }

@@ -87,6 +87,8 @@ class MicroBatchFoldTest {
             close(x.communicationSeconds(), y.communicationSeconds(), "communication of GPU " + g);
             close(x.idleSeconds(), y.idleSeconds(), "idle of GPU " + g);
         }
+        assertEquals(whole.stepTokens(), folded.stepTokens(), "the step's tokens, as the search reports them");
+        assertEquals(2.0 * m * 256, folded.stepTokens());
         assertEquals(a.training().modelFlops(), b.training().modelFlops());
         assertEquals(a.training().hardwareFlops(), b.training().hardwareFlops());
         close(a.training().mfu(), b.training().mfu(), "MFU");
