@@ -146,9 +146,18 @@ public final class Fidelity {
      * A row's prediction, or why there is none; for a training row also the largest GPU's memory
      * (bytes) and the seconds the compile took.
      */
-    public record Result(Row row, double predicted, String problem, double memoryBytes, double compileSeconds, Memory memory) {
+    public record Result(Row row, double predicted, String problem, double memoryBytes, double compileSeconds, Memory memory, String note) {
         public Result(Row row, double predicted, String problem) {
-            this(row, predicted, problem, Double.NaN, Double.NaN, null);
+            this(row, predicted, problem, Double.NaN, Double.NaN, null, "");
+        }
+
+        public Result(Row row, double predicted, String problem, double memoryBytes, double compileSeconds, Memory memory) {
+            this(row, predicted, problem, memoryBytes, compileSeconds, memory, "");
+        }
+
+        /** A prediction with a note of the engine rules it applied (printed after the error). */
+        public static Result noted(Row row, double predicted, String note) {
+            return new Result(row, predicted, null, Double.NaN, Double.NaN, null, note == null ? "" : note);
         }
 
         public Result(Row row, double predicted, String problem, double memoryBytes, double compileSeconds) {
@@ -258,7 +267,8 @@ public final class Fidelity {
         Compiler c = new Compiler(Set.of());
         List<MaterializedPlan> plans = c.check(SourceFile.of(row.id() + ".pdag", null, source(row, model.get().text(), false)));
         if (c.diagnostics().hasErrors()) return new Result(row, Double.NaN, DiagnosticRenderer.render(c.diagnostics().sorted()));
-        if (kvPerQueryHead(row, plans.get(0))) {
+        boolean perQueryHead = kvPerQueryHead(row, plans.get(0));
+        if (perQueryHead) {
             c = new Compiler(Set.of());
             plans = c.check(SourceFile.of(row.id() + ".pdag", null, source(row, model.get().text(), true)));
             if (c.diagnostics().hasErrors()) return new Result(row, Double.NaN, DiagnosticRenderer.render(c.diagnostics().sorted()));
@@ -271,7 +281,7 @@ public final class Fidelity {
             case "throughput_tok_s" -> s.throughput();
             default -> s.throughputPerGpu();
         };
-        return new Result(row, value, null);
+        return Result.noted(row, value, perQueryHead ? "decode attention per query head" : "");
     }
 
     /**
@@ -499,8 +509,8 @@ public final class Fidelity {
                         m.activations() / 1e9, m.workspace() / 1e9, m.megatronStates() / 1e9,
                         Double.isNaN(m.megatronActivations()) ? "n/a" : String.format(Locale.ROOT, "%.1f", m.megatronActivations() / 1e9), fig1));
             } else if (r.ok()) {
-                b.append(String.format(Locale.ROOT, "%-28s %-84s %-16s %12.4g %12.4g %+7.1f%%%n", row.id(), row.setup(), row.metric(), row.measured(),
-                        r.predicted(), 100 * r.error()));
+                b.append(String.format(Locale.ROOT, "%-28s %-84s %-16s %12.4g %12.4g %+7.1f%%%s%n", row.id(), row.setup(), row.metric(), row.measured(),
+                        r.predicted(), 100 * r.error(), r.note().isEmpty() ? "" : "   (" + r.note() + ")"));
             } else {
                 b.append(String.format(Locale.ROOT, "%-28s %-84s %-16s %12.4g %12s   (no prediction: %s)%n", row.id(), row.setup(), row.metric(),
                         row.measured(), "-", r.problem().lines().findFirst().orElse("")));

@@ -78,7 +78,8 @@ final class MaxLoad {
         double seconds = prefillSeconds + out * step.plan.analysis().step().seconds();
         double tokensPerSecond = requests * out / seconds;
         double value = row.metric().equals("throughput_tok_s_per_gpu") ? tokensPerSecond / row.gpus() : tokensPerSecond;
-        return new Fidelity.Result(row, value, null);
+        return Fidelity.Result.noted(row, value, String.format(Locale.ROOT, "maximum load: %d requests in flight, prefills of %d prompts", requests,
+                perPrefill));
     }
 
     /** The iteration's token budget: {@code max_num_tokens} as {@code finetune_setting} rounds it. */
