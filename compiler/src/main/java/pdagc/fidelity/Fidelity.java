@@ -445,14 +445,22 @@ public final class Fidelity {
 
     /** The row's deployment as pdagc source; {@code kvPerQueryHead}: decode attention as {@link #kvPerQueryHead} says. */
     static String source(Row row, String model, boolean kvPerQueryHead) {
+        String microBatches = row.pp() > 1 ? "  micro_batches " + Math.min(row.batch(), row.pp()) : "";
+        String workload = "workload W { batch " + row.batch() + "  input " + row.input() + "  output " + row.output() + "  dtype " + row.precision()
+                + (kvPerQueryHead ? "  decode_attention per_query_head" : "") + " }";
+        return deployment(row, model, microBatches, workload);
+    }
+
+    /**
+     * The row's model, its GPUs (8 to a node) and mesh ({@link #mesh}, with {@code strategy} added to
+     * the strategy's properties) deployed for {@code workload} (a whole declaration), as pdagc source.
+     */
+    static String deployment(Row row, String model, String strategy, String workload) {
         StringBuilder b = new StringBuilder(model).append("\nimport std.hardware\n");
         b.append("cluster C { gpu ").append(row.gpu()).append("  count ").append(row.gpus()).append("  per_node ").append(Math.min(8, row.gpus()))
                 .append(" }\n");
-        b.append("strategy S { ").append(mesh(row));
-        if (row.pp() > 1) b.append("  micro_batches ").append(Math.min(row.batch(), row.pp()));
-        b.append(" }\n");
-        b.append("workload W { batch ").append(row.batch()).append("  input ").append(row.input()).append("  output ").append(row.output())
-                .append("  dtype ").append(row.precision()).append(kvPerQueryHead ? "  decode_attention per_query_head" : "").append(" }\n");
+        b.append("strategy S { ").append(mesh(row)).append(strategy).append(" }\n");
+        b.append(workload).append('\n');
         b.append("deploy D = M on C with S for W\n");
         return b.toString();
     }

@@ -98,14 +98,8 @@ final class MaxLoad {
 
     /** Compiles the row's deployment with {@code workload}; {@code overCapacity}: a plan over the GPU's memory (E0503 alone) is still timed. */
     private static Compiled compile(Fidelity.Row row, String model, String workload, boolean overCapacity) {
-        StringBuilder b = new StringBuilder(model).append("\nimport std.hardware\n");
-        b.append("cluster C { gpu ").append(row.gpu()).append("  count ").append(row.gpus()).append("  per_node ").append(Math.min(8, row.gpus()))
-                .append(" }\n");
-        b.append("strategy S { ").append(Fidelity.mesh(row)).append(" }\n");
-        b.append(workload).append('\n');
-        b.append("deploy D = M on C with S for W\n");
         Compiler c = new Compiler(Set.of());
-        List<MaterializedPlan> plans = c.check(SourceFile.of(row.id() + ".pdag", null, b.toString()));
+        List<MaterializedPlan> plans = c.check(SourceFile.of(row.id() + ".pdag", null, Fidelity.deployment(row, model, "", workload)));
         boolean onlyCapacity = overCapacity && !plans.isEmpty() && c.diagnostics().sorted().stream()
                 .allMatch(d -> d.severity() != pdagc.diag.Severity.ERROR || d.code().id().equals("E0503"));
         if (c.diagnostics().hasErrors() && !onlyCapacity)
