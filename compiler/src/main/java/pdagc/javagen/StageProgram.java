@@ -74,21 +74,7 @@ final class StageProgram {
         String run = members.claim("run");
         Map<Integer, String> chunkMethods = new LinkedHashMap<>();
         for (int c : chunks.keySet()) chunkMethods.put(c, members.claim("chunk" + c));
-        TypeSpec.Builder b = TypeSpec.classBuilder(types.stages().get(stage))
-                .addModifiers(Modifier.PUBLIC, Modifier.FINAL)
-                .addTypeVariable(RuntimeApi.Types.T)
-                .addJavadoc(classDoc());
-        b.addField(FieldSpec.builder(ParameterizedTypeName.get(List.class, String.class), groupAxes, Modifier.PUBLIC, Modifier.STATIC, Modifier.FINAL)
-                .addJavadoc("The collective groups this program joins, by the mesh axes they span.\n")
-                .initializer("$T.of($L)", List.class, String.join(", ", groupFields.keySet().stream().map(JavaText::literal).toList()))
-                .build());
-        b.addField(runtimeType, runtimeField, Modifier.PRIVATE, Modifier.FINAL);
-        for (String f : coords.fields().values()) b.addField(TypeName.INT, f, Modifier.PRIVATE, Modifier.FINAL);
-        for (Map.Entry<String, String> g : groupFields.entrySet()) {
-            b.addField(FieldSpec.builder(int[].class, g.getValue(), Modifier.PRIVATE, Modifier.FINAL)
-                    .addJavadoc("The GPUs that differ from this one only in $L, ascending.\n", JavaText.javadoc(g.getKey()))
-                    .build());
-        }
+        TypeSpec.Builder b = classWithFields(groupAxes, groupFields);
         b.addMethod(constructor());
         b.addMethod(runMethod(run, chunkMethods));
         int firstLayerOp = firstLayerOp();
@@ -291,6 +277,29 @@ final class StageProgram {
      * micro-batch, and taken by the last unit that reads it, so that what the stage holds between
      * units is what the schedule holds in flight; the step ends with nothing kept.
      */
+    /**
+     * The program's class with the fields every program has: the collective groups it joins (named
+     * by {@code groupAxes}), the runtime, this GPU's mesh coordinates and each group's members.
+     */
+    private TypeSpec.Builder classWithFields(String groupAxes, Map<String, String> groupFields) {
+        TypeSpec.Builder b = TypeSpec.classBuilder(types.stages().get(stage))
+                .addModifiers(Modifier.PUBLIC, Modifier.FINAL)
+                .addTypeVariable(RuntimeApi.Types.T)
+                .addJavadoc(classDoc());
+        b.addField(FieldSpec.builder(ParameterizedTypeName.get(List.class, String.class), groupAxes, Modifier.PUBLIC, Modifier.STATIC, Modifier.FINAL)
+                .addJavadoc("The collective groups this program joins, by the mesh axes they span.\n")
+                .initializer("$T.of($L)", List.class, String.join(", ", groupFields.keySet().stream().map(JavaText::literal).toList()))
+                .build());
+        b.addField(runtimeType, runtimeField, Modifier.PRIVATE, Modifier.FINAL);
+        for (String f : coords.fields().values()) b.addField(TypeName.INT, f, Modifier.PRIVATE, Modifier.FINAL);
+        for (Map.Entry<String, String> g : groupFields.entrySet()) {
+            b.addField(FieldSpec.builder(int[].class, g.getValue(), Modifier.PRIVATE, Modifier.FINAL)
+                    .addJavadoc("The GPUs that differ from this one only in $L, ascending.\n", JavaText.javadoc(g.getKey()))
+                    .build());
+        }
+        return b;
+    }
+
     private final class TrainingStage {
         /** The unit key of the once-per-step ops; a micro-batch's unit is {@code 2 * chunk + (backward ? 1 : 0)}. */
         private static final int STEP = -1;
@@ -428,21 +437,7 @@ final class StageProgram {
                 int key = u.getKey();
                 unitMethods.put(key, members.claim(key == STEP ? "optimizerStep" : "chunk" + (key / 2) + (key % 2 == 1 ? "Backward" : "")));
             }
-            TypeSpec.Builder b = TypeSpec.classBuilder(types.stages().get(stage))
-                    .addModifiers(Modifier.PUBLIC, Modifier.FINAL)
-                    .addTypeVariable(RuntimeApi.Types.T)
-                    .addJavadoc(classDoc());
-            b.addField(FieldSpec.builder(ParameterizedTypeName.get(List.class, String.class), groupAxes, Modifier.PUBLIC, Modifier.STATIC, Modifier.FINAL)
-                    .addJavadoc("The collective groups this program joins, by the mesh axes they span.\n")
-                    .initializer("$T.of($L)", List.class, String.join(", ", groupFields.keySet().stream().map(JavaText::literal).toList()))
-                    .build());
-            b.addField(runtimeType, runtimeField, Modifier.PRIVATE, Modifier.FINAL);
-            for (String f : coords.fields().values()) b.addField(TypeName.INT, f, Modifier.PRIVATE, Modifier.FINAL);
-            for (Map.Entry<String, String> g : groupFields.entrySet()) {
-                b.addField(FieldSpec.builder(int[].class, g.getValue(), Modifier.PRIVATE, Modifier.FINAL)
-                        .addJavadoc("The GPUs that differ from this one only in $L, ascending.\n", JavaText.javadoc(g.getKey()))
-                        .build());
-            }
+            TypeSpec.Builder b = classWithFields(groupAxes, groupFields);
             TypeName keptType = ParameterizedTypeName.get(ClassName.get(Map.class), ClassName.get(String.class), RuntimeApi.Types.T);
             b.addField(FieldSpec.builder(keptType, kept, Modifier.PRIVATE, Modifier.FINAL)
                     .addJavadoc("Values that later units of the schedule read, by name and micro-batch ({@code name@mb}).\n")
