@@ -230,7 +230,20 @@ public final class KernelModel {
         };
         if (w == null) return new Time(0, 0);
         if (part == Part.ATTENTION_TAIL) return new Time(w.seconds(), 0);
-        // A measured kernel's time holds its own overhead.
+        return launched(w, gpu, execution);
+    }
+
+    /**
+     * An expert product as its own kernel under the routing's {@code activity}: a grouped GEMM of
+     * {@link ExpertActivity#active} products of {@link ExpertActivity#rowsPerExpert} tokens by the
+     * expert's [in, out] weight ({@code work}: its FLOPs and bytes under the same activity).
+     */
+    static Time expert(ExpertActivity activity, long in, long out, OpCost work, GpuSpec gpu, DType dtype, Execution execution) {
+        return launched(product(activity.active(), activity.rowsPerExpert(), out, in, work, gpu, dtype), gpu, execution);
+    }
+
+    /** A kernel's time with its overhead (a measured kernel's time holds its own) and, without CUDA graphs, the launch interval. */
+    private static Time launched(Work w, GpuSpec gpu, Execution execution) {
         double t = w.measured() ? w.seconds() : w.seconds() + gpu.kernelOverhead();
         if (!execution.cudaGraphs()) t = Math.max(t, gpu.launchOverhead());
         return new Time(t, t - w.seconds());

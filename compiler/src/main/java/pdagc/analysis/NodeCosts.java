@@ -48,6 +48,8 @@ public final class NodeCosts {
     private final boolean[] onChip;
     /** Per SPMD op: the HBM bytes per output element of the fused elementwise kernel it ends, 0 if none ({@link KernelModel#elementwiseTraffic}). */
     private double[] elementwise;
+    /** The experts each token is routed to (the dispatches' top-k; 0 without experts). */
+    private long top;
 
     private NodeCosts(Quotient quotient, int ops) {
         this.quotient = quotient;
@@ -74,6 +76,7 @@ public final class NodeCosts {
             c.valueBytes[op.id()] = -1;
         }
         for (SpmdNode op : ops) c.valueBytes(ops, op.id());
+        for (SpmdNode op : ops) if (op.op() instanceof Op.Dispatch d) c.top = Math.max(c.top, d.top());
         // A fused attention kernel (FlashAttention) keeps its scores and probabilities on chip: no HBM holds them. A training step's
         // plan keeps them, its backward pass reading the probabilities.
         if (!program.training()) {
@@ -126,11 +129,20 @@ public final class NodeCosts {
             int[] inputBytes = new int[count];
             for (int k = 0; k < inputBytes.length; k++) inputBytes[k] = c.valueBytes[spmd.inputs().get(k)];
             OpCost oc = OpCost.of(op, shapes, n.output(), c.weightElements[n.program()], dt, inputBytes);
+            KernelModel.Time t;
+            if (op instanceof Op.ExpertLinear e && part == KernelModel.Part.OWN) {
+                // The experts the routing touches, and the busiest rank's tokens (ExpertActivity).
+                long weights = c.weightElements[n.program()];
+                ExpertActivity a = ExpertActivity.of(e, shapes.get(0), n.output(), weights, c.top, execution.identicalRouting());
+                oc = a.cost(oc, Overflow.mul(weights, dt.bytes()));
+                t = KernelModel.expert(a, shapes.get(0).last(), n.output().last(), oc, cluster.gpu(), dt, execution);
+            } else {
+                t = part == KernelModel.Part.ELEMENTWISE
+                        ? KernelModel.elementwise(c.elementwise[spmd.id()] * n.output().elements(), cluster.gpu(), execution)
+                        : KernelModel.time(op, part, shapes, n.output(), oc, cluster.gpu(), dt, execution);
+            }
             c.flops[i] = oc.flops();
             c.bytes[i] = oc.bytes();
-            KernelModel.Time t = part == KernelModel.Part.ELEMENTWISE
-                    ? KernelModel.elementwise(c.elementwise[spmd.id()] * n.output().elements(), cluster.gpu(), execution)
-                    : KernelModel.time(op, part, shapes, n.output(), oc, cluster.gpu(), dt, execution);
             c.seconds[i] = t.seconds();
             c.overhead[i] = t.overhead();
         }

@@ -48,12 +48,29 @@ public final class Fidelity {
      */
     public record Row(String id, String model, String config, String gpu, int gpus, int tp, int pp, int ep, String dtype, long batch, long input,
             long output, String metric, double measured, String engine, String source, String expertDtype, Training training, String engineEnv,
-            String kvDtype) {
+            String kvDtype, String inputIds) {
 
         public Row {
             if (expertDtype == null || expertDtype.isBlank() || expertDtype.equalsIgnoreCase(dtype)) expertDtype = "";
             if (engineEnv == null) engineEnv = "";
             if (kvDtype == null || kvDtype.isBlank() || kvDtype.equalsIgnoreCase(dtype)) kvDtype = "";
+            inputIds = inputIds == null ? "" : inputIds.trim().toLowerCase(Locale.ROOT);
+            if (!inputIds.isEmpty() && !INPUT_IDS.contains(inputIds)) {
+                throw new IllegalArgumentException("input_ids is " + inputIds + ": one of " + INPUT_IDS + " or empty (not stated)");
+            }
+        }
+
+        /** A row whose benchmark's prompt tokens are not stated. */
+        public Row(String id, String model, String config, String gpu, int gpus, int tp, int pp, int ep, String dtype, long batch, long input,
+                long output, String metric, double measured, String engine, String source, String expertDtype, Training training, String engineEnv,
+                String kvDtype) {
+            this(id, model, config, gpu, gpus, tp, pp, ep, dtype, batch, input, output, metric, measured, engine, source, expertDtype, training, engineEnv,
+                    kvDtype, "");
+        }
+
+        /** Whether every prompt position held the same token id, so that every token routes to the same experts. */
+        public boolean repeatedInput() {
+            return inputIds.equals("repeated");
         }
 
         /** A row whose KV cache is in its {@code dtype} (or not stated). */
@@ -174,6 +191,13 @@ public final class Fidelity {
         }
     }
 
+    /**
+     * What the benchmark fed as prompt tokens (the {@code input_ids} column): {@code repeated}, one
+     * token id at every position (so every token routes to the same experts: {@code routing
+     * identical}), or {@code random}; empty where the source does not say (real text, or unknown).
+     */
+    public static final List<String> INPUT_IDS = List.of("repeated", "random");
+
     /** The metrics a row may name. */
     public static final List<String> METRICS = List.of("ttft_ms", "tpot_ms", "e2e_ms", "throughput_tok_s", "throughput_tok_s_per_gpu");
 
@@ -204,7 +228,8 @@ public final class Fidelity {
                             integer(r, "pp", 1), integer(r, "ep", 1), r.get("dtype"), integer(r, "batch", 0), integer(r, "input_len", 0),
                             integer(r, "output_len", 0),
                             r.get("metric"), Double.parseDouble(r.get("measured")), r.get("engine") + " " + r.getOrDefault("engine_version", ""),
-                            r.get("source"), r.getOrDefault("expert_dtype", ""), null, r.getOrDefault("engine_env", ""), r.getOrDefault("kv_dtype", "")));
+                            r.get("source"), r.getOrDefault("expert_dtype", ""), null, r.getOrDefault("engine_env", ""), r.getOrDefault("kv_dtype", ""),
+                            r.getOrDefault("input_ids", "")));
                 } catch (RuntimeException e) {
                     throw new IOException(csv.getFileName() + ": row " + line + ": " + e.getMessage(), e);
                 }
@@ -439,6 +464,15 @@ public final class Fidelity {
         return a < major || (a == major && b < minor);
     }
 
+    /**
+     * The workload's {@code routing} property for the row: {@code identical} where its benchmark fed
+     * one token id at every prompt position (every position's hidden state is then the same, and so
+     * is every router's choice), else the default.
+     */
+    static String routing(Row row) {
+        return row.repeatedInput() ? "  routing identical" : "";
+    }
+
     static String source(Row row, String model) {
         return source(row, model, false);
     }
@@ -447,7 +481,7 @@ public final class Fidelity {
     static String source(Row row, String model, boolean kvPerQueryHead) {
         String microBatches = row.pp() > 1 ? "  micro_batches " + Math.min(row.batch(), row.pp()) : "";
         String workload = "workload W { batch " + row.batch() + "  input " + row.input() + "  output " + row.output() + "  dtype " + row.precision()
-                + (kvPerQueryHead ? "  decode_attention per_query_head" : "") + " }";
+                + (kvPerQueryHead ? "  decode_attention per_query_head" : "") + routing(row) + " }";
         return deployment(row, model, microBatches, workload);
     }
 

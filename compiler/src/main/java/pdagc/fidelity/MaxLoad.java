@@ -69,8 +69,8 @@ final class MaxLoad {
         // A prompt longer than the budget is prefilled in chunks of the budget, each attending to the chunks before it: the
         // same pairs and products as the whole prompt, whose plan stands for them (its time; not its activations, which the
         // chunks bound).
-        Compiled prefill = compile(row, model, String.format(Locale.ROOT, "workload W { batch %d  input %d  output 1  dtype %s }", perPrefill, in,
-                row.precision()), in > budget);
+        Compiled prefill = compile(row, model, String.format(Locale.ROOT, "workload W { batch %d  input %d  output 1  dtype %s%s }", perPrefill, in,
+                row.precision(), Fidelity.routing(row)), in > budget);
         if (prefill.problem != null) return new Fidelity.Result(row, Double.NaN, "prefill of " + perPrefill + " prompts: " + prefill.problem);
         Compiled step = compile(row, model, decode(row, requests, in + out / 2), false);
         if (step.problem != null) return new Fidelity.Result(row, Double.NaN, "decode of " + requests + " sequences: " + step.problem);
@@ -91,7 +91,8 @@ final class MaxLoad {
     }
 
     private static String decode(Fidelity.Row row, long batch, long context) {
-        return String.format(Locale.ROOT, "workload W { batch %d  phase decode  context %d  dtype %s }", batch, context, row.precision());
+        return String.format(Locale.ROOT, "workload W { batch %d  phase decode  context %d  dtype %s%s }", batch, context, row.precision(),
+                Fidelity.routing(row));
     }
 
     private record Compiled(MaterializedPlan plan, String problem) {}

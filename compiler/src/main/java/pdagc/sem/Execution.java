@@ -19,8 +19,19 @@ package pdagc.sem;
  * group of query heads reads its key/value head once per query head; otherwise
  * ({@code decode_attention grouped}, the default: FlashAttention, FlashInfer, XQA) once per group.
  * The KV cache holds the key/value heads either way.
+ * {@code identicalRouting} ({@code routing identical}): every token of a step picks the same top-k
+ * experts, as when a benchmark feeds one token id repeated; otherwise ({@code routing balanced},
+ * the plan's assumption) the routed tokens spread evenly over the experts. Only the cost of the
+ * expert products follows it ({@code analysis.ExpertActivity}); the plan's shapes are the balanced
+ * expectation either way.
  */
-public record Execution(boolean fused, boolean cudaGraphs, boolean graphsGiven, boolean fusedAttention, boolean kvPerQueryHead) {
+public record Execution(boolean fused, boolean cudaGraphs, boolean graphsGiven, boolean fusedAttention, boolean kvPerQueryHead,
+        boolean identicalRouting) {
+
+    /** Experts routed to evenly. */
+    public Execution(boolean fused, boolean cudaGraphs, boolean graphsGiven, boolean fusedAttention, boolean kvPerQueryHead) {
+        this(fused, cudaGraphs, graphsGiven, fusedAttention, kvPerQueryHead, false);
+    }
 
     /** Attention fused with the elementwise ops ({@code kernels fused}), or nothing fused. */
     public Execution(boolean fused, boolean cudaGraphs, boolean graphsGiven) {
@@ -44,12 +55,22 @@ public record Execution(boolean fused, boolean cudaGraphs, boolean graphsGiven, 
 
     /** The same for a step of {@code phase}: CUDA graphs as given, else the phase's default. */
     public Execution forPhase(Phase phase) {
-        return graphsGiven ? this : new Execution(fused, phase == Phase.DECODE, false, fusedAttention, kvPerQueryHead);
+        return graphsGiven ? this : new Execution(fused, phase == Phase.DECODE, false, fusedAttention, kvPerQueryHead, identicalRouting);
     }
 
     /** The same, decode attention reading key/value heads once per query head or once per group. */
     public Execution withKvPerQueryHead(boolean perQueryHead) {
-        return new Execution(fused, cudaGraphs, graphsGiven, fusedAttention, perQueryHead);
+        return new Execution(fused, cudaGraphs, graphsGiven, fusedAttention, perQueryHead, identicalRouting);
+    }
+
+    /** The same, every token routed to the same experts or the tokens spread evenly over them. */
+    public Execution withIdenticalRouting(boolean identical) {
+        return new Execution(fused, cudaGraphs, graphsGiven, fusedAttention, kvPerQueryHead, identical);
+    }
+
+    /** The {@code routing} keyword: balanced or identical. */
+    public String routingKeyword() {
+        return identicalRouting ? "identical" : "balanced";
     }
 
     /** The {@code decode_attention} keyword: grouped or per_query_head. */

@@ -74,6 +74,34 @@ class FidelityTest {
         assertTrue(withFp16Experts > withFp8Experts, withFp16Experts + " ms against " + withFp8Experts + " ms: fp16 experts run at half the fp8 rate");
     }
 
+    /**
+     * The input_ids column: TensorRT-LLM 0.9.0's gptSessionBenchmark repeats one token id, so its rows
+     * run with routing identical; a Mixtral row is then predicted faster (two experts' weights read
+     * instead of eight) and a dense row is unchanged. An unknown value is refused.
+     */
+    @Test
+    void repeatedPromptTokensRouteEveryTokenToTheSameExperts() throws Exception {
+        java.util.Map<String, Fidelity.Row> byId = new java.util.HashMap<>();
+        int repeated = 0;
+        for (Fidelity.Row r : Fidelity.read(TABLE)) {
+            byId.put(r.id(), r);
+            assertEquals(r.engine().equals("TensorRT-LLM 0.9.0"), r.repeatedInput(), r.id());
+            if (r.repeatedInput()) repeated++;
+        }
+        assertEquals(144, repeated);
+        for (String id : List.of("trtllm090-a100-mixtral-8x7b-tp2-b1-i128-ttft", "trtllm090-a100-llama2-7b-tp1-b1-i128-ttft")) {
+            Fidelity.Row r = byId.get(id);
+            assertTrue(Fidelity.source(r, "").contains("routing identical"), id);
+            Fidelity.Row balanced = new Fidelity.Row(r.id(), r.model(), r.config(), r.gpu(), r.gpus(), r.tp(), r.pp(), r.ep(), r.dtype(), r.batch(),
+                    r.input(), r.output(), r.metric(), r.measured(), r.engine(), r.source(), r.expertDtype(), null, r.engineEnv(), r.kvDtype(), "");
+            double same = Fidelity.predict(r, CONFIGS).predicted(), spread = Fidelity.predict(balanced, CONFIGS).predicted();
+            if (r.model().startsWith("Mixtral")) assertTrue(same < 0.6 * spread, same + " ms against " + spread + " ms");
+            else assertEquals(spread, same, 1e-12 * spread, "a dense model routes nothing");
+        }
+        org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class, () -> new Fidelity.Row("x", "m", "", "H100", 1, 1, 1, 1, "bf16",
+                1, 1, 1, "ttft_ms", 1, "-", "-", "", null, "", "", "sometimes"));
+    }
+
     /** The whole table, as `pdagc fidelity bench/fidelity/serving.csv` prints it; docs/cost-model.md and the README's tour quote these figures. */
     @Test
     void theTableIsNoWorseThanTheReadmeSays() throws Exception {
@@ -82,8 +110,8 @@ class FidelityTest {
         Fidelity.Summary s = Fidelity.summary(results);
         assertEquals(227, s.rows());
         assertEquals(204, s.predicted(), Fidelity.table(results));
-        assertTrue(s.meanAbsError() <= 0.145, "mean " + s.meanAbsError() + "\n" + Fidelity.table(results));
-        assertTrue(s.maxAbsError() <= 1.04, "max " + s.maxAbsError());
+        assertTrue(s.meanAbsError() <= 0.142, "mean " + s.meanAbsError() + "\n" + Fidelity.table(results));
+        assertTrue(s.maxAbsError() <= 0.86, "max " + s.maxAbsError());
     }
 
     /**
