@@ -18,8 +18,10 @@ import pdagc.sem.GpuSpec;
 /**
  * Microbenchmark measurements of one GPU kind, which the kernel model reads instead of assuming a
  * fixed fraction of peak: matrix products by shape and fused attention kernels by shape, each as
- * an <em>efficiency</em> (the data-sheet roofline time of its own shape over its measured time), and
- * NCCL collectives inside one node by kind, ranks and size. The data are the CSV files of
+ * an <em>efficiency</em> (the data-sheet roofline time of its own shape over its measured time),
+ * fused MoE layers (routing, permutation, the experts' grouped products, finalize) by the routed
+ * tokens, the experts and the widths, as the efficiency of their expert products,
+ * and NCCL collectives inside one node by kind, ranks and size. The data are the CSV files of
  * {@code stdlib/calibration/} with their sources in its {@code SOURCES.md} (read at run time from
  * their compact form, the {@code .tsv} files beside them): per-kernel and
  * nccl-tests measurements published by Vidur, NVIDIA's aiconfigurator and DeepGEMM, never an
@@ -46,9 +48,25 @@ public final class Calibration {
 
     record Point(double bytes, double seconds) {}
 
+    /**
+     * Fused MoE layers measured on one rank, one series of token counts: {@code experts} experts of
+     * {@code hidden} by {@code inter} on the rank (gated: gate and up, then down; the layer's
+     * intermediate width over its tp, its experts over its ep), and at each count the rank's routed
+     * tokens ({@code entries}: tokens · top-k / ep under balanced routing, ascending) and the
+     * measured seconds.
+     */
+    record MoeSeries(String dtype, double hidden, double inter, double experts, double[] entries, double[] seconds) {
+        /** The measured layer's efficiency at its {@code i}-th count: its three products' roofline over its time. */
+        double efficiency(int i, GpuSpec gpu, DType dtype) {
+            double active = Math.min(experts, entries[i]);
+            return Math.min(1, expertRoofline(active, entries[i] / active, hidden, inter, 3, gpu, dtype) / seconds[i]);
+        }
+    }
+
     private final List<Gemm> gemms = new ArrayList<>();
     private final List<Attention> attention = new ArrayList<>();
     private final Map<String, List<Point>> collectives = new ConcurrentHashMap<>();
+    private final List<MoeSeries> moe = new ArrayList<>();
     /** Answers by question; keys are built by hand (a record's hashCode is bootstrapped on first use, which start-up pays). */
     private final Map<String, OptionalDouble> answers = new ConcurrentHashMap<>();
 
@@ -81,7 +99,7 @@ public final class Calibration {
     }
 
     /** The compact tables, by name: {@code calibration/NAME.tsv}, written by {@link #compactTables} from the sourced CSV files. */
-    static final List<String> COMPACT = List.of("gemm", "attention", "collectives");
+    static final List<String> COMPACT = List.of("gemm", "attention", "collectives", "moe");
 
     private static Calibration load(String gpu) {
         Calibration c = new Calibration();
@@ -97,6 +115,24 @@ public final class Calibration {
             if (gpu.equals(r[0])) c.collectives.computeIfAbsent(r[1] + "/" + r[2], x -> new ArrayList<>()).add(new Point(d(r[3]), d(r[4]) * 1e-6));
         }
         for (List<Point> points : c.collectives.values()) points.sort((a, b) -> Double.compare(a.bytes(), b.bytes()));
+        // Series by layer and split; a rank whose share is under one routed token (top-8 of one token over 32 ranks) measured
+        // whichever rank it was, and is left out.
+        Map<String, java.util.TreeMap<Double, Double>> series = new java.util.LinkedHashMap<>();
+        Map<String, String[]> first = new java.util.HashMap<>();
+        for (String[] r : compact("moe")) {
+            if (!gpu.equals(r[0])) continue;
+            double entries = d(r[2]) * d(r[5]) / d(r[8]);
+            if (entries < 1) continue;
+            String key = String.join("/", r[1], r[3], r[4], r[5], r[6], r[7], r[8]);
+            series.computeIfAbsent(key, k -> new java.util.TreeMap<>()).put(entries, d(r[9]) * 1e-6);
+            first.putIfAbsent(key, r);
+        }
+        for (Map.Entry<String, java.util.TreeMap<Double, Double>> e : series.entrySet()) {
+            String[] r = first.get(e.getKey());
+            double[] entries = e.getValue().keySet().stream().mapToDouble(Double::doubleValue).toArray();
+            double[] seconds = e.getValue().values().stream().mapToDouble(Double::doubleValue).toArray();
+            c.moe.add(new MoeSeries(r[1], d(r[3]), d(r[4]) / d(r[7]), d(r[6]) / d(r[8]), entries, seconds));
+        }
         return c;
     }
 
@@ -168,6 +204,12 @@ public final class Calibration {
             c.append(String.join("\t", r.get("gpu"), r.get("kind"), r.get("ranks"), r.get("bytes"), r.get("time_us"))).append('\n');
         }
         out.put("collectives", c.toString());
+        StringBuilder m = new StringBuilder(String.format(header, "moe")).append("# gpu\tdtype\ttokens\thidden\tinter\ttopk\texperts\ttp\tep\ttime_us\n");
+        for (Map<String, String> r : csv(dir.resolve("moe.csv"))) {
+            m.append(String.join("\t", r.get("gpu"), r.get("dtype"), r.get("tokens"), r.get("hidden"), r.get("inter"), r.get("topk"), r.get("experts"),
+                    r.get("tp"), r.get("ep"), r.get("time_us"))).append('\n');
+        }
+        out.put("moe", m.toString());
         return out;
     }
 
@@ -214,6 +256,65 @@ public final class Calibration {
             best.offer(Math.sqrt(dm * dm + dn * dn + dk * dk), g);
         }
         return best.mean(g -> gemmRoofline(((Gemm) g).m(), ((Gemm) g).n(), ((Gemm) g).k(), gpu, dtype) / ((Gemm) g).seconds());
+    }
+
+    /**
+     * The roofline time of {@code products} expert products of [rows, in] by [in, out] on each of
+     * {@code active} experts ({@code rows} tokens each): their FLOPs at the peak, or the active
+     * experts' weights and the tokens' inputs and outputs at the bandwidth.
+     */
+    static double expertRoofline(double active, double rows, double in, double out, double products, GpuSpec gpu, DType dtype) {
+        double entries = active * rows;
+        double flops = 2 * entries * in * out * products;
+        double bytes = products * (active * in * out * dtype.bytes() + entries * (in + out) * dtype.activationBytes());
+        return Math.max(flops / gpu.peakFlops(dtype), bytes / gpu.hbmBandwidth());
+    }
+
+    /** Whether the kind has fused MoE measurements of {@code dtype}'s class. */
+    public boolean hasMoe(DType dtype) {
+        for (MoeSeries m : moe) if (sameClass(m.dtype(), dtype)) return true;
+        return false;
+    }
+
+    /**
+     * The efficiency of an expert product of [in, out] over {@code entries} routed tokens on a rank
+     * whose routing spreads them over {@code experts} experts, from the nearest measured fused MoE
+     * layers of the same element class. The nearest series are those closest in log2 of the
+     * product's two widths (smaller and larger, against the layer's hidden and per-rank
+     * intermediate widths) and of the experts; along each, the efficiency is interpolated in log2
+     * of the routed tokens between the two measured counts around {@code entries} (the end's beyond
+     * them); the answer is the median of the nearest series' (an exact series' own). A layer's efficiency is the roofline of its three products (gate, up, down) over its
+     * measured time, which holds the routing, permutation and finalize kernels too. Empty without
+     * measurements.
+     */
+    public OptionalDouble moeEfficiency(double experts, double entries, double in, double out, GpuSpec gpu, DType dtype) {
+        String key = key("moe", gpu, dtype).append(experts).append('/').append(entries).append('/').append(in).append('/').append(out).toString();
+        OptionalDouble known = answers.get(key);
+        if (known == null) answers.put(key, known = moeEfficiencyUncached(experts, entries, in, out, gpu, dtype));
+        return known;
+    }
+
+    private OptionalDouble moeEfficiencyUncached(double experts, double entries, double in, double out, GpuSpec gpu, DType dtype) {
+        double small = log2(Math.min(in, out)), large = log2(Math.max(in, out));
+        Nearest best = new Nearest();
+        for (MoeSeries m : moe) {
+            if (!sameClass(m.dtype(), dtype)) continue;
+            double ms = log2(Math.min(m.hidden(), m.inter())), ml = log2(Math.max(m.hidden(), m.inter()));
+            best.offer(distance(small - ms, large - ml, log2(experts) - log2(m.experts())), m);
+        }
+        double at = log2(entries);
+        return best.median(x -> {
+            MoeSeries m = (MoeSeries) x;
+            double[] e = m.entries();
+            if (entries <= e[0]) return m.efficiency(0, gpu, dtype);
+            for (int i = 1; i < e.length; i++) {
+                if (entries <= e[i]) {
+                    double f = (at - log2(e[i - 1])) / (log2(e[i]) - log2(e[i - 1]));
+                    return Math.exp((1 - f) * Math.log(m.efficiency(i - 1, gpu, dtype)) + f * Math.log(m.efficiency(i, gpu, dtype)));
+                }
+            }
+            return m.efficiency(e.length - 1, gpu, dtype);
+        });
     }
 
     /** The roofline time of a fused attention kernel: the causal pairs of both products, queries, keys, values and output moved once. */
@@ -319,6 +420,20 @@ public final class Calibration {
          * efficiency above 1 (a kernel measured faster than the data sheet's roofline of its work: the benchmark's data
          * stayed in cache) counts as 1: a kernel of that work cannot run faster than the roofline.
          */
+        /**
+         * The median of {@code value} over the nearest (an exact match's own; of two, their geometric mean): one odd
+         * measurement among them (a kernel tactic that ran a series at a sixth of its neighbours' rate) does not pull the answer.
+         */
+        OptionalDouble median(java.util.function.ToDoubleFunction<Object> raw) {
+            java.util.function.ToDoubleFunction<Object> value = x -> Math.min(1, raw.applyAsDouble(x));
+            if (item[0] == null) return OptionalDouble.empty();
+            if (distance[0] < 1e-9 || item[1] == null) return OptionalDouble.of(value.applyAsDouble(item[0]));
+            if (item[2] == null) return OptionalDouble.of(Math.sqrt(value.applyAsDouble(item[0]) * value.applyAsDouble(item[1])));
+            double[] v = {value.applyAsDouble(item[0]), value.applyAsDouble(item[1]), value.applyAsDouble(item[2])};
+            java.util.Arrays.sort(v);
+            return OptionalDouble.of(v[1]);
+        }
+
         OptionalDouble mean(java.util.function.ToDoubleFunction<Object> raw) {
             java.util.function.ToDoubleFunction<Object> value = x -> Math.min(1, raw.applyAsDouble(x));
             if (item[0] == null) return OptionalDouble.empty();

@@ -28,12 +28,14 @@ import pdagc.ir.Shape;
  *       collectives are still costed balanced (the busiest rank's all-to-all receives more).
  * </ul>
  *
+ * @param experts the experts the rank's routing spreads its tokens over: all of its own under balanced
+ *     routing, the active ones under identical routing (the measured balanced layer it resembles)
  * @param active experts of the rank that receive tokens
  * @param rowsPerExpert routed tokens each active expert multiplies (rounded up)
  * @param work the busiest rank's FLOPs and activation traffic over the balanced share's
  * @param weightShare the share of the rank's expert weights read
  */
-record ExpertActivity(long active, long rowsPerExpert, double work, double weightShare) {
+record ExpertActivity(long experts, long active, long rowsPerExpert, double work, double weightShare) {
 
     /**
      * The activity of expert product {@code op} with local input {@code input} (entries by its
@@ -46,13 +48,13 @@ record ExpertActivity(long active, long rowsPerExpert, double work, double weigh
         long entries = Math.max(1, input.elements() / in);
         if (!identical || top < 1) {
             long touched = Math.min(local, entries);
-            return new ExpertActivity(touched, (entries + touched - 1) / touched, 1, (double) touched / local);
+            return new ExpertActivity(local, touched, (entries + touched - 1) / touched, 1, (double) touched / local);
         }
         long ranks = Math.max(1, op.experts() / local);
         long active = Math.min(top, local);
         double share = (double) entries * ranks / top;
         double work = active * share / entries;
-        return new ExpertActivity(active, (long) Math.ceil(share), work, (double) active / local);
+        return new ExpertActivity(active, active, (long) Math.ceil(share), work, (double) active / local);
     }
 
     /**

@@ -236,10 +236,27 @@ public final class KernelModel {
     /**
      * An expert product as its own kernel under the routing's {@code activity}: a grouped GEMM of
      * {@link ExpertActivity#active} products of {@link ExpertActivity#rowsPerExpert} tokens by the
-     * expert's [in, out] weight ({@code work}: its FLOPs and bytes under the same activity).
+     * expert's [in, out] weight ({@code work}: its FLOPs and bytes under the same activity); at the
+     * efficiency of the nearest measured fused MoE layers where the GPU kind has them
+     * ({@link Calibration#moeEfficiency}), else as a dense product of the same shape.
      */
     static Time expert(ExpertActivity activity, long in, long out, OpCost work, GpuSpec gpu, DType dtype, Execution execution) {
+        java.util.OptionalDouble eta = Calibration.of(gpu.measured().name()).moeEfficiency(activity.experts(), activity.active() * activity.rowsPerExpert(),
+                in, out, gpu.measured(), dtype);
+        if (eta.isPresent()) {
+            double roofline = Calibration.expertRoofline(activity.active(), activity.rowsPerExpert(), in, out, 1, gpu, dtype);
+            return launched(new Work(roofline / eta.getAsDouble(), true), gpu, execution);
+        }
         return launched(product(activity.active(), activity.rowsPerExpert(), out, in, work, gpu, dtype), gpu, execution);
+    }
+
+    /**
+     * Whether a GPU kind times expert products from fused MoE measurements for {@code dtype}: those
+     * measurements hold the dispatch's permutation and the combine's weighted sum, which then cost
+     * nothing of their own.
+     */
+    static boolean fusedMoe(GpuSpec gpu, DType dtype) {
+        return Calibration.of(gpu.measured().name()).hasMoe(dtype);
     }
 
     /** A kernel's time with its overhead (a measured kernel's time holds its own) and, without CUDA graphs, the launch interval. */

@@ -50,6 +50,11 @@ public final class NodeCosts {
     private double[] elementwise;
     /** The experts each token is routed to (the dispatches' top-k; 0 without experts). */
     private long top;
+    /**
+     * Whether the expert products are timed from fused MoE measurements ({@link KernelModel#fusedMoe}),
+     * which hold the forward dispatch's permutation and combine's weighted sum: those cost no time of their own.
+     */
+    private boolean fusedMoe;
 
     private NodeCosts(Quotient quotient, int ops) {
         this.quotient = quotient;
@@ -76,7 +81,10 @@ public final class NodeCosts {
             c.valueBytes[op.id()] = -1;
         }
         for (SpmdNode op : ops) c.valueBytes(ops, op.id());
-        for (SpmdNode op : ops) if (op.op() instanceof Op.Dispatch d) c.top = Math.max(c.top, d.top());
+        for (SpmdNode op : ops) {
+            if (op.op() instanceof Op.Dispatch d) c.top = Math.max(c.top, d.top());
+            if (op.op() instanceof Op.ExpertLinear) c.fusedMoe = KernelModel.fusedMoe(cluster.gpu(), c.dtypes[op.id()]);
+        }
         // A fused attention kernel (FlashAttention) keeps its scores and probabilities on chip: no HBM holds them. A training step's
         // plan keeps them, its backward pass reading the probabilities.
         if (!program.training()) {
@@ -136,6 +144,8 @@ public final class NodeCosts {
                 ExpertActivity a = ExpertActivity.of(e, shapes.get(0), n.output(), weights, c.top, execution.identicalRouting());
                 oc = a.cost(oc, Overflow.mul(weights, dt.bytes()));
                 t = KernelModel.expert(a, shapes.get(0).last(), n.output().last(), oc, cluster.gpu(), dt, execution);
+            } else if (c.fusedMoe && (op instanceof Op.Dispatch || op instanceof Op.Combine)) {
+                t = new KernelModel.Time(0, 0);
             } else {
                 t = part == KernelModel.Part.ELEMENTWISE
                         ? KernelModel.elementwise(c.elementwise[spmd.id()] * n.output().elements(), cluster.gpu(), execution)
