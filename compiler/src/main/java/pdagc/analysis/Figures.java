@@ -17,6 +17,11 @@ public final class Figures {
         return scaled(t, "tok/s");
     }
 
+    /** A request rate: {@code 4 req/s}, {@code 0.25 req/s}. */
+    public static String rate(double requestsPerSecond) {
+        return new java.math.BigDecimal(requestsPerSecond).round(new java.math.MathContext(4)).stripTrailingZeros().toPlainString() + " req/s";
+    }
+
     public static String percent(double share) {
         return String.format(Locale.ROOT, "%.1f %%", share * 100);
     }

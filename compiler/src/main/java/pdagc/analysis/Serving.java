@@ -51,7 +51,46 @@ public record Serving(
         StepPlan decodeFirst,
         StepPlan decodeLast,
         Mean decode,
-        List<Long> decodeContexts) {
+        List<Long> decodeContexts,
+        Arrivals arrivals) {
+
+    /** A fixed batch's figures. */
+    public Serving(String workload, long batch, long input, long output, int gpus, StepPlan prefill, StepPlan decodeFirst, StepPlan decodeLast,
+            Mean decode, List<Long> decodeContexts) {
+        this(workload, batch, input, output, gpus, prefill, decodeFirst, decodeLast, decode, decodeContexts, null);
+    }
+
+    /**
+     * Requests arriving at {@code rate} per second (a Poisson process, as serving benchmarks send
+     * them at a rate), served by an engine that batches at every iteration: each arriving request is
+     * prefilled in a step of its own ({@code prefillBatch} requests at a time: one per split of the
+     * batch), between the decode iterations, and every request in flight is decoded in each
+     * iteration. In the steady state (averages; no tail):
+     * <ul>
+     *   <li>{@code prefillShare} ρ = rate · prefill step / prefillBatch, the share of the time the
+     *       prefills take;
+     *   <li>the requests in flight N keep up with the rate: N · (1 - ρ) / T_d(N) = rate · output,
+     *       T_d(N) the decode iteration of N requests at their mean context {@code input + output/2}
+     *       (a request's iterations run at every context from input to input + output equally often;
+     *       the attention's cost is affine in the contexts it sums); {@code inFlight} is N,
+     *       {@code decodeBatch} the batch compiled (N rounded up to the split), {@code decodeStepSeconds}
+     *       its T_d;
+     *   <li>time per output token: T_d / (1 - ρ), the iterations stretched by the prefills between them;
+     *   <li>time to first token: the prefill step, after the wait for the GPU: the rest of the
+     *       iteration in progress, (1 - ρ) · T_d / 2, and the prefills queued ahead, ρ · t_p / (2 (1 - ρ))
+     *       (Pollaczek-Khinchine for a queue of deterministic service t_p under Poisson arrivals);
+     *   <li>throughput: rate · output tokens per second.
+     * </ul>
+     */
+    public record Arrivals(double rate, long prefillBatch, double inFlight, long decodeBatch, double prefillShare, double decodeStepSeconds) {}
+
+    /** A serving workload at a request rate: its prefill step, its decode step at the mean context (null with one output token). */
+    public static Serving atRate(String workload, long prefillBatch, long input, long output, StepPlan prefill, StepPlan decode, Arrivals arrivals) {
+        int gpus = prefill.dag().gpus().size();
+        if (decode == null) return new Serving(workload, prefillBatch, input, output, gpus, prefill, null, null, null, List.of(), arrivals);
+        Mean mean = new Mean(arrivals.decodeStepSeconds() / (1 - arrivals.prefillShare()), times(decode.dag(), decode.analysis()), false);
+        return new Serving(workload, arrivals.decodeBatch(), input, output, gpus, prefill, decode, decode, mean, List.of(decode.context()), arrivals);
+    }
 
     /** The most decode plans compiled for the mean (both ends included). */
     public static final int MAX_DECODE_PLANS = 12;
@@ -70,8 +109,12 @@ public record Serving(
         return output - 1;
     }
 
+    /** Time to first token: the prefill step; at a rate, after the mean wait for the GPU ({@link Arrivals}). */
     public double ttft() {
-        return prefill.analysis().step().seconds();
+        double step = prefill.analysis().step().seconds();
+        if (arrivals == null) return step;
+        double rho = arrivals.prefillShare();
+        return step + (1 - rho) * arrivals.decodeStepSeconds() / 2 + rho * step / (2 * (1 - rho));
     }
 
     /** Time per output token, the mean over the decode steps; NaN with one output token (no decode step). */
@@ -84,8 +127,9 @@ public record Serving(
         return decode == null ? ttft() : ttft() + decodeSteps() * decode.seconds();
     }
 
-    /** Tokens generated per second in all: batch x output over the end-to-end latency. */
+    /** Tokens generated per second in all: batch x output over the end-to-end latency; at a rate, rate x output. */
     public double throughput() {
+        if (arrivals != null) return arrivals.rate() * output;
         return batch * (double) output / endToEnd();
     }
 

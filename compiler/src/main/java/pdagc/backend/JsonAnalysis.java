@@ -113,6 +113,19 @@ final class JsonAnalysis {
         number(g, "throughput_tok_s", s.throughput());
         number(g, "throughput_tok_s_per_gpu", s.throughputPerGpu());
         g.writeNumberField("decode_steps", s.decodeSteps());
+        if (s.arrivals() == null) {
+            g.writeNullField("arrivals");
+        } else {
+            Serving.Arrivals r = s.arrivals();
+            g.writeObjectFieldStart("arrivals");
+            number(g, "rate_req_s", r.rate());
+            g.writeNumberField("prefill_batch", r.prefillBatch());
+            number(g, "in_flight", r.inFlight());
+            g.writeNumberField("decode_batch", r.decodeBatch());
+            number(g, "prefill_share", r.prefillShare());
+            number(g, "decode_step_s", r.decodeStepSeconds());
+            g.writeEndObject();
+        }
         g.writeArrayFieldStart("decode_contexts_compiled");
         for (long c : s.decodeContexts()) g.writeNumber(c);
         g.writeEndArray();

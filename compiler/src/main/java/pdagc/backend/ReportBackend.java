@@ -42,11 +42,12 @@ public final class ReportBackend {
         if (a.serving() != null) {
             serving(b, dag, a.serving());
             Serving s = a.serving();
-            b.append("Prefill step (").append(s.batch()).append(" x ").append(s.input()).append(" tokens)\n\n");
+            b.append("Prefill step (").append(prefillBatch(s)).append(" x ").append(s.input()).append(" tokens)\n\n");
             steps(b, d, s.prefill().dag(), s.prefill().analysis());
             if (s.decodeLast() != null) {
-                b.append("Decode step at context ").append(s.decodeLast().context())
-                        .append(" (the last and largest; its plan is the one that --emit writes)\n\n");
+                b.append("Decode step at context ").append(s.decodeLast().context()).append(s.arrivals() != null
+                        ? " (" + s.batch() + " requests at their mean context; its plan is the one that --emit writes)\n\n"
+                        : " (the last and largest; its plan is the one that --emit writes)\n\n");
                 steps(b, d, s.decodeLast().dag(), s.decodeLast().analysis());
             }
         } else {
@@ -96,8 +97,53 @@ public final class ReportBackend {
         b.append('\n');
     }
 
+    /** The sequences of the prefill step: the fixed batch, or at a rate the requests prefilled together. */
+    private static long prefillBatch(Serving s) {
+        return s.arrivals() != null ? s.arrivals().prefillBatch() : s.batch();
+    }
+
+    /** A serving workload at a request rate: the steady state's figures ({@link Serving.Arrivals}). */
+    private static void atRate(StringBuilder b, Serving s) {
+        Serving.Arrivals r = s.arrivals();
+        double prefill = s.prefill().analysis().step().seconds();
+        b.append("Serving at ").append(Figures.rate(r.rate())).append(" (Poisson arrivals; the steady state of an engine that batches at every iteration,"
+                + " from the plans of the prefill step").append(s.decode() == null ? "" : " and of the decode step at the mean context " + s.decodeFirst().context())
+                .append(")\n");
+        row(b, "requests in flight", List.of(s.decode() == null ? "none decoding (one output token: the prefill gives it)"
+                : String.format(Locale.ROOT, "%.1f (the decode step compiled for %d)", r.inFlight(), r.decodeBatch())));
+        row(b, "prefills", List.of(Figures.percent(r.prefillShare()) + " of the time (" + r.prefillBatch() + " x " + s.input() + " tokens a step, "
+                + Units.seconds(prefill) + ")"));
+        row(b, "time to first token (TTFT)", List.of(Units.seconds(s.ttft()) + " (the prefill step after a mean wait of " + Units.seconds(s.ttft() - prefill)
+                + " for the GPU)"));
+        if (s.decode() == null) {
+            row(b, "time per output token (TPOT)", List.of("n/a (one output token: the prefill gives it)"));
+        } else {
+            row(b, "time per output token (TPOT)", List.of(Units.seconds(s.tpot()) + " (a decode step of " + r.decodeBatch() + " requests, "
+                    + Units.seconds(r.decodeStepSeconds()) + ", stretched by the prefills between the steps)"));
+        }
+        row(b, "end-to-end latency", List.of(Units.seconds(s.endToEnd()) + (s.decode() == null ? " (TTFT)" : " (TTFT + " + s.decodeSteps() + " x TPOT)")));
+        row(b, "throughput per GPU", List.of(Figures.tokensPerSecond(s.throughputPerGpu()) + " (" + Figures.rate(r.rate()) + " x " + s.output()
+                + " tokens, " + s.gpus() + " GPUs)"));
+        row(b, "throughput, in all", List.of(Figures.tokensPerSecond(s.throughput())));
+        Analysis.GpuFigures peak = s.peakMemory();
+        row(b, "largest memory per GPU", List.of(Units.bytes(peak.memory().total()) + " (GPU " + peak.gpu() + ", "
+                + (s.peakStep() == s.prefill() ? "the prefill step" : "the decode step of the requests in flight") + ")"));
+        b.append("  time of each step by GPU role (each figure the largest over the role's GPUs):\n");
+        b.append(String.format(Locale.ROOT, "    %-22s %-6s %12s %13s %15s %12s%n", "step", "role", "time", "computation", "communication", "idle"));
+        split(b, "prefill", prefill, Serving.times(s.prefill().dag(), s.prefill().analysis()));
+        if (s.decode() != null) {
+            split(b, "decode, context " + s.decodeFirst().context(), s.decodeFirst().analysis().step().seconds(),
+                    Serving.times(s.decodeFirst().dag(), s.decodeFirst().analysis()));
+        }
+        b.append('\n');
+    }
+
     /** The serving figures, and each step's time split by role. */
     private static void serving(StringBuilder b, PlanDag dag, Serving s) {
+        if (s.arrivals() != null) {
+            atRate(b, s);
+            return;
+        }
         b.append("Serving (from the plans of the prefill step").append(s.decodeContexts().isEmpty() ? ""
                 : " and of the decode step" + (s.decodeContexts().size() > 1 ? "s at contexts " : " at context ")
                         + String.join(", ", s.decodeContexts().stream().map(String::valueOf).toList())).append(")\n");
@@ -160,7 +206,8 @@ public final class ReportBackend {
                 .append(Units.seconds(c.networkLatency())).append('\n');
         b.append("  strategy   ").append(d.strategy().name()).append(": mesh ").append(dag.mesh()).append('\n');
         if (serving != null) {
-            b.append("  workload   ").append(w.name()).append(": serving, batch ").append(serving.batch()).append(", input ").append(serving.input())
+            b.append("  workload   ").append(w.name()).append(": serving, ").append(serving.arrivals() != null ? Figures.rate(serving.arrivals().rate())
+                    : "batch " + serving.batch()).append(", input ").append(serving.input())
                     .append(", output ").append(serving.output()).append(", ").append(w.precision().text()).append("\n\n");
             return;
         }

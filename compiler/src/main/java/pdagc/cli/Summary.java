@@ -46,6 +46,7 @@ final class Summary {
 
     /** A serving workload: its plans, the largest memory over its steps, and the serving figures. */
     private static String serving(MaterializedPlan p, Serving s) {
+        if (s.arrivals() != null) return atRate(p, s);
         Serving.StepPlan peak = s.peakStep();
         Analysis.GpuFigures worst = s.peakMemory();
         Memory.PerGpu m = worst.memory();
@@ -64,6 +65,26 @@ final class Summary {
                 Units.bytes(m.activationBytes()), Units.bytes(m.workspaceBytes()), Units.bytes(m.total()), Units.bytes(worst.capacityBytes()),
                 Units.seconds(s.ttft()), tpot, Units.seconds(s.endToEnd()), Figures.tokensPerSecond(s.throughputPerGpu()),
                 Figures.tokensPerSecond(s.throughput()));
+    }
+
+    /** A serving workload at a request rate: the requests in flight it settles at, and the figures. */
+    private static String atRate(MaterializedPlan p, Serving s) {
+        Serving.Arrivals r = s.arrivals();
+        Analysis.GpuFigures worst = s.peakMemory();
+        Memory.PerGpu m = worst.memory();
+        String steps = s.decode() == null ? "prefill steps of " + r.prefillBatch() + " x " + s.input() + " tokens"
+                : String.format(Locale.ROOT, "%.1f requests in flight (decode step of %d at the mean context %d), prefills %s of the time", r.inFlight(),
+                        r.decodeBatch(), s.decodeFirst().context(), Figures.percent(r.prefillShare()));
+        String tpot = s.decode() == null ? "no decode step" : "TPOT " + Units.seconds(s.tpot());
+        return String.format(Locale.ROOT, "deploy %s: %d GPUs, mesh %s, %d ops in the SPMD program, %d nodes and %d edges in the DAG of %s%n"
+                        + "serving %s at %s, input %d, output %d: %s%n"
+                        + "memory per GPU (largest, GPU %d): weights %s + KV cache %s + activations %s + workspace %s = %s of %s%n"
+                        + "TTFT %s, %s, end-to-end %s; throughput %s per GPU, %s in all (pdagc FILE --emit report shows the figures)",
+                p.deployment().name(), p.spmd().mesh().size(), p.spmd().mesh(), p.spmd().nodes().size(), p.dag().nodes().size(),
+                p.dag().edges().size(), s.decode() == null ? "the prefill step" : "the decode step", s.workload(), Figures.rate(r.rate()), s.input(),
+                s.output(), steps, worst.gpu(), Units.bytes(m.weightBytes()), Units.bytes(m.kvCacheBytes()), Units.bytes(m.activationBytes()),
+                Units.bytes(m.workspaceBytes()), Units.bytes(m.total()), Units.bytes(worst.capacityBytes()), Units.seconds(s.ttft()), tpot,
+                Units.seconds(s.endToEnd()), Figures.tokensPerSecond(s.throughputPerGpu()), Figures.tokensPerSecond(s.throughput()));
     }
 
     static String stepName(Serving s, Serving.StepPlan step) {

@@ -45,6 +45,8 @@ public enum Code {
     E0216("E0216", "a serving workload (`input`, `output`) does not take `%s`"),
     E0217("E0217", "`output` without `input`: a serving workload needs the prompt's length"),
     E0218("E0218", "invalid value for `%s`: %s"),
+    E0219("E0219", "a serving workload takes a fixed `batch` or a request `rate`, not both"),
+    E0220("E0220", "a search compares strategies at a fixed batch, and workload `%s` serves requests at a rate"),
     W0219("W0219", "`seq` is ignored in decode: a decode step runs one new token per sequence", Severity.WARNING),
     W0220("W0220", "`measurements %s` times this GPU's kernels from another chip's: %s", Severity.WARNING),
 
@@ -100,6 +102,7 @@ public enum Code {
     E0506("E0506", "one GPU of each pipeline stage would run %s nodes, over pdagc's budget of %s"),
     W0504("W0504", "requirement `%s` is not evaluated: %s", Severity.WARNING),
     E0507("E0507", "laying out view %s (%s nodes, %s edges) with %s took longer than %s"),
+    E0508("E0508", "requests arriving at %s are more than deploy `%s` serves: %s"),
 
     // ---- importing model configs and counting models (E06xx)
     E0601("E0601", "%s is not a JSON object: %s"),

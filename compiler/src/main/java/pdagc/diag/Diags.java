@@ -154,6 +154,21 @@ public final class Diags {
                 .help("remove `" + property + "`; or, for one step alone, remove `input` and `output` and give `seq` and `phase`");
     }
 
+    /** A serving workload with both a fixed {@code batch} and a request {@code rate}. */
+    public static Diagnostic.Builder batchAndRate(Span batchAt, Span rateAt) {
+        return of(Code.E0219, batchAt)
+                .label("a fixed batch").secondary(rateAt, "requests arriving at a rate: the engine batches what is in flight")
+                .note("a serving workload runs either a fixed batch of requests together, or requests arriving at `rate`, whose batch "
+                        + "follows from the rate")
+                .help("remove `batch` to serve requests at the rate; or remove `rate` for a fixed batch");
+    }
+
+    public static Diagnostic.Builder searchAtRate(Span rateAt, String workload) {
+        return of(Code.E0220, rateAt, workload).label("requests at a rate")
+                .note("the search estimates every candidate at the workload's batch; at a rate the batch follows from each candidate's own steps")
+                .help("search with a fixed `batch` (the requests you expect in flight), then compile the best at the rate");
+    }
+
     public static Diagnostic.Builder outputWithoutInput(Span outputAt) {
         return of(Code.E0217, outputAt).label("tokens to generate, after a prompt of unknown length")
                 .note(SERVING_STEPS)
@@ -528,6 +543,7 @@ public final class Diags {
             case BYTES_PER_SECOND -> "write bandwidth as `3.35 TB/s` or `400 Gb/s`";
             case FLOPS_PER_SECOND -> "write compute as `989 TFLOP/s`";
             case TOKENS_PER_SECOND -> "write throughput as `1000 tok/s`";
+            case REQUESTS_PER_SECOND -> "write a request rate as `4 req/s`";
             case COUNT -> "write a plain number";
         };
     }
@@ -858,6 +874,14 @@ public final class Diags {
     public static Diagnostic.Builder outOfMemory(Span deploymentAt, String gpus, String needs, String has, String breakdown) {
         return of(Code.E0503, deploymentAt, gpus, needs, has).label("does not fit").note(breakdown)
                 .help("split the model over more GPUs (tp, ep or pp) or use GPUs with more memory");
+    }
+
+    /** A serving workload's {@code rate} beyond what the deployment sustains: {@code why} says which limit, {@code most} what it sustains. */
+    public static Diagnostic.Builder rateBeyondCapacity(Span rateAt, String rate, String deploy, String why, String most) {
+        return of(Code.E0508, rateAt, rate, deploy, why).label("too many requests per second")
+                .note("at a request rate the engine prefills each arriving request and decodes every request in flight together; "
+                        + "the steady state needs the prefills to take less than all of the time and the requests in flight to fit in memory")
+                .help(most);
     }
 
     public static Diagnostic.Builder requirementNotEvaluated(Span at, String metric, String why) {

@@ -30,6 +30,8 @@ import pdagc.partition.ShardingPropagation;
 import pdagc.program.Program;
 import pdagc.sem.Deployment;
 import pdagc.sem.WorkloadSpec;
+import pdagc.source.Span;
+import pdagc.units.Units;
 import pdagc.source.SourceFile;
 import pdagc.spmd.IrText;
 import pdagc.spmd.SpmdProgram;
@@ -145,7 +147,7 @@ public final class Compiler {
     public Optional<MaterializedPlan> compile(Deployment d) {
         Optional<Loaded> loaded;
         if (d.workload().isServing()) {
-            loaded = Optional.of(d.forStep(d.workload().prefillStep())).map(rewrite).flatMap(this::partition).map(p -> new Loaded(p, d));
+            loaded = Optional.of(d.forStep(d.servingPrefill())).map(rewrite).flatMap(this::partition).map(p -> new Loaded(p, d));
         } else {
             loaded = Optional.of(d).map(rewrite).flatMap(this::partition).map(p -> new Loaded(p, null));
         }
@@ -184,6 +186,7 @@ public final class Compiler {
         Optional<MaterializedPlan> prefill = materialize(prefillPlan, false);
         if (prefill.isEmpty()) return Optional.empty();
         WorkloadSpec.Serving lengths = d.workload().serving();
+        if (lengths.hasRate()) return Timings.time("serving at a rate", () -> atRate(d, prefill.get()));
         java.util.Map<Long, MaterializedPlan> kept = new java.util.HashMap<>(2);
         java.util.function.LongFunction<Optional<Serving.StepPlan>> decodeAt = context -> {
             boolean last = context == lengths.lastContext();
@@ -205,6 +208,79 @@ public final class Compiler {
         Requirements.check(d, analysis, diagnostics);
         return Optional.of(new MaterializedPlan(main.deployment(), main.graph(), main.shardings(), main.spmd(), main.dag(), analysis,
                 List.copyOf(steps)));
+    }
+
+    /** The most decode plans compiled to find the requests in flight at a rate. */
+    static final int MAX_RATE_PLANS = 24;
+
+    /**
+     * A serving workload at a request rate ({@link Serving.Arrivals}): from the prefill step of one
+     * request per split of the batch, the decode step at the requests' mean context of the batch in
+     * flight, found by compiling decode plans at the batch the rate needs until it repeats (the
+     * batch needs grow with the step's time, so from one request per split they rise to the least
+     * batch that keeps up). A rate whose prefills would take all of the time, or whose requests in
+     * flight outgrow a GPU's memory, is E0508.
+     */
+    private Optional<MaterializedPlan> atRate(Deployment d, MaterializedPlan prefill) {
+        WorkloadSpec w = d.workload();
+        WorkloadSpec.Serving lengths = w.serving();
+        long unit = d.batchWays();
+        double prefillSeconds = prefill.analysis().step().seconds();
+        double share = lengths.rate() * prefillSeconds / unit;
+        Span rateAt = w.spanOf("rate");
+        String rate = pdagc.analysis.Figures.rate(lengths.rate());
+        if (share >= 1) {
+            diagnostics.add(Diags.rateBeyondCapacity(rateAt, rate, d.name(), String.format(java.util.Locale.ROOT,
+                    "their prefills alone would take %.0f%% of the time (%d at a time, %s each)", 100 * share, unit, Units.seconds(prefillSeconds)),
+                    "at most " + pdagc.analysis.Figures.rate(unit / prefillSeconds) + " keeps up with the prefills alone; less, for the decode steps"));
+            return Optional.empty();
+        }
+        Serving.StepPlan prefillStep = new Serving.StepPlan(lengths.input(), prefill.dag(), prefill.analysis());
+        if (lengths.decodeSteps() == 0) {
+            Serving s = Serving.atRate(w.name(), unit, lengths.input(), lengths.output(), prefillStep, null,
+                    new Serving.Arrivals(lengths.rate(), unit, 0, 0, share, 0));
+            return Optional.of(withServing(d, prefill, s, List.of(prefill)));
+        }
+        long context = lengths.meanContext(), batch = unit;
+        MaterializedPlan decode = null;
+        double need = 0;
+        for (int plans = 0; plans < MAX_RATE_PLANS; plans++) {
+            int errors = diagnostics.errorReports();
+            long sequences = batch;
+            Optional<MaterializedPlan> plan = Optional.of(d.forStep(w.decodeStep(context, sequences))).map(rewrite).flatMap(this::partition)
+                    .flatMap(p -> materialize(p, false));
+            if (diagnostics.errorReports() > errors || plan.isEmpty()) return Optional.empty();
+            decode = plan.get();
+            Analysis.GpuFigures largest = decode.analysis().largestMemory();
+            if (largest.memory().total() > largest.capacityBytes()) {
+                diagnostics.add(Diags.rateBeyondCapacity(rateAt, rate, d.name(), String.format(java.util.Locale.ROOT,
+                        "keeping up needs more than %d requests in flight, and %d at context %d need %s on GPU %d, which has %s", sequences, sequences,
+                        context, Units.bytes(largest.memory().total()), largest.gpu(), Units.bytes(largest.capacityBytes())),
+                        "a lower rate, or more GPUs (dp) to share the requests"));
+                return Optional.empty();
+            }
+            // Tokens made per second, batch x (1 - share) / step, equal the tokens asked for, rate x output.
+            need = lengths.rate() * lengths.output() * decode.analysis().step().seconds() / (1 - share);
+            long next = Math.max(unit, (long) Math.ceil(need / unit) * unit);
+            if (next <= batch) break;
+            if (plans == MAX_RATE_PLANS - 1 || next > (1L << 24)) {
+                diagnostics.add(Diags.rateBeyondCapacity(rateAt, rate, d.name(), "the batch it needs keeps growing with the decode step it makes "
+                        + "(" + sequences + " requests in flight need " + (long) Math.ceil(need) + ")", "a lower rate, or more GPUs to share the requests"));
+                return Optional.empty();
+            }
+            batch = next;
+        }
+        Serving.StepPlan decodeStep = new Serving.StepPlan(context, decode.dag(), decode.analysis());
+        Serving s = Serving.atRate(w.name(), unit, lengths.input(), lengths.output(), prefillStep, decodeStep,
+                new Serving.Arrivals(lengths.rate(), unit, need, batch, share, decode.analysis().step().seconds()));
+        return Optional.of(withServing(d, decode, s, List.of(prefill, decode)));
+    }
+
+    /** The plan {@code main} carrying a serving workload's figures, its requirements checked against them. */
+    private MaterializedPlan withServing(Deployment d, MaterializedPlan main, Serving figures, List<MaterializedPlan> steps) {
+        Analysis analysis = main.analysis().withServing(figures, d.requirements());
+        Requirements.check(d, analysis, diagnostics);
+        return new MaterializedPlan(main.deployment(), main.graph(), main.shardings(), main.spmd(), main.dag(), analysis, List.copyOf(steps));
     }
 
     /**
@@ -340,7 +416,7 @@ public final class Compiler {
             if (dep.get().workload().isServing()) {
                 // A serving workload is compiled step by step: first its prefill (the decode steps once that is materialized).
                 keepIr = dep.get().workload().serving().decodeSteps() == 0;
-                Optional.of(dep.get().forStep(dep.get().workload().prefillStep())).map(rewrite).flatMap(this::partition)
+                Optional.of(dep.get().forStep(dep.get().servingPrefill())).map(rewrite).flatMap(this::partition)
                         .ifPresent(p -> plans.add(new Loaded(p, dep.get())));
                 keepIr = true;
             } else {

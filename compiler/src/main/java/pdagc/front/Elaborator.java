@@ -137,7 +137,7 @@ public final class Elaborator {
         // problems are reported once).
         WorkloadSpec.Serving serving = dep.workload().serving();
         if (serving != null && serving.decodeSteps() > 0) {
-            new StrategyCheck(dep.forStep(dep.workload().decodeStep(serving.lastContext())), diagnostics, true).run();
+            new StrategyCheck(dep.forStep(dep.servingDecode(serving.lastContext())), diagnostics, true).run();
         }
         return diagnostics.errorReports() > before ? Optional.empty() : Optional.of(dep);
     }
@@ -165,7 +165,7 @@ public final class Elaborator {
         Props p = new Props("search " + s.name().text(), s.name().span(), s.properties(), diagnostics);
         Optional<SearchKnobs> knobs = SearchKnobs.read(p, diagnostics);
         p.finish();
-        if (model.isEmpty() || cluster.isEmpty() || workload.isEmpty() || knobs.isEmpty()) return Optional.empty();
+        if (model.isEmpty() || cluster.isEmpty() || workload.isEmpty() || knobs.isEmpty() || atRate(workload.get())) return Optional.empty();
         return Optional.of(knobs.get().spec(s.name().text(), model.get(), cluster.get(), workload.get(), requirements, program, s.span()));
     }
 
@@ -177,7 +177,15 @@ public final class Elaborator {
         Optional<Deployment> dep = deployment(d);
         if (dep.isEmpty()) return Optional.empty();
         Deployment x = dep.get();
+        if (atRate(x.workload())) return Optional.empty();
         return Optional.of(SearchKnobs.every().spec(d.name().text(), x.model(), x.cluster(), x.workload(), x.requirements(), program, d.span()));
+    }
+
+    /** A workload at a request rate, which a search does not take (E0220 reported). */
+    private boolean atRate(WorkloadSpec w) {
+        if (!w.isServing() || !w.serving().hasRate()) return false;
+        diagnostics.add(Diags.searchAtRate(w.spanOf("rate"), w.name()));
+        return true;
     }
 
     /**
@@ -188,7 +196,7 @@ public final class Elaborator {
         new StrategyCheck(dep, into, false).run();
         WorkloadSpec.Serving serving = dep.workload().serving();
         if (serving != null && serving.decodeSteps() > 0) {
-            new StrategyCheck(dep.forStep(dep.workload().decodeStep(serving.lastContext())), into, true).run();
+            new StrategyCheck(dep.forStep(dep.servingDecode(serving.lastContext())), into, true).run();
         }
     }
 
@@ -464,7 +472,13 @@ public final class Elaborator {
     private Optional<WorkloadSpec> serving(Decl.Entity e, Props p) {
         boolean ok = true;
         Span servingAt = p.has("input") ? p.spanOf("input") : p.spanOf("output");
-        OptionalLong batch = p.integer("batch", null, 1);
+        boolean rated = p.has("rate");
+        Optional<Double> rate = p.quantity("rate", pdagc.units.Dimension.REQUESTS_PER_SECOND, 0.0);
+        if (rated && p.has("batch")) {
+            diagnostics.add(Diags.batchAndRate(p.spanOf("batch"), p.spanOf("rate")));
+            ok = false;
+        }
+        OptionalLong batch = p.integer("batch", rated ? 1L : null, 1);
         for (String step : List.of("phase", "seq", "context")) {
             if (p.get(step).isPresent()) {
                 diagnostics.add(Diags.servingWithStepProperty(p.spanOf(step), step, servingAt));
@@ -481,7 +495,7 @@ public final class Elaborator {
         Optional<pdagc.ir.Precision> dtype = precision(p, "workload " + e.nameText());
         Optional<pdagc.sem.Execution> execution = execution(p, Phase.PREFILL);
         p.finish();
-        if (!ok || batch.isEmpty() || input.isEmpty() || output.isEmpty() || dtype.isEmpty() || execution.isEmpty()) {
+        if (!ok || batch.isEmpty() || rate.isEmpty() || input.isEmpty() || output.isEmpty() || dtype.isEmpty() || execution.isEmpty()) {
             return Optional.empty();
         }
         long in = input.getAsLong(), out = output.getAsLong();
@@ -490,7 +504,7 @@ public final class Elaborator {
             return Optional.empty();
         }
         return Optional.of(new WorkloadSpec(e.nameText(), batch.getAsLong(), in, Phase.PREFILL, in, dtype.get().dtype(), execution.get(), p.spans(),
-                e.name().span(), new WorkloadSpec.Serving(in, out), dtype.get().experts()));
+                e.name().span(), new WorkloadSpec.Serving(in, out, rate.get()), dtype.get().experts()));
     }
 
     /** A serving length: a whole number of tokens, at least 1 (zero is E0218, negative E0206). */

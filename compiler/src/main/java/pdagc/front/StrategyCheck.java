@@ -68,7 +68,9 @@ final class StrategyCheck {
             diagnostics.add(Diags.noExpertsToSplit(d.strategy().axisSpan(MeshAxes.EP), m.name(), m.span(), st.size(MeshAxes.EP)));
         }
         int batchWays = mesh.size(MeshAxes.BATCH) * d.strategy().pipeline().microBatches();
-        if (d.workload().batch() % batchWays != 0) {
+        // At a request rate the driver picks batches that the split divides.
+        boolean rated = d.workload().isServing() && d.workload().serving().hasRate();
+        if (!rated && d.workload().batch() % batchWays != 0) {
             Span at = batchSpan();
             diagnostics.add(Diags.batchNotDivided(at, batchWays, d.workload().batch(), d.workload().spans().getOrDefault("batch", d.workload().span()),
                     presentBatchAxes(), d.strategy().pipeline().microBatches()));

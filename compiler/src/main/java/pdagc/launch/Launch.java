@@ -15,18 +15,15 @@ public final class Launch {
 
     /**
      * The launch script of a compiled plan for {@code target}; empty when it has errors (reported
-     * to {@code diagnostics}). A serving workload's plan is its last decode step's, with its
-     * prefill step first among {@code servingSteps}: a request then holds its prompt and every
-     * output token, {@code input + output} positions, the context length a serving engine needs.
+     * to {@code diagnostics}). A serving workload's plan carries its serving figures: a request
+     * holds its prompt and every output token, {@code input + output} positions, the context length
+     * a serving engine needs.
      */
     public static Optional<String> write(MaterializedPlan plan, Target target, Diagnostics diagnostics) {
         Deployment d = plan.deployment();
         OptionalLong requestTokens = OptionalLong.empty();
-        if (!plan.servingSteps().isEmpty()) {
-            long input = plan.servingSteps().get(0).deployment().workload().seq();
-            long output = plan.servingSteps().size() > 1 ? d.workload().context() - input + 1 : 1;
-            requestTokens = OptionalLong.of(input + output);
-        }
+        pdagc.analysis.Serving serving = plan.analysis().serving();
+        if (serving != null) requestTokens = OptionalLong.of(serving.input() + serving.output());
         return switch (target) {
             case MEGATRON -> MegatronLaunch.write(d, requestTokens.isPresent(), diagnostics);
             case VLLM, SGLANG -> ServeLaunch.write(d, target, requestTokens, diagnostics);

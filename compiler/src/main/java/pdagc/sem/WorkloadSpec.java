@@ -16,7 +16,9 @@ import pdagc.source.Span;
  * position {@code input + j - 1}, so at context {@code input + j}. It is never lowered itself: the
  * driver compiles the plans of its steps ({@link #prefillStep()}, {@link #decodeStep(long)}). As a
  * workload its fields read as its prefill step's ({@code phase} prefill, {@code seq} and
- * {@code context} the input), so that the strategy checks of the prefill step apply to it.
+ * {@code context} the input), so that the strategy checks of the prefill step apply to it. With a
+ * request {@code rate} instead of a fixed batch, {@code batch} is 1 and the driver chooses the
+ * steps' batches (the data-parallel split's multiples) from the rate.
  *
  * <p>{@code dtype} is the element type of the whole model but its parts that say otherwise:
  * {@code expertDtype} that of the expert products ({@code dtype fp8 { experts fp16 }}), by default
@@ -30,8 +32,26 @@ public record WorkloadSpec(
         if (expertDtype == null) expertDtype = dtype;
     }
 
-    /** A serving workload's lengths per sequence: the prompt ({@code input}) and the tokens generated ({@code output}). */
-    public record Serving(long input, long output) {
+    /**
+     * A serving workload's lengths per sequence: the prompt ({@code input}) and the tokens generated
+     * ({@code output}); {@code rate}: requests arriving per second (0: a fixed batch runs instead).
+     */
+    public record Serving(long input, long output, double rate) {
+
+        /** A fixed batch's lengths. */
+        public Serving(long input, long output) {
+            this(input, output, 0);
+        }
+
+        /** Whether requests arrive at a rate (the batch follows from it) rather than as one fixed batch. */
+        public boolean hasRate() {
+            return rate > 0;
+        }
+
+        /** The mean context of a request's decode steps: {@code input + output / 2}. */
+        public long meanContext() {
+            return input + output / 2;
+        }
 
         /** The decode steps after the prefill: one per output token but the first. */
         public long decodeSteps() {
@@ -71,13 +91,23 @@ public record WorkloadSpec(
 
     /** A serving workload's prefill step: {@code input} tokens per sequence. */
     public WorkloadSpec prefillStep() {
-        return new WorkloadSpec(name, batch, serving.input(), Phase.PREFILL, serving.input(), dtype, execution.forPhase(Phase.PREFILL), spans, span,
+        return prefillStep(batch);
+    }
+
+    /** A serving workload's prefill step of {@code sequences} prompts of {@code input} tokens. */
+    public WorkloadSpec prefillStep(long sequences) {
+        return new WorkloadSpec(name, sequences, serving.input(), Phase.PREFILL, serving.input(), dtype, execution.forPhase(Phase.PREFILL), spans, span,
                 null, expertDtype);
     }
 
     /** A serving workload's decode step at {@code context}: one token per sequence against {@code context} positions. */
     public WorkloadSpec decodeStep(long context) {
-        return new WorkloadSpec(name, batch, 1, Phase.DECODE, context, dtype, execution.forPhase(Phase.DECODE), spans, span, null, expertDtype);
+        return decodeStep(context, batch);
+    }
+
+    /** A decode step of {@code sequences} sequences at {@code context}. */
+    public WorkloadSpec decodeStep(long context, long sequences) {
+        return new WorkloadSpec(name, sequences, 1, Phase.DECODE, context, dtype, execution.forPhase(Phase.DECODE), spans, span, null, expertDtype);
     }
 
     /** Where a property was written, else the workload's declaration. */

@@ -7,7 +7,8 @@ public enum Dimension {
     SECONDS("time"),
     BYTES_PER_SECOND("bandwidth"),
     FLOPS_PER_SECOND("compute rate"),
-    TOKENS_PER_SECOND("throughput");
+    TOKENS_PER_SECOND("throughput"),
+    REQUESTS_PER_SECOND("request rate");
 
     private final String description;
 

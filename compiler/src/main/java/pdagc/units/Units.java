@@ -41,7 +41,8 @@ public final class Units {
             Map.entry("us", new Unit(Dimension.SECONDS, 1e-6)),
             Map.entry("ms", new Unit(Dimension.SECONDS, 1e-3)),
             Map.entry("s", new Unit(Dimension.SECONDS, 1)),
-            Map.entry("tok/s", new Unit(Dimension.TOKENS_PER_SECOND, 1)));
+            Map.entry("tok/s", new Unit(Dimension.TOKENS_PER_SECOND, 1)),
+            Map.entry("req/s", new Unit(Dimension.REQUESTS_PER_SECOND, 1)));
 
     /** The unit spelled like {@code word} but for case ({@code gb} for {@code GB}), if any; for hints. */
     public static java.util.Optional<String> spelledLike(String word) {

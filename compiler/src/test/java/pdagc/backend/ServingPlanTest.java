@@ -52,6 +52,24 @@ class ServingPlanTest {
         Golden.check("llama2_70b_serving.report.txt", report);
     }
 
+    /** A workload at a request rate: its report says the steady state, its JSON carries it and validates. */
+    @Test
+    void aWorkloadAtARateReportsItsSteadyStateAndValidates() throws IOException {
+        MaterializedPlan p = Compile.file("examples/llama3_8b_serving_rate.pdag");
+        Serving s = p.analysis().serving();
+        String report = ReportBackend.render(p.deployment(), p.dag(), p.analysis());
+        assertTrue(report.contains("  workload   Requests: serving, 4 req/s, input 1024, output 256, bf16\n"), report);
+        assertTrue(report.contains("\nServing at 4 req/s (Poisson arrivals;"), report);
+        assertTrue(report.contains("\nPrefill step (1 x 1024 tokens)\n"), report);
+        JsonNode j = json(p);
+        assertEquals(List.of(), JsonBackendTest.validate(j));
+        JsonNode a = j.get("analysis").get("serving").get("arrivals");
+        assertEquals(4.0, a.get("rate_req_s").asDouble(), 1e-12);
+        assertEquals(s.arrivals().inFlight(), a.get("in_flight").asDouble(), 1e-9);
+        assertEquals(s.arrivals().decodeBatch(), a.get("decode_batch").asLong());
+        assertTrue(json(plan).get("analysis").get("serving").get("arrivals").isNull(), "a fixed batch has no arrivals");
+    }
+
     @Test
     void theJsonPlanCarriesTheServingFiguresAndValidates() throws IOException {
         JsonNode j = json(plan);

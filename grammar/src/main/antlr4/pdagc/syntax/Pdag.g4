@@ -124,7 +124,7 @@ UNIT
     | 'Kb/s' | 'Mb/s' | 'Gb/s' | 'Tb/s'
     | 'GFLOP/s' | 'TFLOP/s' | 'PFLOP/s'
     | 'ns' | 'us' | 'ms' | 's'
-    | 'tok/s'
+    | 'tok/s' | 'req/s'
     ;
 
 NUMBER

@@ -1,0 +1,71 @@
+package pdagc.analysis;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import org.junit.jupiter.api.Test;
+import pdagc.driver.Compile;
+import pdagc.driver.MaterializedPlan;
+
+/**
+ * A serving workload at a request rate ({@link Serving.Arrivals}): the steady state of an engine
+ * that batches at every iteration. The requests in flight keep up with the rate, the decode steps
+ * are stretched by the prefills between them, the first token waits for the GPU, and the
+ * throughput is the rate's tokens.
+ */
+class ServingRateTest {
+    static final String DEPLOY = """
+            import std.hardware
+            import std.models.llama_3_8b
+            cluster C { gpu H100  count %d }
+            workload W { input 1024  output %d  rate %s req/s  dtype bf16 }
+            strategy S { mesh [%s] }
+            deploy D = Llama_3_8b on C with S for W
+            """;
+
+    private static Serving at(String rate, int output, int gpus, String mesh) {
+        MaterializedPlan p = Compile.source(String.format(DEPLOY, gpus, output, rate, mesh));
+        return p.analysis().serving();
+    }
+
+    @Test
+    void theRequestsInFlightKeepUpWithTheRate() {
+        Serving s = at("4", 256, 1, "tp 1");
+        Serving.Arrivals r = s.arrivals();
+        double prefill = s.prefill().analysis().step().seconds();
+        assertEquals(4 * prefill, r.prefillShare(), 1e-12, "each request's prefill step, 4 a second");
+        assertEquals(4.0 * 256 * r.decodeStepSeconds() / (1 - r.prefillShare()), r.inFlight(), 1e-9 * r.inFlight(),
+                "N (1 - share) / T_d tokens a second, the rate's 4 x 256");
+        assertTrue(r.decodeBatch() >= r.inFlight() && r.decodeBatch() < r.inFlight() + 1, r.decodeBatch() + " compiled for " + r.inFlight());
+        assertEquals(r.decodeStepSeconds() / (1 - r.prefillShare()), s.tpot(), 1e-15);
+        assertEquals(4.0 * 256, s.throughput(), 1e-9);
+        assertTrue(s.ttft() > prefill, "the first token waits for the GPU: " + s.ttft() + " against " + prefill);
+        assertEquals(s.ttft() + 255 * s.tpot(), s.endToEnd(), 1e-12);
+        assertEquals(1152, s.decodeFirst().context(), "the decode step at the requests' mean context, input + output/2");
+    }
+
+    @Test
+    void aHigherRateHoldsMoreRequestsAndSlowsEachToken() {
+        Serving slow = at("1", 256, 1, "tp 1"), busy = at("16", 256, 1, "tp 1");
+        assertTrue(busy.arrivals().inFlight() > 8 * slow.arrivals().inFlight(), busy.arrivals().inFlight() + " against " + slow.arrivals().inFlight());
+        assertTrue(busy.tpot() > slow.tpot() && busy.ttft() > slow.ttft());
+        assertEquals(16 * 256, busy.throughput(), 1e-9);
+    }
+
+    @Test
+    void dataParallelReplicasPrefillOneRequestEachAndSplitTheBatch() {
+        Serving s = at("8", 128, 2, "dp 2");
+        assertEquals(2, s.arrivals().prefillBatch());
+        assertEquals(0, s.arrivals().decodeBatch() % 2, "the decode batch is split over dp 2");
+        assertEquals(8.0 * 128 / 2, s.throughputPerGpu(), 1e-9);
+    }
+
+    @Test
+    void oneOutputTokenIsThePrefillAlone() {
+        Serving s = at("2", 1, 1, "tp 1");
+        assertNull(s.decode());
+        assertTrue(Double.isNaN(s.tpot()));
+        assertEquals(2.0, s.throughput(), 1e-12);
+    }
+}
