@@ -76,9 +76,12 @@ public record Serving(
      *       {@code decodeBatch} the batch compiled (N rounded up to the split), {@code decodeStepSeconds}
      *       its T_d;
      *   <li>time per output token: T_d / (1 - ρ), the iterations stretched by the prefills between them;
-     *   <li>time to first token: the prefill step, after the wait for the GPU: the rest of the
-     *       iteration in progress, (1 - ρ) · T_d / 2, and the prefills queued ahead, ρ · t_p / (2 (1 - ρ))
-     *       (Pollaczek-Khinchine for a queue of deterministic service t_p under Poisson arrivals);
+     *   <li>time to first token: the iteration that prefills the request, which decodes the
+     *       requests in flight too (engines batch a new request's prefill with the running requests'
+     *       decode step: TensorRT-LLM's in-flight batching, vLLM's and SGLang's schedulers), t_p + T_d,
+     *       after the wait for the GPU: the rest of the iteration in progress, (1 - ρ) · T_d / 2, and
+     *       the prefills queued ahead, ρ · t_p / (2 (1 - ρ)) (Pollaczek-Khinchine for a queue of
+     *       deterministic service t_p under Poisson arrivals);
      *   <li>throughput: rate · output tokens per second.
      * </ul>
      */
@@ -113,8 +116,8 @@ public record Serving(
     public double ttft() {
         double step = prefill.analysis().step().seconds();
         if (arrivals == null) return step;
-        double rho = arrivals.prefillShare();
-        return step + (1 - rho) * arrivals.decodeStepSeconds() / 2 + rho * step / (2 * (1 - rho));
+        double rho = arrivals.prefillShare(), decode = arrivals.decodeStepSeconds();
+        return step + decode + (1 - rho) * decode / 2 + rho * step / (2 * (1 - rho));
     }
 
     /** Time per output token, the mean over the decode steps; NaN with one output token (no decode step). */

@@ -113,8 +113,8 @@ public final class ReportBackend {
                 : String.format(Locale.ROOT, "%.1f (the decode step compiled for %d)", r.inFlight(), r.decodeBatch())));
         row(b, "prefills", List.of(Figures.percent(r.prefillShare()) + " of the time (" + r.prefillBatch() + " x " + s.input() + " tokens a step, "
                 + Units.seconds(prefill) + ")"));
-        row(b, "time to first token (TTFT)", List.of(Units.seconds(s.ttft()) + " (the prefill step after a mean wait of " + Units.seconds(s.ttft() - prefill)
-                + " for the GPU)"));
+        row(b, "time to first token (TTFT)", List.of(Units.seconds(s.ttft()) + " (the prefill step with the running requests' decode step, after a mean wait of "
+                + Units.seconds(s.ttft() - prefill - r.decodeStepSeconds()) + " for the GPU)"));
         if (s.decode() == null) {
             row(b, "time per output token (TPOT)", List.of("n/a (one output token: the prefill gives it)"));
         } else {

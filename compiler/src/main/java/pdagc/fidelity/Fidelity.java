@@ -48,7 +48,7 @@ public final class Fidelity {
      */
     public record Row(String id, String model, String config, String gpu, int gpus, int tp, int pp, int ep, String dtype, long batch, long input,
             long output, String metric, double measured, String engine, String source, String expertDtype, Training training, String engineEnv,
-            String kvDtype, String inputIds) {
+            String kvDtype, String inputIds, double rate) {
 
         public Row {
             if (expertDtype == null || expertDtype.isBlank() || expertDtype.equalsIgnoreCase(dtype)) expertDtype = "";
@@ -58,6 +58,14 @@ public final class Fidelity {
             if (!inputIds.isEmpty() && !INPUT_IDS.contains(inputIds)) {
                 throw new IllegalArgumentException("input_ids is " + inputIds + ": one of " + INPUT_IDS + " or empty (not stated)");
             }
+        }
+
+        /** A row of a fixed batch or maximum load (no request rate). */
+        public Row(String id, String model, String config, String gpu, int gpus, int tp, int pp, int ep, String dtype, long batch, long input,
+                long output, String metric, double measured, String engine, String source, String expertDtype, Training training, String engineEnv,
+                String kvDtype, String inputIds) {
+            this(id, model, config, gpu, gpus, tp, pp, ep, dtype, batch, input, output, metric, measured, engine, source, expertDtype, training, engineEnv,
+                    kvDtype, inputIds, 0);
         }
 
         /** A row whose benchmark's prompt tokens are not stated. */
@@ -114,8 +122,8 @@ public final class Fidelity {
             }
             String par = "tp " + tp + (pp > 1 ? " pp " + pp : "") + (ep > 1 ? " ep " + ep : "");
             String types = expertDtype.isEmpty() ? dtype : dtype + " (experts " + expertDtype + ")";
-            return String.format(Locale.ROOT, "%s, %d x %s %s, %s, batch %s, in %s, out %s", model, gpus, gpu, types, par, given(batch), given(input),
-                    given(output));
+            String load = rate > 0 ? number(rate) + " req/s" : "batch " + given(batch);
+            return String.format(Locale.ROOT, "%s, %d x %s %s, %s, %s, in %s, out %s", model, gpus, gpu, types, par, load, given(input), given(output));
         }
 
         private static String given(long v) {
@@ -229,7 +237,7 @@ public final class Fidelity {
                             integer(r, "output_len", 0),
                             r.get("metric"), Double.parseDouble(r.get("measured")), r.get("engine") + " " + r.getOrDefault("engine_version", ""),
                             r.get("source"), r.getOrDefault("expert_dtype", ""), null, r.getOrDefault("engine_env", ""), r.getOrDefault("kv_dtype", ""),
-                            r.getOrDefault("input_ids", "")));
+                            r.getOrDefault("input_ids", ""), r.getOrDefault("rate", "").isBlank() ? 0 : Double.parseDouble(r.get("rate").trim())));
                 } catch (RuntimeException e) {
                     throw new IOException(csv.getFileName() + ": row " + line + ": " + e.getMessage(), e);
                 }
@@ -278,7 +286,10 @@ public final class Fidelity {
         if (!METRICS.contains(row.metric())) return new Result(row, Double.NaN, "unknown metric " + row.metric() + "; one of " + METRICS);
         if (row.input() < 1 || row.output() < 1) return new Result(row, Double.NaN, "input or output length not stated");
         if (!row.kvDtype().isEmpty()) return new Result(row, Double.NaN, "a KV cache in " + row.kvDtype() + " with " + row.dtype() + " weights is not modelled (pdagc caches in the workload's type)");
-        if (row.batch() < 1 && !MaxLoad.knows(row)) return new Result(row, Double.NaN, "the batch is not fixed (a maximum-load run of an engine whose scheduler is not modelled)");
+        if (row.rate() <= 0 && row.batch() < 1 && !MaxLoad.knows(row)) {
+            return new Result(row, Double.NaN, "the batch is not fixed (a maximum-load run of an engine whose scheduler is not modelled)");
+        }
+        if (row.rate() > 0 && row.batch() > 0) return new Result(row, Double.NaN, "a row has a fixed batch or a request rate, not both");
         if (row.ep() <= 1 && row.tp() * row.pp() != row.gpus()) return new Result(row, Double.NaN, "tp x pp is not the GPU count");
         if (row.ep() > 1 && (row.gpus() % (row.tp() * row.pp()) != 0 || (row.gpus() / row.pp()) % row.ep() != 0)) {
             return new Result(row, Double.NaN, "ep does not divide the GPUs of a pipeline stage (attention over dp x tp)");
@@ -288,7 +299,7 @@ public final class Fidelity {
         Diagnostics diagnostics = new Diagnostics();
         Optional<HfImport.Result> model = HfImport.run(config, config.getFileName().toString(), "M", diagnostics);
         if (model.isEmpty()) return new Result(row, Double.NaN, "import: " + DiagnosticRenderer.render(diagnostics.sorted()));
-        if (row.batch() < 1) return MaxLoad.predict(row, model.get().text());
+        if (row.batch() < 1 && row.rate() <= 0) return MaxLoad.predict(row, model.get().text());
         Compiler c = new Compiler(Set.of());
         List<MaterializedPlan> plans = c.check(SourceFile.of(row.id() + ".pdag", null, source(row, model.get().text(), false)));
         if (c.diagnostics().hasErrors()) return new Result(row, Double.NaN, DiagnosticRenderer.render(c.diagnostics().sorted()));
@@ -479,8 +490,9 @@ public final class Fidelity {
 
     /** The row's deployment as pdagc source; {@code kvPerQueryHead}: decode attention as {@link #kvPerQueryHead} says. */
     static String source(Row row, String model, boolean kvPerQueryHead) {
-        String microBatches = row.pp() > 1 ? "  micro_batches " + Math.min(row.batch(), row.pp()) : "";
-        String workload = "workload W { batch " + row.batch() + "  input " + row.input() + "  output " + row.output() + "  dtype " + row.precision()
+        String microBatches = row.pp() > 1 ? "  micro_batches " + (row.rate() > 0 ? row.pp() : Math.min(row.batch(), row.pp())) : "";
+        String load = row.rate() > 0 ? "rate " + number(row.rate()) + " req/s" : "batch " + row.batch();
+        String workload = "workload W { " + load + "  input " + row.input() + "  output " + row.output() + "  dtype " + row.precision()
                 + (kvPerQueryHead ? "  decode_attention per_query_head" : "") + routing(row) + " }";
         return deployment(row, model, microBatches, workload);
     }

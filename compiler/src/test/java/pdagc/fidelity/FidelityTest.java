@@ -102,6 +102,29 @@ class FidelityTest {
                 1, 1, 1, "ttft_ms", 1, "-", "-", "", null, "", "", "sometimes"));
     }
 
+    /**
+     * The table of online serving at request rates (bench/fidelity/serving-rate.csv: TensorRT-LLM
+     * 0.14's Triton backend, Llama-3.1 8B and 70B on H100 and H200): every row is a workload at its
+     * rate; rows whose rate the deployment cannot keep up with are not predicted, and say so; the
+     * rest no worse than docs/cost-model.md says.
+     */
+    @Test
+    void theRateTableIsNoWorseThanTheDocsSay() throws Exception {
+        List<Fidelity.Result> results = new ArrayList<>();
+        for (Fidelity.Row r : Fidelity.read(Repo.file("bench/fidelity/serving-rate.csv"))) {
+            assertTrue(r.rate() > 0 && r.batch() == 0, r.id());
+            assertTrue(Fidelity.source(r, "").contains("rate " + Fidelity.number(r.rate()) + " req/s"), r.id());
+            Fidelity.Result p = Fidelity.predict(r, CONFIGS);
+            if (!p.ok()) assertTrue(p.problem().contains("E0508"), r.id() + ": " + p.problem());
+            results.add(p);
+        }
+        Fidelity.Summary s = Fidelity.summary(results);
+        assertEquals(120, s.rows());
+        assertEquals(106, s.predicted(), Fidelity.table(results));
+        assertTrue(s.meanAbsError() <= 0.153, "mean " + s.meanAbsError() + "\n" + Fidelity.table(results));
+        assertTrue(s.maxAbsError() <= 0.53, "max " + s.maxAbsError());
+    }
+
     /** The whole table, as `pdagc fidelity bench/fidelity/serving.csv` prints it; docs/cost-model.md and the README's tour quote these figures. */
     @Test
     void theTableIsNoWorseThanTheReadmeSays() throws Exception {
