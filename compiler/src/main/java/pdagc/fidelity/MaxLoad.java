@@ -54,8 +54,10 @@ final class MaxLoad {
         // One request's KV cache and the weights, per GPU, from a decode plan of one sequence at its last context.
         Compiled probe = compile(row, model, decode(row, 1, in + out), false);
         if (probe.problem != null) return new Fidelity.Result(row, Double.NaN, probe.problem);
-        if (row.ep() <= 1 && probe.plan.dag().nodes().stream().anyMatch(n -> n.op() instanceof pdagc.ir.Op.Router)) {
-            // trtllm-bench's MoE runs enable attention data parallelism with an expert-parallel size the row does not state.
+        if (row.ep() <= 1 && row.engine().contains("PyTorch") && probe.plan.dag().nodes().stream().anyMatch(n -> n.op() instanceof pdagc.ir.Op.Router)) {
+            // trtllm-bench's MoE runs on the PyTorch backend pass --ep and enable attention data parallelism, with an
+            // expert-parallel size the row does not state. On the TensorRT backend (`trtllm-bench build --tp_size`, which has no
+            // expert-parallel option) TensorRT-LLM's Mapping splits the experts tensor-parallel: moe_tp = tp, moe_ep = 1.
             return new Fidelity.Result(row, Double.NaN, "an MoE maximum-load run whose expert-parallel size (and attention data parallelism) the source does not state");
         }
         pdagc.analysis.Memory.PerGpu m = probe.plan.analysis().largestMemory().memory();
