@@ -187,6 +187,12 @@ public final class ReportBackend {
         }
     }
 
+    /** A GPU's memory: in GB, and where it is a whole number of GiB (as the devices hold it: 80 GiB on an H100), that too. */
+    static String capacity(double bytes) {
+        double gib = bytes / (1L << 30);
+        return Units.bytes(bytes) + (gib >= 1 && gib == Math.rint(gib) ? " (" + (long) gib + " GiB)" : "");
+    }
+
     private static void header(StringBuilder b, Deployment d, PlanDag dag, Serving serving) {
         ClusterSpec c = d.cluster();
         GpuSpec g = c.gpu();
@@ -194,7 +200,7 @@ public final class ReportBackend {
         b.append("pdagc report: deploy ").append(d.name()).append(" (").append(visible(dag.source())).append(")\n");
         b.append("  model      ").append(d.model().name()).append('\n');
         b.append("  cluster    ").append(c.name()).append(": ").append(c.count()).append(" x ").append(g.name()).append(", ")
-                .append(c.perNode()).append(" per node; per GPU ").append(Units.bytes(g.memoryBytes())).append(", ")
+                .append(c.perNode()).append(" per node; per GPU ").append(capacity(g.memoryBytes())).append(", ")
                 .append(Figures.flops(g.peakFlops())).append("/s x ").append(fraction(g.computeEfficiency())).append(", HBM ")
                 .append(Units.bytes(g.hbmBandwidth())).append("/s x ").append(fraction(g.bandwidthEfficiency())).append('\n');
         CollectiveCost.Link inNode = CollectiveCost.nodeLink(c);
