@@ -83,8 +83,10 @@ public final class NodeCosts {
         for (SpmdNode op : ops) c.valueBytes(ops, op.id());
         for (SpmdNode op : ops) {
             if (op.op() instanceof Op.Dispatch d) c.top = Math.max(c.top, d.top());
-            if (op.op() instanceof Op.ExpertLinear) c.fusedMoe = KernelModel.fusedMoe(cluster.gpu(), c.dtypes[op.id()]);
         }
+        // Every expert product runs in the experts' one type: the first says whether the kind has fused MoE measurements of it.
+        ops.stream().filter(op -> op.op() instanceof Op.ExpertLinear).findFirst()
+                .ifPresent(op -> c.fusedMoe = KernelModel.fusedMoe(cluster.gpu(), c.dtypes[op.id()]));
         // A fused attention kernel (FlashAttention) keeps its scores and probabilities on chip: no HBM holds them. A training step's
         // plan keeps them, its backward pass reading the probabilities.
         if (!program.training()) {

@@ -128,8 +128,7 @@ public final class ReportBackend {
         Analysis.GpuFigures peak = s.peakMemory();
         row(b, "largest memory per GPU", List.of(Units.bytes(peak.memory().total()) + " (GPU " + peak.gpu() + ", "
                 + (s.peakStep() == s.prefill() ? "the prefill step" : "the decode step of the requests in flight") + ")"));
-        b.append("  time of each step by GPU role (each figure the largest over the role's GPUs):\n");
-        b.append(String.format(Locale.ROOT, "    %-22s %-6s %12s %13s %15s %12s%n", "step", "role", "time", "computation", "communication", "idle"));
+        splitHeader(b);
         split(b, "prefill", prefill, Serving.times(s.prefill().dag(), s.prefill().analysis()));
         if (s.decode() != null) {
             split(b, "decode, context " + s.decodeFirst().context(), s.decodeFirst().analysis().step().seconds(),
@@ -165,8 +164,7 @@ public final class ReportBackend {
         Analysis.GpuFigures peak = s.peakMemory();
         row(b, "largest memory per GPU", List.of(Units.bytes(peak.memory().total()) + " (GPU " + peak.gpu() + ", "
                 + (s.peakStep() == s.prefill() ? "the prefill step" : "the decode step at context " + s.peakStep().context()) + ")"));
-        b.append("  time of each step by GPU role (each figure the largest over the role's GPUs):\n");
-        b.append(String.format(Locale.ROOT, "    %-22s %-6s %12s %13s %15s %12s%n", "step", "role", "time", "computation", "communication", "idle"));
+        splitHeader(b);
         split(b, "prefill", s.prefill().analysis().step().seconds(), Serving.times(s.prefill().dag(), s.prefill().analysis()));
         if (s.decode() != null) {
             split(b, "decode (mean)", s.decode().seconds(), s.decode().roles());
@@ -178,6 +176,12 @@ public final class ReportBackend {
             }
         }
         b.append('\n');
+    }
+
+    /** The heading of the steps' time split by role ({@link #split}). */
+    private static void splitHeader(StringBuilder b) {
+        b.append("  time of each step by GPU role (each figure the largest over the role's GPUs):\n");
+        b.append(String.format(Locale.ROOT, "    %-22s %-6s %12s %13s %15s %12s%n", "step", "role", "time", "computation", "communication", "idle"));
     }
 
     private static void split(StringBuilder b, String step, double seconds, List<Serving.RoleTimes> roles) {

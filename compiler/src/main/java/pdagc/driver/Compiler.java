@@ -204,10 +204,7 @@ public final class Compiler {
         if (figures.isEmpty()) return Optional.empty();
         MaterializedPlan main = lengths.decodeSteps() > 0 ? kept.get(lengths.lastContext()) : prefill.get();
         List<MaterializedPlan> steps = lengths.decodeSteps() > 0 ? List.of(prefill.get(), main) : List.of(prefill.get());
-        Analysis analysis = main.analysis().withServing(figures.get(), d.requirements());
-        Requirements.check(d, analysis, diagnostics);
-        return Optional.of(new MaterializedPlan(main.deployment(), main.graph(), main.shardings(), main.spmd(), main.dag(), analysis,
-                List.copyOf(steps)));
+        return Optional.of(withServing(d, main, figures.get(), steps));
     }
 
     /** The most decode plans compiled to find the requests in flight at a rate. */
