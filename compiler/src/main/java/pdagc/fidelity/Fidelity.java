@@ -48,9 +48,10 @@ public final class Fidelity {
      */
     public record Row(String id, String model, String config, String gpu, int gpus, int tp, int pp, int ep, String dtype, long batch, long input,
             long output, String metric, double measured, String engine, String source, String expertDtype, Training training, String engineEnv,
-            String kvDtype, String inputIds, double rate) {
+            String kvDtype, String inputIds, double rate, long requests) {
 
         public Row {
+            if (requests < 0) throw new IllegalArgumentException("requests is " + requests + ": the benchmark's request count, or empty (not stated)");
             if (expertDtype == null || expertDtype.isBlank() || expertDtype.equalsIgnoreCase(dtype)) expertDtype = "";
             if (engineEnv == null) engineEnv = "";
             if (kvDtype == null || kvDtype.isBlank() || kvDtype.equalsIgnoreCase(dtype)) kvDtype = "";
@@ -58,6 +59,14 @@ public final class Fidelity {
             if (!inputIds.isEmpty() && !INPUT_IDS.contains(inputIds)) {
                 throw new IllegalArgumentException("input_ids is " + inputIds + ": one of " + INPUT_IDS + " or empty (not stated)");
             }
+        }
+
+        /** A row whose benchmark's request count is not stated. */
+        public Row(String id, String model, String config, String gpu, int gpus, int tp, int pp, int ep, String dtype, long batch, long input,
+                long output, String metric, double measured, String engine, String source, String expertDtype, Training training, String engineEnv,
+                String kvDtype, String inputIds, double rate) {
+            this(id, model, config, gpu, gpus, tp, pp, ep, dtype, batch, input, output, metric, measured, engine, source, expertDtype, training, engineEnv,
+                    kvDtype, inputIds, rate, 0);
         }
 
         /** A row of a fixed batch or maximum load (no request rate). */
@@ -237,7 +246,8 @@ public final class Fidelity {
                             integer(r, "output_len", 0),
                             r.get("metric"), Double.parseDouble(r.get("measured")), r.get("engine") + " " + r.getOrDefault("engine_version", ""),
                             r.get("source"), r.getOrDefault("expert_dtype", ""), null, r.getOrDefault("engine_env", ""), r.getOrDefault("kv_dtype", ""),
-                            r.getOrDefault("input_ids", ""), r.getOrDefault("rate", "").isBlank() ? 0 : Double.parseDouble(r.get("rate").trim())));
+                            r.getOrDefault("input_ids", ""), r.getOrDefault("rate", "").isBlank() ? 0 : Double.parseDouble(r.get("rate").trim()),
+                            integer(r, "requests", 0)));
                 } catch (RuntimeException e) {
                     throw new IOException(csv.getFileName() + ": row " + line + ": " + e.getMessage(), e);
                 }

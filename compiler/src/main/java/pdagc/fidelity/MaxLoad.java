@@ -66,23 +66,55 @@ final class MaxLoad {
         long fits = (long) Math.floor(KV_FRACTION * free / m.kvCacheBytes());
         if (fits < 1) return new Fidelity.Result(row, Double.NaN, "no request fits the KV cache the weights leave");
         long requests = Math.min(fits, MAX_REQUESTS / row.pp());
+        // The engine's token budget is fixed at its build from the requests the cache holds, not from the benchmark's count.
         long budget = tokenBudget(requests, in, out);
+        if (row.requests() > 0) requests = Math.min(requests, row.requests());
+        Wave full = wave(row, model, requests, budget);
+        if (full.problem != null) return new Fidelity.Result(row, Double.NaN, full.problem);
+        double seconds = full.seconds;
+        long total = requests;
+        String waves = "";
+        if (row.requests() > 0) {
+            // The benchmark's requests, all queued at once, pass in waves of the requests in flight (uniform requests finish
+            // together, and the next ones take their places); a last wave of what remains.
+            long whole = row.requests() / requests, rest = row.requests() % requests;
+            seconds = whole * full.seconds;
+            if (rest > 0) {
+                Wave last = wave(row, model, rest, budget);
+                if (last.problem != null) return new Fidelity.Result(row, Double.NaN, last.problem);
+                seconds += last.seconds;
+            }
+            total = row.requests();
+            waves = String.format(Locale.ROOT, "; %d requests: %d wave%s%s", total, whole, whole == 1 ? "" : "s",
+                    rest > 0 ? " and one of " + rest : "");
+        }
+        double tokensPerSecond = total * row.output() / seconds;
+        double value = row.metric().equals("throughput_tok_s_per_gpu") ? tokensPerSecond / row.gpus() : tokensPerSecond;
+        return Fidelity.Result.noted(row, value, String.format(Locale.ROOT, "maximum load: %d requests in flight, prefills of %d prompts%s", requests,
+                full.perPrefill, waves));
+    }
+
+    /**
+     * The seconds of a wave of {@code requests} requests in flight: the prefill of their prompts, in
+     * steps of as many whole prompts as the iteration's token budget {@code budget} holds, then {@code output} decode
+     * steps of them all at the mean context.
+     */
+    private static Wave wave(Fidelity.Row row, String model, long requests, long budget) {
+        long in = row.input(), out = row.output();
         long perPrefill = Math.max(1, Math.min(requests, budget / in));
         // A prompt longer than the budget is prefilled in chunks of the budget, each attending to the chunks before it: the
         // same pairs and products as the whole prompt, whose plan stands for them (its time; not its activations, which the
         // chunks bound).
         Compiled prefill = compile(row, model, String.format(Locale.ROOT, "workload W { batch %d  input %d  output 1  dtype %s%s }", perPrefill, in,
                 row.precision(), Fidelity.routing(row)), in > budget);
-        if (prefill.problem != null) return new Fidelity.Result(row, Double.NaN, "prefill of " + perPrefill + " prompts: " + prefill.problem);
+        if (prefill.problem != null) return new Wave(Double.NaN, perPrefill, "prefill of " + perPrefill + " prompts: " + prefill.problem);
         Compiled step = compile(row, model, decode(row, requests, in + out / 2), false);
-        if (step.problem != null) return new Fidelity.Result(row, Double.NaN, "decode of " + requests + " sequences: " + step.problem);
+        if (step.problem != null) return new Wave(Double.NaN, perPrefill, "decode of " + requests + " sequences: " + step.problem);
         double prefillSeconds = (double) requests / perPrefill * prefill.plan.analysis().serving().ttft();
-        double seconds = prefillSeconds + out * step.plan.analysis().step().seconds();
-        double tokensPerSecond = requests * out / seconds;
-        double value = row.metric().equals("throughput_tok_s_per_gpu") ? tokensPerSecond / row.gpus() : tokensPerSecond;
-        return Fidelity.Result.noted(row, value, String.format(Locale.ROOT, "maximum load: %d requests in flight, prefills of %d prompts", requests,
-                perPrefill));
+        return new Wave(prefillSeconds + out * step.plan.analysis().step().seconds(), perPrefill, null);
     }
+
+    private record Wave(double seconds, long perPrefill, String problem) {}
 
     /** The iteration's token budget: {@code max_num_tokens} as {@code finetune_setting} rounds it. */
     static long tokenBudget(long requests, long in, long out) {
