@@ -178,7 +178,7 @@ public final class Calibration {
     /**
      * The compact tables the kernel model reads at run time, made from the sourced CSV files in
      * {@code dir} (which carry each row's source and notes): only the columns the model uses, and
-     * of the collectives only the single-node NVSwitch measurements. A test keeps the committed
+     * of the collectives only those inside one node (NVSwitch, or a PCIe pair). A test keeps the committed
      * tables equal to what this writes.
      */
     public static Map<String, String> compactTables(java.nio.file.Path dir) throws IOException {
@@ -198,7 +198,7 @@ public final class Calibration {
                     r.get("num_kv_heads"), r.get("head_dim"), r.get("time_us"))).append('\n');
         }
         out.put("attention", a.toString());
-        StringBuilder c = new StringBuilder(String.format(header, "collectives")).append("# gpu\tkind\tranks\tbytes\ttime_us (one node, NVSwitch)\n");
+        StringBuilder c = new StringBuilder(String.format(header, "collectives")).append("# gpu\tkind\tranks\tbytes\ttime_us (one node)\n");
         for (Map<String, String> r : csv(dir.resolve("collectives.csv"))) {
             if (!r.get("interconnect").startsWith("one node")) continue;
             c.append(String.join("\t", r.get("gpu"), r.get("kind"), r.get("ranks"), r.get("bytes"), r.get("time_us"))).append('\n');
@@ -416,11 +416,6 @@ public final class Calibration {
         }
 
         /**
-         * The inverse-distance-weighted geometric mean of {@code value} over the nearest; an exact match's own value. An
-         * efficiency above 1 (a kernel measured faster than the data sheet's roofline of its work: the benchmark's data
-         * stayed in cache) counts as 1: a kernel of that work cannot run faster than the roofline.
-         */
-        /**
          * The median of {@code value} over the nearest (an exact match's own; of two, their geometric mean): one odd
          * measurement among them (a kernel tactic that ran a series at a sixth of its neighbours' rate) does not pull the answer.
          */
@@ -434,6 +429,11 @@ public final class Calibration {
             return OptionalDouble.of(v[1]);
         }
 
+        /**
+         * The inverse-distance-weighted geometric mean of {@code value} over the nearest; an exact match's own value. An
+         * efficiency above 1 (a kernel measured faster than the data sheet's roofline of its work: the benchmark's data
+         * stayed in cache) counts as 1; the kernel model then bounds the time by the achievable bandwidth too.
+         */
         OptionalDouble mean(java.util.function.ToDoubleFunction<Object> raw) {
             java.util.function.ToDoubleFunction<Object> value = x -> Math.min(1, raw.applyAsDouble(x));
             if (item[0] == null) return OptionalDouble.empty();

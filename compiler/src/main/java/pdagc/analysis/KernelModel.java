@@ -301,14 +301,27 @@ public final class KernelModel {
                     double tLo = Calibration.attentionRoofline(batch, 1, lo, heads, kvHeads, a.headDim(), gpu, dtype) / etaLo.getAsDouble();
                     double tUp = Calibration.attentionRoofline(batch, 1, up, heads, kvHeads, a.headDim(), gpu, dtype) / etaUp.getAsDouble();
                     double t = tLo + (kv - lo) / (up - lo) * (tUp - tLo);
-                    return new Work(Math.max(t, Calibration.attentionRoofline(batch, 1, kv, heads, kvHeads, a.headDim(), gpu, dtype)), true);
+                    return new Work(Math.max(t, achievable(batch, 1, kv, heads, kvHeads, a.headDim(), gpu, dtype)), true);
                 }
             }
         }
         java.util.OptionalDouble eta = cal.attentionEfficiency(q > 1, batch, q, kv, heads, kvHeads, a.headDim(), gpu.measured(), dtype);
-        if (eta.isPresent()) return new Work(Calibration.attentionRoofline(batch, q, kv, heads, kvHeads, a.headDim(), gpu, dtype) / eta.getAsDouble(), true);
+        if (eta.isPresent()) {
+            double t = Calibration.attentionRoofline(batch, q, kv, heads, kvHeads, a.headDim(), gpu, dtype) / eta.getAsDouble();
+            return new Work(Math.max(t, achievable(batch, q, kv, heads, kvHeads, a.headDim(), gpu, dtype)), true);
+        }
         double[] w = Calibration.attentionWork(batch, q, kv, heads, kvHeads, a.headDim(), dtype);
         return new Work(roofline(w[0], w[1], gpu.peakFlops(dtype), gpu), false);
+    }
+
+    /**
+     * The least time of a fused attention kernel: its FLOPs at the peak, its HBM bytes at the GPU's
+     * achievable bandwidth ({@code bandwidth_efficiency}). A microbenchmark measured faster read its
+     * keys and values from the L2 cache, which a model's step, streaming every layer's cache, does not.
+     */
+    private static double achievable(double batch, double q, double kv, double heads, double kvHeads, double headDim, GpuSpec gpu, DType dtype) {
+        double[] w = Calibration.attentionWork(batch, q, kv, heads, kvHeads, headDim, dtype);
+        return Math.max(w[0] / gpu.peakFlops(dtype), memory(w[1], gpu));
     }
 
     private static Work own(Op op, List<Shape> inputs, Shape output, OpCost work, GpuSpec gpu, DType dtype) {
@@ -364,7 +377,8 @@ public final class KernelModel {
         // A batch of products (the experts' grouped GEMM) is one kernel with the FLOPs and weight bytes of one product [m, k] by
         // [k, batch·n]: its efficiency is that product's.
         java.util.OptionalDouble eta = Calibration.of(gpu.measured().name()).gemmEfficiency(m, batch * n, k, gpu.measured(), dtype);
-        if (eta.isPresent()) return new Work(batch * Calibration.gemmRoofline(m, n, k, gpu, dtype) / eta.getAsDouble(), true);
+        // No faster than its bytes at the achievable bandwidth: a measurement above it read its weights from the L2 cache.
+        if (eta.isPresent()) return new Work(Math.max(batch * Calibration.gemmRoofline(m, n, k, gpu, dtype) / eta.getAsDouble(), memory(work.bytes(), gpu)), true);
         return new Work(Math.max(waves(batch, m, n, k, gpu, dtype), memory(work.bytes(), gpu)), false);
     }
 
