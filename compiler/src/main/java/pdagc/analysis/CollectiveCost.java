@@ -55,7 +55,25 @@ public record CollectiveCost(CollectiveKind kind, int members, Link link, long b
         long traffic = Math.round(kind.volumeFactor(n) * buffer);
         double seconds = latency(link, cluster) + traffic / bandwidth(link, cluster);
         if (link == Link.NVLINK) seconds = Calibration.of(cluster.gpu().measured().name()).collectiveSeconds(kind, n, buffer).orElse(seconds);
+        if (link == Link.PCIE) seconds = overPcie(kind, n, buffer, cluster).orElse(seconds);
         return new CollectiveCost(kind, n, link, buffer, traffic, seconds);
+    }
+
+    /**
+     * A collective over PCIe where the GPU kind has measurements of its kind: the group's own size
+     * where measured, else a pair's, each of the ring's links running at the rate the pair measured
+     * for the buffer's size (the pair's time times {@code f(n) / f(2)}). A ring over PCIe peer to
+     * peer moves its data over one GPU-to-GPU link at a time, which is what a pair measures; larger
+     * groups measured in one particular node also measure that node's topology (the L40S's 4 and 8
+     * GPUs that do not reach each other peer to peer), which is not the GPU's.
+     */
+    static java.util.OptionalDouble overPcie(CollectiveKind kind, int n, long buffer, ClusterSpec cluster) {
+        Calibration cal = Calibration.of(cluster.gpu().measured().name());
+        java.util.OptionalDouble own = cal.collectiveSeconds(kind, n, buffer);
+        if (own.isPresent()) return own;
+        java.util.OptionalDouble pair = cal.collectiveSeconds(kind, 2, buffer);
+        if (pair.isEmpty()) return pair;
+        return java.util.OptionalDouble.of(pair.getAsDouble() * kind.volumeFactor(n) / kind.volumeFactor(2));
     }
 
     /** The link between the GPUs of one of the cluster's nodes: NVLink, or PCIe for GPUs without it. */
