@@ -235,7 +235,9 @@ final class SearchCommand implements Callable<Integer> {
         b.append("import \"").append(rel).append("\"\n\n");
         b.append("strategy ").append(strategy).append(" { ").append(best.text(training)).append(" }\n\n");
         String workload = s.workload().name();
-        if (best.batch() != s.workload().batch()) {
+        // At a request rate the candidate's batch is one request per split, which the deploy derives itself.
+        boolean atRate = s.workload().isServing() && s.workload().serving().hasRate();
+        if (!atRate && best.batch() != s.workload().batch()) {
             Optional<String> copy = workloadWithBatch(s, best.batch());
             if (copy.isEmpty()) {
                 err.println("error: cannot write " + write + ": the best batch (" + best.batch() + ") needs a copy of workload " + workload

@@ -163,10 +163,11 @@ public final class Diags {
                 .help("remove `batch` to serve requests at the rate; or remove `rate` for a fixed batch");
     }
 
-    public static Diagnostic.Builder searchAtRate(Span rateAt, String workload) {
-        return of(Code.E0220, rateAt, workload).label("requests at a rate")
-                .note("the search estimates every candidate at the workload's batch; at a rate the batch follows from each candidate's own steps")
-                .help("search with a fixed `batch` (the requests you expect in flight), then compile the best at the rate");
+    public static Diagnostic.Builder searchAtRate(Span knobAt, String knob, Span rateAt, String workload) {
+        return of(Code.E0220, knobAt, knob, workload).label("a knob of the batch").secondary(rateAt, "requests at a rate")
+                .note("at a rate each candidate's batch follows from the rate and its own steps: one request per split of the batch in "
+                        + "a prefill, and in decode the requests in flight that keep up with it")
+                .help("remove `" + knob + "` to search at the rate; or give the workload a fixed `batch` instead of `rate`");
     }
 
     public static Diagnostic.Builder outputWithoutInput(Span outputAt) {

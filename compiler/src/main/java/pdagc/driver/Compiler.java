@@ -208,7 +208,7 @@ public final class Compiler {
     }
 
     /** The most decode plans compiled to find the requests in flight at a rate. */
-    static final int MAX_RATE_PLANS = 24;
+    public static final int MAX_RATE_PLANS = 24;
 
     /**
      * A serving workload at a request rate ({@link Serving.Arrivals}): from the prefill step of one

@@ -165,7 +165,7 @@ public final class Elaborator {
         Props p = new Props("search " + s.name().text(), s.name().span(), s.properties(), diagnostics);
         Optional<SearchKnobs> knobs = SearchKnobs.read(p, diagnostics);
         p.finish();
-        if (model.isEmpty() || cluster.isEmpty() || workload.isEmpty() || knobs.isEmpty() || atRate(workload.get())) return Optional.empty();
+        if (model.isEmpty() || cluster.isEmpty() || workload.isEmpty() || knobs.isEmpty() || batchKnobAtRate(p, workload.get())) return Optional.empty();
         return Optional.of(knobs.get().spec(s.name().text(), model.get(), cluster.get(), workload.get(), requirements, program, s.span()));
     }
 
@@ -177,15 +177,19 @@ public final class Elaborator {
         Optional<Deployment> dep = deployment(d);
         if (dep.isEmpty()) return Optional.empty();
         Deployment x = dep.get();
-        if (atRate(x.workload())) return Optional.empty();
         return Optional.of(SearchKnobs.every().spec(d.name().text(), x.model(), x.cluster(), x.workload(), x.requirements(), program, d.span()));
     }
 
-    /** A workload at a request rate, which a search does not take (E0220 reported). */
-    private boolean atRate(WorkloadSpec w) {
+    /** A search at a request rate that names a knob of the batch, which the rate decides (E0220 reported for each). */
+    private boolean batchKnobAtRate(Props knobs, WorkloadSpec w) {
         if (!w.isServing() || !w.serving().hasRate()) return false;
-        diagnostics.add(Diags.searchAtRate(w.spanOf("rate"), w.name()));
-        return true;
+        boolean any = false;
+        for (String knob : List.of("batch", "micro_batch")) {
+            if (!knobs.has(knob)) continue;
+            diagnostics.add(Diags.searchAtRate(knobs.spanOf(knob), knob, w.spanOf("rate"), w.name()));
+            any = true;
+        }
+        return any;
     }
 
     /**

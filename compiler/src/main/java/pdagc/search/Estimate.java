@@ -20,6 +20,7 @@ final class Estimate {
     private final SearchSpec s;
     private final Candidate c;
     private String problem;
+    private Search.Reject beyondRate;
     private Search.Figures figures;
 
     /**
@@ -40,6 +41,7 @@ final class Estimate {
         this.c = c;
         WorkloadSpec w = c.workload(s);
         if (w.phase() == Phase.TRAIN) training(cache.get(Search.key(s, c, w, c.microBatch())));
+        else if (w.isServing() && w.serving().hasRate()) atRate(cache);
         else if (w.isServing()) serving(cache);
         else step(cache.get(Search.key(s, c, w, c.microBatch())));
     }
@@ -47,6 +49,14 @@ final class Estimate {
     /** The layer programs a candidate's estimate reads. */
     static java.util.List<Profile.Key> keys(SearchSpec s, Candidate c) {
         WorkloadSpec w = c.workload(s);
+        if (w.isServing() && w.serving().hasRate()) {
+            // The prefill of one request per split and the first decode step the rate's fixed point tries (one per split);
+            // the larger decode batches it goes on to are compiled when the estimate asks for them.
+            java.util.List<Profile.Key> out = new java.util.ArrayList<>();
+            out.add(Search.key(s, c, w.prefillStep(), 1));
+            if (w.serving().decodeSteps() > 0) out.add(Search.key(s, c, w.decodeStep(w.serving().meanContext(), c.batch()), 1));
+            return out;
+        }
         if (w.isServing()) {
             java.util.List<Profile.Key> out = new java.util.ArrayList<>();
             out.add(Search.key(s, c, w.prefillStep(), c.microBatch()));
@@ -63,6 +73,11 @@ final class Estimate {
 
     String problem() {
         return problem;
+    }
+
+    /** Why the candidate cannot keep up with the workload's request rate (E0508, estimated); null where it can, or without a rate. */
+    Search.Reject beyondRate() {
+        return beyondRate;
     }
 
     Search.Figures figures() {
@@ -343,11 +358,7 @@ final class Estimate {
                 problem = dec.problem();
                 return;
             }
-            // Steady state: a micro-batch's loop through every stage, or m times the slowest stage.
-            double layersDec = L * dec.layerSeconds();
-            double slowest = layersDec + Math.max(dec.embedSeconds(), dec.baseSeconds() - dec.embedSeconds()) + (pp > 1 ? v * hop(1) : 0);
-            double loop = pp * layersDec + dec.baseSeconds() + pp * v * hop(1);
-            tpot = pp == 1 ? (layersDec + dec.baseSeconds()) * m : Math.max(loop, m * slowest);
+            tpot = decodeSeconds(dec);
             // The cache of every micro-batch's sequences over the stage's layers, at the last context.
             kv = (long) ((double) dec.kvBytes() * L * m * lengths.lastContext() / mean);
             activations = Math.max(activations, dec.activationBytes());
@@ -356,6 +367,89 @@ final class Estimate {
         long weights = L * pre.layerWeightBytes() + pre.baseWeightBytes();
         double endToEnd = Double.isNaN(tpot) ? ttft : ttft + lengths.decodeSteps() * tpot;
         double perGpu = w.batch() * (double) lengths.output() / endToEnd / s.cluster().count();
+        figures = new Search.Figures(endToEnd, ttft, tpot, perGpu, weights + kv + activations + workspace, weights, activations, 0,
+                pp > 1 ? pipelineBubble(pp, c.virtualStages(), m) : 0);
+    }
+
+    /**
+     * A decode step in the steady state: a micro-batch's loop through every stage, or m times the
+     * slowest stage.
+     */
+    private double decodeSeconds(Profile dec) {
+        int pp = pp(), m = c.microBatches(), v = c.virtualStages();
+        double layersDec = stageLayers() * dec.layerSeconds();
+        double slowest = layersDec + Math.max(dec.embedSeconds(), dec.baseSeconds() - dec.embedSeconds()) + (pp > 1 ? v * hop(1) : 0);
+        double loop = pp * layersDec + dec.baseSeconds() + pp * v * hop(1);
+        return pp == 1 ? (layersDec + dec.baseSeconds()) * m : Math.max(loop, m * slowest);
+    }
+
+    /**
+     * Serving at a request rate, as the compiler serves it ({@code Compiler.atRate}, {@link
+     * pdagc.analysis.Serving.Arrivals}): the prefill of one request per split of the batch takes
+     * the share {@code rate x t_p / split} of the time; the requests in flight N are found from
+     * decode steps at the requests' mean context, from one per split up, N growing to
+     * {@code rate x output x T_d(N) / (1 - share)} until it repeats; TTFT = t_p + T_d + (1 - share)
+     * T_d / 2 + share t_p / (2 (1 - share)), TPOT = T_d / (1 - share), tokens per second the
+     * rate's. Prefills that would take all of the time, requests in flight that outgrow the GPU, or
+     * a batch that keeps growing reject the candidate, as E0508 rejects the deploy.
+     */
+    private void atRate(Profile.Cache cache) {
+        WorkloadSpec w = c.workload(s);
+        WorkloadSpec.Serving lengths = w.serving();
+        long unit = c.batch();
+        Profile pre = cache.get(Search.key(s, c, w.prefillStep(), 1));
+        if (pre.problem() != null) {
+            problem = pre.problem();
+            return;
+        }
+        int pp = pp(), m = c.microBatches();
+        long L = stageLayers();
+        double head = pre.baseSeconds() - pre.embedSeconds();
+        double layersPre = L * pre.layerSeconds() + c.virtualStages() * hop(lengths.input());
+        double prefill = pipeline(m, layersPre + pre.embedSeconds(), layersPre, layersPre + head);
+        double share = lengths.rate() * prefill / unit;
+        if (share >= 1) {
+            beyondRate = new Search.Reject("E0508 the rate's prefills alone take all of the time (estimated)",
+                    String.format(java.util.Locale.ROOT, "%s: %.0f%% of the time", c.meshText(), 100 * share));
+            return;
+        }
+        long weights = L * pre.layerWeightBytes() + pre.baseWeightBytes();
+        long activations = pre.activationBytes(), workspace = pre.workspaceBytes(), kv = 0;
+        double step = 0;
+        if (lengths.decodeSteps() > 0) {
+            double capacity = s.cluster().gpu().memoryBytes();
+            long context = lengths.meanContext(), batch = unit;
+            for (int plans = 0;; plans++) {
+                Profile dec = cache.get(Search.key(s, c, w.decodeStep(context, batch), (int) (batch / unit)));
+                if (dec.problem() != null) {
+                    problem = dec.problem();
+                    return;
+                }
+                step = decodeSeconds(dec);
+                // At a rate the requests in flight are spread over their contexts: their cache is the mean context's.
+                kv = dec.kvBytes() * L * m;
+                activations = Math.max(pre.activationBytes(), dec.activationBytes());
+                workspace = Math.max(pre.workspaceBytes(), dec.workspaceBytes());
+                if (weights + kv + activations + workspace > capacity) {
+                    beyondRate = new Search.Reject("E0508 the requests in flight the rate needs outgrow the GPU's memory (estimated)",
+                            c.meshText() + ": more than " + batch + " requests, " + pdagc.units.Units.bytes(weights + kv + activations + workspace));
+                    return;
+                }
+                double need = lengths.rate() * lengths.output() * step / (1 - share);
+                long next = Math.max(unit, (long) Math.ceil(need / unit) * unit);
+                if (next <= batch) break;
+                if (plans == pdagc.driver.Compiler.MAX_RATE_PLANS - 1 || next > (1L << 24) || next / unit > Integer.MAX_VALUE) {
+                    beyondRate = new Search.Reject("E0508 the batch the rate needs keeps growing with its decode step (estimated)",
+                            c.meshText() + ": " + batch + " requests in flight need " + next);
+                    return;
+                }
+                batch = next;
+            }
+        }
+        double ttft = prefill + step + (1 - share) * step / 2 + share * prefill / (2 * (1 - share));
+        double tpot = lengths.decodeSteps() > 0 ? step / (1 - share) : Double.NaN;
+        double endToEnd = lengths.decodeSteps() > 0 ? ttft + lengths.decodeSteps() * tpot : ttft;
+        double perGpu = lengths.rate() * lengths.output() / s.cluster().count();
         figures = new Search.Figures(endToEnd, ttft, tpot, perGpu, weights + kv + activations + workspace, weights, activations, 0,
                 pp > 1 ? pipelineBubble(pp, c.virtualStages(), m) : 0);
     }

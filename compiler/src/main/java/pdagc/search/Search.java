@@ -235,6 +235,7 @@ public final class Search {
     Object estimate(Candidate c) {
         Estimate e = new Estimate(spec, c, profiles);
         String problem = e.problem();
+        if (e.beyondRate() != null) return e.beyondRate();
         if (problem != null) return new Reject("the per-GPU program of a layer does not compile: " + problem.split(" ")[0], problem);
         Figures f = e.figures();
         if (f.memoryBytes() > spec.cluster().gpu().memoryBytes()) {

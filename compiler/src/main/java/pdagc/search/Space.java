@@ -26,7 +26,9 @@ import pdagc.sem.Training;
  * each expert mesh ({@link #experts}). Then, per mesh: sequence parallelism (off, on; with tp > 1), the micro-batch size
  * (ascending divisors of a replica's batch; serving without a pipeline runs one micro-batch),
  * the batch (its choices, in the order written), the schedule (gpipe, 1f1b (training), interleaved with 2 to 8 virtual stages), ZeRO (0, 1, 2, 3)
- * and recomputation (none, selective, full) in training.
+ * and recomputation (none, selective, full) in training. At a request rate the batch is not a knob:
+ * a candidate's is one request per split (its batch axes times its micro-batches, as many as its
+ * pipeline stages), which its estimate grows in decode to the requests in flight the rate needs.
  */
 final class Space implements Iterable<Candidate> {
     private final SearchSpec spec;
@@ -35,10 +37,12 @@ final class Space implements Iterable<Candidate> {
 
     private final List<Layout> meshes = new ArrayList<>();
     private final boolean training;
+    private final boolean atRate;
 
     Space(SearchSpec spec) {
         this.spec = spec;
         this.training = spec.workload().phase() == Phase.TRAIN;
+        this.atRate = spec.workload().isServing() && spec.workload().serving().hasRate();
         List<String> axes = new ArrayList<>(List.of(MeshAxes.PP, MeshAxes.DP));
         if (spec.model().isMoe()) axes.add(MeshAxes.EP);
         axes.add(MeshAxes.CP);
@@ -166,6 +170,11 @@ final class Space implements Iterable<Candidate> {
 
     /** The candidates of one mesh, added to {@code out} (or only counted when it is null). */
     private long inner(Layout m, List<Candidate> out, long index) {
+        if (atRate) {
+            // One request per split: the batch axes, and a micro-batch per pipeline stage to keep every stage busy.
+            long ways = (long) m.mesh().size(MeshAxes.DP) * m.mesh().size(MeshAxes.EP);
+            return inner(m, ways * m.mesh().size(MeshAxes.PP), out, index);
+        }
         long n = 0;
         List<Long> batches = spec.batches() != null ? spec.batches() : List.of(spec.workload().batch());
         for (long batch : batches) n += inner(m, batch, out, index + n);
@@ -182,7 +191,8 @@ final class Space implements Iterable<Candidate> {
         long replica = Math.max(1, batch / ways);
         List<Boolean> sps = tp > 1 ? (spec.sequenceParallel() != null ? spec.sequenceParallel() : List.of(false, true)) : List.of(false);
         List<Integer> sizes = new ArrayList<>();
-        if (batch % ways != 0) sizes.add((int) replica);
+        if (atRate) sizes.add(1);
+        else if (batch % ways != 0) sizes.add((int) replica);
         else if (!training && pp == 1) sizes.add((int) replica);
         else {
             for (long b = 1; b <= replica; b++) {
