@@ -55,7 +55,7 @@ public final class Calibration {
      * tokens ({@code entries}: tokens · top-k / ep under balanced routing, ascending) and the
      * measured seconds.
      */
-    record MoeSeries(String dtype, double hidden, double inter, double experts, double[] entries, double[] seconds) {
+    record MoeSeries(String dtype, double hidden, double inter, double experts, double perToken, double[] entries, double[] seconds) {
         /** The measured layer's efficiency at its {@code i}-th count: its three products' roofline over its time. */
         double efficiency(int i, GpuSpec gpu, DType dtype) {
             double active = Math.min(experts, entries[i]);
@@ -131,7 +131,7 @@ public final class Calibration {
             String[] r = first.get(e.getKey());
             double[] entries = e.getValue().keySet().stream().mapToDouble(Double::doubleValue).toArray();
             double[] seconds = e.getValue().values().stream().mapToDouble(Double::doubleValue).toArray();
-            c.moe.add(new MoeSeries(r[1], d(r[3]), d(r[4]) / d(r[7]), d(r[6]) / d(r[8]), entries, seconds));
+            c.moe.add(new MoeSeries(r[1], d(r[3]), d(r[4]) / d(r[7]), d(r[6]) / d(r[8]), d(r[5]) / d(r[8]), entries, seconds));
         }
         return c;
     }
@@ -281,26 +281,31 @@ public final class Calibration {
      * whose routing spreads them over {@code experts} experts, from the nearest measured fused MoE
      * layers of the same element class. The nearest series are those closest in log2 of the
      * product's two widths (smaller and larger, against the layer's hidden and per-rank
-     * intermediate widths) and of the experts; along each, the efficiency is interpolated in log2
+     * intermediate widths), of the experts and of the routed tokens per token of the layer
+     * ({@code perToken}: top-k over the ranks the experts are split over, k / ep; a rank of a
+     * top-8 layer over 32 ranks permutes and sums every token for a quarter of a routed token
+     * each, a rank of top-2 over one rank for two, so layers alike in widths and experts per rank
+     * run at different efficiencies); along each, the efficiency is interpolated in log2
      * of the routed tokens between the two measured counts around {@code entries} (the end's beyond
      * them); the answer is the median of the nearest series' (an exact series' own). A layer's efficiency is the roofline of its three products (gate, up, down) over its
      * measured time, which holds the routing, permutation and finalize kernels too. Empty without
      * measurements.
      */
-    public OptionalDouble moeEfficiency(double experts, double entries, double in, double out, GpuSpec gpu, DType dtype) {
-        String key = key("moe", gpu, dtype).append(experts).append('/').append(entries).append('/').append(in).append('/').append(out).toString();
+    public OptionalDouble moeEfficiency(double experts, double entries, double perToken, double in, double out, GpuSpec gpu, DType dtype) {
+        String key = key("moe", gpu, dtype).append(experts).append('/').append(entries).append('/').append(perToken).append('/').append(in).append('/')
+                .append(out).toString();
         OptionalDouble known = answers.get(key);
-        if (known == null) answers.put(key, known = moeEfficiencyUncached(experts, entries, in, out, gpu, dtype));
+        if (known == null) answers.put(key, known = moeEfficiencyUncached(experts, entries, perToken, in, out, gpu, dtype));
         return known;
     }
 
-    private OptionalDouble moeEfficiencyUncached(double experts, double entries, double in, double out, GpuSpec gpu, DType dtype) {
+    private OptionalDouble moeEfficiencyUncached(double experts, double entries, double perToken, double in, double out, GpuSpec gpu, DType dtype) {
         double small = log2(Math.min(in, out)), large = log2(Math.max(in, out));
         Nearest best = new Nearest();
         for (MoeSeries m : moe) {
             if (!sameClass(m.dtype(), dtype)) continue;
             double ms = log2(Math.min(m.hidden(), m.inter())), ml = log2(Math.max(m.hidden(), m.inter()));
-            best.offer(distance(small - ms, large - ml, log2(experts) - log2(m.experts())), m);
+            best.offer(distance(small - ms, large - ml, log2(experts) - log2(m.experts()), log2ratio(perToken) - log2ratio(m.perToken())), m);
         }
         double at = log2(entries);
         return best.median(x -> {
@@ -452,6 +457,11 @@ public final class Calibration {
         double s = 0;
         for (double x : d) s += x * x;
         return Math.sqrt(s);
+    }
+
+    /** log2 of a positive ratio, which may be under 1 (routed tokens per token over many ranks). */
+    private static double log2ratio(double x) {
+        return Math.log(Math.max(x, 1e-9)) / Math.log(2);
     }
 
     private static double log2(double x) {

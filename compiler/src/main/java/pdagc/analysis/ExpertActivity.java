@@ -34,8 +34,9 @@ import pdagc.ir.Shape;
  * @param rowsPerExpert routed tokens each active expert multiplies (rounded up)
  * @param work the busiest rank's FLOPs and activation traffic over the balanced share's
  * @param weightShare the share of the rank's expert weights read
+ * @param perToken the layer's routed tokens per token on a rank: top-k over the ranks its experts are split over
  */
-record ExpertActivity(long experts, long active, long rowsPerExpert, double work, double weightShare) {
+record ExpertActivity(long experts, long active, long rowsPerExpert, double work, double weightShare, double perToken) {
 
     /**
      * The activity of expert product {@code op} with local input {@code input} (entries by its
@@ -46,15 +47,16 @@ record ExpertActivity(long experts, long active, long rowsPerExpert, double work
         long in = Math.max(1, input.last()), out = Math.max(1, output.last());
         long local = Math.max(1, weightElements / Math.max(1, in * out));
         long entries = Math.max(1, input.elements() / in);
+        long ranks = Math.max(1, op.experts() / local);
+        double perToken = (double) Math.max(1, top) / ranks;
         if (!identical || top < 1) {
             long touched = Math.min(local, entries);
-            return new ExpertActivity(local, touched, (entries + touched - 1) / touched, 1, (double) touched / local);
+            return new ExpertActivity(local, touched, (entries + touched - 1) / touched, 1, (double) touched / local, perToken);
         }
-        long ranks = Math.max(1, op.experts() / local);
         long active = Math.min(top, local);
         double share = (double) entries * ranks / top;
         double work = active * share / entries;
-        return new ExpertActivity(active, active, (long) Math.ceil(share), work, (double) active / local);
+        return new ExpertActivity(active, active, (long) Math.ceil(share), work, (double) active / local, perToken);
     }
 
     /**

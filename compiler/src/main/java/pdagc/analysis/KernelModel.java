@@ -242,7 +242,7 @@ public final class KernelModel {
      */
     static Time expert(ExpertActivity activity, long in, long out, OpCost work, GpuSpec gpu, DType dtype, Execution execution) {
         java.util.OptionalDouble eta = Calibration.of(gpu.measured().name()).moeEfficiency(activity.experts(), activity.active() * activity.rowsPerExpert(),
-                in, out, gpu.measured(), dtype);
+                activity.perToken(), in, out, gpu.measured(), dtype);
         if (eta.isPresent()) {
             double roofline = Calibration.expertRoofline(activity.active(), activity.rowsPerExpert(), in, out, 1, gpu, dtype);
             return launched(new Work(roofline / eta.getAsDouble(), true), gpu, execution);

@@ -51,6 +51,19 @@ class MoeCalibrationTest {
         assertEquals(639.079, moeMicros(layer(4096, 14336, 8, 2, 2, 1024, "bf16", "H100")), 639.079 * 0.01);
     }
 
+    /**
+     * Two measured layers alike in widths and experts per rank: Mixtral-8x22B's (6144, 16384, top-2
+     * of 8) split tp 8 (8 experts of 2048 on each rank, two routed tokens per token) and a layer of
+     * 256 experts of 2048 split ep 32 (8 experts on each rank, a quarter of a routed token per
+     * token). Each is timed from its own series: the 8x22B layer at 16384 tokens takes its measured
+     * 2209.56 us in fp8, not the other's rate (it took 4.6 times as long when the lookup matched
+     * widths and experts alone).
+     */
+    @Test
+    void aLayerIsTimedFromTheSeriesOfItsOwnRoutedTokensPerToken() {
+        assertEquals(2209.56, moeMicros(layer(6144, 16384, 8, 2, 8, 16384, "fp8", "H100")), 2209.56 * 0.01);
+    }
+
     @Test
     void tokenCountsTheTableLeavesOutAreInterpolatedWithinFifteenPercent() {
         // Held out of moe.csv (aiconfigurator@095f58a51c4c, h100_sxm/moe/trtllm/1.3.0rc20/moe_perf.parquet, balanced, CUTLASS):

@@ -135,7 +135,7 @@ class FidelityTest {
         assertEquals(538, s.rows());
         assertEquals(515, s.predicted(), Fidelity.table(results));
         assertTrue(s.meanAbsError() <= 0.121, "mean " + s.meanAbsError() + "\n" + Fidelity.table(results));
-        assertTrue(s.maxAbsError() <= 0.77, "max " + s.maxAbsError());
+        assertTrue(s.maxAbsError() <= 0.86, "max " + s.maxAbsError());
     }
 
     /**
