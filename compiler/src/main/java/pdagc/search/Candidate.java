@@ -23,9 +23,11 @@ public record Candidate(long index, Mesh mesh, Mesh expertMesh, boolean sp, int 
 
     /** A strategy written by hand as a candidate (index -1), for the search to place it in its ranking. */
     public static Candidate of(StrategySpec st, SearchSpec s) {
-        long batch = s.workload().batch();
         long ways = (long) st.mesh().size(MeshAxes.DP) * st.mesh().size(MeshAxes.EP);
         int m = st.pipeline().microBatches();
+        // At a request rate a candidate's batch is one request per split, as the search's own (Space).
+        boolean atRate = s.workload().isServing() && s.workload().serving().hasRate();
+        long batch = atRate ? ways * m : s.workload().batch();
         int b = (int) Math.max(1, batch / Math.max(1, ways) / m);
         return new Candidate(-1, st.mesh(), st.expertMesh(), st.sequenceParallel(), b, m, st.pipeline().schedule(), st.pipeline().virtualStages(), st.training().zero(),
                 st.training().recompute(), batch);

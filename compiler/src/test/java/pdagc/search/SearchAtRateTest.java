@@ -83,6 +83,30 @@ class SearchAtRateTest {
         assertEquals(0, verify.exit(), verify.out() + verify.err());
     }
 
+    /** A strategy written by hand is placed in the ranking at the rate as the search's own candidate of that mesh is. */
+    @Test
+    void aHandWrittenStrategyRanksAsTheSameCandidateOfTheSearch(@TempDir Path dir) throws Exception {
+        Path f = dir.resolve("rank.pdag");
+        Files.writeString(f, at("50") + "strategy Two { mesh [dp 2, tp 4] }\n");
+        SearchTest.Run r = SearchTest.run("search", f.toString(), "--json", "--confirm", "0", "--rank", "Two");
+        assertEquals(0, r.exit(), r.err());
+        JsonNode o = JSON.readTree(r.out());
+        JsonNode mine = null;
+        int place = 0;
+        for (JsonNode c : o.get("ranked")) {
+            place++;
+            if (c.get("mesh").asText().equals("[dp 2, tp 4]")) {
+                mine = c;
+                break;
+            }
+        }
+        assertTrue(mine != null, o.get("ranked").toString());
+        JsonNode two = o.get("rank").get("Two");
+        assertEquals(place, two.get("rank").asInt(), two.toString());
+        assertEquals(mine.get("estimate").get("tpot_seconds").asDouble(), two.get("estimate").get("tpot_seconds").asDouble(), 0, two.toString());
+        assertEquals(mine.get("estimate").get("memory_bytes").asLong(), two.get("estimate").get("memory_bytes").asLong(), two.toString());
+    }
+
     /** A rate no candidate keeps up with: every candidate that compiles is rejected as E0508, and so is a deploy of the same strategy. */
     @Test
     void aRateBeyondEveryCandidateIsRejectedAsTheCompilerRejectsIt(@TempDir Path dir) throws Exception {
