@@ -85,7 +85,32 @@ public record Serving(
      *   <li>throughput: rate · output tokens per second.
      * </ul>
      */
-    public record Arrivals(double rate, long prefillBatch, double inFlight, long decodeBatch, double prefillShare, double decodeStepSeconds) {}
+    public record Arrivals(double rate, long prefillBatch, double inFlight, long decodeBatch, double prefillShare, double decodeStepSeconds) {
+
+        /** The most decode steps tried for the requests in flight, and the largest batch, before the batch is said to keep growing. */
+        public static final int MAX_STEPS = 24;
+        public static final long MAX_BATCH = 1L << 24;
+
+        /** ρ: the share of the time the prefills of {@code rate} requests per second take, {@code unit} at a time in {@code prefillSeconds}. */
+        public static double prefillShare(double rate, double prefillSeconds, long unit) {
+            return rate * prefillSeconds / unit;
+        }
+
+        /** N: the requests in flight that keep up with {@code rate}, from decode iterations of {@code stepSeconds} (N · (1 - ρ) / T_d = rate · output). */
+        public static double inFlight(double rate, long output, double stepSeconds, double share) {
+            return rate * output * stepSeconds / (1 - share);
+        }
+
+        /** The batch a decode step is compiled at for {@code inFlight} requests: a whole number of splits, at least one per split. */
+        public static long batchFor(double inFlight, long unit) {
+            return Math.max(unit, (long) Math.ceil(inFlight / unit) * unit);
+        }
+
+        /** Time to first token: the iteration that prefills the request (t_p + T_d) after the mean wait for the GPU. */
+        public static double ttft(double prefillSeconds, double stepSeconds, double share) {
+            return prefillSeconds + stepSeconds + (1 - share) * stepSeconds / 2 + share * prefillSeconds / (2 * (1 - share));
+        }
+    }
 
     /** A serving workload at a request rate: its prefill step, its decode step at the mean context (null with one output token). */
     public static Serving atRate(String workload, long prefillBatch, long input, long output, StepPlan prefill, StepPlan decode, Arrivals arrivals) {
@@ -116,8 +141,7 @@ public record Serving(
     public double ttft() {
         double step = prefill.analysis().step().seconds();
         if (arrivals == null) return step;
-        double rho = arrivals.prefillShare(), decode = arrivals.decodeStepSeconds();
-        return step + decode + (1 - rho) * decode / 2 + rho * step / (2 * (1 - rho));
+        return Arrivals.ttft(step, arrivals.decodeStepSeconds(), arrivals.prefillShare());
     }
 
     /** Time per output token, the mean over the decode steps; NaN with one output token (no decode step). */

@@ -207,9 +207,6 @@ public final class Compiler {
         return Optional.of(withServing(d, main, figures.get(), steps));
     }
 
-    /** The most decode plans compiled to find the requests in flight at a rate. */
-    public static final int MAX_RATE_PLANS = 24;
-
     /**
      * A serving workload at a request rate ({@link Serving.Arrivals}): from the prefill step of one
      * request per split of the batch, the decode step at the requests' mean context of the batch in
@@ -223,7 +220,7 @@ public final class Compiler {
         WorkloadSpec.Serving lengths = w.serving();
         long unit = d.batchWays();
         double prefillSeconds = prefill.analysis().step().seconds();
-        double share = lengths.rate() * prefillSeconds / unit;
+        double share = Serving.Arrivals.prefillShare(lengths.rate(), prefillSeconds, unit);
         Span rateAt = w.spanOf("rate");
         String rate = pdagc.analysis.Figures.rate(lengths.rate());
         if (share >= 1) {
@@ -241,7 +238,7 @@ public final class Compiler {
         long context = lengths.meanContext(), batch = unit;
         MaterializedPlan decode = null;
         double need = 0;
-        for (int plans = 0; plans < MAX_RATE_PLANS; plans++) {
+        for (int plans = 0; plans < Serving.Arrivals.MAX_STEPS; plans++) {
             int errors = diagnostics.errorReports();
             long sequences = batch;
             Optional<MaterializedPlan> plan = Optional.of(d.forStep(w.decodeStep(context, sequences))).map(rewrite).flatMap(this::partition)
@@ -257,10 +254,10 @@ public final class Compiler {
                 return Optional.empty();
             }
             // Tokens made per second, batch x (1 - share) / step, equal the tokens asked for, rate x output.
-            need = lengths.rate() * lengths.output() * decode.analysis().step().seconds() / (1 - share);
-            long next = Math.max(unit, (long) Math.ceil(need / unit) * unit);
+            need = Serving.Arrivals.inFlight(lengths.rate(), lengths.output(), decode.analysis().step().seconds(), share);
+            long next = Serving.Arrivals.batchFor(need, unit);
             if (next <= batch) break;
-            if (plans == MAX_RATE_PLANS - 1 || next > (1L << 24)) {
+            if (plans == Serving.Arrivals.MAX_STEPS - 1 || next > Serving.Arrivals.MAX_BATCH) {
                 diagnostics.add(Diags.rateBeyondCapacity(rateAt, rate, d.name(), "the batch it needs keeps growing with the decode step it makes "
                         + "(" + sequences + " requests in flight need " + (long) Math.ceil(need) + ")", "a lower rate, or more GPUs to share the requests"));
                 return Optional.empty();

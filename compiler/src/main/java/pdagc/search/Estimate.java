@@ -407,7 +407,7 @@ final class Estimate {
         double head = pre.baseSeconds() - pre.embedSeconds();
         double layersPre = L * pre.layerSeconds() + c.virtualStages() * hop(lengths.input());
         double prefill = pipeline(m, layersPre + pre.embedSeconds(), layersPre, layersPre + head);
-        double share = lengths.rate() * prefill / unit;
+        double share = pdagc.analysis.Serving.Arrivals.prefillShare(lengths.rate(), prefill, unit);
         if (share >= 1) {
             beyondRate = new Search.Reject("E0508 the rate's prefills alone take all of the time (estimated)",
                     String.format(java.util.Locale.ROOT, "%s: %.0f%% of the time", c.meshText(), 100 * share));
@@ -435,10 +435,10 @@ final class Estimate {
                             c.meshText() + ": more than " + batch + " requests, " + pdagc.units.Units.bytes(weights + kv + activations + workspace));
                     return;
                 }
-                double need = lengths.rate() * lengths.output() * step / (1 - share);
-                long next = Math.max(unit, (long) Math.ceil(need / unit) * unit);
+                double need = pdagc.analysis.Serving.Arrivals.inFlight(lengths.rate(), lengths.output(), step, share);
+                long next = pdagc.analysis.Serving.Arrivals.batchFor(need, unit);
                 if (next <= batch) break;
-                if (plans == pdagc.driver.Compiler.MAX_RATE_PLANS - 1 || next > (1L << 24) || next / unit > Integer.MAX_VALUE) {
+                if (plans == pdagc.analysis.Serving.Arrivals.MAX_STEPS - 1 || next > pdagc.analysis.Serving.Arrivals.MAX_BATCH) {
                     beyondRate = new Search.Reject("E0508 the batch the rate needs keeps growing with its decode step (estimated)",
                             c.meshText() + ": " + batch + " requests in flight need " + next);
                     return;
@@ -446,7 +446,7 @@ final class Estimate {
                 batch = next;
             }
         }
-        double ttft = prefill + step + (1 - share) * step / 2 + share * prefill / (2 * (1 - share));
+        double ttft = pdagc.analysis.Serving.Arrivals.ttft(prefill, step, share);
         double tpot = lengths.decodeSteps() > 0 ? step / (1 - share) : Double.NaN;
         double endToEnd = lengths.decodeSteps() > 0 ? ttft + lengths.decodeSteps() * tpot : ttft;
         double perGpu = lengths.rate() * lengths.output() / s.cluster().count();
