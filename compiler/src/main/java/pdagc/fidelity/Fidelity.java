@@ -580,9 +580,55 @@ public final class Fidelity {
                         row.measured(), "-", r.problem().lines().findFirst().orElse("")));
             }
         }
+        b.append(groups(results));
         Summary s = summary(results);
         b.append(String.format(Locale.ROOT, "%d rows, %d predicted; mean absolute error %.1f %%, max %.1f %%%n", s.rows(), s.predicted(),
                 100 * s.meanAbsError(), 100 * s.maxAbsError()));
+        return b.toString();
+    }
+
+    /**
+     * An engine as the table names it, short: its name, the first words of its parenthesis (the
+     * backend or benchmark) and its version where the table gives one ("TensorRT-LLM, TensorRT
+     * backend, 0.17"; "version not stated" where the version column says something else), at most
+     * 52 characters.
+     */
+    static String engineLabel(String engine) {
+        String e = engine.trim(), name = e, paren = "", rest = "";
+        int open = e.indexOf(" (");
+        if (open >= 0) {
+            int close = e.indexOf(')', open);
+            name = e.substring(0, open);
+            paren = e.substring(open + 2, close < 0 ? e.length() : close);
+            rest = close < 0 ? "" : e.substring(close + 1).trim();
+        } else {
+            java.util.regex.Matcher m = java.util.regex.Pattern.compile("^(.*?)\\s+(\\d[\\w.]*)$").matcher(e);
+            if (m.matches()) {
+                name = m.group(1);
+                rest = m.group(2);
+            }
+        }
+        String version = rest.isEmpty() ? "" : rest.matches("\\d[\\w.]*") ? rest : "version not stated";
+        String label = name + (paren.isEmpty() ? "" : ", " + paren.split(",")[0].trim()) + (version.isEmpty() ? "" : ", " + version);
+        return label.length() <= 52 ? label : label.substring(0, 51) + "…";
+    }
+
+    /**
+     * The error by engine (with its version) and GPU, in the order they first appear: where the
+     * predictions are close and where they are not, without a script over the rows.
+     */
+    static String groups(List<Result> results) {
+        Map<String, List<Result>> by = new java.util.LinkedHashMap<>();
+        for (Result r : results) by.computeIfAbsent(engineLabel(r.row().engine()) + " | " + r.row().gpu(), k -> new ArrayList<>()).add(r);
+        if (by.size() < 2) return "";
+        StringBuilder b = new StringBuilder(String.format(Locale.ROOT, "by engine and GPU:%n"));
+        for (Map.Entry<String, List<Result>> e : by.entrySet()) {
+            Summary s = summary(e.getValue());
+            String[] key = e.getKey().split(" \\| ", 2);
+            b.append(String.format(Locale.ROOT, "  %-52s %-5s %4d rows, %4d predicted", key[0], key[1], s.rows(), s.predicted()));
+            b.append(s.predicted() > 0 ? String.format(Locale.ROOT, "; mean %5.1f %%, max %5.1f %%%n", 100 * s.meanAbsError(), 100 * s.maxAbsError())
+                    : String.format(Locale.ROOT, "%n"));
+        }
         return b.toString();
     }
 }

@@ -276,6 +276,22 @@ class FidelityTest {
         assertTrue(few.predicted() < steady.predicted(), "fewer in flight, fewer tokens per second");
     }
 
+    /** The table's breakdown names each engine short, with its version where the table gives one. */
+    @Test
+    void theBreakdownNamesEachEngineAndItsVersion() {
+        assertEquals("TensorRT-LLM, 0.9.0", Fidelity.engineLabel("TensorRT-LLM 0.9.0"));
+        assertEquals("TensorRT-LLM, TensorRT backend, 0.17", Fidelity.engineLabel("TensorRT-LLM (TensorRT backend, trtllm-bench throughput) 0.17"));
+        assertEquals("TensorRT-LLM, PyTorch backend, version not stated",
+                Fidelity.engineLabel("TensorRT-LLM (PyTorch backend, trtllm-bench throughput) not stated per table"));
+        assertTrue(Fidelity.engineLabel("x".repeat(80)).length() <= 52);
+        List<Fidelity.Result> results = List.of(Fidelity.Result.noted(row("ttft_ms", 1, 128, 1), 1.1, ""),
+                Fidelity.Result.noted(row("ttft_ms", 1, 128, 1), 0.8, ""),
+                Fidelity.Result.noted(new Fidelity.Row("u", "M", "m", "A100", 1, 1, 1, 1, "fp16", 1, 128, 1, "ttft_ms", 1, "E 2.0", "-"), 1.5, ""));
+        String groups = Fidelity.groups(results);
+        assertTrue(groups.contains("H100     2 rows,    2 predicted; mean  15.0 %, max  20.0 %"), groups);
+        assertTrue(groups.contains("E, 2.0") && groups.contains("A100     1 rows,    1 predicted; mean  50.0 %, max  50.0 %"), groups);
+    }
+
     private static Fidelity.Row withRequests(Fidelity.Row r, long requests) {
         return new Fidelity.Row(r.id(), r.model(), r.config(), r.gpu(), r.gpus(), r.tp(), r.pp(), r.ep(), r.dtype(), r.batch(), r.input(), r.output(),
                 r.metric(), r.measured(), r.engine(), r.source(), r.expertDtype(), r.training(), r.engineEnv(), r.kvDtype(), r.inputIds(), r.rate(),
