@@ -48,10 +48,13 @@ public final class Fidelity {
      */
     public record Row(String id, String model, String config, String gpu, int gpus, int tp, int pp, int ep, String dtype, long batch, long input,
             long output, String metric, double measured, String engine, String source, String expertDtype, Training training, String engineEnv,
-            String kvDtype, String inputIds, double rate, long requests) {
+            String kvDtype, String inputIds, double rate, long requests, double kvFraction) {
 
         public Row {
             if (requests < 0) throw new IllegalArgumentException("requests is " + requests + ": the benchmark's request count, or empty (not stated)");
+            if (kvFraction < 0 || kvFraction > 1) {
+                throw new IllegalArgumentException("kv_fraction is " + kvFraction + ": the share of free memory the KV cache takes, or empty (not stated)");
+            }
             if (expertDtype == null || expertDtype.isBlank() || expertDtype.equalsIgnoreCase(dtype)) expertDtype = "";
             if (engineEnv == null) engineEnv = "";
             if (kvDtype == null || kvDtype.isBlank() || kvDtype.equalsIgnoreCase(dtype)) kvDtype = "";
@@ -59,6 +62,14 @@ public final class Fidelity {
             if (!inputIds.isEmpty() && !INPUT_IDS.contains(inputIds)) {
                 throw new IllegalArgumentException("input_ids is " + inputIds + ": one of " + INPUT_IDS + " or empty (not stated)");
             }
+        }
+
+        /** A row whose benchmark's KV-cache share of free memory is not stated (the engine's default). */
+        public Row(String id, String model, String config, String gpu, int gpus, int tp, int pp, int ep, String dtype, long batch, long input,
+                long output, String metric, double measured, String engine, String source, String expertDtype, Training training, String engineEnv,
+                String kvDtype, String inputIds, double rate, long requests) {
+            this(id, model, config, gpu, gpus, tp, pp, ep, dtype, batch, input, output, metric, measured, engine, source, expertDtype, training, engineEnv,
+                    kvDtype, inputIds, rate, requests, 0);
         }
 
         /** A row whose benchmark's request count is not stated. */
@@ -247,7 +258,7 @@ public final class Fidelity {
                             r.get("metric"), Double.parseDouble(r.get("measured")), r.get("engine") + " " + r.getOrDefault("engine_version", ""),
                             r.get("source"), r.getOrDefault("expert_dtype", ""), null, r.getOrDefault("engine_env", ""), r.getOrDefault("kv_dtype", ""),
                             r.getOrDefault("input_ids", ""), r.getOrDefault("rate", "").isBlank() ? 0 : Double.parseDouble(r.get("rate").trim()),
-                            integer(r, "requests", 0)));
+                            integer(r, "requests", 0), r.getOrDefault("kv_fraction", "").isBlank() ? 0 : Double.parseDouble(r.get("kv_fraction").trim())));
                 } catch (RuntimeException e) {
                     throw new IOException(csv.getFileName() + ": row " + line + ": " + e.getMessage(), e);
                 }

@@ -15,7 +15,9 @@ import pdagc.source.SourceFile;
  * throughput} (TensorRT-LLM's PyTorch backend):
  *
  * <ul>
- *   <li>the KV cache takes {@value #KV_FRACTION} of the memory the weights leave free
+ *   <li>the KV cache takes the row's {@code kv_fraction} of the memory the weights leave free
+ *       (the benchmark's {@code --kv_cache_free_gpu_mem_fraction} where its source states it), else
+ *       {@value #KV_FRACTION}
  *       ({@code KvCacheConfig.free_gpu_memory_fraction}'s default, which the performance overview
  *       names as the default of its runs), and the capacity scheduler's default policy
  *       ({@code GUARANTEED_NO_EVICT}) admits a request only with room for all its
@@ -63,7 +65,8 @@ final class MaxLoad {
         pdagc.analysis.Memory.PerGpu m = probe.plan.analysis().largestMemory().memory();
         double capacity = probe.plan.deployment().cluster().gpu().memoryBytes();
         double free = capacity - m.weightBytes();
-        long fits = (long) Math.floor(KV_FRACTION * free / m.kvCacheBytes());
+        double fraction = row.kvFraction() > 0 ? row.kvFraction() : KV_FRACTION;
+        long fits = (long) Math.floor(fraction * free / m.kvCacheBytes());
         if (fits < 1) return new Fidelity.Result(row, Double.NaN, "no request fits the KV cache the weights leave");
         long requests = Math.min(fits, MAX_REQUESTS / row.pp());
         // The engine's token budget is fixed at its build from the requests the cache holds, not from the benchmark's count.
