@@ -236,8 +236,7 @@ final class SearchCommand implements Callable<Integer> {
         b.append("strategy ").append(strategy).append(" { ").append(best.text(training)).append(" }\n\n");
         String workload = s.workload().name();
         // At a request rate the candidate's batch is one request per split, which the deploy derives itself.
-        boolean atRate = s.workload().isServing() && s.workload().serving().hasRate();
-        if (!atRate && best.batch() != s.workload().batch()) {
+        if (!s.workload().atRate() && best.batch() != s.workload().batch()) {
             Optional<String> copy = workloadWithBatch(s, best.batch());
             if (copy.isEmpty()) {
                 err.println("error: cannot write " + write + ": the best batch (" + best.batch() + ") needs a copy of workload " + workload

@@ -182,7 +182,7 @@ public final class Elaborator {
 
     /** A search at a request rate that names a knob of the batch, which the rate decides (E0220 reported for each). */
     private boolean batchKnobAtRate(Props knobs, WorkloadSpec w) {
-        if (!w.isServing() || !w.serving().hasRate()) return false;
+        if (!w.atRate()) return false;
         boolean any = false;
         for (String knob : List.of("batch", "micro_batch")) {
             if (!knobs.has(knob)) continue;

@@ -47,8 +47,7 @@ record SearchKnobs(Map<String, List<Integer>> axes, List<Integer> batches, List<
     SearchSpec spec(String name, ModelSpec model, ClusterSpec cluster, WorkloadSpec workload, List<Requirement> requirements, Program program,
             Span span) {
         // At a request rate the tokens per second are the rate's: the default ranks by a request's time, end to end.
-        boolean atRate = workload.isServing() && workload.serving().hasRate();
-        String obj = objective != null ? objective : workload.phase() == pdagc.sem.Phase.TRAIN || atRate ? "step_time" : "throughput";
+        String obj = objective != null ? objective : workload.phase() == pdagc.sem.Phase.TRAIN || workload.atRate() ? "step_time" : "throughput";
         List<Long> b = batches == null ? null : batches.stream().map(Integer::longValue).toList();
         return new SearchSpec(name, model, cluster, workload, requirements, axes, b, sp, microBatch, schedules, virtualStages, zero, recompute, expertMesh,
                 tpInNode, obj, top, program, span);

@@ -69,7 +69,7 @@ final class StrategyCheck {
         }
         int batchWays = mesh.size(MeshAxes.BATCH) * d.strategy().pipeline().microBatches();
         // At a request rate the driver picks batches that the split divides.
-        boolean rated = d.workload().isServing() && d.workload().serving().hasRate();
+        boolean rated = d.workload().atRate();
         if (!rated && d.workload().batch() % batchWays != 0) {
             Span at = batchSpan();
             diagnostics.add(Diags.batchNotDivided(at, batchWays, d.workload().batch(), d.workload().spans().getOrDefault("batch", d.workload().span()),

@@ -26,8 +26,7 @@ public record Candidate(long index, Mesh mesh, Mesh expertMesh, boolean sp, int 
         long ways = (long) st.mesh().size(MeshAxes.DP) * st.mesh().size(MeshAxes.EP);
         int m = st.pipeline().microBatches();
         // At a request rate a candidate's batch is one request per split, as the search's own (Space).
-        boolean atRate = s.workload().isServing() && s.workload().serving().hasRate();
-        long batch = atRate ? ways * m : s.workload().batch();
+        long batch = s.workload().atRate() ? ways * m : s.workload().batch();
         int b = (int) Math.max(1, batch / Math.max(1, ways) / m);
         return new Candidate(-1, st.mesh(), st.expertMesh(), st.sequenceParallel(), b, m, st.pipeline().schedule(), st.pipeline().virtualStages(), st.training().zero(),
                 st.training().recompute(), batch);

@@ -41,7 +41,7 @@ final class Estimate {
         this.c = c;
         WorkloadSpec w = c.workload(s);
         if (w.phase() == Phase.TRAIN) training(cache.get(Search.key(s, c, w, c.microBatch())));
-        else if (w.isServing() && w.serving().hasRate()) atRate(cache);
+        else if (w.atRate()) atRate(cache);
         else if (w.isServing()) serving(cache);
         else step(cache.get(Search.key(s, c, w, c.microBatch())));
     }
@@ -49,7 +49,7 @@ final class Estimate {
     /** The layer programs a candidate's estimate reads. */
     static java.util.List<Profile.Key> keys(SearchSpec s, Candidate c) {
         WorkloadSpec w = c.workload(s);
-        if (w.isServing() && w.serving().hasRate()) {
+        if (w.atRate()) {
             // The prefill of one request per split and the first decode step the rate's fixed point tries (one per split);
             // the larger decode batches it goes on to are compiled when the estimate asks for them.
             java.util.List<Profile.Key> out = new java.util.ArrayList<>();

@@ -42,7 +42,7 @@ final class Space implements Iterable<Candidate> {
     Space(SearchSpec spec) {
         this.spec = spec;
         this.training = spec.workload().phase() == Phase.TRAIN;
-        this.atRate = spec.workload().isServing() && spec.workload().serving().hasRate();
+        this.atRate = spec.workload().atRate();
         List<String> axes = new ArrayList<>(List.of(MeshAxes.PP, MeshAxes.DP));
         if (spec.model().isMoe()) axes.add(MeshAxes.EP);
         axes.add(MeshAxes.CP);

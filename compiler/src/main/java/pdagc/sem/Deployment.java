@@ -28,12 +28,12 @@ public record Deployment(
      * split of the batch ({@link #batchWays}).
      */
     public WorkloadSpec servingPrefill() {
-        return workload.serving().hasRate() ? workload.prefillStep(batchWays()) : workload.prefillStep();
+        return workload.atRate() ? workload.prefillStep(batchWays()) : workload.prefillStep();
     }
 
     /** A serving workload's decode step at {@code context}: its fixed batch's, or at a request rate, one request per split of the batch. */
     public WorkloadSpec servingDecode(long context) {
-        return workload.decodeStep(context, workload.serving().hasRate() ? batchWays() : workload.batch());
+        return workload.decodeStep(context, workload.atRate() ? batchWays() : workload.batch());
     }
 
     /** This deployment for another workload, without requirements: one step of a serving workload. */

@@ -89,6 +89,11 @@ public record WorkloadSpec(
         return serving != null;
     }
 
+    /** Whether this is a serving workload whose requests arrive at a rate (its batch follows from the rate). */
+    public boolean atRate() {
+        return serving != null && serving.hasRate();
+    }
+
     /** A serving workload's prefill step: {@code input} tokens per sequence. */
     public WorkloadSpec prefillStep() {
         return prefillStep(batch);

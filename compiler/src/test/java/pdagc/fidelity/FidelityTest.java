@@ -132,8 +132,7 @@ class FidelityTest {
      */
     @Test
     void theTrtllm014TableIsNoWorseThanTheDocsSay() throws Exception {
-        List<Fidelity.Result> results = new ArrayList<>();
-        for (Fidelity.Row r : Fidelity.read(Repo.file("bench/fidelity/serving-trtllm014.csv"))) results.add(Fidelity.predict(r, CONFIGS));
+        List<Fidelity.Result> results = predictAll(Repo.file("bench/fidelity/serving-trtllm014.csv"));
         Fidelity.Summary s = Fidelity.summary(results);
         assertEquals(535, s.rows());
         assertEquals(535, s.predicted(), Fidelity.table(results));
@@ -144,8 +143,7 @@ class FidelityTest {
     /** The whole table, as `pdagc fidelity bench/fidelity/serving.csv` prints it; docs/cost-model.md and the README's tour quote these figures. */
     @Test
     void theTableIsNoWorseThanTheReadmeSays() throws Exception {
-        List<Fidelity.Result> results = new ArrayList<>();
-        for (Fidelity.Row r : Fidelity.read(TABLE)) results.add(Fidelity.predict(r, CONFIGS));
+        List<Fidelity.Result> results = predictAll(TABLE);
         Fidelity.Summary s = Fidelity.summary(results);
         assertEquals(565, s.rows());
         assertEquals(542, s.predicted(), Fidelity.table(results));
@@ -290,6 +288,13 @@ class FidelityTest {
         String groups = Fidelity.groups(results);
         assertTrue(groups.contains("H100     2 rows,    2 predicted; mean  15.0 %, max  20.0 %"), groups);
         assertTrue(groups.contains("E, 2.0") && groups.contains("A100     1 rows,    1 predicted; mean  50.0 %, max  50.0 %"), groups);
+    }
+
+    /** Every row of {@code table} predicted. */
+    private static List<Fidelity.Result> predictAll(Path table) throws Exception {
+        List<Fidelity.Result> results = new ArrayList<>();
+        for (Fidelity.Row r : Fidelity.read(table)) results.add(Fidelity.predict(r, CONFIGS));
+        return results;
     }
 
     private static Fidelity.Row withRequests(Fidelity.Row r, long requests) {
