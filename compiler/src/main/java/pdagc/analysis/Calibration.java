@@ -66,7 +66,34 @@ public final class Calibration {
     private final List<Gemm> gemms = new ArrayList<>();
     private final List<Attention> attention = new ArrayList<>();
     private final Map<String, List<Point>> collectives = new ConcurrentHashMap<>();
-    private final List<MoeSeries> moe = new ArrayList<>();
+    /** Fused MoE series under balanced routing, by layer and split. */
+    private final Map<String, MoeSeries> moe = new java.util.LinkedHashMap<>();
+    /** The same layers and splits under power-law routing, where their measurement passed {@link #consistent}. */
+    private final Map<String, MoeSeries> moeSkewed = new java.util.LinkedHashMap<>();
+
+    /** The distribution column's word for balanced routing; power-law rows are {@value #POWER_LAW}. */
+    static final String BALANCED = "balanced", POWER_LAW = "power_law_1.2";
+
+    /**
+     * Whether a power-law series of a layer without expert parallelism agrees with its balanced twin
+     * where the two cannot differ: one token routes to top-k experts of the rank's own under any
+     * distribution, so both runs do the same work, and a one-token time more than
+     * {@value #ONE_TOKEN_AGREEMENT} times the other's (either way) says that one of them timed
+     * something else (aiconfigurator's power-law Mixtral-8x22B layer in bf16 over 8 tensor-parallel
+     * H100s: 294 us for one token against the balanced 79 us, and so at every count); such a series
+     * is not used, and the layer is timed as balanced. With expert parallelism the busiest rank of
+     * a skewed run may get more of one token's routes than a balanced rank, and the check does not apply.
+     */
+    private static boolean consistent(String[] row, Map<String, Double> oneToken) {
+        if (d(row[8]) != 1) return true;
+        String twin = String.join("/", row[1], row[3], row[4], row[5], row[6], row[7], row[8]);
+        Double skewed = oneToken.get(twin + "/" + row[9]), balanced = oneToken.get(twin + "/" + BALANCED);
+        if (skewed == null || balanced == null) return false;
+        return Math.max(skewed / balanced, balanced / skewed) <= ONE_TOKEN_AGREEMENT;
+    }
+
+    /** How far apart a power-law and a balanced one-token measurement of the same layer may be (noise runs to about 1.1). */
+    static final double ONE_TOKEN_AGREEMENT = 1.25;
     /** Answers by question; keys are built by hand (a record's hashCode is bootstrapped on first use, which start-up pays). */
     private final Map<String, OptionalDouble> answers = new ConcurrentHashMap<>();
 
@@ -115,23 +142,27 @@ public final class Calibration {
             if (gpu.equals(r[0])) c.collectives.computeIfAbsent(r[1] + "/" + r[2], x -> new ArrayList<>()).add(new Point(d(r[3]), d(r[4]) * 1e-6));
         }
         for (List<Point> points : c.collectives.values()) points.sort((a, b) -> Double.compare(a.bytes(), b.bytes()));
-        // Series by layer and split; a rank whose share is under one routed token (top-8 of one token over 32 ranks) measured
-        // whichever rank it was, and is left out.
+        // Series by layer, split and routing distribution; a rank whose share is under one routed token (top-8 of one token over
+        // 32 ranks) measured whichever rank it was, and is left out.
         Map<String, java.util.TreeMap<Double, Double>> series = new java.util.LinkedHashMap<>();
         Map<String, String[]> first = new java.util.HashMap<>();
+        Map<String, Double> oneToken = new java.util.HashMap<>();
         for (String[] r : compact("moe")) {
             if (!gpu.equals(r[0])) continue;
+            String key = String.join("/", r[1], r[3], r[4], r[5], r[6], r[7], r[8], r[9]);
+            if (d(r[2]) == 1) oneToken.put(key, d(r[10]));
             double entries = d(r[2]) * d(r[5]) / d(r[8]);
             if (entries < 1) continue;
-            String key = String.join("/", r[1], r[3], r[4], r[5], r[6], r[7], r[8]);
-            series.computeIfAbsent(key, k -> new java.util.TreeMap<>()).put(entries, d(r[9]) * 1e-6);
+            series.computeIfAbsent(key, k -> new java.util.TreeMap<>()).put(entries, d(r[10]) * 1e-6);
             first.putIfAbsent(key, r);
         }
         for (Map.Entry<String, java.util.TreeMap<Double, Double>> e : series.entrySet()) {
             String[] r = first.get(e.getKey());
+            if (!r[9].equals(BALANCED) && !consistent(r, oneToken)) continue;
             double[] entries = e.getValue().keySet().stream().mapToDouble(Double::doubleValue).toArray();
             double[] seconds = e.getValue().values().stream().mapToDouble(Double::doubleValue).toArray();
-            c.moe.add(new MoeSeries(r[1], d(r[3]), d(r[4]) / d(r[7]), d(r[6]) / d(r[8]), d(r[5]) / d(r[8]), entries, seconds));
+            MoeSeries m = new MoeSeries(r[1], d(r[3]), d(r[4]) / d(r[7]), d(r[6]) / d(r[8]), d(r[5]) / d(r[8]), entries, seconds);
+            (r[9].equals(BALANCED) ? c.moe : c.moeSkewed).put(String.join("/", r[1], r[3], r[4], r[5], r[6], r[7], r[8]), m);
         }
         return c;
     }
@@ -204,10 +235,11 @@ public final class Calibration {
             c.append(String.join("\t", r.get("gpu"), r.get("kind"), r.get("ranks"), r.get("bytes"), r.get("time_us"))).append('\n');
         }
         out.put("collectives", c.toString());
-        StringBuilder m = new StringBuilder(String.format(header, "moe")).append("# gpu\tdtype\ttokens\thidden\tinter\ttopk\texperts\ttp\tep\ttime_us\n");
+        StringBuilder m = new StringBuilder(String.format(header, "moe"))
+                .append("# gpu\tdtype\ttokens\thidden\tinter\ttopk\texperts\ttp\tep\tdistribution\ttime_us\n");
         for (Map<String, String> r : csv(dir.resolve("moe.csv"))) {
             m.append(String.join("\t", r.get("gpu"), r.get("dtype"), r.get("tokens"), r.get("hidden"), r.get("inter"), r.get("topk"), r.get("experts"),
-                    r.get("tp"), r.get("ep"), r.get("time_us"))).append('\n');
+                    r.get("tp"), r.get("ep"), r.get("distribution"), r.get("time_us"))).append('\n');
         }
         out.put("moe", m.toString());
         return out;
@@ -272,7 +304,7 @@ public final class Calibration {
 
     /** Whether the kind has fused MoE measurements of {@code dtype}'s class. */
     public boolean hasMoe(DType dtype) {
-        for (MoeSeries m : moe) if (sameClass(m.dtype(), dtype)) return true;
+        for (MoeSeries m : moe.values()) if (sameClass(m.dtype(), dtype)) return true;
         return false;
     }
 
@@ -288,21 +320,25 @@ public final class Calibration {
      * run at different efficiencies); along each, the efficiency is interpolated in log2
      * of the routed tokens between the two measured counts around {@code entries} (the end's beyond
      * them); the answer is the median of the nearest series' (an exact series' own). A layer's efficiency is the roofline of its three products (gate, up, down) over its
-     * measured time, which holds the routing, permutation and finalize kernels too. Empty without
-     * measurements.
+     * measured time, which holds the routing, permutation and finalize kernels too. With
+     * {@code skewed}, each layer's time under power-law routing where it was measured so and passed
+     * {@link #consistent} (the busiest rank's, against the roofline of its balanced share), else its
+     * balanced time. Empty without measurements.
      */
-    public OptionalDouble moeEfficiency(double experts, double entries, double perToken, double in, double out, GpuSpec gpu, DType dtype) {
+    public OptionalDouble moeEfficiency(double experts, double entries, double perToken, double in, double out, GpuSpec gpu, DType dtype, boolean skewed) {
         String key = key("moe", gpu, dtype).append(experts).append('/').append(entries).append('/').append(perToken).append('/').append(in).append('/')
-                .append(out).toString();
+                .append(out).append('/').append(skewed).toString();
         OptionalDouble known = answers.get(key);
-        if (known == null) answers.put(key, known = moeEfficiencyUncached(experts, entries, perToken, in, out, gpu, dtype));
+        if (known == null) answers.put(key, known = moeEfficiencyUncached(experts, entries, perToken, in, out, gpu, dtype, skewed));
         return known;
     }
 
-    private OptionalDouble moeEfficiencyUncached(double experts, double entries, double perToken, double in, double out, GpuSpec gpu, DType dtype) {
+    private OptionalDouble moeEfficiencyUncached(double experts, double entries, double perToken, double in, double out, GpuSpec gpu, DType dtype,
+            boolean skewed) {
         double small = log2(Math.min(in, out)), large = log2(Math.max(in, out));
         Nearest best = new Nearest();
-        for (MoeSeries m : moe) {
+        for (Map.Entry<String, MoeSeries> layer : moe.entrySet()) {
+            MoeSeries m = skewed ? moeSkewed.getOrDefault(layer.getKey(), layer.getValue()) : layer.getValue();
             if (!sameClass(m.dtype(), dtype)) continue;
             double ms = log2(Math.min(m.hidden(), m.inter())), ml = log2(Math.max(m.hidden(), m.inter()));
             best.offer(distance(small - ms, large - ml, log2(experts) - log2(m.experts()), log2ratio(perToken) - log2ratio(m.perToken())), m);

@@ -238,11 +238,12 @@ public final class KernelModel {
      * {@link ExpertActivity#active} products of {@link ExpertActivity#rowsPerExpert} tokens by the
      * expert's [in, out] weight ({@code work}: its FLOPs and bytes under the same activity); at the
      * efficiency of the nearest measured fused MoE layers where the GPU kind has them
-     * ({@link Calibration#moeEfficiency}), else as a dense product of the same shape.
+     * ({@link Calibration#moeEfficiency}; under {@code routing power_law} those measured under it),
+     * else as a dense product of the same shape (the balanced one: no measurement says what skew costs there).
      */
     static Time expert(ExpertActivity activity, long in, long out, OpCost work, GpuSpec gpu, DType dtype, Execution execution) {
         java.util.OptionalDouble eta = Calibration.of(gpu.measured().name()).moeEfficiency(activity.experts(), activity.active() * activity.rowsPerExpert(),
-                activity.perToken(), in, out, gpu.measured(), dtype);
+                activity.perToken(), in, out, gpu.measured(), dtype, execution.routing() == pdagc.sem.Execution.Routing.POWER_LAW);
         if (eta.isPresent()) {
             double roofline = Calibration.expertRoofline(activity.active(), activity.rowsPerExpert(), in, out, 1, gpu, dtype);
             return launched(new Work(roofline / eta.getAsDouble(), true), gpu, execution);

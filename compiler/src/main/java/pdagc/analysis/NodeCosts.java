@@ -143,7 +143,7 @@ public final class NodeCosts {
             if (op instanceof Op.ExpertLinear e && part == KernelModel.Part.OWN) {
                 // The experts the routing touches, and the busiest rank's tokens (ExpertActivity).
                 long weights = c.weightElements[n.program()];
-                ExpertActivity a = ExpertActivity.of(e, shapes.get(0), n.output(), weights, c.top, execution.identicalRouting());
+                ExpertActivity a = ExpertActivity.of(e, shapes.get(0), n.output(), weights, c.top, execution.routing() == pdagc.sem.Execution.Routing.IDENTICAL);
                 oc = a.cost(oc, Overflow.mul(weights, dt.bytes()));
                 t = KernelModel.expert(a, shapes.get(0).last(), n.output().last(), oc, cluster.gpu(), dt, execution);
             } else if (c.fusedMoe && (op instanceof Op.Dispatch || op instanceof Op.Combine)) {

@@ -434,18 +434,19 @@ public final class Elaborator {
      * How the engine runs the kernels ({@code kernels}, {@code cuda_graphs}, {@code decode_attention})
      * and how the tokens route ({@code routing}): fused unless said otherwise; CUDA graphs as given,
      * else the default of {@code phase}; decode attention reading each key/value head once per group
-     * of query heads unless said otherwise; tokens spread evenly over the experts unless said otherwise.
+     * of query heads unless said otherwise; tokens spread evenly over the experts unless said otherwise
+     * (or all to the same experts, or skewed as a power law).
      */
     private static Optional<pdagc.sem.Execution> execution(Props p, Phase phase) {
         String phaseDefault = "the phase's default";
         Optional<String> kernels = p.choice("kernels", List.of("fused", "unfused", "unfused_attention"), "fused");
         Optional<String> graphs = p.choice("cuda_graphs", List.of("true", "false"), phaseDefault);
         Optional<String> decodeAttention = p.choice("decode_attention", List.of("grouped", "per_query_head"), "grouped");
-        Optional<String> routing = p.choice("routing", List.of("balanced", "identical"), "balanced");
+        Optional<String> routing = p.choice("routing", pdagc.sem.Execution.Routing.keywords(), "balanced");
         if (kernels.isEmpty() || graphs.isEmpty() || decodeAttention.isEmpty() || routing.isEmpty()) return Optional.empty();
         Boolean given = graphs.get().equals(phaseDefault) ? null : graphs.get().equals("true");
         return Optional.of(pdagc.sem.Execution.of(!kernels.get().equals("unfused"), kernels.get().equals("fused"), given, phase)
-                .withKvPerQueryHead(decodeAttention.get().equals("per_query_head")).withIdenticalRouting(routing.get().equals("identical")));
+                .withKvPerQueryHead(decodeAttention.get().equals("per_query_head")).withRouting(pdagc.sem.Execution.Routing.of(routing.get())));
     }
 
     private static final List<String> DTYPES = List.of("bf16", "fp16", "fp32", "fp8");

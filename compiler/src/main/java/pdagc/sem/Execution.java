@@ -19,18 +19,56 @@ package pdagc.sem;
  * group of query heads reads its key/value head once per query head; otherwise
  * ({@code decode_attention grouped}, the default: FlashAttention, FlashInfer, XQA) once per group.
  * The KV cache holds the key/value heads either way.
- * {@code identicalRouting} ({@code routing identical}): every token of a step picks the same top-k
- * experts, as when a benchmark feeds one token id repeated; otherwise ({@code routing balanced},
- * the plan's assumption) the routed tokens spread evenly over the experts. Only the cost of the
- * expert products follows it ({@code analysis.ExpertActivity}); the plan's shapes are the balanced
- * expectation either way.
+ * {@code routing} ({@code routing balanced|identical|power_law}): how a step's tokens route over
+ * the experts: spread evenly ({@link Routing#BALANCED}, the plan's assumption and the default); all
+ * to the same top-k experts ({@link Routing#IDENTICAL}, as when a benchmark feeds one token id
+ * repeated); or skewed as real routers are ({@link Routing#POWER_LAW}: expert loads drawn from a
+ * power law of exponent 1.2, the distribution aiconfigurator assumes for Mixtral-class MoE models
+ * and times TensorRT-LLM's fused MoE layers under). Only the cost of the expert products follows it
+ * ({@code analysis.ExpertActivity}, {@code analysis.Calibration#moeEfficiency}); the plan's shapes
+ * are the balanced expectation either way.
  */
 public record Execution(boolean fused, boolean cudaGraphs, boolean graphsGiven, boolean fusedAttention, boolean kvPerQueryHead,
-        boolean identicalRouting) {
+        Routing routing) {
+
+    /** How a step's tokens route over the experts; {@link #keyword} is the word a workload's {@code routing} takes. */
+    public enum Routing {
+        /** Spread as evenly as they can be (the plan's assumption). */
+        BALANCED("balanced"),
+        /** Every token to the same top-k experts. */
+        IDENTICAL("identical"),
+        /** Expert loads skewed as a power law of exponent 1.2 (aiconfigurator's assumption for Mixtral-class models). */
+        POWER_LAW("power_law");
+
+        private final String keyword;
+
+        Routing(String keyword) {
+            this.keyword = keyword;
+        }
+
+        public String keyword() {
+            return keyword;
+        }
+
+        /** The routing a {@code routing} keyword names. */
+        public static Routing of(String keyword) {
+            for (Routing r : values()) if (r.keyword.equals(keyword)) return r;
+            throw new IllegalArgumentException("no routing " + keyword);
+        }
+
+        /** The keywords, in declaration order. */
+        public static java.util.List<String> keywords() {
+            return java.util.Arrays.stream(values()).map(Routing::keyword).toList();
+        }
+    }
+
+    public Execution {
+        java.util.Objects.requireNonNull(routing, "routing");
+    }
 
     /** Experts routed to evenly. */
     public Execution(boolean fused, boolean cudaGraphs, boolean graphsGiven, boolean fusedAttention, boolean kvPerQueryHead) {
-        this(fused, cudaGraphs, graphsGiven, fusedAttention, kvPerQueryHead, false);
+        this(fused, cudaGraphs, graphsGiven, fusedAttention, kvPerQueryHead, Routing.BALANCED);
     }
 
     /** Attention fused with the elementwise ops ({@code kernels fused}), or nothing fused. */
@@ -55,22 +93,17 @@ public record Execution(boolean fused, boolean cudaGraphs, boolean graphsGiven, 
 
     /** The same for a step of {@code phase}: CUDA graphs as given, else the phase's default. */
     public Execution forPhase(Phase phase) {
-        return graphsGiven ? this : new Execution(fused, phase == Phase.DECODE, false, fusedAttention, kvPerQueryHead, identicalRouting);
+        return graphsGiven ? this : new Execution(fused, phase == Phase.DECODE, false, fusedAttention, kvPerQueryHead, routing);
     }
 
     /** The same, decode attention reading key/value heads once per query head or once per group. */
     public Execution withKvPerQueryHead(boolean perQueryHead) {
-        return new Execution(fused, cudaGraphs, graphsGiven, fusedAttention, perQueryHead, identicalRouting);
+        return new Execution(fused, cudaGraphs, graphsGiven, fusedAttention, perQueryHead, routing);
     }
 
-    /** The same, every token routed to the same experts or the tokens spread evenly over them. */
-    public Execution withIdenticalRouting(boolean identical) {
-        return new Execution(fused, cudaGraphs, graphsGiven, fusedAttention, kvPerQueryHead, identical);
-    }
-
-    /** The {@code routing} keyword: balanced or identical. */
-    public String routingKeyword() {
-        return identicalRouting ? "identical" : "balanced";
+    /** The same, the tokens routed as {@code routing} says. */
+    public Execution withRouting(Routing routing) {
+        return new Execution(fused, cudaGraphs, graphsGiven, fusedAttention, kvPerQueryHead, routing);
     }
 
     /** The {@code decode_attention} keyword: grouped or per_query_head. */

@@ -11,13 +11,17 @@ import pdagc.ir.Op;
 
 /**
  * Expert products timed from fused MoE microbenchmarks (stdlib/calibration/moe.csv: aiconfigurator's
- * TensorRT-LLM 1.3.0rc20 CUTLASS MoE layers, balanced routing). One MoE layer's expert products,
+ * TensorRT-LLM 1.3.0rc20 CUTLASS MoE layers, balanced and power-law routing). One MoE layer's expert products,
  * dispatch and combine on an H100 are held against measured layers: at a token count the table
  * holds (its own time), and at counts it leaves out (128 and 8192 tokens are not in it), which the
  * lookup interpolates.
  */
 class MoeCalibrationTest {
     private static MaterializedPlan layer(int hidden, int inter, int experts, int top, int tp, int tokens, String dtype, String gpu) {
+        return layer(hidden, inter, experts, top, tp, tokens, dtype, gpu, "balanced");
+    }
+
+    private static MaterializedPlan layer(int hidden, int inter, int experts, int top, int tp, int tokens, String dtype, String gpu, String routing) {
         String text = """
                 import std.blocks
                 import std.hardware
@@ -27,9 +31,9 @@ class MoeCalibrationTest {
                 }
                 cluster C { gpu %s  count %d  per_node %d }
                 strategy S { mesh [tp %d] }
-                workload W { batch 1  seq %d  dtype %s }
+                workload W { batch 1  seq %d  dtype %s  routing %s }
                 deploy D = M on C with S for W
-                """.formatted(hidden, inter, experts, top, inter, gpu, tp, tp, tp, tokens, dtype);
+                """.formatted(hidden, inter, experts, top, inter, gpu, tp, tp, tp, tokens, dtype, routing);
         return Compile.source(text);
     }
 
@@ -98,5 +102,37 @@ class MoeCalibrationTest {
             if (n.op() instanceof Op.Dispatch || n.op() instanceof Op.Combine) s += p.analysis().nodes().seconds(n.index());
         }
         return s;
+    }
+
+    /**
+     * Under {@code routing power_law} a layer measured under power-law routing takes that time:
+     * moe.csv, H100, bf16, 1024 tokens, Mixtral's shape, tp 2: 875.33 us (balanced: 639.14 us; the
+     * skewed loads leave more partly filled tiles).
+     */
+    @Test
+    void powerLawRoutingTakesTheLayersPowerLawMeasurement() {
+        double skewed = moeMicros(layer(4096, 14336, 8, 2, 2, 1024, "bf16", "H100", "power_law"));
+        assertEquals(875.3344, skewed, 875.3344 * 0.01);
+        assertTrue(skewed > moeMicros(layer(4096, 14336, 8, 2, 2, 1024, "bf16", "H100")) * 1.3);
+    }
+
+    /**
+     * One token routes to two of a rank's own experts under any distribution, so a power-law series
+     * whose one-token time disagrees with its balanced twin's timed something else and is not used:
+     * Mixtral-8x22B's layer in bf16 over tp 8 on H100s (power law: 294.37 us for one token and
+     * 1779.97 us for 1024, against the balanced 79.41 and 326 us) is timed as balanced.
+     */
+    @Test
+    void aPowerLawSeriesThatDisagreesWithItsBalancedTwinAtOneTokenIsNotUsed() {
+        double balanced = moeMicros(layer(6144, 16384, 8, 2, 8, 1024, "bf16", "H100"));
+        assertEquals(326, balanced, 326 * 0.01);
+        assertEquals(balanced, moeMicros(layer(6144, 16384, 8, 2, 8, 1024, "bf16", "H100", "power_law")), balanced * 1e-9);
+    }
+
+    /** A kind without MoE measurements has no measured skew either: its expert products cost the same under both. */
+    @Test
+    void withoutMeasurementsPowerLawRoutingCostsWhatBalancedDoes() {
+        double balanced = moeMicros(layer(4096, 14336, 8, 2, 2, 1024, "fp16", "A100"));
+        assertEquals(balanced, moeMicros(layer(4096, 14336, 8, 2, 2, 1024, "fp16", "A100", "power_law")), balanced * 1e-9);
     }
 }

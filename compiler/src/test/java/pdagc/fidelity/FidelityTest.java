@@ -77,7 +77,8 @@ class FidelityTest {
     /**
      * The input_ids column: TensorRT-LLM 0.9.0's gptSessionBenchmark repeats one token id, so its rows
      * run with routing identical; a Mixtral row is then predicted faster (two experts' weights read
-     * instead of eight) and a dense row is unchanged. An unknown value is refused.
+     * instead of eight) than spread over the experts, and a dense row is unchanged. Every other row
+     * runs with routing power_law. An unknown value is refused.
      */
     @Test
     void repeatedPromptTokensRouteEveryTokenToTheSameExperts() throws Exception {
@@ -90,6 +91,10 @@ class FidelityTest {
             if (r.repeatedInput()) repeated++;
         }
         assertEquals(144, repeated);
+        // Every other row's tokens vary, and a trained router's loads are skewed: routing power_law.
+        for (Fidelity.Row r : byId.values()) {
+            if (!r.repeatedInput()) assertTrue(Fidelity.source(r, "").contains("routing power_law"), r.id());
+        }
         for (String id : List.of("trtllm090-a100-mixtral-8x7b-tp2-b1-i128-ttft", "trtllm090-a100-llama2-7b-tp1-b1-i128-ttft")) {
             Fidelity.Row r = byId.get(id);
             assertTrue(Fidelity.source(r, "").contains("routing identical"), id);
@@ -136,7 +141,7 @@ class FidelityTest {
         Fidelity.Summary s = Fidelity.summary(results);
         assertEquals(535, s.rows());
         assertEquals(535, s.predicted(), Fidelity.table(results));
-        assertTrue(s.meanAbsError() <= 0.230, "mean " + s.meanAbsError());
+        assertTrue(s.meanAbsError() <= 0.220, "mean " + s.meanAbsError());
         assertTrue(s.maxAbsError() <= 2.40, "max " + s.maxAbsError());
     }
 
@@ -147,7 +152,7 @@ class FidelityTest {
         Fidelity.Summary s = Fidelity.summary(results);
         assertEquals(565, s.rows());
         assertEquals(542, s.predicted(), Fidelity.table(results));
-        assertTrue(s.meanAbsError() <= 0.126, "mean " + s.meanAbsError() + "\n" + Fidelity.table(results));
+        assertTrue(s.meanAbsError() <= 0.119, "mean " + s.meanAbsError() + "\n" + Fidelity.table(results));
         assertTrue(s.maxAbsError() <= 0.86, "max " + s.maxAbsError());
     }
 
