@@ -70,6 +70,8 @@ public final class Calibration {
     private final Map<String, MoeSeries> moe = new java.util.LinkedHashMap<>();
     /** The same layers and splits under power-law routing, where their measurement passed {@link #consistent}. */
     private final Map<String, MoeSeries> moeSkewed = new java.util.LinkedHashMap<>();
+    /** What {@code routing power_law} is timed from: each layer and split's power-law series where there is one, else its balanced one. */
+    private final List<MoeSeries> moeUnderPowerLaw = new ArrayList<>();
 
     /** The distribution column's word for balanced routing; power-law rows are {@value #POWER_LAW}. */
     static final String BALANCED = "balanced", POWER_LAW = "power_law_1.2";
@@ -82,13 +84,15 @@ public final class Calibration {
      * something else (aiconfigurator's power-law Mixtral-8x22B layer in bf16 over 8 tensor-parallel
      * H100s: 294 us for one token against the balanced 79 us, and so at every count); such a series
      * is not used, and the layer is timed as balanced. With expert parallelism the busiest rank of
-     * a skewed run may get more of one token's routes than a balanced rank, and the check does not apply.
+     * a skewed run may get more of one token's routes than a balanced rank, and the check does not apply;
+     * nor does it where no balanced twin was measured (the A100's layers).
      */
     private static boolean consistent(String[] row, Map<String, Double> oneToken) {
         if (d(row[8]) != 1) return true;
         String twin = String.join("/", row[1], row[3], row[4], row[5], row[6], row[7], row[8]);
         Double skewed = oneToken.get(twin + "/" + row[9]), balanced = oneToken.get(twin + "/" + BALANCED);
-        if (skewed == null || balanced == null) return false;
+        if (balanced == null) return true;
+        if (skewed == null) return false;
         return Math.max(skewed / balanced, balanced / skewed) <= ONE_TOKEN_AGREEMENT;
     }
 
@@ -164,6 +168,9 @@ public final class Calibration {
             MoeSeries m = new MoeSeries(r[1], d(r[3]), d(r[4]) / d(r[7]), d(r[6]) / d(r[8]), d(r[5]) / d(r[8]), entries, seconds);
             (r[9].equals(BALANCED) ? c.moe : c.moeSkewed).put(String.join("/", r[1], r[3], r[4], r[5], r[6], r[7], r[8]), m);
         }
+        Map<String, MoeSeries> skewed = new java.util.LinkedHashMap<>(c.moe);
+        skewed.putAll(c.moeSkewed);
+        c.moeUnderPowerLaw.addAll(skewed.values());
         return c;
     }
 
@@ -302,9 +309,9 @@ public final class Calibration {
         return Math.max(flops / gpu.peakFlops(dtype), bytes / gpu.hbmBandwidth());
     }
 
-    /** Whether the kind has fused MoE measurements of {@code dtype}'s class. */
-    public boolean hasMoe(DType dtype) {
-        for (MoeSeries m : moe.values()) if (sameClass(m.dtype(), dtype)) return true;
+    /** Whether the kind has fused MoE measurements of {@code dtype}'s class under the routing ({@code skewed}: power-law, else balanced). */
+    public boolean hasMoe(DType dtype, boolean skewed) {
+        for (MoeSeries m : skewed ? moeUnderPowerLaw : moe.values()) if (sameClass(m.dtype(), dtype)) return true;
         return false;
     }
 
@@ -337,8 +344,7 @@ public final class Calibration {
             boolean skewed) {
         double small = log2(Math.min(in, out)), large = log2(Math.max(in, out));
         Nearest best = new Nearest();
-        for (Map.Entry<String, MoeSeries> layer : moe.entrySet()) {
-            MoeSeries m = skewed ? moeSkewed.getOrDefault(layer.getKey(), layer.getValue()) : layer.getValue();
+        for (MoeSeries m : skewed ? moeUnderPowerLaw : moe.values()) {
             if (!sameClass(m.dtype(), dtype)) continue;
             double ms = log2(Math.min(m.hidden(), m.inter())), ml = log2(Math.max(m.hidden(), m.inter()));
             best.offer(distance(small - ms, large - ml, log2(experts) - log2(m.experts()), log2ratio(perToken) - log2ratio(m.perToken())), m);

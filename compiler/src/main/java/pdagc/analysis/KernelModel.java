@@ -256,8 +256,8 @@ public final class KernelModel {
      * measurements hold the dispatch's permutation and the combine's weighted sum, which then cost
      * nothing of their own.
      */
-    static boolean fusedMoe(GpuSpec gpu, DType dtype) {
-        return Calibration.of(gpu.measured().name()).hasMoe(dtype);
+    static boolean fusedMoe(GpuSpec gpu, DType dtype, Execution execution) {
+        return Calibration.of(gpu.measured().name()).hasMoe(dtype, execution.routing() == pdagc.sem.Execution.Routing.POWER_LAW);
     }
 
     /** A kernel's time with its overhead (a measured kernel's time holds its own) and, without CUDA graphs, the launch interval. */

@@ -86,7 +86,7 @@ public final class NodeCosts {
         }
         // Every expert product runs in the experts' one type: the first says whether the kind has fused MoE measurements of it.
         ops.stream().filter(op -> op.op() instanceof Op.ExpertLinear).findFirst()
-                .ifPresent(op -> c.fusedMoe = KernelModel.fusedMoe(cluster.gpu(), c.dtypes[op.id()]));
+                .ifPresent(op -> c.fusedMoe = KernelModel.fusedMoe(cluster.gpu(), c.dtypes[op.id()], execution));
         // A fused attention kernel (FlashAttention) keeps its scores and probabilities on chip: no HBM holds them. A training step's
         // plan keeps them, its backward pass reading the probabilities.
         if (!program.training()) {

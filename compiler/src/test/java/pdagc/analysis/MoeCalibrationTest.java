@@ -129,10 +129,24 @@ class MoeCalibrationTest {
         assertEquals(balanced, moeMicros(layer(6144, 16384, 8, 2, 8, 1024, "bf16", "H100", "power_law")), balanced * 1e-9);
     }
 
+    /**
+     * The A100's fused MoE layers were measured under power-law routing only (TensorRT-LLM 1.0.0):
+     * under {@code routing power_law} an A100 layer takes its measurement (Mixtral's shape, tp 2,
+     * 1024 tokens: 2898.94 us), and without a balanced measurement a balanced layer stays a dense
+     * product of the experts' shape, with the dispatch and combine as kernels of their own.
+     */
+    @Test
+    void theA100sPowerLawLayersTimeItsPowerLawRoutingOnly() {
+        MaterializedPlan skewed = layer(4096, 14336, 8, 2, 2, 1024, "fp16", "A100", "power_law");
+        assertEquals(2898.944, moeMicros(skewed), 2898.944 * 0.01);
+        assertEquals(0, routing(skewed), 1e-15);
+        assertTrue(routing(layer(4096, 14336, 8, 2, 2, 1024, "fp16", "A100")) > 0, "balanced: no measurement, dense products");
+    }
+
     /** A kind without MoE measurements has no measured skew either: its expert products cost the same under both. */
     @Test
     void withoutMeasurementsPowerLawRoutingCostsWhatBalancedDoes() {
-        double balanced = moeMicros(layer(4096, 14336, 8, 2, 2, 1024, "fp16", "A100"));
-        assertEquals(balanced, moeMicros(layer(4096, 14336, 8, 2, 2, 1024, "fp16", "A100", "power_law")), balanced * 1e-9);
+        double balanced = moeMicros(layer(4096, 14336, 8, 2, 2, 1024, "bf16", "B200"));
+        assertEquals(balanced, moeMicros(layer(4096, 14336, 8, 2, 2, 1024, "bf16", "B200", "power_law")), balanced * 1e-9);
     }
 }
