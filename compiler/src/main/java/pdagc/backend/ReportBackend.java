@@ -218,12 +218,18 @@ public final class ReportBackend {
         if (serving != null) {
             b.append("  workload   ").append(w.name()).append(": serving, ").append(serving.arrivals() != null ? Figures.rate(serving.arrivals().rate())
                     : "batch " + serving.batch()).append(", input ").append(serving.input())
-                    .append(", output ").append(serving.output()).append(", ").append(w.precision().text()).append("\n\n");
+                    .append(", output ").append(serving.output()).append(", ").append(w.precision().text()).append(routing(w)).append("\n\n");
             return;
         }
         b.append("  workload   ").append(w.name()).append(": ").append(w.phase().keyword()).append(", batch ").append(w.batch())
                 .append(w.phase() == Phase.PREFILL ? ", seq " + w.seq() : "").append(", context ").append(w.context()).append(", ")
-                .append(w.precision().text()).append("\n\n");
+                .append(w.precision().text()).append(routing(w)).append("\n\n");
+    }
+
+    /** The workload's routing where it is not the plan's balanced assumption: the expert products are costed under it. */
+    private static String routing(WorkloadSpec w) {
+        pdagc.sem.Execution.Routing r = w.execution().routing();
+        return r == pdagc.sem.Execution.Routing.BALANCED ? "" : ", routing " + r.keyword();
     }
 
     private static void model(StringBuilder b, Deployment d, Analysis a) {

@@ -149,4 +149,14 @@ class MoeCalibrationTest {
         double balanced = moeMicros(layer(4096, 14336, 8, 2, 2, 1024, "bf16", "B200"));
         assertEquals(balanced, moeMicros(layer(4096, 14336, 8, 2, 2, 1024, "bf16", "B200", "power_law")), balanced * 1e-9);
     }
+
+    /** The report's workload line says the routing the expert products were costed under, where it is not the balanced default. */
+    @Test
+    void theReportSaysTheRoutingWhereItIsNotBalanced() {
+        MaterializedPlan skewed = layer(4096, 14336, 8, 2, 2, 1024, "bf16", "H100", "power_law");
+        MaterializedPlan balanced = layer(4096, 14336, 8, 2, 2, 1024, "bf16", "H100");
+        String workload = "  workload   W: prefill, batch 1, seq 1024, context 1024, bf16";
+        assertTrue(pdagc.backend.ReportBackend.render(skewed.deployment(), skewed.dag(), skewed.analysis()).contains(workload + ", routing power_law\n"));
+        assertTrue(pdagc.backend.ReportBackend.render(balanced.deployment(), balanced.dag(), balanced.analysis()).contains(workload + "\n"));
+    }
 }
