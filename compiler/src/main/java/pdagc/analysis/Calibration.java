@@ -89,11 +89,16 @@ public final class Calibration {
      */
     private static boolean consistent(String[] row, Map<String, Double> oneToken) {
         if (d(row[8]) != 1) return true;
-        String twin = String.join("/", row[1], row[3], row[4], row[5], row[6], row[7], row[8]);
+        String twin = layer(row);
         Double skewed = oneToken.get(twin + "/" + row[9]), balanced = oneToken.get(twin + "/" + BALANCED);
         if (balanced == null) return true;
         if (skewed == null) return false;
         return Math.max(skewed / balanced, balanced / skewed) <= ONE_TOKEN_AGREEMENT;
+    }
+
+    /** A compact MoE row's layer and split (type, widths, top-k, experts, tp, ep), without its routing distribution. */
+    private static String layer(String[] row) {
+        return String.join("/", row[1], row[3], row[4], row[5], row[6], row[7], row[8]);
     }
 
     /** How far apart a power-law and a balanced one-token measurement of the same layer may be (noise runs to about 1.1). */
@@ -153,7 +158,7 @@ public final class Calibration {
         Map<String, Double> oneToken = new java.util.HashMap<>();
         for (String[] r : compact("moe")) {
             if (!gpu.equals(r[0])) continue;
-            String key = String.join("/", r[1], r[3], r[4], r[5], r[6], r[7], r[8], r[9]);
+            String key = layer(r) + "/" + r[9];
             if (d(r[2]) == 1) oneToken.put(key, d(r[10]));
             double entries = d(r[2]) * d(r[5]) / d(r[8]);
             if (entries < 1) continue;
@@ -166,7 +171,7 @@ public final class Calibration {
             double[] entries = e.getValue().keySet().stream().mapToDouble(Double::doubleValue).toArray();
             double[] seconds = e.getValue().values().stream().mapToDouble(Double::doubleValue).toArray();
             MoeSeries m = new MoeSeries(r[1], d(r[3]), d(r[4]) / d(r[7]), d(r[6]) / d(r[8]), d(r[5]) / d(r[8]), entries, seconds);
-            (r[9].equals(BALANCED) ? c.moe : c.moeSkewed).put(String.join("/", r[1], r[3], r[4], r[5], r[6], r[7], r[8]), m);
+            (r[9].equals(BALANCED) ? c.moe : c.moeSkewed).put(layer(r), m);
         }
         Map<String, MoeSeries> skewed = new java.util.LinkedHashMap<>(c.moe);
         skewed.putAll(c.moeSkewed);
