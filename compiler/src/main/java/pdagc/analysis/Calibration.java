@@ -68,9 +68,10 @@ public final class Calibration {
     private final Map<String, List<Point>> collectives = new ConcurrentHashMap<>();
     /** Fused MoE series under balanced routing, by layer and split. */
     private final Map<String, MoeSeries> moe = new java.util.LinkedHashMap<>();
-    /** The same layers and splits under power-law routing, where their measurement passed {@link #consistent}. */
-    private final Map<String, MoeSeries> moeSkewed = new java.util.LinkedHashMap<>();
-    /** What {@code routing power_law} is timed from: each layer and split's power-law series where there is one, else its balanced one. */
+    /**
+     * What {@code routing power_law} is timed from: each layer and split's power-law series where
+     * there is one that passed {@link #consistent}, else its balanced one.
+     */
     private final List<MoeSeries> moeUnderPowerLaw = new ArrayList<>();
 
     /** The distribution column's word for balanced routing; power-law rows are {@value #POWER_LAW}. */
@@ -156,6 +157,7 @@ public final class Calibration {
         Map<String, java.util.TreeMap<Double, Double>> series = new java.util.LinkedHashMap<>();
         Map<String, String[]> first = new java.util.HashMap<>();
         Map<String, Double> oneToken = new java.util.HashMap<>();
+        Map<String, MoeSeries> powerLaw = new java.util.LinkedHashMap<>();
         for (String[] r : compact("moe")) {
             if (!gpu.equals(r[0])) continue;
             String key = layer(r) + "/" + r[9];
@@ -171,11 +173,11 @@ public final class Calibration {
             double[] entries = e.getValue().keySet().stream().mapToDouble(Double::doubleValue).toArray();
             double[] seconds = e.getValue().values().stream().mapToDouble(Double::doubleValue).toArray();
             MoeSeries m = new MoeSeries(r[1], d(r[3]), d(r[4]) / d(r[7]), d(r[6]) / d(r[8]), d(r[5]) / d(r[8]), entries, seconds);
-            (r[9].equals(BALANCED) ? c.moe : c.moeSkewed).put(layer(r), m);
+            (r[9].equals(BALANCED) ? c.moe : powerLaw).put(layer(r), m);
         }
-        Map<String, MoeSeries> skewed = new java.util.LinkedHashMap<>(c.moe);
-        skewed.putAll(c.moeSkewed);
-        c.moeUnderPowerLaw.addAll(skewed.values());
+        Map<String, MoeSeries> underPowerLaw = new java.util.LinkedHashMap<>(c.moe);
+        underPowerLaw.putAll(powerLaw);
+        c.moeUnderPowerLaw.addAll(underPowerLaw.values());
         return c;
     }
 

@@ -243,7 +243,7 @@ public final class KernelModel {
      */
     static Time expert(ExpertActivity activity, long in, long out, OpCost work, GpuSpec gpu, DType dtype, Execution execution) {
         java.util.OptionalDouble eta = Calibration.of(gpu.measured().name()).moeEfficiency(activity.experts(), activity.active() * activity.rowsPerExpert(),
-                activity.perToken(), in, out, gpu.measured(), dtype, execution.routing() == pdagc.sem.Execution.Routing.POWER_LAW);
+                activity.perToken(), in, out, gpu.measured(), dtype, powerLaw(execution));
         if (eta.isPresent()) {
             double roofline = Calibration.expertRoofline(activity.active(), activity.rowsPerExpert(), in, out, 1, gpu, dtype);
             return launched(new Work(roofline / eta.getAsDouble(), true), gpu, execution);
@@ -257,7 +257,12 @@ public final class KernelModel {
      * nothing of their own.
      */
     static boolean fusedMoe(GpuSpec gpu, DType dtype, Execution execution) {
-        return Calibration.of(gpu.measured().name()).hasMoe(dtype, execution.routing() == pdagc.sem.Execution.Routing.POWER_LAW);
+        return Calibration.of(gpu.measured().name()).hasMoe(dtype, powerLaw(execution));
+    }
+
+    /** Whether expert products are timed from the MoE layers measured under power-law routing. */
+    private static boolean powerLaw(Execution execution) {
+        return execution.routing() == Execution.Routing.POWER_LAW;
     }
 
     /** A kernel's time with its overhead (a measured kernel's time holds its own) and, without CUDA graphs, the launch interval. */
