@@ -15,7 +15,9 @@ import pdagc.source.SourceFile;
  * throughput} (TensorRT-LLM's PyTorch backend):
  *
  * <ul>
- *   <li>the KV cache takes the row's {@code kv_fraction} of the memory the weights leave free
+ *   <li>the KV cache takes the row's {@code kv_fraction} of the memory the weights, the engine's
+ *       activations (pdagc's plan of a step of the engine's token budget) and the runtime's own
+ *       ({@link #RUNTIME_RESERVE}) leave free
  *       (the benchmark's {@code --kv_cache_free_gpu_mem_fraction} where its source states it), else
  *       {@value #KV_FRACTION}
  *       ({@code KvCacheConfig.free_gpu_memory_fraction}'s default, which the performance overview
@@ -41,6 +43,16 @@ final class MaxLoad {
     private MaxLoad() {}
 
     static final double KV_FRACTION = 0.90;
+    /**
+     * What the runtime holds besides the weights and the engine's activations before the KV cache
+     * takes its fraction of the free memory, in bytes: TensorRT-LLM's memory guide
+     * ({@code docs/source/reference/memory.md}, its FAQ's runtime log of an engine on an 80 GB GPU)
+     * shows the device's total as 79.10 GiB (0.90 GiB less than the 80 GiB it holds), then, after the
+     * engine (6,695 MiB) and its execution context (1,134.01 MiB), 43.29 MB of runtime buffers and
+     * 180.30 MB of decoder buffers, 70.48 GiB available: 0.76 GiB more in use than those name (the
+     * CUDA context and libraries' workspaces). The sum of the three, 1.87 GiB, for every GPU.
+     */
+    static final double RUNTIME_RESERVE = (80 - 79.10 + 79.10 - 70.48 - (6695 + 1134.01) / 1024.0) * (1L << 30);
     static final int MAX_REQUESTS = 4096;
     static final int MAX_TOKENS = 32768;
 
@@ -64,10 +76,20 @@ final class MaxLoad {
         }
         pdagc.analysis.Memory.PerGpu m = probe.plan.analysis().largestMemory().memory();
         double capacity = probe.plan.deployment().cluster().gpu().memoryBytes();
-        double free = capacity - m.weightBytes();
         double fraction = row.kvFraction() > 0 ? row.kvFraction() : KV_FRACTION;
+        double free = capacity - m.weightBytes() - RUNTIME_RESERVE;
+        // The engine's activations: those of a step of its token budget (sized from the requests the weights alone would
+        // leave room for), which the engine holds before the KV cache takes its share of what is left.
+        long budgetBefore = tokenBudget(Math.min(Math.max(1, (long) Math.floor(fraction * free / m.kvCacheBytes())), MAX_REQUESTS / row.pp()), in, out);
+        // As many whole prompts as the budget holds (one chunk of the budget where a prompt is longer).
+        long chunk = Math.min(in, budgetBefore);
+        Compiled step = compile(row, model, String.format(Locale.ROOT, "workload W { batch %d  input %d  output 1  dtype %s%s }", budgetBefore / chunk,
+                chunk, row.precision(), Fidelity.routing(row)), true);
+        if (step.problem != null) return new Fidelity.Result(row, Double.NaN, "a step of " + budgetBefore + " tokens: " + step.problem);
+        pdagc.analysis.Memory.PerGpu a = step.plan.analysis().largestMemory().memory();
+        free -= a.activationBytes() + a.workspaceBytes();
         long fits = (long) Math.floor(fraction * free / m.kvCacheBytes());
-        if (fits < 1) return new Fidelity.Result(row, Double.NaN, "no request fits the KV cache the weights leave");
+        if (fits < 1) return new Fidelity.Result(row, Double.NaN, "no request fits the KV cache the weights and the runtime leave");
         long requests = Math.min(fits, MAX_REQUESTS / row.pp());
         // The engine's token budget is fixed at its build from the requests the cache holds, not from the benchmark's count.
         long budget = tokenBudget(requests, in, out);

@@ -127,8 +127,8 @@ class FidelityTest {
         Fidelity.Summary s = Fidelity.summary(results);
         assertEquals(120, s.rows());
         assertEquals(106, s.predicted(), Fidelity.table(results));
-        assertTrue(s.meanAbsError() <= 0.153, "mean " + s.meanAbsError() + "\n" + Fidelity.table(results));
-        assertTrue(s.maxAbsError() <= 0.53, "max " + s.maxAbsError());
+        assertTrue(s.meanAbsError() <= 0.137, "mean " + s.meanAbsError() + "\n" + Fidelity.table(results));
+        assertTrue(s.maxAbsError() <= 0.50, "max " + s.maxAbsError());
     }
 
     /**
@@ -141,8 +141,8 @@ class FidelityTest {
         Fidelity.Summary s = Fidelity.summary(results);
         assertEquals(535, s.rows());
         assertEquals(535, s.predicted(), Fidelity.table(results));
-        assertTrue(s.meanAbsError() <= 0.210, "mean " + s.meanAbsError());
-        assertTrue(s.maxAbsError() <= 2.40, "max " + s.maxAbsError());
+        assertTrue(s.meanAbsError() <= 0.179, "mean " + s.meanAbsError());
+        assertTrue(s.maxAbsError() <= 2.00, "max " + s.maxAbsError());
     }
 
     /** The whole table, as `pdagc fidelity bench/fidelity/serving.csv` prints it; docs/cost-model.md and the README's tour quote these figures. */
@@ -152,8 +152,8 @@ class FidelityTest {
         Fidelity.Summary s = Fidelity.summary(results);
         assertEquals(565, s.rows());
         assertEquals(542, s.predicted(), Fidelity.table(results));
-        assertTrue(s.meanAbsError() <= 0.105, "mean " + s.meanAbsError() + "\n" + Fidelity.table(results));
-        assertTrue(s.maxAbsError() <= 0.86, "max " + s.maxAbsError());
+        assertTrue(s.meanAbsError() <= 0.0965, "mean " + s.meanAbsError() + "\n" + Fidelity.table(results));
+        assertTrue(s.maxAbsError() <= 0.78, "max " + s.maxAbsError());
     }
 
     /**
@@ -251,6 +251,27 @@ class FidelityTest {
         // The TensorRT backend's trtllm-bench build has no expert-parallel option: the experts are tensor-parallel, and predicted.
         Fidelity.Result trt = Fidelity.predict(byId.get("trtllm017-h100-mixtral-8x7b-tp2-i1000-o1000-tput"), CONFIGS);
         assertTrue(trt.ok() && trt.predicted() > 0, trt.problem());
+    }
+
+    /**
+     * The KV cache takes its fraction of what the weights, the engine's activations and the runtime
+     * leave, not of what the weights alone leave: Llama-3.1-70B in fp8 on one H100 (80 GiB, 0.95 of
+     * the rest for the cache), requests of 128 + 2,048 tokens at 80 layers x 2 x 8 x 128 bytes a
+     * token. The weights alone would leave room for 40 of them; the runtime's 1.87 GiB takes 5, the
+     * activations of a step of the engine's token budget (2,048 tokens) one more.
+     */
+    @Test
+    void theRuntimesMemoryIsNotTheKvCaches() throws Exception {
+        Fidelity.Row row = Fidelity.read(TABLE).stream().filter(r -> r.id().equals("trtllm017-h100-llama31-70b-tp1-i128-o2048-tput")).findFirst()
+                .orElseThrow();
+        Fidelity.Result p = Fidelity.predict(row, CONFIGS);
+        assertTrue(p.ok(), p.problem());
+        double capacity = 80.0 * (1L << 30), weights = 70_553_706_496.0, perRequest = (128 + 2048) * 80 * 2 * 8 * 128.0;
+        assertEquals(40, (long) Math.floor(0.95 * (capacity - weights) / perRequest), "the weights alone");
+        long withReserve = (long) Math.floor(0.95 * (capacity - weights - MaxLoad.RUNTIME_RESERVE) / perRequest);
+        assertEquals(35, withReserve, "with the runtime's reserve");
+        assertEquals(1.8745, MaxLoad.RUNTIME_RESERVE / (1L << 30), 1e-4);
+        assertTrue(p.note().startsWith("maximum load: 34 requests in flight"), p.note());
     }
 
     /**
