@@ -78,17 +78,16 @@ final class MaxLoad {
         double capacity = probe.plan.deployment().cluster().gpu().memoryBytes();
         double fraction = row.kvFraction() > 0 ? row.kvFraction() : KV_FRACTION;
         double free = capacity - m.weightBytes() - RUNTIME_RESERVE;
-        // The engine's activations: those of a step of its token budget (sized from the requests the weights alone would
+        // The engine's activations: those of a step of its token budget (sized from the requests the weights and the runtime
         // leave room for), which the engine holds before the KV cache takes its share of what is left.
-        long budgetBefore = tokenBudget(Math.min(Math.max(1, (long) Math.floor(fraction * free / m.kvCacheBytes())), MAX_REQUESTS / row.pp()), in, out);
+        long budgetBefore = tokenBudget(Math.min(Math.max(1, held(fraction, free, m)), MAX_REQUESTS / row.pp()), in, out);
         // As many whole prompts as the budget holds (one chunk of the budget where a prompt is longer).
         long chunk = Math.min(in, budgetBefore);
-        Compiled step = compile(row, model, String.format(Locale.ROOT, "workload W { batch %d  input %d  output 1  dtype %s%s }", budgetBefore / chunk,
-                chunk, row.precision(), Fidelity.routing(row)), true);
+        Compiled step = compile(row, model, prefill(row, budgetBefore / chunk, chunk), true);
         if (step.problem != null) return new Fidelity.Result(row, Double.NaN, "a step of " + budgetBefore + " tokens: " + step.problem);
         pdagc.analysis.Memory.PerGpu a = step.plan.analysis().largestMemory().memory();
         free -= a.activationBytes() + a.workspaceBytes();
-        long fits = (long) Math.floor(fraction * free / m.kvCacheBytes());
+        long fits = held(fraction, free, m);
         if (fits < 1) return new Fidelity.Result(row, Double.NaN, "no request fits the KV cache the weights and the runtime leave");
         long requests = Math.min(fits, MAX_REQUESTS / row.pp());
         // The engine's token budget is fixed at its build from the requests the cache holds, not from the benchmark's count.
@@ -130,8 +129,7 @@ final class MaxLoad {
         // A prompt longer than the budget is prefilled in chunks of the budget, each attending to the chunks before it: the
         // same pairs and products as the whole prompt, whose plan stands for them (its time; not its activations, which the
         // chunks bound).
-        Compiled prefill = compile(row, model, String.format(Locale.ROOT, "workload W { batch %d  input %d  output 1  dtype %s%s }", perPrefill, in,
-                row.precision(), Fidelity.routing(row)), in > budget);
+        Compiled prefill = compile(row, model, prefill(row, perPrefill, in), in > budget);
         if (prefill.problem != null) return new Wave(Double.NaN, perPrefill, "prefill of " + perPrefill + " prompts: " + prefill.problem);
         Compiled step = compile(row, model, decode(row, requests, in + out / 2), false);
         if (step.problem != null) return new Wave(Double.NaN, perPrefill, "decode of " + requests + " sequences: " + step.problem);
@@ -147,6 +145,17 @@ final class MaxLoad {
         if (raw < 4096) return Math.max(2048, 256 * (long) Math.ceil(raw / 256));
         if (raw < 8192) return 512 * (long) Math.ceil(raw / 512);
         return 1024 * (long) Math.ceil(raw / 1024);
+    }
+
+    /** The requests whose KV cache ({@code probe}'s, one request's) fits in {@code fraction} of {@code free} bytes. */
+    private static long held(double fraction, double free, pdagc.analysis.Memory.PerGpu probe) {
+        return (long) Math.floor(fraction * free / probe.kvCacheBytes());
+    }
+
+    /** A prefill step of {@code prompts} prompts of {@code tokens} tokens each, as a workload. */
+    private static String prefill(Fidelity.Row row, long prompts, long tokens) {
+        return String.format(Locale.ROOT, "workload W { batch %d  input %d  output 1  dtype %s%s }", prompts, tokens, row.precision(),
+                Fidelity.routing(row));
     }
 
     private static String decode(Fidelity.Row row, long batch, long context) {
