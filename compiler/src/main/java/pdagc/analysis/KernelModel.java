@@ -240,8 +240,22 @@ public final class KernelModel {
      * efficiency of the nearest measured fused MoE layers where the GPU kind has them
      * ({@link Calibration#moeEfficiency}; under {@code routing power_law} those measured under it),
      * else as a dense product of the same shape (the balanced one: no measurement says what skew costs there).
+     * Under {@code expert_kernels sm80} on a GPU that runs SM 80's kernels slower than its own
+     * ({@link GpuSpec#sm80PeakFlops}), the kernel reaches the same share of its roofline as the
+     * measured kernels at this shape, its roofline's compute ceiling the SM 80 rate: the time times
+     * {@code max(F / sm80, B / bw) / max(F / peak, B / bw)} (1 for a product bound by its bytes).
      */
     static Time expert(ExpertActivity activity, long in, long out, OpCost work, GpuSpec gpu, DType dtype, Execution execution) {
+        Time t = nativeExpert(activity, in, out, work, gpu, dtype, execution);
+        double sm80 = gpu.sm80PeakFlops(dtype), peak = gpu.peakFlops(dtype);
+        if (!execution.sm80Experts() || sm80 >= peak) return t;
+        double bytes = work.bytes() / gpu.hbmBandwidth();
+        double slower = Math.max(work.flops() / sm80, bytes) / Math.max(work.flops() / peak, bytes);
+        return new Time(t.overhead() + (t.seconds() - t.overhead()) * slower, t.overhead());
+    }
+
+    /** An expert product on the GPU's own kernels ({@link #expert}). */
+    private static Time nativeExpert(ExpertActivity activity, long in, long out, OpCost work, GpuSpec gpu, DType dtype, Execution execution) {
         java.util.OptionalDouble eta = Calibration.of(gpu.measured().name()).moeEfficiency(activity.experts(), activity.active() * activity.rowsPerExpert(),
                 activity.perToken(), in, out, gpu.measured(), dtype, powerLaw(execution));
         if (eta.isPresent()) {

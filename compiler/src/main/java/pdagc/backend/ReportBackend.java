@@ -226,10 +226,14 @@ public final class ReportBackend {
                 .append(w.precision().text()).append(routing(w)).append("\n\n");
     }
 
-    /** The workload's routing where it is not the plan's balanced assumption: the expert products are costed under it. */
+    /**
+     * The workload's routing where it is not the plan's balanced assumption, and the experts' kernels
+     * where they are not the GPU's own: the expert products are costed under both.
+     */
     private static String routing(WorkloadSpec w) {
         pdagc.sem.Execution.Routing r = w.execution().routing();
-        return r == pdagc.sem.Execution.Routing.BALANCED ? "" : ", routing " + r.keyword();
+        return (r == pdagc.sem.Execution.Routing.BALANCED ? "" : ", routing " + r.keyword())
+                + (w.execution().sm80Experts() ? ", expert_kernels " + w.execution().expertKernelsKeyword() : "");
     }
 
     private static void model(StringBuilder b, Deployment d, Analysis a) {

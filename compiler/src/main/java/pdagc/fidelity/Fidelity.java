@@ -338,7 +338,31 @@ public final class Fidelity {
             case "throughput_tok_s" -> s.throughput();
             default -> s.throughputPerGpu();
         };
-        return Result.noted(row, value, perQueryHead ? "decode attention per query head" : "");
+        List<String> notes = new ArrayList<>();
+        if (perQueryHead) notes.add("decode attention per query head");
+        if (sm80Slower(row, plans.get(0))) notes.add("experts on SM 80 kernels");
+        return Result.noted(row, value, String.join("; ", notes));
+    }
+
+    /**
+     * Whether the row's engine runs the experts' grouped products on kernels built for SM 80
+     * ({@code expert_kernels sm80}): TensorRT-LLM 0.9 and earlier. Its {@code MoeGemmRunner::dispatchToArch}
+     * ({@code cpp/tensorrt_llm/kernels/cutlass_kernels/moe_gemm/moe_gemm_kernels_template.h} at the
+     * commit of the 0.9.0 performance tables) sends SM 90 to {@code cutlass::arch::Sm80} ("TODO
+     * Update the arch to Sm90 once CUTLASS hopper specialisations are available"); the same bound
+     * as {@link #kvPerQueryHead}. Later versions: the GPU's own kernels.
+     */
+    static boolean sm80Experts(Row row) {
+        return engineBefore(row.engine(), "TensorRT-LLM", 0, 10);
+    }
+
+    /** Whether {@link #sm80Experts} slows the row's plan: it has experts and its GPU runs SM 80's kernels below its own rate. */
+    private static boolean sm80Slower(Row row, MaterializedPlan plan) {
+        if (!sm80Experts(row)) return false;
+        pdagc.sem.GpuSpec gpu = plan.deployment().cluster().gpu();
+        if (gpu.sm80Flops() >= gpu.peakFlops()) return false;
+        for (pdagc.dag.DagNode n : plan.dag().nodes()) if (n.op() instanceof pdagc.ir.Op.ExpertLinear) return true;
+        return false;
     }
 
     /**
@@ -517,7 +541,7 @@ public final class Fidelity {
         String microBatches = row.pp() > 1 ? "  micro_batches " + (row.rate() > 0 ? row.pp() : Math.min(row.batch(), row.pp())) : "";
         String load = row.rate() > 0 ? "rate " + number(row.rate()) + " req/s" : "batch " + row.batch();
         String workload = "workload W { " + load + "  input " + row.input() + "  output " + row.output() + "  dtype " + row.precision()
-                + (kvPerQueryHead ? "  decode_attention per_query_head" : "") + routing(row) + " }";
+                + (kvPerQueryHead ? "  decode_attention per_query_head" : "") + (sm80Experts(row) ? "  expert_kernels sm80" : "") + routing(row) + " }";
         return deployment(row, model, microBatches, workload);
     }
 

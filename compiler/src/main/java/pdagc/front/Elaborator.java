@@ -334,6 +334,7 @@ public final class Elaborator {
         Optional<Double> compute = p.quantity("compute", Dimension.FLOPS_PER_SECOND, null);
         Optional<Double> fp8 = p.quantity("fp8_compute", Dimension.FLOPS_PER_SECOND, Double.MIN_VALUE);
         Optional<Double> fp32 = p.quantity("fp32_compute", Dimension.FLOPS_PER_SECOND, Double.MIN_VALUE);
+        Optional<Double> sm80 = p.quantity("sm80_compute", Dimension.FLOPS_PER_SECOND, Double.MIN_VALUE);
         OptionalLong sms = p.integer("multiprocessors", 0L, 0);
         Optional<Double> kernel = p.quantity("kernel_overhead", Dimension.SECONDS, GpuSpec.KERNEL_OVERHEAD);
         Optional<Double> launch = p.quantity("launch_overhead", Dimension.SECONDS, GpuSpec.LAUNCH_OVERHEAD);
@@ -363,15 +364,17 @@ public final class Elaborator {
         Optional<Double> be = p.fraction("bandwidth_efficiency", 0.9);
         p.finish();
         if (compute.isEmpty() || memory.isEmpty() || bandwidth.isEmpty() || nvlink.isEmpty() || pcie.isEmpty() || ce.isEmpty() || be.isEmpty() || fp8.isEmpty()
-                || fp32.isEmpty() || sms.isEmpty() || kernel.isEmpty() || launch.isEmpty() || !measuredOk) {
+                || fp32.isEmpty() || sm80.isEmpty() || sms.isEmpty() || kernel.isEmpty() || launch.isEmpty() || !measuredOk) {
             return Optional.empty();
         }
         // Absent: no fp8 tensor cores (fp8 runs at the 16-bit rate); fp32 products at the TF32 rate, half the 16-bit one on every
         // NVIDIA GPU since Ampere.
         double f8 = fp8.get() == Double.MIN_VALUE ? 0 : fp8.get();
         double f32 = fp32.get() == Double.MIN_VALUE ? compute.get() / 2 : fp32.get();
+        // Absent: kernels built for SM 80 run at the GPU's own 16-bit rate (Ampere's and Ada's tensor instructions are theirs).
+        double s80 = sm80.get() == Double.MIN_VALUE ? compute.get() : sm80.get();
         if (measured.isPresent()) anotherChip(p.spanOf("measurements"), measured.get(), sms.getAsLong(), compute.get(), f8);
-        return Optional.of(new GpuSpec(e.nameText(), compute.get(), f8, f32, (int) Math.min(sms.getAsLong(), 1 << 20), memory.get(), bandwidth.get(),
+        return Optional.of(new GpuSpec(e.nameText(), compute.get(), f8, f32, s80, (int) Math.min(sms.getAsLong(), 1 << 20), memory.get(), bandwidth.get(),
                 nvlink.get(), pcie.get(), ce.get(), be.get(), kernel.get(), launch.get(), measured.orElse(null), e.name().span()));
     }
 
@@ -431,11 +434,12 @@ public final class Elaborator {
     }
 
     /**
-     * How the engine runs the kernels ({@code kernels}, {@code cuda_graphs}, {@code decode_attention})
-     * and how the tokens route ({@code routing}): fused unless said otherwise; CUDA graphs as given,
-     * else the default of {@code phase}; decode attention reading each key/value head once per group
-     * of query heads unless said otherwise; tokens spread evenly over the experts unless said otherwise
-     * (or all to the same experts, or skewed as a power law).
+     * How the engine runs the kernels ({@code kernels}, {@code cuda_graphs}, {@code decode_attention},
+     * {@code expert_kernels}) and how the tokens route ({@code routing}): fused unless said otherwise;
+     * CUDA graphs as given, else the default of {@code phase}; decode attention reading each key/value
+     * head once per group of query heads unless said otherwise; the experts on the GPU's own kernels
+     * unless said otherwise (or on kernels built for SM 80); tokens spread evenly over the experts
+     * unless said otherwise (or all to the same experts, or skewed as a power law).
      */
     private static Optional<pdagc.sem.Execution> execution(Props p, Phase phase) {
         String phaseDefault = "the phase's default";
@@ -443,10 +447,12 @@ public final class Elaborator {
         Optional<String> graphs = p.choice("cuda_graphs", List.of("true", "false"), phaseDefault);
         Optional<String> decodeAttention = p.choice("decode_attention", List.of("grouped", "per_query_head"), "grouped");
         Optional<String> routing = p.choice("routing", pdagc.sem.Execution.Routing.keywords(), "balanced");
-        if (kernels.isEmpty() || graphs.isEmpty() || decodeAttention.isEmpty() || routing.isEmpty()) return Optional.empty();
+        Optional<String> experts = p.choice("expert_kernels", List.of("native", "sm80"), "native");
+        if (kernels.isEmpty() || graphs.isEmpty() || decodeAttention.isEmpty() || routing.isEmpty() || experts.isEmpty()) return Optional.empty();
         Boolean given = graphs.get().equals(phaseDefault) ? null : graphs.get().equals("true");
         return Optional.of(pdagc.sem.Execution.of(!kernels.get().equals("unfused"), kernels.get().equals("fused"), given, phase)
-                .withKvPerQueryHead(decodeAttention.get().equals("per_query_head")).withRouting(pdagc.sem.Execution.Routing.of(routing.get())));
+                .withKvPerQueryHead(decodeAttention.get().equals("per_query_head")).withRouting(pdagc.sem.Execution.Routing.of(routing.get()))
+                .withSm80Experts(experts.get().equals("sm80")));
     }
 
     private static final List<String> DTYPES = List.of("bf16", "fp16", "fp32", "fp8");

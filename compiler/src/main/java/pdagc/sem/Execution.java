@@ -27,9 +27,15 @@ package pdagc.sem;
  * and times TensorRT-LLM's fused MoE layers under). Only the cost of the expert products follows it
  * ({@code analysis.ExpertActivity}, {@code analysis.Calibration#moeEfficiency}); the plan's shapes
  * are the balanced expectation either way.
+ * {@code sm80Experts} ({@code expert_kernels sm80}): the engine runs the experts' grouped products
+ * on kernels built for SM 80 (Ampere's warp-level {@code mma.sync}) whatever the GPU, as
+ * TensorRT-LLM 0.9 does on Hopper ({@code MoeGemmRunner::dispatchToArch} sends SM 90 to its
+ * {@code cutlass::arch::Sm80} kernels); those products then run at the GPU's SM 80 rate
+ * ({@link GpuSpec#sm80PeakFlops}). Otherwise ({@code expert_kernels native}, the default) on the
+ * GPU's own kernels.
  */
 public record Execution(boolean fused, boolean cudaGraphs, boolean graphsGiven, boolean fusedAttention, boolean kvPerQueryHead,
-        Routing routing) {
+        Routing routing, boolean sm80Experts) {
 
     /** How a step's tokens route over the experts; {@link #keyword} is the word a workload's {@code routing} takes. */
     public enum Routing {
@@ -66,6 +72,11 @@ public record Execution(boolean fused, boolean cudaGraphs, boolean graphsGiven, 
         java.util.Objects.requireNonNull(routing, "routing");
     }
 
+    /** The experts on the GPU's own kernels. */
+    public Execution(boolean fused, boolean cudaGraphs, boolean graphsGiven, boolean fusedAttention, boolean kvPerQueryHead, Routing routing) {
+        this(fused, cudaGraphs, graphsGiven, fusedAttention, kvPerQueryHead, routing, false);
+    }
+
     /** Experts routed to evenly. */
     public Execution(boolean fused, boolean cudaGraphs, boolean graphsGiven, boolean fusedAttention, boolean kvPerQueryHead) {
         this(fused, cudaGraphs, graphsGiven, fusedAttention, kvPerQueryHead, Routing.BALANCED);
@@ -93,17 +104,27 @@ public record Execution(boolean fused, boolean cudaGraphs, boolean graphsGiven, 
 
     /** The same for a step of {@code phase}: CUDA graphs as given, else the phase's default. */
     public Execution forPhase(Phase phase) {
-        return graphsGiven ? this : new Execution(fused, phase == Phase.DECODE, false, fusedAttention, kvPerQueryHead, routing);
+        return graphsGiven ? this : new Execution(fused, phase == Phase.DECODE, false, fusedAttention, kvPerQueryHead, routing, sm80Experts);
     }
 
     /** The same, decode attention reading key/value heads once per query head or once per group. */
     public Execution withKvPerQueryHead(boolean perQueryHead) {
-        return new Execution(fused, cudaGraphs, graphsGiven, fusedAttention, perQueryHead, routing);
+        return new Execution(fused, cudaGraphs, graphsGiven, fusedAttention, perQueryHead, routing, sm80Experts);
     }
 
     /** The same, the tokens routed as {@code routing} says. */
     public Execution withRouting(Routing routing) {
-        return new Execution(fused, cudaGraphs, graphsGiven, fusedAttention, kvPerQueryHead, routing);
+        return new Execution(fused, cudaGraphs, graphsGiven, fusedAttention, kvPerQueryHead, routing, sm80Experts);
+    }
+
+    /** The same, the experts' products on kernels built for SM 80 or on the GPU's own. */
+    public Execution withSm80Experts(boolean sm80) {
+        return new Execution(fused, cudaGraphs, graphsGiven, fusedAttention, kvPerQueryHead, routing, sm80);
+    }
+
+    /** The {@code expert_kernels} keyword: native or sm80. */
+    public String expertKernelsKeyword() {
+        return sm80Experts ? "sm80" : "native";
     }
 
     /** The {@code decode_attention} keyword: grouped or per_query_head. */

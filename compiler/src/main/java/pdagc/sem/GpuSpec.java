@@ -10,7 +10,12 @@ import pdagc.source.Span;
  * <p>{@code peakFlops} is the dense 16-bit (bf16 / fp16) tensor rate; {@code fp8Flops} the dense
  * fp8 tensor rate, or 0 for a GPU without fp8 tensor cores (fp8 then runs at the 16-bit rate);
  * {@code fp32Flops} the rate of fp32 matrix products (the non-tensor vector rate where the data
- * sheet gives it: frameworks do not use TF32 for fp32 products by default). {@code
+ * sheet gives it: frameworks do not use TF32 for fp32 products by default). {@code sm80Flops}: the
+ * 16-bit tensor rate of kernels built for SM 80 (Ampere's warp-level {@code mma.sync}
+ * instructions) where the GPU runs them slower than its own: on Hopper, whose doubled per-SM rate
+ * belongs to its warp-group instructions ({@code wgmma}), half the dense rate; else
+ * {@code peakFlops}. Only products an engine runs on such kernels use it
+ * ({@link Execution#sm80Experts()}). {@code
  * multiprocessors}: streaming multiprocessors (compute units), over which a matrix product's
  * output tiles run in waves; 0 turns wave quantization off. {@code kernelOverhead}: what every
  * kernel costs the GPU beyond its work (start and tail); {@code launchOverhead}: the shortest
@@ -28,6 +33,7 @@ public record GpuSpec(
         double peakFlops,
         double fp8Flops,
         double fp32Flops,
+        double sm80Flops,
         int multiprocessors,
         double memoryBytes,
         double hbmBandwidth,
@@ -44,6 +50,14 @@ public record GpuSpec(
     public static final double KERNEL_OVERHEAD = 2e-6;
     /** Default {@code launch_overhead}; see {@code stdlib/calibration/SOURCES.md}. */
     public static final double LAUNCH_OVERHEAD = 2.7e-6;
+
+    /** A GPU that runs kernels built for SM 80 at its own 16-bit rate. */
+    public GpuSpec(String name, double peakFlops, double fp8Flops, double fp32Flops, int multiprocessors, double memoryBytes, double hbmBandwidth,
+            double nvlinkBandwidth, double pcieBandwidth, double computeEfficiency, double bandwidthEfficiency, double kernelOverhead,
+            double launchOverhead, GpuSpec measuredOn, Span span) {
+        this(name, peakFlops, fp8Flops, fp32Flops, peakFlops, multiprocessors, memoryBytes, hbmBandwidth, nvlinkBandwidth, pcieBandwidth,
+                computeEfficiency, bandwidthEfficiency, kernelOverhead, launchOverhead, measuredOn, span);
+    }
 
     /** A GPU with NVLink and no PCIe figure stated. */
     public GpuSpec(String name, double peakFlops, double fp8Flops, double fp32Flops, int multiprocessors, double memoryBytes, double hbmBandwidth,
@@ -66,6 +80,14 @@ public record GpuSpec(
     /** The GPU kind whose measurements calibrate this one: {@code measuredOn}, else itself. */
     public GpuSpec measured() {
         return measuredOn != null ? measuredOn : this;
+    }
+
+    /**
+     * The tensor rate in {@code dtype} of a product an engine runs on kernels built for SM 80: the
+     * lower of {@link #peakFlops(DType)} and {@code sm80Flops}.
+     */
+    public double sm80PeakFlops(DType dtype) {
+        return Math.min(peakFlops(dtype), sm80Flops);
     }
 
     /** The tensor rate of matrix products in {@code dtype}. */

@@ -66,10 +66,14 @@ class FidelityTest {
             assertTrue(Fidelity.source(r, "").contains("dtype fp8 { experts fp16 }"), r.id());
         }
         assertEquals(18, mixed);
-        Fidelity.Row ttft = Fidelity.read(TABLE).stream().filter(r -> r.id().equals("trtllm090-h100-mixtral-8x7b-tp2-b1-i2048-ttft")).findFirst()
+        Fidelity.Row row = Fidelity.read(TABLE).stream().filter(r -> r.id().equals("trtllm090-h100-mixtral-8x7b-tp2-b1-i2048-ttft")).findFirst()
                 .orElseThrow();
-        Fidelity.Row fp8 = new Fidelity.Row(ttft.id(), ttft.model(), ttft.config(), ttft.gpu(), ttft.gpus(), ttft.tp(), ttft.pp(), ttft.ep(),
-                ttft.dtype(), ttft.batch(), ttft.input(), ttft.output(), ttft.metric(), ttft.measured(), ttft.engine(), ttft.source());
+        // On Hopper's own kernels (a later engine): 0.9's experts run on SM 80 kernels, which have no fp8 rate of their own.
+        String later = "TensorRT-LLM 0.10.0";
+        Fidelity.Row ttft = new Fidelity.Row(row.id(), row.model(), row.config(), row.gpu(), row.gpus(), row.tp(), row.pp(), row.ep(), row.dtype(),
+                row.batch(), row.input(), row.output(), row.metric(), row.measured(), later, row.source(), row.expertDtype());
+        Fidelity.Row fp8 = new Fidelity.Row(row.id(), row.model(), row.config(), row.gpu(), row.gpus(), row.tp(), row.pp(), row.ep(), row.dtype(),
+                row.batch(), row.input(), row.output(), row.metric(), row.measured(), later, row.source());
         double withFp16Experts = Fidelity.predict(ttft, CONFIGS).predicted(), withFp8Experts = Fidelity.predict(fp8, CONFIGS).predicted();
         assertTrue(withFp16Experts > withFp8Experts, withFp16Experts + " ms against " + withFp8Experts + " ms: fp16 experts run at half the fp8 rate");
     }
@@ -152,8 +156,8 @@ class FidelityTest {
         Fidelity.Summary s = Fidelity.summary(results);
         assertEquals(565, s.rows());
         assertEquals(542, s.predicted(), Fidelity.table(results));
-        assertTrue(s.meanAbsError() <= 0.0965, "mean " + s.meanAbsError() + "\n" + Fidelity.table(results));
-        assertTrue(s.maxAbsError() <= 0.78, "max " + s.maxAbsError());
+        assertTrue(s.meanAbsError() <= 0.0905, "mean " + s.meanAbsError() + "\n" + Fidelity.table(results));
+        assertTrue(s.maxAbsError() <= 0.58, "max " + s.maxAbsError());
     }
 
     /**
@@ -173,6 +177,29 @@ class FidelityTest {
         assertTrue(Fidelity.engineBefore("TensorRT-LLM 0.9.0", "TensorRT-LLM", 0, 10));
         assertTrue(!Fidelity.engineBefore("TensorRT-LLM 0.10.0", "TensorRT-LLM", 0, 10));
         assertTrue(!Fidelity.engineBefore("SGLang 0.4", "TensorRT-LLM", 0, 10));
+    }
+
+    /**
+     * TensorRT-LLM 0.9's MoE grouped products are built for SM 80 whatever the GPU: its rows, and no
+     * later engine's, run with expert_kernels sm80; a Mixtral row on an H100 says so and is timed
+     * slower than on the GPU's own kernels, an A100 row (SM 80 is its own) and a dense row do not say it.
+     */
+    @Test
+    void trtllm09RunsItsExpertsOnSm80Kernels() throws Exception {
+        java.util.Map<String, Fidelity.Row> byId = new java.util.HashMap<>();
+        for (Fidelity.Row r : Fidelity.read(TABLE)) {
+            byId.put(r.id(), r);
+            assertEquals(r.engine().startsWith("TensorRT-LLM 0.9."), Fidelity.source(r, "").contains("expert_kernels sm80"), r.id());
+        }
+        Fidelity.Result h100 = Fidelity.predict(byId.get("trtllm090-h100-mixtral-8x7b-tp2-b1-i2048-ttft"), CONFIGS);
+        assertTrue(h100.note().contains("experts on SM 80 kernels"), h100.note());
+        assertTrue(!Fidelity.predict(byId.get("trtllm090-a100-mixtral-8x7b-tp2-b1-i2048-ttft"), CONFIGS).note().contains("SM 80"));
+        assertTrue(!Fidelity.predict(byId.get("trtllm090-h100-llama2-7b-tp1-b1-i2048-ttft"), CONFIGS).note().contains("SM 80"));
+        Fidelity.Row r = byId.get("trtllm090-h100-mixtral-8x7b-tp2-b1-i2048-ttft");
+        Fidelity.Row later = new Fidelity.Row(r.id(), r.model(), r.config(), r.gpu(), r.gpus(), r.tp(), r.pp(), r.ep(), r.dtype(), r.batch(), r.input(),
+                r.output(), r.metric(), r.measured(), "TensorRT-LLM 0.10.0", r.source(), r.expertDtype(), null, r.engineEnv(), r.kvDtype(), r.inputIds());
+        double own = Fidelity.predict(later, CONFIGS).predicted();
+        assertTrue(h100.predicted() > 1.3 * own, h100.predicted() + " ms against " + own + " ms on Hopper's own kernels");
     }
 
     private static boolean perQueryHead(Fidelity.Row r) throws Exception {
