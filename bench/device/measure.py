@@ -115,24 +115,20 @@ def timed(fn, torch, min_reps=5, target_s=0.05, warmup=2):
     for _ in range(warmup):
         fn()
     torch.cuda.synchronize()
+    once = max(event_seconds(fn, torch), 1e-6)
+    reps = int(min(50, max(min_reps, target_s / once)))
+    return statistics.median(event_seconds(fn, torch) for _ in range(reps)), reps
+
+
+def event_seconds(fn, torch):
+    """Seconds of one fn() between two CUDA events."""
     s = torch.cuda.Event(enable_timing=True)
     e = torch.cuda.Event(enable_timing=True)
     s.record()
     fn()
     e.record()
     torch.cuda.synchronize()
-    once = max(s.elapsed_time(e) / 1e3, 1e-6)
-    reps = int(min(50, max(min_reps, target_s / once)))
-    times = []
-    for _ in range(reps):
-        s = torch.cuda.Event(enable_timing=True)
-        e = torch.cuda.Event(enable_timing=True)
-        s.record()
-        fn()
-        e.record()
-        torch.cuda.synchronize()
-        times.append(s.elapsed_time(e) / 1e3)
-    return statistics.median(times), reps
+    return s.elapsed_time(e) / 1e3
 
 
 def gpu_label(torch):
@@ -471,19 +467,17 @@ def steps(args, torch, out, budget, gpu, source):
                                 past = m(ids, use_cache=True, logits_to_keep=1).past_key_values
                                 nxt = torch.randint(0, vocab, (b, 1), device="cuda")
                                 times = []
+                                state = {"past": past}
+
+                                def step():
+                                    state["past"] = m(nxt, past_key_values=state["past"], use_cache=True).past_key_values
+
                                 for _ in range(6):
-                                    e0 = torch.cuda.Event(enable_timing=True)
-                                    e1 = torch.cuda.Event(enable_timing=True)
-                                    e0.record()
-                                    r = m(nxt, past_key_values=past, use_cache=True)
-                                    e1.record()
-                                    torch.cuda.synchronize()
-                                    past = r.past_key_values
-                                    times.append(e0.elapsed_time(e1))
+                                    times.append(event_seconds(step, torch) * 1e3)
                                 w.writerow([gpu, model, "decode", b, ctx, ctx + 3, "%.3f" % statistics.median(times[1:]), source,
                                             note + "; one new token per sequence over a cache of ctx to ctx + 5 tokens, first call left out"])
                                 n += 1
-                                del past, r
+                                del past, state
                             except Exception as x:  # noqa: BLE001
                                 log("steps %s decode %s failed: %s" % (model, (b, ctx), x))
                             torch.cuda.empty_cache()
