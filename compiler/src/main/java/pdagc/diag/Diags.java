@@ -52,6 +52,13 @@ public final class Diags {
         return d;
     }
 
+    /** A GPU's {@code sm80_compute} above its {@code compute}: kernels built for SM 80 run at most at the GPU's own rate. */
+    public static Diagnostic.Builder sm80AboveCompute(Span at, String found, String compute) {
+        return of(Code.E0206, at, "sm80_compute", "must be at most the GPU's `compute` (" + compute + "), found " + found).label("out of range")
+                .help("`sm80_compute` is the rate of kernels built for SM 80 where the GPU runs them below its own (Hopper: half "
+                        + "its dense rate); leave it out where they run at `compute`");
+    }
+
     public static Diagnostic.Builder axisSizeOutOfRange(Span at, String axis, long max, long found) {
         return of(Code.E0206, at, axis, "an axis size must be between 1 and " + max + ", found " + found).label("out of range");
     }

@@ -373,6 +373,10 @@ public final class Elaborator {
         double f32 = fp32.get() == Double.MIN_VALUE ? compute.get() / 2 : fp32.get();
         // Absent: kernels built for SM 80 run at the GPU's own 16-bit rate (Ampere's and Ada's tensor instructions are theirs).
         double s80 = sm80.get() == Double.MIN_VALUE ? compute.get() : sm80.get();
+        if (s80 > compute.get()) {
+            diagnostics.add(Diags.sm80AboveCompute(p.spanOf("sm80_compute"), tflops(s80), tflops(compute.get())));
+            return Optional.empty();
+        }
         if (measured.isPresent()) anotherChip(p.spanOf("measurements"), measured.get(), sms.getAsLong(), compute.get(), f8);
         return Optional.of(new GpuSpec(e.nameText(), compute.get(), f8, f32, s80, (int) Math.min(sms.getAsLong(), 1 << 20), memory.get(), bandwidth.get(),
                 nvlink.get(), pcie.get(), ce.get(), be.get(), kernel.get(), launch.get(), measured.orElse(null), e.name().span()));
