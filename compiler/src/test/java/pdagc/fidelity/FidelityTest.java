@@ -145,7 +145,7 @@ class FidelityTest {
         Fidelity.Summary s = Fidelity.summary(results);
         assertEquals(535, s.rows());
         assertEquals(535, s.predicted(), Fidelity.table(results));
-        assertTrue(s.meanAbsError() <= 0.179, "mean " + s.meanAbsError());
+        assertTrue(s.meanAbsError() <= 0.170, "mean " + s.meanAbsError());
         assertTrue(s.maxAbsError() <= 2.00, "max " + s.maxAbsError());
     }
 
@@ -156,8 +156,9 @@ class FidelityTest {
         Fidelity.Summary s = Fidelity.summary(results);
         assertEquals(565, s.rows());
         assertEquals(542, s.predicted(), Fidelity.table(results));
-        assertTrue(s.meanAbsError() <= 0.0905, "mean " + s.meanAbsError() + "\n" + Fidelity.table(results));
-        assertTrue(s.maxAbsError() <= 0.58, "max " + s.maxAbsError());
+        assertTrue(s.meanAbsError() <= 0.0885, "mean " + s.meanAbsError() + "\n" + Fidelity.table(results));
+        // The largest error is Mistral-7B's long generations on an L40S under 0.9.0 (docs/cost-model.md: the per-query-head rule).
+        assertTrue(s.maxAbsError() <= 0.65, "max " + s.maxAbsError());
     }
 
     /**
