@@ -247,8 +247,8 @@ public final class KernelModel {
      */
     static Time expert(ExpertActivity activity, long in, long out, OpCost work, GpuSpec gpu, DType dtype, Execution execution) {
         Time t = nativeExpert(activity, in, out, work, gpu, dtype, execution);
+        if (!execution.sm80Experts() || !gpu.sm80Slower(dtype)) return t;
         double sm80 = gpu.sm80PeakFlops(dtype), peak = gpu.peakFlops(dtype);
-        if (!execution.sm80Experts() || sm80 >= peak) return t;
         double bytes = work.bytes() / gpu.hbmBandwidth();
         double slower = Math.max(work.flops() / sm80, bytes) / Math.max(work.flops() / peak, bytes);
         return new Time(t.overhead() + (t.seconds() - t.overhead()) * slower, t.overhead());

@@ -218,19 +218,19 @@ public final class ReportBackend {
         if (serving != null) {
             b.append("  workload   ").append(w.name()).append(": serving, ").append(serving.arrivals() != null ? Figures.rate(serving.arrivals().rate())
                     : "batch " + serving.batch()).append(", input ").append(serving.input())
-                    .append(", output ").append(serving.output()).append(", ").append(w.precision().text()).append(routing(w)).append("\n\n");
+                    .append(", output ").append(serving.output()).append(", ").append(w.precision().text()).append(expertCosting(w)).append("\n\n");
             return;
         }
         b.append("  workload   ").append(w.name()).append(": ").append(w.phase().keyword()).append(", batch ").append(w.batch())
                 .append(w.phase() == Phase.PREFILL ? ", seq " + w.seq() : "").append(", context ").append(w.context()).append(", ")
-                .append(w.precision().text()).append(routing(w)).append("\n\n");
+                .append(w.precision().text()).append(expertCosting(w)).append("\n\n");
     }
 
     /**
      * The workload's routing where it is not the plan's balanced assumption, and the experts' kernels
      * where they are not the GPU's own: the expert products are costed under both.
      */
-    private static String routing(WorkloadSpec w) {
+    private static String expertCosting(WorkloadSpec w) {
         pdagc.sem.Execution.Routing r = w.execution().routing();
         return (r == pdagc.sem.Execution.Routing.BALANCED ? "" : ", routing " + r.keyword())
                 + (w.execution().sm80Experts() ? ", expert_kernels " + w.execution().expertKernelsKeyword() : "");

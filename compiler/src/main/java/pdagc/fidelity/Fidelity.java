@@ -356,11 +356,11 @@ public final class Fidelity {
         return engineBefore(row.engine(), "TensorRT-LLM", 0, 10);
     }
 
-    /** Whether {@link #sm80Experts} slows the row's plan: it has experts and its GPU runs SM 80's kernels below its own rate. */
+    /** Whether {@link #sm80Experts} slows the row's plan: it has experts and its GPU runs SM 80's kernels below its own rate for their type. */
     private static boolean sm80Slower(Row row, MaterializedPlan plan) {
         if (!sm80Experts(row)) return false;
         pdagc.sem.GpuSpec gpu = plan.deployment().cluster().gpu();
-        if (gpu.sm80Flops() >= gpu.peakFlops()) return false;
+        if (!gpu.sm80Slower(plan.deployment().workload().precision().experts())) return false;
         for (pdagc.dag.DagNode n : plan.dag().nodes()) if (n.op() instanceof pdagc.ir.Op.ExpertLinear) return true;
         return false;
     }

@@ -90,6 +90,11 @@ public record GpuSpec(
         return Math.min(peakFlops(dtype), sm80Flops);
     }
 
+    /** Whether a product in {@code dtype} on kernels built for SM 80 runs below this GPU's own rate for it. */
+    public boolean sm80Slower(DType dtype) {
+        return sm80PeakFlops(dtype) < peakFlops(dtype);
+    }
+
     /** The tensor rate of matrix products in {@code dtype}. */
     public double peakFlops(DType dtype) {
         return switch (dtype) {
