@@ -301,11 +301,22 @@ public final class KernelModel {
      * kernels where there are measurements, else at {@code compute_efficiency}.
      */
     private static Work attention(Op.AttnScores a, List<Shape> inputs, Shape scores, GpuSpec gpu, DType dtype, Execution execution) {
-        double batch = scores.dim(0), heads = scores.dim(1), q = scores.dim(2), kv = scores.dim(3);
+        double heads = scores.dim(1), q = scores.dim(2);
         double kvHeads = inputs.get(1).last() / (double) a.headDim();
-        // A decode kernel with a thread block per query head streams the group's key/value head once per query head: the
-        // traffic, and the kernels measured, of multi-head attention.
-        if (q <= 1 && execution.kvPerQueryHead()) kvHeads = heads;
+        if (q > 1 || !execution.kvPerQueryHead() || kvHeads >= heads) return attention(a, scores, kvHeads, gpu, dtype);
+        // A decode kernel with a thread block per query head: each block streams its group's key/value head through the
+        // multiprocessors, the work of multi-head attention (its measured kernels); the group's blocks run side by side, so
+        // HBM delivers each key/value head once and the L2 cache serves the rest. The kernel reaches the same share of the
+        // rate feeding it, whichever is slower: HBM, moving the group's share of the traffic, or the L2, moving each byte once
+        // in from HBM and once out to each of the group's blocks, at its measured rate (GpuSpec.l2ShareOfHbm).
+        Work perQueryHead = attention(a, scores, heads, gpu, dtype);
+        double share = Math.max(kvHeads / heads, Math.min(1, (1 + kvHeads / heads) * gpu.l2ShareOfHbm()));
+        return new Work(perQueryHead.seconds() * share, perQueryHead.measured());
+    }
+
+    /** A fused attention kernel over {@code kvHeads} key/value heads, each read once. */
+    private static Work attention(Op.AttnScores a, Shape scores, double kvHeads, GpuSpec gpu, DType dtype) {
+        double batch = scores.dim(0), heads = scores.dim(1), q = scores.dim(2), kv = scores.dim(3);
         Calibration cal = Calibration.of(gpu.measured().name());
         if (q <= 1) {
             // Decode: the kernel's time at the measured contexts around this one, and linear in the context between them (beyond

@@ -59,6 +59,14 @@ public final class Diags {
                         + "its dense rate); leave it out where they run at `compute`");
     }
 
+    /** A GPU's {@code l2_bandwidth} below the rate its HBM attains: the L2 cache serves its data at least as fast as HBM. */
+    public static Diagnostic.Builder l2BelowHbm(Span at, String found, String hbm) {
+        return of(Code.E0206, at, "l2_bandwidth", "must be at least the rate the GPU's HBM attains (`bandwidth` x `bandwidth_efficiency`, "
+                + hbm + "), found " + found).label("out of range")
+                .help("`l2_bandwidth` is the rate at which the multiprocessors read data held in the L2 cache, as a microbenchmark "
+                        + "attains it; leave it out where it is not known");
+    }
+
     public static Diagnostic.Builder axisSizeOutOfRange(Span at, String axis, long max, long found) {
         return of(Code.E0206, at, axis, "an axis size must be between 1 and " + max + ", found " + found).label("out of range");
     }

@@ -490,8 +490,9 @@ public final class Fidelity {
 
     /** The deployment of a row as pdagc source: the imported model, the cluster, the strategy and its serving workload. */
     /**
-     * Whether the row's engine runs decode attention with a thread block per query head, each reading
-     * its key/value head from HBM ({@code decode_attention per_query_head}). TensorRT-LLM 0.9 and
+     * Whether the row's engine runs decode attention with a thread block per query head, each streaming
+     * its key/value head ({@code decode_attention per_query_head}: HBM delivers it once, the L2 cache
+     * serves the group's other blocks). TensorRT-LLM 0.9 and
      * earlier: its masked multi-head attention kernel does so for grouped-query models
      * ({@code cpp/tensorrt_llm/kernels/decoderMaskedMultiheadAttention/}: one thread block per query
      * head, {@code kv_head_idx = hi / qhead_per_kv}); its grouped kernels (XQA) replace it only where

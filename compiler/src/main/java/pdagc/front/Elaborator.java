@@ -349,6 +349,7 @@ public final class Elaborator {
         }
         Optional<Double> memory = p.quantity("memory", Dimension.BYTES, null);
         Optional<Double> bandwidth = p.quantity("bandwidth", Dimension.BYTES_PER_SECOND, null);
+        Optional<Double> l2 = p.quantity("l2_bandwidth", Dimension.BYTES_PER_SECOND, 0.0);
         // The link between GPUs of a node: NVLink, or for a GPU without it, PCIe (both directions, as data sheets give them).
         Optional<Double> nvlink = p.has("nvlink") ? p.quantity("nvlink", Dimension.BYTES_PER_SECOND, null) : Optional.of(0.0);
         Optional<Double> pcie = p.quantity("pcie", Dimension.BYTES_PER_SECOND, 0.0);
@@ -364,7 +365,7 @@ public final class Elaborator {
         Optional<Double> be = p.fraction("bandwidth_efficiency", 0.9);
         p.finish();
         if (compute.isEmpty() || memory.isEmpty() || bandwidth.isEmpty() || nvlink.isEmpty() || pcie.isEmpty() || ce.isEmpty() || be.isEmpty() || fp8.isEmpty()
-                || fp32.isEmpty() || sm80.isEmpty() || sms.isEmpty() || kernel.isEmpty() || launch.isEmpty() || !measuredOk) {
+                || fp32.isEmpty() || sm80.isEmpty() || l2.isEmpty() || sms.isEmpty() || kernel.isEmpty() || launch.isEmpty() || !measuredOk) {
             return Optional.empty();
         }
         // Absent: no fp8 tensor cores (fp8 runs at the 16-bit rate); fp32 products at the TF32 rate, half the 16-bit one on every
@@ -377,8 +378,12 @@ public final class Elaborator {
             diagnostics.add(Diags.sm80AboveCompute(p.spanOf("sm80_compute"), tflops(s80), tflops(compute.get())));
             return Optional.empty();
         }
+        if (l2.get() > 0 && l2.get() < bandwidth.get() * be.get() * (1 - 1e-9)) {
+            diagnostics.add(Diags.l2BelowHbm(p.spanOf("l2_bandwidth"), gbps(l2.get()), gbps(bandwidth.get() * be.get())));
+            return Optional.empty();
+        }
         if (measured.isPresent()) anotherChip(p.spanOf("measurements"), measured.get(), sms.getAsLong(), compute.get(), f8);
-        return Optional.of(new GpuSpec(e.nameText(), compute.get(), f8, f32, s80, (int) Math.min(sms.getAsLong(), 1 << 20), memory.get(), bandwidth.get(),
+        return Optional.of(new GpuSpec(e.nameText(), compute.get(), f8, f32, s80, (int) Math.min(sms.getAsLong(), 1 << 20), memory.get(), bandwidth.get(), l2.get(),
                 nvlink.get(), pcie.get(), ce.get(), be.get(), kernel.get(), launch.get(), measured.orElse(null), e.name().span()));
     }
 
@@ -397,6 +402,10 @@ public final class Elaborator {
     }
 
     /** A tensor rate as a data sheet writes it: {@code 362.05 TFLOP/s}. */
+    private static String gbps(double bytesPerSecond) {
+        return new java.math.BigDecimal(bytesPerSecond / 1e9).round(new java.math.MathContext(6)).stripTrailingZeros().toPlainString() + " GB/s";
+    }
+
     private static String tflops(double flopsPerSecond) {
         return new java.math.BigDecimal(flopsPerSecond / 1e12).round(new java.math.MathContext(6)).stripTrailingZeros().toPlainString() + " TFLOP/s";
     }

@@ -24,6 +24,11 @@ import pdagc.source.Span;
  * one's kernels: each measurement is read as an efficiency against that kind's data sheet and
  * applied to this one's.
  *
+ * <p>{@code l2Bandwidth}: the rate at which the multiprocessors together read data the L2 cache
+ * holds, as a microbenchmark attains it (not a peak); 0 where not stated. Only a kernel that
+ * re-reads what its sibling thread blocks brought into the L2 uses it
+ * ({@link Execution#kvPerQueryHead()}).
+ *
  * <p>{@code nvlinkBandwidth}: the NVLink bandwidth of one GPU, both directions, 0 for a GPU
  * without NVLink; {@code pcieBandwidth}: its PCIe link, both directions (0 where not stated). GPUs
  * of one node talk over NVLink where they have it, else over PCIe ({@link #nodeLinkBandwidth()}).
@@ -37,6 +42,7 @@ public record GpuSpec(
         int multiprocessors,
         double memoryBytes,
         double hbmBandwidth,
+        double l2Bandwidth,
         double nvlinkBandwidth,
         double pcieBandwidth,
         double computeEfficiency,
@@ -55,7 +61,7 @@ public record GpuSpec(
     public GpuSpec(String name, double peakFlops, double fp8Flops, double fp32Flops, int multiprocessors, double memoryBytes, double hbmBandwidth,
             double nvlinkBandwidth, double pcieBandwidth, double computeEfficiency, double bandwidthEfficiency, double kernelOverhead,
             double launchOverhead, GpuSpec measuredOn, Span span) {
-        this(name, peakFlops, fp8Flops, fp32Flops, peakFlops, multiprocessors, memoryBytes, hbmBandwidth, nvlinkBandwidth, pcieBandwidth,
+        this(name, peakFlops, fp8Flops, fp32Flops, peakFlops, multiprocessors, memoryBytes, hbmBandwidth, 0, nvlinkBandwidth, pcieBandwidth,
                 computeEfficiency, bandwidthEfficiency, kernelOverhead, launchOverhead, measuredOn, span);
     }
 
@@ -65,6 +71,15 @@ public record GpuSpec(
             GpuSpec measuredOn, Span span) {
         this(name, peakFlops, fp8Flops, fp32Flops, multiprocessors, memoryBytes, hbmBandwidth, nvlinkBandwidth, 0, computeEfficiency,
                 bandwidthEfficiency, kernelOverhead, launchOverhead, measuredOn, span);
+    }
+
+    /**
+     * The share of a kernel's HBM-streaming time that reading the same bytes from the L2 cache
+     * takes: the attainable HBM rate ({@code hbmBandwidth · bandwidthEfficiency}) over the L2's
+     * attained rate; 1 where the L2's rate is not stated (no faster than HBM).
+     */
+    public double l2ShareOfHbm() {
+        return l2Bandwidth > 0 ? Math.min(1, hbmBandwidth * bandwidthEfficiency / l2Bandwidth) : 1;
     }
 
     /** Whether the GPUs of a node are joined by NVLink (else by PCIe). */

@@ -156,9 +156,9 @@ class FidelityTest {
         Fidelity.Summary s = Fidelity.summary(results);
         assertEquals(565, s.rows());
         assertEquals(542, s.predicted(), Fidelity.table(results));
-        assertTrue(s.meanAbsError() <= 0.0885, "mean " + s.meanAbsError() + "\n" + Fidelity.table(results));
-        // The largest error is Mistral-7B's long generations on an L40S under 0.9.0 (docs/cost-model.md: the per-query-head rule).
-        assertTrue(s.maxAbsError() <= 0.65, "max " + s.maxAbsError());
+        assertTrue(s.meanAbsError() <= 0.0845, "mean " + s.meanAbsError() + "\n" + Fidelity.table(results));
+        // The largest error is Mixtral-8x7B's long generation at batch 128 on H100s under 0.9.0 (docs/cost-model.md: Mixtral under TensorRT-LLM 0.9.0).
+        assertTrue(s.maxAbsError() <= 0.75, "max " + s.maxAbsError());
     }
 
     /**
