@@ -79,34 +79,33 @@ class FidelityTest {
     }
 
     /**
-     * The input_ids column: TensorRT-LLM 0.9.0's gptSessionBenchmark repeats one token id, so its rows
-     * run with routing identical; a Mixtral row is then predicted faster (two experts' weights read
-     * instead of eight) than spread over the experts, and a dense row is unchanged. Every other row
-     * runs with routing power_law. An unknown value is refused.
+     * The input_ids column: every row of the table says what its benchmark fed, and none repeats one
+     * token id (TensorRT-LLM 0.9.0's gptSessionBenchmark, at the commit of its tables, draws random
+     * ids; bench/fidelity/SOURCES.md), so every row runs with routing power_law. A row whose
+     * benchmark did repeat one id runs with routing identical: a Mixtral row is then predicted faster
+     * (two experts' weights read instead of eight) and a dense row is unchanged. An unknown value is
+     * refused.
      */
     @Test
     void repeatedPromptTokensRouteEveryTokenToTheSameExperts() throws Exception {
         java.util.Map<String, Fidelity.Row> byId = new java.util.HashMap<>();
-        int repeated = 0;
         for (Fidelity.Row r : Fidelity.read(TABLE)) {
             byId.put(r.id(), r);
-            assertEquals(r.engine().equals("TensorRT-LLM 0.9.0"), r.repeatedInput(), r.id());
-            if (r.id().startsWith("trtllm-po10-") || r.id().startsWith("trtllm017-")) assertEquals("random", r.inputIds(), r.id());
-            if (r.repeatedInput()) repeated++;
-        }
-        assertEquals(144, repeated);
-        // Every other row's tokens vary, and a trained router's loads are skewed: routing power_law.
-        for (Fidelity.Row r : byId.values()) {
-            if (!r.repeatedInput()) assertTrue(Fidelity.source(r, "").contains("routing power_law"), r.id());
+            if (r.engine().startsWith("TensorRT-LLM 0.9.") || r.id().startsWith("trtllm-po10-") || r.id().startsWith("trtllm017-")) {
+                assertEquals("random", r.inputIds(), r.id());
+            }
+            assertTrue(!r.repeatedInput(), r.id());
+            // Every row's tokens vary, and a trained router's loads are skewed: routing power_law.
+            assertTrue(Fidelity.source(r, "").contains("routing power_law"), r.id());
         }
         for (String id : List.of("trtllm090-a100-mixtral-8x7b-tp2-b1-i128-ttft", "trtllm090-a100-llama2-7b-tp1-b1-i128-ttft")) {
             Fidelity.Row r = byId.get(id);
-            assertTrue(Fidelity.source(r, "").contains("routing identical"), id);
-            Fidelity.Row balanced = new Fidelity.Row(r.id(), r.model(), r.config(), r.gpu(), r.gpus(), r.tp(), r.pp(), r.ep(), r.dtype(), r.batch(),
-                    r.input(), r.output(), r.metric(), r.measured(), r.engine(), r.source(), r.expertDtype(), null, r.engineEnv(), r.kvDtype(), "");
-            double same = Fidelity.predict(r, CONFIGS).predicted(), spread = Fidelity.predict(balanced, CONFIGS).predicted();
-            if (r.model().startsWith("Mixtral")) assertTrue(same < 0.6 * spread, same + " ms against " + spread + " ms");
-            else assertEquals(spread, same, 1e-12 * spread, "a dense model routes nothing");
+            Fidelity.Row repeated = new Fidelity.Row(r.id(), r.model(), r.config(), r.gpu(), r.gpus(), r.tp(), r.pp(), r.ep(), r.dtype(), r.batch(),
+                    r.input(), r.output(), r.metric(), r.measured(), r.engine(), r.source(), r.expertDtype(), null, r.engineEnv(), r.kvDtype(), "repeated");
+            assertTrue(repeated.repeatedInput() && Fidelity.source(repeated, "").contains("routing identical"), id);
+            double same = Fidelity.predict(repeated, CONFIGS).predicted(), varied = Fidelity.predict(r, CONFIGS).predicted();
+            if (r.model().startsWith("Mixtral")) assertTrue(same < 0.6 * varied, same + " ms against " + varied + " ms");
+            else assertEquals(varied, same, 1e-12 * varied, "a dense model routes nothing");
         }
         org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class, () -> new Fidelity.Row("x", "m", "", "H100", 1, 1, 1, 1, "bf16",
                 1, 1, 1, "ttft_ms", 1, "-", "-", "", null, "", "", "sometimes"));
@@ -156,9 +155,10 @@ class FidelityTest {
         Fidelity.Summary s = Fidelity.summary(results);
         assertEquals(565, s.rows());
         assertEquals(542, s.predicted(), Fidelity.table(results));
-        assertTrue(s.meanAbsError() <= 0.0845, "mean " + s.meanAbsError() + "\n" + Fidelity.table(results));
-        // The largest error is Mixtral-8x7B's long generation at batch 128 on H100s under 0.9.0 (docs/cost-model.md: Mixtral under TensorRT-LLM 0.9.0).
-        assertTrue(s.maxAbsError() <= 0.75, "max " + s.maxAbsError());
+        assertTrue(s.meanAbsError() <= 0.0860, "mean " + s.meanAbsError() + "\n" + Fidelity.table(results));
+        // The largest error is Mixtral-8x7B's first token of a 128-token prompt on four L40S under 0.9.0, faster than reading its experts'
+        // 16-bit weights once allows (docs/cost-model.md: Mixtral under TensorRT-LLM 0.9.0).
+        assertTrue(s.maxAbsError() <= 1.42, "max " + s.maxAbsError());
     }
 
     /**
