@@ -306,12 +306,29 @@ public final class KernelModel {
         if (q > 1 || !execution.kvPerQueryHead() || kvHeads >= heads) return attention(a, scores, kvHeads, gpu, dtype);
         // A decode kernel with a thread block per query head: each block streams its group's key/value head through the
         // multiprocessors, the work of multi-head attention (its measured kernels); the group's blocks run side by side, so
-        // HBM delivers each key/value head once and the L2 cache serves the rest. The kernel reaches the same share of the
-        // rate feeding it, whichever is slower: HBM, moving the group's share of the traffic, or the L2, moving each byte once
-        // in from HBM and once out to each of the group's blocks, at its measured rate (GpuSpec.l2ShareOfHbm).
+        // HBM delivers each key/value head once and the L2 cache serves the rest. The part of the kernel's time that grows
+        // with the context reaches the same share of the rate feeding it, whichever is slower: HBM, moving the group's share
+        // of the traffic, or the L2, moving each byte once in from HBM and once out to each of the group's blocks, at its
+        // measured rate (GpuSpec.l2ShareOfHbm).
         Work perQueryHead = attention(a, scores, heads, gpu, dtype);
         double share = Math.max(kvHeads / heads, Math.min(1, (1 + kvHeads / heads) * gpu.l2ShareOfHbm()));
-        return new Work(perQueryHead.seconds() * share, perQueryHead.measured());
+        // Only the traffic is shared: what the kernel spends per block (as many blocks as query heads either way) is not.
+        double fixed = perBlock(a, scores, heads, gpu, dtype, perQueryHead.seconds());
+        return new Work(fixed + (perQueryHead.seconds() - fixed) * share, perQueryHead.measured());
+    }
+
+    /**
+     * The part of a measured decode kernel's time that does not grow with the context: the affine
+     * line through its times at the two shortest measured contexts, at context 0 (launch, each
+     * block's start, the queries read and the output written); at most {@code total}, 0 without
+     * measurements.
+     */
+    private static double perBlock(Op.AttnScores a, Shape scores, double kvHeads, GpuSpec gpu, DType dtype, double total) {
+        double[] grid = Calibration.of(gpu.measured().name()).decodeContexts();
+        if (grid.length < 2) return 0;
+        double t0 = attention(a, scores.with(3, (long) grid[0]), kvHeads, gpu, dtype).seconds();
+        double t1 = attention(a, scores.with(3, (long) grid[1]), kvHeads, gpu, dtype).seconds();
+        return Math.max(0, Math.min(total, t0 - grid[0] * (t1 - t0) / (grid[1] - grid[0])));
     }
 
     /** A fused attention kernel over {@code kvHeads} key/value heads, each read once. */

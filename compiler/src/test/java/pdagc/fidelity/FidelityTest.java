@@ -155,7 +155,7 @@ class FidelityTest {
         Fidelity.Summary s = Fidelity.summary(results);
         assertEquals(565, s.rows());
         assertEquals(542, s.predicted(), Fidelity.table(results));
-        assertTrue(s.meanAbsError() <= 0.0860, "mean " + s.meanAbsError() + "\n" + Fidelity.table(results));
+        assertTrue(s.meanAbsError() <= 0.0855, "mean " + s.meanAbsError() + "\n" + Fidelity.table(results));
         // The largest error is Mixtral-8x7B's first token of a 128-token prompt on four L40S under 0.9.0, faster than reading its experts'
         // 16-bit weights once allows (docs/cost-model.md: Mixtral under TensorRT-LLM 0.9.0).
         assertTrue(s.maxAbsError() <= 1.42, "max " + s.maxAbsError());
