@@ -23,6 +23,10 @@ machine):
   (``sdpa``) for reference. ``kv_gbps`` is the cache's bytes (once per key/value head) over the
   time; ``logical_gbps`` counts them once per query head. Each kernel is checked against a float32
   reference first, and left out if it disagrees.
+- ``l2.csv``: the rate at which the multiprocessors read data the L2 cache holds (``std.hardware``'s
+  ``l2_bandwidth``), as te42kyfo/gpu-benches' ``gpu-l2-cache`` measures it: many programs read the
+  blocks of one data set, bypassing L1 (``.cg`` loads), over data sets from 4 MB to twice the L2
+  (the largest from HBM, for comparison). ``gbps`` is the bytes the programs read over the time.
 - ``steps.csv``: a whole prefill step and decode step of a model built from its config with random
   weights (transformers' model classes on the GPU, bf16, eager, its default attention), by batch,
   prompt and context.
@@ -286,6 +290,56 @@ def attention(args, torch, out, budget, gpu, source):
     log("attention: %d rows" % n)
 
 
+def l2_kernel():
+    import triton
+    import triton.language as tl
+
+    @triton.jit
+    def _read(X, O, nblocks, BLOCK: tl.constexpr, REPS: tl.constexpr):
+        # Each program reads REPS blocks of the data set (neighbouring programs different ones), past L1.
+        pid = tl.program_id(0)
+        acc = tl.zeros([BLOCK], dtype=tl.float32)
+        for r in range(REPS):
+            b = (pid * REPS + r) % nblocks
+            acc += tl.load(X + b * BLOCK + tl.arange(0, BLOCK), cache_modifier=".cg").to(tl.float32)
+        tl.store(O + pid, tl.sum(acc, 0))
+
+    return _read
+
+
+def l2(args, torch, out, budget, gpu, source):
+    try:
+        kernel = l2_kernel()
+    except Exception as x:  # noqa: BLE001
+        log("l2: triton not usable:", x)
+        return
+    l2_bytes = torch.cuda.get_device_properties(0).L2_cache_size
+    block, reps, programs = 4096, 16, 16384
+    sizes = sorted({m << 20 for m in (4, 8, 12, 16, 20, 24, 32, 48)} | {2 * l2_bytes})
+    n = 0
+    with open(os.path.join(out, "l2.csv"), "w", newline="") as f:
+        w = csv.writer(f)
+        w.writerow(["gpu", "data_set_bytes", "l2_bytes", "bytes_read", "time_us", "gbps", "source", "notes"])
+        for size in sizes:
+            if budget.out():
+                log("l2: budget spent")
+                break
+            nblocks = max(1, size // (2 * block))
+            x = torch.randn(nblocks * block, device="cuda", dtype=torch.bfloat16)
+            o = torch.empty(programs, device="cuda", dtype=torch.float32)
+
+            def call():
+                kernel[(programs,)](x, o, nblocks, BLOCK=block, REPS=reps)
+
+            t, k = timed(call, torch)
+            read = programs * reps * block * 2
+            w.writerow([gpu, nblocks * block * 2, l2_bytes, read, "%.6g" % (t * 1e6), "%.6g" % (read / t / 1e9), source,
+                        "%d programs x %d blocks of %d bf16, .cg loads; median of %d" % (programs, reps, block, k)])
+            n += 1
+            f.flush()
+    log("l2: %d rows" % n)
+
+
 def decode_kernel():
     import triton
     import triton.language as tl
@@ -493,7 +547,7 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--out", default=os.environ.get("OUT", "measured"))
     ap.add_argument("--budget", type=float, default=420.0, help="seconds after which no new measurement starts")
-    ap.add_argument("--sections", default="gemm,attention,decode,steps")
+    ap.add_argument("--sections", default="l2,gemm,attention,decode,steps")
     ap.add_argument("--configs", default=os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "fidelity", "configs"))
     args = ap.parse_args()
     import torch
@@ -506,9 +560,9 @@ def main():
     info = env(args, torch, args.out)
     gpu, _ = gpu_label(torch)
     source = "measured here: bench/device/measure.py on %s (torch %s, CUDA %s)" % (info["device"], info["torch"], info["cuda"])
-    sections = {"gemm": gemm, "attention": attention, "decode": decode, "steps": steps}
+    sections = {"l2": l2, "gemm": gemm, "attention": attention, "decode": decode, "steps": steps}
     # Each section's share of the time left when it starts; the last takes the rest.
-    shares = {"gemm": 0.3, "attention": 0.2, "decode": 0.45, "steps": 1.0}
+    shares = {"l2": 0.05, "gemm": 0.3, "attention": 0.2, "decode": 0.45, "steps": 1.0}
     names = args.sections.split(",")
     for i, name in enumerate(names):
         if budget.out():
