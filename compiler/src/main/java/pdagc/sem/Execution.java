@@ -14,9 +14,10 @@ package pdagc.sem;
  * the weighted sum, each over the full score square with its traffic, and each chain of elementwise
  * ops one fused kernel of its own (bias-GeLU, bias-dropout-add: {@code KernelModel.elementwiseTraffic}).
  * {@code kvPerQueryHead} ({@code decode_attention per_query_head}): the decode attention kernel
- * gives every query head a thread block of its own that streams its key/value head from HBM (the
- * masked multi-head attention kernels of TensorRT-LLM before its grouped-query XQA kernels), so a
- * group of query heads reads its key/value head once per query head; otherwise
+ * gives every query head a thread block of its own that streams its key/value head (the masked
+ * multi-head attention kernels of TensorRT-LLM before its grouped-query XQA kernels), so a group of
+ * query heads reads its key/value head once per query head, HBM delivering it once and the L2 cache
+ * the rest ({@code GpuSpec.l2ShareOfHbm}); otherwise
  * ({@code decode_attention grouped}, the default: FlashAttention, FlashInfer, XQA) once per group.
  * The KV cache holds the key/value heads either way.
  * {@code routing} ({@code routing balanced|identical|power_law}): how a step's tokens route over
