@@ -249,8 +249,8 @@ public final class KernelModel {
         Time t = nativeExpert(activity, in, out, work, gpu, dtype, execution);
         if (!execution.sm80Experts() || !gpu.sm80Slower(dtype)) return t;
         double sm80 = gpu.sm80PeakFlops(dtype), peak = gpu.peakFlops(dtype);
-        double bytes = work.bytes() / gpu.hbmBandwidth();
-        double slower = Math.max(work.flops() / sm80, bytes) / Math.max(work.flops() / peak, bytes);
+        double streaming = work.bytes() / gpu.hbmBandwidth();
+        double slower = Math.max(work.flops() / sm80, streaming) / Math.max(work.flops() / peak, streaming);
         return new Time(t.overhead() + (t.seconds() - t.overhead()) * slower, t.overhead());
     }
 

@@ -488,7 +488,6 @@ public final class Fidelity {
         return v == Math.rint(v) ? Long.toString((long) v) : Double.toString(v);
     }
 
-    /** The deployment of a row as pdagc source: the imported model, the cluster, the strategy and its serving workload. */
     /**
      * Whether the row's engine runs decode attention with a thread block per query head, each streaming
      * its key/value head ({@code decode_attention per_query_head}: HBM delivers it once, the L2 cache

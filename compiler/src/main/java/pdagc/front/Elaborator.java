@@ -402,12 +402,18 @@ public final class Elaborator {
     }
 
     /** A tensor rate as a data sheet writes it: {@code 362.05 TFLOP/s}. */
-    private static String gbps(double bytesPerSecond) {
-        return new java.math.BigDecimal(bytesPerSecond / 1e9).round(new java.math.MathContext(6)).stripTrailingZeros().toPlainString() + " GB/s";
+    private static String tflops(double flopsPerSecond) {
+        return sheet(flopsPerSecond / 1e12, "TFLOP/s");
     }
 
-    private static String tflops(double flopsPerSecond) {
-        return new java.math.BigDecimal(flopsPerSecond / 1e12).round(new java.math.MathContext(6)).stripTrailingZeros().toPlainString() + " TFLOP/s";
+    /** A bandwidth as a data sheet writes it: {@code 3015 GB/s}. */
+    private static String gbps(double bytesPerSecond) {
+        return sheet(bytesPerSecond / 1e9, "GB/s");
+    }
+
+    /** {@code value} to six significant digits, without trailing zeros, and its unit. */
+    private static String sheet(double value, String unit) {
+        return new java.math.BigDecimal(value).round(new java.math.MathContext(6)).stripTrailingZeros().toPlainString() + " " + unit;
     }
 
     Optional<WorkloadSpec> workload(Decl.Entity e) {
