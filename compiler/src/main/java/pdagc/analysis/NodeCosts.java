@@ -77,7 +77,7 @@ public final class NodeCosts {
         KernelModel.Part[] parts = KernelModel.parts(ops, execution);
         NodeCosts c = new NodeCosts(quotient, ops.size());
         for (SpmdNode op : ops) {
-            c.dtypes[op.id()] = precision.dtypeOf(op.op());
+            c.dtypes[op.id()] = precision.dtypeOf(op.op(), op.name());
             c.valueBytes[op.id()] = -1;
         }
         for (SpmdNode op : ops) c.valueBytes(ops, op.id());

@@ -25,7 +25,7 @@ import pdagc.mesh.Mesh;
  * Strings are UTF-8; bidirectional controls are written as {@code \\u} escapes ({@link JsonEscapes}).
  *
  * <pre>
- * {"format":"pdagc-plan", "version":1, "deployment":"Seed", "source":"seed.pdag", "dtype":"bf16", "expert_dtype":"bf16",
+ * {"format":"pdagc-plan", "version":1, "deployment":"Seed", "source":"seed.pdag", "dtype":"bf16", "expert_dtype":"bf16", "vocabulary_dtype":"bf16",
  *  "mesh":[{"axis":"ep","size":16},{"axis":"tp","size":4}],
  *  "gpus":[{"id":0,"coords":{"ep":0,"tp":0},"node":0}, ...],
  *  "nodes":[{"id":"0:layers.0.attn.qkv","gpu":0,"op":"linear","kind":"compute","layer":0,
@@ -72,6 +72,7 @@ public final class JsonBackend {
             g.writeStringField("source", plan.source());
             g.writeStringField("dtype", plan.dtype().keyword());
             g.writeStringField("expert_dtype", plan.precision().experts().keyword());
+            g.writeStringField("vocabulary_dtype", plan.precision().vocabulary().keyword());
             writeMesh(g, plan.mesh());
             writeGpus(g, plan);
             if (analysis != null) JsonAnalysis.write(g, plan, analysis);
@@ -132,7 +133,7 @@ public final class JsonBackend {
     private static void writeNodes(JsonGenerator g, PlanDag plan, Analysis analysis) throws IOException {
         pdagc.ir.Precision precision = plan.precision();
         g.writeArrayFieldStart("nodes");
-        for (DagNode n : plan.nodes()) writeNode(g, n, precision.dtypeOf(n.op()).keyword(), analysis == null ? null : analysis.nodes());
+        for (DagNode n : plan.nodes()) writeNode(g, n, precision.dtypeOf(n.op(), n.name()).keyword(), analysis == null ? null : analysis.nodes());
         g.writeEndArray();
     }
 

@@ -78,7 +78,7 @@ final class JsonStream {
             m.append(",\"name\":").append(f.text(op.name())).append(",\"inputs\":[");
             List<Shape> in = s.inputShapes(i);
             for (int k = 0; k < in.size(); k++) m.append(k > 0 ? "," : "").append(shape(in.get(k)));
-            m.append("],\"output\":").append(shape(op.local())).append(",\"dtype\":").append(f.text(precision.dtypeOf(op.op()).keyword()));
+            m.append("],\"output\":").append(shape(op.local())).append(",\"dtype\":").append(f.text(precision.dtypeOf(op.op(), op.name()).keyword()));
             // An all-reduce that takes the maximum says so (the loss's); a sum, every other, says nothing.
             if (op.op() instanceof Op.Collective c && c.reduction() != pdagc.ir.Reduction.SUM) m.append(",\"reduction\":").append(f.text(c.reduction().text()));
             m.append(",\"micro_batch\":");

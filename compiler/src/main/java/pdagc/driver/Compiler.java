@@ -356,7 +356,7 @@ public final class Compiler {
                     s.axisSpans(), s.spans(), s.meshSpan(), s.span(), s.training());
             WorkloadSpec w = d.workload();
             WorkloadSpec wm = new WorkloadSpec(w.name(), perMicroBatch * ms[i], w.seq(), w.phase(), w.context(), w.dtype(), w.execution(), w.spans(),
-                    w.span(), w.serving(), w.expertDtype());
+                    w.span(), w.serving(), w.expertDtype(), w.vocabularyDtype());
             Deployment dm = new Deployment(d.name(), d.model(), d.cluster(), sm, wm, List.of(), d.program(), d.span());
             // Its own diagnostics: the warnings of partitioning repeat the plan's own; an error is the plan's too.
             Compiler sub = new Compiler(i == 2 && keepIr ? printAfter : Set.of()).withOps(ops).stageNodeBudget(stageNodeBudget);

@@ -448,8 +448,8 @@ public final class Elaborator {
         if (batch.isEmpty() || phase.isEmpty() || seq.isEmpty() || context.isEmpty() || dtype.isEmpty() || execution.isEmpty() || optimizer.isEmpty()) {
             return Optional.empty();
         }
-        return Optional.of(new WorkloadSpec(e.nameText(), batch.getAsLong(), seq.getAsLong(), ph, context.getAsLong(), dtype.get().dtype(),
-                execution.get(), p.spans(), e.name().span(), null, dtype.get().experts()));
+        return Optional.of(new WorkloadSpec(e.nameText(), batch.getAsLong(), seq.getAsLong(), ph, context.getAsLong(), execution.get(), p.spans(),
+                e.name().span(), null, dtype.get()));
     }
 
     /**
@@ -479,15 +479,19 @@ public final class Elaborator {
     /**
      * A workload's {@code dtype} (bf16 unless given) with the types of the model's parts that
      * differ, nested in it: {@code dtype fp8 { experts fp16 }} runs the expert products in fp16
-     * and the rest in fp8. A part not given takes {@code dtype}.
+     * and the rest in fp8; {@code dtype fp8 { vocabulary fp8 }} quantizes the embedding and head
+     * blocks too. The experts not given take {@code dtype}; the vocabulary's parts not given take
+     * {@link pdagc.ir.Precision#vocabularyDefault} (16 bits under fp8).
      */
     private Optional<pdagc.ir.Precision> precision(Props p, String owner) {
         Optional<String> dtype = p.choice("dtype", DTYPES, "bf16");
         Props parts = new Props("`dtype` of " + owner, p.spanOf("dtype"), p.nested("dtype"), diagnostics);
         Optional<String> experts = parts.choice("experts", DTYPES, dtype.orElse("bf16"));
+        String vocabularyDefault = pdagc.ir.Precision.vocabularyDefault(dtypeOf(dtype.orElse("bf16"))).keyword();
+        Optional<String> vocabulary = parts.choice("vocabulary", DTYPES, vocabularyDefault);
         parts.finish();
-        if (dtype.isEmpty() || experts.isEmpty()) return Optional.empty();
-        return Optional.of(new pdagc.ir.Precision(dtypeOf(dtype.get()), dtypeOf(experts.get())));
+        if (dtype.isEmpty() || experts.isEmpty() || vocabulary.isEmpty()) return Optional.empty();
+        return Optional.of(new pdagc.ir.Precision(dtypeOf(dtype.get()), dtypeOf(experts.get()), dtypeOf(vocabulary.get())));
     }
 
     private static DType dtypeOf(String keyword) {
@@ -533,8 +537,8 @@ public final class Elaborator {
             diagnostics.add(Diags.arithmeticOverflow(p.spanOf("output"), "input + output"));
             return Optional.empty();
         }
-        return Optional.of(new WorkloadSpec(e.nameText(), batch.getAsLong(), in, Phase.PREFILL, in, dtype.get().dtype(), execution.get(), p.spans(),
-                e.name().span(), new WorkloadSpec.Serving(in, out, rate.get()), dtype.get().experts()));
+        return Optional.of(new WorkloadSpec(e.nameText(), batch.getAsLong(), in, Phase.PREFILL, in, execution.get(), p.spans(), e.name().span(),
+                new WorkloadSpec.Serving(in, out, rate.get()), dtype.get()));
     }
 
     /** A serving length: a whole number of tokens, at least 1 (zero is E0218, negative E0206). */

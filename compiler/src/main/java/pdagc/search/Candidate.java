@@ -54,7 +54,7 @@ public record Candidate(long index, Mesh mesh, Mesh expertMesh, boolean sp, int 
         WorkloadSpec w = s.workload();
         if (w.batch() == batch) return w;
         return new WorkloadSpec(w.name(), batch, w.seq(), w.phase(), w.context(), w.dtype(), w.execution(), w.spans(), w.span(), w.serving(),
-                w.expertDtype());
+                w.expertDtype(), w.vocabularyDtype());
     }
 
     /** The strategy's body as written in a {@code .pdag} file: {@code mesh [dp 2, tp 4]  micro_batches 8 ...}. */

@@ -281,7 +281,7 @@ public final class Search {
         int ways = 1;
         for (Mesh.Axis a : axes) if (MeshAxes.BATCH.contains(a.name())) ways *= a.size();
         WorkloadSpec w = new WorkloadSpec(step.name(), (long) microBatch * ways, step.seq(), step.phase(), step.context(), step.dtype(), step.execution(),
-                step.spans(), step.span(), null, step.expertDtype());
+                step.spans(), step.span(), null, step.expertDtype(), step.vocabularyDtype());
         return new Profile.Key(stage, c.expertMesh(), Math.max(1, perNode), c.sp() && step.phase() != Phase.DECODE, microBatch,
                 training(s) ? c.recompute() : Training.Recompute.NONE, training(s) && moe && c.zero() >= 1 ? 1 : 0, w);
     }

@@ -22,14 +22,23 @@ import pdagc.source.Span;
  *
  * <p>{@code dtype} is the element type of the whole model but its parts that say otherwise:
  * {@code expertDtype} that of the expert products ({@code dtype fp8 { experts fp16 }}), by default
- * {@code dtype} ({@link #precision()}).
+ * {@code dtype}, and {@code vocabularyDtype} that of the embedding and head blocks
+ * ({@code dtype fp8 { vocabulary fp8 }}), by default {@link pdagc.ir.Precision#vocabularyDefault}
+ * ({@link #precision()}).
  */
 public record WorkloadSpec(
         String name, long batch, long seq, Phase phase, long context, DType dtype, Execution execution, Map<String, Span> spans, Span span,
-        Serving serving, DType expertDtype) {
+        Serving serving, DType expertDtype, DType vocabularyDtype) {
 
     public WorkloadSpec {
         if (expertDtype == null) expertDtype = dtype;
+        if (vocabularyDtype == null) vocabularyDtype = pdagc.ir.Precision.vocabularyDefault(dtype);
+    }
+
+    /** A workload whose parts are in the types {@code precision} gives (its {@code dtype} the workload's). */
+    public WorkloadSpec(String name, long batch, long seq, Phase phase, long context, Execution execution, Map<String, Span> spans, Span span,
+            Serving serving, pdagc.ir.Precision precision) {
+        this(name, batch, seq, phase, context, precision.dtype(), execution, spans, span, serving, precision.experts(), precision.vocabulary());
     }
 
     /**
@@ -72,12 +81,12 @@ public record WorkloadSpec(
     /** A workload of one step (prefill or decode), every part in {@code dtype}. */
     public WorkloadSpec(String name, long batch, long seq, Phase phase, long context, DType dtype, Execution execution, Map<String, Span> spans,
             Span span) {
-        this(name, batch, seq, phase, context, dtype, execution, spans, span, null, dtype);
+        this(name, batch, seq, phase, context, dtype, execution, spans, span, null, dtype, null);
     }
 
     /** The element types of the plan's parts: {@code dtype}, and the experts' {@code expertDtype}. */
     public pdagc.ir.Precision precision() {
-        return new pdagc.ir.Precision(dtype, expertDtype);
+        return new pdagc.ir.Precision(dtype, expertDtype, vocabularyDtype);
     }
 
     /** Tokens per sequence that one forward step processes. */
@@ -102,7 +111,7 @@ public record WorkloadSpec(
     /** A serving workload's prefill step of {@code sequences} prompts of {@code input} tokens. */
     public WorkloadSpec prefillStep(long sequences) {
         return new WorkloadSpec(name, sequences, serving.input(), Phase.PREFILL, serving.input(), dtype, execution.forPhase(Phase.PREFILL), spans, span,
-                null, expertDtype);
+                null, expertDtype, vocabularyDtype);
     }
 
     /** A serving workload's decode step at {@code context}: one token per sequence against {@code context} positions. */
@@ -112,7 +121,7 @@ public record WorkloadSpec(
 
     /** A decode step of {@code sequences} sequences at {@code context}. */
     public WorkloadSpec decodeStep(long context, long sequences) {
-        return new WorkloadSpec(name, sequences, 1, Phase.DECODE, context, dtype, execution.forPhase(Phase.DECODE), spans, span, null, expertDtype);
+        return new WorkloadSpec(name, sequences, 1, Phase.DECODE, context, dtype, execution.forPhase(Phase.DECODE), spans, span, null, expertDtype, vocabularyDtype);
     }
 
     /** Where a property was written, else the workload's declaration. */

@@ -146,7 +146,7 @@ public final class Shrink {
         ModelSpec tiny = new ModelSpec(m.name(), Map.copyOf(p), m.norm(), m.act(), m.embed(), m.layer(), m.denseLayer(), m.head(), m.spans(), m.span(),
                 m.mtpLayer(), m.dropout());
         WorkloadSpec tinyW = new WorkloadSpec(w.name(), batch, seq, w.phase(), context, w.dtype(), w.execution(), w.spans(), w.span(), null,
-                w.expertDtype());
+                w.expertDtype(), w.vocabularyDtype());
         StrategySpec tinyS = new StrategySpec(s.name(), s.mesh(), s.expertMesh(), s.sequenceParallel(), s.pipeline(), stageLayers == null ? null : List.copyOf(stageLayers), s.axisSpans(),
                 s.spans(), s.meshSpan(), s.span(), s.training());
         return new Result(new Deployment(d.name(), tiny, d.cluster(), tinyS, tinyW, List.of(), d.program(), d.span()), notes);

@@ -58,14 +58,20 @@ class JsonBackendTest {
         assertEquals(List.of(), validate(plan));
         assertEquals("fp8", plan.get("dtype").asText());
         assertEquals("fp16", plan.get("expert_dtype").asText());
-        int experts = 0;
+        assertEquals("bf16", plan.get("vocabulary_dtype").asText(), "fp8 keeps the embedding and head blocks in 16 bits");
+        int experts = 0, vocabulary = 0;
         for (JsonNode n : plan.get("nodes")) {
             boolean expert = n.get("op").asText().equals("expert_linear");
+            String name = n.get("name").asText();
+            boolean table = name.startsWith("embed.") || name.startsWith("head.");
             if (expert) experts++;
-            assertEquals(expert ? "fp16" : "fp8", n.get("dtype").asText(), n.get("id").asText());
+            if (table) vocabulary++;
+            assertEquals(expert ? "fp16" : table ? "bf16" : "fp8", n.get("dtype").asText(), n.get("id").asText());
         }
-        assertTrue(experts > 0);
-        assertEquals("bf16", MAPPER.readTree(json(SmallPlans.moe())).get("expert_dtype").asText(), "a plan that does not say: its dtype");
+        assertTrue(experts > 0 && vocabulary > 0);
+        JsonNode plain = MAPPER.readTree(json(SmallPlans.moe()));
+        assertEquals("bf16", plain.get("expert_dtype").asText(), "a plan that does not say: its dtype");
+        assertEquals("bf16", plain.get("vocabulary_dtype").asText(), "a plan that does not say: its dtype");
     }
 
     /** A training step: backward and optimizer nodes and the step's figures validate too. */

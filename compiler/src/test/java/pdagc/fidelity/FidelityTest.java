@@ -144,7 +144,7 @@ class FidelityTest {
         Fidelity.Summary s = Fidelity.summary(results);
         assertEquals(535, s.rows());
         assertEquals(535, s.predicted(), Fidelity.table(results));
-        assertTrue(s.meanAbsError() <= 0.170, "mean " + s.meanAbsError());
+        assertTrue(s.meanAbsError() <= 0.165, "mean " + s.meanAbsError());
         assertTrue(s.maxAbsError() <= 2.00, "max " + s.maxAbsError());
     }
 
@@ -155,7 +155,8 @@ class FidelityTest {
         Fidelity.Summary s = Fidelity.summary(results);
         assertEquals(565, s.rows());
         assertEquals(542, s.predicted(), Fidelity.table(results));
-        assertTrue(s.meanAbsError() <= 0.0855, "mean " + s.meanAbsError() + "\n" + Fidelity.table(results));
+        // 0.0850 until fp8 kept the embedding and head in 16 bits (as engines do): the fp8 rows' weights grew, the table's mean with them.
+        assertTrue(s.meanAbsError() <= 0.0875, "mean " + s.meanAbsError() + "\n" + Fidelity.table(results));
         // The largest error is Mixtral-8x7B's first token of a 128-token prompt on four L40S under 0.9.0, faster than reading its experts'
         // 16-bit weights once allows (docs/cost-model.md: Mixtral under TensorRT-LLM 0.9.0).
         assertTrue(s.maxAbsError() <= 1.42, "max " + s.maxAbsError());
@@ -285,7 +286,8 @@ class FidelityTest {
      * The KV cache takes its fraction of what the weights, the engine's activations and the runtime
      * leave, not of what the weights alone leave: Llama-3.1-70B in fp8 on one H100 (80 GiB, 0.95 of
      * the rest for the cache), requests of 128 + 2,048 tokens at 80 layers x 2 x 8 x 128 bytes a
-     * token. The weights alone would leave room for 40 of them; the runtime's 1.87 GiB takes 5, the
+     * token. The weights (a byte each, two for the embedding, the head and the final norm, which fp8
+     * leaves in 16 bits) alone would leave room for 35 of them; the runtime's 1.87 GiB takes 6, the
      * activations of a step of the engine's token budget (2,048 tokens) one more.
      */
     @Test
@@ -294,12 +296,13 @@ class FidelityTest {
                 .orElseThrow();
         Fidelity.Result p = Fidelity.predict(row, CONFIGS);
         assertTrue(p.ok(), p.problem());
-        double capacity = 80.0 * (1L << 30), weights = 70_553_706_496.0, perRequest = (128 + 2048) * 80 * 2 * 8 * 128.0;
-        assertEquals(40, (long) Math.floor(0.95 * (capacity - weights) / perRequest), "the weights alone");
+        double vocabulary = 2 * 128_256 * 8_192 + 8_192;
+        double capacity = 80.0 * (1L << 30), weights = 70_553_706_496.0 + vocabulary, perRequest = (128 + 2048) * 80 * 2 * 8 * 128.0;
+        assertEquals(35, (long) Math.floor(0.95 * (capacity - weights) / perRequest), "the weights alone");
         long withReserve = (long) Math.floor(0.95 * (capacity - weights - MaxLoad.RUNTIME_RESERVE) / perRequest);
-        assertEquals(35, withReserve, "with the runtime's reserve");
+        assertEquals(29, withReserve, "with the runtime's reserve");
         assertEquals(1.8745, MaxLoad.RUNTIME_RESERVE / (1L << 30), 1e-4);
-        assertTrue(p.note().startsWith("maximum load: 34 requests in flight"), p.note());
+        assertTrue(p.note().startsWith("maximum load: 28 requests in flight"), p.note());
     }
 
     /**
