@@ -20,8 +20,8 @@ package pdagc.ir;
  */
 public record Precision(DType dtype, DType experts, DType vocabulary) {
 
-    /** The prefixes of the op names the lowering gives the model's embedding and head blocks. */
-    private static final String EMBEDDING = "embed.", HEAD = "head.";
+    /** The names the lowering calls the model's embedding and head blocks by: their ops' names start with them and a dot. */
+    public static final String EMBEDDING_BLOCK = "embed", HEAD_BLOCK = "head";
 
     public Precision {
         java.util.Objects.requireNonNull(dtype, "dtype");
@@ -47,7 +47,11 @@ public record Precision(DType dtype, DType experts, DType vocabulary) {
     /** The element type the op named {@code name} runs in. */
     public DType dtypeOf(Op op, String name) {
         if (op instanceof Op.ExpertLinear) return experts;
-        return name.startsWith(EMBEDDING) || name.startsWith(HEAD) ? vocabulary : dtype;
+        return inBlock(name, EMBEDDING_BLOCK) || inBlock(name, HEAD_BLOCK) ? vocabulary : dtype;
+    }
+
+    private static boolean inBlock(String name, String block) {
+        return name.length() > block.length() && name.startsWith(block) && name.charAt(block.length()) == '.';
     }
 
     /** Whether some part differs from the workload's type. */

@@ -114,7 +114,7 @@ public final class Lowering {
         Span at = m.span();
         Shape tokens = new Shape(params.get("batch"), params.get("seq"));
         int x = g.add("input", new Op.Input(), List.of(), tokens, -1, List.of(), at).id();
-        Optional<Integer> cur = interp.call(m.embed(), "embed", List.of(x), -1, m.spanOf("embed"));
+        Optional<Integer> cur = interp.call(m.embed(), pdagc.ir.Precision.EMBEDDING_BLOCK, List.of(x), -1, m.spanOf("embed"));
         Optional<Integer> embedded = cur;
         for (int layer = 0; layer < m.layers() && cur.isPresent(); layer++) {
             boolean dense = layer < m.firstDense();
@@ -122,7 +122,7 @@ public final class Lowering {
             cur = interp.call(block, "layers." + layer, List.of(cur.get()), layer, m.spanOf(dense ? "dense_layer" : "layer"));
         }
         Optional<Integer> hidden = cur;
-        if (cur.isPresent()) cur = interp.call(m.head(), "head", List.of(cur.get()), -1, m.spanOf("head"));
+        if (cur.isPresent()) cur = interp.call(m.head(), pdagc.ir.Precision.HEAD_BLOCK, List.of(cur.get()), -1, m.spanOf("head"));
         if (cur.isEmpty() || diagnostics.errorReports() > errors) return Optional.empty();
         // A training step's output is its loss (added by the caller).
         if (!train) g.add("output", new Op.Output(), List.of(cur.get()), g.node(cur.get()).shape(), -1, List.of(), at);
