@@ -6,7 +6,8 @@ package pdagc.ir;
  * embedding and head blocks (the vocabulary's tables and the logits' product), which run in
  * {@code vocabulary}. An engine may keep the experts in another precision than the rest of the
  * model (TensorRT-LLM 0.9.0's fp8 builds ran Mixtral's experts in 16 bits; DeepSeek's serving runs
- * fp8 products with attention in bf16). A uniform plan has all three equal.
+ * fp8 products with attention in bf16). A workload that names no part has its experts in
+ * {@code dtype} and its vocabulary's parts in their default type.
  *
  * <p>Fp8 engines quantize the transformer's linear layers and keep the vocabulary's parts in 16
  * bits: an embedding is a table lookup, not a product, and quantizers leave the output projection
@@ -54,21 +55,14 @@ public record Precision(DType dtype, DType experts, DType vocabulary) {
         return name.length() > block.length() && name.startsWith(block) && name.charAt(block.length()) == '.';
     }
 
-    /** Whether some part differs from the workload's type. */
-    public boolean mixed() {
-        return experts != dtype || vocabulary != dtype;
-    }
-
     /**
      * {@code fp8}, or {@code fp8 (experts fp16)} where the experts differ, {@code fp8 (vocabulary
      * fp8)} where the vocabulary's parts are not in their default type: as the report shows it.
      */
     public String text() {
-        StringBuilder b = new StringBuilder(dtype.keyword());
         java.util.List<String> parts = new java.util.ArrayList<>();
         if (experts != dtype) parts.add("experts " + experts.keyword());
         if (vocabulary != vocabularyDefault(dtype)) parts.add("vocabulary " + vocabulary.keyword());
-        if (!parts.isEmpty()) b.append(" (").append(String.join(", ", parts)).append(")");
-        return b.toString();
+        return parts.isEmpty() ? dtype.keyword() : dtype.keyword() + " (" + String.join(", ", parts) + ")";
     }
 }
