@@ -1,0 +1,178 @@
+package pdagc.analysis;
+
+import java.util.ArrayDeque;
+import java.util.Arrays;
+import java.util.SplittableRandom;
+import java.util.TreeMap;
+import java.util.function.LongToDoubleFunction;
+
+/**
+ * Requests arriving at a rate, served iteration by iteration, simulated request by request: what a
+ * serving benchmark that sends {@code requests} requests at a rate measures (its means and its
+ * percentiles), where {@link Serving.Arrivals} gives the steady state's averages.
+ *
+ * <p>The requests arrive as a Poisson process ({@code vllm bench serve --request-rate} and
+ * TensorRT-LLM's benchmarks send them so), drawn from a fixed seed: the figures are the same on
+ * every run. The engine works in iterations, as engines that batch at every iteration do
+ * (TensorRT-LLM's in-flight batching, vLLM's and SGLang's schedulers): an iteration decodes one token
+ * of every request in flight and prefills the prompts of the requests that arrived before it began
+ * and that it admits, at most {@link Engine#promptsPerIteration} of them (the iteration's token
+ * budget in whole prompts) and only while the requests in flight stay within
+ * {@link Engine#inFlight} (the KV cache reserved for a request's whole length, as TensorRT-LLM's
+ * default capacity scheduler, {@code GUARANTEED_NO_EVICT}, admits). An iteration takes the prefill
+ * of its prompts plus the decode step of its requests in flight ({@link StepTimes}); a prompt's
+ * request has its first token at the end of the iteration that prefills it, and one more at the
+ * end of each iteration after it, until its {@code output} tokens are made.
+ *
+ * <p>Per request: time to first token (from its arrival), time per output token (from its first
+ * token to its last, over the {@code output - 1} tokens between: every request has as many, so the
+ * mean of the requests' TPOT is the mean inter-token latency over all tokens), end-to-end latency
+ * = TTFT + (output - 1) x TPOT. The means are over every request the run sends, its start (an idle
+ * engine) and its end (the last requests draining) included, as a benchmark's are.
+ */
+public final class ServingSimulation {
+    private ServingSimulation() {}
+
+    /** The arrivals' seed: fixed, so a plan's figures do not change between runs. */
+    public static final long SEED = 0x5EED_2026L;
+
+    /** Requests a rate workload sends unless it says ({@code requests}). */
+    public static final long DEFAULT_REQUESTS = 1000;
+
+    /**
+     * Tokens an iteration prefills at most: the engines' default token budget per iteration
+     * (TensorRT-LLM's {@code max_num_tokens}, 8192 in its {@code BuildConfig}; vLLM's
+     * {@code max_num_batched_tokens} for online serving, 8192), a whole prompt at least.
+     */
+    public static final long TOKEN_BUDGET = 8192;
+
+    /** The times of an iteration's parts, in seconds, for one split of the batch. */
+    public interface StepTimes {
+        /** The prefill of {@code prompts} prompts (at least 1). */
+        double prefill(long prompts);
+
+        /** The decode step of {@code sequences} requests in flight (at least 1), at their mean context. */
+        double decode(long sequences);
+    }
+
+    /** The engine's limits: prompts prefilled per iteration, requests in flight (both at least 1). */
+    public record Engine(long promptsPerIteration, long inFlight) {
+        public Engine {
+            if (promptsPerIteration < 1 || inFlight < 1) throw new IllegalArgumentException("an engine admits one request at least");
+        }
+
+        /** The prompts of {@code input} tokens that {@link #TOKEN_BUDGET} holds (one at least), and {@code inFlight}. */
+        public static Engine of(long input, long inFlight) {
+            return new Engine(Math.max(1, TOKEN_BUDGET / input), inFlight);
+        }
+    }
+
+    /** Mean and percentiles (50th, 90th, 99th) of one figure over the requests. */
+    public record Spread(double mean, double p50, double p90, double p99) {
+        static Spread of(double[] values) {
+            double[] v = values.clone();
+            Arrays.sort(v);
+            double sum = 0;
+            for (double x : v) sum += x;
+            return new Spread(sum / v.length, rank(v, 0.50), rank(v, 0.90), rank(v, 0.99));
+        }
+
+        /** The nearest-rank percentile: the smallest value that at least {@code q} of the values do not exceed. */
+        private static double rank(double[] sorted, double q) {
+            int i = (int) Math.ceil(q * sorted.length) - 1;
+            return sorted[Math.max(0, Math.min(sorted.length - 1, i))];
+        }
+    }
+
+    /**
+     * A run's figures: TTFT, TPOT (NaN with one output token) and end-to-end latency over its
+     * {@code requests}; the requests in flight (in the engine's iterations, not waiting), averaged
+     * over the run and at most; the run's length from the first arrival to the last token.
+     */
+    public record Result(long requests, Spread ttft, Spread tpot, Spread endToEnd, double meanInFlight, long mostInFlight, double seconds) {}
+
+    /**
+     * Simulates {@code requests} requests of {@code input} prompt and {@code output} generated tokens
+     * arriving at {@code rate} per second on one split of the batch.
+     */
+    public static Result run(double rate, long requests, long input, long output, Engine engine, StepTimes steps) {
+        if (!(rate > 0) || requests < 1 || input < 1 || output < 1) throw new IllegalArgumentException("a run needs a rate, requests and lengths");
+        int n = Math.toIntExact(requests);
+        double[] arrival = new double[n];
+        SplittableRandom random = new SplittableRandom(SEED);
+        double t = 0;
+        for (int i = 0; i < n; i++) {
+            t += -Math.log(1 - random.nextDouble()) / rate;
+            arrival[i] = t;
+        }
+        double[] ttft = new double[n], tpot = new double[n], e2e = new double[n];
+        double[] first = new double[n];
+        long[] made = new long[n];
+        ArrayDeque<Integer> running = new ArrayDeque<>();
+        double now = arrival[0], inFlightTime = 0;
+        long most = 0;
+        int next = 0, done = 0;
+        while (done < n) {
+            if (running.isEmpty() && next < n && arrival[next] > now) now = arrival[next];
+            int prompts = 0;
+            int admitted = next;
+            while (admitted < n && arrival[admitted] <= now && prompts < engine.promptsPerIteration() && running.size() + prompts < engine.inFlight()) {
+                admitted++;
+                prompts++;
+            }
+            int decoding = running.size();
+            double step = (prompts > 0 ? steps.prefill(prompts) : 0) + (decoding > 0 ? steps.decode(decoding) : 0);
+            if (!(step > 0) || Double.isInfinite(step)) throw new IllegalStateException("an iteration of " + prompts + " prompts and " + decoding + " requests takes " + step + " s");
+            inFlightTime += (decoding + prompts) * step;
+            most = Math.max(most, decoding + prompts);
+            now += step;
+            for (int k = running.size(); k > 0; k--) {
+                int r = running.poll();
+                if (++made[r] == output) {
+                    finish(r, now, output, arrival, first, ttft, tpot, e2e);
+                    done++;
+                } else {
+                    running.add(r);
+                }
+            }
+            for (int r = next; r < admitted; r++) {
+                first[r] = now;
+                ttft[r] = now - arrival[r];
+                made[r] = 1;
+                if (output == 1) {
+                    finish(r, now, output, arrival, first, ttft, tpot, e2e);
+                    done++;
+                } else {
+                    running.add(r);
+                }
+            }
+            next = admitted;
+        }
+        return new Result(requests, Spread.of(ttft), output > 1 ? Spread.of(tpot) : new Spread(Double.NaN, Double.NaN, Double.NaN, Double.NaN),
+                Spread.of(e2e), inFlightTime / (now - arrival[0]), most, now - arrival[0]);
+    }
+
+    private static void finish(int r, double now, long output, double[] arrival, double[] first, double[] ttft, double[] tpot, double[] e2e) {
+        tpot[r] = output > 1 ? (now - first[r]) / (output - 1) : Double.NaN;
+        e2e[r] = now - arrival[r];
+    }
+
+    /**
+     * A step time known exactly at 1, 2, 4, 8, ... and linear between them: {@code exact} is asked
+     * only at powers of two (each once), so a simulation needs a plan for each power of two up to
+     * the largest count it meets, and every caller that gives the same times there gets the same
+     * figures.
+     */
+    public static LongToDoubleFunction onPowersOfTwo(LongToDoubleFunction exact) {
+        TreeMap<Long, Double> known = new TreeMap<>();
+        LongToDoubleFunction at = p -> known.computeIfAbsent(p, exact::applyAsDouble);
+        return count -> {
+            if (count < 1) throw new IllegalArgumentException("a step of " + count);
+            long low = Long.highestOneBit(count);
+            if (low == count) return at.applyAsDouble(count);
+            long high = low << 1;
+            double a = at.applyAsDouble(low), b = at.applyAsDouble(high);
+            return a + (b - a) * (count - low) / (double) (high - low);
+        };
+    }
+}

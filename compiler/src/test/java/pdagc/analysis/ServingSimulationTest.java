@@ -1,0 +1,141 @@
+package pdagc.analysis;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.function.LongToDoubleFunction;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The request-by-request simulation of serving at a rate ({@link ServingSimulation}), held against
+ * what queueing theory says of the cases it has a closed form for, and against its own rules.
+ */
+class ServingSimulationTest {
+
+    /** Step times where a prefill costs {@code perPrompt} per prompt and a decode step {@code decode}. */
+    private static ServingSimulation.StepTimes linear(double perPrompt, double decode) {
+        return new ServingSimulation.StepTimes() {
+            public double prefill(long prompts) {
+                return perPrompt * prompts;
+            }
+
+            public double decode(long sequences) {
+                return decode;
+            }
+        };
+    }
+
+    @Test
+    void oneAtATimeWithOneTokenIsTheQueueOfDeterministicService() {
+        // Output 1, one prompt per iteration, each s long: an M/D/1 queue, whose mean wait is
+        // rho s / (2 (1 - rho)) (Pollaczek-Khinchine).
+        double s = 0.010;
+        for (double rho : new double[] {0.3, 0.6, 0.8}) {
+            ServingSimulation.Result r = ServingSimulation.run(rho / s, 200_000, 100, 1, new ServingSimulation.Engine(1, 1), linear(s, 1));
+            double expected = s + rho * s / (2 * (1 - rho));
+            assertEquals(expected, r.ttft().mean(), 0.03 * expected, "rho " + rho);
+            assertTrue(Double.isNaN(r.tpot().mean()), "one output token has no time per output token");
+            assertEquals(r.ttft().mean(), r.endToEnd().mean(), 1e-15);
+        }
+    }
+
+    @Test
+    void aLoneRequestTakesItsPrefillAndItsDecodeSteps() {
+        // So slow a rate that no two requests meet: TTFT is the prefill of one prompt, each later token one decode step of one.
+        ServingSimulation.Result r = ServingSimulation.run(0.001, 50, 100, 11, ServingSimulation.Engine.of(100, 64), linear(0.010, 0.002));
+        assertEquals(0.010, r.ttft().p99(), 1e-9, "times subtract arrivals thousands of seconds in");
+        assertEquals(0.002, r.tpot().mean(), 1e-9);
+        assertEquals(0.010 + 10 * 0.002, r.endToEnd().mean(), 1e-9);
+        assertEquals(1, r.mostInFlight());
+    }
+
+    @Test
+    void theRunIsTheSameEveryTime() {
+        ServingSimulation.Result a = ServingSimulation.run(40, 2000, 512, 64, ServingSimulation.Engine.of(512, 256), linear(0.004, 0.006));
+        ServingSimulation.Result b = ServingSimulation.run(40, 2000, 512, 64, ServingSimulation.Engine.of(512, 256), linear(0.004, 0.006));
+        assertEquals(a, b);
+    }
+
+    @Test
+    void aRunThatKeepsUpMakesTheRatesTokensAndObeysLittlesLaw() {
+        double rate = 30;
+        long output = 50;
+        ServingSimulation.Result r = ServingSimulation.run(rate, 20_000, 256, output, ServingSimulation.Engine.of(256, 1000), linear(0.003, 0.008));
+        assertEquals(rate, r.requests() / r.seconds(), 0.02 * rate, "requests served a second");
+        // Requests in the engine: each from the start of the iteration that prefills it to its last token, TTFT less its wait.
+        double inEngine = r.meanInFlight() / rate;
+        assertTrue(inEngine < r.endToEnd().mean() && inEngine > r.endToEnd().mean() - r.ttft().mean(),
+                inEngine + " s in the engine, end to end " + r.endToEnd().mean());
+        assertEquals(r.ttft().mean() + (output - 1) * r.tpot().mean(), r.endToEnd().mean(), 1e-9 * r.endToEnd().mean(),
+                "every request has output - 1 tokens after its first");
+        assertTrue(r.tpot().mean() > 0.008, "prefills in the iterations stretch the decode steps: " + r.tpot().mean());
+        assertTrue(r.ttft().p50() <= r.ttft().p90() && r.ttft().p90() <= r.ttft().p99(), r.ttft().toString());
+    }
+
+    @Test
+    void aRateBeyondTheEngineQueuesMoreTheLongerItRuns() {
+        // Prefills alone take 1.5 times the time there is: the queue, and the wait, grow with the requests sent.
+        ServingSimulation.StepTimes steps = linear(0.015, 0.001);
+        ServingSimulation.Engine oneAtATime = new ServingSimulation.Engine(1, 4);
+        double shortRun = ServingSimulation.run(100, 500, 64, 2, oneAtATime, steps).ttft().mean();
+        double longRun = ServingSimulation.run(100, 5000, 64, 2, oneAtATime, steps).ttft().mean();
+        assertTrue(longRun > 5 * shortRun, longRun + " against " + shortRun);
+    }
+
+    @Test
+    void theEngineAdmitsNoMoreThanItsLimits() {
+        ServingSimulation.Result r = ServingSimulation.run(200, 3000, 128, 20, new ServingSimulation.Engine(2, 6), linear(0.001, 0.004));
+        assertEquals(6, r.mostInFlight());
+        List<Long> prompts = new ArrayList<>();
+        ServingSimulation.run(200, 300, 128, 20, new ServingSimulation.Engine(2, 6), new ServingSimulation.StepTimes() {
+            public double prefill(long n) {
+                prompts.add(n);
+                return 0.001 * n;
+            }
+
+            public double decode(long sequences) {
+                assertTrue(sequences <= 6, sequences + " in flight");
+                return 0.004;
+            }
+        });
+        assertTrue(prompts.stream().allMatch(n -> n <= 2) && prompts.contains(2L), prompts.toString());
+    }
+
+    @Test
+    void prefillingArrivalsTogetherShortensTheirWait() {
+        // A prefill that costs the same for one prompt or eight (the weights read once): batching them helps at a high rate.
+        ServingSimulation.StepTimes shared = new ServingSimulation.StepTimes() {
+            public double prefill(long prompts) {
+                return 0.008;
+            }
+
+            public double decode(long sequences) {
+                return 0.002;
+            }
+        };
+        double together = ServingSimulation.run(100, 5000, 128, 8, new ServingSimulation.Engine(8, 512), shared).ttft().mean();
+        double alone = ServingSimulation.run(100, 5000, 128, 8, new ServingSimulation.Engine(1, 512), shared).ttft().mean();
+        assertTrue(together < alone, together + " against " + alone);
+        assertEquals(8192 / 1000, ServingSimulation.Engine.of(1000, 10).promptsPerIteration());
+        assertEquals(1, ServingSimulation.Engine.of(20_000, 10).promptsPerIteration(), "a prompt longer than the budget still runs, alone");
+    }
+
+    @Test
+    void stepTimesAreAskedAtPowersOfTwoAndLinearBetween() {
+        List<Long> asked = new ArrayList<>();
+        LongToDoubleFunction f = ServingSimulation.onPowersOfTwo(n -> {
+            asked.add(n);
+            return n * n;
+        });
+        assertEquals(16, f.applyAsDouble(4), 0);
+        assertEquals(16 + (64 - 16) * 2 / 4.0, f.applyAsDouble(6), 1e-12);
+        assertEquals(1, f.applyAsDouble(1), 0);
+        f.applyAsDouble(5);
+        f.applyAsDouble(7);
+        assertEquals(List.of(4L, 8L, 1L), asked, "each power of two once");
+        assertThrows(IllegalArgumentException.class, () -> f.applyAsDouble(0));
+    }
+}
