@@ -85,7 +85,13 @@ public record Serving(
      *   <li>throughput: rate · output tokens per second.
      * </ul>
      */
-    public record Arrivals(double rate, long prefillBatch, double inFlight, long decodeBatch, double prefillShare, double decodeStepSeconds) {
+    public record Arrivals(double rate, long prefillBatch, double inFlight, long decodeBatch, double prefillShare, double decodeStepSeconds,
+            ServingSimulation.Result simulated) {
+
+        /** The steady state alone, without a simulated run. */
+        public Arrivals(double rate, long prefillBatch, double inFlight, long decodeBatch, double prefillShare, double decodeStepSeconds) {
+            this(rate, prefillBatch, inFlight, decodeBatch, prefillShare, decodeStepSeconds, null);
+        }
 
         /** The most decode steps tried for the requests in flight, and the largest batch, before the batch is said to keep growing. */
         public static final int MAX_STEPS = 24;
@@ -116,7 +122,8 @@ public record Serving(
     public static Serving atRate(String workload, long prefillBatch, long input, long output, StepPlan prefill, StepPlan decode, Arrivals arrivals) {
         int gpus = prefill.dag().gpus().size();
         if (decode == null) return new Serving(workload, prefillBatch, input, output, gpus, prefill, null, null, null, List.of(), arrivals);
-        Mean mean = new Mean(arrivals.decodeStepSeconds() / (1 - arrivals.prefillShare()), times(decode.dag(), decode.analysis()), false);
+        double tpot = arrivals.simulated() != null ? arrivals.simulated().tpot().mean() : arrivals.decodeStepSeconds() / (1 - arrivals.prefillShare());
+        Mean mean = new Mean(tpot, times(decode.dag(), decode.analysis()), false);
         return new Serving(workload, arrivals.decodeBatch(), input, output, gpus, prefill, decode, decode, mean, List.of(decode.context()), arrivals);
     }
 
@@ -137,10 +144,14 @@ public record Serving(
         return output - 1;
     }
 
-    /** Time to first token: the prefill step; at a rate, after the mean wait for the GPU ({@link Arrivals}). */
+    /**
+     * Time to first token: the prefill step; at a rate, the mean of the simulated run's requests
+     * ({@link ServingSimulation}), or without one the steady state's, after the mean wait for the GPU ({@link Arrivals}).
+     */
     public double ttft() {
         double step = prefill.analysis().step().seconds();
         if (arrivals == null) return step;
+        if (arrivals.simulated() != null) return arrivals.simulated().ttft().mean();
         return Arrivals.ttft(step, arrivals.decodeStepSeconds(), arrivals.prefillShare());
     }
 

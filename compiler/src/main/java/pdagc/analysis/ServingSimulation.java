@@ -53,6 +53,23 @@ public final class ServingSimulation {
 
         /** The decode step of {@code sequences} requests in flight (at least 1), at their mean context. */
         double decode(long sequences);
+
+        /**
+         * Step times known at powers of two of prompts and of requests ({@code prefill} and
+         * {@code decode} asked there only) and linear between ({@link #onPowersOfTwo}).
+         */
+        static StepTimes onPowersOfTwo(LongToDoubleFunction prefill, LongToDoubleFunction decode) {
+            LongToDoubleFunction p = ServingSimulation.onPowersOfTwo(prefill), d = ServingSimulation.onPowersOfTwo(decode);
+            return new StepTimes() {
+                public double prefill(long prompts) {
+                    return p.applyAsDouble(prompts);
+                }
+
+                public double decode(long sequences) {
+                    return d.applyAsDouble(sequences);
+                }
+            };
+        }
     }
 
     /** The engine's limits: prompts prefilled per iteration, requests in flight (both at least 1). */
@@ -65,6 +82,20 @@ public final class ServingSimulation {
         public static Engine of(long input, long inFlight) {
             return new Engine(Math.max(1, TOKEN_BUDGET / input), inFlight);
         }
+    }
+
+    /**
+     * The requests in flight one split of the batch admits: as many as the KV cache holds at their
+     * whole length ({@code input + output} positions; a request is admitted only with room for all
+     * of it, as TensorRT-LLM's default capacity scheduler, {@code GUARANTEED_NO_EVICT}, admits), in
+     * the {@code capacity} a GPU has beside its {@code otherBytes} (weights, activations,
+     * workspace), from a decode step of {@code perSplit} requests a split whose KV cache at their
+     * mean context ({@code input + output / 2}) is {@code kvBytes}. One at least; unlimited without a cache.
+     */
+    public static long admitted(double capacity, double otherBytes, double kvBytes, long perSplit, long input, long output) {
+        if (!(kvBytes > 0)) return Long.MAX_VALUE;
+        double perRequest = kvBytes / perSplit * (input + output) / (input + output / 2);
+        return Math.max(1, (long) Math.floor((capacity - otherBytes) / perRequest));
     }
 
     /** Mean and percentiles (50th, 90th, 99th) of one figure over the requests. */

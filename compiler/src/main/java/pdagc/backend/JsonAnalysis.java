@@ -124,6 +124,20 @@ final class JsonAnalysis {
             g.writeNumberField("decode_batch", r.decodeBatch());
             number(g, "prefill_share", r.prefillShare());
             number(g, "decode_step_s", r.decodeStepSeconds());
+            if (r.simulated() == null) {
+                g.writeNullField("simulated");
+            } else {
+                pdagc.analysis.ServingSimulation.Result run = r.simulated();
+                g.writeObjectFieldStart("simulated");
+                g.writeNumberField("requests", run.requests() * r.prefillBatch());
+                spread(g, "ttft_s", run.ttft());
+                spread(g, "tpot_s", run.tpot());
+                spread(g, "e2e_s", run.endToEnd());
+                number(g, "mean_in_flight", run.meanInFlight() * r.prefillBatch());
+                g.writeNumberField("most_in_flight", run.mostInFlight() * r.prefillBatch());
+                number(g, "seconds", run.seconds());
+                g.writeEndObject();
+            }
             g.writeEndObject();
         }
         g.writeArrayFieldStart("decode_contexts_compiled");
@@ -251,6 +265,16 @@ final class JsonAnalysis {
     }
 
     /** A finite number, or null. */
+    /** A simulated figure's mean and percentiles (null with one output token, where a TPOT has none). */
+    private static void spread(JsonGenerator g, String field, pdagc.analysis.ServingSimulation.Spread x) throws IOException {
+        g.writeObjectFieldStart(field);
+        number(g, "mean", x.mean());
+        number(g, "p50", x.p50());
+        number(g, "p90", x.p90());
+        number(g, "p99", x.p99());
+        g.writeEndObject();
+    }
+
     private static void number(JsonGenerator g, String field, double v) throws IOException {
         g.writeFieldName(field);
         if (Double.isFinite(v)) g.writeNumber(v);

@@ -97,31 +97,46 @@ public final class ReportBackend {
         b.append('\n');
     }
 
+    /** A figure's mean and percentiles over a simulated run's requests. */
+    private static String spread(pdagc.analysis.ServingSimulation.Spread x) {
+        return "mean " + Units.seconds(x.mean()) + "; p50 " + Units.seconds(x.p50()) + ", p90 " + Units.seconds(x.p90()) + ", p99 " + Units.seconds(x.p99());
+    }
+
     /** The sequences of the prefill step: the fixed batch, or at a rate the requests prefilled together. */
     private static long prefillBatch(Serving s) {
         return s.arrivals() != null ? s.arrivals().prefillBatch() : s.batch();
     }
 
-    /** A serving workload at a request rate: the steady state's figures ({@link Serving.Arrivals}). */
+    /**
+     * A serving workload at a request rate: the steady state's figures ({@link Serving.Arrivals}),
+     * and the simulated run's means and percentiles ({@link pdagc.analysis.ServingSimulation}).
+     */
     private static void atRate(StringBuilder b, Serving s) {
         Serving.Arrivals r = s.arrivals();
+        pdagc.analysis.ServingSimulation.Result run = r.simulated();
         double prefill = s.prefill().analysis().step().seconds();
-        b.append("Serving at ").append(Figures.rate(r.rate())).append(" (Poisson arrivals; the steady state of an engine that batches at every iteration,"
-                + " from the plans of the prefill step").append(s.decode() == null ? "" : " and of the decode step at the mean context " + s.decodeFirst().context())
-                .append(")\n");
-        row(b, "requests in flight", List.of(s.decode() == null ? "none decoding (one output token: the prefill gives it)"
-                : String.format(Locale.ROOT, "%.1f (the decode step compiled for %d)", r.inFlight(), r.decodeBatch())));
-        row(b, "prefills", List.of(Figures.percent(r.prefillShare()) + " of the time (" + r.prefillBatch() + " x " + s.input() + " tokens a step, "
-                + Units.seconds(prefill) + ")"));
-        row(b, "time to first token (TTFT)", List.of(Units.seconds(s.ttft()) + " (the prefill step with the running requests' decode step, after a mean wait of "
-                + Units.seconds(s.ttft() - prefill - r.decodeStepSeconds()) + " for the GPU)"));
-        if (s.decode() == null) {
-            row(b, "time per output token (TPOT)", List.of("n/a (one output token: the prefill gives it)"));
+        b.append("Serving at ").append(Figures.rate(r.rate())).append(" (Poisson arrivals, an engine that batches at every iteration; from the plans of the"
+                + " prefill step").append(s.decode() == null ? "" : " and of the decode step at the mean context " + s.decodeFirst().context())
+                .append(run == null ? ")\n" : "; " + run.requests() * r.prefillBatch() + " requests simulated one by one)\n");
+        row(b, "steady state", List.of((s.decode() == null ? "none decoding (one output token: the prefill gives it)"
+                : String.format(Locale.ROOT, "%.1f requests in flight (the decode step compiled for %d, %s)", r.inFlight(), r.decodeBatch(),
+                        Units.seconds(r.decodeStepSeconds()))) + "; prefills " + Figures.percent(r.prefillShare()) + " of the time ("
+                + r.prefillBatch() + " x " + s.input() + " tokens a step, " + Units.seconds(prefill) + ")"));
+        if (run != null) {
+            row(b, "requests in flight", List.of(String.format(Locale.ROOT, "%.1f on average, at most %d%s", run.meanInFlight() * r.prefillBatch(),
+                    run.mostInFlight() * r.prefillBatch(), r.prefillBatch() > 1 ? " (" + r.prefillBatch() + " splits of the batch, each its own queue)" : "")));
+            row(b, "time to first token (TTFT)", List.of(spread(run.ttft()) + " (waiting for an iteration, then the one that prefills it)"));
+            if (s.decode() == null) {
+                row(b, "time per output token (TPOT)", List.of("n/a (one output token: the prefill gives it)"));
+            } else {
+                row(b, "time per output token (TPOT)", List.of(spread(run.tpot()) + " (decode steps stretched by the prefills in their iterations)"));
+            }
+            row(b, "end-to-end latency", List.of(spread(run.endToEnd()) + (s.decode() == null ? " (TTFT)" : " (the mean: TTFT + " + s.decodeSteps() + " x TPOT)")));
         } else {
-            row(b, "time per output token (TPOT)", List.of(Units.seconds(s.tpot()) + " (a decode step of " + r.decodeBatch() + " requests, "
-                    + Units.seconds(r.decodeStepSeconds()) + ", stretched by the prefills between the steps)"));
+            row(b, "time to first token (TTFT)", List.of(Units.seconds(s.ttft())));
+            row(b, "time per output token (TPOT)", List.of(s.decode() == null ? "n/a (one output token: the prefill gives it)" : Units.seconds(s.tpot())));
+            row(b, "end-to-end latency", List.of(Units.seconds(s.endToEnd())));
         }
-        row(b, "end-to-end latency", List.of(Units.seconds(s.endToEnd()) + (s.decode() == null ? " (TTFT)" : " (TTFT + " + s.decodeSteps() + " x TPOT)")));
         row(b, "throughput per GPU", List.of(Figures.tokensPerSecond(s.throughputPerGpu()) + " (" + Figures.rate(r.rate()) + " x " + s.output()
                 + " tokens, " + s.gpus() + " GPUs)"));
         row(b, "throughput, in all", List.of(Figures.tokensPerSecond(s.throughput())));

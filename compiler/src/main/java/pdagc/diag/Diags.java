@@ -178,6 +178,12 @@ public final class Diags {
                 .help("remove `batch` to serve requests at the rate; or remove `rate` for a fixed batch");
     }
 
+    public static Diagnostic.Builder requestsWithoutRate(Span requestsAt, String workload) {
+        return of(Code.E0221, requestsAt, workload).label("the requests a run at a rate sends")
+                .note("`requests` is how many requests arrive at `rate` in the run pdagc simulates; a fixed batch runs its `batch` together")
+                .help("add `rate` to serve requests arriving at a rate; or remove `requests`");
+    }
+
     public static Diagnostic.Builder searchAtRate(Span knobAt, String knob, Span rateAt, String workload) {
         return of(Code.E0220, knobAt, knob, workload).label("a knob of the batch").secondary(rateAt, "requests at a rate")
                 .note("at a rate each candidate's batch follows from the rate and its own steps: one request per split of the batch in "

@@ -11,6 +11,7 @@ import pdagc.analysis.Analysis;
 import pdagc.analysis.MicroBatchFold;
 import pdagc.analysis.Requirements;
 import pdagc.analysis.Serving;
+import pdagc.analysis.ServingSimulation;
 import pdagc.ast.Decl;
 import pdagc.dag.Materialize;
 import pdagc.dag.Quotient;
@@ -230,9 +231,12 @@ public final class Compiler {
             return Optional.empty();
         }
         Serving.StepPlan prefillStep = new Serving.StepPlan(lengths.input(), prefill.dag(), prefill.analysis());
+        java.util.Map<Long, Double> decodeSeconds = new java.util.HashMap<>();
         if (lengths.decodeSteps() == 0) {
+            Optional<ServingSimulation.Result> run = simulate(d, prefillSeconds, decodeSeconds, Long.MAX_VALUE);
+            if (run.isEmpty()) return Optional.empty();
             Serving s = Serving.atRate(w.name(), unit, lengths.input(), lengths.output(), prefillStep, null,
-                    new Serving.Arrivals(lengths.rate(), unit, 0, 0, share, 0));
+                    new Serving.Arrivals(lengths.rate(), unit, 0, 0, share, 0, run.get()));
             return Optional.of(withServing(d, prefill, s, List.of(prefill)));
         }
         long context = lengths.meanContext(), batch = unit;
@@ -245,6 +249,7 @@ public final class Compiler {
                     .flatMap(p -> materialize(p, false));
             if (diagnostics.errorReports() > errors || plan.isEmpty()) return Optional.empty();
             decode = plan.get();
+            decodeSeconds.put(sequences, decode.analysis().step().seconds());
             Analysis.GpuFigures largest = decode.analysis().largestMemory();
             if (largest.memory().total() > largest.capacityBytes()) {
                 diagnostics.add(Diags.rateBeyondCapacity(rateAt, rate, d.name(), String.format(java.util.Locale.ROOT,
@@ -265,9 +270,57 @@ public final class Compiler {
             batch = next;
         }
         Serving.StepPlan decodeStep = new Serving.StepPlan(context, decode.dag(), decode.analysis());
+        Optional<ServingSimulation.Result> run = simulate(d, prefillSeconds, decodeSeconds, inFlightLimit(lengths, batch / unit, decode.analysis()));
+        if (run.isEmpty()) return Optional.empty();
         Serving s = Serving.atRate(w.name(), unit, lengths.input(), lengths.output(), prefillStep, decodeStep,
-                new Serving.Arrivals(lengths.rate(), unit, need, batch, share, decode.analysis().step().seconds()));
+                new Serving.Arrivals(lengths.rate(), unit, need, batch, share, decode.analysis().step().seconds(), run.get()));
         return Optional.of(withServing(d, decode, s, List.of(prefill, decode)));
+    }
+
+    /** The requests in flight one split admits ({@link ServingSimulation#admitted}), from the largest GPU of {@code decode}. */
+    static long inFlightLimit(WorkloadSpec.Serving lengths, long perSplit, Analysis decode) {
+        Analysis.GpuFigures largest = decode.largestMemory();
+        long kv = largest.memory().kvCacheBytes();
+        return ServingSimulation.admitted(largest.capacityBytes(), largest.memory().total() - kv, kv, perSplit, lengths.input(), lengths.output());
+    }
+
+    /**
+     * The run {@link ServingSimulation} simulates for a deploy at a rate: its {@code requests},
+     * spread over the splits of the batch, each split a queue of its own at the rate over the
+     * splits; an iteration's prefill of {@code k} prompts a split and decode step of {@code b}
+     * requests a split are the plans of {@code k} and {@code b} per split (compiled at powers of two
+     * and interpolated between; the prefill of one and the decode steps already compiled are
+     * reused). Empty when one of those plans does not compile (the diagnostics say why).
+     */
+    private Optional<ServingSimulation.Result> simulate(Deployment d, double prefillOne, java.util.Map<Long, Double> decodeSeconds, long inFlight) {
+        WorkloadSpec w = d.workload();
+        WorkloadSpec.Serving lengths = w.serving();
+        long unit = d.batchWays();
+        boolean[] failed = {false};
+        java.util.function.Function<WorkloadSpec, Double> stepSeconds = step -> {
+            if (failed[0]) return Double.NaN;
+            int errors = diagnostics.errorReports();
+            keepIr = false;
+            Optional<MaterializedPlan> plan = Optional.of(d.forStep(step)).map(rewrite).flatMap(this::partition).flatMap(p -> materialize(p, false));
+            keepIr = true;
+            if (diagnostics.errorReports() > errors || plan.isEmpty()) {
+                failed[0] = true;
+                return Double.NaN;
+            }
+            return plan.get().analysis().step().seconds();
+        };
+        ServingSimulation.StepTimes steps = ServingSimulation.StepTimes.onPowersOfTwo(
+                k -> k == 1 ? prefillOne : stepSeconds.apply(w.prefillStep(k * unit)),
+                b -> decodeSeconds.computeIfAbsent(b * unit, sequences -> stepSeconds.apply(w.decodeStep(lengths.meanContext(), sequences))));
+        long requests = Math.max(1, (lengths.requests() + unit - 1) / unit);
+        try {
+            ServingSimulation.Result r = Timings.time("serving simulation", () -> ServingSimulation.run(lengths.rate() / unit, requests,
+                    lengths.input(), lengths.output(), ServingSimulation.Engine.of(lengths.input(), inFlight), steps));
+            return Optional.of(r);
+        } catch (IllegalStateException e) {
+            if (failed[0]) return Optional.empty();
+            throw e;
+        }
     }
 
     /** The plan {@code main} carrying a serving workload's figures, its requirements checked against them. */

@@ -539,7 +539,8 @@ public final class Fidelity {
     /** The row's deployment as pdagc source; {@code kvPerQueryHead}: decode attention as {@link #kvPerQueryHead} says. */
     static String source(Row row, String model, boolean kvPerQueryHead) {
         String microBatches = row.pp() > 1 ? "  micro_batches " + (row.rate() > 0 ? row.pp() : Math.min(row.batch(), row.pp())) : "";
-        String load = row.rate() > 0 ? "rate " + number(row.rate()) + " req/s" : "batch " + row.batch();
+        String load = row.rate() > 0 ? "rate " + number(row.rate()) + " req/s" + (row.requests() > 0 ? "  requests " + row.requests() : "")
+                : "batch " + row.batch();
         String workload = "workload W { " + load + "  input " + row.input() + "  output " + row.output() + "  dtype " + row.precision()
                 + (kvPerQueryHead ? "  decode_attention per_query_head" : "") + (sm80Experts(row) ? "  expert_kernels sm80" : "") + routing(row) + " }";
         return deployment(row, model, microBatches, workload);

@@ -513,6 +513,11 @@ public final class Elaborator {
             ok = false;
         }
         OptionalLong batch = p.integer("batch", rated ? 1L : null, 1);
+        if (p.has("requests") && !rated) {
+            diagnostics.add(Diags.requestsWithoutRate(p.spanOf("requests"), e.nameText()));
+            ok = false;
+        }
+        OptionalLong requests = p.integer("requests", pdagc.analysis.ServingSimulation.DEFAULT_REQUESTS, 1);
         for (String step : List.of("phase", "seq", "context")) {
             if (p.get(step).isPresent()) {
                 diagnostics.add(Diags.servingWithStepProperty(p.spanOf(step), step, servingAt));
@@ -529,7 +534,7 @@ public final class Elaborator {
         Optional<pdagc.ir.Precision> dtype = precision(p, "workload " + e.nameText());
         Optional<pdagc.sem.Execution> execution = execution(p, Phase.PREFILL);
         p.finish();
-        if (!ok || batch.isEmpty() || rate.isEmpty() || input.isEmpty() || output.isEmpty() || dtype.isEmpty() || execution.isEmpty()) {
+        if (!ok || batch.isEmpty() || requests.isEmpty() || rate.isEmpty() || input.isEmpty() || output.isEmpty() || dtype.isEmpty() || execution.isEmpty()) {
             return Optional.empty();
         }
         long in = input.getAsLong(), out = output.getAsLong();
@@ -538,7 +543,7 @@ public final class Elaborator {
             return Optional.empty();
         }
         return Optional.of(new WorkloadSpec(e.nameText(), batch.getAsLong(), in, Phase.PREFILL, in, execution.get(), p.spans(), e.name().span(),
-                new WorkloadSpec.Serving(in, out, rate.get()), dtype.get()));
+                new WorkloadSpec.Serving(in, out, rate.get(), rated ? requests.getAsLong() : 0), dtype.get()));
     }
 
     /** A serving length: a whole number of tokens, at least 1 (zero is E0218, negative E0206). */

@@ -1,5 +1,7 @@
 package pdagc.search;
 
+import pdagc.analysis.ServingSimulation;
+
 import pdagc.analysis.CollectiveCost;
 import pdagc.mesh.MeshAxes;
 import pdagc.mesh.Pipeline;
@@ -416,10 +418,12 @@ final class Estimate {
         long weights = L * pre.layerWeightBytes() + pre.baseWeightBytes();
         long activations = pre.activationBytes(), workspace = pre.workspaceBytes(), kv = 0;
         double step = 0;
+        long batchInFlight = unit;
         if (lengths.decodeSteps() > 0) {
             double capacity = s.cluster().gpu().memoryBytes();
             long context = lengths.meanContext(), batch = unit;
             for (int plans = 0;; plans++) {
+                batchInFlight = batch;
                 Profile dec = cache.get(Search.key(s, c, w.decodeStep(context, batch), (int) (batch / unit)));
                 if (dec.problem() != null) {
                     problem = dec.problem();
@@ -446,9 +450,33 @@ final class Estimate {
                 batch = next;
             }
         }
-        double ttft = pdagc.analysis.Serving.Arrivals.ttft(prefill, step, share);
-        double tpot = lengths.decodeSteps() > 0 ? step / (1 - share) : Double.NaN;
-        double endToEnd = lengths.decodeSteps() > 0 ? ttft + lengths.decodeSteps() * tpot : ttft;
+        // The run the compiler simulates, from the same steps: prefills of k prompts a split and decode steps of b requests a split.
+        long perSplit = lengths.decodeSteps() > 0 ? Math.max(1, batchInFlight / unit) : 1;
+        long admitted = lengths.decodeSteps() > 0
+                ? ServingSimulation.admitted(s.cluster().gpu().memoryBytes(), weights + activations + workspace, kv, perSplit, lengths.input(), lengths.output())
+                : Long.MAX_VALUE;
+        double tokensPre = lengths.input();
+        ServingSimulation.StepTimes steps = ServingSimulation.StepTimes.onPowersOfTwo(k -> {
+            if (k == 1) return prefill;
+            Profile p = cache.get(Search.key(s, c, w.prefillStep(), (int) k));
+            if (p.problem() != null) return Double.NaN;
+            double layers = L * p.layerSeconds() + c.virtualStages() * hop((long) (k * tokensPre));
+            return pipeline(m, layers + p.embedSeconds(), layers, layers + p.baseSeconds() - p.embedSeconds());
+        }, b -> {
+            Profile dec = cache.get(Search.key(s, c, w.decodeStep(lengths.meanContext(), b * unit), (int) b));
+            return dec.problem() != null ? Double.NaN : decodeSeconds(dec);
+        });
+        ServingSimulation.Result run;
+        try {
+            run = ServingSimulation.run(lengths.rate() / unit, Math.max(1, (lengths.requests() + unit - 1) / unit), lengths.input(), lengths.output(),
+                    ServingSimulation.Engine.of(lengths.input(), admitted), steps);
+        } catch (IllegalStateException e) {
+            problem = "a step of the simulated run at the rate does not compile: " + e.getMessage();
+            return;
+        }
+        double ttft = run.ttft().mean();
+        double tpot = run.tpot().mean();
+        double endToEnd = run.endToEnd().mean();
         double perGpu = lengths.rate() * lengths.output() / s.cluster().count();
         figures = new Search.Figures(endToEnd, ttft, tpot, perGpu, weights + kv + activations + workspace, weights, activations, 0,
                 pp > 1 ? pipelineBubble(pp, c.virtualStages(), m) : 0);

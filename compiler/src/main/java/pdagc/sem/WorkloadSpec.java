@@ -43,13 +43,15 @@ public record WorkloadSpec(
 
     /**
      * A serving workload's lengths per sequence: the prompt ({@code input}) and the tokens generated
-     * ({@code output}); {@code rate}: requests arriving per second (0: a fixed batch runs instead).
+     * ({@code output}); {@code rate}: requests arriving per second (0: a fixed batch runs instead);
+     * {@code requests}: how many arrive at the rate, the run that {@link
+     * pdagc.analysis.ServingSimulation} simulates (0 with a fixed batch).
      */
-    public record Serving(long input, long output, double rate) {
+    public record Serving(long input, long output, double rate, long requests) {
 
         /** A fixed batch's lengths. */
         public Serving(long input, long output) {
-            this(input, output, 0);
+            this(input, output, 0, 0);
         }
 
         /** Whether requests arrive at a rate (the batch follows from it) rather than as one fixed batch. */

@@ -19,13 +19,17 @@ class ServingRateTest {
             import std.hardware
             import std.models.llama_3_8b
             cluster C { gpu H100  count %d }
-            workload W { input 1024  output %d  rate %s req/s  dtype bf16 }
+            workload W { input 1024  output %d  rate %s req/s  dtype bf16%s }
             strategy S { mesh [%s] }
             deploy D = Llama_3_8b on C with S for W
             """;
 
     private static Serving at(String rate, int output, int gpus, String mesh) {
-        MaterializedPlan p = Compile.source(String.format(DEPLOY, gpus, output, rate, mesh));
+        return at(rate, output, gpus, mesh, "");
+    }
+
+    private static Serving at(String rate, int output, int gpus, String mesh, String more) {
+        MaterializedPlan p = Compile.source(String.format(DEPLOY, gpus, output, rate, more, mesh));
         return p.analysis().serving();
     }
 
@@ -38,9 +42,18 @@ class ServingRateTest {
         assertEquals(4.0 * 256 * r.decodeStepSeconds() / (1 - r.prefillShare()), r.inFlight(), 1e-9 * r.inFlight(),
                 "N (1 - share) / T_d tokens a second, the rate's 4 x 256");
         assertTrue(r.decodeBatch() >= r.inFlight() && r.decodeBatch() < r.inFlight() + 1, r.decodeBatch() + " compiled for " + r.inFlight());
-        assertEquals(r.decodeStepSeconds() / (1 - r.prefillShare()), s.tpot(), 1e-15);
+        ServingSimulation.Result run = r.simulated();
+        assertEquals(1000, run.requests(), "the requests a run sends unless the workload says");
+        assertEquals(run.tpot().mean(), s.tpot(), 1e-15, "TPOT is the simulated run's mean");
+        assertEquals(run.ttft().mean(), s.ttft(), 1e-15, "and so is TTFT");
+        // At a rate the engine keeps up with, the run and the steady state agree on the averages.
+        double steady = r.decodeStepSeconds() / (1 - r.prefillShare());
+        assertEquals(steady, s.tpot(), 0.05 * steady);
+        assertEquals(r.inFlight(), run.meanInFlight(), 0.1 * r.inFlight(), "Little's law: the requests in flight");
+        assertEquals(Serving.Arrivals.ttft(prefill, r.decodeStepSeconds(), r.prefillShare()), s.ttft(), 0.15 * s.ttft());
         assertEquals(4.0 * 256, s.throughput(), 1e-9);
         assertTrue(s.ttft() > prefill, "the first token waits for the GPU: " + s.ttft() + " against " + prefill);
+        assertTrue(run.ttft().p99() > 1.3 * run.ttft().p50(), "arrivals that meet wait: a tail " + run.ttft());
         assertEquals(s.ttft() + 255 * s.tpot(), s.endToEnd(), 1e-12);
         assertEquals(1152, s.decodeFirst().context(), "the decode step at the requests' mean context, input + output/2");
     }
@@ -59,6 +72,21 @@ class ServingRateTest {
         assertEquals(2, s.arrivals().prefillBatch());
         assertEquals(0, s.arrivals().decodeBatch() % 2, "the decode batch is split over dp 2");
         assertEquals(8.0 * 128 / 2, s.throughputPerGpu(), 1e-9);
+    }
+
+    @Test
+    void theRunSendsTheRequestsTheWorkloadSays() {
+        Serving s = at("8", 64, 1, "tp 1", "  requests 300");
+        assertEquals(300, s.arrivals().simulated().requests());
+        Serving split = at("8", 64, 2, "dp 2", "  requests 301");
+        assertEquals(151, split.arrivals().simulated().requests(), "each split of the batch sends its share, rounded up");
+    }
+
+    @Test
+    void aBusierEngineHasALongerTail() {
+        Serving slow = at("1", 256, 1, "tp 1"), busy = at("16", 256, 1, "tp 1");
+        ServingSimulation.Spread a = slow.arrivals().simulated().ttft(), b = busy.arrivals().simulated().ttft();
+        assertTrue(b.p99() - b.p50() > 2 * (a.p99() - a.p50()), a + " against " + b);
     }
 
     @Test

@@ -59,7 +59,9 @@ class ServingPlanTest {
         Serving s = p.analysis().serving();
         String report = ReportBackend.render(p.deployment(), p.dag(), p.analysis());
         assertTrue(report.contains("  workload   Requests: serving, 4 req/s, input 1024, output 256, bf16\n"), report);
-        assertTrue(report.contains("\nServing at 4 req/s (Poisson arrivals;"), report);
+        assertTrue(report.contains("\nServing at 4 req/s (Poisson arrivals, "), report);
+        assertTrue(report.contains("; 1000 requests simulated one by one)\n"), report);
+        assertTrue(report.contains("  time to first token (TTFT)    mean " + pdagc.units.Units.seconds(s.ttft()) + "; p50 "), report);
         assertTrue(report.contains("\nPrefill step (1 x 1024 tokens)\n"), report);
         JsonNode j = json(p);
         assertEquals(List.of(), JsonBackendTest.validate(j));
@@ -67,6 +69,11 @@ class ServingPlanTest {
         assertEquals(4.0, a.get("rate_req_s").asDouble(), 1e-12);
         assertEquals(s.arrivals().inFlight(), a.get("in_flight").asDouble(), 1e-9);
         assertEquals(s.arrivals().decodeBatch(), a.get("decode_batch").asLong());
+        JsonNode run = a.get("simulated");
+        assertEquals(1000, run.get("requests").asLong());
+        assertEquals(s.ttft(), run.get("ttft_s").get("mean").asDouble(), 1e-15, "the serving figures are the simulated run's means");
+        assertEquals(j.get("analysis").get("serving").get("tpot_s").asDouble(), run.get("tpot_s").get("mean").asDouble(), 1e-15);
+        assertTrue(run.get("ttft_s").get("p99").asDouble() > run.get("ttft_s").get("p50").asDouble(), run.toString());
         assertTrue(json(plan).get("analysis").get("serving").get("arrivals").isNull(), "a fixed batch has no arrivals");
     }
 

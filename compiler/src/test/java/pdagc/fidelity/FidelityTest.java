@@ -122,7 +122,7 @@ class FidelityTest {
         List<Fidelity.Result> results = new ArrayList<>();
         for (Fidelity.Row r : Fidelity.read(Repo.file("bench/fidelity/serving-rate.csv"))) {
             assertTrue(r.rate() > 0 && r.batch() == 0, r.id());
-            assertTrue(Fidelity.source(r, "").contains("rate " + Fidelity.number(r.rate()) + " req/s"), r.id());
+            assertTrue(Fidelity.source(r, "").contains("rate " + Fidelity.number(r.rate()) + " req/s  requests 500"), r.id() + ": the 500 requests its source sent");
             Fidelity.Result p = Fidelity.predict(r, CONFIGS);
             if (!p.ok()) assertTrue(p.problem().contains("E0508"), r.id() + ": " + p.problem());
             results.add(p);
@@ -130,8 +130,9 @@ class FidelityTest {
         Fidelity.Summary s = Fidelity.summary(results);
         assertEquals(120, s.rows());
         assertEquals(106, s.predicted(), Fidelity.table(results));
-        assertTrue(s.meanAbsError() <= 0.137, "mean " + s.meanAbsError() + "\n" + Fidelity.table(results));
-        assertTrue(s.maxAbsError() <= 0.50, "max " + s.maxAbsError());
+        // 0.137 and 0.50 with the steady state's averages, before each run was simulated request by request.
+        assertTrue(s.meanAbsError() <= 0.136, "mean " + s.meanAbsError() + "\n" + Fidelity.table(results));
+        assertTrue(s.maxAbsError() <= 0.42, "max " + s.maxAbsError());
     }
 
     /**
