@@ -13,7 +13,9 @@ import pdagc.units.Units;
  * check-requirements: the deployment's {@code require} clauses and the GPUs' capacity against the
  * analysis. Each clause's figure is evaluated once here (for the diagnostics, the report and the
  * JSON plan): {@code memory} the largest per-GPU total, {@code ttft} the prefill step, {@code tpot}
- * the decode step, {@code latency} the step either way, {@code throughput} tokens per second. A
+ * the decode step, {@code latency} the step either way, {@code throughput} tokens per second;
+ * {@code ttft_p99} and {@code tpot_p99} the 99th percentiles over the requests, which differ from
+ * the figures only for requests arriving at a rate ({@link Serving#ttftP99}). A
  * violated clause is E0501 at the clause with the figure and the limit; a clause the workload's
  * phase cannot answer (ttft of a decode workload, tpot of a prefill one) is W0504.
  */
@@ -58,9 +60,9 @@ public final class Requirements {
                 long v = a.largestMemory().memory().total();
                 yield new Result(r, true, v, null);
             }
-            case "ttft" -> s.phase() == Phase.PREFILL ? time(r, s.seconds())
+            case "ttft", "ttft_p99" -> s.phase() == Phase.PREFILL ? time(r, s.seconds())
                     : new Result(r, false, Double.NaN, "time to first token is the prefill step, and this workload runs decode");
-            case "tpot" -> s.phase() == Phase.DECODE ? time(r, s.seconds())
+            case "tpot", "tpot_p99" -> s.phase() == Phase.DECODE ? time(r, s.seconds())
                     : new Result(r, false, Double.NaN, "time per output token is the decode step, and this workload runs prefill");
             case "latency" -> time(r, s.seconds());
             case "throughput" -> new Result(r, true, s.throughput(), null);
@@ -81,6 +83,9 @@ public final class Requirements {
                     : new Result(r, false, Double.NaN, "with one output token there is no decode step: the prefill gives it");
             case "latency" -> time(r, s.endToEnd());
             case "throughput" -> new Result(r, true, s.throughput(), null);
+            case "ttft_p99" -> time(r, s.ttftP99());
+            case "tpot_p99" -> s.decode() != null ? time(r, s.tpotP99())
+                    : new Result(r, false, Double.NaN, "with one output token there is no decode step: the prefill gives it");
             default -> throw new IllegalStateException("elaborator and requirements disagree on metric " + r.metric());
         };
     }
@@ -114,6 +119,7 @@ public final class Requirements {
     private static String describe(String metric, Analysis a) {
         return switch (metric) {
             case "memory" -> "memory per GPU";
+            case "ttft_p99", "tpot_p99" -> metric + " (the 99th percentile over the requests)";
             case "latency" -> a.serving() != null ? "latency (end to end)"
                     : "latency (" + (a.step().phase() == Phase.PREFILL ? "prefill" : "decode") + " step)";
             default -> metric;
@@ -121,6 +127,13 @@ public final class Requirements {
     }
 
     static String serving(Serving s) {
+        if (s.arrivals() != null && s.arrivals().simulated() != null) {
+            ServingSimulation.Result run = s.arrivals().simulated();
+            return "over the " + run.requests() * s.arrivals().prefillBatch() + " requests simulated at " + Figures.rate(s.arrivals().rate()) + ": TTFT mean "
+                    + Units.seconds(run.ttft().mean()) + ", p99 " + Units.seconds(run.ttft().p99())
+                    + (s.decode() == null ? "; one output token" : "; TPOT mean " + Units.seconds(run.tpot().mean()) + ", p99 " + Units.seconds(run.tpot().p99())
+                            + "; end to end mean " + Units.seconds(run.endToEnd().mean()) + ", p99 " + Units.seconds(run.endToEnd().p99()));
+        }
         return "TTFT " + Units.seconds(s.ttft()) + (s.decode() == null ? ", one output token"
                 : " + " + s.decodeSteps() + " decode steps x TPOT " + Units.seconds(s.tpot()) + " = " + Units.seconds(s.endToEnd()))
                 + "; " + s.batch() + " x " + s.output() + " tokens generated";

@@ -155,6 +155,20 @@ public record Serving(
         return Arrivals.ttft(step, arrivals.decodeStepSeconds(), arrivals.prefillShare());
     }
 
+    /**
+     * The 99th percentile of the requests' time to first token: the simulated run's at a rate; the
+     * figure itself for a fixed batch, whose sequences all have their first token together.
+     */
+    public double ttftP99() {
+        return arrivals != null && arrivals.simulated() != null ? arrivals.simulated().ttft().p99() : ttft();
+    }
+
+    /** The 99th percentile of the requests' time per output token, as {@link #ttftP99} says; NaN with one output token. */
+    public double tpotP99() {
+        if (decode == null) return Double.NaN;
+        return arrivals != null && arrivals.simulated() != null ? arrivals.simulated().tpot().p99() : tpot();
+    }
+
     /** Time per output token, the mean over the decode steps; NaN with one output token (no decode step). */
     public double tpot() {
         return decode == null ? Double.NaN : decode.seconds();

@@ -203,7 +203,7 @@ final class SearchCommand implements Callable<Integer> {
             var sv = a.serving();
             var m = sv.peakMemory().memory();
             return new Search.Figures(sv.endToEnd(), sv.ttft(), sv.tpot(), sv.throughput() / gpus, m.total(), m.weightBytes(), m.activationBytes(),
-                    m.gradientBytes() + m.optimizerBytes(), a.step().pipelineBubble().orElse(0));
+                    m.gradientBytes() + m.optimizerBytes(), a.step().pipelineBubble().orElse(0), sv.ttftP99(), sv.tpotP99());
         }
         var m = a.largestMemory().memory();
         double seconds = a.step().seconds();

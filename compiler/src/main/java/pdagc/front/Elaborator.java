@@ -679,12 +679,12 @@ public final class Elaborator {
             String metric = r.metric().text();
             Dimension dim = switch (metric) {
                 case "memory" -> Dimension.BYTES;
-                case "ttft", "tpot", "latency" -> Dimension.SECONDS;
+                case "ttft", "tpot", "latency", "ttft_p99", "tpot_p99" -> Dimension.SECONDS;
                 case "throughput" -> Dimension.TOKENS_PER_SECOND;
                 default -> null;
             };
             if (dim == null) {
-                List<String> metrics = List.of("memory", "ttft", "tpot", "latency", "throughput");
+                List<String> metrics = List.of("memory", "ttft", "tpot", "latency", "throughput", "ttft_p99", "tpot_p99");
                 diagnostics.add(Diags.unknownRequirement(r.metric().span(), metric, metrics, Names.suggest(metric, metrics)));
                 continue;
             }

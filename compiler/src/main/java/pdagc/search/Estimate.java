@@ -479,7 +479,7 @@ final class Estimate {
         double endToEnd = run.endToEnd().mean();
         double perGpu = lengths.rate() * lengths.output() / s.cluster().count();
         figures = new Search.Figures(endToEnd, ttft, tpot, perGpu, weights + kv + activations + workspace, weights, activations, 0,
-                pp > 1 ? pipelineBubble(pp, c.virtualStages(), m) : 0);
+                pp > 1 ? pipelineBubble(pp, c.virtualStages(), m) : 0, run.ttft().p99(), run.tpot().p99());
     }
 
     /** A single prefill or decode step (not a serving workload). */

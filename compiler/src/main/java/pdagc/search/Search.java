@@ -34,7 +34,14 @@ public final class Search {
 
     /** One candidate's estimated figures. Times in seconds, memory in bytes (the largest GPU). */
     public record Figures(double stepSeconds, double ttft, double tpot, double tokensPerSecondPerGpu, long memoryBytes, long weightBytes,
-            long activationBytes, long modelStateBytes, double bubble) {}
+            long activationBytes, long modelStateBytes, double bubble, double ttftP99, double tpotP99) {
+
+        /** Figures every request shares (a fixed batch, one step): the 99th percentiles are the figures. */
+        public Figures(double stepSeconds, double ttft, double tpot, double tokensPerSecondPerGpu, long memoryBytes, long weightBytes,
+                long activationBytes, long modelStateBytes, double bubble) {
+            this(stepSeconds, ttft, tpot, tokensPerSecondPerGpu, memoryBytes, weightBytes, activationBytes, modelStateBytes, bubble, ttft, tpot);
+        }
+    }
 
     /** A candidate that passed every check, with its figures. */
     public record Result(Candidate candidate, Figures figures) {}
@@ -246,6 +253,8 @@ public final class Search {
                 case "memory" -> f.memoryBytes();
                 case "ttft" -> f.ttft();
                 case "tpot" -> f.tpot();
+                case "ttft_p99" -> f.ttftP99();
+                case "tpot_p99" -> f.tpotP99();
                 case "latency" -> training ? f.stepSeconds() : f.stepSeconds();
                 default -> f.tokensPerSecondPerGpu() * spec.cluster().count();
             };

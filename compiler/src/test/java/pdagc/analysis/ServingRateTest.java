@@ -90,6 +90,24 @@ class ServingRateTest {
     }
 
     @Test
+    void percentileRequirementsReadTheRunsTail() {
+        String source = String.format(DEPLOY, 1, 256, "8", "", "tp 1") .replace("for W\n", "for W {\n  require ttft_p99 <= 10 s\n  require tpot_p99 <= 10 s\n"
+                + "  require ttft <= 10 s\n}\n");
+        MaterializedPlan p = Compile.source(source);
+        ServingSimulation.Result run = p.analysis().serving().arrivals().simulated();
+        var results = p.analysis().requirements();
+        assertEquals(run.ttft().p99(), results.get(0).value(), 0);
+        assertEquals(run.tpot().p99(), results.get(1).value(), 0);
+        assertEquals(run.ttft().mean(), results.get(2).value(), 0);
+        assertTrue(results.get(0).value() > results.get(2).value(), "the tail is above the mean");
+        // A fixed batch's sequences share their figures: the percentile is the figure.
+        MaterializedPlan fixed = Compile.source(source.replace("rate 8 req/s", "batch 4"));
+        var f = fixed.analysis().requirements();
+        assertEquals(f.get(2).value(), f.get(0).value(), 0);
+        assertEquals(fixed.analysis().serving().tpot(), f.get(1).value(), 0);
+    }
+
+    @Test
     void oneOutputTokenIsThePrefillAlone() {
         Serving s = at("2", 1, 1, "tp 1");
         assertNull(s.decode());

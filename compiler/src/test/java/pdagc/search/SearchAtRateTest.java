@@ -107,6 +107,18 @@ class SearchAtRateTest {
         assertEquals(mine.get("estimate").get("memory_bytes").asLong(), two.get("estimate").get("memory_bytes").asLong(), two.toString());
     }
 
+    /** A percentile requirement is held to each candidate's simulated run, as the compiler holds a deploy's. */
+    @Test
+    void aPercentileRequirementIsHeldToTheEstimatedRun(@TempDir Path dir) throws Exception {
+        Path f = dir.resolve("p99.pdag");
+        Files.writeString(f, at("50").replace("{ top 50 }", "{ top 50  require ttft_p99 <= 1 us }"));
+        SearchTest.Run r = SearchTest.run("search", f.toString());
+        assertTrue(r.err().contains("E0501 requirement not met (estimated): ttft_p99 <= 1 us"), r.out() + r.err());
+        Files.writeString(f, at("50").replace("{ top 50 }", "{ top 50  require ttft_p99 <= 10 s  require tpot_p99 <= 10 s }"));
+        SearchTest.Run ok = SearchTest.run("search", f.toString(), "--confirm", "2");
+        assertEquals(0, ok.exit(), ok.err());
+    }
+
     /** A rate no candidate keeps up with: every candidate that compiles is rejected as E0508, and so is a deploy of the same strategy. */
     @Test
     void aRateBeyondEveryCandidateIsRejectedAsTheCompilerRejectsIt(@TempDir Path dir) throws Exception {
