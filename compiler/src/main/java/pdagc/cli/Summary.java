@@ -67,7 +67,7 @@ final class Summary {
                 Figures.tokensPerSecond(s.throughput()));
     }
 
-    /** A serving workload at a request rate: the requests in flight it settles at, and the figures. */
+    /** A serving workload at a request rate: the requests in flight it settles at, and the simulated run's means with their 99th percentiles. */
     private static String atRate(MaterializedPlan p, Serving s) {
         Serving.Arrivals r = s.arrivals();
         Analysis.GpuFigures worst = s.peakMemory();
@@ -75,7 +75,8 @@ final class Summary {
         String steps = s.decode() == null ? "prefill steps of " + r.prefillBatch() + " x " + s.input() + " tokens"
                 : String.format(Locale.ROOT, "%.1f requests in flight (decode step of %d at the mean context %d), prefills %s of the time", r.inFlight(),
                         r.decodeBatch(), s.decodeFirst().context(), Figures.percent(r.prefillShare()));
-        String tpot = s.decode() == null ? "no decode step" : "TPOT " + Units.seconds(s.tpot());
+        String tpot = s.decode() == null ? "no decode step" : "TPOT " + Units.seconds(s.tpot()) + " (p99 " + Units.seconds(s.tpotP99()) + ")";
+        String ttft = Units.seconds(s.ttft()) + " (p99 " + Units.seconds(s.ttftP99()) + ")";
         return String.format(Locale.ROOT, "deploy %s: %d GPUs, mesh %s, %d ops in the SPMD program, %d nodes and %d edges in the DAG of %s%n"
                         + "serving %s at %s, input %d, output %d: %s%n"
                         + "memory per GPU (largest, GPU %d): weights %s + KV cache %s + activations %s + workspace %s = %s of %s%n"
@@ -83,7 +84,7 @@ final class Summary {
                 p.deployment().name(), p.spmd().mesh().size(), p.spmd().mesh(), p.spmd().nodes().size(), p.dag().nodes().size(),
                 p.dag().edges().size(), s.decode() == null ? "the prefill step" : "the decode step", s.workload(), Figures.rate(r.rate()), s.input(),
                 s.output(), steps, worst.gpu(), Units.bytes(m.weightBytes()), Units.bytes(m.kvCacheBytes()), Units.bytes(m.activationBytes()),
-                Units.bytes(m.workspaceBytes()), Units.bytes(m.total()), Units.bytes(worst.capacityBytes()), Units.seconds(s.ttft()), tpot,
+                Units.bytes(m.workspaceBytes()), Units.bytes(m.total()), Units.bytes(worst.capacityBytes()), ttft, tpot,
                 Units.seconds(s.endToEnd()), Figures.tokensPerSecond(s.throughputPerGpu()), Figures.tokensPerSecond(s.throughput()));
     }
 
