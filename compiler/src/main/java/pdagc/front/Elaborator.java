@@ -684,7 +684,7 @@ public final class Elaborator {
                 default -> null;
             };
             if (dim == null) {
-                List<String> metrics = List.of("memory", "ttft", "tpot", "latency", "throughput", "ttft_p99", "tpot_p99");
+                List<String> metrics = Requirement.METRICS;
                 diagnostics.add(Diags.unknownRequirement(r.metric().span(), metric, metrics, Names.suggest(metric, metrics)));
                 continue;
             }

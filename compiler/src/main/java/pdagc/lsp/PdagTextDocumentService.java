@@ -64,6 +64,8 @@ final class PdagTextDocumentService implements TextDocumentService {
             "kv_lora_rank", "qk_nope_dim", "qk_rope_dim", "v_head_dim", "mtp", "mtp_layer", "dropout");
     static final List<String> STRATEGY_PROPERTIES = List.of("mesh", "expert_mesh", "sequence_parallel", "micro_batches", "schedule",
             "virtual_stages", "stage_layers", "zero", "recompute", "overlap_grad_reduce");
+    static final List<String> WORKLOAD_PROPERTIES = List.of("batch", "seq", "phase", "context", "dtype", "input", "output", "rate", "requests",
+            "kernels", "cuda_graphs", "routing", "decode_attention", "expert_kernels", "optimizer");
 
     private final Map<String, Document> documents = new ConcurrentHashMap<>();
     private final Map<String, Program> lastProgram = new ConcurrentHashMap<>();
@@ -321,6 +323,8 @@ final class PdagTextDocumentService implements TextDocumentService {
         for (String op : new java.util.TreeSet<>(pdagc.lower.Lowering.builtinNames())) add(items, op, CompletionItemKind.Function, "built-in operation");
         for (String p : MODEL_PROPERTIES) add(items, p, CompletionItemKind.Property, "model property");
         for (String p : STRATEGY_PROPERTIES) add(items, p, CompletionItemKind.Property, "strategy property");
+        for (String p : WORKLOAD_PROPERTIES) add(items, p, CompletionItemKind.Property, "workload property");
+        for (String m : pdagc.sem.Requirement.METRICS) add(items, m, CompletionItemKind.EnumMember, "requirement metric");
         return CompletableFuture.completedFuture(Either.forRight(new CompletionList(false, new ArrayList<>(items.values()))));
     }
 

@@ -290,7 +290,8 @@ class LanguageServerTest {
                 .get(WAIT, TimeUnit.SECONDS).getRight().getItems();
         Set<String> labels = items.stream().map(CompletionItem::getLabel).collect(Collectors.toSet());
         for (String want : List.of("deploy", "strategy", "require", "my_mlp", "Tiny", "Small", "Tp4", "moe_layer", "gated_moe", "H100",
-                "linear", "attn_scores", "mla_context", "kv_heads", "micro_batches", "expert_mesh")) {
+                "linear", "attn_scores", "mla_context", "kv_heads", "micro_batches", "expert_mesh", "rate", "requests", "decode_attention",
+                "ttft_p99", "tpot_p99", "throughput")) {
             assertTrue(labels.contains(want), want + " missing from " + labels);
         }
     }
