@@ -36,8 +36,16 @@ public final class ServingSimulation {
     /** The arrivals' seed: fixed, so a plan's figures do not change between runs. */
     public static final long SEED = 0x5EED_2026L;
 
-    /** Requests a rate workload sends unless it says ({@code requests}). */
+    /** Requests a rate workload sends unless it says ({@code requests}), as {@link #mostRequests} allows. */
     public static final long DEFAULT_REQUESTS = 1000;
+
+    /** The output tokens a run makes at most, in all (the simulation's work grows with them: a few seconds at most). */
+    public static final long TOKEN_STEPS = 20_000_000;
+
+    /** The most requests of {@code output} tokens a run sends (more is E0206): {@link #TOKEN_STEPS} tokens, one request at least. */
+    public static long mostRequests(long output) {
+        return Math.max(1, TOKEN_STEPS / output);
+    }
 
     /**
      * Tokens an iteration prefills at most: the engines' default token budget per iteration
@@ -154,12 +162,20 @@ public final class ServingSimulation {
             int decoding = running.size();
             double step = (prompts > 0 ? steps.prefill(prompts) : 0) + (decoding > 0 ? steps.decode(decoding) : 0);
             if (!(step > 0) || Double.isInfinite(step)) throw new IllegalStateException("an iteration of " + prompts + " prompts and " + decoding + " requests takes " + step + " s");
-            inFlightTime += (decoding + prompts) * step;
+            // Iterations that admit nothing repeat alike until the first request in flight (the oldest: they all advance
+            // together) finishes or the next arrival can be admitted: they are taken together.
+            long repeat = 1;
+            if (prompts == 0) {
+                repeat = output - made[running.peek()];
+                if (next < n && running.size() < engine.inFlight()) repeat = Math.min(repeat, Math.max(1, (long) Math.ceil((arrival[next] - now) / step)));
+            }
+            inFlightTime += (decoding + prompts) * step * repeat;
             most = Math.max(most, decoding + prompts);
-            now += step;
+            now += step * repeat;
             for (int k = running.size(); k > 0; k--) {
                 int r = running.poll();
-                if (++made[r] == output) {
+                made[r] += repeat;
+                if (made[r] == output) {
                     finish(r, now, output, arrival, first, ttft, tpot, e2e);
                     done++;
                 } else {

@@ -33,6 +33,10 @@ public final class Diags {
         return of(Code.E0206, at, property, "must be at least " + min + ", found " + found).label("too small");
     }
 
+    public static Diagnostic.Builder valueTooLarge(Span at, String property, long max, long found, String why) {
+        return of(Code.E0206, at, property, "must be at most " + max + ", found " + found).label("too large").note(why);
+    }
+
     public static Diagnostic.Builder quantityNotPositive(Span at, String property) {
         return of(Code.E0206, at, property, "must be positive and finite").label("out of range");
     }

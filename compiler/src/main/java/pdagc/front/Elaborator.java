@@ -517,7 +517,7 @@ public final class Elaborator {
             diagnostics.add(Diags.requestsWithoutRate(p.spanOf("requests"), e.nameText()));
             ok = false;
         }
-        OptionalLong requests = p.integer("requests", pdagc.analysis.ServingSimulation.DEFAULT_REQUESTS, 1);
+        OptionalLong requests = p.integer("requests", 0L, 1);
         for (String step : List.of("phase", "seq", "context")) {
             if (p.get(step).isPresent()) {
                 diagnostics.add(Diags.servingWithStepProperty(p.spanOf(step), step, servingAt));
@@ -542,8 +542,17 @@ public final class Elaborator {
             diagnostics.add(Diags.arithmeticOverflow(p.spanOf("output"), "input + output"));
             return Optional.empty();
         }
+        long sent = requests.getAsLong();
+        long most = pdagc.analysis.ServingSimulation.mostRequests(out);
+        if (sent > most) {
+            diagnostics.add(Diags.valueTooLarge(p.get("requests").map(x -> x.value() == null ? x.span() : x.value().span()).orElse(p.spanOf("requests")),
+                    "requests", most, sent, String.format(java.util.Locale.ROOT, "pdagc simulates the run token by token, at most %,d tokens of output in all "
+                            + "(%,d requests of %,d); a run's means and percentiles settle long before", pdagc.analysis.ServingSimulation.TOKEN_STEPS, most, out)));
+            return Optional.empty();
+        }
+        if (sent == 0) sent = Math.min(pdagc.analysis.ServingSimulation.DEFAULT_REQUESTS, most);
         return Optional.of(new WorkloadSpec(e.nameText(), batch.getAsLong(), in, Phase.PREFILL, in, execution.get(), p.spans(), e.name().span(),
-                new WorkloadSpec.Serving(in, out, rate.get(), rated ? requests.getAsLong() : 0), dtype.get()));
+                new WorkloadSpec.Serving(in, out, rate.get(), rated ? sent : 0), dtype.get()));
     }
 
     /** A serving length: a whole number of tokens, at least 1 (zero is E0218, negative E0206). */

@@ -83,6 +83,15 @@ class ServingRateTest {
     }
 
     @Test
+    void longGenerationsSendFewerRequestsUnlessTheWorkloadSays() {
+        // The run makes at most TOKEN_STEPS output tokens: 20,000 each leave 1,000 requests, 40,000 each 500.
+        assertEquals(1000, ServingSimulation.mostRequests(20_000));
+        assertEquals(500, ServingSimulation.mostRequests(40_000));
+        Serving s = at("0.01", 40_000, 1, "tp 1");
+        assertEquals(500, s.arrivals().simulated().requests());
+    }
+
+    @Test
     void aBusierEngineHasALongerTail() {
         Serving slow = at("1", 256, 1, "tp 1"), busy = at("16", 256, 1, "tp 1");
         ServingSimulation.Spread a = slow.arrivals().simulated().ttft(), b = busy.arrivals().simulated().ttft();

@@ -53,6 +53,67 @@ class ServingSimulationTest {
     }
 
     @Test
+    void iterationsThatAdmitNothingAreTakenTogetherAsTheyWouldBeOneByOne() {
+        // Sparse arrivals and long generations, and a busy engine: the strides of iterations that admit nothing give what
+        // iterating one by one gives (the reference below: the same rules, one iteration at a time).
+        for (double rate : new double[] {0.5, 40}) {
+            ServingSimulation.Engine engine = new ServingSimulation.Engine(3, 24);
+            ServingSimulation.StepTimes steps = new ServingSimulation.StepTimes() {
+                public double prefill(long prompts) {
+                    return 0.004 + 0.003 * prompts;
+                }
+
+                public double decode(long sequences) {
+                    return 0.001 + 0.0002 * sequences;
+                }
+            };
+            ServingSimulation.Result r = ServingSimulation.run(rate, 300, 64, 500, engine, steps);
+            double[] ref = oneByOne(rate, 300, 500, engine, steps);
+            assertEquals(ref[0], r.ttft().mean(), 1e-9 * ref[0], "TTFT at " + rate);
+            assertEquals(ref[1], r.tpot().mean(), 1e-9 * ref[1], "TPOT at " + rate);
+        }
+    }
+
+    /** Mean TTFT and TPOT of the same run, iteration by iteration. */
+    private static double[] oneByOne(double rate, int n, long output, ServingSimulation.Engine engine, ServingSimulation.StepTimes steps) {
+        java.util.SplittableRandom random = new java.util.SplittableRandom(ServingSimulation.SEED);
+        double[] arrival = new double[n];
+        double t = 0;
+        for (int i = 0; i < n; i++) arrival[i] = t += -Math.log(1 - random.nextDouble()) / rate;
+        double[] first = new double[n];
+        long[] made = new long[n];
+        List<Integer> running = new ArrayList<>();
+        double now = arrival[0], ttft = 0, tpot = 0;
+        int next = 0, done = 0;
+        while (done < n) {
+            if (running.isEmpty() && next < n && arrival[next] > now) now = arrival[next];
+            int admitted = next;
+            while (admitted < n && arrival[admitted] <= now && admitted - next < engine.promptsPerIteration()
+                    && running.size() + admitted - next < engine.inFlight()) admitted++;
+            int prompts = admitted - next;
+            now += (prompts > 0 ? steps.prefill(prompts) : 0) + (running.isEmpty() ? 0 : steps.decode(running.size()));
+            List<Integer> still = new ArrayList<>();
+            for (int r : running) {
+                if (++made[r] == output) {
+                    tpot += (now - first[r]) / (output - 1);
+                    done++;
+                } else {
+                    still.add(r);
+                }
+            }
+            for (int r = next; r < admitted; r++) {
+                first[r] = now;
+                ttft += now - arrival[r];
+                made[r] = 1;
+                still.add(r);
+            }
+            running = still;
+            next = admitted;
+        }
+        return new double[] {ttft / n, tpot / n};
+    }
+
+    @Test
     void theRunIsTheSameEveryTime() {
         ServingSimulation.Result a = ServingSimulation.run(40, 2000, 512, 64, ServingSimulation.Engine.of(512, 256), linear(0.004, 0.006));
         ServingSimulation.Result b = ServingSimulation.run(40, 2000, 512, 64, ServingSimulation.Engine.of(512, 256), linear(0.004, 0.006));
