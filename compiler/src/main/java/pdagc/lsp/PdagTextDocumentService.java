@@ -226,8 +226,11 @@ final class PdagTextDocumentService implements TextDocumentService {
             Analysis.GpuFigures worst = serving != null ? serving.peakMemory() : a.largestMemory();
             Memory.PerGpu m = worst.memory();
             Analysis.Step s = a.step();
+            boolean atRate = serving != null && serving.arrivals() != null && serving.arrivals().simulated() != null;
             String time = serving == null ? (s.phase() == Phase.PREFILL ? "TTFT" : "TPOT") + ": " + Units.seconds(s.seconds())
-                    : "TTFT: " + Units.seconds(serving.ttft()) + ", TPOT: " + (serving.decode() == null ? "n/a" : Units.seconds(serving.tpot()))
+                    : "TTFT: " + Units.seconds(serving.ttft()) + (atRate ? " (p99 " + Units.seconds(serving.ttftP99()) + ")" : "")
+                            + ", TPOT: " + (serving.decode() == null ? "n/a" : Units.seconds(serving.tpot())
+                                    + (atRate ? " (p99 " + Units.seconds(serving.tpotP99()) + ")" : ""))
                             + ", end-to-end: " + Units.seconds(serving.endToEnd()) + ", " + pdagc.analysis.Figures.tokensPerSecond(serving.throughputPerGpu())
                             + " per GPU";
             return String.format(Locale.ROOT, "deploy `%s`: %d GPUs, mesh `%s`%n%n"

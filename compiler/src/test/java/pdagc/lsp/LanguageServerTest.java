@@ -224,6 +224,20 @@ class LanguageServerTest {
         assertTrue(text.contains("TTFT: "), text);
     }
 
+    /** At a request rate the hover gives the simulated run's means and their 99th percentiles. */
+    @Test
+    void hoverOnADeployAtARateShowsTheTail() throws Exception {
+        change(FIXED.replace("workload Pre { batch 2  seq 16  phase prefill  dtype bf16 }", "workload Pre { input 64  output 8  rate 500 req/s  requests 200 }"), 20);
+        try {
+            assertTrue(next().getDiagnostics().isEmpty());
+            String text = hover(at("Small", 0, 2));
+            assertTrue(text.matches("(?s).*TTFT: [0-9.]+ [mu]?s \\(p99 [0-9.]+ [mu]?s\\), TPOT: [0-9.]+ [mu]?s \\(p99 [0-9.]+ [mu]?s\\).*"), text);
+        } finally {
+            change(FIXED, 21);
+            assertTrue(next().getDiagnostics().isEmpty());
+        }
+    }
+
     @Test
     void hoverOnAModelPropertyShowsItsValue() throws Exception {
         assertEquals("`ffn 1024` (model Tiny)", hover(at("ffn 1024", 0, 1)));
