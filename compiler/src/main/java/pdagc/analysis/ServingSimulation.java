@@ -50,7 +50,8 @@ public final class ServingSimulation {
     /**
      * Tokens an iteration prefills at most: the engines' default token budget per iteration
      * (TensorRT-LLM's {@code max_num_tokens}, 8192 in its {@code BuildConfig}; vLLM's
-     * {@code max_num_batched_tokens} for online serving, 8192), a whole prompt at least.
+     * {@code max_num_batched_tokens} for its online server, 8192 on GPUs of 70 GB or more but the
+     * A100, 2048 on the others: {@code vllm/engine/arg_utils.py}), a whole prompt at least.
      */
     public static final long TOKEN_BUDGET = 8192;
 
