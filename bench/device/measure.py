@@ -11,6 +11,11 @@ machine):
   parallelism their rows use, bf16 (``torch.matmul``) and fp8 with per-tensor scales
   (``torch._scaled_mm``, where the GPU has fp8). The weights rotate over enough copies to exceed
   three times the L2 cache, so every call streams its weights from HBM, as a model's step does.
+- ``fusion.csv``: the products that read one value, as one product and as the separate products
+  pdagc times today (``docs/cost-model.md``, "Products that read one value"): a layer's query, key
+  and value projections, and a gated MLP's gate and up, on one GPU of each tensor parallelism the
+  models run at, bf16 and fp8, by m; ``fused_us`` the one product of their widths added up,
+  ``separate_us`` the members one after another on the same input.
 - ``attention.csv`` (the columns of ``stdlib/calibration/attention.csv``): causal prefill attention,
   fused (``scaled_dot_product_attention`` on the FlashAttention backend), over the models' per-GPU
   head layouts; ``attention_unfused.csv`` the same on its math backend (the score matrix in HBM).
@@ -112,6 +117,18 @@ def layer_products(cfg, tp):
     kv_local = max(1, kv // tp) if kv >= tp else 1
     out = [((heads // tp + 2 * kv_local) * hd, h), (h, heads // tp * hd), ((2 if gated else 1) * ffn // tp, h), (h, ffn // tp)]
     return out
+
+
+def product_sets(cfg, tp):
+    """The products a layer runs on one GPU of tp that read one value: (name, fused (n, k), the members' (n, k))."""
+    h, heads, kv, hd, ffn, gated, _ = shapes(cfg)
+    if heads % tp or (ffn % tp):
+        return []
+    kv_local = max(1, kv // tp) if kv >= tp else 1
+    sets = [("qkv", ((heads // tp + 2 * kv_local) * hd, h), [(heads // tp * hd, h), (kv_local * hd, h), (kv_local * hd, h)])]
+    if gated:
+        sets.append(("gate_up", (2 * ffn // tp, h), [(ffn // tp, h), (ffn // tp, h)]))
+    return sets
 
 
 def timed(fn, torch, min_reps=5, target_s=0.05, warmup=2):
@@ -229,6 +246,80 @@ def gemm(args, torch, out, budget, gpu, source):
             f.flush()
     log("gemm: %d rows" % len(rows))
     return rows
+
+
+M_FUSION = [1, 8, 32, 128, 512, 2048]
+
+
+def fusion(args, torch, out, budget, gpu, source):
+    l2 = torch.cuda.get_device_properties(0).L2_cache_size
+    fp8 = torch.cuda.get_device_capability(0) >= (8, 9) and hasattr(torch, "_scaled_mm")
+    cases = []
+    for model, tps in MODELS.items():
+        cfg = json.load(open(os.path.join(args.configs, model + ".config.json")))
+        if shapes(cfg)[6]:
+            continue  # experts: their products are grouped, not these
+        for tp in tps:
+            for name, fused, members in product_sets(cfg, tp):
+                if (name, fused, members) not in [c[2:] for c in cases]:
+                    cases.append((model, tp, name, fused, members))
+    log("fusion: %d sets x %d m" % (len(cases), len(M_FUSION)))
+    n_rows = 0
+    with open(os.path.join(out, "fusion.csv"), "w", newline="") as f:
+        w = csv.writer(f)
+        w.writerow(["gpu", "dtype", "m", "model", "tp", "set", "fused_n", "k", "members_n", "fused_us", "separate_us", "separate_over_fused",
+                    "source"])
+        for model, tp, name, (fn, k), members in cases:
+            for dtype in (["bf16", "fp8"] if fp8 else ["bf16"]):
+                if budget.out():
+                    log("fusion: budget spent")
+                    return
+                free = torch.cuda.mem_get_info()[0]
+                esize = 1 if dtype == "fp8" else 2
+                nb = copies_for(fn * k * esize, l2, free)
+                one = torch.ones((), device="cuda", dtype=torch.float32)
+
+                def weight(n):
+                    if dtype == "bf16":
+                        return torch.randn(k, n, device="cuda", dtype=torch.bfloat16)
+                    return torch.randn(n, k, device="cuda", dtype=torch.bfloat16).to(torch.float8_e4m3fn).t()
+
+                try:
+                    whole = [weight(fn) for _ in range(nb)]
+                    parts = [[weight(n) for n, _ in members] for _ in range(nb)]
+                    for m in M_FUSION:
+                        mm = max(m, 16) if dtype == "fp8" else m
+                        a = torch.randn(mm, k, device="cuda", dtype=torch.bfloat16)
+                        if dtype == "fp8":
+                            a = a.to(torch.float8_e4m3fn)
+
+                        def product(b):
+                            if dtype == "bf16":
+                                return torch.matmul(a, b)
+                            return torch._scaled_mm(a, b, scale_a=one, scale_b=one, out_dtype=torch.bfloat16)
+
+                        i = [0]
+
+                        def fused_call():
+                            i[0] += 1
+                            return product(whole[i[0] % nb])
+
+                        def separate_call():
+                            i[0] += 1
+                            for b in parts[i[0] % nb]:
+                                product(b)
+
+                        tf, _ = timed(fused_call, torch)
+                        ts, _ = timed(separate_call, torch)
+                        w.writerow([gpu, dtype, mm, model, tp, name, fn, k, "+".join(str(n) for n, _ in members), "%.3f" % (tf * 1e6),
+                                    "%.3f" % (ts * 1e6), "%.3f" % (ts / tf), source])
+                        n_rows += 1
+                    del whole, parts
+                except Exception as x:  # noqa: BLE001 - one set's failure is recorded, the rest go on
+                    log("fusion %s %s tp %d %s failed: %s" % (model, name, tp, dtype, x))
+                torch.cuda.empty_cache()
+            f.flush()
+    log("fusion: %d rows" % n_rows)
 
 
 def attention_layouts(args):
@@ -547,7 +638,7 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--out", default=os.environ.get("OUT", "measured"))
     ap.add_argument("--budget", type=float, default=420.0, help="seconds after which no new measurement starts")
-    ap.add_argument("--sections", default="l2,gemm,attention,decode,steps")
+    ap.add_argument("--sections", default="l2,gemm,fusion,attention,decode,steps")
     ap.add_argument("--configs", default=os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "fidelity", "configs"))
     args = ap.parse_args()
     import torch
@@ -560,9 +651,9 @@ def main():
     info = env(args, torch, args.out)
     gpu, _ = gpu_label(torch)
     source = "measured here: bench/device/measure.py on %s (torch %s, CUDA %s)" % (info["device"], info["torch"], info["cuda"])
-    sections = {"l2": l2, "gemm": gemm, "attention": attention, "decode": decode, "steps": steps}
+    sections = {"l2": l2, "gemm": gemm, "fusion": fusion, "attention": attention, "decode": decode, "steps": steps}
     # Each section's share of the time left when it starts; the last takes the rest.
-    shares = {"l2": 0.05, "gemm": 0.3, "attention": 0.2, "decode": 0.45, "steps": 1.0}
+    shares = {"l2": 0.05, "gemm": 0.3, "fusion": 0.15, "attention": 0.2, "decode": 0.45, "steps": 1.0}
     names = args.sections.split(",")
     for i, name in enumerate(names):
         if budget.out():
