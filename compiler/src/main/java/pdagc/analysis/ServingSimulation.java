@@ -89,7 +89,15 @@ public final class ServingSimulation {
 
         /** The prompts of {@code input} tokens that {@link #TOKEN_BUDGET} holds (one at least), and {@code inFlight}. */
         public static Engine of(long input, long inFlight) {
-            return new Engine(Math.max(1, TOKEN_BUDGET / input), inFlight);
+            return of(input, TOKEN_BUDGET, inFlight, 0);
+        }
+
+        /**
+         * The prompts of {@code input} tokens that {@code tokenBudget} holds (one at least), and the
+         * requests in flight: {@code admitted} (what the KV cache holds), at most {@code maxBatch} when it is given (not 0).
+         */
+        public static Engine of(long input, long tokenBudget, long admitted, long maxBatch) {
+            return new Engine(Math.max(1, tokenBudget / input), maxBatch > 0 ? Math.min(admitted, maxBatch) : admitted);
         }
     }
 
@@ -127,9 +135,11 @@ public final class ServingSimulation {
     /**
      * A run's figures: TTFT, TPOT (NaN with one output token) and end-to-end latency over its
      * {@code requests}; the requests in flight (in the engine's iterations, not waiting), averaged
-     * over the run and at most; the run's length from the first arrival to the last token.
+     * over the run and at most; the run's length from the first arrival to the last token; the
+     * engine's limits it ran under.
      */
-    public record Result(long requests, Spread ttft, Spread tpot, Spread endToEnd, double meanInFlight, long mostInFlight, double seconds) {}
+    public record Result(long requests, Spread ttft, Spread tpot, Spread endToEnd, double meanInFlight, long mostInFlight, double seconds,
+            Engine engine) {}
 
     /**
      * Simulates {@code requests} requests of {@code input} prompt and {@code output} generated tokens
@@ -197,7 +207,7 @@ public final class ServingSimulation {
             next = admitted;
         }
         return new Result(requests, Spread.of(ttft), output > 1 ? Spread.of(tpot) : new Spread(Double.NaN, Double.NaN, Double.NaN, Double.NaN),
-                Spread.of(e2e), inFlightTime / (now - arrival[0]), most, now - arrival[0]);
+                Spread.of(e2e), inFlightTime / (now - arrival[0]), most, now - arrival[0], engine);
     }
 
     private static void finish(int r, double now, long output, double[] arrival, double[] first, double[] ttft, double[] tpot, double[] e2e) {

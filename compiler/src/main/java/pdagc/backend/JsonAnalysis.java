@@ -135,6 +135,9 @@ final class JsonAnalysis {
                 spread(g, "e2e_s", run.endToEnd());
                 number(g, "mean_in_flight", run.meanInFlight() * r.prefillBatch());
                 g.writeNumberField("most_in_flight", run.mostInFlight() * r.prefillBatch());
+                if (run.engine().inFlight() == Long.MAX_VALUE) g.writeNullField("admits_in_flight");
+                else g.writeNumberField("admits_in_flight", run.engine().inFlight());
+                g.writeNumberField("prompts_per_iteration", run.engine().promptsPerIteration());
                 number(g, "seconds", run.seconds());
                 g.writeEndObject();
             }

@@ -125,6 +125,10 @@ public final class ReportBackend {
         if (run != null) {
             row(b, "requests in flight", List.of(String.format(Locale.ROOT, "%.1f on average, at most %d%s", run.meanInFlight() * r.prefillBatch(),
                     run.mostInFlight() * r.prefillBatch(), r.prefillBatch() > 1 ? " (" + r.prefillBatch() + " splits of the batch, each its own queue)" : "")));
+            long admits = run.engine().inFlight();
+            row(b, "engine limits", List.of((admits == Long.MAX_VALUE ? "no limit on the requests in flight" : "at most " + admits + " requests in flight")
+                    + (r.prefillBatch() > 1 ? " a split" : "") + ", " + run.engine().promptsPerIteration() + " prompt"
+                    + (run.engine().promptsPerIteration() == 1 ? "" : "s") + " prefilled an iteration (" + s.input() + " tokens each)"));
             row(b, "time to first token (TTFT)", List.of(spread(run.ttft()) + " (waiting for an iteration, then the one that prefills it)"));
             if (s.decode() == null) {
                 row(b, "time per output token (TPOT)", List.of("n/a (one output token: the prefill gives it)"));

@@ -47,7 +47,7 @@ public enum Code {
     E0218("E0218", "invalid value for `%s`: %s"),
     E0219("E0219", "a serving workload takes a fixed `batch` or a request `rate`, not both"),
     E0220("E0220", "`%s` is not a knob of a search at a request rate: workload `%s` serves requests at a rate"),
-    E0221("E0221", "`requests` without `rate`: workload `%s` runs a fixed batch"),
+    E0221("E0221", "`%s` without `rate`: workload `%s` runs a fixed batch"),
     W0219("W0219", "`seq` is ignored in decode: a decode step runs one new token per sequence", Severity.WARNING),
     W0220("W0220", "`measurements %s` times this GPU's kernels from another chip's: %s", Severity.WARNING),
 

@@ -182,10 +182,16 @@ public final class Diags {
                 .help("remove `batch` to serve requests at the rate; or remove `rate` for a fixed batch");
     }
 
-    public static Diagnostic.Builder requestsWithoutRate(Span requestsAt, String workload) {
-        return of(Code.E0221, requestsAt, workload).label("the requests a run at a rate sends")
-                .note("`requests` is how many requests arrive at `rate` in the run pdagc simulates; a fixed batch runs its `batch` together")
-                .help("add `rate` to serve requests arriving at a rate; or remove `requests`");
+    /** {@code requests}, {@code max_batch} or {@code token_budget}: properties of the run at a rate that pdagc simulates. */
+    public static Diagnostic.Builder runPropertyWithoutRate(Span at, String property, String workload) {
+        String what = switch (property) {
+            case "requests" -> "how many requests arrive at `rate` in the run pdagc simulates";
+            case "max_batch" -> "the engine's limit on the requests in flight in the run pdagc simulates";
+            default -> "the tokens an iteration of the run pdagc simulates prefills at most";
+        };
+        return of(Code.E0221, at, property, workload).label("a property of a run at a rate")
+                .note("`" + property + "` is " + what + "; a fixed batch runs its `batch` together")
+                .help("add `rate` to serve requests arriving at a rate; or remove `" + property + "`");
     }
 
     public static Diagnostic.Builder searchAtRate(Span knobAt, String knob, Span rateAt, String workload) {
@@ -906,7 +912,8 @@ public final class Diags {
     public static Diagnostic.Builder rateBeyondCapacity(Span rateAt, String rate, String deploy, String why, String most) {
         return of(Code.E0508, rateAt, rate, deploy, why).label("too many requests per second")
                 .note("at a request rate the engine prefills each arriving request and decodes every request in flight together; "
-                        + "the steady state needs the prefills to take less than all of the time and the requests in flight to fit in memory")
+                        + "the steady state needs the prefills to take less than all of the time and the requests in flight to fit in memory"
+                        + " (and within the workload's `max_batch`)")
                 .help(most);
     }
 

@@ -269,6 +269,12 @@ public final class Compiler {
             }
             batch = next;
         }
+        if (lengths.maxBatch() > 0 && need > (double) lengths.maxBatch() * unit) {
+            diagnostics.add(Diags.rateBeyondCapacity(rateAt, rate, d.name(), String.format(java.util.Locale.ROOT,
+                    "keeping up needs %.1f requests in flight%s, and `max_batch %d` admits %d", need, unit > 1 ? " (" + unit + " splits of the batch)" : "",
+                    lengths.maxBatch(), lengths.maxBatch() * unit), "a lower rate, a larger `max_batch`, or more GPUs (dp) to share the requests"));
+            return Optional.empty();
+        }
         Serving.StepPlan decodeStep = new Serving.StepPlan(context, decode.dag(), decode.analysis());
         Optional<ServingSimulation.Result> run = simulate(d, prefillSeconds, decodeSeconds, inFlightLimit(lengths, batch / unit, decode.analysis()));
         if (run.isEmpty()) return Optional.empty();
@@ -315,7 +321,8 @@ public final class Compiler {
         long requests = Math.max(1, (lengths.requests() + unit - 1) / unit);
         try {
             ServingSimulation.Result r = Timings.time("serving simulation", () -> ServingSimulation.run(lengths.rate() / unit, requests,
-                    lengths.input(), lengths.output(), ServingSimulation.Engine.of(lengths.input(), inFlight), steps));
+                    lengths.input(), lengths.output(), ServingSimulation.Engine.of(lengths.input(), lengths.tokenBudget(), inFlight, lengths.maxBatch()),
+                    steps));
             return Optional.of(r);
         } catch (IllegalStateException e) {
             if (failed[0]) return Optional.empty();

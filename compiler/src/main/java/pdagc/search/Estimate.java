@@ -450,6 +450,11 @@ final class Estimate {
                 batch = next;
             }
         }
+        if (lengths.decodeSteps() > 0 && lengths.maxBatch() > 0 && pdagc.analysis.Serving.Arrivals.inFlight(lengths.rate(), lengths.output(), step, share)
+                > (double) lengths.maxBatch() * unit) {
+            beyondRate = new Search.Reject("E0508 the requests in flight the rate needs exceed max_batch (estimated)", c.meshText());
+            return;
+        }
         // The run the compiler simulates, from the same steps: prefills of k prompts a split and decode steps of b requests a split.
         long perSplit = lengths.decodeSteps() > 0 ? Math.max(1, batchInFlight / unit) : 1;
         long admitted = lengths.decodeSteps() > 0
@@ -469,7 +474,7 @@ final class Estimate {
         ServingSimulation.Result run;
         try {
             run = ServingSimulation.run(lengths.rate() / unit, Math.max(1, (lengths.requests() + unit - 1) / unit), lengths.input(), lengths.output(),
-                    ServingSimulation.Engine.of(lengths.input(), admitted), steps);
+                    ServingSimulation.Engine.of(lengths.input(), lengths.tokenBudget(), admitted, lengths.maxBatch()), steps);
         } catch (IllegalStateException e) {
             problem = "a step of the simulated run at the rate does not compile: " + e.getMessage();
             return;

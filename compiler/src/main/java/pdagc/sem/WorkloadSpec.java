@@ -45,13 +45,15 @@ public record WorkloadSpec(
      * A serving workload's lengths per sequence: the prompt ({@code input}) and the tokens generated
      * ({@code output}); {@code rate}: requests arriving per second (0: a fixed batch runs instead);
      * {@code requests}: how many arrive at the rate, the run that {@link
-     * pdagc.analysis.ServingSimulation} simulates (0 with a fixed batch).
+     * pdagc.analysis.ServingSimulation} simulates (0 with a fixed batch); the engine's limits in that
+     * run: {@code maxBatch} requests in flight per replica (0: as many as the KV cache holds) and
+     * {@code tokenBudget} tokens an iteration prefills at most.
      */
-    public record Serving(long input, long output, double rate, long requests) {
+    public record Serving(long input, long output, double rate, long requests, long maxBatch, long tokenBudget) {
 
         /** A fixed batch's lengths. */
         public Serving(long input, long output) {
-            this(input, output, 0, 0);
+            this(input, output, 0, 0, 0, pdagc.analysis.ServingSimulation.TOKEN_BUDGET);
         }
 
         /** Whether requests arrive at a rate (the batch follows from it) rather than as one fixed batch. */

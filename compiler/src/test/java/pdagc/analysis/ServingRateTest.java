@@ -83,6 +83,18 @@ class ServingRateTest {
     }
 
     @Test
+    void theWorkloadSetsTheEnginesLimits() {
+        Serving free = at("4", 256, 1, "tp 1"), limited = at("4", 256, 1, "tp 1", "  max_batch 12  token_budget 2048");
+        ServingSimulation.Result a = free.arrivals().simulated(), b = limited.arrivals().simulated();
+        assertEquals(8, a.engine().promptsPerIteration(), "8,192 tokens of 1,024-token prompts");
+        assertTrue(a.engine().inFlight() > 100, "the KV cache's limit: " + a.engine());
+        assertEquals(new ServingSimulation.Engine(2, 12), b.engine());
+        assertTrue(b.mostInFlight() <= 12, b.toString());
+        // A limit just above the steady state's 8 in flight: the bursts wait, the tail grows.
+        assertTrue(b.ttft().p99() > 3 * a.ttft().p99(), a.ttft() + " against " + b.ttft());
+    }
+
+    @Test
     void longGenerationsSendFewerRequestsUnlessTheWorkloadSays() {
         // The run makes at most TOKEN_STEPS output tokens: 20,000 each leave 1,000 requests, 40,000 each 500.
         assertEquals(1000, ServingSimulation.mostRequests(20_000));
