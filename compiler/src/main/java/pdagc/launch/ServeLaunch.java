@@ -29,7 +29,9 @@ import pdagc.sem.WorkloadSpec;
 final class ServeLaunch {
     private ServeLaunch() {}
 
-    static Optional<String> write(Deployment d, Target target, java.util.OptionalLong requestTokens, Diagnostics diagnostics) {
+    /** {@code batchLimit}: the requests in flight the engine admits in all, where a run at a rate says (else the workload's batch). */
+    static Optional<String> write(Deployment d, Target target, java.util.OptionalLong requestTokens, java.util.OptionalLong batchLimit,
+            Diagnostics diagnostics) {
         int errors = diagnostics.errorReports();
         String name = target.display();
         WorkloadSpec w = d.workload();
@@ -73,11 +75,12 @@ final class ServeLaunch {
         long context = requestTokens.orElse(w.phase() == Phase.DECODE ? w.context() : w.seq());
         flags.add((target == Target.VLLM ? "--max-model-len " : "--context-length ") + context);
         long replicas = target == Target.VLLM || !flags.contains("--enable-dp-attention") ? dp : 1;
-        if (w.batch() % replicas != 0) {
-            diagnostics.add(Diags.launchCannotExpress(w.spanOf("batch"), name, "a batch of " + w.batch() + " over " + replicas + " data-parallel ranks",
+        long batch = batchLimit.orElse(w.batch());
+        if (batch % replicas != 0) {
+            diagnostics.add(Diags.launchCannotExpress(w.spanOf("batch"), name, "a batch of " + batch + " over " + replicas + " data-parallel ranks",
                     "not a whole number of sequences per rank", "give each data-parallel rank the same number of sequences"));
         }
-        flags.add((target == Target.VLLM ? "--max-num-seqs " : "--max-running-requests ") + w.batch() / Math.max(1, replicas));
+        flags.add((target == Target.VLLM ? "--max-num-seqs " : "--max-running-requests ") + batch / Math.max(1, replicas));
         precision(d, target, flags, diagnostics);
         if (diagnostics.errorReports() > errors) return Optional.empty();
         int perNode = Math.min(d.cluster().perNode(), world);

@@ -227,6 +227,34 @@ class LaunchTest {
         assertTrue(launchErrors(base.replace("STAGES", "")).contains("stages of 3, 3, 2, 2 layers"));
     }
 
+    /**
+     * At a request rate the engine's batch limit is the one the simulated run had: what the KV cache
+     * holds, or the workload's max_batch; per data-parallel replica.
+     */
+    @Test
+    void atARateTheBatchLimitIsTheRunsNotTheSteadyStates() throws Exception {
+        String base = """
+                import std.hardware
+                import std.models.llama_3_8b
+                cluster C { gpu H100  count 2 }
+                workload W { input 1024  output 256  rate 4 req/s  dtype bf16LIMIT }
+                strategy S { mesh [dp 2] }
+                deploy D = Llama_3_8b on C with S for W
+                """;
+        for (String[] c : new String[][] {{"", null}, {"  max_batch 12", "12"}}) {
+            Path f = dir.resolve("rate" + System.nanoTime() + ".pdag");
+            Files.writeString(f, base.replace("LIMIT", c[0]));
+            pdagc.analysis.ServingSimulation.Engine engine = pdagc.driver.Compile.source(base.replace("LIMIT", c[0])).analysis().serving().arrivals().simulated().engine();
+            for (String target : List.of("vllm", "sglang")) {
+                Run r = cli(f.toString(), "--emit", "launch", "--for", target);
+                assertEquals(Main.OK, r.code(), r.err());
+                String flag = target.equals("vllm") ? "--max-num-seqs " : "--max-running-requests ";
+                assertTrue(r.out().contains(flag + (c[1] != null ? c[1] : String.valueOf(engine.inFlight())) + " "), r.out());
+            }
+            if (c[1] == null) assertTrue(engine.inFlight() > 100, "the KV cache's limit, not the steady state's 4 a replica: " + engine);
+        }
+    }
+
     private String launch(String source) {
         try {
             Path f = dir.resolve("m" + System.nanoTime() + ".pdag");
