@@ -84,6 +84,9 @@ public record Serving(
      *       deterministic service t_p under Poisson arrivals);
      *   <li>throughput: rate · output tokens per second.
      * </ul>
+     * {@code simulated}: the run of the workload's requests simulated one by one from these steps
+     * ({@link ServingSimulation}); where it is given, its means are the serving figures ({@link
+     * Serving#ttft()}, {@link Serving#tpot()}) and its percentiles the requirements' {@code ttft_p99} and {@code tpot_p99}.
      */
     public record Arrivals(double rate, long prefillBatch, double inFlight, long decodeBatch, double prefillShare, double decodeStepSeconds,
             ServingSimulation.Result simulated) {

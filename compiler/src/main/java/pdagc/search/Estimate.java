@@ -1,8 +1,7 @@
 package pdagc.search;
 
-import pdagc.analysis.ServingSimulation;
-
 import pdagc.analysis.CollectiveCost;
+import pdagc.analysis.ServingSimulation;
 import pdagc.mesh.MeshAxes;
 import pdagc.mesh.Pipeline;
 import pdagc.sem.ClusterSpec;
@@ -390,10 +389,12 @@ final class Estimate {
      * pdagc.analysis.Serving.Arrivals}): the prefill of one request per split of the batch takes
      * the share {@code rate x t_p / split} of the time; the requests in flight N are found from
      * decode steps at the requests' mean context, from one per split up, N growing to
-     * {@code rate x output x T_d(N) / (1 - share)} until it repeats; TTFT = t_p + T_d + (1 - share)
-     * T_d / 2 + share t_p / (2 (1 - share)), TPOT = T_d / (1 - share), tokens per second the
-     * rate's. Prefills that would take all of the time, requests in flight that outgrow the GPU, or
-     * a batch that keeps growing reject the candidate, as E0508 rejects the deploy.
+     * {@code rate x output x T_d(N) / (1 - share)} until it repeats; then the run the compiler
+     * simulates ({@link ServingSimulation}) over this estimate's prefills of 1, 2, 4, ... prompts and
+     * decode steps of 1, 2, 4, ... requests a split: TTFT, TPOT and end to end its means (and their
+     * 99th percentiles for the requirements), tokens per second the rate's. Prefills that would take
+     * all of the time, requests in flight that outgrow the GPU or the workload's {@code max_batch},
+     * or a batch that keeps growing reject the candidate, as E0508 rejects the deploy.
      */
     private void atRate(Profile.Cache cache) {
         WorkloadSpec w = c.workload(s);
