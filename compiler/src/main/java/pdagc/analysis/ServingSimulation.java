@@ -81,23 +81,36 @@ public final class ServingSimulation {
         }
     }
 
-    /** The engine's limits: prompts prefilled per iteration, requests in flight (both at least 1). */
-    public record Engine(long promptsPerIteration, long inFlight) {
+    /**
+     * The engine's limits: whole prompts prefilled per iteration and requests in flight (both at
+     * least 1); with {@code chunked} prefill (vLLM's and SGLang's scheduling, TensorRT-LLM's
+     * {@code enable_chunked_context}) an iteration instead takes {@code tokenBudget} tokens at most,
+     * one for each request decoding first, the rest from the prompts in order, a prompt split over
+     * iterations where it does not fit.
+     */
+    public record Engine(long promptsPerIteration, long inFlight, long tokenBudget, boolean chunked) {
         public Engine {
             if (promptsPerIteration < 1 || inFlight < 1) throw new IllegalArgumentException("an engine admits one request at least");
+            if (chunked && tokenBudget < 1) throw new IllegalArgumentException("chunked prefill needs a token budget");
+        }
+
+        /** Whole prompts, {@code promptsPerIteration} at most an iteration. */
+        public Engine(long promptsPerIteration, long inFlight) {
+            this(promptsPerIteration, inFlight, 0, false);
         }
 
         /** The prompts of {@code input} tokens that {@link #TOKEN_BUDGET} holds (one at least), and {@code inFlight}. */
         public static Engine of(long input, long inFlight) {
-            return of(input, TOKEN_BUDGET, inFlight, 0);
+            return of(input, TOKEN_BUDGET, inFlight, 0, false);
         }
 
         /**
-         * The prompts of {@code input} tokens that {@code tokenBudget} holds (one at least), and the
-         * requests in flight: {@code admitted} (what the KV cache holds), at most {@code maxBatch} when it is given (not 0).
+         * The prompts of {@code input} tokens that {@code tokenBudget} holds (one at least), or with
+         * {@code chunked} prefill the budget itself; the requests in flight: {@code admitted} (what the
+         * KV cache holds), at most {@code maxBatch} when it is given (not 0).
          */
-        public static Engine of(long input, long tokenBudget, long admitted, long maxBatch) {
-            return new Engine(Math.max(1, tokenBudget / input), maxBatch > 0 ? Math.min(admitted, maxBatch) : admitted);
+        public static Engine of(long input, long tokenBudget, long admitted, long maxBatch, boolean chunked) {
+            return new Engine(Math.max(1, tokenBudget / input), maxBatch > 0 ? Math.min(admitted, maxBatch) : admitted, tokenBudget, chunked);
         }
     }
 
@@ -157,31 +170,43 @@ public final class ServingSimulation {
         }
         double[] ttft = new double[n], tpot = new double[n], e2e = new double[n];
         double[] first = new double[n];
-        long[] made = new long[n];
-        ArrayDeque<Integer> running = new ArrayDeque<>();
+        long[] made = new long[n], prefilled = new long[n];
+        ArrayDeque<Integer> running = new ArrayDeque<>(), prefilling = new ArrayDeque<>();
         double now = arrival[0], inFlightTime = 0;
         long most = 0;
         int next = 0, done = 0;
         while (done < n) {
-            if (running.isEmpty() && next < n && arrival[next] > now) now = arrival[next];
-            int prompts = 0;
-            int admitted = next;
-            while (admitted < n && arrival[admitted] <= now && prompts < engine.promptsPerIteration() && running.size() + prompts < engine.inFlight()) {
-                admitted++;
-                prompts++;
-            }
+            if (running.isEmpty() && prefilling.isEmpty() && next < n && arrival[next] > now) now = arrival[next];
             int decoding = running.size();
-            double step = (prompts > 0 ? steps.prefill(prompts) : 0) + (decoding > 0 ? steps.decode(decoding) : 0);
-            if (!(step > 0) || Double.isInfinite(step)) throw new IllegalStateException("an iteration of " + prompts + " prompts and " + decoding + " requests takes " + step + " s");
+            // The prompt tokens this iteration takes: whole prompts, or with chunked prefill what the decodes leave of the budget.
+            long room = engine.chunked() ? Math.max(0, engine.tokenBudget() - decoding) : engine.promptsPerIteration() * input;
+            long tokens = 0;
+            for (int r : prefilling) {
+                long take = Math.min(input - prefilled[r], room - tokens);
+                if (take <= 0) break;
+                prefilled[r] += take;
+                tokens += take;
+            }
+            while (next < n && arrival[next] <= now && running.size() + prefilling.size() < engine.inFlight()
+                    && (engine.chunked() ? room > tokens : room - tokens >= input)) {
+                long take = Math.min(input, room - tokens);
+                prefilled[next] = take;
+                tokens += take;
+                prefilling.add(next++);
+            }
+            int prefills = prefilling.size();
+            double step = (tokens > 0 ? prefillTokens(steps, tokens, input) : 0) + (decoding > 0 ? steps.decode(decoding) : 0);
+            if (!(step > 0) || Double.isInfinite(step)) throw new IllegalStateException("an iteration of " + tokens + " prompt tokens and " + decoding + " requests takes " + step + " s");
             // Iterations that admit nothing repeat alike until the first request in flight (the oldest: they all advance
             // together) finishes or the next arrival can be admitted: they are taken together.
             long repeat = 1;
-            if (prompts == 0) {
+            if (prefills == 0) {
                 repeat = output - made[running.peek()];
-                if (next < n && running.size() < engine.inFlight()) repeat = Math.min(repeat, Math.max(1, (long) Math.ceil((arrival[next] - now) / step)));
+                boolean admits = next < n && running.size() < engine.inFlight() && (engine.chunked() ? room > 0 : room >= input);
+                if (admits) repeat = Math.min(repeat, Math.max(1, (long) Math.ceil((arrival[next] - now) / step)));
             }
-            inFlightTime += (decoding + prompts) * step * repeat;
-            most = Math.max(most, decoding + prompts);
+            inFlightTime += (decoding + prefills) * step * repeat;
+            most = Math.max(most, decoding + prefills);
             now += step * repeat;
             for (int k = running.size(); k > 0; k--) {
                 int r = running.poll();
@@ -193,7 +218,9 @@ public final class ServingSimulation {
                     running.add(r);
                 }
             }
-            for (int r = next; r < admitted; r++) {
+            // A prompt whose last tokens this iteration took gives its request's first token.
+            while (!prefilling.isEmpty() && prefilled[prefilling.peek()] == input) {
+                int r = prefilling.poll();
                 first[r] = now;
                 ttft[r] = now - arrival[r];
                 made[r] = 1;
@@ -204,10 +231,22 @@ public final class ServingSimulation {
                     running.add(r);
                 }
             }
-            next = admitted;
         }
         return new Result(requests, Spread.of(ttft), output > 1 ? Spread.of(tpot) : new Spread(Double.NaN, Double.NaN, Double.NaN, Double.NaN),
                 Spread.of(e2e), inFlightTime / (now - arrival[0]), most, now - arrival[0], engine);
+    }
+
+    /**
+     * The prefill of {@code tokens} prompt tokens of prompts of {@code input}: {@link StepTimes#prefill}
+     * of whole prompts, linear between them, and below one prompt its share of one (a chunk).
+     */
+    static double prefillTokens(StepTimes steps, long tokens, long input) {
+        if (tokens % input == 0) return steps.prefill(tokens / input);
+        double prompts = (double) tokens / input;
+        long low = (long) Math.floor(prompts);
+        if (low == 0) return steps.prefill(1) * prompts;
+        double a = steps.prefill(low), b = steps.prefill(low + 1);
+        return a + (b - a) * (prompts - low);
     }
 
     private static void finish(int r, double now, long output, double[] arrival, double[] first, double[] ttft, double[] tpot, double[] e2e) {

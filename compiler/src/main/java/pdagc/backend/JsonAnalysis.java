@@ -138,6 +138,8 @@ final class JsonAnalysis {
                 if (run.engine().inFlight() == Long.MAX_VALUE) g.writeNullField("admits_in_flight");
                 else g.writeNumberField("admits_in_flight", run.engine().inFlight());
                 g.writeNumberField("prompts_per_iteration", run.engine().promptsPerIteration());
+                g.writeBooleanField("chunked_prefill", run.engine().chunked());
+                g.writeNumberField("token_budget", run.engine().tokenBudget());
                 number(g, "seconds", run.seconds());
                 g.writeEndObject();
             }

@@ -127,8 +127,11 @@ public final class ReportBackend {
                     run.mostInFlight() * r.prefillBatch(), r.prefillBatch() > 1 ? " (" + r.prefillBatch() + " splits of the batch, each its own queue)" : "")));
             long admits = run.engine().inFlight();
             row(b, "engine limits", List.of((admits == Long.MAX_VALUE ? "no limit on the requests in flight" : "at most " + admits + " requests in flight")
-                    + (r.prefillBatch() > 1 ? " a split" : "") + ", " + run.engine().promptsPerIteration() + " prompt"
-                    + (run.engine().promptsPerIteration() == 1 ? "" : "s") + " prefilled an iteration (" + s.input() + " tokens each)"));
+                    + (r.prefillBatch() > 1 ? " a split" : "") + ", " + (run.engine().chunked()
+                            ? "chunked prefill: " + run.engine().tokenBudget() + " tokens an iteration, one for each request decoding first, the rest from the prompts ("
+                                    + s.input() + " tokens each) in order"
+                            : run.engine().promptsPerIteration() + " prompt" + (run.engine().promptsPerIteration() == 1 ? "" : "s")
+                                    + " prefilled an iteration (" + s.input() + " tokens each)")));
             row(b, "time to first token (TTFT)", List.of(spread(run.ttft()) + " (waiting for an iteration, then the one that prefills it)"));
             if (s.decode() == null) {
                 row(b, "time per output token (TPOT)", List.of("n/a (one output token: the prefill gives it)"));

@@ -187,6 +187,7 @@ public final class Diags {
         String what = switch (property) {
             case "requests" -> "how many requests arrive at `rate` in the run pdagc simulates";
             case "max_batch" -> "the engine's limit on the requests in flight in the run pdagc simulates";
+            case "chunked_prefill" -> "whether the engine of the run pdagc simulates splits prompts over its iterations";
             default -> "the tokens an iteration of the run pdagc simulates prefills at most";
         };
         return of(Code.E0221, at, property, workload).label("a property of a run at a rate")

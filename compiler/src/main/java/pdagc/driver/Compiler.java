@@ -321,7 +321,8 @@ public final class Compiler {
         long requests = Math.max(1, (lengths.requests() + unit - 1) / unit);
         try {
             ServingSimulation.Result r = Timings.time("serving simulation", () -> ServingSimulation.run(lengths.rate() / unit, requests,
-                    lengths.input(), lengths.output(), ServingSimulation.Engine.of(lengths.input(), lengths.tokenBudget(), inFlight, lengths.maxBatch()),
+                    lengths.input(), lengths.output(), ServingSimulation.Engine.of(lengths.input(), lengths.tokenBudget(), inFlight, lengths.maxBatch(),
+                            lengths.chunkedPrefill()),
                     steps));
             return Optional.of(r);
         } catch (IllegalStateException e) {

@@ -513,7 +513,7 @@ public final class Elaborator {
             ok = false;
         }
         OptionalLong batch = p.integer("batch", rated ? 1L : null, 1);
-        for (String run : List.of("requests", "max_batch", "token_budget")) {
+        for (String run : List.of("requests", "max_batch", "token_budget", "chunked_prefill")) {
             if (p.has(run) && !rated) {
                 diagnostics.add(Diags.runPropertyWithoutRate(p.spanOf(run), run, e.nameText()));
                 ok = false;
@@ -522,6 +522,7 @@ public final class Elaborator {
         OptionalLong requests = p.integer("requests", 0L, 1);
         OptionalLong maxBatch = p.integer("max_batch", 0L, 1);
         OptionalLong tokenBudget = p.integer("token_budget", pdagc.analysis.ServingSimulation.TOKEN_BUDGET, 1);
+        Optional<String> chunked = p.choice("chunked_prefill", List.of("false", "true"), "false");
         for (String step : List.of("phase", "seq", "context")) {
             if (p.get(step).isPresent()) {
                 diagnostics.add(Diags.servingWithStepProperty(p.spanOf(step), step, servingAt));
@@ -538,7 +539,7 @@ public final class Elaborator {
         Optional<pdagc.ir.Precision> dtype = precision(p, "workload " + e.nameText());
         Optional<pdagc.sem.Execution> execution = execution(p, Phase.PREFILL);
         p.finish();
-        if (!ok || batch.isEmpty() || requests.isEmpty() || maxBatch.isEmpty() || tokenBudget.isEmpty() || rate.isEmpty() || input.isEmpty() || output.isEmpty() || dtype.isEmpty() || execution.isEmpty()) {
+        if (!ok || batch.isEmpty() || requests.isEmpty() || maxBatch.isEmpty() || tokenBudget.isEmpty() || chunked.isEmpty() || rate.isEmpty() || input.isEmpty() || output.isEmpty() || dtype.isEmpty() || execution.isEmpty()) {
             return Optional.empty();
         }
         long in = input.getAsLong(), out = output.getAsLong();
@@ -556,7 +557,8 @@ public final class Elaborator {
         }
         if (sent == 0) sent = Math.min(pdagc.analysis.ServingSimulation.DEFAULT_REQUESTS, most);
         return Optional.of(new WorkloadSpec(e.nameText(), batch.getAsLong(), in, Phase.PREFILL, in, execution.get(), p.spans(), e.name().span(),
-                new WorkloadSpec.Serving(in, out, rate.get(), rated ? sent : 0, maxBatch.getAsLong(), tokenBudget.getAsLong()), dtype.get()));
+                new WorkloadSpec.Serving(in, out, rate.get(), rated ? sent : 0, maxBatch.getAsLong(), tokenBudget.getAsLong(),
+                chunked.get().equals("true")), dtype.get()));
     }
 
     /** A serving length: a whole number of tokens, at least 1 (zero is E0218, negative E0206). */

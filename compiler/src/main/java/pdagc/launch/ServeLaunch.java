@@ -29,9 +29,14 @@ import pdagc.sem.WorkloadSpec;
 final class ServeLaunch {
     private ServeLaunch() {}
 
-    /** {@code batchLimit}: the requests in flight the engine admits in all, where a run at a rate says (else the workload's batch). */
+    /**
+     * {@code batchLimit}: the requests in flight the engine admits in all, where a run at a rate says
+     * (else the workload's batch); {@code chunkTokens}: the tokens an iteration takes, where the run
+     * chunks prompts (vLLM's {@code --max-num-batched-tokens} with {@code --enable-chunked-prefill},
+     * SGLang's {@code --chunked-prefill-size}).
+     */
     static Optional<String> write(Deployment d, Target target, java.util.OptionalLong requestTokens, java.util.OptionalLong batchLimit,
-            Diagnostics diagnostics) {
+            java.util.OptionalLong chunkTokens, Diagnostics diagnostics) {
         int errors = diagnostics.errorReports();
         String name = target.display();
         WorkloadSpec w = d.workload();
@@ -81,6 +86,10 @@ final class ServeLaunch {
                     "not a whole number of sequences per rank", "give each data-parallel rank the same number of sequences"));
         }
         flags.add((target == Target.VLLM ? "--max-num-seqs " : "--max-running-requests ") + batch / Math.max(1, replicas));
+        if (chunkTokens.isPresent()) {
+            if (target == Target.VLLM) flags.add("--enable-chunked-prefill");
+            flags.add((target == Target.VLLM ? "--max-num-batched-tokens " : "--chunked-prefill-size ") + chunkTokens.getAsLong());
+        }
         precision(d, target, flags, diagnostics);
         if (diagnostics.errorReports() > errors) return Optional.empty();
         int perNode = Math.min(d.cluster().perNode(), world);

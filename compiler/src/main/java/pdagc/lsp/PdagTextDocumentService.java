@@ -64,7 +64,7 @@ final class PdagTextDocumentService implements TextDocumentService {
             "kv_lora_rank", "qk_nope_dim", "qk_rope_dim", "v_head_dim", "mtp", "mtp_layer", "dropout");
     static final List<String> STRATEGY_PROPERTIES = List.of("mesh", "expert_mesh", "sequence_parallel", "micro_batches", "schedule",
             "virtual_stages", "stage_layers", "zero", "recompute", "overlap_grad_reduce");
-    static final List<String> WORKLOAD_PROPERTIES = List.of("batch", "seq", "phase", "context", "dtype", "input", "output", "rate", "requests", "max_batch", "token_budget",
+    static final List<String> WORKLOAD_PROPERTIES = List.of("batch", "seq", "phase", "context", "dtype", "input", "output", "rate", "requests", "max_batch", "token_budget", "chunked_prefill",
             "kernels", "cuda_graphs", "routing", "decode_attention", "expert_kernels", "optimizer");
 
     private final Map<String, Document> documents = new ConcurrentHashMap<>();

@@ -475,7 +475,8 @@ final class Estimate {
         ServingSimulation.Result run;
         try {
             run = ServingSimulation.run(lengths.rate() / unit, Math.max(1, (lengths.requests() + unit - 1) / unit), lengths.input(), lengths.output(),
-                    ServingSimulation.Engine.of(lengths.input(), lengths.tokenBudget(), admitted, lengths.maxBatch()), steps);
+                    ServingSimulation.Engine.of(lengths.input(), lengths.tokenBudget(), admitted, lengths.maxBatch(),
+                            lengths.chunkedPrefill()), steps);
         } catch (IllegalStateException e) {
             problem = "a step of the simulated run at the rate does not compile: " + e.getMessage();
             return;

@@ -47,13 +47,14 @@ public record WorkloadSpec(
      * {@code requests}: how many arrive at the rate, the run that {@link
      * pdagc.analysis.ServingSimulation} simulates (0 with a fixed batch); the engine's limits in that
      * run: {@code maxBatch} requests in flight per replica (0: as many as the KV cache holds) and
-     * {@code tokenBudget} tokens an iteration prefills at most.
+     * {@code tokenBudget} tokens an iteration prefills at most, and whether it splits a prompt over
+     * iterations ({@code chunkedPrefill}).
      */
-    public record Serving(long input, long output, double rate, long requests, long maxBatch, long tokenBudget) {
+    public record Serving(long input, long output, double rate, long requests, long maxBatch, long tokenBudget, boolean chunkedPrefill) {
 
         /** A fixed batch's lengths. */
         public Serving(long input, long output) {
-            this(input, output, 0, 0, 0, pdagc.analysis.ServingSimulation.TOKEN_BUDGET);
+            this(input, output, 0, 0, 0, pdagc.analysis.ServingSimulation.TOKEN_BUDGET, false);
         }
 
         /** Whether requests arrive at a rate (the batch follows from it) rather than as one fixed batch. */

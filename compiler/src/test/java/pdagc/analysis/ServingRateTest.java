@@ -88,7 +88,8 @@ class ServingRateTest {
         ServingSimulation.Result a = free.arrivals().simulated(), b = limited.arrivals().simulated();
         assertEquals(8, a.engine().promptsPerIteration(), "8,192 tokens of 1,024-token prompts");
         assertTrue(a.engine().inFlight() > 100, "the KV cache's limit: " + a.engine());
-        assertEquals(new ServingSimulation.Engine(2, 12), b.engine());
+        assertEquals(new ServingSimulation.Engine(2, 12, 2048, false), b.engine());
+        assertTrue(at("4", 256, 1, "tp 1", "  chunked_prefill true  token_budget 512").arrivals().simulated().engine().chunked());
         assertTrue(b.mostInFlight() <= 12, b.toString());
         // A limit just above the steady state's 8 in flight: the bursts wait, the tail grows.
         assertTrue(b.ttft().p99() > 3 * a.ttft().p99(), a.ttft() + " against " + b.ttft());

@@ -185,6 +185,38 @@ class ServingSimulationTest {
     }
 
     @Test
+    void chunkedPrefillSpreadsALongPromptOverIterationsBetweenDecodes() {
+        // Prompts of 4,096 tokens at 32 ms each (linear in their tokens), decode steps of 5 ms: whole prompts stall the decoding
+        // requests for one long iteration; chunks of what a 512-token budget leaves spread the prompt over iterations that
+        // still decode, so the decoding requests' worst iterations are shorter and the prompt's first token later.
+        ServingSimulation.StepTimes steps = linear(0.032, 0.005);
+        ServingSimulation.Result whole = ServingSimulation.run(3, 3000, 4096, 64, new ServingSimulation.Engine(2, 256), steps);
+        ServingSimulation.Result chunked = ServingSimulation.run(3, 3000, 4096, 64, ServingSimulation.Engine.of(4096, 512, 256, 0, true), steps);
+        assertTrue(chunked.engine().chunked() && chunked.engine().tokenBudget() == 512, chunked.engine().toString());
+        assertTrue(chunked.tpot().p99() < whole.tpot().p99(), chunked.tpot() + " against " + whole.tpot());
+        assertTrue(chunked.ttft().mean() > whole.ttft().mean(), chunked.ttft() + " against " + whole.ttft());
+        // Alone, a prompt's chunks add up to the prompt: a lone request's first token is its whole prefill.
+        ServingSimulation.Result lone = ServingSimulation.run(0.001, 20, 1000, 1, ServingSimulation.Engine.of(1000, 300, 4, 0, true), linear(0.010, 0.002));
+        assertEquals(0.010, lone.ttft().p99(), 1e-9);
+    }
+
+    @Test
+    void aChunkCostsItsShareOfThePromptsPrefill() {
+        ServingSimulation.StepTimes steps = new ServingSimulation.StepTimes() {
+            public double prefill(long prompts) {
+                return prompts == 1 ? 0.010 : prompts == 2 ? 0.016 : 0.020;
+            }
+
+            public double decode(long sequences) {
+                return 0.001;
+            }
+        };
+        assertEquals(0.016, ServingSimulation.prefillTokens(steps, 2000, 1000), 0, "whole prompts: their step");
+        assertEquals(0.0025, ServingSimulation.prefillTokens(steps, 250, 1000), 1e-15, "a chunk of a quarter: a quarter of one prompt's");
+        assertEquals(0.013, ServingSimulation.prefillTokens(steps, 1500, 1000), 1e-15, "between whole prompts: linear");
+    }
+
+    @Test
     void stepTimesAreAskedAtPowersOfTwoAndLinearBetween() {
         List<Long> asked = new ArrayList<>();
         LongToDoubleFunction f = ServingSimulation.onPowersOfTwo(n -> {

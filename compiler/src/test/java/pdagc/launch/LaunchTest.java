@@ -253,6 +253,11 @@ class LaunchTest {
             }
             if (c[1] == null) assertTrue(engine.inFlight() > 100, "the KV cache's limit, not the steady state's 4 a replica: " + engine);
         }
+        Path f = dir.resolve("chunked" + System.nanoTime() + ".pdag");
+        Files.writeString(f, base.replace("LIMIT", "  chunked_prefill true  token_budget 2048"));
+        Run v = cli(f.toString(), "--emit", "launch", "--for", "vllm"), s = cli(f.toString(), "--emit", "launch", "--for", "sglang");
+        assertTrue(v.out().contains("--enable-chunked-prefill \\") && v.out().contains("--max-num-batched-tokens 2048 "), v.out() + v.err());
+        assertTrue(s.out().contains("--chunked-prefill-size 2048 "), s.out() + s.err());
     }
 
     private String launch(String source) {
