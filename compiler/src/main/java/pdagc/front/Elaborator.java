@@ -501,6 +501,9 @@ public final class Elaborator {
     /**
      * A serving workload: {@code batch}, {@code input} and {@code output} (and {@code dtype}); the
      * properties of a single step ({@code seq}, {@code phase}, {@code context}) do not go with it.
+     * At a {@code rate}, the run pdagc simulates: {@code requests} (at most
+     * {@link pdagc.analysis.ServingSimulation#mostRequests}, E0206 beyond), {@code max_batch},
+     * {@code token_budget}, {@code chunked_prefill}; any of them without a rate is E0221.
      * As a workload it reads as its prefill step (see {@link WorkloadSpec}).
      */
     private Optional<WorkloadSpec> serving(Decl.Entity e, Props p) {
@@ -539,7 +542,8 @@ public final class Elaborator {
         Optional<pdagc.ir.Precision> dtype = precision(p, "workload " + e.nameText());
         Optional<pdagc.sem.Execution> execution = execution(p, Phase.PREFILL);
         p.finish();
-        if (!ok || batch.isEmpty() || requests.isEmpty() || maxBatch.isEmpty() || tokenBudget.isEmpty() || chunked.isEmpty() || rate.isEmpty() || input.isEmpty() || output.isEmpty() || dtype.isEmpty() || execution.isEmpty()) {
+        if (!ok || batch.isEmpty() || requests.isEmpty() || maxBatch.isEmpty() || tokenBudget.isEmpty() || chunked.isEmpty() || rate.isEmpty()
+                || input.isEmpty() || output.isEmpty() || dtype.isEmpty() || execution.isEmpty()) {
             return Optional.empty();
         }
         long in = input.getAsLong(), out = output.getAsLong();
