@@ -189,9 +189,28 @@ def copies_for(bytes_each, l2, free):
     return min(n, 64)
 
 
+def has_fp8(torch):
+    """Whether the GPU multiplies fp8 (SM 89 and later) and torch exposes it."""
+    return torch.cuda.get_device_capability(0) >= (8, 9) and hasattr(torch, "_scaled_mm")
+
+
+def weight(torch, dtype, n, k):
+    """A [k, n] weight in bf16, or in fp8 laid out as torch._scaled_mm takes its second operand."""
+    if dtype == "bf16":
+        return torch.randn(k, n, device="cuda", dtype=torch.bfloat16)
+    return torch.randn(n, k, device="cuda", dtype=torch.bfloat16).to(torch.float8_e4m3fn).t()
+
+
+def product(torch, dtype, a, b, one):
+    """a @ b: torch.matmul in bf16, torch._scaled_mm with unit per-tensor scales in fp8."""
+    if dtype == "bf16":
+        return torch.matmul(a, b)
+    return torch._scaled_mm(a, b, scale_a=one, scale_b=one, out_dtype=torch.bfloat16)
+
+
 def gemm(args, torch, out, budget, gpu, source):
     l2 = torch.cuda.get_device_properties(0).L2_cache_size
-    fp8 = torch.cuda.get_device_capability(0) >= (8, 9) and hasattr(torch, "_scaled_mm")
+    fp8 = has_fp8(torch)
     pairs = []
     for model, tps in MODELS.items():
         cfg = json.load(open(os.path.join(args.configs, model + ".config.json")))
@@ -213,11 +232,8 @@ def gemm(args, torch, out, budget, gpu, source):
                 esize = 1 if dtype == "fp8" else 2
                 nb = copies_for(n * k * esize, l2, free)
                 try:
-                    if dtype == "bf16":
-                        ws = [torch.randn(k, n, device="cuda", dtype=torch.bfloat16) for _ in range(nb)]
-                    else:
-                        ws = [torch.randn(n, k, device="cuda", dtype=torch.bfloat16).to(torch.float8_e4m3fn).t() for _ in range(nb)]
-                        one = torch.ones((), device="cuda", dtype=torch.float32)
+                    ws = [weight(torch, dtype, n, k) for _ in range(nb)]
+                    one = torch.ones((), device="cuda", dtype=torch.float32)
                     for m in M_GEMM:
                         mm = max(m, 16) if dtype == "fp8" else m
                         a = torch.randn(mm, k, device="cuda", dtype=torch.bfloat16)
@@ -228,9 +244,7 @@ def gemm(args, torch, out, budget, gpu, source):
                         def call():
                             b = ws[i[0] % nb]
                             i[0] += 1
-                            if dtype == "bf16":
-                                return torch.matmul(a, b)
-                            return torch._scaled_mm(a, b, scale_a=one, scale_b=one, out_dtype=torch.bfloat16)
+                            return product(torch, dtype, a, b, one)
 
                         t, reps = timed(call, torch)
                         tf = 2.0 * mm * n * k / t / 1e12
@@ -253,7 +267,7 @@ M_FUSION = [1, 8, 32, 128, 512, 2048]
 
 def fusion(args, torch, out, budget, gpu, source):
     l2 = torch.cuda.get_device_properties(0).L2_cache_size
-    fp8 = torch.cuda.get_device_capability(0) >= (8, 9) and hasattr(torch, "_scaled_mm")
+    fp8 = has_fp8(torch)
     cases = []
     for model, tps in MODELS.items():
         cfg = json.load(open(os.path.join(args.configs, model + ".config.json")))
@@ -278,36 +292,25 @@ def fusion(args, torch, out, budget, gpu, source):
                 esize = 1 if dtype == "fp8" else 2
                 nb = copies_for(fn * k * esize, l2, free)
                 one = torch.ones((), device="cuda", dtype=torch.float32)
-
-                def weight(n):
-                    if dtype == "bf16":
-                        return torch.randn(k, n, device="cuda", dtype=torch.bfloat16)
-                    return torch.randn(n, k, device="cuda", dtype=torch.bfloat16).to(torch.float8_e4m3fn).t()
-
                 try:
-                    whole = [weight(fn) for _ in range(nb)]
-                    parts = [[weight(n) for n, _ in members] for _ in range(nb)]
+                    whole = [weight(torch, dtype, fn, k) for _ in range(nb)]
+                    parts = [[weight(torch, dtype, n, k) for n, _ in members] for _ in range(nb)]
                     for m in M_FUSION:
                         mm = max(m, 16) if dtype == "fp8" else m
                         a = torch.randn(mm, k, device="cuda", dtype=torch.bfloat16)
                         if dtype == "fp8":
                             a = a.to(torch.float8_e4m3fn)
 
-                        def product(b):
-                            if dtype == "bf16":
-                                return torch.matmul(a, b)
-                            return torch._scaled_mm(a, b, scale_a=one, scale_b=one, out_dtype=torch.bfloat16)
-
                         i = [0]
 
                         def fused_call():
                             i[0] += 1
-                            return product(whole[i[0] % nb])
+                            return product(torch, dtype, a, whole[i[0] % nb], one)
 
                         def separate_call():
                             i[0] += 1
                             for b in parts[i[0] % nb]:
-                                product(b)
+                                product(torch, dtype, a, b, one)
 
                         tf, _ = timed(fused_call, torch)
                         ts, _ = timed(separate_call, torch)

@@ -192,10 +192,7 @@ public final class Compiler {
         java.util.function.LongFunction<Optional<Serving.StepPlan>> decodeAt = context -> {
             boolean last = context == lengths.lastContext();
             int errors = diagnostics.errorReports();
-            keepIr = last;
-            Optional<MaterializedPlan> plan = Optional.of(d.forStep(d.workload().decodeStep(context))).map(rewrite).flatMap(this::partition)
-                    .flatMap(p -> materialize(p, false));
-            keepIr = true;
+            Optional<MaterializedPlan> plan = stepPlan(d, d.workload().decodeStep(context), last);
             if (diagnostics.errorReports() > errors) return Optional.empty();
             if (last) plan.ifPresent(p -> kept.put(context, p));
             return plan.map(p -> new Serving.StepPlan(context, p.dag(), p.analysis()));
@@ -245,8 +242,7 @@ public final class Compiler {
         for (int plans = 0; plans < Serving.Arrivals.MAX_STEPS; plans++) {
             int errors = diagnostics.errorReports();
             long sequences = batch;
-            Optional<MaterializedPlan> plan = Optional.of(d.forStep(w.decodeStep(context, sequences))).map(rewrite).flatMap(this::partition)
-                    .flatMap(p -> materialize(p, false));
+            Optional<MaterializedPlan> plan = stepPlan(d, w.decodeStep(context, sequences), true);
             if (diagnostics.errorReports() > errors || plan.isEmpty()) return Optional.empty();
             decode = plan.get();
             decodeSeconds.put(sequences, decode.analysis().step().seconds());
@@ -306,9 +302,7 @@ public final class Compiler {
         java.util.function.Function<WorkloadSpec, Double> stepSeconds = step -> {
             if (failed[0]) return Double.NaN;
             int errors = diagnostics.errorReports();
-            keepIr = false;
-            Optional<MaterializedPlan> plan = Optional.of(d.forStep(step)).map(rewrite).flatMap(this::partition).flatMap(p -> materialize(p, false));
-            keepIr = true;
+            Optional<MaterializedPlan> plan = stepPlan(d, step, false);
             if (diagnostics.errorReports() > errors || plan.isEmpty()) {
                 failed[0] = true;
                 return Double.NaN;
@@ -318,7 +312,7 @@ public final class Compiler {
         ServingSimulation.StepTimes steps = ServingSimulation.StepTimes.onPowersOfTwo(
                 k -> k == 1 ? prefillOne : stepSeconds.apply(w.prefillStep(k * unit)),
                 b -> decodeSeconds.computeIfAbsent(b * unit, sequences -> stepSeconds.apply(w.decodeStep(lengths.meanContext(), sequences))));
-        long requests = Math.max(1, (lengths.requests() + unit - 1) / unit);
+        long requests = lengths.requestsPerSplit(unit);
         try {
             ServingSimulation.Result r = Timings.time("serving simulation", () -> ServingSimulation.run(lengths.rate() / unit, requests,
                     lengths.input(), lengths.output(), ServingSimulation.Engine.of(lengths.input(), lengths.tokenBudget(), inFlight, lengths.maxBatch(),
@@ -328,6 +322,20 @@ public final class Compiler {
         } catch (IllegalStateException e) {
             if (failed[0]) return Optional.empty();
             throw e;
+        }
+    }
+
+    /**
+     * The plan of one step of a serving deploy ({@code step}, a prefill or decode workload),
+     * rewritten, partitioned and materialized; {@code keep}: whether it keeps its IR (a plan the
+     * backends write), else only its figures are needed.
+     */
+    private Optional<MaterializedPlan> stepPlan(Deployment d, WorkloadSpec step, boolean keep) {
+        keepIr = keep;
+        try {
+            return Optional.of(d.forStep(step)).map(rewrite).flatMap(this::partition).flatMap(p -> materialize(p, false));
+        } finally {
+            keepIr = true;
         }
     }
 

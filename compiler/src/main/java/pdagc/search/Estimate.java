@@ -474,7 +474,7 @@ final class Estimate {
         });
         ServingSimulation.Result run;
         try {
-            run = ServingSimulation.run(lengths.rate() / unit, Math.max(1, (lengths.requests() + unit - 1) / unit), lengths.input(), lengths.output(),
+            run = ServingSimulation.run(lengths.rate() / unit, lengths.requestsPerSplit(unit), lengths.input(), lengths.output(),
                     ServingSimulation.Engine.of(lengths.input(), lengths.tokenBudget(), admitted, lengths.maxBatch(),
                             lengths.chunkedPrefill()), steps);
         } catch (IllegalStateException e) {

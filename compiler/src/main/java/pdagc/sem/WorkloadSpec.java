@@ -57,6 +57,11 @@ public record WorkloadSpec(
             this(input, output, 0, 0, 0, pdagc.analysis.ServingSimulation.TOKEN_BUDGET, false);
         }
 
+        /** The requests each of {@code splits} splits of the batch sends in the simulated run: its share, rounded up, one at least. */
+        public long requestsPerSplit(long splits) {
+            return Math.max(1, (requests + splits - 1) / splits);
+        }
+
         /** Whether requests arrive at a rate (the batch follows from it) rather than as one fixed batch. */
         public boolean hasRate() {
             return rate > 0;
