@@ -13,8 +13,8 @@ import java.util.Map;
 final class Families {
     /** The model_types the importer reads, in the order they are listed to users. */
     static final List<String> SUPPORTED = List.of("llama", "mistral", "mixtral", "phi3", "gemma", "gemma2", "gemma3_text", "qwen2",
-            "qwen2_moe", "qwen3", "qwen3_moe", "olmoe", "deepseek", "deepseek_v2", "deepseek_v3", "falcon", "starcoder2", "gpt_neox",
-            "gptj", "gpt2");
+            "qwen2_moe", "qwen3", "qwen3_moe", "qwen3_vl_text", "qwen3_vl_moe_text", "olmoe", "deepseek", "deepseek_v2", "deepseek_v3",
+            "kimi_k2", "minimax_m2", "llama4_text", "falcon", "starcoder2", "gpt_neox", "gptj", "gpt2");
 
     private final HfConfig c;
     private final PdagModel m;
@@ -38,11 +38,13 @@ final class Families {
             case "mixtral" -> f.mixtral();
             case "qwen2" -> f.qwen2();
             case "qwen2_moe" -> f.qwen2Moe();
-            case "qwen3" -> f.qwen3();
-            case "qwen3_moe" -> f.qwen3Moe();
+            case "qwen3", "qwen3_vl_text" -> f.qwen3();
+            case "qwen3_moe", "qwen3_vl_moe_text" -> f.qwen3Moe();
             case "olmoe" -> f.olmoe();
             case "deepseek" -> f.deepseekMoe();
-            case "deepseek_v2", "deepseek_v3" -> f.deepseekLatent(type);
+            case "deepseek_v2", "deepseek_v3", "kimi_k2" -> f.deepseekLatent(type);
+            case "minimax_m2" -> f.minimaxM2();
+            case "llama4_text" -> f.llama4();
             case "gptj" -> f.gptj();
             case "gpt2" -> f.gpt2();
             default -> throw new IllegalStateException("the supported list and the translations disagree on " + type);
@@ -92,10 +94,7 @@ final class Families {
     private void mixtral() {
         attention();
         slidingWindow(false);
-        Long ffn = c.count("intermediate_size", 1);
-        m.set("ffn", ffn, "intermediate_size (no dense layers: this is each expert's width)");
-        experts("num_local_experts");
-        m.set("expert_ffn", ffn, "intermediate_size (w1, w3: gate and up; w2: down)");
+        mixtralExperts();
         rmsnorm();
         act("hidden_act", "silu");
         blocks("gated_moe_layer", "attention, then SwiGLU experts (block_sparse_moe)", false);
@@ -120,8 +119,9 @@ final class Families {
         blocks("qwen2_moe_layer", "attention with q, k, v biases, then SwiGLU experts and a gated shared expert", false);
     }
 
+    /** Qwen3, and the language model of Qwen3-VL (qwen3_vl_text: the same layers; its multimodal rotary positions carry no weights). */
     private void qwen3() {
-        noBiases("qwen3");
+        noBiases(type);
         attention();
         slidingWindow(true);
         m.set("ffn", c.count("intermediate_size", 1), "intermediate_size");
@@ -130,8 +130,9 @@ final class Families {
         blocks("qwen3_layer", "attention with per-head q_norm and k_norm (RMSNorm over head_dim), then SwiGLU MLP", false);
     }
 
+    /** Qwen3-MoE, and the language model of Qwen3-VL's MoE models (qwen3_vl_moe_text). */
     private void qwen3Moe() {
-        noBiases("qwen3_moe");
+        noBiases(type);
         attention();
         slidingWindow(true);
         qwenExperts();
@@ -150,6 +151,89 @@ final class Families {
         rmsnorm();
         act("hidden_act", "silu");
         blocks("olmoe_layer", "attention with q_norm and k_norm over the whole query and key width, then SwiGLU experts", false);
+    }
+
+    /**
+     * MiniMax-M2 (minimax_m2): attention with head_dim given apart from hidden / heads, its query and
+     * key each normed over their whole width before the heads split (qk_norm_type per_layer; per_head
+     * norms each head, as Qwen3), rotary positions on rotary_dim of each head (no weights), and every
+     * layer a mixture of SwiGLU experts (w1, w3, w2) of intermediate_size, routed by sigmoid scores
+     * whose correction bias (e_score_correction_bias, num_local_experts values a layer) is not
+     * counted, as DeepSeek's is not. The multi-token-prediction modules (use_mtp) are not in
+     * transformers' MiniMaxM2ForCausalLM, and not imported. use_qk_norm and qk_norm_type must be given:
+     * their defaults are the model's remote code's, not transformers'.
+     */
+    private void minimaxM2() {
+        noBiases(type);
+        attention();
+        slidingWindow(false);
+        mixtralExperts();
+        Long shared = c.count("shared_intermediate_size", 0, 0L);
+        if (shared != null && shared > 0) {
+            c.unsupported("shared_intermediate_size", "a MiniMax-M2 shared expert (shared_intermediate_size " + shared + ")",
+                    "the stdlib's MiniMax-M2 layers have routed experts only");
+        }
+        Boolean qkNorm = c.flag("use_qk_norm");
+        String normType = Boolean.TRUE.equals(qkNorm) ? c.text("qk_norm_type") : null;
+        if (normType != null && !normType.equals("per_layer") && !normType.equals("per_head")) c.wrong("qk_norm_type", "per_layer or per_head");
+        rmsnorm();
+        act("hidden_act", "silu");
+        if (Boolean.TRUE.equals(c.flag("use_mtp", false))) {
+            m.note("Not imported: the multi-token-prediction modules (use_mtp" + (c.has("num_mtp_modules") ? ", num_mtp_modules " + c.raw("num_mtp_modules") : "")
+                    + "), which transformers' MiniMaxM2ForCausalLM does not hold.");
+        }
+        m.note("Not counted: each layer's e_score_correction_bias (the sigmoid router's correction, one value per expert).");
+        if ("per_head".equals(normType)) {
+            blocks("qwen3_moe_layer", "attention with per-head q_norm and k_norm (qk_norm_type per_head), then SwiGLU experts (block_sparse_moe)", false);
+        } else if ("per_layer".equals(normType)) {
+            blocks("olmoe_layer", "attention with q_norm and k_norm over the whole query and key width (qk_norm_type per_layer), then SwiGLU experts (block_sparse_moe)", false);
+        } else {
+            blocks("gated_moe_layer", "attention (use_qk_norm false), then SwiGLU experts (block_sparse_moe)", false);
+        }
+    }
+
+    /**
+     * Llama 4's language model (llama4_text, the text_config of Llama-4-Scout and -Maverick): GQA
+     * attention with head_dim given, its q and k L2-normed without weights (use_qk_norm) and, on
+     * the layers with rotary positions, chunked to attention_chunk_size tokens (not modelled: a
+     * warning, like a sliding window); every layer a mixture of SwiGLU experts of intermediate_size
+     * (gate_up_proj, down_proj), top num_experts_per_tok by sigmoid scores, beside one shared expert
+     * of the same width that every token passes through. MoE layers only every
+     * interleave_moe_layer_step layers (Maverick's 2: dense layers of intermediate_size_mlp between)
+     * are E0606: the language has dense layers first, then MoE layers.
+     */
+    private void llama4() {
+        noBiases(type);
+        attention();
+        Long step = c.count("interleave_moe_layer_step", 1, 1L);
+        if (step != null && step != 1) {
+            c.unsupported("interleave_moe_layer_step", "MoE layers only every " + step + " layers (dense layers of intermediate_size_mlp between them)",
+                    "the language has dense layers first, then MoE layers");
+        }
+        Long layers = c.count("num_hidden_layers", 1);
+        Integer moeLayers = c.has("moe_layers") ? c.listSize("moe_layers") : null;
+        if (moeLayers != null && layers != null && moeLayers.longValue() != layers) {
+            c.unsupported("moe_layers", "MoE on " + moeLayers + " of the " + layers + " layers", "the language has dense layers first, then MoE layers");
+        }
+        if (c.has("attention_chunk_size") && !c.isNull("attention_chunk_size")) {
+            Long chunk = c.count("attention_chunk_size", 1);
+            if (chunk != null) {
+                c.notModelled("attention_chunk_size", "chunked local attention (" + chunk + "-token chunks, on the layers with rotary positions)",
+                        "figures are exact for sequences of up to " + chunk + " tokens; for longer ones, attention FLOPs and time and the KV cache"
+                                + " are upper bounds (on those layers)");
+                m.note("Not modelled: chunked local attention (" + chunk + "-token chunks). Attention spans the whole sequence:");
+                m.note("exact up to " + chunk + " tokens, an upper bound beyond.");
+            }
+        }
+        m.set("ffn", c.count("intermediate_size_mlp", 1), "intermediate_size_mlp (the dense MLP's width; every layer is MoE here)");
+        experts("num_local_experts");
+        Long expertFfn = c.count("intermediate_size", 1);
+        m.set("expert_ffn", expertFfn, "intermediate_size (gate_up_proj, down_proj)");
+        m.set("shared_ffn", expertFfn, "intermediate_size (one shared expert, as wide as a routed one)");
+        rmsnorm();
+        act("hidden_act", "silu");
+        if (!Boolean.FALSE.equals(c.flag("use_qk_norm", false))) m.note("q and k are L2-normed (use_qk_norm): no weights.");
+        blocks("llama4_moe_layer", "attention, then routed SwiGLU experts beside a shared expert", false);
     }
 
     /**
@@ -514,6 +598,14 @@ final class Families {
         }
         m.set("experts", experts, expertsField);
         m.set("top", top, "num_experts_per_tok");
+    }
+
+    /** Mixtral's and MiniMax-M2's experts: every layer MoE, each expert intermediate_size wide (w1, w3, w2). */
+    private void mixtralExperts() {
+        Long ffn = c.count("intermediate_size", 1);
+        m.set("ffn", ffn, "intermediate_size (no dense layers: this is each expert's width)");
+        experts("num_local_experts");
+        m.set("expert_ffn", ffn, "intermediate_size (w1, w3: gate and up; w2: down)");
     }
 
     /** Qwen2-MoE's and Qwen3-MoE's experts: every layer MoE, each expert moe_intermediate_size wide. */

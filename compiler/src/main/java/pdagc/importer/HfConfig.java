@@ -1,6 +1,7 @@
 package pdagc.importer;
 
 import com.fasterxml.jackson.core.JsonFactory;
+import com.fasterxml.jackson.core.json.JsonReadFeature;
 import com.fasterxml.jackson.core.JsonLocation;
 import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonProcessingException;
@@ -63,7 +64,8 @@ final class HfConfig {
 
     /** Parses the text; a file that is not one JSON object is a diagnostic at the place it goes wrong. */
     static Optional<HfConfig> parse(SourceFile file, Diagnostics diagnostics) {
-        JsonFactory factory = new JsonFactory();
+        // Python's json module writes Infinity and NaN (Nemotron-H's time_step_limit), and transformers reads them back.
+        JsonFactory factory = JsonFactory.builder().enable(JsonReadFeature.ALLOW_NON_NUMERIC_NUMBERS).build();
         Fields fields = new Fields();
         int brace;
         try (JsonParser p = factory.createParser(file.text())) {
@@ -200,6 +202,15 @@ final class HfConfig {
             return null;
         }
         return n.asLong();
+    }
+
+    /** A required boolean; null (reported) when missing or not one. */
+    Boolean flag(String field) {
+        if (!has(field)) {
+            missing(field);
+            return null;
+        }
+        return flag(field, false);
     }
 
     /** An optional boolean: {@code dflt} when absent or null. */

@@ -42,7 +42,8 @@ class ImportErrorsTest {
         String err = importFails("{\"model_type\": \"bloom\", " + LLAMA + "}").err();
         assertTrue(err.contains("error[E0602]: unsupported model_type `bloom`"), err);
         assertTrue(err.contains("bad.config.json:1:16"), err);
-        assertTrue(err.contains("supported model_types: llama, mistral, mixtral, phi3, gemma, gemma2, gemma3_text, qwen2, qwen2_moe, qwen3, qwen3_moe, olmoe, deepseek, deepseek_v2, deepseek_v3, falcon, starcoder2, gpt_neox, gptj, gpt2"), err);
+        assertTrue(err.contains("supported model_types: llama, mistral, mixtral, phi3, gemma, gemma2, gemma3_text, qwen2, qwen2_moe, qwen3, qwen3_moe, qwen3_vl_text, "
+                + "qwen3_vl_moe_text, olmoe, deepseek, deepseek_v2, deepseek_v3, kimi_k2, minimax_m2, llama4_text, falcon, starcoder2, gpt_neox, gptj, gpt2"), err);
     }
 
     @Test
@@ -131,6 +132,27 @@ class ImportErrorsTest {
         String qwen = Imports.errors("{\"model_type\": \"qwen3_moe\", \"num_experts\": 4, \"num_experts_per_tok\": 2, \"moe_intermediate_size\": 8, "
                 + "\"mlp_only_layers\": [0], " + LLAMA + "}");
         assertTrue(qwen.contains("E0606") && qwen.contains("mlp_only_layers"), qwen);
+    }
+
+    @Test
+    void llama4sInterleavedDenseLayersAndMiniMaxsUnstatedNormsAreSaid() {
+        String maverick = Imports.errors("{\"model_type\": \"llama4_text\", \"interleave_moe_layer_step\": 2, \"intermediate_size_mlp\": 64, "
+                + "\"num_local_experts\": 4, \"num_experts_per_tok\": 1, " + LLAMA + "}");
+        assertTrue(maverick.contains("error[E0606]: MoE layers only every 2 layers (dense layers of intermediate_size_mlp between them)"), maverick);
+        String minimax = Imports.errors("{\"model_type\": \"minimax_m2\", \"num_local_experts\": 4, \"num_experts_per_tok\": 2, "
+                + "\"shared_intermediate_size\": 8, " + LLAMA + "}");
+        assertTrue(minimax.contains("error[E0603]: the config has no `use_qk_norm`"), minimax);
+        assertTrue(minimax.contains("error[E0606]: a MiniMax-M2 shared expert (shared_intermediate_size 8)"), minimax);
+    }
+
+    @Test
+    void pythonsInfinityIsReadAsTransformersReadsIt() {
+        // Python's json module writes Infinity (Nemotron-H's time_step_limit); a field pdagc does not read may hold it.
+        String m = Imports.pdag("{\"model_type\": \"llama\", \"time_step_limit\": [0.0, Infinity], \"x\": NaN, " + LLAMA + "}", "M");
+        assertTrue(m.contains("model M {"), m);
+        String err = Imports.errors("{\"model_type\": \"llama\", \"num_hidden_layers\": Infinity, \"vocab_size\": 64, \"hidden_size\": 32, "
+                + "\"intermediate_size\": 48, \"num_attention_heads\": 4}");
+        assertTrue(err.contains("E0604") && err.contains("num_hidden_layers"), err);
     }
 
     @Test

@@ -92,6 +92,51 @@ class ImportFamiliesTest {
     }
 
     @Test
+    void qwen3VlsLanguageModelIsQwen3s() {
+        String vl = Imports.pdag("""
+                {"model_type": "qwen3_vl", "tie_word_embeddings": false, "vision_config": {"depth": 2},
+                 "text_config": {"model_type": "qwen3_vl_text", "head_dim": 16, %s}}""".formatted(DENSE), "M");
+        assertEquals(Imports.pdag("{\"model_type\": \"qwen3\", \"head_dim\": 16, " + DENSE + "}", "M").lines().filter(l -> l.startsWith("  ")).toList(),
+                vl.lines().filter(l -> l.startsWith("  ")).toList(), "the same model as Qwen3's config:\n" + vl);
+        importAndVerify("{\"model_type\": \"qwen3_vl_moe_text\", \"head_dim\": 16, \"num_experts\": 4, \"num_experts_per_tok\": 2, "
+                + "\"moe_intermediate_size\": 16, \"decoder_sparse_step\": 1, \"mlp_only_layers\": [], " + DENSE + "}", "[ep 2, tp 2]", "qwen3_moe_layer");
+    }
+
+    @Test
+    void kimiK2IsDeepSeekV3sLayout() {
+        String m = importAndVerify("""
+                {"model_type": "kimi_k2", "architectures": ["DeepseekV3ForCausalLM"], "vocab_size": 64, "hidden_size": 32, "intermediate_size": 48,
+                 "moe_intermediate_size": 16, "num_hidden_layers": 3, "num_nextn_predict_layers": 0, "num_attention_heads": 4,
+                 "num_key_value_heads": 4, "n_shared_experts": 1, "n_routed_experts": 8, "num_experts_per_tok": 2, "first_k_dense_replace": 1,
+                 "q_lora_rank": 24, "kv_lora_rank": 16, "qk_nope_head_dim": 8, "qk_rope_head_dim": 4, "v_head_dim": 8,
+                 "moe_layer_freq": 1, "hidden_act": "silu", "tie_word_embeddings": false}""", "[ep 2, tp 2]",
+                "deepseek_dense_layer", "deepseek_moe_layer");
+        assertTrue(has(m, "experts", "8", "n_routed_experts") && !m.contains("deepseek_mtp"), m);
+    }
+
+    @Test
+    void minimaxM2NormsTheWholeQueryAndKeyOrEachHead() {
+        String perLayer = """
+                {"model_type": "minimax_m2", "head_dim": 16, "num_local_experts": 4, "num_experts_per_tok": 2, "use_qk_norm": true,
+                 "qk_norm_type": "per_layer", "shared_intermediate_size": 0, "use_mtp": true, "num_mtp_modules": 3, "rotary_dim": 8,
+                 "use_routing_bias": true, "scoring_func": "sigmoid", "tie_word_embeddings": false, %s}""".formatted(DENSE);
+        String m = importAndVerify(perLayer, "[ep 2, tp 2]", "olmoe_layer");
+        assertTrue(has(m, "expert_ffn", "48", "intermediate_size") && m.contains("num_mtp_modules 3") && m.contains("e_score_correction_bias"), m);
+        importAndVerify(perLayer.replace("per_layer", "per_head"), "[ep 2, tp 2]", "qwen3_moe_layer");
+        importAndVerify(perLayer.replace("\"use_qk_norm\": true", "\"use_qk_norm\": false"), "[ep 2, tp 2]", "gated_moe_layer");
+    }
+
+    @Test
+    void llama4ScoutsLayersAreExpertsBesideASharedExpert() {
+        String m = importAndVerify("""
+                {"model_type": "llama4_text", "head_dim": 16, "intermediate_size_mlp": 64, "num_local_experts": 4, "num_experts_per_tok": 1,
+                 "interleave_moe_layer_step": 1, "use_qk_norm": true, "attention_chunk_size": null, %s}""".formatted(DENSE), "[ep 2, tp 2]",
+                "llama4_moe_layer", "lm_head");
+        assertTrue(has(m, "shared_ffn", "48", "intermediate_size") && has(m, "expert_ffn", "48", "intermediate_size")
+                && has(m, "ffn", "64", "intermediate_size_mlp"), m);
+    }
+
+    @Test
     void olmoe() {
         importAndVerify("{\"model_type\": \"olmoe\", \"num_experts\": 4, \"num_experts_per_tok\": 2, " + DENSE + "}", "[ep 2, tp 2]", "olmoe_layer");
     }
@@ -253,9 +298,9 @@ class ImportFamiliesTest {
 
     @Test
     void everySupportedTypeIsTestedHere() {
-        assertEquals(List.of("llama", "mistral", "mixtral", "phi3", "gemma", "gemma2", "gemma3_text", "qwen2", "qwen2_moe", "qwen3", "qwen3_moe", "olmoe",
-                "deepseek", "deepseek_v2", "deepseek_v3", "falcon", "starcoder2", "gpt_neox",
-                "gptj", "gpt2"),
+        assertEquals(List.of("llama", "mistral", "mixtral", "phi3", "gemma", "gemma2", "gemma3_text", "qwen2", "qwen2_moe", "qwen3", "qwen3_moe",
+                "qwen3_vl_text", "qwen3_vl_moe_text", "olmoe", "deepseek", "deepseek_v2", "deepseek_v3", "kimi_k2", "minimax_m2", "llama4_text",
+                "falcon", "starcoder2", "gpt_neox", "gptj", "gpt2"),
                 Families.SUPPORTED);
     }
 

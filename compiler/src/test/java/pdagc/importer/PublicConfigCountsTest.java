@@ -195,6 +195,76 @@ class PublicConfigCountsTest {
         assertEquals(l * (kvr + rope) * BF16, s.kvCacheBytesPerToken());
     }
 
+    // moonshotai/Kimi-K2-Instruct, config.json (model_type kimi_k2, DeepseekV3ForCausalLM): DeepSeek-V3's layout with 384
+    // routed experts, 64 heads, one dense layer. Published (model card): "32 billion activated parameters and 1 trillion total".
+    @Test
+    void kimiK2() {
+        long v = 163840, h = 7168, f = 18432, fe = 2048, l = 61, dense = 1, nh = 64, e = 384, k = 8, shared = 1;
+        long qr = 1536, kvr = 512, nope = 128, rope = 64, vd = 128;
+        ModelStats s = Imports.importAndCount("""
+                {"architectures": ["DeepseekV3ForCausalLM"], "model_type": "kimi_k2", "vocab_size": 163840, "hidden_size": 7168,
+                 "intermediate_size": 18432, "moe_intermediate_size": 2048, "num_hidden_layers": 61, "num_nextn_predict_layers": 0,
+                 "num_attention_heads": 64, "num_key_value_heads": 64, "n_shared_experts": 1, "n_routed_experts": 384,
+                 "routed_scaling_factor": 2.827, "kv_lora_rank": 512, "q_lora_rank": 1536, "qk_rope_head_dim": 64, "v_head_dim": 128,
+                 "qk_nope_head_dim": 128, "topk_method": "noaux_tc", "n_group": 1, "topk_group": 1, "num_experts_per_tok": 8,
+                 "moe_layer_freq": 1, "first_k_dense_replace": 1, "norm_topk_prob": true, "scoring_func": "sigmoid",
+                 "hidden_act": "silu", "rms_norm_eps": 1e-06, "tie_word_embeddings": false}""");
+        long mla = h * qr + qr + qr * nh * (nope + rope) + h * (kvr + rope) + kvr + kvr * nh * (nope + vd) + nh * vd * h;
+        long moeCommon = mla + 2 * h + h * e + shared * swiglu(h, fe);
+        long total = dense * (mla + 2 * h + swiglu(h, f)) + (l - dense) * (moeCommon + e * swiglu(h, fe)) + 2 * v * h + h;
+        long active = dense * (mla + 2 * h + swiglu(h, f)) + (l - dense) * (moeCommon + k * swiglu(h, fe)) + 2 * v * h + h;
+        assertEquals(total, s.totalParams());
+        assertEquals(active, s.activeParams());
+        assertEquals(0, s.mtpModules());
+        assertEquals(1.0, billions(total, 0) / 1000.0, 0.03, "about a trillion: " + total);
+        assertEquals(32, (long) (active / 1e9), "32.9B, which the card calls 32 billion");
+        assertEquals(l * (kvr + rope) * BF16, s.kvCacheBytesPerToken());
+    }
+
+    // MiniMaxAI/MiniMax-M2.5, config.json (model_type minimax_m2): head_dim 128 (48 heads x 128 = 6144, not hidden 3072), q_norm and
+    // k_norm over the whole query (6144) and key (1024) width, 256 experts (top 8) of 1536, no shared expert, no dense layer.
+    // Published (model card): 230B total parameters, 10B activated (the embeddings apart: 9.8B).
+    @Test
+    void minimaxM2() {
+        long v = 200064, h = 3072, l = 62, nh = 48, nkv = 8, hd = 128, e = 256, k = 8, fe = 1536;
+        ModelStats s = Imports.importAndCount("""
+                {"architectures": ["MiniMaxM2ForCausalLM"], "model_type": "minimax_m2", "num_hidden_layers": 62, "hidden_size": 3072,
+                 "num_attention_heads": 48, "num_key_value_heads": 8, "head_dim": 128, "intermediate_size": 1536, "vocab_size": 200064,
+                 "num_experts_per_tok": 8, "num_local_experts": 256, "rotary_dim": 64, "hidden_act": "silu", "rms_norm_eps": 1e-06,
+                 "tie_word_embeddings": false, "use_qk_norm": true, "qk_norm_type": "per_layer", "use_routing_bias": true,
+                 "use_mtp": true, "mtp_transformer_layers": 1, "num_mtp_modules": 3, "shared_intermediate_size": 0, "scoring_func": "sigmoid"}""");
+        long common = attention(h, nh, nkv, hd) + nh * hd + nkv * hd + 2 * h + h * e;
+        long total = l * (common + e * swiglu(h, fe)) + 2 * v * h + h;
+        long active = l * (common + k * swiglu(h, fe)) + 2 * v * h + h;
+        assertEquals(total, s.totalParams());
+        assertEquals(active, s.activeParams());
+        assertEquals(230, billions(total, 0), 2, "228.7B: " + total);
+        assertEquals(9.8, billions(active - 2 * v * h, 1));
+        assertEquals(2 * l * nkv * hd * BF16, s.kvCacheBytesPerToken());
+    }
+
+    // meta-llama/Llama-4-Scout-17B-16E-Instruct, config.json's text_config (model_type llama4_text): every layer 16 experts (top 1)
+    // of 8192 beside a shared expert of 8192, GQA 40/8 heads of 128. Published (model card): 17B active, 109B total with the
+    // vision encoder, which the import leaves out (the language model counts 107.8B).
+    @Test
+    void llama4Scout() {
+        long v = 202048, h = 5120, l = 48, nh = 40, nkv = 8, hd = 128, e = 16, k = 1, fe = 8192;
+        ModelStats s = Imports.importAndCount("""
+                {"architectures": ["Llama4ForConditionalGeneration"], "model_type": "llama4", "vision_config": {"hidden_size": 1408},
+                 "text_config": {"model_type": "llama4_text", "attention_bias": false, "attention_chunk_size": 8192, "head_dim": 128,
+                 "hidden_act": "silu", "hidden_size": 5120, "interleave_moe_layer_step": 1, "intermediate_size": 8192,
+                 "intermediate_size_mlp": 16384, "num_attention_heads": 40, "num_experts_per_tok": 1, "num_hidden_layers": 48,
+                 "num_key_value_heads": 8, "num_local_experts": 16, "rms_norm_eps": 1e-05, "use_qk_norm": true, "vocab_size": 202048}}""");
+        long common = attention(h, nh, nkv, hd) + 2 * h + h * e + swiglu(h, fe);
+        long total = l * (common + e * swiglu(h, fe)) + 2 * v * h + h;
+        long active = l * (common + k * swiglu(h, fe)) + 2 * v * h + h;
+        assertEquals(total, s.totalParams());
+        assertEquals(active, s.activeParams());
+        assertEquals(107.8, billions(total, 1));
+        assertEquals(17, (long) (active / 1e9), "17.2B: " + active);
+        assertEquals(2 * l * nkv * hd * BF16, s.kvCacheBytesPerToken());
+    }
+
     // google/gemma-7b, config.json: head_dim 256 (16 heads x 256 = 4096, not hidden 3072), GeGLU, the head
     // tied to the embedding. Published (model card, technical report): 8.54B.
     @Test

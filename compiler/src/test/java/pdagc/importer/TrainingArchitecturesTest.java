@@ -91,6 +91,17 @@ class TrainingArchitecturesTest {
                         {"model_type": "qwen3_moe", "head_dim": 16, "num_experts": 4, "num_experts_per_tok": 2, "moe_intermediate_size": 16, %s}"""
                         .formatted(DENSE), "mesh [dp 2, ep 2] zero 1"),
                 Arguments.of("olmoe", "{\"model_type\": \"olmoe\", \"num_experts\": 4, \"num_experts_per_tok\": 2, " + DENSE + "}", "mesh [ep 2, tp 2]"),
+                Arguments.of("qwen3_vl_text", "{\"model_type\": \"qwen3_vl_text\", \"head_dim\": 16, " + DENSE + "}", "mesh [dp 2, tp 2]"),
+                Arguments.of("qwen3_vl_moe_text", """
+                        {"model_type": "qwen3_vl_moe_text", "head_dim": 16, "num_experts": 4, "num_experts_per_tok": 2, "moe_intermediate_size": 16, %s}"""
+                        .formatted(DENSE), "mesh [ep 2, tp 2]"),
+                Arguments.of("kimi_k2", DEEPSEEK_V3.replace("deepseek_v3", "kimi_k2"), "mesh [dp 2, tp 2] expert_mesh [ep 4]"),
+                Arguments.of("minimax_m2", """
+                        {"model_type": "minimax_m2", "head_dim": 16, "num_local_experts": 4, "num_experts_per_tok": 2, "use_qk_norm": true,
+                         "qk_norm_type": "per_layer", %s}""".formatted(DENSE), "mesh [ep 2, tp 2]"),
+                Arguments.of("llama4_text", """
+                        {"model_type": "llama4_text", "head_dim": 16, "intermediate_size_mlp": 64, "num_local_experts": 4, "num_experts_per_tok": 1,
+                         %s}""".formatted(DENSE), "mesh [dp 2, tp 2] expert_mesh [ep 4]"),
                 Arguments.of("deepseek", """
                         {"model_type": "deepseek", "vocab_size": 64, "hidden_size": 32, "intermediate_size": 48, "moe_intermediate_size": 16,
                          "num_hidden_layers": 3, "num_attention_heads": 4, "num_key_value_heads": 4, "n_shared_experts": 2,
