@@ -113,6 +113,11 @@ public final class Diags {
                 .help("a prefill step's context counts its own tokens (and any cached before them): at least `seq`; leave it out to mean `seq`");
     }
 
+    public static Diagnostic.Builder moeEveryWithoutExperts(Span at, long every) {
+        return of(Code.E0210, at, "moe_every", "one layer in " + every + " MoE, but the model has no `experts`")
+                .help("give `experts` and `top`, or remove `moe_every`");
+    }
+
     public static Diagnostic.Builder firstDenseExceedsLayers(Span firstDenseAt, Span layersAt, long layers) {
         return of(Code.E0210, firstDenseAt, "first_dense", "exceeds the " + layers + " layers")
                 .label("more than the layers").secondary(layersAt, "the model has " + layers + " layers");
@@ -761,6 +766,12 @@ public final class Diags {
     public static Diagnostic.Builder expertAxisInMesh(Span at, String axis) {
         return of(Code.E0306, at, "`" + axis + "` in the strategy's mesh")
                 .label("an expert axis").help("fold the experts with `expert_mesh [ep N, etp M]`; etp is tp when there is none");
+    }
+
+    public static Diagnostic.Builder searchInterleavedMoe(Span moeEveryAt) {
+        return of(Code.E0306, moeEveryAt, "searching a model whose MoE layers are interleaved with dense ones")
+                .label("the search's estimate takes the dense layers first, then the MoE layers")
+                .help("write the strategy in a `deploy`: `check` and every `--emit` compile it");
     }
 
     public static Diagnostic.Builder contextParallelInDecode(Span cpAt) {

@@ -166,6 +166,7 @@ public final class Elaborator {
         Optional<SearchKnobs> knobs = SearchKnobs.read(p, diagnostics);
         p.finish();
         if (model.isEmpty() || cluster.isEmpty() || workload.isEmpty() || knobs.isEmpty() || batchKnobAtRate(p, workload.get())) return Optional.empty();
+        if (interleaved(model.get())) return Optional.empty();
         return Optional.of(knobs.get().spec(s.name().text(), model.get(), cluster.get(), workload.get(), requirements, program, s.span()));
     }
 
@@ -177,7 +178,19 @@ public final class Elaborator {
         Optional<Deployment> dep = deployment(d);
         if (dep.isEmpty()) return Optional.empty();
         Deployment x = dep.get();
+        if (interleaved(x.model())) return Optional.empty();
         return Optional.of(SearchKnobs.every().spec(d.name().text(), x.model(), x.cluster(), x.workload(), x.requirements(), program, d.span()));
+    }
+
+    /**
+     * A model whose MoE layers are interleaved with dense ones ({@code moe_every} above 1): the
+     * search's estimate profiles one dense and one MoE layer in sequence and does not mix them
+     * along a stage yet (E0306 reported).
+     */
+    private boolean interleaved(ModelSpec m) {
+        if (m.moeEvery() <= 1) return false;
+        diagnostics.add(Diags.searchInterleavedMoe(m.spanOf("moe_every")));
+        return true;
     }
 
     /** A search at a request rate that names a knob of the batch, which the rate decides (E0220 reported for each). */
@@ -242,6 +255,7 @@ public final class Elaborator {
         ok &= p.integer("top", moe ? null : 0L, moe ? 1 : 0).isPresent();
         ok &= p.integer("expert_ffn", ffn.isPresent() ? ffn.getAsLong() : 1L, 1).isPresent();
         ok &= p.integer("first_dense", 0L, 0).isPresent();
+        ok &= p.integer("moe_every", 1L, 1).isPresent();
         ok &= p.integer("shared_ffn", 0L, 0).isPresent();
         ok &= p.integer("positions", 0L, 0).isPresent();
         ok &= p.integer("q_lora_rank", 0L, 0).isPresent();
@@ -273,6 +287,10 @@ public final class Elaborator {
         }
         if (ok && ints.get("heads") % ints.get("kv_heads") != 0) {
             diagnostics.add(Diags.kvHeadsNotDividingHeads(p.spanOf("kv_heads"), p.spanOf("heads"), ints.get("heads"), ints.get("kv_heads")));
+            ok = false;
+        }
+        if (ok && ints.get("moe_every") > 1 && !moe) {
+            diagnostics.add(Diags.moeEveryWithoutExperts(p.spanOf("moe_every"), ints.get("moe_every")));
             ok = false;
         }
         if (ok && ints.get("first_dense") > ints.get("layers")) {

@@ -112,7 +112,7 @@ final class Families {
     private void qwen2Moe() {
         attention();
         slidingWindow(true);
-        qwenExperts();
+        qwenExperts("qwen2_layer", "attention with q, k, v biases, then a SwiGLU MLP of intermediate_size");
         m.set("shared_ffn", c.count("shared_expert_intermediate_size", 1), "shared_expert_intermediate_size (one shared expert, sigmoid-gated)");
         rmsnorm();
         act("hidden_act", "silu");
@@ -135,7 +135,7 @@ final class Families {
         noBiases(type);
         attention();
         slidingWindow(true);
-        qwenExperts();
+        qwenExperts("qwen3_layer", "attention with per-head q_norm and k_norm, then a SwiGLU MLP of intermediate_size");
         rmsnorm();
         act("hidden_act", "silu");
         blocks("qwen3_moe_layer", "attention with per-head q_norm and k_norm, then SwiGLU experts", false);
@@ -198,23 +198,23 @@ final class Families {
      * the layers with rotary positions, chunked to attention_chunk_size tokens (not modelled: a
      * warning, like a sliding window); every layer a mixture of SwiGLU experts of intermediate_size
      * (gate_up_proj, down_proj), top num_experts_per_tok by sigmoid scores, beside one shared expert
-     * of the same width that every token passes through. MoE layers only every
-     * interleave_moe_layer_step layers (Maverick's 2: dense layers of intermediate_size_mlp between)
-     * are E0606: the language has dense layers first, then MoE layers.
+     * of the same width that every token passes through; with interleave_moe_layer_step N above 1
+     * (Maverick's 2) only layers N-1, 2N-1, ... are MoE ({@code moe_every N}), the others dense
+     * SwiGLU MLPs of intermediate_size_mlp.
      */
     private void llama4() {
         noBiases(type);
         attention();
         Long step = c.count("interleave_moe_layer_step", 1, 1L);
-        if (step != null && step != 1) {
-            c.unsupported("interleave_moe_layer_step", "MoE layers only every " + step + " layers (dense layers of intermediate_size_mlp between them)",
-                    "the language has dense layers first, then MoE layers");
-        }
         Long layers = c.count("num_hidden_layers", 1);
-        Integer moeLayers = c.has("moe_layers") ? c.listSize("moe_layers") : null;
-        if (moeLayers != null && layers != null && moeLayers.longValue() != layers) {
-            c.unsupported("moe_layers", "MoE on " + moeLayers + " of the " + layers + " layers", "the language has dense layers first, then MoE layers");
+        // transformers' Llama4TextConfig: moe_layers, when absent, is range(step - 1, layers, step); given, it must be that list.
+        List<Long> moeLayers = c.has("moe_layers") ? c.numbers("moe_layers") : null;
+        if (moeLayers != null && layers != null && step != null
+                && !moeLayers.equals(java.util.stream.LongStream.iterate(step - 1, i -> i < layers, i -> i + step).boxed().toList())) {
+            c.unsupported("moe_layers", "MoE on " + moeLayers.size() + " chosen layers of " + layers,
+                    "the language has MoE on every interleave_moe_layer_step-th layer (`moe_every`)");
         }
+        if (step != null && step > 1) m.set("moe_every", step, "interleave_moe_layer_step (layers " + (step - 1) + ", " + (2 * step - 1) + ", ... MoE; the others dense)");
         if (c.has("attention_chunk_size") && !c.isNull("attention_chunk_size")) {
             Long chunk = c.count("attention_chunk_size", 1);
             if (chunk != null) {
@@ -225,7 +225,8 @@ final class Families {
                 m.note("exact up to " + chunk + " tokens, an upper bound beyond.");
             }
         }
-        m.set("ffn", c.count("intermediate_size_mlp", 1), "intermediate_size_mlp (the dense MLP's width; every layer is MoE here)");
+        boolean interleaved = step != null && step > 1;
+        m.set("ffn", c.count("intermediate_size_mlp", 1), "intermediate_size_mlp (the dense MLP's width" + (interleaved ? ")" : "; every layer is MoE here)"));
         experts("num_local_experts");
         Long expertFfn = c.count("intermediate_size", 1);
         m.set("expert_ffn", expertFfn, "intermediate_size (gate_up_proj, down_proj)");
@@ -233,6 +234,7 @@ final class Families {
         rmsnorm();
         act("hidden_act", "silu");
         if (!Boolean.FALSE.equals(c.flag("use_qk_norm", false))) m.note("q and k are L2-normed (use_qk_norm): no weights.");
+        if (interleaved) m.word("dense_layer", "gated_dense_layer", "the layers between: attention, then a SwiGLU MLP of intermediate_size_mlp");
         blocks("llama4_moe_layer", "attention, then routed SwiGLU experts beside a shared expert", false);
     }
 
@@ -608,24 +610,33 @@ final class Families {
         m.set("expert_ffn", ffn, "intermediate_size (w1, w3: gate and up; w2: down)");
     }
 
-    /** Qwen2-MoE's and Qwen3-MoE's experts: every layer MoE, each expert moe_intermediate_size wide. */
-    private void qwenExperts() {
-        m.set("ffn", c.count("intermediate_size", 1), "intermediate_size (dense width; every layer is MoE here)");
-        sparseEveryLayer();
+    /**
+     * Qwen2-MoE's and Qwen3-MoE's experts, each moe_intermediate_size wide: every layer MoE, or
+     * every decoder_sparse_step-th with the family's dense layer ({@code denseLayer}) between.
+     */
+    private void qwenExperts(String denseLayer, String denseWhat) {
+        boolean interleaved = sparseEveryLayer();
+        m.set("ffn", c.count("intermediate_size", 1), "intermediate_size (dense width" + (interleaved ? ")" : "; every layer is MoE here)"));
         experts("num_experts");
         m.set("expert_ffn", c.count("moe_intermediate_size", 1), "moe_intermediate_size");
+        if (interleaved) m.word("dense_layer", denseLayer, "the layers between: " + denseWhat);
     }
 
-    /** Qwen MoE configs can make some layers dense; the language has dense layers first only. */
-    private void sparseEveryLayer() {
+    /**
+     * Qwen MoE configs can make some layers dense: decoder_sparse_step N makes layers N-1, 2N-1, ...
+     * MoE ({@code moe_every N}, the others dense MLPs of intermediate_size); mlp_only_layers, a list
+     * of any layers, the language does not express.
+     */
+    private boolean sparseEveryLayer() {
         Long step = c.count("decoder_sparse_step", 1, 1L);
-        if (step != null && step != 1) {
-            c.unsupported("decoder_sparse_step", "MoE layers only every " + step + " layers", "the language has dense layers first, then MoE layers");
-        }
+        boolean interleaved = step != null && step > 1;
+        if (interleaved) m.set("moe_every", step, "decoder_sparse_step (layers " + (step - 1) + ", " + (2 * step - 1) + ", ... MoE; the others dense)");
         Integer dense = c.listSize("mlp_only_layers");
         if (dense != null && dense > 0) {
-            c.unsupported("mlp_only_layers", "dense layers among the MoE layers (mlp_only_layers)", "the language has dense layers first, then MoE layers");
+            c.unsupported("mlp_only_layers", "dense layers among the MoE layers (mlp_only_layers)",
+                    "the language has dense layers first, then MoE on every N-th layer (`moe_every`, decoder_sparse_step)");
         }
+        return interleaved;
     }
 
     /**

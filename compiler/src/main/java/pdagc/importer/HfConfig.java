@@ -1,15 +1,16 @@
 package pdagc.importer;
 
 import com.fasterxml.jackson.core.JsonFactory;
-import com.fasterxml.jackson.core.json.JsonReadFeature;
 import com.fasterxml.jackson.core.JsonLocation;
 import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.core.JsonToken;
+import com.fasterxml.jackson.core.json.JsonReadFeature;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.IOException;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import pdagc.diag.Diags;
@@ -256,6 +257,19 @@ final class HfConfig {
             return null;
         }
         return n.size();
+    }
+
+    /** An optional list of whole numbers (empty when absent or null); null (reported) when not one. */
+    List<Long> numbers(String field) {
+        if (!has(field)) return List.of();
+        JsonNode n = root.get(field);
+        List<Long> out = new java.util.ArrayList<>();
+        if (n.isArray()) for (JsonNode e : n) if (e.isIntegralNumber() && e.canConvertToLong()) out.add(e.asLong());
+        if (!n.isArray() || out.size() != n.size()) {
+            wrong(field, "a list of whole numbers");
+            return null;
+        }
+        return out;
     }
 
     /** A string field for comments only: its text, or null when absent or not a string (never an error). */

@@ -75,9 +75,9 @@ final class ModelFlags {
                 diagnostics.add(Diags.launchCannotExpress(m.spanOf("layer"), target, "experts in layer `" + layer + "`",
                         "only gated_moe_layer is mapped to Megatron-LM's MoE", "use `layer gated_moe_layer`"));
             }
-            if (m.firstDense() > 0 || m.params().getOrDefault("shared_ffn", 0L) > 0) {
-                diagnostics.add(Diags.launchCannotExpress(m.spanOf(m.firstDense() > 0 ? "first_dense" : "shared_ffn"), target,
-                        "dense first layers or shared experts", "not mapped to --moe-layer-freq or --moe-shared-expert-intermediate-size yet",
+            if (m.firstDense() > 0 || m.moeEvery() > 1 || m.params().getOrDefault("shared_ffn", 0L) > 0) {
+                diagnostics.add(Diags.launchCannotExpress(m.spanOf(m.firstDense() > 0 ? "first_dense" : m.moeEvery() > 1 ? "moe_every" : "shared_ffn"), target,
+                        "dense first layers, dense layers between MoE layers or shared experts", "not mapped to --moe-layer-freq or --moe-shared-expert-intermediate-size yet",
                         "every layer routed, no shared experts"));
             }
         } else if (layer.equals("gated_moe_layer")) {

@@ -117,7 +117,7 @@ public final class Lowering {
         Optional<Integer> cur = interp.call(m.embed(), pdagc.ir.Precision.EMBEDDING_BLOCK, List.of(x), -1, m.spanOf("embed"));
         Optional<Integer> embedded = cur;
         for (int layer = 0; layer < m.layers() && cur.isPresent(); layer++) {
-            boolean dense = layer < m.firstDense();
+            boolean dense = m.isDenseLayer(layer);
             BlockRef block = dense ? m.denseLayer() : m.layer();
             cur = interp.call(block, "layers." + layer, List.of(cur.get()), layer, m.spanOf(dense ? "dense_layer" : "layer"));
         }

@@ -60,7 +60,7 @@ final class PdagTextDocumentService implements TextDocumentService {
     static final List<String> KEYWORDS = List.of("import", "as", "block", "return", "model", "cluster", "workload", "strategy", "gpu",
             "deploy", "search", "on", "with", "for", "require", "per");
     static final List<String> MODEL_PROPERTIES = List.of("vocab", "hidden", "heads", "layers", "ffn", "kv_heads", "head_dim", "experts", "top",
-            "expert_ffn", "first_dense", "norm", "act", "embed", "layer", "dense_layer", "head", "shared_ffn", "positions", "q_lora_rank",
+            "expert_ffn", "first_dense", "moe_every", "norm", "act", "embed", "layer", "dense_layer", "head", "shared_ffn", "positions", "q_lora_rank",
             "kv_lora_rank", "qk_nope_dim", "qk_rope_dim", "v_head_dim", "mtp", "mtp_layer", "dropout");
     static final List<String> STRATEGY_PROPERTIES = List.of("mesh", "expert_mesh", "sequence_parallel", "micro_batches", "schedule",
             "virtual_stages", "stage_layers", "zero", "recompute", "overlap_grad_reduce");

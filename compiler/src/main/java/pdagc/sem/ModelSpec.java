@@ -55,6 +55,24 @@ public record ModelSpec(
         return param("first_dense");
     }
 
+    /**
+     * After the first {@link #firstDense} layers, every this many layers one is MoE (the others
+     * dense): transformers' Llama 4 {@code interleave_moe_layer_step} and Qwen-MoE
+     * {@code decoder_sparse_step}. 1: every layer after the dense ones.
+     */
+    public long moeEvery() {
+        return params.getOrDefault("moe_every", 1L);
+    }
+
+    /**
+     * Whether layer {@code i} (from 0) runs {@code dense_layer}: one of the first {@link #firstDense}, or,
+     * with {@code moe_every N}, one whose number from 1 is not a multiple of N (layers N-1, 2N-1, ...
+     * are MoE, as transformers numbers them).
+     */
+    public boolean isDenseLayer(long i) {
+        return i < firstDense() || (i + 1) % moeEvery() != 0;
+    }
+
     /** Multi-token-prediction modules beside the main model (DeepSeek-V3's {@code num_nextn_predict_layers}). */
     public long mtp() {
         return params.getOrDefault("mtp", 0L);

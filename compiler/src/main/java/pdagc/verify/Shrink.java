@@ -84,6 +84,7 @@ public final class Shrink {
         }
         long dense = Math.min(m.firstDense(), 1);
         set(p, notes, "first_dense", dense, "keeps a dense layer where the model has them");
+        if (m.moeEvery() > 2) set(p, notes, "moe_every", 2, "every other layer MoE keeps both kinds of layer, interleaved");
         StrategySpec s = d.strategy();
         List<Long> stageLayers = null;
         long layers = dense + Math.min(m.layers() - m.firstDense(), 2);

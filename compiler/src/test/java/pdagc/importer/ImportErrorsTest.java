@@ -135,10 +135,10 @@ class ImportErrorsTest {
     }
 
     @Test
-    void llama4sInterleavedDenseLayersAndMiniMaxsUnstatedNormsAreSaid() {
-        String maverick = Imports.errors("{\"model_type\": \"llama4_text\", \"interleave_moe_layer_step\": 2, \"intermediate_size_mlp\": 64, "
-                + "\"num_local_experts\": 4, \"num_experts_per_tok\": 1, " + LLAMA + "}");
-        assertTrue(maverick.contains("error[E0606]: MoE layers only every 2 layers (dense layers of intermediate_size_mlp between them)"), maverick);
+    void llama4sChosenMoeLayersAndMiniMaxsUnstatedNormsAreSaid() {
+        String chosen = Imports.errors("{\"model_type\": \"llama4_text\", \"interleave_moe_layer_step\": 2, \"moe_layers\": [0], "
+                + "\"intermediate_size_mlp\": 64, \"num_local_experts\": 4, \"num_experts_per_tok\": 1, " + LLAMA + "}");
+        assertTrue(chosen.contains("error[E0606]: MoE on 1 chosen layers of 2"), chosen);
         String minimax = Imports.errors("{\"model_type\": \"minimax_m2\", \"num_local_experts\": 4, \"num_experts_per_tok\": 2, "
                 + "\"shared_intermediate_size\": 8, " + LLAMA + "}");
         assertTrue(minimax.contains("error[E0603]: the config has no `use_qk_norm`"), minimax);

@@ -137,6 +137,29 @@ class ImportFamiliesTest {
     }
 
     @Test
+    void llama4MavericksMoeLayersAlternateWithDenseOnes() {
+        String m = importAndVerify("""
+                {"model_type": "llama4_text", "head_dim": 16, "intermediate_size_mlp": 64, "num_local_experts": 4, "num_experts_per_tok": 1,
+                 "interleave_moe_layer_step": 2, "use_qk_norm": true, "vocab_size": 64, "hidden_size": 32, "intermediate_size": 48,
+                 "num_hidden_layers": 4, "num_attention_heads": 4, "num_key_value_heads": 2, "hidden_act": "silu"}""", "[ep 2, tp 2]",
+                "llama4_moe_layer", "gated_dense_layer");
+        assertTrue(has(m, "moe_every", "2", "interleave_moe_layer_step") && has(m, "dense_layer", "gated_dense_layer", "the layers between"), m);
+        // Layers 1 and 3 route (transformers' moe_layers: range(step - 1, layers, step)); 0 and 2 are dense MLPs of intermediate_size_mlp.
+        ModelStats s = Imports.stats(m);
+        long h = 32, attention = 4 * h * 16 + 2 * 2 * h * 16 + 4 * 16 * h;
+        long dense = attention + 2 * h + 3 * h * 64, moe = attention + 2 * h + h * 4 + 3 * h * 48 + 4 * 3 * h * 48;
+        assertEquals(2 * dense + 2 * moe + 2 * 64 * h + h, s.totalParams());
+    }
+
+    @Test
+    void qwenMoeWithASparseStepHasDenseLayersBetween() {
+        String m = importAndVerify("""
+                {"model_type": "qwen3_moe", "head_dim": 16, "num_experts": 4, "num_experts_per_tok": 2, "moe_intermediate_size": 16,
+                 "decoder_sparse_step": 2, "mlp_only_layers": [], %s}""".formatted(DENSE), "[ep 2, tp 2]", "qwen3_moe_layer", "qwen3_layer");
+        assertTrue(has(m, "moe_every", "2", "decoder_sparse_step") && has(m, "dense_layer", "qwen3_layer", "the layers between"), m);
+    }
+
+    @Test
     void olmoe() {
         importAndVerify("{\"model_type\": \"olmoe\", \"num_experts\": 4, \"num_experts_per_tok\": 2, " + DENSE + "}", "[ep 2, tp 2]", "olmoe_layer");
     }

@@ -265,6 +265,28 @@ class PublicConfigCountsTest {
         assertEquals(2 * l * nkv * hd * BF16, s.kvCacheBytesPerToken());
     }
 
+    // meta-llama/Llama-4-Maverick-17B-128E-Instruct, config.json's text_config: 128 experts (top 1) of 8192 beside a shared expert on
+    // every other layer (interleave_moe_layer_step 2: layers 1, 3, ..., 47), dense SwiGLU MLPs of 16384 (intermediate_size_mlp) on
+    // the others. Published (model card): 17B active, 400B total.
+    @Test
+    void llama4Maverick() {
+        long v = 202048, h = 5120, l = 48, nh = 40, nkv = 8, hd = 128, e = 128, k = 1, fe = 8192, fd = 16384;
+        ModelStats s = Imports.importAndCount("""
+                {"architectures": ["Llama4ForConditionalGeneration"], "model_type": "llama4",
+                 "text_config": {"model_type": "llama4_text", "attention_chunk_size": 8192, "head_dim": 128, "hidden_act": "silu",
+                 "hidden_size": 5120, "interleave_moe_layer_step": 2, "intermediate_size": 8192, "intermediate_size_mlp": 16384,
+                 "num_attention_heads": 40, "num_experts_per_tok": 1, "num_hidden_layers": 48, "num_key_value_heads": 8,
+                 "num_local_experts": 128, "rms_norm_eps": 1e-05, "use_qk_norm": true, "vocab_size": 202048}}""");
+        long dense = attention(h, nh, nkv, hd) + 2 * h + swiglu(h, fd);
+        long common = attention(h, nh, nkv, hd) + 2 * h + h * e + swiglu(h, fe);
+        long total = l / 2 * dense + l / 2 * (common + e * swiglu(h, fe)) + 2 * v * h + h;
+        long active = l / 2 * dense + l / 2 * (common + k * swiglu(h, fe)) + 2 * v * h + h;
+        assertEquals(total, s.totalParams());
+        assertEquals(active, s.activeParams());
+        assertEquals(400.7, billions(total, 1));
+        assertEquals(17, (long) (active / 1e9), "17.2B: " + active);
+    }
+
     // google/gemma-7b, config.json: head_dim 256 (16 heads x 256 = 4096, not hidden 3072), GeGLU, the head
     // tied to the embedding. Published (model card, technical report): 8.54B.
     @Test

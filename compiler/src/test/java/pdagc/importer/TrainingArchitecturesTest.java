@@ -101,6 +101,10 @@ class TrainingArchitecturesTest {
                          "qk_norm_type": "per_layer", %s}""".formatted(DENSE), "mesh [ep 2, tp 2]"),
                 Arguments.of("llama4_text", """
                         {"model_type": "llama4_text", "head_dim": 16, "intermediate_size_mlp": 64, "num_local_experts": 4, "num_experts_per_tok": 1,
+                         "interleave_moe_layer_step": 2, %s}""".formatted(DENSE.replace("\"num_hidden_layers\": 2", "\"num_hidden_layers\": 4")),
+                        "mesh [dp 2, pp 2, tp 2] expert_mesh [ep 4] micro_batches 2 schedule 1f1b"),
+                Arguments.of("llama4_text", """
+                        {"model_type": "llama4_text", "head_dim": 16, "intermediate_size_mlp": 64, "num_local_experts": 4, "num_experts_per_tok": 1,
                          %s}""".formatted(DENSE), "mesh [dp 2, tp 2] expert_mesh [ep 4]"),
                 Arguments.of("deepseek", """
                         {"model_type": "deepseek", "vocab_size": 64, "hidden_size": 32, "intermediate_size": 48, "moe_intermediate_size": 16,
