@@ -40,7 +40,7 @@ final class ImportCommand implements Callable<Integer> {
     /** {@code pdagc import hf CONFIG.json [-o MODEL.pdag] [--name NAME]}. */
     @Command(name = "hf", mixinStandardHelpOptions = true,
             description = "Import a Hugging Face config.json (model_type llama, mistral, mixtral, phi3, gemma, gemma2, gemma3_text, qwen2, qwen2_moe, "
-                    + "qwen3, qwen3_moe, qwen3_vl_text, qwen3_vl_moe_text, olmoe, deepseek, deepseek_v2, deepseek_v3, kimi_k2, minimax_m2, llama4_text, "
+                    + "qwen3, qwen3_moe, qwen3_vl_text, qwen3_vl_moe_text, olmoe, deepseek, deepseek_v2, deepseek_v3, kimi_k2, glm4_moe, minimax_m2, llama4_text, "
                     + "falcon, starcoder2, gpt_neox, gptj, gpt2) as a .pdag model built from stdlib blocks.")
     static final class Hf implements Callable<Integer> {
         @Parameters(index = "0", paramLabel = "CONFIG", description = "the config.json")

@@ -14,7 +14,7 @@ final class Families {
     /** The model_types the importer reads, in the order they are listed to users. */
     static final List<String> SUPPORTED = List.of("llama", "mistral", "mixtral", "phi3", "gemma", "gemma2", "gemma3_text", "qwen2",
             "qwen2_moe", "qwen3", "qwen3_moe", "qwen3_vl_text", "qwen3_vl_moe_text", "olmoe", "deepseek", "deepseek_v2", "deepseek_v3",
-            "kimi_k2", "minimax_m2", "llama4_text", "falcon", "starcoder2", "gpt_neox", "gptj", "gpt2");
+            "kimi_k2", "glm4_moe", "minimax_m2", "llama4_text", "falcon", "starcoder2", "gpt_neox", "gptj", "gpt2");
 
     private final HfConfig c;
     private final PdagModel m;
@@ -43,6 +43,7 @@ final class Families {
             case "olmoe" -> f.olmoe();
             case "deepseek" -> f.deepseekMoe();
             case "deepseek_v2", "deepseek_v3", "kimi_k2" -> f.deepseekLatent(type);
+            case "glm4_moe" -> f.glm4Moe();
             case "minimax_m2" -> f.minimaxM2();
             case "llama4_text" -> f.llama4();
             case "gptj" -> f.gptj();
@@ -151,6 +152,42 @@ final class Families {
         rmsnorm();
         act("hidden_act", "silu");
         blocks("olmoe_layer", "attention with q_norm and k_norm over the whole query and key width, then SwiGLU experts", false);
+    }
+
+    /**
+     * GLM-4.5 and GLM-4.5-Air (glm4_moe): GQA attention with head_dim given, biases on q, k and v
+     * (attention_bias; o_proj has none) and, with use_qk_norm, per-head q and k norms; rotary
+     * positions on partial_rotary_factor of each head (no weights); the first first_k_dense_replace
+     * layers a dense SwiGLU MLP of intermediate_size, the others DeepSeek-style routed experts of
+     * moe_intermediate_size beside n_shared_experts shared ones, routed by sigmoid scores whose
+     * correction bias is not counted (as DeepSeek's is not). The multi-token-prediction layers
+     * (num_nextn_predict_layers) are in the checkpoint but not in transformers' Glm4MoeForCausalLM:
+     * not imported.
+     */
+    private void glm4Moe() {
+        if (Boolean.TRUE.equals(c.flag("mlp_bias", false))) c.unsupported("mlp_bias", "MLP biases for model_type glm4_moe", null);
+        attention();
+        Long layers = c.count("num_hidden_layers", 1);
+        m.set("ffn", c.count("intermediate_size", 1), "intermediate_size (the dense layers' width)");
+        deepseekExperts(layers);
+        rmsnorm();
+        act("hidden_act", "silu");
+        boolean bias = !Boolean.FALSE.equals(c.flag("attention_bias", false));
+        boolean qkNorm = Boolean.TRUE.equals(c.flag("use_qk_norm", false));
+        if (!bias) c.unsupported("attention_bias", "GLM-4.5 without attention biases (`attention_bias` false)", "the stdlib's GLM-4.5 layers have q, k and v biases");
+        Long mtp = c.count("num_nextn_predict_layers", 0, 0L);
+        if (mtp != null && mtp > 0) {
+            m.note("Not imported: the multi-token-prediction layers (num_nextn_predict_layers " + mtp + "), which transformers' Glm4MoeForCausalLM"
+                    + " does not hold.");
+        }
+        m.note("Not counted: each MoE layer's e_score_correction_bias (the sigmoid router's correction, one value per expert).");
+        boolean tied = tied(false);
+        m.word("embed", "embedding", "token embedding (embed_tokens)");
+        m.word("dense_layer", qkNorm ? "glm4_moe_qk_norm_dense_layer" : "qwen2_layer", "the first layers: attention with q, k, v biases"
+                + (qkNorm ? " and per-head q and k norms (use_qk_norm)" : "") + ", then SwiGLU MLP");
+        m.word("layer", qkNorm ? "glm4_moe_qk_norm_layer" : "glm4_moe_layer", "attention with q, k, v biases" + (qkNorm ? " and per-head q and k norms (use_qk_norm)" : "")
+                + ", then routed and shared SwiGLU experts");
+        m.word("head", tied ? "tied_lm_head" : "lm_head", tied ? "final norm; logits from embed_tokens (tie_word_embeddings)" : "final norm and lm_head");
     }
 
     /**

@@ -43,7 +43,7 @@ class ImportErrorsTest {
         assertTrue(err.contains("error[E0602]: unsupported model_type `bloom`"), err);
         assertTrue(err.contains("bad.config.json:1:16"), err);
         assertTrue(err.contains("supported model_types: llama, mistral, mixtral, phi3, gemma, gemma2, gemma3_text, qwen2, qwen2_moe, qwen3, qwen3_moe, qwen3_vl_text, "
-                + "qwen3_vl_moe_text, olmoe, deepseek, deepseek_v2, deepseek_v3, kimi_k2, minimax_m2, llama4_text, falcon, starcoder2, gpt_neox, gptj, gpt2"), err);
+                + "qwen3_vl_moe_text, olmoe, deepseek, deepseek_v2, deepseek_v3, kimi_k2, glm4_moe, minimax_m2, llama4_text, falcon, starcoder2, gpt_neox, gptj, gpt2"), err);
     }
 
     @Test

@@ -115,6 +115,19 @@ class ImportFamiliesTest {
     }
 
     @Test
+    void glm45HasBiasedAttentionPerHeadNormsAndDeepSeeksExperts() {
+        String glm = """
+                {"model_type": "glm4_moe", "head_dim": 16, "attention_bias": true, "use_qk_norm": true, "n_routed_experts": 4,
+                 "n_shared_experts": 1, "num_experts_per_tok": 2, "moe_intermediate_size": 16, "first_k_dense_replace": 1,
+                 "num_nextn_predict_layers": 1, "partial_rotary_factor": 0.5, "vocab_size": 64, "hidden_size": 32, "intermediate_size": 48,
+                 "num_hidden_layers": 3, "num_attention_heads": 4, "num_key_value_heads": 2, "hidden_act": "silu"}""";
+        String m = importAndVerify(glm, "[ep 2, tp 2]", "glm4_moe_qk_norm_layer", "glm4_moe_qk_norm_dense_layer");
+        assertTrue(has(m, "first_dense", "1", "first_k_dense_replace") && has(m, "shared_ffn", "16", "n_shared_experts x moe_intermediate_size")
+                && m.contains("num_nextn_predict_layers 1"), m);
+        importAndVerify(glm.replace("\"use_qk_norm\": true", "\"use_qk_norm\": false"), "[ep 2, tp 2]", "glm4_moe_layer", "qwen2_layer");
+    }
+
+    @Test
     void minimaxM2NormsTheWholeQueryAndKeyOrEachHead() {
         String perLayer = """
                 {"model_type": "minimax_m2", "head_dim": 16, "num_local_experts": 4, "num_experts_per_tok": 2, "use_qk_norm": true,
@@ -322,7 +335,7 @@ class ImportFamiliesTest {
     @Test
     void everySupportedTypeIsTestedHere() {
         assertEquals(List.of("llama", "mistral", "mixtral", "phi3", "gemma", "gemma2", "gemma3_text", "qwen2", "qwen2_moe", "qwen3", "qwen3_moe",
-                "qwen3_vl_text", "qwen3_vl_moe_text", "olmoe", "deepseek", "deepseek_v2", "deepseek_v3", "kimi_k2", "minimax_m2", "llama4_text",
+                "qwen3_vl_text", "qwen3_vl_moe_text", "olmoe", "deepseek", "deepseek_v2", "deepseek_v3", "kimi_k2", "glm4_moe", "minimax_m2", "llama4_text",
                 "falcon", "starcoder2", "gpt_neox", "gptj", "gpt2"),
                 Families.SUPPORTED);
     }

@@ -216,9 +216,34 @@ class PublicConfigCountsTest {
         assertEquals(total, s.totalParams());
         assertEquals(active, s.activeParams());
         assertEquals(0, s.mtpModules());
-        assertEquals(1.0, billions(total, 0) / 1000.0, 0.03, "about a trillion: " + total);
+        assertEquals(1_026_408_209_408L, total);
+        assertEquals(1.0e12, total, 0.03e12, "the card's 1 trillion");
         assertEquals(32, (long) (active / 1e9), "32.9B, which the card calls 32 billion");
         assertEquals(l * (kvr + rope) * BF16, s.kvCacheBytesPerToken());
+    }
+
+    // zai-org/GLM-4.5-Air, config.json (model_type glm4_moe): GQA 96/8 heads of 128 with q, k, v biases, one dense layer of 10944,
+    // then 128 experts (top 8) of 1408 beside one shared expert. Published (model card): 106B total parameters, 12B active.
+    @Test
+    void glm45Air() {
+        long v = 151552, h = 4096, l = 46, dense = 1, nh = 96, nkv = 8, hd = 128, e = 128, k = 8, fe = 1408, f = 10944;
+        ModelStats s = Imports.importAndCount("""
+                {"architectures": ["Glm4MoeForCausalLM"], "model_type": "glm4_moe", "attention_bias": true, "first_k_dense_replace": 1,
+                 "head_dim": 128, "hidden_act": "silu", "hidden_size": 4096, "intermediate_size": 10944, "moe_intermediate_size": 1408,
+                 "n_group": 1, "n_routed_experts": 128, "n_shared_experts": 1, "norm_topk_prob": true, "num_attention_heads": 96,
+                 "num_experts_per_tok": 8, "num_hidden_layers": 46, "num_key_value_heads": 8, "num_nextn_predict_layers": 1,
+                 "partial_rotary_factor": 0.5, "rms_norm_eps": 1e-05, "routed_scaling_factor": 1.0, "tie_word_embeddings": false,
+                 "topk_group": 1, "use_qk_norm": false, "vocab_size": 151552}""");
+        long attention = attention(h, nh, nkv, hd) + nh * hd + 2 * nkv * hd;
+        long common = attention + 2 * h + h * e + swiglu(h, fe);
+        long total = dense * (attention + 2 * h + swiglu(h, f)) + (l - dense) * (common + e * swiglu(h, fe)) + 2 * v * h + h;
+        long active = dense * (attention + 2 * h + swiglu(h, f)) + (l - dense) * (common + k * swiglu(h, fe)) + 2 * v * h + h;
+        assertEquals(total, s.totalParams());
+        assertEquals(active, s.activeParams());
+        assertEquals(106_852_245_504L, total);
+        assertEquals(106, (long) (total / 1e9), "106.9B, which the card calls 106B");
+        assertEquals(12.2, billions(active - 2 * v * h, 1), "active without the embedding and head, which the card calls 12B");
+        assertEquals(2 * l * nkv * hd * BF16, s.kvCacheBytesPerToken());
     }
 
     // MiniMaxAI/MiniMax-M2.5, config.json (model_type minimax_m2): head_dim 128 (48 heads x 128 = 6144, not hidden 3072), q_norm and
@@ -238,7 +263,8 @@ class PublicConfigCountsTest {
         long active = l * (common + k * swiglu(h, fe)) + 2 * v * h + h;
         assertEquals(total, s.totalParams());
         assertEquals(active, s.activeParams());
-        assertEquals(230, billions(total, 0), 2, "228.7B: " + total);
+        assertEquals(228_689_748_992L, total);
+        assertEquals(230e9, total, 0.01 * 230e9, "the card's 230B");
         assertEquals(9.8, billions(active - 2 * v * h, 1));
         assertEquals(2 * l * nkv * hd * BF16, s.kvCacheBytesPerToken());
     }

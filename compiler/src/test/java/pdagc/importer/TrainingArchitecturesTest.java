@@ -96,6 +96,10 @@ class TrainingArchitecturesTest {
                         {"model_type": "qwen3_vl_moe_text", "head_dim": 16, "num_experts": 4, "num_experts_per_tok": 2, "moe_intermediate_size": 16, %s}"""
                         .formatted(DENSE), "mesh [ep 2, tp 2]"),
                 Arguments.of("kimi_k2", DEEPSEEK_V3.replace("deepseek_v3", "kimi_k2"), "mesh [dp 2, tp 2] expert_mesh [ep 4]"),
+                Arguments.of("glm4_moe", """
+                        {"model_type": "glm4_moe", "head_dim": 16, "attention_bias": true, "use_qk_norm": true, "n_routed_experts": 4,
+                         "n_shared_experts": 1, "num_experts_per_tok": 2, "moe_intermediate_size": 16, "first_k_dense_replace": 1,
+                         %s}""".formatted(DENSE.replace("\"num_hidden_layers\": 2", "\"num_hidden_layers\": 3")), "mesh [dp 2, tp 2] expert_mesh [ep 4]"),
                 Arguments.of("minimax_m2", """
                         {"model_type": "minimax_m2", "head_dim": 16, "num_local_experts": 4, "num_experts_per_tok": 2, "use_qk_norm": true,
                          "qk_norm_type": "per_layer", %s}""".formatted(DENSE), "mesh [ep 2, tp 2]"),
