@@ -73,6 +73,14 @@ public record ModelSpec(
         return i < firstDense() || (i + 1) % moeEvery() != 0;
     }
 
+    /** The layers that run the MoE block ({@code layer}) of a model with experts: those {@link #isDenseLayer} leaves. */
+    public long moeLayers() {
+        if (!isMoe()) return 0;
+        long n = 0;
+        for (long i = 0; i < layers(); i++) if (!isDenseLayer(i)) n++;
+        return n;
+    }
+
     /** Multi-token-prediction modules beside the main model (DeepSeek-V3's {@code num_nextn_predict_layers}). */
     public long mtp() {
         return params.getOrDefault("mtp", 0L);

@@ -84,7 +84,7 @@ public final class Shrink {
         }
         long dense = Math.min(m.firstDense(), 1);
         set(p, notes, "first_dense", dense, "keeps a dense layer where the model has them");
-        if (m.moeEvery() > 2) set(p, notes, "moe_every", 2, "every other layer MoE keeps both kinds of layer, interleaved");
+        if (m.moeEvery() > 2 && m.moeLayers() > 0) set(p, notes, "moe_every", 2, "every other layer MoE keeps both kinds of layer, interleaved");
         StrategySpec s = d.strategy();
         List<Long> stageLayers = null;
         long layers = dense + Math.min(m.layers() - m.firstDense(), 2);
@@ -107,7 +107,7 @@ public final class Shrink {
             layers = Math.max(layers + extraMoe + extraDense, chunks);
             set(p, notes, "layers", layers, chunks > 1 ? "at least one per pipeline chunk, two of each kind" : "two layers of each kind are enough to chain them");
         }
-        if (m.firstDense() >= m.layers()) {
+        if (m.isMoe() && m.moeLayers() == 0) {
             if (dense != layers) set(p, notes, "first_dense", layers, "every layer is dense, as in the model");
         } else if (dense > layers) {
             set(p, notes, "first_dense", layers, "no more than the layers");

@@ -257,6 +257,8 @@ public final class StrategyFuzz {
             long firstDense = r.nextInt(3) == 0 ? r.nextInt((int) layers + 1) : 0;
             t.append("  experts ").append(experts).append("  top ").append(top).append("  expert_ffn ").append(pick(List.of(16L, 32L, 64L, 128L)))
                     .append("  first_dense ").append(firstDense).append('\n');
+            // MoE layers between dense ones (Llama 4 Maverick's every other layer) in a quarter of the MoE models.
+            if (r.nextInt(4) == 0) t.append("  moe_every ").append(2 + r.nextInt(2)).append('\n');
             t.append("  layer ").append(pick(List.of("moe_layer", "moe_layer", "gated_moe_layer"))).append("  dense_layer ")
                     .append(pick(List.of("dense_layer", "gated_dense_layer"))).append('\n');
         } else {
