@@ -84,7 +84,6 @@ public final class Shrink {
         }
         long dense = Math.min(m.firstDense(), 1);
         set(p, notes, "first_dense", dense, "keeps a dense layer where the model has them");
-        if (m.moeEvery() > 2 && m.moeLayers() > 0) set(p, notes, "moe_every", 2, "every other layer MoE keeps both kinds of layer, interleaved");
         StrategySpec s = d.strategy();
         List<Long> stageLayers = null;
         long layers = dense + Math.min(m.layers() - m.firstDense(), 2);
@@ -111,6 +110,18 @@ public final class Shrink {
             if (dense != layers) set(p, notes, "first_dense", layers, "every layer is dense, as in the model");
         } else if (dense > layers) {
             set(p, notes, "first_dense", layers, "no more than the layers");
+        }
+        if (m.moeEvery() > 1 && m.moeLayers() > 0) {
+            // MoE layers between dense ones: the smallest step from 2 whose tiny layers route at least one (a model with
+            // moe_every above 1 always has dense layers too: layer 0 is one), so the tiny plan has both kinds, as the model.
+            long first = p.get("first_dense"), tiny = p.get("layers"), every = m.moeEvery();
+            for (long e = 2; e <= tiny + 1; e++) {
+                if (routes(first, e, tiny)) {
+                    every = e;
+                    break;
+                }
+            }
+            set(p, notes, "moe_every", every, "the smallest step at which the tiny layers hold both kinds, as the model");
         }
         WorkloadSpec w = d.workload();
         int ways = mesh.size(MeshAxes.BATCH) * s.pipeline().microBatches();
@@ -238,6 +249,12 @@ public final class Shrink {
             b = t;
         }
         return Math.abs(a);
+    }
+
+    /** Whether a model of {@code layers} layers, {@code first} dense first and one in {@code every} MoE after them, routes any layer. */
+    private static boolean routes(long first, long every, long layers) {
+        for (long i = first; i < layers; i++) if ((i + 1) % every == 0) return true;
+        return false;
     }
 
     private static void set(Map<String, Long> p, List<String> notes, String key, long value, String why) {
