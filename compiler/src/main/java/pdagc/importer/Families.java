@@ -174,7 +174,10 @@ final class Families {
         act("hidden_act", "silu");
         boolean bias = !Boolean.FALSE.equals(c.flag("attention_bias", false));
         boolean qkNorm = Boolean.TRUE.equals(c.flag("use_qk_norm", false));
-        if (!bias) c.unsupported("attention_bias", "GLM-4.5 without attention biases (`attention_bias` false)", "the stdlib's GLM-4.5 layers have q, k and v biases");
+        if (!bias && qkNorm) {
+            c.unsupported("attention_bias", "GLM-4.5 with per-head q/k norms but no attention biases (`attention_bias` false)",
+                    "the stdlib's GLM-4.5 layers with q/k norms have q, k and v biases");
+        }
         Long mtp = c.count("num_nextn_predict_layers", 0, 0L);
         if (mtp != null && mtp > 0) {
             m.note("Not imported: the multi-token-prediction layers (num_nextn_predict_layers " + mtp + "), which transformers' Glm4MoeForCausalLM"
@@ -183,9 +186,9 @@ final class Families {
         m.note("Not counted: each MoE layer's e_score_correction_bias (the sigmoid router's correction, one value per expert).");
         boolean tied = tied(false);
         m.word("embed", "embedding", "token embedding (embed_tokens)");
-        m.word("dense_layer", qkNorm ? "glm4_moe_qk_norm_dense_layer" : "qwen2_layer", "the first layers: attention with q, k, v biases"
-                + (qkNorm ? " and per-head q and k norms (use_qk_norm)" : "") + ", then SwiGLU MLP");
-        m.word("layer", qkNorm ? "glm4_moe_qk_norm_layer" : "glm4_moe_layer", "attention with q, k, v biases" + (qkNorm ? " and per-head q and k norms (use_qk_norm)" : "")
+        String attention = !bias ? "attention (no biases: attention_bias false)" : "attention with q, k, v biases" + (qkNorm ? " and per-head q and k norms (use_qk_norm)" : "");
+        m.word("dense_layer", !bias ? "gated_dense_layer" : qkNorm ? "glm4_moe_qk_norm_dense_layer" : "qwen2_layer", "the first layers: " + attention + ", then SwiGLU MLP");
+        m.word("layer", !bias ? "deepseek_attention_moe_layer" : qkNorm ? "glm4_moe_qk_norm_layer" : "glm4_moe_layer", attention
                 + ", then routed and shared SwiGLU experts");
         m.word("head", tied ? "tied_lm_head" : "lm_head", tied ? "final norm; logits from embed_tokens (tie_word_embeddings)" : "final norm and lm_head");
     }

@@ -125,6 +125,9 @@ class ImportFamiliesTest {
         assertTrue(has(m, "first_dense", "1", "first_k_dense_replace") && has(m, "shared_ffn", "16", "n_shared_experts x moe_intermediate_size")
                 && m.contains("num_nextn_predict_layers 1"), m);
         importAndVerify(glm.replace("\"use_qk_norm\": true", "\"use_qk_norm\": false"), "[ep 2, tp 2]", "glm4_moe_layer", "qwen2_layer");
+        importAndVerify(glm.replace("\"use_qk_norm\": true", "\"use_qk_norm\": false").replace("\"attention_bias\": true", "\"attention_bias\": false"),
+                "[ep 2, tp 2]", "deepseek_attention_moe_layer", "gated_dense_layer");
+        assertTrue(Imports.errors(glm.replace("\"attention_bias\": true", "\"attention_bias\": false")).contains("E0606"));
     }
 
     @Test
