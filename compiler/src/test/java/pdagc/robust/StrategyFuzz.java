@@ -58,11 +58,11 @@ public final class StrategyFuzz {
     private static final List<String> DTYPES = List.of("bf16", "fp16", "fp32", "fp8");
     private static final List<String> FAMILIES = List.of("llama", "mistral", "mixtral", "phi3", "gemma", "gemma2", "gemma3_text", "qwen2",
             "qwen2_moe", "qwen3", "qwen3_moe", "olmoe", "deepseek", "deepseek_v2", "deepseek_v3", "falcon", "starcoder2", "gpt_neox",
-            "gptj", "gpt2");
+            "gptj", "gpt2", "qwen3_vl_text", "qwen3_vl_moe_text", "kimi_k2", "glm4_moe", "minimax_m2", "llama4_text");
 
     /** The model types without experts (a training case draws one of these half the time, else any type). */
     private static final List<String> DENSE_FAMILIES = List.of("llama", "mistral", "phi3", "gemma", "gemma2", "gemma3_text", "qwen2", "qwen3",
-            "falcon", "starcoder2", "gpt_neox", "gptj", "gpt2");
+            "falcon", "starcoder2", "gpt_neox", "gptj", "gpt2", "qwen3_vl_text");
 
     /** Real vocabularies (Llama 2, GPT-2 padded, Llama 3, Qwen 2), for training cases at real sizes. */
     private static final List<Long> BIG_VOCABS = List.of(32000L, 50304L, 128256L, 151936L);
@@ -321,9 +321,36 @@ public final class StrategyFuzz {
             }
         }
         switch (type) {
-            case "gemma", "gemma2", "gemma3_text", "qwen3" -> {
+            case "gemma", "gemma2", "gemma3_text", "qwen3", "qwen3_vl_text" -> {
                 c.put("head_dim", pick(List.of(8L, 16L, 32L)));
-                if (!type.equals("gemma") && !type.equals("qwen3")) c.put("sliding_window", null);
+                if (type.startsWith("gemma") && !type.equals("gemma")) c.put("sliding_window", null);
+            }
+            case "minimax_m2" -> {
+                c.put("head_dim", pick(List.of(8L, 16L, 32L)));
+                c.put("num_local_experts", experts);
+                c.put("num_experts_per_tok", top);
+                c.put("use_qk_norm", r.nextInt(4) != 0);
+                c.put("qk_norm_type", r.nextBoolean() ? "per_layer" : "per_head");
+                moe = true;
+            }
+            case "llama4_text" -> {
+                c.put("head_dim", pick(List.of(8L, 16L, 32L)));
+                c.put("intermediate_size_mlp", pick(List.of(32L, 64L)));
+                c.put("num_local_experts", experts);
+                c.put("num_experts_per_tok", top);
+                c.put("interleave_moe_layer_step", pick(List.of(1L, 1L, 2L)));
+                moe = true;
+            }
+            case "glm4_moe" -> {
+                c.put("head_dim", pick(List.of(8L, 16L, 32L)));
+                c.put("attention_bias", true);
+                c.put("use_qk_norm", r.nextBoolean());
+                c.put("moe_intermediate_size", pick(List.of(16L, 32L)));
+                c.put("n_shared_experts", 1L);
+                c.put("n_routed_experts", experts);
+                c.put("num_experts_per_tok", top);
+                c.put("first_k_dense_replace", (long) r.nextInt((int) layers + 1));
+                moe = true;
             }
             case "mixtral" -> {
                 c.put("num_local_experts", experts);
@@ -335,7 +362,7 @@ public final class StrategyFuzz {
                 c.put("num_experts_per_tok", top);
                 moe = true;
             }
-            case "qwen2_moe", "qwen3_moe" -> {
+            case "qwen2_moe", "qwen3_moe", "qwen3_vl_moe_text" -> {
                 c.put("num_experts", experts);
                 c.put("num_experts_per_tok", top);
                 c.put("moe_intermediate_size", pick(List.of(16L, 32L)));
@@ -343,7 +370,7 @@ public final class StrategyFuzz {
                 else c.put("head_dim", pick(List.of(8L, 16L, 32L)));
                 moe = true;
             }
-            case "deepseek", "deepseek_v2", "deepseek_v3" -> {
+            case "deepseek", "deepseek_v2", "deepseek_v3", "kimi_k2" -> {
                 c.put("moe_intermediate_size", pick(List.of(16L, 32L)));
                 c.put("n_shared_experts", 1L + r.nextInt(2));
                 c.put("n_routed_experts", experts);
