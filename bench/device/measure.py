@@ -201,6 +201,13 @@ def weight(torch, dtype, n, k):
     return torch.randn(n, k, device="cuda", dtype=torch.bfloat16).to(torch.float8_e4m3fn).t()
 
 
+def activation(torch, dtype, m, k):
+    """The [m, k] input of a product, and its rows: fp8 products need m >= 16, so fp8 takes max(m, 16) rows."""
+    mm = max(m, 16) if dtype == "fp8" else m
+    a = torch.randn(mm, k, device="cuda", dtype=torch.bfloat16)
+    return mm, a.to(torch.float8_e4m3fn) if dtype == "fp8" else a
+
+
 def product(torch, dtype, a, b, one):
     """a @ b: torch.matmul in bf16, torch._scaled_mm with unit per-tensor scales in fp8."""
     if dtype == "bf16":
@@ -235,10 +242,7 @@ def gemm(args, torch, out, budget, gpu, source):
                     ws = [weight(torch, dtype, n, k) for _ in range(nb)]
                     one = torch.ones((), device="cuda", dtype=torch.float32)
                     for m in M_GEMM:
-                        mm = max(m, 16) if dtype == "fp8" else m
-                        a = torch.randn(mm, k, device="cuda", dtype=torch.bfloat16)
-                        if dtype == "fp8":
-                            a = a.to(torch.float8_e4m3fn)
+                        mm, a = activation(torch, dtype, m, k)
                         i = [0]
 
                         def call():
@@ -296,11 +300,7 @@ def fusion(args, torch, out, budget, gpu, source):
                     whole = [weight(torch, dtype, fn, k) for _ in range(nb)]
                     parts = [[weight(torch, dtype, n, k) for n, _ in members] for _ in range(nb)]
                     for m in M_FUSION:
-                        mm = max(m, 16) if dtype == "fp8" else m
-                        a = torch.randn(mm, k, device="cuda", dtype=torch.bfloat16)
-                        if dtype == "fp8":
-                            a = a.to(torch.float8_e4m3fn)
-
+                        mm, a = activation(torch, dtype, m, k)
                         i = [0]
 
                         def fused_call():
